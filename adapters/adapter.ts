@@ -1,0 +1,90 @@
+/**
+ * The seam between sqlml and a database. Every database sqlml speaks to (DuckDB,
+ * PostgreSQL, MySQL/MariaDB, and whatever comes next) implements this one interface;
+ * the engine never sees a driver, and an adapter never sees a model.
+ *
+ * Rules every implementation keeps (checked by test/adapters/conformance.test.ts):
+ * - user SELECT text is never rewritten, only wrapped as a parenthesized subquery;
+ * - user identifiers are quoted with `quoteIdent`;
+ * - `write` is atomic: all rows or none, the previous contents intact on failure;
+ * - a failed statement leaves the connection usable.
+ */
+import type { Kysely } from 'kysely';
+import type { Column, ResultTable, RowBatch } from '../src/data.js';
+import type { CatalogDatabase } from '../src/catalog/schema.js';
+
+export type Dialect = 'duckdb' | 'postgres' | 'mysql';
+
+/** A table name as the user wrote it: optional schema, name; both unquoted. */
+export interface TableRef {
+  readonly schema?: string;
+  readonly name: string;
+}
+
+export type WriteMode = 'replace' | 'append';
+
+export interface StreamOptions {
+  /** Rows per batch handed to the consumer; also the round-trip size where the driver allows it. */
+  readonly batchRows: number;
+  /** Aborting cancels the server-side query and ends the stream with a `cancelled` error. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * An open server-side cursor. `columns` is known before the first batch; `batches()`
+ * may be iterated once. Breaking out of the loop (or `close()`) releases the cursor.
+ */
+export interface RowStream {
+  readonly columns: readonly Column[];
+  batches(): AsyncIterable<RowBatch>;
+  close(): Promise<void>;
+}
+
+export interface Adapter {
+  readonly dialect: Dialect;
+
+  /** Quotes one identifier for this dialect (`"a""b"` / `` `a``b` ``). */
+  quoteIdent(name: string): string;
+
+  /** Quotes a possibly schema-qualified table name. */
+  quoteTable(table: TableRef): string;
+
+  /**
+   * Runs a query and streams its rows in batches of `batchRows`, without buffering the
+   * whole result. `select` is any query text the database accepts.
+   */
+  openStream(select: string, options: StreamOptions): Promise<RowStream>;
+
+  /** Runs one statement as the user wrote it and returns its rows or its row count. */
+  query(sql: string): Promise<ResultTable>;
+
+  /** Whether a table exists (schema-qualified or on the search path). */
+  tableExists(table: TableRef): Promise<boolean>;
+
+  /**
+   * Writes `batches` into `table`, creating it from `columns` if missing. `replace`
+   * swaps the table's contents, `append` adds rows (matching columns by name).
+   * Atomic: if `batches` throws part-way, or the database refuses a row, the table is as
+   * it was before the call. Returns the number of rows written.
+   */
+  write(
+    table: TableRef,
+    columns: readonly Column[],
+    batches: AsyncIterable<RowBatch>,
+    mode: WriteMode,
+  ): Promise<number>;
+
+  /** sqlml's catalog tables (models, versions, jobs), through Kysely on the same connection. */
+  readonly catalog: Kysely<CatalogDatabase>;
+
+  /**
+   * Runs the catalog DDL statements (one statement per string) to create the catalog on
+   * first use. Idempotent (`IF NOT EXISTS`).
+   */
+  ensureCatalog(ddl: readonly string[]): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+/** Opens an adapter from a connection URL (`duckdb:...`, `postgres://...`, `mysql://...`). */
+export type AdapterFactory = (url: string) => Promise<Adapter>;

@@ -1,0 +1,66 @@
+/**
+ * sqlml's catalog tables, as Kysely sees them. The DDL for each dialect is in
+ * `sql/catalog/<dialect>.sql`; these types must match it column for column.
+ * Timestamps are ISO-8601 text so the same code reads them on every dialect;
+ * JSON documents are text for the same reason.
+ */
+import type { Generated } from 'kysely';
+
+export interface ModelsTable {
+  name: string;
+  /** The version predictions use; NULL only while the first version is being stored. */
+  active_version: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelVersionsTable {
+  name: string;
+  version: number;
+  /** 'ready' once stored; only ready versions can be active. */
+  status: string;
+  /** 'binary' | 'multiclass' | 'regression' */
+  type: string;
+  target: string;
+  /** JSON: the resolved USING options. */
+  options: string;
+  /** JSON: the recipe (feature transforms) applied at training and prediction. */
+  recipe: string;
+  /** The serialized model (JSON with base64 weights), see src/learn/model.ts. */
+  model: string;
+  /** JSON: rows read/trained/evaluated/skipped, passes, seconds, curve... */
+  training_stats: string;
+  /** JSON: held-out metrics. */
+  evaluation: string;
+  /** The FROM part as the user wrote it: a SELECT text or a table name. */
+  source_query: string;
+  created_at: string;
+}
+
+export interface JobsTable {
+  name: string;
+  /** 'cron' | 'every' */
+  schedule_kind: string;
+  schedule: string;
+  /** The sqlml statement the job runs, verbatim. */
+  statement: string;
+  created_at: string;
+}
+
+export interface JobRunsTable {
+  id: Generated<number>;
+  job: string;
+  started_at: string;
+  finished_at: string | null;
+  /** 'running' | 'succeeded' | 'failed' */
+  outcome: string;
+  error: string | null;
+  rows: number | null;
+}
+
+export interface CatalogDatabase {
+  sqlml_models: ModelsTable;
+  sqlml_model_versions: ModelVersionsTable;
+  sqlml_jobs: JobsTable;
+  sqlml_job_runs: JobRunsTable;
+}
