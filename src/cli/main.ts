@@ -1,0 +1,106 @@
+/**
+ * The `sqlml` command line (../shared/spec/cli.md): run statements from -e, -f or stdin,
+ * an interactive prompt, and the demo. Exit 0 when every statement succeeded, 1 at the
+ * first failing one, 2 for a bad command line.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { Engine } from '../engine/engine.js';
+import { errorMessage } from '../errors.js';
+import { packageFile } from '../paths.js';
+import { repl } from './repl.js';
+import { runScript } from './run-script.js';
+
+const EXIT_OK = 0;
+const EXIT_STATEMENT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+interface MainOptions {
+  db?: string;
+  execute?: string;
+  file?: string;
+  json?: boolean;
+}
+
+function readScript(file: string): string {
+  if (file === '-') return readFileSync(0, 'utf8');
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CommanderError(EXIT_USAGE, 'sqlml.file', `error: cannot read ${file}: ${errorMessage(error)}`);
+  }
+}
+
+async function withEngine(url: string | undefined, work: (engine: Engine) => Promise<number>): Promise<number> {
+  let engine: Engine;
+  try {
+    engine = await Engine.open(url);
+  } catch (error) {
+    process.stderr.write(`error: ${errorMessage(error)}\n`);
+    return EXIT_STATEMENT_FAILED;
+  }
+  try {
+    return await work(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command()
+    .name('sqlml')
+    .description('Machine learning in SQL, where the data already is.')
+    .addOption(new Option('--db <url>', 'database URL: duckdb:file.duckdb, duckdb::memory:, postgres://..., mysql://...').env('SQLML_DB'))
+    .option('-e, --execute <statements>', 'run these statements and exit')
+    .option('-f, --file <path>', "run the statements in a file ('-' reads standard input) and exit")
+    .option('--json', 'print each result as one JSON object per line')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .action(async (options: MainOptions) => {
+      if (options.execute !== undefined && options.file !== undefined) {
+        throw new CommanderError(EXIT_USAGE, 'sqlml.conflict', 'error: give either -e or -f, not both');
+      }
+      const script =
+        options.execute ?? (options.file !== undefined ? readScript(options.file) : process.stdin.isTTY ? undefined : readScript('-'));
+      exitCode = await withEngine(options.db, async (engine) => {
+        if (script === undefined) {
+          await repl(engine, { json: Boolean(options.json) });
+          return EXIT_OK;
+        }
+        return (await runScript(engine, script, { json: Boolean(options.json) })) ? EXIT_OK : EXIT_STATEMENT_FAILED;
+      });
+    });
+
+  program
+    .command('demo')
+    .description('a self-contained tour on embedded DuckDB: make data, train, evaluate, predict into a table')
+    .option('--json', 'print each result as one JSON object per line')
+    .action(async (options: { json?: boolean }) => {
+      const url = program.opts<MainOptions>().db ?? 'duckdb::memory:';
+      const script = readFileSync(packageFile('sql', 'examples', 'demo.sql'), 'utf8');
+      exitCode = await withEngine(url, async (engine) => {
+        const ok = await runScript(engine, script, { json: Boolean(options.json), echo: true });
+        if (ok && !options.json) {
+          process.stdout.write(
+            'That was sql/examples/demo.sql. Try your own: npx sqlml -e "CREATE MODEL m FROM (SELECT ...) PREDICT col;"\n',
+          );
+        }
+        return ok ? EXIT_OK : EXIT_STATEMENT_FAILED;
+      });
+    });
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
+      if (error.code.startsWith('sqlml.')) process.stderr.write(`${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`error: ${errorMessage(error)}\n`);
+    return EXIT_STATEMENT_FAILED;
+  }
+  return exitCode;
+}

@@ -1,0 +1,42 @@
+/**
+ * Runs a script through the engine and prints each result as it completes: aligned
+ * tables for people, JSON lines with --json. The first failing statement stops the
+ * script (statements after it are not run) and is reported on stderr.
+ */
+import type { Engine } from '../engine/engine.js';
+import { errorMessage } from '../errors.js';
+import { formatJsonLine, formatTable } from './format.js';
+import { ProgressLine } from './progress.js';
+
+export interface OutputOptions {
+  readonly json: boolean;
+  /** Echo each statement before its result (the demo does). */
+  readonly echo?: boolean;
+  readonly out?: NodeJS.WritableStream;
+  readonly err?: NodeJS.WriteStream;
+  readonly signal?: AbortSignal;
+}
+
+/** Returns true when every statement succeeded. */
+export async function runScript(engine: Engine, script: string, options: OutputOptions): Promise<boolean> {
+  const out = options.out ?? process.stdout;
+  const err = options.err ?? process.stderr;
+  const progress = new ProgressLine(err);
+  try {
+    for (const part of engine.split(script)) {
+      const statement = engine.parse(part);
+      if (options.echo && !options.json) out.write(`sqlml> ${part.text.trim()};\n`);
+      const result = await engine.execute(statement, {
+        ...(progress.callback ? { onProgress: progress.callback } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      progress.clear();
+      out.write(options.json ? `${formatJsonLine(result)}\n` : `${formatTable(result)}\n\n`);
+    }
+    return true;
+  } catch (error) {
+    progress.clear();
+    err.write(`error: ${errorMessage(error)}\n`);
+    return false;
+  }
+}

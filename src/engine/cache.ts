@@ -1,0 +1,278 @@
+/**
+ * Local spill files that let a training read the database exactly once.
+ *
+ * Pass 0 streams the source into a `RowCache` (raw columnar batches, plus the split role
+ * of every row) while profiling it; once the recipe is known, the rows are encoded once
+ * into `ExampleCache`s (CSR blocks of features), and every training pass reads those.
+ * Both live in a private temporary folder and are deleted with it; memory holds only
+ * the block index (one entry per few thousand rows), never the rows.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Column, ColumnData, RowBatch } from '../data.js';
+import { isNumberType } from '../data.js';
+import type { ExampleBlock } from '../learn/types.js';
+
+/** A private temporary folder; `dispose()` removes it and everything in it. */
+export class CacheDir {
+  readonly path: string;
+  #disposed = false;
+  constructor(parent: string = tmpdir()) {
+    this.path = mkdtempSync(join(parent, 'sqlml-cache-'));
+  }
+  file(name: string): string {
+    return join(this.path, name);
+  }
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+/** Append-only file of length-known blocks, read back by block. */
+class BlockFile {
+  readonly #fd: number;
+  readonly #offsets: number[] = [];
+  readonly #lengths: number[] = [];
+  #size = 0;
+  constructor(path: string) {
+    this.#fd = openSync(path, 'w+');
+  }
+  get blockCount(): number {
+    return this.#offsets.length;
+  }
+  append(parts: readonly ArrayBufferView[]): void {
+    let length = 0;
+    for (const part of parts) {
+      writeSync(this.#fd, part as NodeJS.ArrayBufferView, 0, part.byteLength, this.#size + length);
+      length += part.byteLength;
+    }
+    this.#offsets.push(this.#size);
+    this.#lengths.push(length);
+    this.#size += length;
+  }
+  read(block: number): Buffer {
+    const length = this.#lengths[block]!;
+    // Allocated aligned (Buffer.alloc never pools) so typed-array views over it are legal.
+    const buffer = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.#fd, buffer, done, length - done, this.#offsets[block]! + done);
+      if (n === 0) throw new Error('sqlml cache file is shorter than its index');
+      done += n;
+    }
+    return buffer;
+  }
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+/** Reads typed arrays out of a block buffer, 8-byte aligned. */
+class Cursor {
+  #at = 0;
+  constructor(readonly buffer: Buffer) {}
+  #take(bytes: number): number {
+    const at = this.#at;
+    this.#at += (bytes + 7) & ~7;
+    return at;
+  }
+  f64(n: number): Float64Array {
+    return new Float64Array(this.buffer.buffer, this.buffer.byteOffset + this.#take(n * 8), n);
+  }
+  f32(n: number): Float32Array {
+    return new Float32Array(this.buffer.buffer, this.buffer.byteOffset + this.#take(n * 4), n);
+  }
+  u32(n: number): Uint32Array {
+    return new Uint32Array(this.buffer.buffer, this.buffer.byteOffset + this.#take(n * 4), n);
+  }
+  i32(n: number): Int32Array {
+    return new Int32Array(this.buffer.buffer, this.buffer.byteOffset + this.#take(n * 4), n);
+  }
+  u8(n: number): Uint8Array {
+    return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset + this.#take(n), n);
+  }
+  text(start: number, end: number): string {
+    return this.buffer.toString('utf8', start, end);
+  }
+  skip(bytes: number): number {
+    return this.#take(bytes);
+  }
+}
+
+const PAD = new Uint8Array(8);
+
+function padded(view: ArrayBufferView): ArrayBufferView[] {
+  const rest = view.byteLength & 7;
+  return rest === 0 ? [view] : [view, PAD.subarray(0, 8 - rest)];
+}
+
+/** Raw rows of pass 0: each batch with one role byte per row (see `RowRole`). */
+export class RowCache {
+  readonly #file: BlockFile;
+  readonly #columns: readonly Column[];
+  rows = 0;
+  constructor(path: string, columns: readonly Column[]) {
+    this.#file = new BlockFile(path);
+    this.#columns = columns;
+  }
+
+  append(batch: RowBatch, roles: Uint8Array): void {
+    const n = batch.rowCount;
+    const parts: ArrayBufferView[] = [new Float64Array([n])];
+    parts.push(...padded(roles.subarray(0, n)));
+    batch.columns.forEach((data) => {
+      if (data.kind === 'number') {
+        parts.push(data.values.subarray(0, n));
+        parts.push(...padded(data.nulls.subarray(0, n)));
+      } else {
+        // Lengths first (-1 = NULL), then the UTF-8 bytes of all values back to back.
+        const lengths = new Int32Array(n);
+        let total = 0;
+        for (let i = 0; i < n; i++) {
+          const value = data.values[i];
+          const length = value === null || value === undefined ? -1 : Buffer.byteLength(value, 'utf8');
+          lengths[i] = length;
+          if (length > 0) total += length;
+        }
+        const bytes = Buffer.allocUnsafe(total);
+        let at = 0;
+        for (let i = 0; i < n; i++) {
+          if (lengths[i]! > 0) at += bytes.write(data.values[i]!, at, 'utf8');
+        }
+        parts.push(...padded(lengths));
+        parts.push(new Float64Array([total]));
+        parts.push(...padded(bytes));
+      }
+    });
+    this.#file.append(parts);
+    this.rows += n;
+  }
+
+  /** Replays the cached batches in the order they were written. */
+  *batches(): Generator<{ batch: RowBatch; roles: Uint8Array }> {
+    for (let b = 0; b < this.#file.blockCount; b++) {
+      const cursor = new Cursor(this.#file.read(b));
+      const n = cursor.f64(1)[0]!;
+      const roles = cursor.u8(n);
+      const columns: ColumnData[] = this.#columns.map((column) => {
+        if (isNumberType(column.type)) {
+          const values = cursor.f64(n);
+          const nulls = cursor.u8(n);
+          return { kind: 'number', values, nulls };
+        }
+        const lengths = cursor.i32(n);
+        const total = cursor.f64(1)[0]!;
+        let at = cursor.skip(total);
+        const values: (string | null)[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const length = lengths[i]!;
+          if (length < 0) values[i] = null;
+          else {
+            values[i] = cursor.text(at, at + length);
+            at += length;
+          }
+        }
+        return { kind: 'text', values };
+      });
+      yield { batch: { rowCount: n, columns }, roles };
+    }
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}
+
+/**
+ * Encoded examples in CSR blocks. Rows are added one at a time into a growing block
+ * that is flushed every `blockRows` rows; reads return whole blocks.
+ */
+export class ExampleCache {
+  readonly #file: BlockFile;
+  readonly #blockRows: number;
+  #labels: Float64Array;
+  #offsets: Uint32Array;
+  #indices: Uint32Array;
+  #values: Float32Array;
+  #count = 0;
+  #nnz = 0;
+  rows = 0;
+
+  constructor(path: string, blockRows = 4096) {
+    this.#file = new BlockFile(path);
+    this.#blockRows = blockRows;
+    this.#labels = new Float64Array(blockRows);
+    this.#offsets = new Uint32Array(blockRows + 1);
+    this.#indices = new Uint32Array(blockRows * 16);
+    this.#values = new Float32Array(blockRows * 16);
+  }
+
+  get blockCount(): number {
+    return this.#file.blockCount;
+  }
+
+  add(indices: Uint32Array, values: Float64Array, nnz: number, label: number): void {
+    if (this.#nnz + nnz > this.#indices.length) {
+      const capacity = Math.max(this.#indices.length * 2, this.#nnz + nnz);
+      const grownIndices = new Uint32Array(capacity);
+      grownIndices.set(this.#indices.subarray(0, this.#nnz));
+      const grownValues = new Float32Array(capacity);
+      grownValues.set(this.#values.subarray(0, this.#nnz));
+      this.#indices = grownIndices;
+      this.#values = grownValues;
+    }
+    for (let i = 0; i < nnz; i++) {
+      this.#indices[this.#nnz + i] = indices[i]!;
+      this.#values[this.#nnz + i] = values[i]!;
+    }
+    this.#nnz += nnz;
+    this.#labels[this.#count] = label;
+    this.#count++;
+    this.#offsets[this.#count] = this.#nnz;
+    this.rows++;
+    if (this.#count === this.#blockRows) this.flush();
+  }
+
+  /** Writes the partial block, if any. Call once after the last `add`. */
+  flush(): void {
+    if (this.#count === 0) return;
+    const n = this.#count;
+    const nnz = this.#nnz;
+    this.#file.append([
+      new Float64Array([n, nnz]),
+      this.#labels.subarray(0, n),
+      ...padded(this.#offsets.subarray(0, n + 1)),
+      ...padded(this.#indices.subarray(0, nnz)),
+      ...padded(this.#values.subarray(0, nnz)),
+    ]);
+    this.#count = 0;
+    this.#nnz = 0;
+  }
+
+  readBlock(block: number): ExampleBlock {
+    const cursor = new Cursor(this.#file.read(block));
+    const header = cursor.f64(2);
+    const n = header[0]!;
+    const nnz = header[1]!;
+    const labels = cursor.f64(n);
+    const offsets = cursor.u32(n + 1);
+    const indices = cursor.u32(nnz);
+    const values = cursor.f32(nnz);
+    return { count: n, labels, offsets, indices, values };
+  }
+
+  /** All blocks, in `order` (a permutation of block numbers) when given. */
+  async *blocks(order?: ArrayLike<number>): AsyncGenerator<ExampleBlock> {
+    const count = this.#file.blockCount;
+    for (let i = 0; i < count; i++) {
+      yield this.readBlock(order ? order[i]! : i);
+    }
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}

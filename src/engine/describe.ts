@@ -1,0 +1,166 @@
+/**
+ * SHOW MODELS, DESCRIBE MODEL and DROP MODEL: what is stored, said plainly.
+ */
+import type { ResultTable, Value } from '../data.js';
+import { formatNumber } from '../cli/format.js';
+import { SqlmlError } from '../errors.js';
+import { describeRecipe, featureName } from '../learn/recipe.js';
+import type { DescribeModel, DropModel } from '../sql/ast.js';
+import { getModelVersion, loadModel, modelName, type ExecContext } from './context.js';
+import type { Evaluation } from './evaluation.js';
+import type { TrainingStats } from './train.js';
+import { formatBytes } from './train.js';
+
+export async function showModels(context: ExecContext): Promise<ResultTable> {
+  await context.store.ensureSchema();
+  const models = await context.store.list();
+  return {
+    command: 'SHOW MODELS',
+    columns: [
+      { name: 'name', type: 'text' },
+      { name: 'version', type: 'integer' },
+      { name: 'type', type: 'text' },
+      { name: 'target', type: 'text' },
+      { name: 'created_at', type: 'text' },
+      { name: 'metric', type: 'text' },
+      { name: 'value', type: 'double' },
+    ],
+    rows: models.map((m) => [m.name, m.version, m.type, m.target, m.createdAt, m.headline?.metric ?? null, m.headline?.value ?? null]),
+  };
+}
+
+export async function dropModel(statement: DropModel, context: ExecContext): Promise<ResultTable> {
+  await context.store.ensureSchema();
+  const name = modelName(statement.name);
+  const dropped = await context.store.drop(name);
+  if (!dropped && !statement.ifExists) {
+    throw new SqlmlError('unknown_model', `model ${name} does not exist (DROP MODEL IF EXISTS ignores that)`);
+  }
+  for (const key of context.loadedModels.keys()) if (key.startsWith(`${name}@`)) context.loadedModels.delete(key);
+  return {
+    command: 'DROP MODEL',
+    columns: [
+      { name: 'model', type: 'text' },
+      { name: 'dropped', type: 'boolean' },
+    ],
+    rows: [[name, dropped]],
+  };
+}
+
+/** How many of the largest weights DESCRIBE lists. */
+const TOP_WEIGHTS = 15;
+
+export async function describeModel(statement: DescribeModel, context: ExecContext): Promise<ResultTable> {
+  const version = await getModelVersion(context, statement.model);
+  const model = loadModel(context, version);
+  const stats = version.trainingStats as TrainingStats;
+  const evaluation = version.evaluation as Evaluation | null;
+  const rows: Value[][] = [];
+  const add = (section: string, property: string, value: Value): void => {
+    rows.push([section, property, value]);
+  };
+
+  add('model', 'name', version.name);
+  add('model', 'version', version.version);
+  add('model', 'active', version.active);
+  add('model', 'type', version.type);
+  add('model', 'type_rule', stats.task_rule);
+  add('model', 'target', version.target);
+  if (model.task === 'binary') {
+    add('model', 'positive_label', model.label.positive);
+    add('model', 'negative_label', model.label.negative);
+  } else if (model.task === 'multiclass') {
+    add('model', 'classes', model.label.classes.join(', '));
+  } else {
+    add('model', 'target_mean', model.label.mean);
+  }
+  add('model', 'created_at', version.createdAt);
+  add('model', 'source', version.sourceQuery);
+  add('model', 'size', formatBytes(stats.model_bytes));
+
+  for (const [option, value] of Object.entries(version.options as Record<string, unknown>)) {
+    add('options', option, value === null || value === undefined ? null : typeof value === 'object' ? JSON.stringify(value) : (value as Value));
+  }
+  describeRecipe(model.recipe).forEach((line, i) => add('recipe', `feature ${i + 1}`, line));
+
+  add('training', 'rows_read', stats.rows_read);
+  add('training', 'rows_trained', stats.rows_trained);
+  add('training', 'rows_validation', stats.rows_validation);
+  add('training', 'rows_evaluated', stats.rows_evaluated);
+  add('training', 'rows_skipped', stats.rows_skipped);
+  add('training', 'passes', stats.passes);
+  add('training', 'best_pass', stats.best_pass);
+  add('training', 'stopped_early', stats.stopped_early);
+  add('training', 'seconds', stats.seconds);
+  add('training', 'read_rows_per_second', stats.read_rows_per_second);
+  add('training', 'dimension', stats.dimension);
+  add('training', 'nonzero_weights', stats.nonzero_weights);
+  for (const p of stats.curve) {
+    const validation = p.validation_loss === null ? '' : `, held-out loss ${formatNumber(p.validation_loss)}`;
+    add('training', `pass ${p.pass}`, `train loss ${formatNumber(p.train_loss)}${validation}`);
+  }
+
+  if (evaluation) {
+    for (const [metric, value] of Object.entries(evaluation.metrics)) add('evaluation', metric, value);
+    if (evaluation.task === 'multiclass') {
+      const details = evaluation.details as {
+        classes: string[];
+        confusion: number[][];
+        per_class: { label: string; precision: number; recall: number; f1: number; support: number }[];
+      };
+      for (const c of details.per_class) {
+        add(
+          'per_class',
+          c.label,
+          `precision ${formatNumber(c.precision)}, recall ${formatNumber(c.recall)}, f1 ${formatNumber(c.f1)}, support ${c.support}`,
+        );
+      }
+      details.confusion.forEach((counts, a) => {
+        add('confusion', `actual ${details.classes[a]}`, counts.join(' '));
+      });
+    } else if (evaluation.task === 'binary') {
+      const c = (evaluation.details as { confusion: { tp: number; fp: number; tn: number; fn: number } }).confusion;
+      add('confusion', 'true_positive', c.tp);
+      add('confusion', 'false_positive', c.fp);
+      add('confusion', 'true_negative', c.tn);
+      add('confusion', 'false_negative', c.fn);
+    }
+  }
+
+  for (const w of largestWeights(context, version.name, version.version)) add('weights', w.feature, w.weight);
+
+  return {
+    command: 'DESCRIBE MODEL',
+    columns: [
+      { name: 'section', type: 'text' },
+      { name: 'property', type: 'text' },
+      { name: 'value', type: 'text' },
+    ],
+    rows: rows.map(([section, property, value]) => [section!, property!, value === null ? null : typeof value === 'number' ? formatNumber(value) : String(value)]),
+  };
+}
+
+/** The largest weights by magnitude, named by feature (and class, for multiclass). */
+function largestWeights(context: ExecContext, name: string, version: number): { feature: string; weight: number }[] {
+  const model = context.loadedModels.get(`${name}@${version}`)!;
+  const outputs = model.task === 'multiclass' ? model.label.classes.length : 1;
+  const top: { feature: string; weight: number; index: number; k: number }[] = [];
+  let floor = 0;
+  for (let k = 0; k < outputs; k++) {
+    for (let index = 0; index < model.recipe.dimension; index++) {
+      const w = model.learner.weight(index, k);
+      if (w === 0 || Math.abs(w) <= floor) continue;
+      top.push({ feature: '', weight: w, index, k });
+      if (top.length > TOP_WEIGHTS * 4) {
+        top.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+        top.length = TOP_WEIGHTS;
+        floor = Math.abs(top[TOP_WEIGHTS - 1]!.weight);
+      }
+    }
+  }
+  top.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || a.index - b.index || a.k - b.k);
+  return top.slice(0, TOP_WEIGHTS).map((t) => ({
+    feature: outputs > 1 ? `${featureName(model.recipe, t.index)} (class ${model.label.classes[t.k]})` : featureName(model.recipe, t.index),
+    weight: t.weight,
+  }));
+}

@@ -1,0 +1,110 @@
+/**
+ * EVALUATE MODEL: the stored held-out evaluation, or a fresh one on new rows (ON ...),
+ * or the held-out split re-scored at another threshold.
+ */
+import type { ResultColumn, ResultTable, Value } from '../data.js';
+import { SqlmlError } from '../errors.js';
+import { FeatureEncoder } from '../learn/encode.js';
+import { LabelEncoder } from '../learn/label.js';
+import type { TrainedModel } from '../learn/model.js';
+import { resolveEvaluateOptions } from '../learn/options.js';
+import { hashRow, roleOf, RowRole } from '../learn/split.js';
+import { createSparseVector, type Task } from '../learn/types.js';
+import type { EvaluateModel } from '../sql/ast.js';
+import {
+  BATCH_ROWS,
+  columnList,
+  getModelVersion,
+  loadModel,
+  sourceQuery,
+  throwIfAborted,
+  type ExecContext,
+} from './context.js';
+import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
+import { queryFromStored } from './train.js';
+
+export async function evaluateModel(statement: EvaluateModel, context: ExecContext): Promise<ResultTable> {
+  const version = await getModelVersion(context, statement.model);
+  const { threshold } = resolveEvaluateOptions(statement.options);
+  const task = version.type as Task;
+  if (threshold !== null && task !== 'binary') {
+    throw new SqlmlError('bad_option', `option threshold applies to binary models only; model ${version.name} is ${task}`);
+  }
+  let evaluation: Evaluation;
+  if (statement.source) {
+    const model = loadModel(context, version);
+    evaluation = await scoreSource(model, sourceQuery(context.adapter, statement.source), threshold ?? model.options.threshold, false, context);
+  } else if (threshold !== null) {
+    const model = loadModel(context, version);
+    if (model.options.split === null) {
+      throw new SqlmlError('bad_option', `model ${version.name} was trained with split = none, so it has no held-out rows to re-score; use EVALUATE MODEL ${version.name} ON (...)`);
+    }
+    evaluation = await scoreSource(model, queryFromStored(version.sourceQuery), threshold, true, context);
+  } else {
+    const stored = version.evaluation as Evaluation | null;
+    if (!stored) {
+      throw new SqlmlError('bad_option', `model ${version.name} was trained with split = none and has no stored evaluation; use EVALUATE MODEL ${version.name} ON (...)`);
+    }
+    evaluation = stored;
+  }
+  return evaluationResult(task, evaluation);
+}
+
+export function evaluationResult(task: Task, evaluation: Evaluation): ResultTable {
+  const names = METRIC_COLUMNS[task];
+  const columns: ResultColumn[] = names.map((name) => ({ name, type: name === 'rows' ? 'bigint' : 'double' }));
+  const row: Value[] = names.map((name) => evaluation.metrics[name] ?? null);
+  return { command: 'EVALUATE MODEL', columns, rows: [row] };
+}
+
+/**
+ * Streams a source and scores every row that has a target (or, with `holdoutOnly`, the
+ * rows the training split held out: same seeded hash, same rows).
+ */
+async function scoreSource(
+  model: TrainedModel,
+  query: string,
+  threshold: number,
+  holdoutOnly: boolean,
+  context: ExecContext,
+): Promise<Evaluation> {
+  const stream = await context.adapter.openStream(query, { batchRows: BATCH_ROWS, ...(context.signal ? { signal: context.signal } : {}) });
+  const columns = stream.columns;
+  const targetIndex = columns.findIndex((c) => c.name === model.target.name);
+  if (targetIndex < 0) {
+    await stream.close();
+    throw new SqlmlError(
+      'bad_column',
+      `evaluating needs the target column ${model.target.name} in the source, which has ${columnList(columns)}`,
+    );
+  }
+  let encoder: FeatureEncoder;
+  try {
+    encoder = new FeatureEncoder(model.recipe, columns);
+  } catch (error) {
+    await stream.close();
+    throw error;
+  }
+  const labels = new LabelEncoder(model.label, columns[targetIndex]!);
+  const collector = new EvaluationCollector(model.task, model.label, threshold);
+  const vector = createSparseVector(Math.max(16, encoder.maxNnz));
+  const out = new Float64Array(Math.max(1, model.label.classes.length));
+  const split = { trainFraction: model.options.split, validationFraction: 0, seed: model.options.seed };
+  for await (const batch of stream.batches()) {
+    const target = batch.columns[targetIndex]!;
+    for (let row = 0; row < batch.rowCount; row++) {
+      if (holdoutOnly && roleOf(hashRow(batch, row, split.seed), split) !== RowRole.Holdout) continue;
+      const y = labels.encode(target, row);
+      if (Number.isNaN(y)) continue;
+      encoder.encodeRow(batch, row, vector);
+      model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
+      collector.add(y, out);
+    }
+    context.onProgress?.({ phase: 'evaluate', rows: collector.rows });
+    throwIfAborted(context.signal);
+  }
+  if (collector.rows === 0) {
+    throw new SqlmlError('empty_input', 'the evaluation source has no rows with a known target value');
+  }
+  return collector.finish();
+}

@@ -1,0 +1,148 @@
+/**
+ * Turns a stream of (label, prediction) pairs into the stored evaluation of a model:
+ * the metrics of statements.md plus what DESCRIBE and the evaluation page show (ROC
+ * points, score histogram, confusion matrix, per-class figures).
+ */
+import type { LabelSpec } from '../learn/label.js';
+import {
+  binaryMetrics,
+  multiclassMetricsFromConfusion,
+  regressionMetrics,
+  rocCurve,
+} from '../learn/metrics.js';
+import type { Task } from '../learn/types.js';
+
+/** Metrics as stored and shown: snake_case keys as in statements.md, figures only. */
+export interface Evaluation {
+  readonly task: Task;
+  /** The headline metrics in the spec's column order. */
+  readonly metrics: Record<string, number>;
+  readonly details: Record<string, unknown>;
+}
+
+/** The result columns of EVALUATE MODEL per task, in the spec's order. */
+export const METRIC_COLUMNS: Record<Task, readonly string[]> = {
+  binary: ['auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'threshold', 'rows'],
+  multiclass: ['accuracy', 'macro_f1', 'log_loss', 'rows'],
+  regression: ['rmse', 'mae', 'r2', 'baseline_rmse', 'rows'],
+};
+
+/** A typed array that grows by doubling, for per-row figures of the evaluation split. */
+class GrowingArray {
+  #data = new Float64Array(1024);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.#data.length) {
+      const grown = new Float64Array(this.#data.length * 2);
+      grown.set(this.#data);
+      this.#data = grown;
+    }
+    this.#data[this.length++] = value;
+  }
+  get data(): Float64Array {
+    return this.#data;
+  }
+}
+
+const HISTOGRAM_BINS = 20;
+const PROBABILITY_FLOOR = 1e-15;
+
+export class EvaluationCollector {
+  readonly #task: Task;
+  readonly #label: LabelSpec;
+  readonly #threshold: number;
+  readonly #actual = new GrowingArray();
+  readonly #predicted = new GrowingArray();
+  readonly #confusion: Float64Array;
+  readonly #classes: number;
+  #logLossSum = 0;
+  #rows = 0;
+
+  constructor(task: Task, label: LabelSpec, threshold: number) {
+    this.#task = task;
+    this.#label = label;
+    this.#threshold = threshold;
+    this.#classes = task === 'multiclass' ? label.classes.length : 0;
+    this.#confusion = new Float64Array(this.#classes * this.#classes);
+  }
+
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /**
+   * `y` is the encoded label (0/1, class index, standardized value); `out` is the
+   * learner's prediction for the row (probability, class probabilities, standardized value).
+   */
+  add(y: number, out: Float64Array): void {
+    this.#rows++;
+    if (this.#task === 'binary') {
+      this.#actual.push(y);
+      this.#predicted.push(out[0]!);
+    } else if (this.#task === 'regression') {
+      this.#actual.push(y * this.#label.std + this.#label.mean);
+      this.#predicted.push(out[0]! * this.#label.std + this.#label.mean);
+    } else {
+      let best = 0;
+      for (let k = 1; k < this.#classes; k++) if (out[k]! > out[best]!) best = k;
+      this.#confusion[y * this.#classes + best]! += 1;
+      this.#logLossSum -= Math.log(Math.min(1 - PROBABILITY_FLOOR, Math.max(PROBABILITY_FLOOR, out[y]!)));
+    }
+  }
+
+  finish(): Evaluation {
+    const n = this.#rows;
+    if (this.#task === 'binary') {
+      const labels = this.#actual.data;
+      const scores = this.#predicted.data;
+      const m = binaryMetrics(labels, scores, n, this.#threshold);
+      const roc = rocCurve(labels, scores, n, 101);
+      const positive = new Array<number>(HISTOGRAM_BINS).fill(0);
+      const negative = new Array<number>(HISTOGRAM_BINS).fill(0);
+      for (let i = 0; i < n; i++) {
+        const bin = Math.min(HISTOGRAM_BINS - 1, Math.floor(scores[i]! * HISTOGRAM_BINS));
+        if (labels[i] === 1) positive[bin]!++;
+        else negative[bin]!++;
+      }
+      return {
+        task: 'binary',
+        metrics: {
+          auc: m.auc,
+          accuracy: m.accuracy,
+          precision: m.precision,
+          recall: m.recall,
+          f1: m.f1,
+          log_loss: m.logLoss,
+          threshold: m.threshold,
+          rows: m.rows,
+        },
+        details: {
+          confusion: { tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn },
+          roc: { fpr: roc.fpr, tpr: roc.tpr, thresholds: roc.thresholds },
+          histogram: { bins: HISTOGRAM_BINS, positive, negative },
+        },
+      };
+    }
+    if (this.#task === 'regression') {
+      const m = regressionMetrics(this.#actual.data, this.#predicted.data, n, this.#label.mean);
+      return {
+        task: 'regression',
+        metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2, baseline_rmse: m.baselineRmse, rows: m.rows },
+        details: {},
+      };
+    }
+    const k = this.#classes;
+    const confusion: number[][] = [];
+    for (let a = 0; a < k; a++) confusion.push(Array.from(this.#confusion.subarray(a * k, (a + 1) * k)));
+    const m = multiclassMetricsFromConfusion(confusion, n > 0 ? this.#logLossSum / n : NaN);
+    return {
+      task: 'multiclass',
+      metrics: { accuracy: m.accuracy, macro_f1: m.macroF1, log_loss: m.logLoss, rows: m.rows },
+      details: {
+        classes: this.#label.classes,
+        confusion,
+        per_class: m.perClass.map((c, i) => ({ label: this.#label.classes[i], ...c })),
+      },
+    };
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * PREDICT: scores a source batch by batch. Without INTO the rows come back as the
+ * result; with INTO they are written through the adapter's atomic bulk write, the key
+ * columns passed through untouched (the input batch's own column data, no copy).
+ */
+import type { Column, ColumnData, NumberColumnData, ResultColumn, ResultTable, RowBatch, TextColumnData, Value } from '../data.js';
+import { valueAt } from '../data.js';
+import { SqlmlError } from '../errors.js';
+import { FeatureEncoder } from '../learn/encode.js';
+import type { TrainedModel } from '../learn/model.js';
+import { createSparseVector } from '../learn/types.js';
+import type { Predict } from '../sql/ast.js';
+import {
+  BATCH_ROWS,
+  columnList,
+  findColumn,
+  getModelVersion,
+  loadModel,
+  secondsSince,
+  sourceQuery,
+  tableLabel,
+  tableRef,
+  throwIfAborted,
+  type ExecContext,
+} from './context.js';
+
+/** The prediction columns a model adds, per statements.md. */
+export function predictionColumns(model: TrainedModel): Column[] {
+  if (model.task === 'regression') return [{ name: 'predicted_value', type: 'double', dbType: 'DOUBLE' }];
+  const labelType = model.target.type === 'other' ? 'text' : model.target.type;
+  return [
+    { name: 'predicted_label', type: labelType, dbType: model.target.dbType },
+    { name: 'score', type: 'double', dbType: 'DOUBLE' },
+  ];
+}
+
+/**
+ * Scores rows into prediction column data. Label values are converted back to the
+ * target's own type (a boolean target predicts booleans, an integer target integers).
+ */
+export class Scorer {
+  readonly #model: TrainedModel;
+  readonly #encoder: FeatureEncoder;
+  readonly #vector;
+  readonly #out: Float64Array;
+  /** Class labels as numbers, for numeric targets. */
+  readonly #numericLabels: Float64Array | null;
+
+  constructor(model: TrainedModel, columns: readonly Column[]) {
+    this.#model = model;
+    this.#encoder = new FeatureEncoder(model.recipe, columns);
+    this.#vector = createSparseVector(Math.max(16, this.#encoder.maxNnz));
+    this.#out = new Float64Array(Math.max(1, model.label.classes.length));
+    const type = model.target.type;
+    this.#numericLabels =
+      model.task === 'regression' || type === 'text' || type === 'other'
+        ? null
+        : Float64Array.from(model.label.classes, (label) => labelToNumber(label, type));
+  }
+
+  /** Prediction columns for every row of `batch`. */
+  score(batch: RowBatch): ColumnData[] {
+    const n = batch.rowCount;
+    const model = this.#model;
+    const out = this.#out;
+    const vector = this.#vector;
+    if (model.task === 'regression') {
+      const values = new Float64Array(n);
+      for (let row = 0; row < n; row++) {
+        this.#encoder.encodeRow(batch, row, vector);
+        model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
+        values[row] = out[0]! * model.label.std + model.label.mean;
+      }
+      return [{ kind: 'number', values, nulls: new Uint8Array(n) }];
+    }
+    const scores = new Float64Array(n);
+    const classIndex = new Int32Array(n);
+    const k = model.label.classes.length;
+    for (let row = 0; row < n; row++) {
+      this.#encoder.encodeRow(batch, row, vector);
+      model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
+      if (model.task === 'binary') {
+        const p = out[0]!;
+        classIndex[row] = p >= model.options.threshold ? 1 : 0;
+        scores[row] = p;
+      } else {
+        let best = 0;
+        for (let c = 1; c < k; c++) if (out[c]! > out[best]!) best = c;
+        classIndex[row] = best;
+        scores[row] = out[best]!;
+      }
+    }
+    // Binary label order is [negative, positive]; multiclass is the classes list.
+    const labelData = this.#labelColumn(classIndex, n);
+    return [labelData, { kind: 'number', values: scores, nulls: new Uint8Array(n) }];
+  }
+
+  #labelColumn(classIndex: Int32Array, n: number): ColumnData {
+    const classes = this.#model.label.classes;
+    if (this.#numericLabels) {
+      const values = new Float64Array(n);
+      for (let row = 0; row < n; row++) values[row] = this.#numericLabels[classIndex[row]!]!;
+      return { kind: 'number', values, nulls: new Uint8Array(n) } satisfies NumberColumnData;
+    }
+    const values: string[] = new Array(n);
+    for (let row = 0; row < n; row++) values[row] = classes[classIndex[row]!]!;
+    return { kind: 'text', values } satisfies TextColumnData;
+  }
+}
+
+function labelToNumber(label: string, type: Column['type']): number {
+  if (type === 'boolean') return label === 'true' ? 1 : 0;
+  if (type === 'date' || type === 'timestamp') return Date.parse(label);
+  return Number(label);
+}
+
+export async function predict(statement: Predict, context: ExecContext): Promise<ResultTable> {
+  const started = performance.now();
+  const version = await getModelVersion(context, statement.model);
+  const model = loadModel(context, version);
+  const { adapter, signal } = context;
+  const stream = await adapter.openStream(sourceQuery(adapter, statement.source), {
+    batchRows: BATCH_ROWS,
+    ...(signal ? { signal } : {}),
+  });
+  let scorer: Scorer;
+  let keep: number[];
+  const added = predictionColumns(model);
+  try {
+    scorer = new Scorer(model, stream.columns);
+    keep = keyColumns(statement, stream.columns, added);
+  } catch (error) {
+    await stream.close();
+    throw error;
+  }
+  const outputColumns: Column[] = [...keep.map((i) => stream.columns[i]!), ...added];
+  let rows = 0;
+  async function* scored(): AsyncGenerator<RowBatch> {
+    for await (const batch of stream.batches()) {
+      throwIfAborted(signal);
+      const predictions = scorer.score(batch);
+      rows += batch.rowCount;
+      context.onProgress?.({ phase: 'predict', rows, rowsPerSecond: rows / ((performance.now() - started) / 1000) });
+      yield { rowCount: batch.rowCount, columns: [...keep.map((i) => batch.columns[i]!), ...predictions] };
+    }
+  }
+
+  if (!statement.into) {
+    const resultRows: Value[][] = [];
+    for await (const batch of scored()) {
+      for (let row = 0; row < batch.rowCount; row++) {
+        resultRows.push(outputColumns.map((column, c) => valueAt(column, batch.columns[c]!, row)));
+      }
+    }
+    const columns: ResultColumn[] = outputColumns.map((c) => ({ name: c.name, type: c.type }));
+    return { command: 'PREDICT', columns, rows: resultRows };
+  }
+
+  const target = tableRef(adapter, statement.into.table);
+  const written = await adapter.write(target, outputColumns, scored(), statement.into.mode);
+  return {
+    command: 'PREDICT',
+    columns: [
+      { name: 'table', type: 'text' },
+      { name: 'rows_written', type: 'bigint' },
+      { name: 'seconds', type: 'double' },
+    ],
+    rows: [[tableLabel(target), written, secondsSince(started)]],
+  };
+}
+
+/** Indices of the input columns to carry into the output: KEY columns, or all. */
+function keyColumns(statement: Predict, columns: readonly Column[], added: readonly Column[]): number[] {
+  const addedNames = new Set(added.map((c) => c.name.toLowerCase()));
+  let keep: number[];
+  if (statement.into && statement.into.key.length > 0) {
+    keep = statement.into.key.map((id) => {
+      const index = findColumn(columns, id);
+      if (index < 0) {
+        throw new SqlmlError('bad_column', `KEY column ${id.value} is not among the source's columns (${columnList(columns)})`);
+      }
+      return index;
+    });
+  } else {
+    keep = columns.map((_, i) => i);
+  }
+  for (const i of keep) {
+    const name = columns[i]!.name;
+    if (addedNames.has(name.toLowerCase())) {
+      throw new SqlmlError(
+        'bad_column',
+        `input column ${name} has the same name as a prediction column; select it under another name or list KEY columns`,
+      );
+    }
+  }
+  return keep;
+}

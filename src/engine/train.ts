@@ -1,0 +1,417 @@
+/**
+ * CREATE MODEL / TRAIN MODEL / RETRAIN MODEL: one read of the source into a local
+ * cache while profiling it, one encoding pass into example caches, SGD passes over the
+ * cache, evaluation on the held-out split, and an atomic save of the new version.
+ * Nothing reaches the catalog unless every step succeeded, so a failed training
+ * leaves the previous version active.
+ */
+import type { ResultColumn, ResultTable, Value } from '../data.js';
+import { SqlmlError } from '../errors.js';
+import { FeatureEncoder } from '../learn/encode.js';
+import { inferLabel, LabelEncoder, type LabelSpec } from '../learn/label.js';
+import { serializeModel, type TrainedModel } from '../learn/model.js';
+import { optionsToJson, resolveOptions, type ModelOptions } from '../learn/options.js';
+import { Profiler } from '../learn/profile.js';
+import { permutation } from '../learn/random.js';
+import { buildRecipe } from '../learn/recipe.js';
+import { assignRoles, RowRole, type SplitSpec } from '../learn/split.js';
+import { train, type ExampleSource, type TrainResult } from '../learn/train.js';
+import { createSparseVector, type ExampleBlock, type Task } from '../learn/types.js';
+import type { CreateModel, Identifier, RetrainModel, Transform } from '../sql/ast.js';
+import { CacheDir, ExampleCache, RowCache } from './cache.js';
+import {
+  BATCH_ROWS,
+  columnList,
+  findColumn,
+  getModelVersion,
+  loadModel,
+  modelName,
+  secondsSince,
+  sourceQuery,
+  sourceText,
+  throwIfAborted,
+  type ExecContext,
+} from './context.js';
+import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
+
+/** Share of the training rows set aside to decide when to stop, when early stopping is on. */
+const VALIDATION_FRACTION = 0.1;
+
+export interface TrainingStats {
+  rows_read: number;
+  rows_trained: number;
+  rows_validation: number;
+  rows_evaluated: number;
+  rows_skipped: number;
+  passes: number;
+  best_pass: number;
+  stopped_early: boolean;
+  seconds: number;
+  read_seconds: number;
+  read_rows_per_second: number;
+  train_seconds: number;
+  task_rule: string;
+  curve: { pass: number; train_loss: number; validation_loss: number | null; seconds: number }[];
+  dimension: number;
+  nonzero_weights: number;
+  model_bytes: number;
+}
+
+interface TrainingRequest {
+  readonly name: string;
+  /** The FROM clause as stored: `(select ...)` or a quoted table name. */
+  readonly from: string;
+  readonly query: string;
+  readonly target: Identifier;
+  readonly transforms: readonly Transform[] | null;
+  readonly options: ModelOptions;
+}
+
+export async function createModel(statement: CreateModel, context: ExecContext): Promise<ResultTable> {
+  const name = modelName(statement.name);
+  await context.store.ensureSchema();
+  if (!statement.orReplace && (await context.store.exists(name))) {
+    if (statement.ifNotExists) {
+      const existing = await context.store.get(name);
+      if (existing) return trainingResult(existing.name, existing.version, existing.type, existing.target, existing.trainingStats as TrainingStats, existing.evaluation as Evaluation | null);
+    }
+    throw new SqlmlError(
+      'model_exists',
+      `model ${name} already exists (CREATE OR REPLACE MODEL or RETRAIN MODEL ${name} trains a new version)`,
+    );
+  }
+  return runTraining(
+    {
+      name,
+      from: sourceText(context.adapter, statement.source),
+      query: sourceQuery(context.adapter, statement.source),
+      target: statement.target,
+      transforms: statement.recipe,
+      options: resolveOptions(statement.options),
+    },
+    context,
+  );
+}
+
+export async function retrainModel(statement: RetrainModel, context: ExecContext): Promise<ResultTable> {
+  const version = await getModelVersion(context, statement.model);
+  const previous = loadModel(context, version);
+  const from = statement.source ? sourceText(context.adapter, statement.source) : version.sourceQuery;
+  const query = statement.source ? sourceQuery(context.adapter, statement.source) : queryFromStored(version.sourceQuery);
+  return runTraining(
+    {
+      name: version.name,
+      from,
+      query,
+      target: { value: previous.target.name, quoted: true, position: statement.start },
+      transforms: previous.transforms,
+      options: resolveOptions(statement.options, previous.options),
+    },
+    context,
+  );
+}
+
+/** The query for a stored FROM clause (see TrainingRequest.from). */
+export function queryFromStored(from: string): string {
+  return from.startsWith('(') ? `SELECT * FROM ${from} AS sqlml_source` : `SELECT * FROM ${from}`;
+}
+
+export const TRAINING_COLUMNS: readonly ResultColumn[] = [
+  { name: 'model', type: 'text' },
+  { name: 'version', type: 'integer' },
+  { name: 'type', type: 'text' },
+  { name: 'target', type: 'text' },
+  { name: 'rows_trained', type: 'bigint' },
+  { name: 'rows_evaluated', type: 'bigint' },
+  { name: 'rows_skipped', type: 'bigint' },
+  { name: 'passes', type: 'integer' },
+  { name: 'seconds', type: 'double' },
+];
+
+function trainingResult(
+  name: string,
+  version: number,
+  type: string,
+  target: string,
+  stats: TrainingStats,
+  evaluation: Evaluation | null,
+): ResultTable {
+  const metricNames = METRIC_COLUMNS[type as Task].filter((m) => m !== 'rows');
+  const columns: ResultColumn[] = [...TRAINING_COLUMNS, ...metricNames.map((m) => ({ name: m, type: 'double' as const }))];
+  const row: Value[] = [
+    name,
+    version,
+    type,
+    target,
+    stats.rows_trained + stats.rows_validation,
+    stats.rows_evaluated,
+    stats.rows_skipped,
+    stats.passes,
+    stats.seconds,
+    ...metricNames.map((m) => evaluation?.metrics[m] ?? null),
+  ];
+  return { command: 'CREATE MODEL', columns, rows: [row] };
+}
+
+/** Example caches for each role, plus what the learner's source interface needs. */
+class ExampleSplits implements ExampleSource {
+  readonly train: ExampleCache;
+  readonly validationCache: ExampleCache;
+  readonly holdout: ExampleCache;
+  readonly #seed: number;
+  readonly #shuffle: boolean;
+
+  constructor(dir: CacheDir, seed: number, shuffle: boolean) {
+    this.train = new ExampleCache(dir.file('train.bin'));
+    this.validationCache = new ExampleCache(dir.file('validation.bin'));
+    this.holdout = new ExampleCache(dir.file('holdout.bin'));
+    this.#seed = seed;
+    this.#shuffle = shuffle;
+  }
+
+  cacheFor(role: number): ExampleCache {
+    return role === RowRole.Train ? this.train : role === RowRole.Validation ? this.validationCache : this.holdout;
+  }
+
+  flush(): void {
+    this.train.flush();
+    this.validationCache.flush();
+    this.holdout.flush();
+  }
+
+  trainingPass(pass: number): AsyncIterable<ExampleBlock> {
+    const order = this.#shuffle ? permutation(this.train.blockCount, this.#seed * 7919 + pass) : undefined;
+    return this.train.blocks(order);
+  }
+
+  validation(): AsyncIterable<ExampleBlock> {
+    return this.validationCache.blocks();
+  }
+
+  close(): void {
+    this.train.close();
+    this.validationCache.close();
+    this.holdout.close();
+  }
+}
+
+function classWeights(label: LabelSpec, task: Task, options: ModelOptions, counts: Float64Array): Float64Array | null {
+  if (options.classWeights === 'none' || task === 'regression') return null;
+  const k = counts.length;
+  let total = 0;
+  for (const c of counts) total += c;
+  // scikit-learn's 'balanced': n / (k * n_c), so every class carries the same total weight.
+  return counts.map((c) => (c > 0 ? total / (k * c) : 0));
+}
+
+async function runTraining(request: TrainingRequest, context: ExecContext): Promise<ResultTable> {
+  const { adapter, signal } = context;
+  const { options } = request;
+  const started = performance.now();
+  const dir = new CacheDir(context.cacheParent);
+  let rowCache: RowCache | undefined;
+  let splits: ExampleSplits | undefined;
+  try {
+    // Pass 0: the only read of the database.
+    const stream = await adapter.openStream(request.query, { batchRows: BATCH_ROWS, ...(signal ? { signal } : {}) });
+    const columns = stream.columns;
+    const targetIndex = findColumn(columns, request.target);
+    if (targetIndex < 0) {
+      await stream.close();
+      throw new SqlmlError(
+        'bad_column',
+        `target column ${request.target.value} is not among the source's columns (${columnList(columns)})`,
+      );
+    }
+    const split: SplitSpec = {
+      trainFraction: options.split,
+      validationFraction: options.earlyStopping ? VALIDATION_FRACTION : 0,
+      seed: options.seed,
+    };
+    const profiler = new Profiler(columns);
+    rowCache = new RowCache(dir.file('rows.bin'), columns);
+    const roles = new Uint8Array(BATCH_ROWS);
+    let rowsRead = 0;
+    for await (const batch of stream.batches()) {
+      const batchRoles = batch.rowCount <= roles.length ? roles : new Uint8Array(batch.rowCount);
+      assignRoles(batch, targetIndex, split, batchRoles);
+      profiler.add(batch);
+      rowCache.append(batch, batchRoles);
+      rowsRead += batch.rowCount;
+      context.onProgress?.({ phase: 'read', rows: rowsRead, rowsPerSecond: rowsRead / ((performance.now() - started) / 1000) });
+    }
+    const readSeconds = secondsSince(started);
+    if (rowsRead === 0) {
+      throw new SqlmlError('empty_input', `the source of model ${request.name} returned no rows; a model needs rows to learn from`);
+    }
+    throwIfAborted(signal);
+
+    const profile = profiler.finish();
+    const label = inferLabel(profile.columns[targetIndex]!, options);
+    const task = label.task;
+    const recipe = buildRecipe(profile, label, request.transforms, options);
+    const encoder = new FeatureEncoder(recipe, columns);
+    const labels = new LabelEncoder(label, columns[targetIndex]!);
+
+    // Encoding pass: rows → sparse examples, once.
+    splits = new ExampleSplits(dir, options.seed, options.shuffle === 'auto');
+    const vector = createSparseVector(Math.max(16, encoder.maxNnz));
+    const classCount = task === 'multiclass' ? label.classes.length : task === 'binary' ? 2 : 0;
+    const trainCounts = new Float64Array(classCount);
+    let skipped = 0;
+    let encoded = 0;
+    for (const { batch, roles: rowRoles } of rowCache.batches()) {
+      const targetData = batch.columns[targetIndex]!;
+      for (let row = 0; row < batch.rowCount; row++) {
+        const role = rowRoles[row]!;
+        if (role === RowRole.Skip) {
+          skipped++;
+          continue;
+        }
+        const y = labels.encode(targetData, row);
+        if (Number.isNaN(y)) {
+          skipped++;
+          continue;
+        }
+        encoder.encodeRow(batch, row, vector);
+        splits.cacheFor(role).add(vector.indices, vector.values, vector.nnz, y);
+        if (role === RowRole.Train && classCount > 0) trainCounts[y]! += 1;
+      }
+      encoded += batch.rowCount;
+      context.onProgress?.({ phase: 'encode', rows: encoded });
+      throwIfAborted(signal);
+    }
+    splits.flush();
+    rowCache.close();
+    rowCache = undefined;
+    if (splits.train.rows === 0) {
+      throw new SqlmlError('empty_input', `no rows are left to train model ${request.name} on after the split (rows read: ${rowsRead}, skipped: ${skipped})`);
+    }
+
+    // SGD passes over the example cache.
+    const trainStarted = performance.now();
+    const outputs = task === 'multiclass' ? label.classes.length : 1;
+    const result: TrainResult = await train(
+      splits,
+      {
+        task,
+        dimension: recipe.dimension,
+        classes: outputs,
+        l1: options.l1,
+        l2: options.l2,
+        learningRate: options.learningRate,
+        seed: options.seed,
+        passes: options.passes,
+        earlyStopping: options.earlyStopping && splits.validationCache.rows > 0,
+        shuffle: options.shuffle === 'auto',
+        classWeights: classWeights(label, task, options, trainCounts),
+      },
+      {
+        ...(signal ? { signal } : {}),
+        onRows: (rows, pass) => context.onProgress?.({ phase: 'train', rows, pass: pass + 1, passes: options.passes }),
+        onPass: (info) =>
+          context.onProgress?.({
+            phase: 'train',
+            rows: info.rows,
+            pass: info.pass + 1,
+            passes: options.passes,
+            loss: info.validationLoss ?? info.trainLoss,
+            rowsPerSecond: info.rows / Math.max(info.seconds, 1e-9),
+          }),
+      },
+    );
+    const trainSeconds = secondsSince(trainStarted);
+
+    const model: TrainedModel = {
+      task,
+      label,
+      target: columns[targetIndex]!,
+      inputColumns: columns.filter((_, i) => i !== targetIndex),
+      recipe,
+      transforms: request.transforms,
+      options,
+      learner: result.learner,
+    };
+
+    // Evaluation on the held-out split.
+    let evaluation: Evaluation | null = null;
+    if (splits.holdout.rows > 0) {
+      evaluation = await evaluateBlocks(model, splits.holdout.blocks(), options.threshold, context);
+    }
+    const modelText = serializeModel(model);
+    if (modelText.length > options.maxModelSize) {
+      throw new SqlmlError(
+        'training_failed',
+        `model ${request.name} needs ${formatBytes(modelText.length)}, over max_model_size ${formatBytes(options.maxModelSize)} (raise max_model_size or exclude high-cardinality columns)`,
+      );
+    }
+    const stats: TrainingStats = {
+      rows_read: rowsRead,
+      rows_trained: splits.train.rows,
+      rows_validation: splits.validationCache.rows,
+      rows_evaluated: splits.holdout.rows,
+      rows_skipped: skipped,
+      passes: result.passesRun,
+      best_pass: result.bestPass + 1,
+      stopped_early: result.stoppedEarly,
+      seconds: secondsSince(started),
+      read_seconds: readSeconds,
+      read_rows_per_second: Math.round(rowsRead / Math.max(readSeconds, 1e-9)),
+      train_seconds: trainSeconds,
+      task_rule: label.reason,
+      curve: result.curve.map((p) => ({
+        pass: p.pass + 1,
+        train_loss: p.trainLoss,
+        validation_loss: p.validationLoss,
+        seconds: p.seconds,
+      })),
+      dimension: recipe.dimension,
+      nonzero_weights: result.learner.nonZeroWeights(),
+      model_bytes: modelText.length,
+    };
+    throwIfAborted(signal);
+    const saved = await context.store.saveVersion({
+      name: request.name,
+      type: task,
+      target: columns[targetIndex]!.name,
+      options: optionsToJson(options),
+      recipe,
+      model: modelText,
+      trainingStats: stats,
+      evaluation,
+      sourceQuery: request.from,
+    });
+    context.loadedModels.set(`${saved.name}@${saved.version}`, model);
+    return trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation);
+  } finally {
+    rowCache?.close();
+    splits?.close();
+    dir.dispose();
+  }
+}
+
+/** Scores cached example blocks and collects the evaluation. */
+export async function evaluateBlocks(
+  model: TrainedModel,
+  blocks: AsyncIterable<ExampleBlock>,
+  threshold: number,
+  context: ExecContext,
+): Promise<Evaluation> {
+  const collector = new EvaluationCollector(model.task, model.label, threshold);
+  const out = new Float64Array(Math.max(1, model.label.classes.length));
+  for await (const block of blocks) {
+    for (let r = 0; r < block.count; r++) {
+      model.learner.predict(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, out);
+      collector.add(block.labels[r]!, out);
+    }
+    context.onProgress?.({ phase: 'evaluate', rows: collector.rows });
+  }
+  return collector.finish();
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(1)} GB`;
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MB`;
+  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(1)} KB`;
+  return `${bytes} bytes`;
+}

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/engine.js';
+import { firstRow, memoryEngine, rowObject, run } from '../helpers/engine.js';
+import { CUSTOMERS_SQL } from '../helpers/tables.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await memoryEngine();
+  await run(engine, CUSTOMERS_SQL);
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+describe('CREATE MODEL', () => {
+  it('infers binary from a boolean target, trains, evaluates and reports the spec columns', async () => {
+    const result = await run(engine, 'CREATE MODEL churn FROM (SELECT spend, plan, calls, churned FROM customers) PREDICT churned;');
+    expect(result.columns.map((c) => c.name)).toEqual([
+      'model', 'version', 'type', 'target', 'rows_trained', 'rows_evaluated', 'rows_skipped', 'passes', 'seconds',
+      'auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'threshold',
+    ]);
+    const row = firstRow(result);
+    expect(row.model).toBe('churn');
+    expect(row.version).toBe(1);
+    expect(row.type).toBe('binary');
+    expect((row.rows_trained as number) + (row.rows_evaluated as number)).toBe(4000);
+    // 70/30 by hash: the evaluation share is near 30%.
+    expect(row.rows_evaluated as number).toBeGreaterThan(1000);
+    expect(row.rows_evaluated as number).toBeLessThan(1400);
+    expect(row.auc as number).toBeGreaterThan(0.7);
+  });
+
+  it('infers regression and multiclass from the target', async () => {
+    const reg = firstRow(await run(engine, 'CREATE MODEL rev FROM customers PREDICT revenue RECIPE (exclude(id));'));
+    expect(reg.type).toBe('regression');
+    expect(reg.r2 as number).toBeGreaterThan(0.95);
+    const multi = firstRow(await run(engine, 'CREATE MODEL seg FROM (SELECT spend, calls, segment FROM customers) PREDICT segment;'));
+    expect(multi.type).toBe('multiclass');
+    expect(multi.accuracy as number).toBeGreaterThan(0.9);
+  });
+
+  it('refuses to overwrite an existing model without OR REPLACE, and makes version 2 with it', async () => {
+    await expect(run(engine, 'CREATE MODEL churn FROM customers PREDICT churned;')).rejects.toThrow(/model churn already exists/);
+    const same = firstRow(await run(engine, 'CREATE MODEL IF NOT EXISTS churn FROM customers PREDICT churned;'));
+    expect(same.version).toBe(1);
+    const v2 = firstRow(await run(engine, 'CREATE OR REPLACE MODEL churn FROM (SELECT spend, plan, calls, churned FROM customers) PREDICT churned USING passes = 3;'));
+    expect(v2.version).toBe(2);
+    const v3 = firstRow(await run(engine, 'RETRAIN MODEL churn;'));
+    expect(v3.version).toBe(3);
+    expect(v3.passes as number).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('EVALUATE MODEL', () => {
+  it('re-reports the stored evaluation, and scores other rows with ON', async () => {
+    const stored = firstRow(await run(engine, 'EVALUATE MODEL churn@1;'));
+    const trained = await engine.store.get('churn', 1);
+    expect(stored.auc).toBe((trained!.evaluation as { metrics: { auc: number } }).metrics.auc);
+    const on = firstRow(await run(engine, 'EVALUATE MODEL churn ON (SELECT * FROM customers WHERE id <= 1000);'));
+    expect(on.rows).toBe(1000);
+  });
+
+  it('re-scores the held-out rows at another threshold', async () => {
+    const base = firstRow(await run(engine, 'EVALUATE MODEL churn@1;'));
+    const strict = firstRow(await run(engine, 'EVALUATE MODEL churn@1 USING threshold = 0.9;'));
+    expect(strict.rows).toBe(base.rows);
+    expect(strict.auc as number).toBeCloseTo(base.auc as number, 10);
+    expect(strict.threshold).toBe(0.9);
+    expect(strict.recall as number).toBeLessThan(base.recall as number);
+  });
+});
+
+describe('PREDICT', () => {
+  it('returns input columns plus predicted_label and score without INTO', async () => {
+    const result = await run(engine, 'PREDICT churn FROM (SELECT * FROM customers WHERE id <= 10);');
+    expect(result.rows).toHaveLength(10);
+    const names = result.columns.map((c) => c.name);
+    expect(names.slice(-2)).toEqual(['predicted_label', 'score']);
+    const row = rowObject(result, 0);
+    expect(typeof row.predicted_label).toBe('boolean');
+    expect(row.score as number).toBeGreaterThanOrEqual(0);
+    expect(row.score as number).toBeLessThanOrEqual(1);
+    expect(row.predicted_label).toBe((row.score as number) >= 0.5);
+  });
+
+  it('writes KEY columns and predictions INTO a table, replacing by default and appending on request', async () => {
+    const written = firstRow(await run(engine, 'PREDICT churn FROM customers INTO scores KEY id;'));
+    expect(written.rows_written).toBe(4000);
+    const columns = await run(engine, "SELECT column_name FROM information_schema.columns WHERE table_name = 'scores' ORDER BY ordinal_position;");
+    expect(columns.rows.map((r) => r[0])).toEqual(['id', 'predicted_label', 'score']);
+    await run(engine, 'PREDICT churn FROM (SELECT * FROM customers WHERE id <= 100) INTO scores KEY id;');
+    expect(firstRow(await run(engine, 'SELECT count(*) AS n FROM scores;')).n).toBe(100);
+    await run(engine, 'PREDICT churn FROM (SELECT * FROM customers WHERE id <= 50) INTO scores KEY id APPEND;');
+    expect(firstRow(await run(engine, 'SELECT count(*) AS n FROM scores;')).n).toBe(150);
+  });
+
+  it('predicts numbers for regression and labels for multiclass, matching the in-database scores', async () => {
+    const reg = await run(engine, 'PREDICT rev FROM (SELECT * FROM customers WHERE id <= 200) INTO rev_scores KEY id;');
+    expect(firstRow(reg).rows_written).toBe(200);
+    const err = firstRow(
+      await run(engine, 'SELECT avg(abs(s.predicted_value - c.revenue)) AS mae FROM rev_scores s JOIN customers c USING (id);'),
+    );
+    expect(err.mae as number).toBeLessThan(10);
+    const seg = await run(engine, 'PREDICT seg FROM (SELECT * FROM customers WHERE id <= 5);');
+    for (let i = 0; i < 5; i++) expect(['low', 'mid', 'high']).toContain(rowObject(seg, i).predicted_label);
+  });
+
+  it('handles unseen categories and NULL features as at training time', async () => {
+    const result = await run(engine, "PREDICT churn FROM (SELECT 50.0 AS spend, 'enterprise' AS plan, NULL::INTEGER AS calls);");
+    const row = rowObject(result, 0);
+    expect(Number.isFinite(row.score)).toBe(true);
+  });
+});
+
+describe('SHOW, DESCRIBE, DROP', () => {
+  it('lists models with their headline metric', async () => {
+    const result = await run(engine, 'SHOW MODELS;');
+    const churn = result.rows.map((_, i) => rowObject(result, i)).find((r) => r.name === 'churn')!;
+    expect(churn.version).toBe(3);
+    expect(churn.metric).toBe('auc');
+  });
+
+  it('describes features, options, training curve, metrics and the largest weights', async () => {
+    const result = await run(engine, 'DESCRIBE MODEL churn@1;');
+    const sections = new Set(result.rows.map((r) => r[0]));
+    for (const s of ['model', 'options', 'recipe', 'training', 'evaluation', 'weights']) expect(sections).toContain(s);
+    const weights = result.rows.filter((r) => r[0] === 'weights').map((r) => String(r[1]));
+    expect(weights.some((w) => w.startsWith('spend'))).toBe(true);
+  });
+
+  it('drops a model and its versions', async () => {
+    await run(engine, 'DROP MODEL seg;');
+    await expect(run(engine, 'EVALUATE MODEL seg;')).rejects.toThrow(/model seg does not exist/);
+    await run(engine, 'DROP MODEL IF EXISTS seg;');
+  });
+});
+
+describe('pass-through', () => {
+  it('runs every other statement on the database unchanged', async () => {
+    const result = await run(engine, 'SELECT 40 + 2 AS answer;');
+    expect(firstRow(result).answer).toBe(42);
+  });
+});
