@@ -1,0 +1,9 @@
+/**
+ * The SQL front end: script → statements (split), statement → tree (parse), tree → text
+ * (print). Everything else in sqlml reaches src/sql through this module.
+ */
+export type * from './ast.js';
+export { splitScript, type ScriptPart } from './split.js';
+export { isSqlmlStatement, MAX_NESTING, parseScript, parseStatement } from './parser.js';
+export { toSql } from './print.js';
+export { lexicalRules, SCRIPT_START, Tokenizer, type LexicalRules, type Token, type TokenKind } from './tokenizer.js';

@@ -1,0 +1,46 @@
+/**
+ * Cuts a script into statements on top-level `;`, using the tokenizer so that a `;`
+ * inside a string, quoted name, `$$` body, comment or parentheses never splits.
+ */
+import type { Position, SqlDialect } from './ast.js';
+import { Tokenizer } from './tokenizer.js';
+
+/** One statement of a script, as `parseStatement` takes it. */
+export interface ScriptPart {
+  /** The statement's text without its terminating `;`, from its first token to its last. */
+  readonly text: string;
+  /** Where `text` starts in the script. */
+  readonly start: Position;
+}
+
+/**
+ * Splits `text` into its statements. Leading and trailing whitespace and comments of each
+ * statement are left out (a trailing `-- comment` would swallow anything appended to the
+ * text), and statements made only of whitespace and comments are dropped.
+ *
+ * @throws SqlSyntaxError at the opening of an unterminated quote, comment or `$$` body.
+ */
+export function splitScript(text: string, dialect: SqlDialect = 'duckdb'): ScriptPart[] {
+  const tokenizer = new Tokenizer(text, dialect, { endName: 'end of script' });
+  const parts: ScriptPart[] = [];
+  let start: Position | null = null;
+  let end = 0;
+  let depth = 0;
+  for (;;) {
+    const token = tokenizer.next();
+    const isTerminator = token.kind === 'punctuation' && token.text === ';' && depth === 0;
+    if (token.kind === 'eof' || isTerminator) {
+      if (start) parts.push({ text: text.slice(start.offset, end), start });
+      if (token.kind === 'eof') return parts;
+      start = null;
+      continue;
+    }
+    if (token.kind === 'punctuation') {
+      if (token.text === '(') depth++;
+      // An unmatched `)` is the database's to report; it must not hide later `;`s.
+      else if (token.text === ')' && depth > 0) depth--;
+    }
+    start ??= token.start;
+    end = token.end;
+  }
+}
