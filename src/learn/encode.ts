@@ -1,0 +1,490 @@
+/**
+ * Applies a recipe to rows: each row of a `RowBatch` becomes a sparse vector of feature
+ * indices and values, identically at training and at prediction (same standardization,
+ * same vocabularies, same hashes, unseen categories and NULLs handled the same way).
+ *
+ * Numeric, boolean, date, binned and one-hot features allocate nothing per row. Text
+ * features allocate at most a lower-cased copy of the value; hashing works on ranges.
+ * Duplicate indices within a row (a repeated word, a hash collision) are left as separate
+ * terms: the learner sums them in the dot product and the gradient alike.
+ */
+import { isNumberType } from '../data.js';
+import type { Column, ColumnData, ColumnType, RowBatch } from '../data.js';
+import { SqlmlError } from '../errors.js';
+import { hashCombine, hashNumber, hashString } from './hash.js';
+import { dayOfWeekOf, hourOf, monthOf, MS_PER_DAY, valueKey, yearOf } from './profile.js';
+import type {
+  BinnedFeature,
+  BooleanFeature,
+  CrossFeature,
+  CrossInput,
+  DateFeature,
+  FeatureSpec,
+  HashedCategoryFeature,
+  NumberFeature,
+  OneHotFeature,
+  Recipe,
+  TextFeature,
+  TextNormalization,
+} from './recipe.js';
+import { normalizeValue, TextTermHasher } from './tokenize-text.js';
+import type { SparseVector } from './types.js';
+
+/**
+ * Standardized values are clipped to ±1e6 standard deviations: a prediction-time outlier
+ * that far out carries no more information, and it keeps every value finite.
+ */
+export const MAX_ABS_VALUE = 1e6;
+
+/** The row-at-a-time encoder for one recipe bound to one stream's columns. */
+export class FeatureEncoder {
+  /** Length of the feature space: weights per output the learner needs. */
+  readonly dimension: number;
+  /** Non-zeros per row: exact for everything but text, a generous bound for text (rows beyond it grow `out`). */
+  readonly maxNnz: number;
+  private readonly writers: readonly FeatureWriter[];
+  /** Non-zeros the non-text features can write; ensured once per row. */
+  private readonly fixedNnz: number;
+
+  /**
+   * Binds the recipe's columns to `columns` by name (exact match first, then
+   * case-insensitive); throws `bad_column` naming any missing column.
+   */
+  constructor(recipe: Recipe, columns: readonly Column[]) {
+    const bound = bindColumns(recipe, columns);
+    const space: HashSpace = {
+      base: recipe.denseSize,
+      mask: recipe.hashBits > 0 ? 2 ** recipe.hashBits - 1 : 0,
+      seed: recipe.hashSeed,
+    };
+    this.dimension = recipe.dimension;
+    this.writers = recipe.features.map((feature) => createWriter(feature, bound, space));
+    let fixed = 0;
+    let textNnz = 0;
+    for (const writer of this.writers) {
+      if (writer instanceof TextWriter) textNnz += writer.typicalNnz;
+      else fixed += writer.maxNnz;
+    }
+    this.fixedNnz = fixed;
+    this.maxNnz = fixed + textNnz;
+    for (const writer of this.writers) if (writer instanceof TextWriter) writer.reserve = fixed;
+  }
+
+  /** Writes row `row` of `batch` into `out` (from index 0; sets `out.nnz`), growing `out`'s arrays only when a row needs more room. */
+  encodeRow(batch: RowBatch, row: number, out: SparseVector): void {
+    ensureCapacity(out, this.fixedNnz);
+    out.nnz = 0;
+    const writers = this.writers;
+    for (let i = 0; i < writers.length; i++) writers[i]!.write(batch, row, out);
+  }
+}
+
+// ---- binding ----
+
+interface BoundColumn {
+  /** Index of the column in the stream's batches. */
+  readonly index: number;
+  readonly type: ColumnType;
+  /** The column's type at training. */
+  readonly trainedType: ColumnType;
+  readonly name: string;
+}
+
+function bindColumns(recipe: Recipe, columns: readonly Column[]): Map<string, BoundColumn> {
+  const bound = new Map<string, BoundColumn>();
+  const missing: string[] = [];
+  for (const input of recipe.inputs) {
+    let index = columns.findIndex((c) => c.name === input.name);
+    if (index < 0) {
+      const lower = input.name.toLowerCase();
+      const matches = columns.flatMap((c, i) => (c.name.toLowerCase() === lower ? [i] : []));
+      if (matches.length > 1) {
+        throw new SqlmlError(
+          'bad_column',
+          `column '${input.name}' matches several input columns (${matches.map((i) => columns[i]!.name).join(', ')}); rename all but one`,
+        );
+      }
+      index = matches[0] ?? -1;
+    }
+    if (index < 0) missing.push(input.name);
+    else bound.set(input.name, { index, type: columns[index]!.type, trainedType: input.type, name: columns[index]!.name });
+  }
+  if (missing.length > 0) {
+    const uses = recipe.inputs.map((i) => i.name).join(', ');
+    const names = missing.map((m) => `'${m}'`).join(', ');
+    throw new SqlmlError(
+      'bad_column',
+      missing.length === 1
+        ? `column ${names} is missing from the input (the model uses: ${uses})`
+        : `columns ${names} are missing from the input (the model uses: ${uses})`,
+    );
+  }
+  return bound;
+}
+
+const DATE_TYPES: ReadonlySet<ColumnType> = new Set(['date', 'timestamp']);
+
+/** A column a feature reads as a number: numbers stay numbers, dates stay dates. */
+function numberColumn(bound: Map<string, BoundColumn>, name: string): BoundColumn {
+  const column = bound.get(name)!;
+  const wantsDate = DATE_TYPES.has(column.trainedType);
+  if (!isNumberType(column.type) || DATE_TYPES.has(column.type) !== wantsDate) {
+    throw new SqlmlError(
+      'bad_column',
+      `column ${column.name} is ${column.type} in the input but the model reads it as ${column.trainedType}`,
+    );
+  }
+  return column;
+}
+
+// ---- writers ----
+
+interface HashSpace {
+  readonly base: number;
+  readonly mask: number;
+  readonly seed: number;
+}
+
+interface FeatureWriter {
+  /** Most non-zeros one row can produce (text writers: see TextWriter). */
+  readonly maxNnz: number;
+  write(batch: RowBatch, row: number, out: SparseVector): void;
+}
+
+function createWriter(feature: FeatureSpec, bound: Map<string, BoundColumn>, space: HashSpace): FeatureWriter {
+  switch (feature.kind) {
+    case 'number':
+      return new NumberWriter(feature, numberColumn(bound, feature.column));
+    case 'boolean':
+      return new BooleanWriter(feature, numberColumn(bound, feature.column));
+    case 'date':
+      return new DateWriter(feature, numberColumn(bound, feature.column));
+    case 'quantile_bin':
+      return new BinnedWriter(feature, numberColumn(bound, feature.column));
+    case 'one_hot':
+      return new OneHotWriter(feature, bound.get(feature.column)!);
+    case 'hashed_category':
+      return new HashedCategoryWriter(feature, bound.get(feature.column)!, space);
+    case 'text':
+      return new TextWriter(feature, bound.get(feature.column)!, space);
+    case 'cartesian':
+      return new CrossWriter(feature, bound, space);
+  }
+}
+
+function push(out: SparseVector, index: number, value: number): void {
+  const n = out.nnz;
+  out.indices[n] = index;
+  out.values[n] = value;
+  out.nnz = n + 1;
+}
+
+function ensureCapacity(out: SparseVector, needed: number): void {
+  if (out.indices.length >= needed) return;
+  const capacity = Math.max(needed, out.indices.length * 2);
+  const indices = new Uint32Array(capacity);
+  const values = new Float64Array(capacity);
+  indices.set(out.indices.subarray(0, out.nnz));
+  values.set(out.values.subarray(0, out.nnz));
+  out.indices = indices;
+  out.values = values;
+}
+
+function clip(value: number): number {
+  return value > MAX_ABS_VALUE ? MAX_ABS_VALUE : value < -MAX_ABS_VALUE ? -MAX_ABS_VALUE : value;
+}
+
+/** Reads a value as a finite number, or NaN for NULL / NaN / ±Infinity. */
+function numberAt(data: ColumnData, row: number): number {
+  if (data.kind !== 'number') return Number.NaN;
+  const v = data.values[row]!;
+  return data.nulls[row] === 1 || !Number.isFinite(v) ? Number.NaN : v;
+}
+
+/** Reads a value as text: text as is, numbers as their canonical text (as the profiler keyed them). */
+function textAt(data: ColumnData, row: number, type: ColumnType): string | null {
+  if (data.kind === 'text') return data.values[row] ?? null;
+  const v = data.values[row]!;
+  return data.nulls[row] === 1 || !Number.isFinite(v) ? null : valueKey(type, v);
+}
+
+function clean(value: string, normalize: TextNormalization): string {
+  return normalize.lowercase || normalize.noPunct ? normalizeValue(value, normalize.lowercase, normalize.noPunct) : value;
+}
+
+class NumberWriter implements FeatureWriter {
+  readonly maxNnz: number;
+  private readonly column: number;
+  private readonly offset: number;
+  private readonly center: number;
+  private readonly scale: number;
+  private readonly nullIndex: number;
+
+  constructor(f: NumberFeature, column: BoundColumn) {
+    this.column = column.index;
+    this.offset = f.offset;
+    this.center = f.standardize.center;
+    this.scale = f.standardize.scale;
+    this.nullIndex = f.nullSlot ? f.offset + 1 : -1;
+    this.maxNnz = 1;
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const v = numberAt(batch.columns[this.column]!, row);
+    if (Number.isNaN(v)) {
+      if (this.nullIndex >= 0) push(out, this.nullIndex, 1);
+      return;
+    }
+    const z = clip((v - this.center) / this.scale);
+    if (z !== 0) push(out, this.offset, z);
+  }
+}
+
+class BooleanWriter implements FeatureWriter {
+  readonly maxNnz = 1;
+  private readonly column: number;
+  private readonly offset: number;
+  private readonly nullIndex: number;
+
+  constructor(f: BooleanFeature, column: BoundColumn) {
+    this.column = column.index;
+    this.offset = f.offset;
+    this.nullIndex = f.nullSlot ? f.offset + 1 : -1;
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const v = numberAt(batch.columns[this.column]!, row);
+    if (Number.isNaN(v)) {
+      if (this.nullIndex >= 0) push(out, this.nullIndex, 1);
+    } else if (v !== 0) {
+      push(out, this.offset, 1);
+    }
+  }
+}
+
+class DateWriter implements FeatureWriter {
+  readonly maxNnz: number;
+  private readonly column: number;
+  private readonly f: DateFeature;
+
+  constructor(f: DateFeature, column: BoundColumn) {
+    this.column = column.index;
+    this.f = f;
+    // month, weekday and days always; year and hour when they vary (a NULL writes only its indicator)
+    this.maxNnz = 3 + (f.year !== null ? 1 : 0) + (f.hour !== null ? 1 : 0);
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const f = this.f;
+    const base = f.offset;
+    const slots = f.slots;
+    const ms = numberAt(batch.columns[this.column]!, row);
+    if (Number.isNaN(ms)) {
+      if (slots.null >= 0) push(out, base + slots.null, 1);
+      return;
+    }
+    if (f.year !== null) {
+      const z = clip((yearOf(ms) - f.year.center) / f.year.scale);
+      if (z !== 0) push(out, base + slots.year, z);
+    }
+    push(out, base + slots.month + monthOf(ms) - 1, 1);
+    push(out, base + slots.weekday + dayOfWeekOf(ms), 1);
+    if (f.hour !== null) {
+      const z = clip((hourOf(ms) - f.hour.center) / f.hour.scale);
+      if (z !== 0) push(out, base + slots.hour, z);
+    }
+    const days = clip((ms / MS_PER_DAY - f.days.center) / f.days.scale);
+    if (days !== 0) push(out, base + slots.days, days);
+  }
+}
+
+class BinnedWriter implements FeatureWriter {
+  readonly maxNnz = 1;
+  private readonly column: number;
+  private readonly offset: number;
+  private readonly cuts: Float64Array;
+  private readonly nullIndex: number;
+
+  constructor(f: BinnedFeature, column: BoundColumn) {
+    this.column = column.index;
+    this.offset = f.offset;
+    this.cuts = Float64Array.from(f.cuts);
+    this.nullIndex = f.nullSlot ? f.offset + f.bins : -1;
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const v = numberAt(batch.columns[this.column]!, row);
+    if (Number.isNaN(v)) {
+      if (this.nullIndex >= 0) push(out, this.nullIndex, 1);
+      return;
+    }
+    push(out, this.offset + binOf(this.cuts, v), 1);
+  }
+}
+
+/** How many cuts are ≤ v (binary search): the bin of v. */
+function binOf(cuts: Float64Array, v: number): number {
+  let low = 0;
+  let high = cuts.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (cuts[mid]! <= v) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+class OneHotWriter implements FeatureWriter {
+  readonly maxNnz = 1;
+  private readonly column: number;
+  private readonly type: ColumnType;
+  private readonly normalize: TextNormalization;
+  private readonly slots = new Map<string, number>();
+  private readonly otherIndex: number;
+  private readonly nullIndex: number;
+
+  constructor(f: OneHotFeature, column: BoundColumn) {
+    this.column = column.index;
+    this.type = column.type;
+    this.normalize = f.normalize;
+    f.categories.forEach((category, i) => this.slots.set(category, f.offset + i));
+    this.otherIndex = f.offset + f.categories.length;
+    // NULL never seen at training falls under 'other', like any unseen category.
+    this.nullIndex = f.nullSlot ? this.otherIndex + 1 : this.otherIndex;
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const value = textAt(batch.columns[this.column]!, row, this.type);
+    if (value === null) {
+      push(out, this.nullIndex, 1);
+      return;
+    }
+    push(out, this.slots.get(clean(value, this.normalize)) ?? this.otherIndex, 1);
+  }
+}
+
+class HashedCategoryWriter implements FeatureWriter {
+  readonly maxNnz = 1;
+  private readonly column: number;
+  private readonly type: ColumnType;
+  private readonly normalize: TextNormalization;
+  private readonly seed: number;
+  private readonly space: HashSpace;
+  private readonly nullIndex: number;
+
+  constructor(f: HashedCategoryFeature, column: BoundColumn, space: HashSpace) {
+    this.column = column.index;
+    this.type = column.type;
+    this.normalize = f.normalize;
+    // Hashing the value with a per-column seed is hashing (column, value) without building a string per row.
+    this.seed = hashString(`${f.column}\u0000category`, space.seed);
+    this.space = space;
+    this.nullIndex = f.nullSlot ? f.offset : -1;
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const value = textAt(batch.columns[this.column]!, row, this.type);
+    if (value === null) {
+      if (this.nullIndex >= 0) push(out, this.nullIndex, 1);
+      return;
+    }
+    const h = hashString(clean(value, this.normalize), this.seed);
+    push(out, this.space.base + (h & this.space.mask), 1);
+  }
+}
+
+/** Rows of more words than typical are fine (`out` grows); this sizes the first buffers. */
+const TYPICAL_WORDS_FACTOR = 4;
+const MIN_TYPICAL_WORDS = 16;
+
+class TextWriter implements FeatureWriter {
+  readonly maxNnz: number;
+  /** A generous bound for a typical row: 4× the mean words at training, times terms per word. */
+  readonly typicalNnz: number;
+  private readonly column: number;
+  private readonly type: ColumnType;
+  private readonly hasher: TextTermHasher;
+  private readonly space: HashSpace;
+  private readonly nullIndex: number;
+  /** Room kept for the fixed-size features written after this one, which the row's start reserved but text may use up. */
+  reserve = 0;
+
+  constructor(f: TextFeature, column: BoundColumn, space: HashSpace) {
+    this.column = column.index;
+    this.type = column.type;
+    this.space = space;
+    const seed = hashString(`${f.column}\u0000${f.mode}\u0000${f.n}`, space.seed);
+    this.hasher = new TextTermHasher({ lowercase: f.normalize.lowercase, noPunct: f.normalize.noPunct, mode: f.mode, n: f.n }, seed);
+    this.nullIndex = f.nullSlot ? f.offset : -1;
+    this.typicalNnz = Math.ceil(Math.max(MIN_TYPICAL_WORDS, f.meanWords * TYPICAL_WORDS_FACTOR)) * f.n;
+    this.maxNnz = this.typicalNnz;
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const value = textAt(batch.columns[this.column]!, row, this.type);
+    if (value === null) {
+      if (this.nullIndex >= 0) {
+        ensureCapacity(out, out.nnz + 1 + this.reserve);
+        push(out, this.nullIndex, 1);
+      }
+      return;
+    }
+    const count = this.hasher.hash(value);
+    if (count === 0) return;
+    ensureCapacity(out, out.nnz + count + this.reserve);
+    // 1/√terms gives every text value a unit-length term vector, so long messages do not dominate.
+    const weight = 1 / Math.sqrt(count);
+    const terms = this.hasher.terms;
+    const { base, mask } = this.space;
+    for (let i = 0; i < count; i++) push(out, base + (terms[i]! & mask), weight);
+  }
+}
+
+/** Hash standing for a NULL category in a crossing. */
+const NULL_CATEGORY = 0x6e756c6c;
+
+class CrossWriter implements FeatureWriter {
+  readonly maxNnz = 1;
+  private readonly left: CrossSide;
+  private readonly right: CrossSide;
+  private readonly seed: number;
+  private readonly space: HashSpace;
+
+  constructor(f: CrossFeature, bound: Map<string, BoundColumn>, space: HashSpace) {
+    this.seed = hashString(`${f.transform}\u0000cartesian`, space.seed);
+    this.left = new CrossSide(f.left, bound, space.seed);
+    this.right = new CrossSide(f.right, bound, space.seed);
+    this.space = space;
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const h = hashCombine(hashCombine(this.seed, this.left.code(batch, row)), this.right.code(batch, row));
+    push(out, this.space.base + (h & this.space.mask), 1);
+  }
+}
+
+/** One input of a crossing, reduced to a 32-bit category code per row. */
+class CrossSide {
+  private readonly input: CrossInput;
+  private readonly column: BoundColumn;
+  private readonly cuts: Float64Array | null;
+  private readonly seed: number;
+
+  constructor(input: CrossInput, bound: Map<string, BoundColumn>, seed: number) {
+    this.input = input;
+    this.column = input.kind === 'text' ? bound.get(input.column)! : numberColumn(bound, input.column);
+    this.cuts = input.cuts === null ? null : Float64Array.from(input.cuts);
+    this.seed = hashString(`${input.column}\u0000${input.kind}`, seed);
+  }
+
+  code(batch: RowBatch, row: number): number {
+    const data = batch.columns[this.column.index]!;
+    if (this.input.kind === 'text') {
+      const value = textAt(data, row, this.column.type);
+      return value === null ? NULL_CATEGORY : hashString(clean(value, this.input.normalize), this.seed);
+    }
+    const v = numberAt(data, row);
+    if (Number.isNaN(v)) return NULL_CATEGORY;
+    return this.cuts !== null ? hashCombine(this.seed, binOf(this.cuts, v)) : hashNumber(v, this.seed);
+  }
+}
