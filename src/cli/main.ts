@@ -34,7 +34,8 @@ function readScript(file: string): string {
 async function withEngine(url: string | undefined, work: (engine: Engine) => Promise<number>): Promise<number> {
   let engine: Engine;
   try {
-    engine = await Engine.open(url);
+    // An empty --db or SQLML_DB means "not given": the embedded default.
+    engine = await Engine.open(url || undefined);
   } catch (error) {
     process.stderr.write(`error: ${errorMessage(error)}\n`);
     return EXIT_STATEMENT_FAILED;
@@ -78,7 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('a self-contained tour on embedded DuckDB: make data, train, evaluate, predict into a table')
     .option('--json', 'print each result as one JSON object per line')
     .action(async (options: { json?: boolean }) => {
-      const url = program.opts<MainOptions>().db ?? 'duckdb::memory:';
+      const url = program.opts<MainOptions>().db || 'duckdb::memory:';
       const script = readFileSync(packageFile('sql', 'examples', 'demo.sql'), 'utf8');
       exitCode = await withEngine(url, async (engine) => {
         const ok = await runScript(engine, script, { json: Boolean(options.json), echo: true });

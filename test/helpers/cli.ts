@@ -15,9 +15,11 @@ export interface CliRun {
 /** Runs `sqlml ...args` as a real process (stdin closed or given), from the repo root. */
 export function sqlml(args: readonly string[], options: { stdin?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
+    // The caller's SQLML_DB must not leak into the tests' databases.
+    const { SQLML_DB: _ignored, ...env } = process.env;
     const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
       cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, SQLML_DB: '', ...options.env },
+      env: { ...env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,0 +1,576 @@
+/**
+ * The DuckDB adapter: embedded DuckDB through `@duckdb/node-api`.
+ *
+ * One database instance per adapter and one connection for everything but streams:
+ * pass-through queries, `write()` and the Kysely catalog take turns on it through one
+ * lock. Every stream gets a fresh connection of its own, because a pending streaming
+ * result is silently cut short when another statement runs on its connection, and the
+ * engine writes predictions while it is still reading the source.
+ */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  DuckDBDateValue,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  ResultReturnType,
+  StatementType,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+  type DuckDBMaterializedResult,
+  type DuckDBResult,
+} from '@duckdb/node-api';
+import { Kysely } from 'kysely';
+import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableRef, WriteMode } from '../adapter.js';
+import type { CatalogDatabase } from '../../src/catalog/schema.js';
+import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch } from '../../src/data.js';
+import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { DuckDBDialect } from './duckdb-kysely.js';
+import { columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
+
+const MEMORY = ':memory:';
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * Where a `duckdb:` URL points: `:memory:` (also for `duckdb:` alone) or an absolute file
+ * path, resolved against the working directory.
+ */
+export function duckdbLocation(url: string): string {
+  if (!/^duckdb:/i.test(url)) {
+    throw new SqlmlError('bad_url', `"${url}" is not a DuckDB URL: expected duckdb:path/to/file.duckdb or duckdb::memory:`);
+  }
+  const rest = url.slice('duckdb:'.length);
+  if (rest === '' || rest === MEMORY) return MEMORY;
+  return resolve(rest);
+}
+
+/** Opens a DuckDB database from a `duckdb:` URL; a file is created if missing, its directory is not. */
+export const openDuckDBAdapter: AdapterFactory = async (url) => {
+  const location = duckdbLocation(url);
+  if (location !== MEMORY && !isDirectory(dirname(location))) {
+    throw new SqlmlError('connection', `cannot open DuckDB database ${location}: the directory ${dirname(location)} does not exist`);
+  }
+  let instance: DuckDBInstance;
+  try {
+    // Through DuckDB's instance cache, two adapters on one file in this process share
+    // one database (two independent instances would overwrite each other's writes);
+    // each holds its own handle, and the database closes with the last one.
+    // `:memory:` is never shared.
+    instance = await DuckDBInstance.fromCache(location);
+  } catch (error) {
+    throw new SqlmlError('connection', `cannot open DuckDB database ${location}: ${errorMessage(error)}`, { cause: error });
+  }
+  return new DuckDBAdapter(instance, await instance.connect());
+};
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A FIFO lock over a promise chain: one holder at a time, in call order. */
+class ConnectionLock {
+  #tail: Promise<void> = Promise.resolve();
+
+  /** Resolves when the caller holds the lock, with the function that releases it. */
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const released = new Promise<void>((done) => (release = done));
+    const acquired = this.#tail.then(() => release);
+    this.#tail = this.#tail.then(() => released);
+    return acquired;
+  }
+}
+
+export class DuckDBAdapter implements Adapter {
+  readonly dialect = 'duckdb' as const;
+  /**
+   * Runs on the adapter's connection under the same lock as `query` and `write`. Inside
+   * a Kysely transaction use only the transaction object: anything else on this adapter
+   * would wait for the lock the transaction holds.
+   */
+  readonly catalog: Kysely<CatalogDatabase>;
+  readonly #instance: DuckDBInstance;
+  readonly #connection: DuckDBConnection;
+  readonly #lock = new ConnectionLock();
+  readonly #streams = new Set<DuckDBRowStream>();
+  #closed = false;
+
+  /** Takes ownership of `instance` and `connection`; `close()` closes both. Use `openDuckDBAdapter`. */
+  constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
+    this.#instance = instance;
+    this.#connection = connection;
+    this.catalog = new Kysely<CatalogDatabase>({
+      dialect: new DuckDBDialect({ connection, acquire: () => this.#acquire() }),
+    });
+  }
+
+  quoteIdent(name: string): string {
+    return `"${name.replaceAll('"', '""')}"`;
+  }
+
+  quoteTable(table: TableRef): string {
+    return table.schema === undefined ? this.quoteIdent(table.name) : `${this.quoteIdent(table.schema)}.${this.quoteIdent(table.name)}`;
+  }
+
+  async openStream(select: string, options: StreamOptions): Promise<RowStream> {
+    const { batchRows, signal } = options;
+    if (!Number.isInteger(batchRows) || batchRows < 1) {
+      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
+    }
+    this.#assertOpen();
+    if (signal?.aborted) throw cancelled();
+    const connection = await this.#instance.connect();
+    // Interrupting the connection stops DuckDB whether it is still planning, computing
+    // the first chunk inside stream(), or between chunks.
+    const interrupt = (): void => connection.interrupt();
+    signal?.addEventListener('abort', interrupt, { once: true });
+    let result: DuckDBResult;
+    try {
+      result = await connection.stream(select);
+      if (signal?.aborted) throw cancelled();
+    } catch (error) {
+      signal?.removeEventListener('abort', interrupt);
+      connection.closeSync();
+      if (signal?.aborted) throw cancelled();
+      throw asDatabaseError(error);
+    }
+    const stream = new DuckDBRowStream(connection, result, options, interrupt, () => this.#streams.delete(stream));
+    if (this.#closed) {
+      // close() ran while the query was starting and could not see this stream.
+      await stream.close();
+      this.#assertOpen();
+    }
+    this.#streams.add(stream);
+    return stream;
+  }
+
+  query(sql: string): Promise<ResultTable> {
+    return this.#exclusive(async () => {
+      const result = await this.#run(sql);
+      return toResultTable(sql, result);
+    });
+  }
+
+  tableExists(table: TableRef): Promise<boolean> {
+    return this.#exclusive(() => this.#tableExists(table));
+  }
+
+  write(table: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>, mode: WriteMode): Promise<number> {
+    return this.#exclusive(async () => {
+      checkColumnNames(table, columns);
+      await this.#run('BEGIN TRANSACTION');
+      let appender: DuckDBAppender | undefined;
+      try {
+        const sources = await this.#prepareTarget(table, columns, mode);
+        appender = await this.#connection.createAppender(table.name, table.schema ?? null);
+        let rows = 0;
+        for await (const batch of batches) {
+          checkBatch(columns, batch);
+          try {
+            appendBatch(appender, sources, columns, batch);
+          } catch (error) {
+            throw asDatabaseError(error);
+          }
+          rows += batch.rowCount;
+        }
+        const finished = appender;
+        appender = undefined;
+        try {
+          // Closing flushes the buffered rows; constraint violations surface here.
+          finished.closeSync();
+        } catch (error) {
+          throw asDatabaseError(error);
+        }
+        await this.#run('COMMIT');
+        return rows;
+      } catch (error) {
+        discard(appender);
+        await this.#run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  ensureCatalog(ddl: readonly string[]): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#run('BEGIN TRANSACTION');
+      try {
+        for (const statement of ddl) await this.#run(statement);
+        await this.#run('COMMIT');
+      } catch (error) {
+        await this.#run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    // Work queued before close() still runs; the lock hands over once it is done.
+    const release = await this.#lock.acquire();
+    try {
+      this.#connection.closeSync();
+      this.#instance.closeSync();
+    } finally {
+      release();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SqlmlError('connection', 'the DuckDB database is closed');
+  }
+
+  #acquire(): Promise<() => void> {
+    this.#assertOpen();
+    return this.#lock.acquire();
+  }
+
+  async #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.#acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs SQL on the shared connection; the caller holds the lock. */
+  async #run(sql: string, values?: (string | null)[]): Promise<DuckDBMaterializedResult> {
+    try {
+      return await this.#connection.run(sql, values);
+    } catch (error) {
+      throw asDatabaseError(error);
+    }
+  }
+
+  /** DuckDB matches identifiers case-insensitively, quoted or not; temp tables come first on its search path. */
+  async #tableExists(table: TableRef): Promise<boolean> {
+    const result =
+      table.schema === undefined
+        ? await this.#run(
+            `SELECT count(*) FROM information_schema.tables
+             WHERE table_catalog IN (current_database(), 'temp') AND lower(table_schema) = lower(current_schema())
+               AND lower(table_name) = lower($1)`,
+            [table.name],
+          )
+        : await this.#run(
+            `SELECT count(*) FROM information_schema.tables
+             WHERE table_catalog = current_database() AND lower(table_schema) = lower($1) AND lower(table_name) = lower($2)`,
+            [table.schema, table.name],
+          );
+    const rows = await result.getRows();
+    return Number(rows[0]?.[0] ?? 0) > 0;
+  }
+
+  /**
+   * Creates or replaces the table as `mode` asks, inside the open transaction, and
+   * returns for each table column (in table order) the index of its source column, or
+   * -1 for a column that gets NULL.
+   */
+  async #prepareTarget(table: TableRef, columns: readonly Column[], mode: WriteMode): Promise<Int32Array> {
+    const quoted = this.quoteTable(table);
+    const exists = await this.#tableExists(table);
+    if (exists && mode === 'append') {
+      const existing = (await this.#run(`SELECT * FROM ${quoted} LIMIT 0`)).columnNames();
+      const byName = new Map(columns.map((column, index) => [column.name.toLowerCase(), index]));
+      const tableNames = new Set(existing.map((name) => name.toLowerCase()));
+      const missing = columns.find((column) => !tableNames.has(column.name.toLowerCase()));
+      if (missing) throw new SqlmlError('bad_column', `column ${missing.name} is not in table ${tableLabel(table)}, so rows cannot be appended to it`);
+      return Int32Array.from(existing, (name) => byName.get(name.toLowerCase()) ?? -1);
+    }
+    if (exists) await this.#run(`DROP TABLE ${quoted}`);
+    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`);
+    await this.#run(`CREATE TABLE ${quoted} (${definitions.join(', ')})`);
+    return Int32Array.from(columns, (_, index) => index);
+  }
+}
+
+/** A streaming result on its own connection, re-cut from DuckDB's chunks into `batchRows` batches. */
+class DuckDBRowStream implements RowStream {
+  readonly columns: readonly Column[];
+  readonly #decoders: readonly ColumnDecoder[];
+  readonly #connection: DuckDBConnection;
+  readonly #result: DuckDBResult;
+  readonly #batchRows: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #interrupt: () => void;
+  readonly #onClose: () => void;
+  #iterated = false;
+  #closed = false;
+  #fetching: Promise<unknown> | undefined;
+
+  constructor(connection: DuckDBConnection, result: DuckDBResult, options: StreamOptions, interrupt: () => void, onClose: () => void) {
+    this.#connection = connection;
+    this.#result = result;
+    this.#batchRows = options.batchRows;
+    this.#signal = options.signal;
+    this.#interrupt = interrupt;
+    this.#onClose = onClose;
+    const types = result.columnTypes();
+    this.columns = result.columnNames().map((name, index) => toColumn(name, types[index]!));
+    this.#decoders = types.map((type) => createColumnDecoder(type));
+  }
+
+  batches(): AsyncIterable<RowBatch> {
+    if (this.#iterated) throw new SqlmlError('internal', 'a row stream can be read only once');
+    this.#iterated = true;
+    return this.#read();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#signal?.removeEventListener('abort', this.#interrupt);
+    if (this.#fetching) {
+      this.#connection.interrupt();
+      await this.#fetching.catch(() => undefined);
+    }
+    this.#connection.closeSync();
+    this.#onClose();
+  }
+
+  async *#read(): AsyncGenerator<RowBatch> {
+    try {
+      // Slices of chunks waiting to fill the next batch; chunks stay valid while referenced.
+      const pending: ChunkSlice[] = [];
+      let pendingRows = 0;
+      for (let chunk = await this.#fetch(); chunk !== null; chunk = await this.#fetch()) {
+        for (let from = 0; from < chunk.rowCount; ) {
+          const count = Math.min(chunk.rowCount - from, this.#batchRows - pendingRows);
+          pending.push({ chunk, from, count });
+          pendingRows += count;
+          from += count;
+          if (pendingRows === this.#batchRows) {
+            const batch = this.#assemble(pending, pendingRows);
+            pending.length = 0;
+            pendingRows = 0;
+            yield batch;
+          }
+        }
+      }
+      if (pendingRows > 0) yield this.#assemble(pending, pendingRows);
+    } finally {
+      await this.close();
+    }
+  }
+
+  async #fetch(): Promise<DuckDBDataChunk | null> {
+    this.#check();
+    const fetching = this.#result.fetchChunk();
+    this.#fetching = fetching;
+    let chunk: DuckDBDataChunk | null;
+    try {
+      chunk = await fetching;
+    } catch (error) {
+      this.#check();
+      throw asDatabaseError(error);
+    } finally {
+      this.#fetching = undefined;
+    }
+    // An interrupt between chunks ends DuckDB's result quietly, as if it were complete.
+    this.#check();
+    return chunk !== null && chunk.rowCount > 0 ? chunk : null;
+  }
+
+  #check(): void {
+    if (this.#signal?.aborted) throw cancelled();
+    if (this.#closed) throw new SqlmlError('connection', 'the row stream was closed before its last row');
+  }
+
+  /** Fresh arrays per batch: the consumer may keep a batch after asking for the next. */
+  #assemble(slices: readonly ChunkSlice[], rows: number): RowBatch {
+    const columns = this.#decoders.map((decoder, column): ColumnData => {
+      let at = 0;
+      if (decoder.kind === 'number') {
+        const values = new Float64Array(rows);
+        const nulls = new Uint8Array(rows);
+        for (const slice of slices) {
+          decoder.decode(slice.chunk, column, slice.from, slice.count, values, nulls, at);
+          at += slice.count;
+        }
+        return { kind: 'number', values, nulls };
+      }
+      const values = new Array<string | null>(rows);
+      for (const slice of slices) {
+        decoder.decode(slice.chunk, column, slice.from, slice.count, values, at);
+        at += slice.count;
+      }
+      return { kind: 'text', values };
+    });
+    return { rowCount: rows, columns };
+  }
+}
+
+interface ChunkSlice {
+  readonly chunk: DuckDBDataChunk;
+  readonly from: number;
+  readonly count: number;
+}
+
+/** How a column's values go into the appender. */
+type CellKind = 'text' | 'boolean' | 'number' | 'date' | 'timestamp';
+
+function cellKind(column: Column): CellKind {
+  switch (column.type) {
+    case 'boolean':
+    case 'date':
+    case 'timestamp':
+      return column.type;
+    case 'text':
+    case 'other':
+      return 'text';
+    default:
+      return 'number';
+  }
+}
+
+/**
+ * Appends a batch row by row in table column order. Numbers go in as doubles and text as
+ * VARCHAR; the appender casts them to the table's column types (so appending into an
+ * existing INTEGER or DECIMAL column works, and a value that does not fit is an error).
+ */
+function appendBatch(appender: DuckDBAppender, sources: Int32Array, columns: readonly Column[], batch: RowBatch): void {
+  const kinds = columns.map(cellKind);
+  for (let row = 0; row < batch.rowCount; row++) {
+    for (let position = 0; position < sources.length; position++) {
+      const source = sources[position]!;
+      const data = source < 0 ? undefined : batch.columns[source]!;
+      if (data === undefined) {
+        appender.appendNull();
+      } else if (data.kind === 'text') {
+        const text = data.values[row] ?? null;
+        if (text === null) appender.appendNull();
+        else appender.appendVarchar(text);
+      } else if (data.nulls[row] === 1) {
+        appender.appendNull();
+      } else {
+        const value = data.values[row]!;
+        switch (kinds[source]) {
+          case 'boolean':
+            appender.appendBoolean(value !== 0);
+            break;
+          case 'date':
+            // NaN is a DOUBLE value but no date or time: it travels as NULL there.
+            if (Number.isNaN(value)) appender.appendNull();
+            else appender.appendDate(dateValue(value));
+            break;
+          case 'timestamp':
+            if (Number.isNaN(value)) appender.appendNull();
+            else appender.appendTimestamp(timestampValue(value));
+            break;
+          default:
+            appender.appendDouble(value);
+        }
+      }
+    }
+    appender.endRow();
+  }
+}
+
+function dateValue(ms: number): DuckDBDateValue {
+  if (ms === Infinity) return DuckDBDateValue.PosInf;
+  if (ms === -Infinity) return DuckDBDateValue.NegInf;
+  return new DuckDBDateValue(Math.floor(ms / MS_PER_DAY));
+}
+
+function timestampValue(ms: number): DuckDBTimestampValue {
+  if (ms === Infinity) return DuckDBTimestampValue.PosInf;
+  if (ms === -Infinity) return DuckDBTimestampValue.NegInf;
+  // Milliseconds may carry microseconds as a fraction (see duckdb-types.ts).
+  return new DuckDBTimestampValue(BigInt(Math.round(ms * 1000)));
+}
+
+/** Drops the appender's unflushed rows without writing them; the transaction is rolled back next. */
+function discard(appender: DuckDBAppender | undefined): void {
+  if (!appender) return;
+  try {
+    appender.clear();
+    appender.closeSync();
+  } catch {
+    // The rollback that follows undoes whatever the appender did flush.
+  }
+}
+
+function checkColumnNames(table: TableRef, columns: readonly Column[]): void {
+  if (columns.length === 0) throw new SqlmlError('bad_column', `cannot write table ${tableLabel(table)} without columns`);
+  const seen = new Set<string>();
+  for (const column of columns) {
+    const key = column.name.toLowerCase();
+    if (seen.has(key)) throw new SqlmlError('bad_column', `column ${column.name} appears twice in the rows written to table ${tableLabel(table)}`);
+    seen.add(key);
+  }
+}
+
+/** The engine builds batches; a mismatch is a bug there, caught before it corrupts a table. */
+function checkBatch(columns: readonly Column[], batch: RowBatch): void {
+  if (batch.columns.length !== columns.length) {
+    throw new SqlmlError('internal', `a batch to write has ${batch.columns.length} columns where ${columns.length} were declared`);
+  }
+  columns.forEach((column, index) => {
+    const expected = isNumberType(column.type) ? 'number' : 'text';
+    if (batch.columns[index]!.kind !== expected) {
+      throw new SqlmlError('internal', `batch column ${column.name} holds ${batch.columns[index]!.kind} data but is declared ${column.type}`);
+    }
+  });
+}
+
+function tableLabel(table: TableRef): string {
+  return table.schema === undefined ? table.name : `${table.schema}.${table.name}`;
+}
+
+async function toResultTable(sql: string, result: DuckDBMaterializedResult): Promise<ResultTable> {
+  const command = commandTag(sql, result.statementType);
+  if (result.returnType === ResultReturnType.CHANGED_ROWS) {
+    return { command, columns: [], rows: [], rowsAffected: result.rowsChanged };
+  }
+  if (result.returnType !== ResultReturnType.QUERY_RESULT) return { command, columns: [], rows: [] };
+  const types = result.columnTypes();
+  const columns = result.columnNames().map((name, index) => ({ name, type: columnTypeOf(types[index]!) }));
+  const rows = (await result.getRows()).map((row) => row.map(toResultValue));
+  return { command, columns, rows };
+}
+
+/** Words that may sit between CREATE/DROP/ALTER and the kind of object. */
+const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMP', 'TEMPORARY', 'UNIQUE', 'PERSISTENT', 'IF', 'NOT', 'EXISTS']);
+
+/** Statement kinds DuckDB reports for text that does not start with its verb (WITH..., FROM-first, parentheses). */
+const VERB_OF_STATEMENT: Partial<Record<StatementType, string>> = {
+  [StatementType.SELECT]: 'SELECT',
+  [StatementType.INSERT]: 'INSERT',
+  [StatementType.UPDATE]: 'UPDATE',
+  [StatementType.DELETE]: 'DELETE',
+};
+
+/**
+ * The command tag of a pass-through statement, as PostgreSQL names them: the first
+ * keyword (`SELECT`, `INSERT`), with the object kind for DDL (`CREATE TABLE`, `DROP VIEW`).
+ */
+function commandTag(sql: string, statementType: StatementType): string {
+  const words = sql
+    .replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
+    .split(/\s+/, 8)
+    .map((word) => word.toUpperCase());
+  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
+  if (first === undefined || first === 'WITH' || first === 'FROM') return VERB_OF_STATEMENT[statementType] ?? 'SELECT';
+  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
+    const object = words.slice(1).find((word) => !OBJECT_MODIFIERS.has(word));
+    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
+    return kind === undefined ? first : `${first} ${kind}`;
+  }
+  return first;
+}
+
+function cancelled(): SqlmlError {
+  return new SqlmlError('cancelled', 'the query was cancelled');
+}
+
+function asDatabaseError(error: unknown): SqlmlError {
+  return error instanceof SqlmlError ? error : new DatabaseError(errorMessage(error), error);
+}

@@ -1,0 +1,53 @@
+-- sqlml's catalog on DuckDB: models, their versions, scheduled jobs and job runs.
+-- Must match src/catalog/schema.ts column for column. Timestamps and JSON documents are
+-- text so that one set of catalog code reads every dialect. Run statement by statement
+-- (src/catalog/ddl.ts splits on semicolons, so none may appear inside a statement).
+--
+-- No foreign keys: DuckDB cannot cascade deletes, and src/catalog/model-store.ts keeps
+-- models and versions consistent inside transactions instead.
+
+CREATE TABLE IF NOT EXISTS sqlml_models (
+  name           VARCHAR NOT NULL PRIMARY KEY,
+  -- NULL only while the first version is being stored.
+  active_version INTEGER,
+  created_at     VARCHAR NOT NULL,
+  updated_at     VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sqlml_model_versions (
+  name           VARCHAR NOT NULL,
+  version        INTEGER NOT NULL,
+  status         VARCHAR NOT NULL,
+  type           VARCHAR NOT NULL,
+  target         VARCHAR NOT NULL,
+  options        TEXT NOT NULL,
+  recipe         TEXT NOT NULL,
+  -- The serialized model; can reach the max_model_size cap (~130 MB of text).
+  model          TEXT NOT NULL,
+  training_stats TEXT NOT NULL,
+  evaluation     TEXT NOT NULL,
+  source_query   TEXT NOT NULL,
+  created_at     VARCHAR NOT NULL,
+  PRIMARY KEY (name, version)
+);
+
+CREATE TABLE IF NOT EXISTS sqlml_jobs (
+  name          VARCHAR NOT NULL PRIMARY KEY,
+  schedule_kind VARCHAR NOT NULL,
+  schedule      VARCHAR NOT NULL,
+  statement     TEXT NOT NULL,
+  created_at    VARCHAR NOT NULL
+);
+
+-- DuckDB has no SERIAL/IDENTITY: the run id comes from a sequence.
+CREATE SEQUENCE IF NOT EXISTS sqlml_job_runs_id_seq START 1;
+
+CREATE TABLE IF NOT EXISTS sqlml_job_runs (
+  id          BIGINT NOT NULL PRIMARY KEY DEFAULT nextval('sqlml_job_runs_id_seq'),
+  job         VARCHAR NOT NULL,
+  started_at  VARCHAR NOT NULL,
+  finished_at VARCHAR,
+  outcome     VARCHAR NOT NULL,
+  error       TEXT,
+  rows        BIGINT
+);

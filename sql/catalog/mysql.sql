@@ -1,0 +1,54 @@
+-- sqlml's catalog on MySQL / MariaDB: models, their versions, scheduled jobs and job runs.
+-- Must match src/catalog/schema.ts column for column. Timestamps and JSON documents are
+-- text so that one set of catalog code reads every dialect. Run statement by statement
+-- (src/catalog/ddl.ts splits on semicolons, so none may appear inside a statement).
+--
+-- Key columns are VARCHAR(255): InnoDB cannot index TEXT without a prefix length, and
+-- 255 utf8mb4 characters fit the 3072-byte key limit. TEXT holds only 64 KB, so JSON
+-- documents are MEDIUMTEXT (16 MB) and the model LONGTEXT (4 GB; it can reach ~130 MB,
+-- which also needs max_allowed_packet above that size on the server).
+-- `rows` is a reserved word since MySQL 8.0.2, hence the backquotes.
+-- No foreign keys, as on DuckDB: src/catalog/model-store.ts keeps models and versions
+-- consistent inside transactions, the same way on every dialect.
+
+CREATE TABLE IF NOT EXISTS sqlml_models (
+  name           VARCHAR(255) NOT NULL PRIMARY KEY,
+  -- NULL only while the first version is being stored.
+  active_version INT NULL,
+  created_at     VARCHAR(40) NOT NULL,
+  updated_at     VARCHAR(40) NOT NULL
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS sqlml_model_versions (
+  name           VARCHAR(255) NOT NULL,
+  version        INT NOT NULL,
+  status         VARCHAR(32) NOT NULL,
+  type           VARCHAR(32) NOT NULL,
+  target         VARCHAR(255) NOT NULL,
+  options        MEDIUMTEXT NOT NULL,
+  recipe         MEDIUMTEXT NOT NULL,
+  model          LONGTEXT NOT NULL,
+  training_stats MEDIUMTEXT NOT NULL,
+  evaluation     MEDIUMTEXT NOT NULL,
+  source_query   MEDIUMTEXT NOT NULL,
+  created_at     VARCHAR(40) NOT NULL,
+  PRIMARY KEY (name, version)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS sqlml_jobs (
+  name          VARCHAR(255) NOT NULL PRIMARY KEY,
+  schedule_kind VARCHAR(16) NOT NULL,
+  schedule      VARCHAR(255) NOT NULL,
+  statement     MEDIUMTEXT NOT NULL,
+  created_at    VARCHAR(40) NOT NULL
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS sqlml_job_runs (
+  id          BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  job         VARCHAR(255) NOT NULL,
+  started_at  VARCHAR(40) NOT NULL,
+  finished_at VARCHAR(40) NULL,
+  outcome     VARCHAR(16) NOT NULL,
+  error       MEDIUMTEXT NULL,
+  `rows`      BIGINT NULL
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

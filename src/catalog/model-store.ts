@@ -1,0 +1,231 @@
+/**
+ * Versioned model storage in the connected database's own catalog tables: every
+ * training adds a version and makes it the active one in a single transaction, so a
+ * reader sees either the old active version or the complete new one, never a half.
+ * JSON documents (options, recipe, statistics, evaluation) are stored as text.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { Adapter } from '../../adapters/adapter.js';
+import { SqlmlError } from '../errors.js';
+import { catalogDdl } from './ddl.js';
+import type { CatalogDatabase, ModelVersionsTable } from './schema.js';
+
+/** What a training hands over to be stored. The JSON-valued fields may be any JSON-able value. */
+export interface NewModelVersion {
+  readonly name: string;
+  /** 'binary' | 'multiclass' | 'regression' */
+  readonly type: string;
+  readonly target: string;
+  readonly options: unknown;
+  readonly recipe: unknown;
+  /** The serialized model, see src/learn/model.ts. */
+  readonly model: string;
+  readonly trainingStats: unknown;
+  readonly evaluation: unknown;
+  /** The FROM part as the user wrote it. */
+  readonly sourceQuery: string;
+}
+
+/** One stored version, JSON fields parsed back. */
+export interface ModelVersion {
+  readonly name: string;
+  readonly version: number;
+  /** 'ready' once stored. */
+  readonly status: string;
+  readonly type: string;
+  readonly target: string;
+  readonly options: unknown;
+  readonly recipe: unknown;
+  readonly model: string;
+  readonly trainingStats: unknown;
+  readonly evaluation: unknown;
+  readonly sourceQuery: string;
+  /** ISO-8601 UTC time the version was stored. */
+  readonly createdAt: string;
+  /** Whether predictions use this version. */
+  readonly active: boolean;
+}
+
+/** One line of SHOW MODELS: a model and its active version. */
+export interface ModelSummary {
+  readonly name: string;
+  /** The active version. */
+  readonly version: number;
+  /** How many versions are stored. */
+  readonly versions: number;
+  readonly type: string;
+  readonly target: string;
+  /** When the active version was stored (ISO-8601 UTC). */
+  readonly createdAt: string;
+  /** AUC (binary), accuracy (multiclass) or RMSE (regression) of the stored evaluation; null without one. */
+  readonly headline: { readonly metric: string; readonly value: number } | null;
+}
+
+const HEADLINE_METRIC: Readonly<Record<string, string>> = {
+  binary: 'auc',
+  multiclass: 'accuracy',
+  regression: 'rmse',
+};
+
+export class ModelStore {
+  readonly #adapter: Adapter;
+  readonly #db: Kysely<CatalogDatabase>;
+  #schema: Promise<void> | undefined;
+
+  constructor(adapter: Adapter) {
+    this.#adapter = adapter;
+    this.#db = adapter.catalog;
+  }
+
+  /** Creates the catalog tables if missing; runs the DDL once per store (again after a failure). */
+  ensureSchema(): Promise<void> {
+    this.#schema ??= this.#adapter.ensureCatalog(catalogDdl(this.#adapter.dialect)).catch((error: unknown) => {
+      this.#schema = undefined;
+      throw error;
+    });
+    return this.#schema;
+  }
+
+  /**
+   * Stores a new version (number = max existing + 1) and makes it active, in ONE
+   * transaction; on any failure the previously active version stays active and nothing
+   * of the new one remains.
+   */
+  async saveVersion(v: NewModelVersion): Promise<ModelVersion> {
+    return this.#db.transaction().execute(async (trx) => {
+      const now = new Date().toISOString();
+      const model = await trx.selectFrom('sqlml_models').select('name').where('name', '=', v.name).executeTakeFirst();
+      if (model) {
+        await trx.updateTable('sqlml_models').set({ updated_at: now }).where('name', '=', v.name).execute();
+      } else {
+        await trx.insertInto('sqlml_models').values({ name: v.name, active_version: null, created_at: now, updated_at: now }).execute();
+      }
+      const latest = await trx
+        .selectFrom('sqlml_model_versions')
+        .select((eb) => eb.fn.max('version').as('version'))
+        .where('name', '=', v.name)
+        .executeTakeFirst();
+      const row: Selectable<ModelVersionsTable> = {
+        name: v.name,
+        version: Number(latest?.version ?? 0) + 1,
+        status: 'ready',
+        type: v.type,
+        target: v.target,
+        options: toJson(v.options),
+        recipe: toJson(v.recipe),
+        model: v.model,
+        training_stats: toJson(v.trainingStats),
+        evaluation: toJson(v.evaluation),
+        source_query: v.sourceQuery,
+        created_at: now,
+      };
+      await trx.insertInto('sqlml_model_versions').values(row).execute();
+      await trx.updateTable('sqlml_models').set({ active_version: row.version }).where('name', '=', v.name).execute();
+      return toModelVersion(row, true);
+    });
+  }
+
+  /** A version of `name`: the given one, or the active one when `version` is omitted. */
+  async get(name: string, version?: number): Promise<ModelVersion | undefined> {
+    let query = this.#db
+      .selectFrom('sqlml_model_versions as v')
+      .innerJoin('sqlml_models as m', 'm.name', 'v.name')
+      .selectAll('v')
+      .select('m.active_version')
+      .where('v.name', '=', name);
+    query = version === undefined ? query.whereRef('v.version', '=', 'm.active_version') : query.where('v.version', '=', version);
+    const row = await query.executeTakeFirst();
+    if (!row) return undefined;
+    const { active_version: activeVersion, ...stored } = row;
+    return toModelVersion(stored, activeVersion !== null && Number(activeVersion) === Number(stored.version));
+  }
+
+  async exists(name: string): Promise<boolean> {
+    const row = await this.#db.selectFrom('sqlml_models').select('name').where('name', '=', name).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Every model with its active version, by name. */
+  async list(): Promise<ModelSummary[]> {
+    const rows = await this.#db
+      .selectFrom('sqlml_models as m')
+      .innerJoin('sqlml_model_versions as v', (join) => join.onRef('v.name', '=', 'm.name').onRef('v.version', '=', 'm.active_version'))
+      .select((eb) => [
+        'm.name',
+        'v.version',
+        'v.type',
+        'v.target',
+        'v.created_at',
+        'v.evaluation',
+        eb
+          .selectFrom('sqlml_model_versions as c')
+          .select((count) => count.fn.countAll().as('n'))
+          .whereRef('c.name', '=', 'm.name')
+          .as('versions'),
+      ])
+      .orderBy('m.name')
+      .execute();
+    return rows.map((row) => ({
+      name: row.name,
+      version: Number(row.version),
+      versions: Number(row.versions ?? 0),
+      type: row.type,
+      target: row.target,
+      createdAt: row.created_at,
+      headline: headline(row.type, parseJson(row.evaluation, row.name, 'evaluation')),
+    }));
+  }
+
+  /** Removes every version of `name`; true if the model existed. */
+  async drop(name: string): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('sqlml_model_versions').where('name', '=', name).execute();
+      const deleted = await trx.deleteFrom('sqlml_models').where('name', '=', name).executeTakeFirst();
+      return Number(deleted.numDeletedRows) > 0;
+    });
+  }
+}
+
+/** `undefined` (a missing document) is stored as JSON null rather than refused by NOT NULL. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+function parseJson(text: string, model: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SqlmlError('internal', `the stored ${field} of model ${model} is not valid JSON`, { cause: error });
+  }
+}
+
+function toModelVersion(row: Selectable<ModelVersionsTable>, active: boolean): ModelVersion {
+  return {
+    name: row.name,
+    version: Number(row.version),
+    status: row.status,
+    type: row.type,
+    target: row.target,
+    options: parseJson(row.options, row.name, 'options'),
+    recipe: parseJson(row.recipe, row.name, 'recipe'),
+    model: row.model,
+    trainingStats: parseJson(row.training_stats, row.name, 'training statistics'),
+    evaluation: parseJson(row.evaluation, row.name, 'evaluation'),
+    sourceQuery: row.source_query,
+    createdAt: row.created_at,
+    active,
+  };
+}
+
+/**
+ * The headline figure of an evaluation: the engine stores `{ metrics: { auc, ... } }`;
+ * a flat `{ auc, ... }` document is read too.
+ */
+function headline(type: string, evaluation: unknown): ModelSummary['headline'] {
+  const metric = HEADLINE_METRIC[type];
+  if (metric === undefined || evaluation === null || typeof evaluation !== 'object') return null;
+  const nested = (evaluation as { metrics?: unknown }).metrics;
+  const metrics = nested !== null && typeof nested === 'object' ? nested : evaluation;
+  const value = (metrics as Record<string, unknown>)[metric];
+  return typeof value === 'number' ? { metric, value } : null;
+}

@@ -1,0 +1,671 @@
+/**
+ * The behaviour every adapter owes the engine, run against every database in TARGETS.
+ * An adapter joins by adding its URL to TARGETS and a DialectFixture (the little SQL
+ * that differs between databases) to FIXTURES; the assertions are shared.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Adapter, Dialect, TableRef } from '../../adapters/adapter.js';
+import { DEFAULT_DATABASE_URL, openAdapter } from '../../adapters/registry.js';
+import { catalogDdl } from '../../src/catalog/ddl.js';
+import type { CatalogDatabase } from '../../src/catalog/schema.js';
+import { ModelStore, type NewModelVersion } from '../../src/catalog/model-store.js';
+import { valueAt, isNumberType, type Column, type ColumnData, type ColumnType, type RowBatch, type Value } from '../../src/data.js';
+import { SqlmlError } from '../../src/errors.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'sqlml-conformance-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const TARGETS: readonly { readonly label: string; readonly url: string }[] = [
+  { label: 'duckdb (memory)', url: 'duckdb::memory:' },
+  { label: 'duckdb (file)', url: `duckdb:${join(scratch, 'conformance.duckdb')}` },
+];
+
+/** The SQL that differs between databases; everything else in this file is shared. */
+interface DialectFixture {
+  /** A query of the integers 0 .. n-1 in a column `i`, produced lazily by the database. */
+  range(n: number): string;
+  /** A query that computes for many seconds before its first row. */
+  readonly slowQuery: string;
+  /** The schema unqualified table names resolve to. */
+  readonly defaultSchema: string;
+  /** Columns of a table covering every sqlml type (the first is an integer `id` to order by). */
+  readonly typeColumns: readonly { readonly name: string; readonly sqlType: string; readonly type: ColumnType }[];
+  /** VALUES tuples for that table, in `id` order. */
+  readonly typeRows: readonly string[];
+  /** The rows as sqlml reads them (`valueAt`): dates `YYYY-MM-DD`, timestamps ISO, NULLs null. */
+  readonly typeValues: readonly (readonly Value[])[];
+  /** A column type that refuses the text 'not a number'. */
+  readonly integerType: string;
+}
+
+const FIXTURES: Partial<Record<Dialect, DialectFixture>> = {
+  duckdb: {
+    range: (n) => `SELECT range AS i FROM range(${n})`,
+    slowQuery: 'SELECT sum(a.range * b.range) AS s FROM range(200000) a, range(200000) b',
+    defaultSchema: 'main',
+    typeColumns: [
+      { name: 'id', sqlType: 'INTEGER', type: 'integer' },
+      { name: 'flag', sqlType: 'BOOLEAN', type: 'boolean' },
+      { name: 'small', sqlType: 'SMALLINT', type: 'integer' },
+      { name: 'big', sqlType: 'BIGINT', type: 'bigint' },
+      { name: 'ratio', sqlType: 'DOUBLE', type: 'double' },
+      { name: 'price', sqlType: 'DECIMAL(10,2)', type: 'decimal' },
+      { name: 'label', sqlType: 'VARCHAR', type: 'text' },
+      { name: 'day', sqlType: 'DATE', type: 'date' },
+      { name: 'seen', sqlType: 'TIMESTAMP', type: 'timestamp' },
+      { name: 'tags', sqlType: 'INTEGER[]', type: 'other' },
+      { name: 'uid', sqlType: 'UUID', type: 'other' },
+    ],
+    typeRows: [
+      `(1, true, -3, 9007199254740991, 2.5, 12.34, 'alpha', DATE '2024-02-29', TIMESTAMP '2024-02-29 13:14:15.25', [1, 2], 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')`,
+      `(2, false, 32767, -5, -0.125, -0.5, 'béta "q" ''x''', DATE '1969-07-20', TIMESTAMP '1969-07-20 20:17:40', [], '00000000-0000-0000-0000-000000000000')`,
+      `(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+    ],
+    typeValues: [
+      [1, true, -3, 9007199254740991, 2.5, 12.34, 'alpha', '2024-02-29', '2024-02-29T13:14:15.250Z', '[1, 2]', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
+      [2, false, 32767, -5, -0.125, -0.5, `béta "q" 'x'`, '1969-07-20', '1969-07-20T20:17:40.000Z', '[]', '00000000-0000-0000-0000-000000000000'],
+      [3, null, null, null, null, null, null, null, null, null, null],
+    ],
+    integerType: 'INTEGER',
+  },
+};
+
+/** Rows read through a stream, as `valueAt` gives them. */
+async function readAll(adapter: Adapter, select: string, batchRows = 1000): Promise<{ columns: readonly Column[]; rows: Value[][] }> {
+  const stream = await adapter.openStream(select, { batchRows });
+  const rows: Value[][] = [];
+  for await (const batch of stream.batches()) {
+    for (let row = 0; row < batch.rowCount; row++) rows.push(stream.columns.map((column, c) => valueAt(column, batch.columns[c]!, row)));
+  }
+  return { columns: stream.columns, rows };
+}
+
+/** A batch from rows of plain values: booleans as 0/1, dates and timestamps as epoch milliseconds. */
+function toBatch(columns: readonly Column[], rows: readonly (readonly (Value | undefined)[])[]): RowBatch {
+  const data = columns.map((column, c): ColumnData => {
+    if (!isNumberType(column.type)) return { kind: 'text', values: rows.map((row) => (row[c] ?? null) as string | null) };
+    const values = new Float64Array(rows.length);
+    const nulls = new Uint8Array(rows.length);
+    rows.forEach((row, r) => {
+      const value = row[c] ?? null;
+      if (value === null) nulls[r] = 1;
+      else values[r] = Number(value); // true → 1, false → 0
+    });
+    return { kind: 'number', values, nulls };
+  });
+  return { rowCount: rows.length, columns: data };
+}
+
+async function* batchesOf(columns: readonly Column[], batches: readonly (readonly (readonly Value[])[])[], failAfter?: number): AsyncGenerator<RowBatch> {
+  for (let index = 0; index < batches.length; index++) {
+    if (failAfter !== undefined && index === failAfter) throw new Error(`source failed after ${failAfter} batches`);
+    yield toBatch(columns, batches[index]!);
+  }
+  if (failAfter !== undefined && failAfter >= batches.length) throw new Error(`source failed after ${failAfter} batches`);
+}
+
+function column(name: string, type: ColumnType): Column {
+  return { name, type, dbType: type };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each(TARGETS)('$label', ({ url }) => {
+  let adapter: Adapter;
+  let fixture: DialectFixture;
+  let q: (name: string) => string;
+  let tableCounter = 0;
+  /** A fresh table name per test, so tests never see each other's tables. */
+  const fresh = (stem: string): TableRef => ({ name: `conf_${stem}_${++tableCounter}` });
+
+  beforeAll(async () => {
+    adapter = await openAdapter(url);
+    const found = FIXTURES[adapter.dialect];
+    if (!found) throw new Error(`no conformance fixture for dialect ${adapter.dialect}: add one to FIXTURES`);
+    fixture = found;
+    q = (name) => adapter.quoteIdent(name);
+  });
+
+  afterAll(async () => {
+    await adapter?.close();
+  });
+
+  describe(`types`, () => {
+    it('streams every type with its sqlml column type and values, NULLs included', async () => {
+      const table = adapter.quoteTable(fresh('types'));
+      await adapter.query(`CREATE TABLE ${table} (${fixture.typeColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ')})`);
+      await adapter.query(`INSERT INTO ${table} VALUES ${fixture.typeRows.join(', ')}`);
+      const { columns, rows } = await readAll(adapter, `SELECT * FROM ${table} ORDER BY ${q('id')}`);
+      expect(columns.map((c) => [c.name, c.type])).toEqual(fixture.typeColumns.map((c) => [c.name, c.type]));
+      expect(rows).toEqual(fixture.typeValues);
+    });
+
+    it('returns the same values from a pass-through SELECT', async () => {
+      const table = adapter.quoteTable(fresh('types'));
+      await adapter.query(`CREATE TABLE ${table} (${fixture.typeColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ')})`);
+      await adapter.query(`INSERT INTO ${table} VALUES ${fixture.typeRows.join(', ')}`);
+      const result = await adapter.query(`SELECT * FROM ${table} ORDER BY ${q('id')}`);
+      expect(result.command).toBe('SELECT');
+      expect(result.columns).toEqual(fixture.typeColumns.map((c) => ({ name: c.name, type: c.type })));
+      expect(result.rows).toEqual(fixture.typeValues);
+    });
+
+    it('writes streamed rows back with write() and reads them again unchanged', async () => {
+      const source = adapter.quoteTable(fresh('types'));
+      await adapter.query(`CREATE TABLE ${source} (${fixture.typeColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ')})`);
+      await adapter.query(`INSERT INTO ${source} VALUES ${fixture.typeRows.join(', ')}`);
+      const copy = fresh('copy');
+      const stream = await adapter.openStream(`SELECT * FROM ${source} ORDER BY ${q('id')}`, { batchRows: 2 });
+      expect(await adapter.write(copy, stream.columns, stream.batches(), 'replace')).toBe(3);
+      const { columns, rows } = await readAll(adapter, `SELECT * FROM ${adapter.quoteTable(copy)} ORDER BY ${q('id')}`);
+      // write() creates decimals as doubles and `other` as text; the values survive.
+      const written = fixture.typeColumns.map((c) => (c.type === 'decimal' ? 'double' : c.type === 'other' ? 'text' : c.type));
+      expect(columns.map((c) => c.type)).toEqual(written);
+      expect(rows).toEqual(fixture.typeValues);
+    });
+  });
+
+  describe('streaming', () => {
+    it('streams 300k generated rows in batches of at most 4096 with the right total', async () => {
+      const n = 300_000;
+      const stream = await adapter.openStream(fixture.range(n), { batchRows: 4096 });
+      expect(stream.columns.map((c) => c.name)).toEqual(['i']);
+      let rows = 0;
+      let sum = 0;
+      let batches = 0;
+      let first: RowBatch | undefined;
+      for await (const batch of stream.batches()) {
+        expect(batch.rowCount).toBeGreaterThan(0);
+        expect(batch.rowCount).toBeLessThanOrEqual(4096);
+        const data = batch.columns[0]!;
+        if (data.kind !== 'number') throw new Error('range values must be numbers');
+        for (let row = 0; row < batch.rowCount; row++) sum += data.values[row]!;
+        rows += batch.rowCount;
+        batches++;
+        first ??= batch;
+      }
+      expect(rows).toBe(n);
+      expect(sum).toBe((n * (n - 1)) / 2);
+      expect(batches).toBe(Math.ceil(n / 4096));
+      // The consumer may keep a batch: later batches must not overwrite it.
+      const kept = first!.columns[0]!;
+      expect(kept.kind === 'number' && Array.from(kept.values.subarray(0, 3))).toEqual([0, 1, 2]);
+      expect(kept.kind === 'number' && kept.values[4095]).toBe(4095);
+    });
+
+    it('knows the columns before the first batch and yields no batch for an empty result', async () => {
+      const stream = await adapter.openStream(`SELECT * FROM (${fixture.range(10)}) AS src WHERE i < 0`, { batchRows: 100 });
+      expect(stream.columns.map((c) => c.name)).toEqual(['i']);
+      const seen: RowBatch[] = [];
+      for await (const batch of stream.batches()) seen.push(batch);
+      expect(seen).toEqual([]);
+    });
+
+    it('cancels mid-stream when the signal aborts, and stays usable', async () => {
+      const controller = new AbortController();
+      const stream = await adapter.openStream(fixture.range(100_000_000), { batchRows: 1000, signal: controller.signal });
+      let batches = 0;
+      const error = await rejection(
+        (async () => {
+          for await (const batch of stream.batches()) {
+            expect(batch.rowCount).toBe(1000);
+            if (++batches === 2) controller.abort();
+          }
+        })(),
+      );
+      expect(error).toBeInstanceOf(SqlmlError);
+      expect((error as SqlmlError).code).toBe('cancelled');
+      expect(batches).toBe(2);
+      expect((await adapter.query('SELECT 1 AS one')).rows).toEqual([[1]]);
+    });
+
+    it('cancels a query still computing its first row', async () => {
+      const controller = new AbortController();
+      const started = performance.now();
+      setTimeout(() => controller.abort(), 150);
+      const error = await rejection(
+        (async () => {
+          const stream = await adapter.openStream(fixture.slowQuery, { batchRows: 10, signal: controller.signal });
+          for await (const _ of stream.batches());
+        })(),
+      );
+      expect((error as SqlmlError).code).toBe('cancelled');
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect((await adapter.query('SELECT 2 AS two')).rows).toEqual([[2]]);
+    });
+
+    it('cancels while the next batch is being fetched', async () => {
+      const controller = new AbortController();
+      const stream = await adapter.openStream(fixture.range(100_000_000), { batchRows: 1000, signal: controller.signal });
+      const error = await rejection(
+        (async () => {
+          for await (const _ of stream.batches()) setImmediate(() => controller.abort());
+        })(),
+      );
+      expect((error as SqlmlError).code).toBe('cancelled');
+      expect((await adapter.query('SELECT 6 AS six')).rows).toEqual([[6]]);
+    });
+
+    it('refuses to start with an already aborted signal', async () => {
+      const error = await rejection(adapter.openStream(fixture.range(10), { batchRows: 10, signal: AbortSignal.abort() }));
+      expect((error as SqlmlError).code).toBe('cancelled');
+    });
+
+    it('releases the cursor when the consumer stops early', async () => {
+      const stream = await adapter.openStream(fixture.range(1_000_000), { batchRows: 500 });
+      for await (const batch of stream.batches()) {
+        expect(batch.rowCount).toBe(500);
+        break;
+      }
+      await stream.close();
+      expect((await adapter.query('SELECT 3 AS three')).rows).toEqual([[3]]);
+    });
+
+    it('reports a failing query as a database error', async () => {
+      const error = await rejection(adapter.openStream('SELECT * FROM conf_no_such_table', { batchRows: 10 }));
+      expect(error).toBeInstanceOf(SqlmlError);
+      expect((error as SqlmlError).code).toBe('database');
+      expect((error as Error).message).toMatch(/conf_no_such_table/);
+    });
+  });
+
+  describe('pass-through statements', () => {
+    it('runs DDL, INSERT, UPDATE, DELETE and SELECT with their command tags and counts', async () => {
+      const table = adapter.quoteTable(fresh('pass'));
+      expect(await adapter.query(`CREATE TABLE ${table} (id INTEGER, name VARCHAR(20))`)).toMatchObject({ command: 'CREATE TABLE', rows: [] });
+      expect(await adapter.query(`INSERT INTO ${table} VALUES (1, 'a'), (2, 'b'), (3, 'c')`)).toMatchObject({ command: 'INSERT', rowsAffected: 3 });
+      expect(await adapter.query(`UPDATE ${table} SET name = 'z' WHERE id >= 2`)).toMatchObject({ command: 'UPDATE', rowsAffected: 2 });
+      expect(await adapter.query(`DELETE FROM ${table} WHERE id = 1`)).toMatchObject({ command: 'DELETE', rowsAffected: 1 });
+      expect(await adapter.query(`SELECT id, name FROM ${table} ORDER BY id`)).toEqual({
+        command: 'SELECT',
+        columns: [
+          { name: 'id', type: 'integer' },
+          { name: 'name', type: 'text' },
+        ],
+        rows: [
+          [2, 'z'],
+          [3, 'z'],
+        ],
+      });
+      expect(await adapter.query(`/* leading comment */ WITH t AS (SELECT 1 AS x) SELECT x FROM t`)).toMatchObject({ command: 'SELECT', rows: [[1]] });
+      expect(await adapter.query(`DROP TABLE ${table}`)).toMatchObject({ command: 'DROP TABLE', rows: [] });
+    });
+
+    it("reports a failing statement with the database's message and stays usable", async () => {
+      const missing = await rejection(adapter.query('SELECT * FROM conf_missing_table'));
+      expect(missing).toBeInstanceOf(SqlmlError);
+      expect((missing as SqlmlError).code).toBe('database');
+      expect((missing as Error).message).toMatch(/conf_missing_table/);
+      const syntax = await rejection(adapter.query('SELEC 1'));
+      expect((syntax as SqlmlError).code).toBe('database');
+      expect((syntax as Error).message).toMatch(/SELEC/);
+      expect((await adapter.query('SELECT 4 AS four')).rows).toEqual([[4]]);
+    });
+  });
+
+  describe('identifiers', () => {
+    it('quotes reserved words and embedded quotes so they work in a real table', async () => {
+      const table: TableRef = { name: `default` };
+      const weird = `we"ird 'col`;
+      await adapter.query(`DROP TABLE IF EXISTS ${adapter.quoteTable(table)}`);
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (${q('select')} INTEGER, ${q(weird)} VARCHAR(20))`);
+      const columns = [column('select', 'integer'), column(weird, 'text')];
+      expect(await adapter.write(table, columns, batchesOf(columns, [[[7, 'x"y']]]), 'append')).toBe(1);
+      const result = await adapter.query(`SELECT ${q('select')}, ${q(weird)} FROM ${adapter.quoteTable(table)}`);
+      expect(result.columns.map((c) => c.name)).toEqual(['select', weird]);
+      expect(result.rows).toEqual([[7, 'x"y']]);
+      expect(await adapter.tableExists(table)).toBe(true);
+      await adapter.query(`DROP TABLE ${adapter.quoteTable(table)}`);
+    });
+
+    it('tells whether a table exists, unqualified or in the default schema', async () => {
+      const table = fresh('exists');
+      expect(await adapter.tableExists(table)).toBe(false);
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (x INTEGER)`);
+      expect(await adapter.tableExists(table)).toBe(true);
+      expect(await adapter.tableExists({ schema: fixture.defaultSchema, name: table.name })).toBe(true);
+      expect(await adapter.tableExists({ schema: 'conf_no_such_schema', name: table.name })).toBe(false);
+    });
+  });
+
+  describe('write', () => {
+    const scored = [column('id', 'integer'), column('label', 'text'), column('score', 'double'), column('day', 'date'), column('ok', 'boolean')];
+    const day = Date.UTC(2024, 4, 1);
+    const firstRows: Value[][][] = [
+      [
+        [1, 'a', 0.5, day, true],
+        [2, null, null, null, null],
+      ],
+      [[3, 'c', -1.25, day + 86_400_000, false]],
+      [[4, 'd', 2, day, true]],
+    ];
+
+    async function contents(table: TableRef): Promise<Value[][]> {
+      return (await adapter.query(`SELECT * FROM ${adapter.quoteTable(table)} ORDER BY 1`)).rows.map((row) => [...row]);
+    }
+
+    it('creates a missing table from the columns and returns the rows written', async () => {
+      const table = fresh('new');
+      expect(await adapter.write(table, scored, batchesOf(scored, firstRows), 'replace')).toBe(4);
+      const { columns, rows } = await readAll(adapter, `SELECT * FROM ${adapter.quoteTable(table)} ORDER BY 1`);
+      expect(columns.map((c) => [c.name, c.type])).toEqual(scored.map((c) => [c.name, c.type]));
+      expect(rows).toEqual([
+        [1, 'a', 0.5, '2024-05-01', true],
+        [2, null, null, null, null],
+        [3, 'c', -1.25, '2024-05-02', false],
+        [4, 'd', 2, '2024-05-01', true],
+      ]);
+    });
+
+    it('replaces an existing table with the new columns and rows', async () => {
+      const table = fresh('replace');
+      await adapter.write(table, scored, batchesOf(scored, firstRows), 'replace');
+      const next = [column('id', 'integer'), column('predicted_value', 'double')];
+      expect(await adapter.write(table, next, batchesOf(next, [[[10, 1.5]]]), 'replace')).toBe(1);
+      const result = await adapter.query(`SELECT * FROM ${adapter.quoteTable(table)}`);
+      expect(result.columns.map((c) => c.name)).toEqual(['id', 'predicted_value']);
+      expect(result.rows).toEqual([[10, 1.5]]);
+    });
+
+    it('appends by column name, in any order, with NULL for columns not given', async () => {
+      const table = fresh('append');
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER, label VARCHAR(10), score DOUBLE)`);
+      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 'old', 0.25)`);
+      const given = [column('score', 'double'), column('id', 'integer')];
+      expect(await adapter.write(table, given, batchesOf(given, [[[9.5, 2]], [[-1, 3]]]), 'append')).toBe(2);
+      expect(await contents(table)).toEqual([
+        [1, 'old', 0.25],
+        [2, null, 9.5],
+        [3, null, -1],
+      ]);
+    });
+
+    it('refuses to append a column the table lacks, naming it, and leaves the table alone', async () => {
+      const table = fresh('append_bad');
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER)`);
+      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1)`);
+      const given = [column('id', 'integer'), column('surprise', 'double')];
+      const error = await rejection(adapter.write(table, given, batchesOf(given, [[[2, 1]]]), 'append'));
+      expect((error as SqlmlError).code).toBe('bad_column');
+      expect((error as Error).message).toMatch(/surprise/);
+      expect(await contents(table)).toEqual([[1]]);
+    });
+
+    // Large batches: some databases' bulk writers (DuckDB's appender) flush on their own
+    // after ~200k rows, so only the transaction can undo what came before the failure.
+    const bulk = [column('id', 'integer'), column('score', 'double')];
+    const BULK_ROWS = 120_000;
+    /** `batches` batches of BULK_ROWS rows, then the source fails if `fail`. */
+    async function* bulkRows(batches: number, fail: boolean): AsyncGenerator<RowBatch> {
+      for (let index = 0; index < batches; index++) {
+        const ids = new Float64Array(BULK_ROWS).map((_, row) => index * BULK_ROWS + row);
+        const scores = ids.map((id) => id / 2);
+        yield {
+          rowCount: BULK_ROWS,
+          columns: [
+            { kind: 'number', values: ids, nulls: new Uint8Array(BULK_ROWS) },
+            { kind: 'number', values: scores, nulls: new Uint8Array(BULK_ROWS) },
+          ],
+        };
+      }
+      if (fail) throw new Error(`source failed after ${batches} batches`);
+    }
+
+    it('leaves a replaced table exactly as it was when the rows fail part-way', async () => {
+      const table = fresh('atomic_replace');
+      await adapter.write(table, scored, batchesOf(scored, firstRows), 'replace');
+      const before = await contents(table);
+      const failure = await rejection(adapter.write(table, bulk, bulkRows(2, true), 'replace'));
+      expect((failure as Error).message).toBe('source failed after 2 batches');
+      expect(await contents(table)).toEqual(before);
+      expect((await adapter.query(`SELECT * FROM ${adapter.quoteTable(table)}`)).columns.map((c) => c.name)).toEqual(scored.map((c) => c.name));
+    });
+
+    it('leaves an appended table exactly as it was when the rows fail part-way', async () => {
+      const table = fresh('atomic_append');
+      await adapter.write(table, bulk, batchesOf(bulk, [[[-1, 0.5]]]), 'replace');
+      const failure = await rejection(adapter.write(table, bulk, bulkRows(2, true), 'append'));
+      expect((failure as Error).message).toBe('source failed after 2 batches');
+      expect(await contents(table)).toEqual([[-1, 0.5]]);
+    });
+
+    it('creates no table when the rows for a new table fail part-way', async () => {
+      const table = fresh('atomic_new');
+      const failure = await rejection(adapter.write(table, bulk, bulkRows(2, true), 'replace'));
+      expect((failure as Error).message).toBe('source failed after 2 batches');
+      expect(await adapter.tableExists(table)).toBe(false);
+    });
+
+    it('passes the source error through unchanged when small batches fail part-way', async () => {
+      const table = fresh('atomic_small');
+      const failure = await rejection(adapter.write(table, scored, batchesOf(scored, firstRows, 2), 'replace'));
+      expect((failure as Error).message).toBe('source failed after 2 batches');
+      expect(failure).not.toBeInstanceOf(SqlmlError);
+      expect(await adapter.tableExists(table)).toBe(false);
+    });
+
+    it('never lets a statement run during a write see half of it', async () => {
+      const table = fresh('concurrent');
+      await adapter.write(table, bulk, batchesOf(bulk, [[[-1, 0]]]), 'replace');
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let paused!: () => void;
+      const midway = new Promise<void>((resolve) => (paused = resolve));
+      async function* pausingRows(): AsyncGenerator<RowBatch> {
+        // Big enough for bulk writers that flush on their own to have written it already.
+        yield* bulkRows(2, false);
+        paused();
+        await gate;
+      }
+      const writing = adapter.write(table, bulk, pausingRows(), 'append');
+      await midway;
+      const counting = adapter.query(`SELECT count(*) AS n FROM ${adapter.quoteTable(table)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      open();
+      expect(await writing).toBe(2 * BULK_ROWS);
+      // Before the write (1 row) or after it, never what it had written so far.
+      expect([[[1]], [[1 + 2 * BULK_ROWS]]]).toContainEqual((await counting).rows);
+    });
+
+    it('rolls back when the database refuses a row, and reports its message', async () => {
+      const table = fresh('refused');
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id ${fixture.integerType}, n ${fixture.integerType})`);
+      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 1)`);
+      const given = [column('id', 'integer'), column('n', 'text')];
+      const error = await rejection(adapter.write(table, given, batchesOf(given, [[[2, '2']], [[3, 'not a number']]]), 'append'));
+      expect((error as SqlmlError).code).toBe('database');
+      expect((error as Error).message).toMatch(/not a number/);
+      expect(await contents(table)).toEqual([[1, 1]]);
+      expect((await adapter.query('SELECT 5 AS five')).rows).toEqual([[5]]);
+    });
+  });
+
+  describe('catalog', () => {
+    beforeAll(async () => {
+      await adapter.ensureCatalog(catalogDdl(adapter.dialect));
+    });
+
+    it('runs the catalog DDL a second time without complaint', async () => {
+      await adapter.ensureCatalog(catalogDdl(adapter.dialect));
+      for (const name of ['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs']) {
+        expect(await adapter.tableExists({ name })).toBe(true);
+      }
+    });
+
+    it("creates exactly the columns of schema.ts's catalog types", async () => {
+      // `satisfies` makes the compiler check these lists against schema.ts, both ways.
+      const expected = {
+        sqlml_models: { name: 1, active_version: 1, created_at: 1, updated_at: 1 },
+        sqlml_model_versions: {
+          name: 1, version: 1, status: 1, type: 1, target: 1, options: 1, recipe: 1, model: 1,
+          training_stats: 1, evaluation: 1, source_query: 1, created_at: 1,
+        },
+        sqlml_jobs: { name: 1, schedule_kind: 1, schedule: 1, statement: 1, created_at: 1 },
+        sqlml_job_runs: { id: 1, job: 1, started_at: 1, finished_at: 1, outcome: 1, error: 1, rows: 1 },
+      } satisfies { [T in keyof CatalogDatabase]: Record<keyof CatalogDatabase[T], 1> };
+      for (const [table, columns] of Object.entries(expected)) {
+        const result = await adapter.query(`SELECT * FROM ${q(table)} WHERE 1 = 0`);
+        expect(result.columns.map((c) => c.name)).toEqual(Object.keys(columns));
+      }
+    });
+
+    it('rolls back a Kysely transaction that throws', async () => {
+      const error = await rejection(
+        adapter.catalog.transaction().execute(async (trx) => {
+          await trx.insertInto('sqlml_jobs').values({ name: 'conf_job', schedule_kind: 'every', schedule: '1 hour', statement: 'RUN JOB x', created_at: 'now' }).execute();
+          expect(await trx.selectFrom('sqlml_jobs').select('name').where('name', '=', 'conf_job').execute()).toHaveLength(1);
+          throw new Error('changed my mind');
+        }),
+      );
+      expect((error as Error).message).toBe('changed my mind');
+      expect(await adapter.catalog.selectFrom('sqlml_jobs').select('name').where('name', '=', 'conf_job').execute()).toEqual([]);
+    });
+
+    it('numbers job runs by itself', async () => {
+      const run = { job: 'conf_numbered', started_at: '2024-01-01T00:00:00.000Z', finished_at: null, outcome: 'running', error: null, rows: null };
+      await adapter.catalog.insertInto('sqlml_job_runs').values(run).execute();
+      await adapter.catalog.insertInto('sqlml_job_runs').values({ ...run, rows: 12 }).execute();
+      const runs = await adapter.catalog.selectFrom('sqlml_job_runs').select(['id', 'rows']).where('job', '=', 'conf_numbered').orderBy('id').execute();
+      expect(runs).toHaveLength(2);
+      expect(typeof runs[0]!.id).toBe('number');
+      expect(runs[1]!.id).toBeGreaterThan(runs[0]!.id);
+      expect(runs.map((r) => r.rows)).toEqual([null, 12]);
+    });
+
+    it('keeps model versions: the newest is active, a failed save changes nothing, drop removes all', async () => {
+      const store = new ModelStore(adapter);
+      await store.ensureSchema();
+      const version = (n: number): NewModelVersion => ({
+        name: 'conf_churn',
+        type: 'binary',
+        target: 'churned',
+        options: { passes: n },
+        recipe: { features: ['a'] },
+        model: `weights-${n}`,
+        trainingStats: { rows: 100 * n },
+        evaluation: { task: 'binary', metrics: { auc: 0.5 + n / 10 } },
+        sourceQuery: 'SELECT * FROM customers',
+      });
+      expect((await store.saveVersion(version(1))).version).toBe(1);
+      expect((await store.saveVersion(version(2))).version).toBe(2);
+      expect(await store.get('conf_churn')).toMatchObject({ version: 2, active: true, model: 'weights-2', options: { passes: 2 } });
+      // NOT NULL refuses the target half-way through the transaction.
+      const broken = { ...version(3), target: null as unknown as string };
+      expect(((await rejection(store.saveVersion(broken))) as SqlmlError).code).toBe('database');
+      expect(await store.get('conf_churn')).toMatchObject({ version: 2, active: true });
+      expect(await store.get('conf_churn', 3)).toBeUndefined();
+      expect(await store.get('conf_churn', 1)).toMatchObject({ version: 1, active: false, model: 'weights-1' });
+      expect(await store.list()).toEqual([
+        expect.objectContaining({ name: 'conf_churn', version: 2, versions: 2, headline: { metric: 'auc', value: 0.7 } }),
+      ]);
+      expect(await store.drop('conf_churn')).toBe(true);
+      expect(await store.exists('conf_churn')).toBe(false);
+      expect(await store.get('conf_churn', 1)).toBeUndefined();
+      expect(await store.drop('conf_churn')).toBe(false);
+    });
+  });
+});
+
+describe('connection URLs', () => {
+  it('opens DuckDB in memory from duckdb::memory: and from duckdb: alone', async () => {
+    for (const url of ['duckdb::memory:', 'duckdb:']) {
+      const adapter = await openAdapter(url);
+      expect(adapter.dialect).toBe('duckdb');
+      expect((await adapter.query('SELECT 1 AS one')).rows).toEqual([[1]]);
+      await adapter.close();
+    }
+  });
+
+  it('creates a database file relative to the working directory and keeps its tables across opens', async () => {
+    const file = join(scratch, 'relative.duckdb');
+    const url = `duckdb:${relative(process.cwd(), file)}`;
+    const first = await openAdapter(url);
+    await first.query('CREATE TABLE kept (x INTEGER)');
+    await first.query('INSERT INTO kept VALUES (42)');
+    await first.close();
+    const second = await openAdapter(url);
+    expect((await second.query('SELECT x FROM kept')).rows).toEqual([[42]]);
+    await second.close();
+  });
+
+  it('shares one database between adapters on the same file, and keeps in-memory ones apart', async () => {
+    const url = `duckdb:${join(scratch, 'shared.duckdb')}`;
+    const first = await openAdapter(url);
+    const second = await openAdapter(url);
+    await first.query('CREATE TABLE shared_rows (x INTEGER)');
+    await first.query('INSERT INTO shared_rows VALUES (1), (2)');
+    expect((await second.query('SELECT count(*) AS n FROM shared_rows')).rows).toEqual([[2]]);
+    await first.close();
+    expect((await second.query('SELECT count(*) AS n FROM shared_rows')).rows).toEqual([[2]]);
+    await second.close();
+    const memoryA = await openAdapter('duckdb::memory:');
+    const memoryB = await openAdapter('duckdb::memory:');
+    await memoryA.query('CREATE TABLE only_in_a (x INTEGER)');
+    expect(await memoryB.tableExists({ name: 'only_in_a' })).toBe(false);
+    await Promise.all([memoryA.close(), memoryB.close()]);
+  });
+
+  it('uses SQLML_DB when no URL is given, and duckdb:sqlml.duckdb without either', async () => {
+    const saved = process.env.SQLML_DB;
+    process.env.SQLML_DB = 'duckdb::memory:';
+    try {
+      const adapter = await openAdapter();
+      expect(adapter.dialect).toBe('duckdb');
+      await adapter.close();
+    } finally {
+      if (saved === undefined) delete process.env.SQLML_DB;
+      else process.env.SQLML_DB = saved;
+    }
+    expect(DEFAULT_DATABASE_URL).toBe('duckdb:sqlml.duckdb');
+  });
+
+  it('names the missing directory of a DuckDB file', async () => {
+    const error = await rejection(openAdapter(`duckdb:${join(scratch, 'no-such-dir', 'x.duckdb')}`));
+    expect((error as SqlmlError).code).toBe('connection');
+    expect((error as Error).message).toContain(join(scratch, 'no-such-dir'));
+  });
+
+  it('says PostgreSQL and MySQL are not in this build', async () => {
+    for (const url of ['postgres://u:p@localhost:5432/db', 'postgresql://localhost/db', 'mysql://u:p@localhost:3306/db']) {
+      const error = await rejection(openAdapter(url));
+      expect((error as SqlmlError).code).toBe('unsupported');
+      expect((error as Error).message).toMatch(/not available in this build/);
+    }
+  });
+
+  it('rejects an unknown URL, naming it (password hidden) and the accepted forms', async () => {
+    const error = await rejection(openAdapter('sqlite://user:secret@host/file.db'));
+    expect((error as SqlmlError).code).toBe('bad_url');
+    expect((error as Error).message).toContain('sqlite://user:***@host/file.db');
+    expect((error as Error).message).not.toContain('secret');
+    expect((error as Error).message).toContain('duckdb::memory:');
+    expect(((await rejection(openAdapter('just-a-file.duckdb'))) as SqlmlError).code).toBe('bad_url');
+  });
+
+  it('ends an open stream with a connection error when the adapter closes under it', async () => {
+    const adapter = await openAdapter('duckdb::memory:');
+    const stream = await adapter.openStream('SELECT range AS i FROM range(10000000)', { batchRows: 100 });
+    const error = await rejection(
+      (async () => {
+        for await (const _ of stream.batches()) await adapter.close();
+      })(),
+    );
+    expect((error as SqlmlError).code).toBe('connection');
+  });
+
+  it('refuses statements once the adapter is closed', async () => {
+    const adapter = await openAdapter('duckdb::memory:');
+    await adapter.close();
+    expect(((await rejection(adapter.query('SELECT 1'))) as SqlmlError).code).toBe('connection');
+  });
+});
