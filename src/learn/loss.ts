@@ -1,0 +1,86 @@
+/**
+ * The three losses of sqlml's models, as functions of the model's raw output (the
+ * margin p) and the label y. Each is written so that no intermediate overflows: a
+ * margin of ±1000 must give a finite loss and a derivative in [-1, 1].
+ */
+
+/** A loss for a single-output model: `loss` and its derivative with respect to the margin. */
+export interface Loss {
+  readonly name: 'logistic' | 'squared';
+  /** The loss of margin `p` for label `y`. */
+  loss(p: number, y: number): number;
+  /** d loss / d p at margin `p` for label `y`. */
+  dloss(p: number, y: number): number;
+}
+
+/** log(1 + e^a), without overflow for large a and without losing tiny values for very negative a. */
+export function softplus(a: number): number {
+  return a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a));
+}
+
+/** 1 / (1 + e^-p), evaluated on the side where the exponential cannot overflow. */
+export function sigmoid(p: number): number {
+  if (p >= 0) return 1 / (1 + Math.exp(-p));
+  const e = Math.exp(p);
+  return e / (1 + e);
+}
+
+/**
+ * Logistic loss for a binary label y ∈ {0, 1} and margin p (the log-odds of y = 1):
+ * log(1 + e^-p) when y = 1, log(1 + e^p) when y = 0. Its derivative is sigmoid(p) - y,
+ * computed as -sigmoid(-p) for y = 1 so that a confidently right margin still gives a
+ * tiny gradient instead of 1 - 1 = 0.
+ */
+export const logisticLoss: Loss = {
+  name: 'logistic',
+  loss(p: number, y: number): number {
+    return softplus(y > 0.5 ? -p : p);
+  },
+  dloss(p: number, y: number): number {
+    return y > 0.5 ? -sigmoid(-p) : sigmoid(p);
+  },
+};
+
+/**
+ * Squared loss (p - y)² / 2 for regression. The half makes the derivative the residual
+ * p - y, so a step size means the same thing as for the logistic loss.
+ */
+export const squaredLoss: Loss = {
+  name: 'squared',
+  loss(p: number, y: number): number {
+    const r = p - y;
+    return 0.5 * r * r;
+  },
+  dloss(p: number, y: number): number {
+    return p - y;
+  },
+};
+
+/** log Σ exp(scores[0..k)), shifted by the largest score so that no term overflows. */
+export function logSumExp(scores: Float64Array, k: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < k; c++) if (scores[c]! > max) max = scores[c]!;
+  if (max === -Infinity || max === Infinity) return max;
+  let sum = 0;
+  for (let c = 0; c < k; c++) sum += Math.exp(scores[c]! - max);
+  return max + Math.log(sum);
+}
+
+/**
+ * Multinomial logistic (softmax cross-entropy) loss of class `y` given the K raw
+ * scores: log Σ exp(scores) - scores[y]. Its gradient with respect to scores[c] is
+ * softmax(scores)[c] - [c = y].
+ */
+export function softmaxLoss(scores: Float64Array, k: number, y: number): number {
+  return logSumExp(scores, k) - scores[y]!;
+}
+
+/**
+ * Writes softmax(scores[0..k)) into `out[0..k)` (which may be `scores` itself) and
+ * returns log Σ exp(scores), so a caller gets the loss and the gradient from one pass.
+ */
+export function softmaxInto(scores: Float64Array, k: number, out: Float64Array): number {
+  const lse = logSumExp(scores, k);
+  for (let c = 0; c < k; c++) out[c] = Math.exp(scores[c]! - lse);
+  return lse;
+}
