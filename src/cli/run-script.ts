@@ -25,7 +25,7 @@ export async function runScript(engine: Engine, script: string, options: OutputO
   try {
     for (const part of engine.split(script)) {
       const statement = engine.parse(part);
-      if (options.echo && !options.json) out.write(`sqlml> ${part.text.trim()};\n`);
+      if (options.echo && !options.json) out.write(`sqlml> ${echoText(part.text)};\n`);
       const result = await engine.execute(statement, {
         ...(progress.callback ? { onProgress: progress.callback } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
@@ -39,4 +39,12 @@ export async function runScript(engine: Engine, script: string, options: OutputO
     err.write(`error: ${errorMessage(error)}\n`);
     return false;
   }
+}
+
+/** Long statements (the demo's data generator) are echoed by their first lines only. */
+const ECHO_LINES = 4;
+
+function echoText(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines.length <= ECHO_LINES + 2 ? lines.join('\n') : `${lines.slice(0, ECHO_LINES).join('\n')}\n  ... (${lines.length - ECHO_LINES} more lines)`;
 }

@@ -51,7 +51,7 @@ export interface TrainingStats {
   read_rows_per_second: number;
   train_seconds: number;
   task_rule: string;
-  curve: { pass: number; train_loss: number; validation_loss: number | null; seconds: number }[];
+  curve: { pass: number; rows: number; train_loss: number; validation_loss: number | null; seconds: number }[];
   dimension: number;
   nonzero_weights: number;
   model_bytes: number;
@@ -361,6 +361,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       task_rule: label.reason,
       curve: result.curve.map((p) => ({
         pass: p.pass + 1,
+        rows: p.rows,
         train_loss: p.trainLoss,
         validation_loss: p.validationLoss,
         seconds: p.seconds,
