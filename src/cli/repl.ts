@@ -54,11 +54,10 @@ export async function repl(engine: Engine, options: { json: boolean }): Promise<
     if (isComplete(engine, buffer)) {
       const script = buffer;
       buffer = '';
+      // readline keeps reading while the statement runs, so Ctrl-C reaches the SIGINT handler above.
       running = new AbortController();
-      rl.pause();
       await runScript(engine, script, { json: options.json, signal: running.signal });
       running = null;
-      rl.resume();
     } else if (!buffer.trim()) {
       buffer = '';
     }

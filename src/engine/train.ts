@@ -195,7 +195,7 @@ class ExampleSplits implements ExampleSource {
   }
 }
 
-function classWeights(label: LabelSpec, task: Task, options: ModelOptions, counts: Float64Array): Float64Array | null {
+function classWeights(task: Task, options: ModelOptions, counts: Float64Array): Float64Array | null {
   if (options.classWeights === 'none' || task === 'regression') return null;
   const k = counts.length;
   let total = 0;
@@ -290,6 +290,10 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
 
     // SGD passes over the example cache.
     const trainStarted = performance.now();
+    // Progress during a pass: rows/s since the pass began, and the loss of the last finished pass.
+    let progressPass = -1;
+    let passStarted = trainStarted;
+    let lastLoss: number | undefined;
     const outputs = task === 'multiclass' ? label.classes.length : 1;
     const result: TrainResult = await train(
       splits,
@@ -304,20 +308,35 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
         passes: options.passes,
         earlyStopping: options.earlyStopping && splits.validationCache.rows > 0,
         shuffle: options.shuffle === 'auto',
-        classWeights: classWeights(label, task, options, trainCounts),
+        classWeights: classWeights(task, options, trainCounts),
       },
       {
         ...(signal ? { signal } : {}),
-        onRows: (rows, pass) => context.onProgress?.({ phase: 'train', rows, pass: pass + 1, passes: options.passes }),
-        onPass: (info) =>
+        onRows: (rows, pass) => {
+          if (pass !== progressPass) {
+            progressPass = pass;
+            passStarted = performance.now();
+          }
+          context.onProgress?.({
+            phase: 'train',
+            rows,
+            pass: pass + 1,
+            passes: options.passes,
+            ...(lastLoss !== undefined ? { loss: lastLoss } : {}),
+            rowsPerSecond: rows / Math.max((performance.now() - passStarted) / 1000, 1e-9),
+          });
+        },
+        onPass: (info) => {
+          lastLoss = info.validationLoss ?? info.trainLoss;
           context.onProgress?.({
             phase: 'train',
             rows: info.rows,
             pass: info.pass + 1,
             passes: options.passes,
-            loss: info.validationLoss ?? info.trainLoss,
+            loss: lastLoss,
             rowsPerSecond: info.rows / Math.max(info.seconds, 1e-9),
-          }),
+          });
+        },
       },
     );
     const trainSeconds = secondsSince(trainStarted);
