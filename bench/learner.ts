@@ -4,6 +4,7 @@
  * timing the learn loop alone (no encoding, no I/O) and then train() with its shuffle
  * buffer. Run: npx tsx bench/learner.ts [rows]
  */
+import { mulberry32 } from '../src/learn/random.js';
 import { OnlineLearner, type LearnerSpec } from '../src/learn/sgd.js';
 import { train } from '../src/learn/train.js';
 import type { ExampleBlock, Task } from '../src/learn/types.js';
@@ -14,20 +15,10 @@ const CATEGORIES = [3, 12, 60, 250, 1000, 40];
 const FEATURES = DENSE + CATEGORIES.length;
 const BLOCK_ROWS = 2048;
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Rows in blocks of 2,048, labels from a random linear model. */
 function generate(task: Task, classes: number): { blocks: ExampleBlock[]; dimension: number } {
-  const next = random(42);
+  const next = mulberry32(42);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   const dimension = DENSE + CATEGORIES.reduce((a, b) => a + b, 0);
   const truth = Float64Array.from({ length: dimension * classes }, () => normal());

@@ -31,14 +31,21 @@ function finalize(h: number, length: number): number {
 
 /** Hash of a string's UTF-16 code units, two per 32-bit block. */
 export function hashString(text: string, seed: number): number {
+  return hashRange(text, 0, text.length, seed);
+}
+
+/**
+ * `hashString(text.slice(start, end), seed)` without the slice, so a word inside a text
+ * hashes alike whether it was cut out or not, and tokenizing allocates no substrings.
+ */
+export function hashRange(text: string, start: number, end: number, seed: number): number {
   let h = seed | 0;
-  const n = text.length;
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
+  let i = start;
+  for (; i + 1 < end; i += 2) {
     h = mixH(h, text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16));
   }
-  if (i < n) h ^= mixK(text.charCodeAt(i));
-  return finalize(h, n * 2);
+  if (i < end) h ^= mixK(text.charCodeAt(i));
+  return finalize(h, (end - start) * 2);
 }
 
 const f64 = new Float64Array(1);

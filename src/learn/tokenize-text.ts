@@ -4,7 +4,9 @@
  * place. Amazon ML's tokenization: words are split on whitespace only; `no_punct` strips
  * punctuation from the start and end of each word (so "seat-belts!" → "seat-belts").
  */
-import { hashCombine } from './hash.js';
+import { hashCombine, hashRange } from './hash.js';
+
+export { hashRange };
 
 /** Whitespace: ASCII controls and space, NBSP, the Unicode spaces, line/paragraph separators, BOM. */
 export function isWhitespace(code: number): boolean {
@@ -56,41 +58,6 @@ export function countTokens(text: string): number {
     inToken = !space;
   }
   return tokens;
-}
-
-const C1 = 0xcc9e2d51;
-const C2 = 0x1b873593;
-
-function mixK(k: number): number {
-  k = Math.imul(k, C1);
-  k = (k << 15) | (k >>> 17);
-  return Math.imul(k, C2);
-}
-
-function mixH(h: number, k: number): number {
-  h ^= mixK(k);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-/**
- * `hashString(text.slice(start, end), seed)` without the slice: the same MurmurHash3
- * over UTF-16 code units, so a word hashes alike whether cut out or not.
- */
-export function hashRange(text: string, start: number, end: number, seed: number): number {
-  let h = seed | 0;
-  let i = start;
-  for (; i + 1 < end; i += 2) {
-    h = mixH(h, text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16));
-  }
-  if (i < end) h ^= mixK(text.charCodeAt(i));
-  h ^= (end - start) * 2;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** How a text column becomes terms. */

@@ -7,6 +7,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SqlmlError } from '../errors.js';
 import { hashCombine, hashNumber } from './hash.js';
+import { mulberry32 } from './random.js';
 import { OnlineLearner, type LearnerSnapshot, type LearnerSpec } from './sgd.js';
 import type { ExampleBlock } from './types.js';
 
@@ -97,7 +98,7 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
     checkCancelled(hooks.signal);
     const started = performance.now();
     const tally = new LossTally();
-    const random = buffer === null ? null : seededRandom(hashCombine(hashNumber(spec.seed, 0x5eed), pass));
+    const random = buffer === null ? null : mulberry32(hashCombine(hashNumber(spec.seed, 0x5eed), pass));
     for await (const block of source.trainingPass(pass)) {
       checkCancelled(hooks.signal);
       if (buffer === null) {
@@ -304,18 +305,6 @@ class ShuffleBuffer {
 function grow<T extends Float64Array | Float32Array | Uint32Array>(old: T, fresh: T): T {
   fresh.set(old);
   return fresh;
-}
-
-/** mulberry32: small, fast, seeded; the only randomness in training. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function checkCancelled(signal: AbortSignal | undefined): void {

@@ -7,19 +7,10 @@
  * features are indicators (value 1), `sparsePerRow` of them on per row, uniformly.
  */
 import type { ExampleSource } from '../../src/learn/train.js';
+import { mulberry32 as seededRandom } from '../../src/learn/random.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
 
-/** mulberry32: a tiny seeded PRNG with uniform output in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Standard normal draws by Box–Muller from a uniform generator. */
 export function normalFrom(random: () => number): () => number {

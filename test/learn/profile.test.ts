@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/learn/random.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../../src/data.js';
@@ -44,17 +45,7 @@ function profileColumn(type: ColumnType, values: readonly (number | string | nul
   return profiler.finish().columns[0]!;
 }
 
-/** A seeded stream of doubles in [0, 1) (mulberry32), so tests are reproducible. */
-function randoms(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const randoms = mulberry32;
 
 describe('Profiler: numbers', () => {
   it('matches a two-pass mean and variance on random data fed in uneven batches', () => {
