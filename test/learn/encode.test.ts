@@ -15,6 +15,7 @@ import { createSparseVector } from '../../src/learn/types.js';
 import type { SparseVector } from '../../src/learn/types.js';
 import type { Transform, TransformArg } from '../../src/sql/ast.js';
 import { sharedDataFile } from '../helpers/shared-data.js';
+import { errorOf } from '../helpers/errors.js';
 
 type Cell = number | string | null;
 
@@ -50,16 +51,6 @@ function recipeOf(profile: Profile, target: string, transforms: Transform[] | nu
 function encoded(encoder: FeatureEncoder, batch: RowBatch, row: number, out: SparseVector = createSparseVector(4)): [number, number][] {
   encoder.encodeRow(batch, row, out);
   return Array.from({ length: out.nnz }, (_, i) => [out.indices[i]!, out.values[i]!]);
-}
-
-function errorOf(fn: () => unknown): SqlmlError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SqlmlError);
-    return error as SqlmlError;
-  }
-  throw new Error('expected an error');
 }
 
 const DAY = 86_400_000;

@@ -7,6 +7,7 @@ import { DEFAULT_OPTIONS } from '../../src/learn/options.js';
 import type { ModelOptions } from '../../src/learn/options.js';
 import { Profiler } from '../../src/learn/profile.js';
 import type { ColumnProfile } from '../../src/learn/profile.js';
+import { errorOf } from '../helpers/errors.js';
 
 function column(type: ColumnType, name = 'y'): Column {
   return { name, type, dbType: type.toUpperCase() };
@@ -33,16 +34,6 @@ function options(overrides: Partial<ModelOptions> = {}): ModelOptions {
 
 function infer(type: ColumnType, values: readonly (number | string | null)[], overrides: Partial<ModelOptions> = {}): LabelSpec {
   return inferLabel(profile(type, values), options(overrides));
-}
-
-function errorOf(fn: () => unknown): SqlmlError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SqlmlError);
-    return error as SqlmlError;
-  }
-  throw new Error('expected an error');
 }
 
 describe('inferLabel: task', () => {

@@ -8,6 +8,7 @@ import {
   resolveEvaluateOptions,
   resolveOptions,
 } from '../../src/learn/options.js';
+import { errorOf } from '../helpers/errors.js';
 
 const position = { line: 1, column: 1, offset: 0 };
 
@@ -28,16 +29,6 @@ function using(...pairs: [string, OptionValue][]): OptionAssignment[] {
 }
 
 /** The SqlmlError thrown by `fn`, failing the test when nothing or something else is thrown. */
-function errorOf(fn: () => unknown): SqlmlError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SqlmlError);
-    return error as SqlmlError;
-  }
-  throw new Error('expected an error');
-}
-
 function rejects(name: string, value: OptionValue, message: string): void {
   const error = errorOf(() => resolveOptions(using([name, value])));
   expect(error.code).toBe('bad_option');

@@ -10,6 +10,7 @@ import { buildRecipe, describeRecipe, featureName } from '../../src/learn/recipe
 import type { FeatureSpec, Recipe } from '../../src/learn/recipe.js';
 import type { Transform, TransformArg } from '../../src/sql/ast.js';
 import { parseScript } from '../../src/sql/index.js';
+import { errorOf } from '../helpers/errors.js';
 
 type Cell = number | string | null;
 
@@ -94,16 +95,6 @@ function n(value: number): TransformArg {
 }
 function nested(transform: Transform): TransformArg {
   return { kind: 'transform', transform };
-}
-
-function errorOf(fn: () => unknown): SqlmlError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SqlmlError);
-    return error as SqlmlError;
-  }
-  throw new Error('expected an error');
 }
 
 function byColumn(recipe: Recipe, column: string): FeatureSpec[] {
