@@ -1,15 +1,14 @@
-/** One measurement of bench/train.ts in its own process: `train-one.ts ROWS limit|sqlml`. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/** One step of bench/train.ts in its own process: `train-one.ts ROWS generate|limit|sqlml FILE`. */
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Engine } from '../src/engine/engine.js';
 import { syntheticTableSql } from './synthetic.js';
 
 const rows = Number(process.argv[2]);
 const mode = process.argv[3];
-const dir = mkdtempSync(join(tmpdir(), 'sqlml-bench-'));
-const file = join(dir, 'bench.duckdb');
+const file = process.argv[4]!;
+const dir = dirname(file);
 
 function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
@@ -18,60 +17,57 @@ function emit(record: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: 'train', database: 'duckdb', rows, ...record })}\n`);
 }
 
-try {
-  {
-    const instance = await DuckDBInstance.create(file);
-    const connection = await instance.connect();
-    await connection.run(syntheticTableSql('synthetic', rows));
-    connection.closeSync();
-    instance.closeSync();
+if (mode === 'generate') {
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  await connection.run(syntheticTableSql('synthetic', rows));
+  connection.closeSync();
+  instance.closeSync();
+} else if (mode === 'limit') {
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  let started = performance.now();
+  const result = await connection.stream('SELECT * FROM synthetic');
+  let streamed = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    streamed += chunk.rowCount;
   }
-  if (mode === 'limit') {
-    const instance = await DuckDBInstance.create(file);
-    const connection = await instance.connect();
-    let started = performance.now();
-    const result = await connection.stream('SELECT * FROM synthetic');
-    let streamed = 0;
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      streamed += chunk.rowCount;
-    }
-    let seconds = (performance.now() - started) / 1000;
-    emit({ what: 'limit: duckdb chunks into node, no decoding', seconds, rows_per_second: Math.round(streamed / seconds), peak_rss_mb: peakRssMb() });
-    started = performance.now();
-    await connection.run(`COPY synthetic TO '${join(dir, 'export.csv')}' (FORMAT csv)`);
-    seconds = (performance.now() - started) / 1000;
-    emit({ what: 'limit: duckdb COPY TO csv file', seconds, rows_per_second: Math.round(rows / seconds) });
-    connection.closeSync();
-    instance.closeSync();
-  } else {
-    const engine = await Engine.open(`duckdb:${file}`);
-    const started = performance.now();
-    const [result] = await engine.runAll('CREATE MODEL bench FROM synthetic PREDICT label RECIPE (exclude(id));');
-    const seconds = (performance.now() - started) / 1000;
-    const version = await engine.store.get('bench');
-    const stats = version!.trainingStats as {
-      read_rows_per_second: number;
-      read_seconds: number;
-      train_seconds: number;
-      passes: number;
-      curve: { pass: number; rows: number; seconds: number }[];
-    };
-    const row = Object.fromEntries(result!.columns.map((c, i) => [c.name, result!.rows[0]![i]]));
-    emit({
-      what: 'sqlml CREATE MODEL end to end',
-      seconds,
-      read_rows_per_second: stats.read_rows_per_second,
-      read_seconds: stats.read_seconds,
-      train_seconds: stats.train_seconds,
-      passes: stats.passes,
-      pass_rows_per_second: stats.curve.map((p) => Math.round(p.rows / p.seconds)),
-      auc: row.auc,
-      peak_rss_mb: peakRssMb(),
-    });
-    await engine.close();
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+  let seconds = (performance.now() - started) / 1000;
+  emit({ what: 'limit: duckdb chunks into node, no decoding', seconds, rows_per_second: Math.round(streamed / seconds), peak_rss_mb: peakRssMb() });
+  started = performance.now();
+  const exported = join(dir, 'export.csv');
+  await connection.run(`COPY synthetic TO '${exported}' (FORMAT csv)`);
+  seconds = (performance.now() - started) / 1000;
+  emit({ what: 'limit: duckdb COPY TO csv file', seconds, rows_per_second: Math.round(rows / seconds) });
+  rmSync(exported, { force: true });
+  connection.closeSync();
+  instance.closeSync();
+} else {
+  const engine = await Engine.open(`duckdb:${file}`);
+  const started = performance.now();
+  const [result] = await engine.runAll('CREATE MODEL bench FROM synthetic PREDICT label RECIPE (exclude(id));');
+  const seconds = (performance.now() - started) / 1000;
+  const version = await engine.store.get('bench');
+  const stats = version!.trainingStats as {
+    read_rows_per_second: number;
+    read_seconds: number;
+    train_seconds: number;
+    passes: number;
+    curve: { pass: number; rows: number; seconds: number }[];
+  };
+  const row = Object.fromEntries(result!.columns.map((c, i) => [c.name, result!.rows[0]![i]]));
+  emit({
+    what: 'sqlml CREATE MODEL end to end',
+    seconds,
+    read_rows_per_second: stats.read_rows_per_second,
+    read_seconds: stats.read_seconds,
+    train_seconds: stats.train_seconds,
+    passes: stats.passes,
+    pass_rows_per_second: stats.curve.map((p) => Math.round(p.rows / p.seconds)),
+    auc: row.auc,
+    peak_rss_mb: peakRssMb(),
+  });
+  await engine.close();
 }
