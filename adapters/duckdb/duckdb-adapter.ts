@@ -34,15 +34,27 @@ const MS_PER_DAY = 86_400_000;
 
 /**
  * Where a `duckdb:` URL points: `:memory:` (also for `duckdb:` alone) or an absolute file
- * path, resolved against the working directory.
+ * path, resolved against the working directory. A `?key=value&...` suffix is DuckDB
+ * configuration (see `duckdbConfig`), not part of the path.
  */
 export function duckdbLocation(url: string): string {
   if (!/^duckdb:/i.test(url)) {
     throw new SqlmlError('bad_url', `"${url}" is not a DuckDB URL: expected duckdb:path/to/file.duckdb or duckdb::memory:`);
   }
-  const rest = url.slice('duckdb:'.length);
+  const rest = url.slice('duckdb:'.length).split('?')[0]!;
   if (rest === '' || rest === MEMORY) return MEMORY;
   return resolve(rest);
+}
+
+/**
+ * DuckDB settings from the URL's query, e.g. `duckdb:shop.duckdb?memory_limit=512MB&threads=2`:
+ * an embedded database shares the sqlml process, so its buffer pool is worth capping
+ * on a shared machine.
+ */
+export function duckdbConfig(url: string): Record<string, string> {
+  const query = url.indexOf('?');
+  if (query < 0) return {};
+  return Object.fromEntries(new URLSearchParams(url.slice(query + 1)));
 }
 
 /** Opens a DuckDB database from a `duckdb:` URL; a file is created if missing, its directory is not. */
@@ -51,13 +63,14 @@ export const openDuckDBAdapter: AdapterFactory = async (url) => {
   if (location !== MEMORY && !isDirectory(dirname(location))) {
     throw new SqlmlError('connection', `cannot open DuckDB database ${location}: the directory ${dirname(location)} does not exist`);
   }
+  const config = duckdbConfig(url);
   let instance: DuckDBInstance;
   try {
     // Through DuckDB's instance cache, two adapters on one file in this process share
     // one database (two independent instances would overwrite each other's writes);
     // each holds its own handle, and the database closes with the last one.
     // `:memory:` is never shared.
-    instance = await DuckDBInstance.fromCache(location);
+    instance = await DuckDBInstance.fromCache(location, config);
   } catch (error) {
     throw new SqlmlError('connection', `cannot open DuckDB database ${location}: ${errorMessage(error)}`, { cause: error });
   }

@@ -1,7 +1,8 @@
 /**
  * The behaviour every adapter owes the engine, run against every database in TARGETS.
- * An adapter joins by adding its URL to TARGETS and a DialectFixture (the little SQL
- * that differs between databases) to FIXTURES; the assertions are shared.
+ * An adapter joins with its URL in test/helpers/servers.ts and a DialectFixture (the
+ * little SQL that differs between databases) in test/adapters/fixtures/; the assertions
+ * are shared.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,62 +16,23 @@ import { ModelStore, type NewModelVersion } from '../../src/catalog/model-store.
 import { valueAt, isNumberType, type Column, type ColumnData, type ColumnType, type RowBatch, type Value } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
 
+import { duckdbFixture } from './fixtures/duckdb.js';
+import type { DialectFixture } from './fixtures/fixture.js';
+import { serverFixtures } from './fixtures/servers.js';
+import { serverTargets } from '../helpers/servers.js';
+
 const scratch = mkdtempSync(join(tmpdir(), 'sqlml-conformance-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const TARGETS: readonly { readonly label: string; readonly url: string }[] = [
   { label: 'duckdb (memory)', url: 'duckdb::memory:' },
   { label: 'duckdb (file)', url: `duckdb:${join(scratch, 'conformance.duckdb')}` },
+  ...(await serverTargets()),
 ];
 
-/** The SQL that differs between databases; everything else in this file is shared. */
-interface DialectFixture {
-  /** A query of the integers 0 .. n-1 in a column `i`, produced lazily by the database. */
-  range(n: number): string;
-  /** A query that computes for many seconds before its first row. */
-  readonly slowQuery: string;
-  /** The schema unqualified table names resolve to. */
-  readonly defaultSchema: string;
-  /** Columns of a table covering every sqlml type (the first is an integer `id` to order by). */
-  readonly typeColumns: readonly { readonly name: string; readonly sqlType: string; readonly type: ColumnType }[];
-  /** VALUES tuples for that table, in `id` order. */
-  readonly typeRows: readonly string[];
-  /** The rows as sqlml reads them (`valueAt`): dates `YYYY-MM-DD`, timestamps ISO, NULLs null. */
-  readonly typeValues: readonly (readonly Value[])[];
-  /** A column type that refuses the text 'not a number'. */
-  readonly integerType: string;
-}
-
 const FIXTURES: Partial<Record<Dialect, DialectFixture>> = {
-  duckdb: {
-    range: (n) => `SELECT range AS i FROM range(${n})`,
-    slowQuery: 'SELECT sum(a.range * b.range) AS s FROM range(200000) a, range(200000) b',
-    defaultSchema: 'main',
-    typeColumns: [
-      { name: 'id', sqlType: 'INTEGER', type: 'integer' },
-      { name: 'flag', sqlType: 'BOOLEAN', type: 'boolean' },
-      { name: 'small', sqlType: 'SMALLINT', type: 'integer' },
-      { name: 'big', sqlType: 'BIGINT', type: 'bigint' },
-      { name: 'ratio', sqlType: 'DOUBLE', type: 'double' },
-      { name: 'price', sqlType: 'DECIMAL(10,2)', type: 'decimal' },
-      { name: 'label', sqlType: 'VARCHAR', type: 'text' },
-      { name: 'day', sqlType: 'DATE', type: 'date' },
-      { name: 'seen', sqlType: 'TIMESTAMP', type: 'timestamp' },
-      { name: 'tags', sqlType: 'INTEGER[]', type: 'other' },
-      { name: 'uid', sqlType: 'UUID', type: 'other' },
-    ],
-    typeRows: [
-      `(1, true, -3, 9007199254740991, 2.5, 12.34, 'alpha', DATE '2024-02-29', TIMESTAMP '2024-02-29 13:14:15.25', [1, 2], 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')`,
-      `(2, false, 32767, -5, -0.125, -0.5, 'béta "q" ''x''', DATE '1969-07-20', TIMESTAMP '1969-07-20 20:17:40', [], '00000000-0000-0000-0000-000000000000')`,
-      `(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
-    ],
-    typeValues: [
-      [1, true, -3, 9007199254740991, 2.5, 12.34, 'alpha', '2024-02-29', '2024-02-29T13:14:15.250Z', '[1, 2]', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
-      [2, false, 32767, -5, -0.125, -0.5, `béta "q" 'x'`, '1969-07-20', '1969-07-20T20:17:40.000Z', '[]', '00000000-0000-0000-0000-000000000000'],
-      [3, null, null, null, null, null, null, null, null, null, null],
-    ],
-    integerType: 'INTEGER',
-  },
+  duckdb: duckdbFixture,
+  ...serverFixtures,
 };
 
 /** Rows read through a stream, as `valueAt` gives them. */

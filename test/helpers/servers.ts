@@ -1,0 +1,45 @@
+/**
+ * The database servers the tests run against: PostgreSQL and MariaDB on 127.0.0.1 with
+ * a `sqlml_test` database each (.ci/run creates them). Under CI=true a server that does
+ * not answer fails the run; elsewhere its tests are skipped with a message.
+ */
+import { createConnection } from 'node:net';
+
+export interface ServerTarget {
+  readonly label: string;
+  readonly url: string;
+}
+
+export const POSTGRES_URL = process.env.SQLML_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/sqlml_test';
+export const MYSQL_URL = process.env.SQLML_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/sqlml_test';
+
+/** The server adapters that exist in this build; a server joins when its adapter does. */
+const SERVERS: readonly (ServerTarget & { readonly port: number })[] = [];
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The servers to test against: every one in CI (missing = failure), the reachable ones elsewhere. */
+export async function serverTargets(): Promise<ServerTarget[]> {
+  const targets: ServerTarget[] = [];
+  for (const server of SERVERS) {
+    if (await listening(server.port)) {
+      targets.push({ label: server.label, url: server.url });
+    } else if (process.env.CI === 'true') {
+      throw new Error(`${server.label} is not answering on 127.0.0.1:${server.port}; under CI=true the server tests must run`);
+    } else {
+      console.warn(`skipping ${server.label} tests: nothing answers on 127.0.0.1:${server.port}`);
+    }
+  }
+  return targets;
+}
