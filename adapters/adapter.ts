@@ -36,6 +36,11 @@ export interface StreamOptions {
  */
 export interface RowStream {
   readonly columns: readonly Column[];
+  /**
+   * How the rows are read, for DESCRIBE's training stats: e.g. `duckdb chunks`,
+   * `postgres binary COPY`, `postgres cursor`, `mysql streaming query`.
+   */
+  readonly method: string;
   batches(): AsyncIterable<RowBatch>;
   close(): Promise<void>;
 }

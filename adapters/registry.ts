@@ -5,6 +5,8 @@
  */
 import type { Adapter, AdapterFactory } from './adapter.js';
 import { openDuckDBAdapter } from './duckdb/duckdb-adapter.js';
+import { openMySQLAdapter } from './mysql/mysql-adapter.js';
+import { openPostgresAdapter } from './postgres/postgres-adapter.js';
 import { SqlmlError } from '../src/errors.js';
 
 /** The database used when neither a URL nor `SQLML_DB` is given: a file in the working directory. */
@@ -12,18 +14,12 @@ export const DEFAULT_DATABASE_URL = 'duckdb:sqlml.duckdb';
 
 const ACCEPTED_FORMS = 'duckdb:path/to/file.duckdb, duckdb::memory:, postgres://user:pass@host:5432/db or mysql://user:pass@host:3306/db';
 
-function notInThisBuild(database: string): AdapterFactory {
-  return async () => {
-    throw new SqlmlError('unsupported', `the ${database} adapter is not available in this build of sqlml`);
-  };
-}
-
 /** Lower-case URL scheme → factory. */
 const FACTORIES: ReadonlyMap<string, AdapterFactory> = new Map([
   ['duckdb', openDuckDBAdapter],
-  ['postgres', notInThisBuild('PostgreSQL')],
-  ['postgresql', notInThisBuild('PostgreSQL')],
-  ['mysql', notInThisBuild('MySQL')],
+  ['postgres', openPostgresAdapter],
+  ['postgresql', openPostgresAdapter],
+  ['mysql', openMySQLAdapter],
 ]);
 
 /**

@@ -9,12 +9,17 @@ const rows = Number(process.argv[2]);
 const mode = process.argv[3];
 const file = process.argv[4]!;
 const dir = dirname(file);
+/**
+ * DuckDB's buffer pool lives in this process and caches the table's pages as they are
+ * read, so it grows with the table; capped, what remains is sqlml's own memory.
+ */
+const memoryLimit = process.env.BENCH_DUCKDB_MEMORY_LIMIT ?? '256MB';
 
 function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 function emit(record: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: 'train', database: 'duckdb', rows, ...record })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'train', database: 'duckdb', duckdb_memory_limit: memoryLimit, rows, ...record })}\n`);
 }
 
 if (mode === 'generate') {
@@ -24,7 +29,7 @@ if (mode === 'generate') {
   connection.closeSync();
   instance.closeSync();
 } else if (mode === 'limit') {
-  const instance = await DuckDBInstance.create(file);
+  const instance = await DuckDBInstance.create(file, { memory_limit: memoryLimit });
   const connection = await instance.connect();
   let started = performance.now();
   const result = await connection.stream('SELECT * FROM synthetic');
@@ -45,7 +50,7 @@ if (mode === 'generate') {
   connection.closeSync();
   instance.closeSync();
 } else {
-  const engine = await Engine.open(`duckdb:${file}`);
+  const engine = await Engine.open(`duckdb:${file}?memory_limit=${memoryLimit}`);
   const started = performance.now();
   const [result] = await engine.runAll('CREATE MODEL bench FROM synthetic PREDICT label RECIPE (exclude(id));');
   const seconds = (performance.now() - started) / 1000;

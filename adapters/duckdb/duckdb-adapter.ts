@@ -308,6 +308,7 @@ export class DuckDBAdapter implements Adapter {
 /** A streaming result on its own connection, re-cut from DuckDB's chunks into `batchRows` batches. */
 class DuckDBRowStream implements RowStream {
   readonly columns: readonly Column[];
+  readonly method = 'duckdb result chunks';
   readonly #decoders: readonly ColumnDecoder[];
   readonly #connection: DuckDBConnection;
   readonly #result: DuckDBResult;

@@ -93,6 +93,7 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
   add('training', 'stopped_early', stats.stopped_early);
   add('training', 'seconds', stats.seconds);
   add('training', 'read_rows_per_second', stats.read_rows_per_second);
+  add('training', 'read_method', stats.read_method ?? null);
   add('training', 'dimension', stats.dimension);
   add('training', 'nonzero_weights', stats.nonzero_weights);
   for (const p of stats.curve) {

@@ -49,6 +49,8 @@ export interface TrainingStats {
   seconds: number;
   read_seconds: number;
   read_rows_per_second: number;
+  /** How the database was read (the adapter's RowStream.method). */
+  read_method: string;
   train_seconds: number;
   task_rule: string;
   curve: { pass: number; rows: number; train_loss: number; validation_loss: number | null; seconds: number }[];
@@ -376,6 +378,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       seconds: secondsSince(started),
       read_seconds: readSeconds,
       read_rows_per_second: Math.round(rowsRead / Math.max(readSeconds, 1e-9)),
+      read_method: stream.method,
       train_seconds: trainSeconds,
       task_rule: label.reason,
       curve: result.curve.map((p) => ({
