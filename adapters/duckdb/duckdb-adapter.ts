@@ -27,6 +27,7 @@ import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { DuckDBDialect } from './duckdb-kysely.js';
+import { CHUNKS_PER_COLLECTION, releaseFinishedChunks } from './native-memory.js';
 import { columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
 
 const MEMORY = ':memory:';
@@ -355,7 +356,9 @@ class DuckDBRowStream implements RowStream {
       // Slices of chunks waiting to fill the next batch; chunks stay valid while referenced.
       const pending: ChunkSlice[] = [];
       let pendingRows = 0;
+      let fetched = 0;
       for (let chunk = await this.#fetch(); chunk !== null; chunk = await this.#fetch()) {
+        if (++fetched % CHUNKS_PER_COLLECTION === 0) releaseFinishedChunks();
         for (let from = 0; from < chunk.rowCount; ) {
           const count = Math.min(chunk.rowCount - from, this.#batchRows - pendingRows);
           pending.push({ chunk, from, count });

@@ -27,19 +27,28 @@ export const METRIC_COLUMNS: Record<Task, readonly string[]> = {
   regression: ['rmse', 'mae', 'r2', 'baseline_rmse', 'rows'],
 };
 
-/** A typed array that grows by doubling, for per-row figures of the evaluation split. */
-class GrowingArray {
-  #data = new Float64Array(1024);
+type GrowableArray = Float64Array | Float32Array | Uint8Array;
+
+/**
+ * A typed array that grows by doubling, for per-row figures of the evaluation split
+ * (exact AUC needs every score). Narrow element types keep it small: binary labels
+ * are bytes and scores float32.
+ */
+class GrowingArray<T extends GrowableArray> {
+  #data: T;
   length = 0;
+  constructor(readonly create: (length: number) => T) {
+    this.#data = create(1024);
+  }
   push(value: number): void {
     if (this.length === this.#data.length) {
-      const grown = new Float64Array(this.#data.length * 2);
+      const grown = this.create(this.#data.length * 2);
       grown.set(this.#data);
       this.#data = grown;
     }
     this.#data[this.length++] = value;
   }
-  get data(): Float64Array {
+  get data(): T {
     return this.#data;
   }
 }
@@ -51,8 +60,8 @@ export class EvaluationCollector {
   readonly #task: Task;
   readonly #label: LabelSpec;
   readonly #threshold: number;
-  readonly #actual = new GrowingArray();
-  readonly #predicted = new GrowingArray();
+  readonly #actual: GrowingArray<GrowableArray>;
+  readonly #predicted: GrowingArray<GrowableArray>;
   readonly #confusion: Float64Array;
   readonly #classes: number;
   #logLossSum = 0;
@@ -64,6 +73,9 @@ export class EvaluationCollector {
     this.#threshold = threshold;
     this.#classes = task === 'multiclass' ? label.classes.length : 0;
     this.#confusion = new Float64Array(this.#classes * this.#classes);
+    const binary = task === 'binary';
+    this.#actual = new GrowingArray<GrowableArray>((n) => (binary ? new Uint8Array(n) : new Float64Array(n)));
+    this.#predicted = new GrowingArray<GrowableArray>((n) => (binary ? new Float32Array(n) : new Float64Array(n)));
   }
 
   get rows(): number {
