@@ -32,7 +32,7 @@ if (mode === 'generate') {
   const instance = await DuckDBInstance.create(file, { memory_limit: memoryLimit });
   const connection = await instance.connect();
   let started = performance.now();
-  const result = await connection.stream('SELECT * FROM synthetic');
+  const result = await connection.stream(`SELECT * FROM synthetic WHERE id < ${rows}`);
   let streamed = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -43,7 +43,7 @@ if (mode === 'generate') {
   emit({ what: 'limit: duckdb chunks into node, no decoding', seconds, rows_per_second: Math.round(streamed / seconds), peak_rss_mb: peakRssMb() });
   started = performance.now();
   const exported = join(dir, 'export.csv');
-  await connection.run(`COPY synthetic TO '${exported}' (FORMAT csv)`);
+  await connection.run(`COPY (SELECT * FROM synthetic WHERE id < ${rows}) TO '${exported}' (FORMAT csv)`);
   seconds = (performance.now() - started) / 1000;
   emit({ what: 'limit: duckdb COPY TO csv file', seconds, rows_per_second: Math.round(rows / seconds) });
   rmSync(exported, { force: true });
@@ -52,7 +52,7 @@ if (mode === 'generate') {
 } else {
   const engine = await Engine.open(`duckdb:${file}?memory_limit=${memoryLimit}`);
   const started = performance.now();
-  const [result] = await engine.runAll('CREATE MODEL bench FROM synthetic PREDICT label RECIPE (exclude(id));');
+  const [result] = await engine.runAll(`CREATE OR REPLACE MODEL bench FROM (SELECT * FROM synthetic WHERE id < ${rows}) PREDICT label RECIPE (exclude(id));`);
   const seconds = (performance.now() - started) / 1000;
   const version = await engine.store.get('bench');
   const stats = version!.trainingStats as {

@@ -1,10 +1,12 @@
 /**
  * Training speed and memory on DuckDB, as JSON lines:
  *   npx tsx bench/train.ts [--rows 1000000,5000000]
- * For each size: the synthetic table is generated into a DuckDB file by one process;
- * then, each in a fresh process so its peak RSS is its own: the physical limit (DuckDB
- * streaming the rows into node with no decoding, and DuckDB's own COPY ... TO a file),
- * and CREATE MODEL end to end with its read rate, per-pass rates, peak RSS and AUC.
+ * The synthetic table is generated once, at the largest size, into a DuckDB file; each
+ * size then reads its first N rows (`WHERE id < N`), so every size sees the same file
+ * and the same DuckDB buffer-pool cap. Each measurement runs in a fresh process so its
+ * peak RSS is its own: the physical limit (DuckDB streaming the rows into node with no
+ * decoding, and DuckDB's own COPY ... TO a file), then CREATE MODEL end to end with its
+ * read rate, per-pass rates, peak RSS and AUC.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,17 +19,20 @@ const sizesArg = args.includes('--rows') ? args[args.indexOf('--rows') + 1]! : '
 const sizes = sizesArg.split(',').map(Number);
 const one = fileURLToPath(new URL('./train-one.ts', import.meta.url));
 
-for (const rows of sizes) {
-  const dir = mkdtempSync(join(tmpdir(), 'sqlml-bench-'));
-  const file = join(dir, 'bench.duckdb');
-  try {
-    for (const mode of ['generate', 'limit', 'sqlml']) {
-      const child = spawnSync(process.execPath, ['--import', 'tsx', one, String(rows), mode, file], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      if (child.status !== 0) process.exit(child.status ?? 1);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+const dir = mkdtempSync(join(tmpdir(), 'sqlml-bench-'));
+const file = join(dir, 'bench.duckdb');
+function step(rows: number, mode: string): void {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', one, String(rows), mode, file], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (child.status !== 0) process.exit(child.status ?? 1);
+}
+try {
+  step(Math.max(...sizes), 'generate');
+  for (const rows of sizes) {
+    step(rows, 'limit');
+    step(rows, 'sqlml');
   }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
