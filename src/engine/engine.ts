@@ -112,7 +112,10 @@ export class Engine {
         return runJob(statement, this.jobs, context, async (text) => {
           const parts = this.split(text);
           if (parts.length !== 1) throw new SqlmlError('syntax', 'a job runs exactly one statement');
-          return this.execute(this.parse(parts[0]!), context);
+          return this.execute(this.parse(parts[0]!), {
+            ...(context.signal ? { signal: context.signal } : {}),
+            ...(context.onProgress ? { onProgress: context.onProgress } : {}),
+          });
         });
       case 'pass_through':
         return this.#passThrough(statement.text);

@@ -141,3 +141,24 @@ describe('pass-through', () => {
     expect(firstRow(result).answer).toBe(42);
   });
 });
+
+describe('jobs', () => {
+  it('stores a job, runs it on demand, records each run, and drops it', async () => {
+    const created = firstRow(await run(engine, "CREATE JOB nightly EVERY '1 day' AS RETRAIN MODEL churn;"));
+    expect(created).toEqual({ job: 'nightly', schedule: "EVERY '1 day'" });
+    await expect(run(engine, "CREATE JOB nightly EVERY '2 days' AS RETRAIN MODEL churn;")).rejects.toThrow(/job nightly already exists/);
+    const before = firstRow(await run(engine, 'SHOW MODELS;'));
+    const ran = firstRow(await run(engine, 'RUN JOB nightly;'));
+    expect(ran.version).toBe((before.version as number) + 1);
+    const listed = firstRow(await run(engine, 'SHOW JOBS;'));
+    expect(listed).toMatchObject({ name: 'nightly', statement: 'RETRAIN MODEL churn', runs: 1, last_outcome: 'succeeded' });
+    await run(engine, "CREATE OR REPLACE JOB nightly SCHEDULE '0 3 * * *' AS EVALUATE MODEL no_such_model;");
+    await expect(run(engine, 'RUN JOB nightly;')).rejects.toThrow(/job nightly failed: model no_such_model does not exist/);
+    // Replacing a job keeps its run history; the failed run is recorded with its error.
+    expect(firstRow(await run(engine, 'SHOW JOBS;'))).toMatchObject({ runs: 2, last_outcome: 'failed', last_error: 'model no_such_model does not exist (SHOW MODELS lists the models)' });
+    await expect(run(engine, "CREATE JOB bad EVERY 'sometimes' AS SHOW MODELS;")).rejects.toThrow(/EVERY 'sometimes' is not an interval/);
+    await expect(run(engine, "CREATE JOB bad SCHEDULE 'at noon' AS SHOW MODELS;")).rejects.toThrow(/not a cron expression/);
+    await run(engine, 'DROP JOB nightly;');
+    expect((await run(engine, 'SHOW JOBS;')).rows).toHaveLength(0);
+  });
+});
