@@ -7,7 +7,7 @@
  * Both live in a private temporary folder and are deleted with it; memory holds only
  * the block index (one entry per few thousand rows), never the rows.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writevSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Column, ColumnData, RowBatch } from '../data.js';
@@ -45,18 +45,19 @@ class BlockFile {
   }
   append(parts: readonly ArrayBufferView[]): void {
     let length = 0;
-    for (const part of parts) {
-      writeSync(this.#fd, part as NodeJS.ArrayBufferView, 0, part.byteLength, this.#size + length);
-      length += part.byteLength;
-    }
+    for (const part of parts) length += part.byteLength;
+    // One system call per block (libuv itself resumes short writes).
+    const written = writevSync(this.#fd, parts as NodeJS.ArrayBufferView[], this.#size);
+    if (written !== length) throw new Error(`sqlml cache file took ${written} of a ${length}-byte block`);
     this.#offsets.push(this.#size);
     this.#lengths.push(length);
     this.#size += length;
   }
   read(block: number): Buffer {
     const length = this.#lengths[block]!;
-    // Allocated aligned (Buffer.alloc never pools) so typed-array views over it are legal.
-    const buffer = Buffer.alloc(length);
+    // Unpooled, so it starts its own ArrayBuffer and typed-array views over it are aligned;
+    // not zero-filled, since every byte is read over.
+    const buffer = Buffer.allocUnsafeSlow(length);
     let done = 0;
     while (done < length) {
       const n = readSync(this.#fd, buffer, done, length - done, this.#offsets[block]! + done);
@@ -109,7 +110,35 @@ function padded(view: ArrayBufferView): ArrayBufferView[] {
   return rest === 0 ? [view] : [view, PAD.subarray(0, 8 - rest)];
 }
 
-/** Raw rows of pass 0: each batch with one role byte per row (see `RowRole`). */
+/** `String.prototype.isWellFormed` / `toWellFormed` (ES2024, in Node 20), which lib ES2023 does not declare. */
+interface WellFormedString {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * The values of a text column's first `n` rows back to back (NULL as nothing), with lone
+ * surrogates replaced by U+FFFD as UTF-8 encoding each value on its own would do: in
+ * the joined text, a lone surrogate ending one value and one starting the next would
+ * otherwise pair up and survive the round trip.
+ */
+function joinedText(values: readonly (string | null)[], n: number): string {
+  const joined = (values.length === n ? values : values.slice(0, n)).join('');
+  if ((joined as unknown as WellFormedString).isWellFormed()) return joined;
+  let repaired = '';
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (value !== null && value !== undefined) repaired += (value as unknown as WellFormedString).toWellFormed();
+  }
+  return repaired;
+}
+
+/**
+ * Raw rows of pass 0: each batch with one role byte per row (see `RowRole`). A text
+ * column is stored as its values' lengths in UTF-16 code units (-1 = NULL) and the UTF-8
+ * bytes of all of them joined, so a batch's column is encoded and decoded in one call
+ * each, not one per value.
+ */
 export class RowCache {
   readonly #file: BlockFile;
   readonly #columns: readonly Column[];
@@ -123,30 +152,23 @@ export class RowCache {
     const n = batch.rowCount;
     const parts: ArrayBufferView[] = [new Float64Array([n])];
     parts.push(...padded(roles.subarray(0, n)));
-    batch.columns.forEach((data) => {
+    for (const data of batch.columns) {
       if (data.kind === 'number') {
         parts.push(data.values.subarray(0, n));
         parts.push(...padded(data.nulls.subarray(0, n)));
       } else {
-        // Lengths first (-1 = NULL), then the UTF-8 bytes of all values back to back.
+        const values = data.values;
         const lengths = new Int32Array(n);
-        let total = 0;
         for (let i = 0; i < n; i++) {
-          const value = data.values[i];
-          const length = value === null || value === undefined ? -1 : Buffer.byteLength(value, 'utf8');
-          lengths[i] = length;
-          if (length > 0) total += length;
+          const value = values[i];
+          lengths[i] = value === null || value === undefined ? -1 : value.length;
         }
-        const bytes = Buffer.allocUnsafe(total);
-        let at = 0;
-        for (let i = 0; i < n; i++) {
-          if (lengths[i]! > 0) at += bytes.write(data.values[i]!, at, 'utf8');
-        }
+        const bytes = Buffer.from(joinedText(values, n), 'utf8');
         parts.push(...padded(lengths));
-        parts.push(new Float64Array([total]));
+        parts.push(new Float64Array([bytes.length]));
         parts.push(...padded(bytes));
       }
-    });
+    }
     this.#file.append(parts);
     this.rows += n;
   }
@@ -165,14 +187,15 @@ export class RowCache {
         }
         const lengths = cursor.i32(n);
         const total = cursor.f64(1)[0]!;
-        let at = cursor.skip(total);
+        const at = cursor.skip(total);
+        const joined = cursor.text(at, at + total);
         const values: (string | null)[] = new Array(n);
-        for (let i = 0; i < n; i++) {
+        for (let i = 0, start = 0; i < n; i++) {
           const length = lengths[i]!;
           if (length < 0) values[i] = null;
           else {
-            values[i] = cursor.text(at, at + length);
-            at += length;
+            values[i] = joined.slice(start, start + length);
+            start += length;
           }
         }
         return { kind: 'text', values };

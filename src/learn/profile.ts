@@ -248,16 +248,102 @@ class DistinctSketch {
   }
 }
 
-/** mulberry32: a tiny, fast, seedable 32-bit PRNG; enough for reservoir sampling. */
-function nextRandom(state: Uint32Array): number {
-  state[0] = (state[0]! + 0x6d2b79f5) >>> 0;
-  let t = state[0]!;
+/** mulberry32: a tiny, fast, seedable 32-bit PRNG; enough for reservoir sampling. Returns the next state. */
+function nextState(state: number): number {
+  return (state + 0x6d2b79f5) >>> 0;
+}
+
+/** mulberry32's output for a state from `nextState`, in [0, 1). */
+function randomOf(state: number): number {
+  let t = state;
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
 const SKETCH_SEED = 0x5eed;
+
+/**
+ * Exact occurrence counts of up to `cap` distinct keys: the map holds each key's slot,
+ * the counts live in a typed array, so a repeated key costs one lookup and no boxing.
+ */
+class DistinctCounts<K> {
+  protected readonly slots = new Map<K, number>();
+  /** The keys by slot, in first-seen order. */
+  readonly keys: K[] = [];
+  counts = new Float64Array(16);
+
+  /** The key's slot, or -1 when it has not been seen. */
+  slotOf(key: K): number {
+    return this.slots.get(key) ?? -1;
+  }
+
+  /** Adds an unseen key with count 1 and returns its slot, or -1 when `cap` keys are already held. */
+  insert(key: K, cap: number): number {
+    const slot = this.newSlot(cap);
+    if (slot >= 0) {
+      this.slots.set(key, slot);
+      this.keys.push(key);
+    }
+    return slot;
+  }
+
+  protected newSlot(cap: number): number {
+    const slot = this.keys.length;
+    if (slot >= cap) return -1;
+    if (slot === this.counts.length) {
+      const grown = new Float64Array(slot * 2);
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    this.counts[slot] = 1;
+    return slot;
+  }
+}
+
+/** Whole numbers below this (flags, labels, small counts) find their slot by index, not through the map. */
+const SMALL_INTEGERS = 1024;
+
+/** DistinctCounts of numbers; -0 counts as 0, as a Map key would. */
+class NumberDistinctCounts extends DistinctCounts<number> {
+  readonly #smallSlots = new Int32Array(SMALL_INTEGERS).fill(-1);
+
+  override slotOf(key: number): number {
+    return isSmallInteger(key) ? this.#smallSlots[key | 0]! : super.slotOf(key);
+  }
+
+  override insert(key: number, cap: number): number {
+    if (!isSmallInteger(key)) return super.insert(key, cap);
+    const slot = this.newSlot(cap);
+    if (slot >= 0) {
+      this.#smallSlots[key | 0] = slot;
+      this.keys.push(key | 0);
+    }
+    return slot;
+  }
+}
+
+function isSmallInteger(value: number): boolean {
+  return value >= 0 && value < SMALL_INTEGERS && (value | 0) === value;
+}
+
+/**
+ * A direct-mapped cache of day number → year: civil() is the costly part of a date's
+ * calendar statistics, and a date column rarely spans more than a few thousand days.
+ */
+class YearCache {
+  readonly #days = new Float64Array(1024).fill(Number.NaN);
+  readonly #years = new Float64Array(1024);
+
+  yearOfDay(day: number): number {
+    const index = day & 1023;
+    if (this.#days[index] !== day) {
+      this.#days[index] = day;
+      this.#years[index] = Math.floor(civil(day) / 16);
+    }
+    return this.#years[index]!;
+  }
+}
 
 class NumberAccumulator implements ColumnAccumulator {
   private readonly column: Column;
@@ -266,21 +352,28 @@ class NumberAccumulator implements ColumnAccumulator {
   private readonly moments = new Moments();
   private readonly years: Moments | null;
   private readonly hours: Moments | null;
+  /**
+   * Fed only once `distinct` overflows, starting with every key it held: until then the
+   * exact count is the answer, and a HyperLogLog ends the same whatever order or how
+   * many times it sees a value, so the estimate is the one of feeding every value.
+   */
   private readonly sketch = new DistinctSketch();
-  private readonly random: Uint32Array;
+  /** mulberry32 state of the reservoir sampling. */
+  private random: number;
   private nulls = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
   private integral = true;
   /** Keyed by the number itself: no string per row; canonical text is made once in finish(). */
-  private distinct: Map<number, number> | null = new Map();
-  private sample = new Float64Array(256);
+  private distinct: NumberDistinctCounts | null = new NumberDistinctCounts();
+  private sample: Float64Array = new Float64Array(256);
+  private readonly yearCache = new YearCache();
 
   constructor(column: Column, cap: number, sampleSize: number, seed: number) {
     this.column = column;
     this.cap = cap;
     this.sampleSize = sampleSize;
-    this.random = new Uint32Array([seed]);
+    this.random = seed >>> 0;
     const dated = column.type === 'date' || column.type === 'timestamp';
     this.years = dated ? new Moments() : null;
     this.hours = dated ? new Moments() : null;
@@ -292,48 +385,72 @@ class NumberAccumulator implements ColumnAccumulator {
       throw new SqlmlError('internal', `column ${this.column.name} is ${this.column.type} but its batch data is text`);
     }
     const { values, nulls } = data;
+    const cap = this.cap;
+    const sampleSize = this.sampleSize;
+    const sketch = this.sketch;
+    // Welford's update, as Moments.add, on locals for the length of the batch.
     const moments = this.moments;
+    let count = moments.count;
+    let mean = moments.mean;
+    let m2 = moments.m2;
+    let min = this.min;
+    let max = this.max;
+    let integral = this.integral;
+    let distinct = this.distinct;
+    let random = this.random;
+    let sample = this.sample;
+    let nullCount = this.nulls;
     for (let row = 0; row < batch.rowCount; row++) {
       const v = values[row]!;
       if (nulls[row] === 1 || !Number.isFinite(v)) {
-        this.nulls++;
+        nullCount++;
         continue;
       }
-      moments.add(v);
-      if (v < this.min) this.min = v;
-      if (v > this.max) this.max = v;
-      if (this.integral && !Number.isInteger(v)) this.integral = false;
-      this.sketch.add(hashNumber(v, SKETCH_SEED));
-      if (this.distinct !== null) this.countDistinct(v);
-      this.addToSample(v, moments.count - 1);
-      if (this.years !== null) {
-        this.years.add(yearOf(v));
-        this.hours!.add(hourOf(v));
+      count++;
+      const delta = v - mean;
+      mean += delta / count;
+      m2 += delta * (v - mean);
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (integral && !Number.isInteger(v)) integral = false;
+      if (distinct !== null) {
+        const slot = distinct.slotOf(v);
+        if (slot >= 0) distinct.counts[slot]!++;
+        else if (distinct.insert(v, cap) < 0) {
+          for (const key of distinct.keys) sketch.add(hashNumber(key, SKETCH_SEED));
+          distinct = null;
+        }
       }
+      if (distinct === null) sketch.add(hashNumber(v, SKETCH_SEED));
+      // Algorithm R: the i-th value (0-based) replaces a random slot with probability k/(i+1).
+      const i = count - 1;
+      if (i < sampleSize) {
+        if (i === sample.length) sample = grow(sample, sampleSize);
+        sample[i] = v;
+      } else {
+        random = nextState(random);
+        const slot = Math.floor(randomOf(random) * (i + 1));
+        if (slot < sampleSize) sample[slot] = v;
+      }
+      if (this.years !== null) this.addCalendar(v);
     }
+    moments.count = count;
+    moments.mean = mean;
+    moments.m2 = m2;
+    this.min = min;
+    this.max = max;
+    this.integral = integral;
+    this.distinct = distinct;
+    this.random = random;
+    this.sample = sample;
+    this.nulls = nullCount;
   }
 
-  private countDistinct(v: number): void {
-    const distinct = this.distinct!;
-    const seen = distinct.get(v);
-    if (seen !== undefined) distinct.set(v, seen + 1);
-    else if (distinct.size < this.cap) distinct.set(v, 1);
-    else this.distinct = null;
-  }
-
-  /** Algorithm R: the i-th value (0-based) replaces a random slot with probability k/(i+1). */
-  private addToSample(v: number, i: number): void {
-    if (i < this.sampleSize) {
-      if (i === this.sample.length) {
-        const grown = new Float64Array(Math.min(this.sampleSize, this.sample.length * 2));
-        grown.set(this.sample);
-        this.sample = grown;
-      }
-      this.sample[i] = v;
-      return;
-    }
-    const slot = Math.floor(nextRandom(this.random) * (i + 1));
-    if (slot < this.sampleSize) this.sample[slot] = v;
+  /** yearOf and hourOf of a date or timestamp, sharing its day number. */
+  private addCalendar(v: number): void {
+    const day = epochDay(v);
+    this.years!.add(this.yearCache.yearOfDay(day));
+    this.hours!.add(Math.floor((v - day * MS_PER_DAY) / MS_PER_HOUR));
   }
 
   finish(): ColumnProfile {
@@ -341,11 +458,13 @@ class NumberAccumulator implements ColumnAccumulator {
     const sample = this.sample.slice(0, Math.min(count, this.sampleSize)).sort();
     let distinct: Map<string, number> | null = null;
     if (this.distinct !== null) {
+      const { keys, counts } = this.distinct;
       distinct = new Map();
       // Dates merge by calendar day; ascending order makes the map's order meaningful.
-      for (const v of [...this.distinct.keys()].sort((a, b) => a - b)) {
-        const key = valueKey(this.column.type, v);
-        distinct.set(key, (distinct.get(key) ?? 0) + this.distinct.get(v)!);
+      const slots = keys.map((_, slot) => slot).sort((a, b) => keys[a]! - keys[b]!);
+      for (const slot of slots) {
+        const key = valueKey(this.column.type, keys[slot]!);
+        distinct.set(key, (distinct.get(key) ?? 0) + counts[slot]!);
       }
     }
     return {
@@ -370,15 +489,25 @@ class NumberAccumulator implements ColumnAccumulator {
   }
 }
 
+/** The sample buffer doubled, up to `sampleSize`. */
+function grow(sample: Float64Array, sampleSize: number): Float64Array {
+  const grown = new Float64Array(Math.min(sampleSize, sample.length * 2));
+  grown.set(sample);
+  return grown;
+}
+
 class TextAccumulator implements ColumnAccumulator {
   private readonly column: Column;
   private readonly cap: number;
+  /** Fed only once `distinct` overflows (see NumberAccumulator.sketch). */
   private readonly sketch = new DistinctSketch();
   private count = 0;
   private nulls = 0;
   private tokens = 0;
   private length = 0;
-  private distinct: Map<string, number> | null = new Map();
+  private distinct: DistinctCounts<string> | null = new DistinctCounts();
+  /** Tokens of each distinct value, by slot: a repeated value is not scanned again. */
+  private slotTokens = new Float64Array(16);
 
   constructor(column: Column, cap: number) {
     this.column = column;
@@ -391,29 +520,66 @@ class TextAccumulator implements ColumnAccumulator {
       throw new SqlmlError('internal', `column ${this.column.name} is ${this.column.type} but its batch data is numeric`);
     }
     const values = data.values;
+    const cap = this.cap;
+    const sketch = this.sketch;
+    let distinct = this.distinct;
+    let count = this.count;
+    let tokens = this.tokens;
+    let length = this.length;
+    let nullCount = this.nulls;
     for (let row = 0; row < batch.rowCount; row++) {
       const v = values[row];
       if (v === null || v === undefined) {
-        this.nulls++;
+        nullCount++;
         continue;
       }
-      this.count++;
-      this.tokens += countTokens(v);
-      this.length += v.length;
-      this.sketch.add(hashString(v, SKETCH_SEED));
-      const distinct = this.distinct;
+      count++;
+      length += v.length;
       if (distinct !== null) {
-        const seen = distinct.get(v);
-        if (seen !== undefined) distinct.set(v, seen + 1);
-        else if (distinct.size < this.cap) distinct.set(v, 1);
-        else this.distinct = null;
+        const slot = distinct.slotOf(v);
+        if (slot >= 0) {
+          distinct.counts[slot]!++;
+          tokens += this.slotTokens[slot]!;
+          continue;
+        }
+        const inserted = distinct.insert(v, cap);
+        if (inserted >= 0) {
+          const valueTokens = countTokens(v);
+          this.setSlotTokens(inserted, valueTokens);
+          tokens += valueTokens;
+          continue;
+        }
+        for (const key of distinct.keys) sketch.add(hashString(key, SKETCH_SEED));
+        distinct = null;
       }
+      tokens += countTokens(v);
+      sketch.add(hashString(v, SKETCH_SEED));
     }
+    this.distinct = distinct;
+    this.count = count;
+    this.tokens = tokens;
+    this.length = length;
+    this.nulls = nullCount;
+  }
+
+  private setSlotTokens(slot: number, tokens: number): void {
+    if (slot === this.slotTokens.length) {
+      const grown = new Float64Array(slot * 2);
+      grown.set(this.slotTokens);
+      this.slotTokens = grown;
+    }
+    this.slotTokens[slot] = tokens;
   }
 
   finish(): ColumnProfile {
     const count = this.count;
-    const distinct = this.distinct;
+    let distinct: Map<string, number> | null = null;
+    if (this.distinct !== null) {
+      // First-seen order, as the values arrived.
+      distinct = new Map();
+      const { keys, counts } = this.distinct;
+      for (let slot = 0; slot < keys.length; slot++) distinct.set(keys[slot]!, counts[slot]!);
+    }
     return {
       name: this.column.name,
       type: this.column.type,
@@ -424,7 +590,7 @@ class TextAccumulator implements ColumnAccumulator {
       mean: Number.NaN,
       variance: Number.NaN,
       integral: false,
-      distinct: distinct === null ? null : new Map(distinct),
+      distinct,
       distinctOverflow: distinct === null,
       distinctEstimate: distinct !== null ? distinct.size : this.sketch.estimate(),
       meanTokens: count > 0 ? this.tokens / count : 0,

@@ -53,11 +53,48 @@ export function roleOf(hash: number, spec: SplitSpec): RowRole {
   return RowRole.Train;
 }
 
-/** Fills `roles[0..rowCount)` for a batch; rows whose target is NULL get `Skip`. */
+/**
+ * Fills `roles[0..rowCount)` for a batch; rows whose target is NULL get `Skip`.
+ * Equivalent to `roleOf(hashRow(batch, row, seed))` per row, computed column by column
+ * so each column's type is looked at once per batch, not once per row.
+ */
 export function assignRoles(batch: RowBatch, targetIndex: number, spec: SplitSpec, roles: Uint8Array): void {
+  const n = batch.rowCount;
+  const hashes = hashRows(batch, spec.seed);
   const target = batch.columns[targetIndex]!;
-  for (let row = 0; row < batch.rowCount; row++) {
+  for (let row = 0; row < n; row++) {
     const isNull = target.kind === 'number' ? target.nulls[row] === 1 : target.values[row] == null;
-    roles[row] = isNull ? RowRole.Skip : roleOf(hashRow(batch, row, spec.seed), spec);
+    roles[row] = isNull ? RowRole.Skip : roleOf(hashes[row]!, spec);
+  }
+}
+
+/** Reused between batches: the running hash of every row of the batch being split. */
+let rowHashes = new Int32Array(0);
+
+/** `hashRow` of every row of the batch, in a scratch array valid until the next call. */
+function hashRows(batch: RowBatch, seed: number): Int32Array {
+  const n = batch.rowCount;
+  if (rowHashes.length < n) rowHashes = new Int32Array(n);
+  const hashes = rowHashes;
+  hashes.fill(seed | 0, 0, n);
+  for (const data of batch.columns) {
+    if (data.kind === 'number') combineNumbers(data.values, data.nulls, n, seed, hashes);
+    else combineTexts(data.values, n, seed, hashes);
+  }
+  return hashes;
+}
+
+function combineNumbers(values: Float64Array, nulls: Uint8Array, n: number, seed: number, hashes: Int32Array): void {
+  for (let row = 0; row < n; row++) {
+    const v = nulls[row] === 1 ? NULL_HASH : hashNumber(values[row]!, seed);
+    hashes[row] = hashCombine(hashes[row]!, v);
+  }
+}
+
+function combineTexts(values: readonly (string | null)[], n: number, seed: number, hashes: Int32Array): void {
+  for (let row = 0; row < n; row++) {
+    const text = values[row];
+    const v = text === null || text === undefined ? NULL_HASH : hashString(text, seed);
+    hashes[row] = hashCombine(hashes[row]!, v);
   }
 }

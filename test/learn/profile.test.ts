@@ -222,3 +222,56 @@ describe('calendar parts', () => {
     expect([yearOf(leap), monthOf(leap), hourOf(leap)]).toEqual([2000, 2, 23]);
   });
 });
+
+describe('Profiler: results pinned across the fast paths', () => {
+  // Estimates pinned from the version that fed the HyperLogLog every value; it now starts
+  // at overflow, seeded with the exact map's keys, and must land on the same registers.
+  it('estimates distinct numbers after overflow as when every value was sketched', () => {
+    const p = profileColumn('integer', Array.from({ length: 20_000 }, (_, i) => (i * 7919) % 3001));
+    expect(p.distinctOverflow).toBe(true);
+    expect(p.distinctEstimate).toBe(2986);
+    const fractions = profileColumn('double', Array.from({ length: 5000 }, (_, i) => (i % 1500) / 7));
+    expect(fractions.distinctEstimate).toBe(1507);
+  });
+
+  it('estimates distinct texts after overflow as when every value was sketched', () => {
+    const p = profileColumn('text', Array.from({ length: 10_000 }, (_, i) => `w${(i * 31) % 2500}`));
+    expect(p.distinctEstimate).toBe(2700);
+  });
+
+  it('gives the same estimate whatever order the values arrive in', () => {
+    const values = Array.from({ length: 6000 }, (_, i) => (i * 7919) % 3001);
+    const reversed = [...values].reverse();
+    expect(profileColumn('integer', reversed, 333).distinctEstimate).toBe(profileColumn('integer', values).distinctEstimate);
+  });
+
+  it('counts small whole numbers, -0, fractions and larger numbers as one ascending map', () => {
+    const p = profileColumn('double', [3, -0, 0, 2.5, 1024, 1023, 3, 2.5, -1, null]);
+    expect([...p.distinct!]).toEqual([
+      ['-1', 1],
+      ['0', 2],
+      ['2.5', 2],
+      ['3', 2],
+      ['1023', 1],
+      ['1024', 1],
+    ]);
+  });
+
+  it('counts the words of repeated texts once per occurrence, before and after overflow', () => {
+    const p = profileColumn('text', ['a b', 'a b', 'c', 'd e f', 'a b', 'g'], 4, { distinctCap: 2 });
+    expect(p.distinctOverflow).toBe(true);
+    // (2 + 2 + 1 + 3 + 2 + 1) / 6
+    expect(p.meanTokens).toBe(11 / 6);
+    // Four distinct values: linear counting, round(1024 · ln(1024 / 1020)).
+    expect(p.distinctEstimate).toBe(4);
+  });
+
+  it('keeps year statistics right when days 1024 apart share a slot of the year cache', () => {
+    const day2020 = Date.UTC(2020, 0, 1);
+    const day2022 = day2020 + 1024 * 86_400_000;
+    expect(yearOf(day2022)).toBe(2022);
+    const p = profileColumn('date', [day2020, day2022, day2020, day2022, day2020]);
+    expect(p.year!.mean).toBeCloseTo((3 * 2020 + 2 * 2022) / 5, 9);
+    expect(p.year!.variance).toBeCloseTo(0.96, 9);
+  });
+});

@@ -1,0 +1,135 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Column, RowBatch } from '../../src/data.js';
+import { CacheDir, ExampleCache, RowCache } from '../../src/engine/cache.js';
+
+const COLUMNS: Column[] = [
+  { name: 'n', type: 'double', dbType: 'DOUBLE' },
+  { name: 't', type: 'text', dbType: 'VARCHAR' },
+  { name: 'd', type: 'date', dbType: 'DATE' },
+];
+
+let dir: CacheDir;
+beforeEach(() => {
+  dir = new CacheDir();
+});
+afterEach(() => {
+  dir.dispose();
+});
+
+function replay(cache: RowCache): { batch: RowBatch; roles: Uint8Array }[] {
+  return [...cache.batches()];
+}
+
+/** The only batch a cache replays. */
+function only(cache: RowCache): { batch: RowBatch; roles: Uint8Array } {
+  const batches = replay(cache);
+  expect(batches).toHaveLength(1);
+  return batches[0]!;
+}
+
+function texts(batch: RowBatch, column: number): (string | null)[] {
+  const data = batch.columns[column]!;
+  if (data.kind !== 'text') throw new Error(`column ${column} is not text`);
+  return [...data.values.slice(0, batch.rowCount)];
+}
+
+describe('RowCache', () => {
+  it('replays numbers bit for bit, NULL flags, texts and roles, batch by batch', () => {
+    const cache = new RowCache(dir.file('rows.bin'), COLUMNS);
+    const first: RowBatch = {
+      rowCount: 5,
+      columns: [
+        { kind: 'number', values: Float64Array.of(1.5, -0, Number.NaN, 0, -1e308), nulls: Uint8Array.of(0, 0, 0, 1, 0) },
+        { kind: 'text', values: ['plain', '', null, 'é 😀 日本', '\u0000tab\t'] },
+        { kind: 'number', values: Float64Array.of(0, 86_400_000, -86_400_000, 1e12, 5), nulls: Uint8Array.of(0, 0, 0, 0, 1) },
+      ],
+    };
+    const second: RowBatch = {
+      rowCount: 1,
+      columns: [
+        { kind: 'number', values: Float64Array.of(7), nulls: Uint8Array.of(0) },
+        { kind: 'text', values: [null] },
+        { kind: 'number', values: Float64Array.of(8), nulls: Uint8Array.of(0) },
+      ],
+    };
+    cache.append(first, Uint8Array.of(0, 1, 2, 3, 0));
+    cache.append(second, Uint8Array.of(2));
+    const [a, b, ...rest] = replay(cache);
+    cache.close();
+    expect(rest).toHaveLength(0);
+    expect(cache.rows).toBe(6);
+    expect([...a!.roles]).toEqual([0, 1, 2, 3, 0]);
+    const n = a!.batch.columns[0]!;
+    expect(n.kind).toBe('number');
+    if (n.kind === 'number') {
+      expect(Object.is(n.values[1], -0)).toBe(true);
+      expect(n.values[2]).toBeNaN();
+      expect([...n.values].filter((_, i) => i !== 2)).toEqual([1.5, -0, 0, -1e308]);
+      expect([...n.nulls]).toEqual([0, 0, 0, 1, 0]);
+    }
+    expect(texts(a!.batch, 1)).toEqual(['plain', '', null, 'é 😀 日本', '\u0000tab\t']);
+    expect(texts(b!.batch, 1)).toEqual([null]);
+    expect([...b!.roles]).toEqual([2]);
+  });
+
+  it('stores only the first rowCount rows of reused, longer arrays', () => {
+    const cache = new RowCache(dir.file('rows.bin'), COLUMNS);
+    cache.append(
+      {
+        rowCount: 2,
+        columns: [
+          { kind: 'number', values: Float64Array.of(1, 2, 99), nulls: Uint8Array.of(0, 0, 1) },
+          { kind: 'text', values: ['a', 'b', 'stale'] },
+          { kind: 'number', values: Float64Array.of(3, 4, 99), nulls: Uint8Array.of(0, 0, 0) },
+        ],
+      },
+      Uint8Array.of(1, 0, 3),
+    );
+    const { batch, roles } = only(cache);
+    cache.close();
+    expect(batch.rowCount).toBe(2);
+    expect(texts(batch, 1)).toEqual(['a', 'b']);
+    expect([...roles]).toEqual([1, 0]);
+  });
+
+  it('turns each lone surrogate into U+FFFD, as UTF-8 does, without pairing halves of neighbouring values', () => {
+    const cache = new RowCache(dir.file('rows.bin'), [COLUMNS[1]!]);
+    cache.append({ rowCount: 4, columns: [{ kind: 'text', values: ['a\uD800', '\uDC00b', '😀', '\uDE00'] }] }, new Uint8Array(4));
+    const { batch } = only(cache);
+    cache.close();
+    expect(texts(batch, 0)).toEqual(['a\uFFFD', '\uFFFDb', '😀', '\uFFFD']);
+  });
+
+  it('round-trips 10,000 rows of repeated and unique texts across several batches', () => {
+    const cache = new RowCache(dir.file('rows.bin'), [COLUMNS[1]!]);
+    const all: (string | null)[] = Array.from({ length: 10_000 }, (_, i) => (i % 11 === 0 ? null : i % 3 === 0 ? `unique ${i} ü` : `city_${i % 7}`));
+    for (let start = 0; start < all.length; start += 4096) {
+      const values = all.slice(start, start + 4096);
+      cache.append({ rowCount: values.length, columns: [{ kind: 'text', values }] }, new Uint8Array(values.length));
+    }
+    const replayed = replay(cache).flatMap(({ batch }) => texts(batch, 0));
+    cache.close();
+    expect(replayed).toEqual(all);
+  });
+});
+
+describe('ExampleCache', () => {
+  it('returns the blocks it was given, flushed every blockRows rows', () => {
+    const cache = new ExampleCache(dir.file('examples.bin'), 2);
+    cache.add(Uint32Array.of(1, 5), Float64Array.of(0.5, -2), 2, 1);
+    cache.add(Uint32Array.of(3), Float64Array.of(4), 1, 0);
+    cache.add(Uint32Array.of(7, 8, 9), Float64Array.of(1, 2, 3), 3, 1);
+    cache.flush();
+    expect(cache.blockCount).toBe(2);
+    const first = cache.readBlock(0);
+    expect(first.count).toBe(2);
+    expect([...first.labels]).toEqual([1, 0]);
+    expect([...first.offsets]).toEqual([0, 2, 3]);
+    expect([...first.indices]).toEqual([1, 5, 3]);
+    expect([...first.values]).toEqual([0.5, -2, 4]);
+    const second = cache.readBlock(1);
+    expect([...second.indices]).toEqual([7, 8, 9]);
+    expect([...second.labels]).toEqual([1]);
+    cache.close();
+  });
+});
