@@ -1,7 +1,313 @@
-/** Placeholder until the MySQL adapter lands (issue 3): URLs are recognized, opening them says so. */
-import type { AdapterFactory } from '../adapter.js';
-import { SqlmlError } from '../../src/errors.js';
+/**
+ * The MySQL/MariaDB adapter on mysql2.
+ *
+ * Three kinds of connection, each for one job:
+ * - the session: pass-through statements, `tableExists` and `write()` take turns on it
+ *   through one lock, so a user's `SET`/temporary tables persist between statements and
+ *   no statement lands inside a write's transaction;
+ * - one fresh connection per stream, because a streaming result occupies its connection
+ *   until the last row, and the engine writes predictions while still reading;
+ * - a pool for the Kysely catalog and for `KILL QUERY` when a stream is cancelled.
+ * Every connection runs in UTC (`time_zone = '+00:00'`) so TIMESTAMPs round-trip.
+ */
+import mysql, { type Connection, type ConnectionOptions, type Pool } from 'mysql2';
+import { Kysely } from 'kysely';
+import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableRef, WriteMode } from '../adapter.js';
+import type { CatalogDatabase } from '../../src/catalog/schema.js';
+import type { Column, ResultTable, RowBatch } from '../../src/data.js';
+import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { MySQLCatalogDialect } from './mysql-kysely.js';
+import { MySQLRowStream, cancelled } from './mysql-reader.js';
+import { runQuery, type QueryOutcome } from './mysql-session.js';
+import { cellDecoderFor, columnTypeOf, resultValue } from './mysql-types.js';
+import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
+import { writeTable, type LoadMethod } from './mysql-writer.js';
 
-export const openMySQLAdapter: AdapterFactory = async () => {
-  throw new SqlmlError('unsupported', 'the MySQL adapter is not available in this build of sqlml');
+const UTC = "SET time_zone = '+00:00'";
+/** Server errors that mean the statement was stopped by `KILL QUERY`. */
+const QUERY_INTERRUPTED = new Set([1317, 1927, 3024]);
+
+/** Opens a MySQL/MariaDB database from a `mysql://user:password@host:port/database` URL. */
+export const openMySQLAdapter: AdapterFactory = async (url) => {
+  const settings = parseMySQLUrl(url);
+  const options = connectionOptions(settings);
+  let session: Connection;
+  let probe: QueryOutcome;
+  try {
+    session = await connect(options);
+    probe = await runQuery(session, 'SELECT @@GLOBAL.local_infile, @@SESSION.sql_mode');
+  } catch (error) {
+    throw connectionError(settings, error);
+  }
+  const [localInfile, sqlMode] = probe.rows[0] ?? [];
+  const method: LoadMethod = settings.bulkWrite !== 'auto' ? settings.bulkWrite : Number(localInfile) === 1 ? 'load_data' : 'insert';
+  const backslashEscapes = !String(sqlMode ?? '').includes('NO_BACKSLASH_ESCAPES');
+  return new MySQLAdapter(settings, options, session, method, backslashEscapes);
 };
+
+/**
+ * Driver settings that make decoding cheap: BIGINT and DECIMAL arrive as numbers, dates
+ * and JSON as the server's text (no Date or parsed object per cell).
+ */
+function connectionOptions(settings: MySQLSettings): ConnectionOptions {
+  return {
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    database: settings.database,
+    ...(settings.ssl ? { ssl: {} } : {}),
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    dateStrings: true,
+    jsonStrings: true,
+    timezone: 'Z',
+    charset: 'UTF8MB4_GENERAL_CI',
+    connectTimeout: 10_000,
+  };
+}
+
+/** A connected connection in UTC; rejects with the driver's error. */
+function connect(options: ConnectionOptions): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const connection = mysql.createConnection(options);
+    connection.query(UTC, (error) => {
+      if (error) {
+        connection.destroy();
+        reject(error);
+      } else {
+        resolve(connection);
+      }
+    });
+  });
+}
+
+/** A FIFO lock over a promise chain: one holder at a time, in call order. */
+class ConnectionLock {
+  #tail: Promise<void> = Promise.resolve();
+
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const released = new Promise<void>((done) => (release = done));
+    const acquired = this.#tail.then(() => release);
+    this.#tail = this.#tail.then(() => released);
+    return acquired;
+  }
+}
+
+export class MySQLAdapter implements Adapter {
+  readonly dialect = 'mysql' as const;
+  /** Kysely's MysqlDialect on the adapter's pool; BIGINT ids and counts come back as numbers. */
+  readonly catalog: Kysely<CatalogDatabase>;
+  /** How `write()` loads rows: `LOAD DATA LOCAL INFILE`, or multi-row INSERTs where the server forbids it. */
+  readonly loadMethod: LoadMethod;
+  readonly #settings: MySQLSettings;
+  readonly #options: ConnectionOptions;
+  readonly #pool: Pool;
+  readonly #lock = new ConnectionLock();
+  readonly #streams = new Set<MySQLRowStream>();
+  readonly #backslashEscapes: boolean;
+  #session: Connection | undefined;
+  #closed = false;
+
+  /** Takes ownership of `session`. Use `openMySQLAdapter`. */
+  constructor(settings: MySQLSettings, options: ConnectionOptions, session: Connection, loadMethod: LoadMethod, backslashEscapes: boolean) {
+    this.#settings = settings;
+    this.#options = options;
+    this.loadMethod = loadMethod;
+    this.#backslashEscapes = backslashEscapes;
+    this.#adoptSession(session);
+    this.#pool = mysql.createPool({ ...options, connectionLimit: 4, maxIdle: 2 });
+    this.#pool.on('connection', (connection) => connection.query(UTC));
+    this.catalog = new Kysely<CatalogDatabase>({ dialect: new MySQLCatalogDialect({ pool: this.#pool }) });
+  }
+
+  quoteIdent(name: string): string {
+    return `\`${name.replaceAll('`', '``')}\``;
+  }
+
+  quoteTable(table: TableRef): string {
+    return table.schema === undefined ? this.quoteIdent(table.name) : `${this.quoteIdent(table.schema)}.${this.quoteIdent(table.name)}`;
+  }
+
+  async openStream(select: string, options: StreamOptions): Promise<RowStream> {
+    const { batchRows, signal } = options;
+    if (!Number.isInteger(batchRows) || batchRows < 1) {
+      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
+    }
+    this.#assertOpen();
+    if (signal?.aborted) throw cancelled();
+    let connection: Connection;
+    try {
+      connection = await connect(this.#options);
+    } catch (error) {
+      throw this.#asError(error);
+    }
+    const query = connection.query({ sql: select, rowsAsArray: true });
+    const stream = new MySQLRowStream(connection, query, batchRows, signal, {
+      killQuery: (threadId) => this.#killQuery(threadId),
+      asError: (error) => this.#asError(error),
+      onClose: () => this.#streams.delete(stream),
+    });
+    this.#streams.add(stream);
+    try {
+      await stream.open();
+    } catch (error) {
+      await stream.close();
+      throw error;
+    }
+    if (this.#closed) {
+      await stream.close();
+      this.#assertOpen();
+    }
+    return stream;
+  }
+
+  query(sql: string): Promise<ResultTable> {
+    return this.#exclusive(async (session) => {
+      const outcome = await runQuery(session, sql).catch((error: unknown) => Promise.reject(this.#asError(error)));
+      return toResultTable(sql, outcome);
+    });
+  }
+
+  tableExists(table: TableRef): Promise<boolean> {
+    return this.#exclusive((session) => this.#tableExists(session, table));
+  }
+
+  write(table: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>, mode: WriteMode): Promise<number> {
+    return this.#exclusive((session) =>
+      writeTable(
+        {
+          connection: session,
+          quoteIdent: (name) => this.quoteIdent(name),
+          quoteTable: (ref) => this.quoteTable(ref),
+          tableExists: (ref) => this.#tableExists(session, ref),
+          asError: (error) => this.#asError(error),
+          method: this.loadMethod,
+          backslashEscapes: this.#backslashEscapes,
+        },
+        table,
+        columns,
+        batches,
+        mode,
+      ),
+    );
+  }
+
+  /** MySQL commits DDL as it goes, so there is no transaction to wrap; every statement is `IF NOT EXISTS`. */
+  ensureCatalog(ddl: readonly string[]): Promise<void> {
+    return this.#exclusive(async (session) => {
+      for (const statement of ddl) await runQuery(session, statement).catch((error: unknown) => Promise.reject(this.#asError(error)));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    const release = await this.#lock.acquire();
+    try {
+      const session = this.#session;
+      this.#session = undefined;
+      if (session) await new Promise<void>((resolve) => session.end(() => resolve()));
+      await this.catalog.destroy();
+      // Kysely ends the pool only if the catalog was used; the pool's idle timer would keep the process alive.
+      await new Promise<void>((resolve) => this.#pool.end(() => resolve()));
+    } finally {
+      release();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SqlmlError('connection', `the connection to the MySQL server at ${this.#settings.host}:${this.#settings.port} is closed`);
+  }
+
+  /** Keeps the session; a connection that dies (server restart, timeout) is replaced on next use. */
+  #adoptSession(session: Connection): void {
+    this.#session = session;
+    session.on('error', () => {
+      if (this.#session === session) this.#session = undefined;
+    });
+  }
+
+  async #exclusive<T>(work: (session: Connection) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const release = await this.#lock.acquire();
+    try {
+      this.#assertOpen();
+      if (this.#session === undefined) {
+        try {
+          this.#adoptSession(await connect(this.#options));
+        } catch (error) {
+          throw connectionError(this.#settings, error);
+        }
+      }
+      return await work(this.#session!);
+    } finally {
+      release();
+    }
+  }
+
+  async #tableExists(session: Connection, table: TableRef): Promise<boolean> {
+    const outcome = await runQuery(
+      session,
+      'SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?',
+      { values: [table.schema ?? null, table.name] },
+    ).catch((error: unknown) => Promise.reject(this.#asError(error)));
+    return Number(outcome.rows[0]?.[0] ?? 0) > 0;
+  }
+
+  async #killQuery(threadId: number): Promise<void> {
+    await new Promise<void>((resolve) => this.#pool.query(`KILL QUERY ${Number(threadId)}`, () => resolve()));
+  }
+
+  #asError(error: unknown): SqlmlError {
+    if (error instanceof SqlmlError) return error;
+    const driver = error as { errno?: unknown; fatal?: unknown } | null;
+    if (typeof driver?.errno === 'number' && QUERY_INTERRUPTED.has(driver.errno)) return cancelled();
+    if (driver?.fatal === true && !(typeof driver.errno === 'number' && driver.errno > 0)) {
+      return new SqlmlError('connection', `lost the connection to the MySQL server at ${this.#settings.host}:${this.#settings.port}: ${errorMessage(error)}`, { cause: error });
+    }
+    return new DatabaseError(errorMessage(error), error);
+  }
+}
+
+function toResultTable(sql: string, outcome: QueryOutcome): ResultTable {
+  const command = commandTag(sql, outcome.fields !== undefined);
+  if (outcome.fields === undefined) {
+    const affected = outcome.header?.affectedRows;
+    return ROW_COUNT_COMMANDS.has(command) && affected !== undefined ? { command, columns: [], rows: [], rowsAffected: affected } : { command, columns: [], rows: [] };
+  }
+  const fields = outcome.fields;
+  const types = fields.map(columnTypeOf);
+  const decoders = fields.map(cellDecoderFor);
+  return {
+    command,
+    columns: fields.map((field, index) => ({ name: field.name, type: types[index]! })),
+    rows: outcome.rows.map((row) => fields.map((_, index) => resultValue(types[index]!, decoders[index]!, row[index]))),
+  };
+}
+
+const ROW_COUNT_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'LOAD']);
+/** Words that may sit between CREATE/DROP/ALTER and the kind of object. */
+const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMPORARY', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'IF', 'NOT', 'EXISTS', 'ONLINE', 'OFFLINE', 'IGNORE']);
+
+/**
+ * The command tag of a pass-through statement, as PostgreSQL names them: the first
+ * keyword (`SELECT`, `INSERT`), with the object kind for DDL (`CREATE TABLE`, `DROP VIEW`).
+ */
+export function commandTag(sql: string, hasRows: boolean): string {
+  const words = sql
+    .replace(/^(?:\s+|(?:--\s|#)[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
+    .split(/\s+/, 8)
+    .map((word) => word.toUpperCase());
+  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
+  if (first === undefined || first === 'WITH' || first === 'VALUES' || first === 'TABLE') return hasRows ? 'SELECT' : (first ?? 'SELECT');
+  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
+    const object = words.slice(1).find((word) => !OBJECT_MODIFIERS.has(word));
+    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
+    return kind === undefined ? first : `${first} ${kind}`;
+  }
+  return first;
+}

@@ -1,7 +1,597 @@
-/** Placeholder until the Postgres adapter lands (issue 3): URLs are recognized, opening them says so. */
-import type { AdapterFactory } from '../adapter.js';
-import { SqlmlError } from '../../src/errors.js';
+/**
+ * The PostgreSQL adapter, on `pg`.
+ *
+ * One pool serves pass-through statements, `write()` and the Kysely catalog (its type
+ * parsers turn results into `Value`s and the catalog's BIGINTs into numbers). Every stream
+ * opens a client of its own: the engine writes predictions while it reads, and a stream
+ * is cancelled by `pg_cancel_backend` of its own backend, sent through the pool.
+ *
+ * Reading: `COPY (SELECT * FROM (<select>) AS q) TO STDOUT (FORMAT binary)` decoded
+ * straight into typed arrays (PostgreSQL ≥ 9.4), or a real cursor (pg-cursor, text values,
+ * no per-value parsing by pg) where COPY TO STDOUT is missing (Redshift) or the URL says
+ * `?read=cursor`. Either way the columns come from `SELECT * FROM (<select>) AS q LIMIT 0`
+ * before the first row.
+ *
+ * Writing: COPY text format inside one transaction: straight into the table for `append`
+ * and for a new table, into a staging table swapped in (DROP + RENAME) for `replace`.
+ * Any failure destroys the connection mid-transaction, so the server rolls everything
+ * back, staging table included.
+ */
+import type { Socket } from 'node:net';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import copyStreams from 'pg-copy-streams';
+import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableRef, WriteMode } from '../adapter.js';
+import type { CatalogDatabase } from '../../src/catalog/schema.js';
+import { isNumberType, type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
+import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { BinaryCopyDecoder, isBinaryDecodable } from './postgres-copy-reader.js';
+import { TextRowConverter } from './postgres-cursor-reader.js';
+import { Oid, columnTypeOf, rawTextTypes, resultTypes, sqlTypeFor, typeNameOf } from './postgres-types.js';
+import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
+import { CopyTextEncoder } from './postgres-writer.js';
 
-export const openPostgresAdapter: AdapterFactory = async () => {
-  throw new SqlmlError('unsupported', 'the Postgres adapter is not available in this build of sqlml');
+/** Connections of the shared pool: pass-through, catalog and writes may overlap (the engine writes while it reads). */
+const POOL_SIZE = 6;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A cancel can reach the backend before the query does; it is repeated until the stream ends. */
+const CANCEL_RETRY_MS = 250;
+/** How far the binary COPY reader may run ahead of the consumer: bounded, so memory does not grow with rows. */
+const READ_AHEAD_BYTES = 4 << 20;
+/** Serializes concurrent `ensureCatalog` runs: CREATE TABLE IF NOT EXISTS races in PostgreSQL. */
+const CATALOG_LOCK_KEY = 0x5371_6c6d;
+/** Fast path minimum: `COPY (query) TO` arrived in 8.2, binary COPY of every type we decode well before 9.4. */
+const COPY_MIN_VERSION = 90_400;
+
+/**
+ * Opens a PostgreSQL database from a `postgres://user:password@host:port/database` URL
+ * (`?sslmode=…`, `?read=cursor`, see postgres-url.ts); checks the connection and picks
+ * the read path from `version()`.
+ */
+export const openPostgresAdapter: AdapterFactory = async (url) => {
+  const settings = parsePostgresUrl(url);
+  const pool = new pg.Pool({ ...clientConfig(settings), types: resultTypes, max: POOL_SIZE });
+  // An idle client whose server went away must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  let version: string;
+  try {
+    const result = await pool.query<{ version: string }>('SELECT version() AS version');
+    version = result.rows[0]?.version ?? '';
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw connectionError(settings, error);
+  }
+  const fastPath = settings.read === 'auto' && supportsBinaryCopy(version);
+  return new PostgresAdapter(settings, pool, fastPath);
 };
+
+/** Whether `version()` names a PostgreSQL with `COPY (query) TO STDOUT (FORMAT binary)`: not Redshift, ≥ 9.4. */
+export function supportsBinaryCopy(version: string): boolean {
+  if (/redshift/i.test(version)) return false;
+  const match = /PostgreSQL (\d+)(?:\.(\d+))?/.exec(version);
+  if (match === null) return false;
+  const major = Number(match[1]);
+  const minor = Number(match[2] ?? 0);
+  return (major >= 10 ? major * 10_000 : major * 10_000 + minor * 100) >= COPY_MIN_VERSION;
+}
+
+function clientConfig(settings: PostgresSettings): pg.ClientConfig {
+  return {
+    user: settings.user,
+    password: settings.password,
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    ssl: settings.ssl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Dates and timestamps are parsed from text on the cursor path and in pass-through results.
+    options: '-c DateStyle=ISO,MDY',
+  };
+}
+
+/** One sentence for a failed connection attempt, never with the password. */
+export function connectionError(settings: PostgresSettings, error: unknown): SqlmlError {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `PostgreSQL at ${settings.address}`;
+  const say = (message: string): SqlmlError => new SqlmlError('connection', message, { cause: error });
+  switch (code) {
+    case 'ECONNREFUSED':
+      return say(`cannot connect to ${where}: connection refused`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return say(`cannot connect to ${where}: the host ${settings.host} was not found`);
+    case 'ETIMEDOUT':
+      return say(`cannot connect to ${where}: the connection timed out`);
+    case '28P01':
+      return say(`cannot connect to ${where} as user ${settings.user}: password authentication failed`);
+    case '28000':
+      return say(`cannot connect to ${where} as user ${settings.user}: ${withoutPassword(errorMessage(error), settings)}`);
+    case '3D000':
+      return say(`cannot connect to ${where}: database "${settings.database}" does not exist`);
+    default: {
+      const message = errorMessage(error);
+      if (/timeout/i.test(message)) return say(`cannot connect to ${where}: the connection timed out`);
+      return say(`cannot connect to ${where}: ${withoutPassword(message, settings)}`);
+    }
+  }
+}
+
+function withoutPassword(message: string, settings: PostgresSettings): string {
+  return settings.password ? message.replaceAll(settings.password, '***') : message;
+}
+
+export class PostgresAdapter implements Adapter {
+  readonly dialect = 'postgres' as const;
+  /** Kysely's PostgresDialect on the adapter's pool; statement errors become `DatabaseError`s. */
+  readonly catalog: Kysely<CatalogDatabase>;
+  /** Whether streams use binary COPY (else the cursor). */
+  readonly fastPath: boolean;
+  readonly #settings: PostgresSettings;
+  readonly #pool: pg.Pool;
+  readonly #streams = new Set<PostgresRowStream>();
+  #closed = false;
+  #staging = 0;
+
+  /** Takes ownership of `pool`; `close()` ends it. Use `openPostgresAdapter`. */
+  constructor(settings: PostgresSettings, pool: pg.Pool, fastPath: boolean) {
+    this.#settings = settings;
+    this.#pool = pool;
+    this.fastPath = fastPath;
+    this.catalog = new Kysely<CatalogDatabase>({ dialect: new PostgresDialect({ pool: catalogPool(pool) }) });
+  }
+
+  quoteIdent(name: string): string {
+    return `"${name.replaceAll('"', '""')}"`;
+  }
+
+  quoteTable(table: TableRef): string {
+    return table.schema === undefined ? this.quoteIdent(table.name) : `${this.quoteIdent(table.schema)}.${this.quoteIdent(table.name)}`;
+  }
+
+  async openStream(select: string, options: StreamOptions): Promise<RowStream> {
+    const { batchRows, signal } = options;
+    if (!Number.isInteger(batchRows) || batchRows < 1) {
+      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
+    }
+    this.#assertOpen();
+    if (signal?.aborted) throw cancelled();
+    const client = new pg.Client({ ...clientConfig(this.#settings), types: rawTextTypes });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      throw connectionError(this.#settings, error);
+    }
+    const stream = new PostgresRowStream(client, select, options, this.fastPath, this.#pool, () => this.#streams.delete(stream));
+    this.#streams.add(stream);
+    try {
+      await stream.describe();
+    } catch (error) {
+      await stream.close();
+      throw error;
+    }
+    if (this.#closed) {
+      // close() ran while the query was being described and could not wait for it.
+      await stream.close();
+      this.#assertOpen();
+    }
+    return stream;
+  }
+
+  async query(sql: string): Promise<ResultTable> {
+    this.#assertOpen();
+    let results: pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[];
+    try {
+      results = (await this.#pool.query({ text: sql, rowMode: 'array' })) as pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[];
+    } catch (error) {
+      throw asDatabaseError(error);
+    }
+    // Several statements in one string run as one simple query; the last one answers.
+    const result = Array.isArray(results) ? results[results.length - 1]! : results;
+    const command = commandTag(sql, result.command);
+    const fields = result.fields ?? [];
+    if (fields.length > 0 || command === 'SELECT') {
+      return {
+        command,
+        columns: fields.map((field) => ({ name: field.name, type: columnTypeOf(field.dataTypeID) })),
+        rows: result.rows,
+      };
+    }
+    return result.rowCount === null ? { command, columns: [], rows: [] } : { command, columns: [], rows: [], rowsAffected: result.rowCount };
+  }
+
+  async tableExists(table: TableRef): Promise<boolean> {
+    this.#assertOpen();
+    try {
+      const result = await this.#pool.query<{ found: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE oid = to_regclass($1) AND relkind IN ('r', 'p', 'v', 'm', 'f')) AS found`,
+        [this.quoteTable(table)],
+      );
+      return result.rows[0]?.found === true;
+    } catch (error) {
+      throw asDatabaseError(error);
+    }
+  }
+
+  async write(table: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>, mode: WriteMode): Promise<number> {
+    checkColumnNames(table, columns);
+    this.#assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw connectionError(this.#settings, error);
+    }
+    let committed = false;
+    try {
+      await run(client, 'BEGIN');
+      const plan = await this.#planWrite(client, table, columns, mode);
+      const copy = client.query(copyStreams.from(`COPY ${plan.into} (${plan.columnList}) FROM STDIN`));
+      const rows = await pumpRows(copy, columns, batches, new CopyTextEncoder(columns, plan.sources));
+      for (const statement of plan.after) await run(client, statement);
+      await run(client, 'COMMIT');
+      committed = true;
+      return rows;
+    } finally {
+      // Dropping the connection mid-transaction makes the server roll back everything this
+      // write did (staging table included), whatever state the COPY was left in.
+      client.release(committed ? undefined : true);
+    }
+  }
+
+  async ensureCatalog(ddl: readonly string[]): Promise<void> {
+    this.#assertOpen();
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw connectionError(this.#settings, error);
+    });
+    let done = false;
+    try {
+      await run(client, 'BEGIN');
+      await run(client, `SELECT pg_advisory_xact_lock(${CATALOG_LOCK_KEY})`);
+      for (const statement of ddl) await run(client, statement);
+      await run(client, 'COMMIT');
+      done = true;
+    } finally {
+      client.release(done ? undefined : true);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    await this.#pool.end();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SqlmlError('connection', `the PostgreSQL connection to ${this.#settings.address} is closed`);
+  }
+
+  /**
+   * Creates what `mode` needs inside the open transaction and says where the COPY goes:
+   * the table itself (append, new table) or a staging table renamed over it (replace).
+   */
+  async #planWrite(client: pg.PoolClient, table: TableRef, columns: readonly Column[], mode: WriteMode): Promise<WritePlan> {
+    const found = await run(client, `SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'f')`, [
+      this.quoteTable(table),
+    ]);
+    const schema = (found.rows[0] as { schema?: string } | undefined)?.schema;
+    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`).join(', ');
+    const allColumns = columns.map((column) => this.quoteIdent(column.name)).join(', ');
+    const inOrder = columns.map((_, index) => index);
+    if (schema === undefined) {
+      await run(client, `CREATE TABLE ${this.quoteTable(table)} (${definitions})`);
+      return { into: this.quoteTable(table), columnList: allColumns, sources: inOrder, after: [] };
+    }
+    if (mode === 'append') {
+      const existing = (await run(client, `SELECT * FROM ${this.quoteTable(table)} LIMIT 0`)).fields.map((field) => field.name);
+      const names = columns.map((column) => {
+        const name = existing.find((candidate) => candidate === column.name) ?? existing.find((candidate) => candidate.toLowerCase() === column.name.toLowerCase());
+        if (name === undefined) throw new SqlmlError('bad_column', `column ${column.name} is not in table ${tableLabel(table)}, so rows cannot be appended to it`);
+        return name;
+      });
+      return { into: this.quoteTable(table), columnList: names.map((name) => this.quoteIdent(name)).join(', '), sources: inOrder, after: [] };
+    }
+    const staging: TableRef = { schema, name: `sqlml_staging_${process.pid}_${++this.#staging}` };
+    await run(client, `CREATE TABLE ${this.quoteTable(staging)} (${definitions})`);
+    return {
+      into: this.quoteTable(staging),
+      columnList: allColumns,
+      sources: inOrder,
+      after: [`DROP TABLE ${this.quoteTable({ schema, name: table.name })}`, `ALTER TABLE ${this.quoteTable(staging)} RENAME TO ${this.quoteIdent(table.name)}`],
+    };
+  }
+}
+
+interface WritePlan {
+  /** The quoted table the COPY fills. */
+  readonly into: string;
+  /** Its quoted columns, in COPY order. */
+  readonly columnList: string;
+  /** For each COPY column, the index of the batch column that fills it. */
+  readonly sources: readonly number[];
+  /** Statements after the COPY, before COMMIT (the swap of a replace). */
+  readonly after: readonly string[];
+}
+
+/**
+ * Feeds the batches to a `COPY … FROM STDIN` stream with backpressure and waits for the
+ * server to accept the data. A failing source passes its error through unchanged (the
+ * caller drops the connection, which rolls back); a refused row is a `DatabaseError`.
+ */
+async function pumpRows(copy: Writable, columns: readonly Column[], batches: AsyncIterable<RowBatch>, encoder: CopyTextEncoder): Promise<number> {
+  let refused: unknown;
+  copy.on('error', (error: unknown) => (refused ??= error));
+  let rows = 0;
+  for await (const batch of batches) {
+    if (refused !== undefined) throw asDatabaseError(refused);
+    checkBatch(columns, batch);
+    if (batch.rowCount === 0) continue;
+    rows += batch.rowCount;
+    if (!copy.write(encoder.encode(batch))) {
+      await Promise.race([once(copy, 'drain'), once(copy, 'close')]);
+    }
+  }
+  if (refused !== undefined) throw asDatabaseError(refused);
+  copy.end();
+  try {
+    await finished(copy);
+  } catch (error) {
+    throw asDatabaseError(refused ?? error);
+  }
+  if (refused !== undefined) throw asDatabaseError(refused);
+  return rows;
+}
+
+/** A stream on its own client: binary COPY or cursor, cancellable through the pool. */
+class PostgresRowStream implements RowStream {
+  columns: readonly Column[] = [];
+  readonly method: string;
+  readonly #client: pg.Client;
+  readonly #select: string;
+  readonly #batchRows: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #fastPath: boolean;
+  readonly #pool: pg.Pool;
+  readonly #onClose: () => void;
+  readonly #onAbort = (): void => this.#startCancelling();
+  #oids: readonly number[] = [];
+  #cancelTimer: NodeJS.Timeout | undefined;
+  #iterated = false;
+  #finished = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(client: pg.Client, select: string, options: StreamOptions, fastPath: boolean, pool: pg.Pool, onClose: () => void) {
+    this.#client = client;
+    this.#select = select;
+    this.#batchRows = options.batchRows;
+    this.#signal = options.signal;
+    this.#fastPath = fastPath;
+    this.#pool = pool;
+    this.#onClose = onClose;
+    this.method = fastPath ? 'postgres binary COPY' : 'postgres cursor';
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** Learns the columns without running the query to its first row. */
+  async describe(): Promise<void> {
+    try {
+      const result = await this.#client.query({ text: `SELECT * FROM (${this.#select}\n) AS q LIMIT 0`, rowMode: 'array' });
+      this.#oids = result.fields.map((field) => field.dataTypeID);
+      this.columns = result.fields.map((field) => ({ name: field.name, type: columnTypeOf(field.dataTypeID), dbType: typeNameOf(field.dataTypeID) }));
+    } catch (error) {
+      throw this.#failure(error);
+    }
+    this.#check();
+  }
+
+  batches(): AsyncIterable<RowBatch> {
+    if (this.#iterated) throw new SqlmlError('internal', 'a row stream can be read only once');
+    this.#iterated = true;
+    return this.#fastPath ? this.#readCopy() : this.#readCursor();
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#shutDown();
+    return this.#closed;
+  }
+
+  async *#readCopy(): AsyncGenerator<RowBatch> {
+    try {
+      this.#check();
+      const binary = this.#oids.map(isBinaryDecodable);
+      // Types without a binary decoder travel as text: columns renamed positionally so
+      // that duplicate or odd names in the user's query cannot matter.
+      const sql = binary.every(Boolean)
+        ? `COPY (SELECT * FROM (${this.#select}\n) AS q) TO STDOUT (FORMAT binary)`
+        : `COPY (SELECT ${binary.map((ok, i) => (ok ? `q.c${i}` : `q.c${i}::text`)).join(', ')} FROM (${this.#select}\n) AS q(${binary.map((_, i) => `c${i}`).join(', ')})) TO STDOUT (FORMAT binary)`;
+      const decoder = new BinaryCopyDecoder(
+        this.#oids.map((oid, i) => (binary[i] ? oid : Oid.text)),
+        this.#batchRows,
+      );
+      // A few MB read ahead let the server keep sending while a batch is decoded or consumed.
+      const copy = this.#client.query(copyStreams.to(sql, { highWaterMark: READ_AHEAD_BYTES }));
+      // Async iteration reads a chunk only when the loop asks: while the consumer works on
+      // a batch, the socket is not read and the server waits (backpressure).
+      for await (const chunk of copy as AsyncIterable<Buffer>) {
+        for (const batch of decoder.push(chunk)) {
+          this.#check();
+          yield batch;
+        }
+      }
+      const last = decoder.finish();
+      this.#check();
+      if (last !== null) yield last;
+      this.#finished = true;
+    } catch (error) {
+      throw this.#failure(error);
+    } finally {
+      await this.close();
+    }
+  }
+
+  async *#readCursor(): AsyncGenerator<RowBatch> {
+    try {
+      this.#check();
+      const converter = new TextRowConverter(this.columns.map((column, i) => ({ type: column.type, oid: this.#oids[i]! })));
+      const cursor = this.#client.query(new Cursor<(string | null)[]>(this.#select, [], { rowMode: 'array', types: rawTextTypes }));
+      for (;;) {
+        const rows = await cursor.read(this.#batchRows);
+        this.#check();
+        if (rows.length === 0) break;
+        yield converter.convert(rows);
+        if (rows.length < this.#batchRows) break;
+      }
+      await cursor.close();
+      this.#finished = true;
+    } catch (error) {
+      throw this.#failure(error);
+    } finally {
+      await this.close();
+    }
+  }
+
+  #check(): void {
+    if (this.#signal?.aborted) throw cancelled();
+    if (this.#closed !== undefined) throw new SqlmlError('connection', 'the row stream was closed before its last row');
+  }
+
+  #failure(error: unknown): SqlmlError {
+    if (this.#signal?.aborted) return cancelled();
+    if (error instanceof SqlmlError) return error;
+    if (this.#closed !== undefined) return new SqlmlError('connection', 'the row stream was closed before its last row', { cause: error });
+    return asDatabaseError(error);
+  }
+
+  #startCancelling(): void {
+    if (this.#cancelTimer !== undefined || this.#closed !== undefined) return;
+    const cancel = (): void => void this.#cancelBackend();
+    cancel();
+    this.#cancelTimer = setInterval(cancel, CANCEL_RETRY_MS);
+  }
+
+  /** pg's Client has no public cancel: ask the server to cancel this client's backend from a pool connection. */
+  async #cancelBackend(): Promise<void> {
+    // Set from the server's BackendKeyData at connect; outside pg's typings.
+    const pid = (this.#client as unknown as { processID?: number | null }).processID;
+    if (pid === null || pid === undefined) return;
+    await this.#pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#cancelTimer !== undefined) clearInterval(this.#cancelTimer);
+    try {
+      if (this.#finished) {
+        await this.#client.end();
+      } else {
+        // The query may still be running (or a COPY paused by backpressure): stop it on
+        // the server, then drop the socket rather than wait for output nobody reads.
+        await this.#cancelBackend();
+        socketOf(this.#client)?.destroy();
+        await this.#client.end().catch(() => undefined);
+      }
+    } catch {
+      // The client is being discarded either way.
+    } finally {
+      this.#onClose();
+    }
+  }
+}
+
+/** pg keeps the socket on `client.connection.stream`, outside its typings. */
+function socketOf(client: pg.Client): Socket | undefined {
+  return (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+}
+
+async function run(client: pg.PoolClient, sql: string, values?: unknown[]): Promise<pg.QueryResult> {
+  try {
+    return await client.query(sql, values);
+  } catch (error) {
+    throw asDatabaseError(error);
+  }
+}
+
+/** The pool as Kysely's PostgresDialect wants it, with statement errors as `DatabaseError`s; the adapter ends the pool. */
+function catalogPool(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw asDatabaseError(error);
+      });
+      const query = async (sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> => {
+        try {
+          return await client.query(sql, [...parameters]);
+        } catch (error) {
+          throw asDatabaseError(error);
+        }
+      };
+      return { query: query as unknown as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) };
+    },
+    end: () => Promise.resolve(),
+  };
+}
+
+/** Words that may sit between CREATE/DROP/ALTER and the kind of object. */
+const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMP', 'TEMPORARY', 'UNLOGGED', 'UNIQUE', 'GLOBAL', 'LOCAL', 'MATERIALIZED', 'IF', 'NOT', 'EXISTS', 'CONCURRENTLY']);
+
+/**
+ * The command tag of a pass-through statement: pg reports the tag's first word
+ * (`SELECT`, `INSERT`, `CREATE`); DDL gets its object kind from the text (`CREATE TABLE`).
+ */
+export function commandTag(sql: string, reported: string | null | undefined): string {
+  const words = sql
+    .replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
+    .split(/\s+/, 8)
+    .map((word) => word.toUpperCase());
+  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
+  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
+    const modifiers = words.slice(1);
+    const object = modifiers.find((word) => !OBJECT_MODIFIERS.has(word));
+    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
+    const materialized = modifiers.includes('MATERIALIZED') && kind === 'VIEW' ? 'MATERIALIZED VIEW' : kind;
+    return materialized === undefined ? first : `${first} ${materialized}`;
+  }
+  if (reported) return reported.toUpperCase();
+  return first === undefined || first === 'WITH' ? 'SELECT' : first;
+}
+
+function checkColumnNames(table: TableRef, columns: readonly Column[]): void {
+  if (columns.length === 0) throw new SqlmlError('bad_column', `cannot write table ${tableLabel(table)} without columns`);
+  const seen = new Set<string>();
+  for (const column of columns) {
+    const key = column.name.toLowerCase();
+    if (seen.has(key)) throw new SqlmlError('bad_column', `column ${column.name} appears twice in the rows written to table ${tableLabel(table)}`);
+    seen.add(key);
+  }
+}
+
+/** The engine builds batches; a mismatch is a bug there, caught before it corrupts a table. */
+function checkBatch(columns: readonly Column[], batch: RowBatch): void {
+  if (batch.columns.length !== columns.length) {
+    throw new SqlmlError('internal', `a batch to write has ${batch.columns.length} columns where ${columns.length} were declared`);
+  }
+  columns.forEach((column, index) => {
+    const expected = isNumberType(column.type) ? 'number' : 'text';
+    if (batch.columns[index]!.kind !== expected) {
+      throw new SqlmlError('internal', `batch column ${column.name} holds ${batch.columns[index]!.kind} data but is declared ${column.type}`);
+    }
+  });
+}
+
+function tableLabel(table: TableRef): string {
+  return table.schema === undefined ? table.name : `${table.schema}.${table.name}`;
+}
+
+function cancelled(): SqlmlError {
+  return new SqlmlError('cancelled', 'the query was cancelled');
+}
+
+/** A server error keeps its message; the pg error (SQLSTATE in `code`, position, detail) is the cause. */
+function asDatabaseError(error: unknown): SqlmlError {
+  return error instanceof SqlmlError ? error : new DatabaseError(errorMessage(error), error);
+}

@@ -88,7 +88,14 @@ describe.each(TARGETS)('$label', ({ url }) => {
   let q: (name: string) => string;
   let tableCounter = 0;
   /** A fresh table name per test, so tests never see each other's tables. */
-  const fresh = (stem: string): TableRef => ({ name: `conf_${stem}_${++tableCounter}` });
+  // Server databases outlive a run: names carry a per-run tag, and the tables are dropped after.
+  const runTag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  const created: TableRef[] = [];
+  const fresh = (stem: string): TableRef => {
+    const table = { name: `conf_${stem}_${runTag}_${++tableCounter}` };
+    created.push(table);
+    return table;
+  };
 
   beforeAll(async () => {
     adapter = await openAdapter(url);
@@ -99,6 +106,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
   });
 
   afterAll(async () => {
+    for (const table of created) await adapter?.query(`DROP TABLE IF EXISTS ${adapter.quoteTable(table)}`).catch(() => undefined);
     await adapter?.close();
   });
 
@@ -341,7 +349,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('appends by column name, in any order, with NULL for columns not given', async () => {
       const table = fresh('append');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER, label VARCHAR(10), score DOUBLE)`);
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER, label VARCHAR(10), score DOUBLE PRECISION)`);
       await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 'old', 0.25)`);
       const given = [column('score', 'double'), column('id', 'integer')];
       expect(await adapter.write(table, given, batchesOf(given, [[[9.5, 2]], [[-1, 3]]]), 'append')).toBe(2);
@@ -494,10 +502,10 @@ describe.each(TARGETS)('$label', ({ url }) => {
     });
 
     it('numbers job runs by itself', async () => {
-      const run = { job: 'conf_numbered', started_at: '2024-01-01T00:00:00.000Z', finished_at: null, outcome: 'running', error: null, rows: null };
+      const run = { job: `conf_numbered_${runTag}`, started_at: '2024-01-01T00:00:00.000Z', finished_at: null, outcome: 'running', error: null, rows: null };
       await adapter.catalog.insertInto('sqlml_job_runs').values(run).execute();
       await adapter.catalog.insertInto('sqlml_job_runs').values({ ...run, rows: 12 }).execute();
-      const runs = await adapter.catalog.selectFrom('sqlml_job_runs').select(['id', 'rows']).where('job', '=', 'conf_numbered').orderBy('id').execute();
+      const runs = await adapter.catalog.selectFrom('sqlml_job_runs').select(['id', 'rows']).where('job', '=', `conf_numbered_${runTag}`).orderBy('id').execute();
       expect(runs).toHaveLength(2);
       expect(typeof runs[0]!.id).toBe('number');
       expect(runs[1]!.id).toBeGreaterThan(runs[0]!.id);
@@ -507,8 +515,10 @@ describe.each(TARGETS)('$label', ({ url }) => {
     it('keeps model versions: the newest is active, a failed save changes nothing, drop removes all', async () => {
       const store = new ModelStore(adapter);
       await store.ensureSchema();
+      // Unique per run: test runs may share a server catalog at the same time.
+      const modelName = `conf_churn_${runTag}`;
       const version = (n: number): NewModelVersion => ({
-        name: 'conf_churn',
+        name: modelName,
         type: 'binary',
         target: 'churned',
         options: { passes: n },
@@ -520,20 +530,21 @@ describe.each(TARGETS)('$label', ({ url }) => {
       });
       expect((await store.saveVersion(version(1))).version).toBe(1);
       expect((await store.saveVersion(version(2))).version).toBe(2);
-      expect(await store.get('conf_churn')).toMatchObject({ version: 2, active: true, model: 'weights-2', options: { passes: 2 } });
+      expect(await store.get(modelName)).toMatchObject({ version: 2, active: true, model: 'weights-2', options: { passes: 2 } });
       // NOT NULL refuses the target half-way through the transaction.
       const broken = { ...version(3), target: null as unknown as string };
       expect(((await rejection(store.saveVersion(broken))) as SqlmlError).code).toBe('database');
-      expect(await store.get('conf_churn')).toMatchObject({ version: 2, active: true });
-      expect(await store.get('conf_churn', 3)).toBeUndefined();
-      expect(await store.get('conf_churn', 1)).toMatchObject({ version: 1, active: false, model: 'weights-1' });
-      expect(await store.list()).toEqual([
-        expect.objectContaining({ name: 'conf_churn', version: 2, versions: 2, headline: { metric: 'auc', value: 0.7 } }),
+      expect(await store.get(modelName)).toMatchObject({ version: 2, active: true });
+      expect(await store.get(modelName, 3)).toBeUndefined();
+      expect(await store.get(modelName, 1)).toMatchObject({ version: 1, active: false, model: 'weights-1' });
+      // A server catalog may hold other runs' models too.
+      expect((await store.list()).filter((summary) => summary.name === modelName)).toEqual([
+        expect.objectContaining({ name: modelName, version: 2, versions: 2, headline: { metric: 'auc', value: 0.7 } }),
       ]);
-      expect(await store.drop('conf_churn')).toBe(true);
-      expect(await store.exists('conf_churn')).toBe(false);
-      expect(await store.get('conf_churn', 1)).toBeUndefined();
-      expect(await store.drop('conf_churn')).toBe(false);
+      expect(await store.drop(modelName)).toBe(true);
+      expect(await store.exists(modelName)).toBe(false);
+      expect(await store.get(modelName, 1)).toBeUndefined();
+      expect(await store.drop(modelName)).toBe(false);
     });
   });
 });
@@ -595,14 +606,6 @@ describe('connection URLs', () => {
     const error = await rejection(openAdapter(`duckdb:${join(scratch, 'no-such-dir', 'x.duckdb')}`));
     expect((error as SqlmlError).code).toBe('connection');
     expect((error as Error).message).toContain(join(scratch, 'no-such-dir'));
-  });
-
-  it('says PostgreSQL and MySQL are not in this build', async () => {
-    for (const url of ['postgres://u:p@localhost:5432/db', 'postgresql://localhost/db', 'mysql://u:p@localhost:3306/db']) {
-      const error = await rejection(openAdapter(url));
-      expect((error as SqlmlError).code).toBe('unsupported');
-      expect((error as Error).message).toMatch(/not available in this build/);
-    }
   });
 
   it('rejects an unknown URL, naming it (password hidden) and the accepted forms', async () => {

@@ -14,7 +14,12 @@ export const POSTGRES_URL = process.env.SQLML_TEST_POSTGRES ?? 'postgres://postg
 export const MYSQL_URL = process.env.SQLML_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/sqlml_test';
 
 /** The server adapters that exist in this build; a server joins when its adapter does. */
-const SERVERS: readonly (ServerTarget & { readonly port: number })[] = [];
+const SERVERS: readonly (ServerTarget & { readonly port: number })[] = [
+  { label: 'postgres', url: POSTGRES_URL, port: 5432 },
+  // The portable cursor path (Redshift's) against the same server.
+  { label: 'postgres (cursor)', url: `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}read=cursor`, port: 5432 },
+  { label: 'mysql', url: MYSQL_URL, port: 3306 },
+];
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,0 +1,326 @@
+/**
+ * Atomic bulk writes. Rows go first into a staging table of sqlml's own column types (so
+ * loading them cannot fail on a conversion), by `LOAD DATA LOCAL INFILE` fed from a
+ * stream, or by multi-row INSERTs where the server forbids local files. Then one step
+ * makes them visible: `RENAME TABLE` swaps the staging table in (replace, or a new
+ * table), or `INSERT ... SELECT` inside a transaction adds them (append), where the
+ * server's own checks refuse a value that does not fit. Whatever fails, the staging
+ * table is dropped and the target is as it was.
+ */
+import { randomBytes } from 'node:crypto';
+import { Readable, type Writable } from 'node:stream';
+import type { TableRef, WriteMode } from '../adapter.js';
+import { isNumberType, type Column, type ColumnData, type RowBatch } from '../../src/data.js';
+import { DatabaseError, SqlmlError } from '../../src/errors.js';
+import { runQuery, type MySQLConnection } from './mysql-session.js';
+import { sqlTypeFor } from './mysql-types.js';
+
+/** How rows travel to the server. */
+export type LoadMethod = 'load_data' | 'insert';
+
+/** Bytes of LOAD DATA text handed to the driver at once (each becomes one protocol packet, max 16 MB). */
+const LOAD_CHUNK_CHARS = 1 << 20;
+/** Characters per multi-row INSERT: well under the default 16 MB max_allowed_packet. */
+const INSERT_STATEMENT_CHARS = 4 << 20;
+
+/** What the writer needs from the adapter. */
+export interface WriteContext {
+  readonly connection: MySQLConnection;
+  quoteIdent(name: string): string;
+  quoteTable(table: TableRef): string;
+  tableExists(table: TableRef): Promise<boolean>;
+  /** Turns a driver error into a DatabaseError with the server's message. */
+  asError(error: unknown): SqlmlError;
+  readonly method: LoadMethod;
+  /** Whether the session's string literals treat backslash as an escape (no NO_BACKSLASH_ESCAPES). */
+  readonly backslashEscapes: boolean;
+}
+
+/** Writes `batches` into `table` as `Adapter.write` promises; returns the rows written. */
+export async function writeTable(
+  context: WriteContext,
+  table: TableRef,
+  columns: readonly Column[],
+  batches: AsyncIterable<RowBatch>,
+  mode: WriteMode,
+): Promise<number> {
+  checkColumnNames(table, columns);
+  const exists = await context.tableExists(table);
+  // Resolved before any row is read, so a bad column costs nothing and changes nothing.
+  const targetNames = exists && mode === 'append' ? await appendTargetNames(context, table, columns) : undefined;
+  const staging: TableRef = { ...(table.schema === undefined ? {} : { schema: table.schema }), name: `sqlml_stage_${randomBytes(6).toString('hex')}` };
+  const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
+  const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`);
+  await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
+  let stagingExists = true;
+  try {
+    const rows = context.method === 'load_data' ? await loadData(context, staging, columns, batches) : await insertRows(context, staging, columns, batches);
+    if (targetNames === undefined) {
+      if (exists) {
+        const old: TableRef = { ...staging, name: `sqlml_old_${randomBytes(6).toString('hex')}` };
+        // One RENAME of two tables is atomic: readers see the old table or the new one.
+        await q(`RENAME TABLE ${context.quoteTable(table)} TO ${context.quoteTable(old)}, ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
+        stagingExists = false;
+        await q(`DROP TABLE ${context.quoteTable(old)}`);
+      } else {
+        await q(`RENAME TABLE ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
+        stagingExists = false;
+      }
+    } else {
+      const into = targetNames.map((name) => context.quoteIdent(name)).join(', ');
+      const from = columns.map((column) => context.quoteIdent(column.name)).join(', ');
+      await q('START TRANSACTION');
+      try {
+        await q(`INSERT INTO ${context.quoteTable(table)} (${into}) SELECT ${from} FROM ${context.quoteTable(staging)}`);
+        await q('COMMIT');
+      } catch (error) {
+        await runQuery(context.connection, 'ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    }
+    return rows;
+  } finally {
+    if (stagingExists) await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.quoteTable(staging)}`).catch(() => undefined);
+  }
+}
+
+/** The target's own spelling of each given column (MySQL matches column names case-insensitively). */
+async function appendTargetNames(context: WriteContext, table: TableRef, columns: readonly Column[]): Promise<string[]> {
+  const probe = await runQuery(context.connection, `SELECT * FROM ${context.quoteTable(table)} LIMIT 0`).catch((error: unknown) => Promise.reject(context.asError(error)));
+  const byName = new Map((probe.fields ?? []).map((field) => [field.name.toLowerCase(), field.name]));
+  return columns.map((column) => {
+    const name = byName.get(column.name.toLowerCase());
+    if (name === undefined) throw new SqlmlError('bad_column', `column ${column.name} is not in table ${tableLabel(table)}, so rows cannot be appended to it`);
+    return name;
+  });
+}
+
+async function loadData(context: WriteContext, staging: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>): Promise<number> {
+  let rows = 0;
+  let sourceError: unknown;
+  const socket = (context.connection as unknown as { stream?: Writable }).stream;
+  async function* text(): AsyncGenerator<Buffer> {
+    try {
+      for await (const batch of batches) {
+        checkBatch(columns, batch);
+        for (const chunk of loadDataChunks(columns, batch)) {
+          yield Buffer.from(chunk, 'utf8');
+          // The driver writes every chunk at once; wait for the socket rather than queue the whole table in memory.
+          if (socket?.writableNeedDrain) await new Promise((resolve) => socket.once('drain', resolve));
+        }
+        rows += batch.rowCount;
+      }
+    } catch (error) {
+      sourceError = error;
+      throw error;
+    }
+  }
+  const names = columns.map((column) => context.quoteIdent(column.name)).join(', ');
+  // The default field and line format (tab, newline, backslash escapes) needs no literal that sql_mode could change.
+  const sql = `LOAD DATA LOCAL INFILE 'sqlml-rows' INTO TABLE ${context.quoteTable(staging)} CHARACTER SET utf8mb4 (${names})`;
+  let outcome;
+  try {
+    outcome = await runQuery(context.connection, sql, { infileStreamFactory: () => Readable.from(text(), { objectMode: false }) });
+  } catch (error) {
+    if (sourceError !== undefined) throw sourceError;
+    throw context.asError(error);
+  }
+  if (sourceError !== undefined) throw sourceError;
+  // With LOCAL the server cannot stop the file mid-way, so it turns refusals into warnings.
+  if ((outcome.header?.warningStatus ?? 0) > 0) {
+    const warnings = await runQuery(context.connection, 'SHOW WARNINGS LIMIT 1');
+    const message = warnings.rows[0]?.[2];
+    throw new DatabaseError(`loading rows into a staging table failed: ${typeof message === 'string' ? message : 'the server reported a warning'}`);
+  }
+  return rows;
+}
+
+async function insertRows(context: WriteContext, staging: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>): Promise<number> {
+  const head = `INSERT INTO ${context.quoteTable(staging)} (${columns.map((column) => context.quoteIdent(column.name)).join(', ')}) VALUES `;
+  let rows = 0;
+  for await (const batch of batches) {
+    checkBatch(columns, batch);
+    for (const values of insertValueLists(columns, batch, context.backslashEscapes)) {
+      await runQuery(context.connection, head + values).catch((error: unknown) => Promise.reject(context.asError(error)));
+    }
+    rows += batch.rowCount;
+  }
+  return rows;
+}
+
+/** How a column's numbers are spelled in text. */
+type NumberFormat = 'number' | 'boolean' | 'date' | 'timestamp';
+
+function numberFormat(column: Column): NumberFormat {
+  return column.type === 'boolean' || column.type === 'date' || column.type === 'timestamp' ? column.type : 'number';
+}
+
+/** A number cell as MySQL reads it, or null where MySQL has no such value (NaN, ±Infinity). */
+export function formatNumberCell(format: NumberFormat, value: number): string | null {
+  if (!Number.isFinite(value)) return null;
+  switch (format) {
+    case 'boolean':
+      return value !== 0 ? '1' : '0';
+    case 'date':
+      return formatDate(value);
+    case 'timestamp':
+      return formatDateTime(value);
+    default:
+      return String(value);
+  }
+}
+
+const MS_PER_DAY = 86_400_000;
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+/** Epoch days → [year, month, day] (Howard Hinnant's civil_from_days). */
+function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const mp = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
+}
+
+/** Epoch milliseconds → `YYYY-MM-DD` (UTC). */
+export function formatDate(ms: number): string {
+  const [year, month, day] = civilFromDays(Math.floor(ms / MS_PER_DAY));
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`;
+}
+
+/** Epoch milliseconds (microseconds as a fraction) → `YYYY-MM-DD HH:MM:SS.ffffff` (UTC). */
+export function formatDateTime(ms: number): string {
+  const days = Math.floor(ms / MS_PER_DAY);
+  let micros = Math.round((ms - days * MS_PER_DAY) * 1000);
+  let dayNumber = days;
+  if (micros >= MS_PER_DAY * 1000) {
+    dayNumber += 1;
+    micros -= MS_PER_DAY * 1000;
+  }
+  const seconds = Math.floor(micros / 1_000_000);
+  const fraction = micros - seconds * 1_000_000;
+  const time = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}.${pad(fraction, 6)}`;
+  return `${formatDate(dayNumber * MS_PER_DAY)} ${time}`;
+}
+
+const LOAD_DATA_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
+const LOAD_DATA_SPECIAL = /[\\\t\n\r\0]/;
+const LOAD_DATA_SPECIALS = /[\\\t\n\r\0]/g;
+
+/** A text cell in LOAD DATA's default format: backslash escapes for the separators, `\N` for NULL. */
+export function escapeLoadDataText(text: string | null): string {
+  if (text === null) return '\\N';
+  return LOAD_DATA_SPECIAL.test(text) ? text.replace(LOAD_DATA_SPECIALS, (ch) => LOAD_DATA_ESCAPES[ch]!) : text;
+}
+
+/** A batch as LOAD DATA text (tab between fields, newline after rows), cut into chunks of about LOAD_CHUNK_CHARS. */
+export function loadDataChunks(columns: readonly Column[], batch: RowBatch): string[] {
+  const formats = columns.map(numberFormat);
+  const last = columns.length - 1;
+  const chunks: string[] = [];
+  let text = '';
+  for (let row = 0; row < batch.rowCount; row++) {
+    for (let c = 0; c <= last; c++) {
+      const data: ColumnData = batch.columns[c]!;
+      let cell: string;
+      if (data.kind === 'text') {
+        cell = escapeLoadDataText(data.values[row] ?? null);
+      } else if (data.nulls[row] === 1) {
+        cell = '\\N';
+      } else {
+        cell = formatNumberCell(formats[c]!, data.values[row]!) ?? '\\N';
+      }
+      text += c === last ? `${cell}\n` : `${cell}\t`;
+    }
+    if (text.length >= LOAD_CHUNK_CHARS) {
+      chunks.push(text);
+      text = '';
+    }
+  }
+  if (text.length > 0) chunks.push(text);
+  return chunks;
+}
+
+const BACKSLASH_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  "'": "\\'",
+  '\0': '\\0',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\x1a': '\\Z',
+};
+
+/**
+ * A MySQL string literal. With backslash escapes (the default sql_mode) quotes,
+ * backslashes and the bytes that upset terminals are escaped; under NO_BACKSLASH_ESCAPES
+ * a backslash is an ordinary character and only the quote is doubled.
+ */
+export function sqlStringLiteral(text: string, backslashEscapes: boolean): string {
+  return backslashEscapes ? `'${text.replace(/[\\'\0\n\r\x1a]/g, (ch) => BACKSLASH_ESCAPES[ch]!)}'` : `'${text.replaceAll("'", "''")}'`;
+}
+
+/** A batch as `(…), (…)` value lists for multi-row INSERTs, each under INSERT_STATEMENT_CHARS. */
+export function insertValueLists(columns: readonly Column[], batch: RowBatch, backslashEscapes: boolean): string[] {
+  const formats = columns.map(numberFormat);
+  const statements: string[] = [];
+  let text = '';
+  for (let row = 0; row < batch.rowCount; row++) {
+    let tuple = '(';
+    for (let c = 0; c < columns.length; c++) {
+      const data: ColumnData = batch.columns[c]!;
+      let cell: string;
+      if (data.kind === 'text') {
+        const value = data.values[row] ?? null;
+        cell = value === null ? 'NULL' : sqlStringLiteral(value, backslashEscapes);
+      } else if (data.nulls[row] === 1) {
+        cell = 'NULL';
+      } else {
+        const value = formatNumberCell(formats[c]!, data.values[row]!);
+        cell = value === null ? 'NULL' : formats[c] === 'date' || formats[c] === 'timestamp' ? `'${value}'` : value;
+      }
+      tuple += c === 0 ? cell : `, ${cell}`;
+    }
+    tuple += ')';
+    if (text.length > 0 && text.length + tuple.length > INSERT_STATEMENT_CHARS) {
+      statements.push(text);
+      text = '';
+    }
+    text += text.length === 0 ? tuple : `, ${tuple}`;
+  }
+  if (text.length > 0) statements.push(text);
+  return statements;
+}
+
+function checkColumnNames(table: TableRef, columns: readonly Column[]): void {
+  if (columns.length === 0) throw new SqlmlError('bad_column', `cannot write table ${tableLabel(table)} without columns`);
+  const seen = new Set<string>();
+  for (const column of columns) {
+    const key = column.name.toLowerCase();
+    if (seen.has(key)) throw new SqlmlError('bad_column', `column ${column.name} appears twice in the rows written to table ${tableLabel(table)}`);
+    seen.add(key);
+  }
+}
+
+/** The engine builds batches; a mismatch is a bug there, caught before it corrupts a table. */
+function checkBatch(columns: readonly Column[], batch: RowBatch): void {
+  if (batch.columns.length !== columns.length) {
+    throw new SqlmlError('internal', `a batch to write has ${batch.columns.length} columns where ${columns.length} were declared`);
+  }
+  columns.forEach((column, index) => {
+    const expected = isNumberType(column.type) ? 'number' : 'text';
+    if (batch.columns[index]!.kind !== expected) {
+      throw new SqlmlError('internal', `batch column ${column.name} holds ${batch.columns[index]!.kind} data but is declared ${column.type}`);
+    }
+  });
+}
+
+export function tableLabel(table: TableRef): string {
+  return table.schema === undefined ? table.name : `${table.schema}.${table.name}`;
+}

@@ -1,0 +1,309 @@
+/**
+ * The binary COPY decoder: the bytes of `COPY … TO STDOUT (FORMAT binary)`, chunk by
+ * chunk as the socket delivers them, straight into `RowBatch` typed arrays, column by
+ * column with one decoder per PostgreSQL type. No per-row objects: a row is a run of
+ * length-prefixed fields, read in place.
+ *
+ * Format (PostgreSQL docs, "COPY … Binary Format"): an 11-byte signature, int32 flags,
+ * int32 header-extension length and the extension; then per row an int16 field count
+ * and per field an int32 length (-1 = NULL) and the value in the type's send format;
+ * an int16 -1 ends the data. All integers are big-endian.
+ */
+import { Buffer } from 'node:buffer';
+import type { Column, ColumnData, RowBatch } from '../../src/data.js';
+import { SqlmlError } from '../../src/errors.js';
+import { Oid } from './postgres-types.js';
+
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+const MS_PER_DAY = 86_400_000;
+/** 2000-01-01, PostgreSQL's epoch for dates and timestamps, in days and ms since 1970-01-01. */
+const PG_EPOCH_DAYS = 10_957;
+const PG_EPOCH_MS = PG_EPOCH_DAYS * MS_PER_DAY;
+const TWO_POW_32 = 4_294_967_296;
+const INT32_MAX = 2_147_483_647;
+const INT32_MIN = -2_147_483_648;
+/** int64 ±infinity timestamps (2^63 - 1 and -2^63) read as doubles via two halves. */
+const INT64_EDGE = 9_223_372_036_854_775_807;
+
+/** How one column's fields are decoded; a small integer so the row loop switches on it. */
+const enum FieldKind {
+  Int2,
+  Int4,
+  Int8,
+  Float4,
+  Float8,
+  Numeric,
+  Bool,
+  Text,
+  Date,
+  Timestamp,
+}
+
+/** Type OIDs the decoder reads in binary; everything else must be cast to text in the COPY query. */
+export function isBinaryDecodable(oid: number): boolean {
+  return fieldKindOf(oid) !== undefined;
+}
+
+function fieldKindOf(oid: number): FieldKind | undefined {
+  switch (oid) {
+    case Oid.int2:
+      return FieldKind.Int2;
+    case Oid.int4:
+      return FieldKind.Int4;
+    case Oid.int8:
+      return FieldKind.Int8;
+    case Oid.float4:
+      return FieldKind.Float4;
+    case Oid.float8:
+      return FieldKind.Float8;
+    case Oid.numeric:
+      return FieldKind.Numeric;
+    case Oid.bool:
+      return FieldKind.Bool;
+    case Oid.text:
+    case Oid.varchar:
+    case Oid.bpchar:
+    case Oid.name:
+    case Oid.char:
+      return FieldKind.Text;
+    case Oid.date:
+      return FieldKind.Date;
+    case Oid.timestamp:
+    case Oid.timestamptz:
+      return FieldKind.Timestamp;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Decodes one binary COPY result. `push` each chunk in order; it returns the batches
+ * completed by that chunk (fresh arrays each, `batchRows` rows), and `finish` returns the
+ * last, shorter batch once the data has ended.
+ */
+export class BinaryCopyDecoder {
+  readonly #kinds: readonly FieldKind[];
+  readonly #batchRows: number;
+  #pending: Buffer | undefined;
+  #headerRead = false;
+  #ended = false;
+  #row = 0;
+  #numbers: Float64Array[] = [];
+  #nulls: Uint8Array[] = [];
+  #texts: (string | null)[][] = [];
+
+  /** `oids` are the result columns' type OIDs, each one `isBinaryDecodable`. */
+  constructor(oids: readonly number[], batchRows: number) {
+    this.#kinds = oids.map((oid, index) => {
+      const kind = fieldKindOf(oid);
+      if (kind === undefined) throw new SqlmlError('internal', `binary COPY column ${index + 1} has type OID ${oid}, which has no binary decoder`);
+      return kind;
+    });
+    this.#batchRows = batchRows;
+    this.#allocate();
+  }
+
+  /** Whether the end-of-data marker has been read. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  push(chunk: Buffer): RowBatch[] {
+    if (this.#ended) {
+      if (chunk.length === 0) return [];
+      throw new SqlmlError('database', 'the binary COPY data continued after its end marker');
+    }
+    let buffer = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#pending = undefined;
+    let position = 0;
+    if (!this.#headerRead) {
+      position = readHeader(buffer);
+      if (position < 0) {
+        this.#pending = buffer;
+        return [];
+      }
+      this.#headerRead = true;
+    }
+    const done: RowBatch[] = [];
+    const kinds = this.#kinds;
+    const columnCount = kinds.length;
+    const length = buffer.length;
+    // Locals, not private fields, in the per-field loop; refreshed when a batch is handed over.
+    let numbers = this.#numbers;
+    let nulls = this.#nulls;
+    let texts = this.#texts;
+    let row = this.#row;
+    for (;;) {
+      if (position + 2 > length) break;
+      const fields = buffer.readInt16BE(position);
+      if (fields === -1) {
+        this.#ended = true;
+        position += 2;
+        break;
+      }
+      if (fields !== columnCount) {
+        throw new SqlmlError('database', `a binary COPY row has ${fields} fields where the query described ${columnCount} columns`);
+      }
+      // Decoded in place; if the row is cut off by the chunk's end, the next push decodes
+      // it again from the start and overwrites whatever this attempt wrote.
+      let at = position + 2;
+      let complete = true;
+      for (let column = 0; column < columnCount; column++) {
+        if (at + 4 > length) {
+          complete = false;
+          break;
+        }
+        const size = buffer.readInt32BE(at);
+        at += 4;
+        const kind = kinds[column]!;
+        if (size < 0) {
+          if (kind === FieldKind.Text) {
+            texts[column]![row] = null;
+          } else {
+            numbers[column]![row] = 0;
+            nulls[column]![row] = 1;
+          }
+          continue;
+        }
+        if (at + size > length) {
+          complete = false;
+          break;
+        }
+        if (kind === FieldKind.Text) {
+          texts[column]![row] = buffer.toString('utf8', at, at + size);
+        } else {
+          numbers[column]![row] = decodeNumber(kind, buffer, at, size);
+          nulls[column]![row] = 0;
+        }
+        at += size;
+      }
+      if (!complete) break;
+      position = at;
+      if (++row === this.#batchRows) {
+        this.#row = row;
+        done.push(this.#take());
+        numbers = this.#numbers;
+        nulls = this.#nulls;
+        texts = this.#texts;
+        row = 0;
+      }
+    }
+    this.#row = row;
+    if (position < length) this.#pending = buffer.subarray(position);
+    return done;
+  }
+
+  /** The rows decoded since the last full batch, or null when there are none; throws if the data was cut short. */
+  finish(): RowBatch | null {
+    if (!this.#ended || this.#pending !== undefined) {
+      throw new SqlmlError('database', 'the binary COPY data ended before its end marker');
+    }
+    return this.#row === 0 ? null : this.#take();
+  }
+
+  #allocate(): void {
+    const rows = this.#batchRows;
+    this.#numbers = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NUMBERS : new Float64Array(rows)));
+    this.#nulls = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NULLS : new Uint8Array(rows)));
+    this.#texts = this.#kinds.map((kind) => (kind === FieldKind.Text ? new Array<string | null>(rows).fill(null) : EMPTY_TEXTS));
+  }
+
+  /** Hands over the current arrays (trimmed to the rows decoded) and starts fresh ones. */
+  #take(): RowBatch {
+    const rows = this.#row;
+    const full = rows === this.#batchRows;
+    const columns = this.#kinds.map((kind, column): ColumnData => {
+      if (kind === FieldKind.Text) {
+        const values = this.#texts[column]!;
+        if (!full) values.length = rows;
+        return { kind: 'text', values };
+      }
+      const values = this.#numbers[column]!;
+      const nulls = this.#nulls[column]!;
+      return full ? { kind: 'number', values, nulls } : { kind: 'number', values: values.slice(0, rows), nulls: nulls.slice(0, rows) };
+    });
+    this.#row = 0;
+    this.#allocate();
+    return { rowCount: rows, columns };
+  }
+}
+
+const EMPTY_NUMBERS = new Float64Array(0);
+const EMPTY_NULLS = new Uint8Array(0);
+const EMPTY_TEXTS: (string | null)[] = [];
+
+/** Reads the file header; returns the position of the first row, or -1 if the buffer is too short. */
+function readHeader(buffer: Buffer): number {
+  if (buffer.length < SIGNATURE.length + 8) return -1;
+  if (!buffer.subarray(0, SIGNATURE.length).equals(SIGNATURE)) {
+    throw new SqlmlError('database', 'the COPY output does not start with the binary COPY signature');
+  }
+  const extension = buffer.readInt32BE(SIGNATURE.length + 4);
+  const start = SIGNATURE.length + 8 + extension;
+  return buffer.length < start ? -1 : start;
+}
+
+/** A fixed-width or numeric field as sqlml's number (see `NumberColumnData`). */
+function decodeNumber(kind: FieldKind, buffer: Buffer, at: number, size: number): number {
+  switch (kind) {
+    case FieldKind.Int2:
+      return buffer.readInt16BE(at);
+    case FieldKind.Int4:
+      return buffer.readInt32BE(at);
+    case FieldKind.Int8:
+      return buffer.readInt32BE(at) * TWO_POW_32 + buffer.readUInt32BE(at + 4);
+    case FieldKind.Float4:
+      return buffer.readFloatBE(at);
+    case FieldKind.Float8:
+      return buffer.readDoubleBE(at);
+    case FieldKind.Bool:
+      return buffer[at] === 0 ? 0 : 1;
+    case FieldKind.Date: {
+      const days = buffer.readInt32BE(at);
+      if (days === INT32_MAX) return Infinity;
+      if (days === INT32_MIN) return -Infinity;
+      return (days + PG_EPOCH_DAYS) * MS_PER_DAY;
+    }
+    case FieldKind.Timestamp: {
+      const micros = buffer.readInt32BE(at) * TWO_POW_32 + buffer.readUInt32BE(at + 4);
+      if (micros >= INT64_EDGE) return Infinity;
+      if (micros <= -INT64_EDGE) return -Infinity;
+      return micros / 1000 + PG_EPOCH_MS;
+    }
+    case FieldKind.Numeric:
+      return decodeNumeric(buffer, at, size);
+    default:
+      throw new SqlmlError('internal', `binary COPY field kind ${kind} is not numeric`);
+  }
+}
+
+const NUMERIC_NEGATIVE = 0x4000;
+const NUMERIC_NAN = 0xc000;
+const NUMERIC_PINF = 0xd000;
+const NUMERIC_NINF = 0xf000;
+const NBASE = 10_000;
+
+/**
+ * A numeric's send format: int16 digit count, int16 weight (power of 10000 of the first
+ * digit), uint16 sign, int16 display scale, then base-10000 digits. The digits are summed
+ * as one integer and scaled once, so a value with ≤ 15 significant digits (every
+ * NUMERIC(15, s)) is the double nearest its decimal text, as `Number(text)` would give.
+ */
+export function decodeNumeric(buffer: Buffer, at: number, size: number): number {
+  if (size < 8) throw new SqlmlError('database', `a binary numeric field has ${size} bytes, fewer than its 8-byte header`);
+  const digits = buffer.readInt16BE(at);
+  const weight = buffer.readInt16BE(at + 2);
+  const sign = buffer.readUInt16BE(at + 4);
+  if (sign === NUMERIC_NAN) return Number.NaN;
+  if (sign === NUMERIC_PINF) return Infinity;
+  if (sign === NUMERIC_NINF) return -Infinity;
+  let integer = 0;
+  for (let i = 0; i < digits; i++) integer = integer * NBASE + buffer.readInt16BE(at + 8 + 2 * i);
+  // The last digit stands for 10000^(weight - digits + 1).
+  const exponent = 4 * (weight - digits + 1);
+  let value: number;
+  if (exponent >= 0) value = integer * 10 ** exponent;
+  else if (exponent >= -22) value = integer / 10 ** -exponent;
+  else value = Number(`${integer}e${exponent}`);
+  return sign === NUMERIC_NEGATIVE ? -value : value;
+}

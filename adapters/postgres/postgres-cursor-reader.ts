@@ -1,0 +1,75 @@
+/**
+ * The portable read path: rows of PostgreSQL text values (a pg-cursor in array row mode
+ * with no type parsing) converted column by column into a `RowBatch`. Works wherever
+ * cursors do, Redshift included, which has no COPY TO STDOUT.
+ */
+import type { ColumnData, ColumnType, RowBatch } from '../../src/data.js';
+import { Oid, parseDateText, parseTimestampText } from './postgres-types.js';
+
+/** How one column's text becomes a number; text columns keep the text. */
+type TextConversion = 'number' | 'boolean' | 'date' | 'timestamp' | 'text';
+
+function conversionOf(type: ColumnType, oid: number): TextConversion {
+  if (oid === Oid.bool) return 'boolean';
+  switch (type) {
+    case 'integer':
+    case 'bigint':
+    case 'double':
+    case 'decimal':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'date':
+      return 'date';
+    case 'timestamp':
+      return 'timestamp';
+    default:
+      return 'text';
+  }
+}
+
+/** Converts batches of text rows of one result (its column types fixed) into `RowBatch`es. */
+export class TextRowConverter {
+  readonly #conversions: readonly TextConversion[];
+
+  constructor(columns: readonly { readonly type: ColumnType; readonly oid: number }[]) {
+    this.#conversions = columns.map((column) => conversionOf(column.type, column.oid));
+  }
+
+  /** Fresh arrays per call: the consumer may keep a batch. */
+  convert(rows: readonly (readonly (string | null)[])[]): RowBatch {
+    const count = rows.length;
+    const columns = this.#conversions.map((conversion, column): ColumnData => {
+      if (conversion === 'text') {
+        const values = new Array<string | null>(count);
+        for (let row = 0; row < count; row++) values[row] = rows[row]![column] ?? null;
+        return { kind: 'text', values };
+      }
+      const values = new Float64Array(count);
+      const nulls = new Uint8Array(count);
+      for (let row = 0; row < count; row++) {
+        const text = rows[row]![column] ?? null;
+        if (text === null) {
+          nulls[row] = 1;
+          continue;
+        }
+        switch (conversion) {
+          case 'number':
+            values[row] = Number(text);
+            break;
+          case 'boolean':
+            values[row] = text === 't' ? 1 : 0;
+            break;
+          case 'date':
+            values[row] = parseDateText(text);
+            break;
+          case 'timestamp':
+            values[row] = parseTimestampText(text);
+            break;
+        }
+      }
+      return { kind: 'number', values, nulls };
+    });
+    return { rowCount: count, columns };
+  }
+}
