@@ -29,6 +29,7 @@ import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { DuckDBDialect } from './duckdb-kysely.js';
 import { CHUNKS_PER_COLLECTION, releaseFinishedChunks } from './native-memory.js';
 import { columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
+import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 
 const MEMORY = ':memory:';
 const MS_PER_DAY = 86_400_000;
@@ -515,32 +516,8 @@ function discard(appender: DuckDBAppender | undefined): void {
   }
 }
 
-function checkColumnNames(table: TableRef, columns: readonly Column[]): void {
-  if (columns.length === 0) throw new SqlmlError('bad_column', `cannot write table ${tableLabel(table)} without columns`);
-  const seen = new Set<string>();
-  for (const column of columns) {
-    const key = column.name.toLowerCase();
-    if (seen.has(key)) throw new SqlmlError('bad_column', `column ${column.name} appears twice in the rows written to table ${tableLabel(table)}`);
-    seen.add(key);
-  }
-}
 
-/** The engine builds batches; a mismatch is a bug there, caught before it corrupts a table. */
-function checkBatch(columns: readonly Column[], batch: RowBatch): void {
-  if (batch.columns.length !== columns.length) {
-    throw new SqlmlError('internal', `a batch to write has ${batch.columns.length} columns where ${columns.length} were declared`);
-  }
-  columns.forEach((column, index) => {
-    const expected = isNumberType(column.type) ? 'number' : 'text';
-    if (batch.columns[index]!.kind !== expected) {
-      throw new SqlmlError('internal', `batch column ${column.name} holds ${batch.columns[index]!.kind} data but is declared ${column.type}`);
-    }
-  });
-}
 
-function tableLabel(table: TableRef): string {
-  return table.schema === undefined ? table.name : `${table.schema}.${table.name}`;
-}
 
 async function toResultTable(sql: string, result: DuckDBMaterializedResult): Promise<ResultTable> {
   const command = commandTag(sql, result.statementType);

@@ -14,6 +14,9 @@ import { isNumberType, type Column, type ColumnData, type RowBatch } from '../..
 import { DatabaseError, SqlmlError } from '../../src/errors.js';
 import { runQuery, type MySQLConnection } from './mysql-session.js';
 import { sqlTypeFor } from './mysql-types.js';
+import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
+
+export { tableLabel };
 
 /** How rows travel to the server. */
 export type LoadMethod = 'load_data' | 'insert';
@@ -298,29 +301,5 @@ export function insertValueLists(columns: readonly Column[], batch: RowBatch, ba
   return statements;
 }
 
-function checkColumnNames(table: TableRef, columns: readonly Column[]): void {
-  if (columns.length === 0) throw new SqlmlError('bad_column', `cannot write table ${tableLabel(table)} without columns`);
-  const seen = new Set<string>();
-  for (const column of columns) {
-    const key = column.name.toLowerCase();
-    if (seen.has(key)) throw new SqlmlError('bad_column', `column ${column.name} appears twice in the rows written to table ${tableLabel(table)}`);
-    seen.add(key);
-  }
-}
 
-/** The engine builds batches; a mismatch is a bug there, caught before it corrupts a table. */
-function checkBatch(columns: readonly Column[], batch: RowBatch): void {
-  if (batch.columns.length !== columns.length) {
-    throw new SqlmlError('internal', `a batch to write has ${batch.columns.length} columns where ${columns.length} were declared`);
-  }
-  columns.forEach((column, index) => {
-    const expected = isNumberType(column.type) ? 'number' : 'text';
-    if (batch.columns[index]!.kind !== expected) {
-      throw new SqlmlError('internal', `batch column ${column.name} holds ${batch.columns[index]!.kind} data but is declared ${column.type}`);
-    }
-  });
-}
 
-export function tableLabel(table: TableRef): string {
-  return table.schema === undefined ? table.name : `${table.schema}.${table.name}`;
-}

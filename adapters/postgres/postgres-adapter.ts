@@ -34,6 +34,7 @@ import { TextRowConverter } from './postgres-cursor-reader.js';
 import { Oid, columnTypeOf, rawTextTypes, resultTypes, sqlTypeFor, typeNameOf } from './postgres-types.js';
 import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
 import { CopyTextEncoder } from './postgres-writer.js';
+import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 
 /** Connections of the shared pool: pass-through, catalog and writes may overlap (the engine writes while it reads). */
 const POOL_SIZE = 6;
@@ -560,32 +561,8 @@ export function commandTag(sql: string, reported: string | null | undefined): st
   return first === undefined || first === 'WITH' ? 'SELECT' : first;
 }
 
-function checkColumnNames(table: TableRef, columns: readonly Column[]): void {
-  if (columns.length === 0) throw new SqlmlError('bad_column', `cannot write table ${tableLabel(table)} without columns`);
-  const seen = new Set<string>();
-  for (const column of columns) {
-    const key = column.name.toLowerCase();
-    if (seen.has(key)) throw new SqlmlError('bad_column', `column ${column.name} appears twice in the rows written to table ${tableLabel(table)}`);
-    seen.add(key);
-  }
-}
 
-/** The engine builds batches; a mismatch is a bug there, caught before it corrupts a table. */
-function checkBatch(columns: readonly Column[], batch: RowBatch): void {
-  if (batch.columns.length !== columns.length) {
-    throw new SqlmlError('internal', `a batch to write has ${batch.columns.length} columns where ${columns.length} were declared`);
-  }
-  columns.forEach((column, index) => {
-    const expected = isNumberType(column.type) ? 'number' : 'text';
-    if (batch.columns[index]!.kind !== expected) {
-      throw new SqlmlError('internal', `batch column ${column.name} holds ${batch.columns[index]!.kind} data but is declared ${column.type}`);
-    }
-  });
-}
 
-function tableLabel(table: TableRef): string {
-  return table.schema === undefined ? table.name : `${table.schema}.${table.name}`;
-}
 
 function cancelled(): SqlmlError {
   return new SqlmlError('cancelled', 'the query was cancelled');

@@ -3,6 +3,7 @@
  * progress, and the few rules that turn names from the statement into database text.
  */
 import type { Adapter, TableRef } from '../../adapters/adapter.js';
+export { tableLabel } from '../../adapters/write-checks.js';
 import type { ModelStore, ModelVersion } from '../catalog/model-store.js';
 import type { Column } from '../data.js';
 import { SqlmlError } from '../errors.js';
@@ -60,9 +61,6 @@ export function tableRef(adapter: Adapter, table: TableName): TableRef {
   return table.schema ? { schema: tableIdentifier(adapter, table.schema), name } : { name };
 }
 
-export function tableLabel(table: TableRef): string {
-  return table.schema ? `${table.schema}.${table.name}` : table.name;
-}
 
 /** The query to stream for a FROM/ON source. User SELECT text is only ever wrapped. */
 export function sourceQuery(adapter: Adapter, source: Source): string {

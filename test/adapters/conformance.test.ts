@@ -82,15 +82,19 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
+/** Distinguishes the targets of one run in the tags of the objects they create. */
+let targetCounter = 0;
+
 describe.each(TARGETS)('$label', ({ url }) => {
   let adapter: Adapter;
   let fixture: DialectFixture;
   let q: (name: string) => string;
   let tableCounter = 0;
-  /** A fresh table name per test, so tests never see each other's tables. */
-  // Server databases outlive a run: names carry a per-run tag, and the tables are dropped after.
-  const runTag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  // Server databases outlive a run and two targets can share one server (postgres and its
+  // cursor path): names carry a tag unique to this run and target, and tables are dropped after.
+  const runTag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}${(++targetCounter).toString(36)}`;
   const created: TableRef[] = [];
+  /** A fresh table name per test, so tests never see each other's tables. */
   const fresh = (stem: string): TableRef => {
     const table = { name: `conf_${stem}_${runTag}_${++tableCounter}` };
     created.push(table);
