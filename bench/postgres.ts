@@ -57,8 +57,9 @@ function step(stepMode: string, stepRows = rows): void {
   if (child.status !== 0) process.exit(child.status ?? 1);
 }
 
+/** The child process gets the size to generate as its `--rows`. */
 async function generate(): Promise<void> {
-  const size = Math.max(rows, ...rssRows);
+  const size = rows;
   const duckdb = await openAdapter('duckdb::memory:');
   const postgres = await openAdapter(url);
   await duckdb.query(syntheticTableSql('synthetic', size));
@@ -183,7 +184,8 @@ async function predictInto(): Promise<void> {
 
 switch (mode) {
   case 'all':
-    step('generate');
+    // Generated once at the largest size; every step reads its first N rows.
+    step('generate', Math.max(rows, ...rssRows));
     step('limit-binary');
     step('limit-objects');
     step('read-copy');
