@@ -4,6 +4,9 @@
  * DECIMAL, dates as strings, JSON as strings) into `RowBatch` values.
  */
 import type { Column, ColumnType, Value } from '../../src/data.js';
+import { daysFromCivil, MS_PER_DAY } from '../calendar.js';
+
+export { daysFromCivil };
 
 /** The wire protocol's column type codes (`enum_field_types`). */
 export const MYSQL_TYPE = {
@@ -243,18 +246,6 @@ function decodeBits(cell: unknown): string {
   let value = 0n;
   for (const byte of cell) value = (value << 8n) | BigInt(byte);
   return value.toString();
-}
-
-const MS_PER_DAY = 86_400_000;
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** Reads `count` ASCII digits at `at`; NaN if any is not a digit. */
