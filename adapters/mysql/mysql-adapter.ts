@@ -7,7 +7,7 @@
  *   no statement lands inside a write's transaction;
  * - one fresh connection per stream, because a streaming result occupies its connection
  *   until the last row, and the engine writes predictions while still reading;
- * - a pool for the Kysely catalog and for `KILL QUERY` when a stream is cancelled.
+ * - a pool for the Kysely catalog and for `KILL CONNECTION` when a stream is cancelled.
  * Every connection runs in UTC (`time_zone = '+00:00'`) so TIMESTAMPs round-trip.
  */
 import mysql, { type Connection, type ConnectionOptions, type Pool } from 'mysql2';
@@ -24,7 +24,7 @@ import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.
 import { writeTable, type LoadMethod } from './mysql-writer.js';
 
 const UTC = "SET time_zone = '+00:00'";
-/** Server errors that mean the statement was stopped by `KILL QUERY`. */
+/** Server errors that mean the statement was stopped by `KILL`. */
 const QUERY_INTERRUPTED = new Set([1317, 1927, 3024]);
 
 /** Opens a MySQL/MariaDB database from a `mysql://user:password@host:port/database` URL. */
@@ -258,8 +258,15 @@ export class MySQLAdapter implements Adapter {
     return Number(outcome.rows[0]?.[0] ?? 0) > 0;
   }
 
+  /**
+   * Stops a stream's query by ending its connection on the server. `KILL QUERY` only
+   * flags the query, and a server thread blocked writing into a paused stream's full
+   * socket does not look at the flag until the write times out (net_write_timeout); a
+   * stream's connection is its own and is dropped anyway, so `KILL CONNECTION`, which
+   * shuts the socket down server-side, stops it at once.
+   */
   async #killQuery(threadId: number): Promise<void> {
-    await new Promise<void>((resolve) => this.#pool.query(`KILL QUERY ${Number(threadId)}`, () => resolve()));
+    await new Promise<void>((resolve) => this.#pool.query(`KILL CONNECTION ${Number(threadId)}`, () => resolve()));
   }
 
   #asError(error: unknown): SqlmlError {

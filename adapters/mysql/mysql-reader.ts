@@ -15,7 +15,7 @@ const BATCHES_AHEAD = 2;
 
 /** What the stream needs from its adapter. */
 export interface StreamHooks {
-  /** Stops the stream's query on the server (`KILL QUERY` from another connection). */
+  /** Stops the stream's query on the server (`KILL CONNECTION` from another connection). */
   killQuery(threadId: number): Promise<void>;
   /** Turns a driver error into the adapter's error. */
   asError(error: unknown): SqlmlError;
