@@ -30,6 +30,7 @@ import { DuckDBDialect } from './duckdb-kysely.js';
 import { CHUNKS_PER_COLLECTION, releaseFinishedChunks } from './native-memory.js';
 import { columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
+import { ConnectionLock } from '../connection-lock.js';
 
 const MEMORY = ':memory:';
 const MS_PER_DAY = 86_400_000;
@@ -84,20 +85,6 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
-  }
-}
-
-/** A FIFO lock over a promise chain: one holder at a time, in call order. */
-class ConnectionLock {
-  #tail: Promise<void> = Promise.resolve();
-
-  /** Resolves when the caller holds the lock, with the function that releases it. */
-  acquire(): Promise<() => void> {
-    let release!: () => void;
-    const released = new Promise<void>((done) => (release = done));
-    const acquired = this.#tail.then(() => release);
-    this.#tail = this.#tail.then(() => released);
-    return acquired;
   }
 }
 

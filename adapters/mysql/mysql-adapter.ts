@@ -22,6 +22,7 @@ import { runQuery, type QueryOutcome } from './mysql-session.js';
 import { cellDecoderFor, columnTypeOf, resultValue } from './mysql-types.js';
 import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
 import { writeTable, type LoadMethod } from './mysql-writer.js';
+import { ConnectionLock } from '../connection-lock.js';
 
 const UTC = "SET time_zone = '+00:00'";
 /** Server errors that mean the statement was stopped by `KILL`. */
@@ -81,19 +82,6 @@ function connect(options: ConnectionOptions): Promise<Connection> {
       }
     });
   });
-}
-
-/** A FIFO lock over a promise chain: one holder at a time, in call order. */
-class ConnectionLock {
-  #tail: Promise<void> = Promise.resolve();
-
-  acquire(): Promise<() => void> {
-    let release!: () => void;
-    const released = new Promise<void>((done) => (release = done));
-    const acquired = this.#tail.then(() => release);
-    this.#tail = this.#tail.then(() => released);
-    return acquired;
-  }
 }
 
 export class MySQLAdapter implements Adapter {
