@@ -51,7 +51,8 @@ if (mode === 'generate') {
   connection.closeSync();
   instance.closeSync();
 } else {
-  const engine = await Engine.open(`duckdb:${file}?memory_limit=${memoryLimit}`);
+  const encodeWorker = (process.env.BENCH_ENCODE_WORKER ?? 'auto') as 'auto' | 'always' | 'never';
+  const engine = await Engine.open(`duckdb:${file}?memory_limit=${memoryLimit}`, { encodeWorker });
   const started = performance.now();
   const [result] = await engine.runAll(`CREATE OR REPLACE MODEL bench FROM (SELECT * FROM synthetic WHERE id < ${rows}) PREDICT label RECIPE (exclude(id));`);
   const seconds = (performance.now() - started) / 1000;

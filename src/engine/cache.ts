@@ -31,17 +31,29 @@ export class CacheDir {
   }
 }
 
+/** Where each block of a BlockFile lies: enough for another thread to read the file. */
+export interface BlockIndex {
+  readonly offsets: readonly number[];
+  readonly lengths: readonly number[];
+}
+
 /** Append-only file of length-known blocks, read back by block. */
 class BlockFile {
   readonly #fd: number;
-  readonly #offsets: number[] = [];
-  readonly #lengths: number[] = [];
+  readonly #offsets: number[];
+  readonly #lengths: number[];
   #size = 0;
-  constructor(path: string) {
-    this.#fd = openSync(path, 'w+');
+  /** Creates the file, or opens an existing one for reading through its index. */
+  constructor(path: string, existing?: BlockIndex) {
+    this.#fd = openSync(path, existing ? 'r' : 'w+');
+    this.#offsets = existing ? [...existing.offsets] : [];
+    this.#lengths = existing ? [...existing.lengths] : [];
   }
   get blockCount(): number {
     return this.#offsets.length;
+  }
+  get index(): BlockIndex {
+    return { offsets: [...this.#offsets], lengths: [...this.#lengths] };
   }
   append(parts: readonly ArrayBufferView[]): void {
     let length = 0;
@@ -143,9 +155,19 @@ export class RowCache {
   readonly #file: BlockFile;
   readonly #columns: readonly Column[];
   rows = 0;
-  constructor(path: string, columns: readonly Column[]) {
-    this.#file = new BlockFile(path);
+  /** A new cache file, or (with `existing`) one written elsewhere, opened for reading. */
+  constructor(path: string, columns: readonly Column[], existing?: BlockIndex) {
+    this.#file = new BlockFile(path, existing);
     this.#columns = columns;
+  }
+
+  get batchCount(): number {
+    return this.#file.blockCount;
+  }
+
+  /** What another thread needs to open this cache for reading. */
+  get index(): BlockIndex {
+    return this.#file.index;
   }
 
   append(batch: RowBatch, roles: Uint8Array): void {
@@ -173,10 +195,10 @@ export class RowCache {
     this.rows += n;
   }
 
-  /** Replays the cached batches in the order they were written. */
-  *batches(): Generator<{ batch: RowBatch; roles: Uint8Array }> {
-    for (let b = 0; b < this.#file.blockCount; b++) {
-      const cursor = new Cursor(this.#file.read(b));
+  /** Replays the cached batches in the order they were written, or in `order` (a permutation of batch numbers). */
+  *batches(order?: ArrayLike<number>): Generator<{ batch: RowBatch; roles: Uint8Array }> {
+    for (let i = 0; i < this.#file.blockCount; i++) {
+      const cursor = new Cursor(this.#file.read(order ? order[i]! : i));
       const n = cursor.f64(1)[0]!;
       const roles = cursor.u8(n);
       const columns: ColumnData[] = this.#columns.map((column) => {
@@ -210,31 +232,27 @@ export class RowCache {
 }
 
 /**
- * Encoded examples in CSR blocks. Rows are added one at a time into a growing block
- * that is flushed every `blockRows` rows; reads return whole blocks.
+ * Gathers encoded rows into CSR blocks of `blockRows` rows and hands each finished block
+ * to `emit` in arrays of its own (the receiver may keep them, or move them to another
+ * thread); one copy per block, none per row.
  */
-export class ExampleCache {
-  readonly #file: BlockFile;
+export class ExampleBlockBuilder {
   readonly #blockRows: number;
+  readonly #emit: (block: ExampleBlock) => void;
   #labels: Float64Array;
   #offsets: Uint32Array;
   #indices: Uint32Array;
   #values: Float32Array;
   #count = 0;
   #nnz = 0;
-  rows = 0;
 
-  constructor(path: string, blockRows = 4096) {
-    this.#file = new BlockFile(path);
+  constructor(emit: (block: ExampleBlock) => void, blockRows = EXAMPLE_BLOCK_ROWS) {
+    this.#emit = emit;
     this.#blockRows = blockRows;
     this.#labels = new Float64Array(blockRows);
     this.#offsets = new Uint32Array(blockRows + 1);
     this.#indices = new Uint32Array(blockRows * 16);
     this.#values = new Float32Array(blockRows * 16);
-  }
-
-  get blockCount(): number {
-    return this.#file.blockCount;
   }
 
   add(indices: Uint32Array, values: Float64Array, nnz: number, label: number): void {
@@ -255,24 +273,67 @@ export class ExampleCache {
     this.#labels[this.#count] = label;
     this.#count++;
     this.#offsets[this.#count] = this.#nnz;
-    this.rows++;
     if (this.#count === this.#blockRows) this.flush();
   }
 
-  /** Writes the partial block, if any. Call once after the last `add`. */
+  /** Emits the partial block, if any. Call once after the last `add`. */
   flush(): void {
     if (this.#count === 0) return;
     const n = this.#count;
     const nnz = this.#nnz;
-    this.#file.append([
-      new Float64Array([n, nnz]),
-      this.#labels.subarray(0, n),
-      ...padded(this.#offsets.subarray(0, n + 1)),
-      ...padded(this.#indices.subarray(0, nnz)),
-      ...padded(this.#values.subarray(0, nnz)),
-    ]);
     this.#count = 0;
     this.#nnz = 0;
+    this.#emit({
+      count: n,
+      labels: this.#labels.slice(0, n),
+      offsets: this.#offsets.slice(0, n + 1),
+      indices: this.#indices.slice(0, nnz),
+      values: this.#values.slice(0, nnz),
+    });
+  }
+}
+
+/** Rows per example block. */
+export const EXAMPLE_BLOCK_ROWS = 4096;
+
+/** Encoded examples in CSR blocks on disk; reads return whole blocks. */
+export class ExampleCache {
+  readonly #file: BlockFile;
+  readonly #builder: ExampleBlockBuilder;
+  rows = 0;
+
+  constructor(path: string, blockRows = EXAMPLE_BLOCK_ROWS) {
+    this.#file = new BlockFile(path);
+    this.#builder = new ExampleBlockBuilder((block) => this.appendBlock(block), blockRows);
+  }
+
+  get blockCount(): number {
+    return this.#file.blockCount;
+  }
+
+  /** Adds one row; whole blocks are written as they fill. */
+  add(indices: Uint32Array, values: Float64Array, nnz: number, label: number): void {
+    this.#builder.add(indices, values, nnz, label);
+  }
+
+  /** Writes the partial block of `add`, if any. Call once after the last `add`. */
+  flush(): void {
+    this.#builder.flush();
+  }
+
+  /** Writes a finished block as it is. */
+  appendBlock(block: ExampleBlock): void {
+    const n = block.count;
+    const nnz = block.offsets[n]! - block.offsets[0]!;
+    if (block.offsets[0] !== 0) throw new Error('sqlml example blocks start at offset 0');
+    this.#file.append([
+      new Float64Array([n, nnz]),
+      block.labels.subarray(0, n),
+      ...padded(block.offsets.subarray(0, n + 1)),
+      ...padded(block.indices.subarray(0, nnz)),
+      ...padded(block.values.subarray(0, nnz)),
+    ]);
+    this.rows += n;
   }
 
   readBlock(block: number): ExampleBlock {

@@ -33,6 +33,12 @@ export interface ExecContext extends ExecOptions {
   readonly store: ModelStore;
   /** Directory for training spill files (default: the OS temp dir). */
   readonly cacheParent?: string;
+  /**
+   * Where the training's encoding pass runs: 'auto' (a worker thread from ENCODE_WORKER_MIN_ROWS
+   * rows, so training starts while encoding goes on), 'always', or 'never'. The model is
+   * the same either way.
+   */
+  readonly encodeWorker?: 'auto' | 'always' | 'never';
   /** Loaded models by `name@version`, so repeated PREDICTs do not re-parse weights. */
   readonly loadedModels: Map<string, TrainedModel>;
 }

@@ -91,6 +91,11 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
   add('training', 'passes', stats.passes);
   add('training', 'best_pass', stats.best_pass);
   add('training', 'stopped_early', stats.stopped_early);
+  // Versions stored before the step-size search have no learning_rate in their stats.
+  if (stats.learning_rate !== undefined) add('training', 'learning_rate', stats.learning_rate);
+  for (const tried of stats.learning_rate_search ?? []) {
+    add('training', `learning_rate_tried_${tried.learning_rate}`, `validation loss ${formatNumber(tried.validation_loss)} after ${tried.passes} passes`);
+  }
   add('training', 'seconds', stats.seconds);
   add('training', 'read_rows_per_second', stats.read_rows_per_second);
   add('training', 'read_method', stats.read_method ?? null);

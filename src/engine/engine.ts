@@ -22,6 +22,8 @@ import { createModel, retrainModel } from './train.js';
 export interface EngineOptions {
   /** Where training spill files go (default: the OS temp dir). */
   readonly cacheParent?: string;
+  /** See ExecContext.encodeWorker. */
+  readonly encodeWorker?: 'auto' | 'always' | 'never';
 }
 
 export class Engine {
@@ -75,6 +77,7 @@ export class Engine {
       store: this.store,
       loadedModels: this.#loadedModels,
       ...(this.#options.cacheParent ? { cacheParent: this.#options.cacheParent } : {}),
+      ...(this.#options.encodeWorker ? { encodeWorker: this.#options.encodeWorker } : {}),
       ...options,
     };
     try {

@@ -16,9 +16,11 @@ import { permutation } from '../learn/random.js';
 import { buildRecipe } from '../learn/recipe.js';
 import { assignRoles, RowRole, type SplitSpec } from '../learn/split.js';
 import { train, type ExampleSource, type TrainResult } from '../learn/train.js';
-import { createSparseVector, type ExampleBlock, type Task } from '../learn/types.js';
+import type { ExampleBlock, Task } from '../learn/types.js';
 import type { CreateModel, Identifier, RetrainModel, Transform } from '../sql/ast.js';
 import { CacheDir, ExampleCache, RowCache } from './cache.js';
+import { encodeExamples, type EncodingTotals } from './encode-examples.js';
+import { BlockQueue, EncodingThread } from './encode-thread.js';
 import {
   BATCH_ROWS,
   columnList,
@@ -52,6 +54,9 @@ export interface TrainingStats {
   /** How the database was read (the adapter's RowStream.method). */
   read_method: string;
   train_seconds: number;
+  /** The step size the model was trained with; `learning_rate_search` holds what was tried when the learner chose it. */
+  learning_rate: number;
+  learning_rate_search: { learning_rate: number; validation_loss: number; passes: number }[];
   task_rule: string;
   curve: { pass: number; rows: number; train_loss: number; validation_loss: number | null; seconds: number }[];
   dimension: number;
@@ -155,18 +160,30 @@ function trainingResult(
   return { command: 'CREATE MODEL', columns, rows: [row] };
 }
 
-/** Example caches for each role, plus what the learner's source interface needs. */
+/**
+ * Example caches for each role, plus what the learner's source interface needs. Pass 0
+ * reads the training blocks in the order they were encoded — from the cache, or, when
+ * the encoding runs in a worker, straight from it as the blocks arrive (`feed`); later
+ * passes read the cache's blocks in a seeded random order.
+ */
 class ExampleSplits implements ExampleSource {
   readonly train: ExampleCache;
   readonly validationCache: ExampleCache;
   readonly holdout: ExampleCache;
+  readonly trainRows: number;
+  readonly validationRows: number;
   readonly #seed: number;
   readonly #shuffle: boolean;
+  /** Pass 0's training blocks while the encoding worker is still producing them. */
+  feed: AsyncIterable<ExampleBlock> | null = null;
 
-  constructor(dir: CacheDir, seed: number, shuffle: boolean) {
+  /** `expected` are pass 0's role counts (an upper bound: rows with an unusable label drop out when encoded). */
+  constructor(dir: CacheDir, seed: number, shuffle: boolean, expected: { train: number; validation: number }) {
     this.train = new ExampleCache(dir.file('train.bin'));
     this.validationCache = new ExampleCache(dir.file('validation.bin'));
     this.holdout = new ExampleCache(dir.file('holdout.bin'));
+    this.trainRows = expected.train;
+    this.validationRows = expected.validation;
     this.#seed = seed;
     this.#shuffle = shuffle;
   }
@@ -175,14 +192,13 @@ class ExampleSplits implements ExampleSource {
     return role === RowRole.Train ? this.train : role === RowRole.Validation ? this.validationCache : this.holdout;
   }
 
-  flush(): void {
-    this.train.flush();
-    this.validationCache.flush();
-    this.holdout.flush();
-  }
-
   trainingPass(pass: number): AsyncIterable<ExampleBlock> {
-    const order = this.#shuffle ? permutation(this.train.blockCount, this.#seed * 7919 + pass) : undefined;
+    if (pass === 0 && this.feed !== null) {
+      const feed = this.feed;
+      this.feed = null;
+      return feed;
+    }
+    const order = this.#shuffle && pass > 0 ? permutation(this.train.blockCount, this.#seed * 7919 + pass) : undefined;
     return this.train.blocks(order);
   }
 
@@ -196,6 +212,9 @@ class ExampleSplits implements ExampleSource {
     this.holdout.close();
   }
 }
+
+/** Rows read from which the encoding pass runs in a worker thread (below it, starting one costs more than it saves). */
+export const ENCODE_WORKER_MIN_ROWS = 50_000;
 
 function classWeights(task: Task, options: ModelOptions, counts: Float64Array): Float64Array | null {
   if (options.classWeights === 'none' || task === 'regression') return null;
@@ -213,6 +232,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
   const dir = new CacheDir(context.cacheParent);
   let rowCache: RowCache | undefined;
   let splits: ExampleSplits | undefined;
+  let encodingThread: EncodingThread | null = null;
   try {
     // Pass 0: the only read of the database.
     const stream = await adapter.openStream(request.query, { batchRows: BATCH_ROWS, ...(signal ? { signal } : {}) });
@@ -231,12 +251,15 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       seed: options.seed,
     };
     const profiler = new Profiler(columns);
-    rowCache = new RowCache(dir.file('rows.bin'), columns);
+    const rowCachePath = dir.file('rows.bin');
+    rowCache = new RowCache(rowCachePath, columns);
     const roles = new Uint8Array(BATCH_ROWS);
+    const roleCounts = new Float64Array(4);
     let rowsRead = 0;
     for await (const batch of stream.batches()) {
       const batchRoles = batch.rowCount <= roles.length ? roles : new Uint8Array(batch.rowCount);
       assignRoles(batch, targetIndex, split, batchRoles);
+      for (let row = 0; row < batch.rowCount; row++) roleCounts[batchRoles[row]!]! += 1;
       profiler.add(batch);
       rowCache.append(batch, batchRoles);
       rowsRead += batch.rowCount;
@@ -255,39 +278,72 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     const encoder = new FeatureEncoder(recipe, columns);
     const labels = new LabelEncoder(label, columns[targetIndex]!);
 
-    // Encoding pass: rows → sparse examples, once.
-    splits = new ExampleSplits(dir, options.seed, options.shuffle === 'auto');
-    const vector = createSparseVector(Math.max(16, encoder.maxNnz));
+    const rowCacheIndex = rowCache.index;
+
+    // Encoding pass: rows → sparse examples, once, in a seeded order of the cached
+    // batches (pass 0 learns in this order, so it is the first shuffle too).
+    splits = new ExampleSplits(dir, options.seed, options.shuffle === 'auto', {
+      train: roleCounts[RowRole.Train]!,
+      validation: roleCounts[RowRole.Validation]!,
+    });
     const classCount = task === 'multiclass' ? label.classes.length : task === 'binary' ? 2 : 0;
-    const trainCounts = new Float64Array(classCount);
-    let skipped = 0;
-    let encoded = 0;
-    for (const { batch, roles: rowRoles } of rowCache.batches()) {
-      const targetData = batch.columns[targetIndex]!;
-      for (let row = 0; row < batch.rowCount; row++) {
-        const role = rowRoles[row]!;
-        if (role === RowRole.Skip) {
-          skipped++;
-          continue;
-        }
-        const y = labels.encode(targetData, row);
-        if (Number.isNaN(y)) {
-          skipped++;
-          continue;
-        }
-        encoder.encodeRow(batch, row, vector);
-        splits.cacheFor(role).add(vector.indices, vector.values, vector.nnz, y);
-        if (role === RowRole.Train && classCount > 0) trainCounts[y]! += 1;
-      }
-      encoded += batch.rowCount;
-      context.onProgress?.({ phase: 'encode', rows: encoded });
-      throwIfAborted(signal);
+    const encodeOrder =
+      options.shuffle === 'auto' ? permutation(rowCache.batchCount, options.seed * 7919) : Uint32Array.from({ length: rowCache.batchCount }, (_, i) => i);
+    // Balanced class weights need the class counts before the first update, so that
+    // training waits for the whole encoding pass.
+    const overlap =
+      options.classWeights === 'none' &&
+      (context.encodeWorker === 'always' || (context.encodeWorker !== 'never' && rowsRead >= ENCODE_WORKER_MIN_ROWS));
+    let encoding: Promise<EncodingTotals>;
+    if (overlap) {
+      rowCache.close();
+      const thread = new EncodingThread({
+        rowCachePath: rowCachePath,
+        index: rowCacheIndex,
+        columns,
+        recipe,
+        label,
+        targetIndex,
+        classCount,
+        order: encodeOrder,
+      });
+      encodingThread = thread;
+      const current = splits;
+      const trainBlocks = new BlockQueue();
+      encoding = thread
+        .run(async (role, block) => {
+          current.cacheFor(role).appendBlock(block);
+          if (role === RowRole.Train) await trainBlocks.put(block);
+        })
+        .finally(() => trainBlocks.end());
+      // Awaited after training; until then a failure reaches training through the feed.
+      encoding.catch(() => {});
+      // Pass 0 trains on the blocks as they arrive; a failed encoding surfaces there too.
+      current.feed = trainBlocks.drain(encoding);
+    } else {
+      const current = splits;
+      const cache = rowCache;
+      encoding = Promise.resolve(
+        encodeExamples(
+          cache.batches(encodeOrder),
+          encoder,
+          labels,
+          targetIndex,
+          classCount,
+          (role, block) => current.cacheFor(role).appendBlock(block),
+          (totals) => {
+            context.onProgress?.({ phase: 'encode', rows: totals.rows });
+            throwIfAborted(signal);
+          },
+        ),
+      );
+      await encoding;
+      rowCache.close();
     }
-    splits.flush();
-    rowCache.close();
     rowCache = undefined;
-    if (splits.train.rows === 0) {
-      throw new SqlmlError('empty_input', `no rows are left to train model ${request.name} on after the split (rows read: ${rowsRead}, skipped: ${skipped})`);
+    const trainCounts = overlap ? new Float64Array(classCount) : (await encoding).trainCounts;
+    if (!overlap && splits.train.rows === 0) {
+      throw new SqlmlError('empty_input', `no rows are left to train model ${request.name} on after the split (rows read: ${rowsRead}, skipped: ${(await encoding).skipped})`);
     }
 
     // SGD passes over the example cache.
@@ -308,7 +364,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
         learningRate: options.learningRate,
         seed: options.seed,
         passes: options.passes,
-        earlyStopping: options.earlyStopping && splits.validationCache.rows > 0,
+        earlyStopping: options.earlyStopping && splits.validationRows > 0,
         shuffle: options.shuffle === 'auto',
         classWeights: classWeights(task, options, trainCounts),
       },
@@ -342,6 +398,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       },
     );
     const trainSeconds = secondsSince(trainStarted);
+    const { skipped } = await encoding;
+    encodingThread = null;
 
     const model: TrainedModel = {
       task,
@@ -380,6 +438,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       read_rows_per_second: Math.round(rowsRead / Math.max(readSeconds, 1e-9)),
       read_method: stream.method,
       train_seconds: trainSeconds,
+      learning_rate: result.learningRate,
+      learning_rate_search: result.learningRatesTried.map((t) => ({ learning_rate: t.learningRate, validation_loss: t.validationLoss, passes: t.passes })),
       task_rule: label.reason,
       curve: result.curve.map((p) => ({
         pass: p.pass + 1,
@@ -407,6 +467,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     context.loadedModels.set(`${saved.name}@${saved.version}`, model);
     return trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation);
   } finally {
+    // The worker reads the row cache: stop it before the cache folder goes.
+    await encodingThread?.stop();
     rowCache?.close();
     splits?.close();
     dir.dispose();

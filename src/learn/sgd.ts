@@ -606,12 +606,15 @@ export class OnlineLearner {
 
   /** Checks the indices are in range; false when a value is NaN or infinite (the row is then skipped). */
   private rowIsUsable(indices: Uint32Array, values: FeatureValues, start: number, end: number): boolean {
-    this.checkIndices(indices, start, end);
+    // One loop for both checks: this runs for every row of every pass.
+    const dimension = this.spec.dimension;
+    let usable = true;
     for (let j = start; j < end; j++) {
+      if (indices[j]! >= dimension) this.checkIndices(indices, j, j + 1);
       const x = values[j]!;
-      if (!(x - x === 0)) return false;
+      if (!(x - x === 0)) usable = false;
     }
-    return true;
+    return usable;
   }
 
   private checkIndices(indices: Uint32Array, start: number, end: number): void {

@@ -3,7 +3,7 @@
  * (the split is by row hash, not position, and shuffling evens out the order).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/engine.js';
+import { Engine } from '../../src/engine/engine.js';
 import { firstRow, memoryEngine, run } from '../helpers/engine.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
 
@@ -43,5 +43,49 @@ describe('determinism', () => {
     expect(reversed.rows_evaluated).toBe(natural.rows_evaluated);
     expect(Math.abs((reversed.auc as number) - (natural.auc as number))).toBeLessThan(0.005);
     expect(Math.abs((reversed.accuracy as number) - (natural.accuracy as number))).toBeLessThan(0.005);
+  });
+});
+
+describe('the encoding worker', () => {
+  it('gives the same model bytes as encoding on the main thread, for every task', async () => {
+    if (!loaded) return;
+    const path = sharedDataFile('bank_additional_full.csv')!;
+    const inWorker = await Engine.open('duckdb::memory:', { encodeWorker: 'always' });
+    const inline = await Engine.open('duckdb::memory:', { encodeWorker: 'never' });
+    try {
+      for (const e of [inWorker, inline]) await run(e, `CREATE TABLE bank AS SELECT * FROM read_csv(${sqlString(path)});`);
+      for (const target of ['y', 'job', 'age']) {
+        const statement = `CREATE MODEL m_${target} FROM (SELECT * FROM bank LIMIT 8000) PREDICT ${target} USING passes = 3;`;
+        const a = firstRow(await run(inWorker, statement));
+        const b = firstRow(await run(inline, statement));
+        expect(a.rows_trained).toBe(b.rows_trained);
+        expect((await inWorker.store.get(`m_${target}`))!.model).toBe((await inline.store.get(`m_${target}`))!.model);
+      }
+    } finally {
+      await inWorker.close();
+      await inline.close();
+    }
+  });
+
+  it('stops when the training is cancelled, and the engine trains again afterwards', async () => {
+    if (!loaded) return;
+    const path = sharedDataFile('bank_additional_full.csv')!;
+    const e = await Engine.open('duckdb::memory:', { encodeWorker: 'always' });
+    try {
+      await run(e, `CREATE TABLE bank AS SELECT * FROM read_csv(${sqlString(path)});`);
+      const controller = new AbortController();
+      const training = e.runAll('CREATE MODEL c FROM bank PREDICT y;', {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'train') controller.abort();
+        },
+      });
+      await expect(training).rejects.toMatchObject({ code: 'cancelled' });
+      expect(await e.store.get('c')).toBeUndefined();
+      const row = firstRow(await run(e, 'CREATE MODEL c FROM bank PREDICT y;'));
+      expect(row.auc as number).toBeGreaterThan(0.9);
+    } finally {
+      await e.close();
+    }
   });
 });

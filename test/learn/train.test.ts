@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SqlmlError } from '../../src/errors.js';
-import { OnlineLearner } from '../../src/learn/sgd.js';
-import { SHUFFLE_BUFFER_ROWS, train, type ExampleSource, type PassInfo, type TrainSpec } from '../../src/learn/train.js';
+import { DEFAULT_LEARNING_RATE, OnlineLearner } from '../../src/learn/sgd.js';
+import { LEARNING_RATE_CANDIDATES, LEARNING_RATE_SEARCH_MAX_ROWS, SHUFFLE_BUFFER_ROWS, train, type ExampleSource, type PassInfo, type TrainSpec } from '../../src/learn/train.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
 import { memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
 
@@ -278,5 +278,45 @@ describe('hooks, progress and errors', () => {
     const error = await failure(train(memorySource(regressionTrain), trainSpec('regression', regression.dimension, { passes: 0 })));
     expect(error.code).toBe('bad_option');
     expect(error.message).toMatch(/^passes /);
+  });
+});
+
+describe('step-size search', () => {
+  /** memorySource, plus the row counts that make `train` consider a search. */
+  function countedSource(training: readonly ExampleBlock[], validation: readonly ExampleBlock[]): ExampleSource {
+    const count = (blocks: readonly ExampleBlock[]): number => blocks.reduce((n, b) => n + b.count, 0);
+    return { ...memorySource(training, validation), trainRows: count(training), validationRows: count(validation) };
+  }
+
+  it('trains every candidate step on a small set and keeps the one with the lowest validation loss', async () => {
+    const result = await train(countedSource(regressionTrain, regressionValidation), trainSpec('regression', regression.dimension, { passes: 6 }));
+    expect(result.learningRatesTried.map((t) => t.learningRate)).toEqual([...LEARNING_RATE_CANDIDATES]);
+    const best = Math.min(...result.learningRatesTried.map((t) => t.validationLoss));
+    const chosen = result.learningRatesTried.find((t) => t.learningRate === result.learningRate)!;
+    expect(chosen.validationLoss).toBe(best);
+    // The learner handed back is the chosen one, at its best pass.
+    expect(meanLoss(result.learner, regressionValidation)).toBeCloseTo(best, 12);
+    expect(result.curve).toHaveLength(chosen.passes);
+    expect(result.learner.spec.learningRate).toBe(result.learningRate);
+  });
+
+  it('is deterministic: the same data and seed give the same model bytes', async () => {
+    const spec = trainSpec('regression', regression.dimension, { passes: 4 });
+    const a = await train(countedSource(regressionTrain, regressionValidation), spec);
+    const b = await train(countedSource(regressionTrain, regressionValidation), spec);
+    expect(Buffer.from(a.learner.serialize()).equals(Buffer.from(b.learner.serialize()))).toBe(true);
+  });
+
+  it('does not search when the user set the step, when there are no validation rows, or on a large set', async () => {
+    const spec = trainSpec('regression', regression.dimension, { passes: 3 });
+    const given = await train(countedSource(regressionTrain, regressionValidation), { ...spec, learningRate: 0.5 });
+    expect(given.learningRatesTried).toEqual([]);
+    expect(given.learningRate).toBe(0.5);
+    const noValidation = await train(countedSource(regressionTrain, []), spec);
+    expect(noValidation.learningRatesTried).toEqual([]);
+    const large: ExampleSource = { ...countedSource(regressionTrain, regressionValidation), trainRows: LEARNING_RATE_SEARCH_MAX_ROWS + 1 };
+    const single = await train(large, spec);
+    expect(single.learningRatesTried).toEqual([]);
+    expect(single.learningRate).toBe(DEFAULT_LEARNING_RATE);
   });
 });
