@@ -18,7 +18,14 @@ import type { BlockIndex } from './cache.js';
 import type { EncodingTotals } from './encode-examples.js';
 
 /** Blocks the worker may post ahead of the main thread (each ~4,096 rows). */
-export const MAX_BLOCKS_IN_FLIGHT = 16;
+export const MAX_BLOCKS_IN_FLIGHT = 4;
+/**
+ * The worker's heap: its garbage is short-lived (one batch of strings at a time), so a
+ * small young generation costs a few more scavenges and keeps the process's peak
+ * memory close to the single-threaded training's.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 };
+
 /** Slots of the shared control array. */
 export const CONTROL_CONSUMED = 0;
 export const CONTROL_CANCELLED = 1;
@@ -70,9 +77,9 @@ export class EncodingThread {
       const entry = JSON.stringify(new URL('./encode-worker.ts', import.meta.url).href);
       const tsx = JSON.stringify(tsxApiUrl());
       const bootstrap = `import(${tsx}).then((api) => { api.register(); return import(${entry}); })`;
-      this.#worker = new Worker(bootstrap, { eval: true, workerData });
+      this.#worker = new Worker(bootstrap, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
     } else {
-      this.#worker = new Worker(new URL('./encode-worker.js', import.meta.url), { workerData });
+      this.#worker = new Worker(new URL('./encode-worker.js', import.meta.url), { workerData, resourceLimits: WORKER_LIMITS });
     }
     this.#worker.on('message', (message: EncodeWorkerMessage) => this.#push(message));
     this.#worker.on('error', (error) => this.#fail(error));

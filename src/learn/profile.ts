@@ -261,6 +261,11 @@ function randomOf(state: number): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
+/** A random number in (0, 1]: Algorithm L takes its logarithm. */
+function positiveRandom(state: number): number {
+  return 1 - randomOf(state);
+}
+
 const SKETCH_SEED = 0x5eed;
 
 /**
@@ -360,6 +365,9 @@ class NumberAccumulator implements ColumnAccumulator {
   private readonly sketch = new DistinctSketch();
   /** mulberry32 state of the reservoir sampling. */
   private random: number;
+  /** Algorithm L's running weight W and the index of the next value to enter the full sample. */
+  private skipWeight = 1;
+  private nextReplacement = -1;
   private nulls = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
@@ -422,15 +430,26 @@ class NumberAccumulator implements ColumnAccumulator {
         }
       }
       if (distinct === null) sketch.add(hashNumber(v, SKETCH_SEED));
-      // Algorithm R: the i-th value (0-based) replaces a random slot with probability k/(i+1).
+      // Reservoir sampling, Li's Algorithm L: once the sample is full, jump straight to the
+      // next value that enters it, so random numbers are drawn per replacement (about
+      // k·log(n/k) of them), not per value as in Algorithm R.
       const i = count - 1;
       if (i < sampleSize) {
         if (i === sample.length) sample = grow(sample, sampleSize);
         sample[i] = v;
-      } else {
+        if (i === sampleSize - 1) {
+          random = nextState(random);
+          this.skipWeight = Math.exp(Math.log(positiveRandom(random)) / sampleSize);
+          random = nextState(random);
+          this.nextReplacement = i + 1 + Math.floor(Math.log(positiveRandom(random)) / Math.log(1 - this.skipWeight));
+        }
+      } else if (i === this.nextReplacement) {
         random = nextState(random);
-        const slot = Math.floor(randomOf(random) * (i + 1));
-        if (slot < sampleSize) sample[slot] = v;
+        sample[Math.floor(randomOf(random) * sampleSize)] = v;
+        random = nextState(random);
+        this.skipWeight *= Math.exp(Math.log(positiveRandom(random)) / sampleSize);
+        random = nextState(random);
+        this.nextReplacement = i + 1 + Math.floor(Math.log(positiveRandom(random)) / Math.log(1 - this.skipWeight));
       }
       if (this.years !== null) this.addCalendar(v);
     }

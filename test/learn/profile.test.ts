@@ -178,6 +178,22 @@ describe('Profiler: quantile sample', () => {
     expect([...a.sample!]).toEqual([...b.sample!]);
   });
 
+  it('samples uniformly from a long stream: every part of the stream is represented in proportion', () => {
+    // Values are their own position, so the sample's spread shows which positions it drew from.
+    const n = 200_000;
+    const p = profileColumn('double', Array.from({ length: n }, (_, i) => i), 4096);
+    const sample = p.sample!;
+    expect(sample.length).toBe(SAMPLE_SIZE);
+    expect(new Set(sample).size).toBe(SAMPLE_SIZE);
+    for (let decile = 0; decile < 10; decile++) {
+      const inDecile = sample.filter((v) => v >= (decile * n) / 10 && v < ((decile + 1) * n) / 10).length;
+      // Binomial(10,000, 0.1): sd 30; 6 sd either side.
+      expect(Math.abs(inDecile - SAMPLE_SIZE / 10)).toBeLessThan(180);
+    }
+    // The stream's end reaches the sample too (a broken skip would stop replacing early).
+    expect(Math.max(...sample)).toBeGreaterThan(n - 200);
+  });
+
   it('cuts 1..100 into quartiles by linear interpolation', () => {
     const p = profileColumn('integer', Array.from({ length: 100 }, (_, i) => i + 1));
     // positions 0.25·99 = 24.75 → 25.75, 49.5 → 50.5, 74.25 → 75.25
