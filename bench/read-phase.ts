@@ -94,13 +94,13 @@ async function measure(): Promise<Record<Step, number>> {
       elapsed.assignRoles += lap();
       profiler.add(batch);
       elapsed['profiler.add'] += lap();
-      rowCache.append(batch, roles);
+      rowCache.append(batch);
       elapsed['rowCache.append'] += lap();
     }
     profiler.finish();
     const started = performance.now();
     let replayed = 0;
-    for (const { batch } of rowCache.batches()) replayed += batch.rowCount;
+    for (const batch of rowCache.batches()) replayed += batch.rowCount;
     elapsed['rowCache.replay'] = (performance.now() - started) / 1000;
     if (replayed !== rows) throw new Error(`the row cache replayed ${replayed} rows, not ${rows}`);
   } finally {

@@ -1,8 +1,7 @@
 /**
  * Local spill files that let a training read the database exactly once.
  *
- * Pass 0 streams the source into a `RowCache` (raw columnar batches, plus the split role
- * of every row) while profiling it; once the recipe is known, the rows are encoded once
+ * Pass 0 streams the source into a `RowCache` (raw columnar batches) while profiling it; once the recipe is known, the rows are encoded once
  * into `ExampleCache`s (CSR blocks of features), and every training pass reads those.
  * Both live in a private temporary folder and are deleted with it; memory holds only
  * the block index (one entry per few thousand rows), never the rows.
@@ -31,10 +30,10 @@ export class CacheDir {
   }
 }
 
-/** Where each block of a BlockFile lies: enough for another thread to read the file. */
-export interface BlockIndex {
-  readonly offsets: readonly number[];
-  readonly lengths: readonly number[];
+/** Where one block of a BlockFile lies. */
+export interface BlockEntry {
+  readonly offset: number;
+  readonly length: number;
 }
 
 /** Append-only file of length-known blocks, read back by block. */
@@ -43,17 +42,21 @@ class BlockFile {
   readonly #offsets: number[];
   readonly #lengths: number[];
   #size = 0;
-  /** Creates the file, or opens an existing one for reading through its index. */
-  constructor(path: string, existing?: BlockIndex) {
-    this.#fd = openSync(path, existing ? 'r' : 'w+');
-    this.#offsets = existing ? [...existing.offsets] : [];
-    this.#lengths = existing ? [...existing.lengths] : [];
+  /** Creates the file, or opens one another thread writes, for reading the blocks it reports (`addEntry`). */
+  constructor(path: string, mode: 'write' | 'read' = 'write') {
+    this.#fd = openSync(path, mode === 'read' ? 'r' : 'w+');
+    this.#offsets = [];
+    this.#lengths = [];
   }
   get blockCount(): number {
     return this.#offsets.length;
   }
-  get index(): BlockIndex {
-    return { offsets: [...this.#offsets], lengths: [...this.#lengths] };
+  entry(block: number): BlockEntry {
+    return { offset: this.#offsets[block]!, length: this.#lengths[block]! };
+  }
+  addEntry(entry: BlockEntry): void {
+    this.#offsets.push(entry.offset);
+    this.#lengths.push(entry.length);
   }
   append(parts: readonly ArrayBufferView[]): void {
     let length = 0;
@@ -146,7 +149,7 @@ function joinedText(values: readonly (string | null)[], n: number): string {
 }
 
 /**
- * Raw rows of pass 0: each batch with one role byte per row (see `RowRole`). A text
+ * Raw rows of pass 0, batch by batch (the split roles live with the profiling, see row-pipeline.ts). A text
  * column is stored as its values' lengths in UTF-16 code units (-1 = NULL) and the UTF-8
  * bytes of all of them joined, so a batch's column is encoded and decoded in one call
  * each, not one per value.
@@ -155,9 +158,9 @@ export class RowCache {
   readonly #file: BlockFile;
   readonly #columns: readonly Column[];
   rows = 0;
-  /** A new cache file, or (with `existing`) one written elsewhere, opened for reading. */
-  constructor(path: string, columns: readonly Column[], existing?: BlockIndex) {
-    this.#file = new BlockFile(path, existing);
+  /** A new cache file, or (mode 'read') one another thread writes, read as `addEntry` reports its blocks. */
+  constructor(path: string, columns: readonly Column[], mode: 'write' | 'read' = 'write') {
+    this.#file = new BlockFile(path, mode);
     this.#columns = columns;
   }
 
@@ -165,15 +168,10 @@ export class RowCache {
     return this.#file.blockCount;
   }
 
-  /** What another thread needs to open this cache for reading. */
-  get index(): BlockIndex {
-    return this.#file.index;
-  }
-
-  append(batch: RowBatch, roles: Uint8Array): void {
+  /** Appends a batch; returns the new block's number. */
+  append(batch: RowBatch): number {
     const n = batch.rowCount;
     const parts: ArrayBufferView[] = [new Float64Array([n])];
-    parts.push(...padded(roles.subarray(0, n)));
     for (const data of batch.columns) {
       if (data.kind === 'number') {
         parts.push(data.values.subarray(0, n));
@@ -193,37 +191,50 @@ export class RowCache {
     }
     this.#file.append(parts);
     this.rows += n;
+    return this.#file.blockCount - 1;
+  }
+
+  /** Where block `block` lies, for a reader in another thread (see `addEntry`). */
+  entry(block: number): BlockEntry {
+    return this.#file.entry(block);
+  }
+
+  /** Tells a reader opened elsewhere about a block the writer has appended since. */
+  addEntry(entry: BlockEntry): void {
+    this.#file.addEntry(entry);
   }
 
   /** Replays the cached batches in the order they were written, or in `order` (a permutation of batch numbers). */
-  *batches(order?: ArrayLike<number>): Generator<{ batch: RowBatch; roles: Uint8Array }> {
-    for (let i = 0; i < this.#file.blockCount; i++) {
-      const cursor = new Cursor(this.#file.read(order ? order[i]! : i));
-      const n = cursor.f64(1)[0]!;
-      const roles = cursor.u8(n);
-      const columns: ColumnData[] = this.#columns.map((column) => {
-        if (isNumberType(column.type)) {
-          const values = cursor.f64(n);
-          const nulls = cursor.u8(n);
-          return { kind: 'number', values, nulls };
+  *batches(order?: ArrayLike<number>): Generator<RowBatch> {
+    for (let i = 0; i < this.#file.blockCount; i++) yield this.batch(order ? order[i]! : i);
+  }
+
+  /** Reads back batch number `block`. */
+  batch(block: number): RowBatch {
+    const cursor = new Cursor(this.#file.read(block));
+    const n = cursor.f64(1)[0]!;
+    const columns: ColumnData[] = this.#columns.map((column) => {
+      if (isNumberType(column.type)) {
+        const values = cursor.f64(n);
+        const nulls = cursor.u8(n);
+        return { kind: 'number', values, nulls };
+      }
+      const lengths = cursor.i32(n);
+      const total = cursor.f64(1)[0]!;
+      const at = cursor.skip(total);
+      const joined = cursor.text(at, at + total);
+      const values: (string | null)[] = new Array(n);
+      for (let i = 0, start = 0; i < n; i++) {
+        const length = lengths[i]!;
+        if (length < 0) values[i] = null;
+        else {
+          values[i] = joined.slice(start, start + length);
+          start += length;
         }
-        const lengths = cursor.i32(n);
-        const total = cursor.f64(1)[0]!;
-        const at = cursor.skip(total);
-        const joined = cursor.text(at, at + total);
-        const values: (string | null)[] = new Array(n);
-        for (let i = 0, start = 0; i < n; i++) {
-          const length = lengths[i]!;
-          if (length < 0) values[i] = null;
-          else {
-            values[i] = joined.slice(start, start + length);
-            start += length;
-          }
-        }
-        return { kind: 'text', values };
-      });
-      yield { batch: { rowCount: n, columns }, roles };
-    }
+      }
+      return { kind: 'text', values };
+    });
+    return { rowCount: n, columns };
   }
 
   close(): void {

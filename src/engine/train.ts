@@ -1,26 +1,26 @@
 /**
  * CREATE MODEL / TRAIN MODEL / RETRAIN MODEL: one read of the source into a local
  * cache while profiling it, one encoding pass into example caches, SGD passes over the
- * cache, evaluation on the held-out split, and an atomic save of the new version.
+ * cache, evaluation on the held-out split, and an atomic save of the new version. On
+ * large sources the profiling and the encoding run in a worker thread (row-pipeline.ts),
+ * so reading overlaps profiling and the first pass overlaps encoding.
  * Nothing reaches the catalog unless every step succeeded, so a failed training
  * leaves the previous version active.
  */
 import type { ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
-import { FeatureEncoder } from '../learn/encode.js';
-import { inferLabel, LabelEncoder, type LabelSpec } from '../learn/label.js';
+import { inferLabel } from '../learn/label.js';
 import { serializeModel, type TrainedModel } from '../learn/model.js';
 import { optionsToJson, resolveOptions, type ModelOptions } from '../learn/options.js';
-import { Profiler } from '../learn/profile.js';
 import { permutation } from '../learn/random.js';
 import { buildRecipe } from '../learn/recipe.js';
-import { assignRoles, RowRole, type SplitSpec } from '../learn/split.js';
+import { RowRole, type SplitSpec } from '../learn/split.js';
 import { train, type ExampleSource, type TrainResult } from '../learn/train.js';
 import type { ExampleBlock, Task } from '../learn/types.js';
 import type { CreateModel, Identifier, RetrainModel, Transform } from '../sql/ast.js';
 import { CacheDir, ExampleCache, RowCache } from './cache.js';
-import { encodeExamples, type EncodingTotals } from './encode-examples.js';
-import { BlockQueue, EncodingThread } from './encode-thread.js';
+import type { EncodingTotals } from './encode-examples.js';
+import { BlockQueue, InlinePipeline, RowProcessor, ThreadPipeline, type RowPipeline } from './row-pipeline.js';
 import {
   BATCH_ROWS,
   columnList,
@@ -213,8 +213,8 @@ class ExampleSplits implements ExampleSource {
   }
 }
 
-/** Rows read from which the encoding pass runs in a worker thread (below it, starting one costs more than it saves). */
-export const ENCODE_WORKER_MIN_ROWS = 50_000;
+/** Rows read from which profiling and encoding move to a worker thread (below it, starting one costs more than it saves). */
+export const ROW_WORKER_MIN_ROWS = 50_000;
 
 function classWeights(task: Task, options: ModelOptions, counts: Float64Array): Float64Array | null {
   if (options.classWeights === 'none' || task === 'regression') return null;
@@ -232,7 +232,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
   const dir = new CacheDir(context.cacheParent);
   let rowCache: RowCache | undefined;
   let splits: ExampleSplits | undefined;
-  let encodingThread: EncodingThread | null = null;
+  let pipeline: RowPipeline | undefined;
   try {
     // Pass 0: the only read of the database.
     const stream = await adapter.openStream(request.query, { batchRows: BATCH_ROWS, ...(signal ? { signal } : {}) });
@@ -250,35 +250,35 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       validationFraction: options.earlyStopping ? VALIDATION_FRACTION : 0,
       seed: options.seed,
     };
-    const profiler = new Profiler(columns);
-    const rowCachePath = dir.file('rows.bin');
-    rowCache = new RowCache(rowCachePath, columns);
-    const roles = new Uint8Array(BATCH_ROWS);
-    const roleCounts = new Float64Array(4);
+    rowCache = new RowCache(dir.file('rows.bin'), columns);
+    const processor = new RowProcessor(columns, targetIndex, split);
+    // Small sources are profiled on this thread; from ROW_WORKER_MIN_ROWS rows on, a worker
+    // takes over (catching up on the blocks cached so far), so decoding the database's
+    // rows and profiling them run on two cores.
+    const workerWanted = context.encodeWorker !== 'never';
+    const workerAt = context.encodeWorker === 'always' ? 0 : ROW_WORKER_MIN_ROWS;
+    pipeline = new InlinePipeline(processor, rowCache);
     let rowsRead = 0;
     for await (const batch of stream.batches()) {
-      const batchRoles = batch.rowCount <= roles.length ? roles : new Uint8Array(batch.rowCount);
-      assignRoles(batch, targetIndex, split, batchRoles);
-      for (let row = 0; row < batch.rowCount; row++) roleCounts[batchRoles[row]!]! += 1;
-      profiler.add(batch);
-      rowCache.append(batch, batchRoles);
+      const block = rowCache.append(batch);
       rowsRead += batch.rowCount;
+      if (!pipeline.parallel && workerWanted && rowsRead >= workerAt) {
+        pipeline = new ThreadPipeline({ rowCachePath: dir.file('rows.bin'), columns, targetIndex, split }, rowCache, block + 1);
+      } else {
+        pipeline.added(batch, block);
+      }
       context.onProgress?.({ phase: 'read', rows: rowsRead, rowsPerSecond: rowsRead / ((performance.now() - started) / 1000) });
     }
-    const readSeconds = secondsSince(started);
     if (rowsRead === 0) {
       throw new SqlmlError('empty_input', `the source of model ${request.name} returned no rows; a model needs rows to learn from`);
     }
     throwIfAborted(signal);
+    const { profile, roleCounts } = await pipeline.finishRead();
+    const readSeconds = secondsSince(started);
 
-    const profile = profiler.finish();
     const label = inferLabel(profile.columns[targetIndex]!, options);
     const task = label.task;
     const recipe = buildRecipe(profile, label, request.transforms, options);
-    const encoder = new FeatureEncoder(recipe, columns);
-    const labels = new LabelEncoder(label, columns[targetIndex]!);
-
-    const rowCacheIndex = rowCache.index;
 
     // Encoding pass: rows → sparse examples, once, in a seeded order of the cached
     // batches (pass 0 learns in this order, so it is the first shuffle too).
@@ -287,31 +287,21 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       validation: roleCounts[RowRole.Validation]!,
     });
     const classCount = task === 'multiclass' ? label.classes.length : task === 'binary' ? 2 : 0;
-    const encodeOrder =
-      options.shuffle === 'auto' ? permutation(rowCache.batchCount, options.seed * 7919) : Uint32Array.from({ length: rowCache.batchCount }, (_, i) => i);
-    // Balanced class weights need the class counts before the first update, so that
-    // training waits for the whole encoding pass.
-    const overlap =
-      options.classWeights === 'none' &&
-      (context.encodeWorker === 'always' || (context.encodeWorker !== 'never' && rowsRead >= ENCODE_WORKER_MIN_ROWS));
+    const plan = {
+      recipe,
+      label,
+      classCount,
+      order:
+        options.shuffle === 'auto' ? permutation(rowCache.batchCount, options.seed * 7919) : Uint32Array.from({ length: rowCache.batchCount }, (_, i) => i),
+    };
+    const current = splits;
     let encoding: Promise<EncodingTotals>;
-    if (overlap) {
-      rowCache.close();
-      const thread = new EncodingThread({
-        rowCachePath: rowCachePath,
-        index: rowCacheIndex,
-        columns,
-        recipe,
-        label,
-        targetIndex,
-        classCount,
-        order: encodeOrder,
-      });
-      encodingThread = thread;
-      const current = splits;
+    // Balanced class weights need the class counts before the first update, so then
+    // training waits for the whole encoding pass even when a worker encodes.
+    if (pipeline.parallel && options.classWeights === 'none') {
       const trainBlocks = new BlockQueue();
-      encoding = thread
-        .run(async (role, block) => {
+      encoding = pipeline
+        .encode(plan, async (role, block) => {
           current.cacheFor(role).appendBlock(block);
           if (role === RowRole.Train) await trainBlocks.put(block);
         })
@@ -321,15 +311,9 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       // Pass 0 trains on the blocks as they arrive; a failed encoding surfaces there too.
       current.feed = trainBlocks.drain(encoding);
     } else {
-      const current = splits;
-      const cache = rowCache;
       encoding = Promise.resolve(
-        encodeExamples(
-          cache.batches(encodeOrder),
-          encoder,
-          labels,
-          targetIndex,
-          classCount,
+        await pipeline.encode(
+          plan,
           (role, block) => current.cacheFor(role).appendBlock(block),
           (totals) => {
             context.onProgress?.({ phase: 'encode', rows: totals.rows });
@@ -337,12 +321,9 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
           },
         ),
       );
-      await encoding;
-      rowCache.close();
     }
-    rowCache = undefined;
-    const trainCounts = overlap ? new Float64Array(classCount) : (await encoding).trainCounts;
-    if (!overlap && splits.train.rows === 0) {
+    const trainCounts = current.feed === null ? (await encoding).trainCounts : new Float64Array(classCount);
+    if (current.feed === null && splits.train.rows === 0) {
       throw new SqlmlError('empty_input', `no rows are left to train model ${request.name} on after the split (rows read: ${rowsRead}, skipped: ${(await encoding).skipped})`);
     }
 
@@ -399,7 +380,6 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     );
     const trainSeconds = secondsSince(trainStarted);
     const { skipped } = await encoding;
-    encodingThread = null;
 
     const model: TrainedModel = {
       task,
@@ -468,7 +448,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     return trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation);
   } finally {
     // The worker reads the row cache: stop it before the cache folder goes.
-    await encodingThread?.stop();
+    await pipeline?.stop();
     rowCache?.close();
     splits?.close();
     dir.dispose();

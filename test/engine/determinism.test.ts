@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
+import { ROW_WORKER_MIN_ROWS } from '../../src/engine/train.js';
 import { firstRow, memoryEngine, run } from '../helpers/engine.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
 
@@ -63,6 +64,24 @@ describe('the encoding worker', () => {
       }
     } finally {
       await inWorker.close();
+      await inline.close();
+    }
+  });
+
+  it('hands over to the worker part-way through the read with the same result', async () => {
+    // Above ROW_WORKER_MIN_ROWS, 'auto' profiles on the main thread until the threshold,
+    // then starts the worker, which catches up on the blocks cached so far.
+    const rows = ROW_WORKER_MIN_ROWS + 20_000;
+    const table = `CREATE TABLE t AS SELECT i AS id, (i * 7919) % 1000 / 10.0 AS a, ['red', 'green', 'blue'][1 + i % 3] AS c,
+      CASE WHEN (i * 104729) % 100 < 30 + (i % 3) * 10 THEN 'yes' ELSE 'no' END AS y FROM range(${rows}) r(i);`;
+    const auto = await Engine.open('duckdb::memory:', { encodeWorker: 'auto' });
+    const inline = await Engine.open('duckdb::memory:', { encodeWorker: 'never' });
+    try {
+      for (const e of [auto, inline]) await run(e, table);
+      for (const e of [auto, inline]) await run(e, 'CREATE MODEL m FROM t PREDICT y RECIPE (exclude(id), quantile_bin(a, 10));');
+      expect((await auto.store.get('m'))!.model).toBe((await inline.store.get('m'))!.model);
+    } finally {
+      await auto.close();
       await inline.close();
     }
   });

@@ -1,0 +1,319 @@
+/**
+ * What a training does with the rows of pass 0 besides caching them: the split role of
+ * every row, the column profile, and — once the recipe is known — the encoding pass.
+ *
+ * `RowProcessor` holds that work and its state. It runs either on the main thread
+ * (`InlinePipeline`, for small sources) or in a worker (`ThreadPipeline`), where it reads
+ * the row cache the main thread writes, block by block, so that decoding the database's
+ * rows (main thread) and profiling them (worker) run on two cores; the worker then
+ * encodes while the main thread trains on the blocks it posts. Both run the same code
+ * over the same batches in the same order, so the model does not depend on which ran.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Column, RowBatch } from '../data.js';
+import { SqlmlError, type ErrorCode } from '../errors.js';
+import { FeatureEncoder } from '../learn/encode.js';
+import { LabelEncoder, type LabelSpec } from '../learn/label.js';
+import { Profiler, type Profile } from '../learn/profile.js';
+import type { Recipe } from '../learn/recipe.js';
+import { assignRoles, type RowRole, type SplitSpec } from '../learn/split.js';
+import type { ExampleBlock } from '../learn/types.js';
+import type { BlockEntry, RowCache } from './cache.js';
+import { encodeExamples, type EncodingTotals } from './encode-examples.js';
+
+/** What pass 0 learnt about the rows. */
+export interface ReadSummary {
+  readonly profile: Profile;
+  /** Rows per role (indexed by RowRole). */
+  readonly roleCounts: Float64Array;
+}
+
+/** What the encoding pass needs once the recipe is known. */
+export interface EncodingPlan {
+  readonly recipe: Recipe;
+  readonly label: LabelSpec;
+  readonly classCount: number;
+  /** The order in which to encode the row cache's batches (pass 0's order). */
+  readonly order: Uint32Array;
+}
+
+/** Roles and profile of each batch as it comes; the encoding pass over the row cache after. */
+export class RowProcessor {
+  readonly #columns: readonly Column[];
+  readonly #targetIndex: number;
+  readonly #split: SplitSpec;
+  readonly #profiler: Profiler;
+  /** Roles of each cached batch, by batch number: one byte per row. */
+  readonly #roles: Uint8Array[] = [];
+  readonly #roleCounts = new Float64Array(4);
+
+  constructor(columns: readonly Column[], targetIndex: number, split: SplitSpec) {
+    this.#columns = columns;
+    this.#targetIndex = targetIndex;
+    this.#split = split;
+    this.#profiler = new Profiler(columns);
+  }
+
+  add(batch: RowBatch): void {
+    const roles = new Uint8Array(batch.rowCount);
+    assignRoles(batch, this.#targetIndex, this.#split, roles);
+    const counts = this.#roleCounts;
+    for (let row = 0; row < roles.length; row++) counts[roles[row]!]! += 1;
+    this.#profiler.add(batch);
+    this.#roles.push(roles);
+  }
+
+  finishRead(): ReadSummary {
+    return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };
+  }
+
+  encode(
+    cache: RowCache,
+    plan: EncodingPlan,
+    emit: (role: RowRole, block: ExampleBlock) => void,
+    afterBatch?: (totals: EncodingTotals) => void,
+  ): EncodingTotals {
+    const encoder = new FeatureEncoder(plan.recipe, this.#columns);
+    const labels = new LabelEncoder(plan.label, this.#columns[this.#targetIndex]!);
+    const roles = this.#roles;
+    function* batches(): Generator<{ batch: RowBatch; roles: Uint8Array }> {
+      for (const index of plan.order) yield { batch: cache.batch(index), roles: roles[index]! };
+    }
+    return encodeExamples(batches(), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch);
+  }
+}
+
+/** The two ways of running a RowProcessor, behind one face for the training. */
+export interface RowPipeline {
+  /** Whether the encoded blocks arrive while the main thread is free to train on them. */
+  readonly parallel: boolean;
+  /** After the main thread appended batch `block` to the row cache. */
+  added(batch: RowBatch, block: number): void;
+  finishRead(): Promise<ReadSummary>;
+  /** Runs the encoding pass, handing each block to `onBlock` in order; resolves with the totals. */
+  encode(plan: EncodingPlan, onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void, afterBatch?: (totals: EncodingTotals) => void): Promise<EncodingTotals>;
+  stop(): Promise<void>;
+}
+
+export class InlinePipeline implements RowPipeline {
+  readonly parallel = false;
+  readonly #processor: RowProcessor;
+  readonly #cache: RowCache;
+
+  constructor(processor: RowProcessor, cache: RowCache) {
+    this.#processor = processor;
+    this.#cache = cache;
+  }
+
+  added(batch: RowBatch): void {
+    this.#processor.add(batch);
+  }
+
+  async finishRead(): Promise<ReadSummary> {
+    return this.#processor.finishRead();
+  }
+
+  async encode(plan: EncodingPlan, onBlock: (role: RowRole, block: ExampleBlock) => void, afterBatch?: (totals: EncodingTotals) => void): Promise<EncodingTotals> {
+    return this.#processor.encode(this.#cache, plan, onBlock, afterBatch);
+  }
+
+  async stop(): Promise<void> {}
+}
+
+/** Blocks the worker may post ahead of the main thread (each ~4,096 rows). */
+export const MAX_BLOCKS_IN_FLIGHT = 4;
+/** Slots of the shared control array. */
+export const CONTROL_CONSUMED = 0;
+export const CONTROL_CANCELLED = 1;
+
+/**
+ * The worker's heap: its garbage is short-lived (one batch of strings at a time), so a
+ * small young generation costs a few more scavenges and keeps the process's peak
+ * memory close to the single-threaded training's.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 512 };
+
+export interface RowWorkerData {
+  readonly rowCachePath: string;
+  readonly columns: readonly Column[];
+  readonly targetIndex: number;
+  readonly split: SplitSpec;
+  readonly control: SharedArrayBuffer;
+}
+
+/** Main thread → worker. */
+export type RowWorkerRequest = { kind: 'blocks'; entries: BlockEntry[] } | { kind: 'finish-read' } | { kind: 'encode'; plan: EncodingPlan };
+
+/** Worker → main thread. */
+export type RowWorkerMessage =
+  | { kind: 'read'; summary: ReadSummary }
+  | { kind: 'block'; role: RowRole; block: ExampleBlock }
+  | { kind: 'encoded'; totals: EncodingTotals }
+  | { kind: 'error'; message: string; code: string | null };
+
+export class ThreadPipeline implements RowPipeline {
+  readonly parallel = true;
+  readonly #worker: Worker;
+  readonly #cache: RowCache;
+  readonly #control: Int32Array;
+  readonly #queue: RowWorkerMessage[] = [];
+  /** Entries appended since the last post: sent in groups, one message per few blocks. */
+  #pending: BlockEntry[] = [];
+  #wake: (() => void) | null = null;
+  #failure: Error | null = null;
+  #finished = false;
+
+  /** Starts the worker; it catches up on the `existing` blocks the cache already holds. */
+  constructor(data: Omit<RowWorkerData, 'control'>, cache: RowCache, existing: number) {
+    const control = new SharedArrayBuffer(8);
+    this.#control = new Int32Array(control);
+    this.#cache = cache;
+    this.#worker = startWorker({ ...data, control });
+    this.#worker.on('message', (message: RowWorkerMessage) => this.#push(message));
+    this.#worker.on('error', (error) => this.#fail(error));
+    this.#worker.on('exit', (code) => {
+      if (!this.#finished) this.#fail(new Error(`the training worker stopped (exit code ${code}) before it finished`));
+    });
+    for (let block = 0; block < existing; block++) this.#pending.push(cache.entry(block));
+    this.#flush();
+  }
+
+  added(_batch: RowBatch, block: number): void {
+    this.#pending.push(this.#cache.entry(block));
+    if (this.#pending.length >= 4) this.#flush();
+  }
+
+  async finishRead(): Promise<ReadSummary> {
+    this.#flush();
+    this.#post({ kind: 'finish-read' });
+    const message = await this.#next();
+    if (message.kind !== 'read') throw this.#unexpected(message);
+    return message.summary;
+  }
+
+  async encode(plan: EncodingPlan, onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void): Promise<EncodingTotals> {
+    this.#post({ kind: 'encode', plan });
+    for (;;) {
+      const message = await this.#next();
+      if (message.kind === 'block') {
+        await onBlock(message.role, message.block);
+        Atomics.add(this.#control, CONTROL_CONSUMED, 1);
+        Atomics.notify(this.#control, CONTROL_CONSUMED);
+      } else if (message.kind === 'encoded') {
+        this.#finished = true;
+        return message.totals;
+      } else {
+        throw this.#unexpected(message);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#finished = true;
+    Atomics.store(this.#control, CONTROL_CANCELLED, 1);
+    Atomics.notify(this.#control, CONTROL_CONSUMED);
+    await this.#worker.terminate();
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    this.#post({ kind: 'blocks', entries: this.#pending });
+    this.#pending = [];
+  }
+
+  #post(request: RowWorkerRequest): void {
+    this.#worker.postMessage(request);
+  }
+
+  #unexpected(message: RowWorkerMessage): Error {
+    this.#finished = true;
+    if (message.kind === 'error') return message.code ? new SqlmlError(message.code as ErrorCode, message.message) : new Error(message.message);
+    return new Error(`the training worker answered ${message.kind} out of turn`);
+  }
+
+  #push(message: RowWorkerMessage): void {
+    this.#queue.push(message);
+    this.#wake?.();
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    this.#wake?.();
+  }
+
+  async #next(): Promise<RowWorkerMessage> {
+    for (;;) {
+      const message = this.#queue.shift();
+      if (message) return message;
+      if (this.#failure) throw this.#failure;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = null;
+    }
+  }
+}
+
+function startWorker(workerData: RowWorkerData): Worker {
+  // From source (tests, benches under tsx) the worker is TypeScript too: it registers
+  // tsx's loader before importing its entry, as a worker does not inherit the parent's.
+  if (import.meta.url.endsWith('.ts')) {
+    const entry = JSON.stringify(new URL('./row-worker.ts', import.meta.url).href);
+    const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((api) => { api.register(); return import(${entry}); })`;
+    return new Worker(bootstrap, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
+  }
+  return new Worker(new URL('./row-worker.js', import.meta.url), { workerData, resourceLimits: WORKER_LIMITS });
+}
+
+/**
+ * tsx's ESM API as a file URL, resolved from this package (not from the worker's working
+ * directory); `require.resolve` finds its CommonJS twin beside it.
+ */
+function tsxApiUrl(): string {
+  const commonJs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  const esm = commonJs.replace(/\.cjs$/, '.mjs');
+  return existsSync(esm) ? pathToFileURL(esm).href : 'tsx/esm/api';
+}
+
+/**
+ * A small bounded hand-over between the worker's blocks and the training loop: `put`
+ * waits while the queue is full, so the worker's in-flight limit really bounds memory;
+ * `drain` yields the blocks and, at the end, settles with the encoding itself (so an
+ * encoding failure ends the training pass with that error).
+ */
+export class BlockQueue {
+  static readonly CAPACITY = 4;
+  readonly #items: ExampleBlock[] = [];
+  #ended = false;
+  #onData: (() => void) | null = null;
+  #onSpace: (() => void) | null = null;
+
+  async put(block: ExampleBlock): Promise<void> {
+    while (this.#items.length >= BlockQueue.CAPACITY) await new Promise<void>((resolve) => (this.#onSpace = resolve));
+    this.#items.push(block);
+    this.#onData?.();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#onData?.();
+  }
+
+  async *drain(settled: Promise<unknown>): AsyncGenerator<ExampleBlock> {
+    for (;;) {
+      const block = this.#items.shift();
+      if (block) {
+        this.#onSpace?.();
+        yield block;
+        continue;
+      }
+      if (this.#ended) {
+        await settled;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.#onData = resolve));
+      this.#onData = null;
+    }
+  }
+}

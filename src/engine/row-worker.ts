@@ -1,0 +1,76 @@
+/**
+ * The training worker's entry point (see row-pipeline.ts). While the main thread reads
+ * the database into the row cache, this thread reads each new block back, assigns split
+ * roles and profiles it; once the recipe is known it encodes the cache and posts each
+ * finished example block, at most MAX_BLOCKS_IN_FLIGHT ahead of the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { RowCache } from './cache.js';
+import {
+  CONTROL_CANCELLED,
+  CONTROL_CONSUMED,
+  MAX_BLOCKS_IN_FLIGHT,
+  RowProcessor,
+  type RowWorkerData,
+  type RowWorkerMessage,
+  type RowWorkerRequest,
+} from './row-pipeline.js';
+
+const data = workerData as RowWorkerData;
+const control = new Int32Array(data.control);
+const port = parentPort!;
+const post = (message: RowWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+class Cancelled extends Error {}
+
+function cancelled(): boolean {
+  return Atomics.load(control, CONTROL_CANCELLED) !== 0;
+}
+
+const cache = new RowCache(data.rowCachePath, data.columns, 'read');
+const processor = new RowProcessor(data.columns, data.targetIndex, data.split);
+
+port.on('message', (request: RowWorkerRequest) => {
+  try {
+    if (request.kind === 'blocks') {
+      for (const entry of request.entries) {
+        if (cancelled()) return;
+        cache.addEntry(entry);
+        processor.add(cache.batch(cache.batchCount - 1));
+      }
+    } else if (request.kind === 'finish-read') {
+      post({ kind: 'read', summary: processor.finishRead() });
+    } else {
+      let sent = 0;
+      const totals = processor.encode(
+        cache,
+        request.plan,
+        (role, block) => {
+          // Wait for the main thread to take blocks off its queue before adding more.
+          for (;;) {
+            if (cancelled()) throw new Cancelled();
+            const consumed = Atomics.load(control, CONTROL_CONSUMED);
+            if (sent - consumed < MAX_BLOCKS_IN_FLIGHT) break;
+            Atomics.wait(control, CONTROL_CONSUMED, consumed, 100);
+          }
+          sent++;
+          post({ kind: 'block', role, block }, [
+            block.labels.buffer as ArrayBuffer,
+            block.offsets.buffer as ArrayBuffer,
+            block.indices.buffer as ArrayBuffer,
+            block.values.buffer as ArrayBuffer,
+          ]);
+        },
+        () => {
+          if (cancelled()) throw new Cancelled();
+        },
+      );
+      post({ kind: 'encoded', totals });
+      cache.close();
+      port.close();
+    }
+  } catch (error) {
+    if (error instanceof Cancelled) return;
+    post({ kind: 'error', message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code ?? null });
+  }
+});
