@@ -1,7 +1,8 @@
 /**
  * Turns a stream of (label, prediction) pairs into the stored evaluation of a model:
  * the metrics of statements.md plus what DESCRIBE and the evaluation page show (ROC
- * points, score histogram, confusion matrix, per-class figures).
+ * points, score histogram, per-threshold counts, confusion matrix, per-class figures,
+ * residual histogram and a predicted-vs-actual sample).
  */
 import type { LabelSpec } from '../learn/label.js';
 import {
@@ -55,6 +56,15 @@ class GrowingArray<T extends GrowableArray> {
 
 const HISTOGRAM_BINS = 20;
 const PROBABILITY_FLOOR = 1e-15;
+/**
+ * The evaluation page's threshold control moves in steps of 1/THRESHOLD_STEPS; counting
+ * the held-out rows per step lets it show exact figures at every step without the rows.
+ */
+export const THRESHOLD_STEPS = 1000;
+const RESIDUAL_BINS = 40;
+/** Enough points for a readable scatter while the stored JSON stays a few kilobytes. */
+export const REGRESSION_SAMPLE_POINTS = 1000;
+const SAMPLE_DIGITS = 6;
 
 export class EvaluationCollector {
   readonly #task: Task;
@@ -132,6 +142,7 @@ export class EvaluationCollector {
           confusion: { tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn },
           roc: { fpr: roc.fpr, tpr: roc.tpr, thresholds: roc.thresholds },
           histogram: { bins: HISTOGRAM_BINS, positive, negative },
+          threshold_table: thresholdTable(labels, scores, n),
         },
       };
     }
@@ -140,7 +151,10 @@ export class EvaluationCollector {
       return {
         task: 'regression',
         metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2, baseline_rmse: m.baselineRmse, rows: m.rows },
-        details: {},
+        details: {
+          residuals: residualHistogram(this.#actual.data, this.#predicted.data, n),
+          sample: evenSample(this.#actual.data, this.#predicted.data, n),
+        },
       };
     }
     const k = this.#classes;
@@ -157,4 +171,82 @@ export class EvaluationCollector {
       },
     };
   }
+}
+
+/**
+ * Held-out counts per threshold step: `positive[k]` / `negative[k]` count the rows whose
+ * score s is in [k/steps, (k+1)/steps), the last step holding s ≥ 1. At threshold
+ * t = k/steps the rows predicted positive (s ≥ t, as binaryMetrics decides) are exactly
+ * those of steps k and above, so the page's figures equal a re-scoring at t.
+ */
+export interface ThresholdTable {
+  readonly steps: number;
+  readonly positive: number[];
+  readonly negative: number[];
+}
+
+function thresholdTable(labels: ArrayLike<number>, scores: ArrayLike<number>, n: number): ThresholdTable {
+  const steps = THRESHOLD_STEPS;
+  const positive = new Array<number>(steps + 1).fill(0);
+  const negative = new Array<number>(steps + 1).fill(0);
+  for (let i = 0; i < n; i++) {
+    const step = thresholdStep(scores[i]!, steps);
+    if (labels[i] === 1) positive[step]!++;
+    else negative[step]!++;
+  }
+  return { steps, positive, negative };
+}
+
+/**
+ * The largest k with score ≥ k/steps. floor(score·steps) can be off by one where the
+ * product rounds across an integer, so it is checked against the very comparison the
+ * threshold makes (k/steps as a double is the same number as the decimal the page uses).
+ */
+export function thresholdStep(score: number, steps: number): number {
+  if (!(score >= 1 / steps)) return 0;
+  let k = Math.min(steps, Math.floor(score * steps));
+  if (k < steps && score >= (k + 1) / steps) k++;
+  if (k > 0 && score < k / steps) k--;
+  return k;
+}
+
+/** Residual = actual − predicted, in equal-width bins over the residuals' range. */
+function residualHistogram(actual: ArrayLike<number>, predicted: ArrayLike<number>, n: number): { edges: number[]; counts: number[] } {
+  if (n === 0) return { edges: [], counts: [] };
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const r = actual[i]! - predicted[i]!;
+    if (r < min) min = r;
+    if (r > max) max = r;
+  }
+  // All residuals equal: one bin around the value rather than zero-width bins.
+  const bins = max > min ? RESIDUAL_BINS : 1;
+  const width = max > min ? (max - min) / bins : 1;
+  const low = max > min ? min : min - 0.5;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < n; i++) {
+    const bin = Math.min(bins - 1, Math.max(0, Math.floor((actual[i]! - predicted[i]! - low) / width)));
+    counts[bin]!++;
+  }
+  const edges = Array.from({ length: bins + 1 }, (_, b) => low + b * width);
+  return { edges, counts };
+}
+
+/**
+ * At most REGRESSION_SAMPLE_POINTS (actual, predicted) pairs at evenly spaced row
+ * positions: deterministic for a given evaluation order, and spread over the whole
+ * split rather than its first rows. Rounded to 6 significant digits, which a scatter
+ * cannot tell apart, to keep the stored document small.
+ */
+function evenSample(actual: ArrayLike<number>, predicted: ArrayLike<number>, n: number): { rows: number; actual: number[]; predicted: number[] } {
+  const points = Math.min(n, REGRESSION_SAMPLE_POINTS);
+  const sampleActual: number[] = [];
+  const samplePredicted: number[] = [];
+  for (let j = 0; j < points; j++) {
+    const i = Math.floor((j * n) / points);
+    sampleActual.push(Number(actual[i]!.toPrecision(SAMPLE_DIGITS)));
+    samplePredicted.push(Number(predicted[i]!.toPrecision(SAMPLE_DIGITS)));
+  }
+  return { rows: n, actual: sampleActual, predicted: samplePredicted };
 }

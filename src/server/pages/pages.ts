@@ -1,0 +1,117 @@
+/**
+ * The evaluation pages of `sqlml serve`, for people rather than programs:
+ *   GET /models                          index of the models
+ *   GET /models/:name[?version=N]        one version's evaluation page (the active one by default)
+ *   GET /models/:name/evaluation.json    what that page draws: stored evaluation, training
+ *                                        statistics (the curve) and the model summary
+ *   GET /assets/:file                    page.js, page.css and Chart.js, from memory
+ * Everything a page shows is read from the catalog on each request: another process
+ * may train a new version at any time, and an evaluation is a single small row.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ModelSummary, ModelVersion } from '../../catalog/model-store.js';
+import type { Engine } from '../../engine/engine.js';
+import { loadAssets } from './assets.js';
+import { renderErrorPage, renderIndex, renderModelPage } from './html.js';
+
+/**
+ * The pages load nothing but their own origin's files, and no inline script runs: a
+ * model name that slipped through escaping still could not execute.
+ */
+const PAGE_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+interface ModelParams {
+  name: string;
+}
+interface VersionQuery {
+  version?: string;
+}
+
+type Lookup =
+  | { readonly found: true; readonly version: ModelVersion; readonly summary: ModelSummary }
+  | { readonly found: false; readonly status: 400 | 404; readonly code: string; readonly message: string };
+
+/** The requested version of a model, or why there is none, as one sentence naming the fault. */
+async function lookUp(engine: Engine, name: string, versionText: string | undefined): Promise<Lookup> {
+  let version: number | undefined;
+  if (versionText !== undefined) {
+    if (!/^[1-9][0-9]{0,8}$/.test(versionText)) {
+      return { found: false, status: 400, code: 'bad_option', message: `version must be a positive whole number, not ${JSON.stringify(versionText)}` };
+    }
+    version = Number(versionText);
+  }
+  await engine.store.ensureSchema();
+  const summary = (await engine.store.list()).find((m) => m.name === name);
+  if (!summary) {
+    return { found: false, status: 404, code: 'unknown_model', message: `model ${name} does not exist` };
+  }
+  const stored = await engine.store.get(name, version);
+  if (!stored) {
+    return { found: false, status: 404, code: 'unknown_model', message: `model ${name} has no version ${version}` };
+  }
+  return { found: true, version: stored, summary };
+}
+
+function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', PAGE_SECURITY_POLICY)
+    .header('x-content-type-options', 'nosniff')
+    .header('cache-control', 'no-store')
+    .send(html);
+}
+
+export function registerEvaluationPages(app: FastifyInstance, engine: Engine): void {
+  const assets = loadAssets();
+
+  app.get('/models', async (_request, reply) => {
+    await engine.store.ensureSchema();
+    return sendHtml(reply, 200, renderIndex(await engine.store.list()));
+  });
+
+  app.get<{ Params: ModelParams; Querystring: VersionQuery }>('/models/:name', async (request, reply) => {
+    const found = await lookUp(engine, request.params.name, request.query.version);
+    if (!found.found) {
+      return sendHtml(reply, found.status, renderErrorPage(found.status === 404 ? 'Not found' : 'Bad request', found.message));
+    }
+    return sendHtml(reply, 200, renderModelPage(found.version, found.summary));
+  });
+
+  app.get<{ Params: ModelParams; Querystring: VersionQuery }>('/models/:name/evaluation.json', async (request, reply) => {
+    const found = await lookUp(engine, request.params.name, request.query.version);
+    if (!found.found) {
+      return reply.code(found.status).send({ error: { code: found.code, message: found.message } });
+    }
+    const { version: v, summary } = found;
+    return reply.header('cache-control', 'no-store').send({
+      model: {
+        name: v.name,
+        version: v.version,
+        active: v.active,
+        active_version: summary.version,
+        versions: summary.versions,
+        type: v.type,
+        target: v.target,
+        created_at: v.createdAt,
+        source: v.sourceQuery,
+        options: v.options,
+      },
+      evaluation: v.evaluation,
+      training: v.trainingStats,
+    });
+  });
+
+  app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
+    const asset = assets.get(request.params.file);
+    if (!asset) {
+      return reply.code(404).send({ error: { code: 'not_found', message: `there is no asset ${request.params.file}` } });
+    }
+    return reply
+      .header('content-type', asset.contentType)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'public, max-age=3600')
+      .send(asset.body);
+  });
+}
