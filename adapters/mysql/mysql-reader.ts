@@ -89,6 +89,13 @@ export class MySQLRowStream implements RowStream {
       this.#ended = true;
       this.#notify();
     });
+    // The connection is this stream's own and is killed on cancel: the server then drops
+    // it, and mysql2 reports that on the connection after the query has already failed.
+    // Without a listener that late report would be an uncaught exception.
+    connection.on('error', (error: Error) => {
+      this.#error ??= this.#signal?.aborted || this.#closed ? cancelled() : this.#hooks.asError(error);
+      this.#notify();
+    });
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
