@@ -51,3 +51,13 @@ CREATE TABLE IF NOT EXISTS sqlml_job_runs (
   error       TEXT,
   rows        BIGINT
 );
+
+-- Who runs each job's next slot: a `sqlml serve` process claims a due job by moving
+-- next_run_at on with one conditional UPDATE, and holds the lease while it runs, so two
+-- processes never run one job at once and a slot runs once (src/server/scheduler.ts).
+CREATE TABLE IF NOT EXISTS sqlml_job_leases (
+  job         VARCHAR NOT NULL PRIMARY KEY,
+  holder      VARCHAR,
+  expires_at  VARCHAR,
+  next_run_at VARCHAR NOT NULL
+);

@@ -52,3 +52,13 @@ CREATE TABLE IF NOT EXISTS sqlml_job_runs (
   error       MEDIUMTEXT NULL,
   `rows`      BIGINT NULL
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- Who runs each job's next slot: a `sqlml serve` process claims a due job by moving
+-- next_run_at on with one conditional UPDATE, and holds the lease while it runs, so two
+-- processes never run one job at once and a slot runs once (src/server/scheduler.ts).
+CREATE TABLE IF NOT EXISTS sqlml_job_leases (
+  job         VARCHAR(255) NOT NULL PRIMARY KEY,
+  holder      VARCHAR(255),
+  expires_at  VARCHAR(40),
+  next_run_at VARCHAR(40) NOT NULL
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

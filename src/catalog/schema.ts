@@ -58,9 +58,20 @@ export interface JobRunsTable {
   rows: number | null;
 }
 
+/** One row per scheduled job: the next slot and the `sqlml serve` process running it, if any. */
+export interface JobLeasesTable {
+  job: string;
+  holder: string | null;
+  /** ISO-8601 UTC; a lease past it is free to take over (its holder died). */
+  expires_at: string | null;
+  /** ISO-8601 UTC of the next scheduled run. */
+  next_run_at: string;
+}
+
 export interface CatalogDatabase {
   sqlml_models: ModelsTable;
   sqlml_model_versions: ModelVersionsTable;
   sqlml_jobs: JobsTable;
   sqlml_job_runs: JobRunsTable;
+  sqlml_job_leases: JobLeasesTable;
 }

@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Engine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
 import { packageFile } from '../paths.js';
+import { parseListenAddress, startServer } from '../server/serve.js';
 import { repl } from './repl.js';
 import { runScript } from './run-script.js';
 
@@ -45,6 +46,60 @@ async function withEngine(url: string | undefined, work: (engine: Engine) => Pro
   } finally {
     await engine.close();
   }
+}
+
+interface ServeCommandOptions {
+  http?: string;
+  pg?: string;
+  token?: string;
+  scheduler: boolean;
+  json?: boolean;
+}
+
+/** Runs `sqlml serve` until SIGINT or SIGTERM, then shuts down gracefully. */
+async function serveUntilSignalled(db: string | undefined, options: ServeCommandOptions): Promise<number> {
+  let http;
+  let pg;
+  try {
+    http = options.http !== undefined ? parseListenAddress(options.http, '--http') : undefined;
+    pg = options.pg !== undefined ? parseListenAddress(options.pg, '--pg') : undefined;
+  } catch (error) {
+    throw new CommanderError(EXIT_USAGE, 'sqlml.serve', `error: ${errorMessage(error)}`);
+  }
+  if (!http && !pg) http = parseListenAddress('127.0.0.1:8080', '--http');
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  let server;
+  try {
+    server = await startServer({
+      ...(db ? { db } : {}),
+      ...(http ? { http } : {}),
+      ...(pg ? { pg } : {}),
+      ...(options.token ? { token: options.token } : {}),
+      scheduler: options.scheduler,
+      log,
+    });
+  } catch (error) {
+    process.stderr.write(`error: ${errorMessage(error)}\n`);
+    return EXIT_STATEMENT_FAILED;
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ http: server.httpUrl, pg: server.pgPort === null ? null : `${server.pgHost}:${server.pgPort}` })}\n`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log(`sqlml: ${signal}: finishing running work, then stopping`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve();
+    };
+    const onInt = (): void => stop('SIGINT');
+    const onTerm = (): void => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await server.close();
+  log('sqlml: stopped');
+  return EXIT_OK;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -90,6 +145,20 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         return ok ? EXIT_OK : EXIT_STATEMENT_FAILED;
       });
+    });
+
+  program
+    .command('serve')
+    .description('the HTTP API and evaluation pages, the PostgreSQL wire protocol, and scheduled jobs')
+    .option('--http <host:port>', 'serve the JSON API and evaluation pages here (default 127.0.0.1:8080 when neither --http nor --pg is given)')
+    .option('--pg <host:port>', 'speak the PostgreSQL wire protocol here (e.g. 127.0.0.1:5433)')
+    .addOption(new Option('--token <token>', 'require this bearer token (HTTP) / password (wire protocol)').env('SQLML_TOKEN'))
+    .option('--no-scheduler', 'do not run scheduled jobs in this process')
+    .option('--json', 'print the listening addresses as one JSON line on stdout')
+    .action(async (options: ServeCommandOptions) => {
+      // --json is also the top-level option, which commander gives to the program wherever it appears.
+      const json = Boolean(options.json) || Boolean(program.opts<MainOptions>().json);
+      exitCode = await serveUntilSignalled(program.opts<MainOptions>().db, { ...options, json });
     });
 
   try {

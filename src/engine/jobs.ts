@@ -3,6 +3,7 @@
  * schedule is honoured by `sqlml serve`. RUN JOB runs the job's statement now and records
  * the run, as a scheduled run would be recorded.
  */
+import { Cron } from 'croner';
 import type { JobStore } from '../catalog/job-store.js';
 import type { ResultTable } from '../data.js';
 import { errorMessage, SqlmlError } from '../errors.js';
@@ -28,12 +29,15 @@ export function parseInterval(text: string): number {
   return ms;
 }
 
-/** A light check of a cron expression's shape (5 or 6 fields); the scheduler parses it fully. */
+/** Checks a cron expression with the scheduler's own cron library, so what is stored will run. */
 export function checkCron(expression: string): void {
-  const fields = expression.trim().split(/\s+/);
-  const field = /^[\d*?LW#/,A-Za-z-]+$/;
-  if ((fields.length !== 5 && fields.length !== 6) || !fields.every((f) => field.test(f))) {
-    throw new SqlmlError('bad_option', `SCHEDULE '${expression}' is not a cron expression (five fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * *')`);
+  try {
+    new Cron(expression, { paused: true, timezone: 'UTC' });
+  } catch (error) {
+    throw new SqlmlError(
+      'bad_option',
+      `SCHEDULE '${expression}' is not a cron expression (${errorMessage(error)}; five fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * *')`,
+    );
   }
 }
 

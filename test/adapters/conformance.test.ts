@@ -486,6 +486,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
         },
         sqlml_jobs: { name: 1, schedule_kind: 1, schedule: 1, statement: 1, created_at: 1 },
         sqlml_job_runs: { id: 1, job: 1, started_at: 1, finished_at: 1, outcome: 1, error: 1, rows: 1 },
+        sqlml_job_leases: { job: 1, holder: 1, expires_at: 1, next_run_at: 1 },
       } satisfies { [T in keyof CatalogDatabase]: Record<keyof CatalogDatabase[T], 1> };
       for (const [table, columns] of Object.entries(expected)) {
         const result = await adapter.query(`SELECT * FROM ${q(table)} WHERE 1 = 0`);

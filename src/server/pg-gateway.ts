@@ -1,0 +1,87 @@
+/**
+ * The PostgreSQL wire-protocol face of `sqlml serve`: psql, node `pg`, psycopg2, JDBC
+ * and the BI tools built on them connect to sqlml as to a PostgreSQL server. sqlml
+ * statements run in sqlml; everything else reaches the database (see pg-session.ts).
+ *
+ * This module owns the listener and the set of sessions: it hands each connection to
+ * pg-gateway for the startup handshake, routes CancelRequests (which come
+ * on a connection of their own) to the session whose key they carry, and closes
+ * gracefully: stop accepting, let running statements finish, then end every session.
+ */
+import { createServer, type Server } from 'node:net';
+import { PostgresConnection } from 'pg-gateway';
+import type { Engine } from '../engine/engine.js';
+import { PgSession, type SessionHost } from './pg-session.js';
+
+export interface PgServerOptions {
+  /** Default 127.0.0.1: nothing is exposed unless asked. */
+  readonly host?: string;
+  /** 0 = any free port. */
+  readonly port: number;
+  /** When set, clients must send it as their password. */
+  readonly token?: string;
+  /** The database URL when it is postgres://: pass-through is forwarded to it verbatim. */
+  readonly upstreamUrl?: string;
+}
+
+export interface PgServer {
+  readonly port: number;
+  /** Stops accepting, lets running statements finish, ends every session. */
+  close(): Promise<void>;
+}
+
+export async function startPgServer(engine: Engine, options: PgServerOptions): Promise<PgServer> {
+  const sessions = new Map<number, PgSession>();
+  const host: SessionHost = {
+    engine,
+    token: options.token,
+    upstreamUrl: options.upstreamUrl,
+    cancel(processId, secretKey) {
+      const session = sessions.get(processId);
+      // A wrong key is ignored silently, as PostgreSQL does: nothing to learn from guessing.
+      if (session && session.secretKey === secretKey) session.cancel();
+    },
+    opened(session) {
+      sessions.set(session.processId, session);
+    },
+    closed(session) {
+      sessions.delete(session.processId);
+    },
+  };
+
+  const server: Server = createServer((socket) => {
+    let session: PgSession | null = null;
+    const connection = new PostgresConnection(socket, {
+      // pg-gateway answers SSLRequest and reads the StartupMessage; authentication and
+      // everything after it are the session's (onStartup takes the socket over).
+      authMode: 'none',
+      onMessage: (data, state) => session!.onMessage(data, state.hasStarted),
+      onStartup: (state) => session!.onStartup(state.clientInfo?.parameters ?? { user: '' }),
+    });
+    session = new PgSession(host, connection);
+  });
+
+  const bindHost = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: bindHost, port: options.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await Promise.allSettled([...sessions.values()].map((session) => session.shutdown()));
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

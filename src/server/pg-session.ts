@@ -1,0 +1,642 @@
+/**
+ * One client connection to the wire-protocol face: authentication with the token, and
+ * the routing rule of the whole gateway — sqlml statements run in sqlml and come back
+ * as ordinary result sets; everything else goes to the database. On PostgreSQL
+ * "everything else" is forwarded verbatim to this session's own upstream connection;
+ * elsewhere it runs through the engine's adapter and is encoded here.
+ *
+ * Extended protocol: messages are routed per batch (up to Sync or Flush). A batch that
+ * concerns only database statements is forwarded as is; one that concerns only sqlml
+ * statements (tracked by prepared-statement and portal name) is answered here; a batch
+ * that mixes both is refused with one error, as PostgreSQL does for any error in a
+ * batch (the rest is skipped until Sync).
+ */
+import { randomInt, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { generateMd5Salt, hashMd5Password, type PostgresConnection } from 'pg-gateway';
+import type { ResultTable } from '../data.js';
+import type { Engine } from '../engine/engine.js';
+import { isSqlmlStatement, SCRIPT_START, type ScriptPart } from '../sql/index.js';
+import { checkFormats, commandTag, dataRow, errorFields, formatsFor, resultMessages, rowDescription } from './pg-encode.js';
+import { binaryParameterText, bindLiterals, parameterCount } from './pg-literals.js';
+import {
+  CANCEL_REQUEST_CODE,
+  MessageFramer,
+  GSSENC_REQUEST_CODE,
+  ProtocolViolation,
+  authenticationMd5,
+  authenticationOk,
+  backendKeyData,
+  commandComplete,
+  emptyMessage,
+  errorResponse,
+  parameterDescription,
+  parameterStatus,
+  readBind,
+  readCancelRequest,
+  readExecute,
+  readParse,
+  readQuery,
+  readTarget,
+  readyForQuery,
+  startupCode,
+  type ErrorFields,
+} from './pg-messages.js';
+import { Upstream, UpstreamStartupError } from './pg-upstream.js';
+
+/** What the gateway shares with its sessions. */
+export interface SessionHost {
+  readonly engine: Engine;
+  readonly token: string | undefined;
+  readonly upstreamUrl: string | undefined;
+  /** A CancelRequest arrived on this (new) connection. */
+  cancel(processId: number, secretKey: number): void;
+  opened(session: PgSession): void;
+  closed(session: PgSession): void;
+}
+
+/** What a session reports about itself when it has no upstream server to quote. */
+const LOCAL_PARAMETERS: readonly (readonly [string, string])[] = [
+  ['server_version', '15.0 (sqlml)'],
+  ['server_encoding', 'UTF8'],
+  ['client_encoding', 'UTF8'],
+  ['DateStyle', 'ISO, MDY'],
+  ['TimeZone', 'UTC'],
+  ['IntervalStyle', 'postgres'],
+  ['integer_datetimes', 'on'],
+  ['standard_conforming_strings', 'on'],
+  ['is_superuser', 'off'],
+];
+
+/** How long a closing server waits for a session's forwarded statement to finish. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+type Route = 'sqlml' | 'database';
+
+interface LocalStatement {
+  readonly query: string;
+  /** Null for an empty query string. */
+  readonly part: ScriptPart | null;
+  readonly sqlml: boolean;
+  readonly parameterTypes: readonly number[];
+  readonly parameterCount: number;
+}
+
+interface LocalPortal {
+  readonly statement: LocalStatement;
+  /** The text to run: the statement's, with bound parameters as literals for database statements. */
+  readonly part: ScriptPart | null;
+  readonly resultFormats: readonly number[];
+  result: ResultTable | null;
+  rowsSent: number;
+}
+
+interface Batch {
+  route: Route | null;
+  /** Database messages not yet forwarded (until Flush or Sync). */
+  pending: Buffer[];
+  /** Some of this batch went to the server already (at a Flush). */
+  forwarded: boolean;
+  /** An error was sent: skip everything until Sync. */
+  failed: boolean;
+}
+
+export class PgSession {
+  readonly processId = randomInt(1, 2 ** 31 - 1);
+  readonly secretKey = randomInt(1, 2 ** 31 - 1);
+  readonly #host: SessionHost;
+  readonly #connection: PostgresConnection;
+  readonly #socket: Socket;
+  #user = '';
+  #parameters: Record<string, string> = {};
+  #salt: Uint8Array | null = null;
+  #ready = false;
+  #upstream: Upstream | null = null;
+  /** Where prepared statements and portals live: sqlml's here, the database's upstream. */
+  readonly #statementRoutes = new Map<string, Route>();
+  readonly #portalRoutes = new Map<string, Route>();
+  readonly #statements = new Map<string, LocalStatement>();
+  readonly #portals = new Map<string, LocalPortal>();
+  #batch: Batch = { route: null, pending: [], forwarded: false, failed: false };
+  /** The sqlml statement running now, for CancelRequest. */
+  #running: AbortController | null = null;
+  /** The message being handled, for a graceful close. */
+  #work: Promise<void> = Promise.resolve();
+  #closing = false;
+  #ended = false;
+  readonly #framer = new MessageFramer();
+  readonly #queue: Buffer[] = [];
+  #draining = false;
+
+  constructor(host: SessionHost, connection: PostgresConnection) {
+    this.#host = host;
+    this.#connection = connection;
+    this.#socket = connection.socket;
+    this.#socket.setNoDelay(true);
+    // pg-gateway does not listen for socket errors; an unhandled one would end the process.
+    this.#socket.on('error', () => this.#end());
+    this.#socket.on('close', () => this.#end());
+    host.opened(this);
+  }
+
+  // ---- pg-gateway hooks -------------------------------------------------------------
+
+  /** Packets before the StartupMessage; true = handled here. */
+  onMessage(message: Uint8Array, hasStarted: boolean): boolean {
+    if (hasStarted) return true; // not reached: the session reads the socket itself after startup
+    return this.#beforeStartup(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
+  }
+
+  /**
+   * The StartupMessage arrived. From here on the session reads the socket itself:
+   * pg-gateway 0.2.4 mis-frames a chunk holding several messages (it slices
+   * `subarray(offset, length)` instead of `subarray(offset, offset + length)`), which is
+   * how every driver sends an extended-protocol batch. Then: ask for the token, or go on.
+   */
+  async onStartup(parameters: Record<string, string>): Promise<boolean> {
+    this.#connection.detach();
+    this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    this.#parameters = parameters;
+    this.#user = parameters.user ?? '';
+    if (this.#host.token !== undefined) {
+      this.#salt = generateMd5Salt();
+      this.#write(authenticationMd5(this.#salt));
+    } else {
+      await this.#completeStartup();
+    }
+    return true;
+  }
+
+  /** Messages are handled one at a time, in order; the socket is paused while they are. */
+  #receive(chunk: Buffer): void {
+    this.#queue.push(...this.#framer.push(chunk));
+    if (!this.#draining) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    this.#socket.pause();
+    while (this.#queue.length > 0 && !this.#ended) {
+      this.#work = this.#handleSafely(this.#queue.shift()!);
+      await this.#work;
+    }
+    this.#draining = false;
+    if (!this.#ended) this.#socket.resume();
+  }
+
+  // ---- startup and authentication ---------------------------------------------------
+
+  #beforeStartup(packet: Buffer): boolean {
+    const code = startupCode(packet);
+    if (code === CANCEL_REQUEST_CODE) {
+      const { processId, secretKey } = readCancelRequest(packet);
+      this.#host.cancel(processId, secretKey);
+      this.#socket.end();
+      return true;
+    }
+    if (code === GSSENC_REQUEST_CODE) {
+      // No GSS encryption here. pg-gateway marks any packet it did not handle as the
+      // startup; undo that before answering 'N', so the client's real StartupMessage is read as one.
+      setImmediate(() => {
+        this.#connection.hasStarted = false;
+        this.#socket.write('N');
+      });
+      return true;
+    }
+    return false; // SSLRequest (answered 'N' by pg-gateway) and the StartupMessage itself
+  }
+
+  async #checkPassword(message: Buffer): Promise<void> {
+    if (message[0] !== 0x70 /* p */ || this.#salt === null) {
+      return this.#fatal({ severity: 'FATAL', code: '08P01', message: 'expected a password message' });
+    }
+    const given = Buffer.from(readQuery(message));
+    const expected = Buffer.from(await hashMd5Password(this.#user, this.#host.token!, this.#salt));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return this.#fatal({ severity: 'FATAL', code: '28P01', message: `password authentication failed for user "${this.#user}"` });
+    }
+    await this.#completeStartup();
+  }
+
+  async #completeStartup(): Promise<void> {
+    let parameters = LOCAL_PARAMETERS;
+    if (this.#host.upstreamUrl) {
+      try {
+        this.#upstream = await Upstream.connect({ url: this.#host.upstreamUrl, clientParameters: this.#parameters });
+      } catch (error) {
+        const fields: ErrorFields = error instanceof UpstreamStartupError ? { ...error.fields, severity: 'FATAL' } : { severity: 'FATAL', code: '08006', message: error instanceof Error ? error.message : String(error) };
+        return this.#fatal(fields);
+      }
+      if (this.#ended) return this.#upstream.close();
+      this.#upstream.attach(
+        (messages) => this.#relay(messages),
+        (error) => this.#fatal({ severity: 'FATAL', code: '08006', message: `the connection to the database was lost: ${error.message}` }),
+      );
+      parameters = this.#upstream.parameters;
+    }
+    const messages = [authenticationOk(), ...parameters.map(([name, value]) => parameterStatus(name, value))];
+    if (!this.#upstream && this.#parameters.application_name !== undefined) messages.push(parameterStatus('application_name', this.#parameters.application_name));
+    messages.push(backendKeyData(this.processId, this.secretKey), readyForQuery(this.#upstream?.status ?? 'I'));
+    this.#write(...messages);
+    this.#ready = true;
+  }
+
+  // ---- message dispatch -------------------------------------------------------------
+
+  async #handleSafely(message: Buffer): Promise<void> {
+    try {
+      if (this.#ended) return;
+      if (!this.#ready) return await this.#checkPassword(message);
+      if (this.#closing) return this.#fatal(terminating());
+      await this.#handle(message);
+    } catch (error) {
+      if (error instanceof ProtocolViolation) return this.#fatal({ severity: 'FATAL', code: '08P01', message: error.message });
+      this.#fatal({ severity: 'FATAL', code: 'XX000', message: `internal error: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+
+  async #handle(message: Buffer): Promise<void> {
+    const type = String.fromCharCode(message[0]!);
+    switch (type) {
+      case 'Q':
+        return this.#query(message);
+      case 'P':
+      case 'B':
+      case 'D':
+      case 'E':
+      case 'C':
+        return this.#extended(message);
+      case 'S':
+        return this.#sync(message);
+      case 'H':
+        return this.#flush(message);
+      case 'X':
+        return this.#end();
+      case 'd': // CopyData, CopyDone, CopyFail: only ever part of a forwarded COPY
+      case 'c':
+      case 'f':
+        this.#upstream?.send(message, 0);
+        return;
+      case 'F':
+        if (this.#upstream) return this.#upstream.send(message, 1);
+        this.#write(errorResponse({ severity: 'ERROR', code: '0A000', message: 'function calls (FunctionCall messages) are not supported by sqlml on this database' }), readyForQuery('I'));
+        return;
+      default:
+        throw new ProtocolViolation(`invalid frontend message type ${message[0]}`);
+    }
+  }
+
+  // ---- simple query protocol ----------------------------------------------------------
+
+  async #query(message: Buffer): Promise<void> {
+    const text = readQuery(message);
+    const engine = this.#host.engine;
+    let parts: ScriptPart[];
+    try {
+      parts = engine.split(text);
+    } catch (error) {
+      // An unterminated quote or comment: the database has the final word on its own SQL.
+      if (this.#upstream) return this.#upstream.send(message, 1);
+      this.#write(errorResponse(errorFields(error, text)), readyForQuery('I'));
+      return;
+    }
+    const sqlml = parts.map((part) => this.#isSqlml(part.text));
+    const upstream = this.#upstream;
+    if (upstream && !sqlml.includes(true)) return upstream.send(message, 1);
+    if (parts.length === 0) {
+      await upstream?.whenIdle();
+      this.#write(emptyMessage('I'), readyForQuery(upstream?.status ?? 'I'));
+      return;
+    }
+    await upstream?.whenIdle();
+    // A failed statement does not stop the ones after it: each is reported on its own, as
+    // psql does for a script with ON_ERROR_STOP off.
+    for (const [i, part] of parts.entries()) {
+      if (upstream && !sqlml[i]) await upstream.runWithinQuery(part.text);
+      else this.#write(...(await this.#runHere(part, text, part.start.offset)));
+    }
+    this.#write(readyForQuery(upstream?.status ?? 'I'));
+  }
+
+  #isSqlml(text: string): boolean {
+    return isSqlmlStatement(text, this.#host.engine.adapter.dialect);
+  }
+
+  /** Runs one statement in sqlml; its result messages, or its ErrorResponse. */
+  async #runHere(part: ScriptPart, clientText: string, partOffset: number): Promise<Buffer[]> {
+    try {
+      return resultMessages(await this.#execute(part));
+    } catch (error) {
+      return [errorResponse(this.#errorFields(error, part, clientText, partOffset))];
+    }
+  }
+
+  #errorFields(error: unknown, part: ScriptPart, clientText: string, partOffset: number): ErrorFields {
+    const sqlml = this.#isSqlml(part.text);
+    const fields = errorFields(error, clientText, !sqlml);
+    // A database's position counts from the statement it was given, not from the client's text.
+    return !sqlml && fields.position !== undefined ? { ...fields, position: fields.position + partOffset } : fields;
+  }
+
+  async #execute(part: ScriptPart): Promise<ResultTable> {
+    const engine = this.#host.engine;
+    const setting = this.#upstream ? null : protocolSetting(part.text);
+    if (setting) {
+      if (setting.report) this.#write(parameterStatus(...setting.report));
+      return { command: 'SET', columns: [], rows: [] };
+    }
+    const controller = new AbortController();
+    this.#running = controller;
+    try {
+      return await engine.execute(engine.parse(part), { signal: controller.signal });
+    } finally {
+      if (this.#running === controller) this.#running = null;
+    }
+  }
+
+  // ---- extended query protocol ----------------------------------------------------------
+
+  /** Which side a Parse/Bind/Describe/Execute/Close message concerns (and records new names). */
+  #route(message: Buffer): Route {
+    if (!this.#upstream) return 'sqlml'; // no server to forward to: everything is answered here
+    switch (message[0]) {
+      case 0x50 /* P */: {
+        const parse = readParse(message);
+        const route: Route = this.#isSqlml(parse.query) ? 'sqlml' : 'database';
+        this.#statementRoutes.set(parse.statement, route);
+        return route;
+      }
+      case 0x42 /* B */: {
+        const bind = readBind(message);
+        const route = this.#statementRoutes.get(bind.statement) ?? 'database';
+        this.#portalRoutes.set(bind.portal, route);
+        return route;
+      }
+      case 0x45 /* E */:
+        return this.#portalRoutes.get(readExecute(message).portal) ?? 'database';
+      default: {
+        const { target, name } = readTarget(message);
+        return (target === 'S' ? this.#statementRoutes : this.#portalRoutes).get(name) ?? 'database';
+      }
+    }
+  }
+
+  async #extended(message: Buffer): Promise<void> {
+    const batch = this.#batch;
+    if (batch.failed) return;
+    const route = this.#route(message);
+    if (batch.route !== null && batch.route !== route) {
+      batch.failed = true;
+      batch.pending = [];
+      this.#write(
+        errorResponse({
+          severity: 'ERROR',
+          code: '0A000',
+          message: 'a sqlml statement and a database statement cannot share one extended-protocol batch: send a Sync between them',
+        }),
+      );
+      return;
+    }
+    batch.route = route;
+    if (route === 'database') {
+      batch.pending.push(Buffer.from(message));
+      return;
+    }
+    await this.#upstream?.whenIdle();
+    try {
+      this.#write(...(await this.#answerHere(message)));
+    } catch (error) {
+      batch.failed = true;
+      this.#write(errorResponse(error instanceof ExtendedError ? error.fields : errorFields(error)));
+    }
+  }
+
+  async #sync(message: Buffer): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = { route: null, pending: [], forwarded: false, failed: false };
+    const upstream = this.#upstream;
+    if (upstream && ((batch.route === 'database' && !batch.failed) || batch.forwarded || batch.route === null)) {
+      // The server answers the Sync itself, with its own transaction status.
+      upstream.send(batch.failed ? message : Buffer.concat([...batch.pending, message]), 1);
+      return;
+    }
+    await upstream?.whenIdle();
+    this.#write(readyForQuery(upstream?.status ?? 'I'));
+  }
+
+  #flush(message: Buffer): void {
+    const batch = this.#batch;
+    if (this.#upstream && batch.route === 'database' && !batch.failed) {
+      this.#upstream.send(Buffer.concat([...batch.pending, message]), 0);
+      batch.pending = [];
+      batch.forwarded = true;
+    }
+    // Local answers are written as they are made: nothing to flush.
+  }
+
+  /** Answers one extended-protocol message in sqlml. */
+  async #answerHere(message: Buffer): Promise<Buffer[]> {
+    switch (message[0]) {
+      case 0x50 /* P */: {
+        const parse = readParse(message);
+        if (parse.statement !== '' && this.#statements.has(parse.statement)) {
+          throw new ExtendedError('42P05', `prepared statement "${parse.statement}" already exists`);
+        }
+        let parts: ScriptPart[];
+        try {
+          parts = this.#host.engine.split(parse.query);
+        } catch (error) {
+          throw new ExtendedError(errorFields(error, parse.query));
+        }
+        if (parts.length > 1) throw new ExtendedError('42601', 'cannot insert multiple commands into a prepared statement');
+        const part = parts[0] ?? null;
+        const sqlml = part !== null && this.#isSqlml(part.text);
+        this.#statements.set(parse.statement, {
+          query: parse.query,
+          part,
+          sqlml,
+          parameterTypes: parse.parameterTypes,
+          parameterCount: part === null || sqlml ? 0 : parameterCount(part.text, this.#host.engine.adapter.dialect),
+        });
+        return [emptyMessage('1')];
+      }
+      case 0x42 /* B */: {
+        const bind = readBind(message);
+        const statement = this.#statements.get(bind.statement);
+        if (!statement) throw new ExtendedError('26000', `prepared statement "${bind.statement}" does not exist`);
+        if (statement.sqlml && bind.parameters.length > 0) {
+          throw new ExtendedError(
+            '08P01',
+            `sqlml statements take no parameters, but ${bind.parameters.length} ${bind.parameters.length === 1 ? 'was' : 'were'} bound to "${statement.part!.text.slice(0, 40)}"`,
+          );
+        }
+        if (bind.parameters.length !== statement.parameterCount) {
+          throw new ExtendedError('08P01', `bind message supplies ${bind.parameters.length} parameters, but prepared statement "${bind.statement}" requires ${statement.parameterCount}`);
+        }
+        if (bind.portal !== '' && this.#portals.has(bind.portal)) throw new ExtendedError('42P03', `cursor "${bind.portal}" already exists`);
+        const values = bind.parameters.map((value, i) =>
+          value === null ? null : bind.parameterFormats[i] === 1 ? binaryParameterText(value, statement.parameterTypes[i] ?? 0, i + 1) : value.toString('utf8'),
+        );
+        const part =
+          statement.part === null || bind.parameters.length === 0
+            ? statement.part
+            : { text: bindLiterals(statement.part.text, this.#host.engine.adapter.dialect, values, statement.parameterTypes), start: SCRIPT_START };
+        this.#portals.set(bind.portal, { statement, part, resultFormats: bind.resultFormats, result: null, rowsSent: 0 });
+        return [emptyMessage('2')];
+      }
+      case 0x44 /* D */: {
+        const { target, name } = readTarget(message);
+        if (target === 'S') {
+          const statement = this.#statements.get(name);
+          if (!statement) throw new ExtendedError('26000', `prepared statement "${name}" does not exist`);
+          // Columns are known once a statement ran; before that, nothing is promised.
+          const types = Array.from({ length: statement.parameterCount }, (_, i) => statement.parameterTypes[i] ?? 0);
+          return [parameterDescription(types), emptyMessage('n')];
+        }
+        const portal = this.#portal(name);
+        const result = await this.#runPortal(portal);
+        if (result === null || result.columns.length === 0) return [emptyMessage('n')];
+        const formats = formatsFor(result.columns.length, portal.resultFormats);
+        checkFormats(result.columns, formats);
+        return [rowDescription(result.columns, formats)];
+      }
+      case 0x45 /* E */: {
+        const { portal: name, maxRows } = readExecute(message);
+        const portal = this.#portal(name);
+        const result = await this.#runPortal(portal);
+        if (result === null) return [emptyMessage('I')];
+        if (result.columns.length === 0) return [commandComplete(commandTag(result))];
+        const formats = formatsFor(result.columns.length, portal.resultFormats);
+        checkFormats(result.columns, formats);
+        const end = maxRows > 0 ? Math.min(result.rows.length, portal.rowsSent + maxRows) : result.rows.length;
+        const out: Buffer[] = [];
+        for (let i = portal.rowsSent; i < end; i++) out.push(dataRow(result.rows[i]!, result.columns, formats));
+        const sent = end - portal.rowsSent;
+        portal.rowsSent = end;
+        out.push(maxRows > 0 && end < result.rows.length ? emptyMessage('s') : commandComplete(commandTag(result, sent)));
+        return out;
+      }
+      default: {
+        const { target, name } = readTarget(message);
+        if (target === 'S') {
+          this.#statements.delete(name);
+          this.#statementRoutes.delete(name);
+        } else {
+          this.#portals.delete(name);
+          this.#portalRoutes.delete(name);
+        }
+        return [emptyMessage('3')];
+      }
+    }
+  }
+
+  #portal(name: string): LocalPortal {
+    const portal = this.#portals.get(name);
+    if (!portal) throw new ExtendedError('34000', `portal "${name}" does not exist`);
+    return portal;
+  }
+
+  /** Runs a portal's statement once (at Describe or Execute, whichever comes first). */
+  async #runPortal(portal: LocalPortal): Promise<ResultTable | null> {
+    if (portal.part === null) return null;
+    if (portal.result === null) {
+      try {
+        portal.result = await this.#execute(portal.part);
+      } catch (error) {
+        throw new ExtendedError(errorFields(error, portal.statement.query, false));
+      }
+    }
+    return portal.result;
+  }
+
+  // ---- output, cancel, close -------------------------------------------------------------
+
+  #write(...messages: Buffer[]): void {
+    if (this.#ended || messages.length === 0) return;
+    this.#socket.write(messages.length === 1 ? messages[0]! : Buffer.concat(messages));
+  }
+
+  /** Server messages to the client; a slow client slows the server's side down, not memory. */
+  #relay(messages: Buffer[]): void {
+    if (this.#ended) return;
+    const flowing = this.#socket.write(messages.length === 1 ? messages[0]! : Buffer.concat(messages));
+    if (!flowing && this.#upstream) {
+      const upstream = this.#upstream;
+      upstream.pause();
+      this.#socket.once('drain', () => upstream.resume());
+    }
+  }
+
+  /** A CancelRequest with this session's key: stop the sqlml statement, or ask the server to stop its own. */
+  cancel(): void {
+    this.#running?.abort();
+    if (this.#upstream?.busy) void this.#upstream.cancel();
+  }
+
+  #fatal(fields: ErrorFields): void {
+    if (this.#ended) return;
+    this.#write(errorResponse({ ...fields, severity: 'FATAL' }));
+    this.#end();
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#running?.abort();
+    this.#upstream?.close();
+    this.#socket.end();
+    this.#host.closed(this);
+  }
+
+  /**
+   * Ends the session for a server shutdown: the statement running now finishes (and
+   * its answer goes out), then the client gets PostgreSQL's "terminating connection" FATAL.
+   */
+  async shutdown(): Promise<void> {
+    this.#closing = true;
+    await this.#work;
+    if (this.#upstream?.busy) {
+      await Promise.race([this.#upstream.whenIdle(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
+    }
+    this.#fatal(terminating());
+  }
+}
+
+/**
+ * Settings of PostgreSQL's client protocol that drivers SET on connect (JDBC:
+ * extra_float_digits, application_name) and that DuckDB and MySQL do not have: accepted
+ * and, for those clients track, reported back. Without this no JDBC tool could connect.
+ */
+const PROTOCOL_SETTINGS = new Map([
+  ['extra_float_digits', null],
+  ['application_name', 'application_name'],
+  ['client_encoding', 'client_encoding'],
+  ['datestyle', 'DateStyle'],
+  ['intervalstyle', 'IntervalStyle'],
+  ['client_min_messages', null],
+  ['bytea_output', null],
+  ['standard_conforming_strings', 'standard_conforming_strings'],
+]);
+
+/** A SET of one of those settings: the ParameterStatus to send, if the setting is reported. */
+function protocolSetting(text: string): { report: [string, string] | null } | null {
+  const set = /^SET\s+(?:SESSION\s+)?([A-Za-z_]+)\s*(?:=|\s+TO\s+)\s*'?([^']*?)'?\s*$/is.exec(text);
+  const name = set?.[1]?.toLowerCase();
+  if (!set || name === undefined || !PROTOCOL_SETTINGS.has(name)) return null;
+  const reported = PROTOCOL_SETTINGS.get(name);
+  return { report: reported ? [reported, set[2]!] : null };
+}
+
+function terminating(): ErrorFields {
+  return { severity: 'FATAL', code: '57P01', message: 'terminating connection due to administrator command' };
+}
+
+/** An error answered to one extended-protocol message (then the batch is skipped until Sync). */
+class ExtendedError extends Error {
+  readonly fields: ErrorFields;
+  constructor(codeOrFields: string | ErrorFields, message?: string) {
+    const fields = typeof codeOrFields === 'string' ? { severity: 'ERROR' as const, code: codeOrFields, message: message! } : codeOrFields;
+    super(fields.message);
+    this.fields = fields;
+  }
+}

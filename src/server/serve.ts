@@ -1,0 +1,126 @@
+/**
+ * `sqlml serve`: one process, one engine, up to three faces over it — the HTTP API with
+ * the evaluation pages, the PostgreSQL wire protocol, and the job scheduler (always on:
+ * scheduled warehouse jobs are what a serve process exists for even with no listener).
+ *
+ * Shutdown order matters for the "nothing half-written" rule: first stop taking work
+ * (listeners close, the scheduler takes no new run), then wait for what is running (open
+ * requests, the running job's atomic write), and only then close the database.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Engine } from '../engine/engine.js';
+import { SqlmlError } from '../errors.js';
+import { buildHttpApp } from './http.js';
+import { registerEvaluationPages } from './pages/pages.js';
+import { startPgServer } from './pg-gateway.js';
+import { Scheduler } from './scheduler.js';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServeOptions {
+  /** Database URL; empty or missing means the embedded default. */
+  readonly db?: string;
+  readonly http?: ListenAddress;
+  readonly pg?: ListenAddress;
+  readonly token?: string;
+  /** Whether this process runs scheduled jobs (default true). */
+  readonly scheduler?: boolean;
+  /** Where log lines go (stderr in the CLI). */
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  readonly engine: Engine;
+  /** The bound address, e.g. http://127.0.0.1:8080 (port 0 resolved). */
+  readonly httpUrl: string | null;
+  readonly pgPort: number | null;
+  readonly pgHost: string | null;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * Parses `--http` / `--pg` values: `PORT`, `:PORT`, `HOST:PORT`, `[IPv6]:PORT`. A bare
+ * port binds to loopback, so nothing is exposed unless the user names another host.
+ */
+export function parseListenAddress(text: string, option: string): ListenAddress {
+  const trimmed = text.trim();
+  let host = LOOPBACK;
+  let portText = trimmed;
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(trimmed);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2]!;
+  } else if (trimmed.includes(':')) {
+    const at = trimmed.lastIndexOf(':');
+    host = trimmed.slice(0, at) || LOOPBACK;
+    portText = trimmed.slice(at + 1);
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new SqlmlError('bad_option', `${option} '${text}' is not HOST:PORT (e.g. 127.0.0.1:8080, or 8080 for loopback)`);
+  }
+  return { host, port };
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const log = options.log ?? (() => {});
+  const engine = await Engine.open(options.db || undefined);
+  let http: FastifyInstance | null = null;
+  let pg: Awaited<ReturnType<typeof startPgServer>> | null = null;
+  let scheduler: Scheduler | null = null;
+  let httpUrl: string | null = null;
+  try {
+    // The catalog tables must exist before the first request or scheduled run looks for them.
+    await engine.store.ensureSchema();
+    if (options.http) {
+      const app = await buildHttpApp(engine, options.token ? { token: options.token } : {});
+      http = app;
+      registerEvaluationPages(app, engine);
+      await app.listen({ host: options.http.host, port: options.http.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : options.http.port;
+      httpUrl = `http://${options.http.host.includes(':') ? `[${options.http.host}]` : options.http.host}:${port}`;
+      log(`sqlml: HTTP API on ${httpUrl} (evaluation pages under ${httpUrl}/models)`);
+    }
+    if (options.pg) {
+      const upstream = engine.adapter.dialect === 'postgres' ? { upstreamUrl: options.db! } : {};
+      pg = await startPgServer(engine, {
+        host: options.pg.host,
+        port: options.pg.port,
+        ...(options.token ? { token: options.token } : {}),
+        ...upstream,
+      });
+      log(`sqlml: PostgreSQL wire protocol on ${options.pg.host}:${pg.port}`);
+    }
+    if (options.scheduler !== false) {
+      scheduler = new Scheduler(engine, { log });
+      scheduler.start();
+      log('sqlml: running scheduled jobs');
+    }
+  } catch (error) {
+    await Promise.allSettled([http?.close(), pg?.close(), scheduler?.stop()]);
+    await engine.close();
+    throw error;
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    engine,
+    httpUrl,
+    pgPort: pg?.port ?? null,
+    pgHost: options.pg?.host ?? null,
+    close() {
+      closing ??= (async () => {
+        // Stop taking work everywhere at once, then wait for all of it.
+        await Promise.allSettled([http?.close(), pg?.close(), scheduler?.stop()]);
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}
