@@ -112,17 +112,22 @@ export class Engine {
       case 'drop_job':
         return dropJob(statement, this.jobs, context);
       case 'run_job':
-        return runJob(statement, this.jobs, context, async (text) => {
-          const parts = this.split(text);
-          if (parts.length !== 1) throw new SqlmlError('syntax', 'a job runs exactly one statement');
-          return this.execute(this.parse(parts[0]!), {
-            ...(context.signal ? { signal: context.signal } : {}),
+        return runJob(statement, this.jobs, context, (text, signal) =>
+          this.runJobStatement(text, {
+            ...(signal ? { signal } : {}),
             ...(context.onProgress ? { onProgress: context.onProgress } : {}),
-          });
-        });
+          }),
+        );
       case 'pass_through':
         return this.#passThrough(statement.text);
     }
+  }
+
+  /** Runs a job's stored statement, as RUN JOB and the scheduler do: exactly one statement. */
+  async runJobStatement(text: string, options: ExecOptions = {}): Promise<ResultTable> {
+    const parts = this.split(text);
+    if (parts.length !== 1) throw new SqlmlError('syntax', 'a job runs exactly one statement');
+    return this.execute(this.parse(parts[0]!), options);
   }
 
   async #passThrough(sql: string): Promise<ResultTable> {

@@ -18,7 +18,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   // A clean catalog per test; a fresh store so ensureSchema really runs.
-  for (const table of ['sqlml_model_versions', 'sqlml_models', 'sqlml_job_runs', 'sqlml_jobs']) await adapter.query(`DROP TABLE IF EXISTS ${table}`);
+  for (const table of ['sqlml_model_versions', 'sqlml_models', 'sqlml_job_runs', 'sqlml_jobs', 'sqlml_job_leases']) await adapter.query(`DROP TABLE IF EXISTS ${table}`);
   await adapter.query('DROP SEQUENCE IF EXISTS sqlml_job_runs_id_seq');
   store = new ModelStore(adapter);
   await store.ensureSchema();
