@@ -1,66 +1,120 @@
-/** The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. */
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. Hand-written,
+ * so it reads as documentation; test/server/http.test.ts checks it lists every route.
+ */
 
-const error = {
+const errorSchema = {
   type: 'object',
   required: ['error'],
   properties: {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      properties: {
+        code: { type: 'string', description: 'Stable code: syntax, bad_option, bad_column, database, unknown_model, model_exists, bad_record, …' },
+        message: { type: 'string', description: 'One sentence naming the thing at fault' },
+      },
     },
   },
 };
 
-const result = {
+const jsonError = (description: string): Record<string, unknown> => ({ description, content: { 'application/json': { schema: errorSchema } } });
+
+const resultSchema = {
   type: 'object',
-  description: 'One statement result, the same object `sqlml --json` prints',
+  description: 'One statement result: exactly the object `sqlml --json` prints for it',
   required: ['command', 'columns', 'rows'],
   properties: {
-    command: { type: 'string' },
-    columns: { type: 'array', items: { type: 'string' } },
-    rows: { type: 'array', items: { type: 'object' } },
+    command: { type: 'string', description: 'The statement tag: SELECT, CREATE MODEL, PREDICT, …' },
+    columns: { type: 'array', items: { type: 'string' }, description: 'Column names in order; a repeated name gets a _2, _3… suffix' },
+    rows: { type: 'array', items: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } } },
     rowsAffected: { type: 'integer' },
   },
 };
 
-const errors = {
-  '400': { description: 'A bad statement, option, column or record', content: { 'application/json': { schema: error } } },
-  '401': { description: 'Missing or wrong bearer token', content: { 'application/json': { schema: error } } },
-  '404': { description: 'Unknown model', content: { 'application/json': { schema: error } } },
+const nameParameter = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'The model name as stored (unquoted names are lower case)' };
+
+const clientErrors = {
+  '400': jsonError('Bad JSON, or a body of the wrong shape'),
+  '401': jsonError('Missing or wrong token (Authorization: Bearer <token>, or the sqlml_token cookie)'),
+  '413': jsonError('The body is larger than the server accepts (10 MB unless configured)'),
+  '415': jsonError('The body is not application/json'),
 };
 
-export function openApiDocument(): unknown {
+const record = { type: 'object', description: 'Input column → value; a missing field is NULL, unknown fields are ignored', additionalProperties: true };
+
+export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
-    info: { title: 'sqlml', version: '0.1.0', description: 'Machine learning in SQL, where the data already is: statements, real-time predictions, models.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'sqlml serve --token / SQLML_TOKEN' } } },
-    security: [{ bearer: [] }],
+    info: {
+      title: 'sqlml',
+      version: '0.1.0',
+      description: 'Machine learning in SQL, where the data already is: run statements, get real-time predictions, inspect models.',
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'Needed when the server runs with --token / SQLML_TOKEN' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'sqlml_token', description: 'Set by opening any page with ?token=<token>' },
+      },
+      schemas: { Error: errorSchema, Result: resultSchema },
+    },
+    security: [{ bearer: [] }, { cookie: [] }],
     paths: {
       '/v1/query': {
         post: {
-          summary: 'Run sqlml statements and SQL',
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['sql'], properties: { sql: { type: 'string' } } } } } },
+          summary: 'Run one or more statements: sqlml statements and SQL for the database',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', required: ['sql'], properties: { sql: { type: 'string' } } } } },
+          },
           responses: {
-            '200': { description: 'One result per statement', content: { 'application/json': { schema: { type: 'object', properties: { results: { type: 'array', items: result } } } } } },
-            '409': { description: 'The model exists already', content: { 'application/json': { schema: error } } },
-            ...errors,
+            '200': {
+              description: 'One result per statement, in order',
+              content: { 'application/json': { schema: { type: 'object', properties: { results: { type: 'array', items: resultSchema } } } } },
+            },
+            ...clientErrors,
+            '400': {
+              description:
+                'A statement failed (syntax, option, column, table, or an error from the database). The statements after it did not run; those before it did.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      error: {
+                        type: 'object',
+                        properties: {
+                          code: { type: 'string' },
+                          message: { type: 'string' },
+                          statement: { type: 'integer', description: '0-based index of the failing statement (= the number of results)' },
+                          results: { type: 'array', items: resultSchema, description: 'Results of the statements that ran before it' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '404': jsonError('A statement names a model that does not exist (same body as 400)'),
+            '409': jsonError('CREATE MODEL of a model that exists (same body as 400)'),
+            '422': jsonError('Training found nothing to learn from (same body as 400)'),
+            '503': jsonError('The database does not answer'),
           },
         },
       },
       '/v1/models/{name}/predict': {
         post: {
-          summary: 'Predict for one record or many, with the active version of the model',
-          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          summary: 'The real-time endpoint: predictions for one record or many, with the active version of the model',
+          parameters: [nameParameter],
           requestBody: {
             required: true,
             content: {
               'application/json': {
                 schema: {
                   oneOf: [
-                    { type: 'object', description: 'One record: input column → value' },
-                    { type: 'array', items: { type: 'object' } },
-                    { type: 'object', required: ['records'], properties: { records: { type: 'array', items: { type: 'object' } } } },
+                    { type: 'object', required: ['records'], properties: { records: { type: 'array', items: record } } },
+                    { type: 'array', items: record },
+                    record,
                   ],
                 },
               },
@@ -73,32 +127,106 @@ export function openApiDocument(): unknown {
                 'application/json': {
                   schema: {
                     type: 'object',
+                    required: ['model', 'version', 'predictions'],
                     properties: {
                       model: { type: 'string' },
-                      version: { type: 'integer' },
+                      version: { type: 'integer', description: 'The version that made these predictions' },
                       predictions: {
                         type: 'array',
-                        items: { type: 'object', description: '{predicted_label, score} (classification) or {predicted_value} (regression)' },
+                        items: {
+                          oneOf: [
+                            {
+                              type: 'object',
+                              description: 'Classification',
+                              properties: { predicted_label: { type: ['string', 'number', 'boolean'] }, score: { type: 'number' } },
+                            },
+                            { type: 'object', description: 'Regression', properties: { predicted_value: { type: 'number' } } },
+                          ],
+                        },
                       },
                     },
                   },
                 },
               },
             },
-            ...errors,
+            ...clientErrors,
+            '400': {
+              description: 'A record the model cannot read: error.record (0-based) and error.field name it',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      error: {
+                        type: 'object',
+                        properties: { code: { const: 'bad_record' }, message: { type: 'string' }, record: { type: 'integer' }, field: { type: ['string', 'null'] } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '404': jsonError('No such model'),
           },
         },
       },
-      '/v1/models': { get: { summary: 'SHOW MODELS', responses: { '200': { description: 'The models', content: { 'application/json': { schema: result } } }, ...errors } } },
-      '/v1/models/{name}': {
+      '/v1/models': {
         get: {
-          summary: 'The active version: options, recipe, training statistics and curve, evaluation',
-          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'The model', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+          summary: 'SHOW MODELS: every model with its active version and headline metric',
+          responses: { '200': { description: 'The models', content: { 'application/json': { schema: resultSchema } } }, '401': clientErrors['401'] },
         },
       },
-      '/healthz': { get: { summary: 'The server and its database answer', responses: { '200': { description: 'ok' } } } },
-      '/models/{name}': { get: { summary: 'The evaluation page (HTML)', responses: { '200': { description: 'HTML' } } } },
+      '/v1/models/{name}': {
+        get: {
+          summary: 'DESCRIBE MODEL as JSON: the active version, its options, recipe, training statistics (with the loss curve) and evaluation',
+          parameters: [nameParameter],
+          responses: {
+            '200': {
+              description: 'The model',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      name: { type: 'string' },
+                      version: { type: 'integer' },
+                      type: { enum: ['binary', 'multiclass', 'regression'] },
+                      target: { type: 'string' },
+                      labels: { type: ['object', 'null'] },
+                      created_at: { type: 'string' },
+                      source: { type: 'string' },
+                      inputs: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' }, db_type: { type: 'string' } } } },
+                      options: { type: 'object' },
+                      recipe: { type: 'array', items: { type: 'string' }, description: 'One line per feature, as DESCRIBE MODEL shows it' },
+                      training: { type: 'object', description: 'Rows, passes, timings and curve: [{pass, train_loss, validation_loss}]' },
+                      evaluation: { type: ['object', 'null'], properties: { metrics: { type: 'object' }, details: { type: 'object' } } },
+                    },
+                  },
+                },
+              },
+            },
+            '401': clientErrors['401'],
+            '404': jsonError('No such model'),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'The server answers and so does its database',
+          responses: {
+            '200': { description: 'Healthy', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } },
+            '503': { description: 'The database does not answer' },
+          },
+        },
+      },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/models/{name}': {
+        get: {
+          summary: 'The evaluation page for people: ROC curve, score histogram with a threshold control, confusion matrix, training curve',
+          parameters: [nameParameter],
+          responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, '404': { description: 'No such model' } },
+        },
+      },
     },
   };
 }

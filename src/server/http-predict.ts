@@ -1,28 +1,32 @@
 /**
  * The real-time prediction path of the HTTP API: JSON records → a RowBatch in the
- * model's own input columns → the same Scorer PREDICT uses. Each model is deserialized
- * once and kept with its Scorer; the active version is looked up at most once a second
- * (and at once after a statement ran through this server), so a new version is picked up
- * without a catalog round trip per request.
+ * model's own input columns → the same Scorer PREDICT uses → the response text.
+ *
+ * Each model is deserialized once and kept with its Scorer; the active version is looked
+ * up at most once a second (and at once after a statement ran through this server), so a
+ * new version is picked up without a catalog round trip per request. Concurrent requests
+ * that find the lookup due share one query instead of each sending their own.
  */
 import type { Column, ColumnData, RowBatch } from '../data.js';
-import { isNumberType } from '../data.js';
+import { isNumberType, valueAt } from '../data.js';
 import type { Engine } from '../engine/engine.js';
 import { predictionColumns, Scorer } from '../engine/predict.js';
 import { SqlmlError } from '../errors.js';
 import { deserializeModel, type TrainedModel } from '../learn/model.js';
+import type { ModelVersion } from '../catalog/model-store.js';
 
-/** How long an active-version lookup is trusted. */
-const ACTIVE_VERSION_TTL_MS = 1000;
+/** How long an active-version lookup is trusted before the catalog is asked again. */
+export const ACTIVE_VERSION_TTL_MS = 1000;
 
 /** A record that cannot be scored; names the record (0-based) and field. */
 export class RecordError extends Error {
   constructor(
     message: string,
     readonly record: number,
-    readonly field: string,
+    readonly field: string | null,
   ) {
     super(message);
+    this.name = 'RecordError';
   }
 }
 
@@ -31,15 +35,21 @@ interface LoadedModel {
   readonly version: number;
   readonly model: TrainedModel;
   readonly scorer: Scorer;
-  readonly columns: readonly Column[];
-  /** Output field names, in order. */
-  readonly outputs: readonly string[];
+  readonly inputs: readonly Column[];
+  readonly outputs: readonly Column[];
+  /** `"name":` per output, quoted once so each prediction is plain concatenation. */
+  readonly outputKeys: readonly string[];
+  /** The response's constant head: `{"model":…,"version":…,"predictions":[`. */
+  readonly head: string;
   checkedAt: number;
 }
 
 export class PredictionCache {
   readonly #engine: Engine;
   readonly #models = new Map<string, LoadedModel>();
+  readonly #lookups = new Map<string, Promise<LoadedModel>>();
+  /** Bumped by invalidate(), so a lookup that started before it cannot mark its answer fresh. */
+  #generation = 0;
 
   constructor(engine: Engine) {
     this.#engine = engine;
@@ -47,47 +57,80 @@ export class PredictionCache {
 
   /** Forgets when versions were checked (after a statement that may have trained or dropped one). */
   invalidate(): void {
+    this.#generation++;
     for (const loaded of this.#models.values()) loaded.checkedAt = 0;
+    this.#lookups.clear();
   }
 
-  async predict(name: string, records: readonly unknown[]): Promise<{ model: string; version: number; predictions: Record<string, unknown>[] }> {
-    const loaded = await this.#load(name);
-    const batch = toBatch(loaded.columns, records);
+  /**
+   * Predictions for `records` with the active version of `name`, as the JSON text of
+   * `{"model", "version", "predictions": [...]}` — written directly, the endpoint's
+   * whole response, with no object per prediction.
+   */
+  async predictJson(name: string, records: readonly unknown[]): Promise<string> {
+    const loaded = await this.load(name);
+    const batch = toBatch(loaded.inputs, records);
     const columns = loaded.scorer.score(batch);
-    const predictions: Record<string, unknown>[] = new Array(records.length);
-    for (let row = 0; row < records.length; row++) {
-      const out: Record<string, unknown> = {};
-      for (let c = 0; c < columns.length; c++) out[loaded.outputs[c]!] = valueOf(columns[c]!, row, loaded.model, c);
-      predictions[row] = out;
+    const { outputs, outputKeys } = loaded;
+    let text = loaded.head;
+    for (let row = 0; row < batch.rowCount; row++) {
+      text += row === 0 ? '{' : ',{';
+      for (let c = 0; c < columns.length; c++) {
+        if (c > 0) text += ',';
+        text += outputKeys[c]! + jsonValue(valueAt(outputs[c]!, columns[c]!, row));
+      }
+      text += '}';
     }
-    return { model: loaded.name, version: loaded.version, predictions };
+    return `${text}]}`;
   }
 
-  async #load(name: string): Promise<LoadedModel> {
+  /** The model behind a stored version: the cached one when it is that version. */
+  modelOf(version: ModelVersion): TrainedModel {
+    const cached = this.#models.get(version.name);
+    return cached && cached.version === version.version ? cached.model : deserializeModel(version.model);
+  }
+
+  /** The active version of `name`, loaded; 404s (unknown_model) when there is none. */
+  load(name: string): Promise<LoadedModel> {
     const cached = this.#models.get(name);
-    const now = Date.now();
-    if (cached && now - cached.checkedAt < ACTIVE_VERSION_TTL_MS) return cached;
+    if (cached && Date.now() - cached.checkedAt < ACTIVE_VERSION_TTL_MS) return Promise.resolve(cached);
+    let lookup = this.#lookups.get(name);
+    if (!lookup) {
+      lookup = this.#refresh(name, this.#generation).finally(() => {
+        if (this.#lookups.get(name) === lookup) this.#lookups.delete(name);
+      });
+      this.#lookups.set(name, lookup);
+    }
+    return lookup;
+  }
+
+  async #refresh(name: string, generation: number): Promise<LoadedModel> {
+    const startedAt = Date.now();
     const active = await this.#activeVersion(name);
     if (active === null) {
       this.#models.delete(name);
       throw new SqlmlError('unknown_model', `model ${name} does not exist (GET /v1/models lists the models)`);
     }
+    const fresh = generation === this.#generation ? startedAt : 0;
+    const cached = this.#models.get(name);
     if (cached && cached.version === active) {
-      cached.checkedAt = now;
+      cached.checkedAt = fresh;
       return cached;
     }
     const version = await this.#engine.store.get(name, active);
-    if (!version) throw new SqlmlError('unknown_model', `model ${name} has no version ${active}`);
+    if (!version) throw new SqlmlError('unknown_model', `model ${name} has no version ${active} (was it dropped just now?)`);
     const model = deserializeModel(version.model);
-    const columns = model.inputColumns;
+    const outputs = predictionColumns(model);
     const loaded: LoadedModel = {
       name: version.name,
       version: version.version,
       model,
-      scorer: new Scorer(model, columns),
-      columns,
-      outputs: predictionColumns(model).map((c) => c.name),
-      checkedAt: now,
+      scorer: new Scorer(model, model.inputColumns),
+      inputs: model.inputColumns,
+      outputs,
+      outputKeys: outputs.map((c) => `${JSON.stringify(c.name)}:`),
+      head: `{"model":${JSON.stringify(version.name)},"version":${version.version},"predictions":[`,
+      checkedAt: fresh,
     };
     this.#models.set(name, loaded);
     return loaded;
@@ -100,32 +143,41 @@ export class PredictionCache {
   }
 }
 
-/** Prediction values as JSON: labels in the target's own type (booleans as booleans). */
-function valueOf(data: ColumnData, row: number, model: TrainedModel, column: number): unknown {
-  if (data.kind === 'text') return data.values[row] ?? null;
-  const value = data.values[row]!;
-  if (column === 0 && model.task !== 'regression') {
-    const type = model.target.type;
-    if (type === 'boolean') return value === 1;
-    if (type === 'date') return new Date(value).toISOString().slice(0, 10);
-    if (type === 'timestamp') return new Date(value).toISOString();
+function jsonValue(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  return JSON.stringify(value);
+}
+
+/** What a prediction request's body holds: one record, a bare array, or `{"records": [...]}`. */
+export function recordsOf(body: unknown): readonly unknown[] {
+  if (Array.isArray(body)) return body;
+  if (body === null || typeof body !== 'object') {
+    throw new RecordError('the body must be a record object, an array of records, or {"records": [...]}', 0, null);
   }
-  return Number.isFinite(value) ? value : null;
+  if ('records' in body) {
+    const records = (body as { records: unknown }).records;
+    if (!Array.isArray(records)) throw new RecordError('"records" must be an array of record objects', 0, 'records');
+    return records;
+  }
+  return [body];
 }
 
 /**
  * Records as a batch of the model's input columns. A missing field or null is NULL, as a
  * NULL was at training; a value of the wrong kind is an error naming record and field.
+ * Fields the model does not use are ignored.
  */
 export function toBatch(columns: readonly Column[], records: readonly unknown[]): RowBatch {
   const n = records.length;
   const data: ColumnData[] = columns.map((column) =>
-    isNumberType(column.type) ? { kind: 'number', values: new Float64Array(n), nulls: new Uint8Array(n) } : { kind: 'text', values: new Array<string | null>(n).fill(null) },
+    isNumberType(column.type)
+      ? { kind: 'number', values: new Float64Array(n), nulls: new Uint8Array(n) }
+      : { kind: 'text', values: new Array<string | null>(n).fill(null) },
   );
   for (let row = 0; row < n; row++) {
     const record = records[row];
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-      throw new RecordError(`record ${row} is not a JSON object`, row, '');
+      throw new RecordError(`record ${row} is not a JSON object`, row, null);
     }
     const fields = record as Record<string, unknown>;
     for (let c = 0; c < columns.length; c++) {
@@ -133,7 +185,7 @@ export function toBatch(columns: readonly Column[], records: readonly unknown[])
       const value = fieldOf(fields, column.name);
       const out = data[c]!;
       if (out.kind === 'text') {
-        (out.values as (string | null)[])[row] = value === null || value === undefined ? null : typeof value === 'object' ? JSON.stringify(value) : String(value);
+        (out.values as (string | null)[])[row] = textOf(column, value, row);
         continue;
       }
       if (value === null || value === undefined) {
@@ -142,8 +194,9 @@ export function toBatch(columns: readonly Column[], records: readonly unknown[])
       }
       const number = toNumber(column, value);
       if (number === null) {
+        const expected = column.type === 'boolean' ? 'a boolean' : column.type === 'date' || column.type === 'timestamp' ? `a ${column.type}` : 'a number';
         throw new RecordError(
-          `record ${row}, field ${column.name}: ${JSON.stringify(value)} is not a ${column.type === 'boolean' ? 'boolean' : column.type === 'date' || column.type === 'timestamp' ? column.type : 'number'} (the model's column ${column.name} is ${column.dbType})`,
+          `record ${row}, field ${column.name}: ${JSON.stringify(value)} is not ${expected} (the model's column ${column.name} is ${column.dbType})`,
           row,
           column.name,
         );
@@ -156,10 +209,20 @@ export function toBatch(columns: readonly Column[], records: readonly unknown[])
 
 /** The field for a column, matched exactly first, then ignoring case (SQL names are case-insensitive). */
 function fieldOf(fields: Record<string, unknown>, name: string): unknown {
-  if (name in fields) return fields[name];
+  if (Object.hasOwn(fields, name)) return fields[name];
   const lower = name.toLowerCase();
   for (const key of Object.keys(fields)) if (key.toLowerCase() === lower) return fields[key];
   return undefined;
+}
+
+/** Text columns take strings, and numbers or booleans as the database would print them. */
+function textOf(column: Column, value: unknown, row: number): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  // `other` columns (lists, structs, json) travelled as their text form at training.
+  if (column.type === 'other') return JSON.stringify(value);
+  throw new RecordError(`record ${row}, field ${column.name}: ${JSON.stringify(value)} is not text (the model's column ${column.name} is ${column.dbType})`, row, column.name);
 }
 
 function toNumber(column: Column, value: unknown): number | null {
@@ -171,14 +234,14 @@ function toNumber(column: Column, value: unknown): number | null {
       return null;
     case 'date':
     case 'timestamp': {
-      if (typeof value === 'number' && Number.isFinite(value)) return value;
       if (typeof value !== 'string') return null;
-      const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) || value.length <= 10 ? value : `${value}Z`);
+      // Timestamps without a zone are UTC, as the adapters read them.
+      const zoned = value.length <= 10 || /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/.test(value);
+      const ms = Date.parse(zoned ? value : `${value.replace(' ', 'T')}Z`);
       return Number.isNaN(ms) ? null : ms;
     }
     default: {
       if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-      if (typeof value === 'boolean') return value ? 1 : 0;
       if (typeof value === 'string' && value.trim() !== '') {
         const number = Number(value);
         return Number.isFinite(number) ? number : null;

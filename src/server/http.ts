@@ -1,18 +1,25 @@
 /**
  * The HTTP face of `sqlml serve` (../shared/spec/cli.md, "Serving"): statements as JSON,
  * the real-time prediction endpoint, the model list and descriptions, a health check and
- * the OpenAPI description. The evaluation pages are registered on the same instance by
- * serve.ts (pages/pages.ts); the token hook here covers them too.
+ * the OpenAPI description. It builds the fastify instance but does not listen: serve.ts
+ * registers the evaluation pages on the same instance first, and the token hook here
+ * (added at the root) covers them too.
  *
  * User errors are 4xx with one JSON error naming the thing at fault; 500 only for bugs.
+ * Statement results are the CLI's `--json` lines spliced in as they are, so HTTP answers
+ * with exactly the CLI's objects, column order included (a plain object would move a
+ * column named "2" ahead of the others).
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatJsonLine } from '../cli/format.js';
 import type { Engine } from '../engine/engine.js';
-import { SqlmlError, type ErrorCode } from '../errors.js';
+import type { Evaluation } from '../engine/evaluation.js';
+import { errorMessage, SqlmlError, type ErrorCode } from '../errors.js';
+import { describeRecipe } from '../learn/recipe.js';
 import { openApiDocument } from './http-openapi.js';
-import { PredictionCache, RecordError } from './http-predict.js';
+import { PredictionCache, recordsOf, RecordError } from './http-predict.js';
 
 export interface HttpOptions {
   /** Every request needs `Authorization: Bearer TOKEN` (or the page cookie) when set. */
@@ -21,10 +28,16 @@ export interface HttpOptions {
   readonly bodyLimit?: number;
 }
 
+export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 const TOKEN_COOKIE = 'sqlml_token';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** The status that fits each error code: the user's mistakes are 4xx, never 500. */
-const STATUS: Record<ErrorCode, number> = {
+/**
+ * The status for each error code. The user's mistakes are 4xx; a database that does not
+ * answer is 503 (retry later), a cancelled statement 499 (the client went away, nginx's
+ * code), data that trains to nothing 422 (the statement was fine, the rows were not).
+ */
+const STATUS: Readonly<Record<ErrorCode, number>> = {
   syntax: 400,
   bad_option: 400,
   bad_recipe: 400,
@@ -46,145 +59,213 @@ export function statusOf(error: unknown): number {
   return error instanceof SqlmlError ? STATUS[error.code] : 500;
 }
 
-function errorBody(error: unknown, extra: Record<string, unknown> = {}): { error: Record<string, unknown> } {
-  if (error instanceof SqlmlError) return { error: { code: error.code, message: error.message, ...extra } };
-  return { error: { code: 'internal', message: 'internal error (see the server log)', ...extra } };
+/** `{"code", "message"}` of an error; a bug's details go to the server's stderr, not the client. */
+function errorFields(error: unknown): { code: string; message: string } {
+  if (error instanceof SqlmlError) {
+    if (error.code === 'internal') process.stderr.write(`sqlml serve: ${error.stack ?? error.message}\n`);
+    return { code: error.code, message: error.message };
+  }
+  process.stderr.write(`sqlml serve: internal error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}\n`);
+  return { code: 'internal', message: 'internal error (see the server log)' };
 }
 
-/** The `--json` result object of one statement, so HTTP and the CLI answer alike. */
-function resultObject(result: Parameters<typeof formatJsonLine>[0]): unknown {
-  return JSON.parse(formatJsonLine(result)) as unknown;
+function sendError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}): FastifyReply {
+  return reply.code(status).send({ error: { code, message, ...extra } });
 }
 
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+/** Tokens compared as SHA-256 digests: equal length always, so the comparison leaks nothing. */
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
-function cookieToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie;
+function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join('='));
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(at + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }
 
-export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024 });
-  const predictions = new PredictionCache(engine);
+function bearerToken(header: string | undefined): string | undefined {
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  return header !== undefined && /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
+}
 
-  if (options.token !== undefined) {
-    const token = options.token;
-    app.addHook('onRequest', async (request, reply) => {
-      const url = new URL(request.url, 'http://sqlml.local');
-      // A browser cannot send a bearer header when a person opens a page: `?token=` on a
-      // GET sets an HttpOnly cookie once and redirects to the same address without it.
-      const queryToken = url.searchParams.get('token');
-      if (request.method === 'GET' && queryToken !== null && sameToken(queryToken, token)) {
+/** Guards every route, including ones registered after this (the evaluation pages). */
+function requireToken(app: FastifyInstance, token: string): void {
+  const expected = digest(token);
+  const matches = (given: string | undefined): boolean => given !== undefined && timingSafeEqual(digest(given), expected);
+  app.addHook('onRequest', async (request, reply) => {
+    if (matches(bearerToken(request.headers.authorization)) || matches(cookieValue(request.headers.cookie, TOKEN_COOKIE))) return;
+    // A browser cannot send a bearer header when a person opens a page: `?token=` on a
+    // GET sets an HttpOnly cookie once and redirects to the same address without it, so
+    // the token does not stay in the address bar or the history.
+    if (request.method === 'GET' && request.url.includes('token=')) {
+      const url = new URL(request.url, 'http://localhost');
+      if (matches(url.searchParams.get('token') ?? undefined)) {
         url.searchParams.delete('token');
-        const location = url.pathname + (url.searchParams.size > 0 ? `?${url.searchParams}` : '');
+        const query = url.searchParams.toString();
         return reply
-          .header('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
-          .redirect(location, 303);
+          .header('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`)
+          .redirect(url.pathname + (query ? `?${query}` : ''), 303);
       }
-      const header = request.headers.authorization;
-      const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-      const given = bearer ?? cookieToken(request);
-      if (given === undefined || !sameToken(given, token)) {
-        return reply
-          .code(401)
-          .header('www-authenticate', 'Bearer')
-          .send({ error: { code: 'unauthorized', message: 'this server needs Authorization: Bearer <token> (sqlml serve --token)' } });
-      }
-      return undefined;
+    }
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="sqlml"')
+      .send({ error: { code: 'unauthorized', message: 'this server needs Authorization: Bearer <token> (the token given to sqlml serve --token or SQLML_TOKEN)' } });
+  });
+}
+
+/**
+ * On close, hangs up on connections that carry no request, and waits only for the ones
+ * that do. Node's own close keeps waiting for a socket that a client opened and never
+ * used (browsers and fetch open spare ones), which would hold a shutdown for a minute.
+ */
+function closeUnusedConnections(app: FastifyInstance): void {
+  const inFlight = new Map<Socket, number>();
+  app.server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  app.server.on('request', (request: { socket: Socket }, response: { once(event: 'close', listener: () => void): void }) => {
+    const socket = request.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    response.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      if (inFlight.has(socket)) inFlight.set(socket, left);
+      // Closing already: a connection whose last request just ended is not reused.
+      if (left === 0 && closing) socket.destroySoon();
     });
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    for (const [socket, requests] of inFlight) if (requests === 0) socket.destroy();
+  });
+}
+
+/**
+ * Runs `sql` statement by statement. The answer is the JSON text of {"results": [...]},
+ * or the failing statement's error with the results before it; `statement` is the
+ * failing statement's 0-based index (so it equals the number of results).
+ */
+async function runStatements(engine: Engine, sql: string, signal: AbortSignal): Promise<{ status: number; body: string }> {
+  const results: string[] = [];
+  try {
+    for (const part of engine.split(sql)) {
+      // A client that went away between statements stops the script too.
+      if (signal.aborted) throw new SqlmlError('cancelled', 'the request was cancelled by the client');
+      results.push(formatJsonLine(await engine.execute(engine.parse(part), { signal })));
+    }
+    return { status: 200, body: `{"results":[${results.join(',')}]}` };
+  } catch (error) {
+    const { code, message } = errorFields(error);
+    const head = JSON.stringify({ code, message, statement: results.length }).slice(0, -1);
+    return { status: statusOf(error), body: `{"error":${head},"results":[${results.join(',')}]}}` };
   }
+}
+
+/** DESCRIBE MODEL as structured JSON: what the model is, how it was trained, how it scored. */
+async function describeJson(engine: Engine, predictions: PredictionCache, name: string): Promise<Record<string, unknown>> {
+  await engine.store.ensureSchema();
+  const version = await engine.store.get(name);
+  if (!version) throw new SqlmlError('unknown_model', `model ${name} does not exist (GET /v1/models lists the models)`);
+  const model = predictions.modelOf(version);
+  const label = model.label;
+  const evaluation = version.evaluation as Evaluation | null;
+  return {
+    name: version.name,
+    version: version.version,
+    active: version.active,
+    type: version.type,
+    target: version.target,
+    labels: model.task === 'binary' ? { positive: label.positive, negative: label.negative } : model.task === 'multiclass' ? { classes: label.classes } : null,
+    created_at: version.createdAt,
+    source: version.sourceQuery,
+    inputs: model.inputColumns.map((c) => ({ name: c.name, type: c.type, db_type: c.dbType })),
+    options: version.options,
+    recipe: describeRecipe(model.recipe),
+    training: version.trainingStats,
+    evaluation: evaluation ? { metrics: evaluation.metrics, details: evaluation.details } : null,
+  };
+}
+
+export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const predictions = new PredictionCache(engine);
+  closeUnusedConnections(app);
+
+  // Only JSON bodies: a text/plain POST is a 415, not a string the routes would misread.
+  app.removeContentTypeParser('text/plain');
+  if (options.token !== undefined) requireToken(app, options.token);
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
-    // Fastify's own client errors (bad JSON, wrong content type, body too large) keep their 4xx status.
+    // Fastify's own client errors (bad JSON 400, too large 413, wrong content type 415) keep their status.
     if (!(error instanceof SqlmlError) && error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send({ error: { code: error.code ?? 'bad_request', message: error.message } });
+      return sendError(reply, error.statusCode, error.code ?? 'bad_request', error.message);
     }
-    return reply.code(statusOf(error)).send(errorBody(error));
+    const { code, message } = errorFields(error);
+    return sendError(reply, statusOf(error), code, message);
   });
-  app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
-  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
 
-  app.post('/v1/query', async (request: FastifyRequest<{ Body: { sql?: unknown } }>, reply: FastifyReply) => {
-    const sql = request.body?.sql;
+  app.post('/v1/query', async (request: FastifyRequest<{ Body: unknown }>, reply: FastifyReply) => {
+    const body = request.body as { sql?: unknown } | null;
+    const sql = body !== null && typeof body === 'object' ? body.sql : undefined;
     if (typeof sql !== 'string' || sql.trim() === '') {
-      return reply.code(400).send({ error: { code: 'bad_request', message: 'the body must be {"sql": "<statements>"}' } });
+      return sendError(reply, 400, 'bad_request', 'the body must be {"sql": "<one or more statements>"}');
     }
-    // A client that goes away stops its statement.
+    // A client that goes away stops its statement: the response closes before it ends.
     const controller = new AbortController();
-    request.raw.on('close', () => {
-      if (!reply.sent) controller.abort();
-    });
-    const results: unknown[] = [];
+    const onClose = (): void => {
+      if (!reply.raw.writableEnded) controller.abort();
+    };
+    reply.raw.once('close', onClose);
     try {
-      for await (const result of engine.run(sql, { signal: controller.signal })) results.push(resultObject(result));
-    } catch (error) {
-      // Training or a new version may have changed what predictions should use.
+      const { status, body: text } = await runStatements(engine, sql, controller.signal);
+      return reply.code(status).type(JSON_TYPE).send(text);
+    } finally {
+      // Whatever ran may have trained, replaced or dropped a model: predictions look again.
       predictions.invalidate();
-      return reply.code(statusOf(error)).send(errorBody(error, { statement: results.length + 1, results }));
     }
-    predictions.invalidate();
-    return { results };
   });
 
   app.post('/v1/models/:name/predict', async (request: FastifyRequest<{ Params: { name: string }; Body: unknown }>, reply: FastifyReply) => {
-    const body = request.body;
-    const records = Array.isArray(body)
-      ? body
-      : body !== null && typeof body === 'object' && Array.isArray((body as { records?: unknown }).records)
-        ? (body as { records: unknown[] }).records
-        : body !== null && typeof body === 'object'
-          ? [body]
-          : null;
-    if (records === null) {
-      return reply.code(400).send({ error: { code: 'bad_request', message: 'the body must be a record object, an array of records, or {"records": [...]}' } });
-    }
     try {
-      return await predictions.predict(request.params.name, records);
+      const text = await predictions.predictJson(request.params.name, recordsOf(request.body));
+      return reply.type(JSON_TYPE).send(text);
     } catch (error) {
-      if (error instanceof RecordError) return reply.code(400).send({ error: { code: 'bad_record', message: error.message, record: error.record, field: error.field } });
-      throw error;
+      if (!(error instanceof RecordError)) throw error;
+      return sendError(reply, 400, 'bad_record', error.message, { record: error.record, field: error.field });
     }
   });
 
-  app.get('/v1/models', async () => {
+  app.get('/v1/models', async (_request, reply) => {
     const [result] = await engine.runAll('SHOW MODELS;');
-    return resultObject(result!);
+    return reply.type(JSON_TYPE).send(formatJsonLine(result!));
   });
 
-  app.get('/v1/models/:name', async (request: FastifyRequest<{ Params: { name: string } }>) => {
-    await engine.store.ensureSchema();
-    const version = await engine.store.get(request.params.name);
-    if (!version) throw new SqlmlError('unknown_model', `model ${request.params.name} does not exist (GET /v1/models lists the models)`);
-    return {
-      name: version.name,
-      version: version.version,
-      type: version.type,
-      target: version.target,
-      created_at: version.createdAt,
-      source: version.sourceQuery,
-      options: version.options,
-      recipe: version.recipe,
-      training: version.trainingStats,
-      evaluation: version.evaluation,
-    };
-  });
+  app.get('/v1/models/:name', async (request: FastifyRequest<{ Params: { name: string } }>) => describeJson(engine, predictions, request.params.name));
 
-  app.get('/healthz', async () => {
-    await engine.adapter.query('SELECT 1');
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await engine.adapter.query('SELECT 1');
+    } catch (error) {
+      return reply.code(503).send({ status: 'unavailable', error: { code: 'database', message: `the database does not answer: ${errorMessage(error)}` } });
+    }
     return { status: 'ok' };
   });
 
-  app.get('/openapi.json', async () => openApiDocument());
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/openapi.json', async (_request, reply) => reply.type(JSON_TYPE).send(openApi));
 
   return app;
 }
