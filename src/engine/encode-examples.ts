@@ -40,6 +40,7 @@ export function encodeExamples(
   const totals: EncodingTotals = { skipped: 0, trainCounts: new Float64Array(classCount), rows: 0 };
   for (const { batch, roles } of batches) {
     const targetData = batch.columns[targetIndex]!;
+    const encoded = encoder.encodeBatch(batch);
     for (let row = 0; row < batch.rowCount; row++) {
       const role = roles[row]!;
       if (role === RowRole.Skip) {
@@ -51,7 +52,7 @@ export function encodeExamples(
         totals.skipped++;
         continue;
       }
-      encoder.encodeRow(batch, row, vector);
+      encoded.row(row, vector);
       builders[role]!.add(vector.indices, vector.values, vector.nnz, y);
       if (role === RowRole.Train && classCount > 0) totals.trainCounts[y]! += 1;
     }

@@ -92,11 +92,12 @@ async function scoreSource(
   const split = { trainFraction: model.options.split, validationFraction: 0, seed: model.options.seed };
   for await (const batch of stream.batches()) {
     const target = batch.columns[targetIndex]!;
+    const encoded = encoder.encodeBatch(batch);
     for (let row = 0; row < batch.rowCount; row++) {
       if (holdoutOnly && roleOf(hashRow(batch, row, split.seed), split) !== RowRole.Holdout) continue;
       const y = labels.encode(target, row);
       if (Number.isNaN(y)) continue;
-      encoder.encodeRow(batch, row, vector);
+      encoded.row(row, vector);
       model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
       collector.add(y, out);
     }

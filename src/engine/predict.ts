@@ -64,10 +64,11 @@ export class Scorer {
     const model = this.#model;
     const out = this.#out;
     const vector = this.#vector;
+    const encoded = this.#encoder.encodeBatch(batch);
     if (model.task === 'regression') {
       const values = new Float64Array(n);
       for (let row = 0; row < n; row++) {
-        this.#encoder.encodeRow(batch, row, vector);
+        encoded.row(row, vector);
         model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
         values[row] = out[0]! * model.label.std + model.label.mean;
       }
@@ -77,7 +78,7 @@ export class Scorer {
     const classIndex = new Int32Array(n);
     const k = model.label.classes.length;
     for (let row = 0; row < n; row++) {
-      this.#encoder.encodeRow(batch, row, vector);
+      encoded.row(row, vector);
       model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
       if (model.task === 'binary') {
         const p = out[0]!;

@@ -68,6 +68,7 @@ export class FeatureEncoder {
     this.fixedNnz = fixed;
     this.maxNnz = fixed + textNnz;
     for (const writer of this.writers) if (writer instanceof TextWriter) writer.reserve = fixed;
+    this.batchEncoding = new BatchEncoding(this.writers, fixed);
   }
 
   /** Writes row `row` of `batch` into `out` (from index 0; sets `out.nnz`), growing `out`'s arrays only when a row needs more room. */
@@ -76,6 +77,106 @@ export class FeatureEncoder {
     out.nnz = 0;
     const writers = this.writers;
     for (let i = 0; i < writers.length; i++) writers[i]!.write(batch, row, out);
+  }
+
+  /**
+   * Encodes every row of `batch` column by column (one tight loop per feature instead of
+   * one call per feature and row); `row()` of the returned encoding then gives exactly
+   * what `encodeRow` would. The encoding is this encoder's scratch: valid until the next call.
+   */
+  encodeBatch(batch: RowBatch): BatchEncoding {
+    this.batchEncoding.fill(batch);
+    return this.batchEncoding;
+  }
+
+  private readonly batchEncoding: BatchEncoding;
+}
+
+/**
+ * A batch's fixed-size features laid out row-major in `stride` slots per row (each
+ * feature owns `maxNnz` consecutive slots; an unused slot holds index -1), so gathering a
+ * row is a copy of its live slots. Text features, whose size varies, are written when the
+ * row is gathered, in their place among the others.
+ */
+export class BatchEncoding {
+  readonly #writers: readonly FeatureWriter[];
+  readonly #fixedNnz: number;
+  /** Per writer: its first slot, or -1 for a text writer. */
+  readonly #slots: Int32Array;
+  readonly #stride: number;
+  readonly #hasText: boolean;
+  #indices = new Int32Array(0);
+  #values = new Float64Array(0);
+  #batch: RowBatch | null = null;
+
+  constructor(writers: readonly FeatureWriter[], fixedNnz: number) {
+    this.#writers = writers;
+    this.#fixedNnz = fixedNnz;
+    this.#slots = new Int32Array(writers.length);
+    let stride = 0;
+    let hasText = false;
+    writers.forEach((writer, i) => {
+      if (writer instanceof TextWriter) {
+        this.#slots[i] = -1;
+        hasText = true;
+      } else {
+        this.#slots[i] = stride;
+        stride += writer.maxNnz;
+      }
+    });
+    this.#stride = stride;
+    this.#hasText = hasText;
+  }
+
+  fill(batch: RowBatch): void {
+    const n = batch.rowCount;
+    const size = n * this.#stride;
+    if (this.#indices.length < size) {
+      this.#indices = new Int32Array(size);
+      this.#values = new Float64Array(size);
+    }
+    const writers = this.#writers;
+    for (let i = 0; i < writers.length; i++) {
+      const slot = this.#slots[i]!;
+      if (slot >= 0) (writers[i] as FixedFeatureWriter).writeColumn(batch, n, this.#indices, this.#values, this.#stride, slot);
+    }
+    this.#batch = batch;
+  }
+
+  /** Row `row` of the filled batch into `out`, as `FeatureEncoder.encodeRow` writes it. */
+  row(row: number, out: SparseVector): void {
+    ensureCapacity(out, this.#fixedNnz);
+    const indices = this.#indices;
+    const values = this.#values;
+    const stride = this.#stride;
+    if (!this.#hasText) {
+      const outIndices = out.indices;
+      const outValues = out.values;
+      let nnz = 0;
+      for (let p = row * stride, end = p + stride; p < end; p++) {
+        const index = indices[p]!;
+        if (index >= 0) {
+          outIndices[nnz] = index;
+          outValues[nnz] = values[p]!;
+          nnz++;
+        }
+      }
+      out.nnz = nnz;
+      return;
+    }
+    out.nnz = 0;
+    const writers = this.#writers;
+    for (let i = 0; i < writers.length; i++) {
+      const slot = this.#slots[i]!;
+      if (slot < 0) {
+        writers[i]!.write(this.#batch!, row, out);
+        continue;
+      }
+      for (let p = row * stride + slot, end = p + writers[i]!.maxNnz; p < end; p++) {
+        const index = indices[p]!;
+        if (index >= 0) push(out, index, values[p]!);
+      }
+    }
   }
 }
 
@@ -151,6 +252,33 @@ interface FeatureWriter {
   write(batch: RowBatch, row: number, out: SparseVector): void;
 }
 
+/** A writer of at most `maxNnz` features per row, which can also write a whole batch into slots (see BatchEncoding). */
+interface FixedFeatureWriter extends FeatureWriter {
+  /** For rows `[0, n)`: the features `write` would push, into slots `row * stride + slot ...` (unused slots: index -1). */
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void;
+}
+
+/** One scratch vector for the writers whose batch form replays their row form. */
+const rowScratch = { indices: new Uint32Array(8), values: new Float64Array(8), nnz: 0 };
+
+/** `writeColumn` by way of `write`, for the writers whose per-row work dwarfs the call. */
+function writeColumnByRows(writer: FeatureWriter, batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+  const width = writer.maxNnz;
+  const scratch = rowScratch;
+  ensureCapacity(scratch, width);
+  for (let row = 0; row < n; row++) {
+    scratch.nnz = 0;
+    writer.write(batch, row, scratch);
+    const p = row * stride + slot;
+    let k = 0;
+    for (; k < scratch.nnz; k++) {
+      indices[p + k] = scratch.indices[k]!;
+      values[p + k] = scratch.values[k]!;
+    }
+    for (; k < width; k++) indices[p + k] = -1;
+  }
+}
+
 function createWriter(feature: FeatureSpec, bound: Map<string, BoundColumn>, space: HashSpace): FeatureWriter {
   switch (feature.kind) {
     case 'number':
@@ -212,7 +340,7 @@ function clean(value: string, normalize: TextNormalization): string {
   return normalize.lowercase || normalize.noPunct ? normalizeValue(value, normalize.lowercase, normalize.noPunct) : value;
 }
 
-class NumberWriter implements FeatureWriter {
+class NumberWriter implements FixedFeatureWriter {
   readonly maxNnz: number;
   private readonly column: number;
   private readonly offset: number;
@@ -238,9 +366,34 @@ class NumberWriter implements FeatureWriter {
     const z = clip((v - this.center) / this.scale);
     if (z !== 0) push(out, this.offset, z);
   }
+
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+    const data = batch.columns[this.column]!;
+    if (data.kind !== 'number') {
+      for (let row = 0, p = slot; row < n; row++, p += stride) {
+        indices[p] = this.nullIndex;
+        values[p] = 1;
+      }
+      return;
+    }
+    const column = data.values;
+    const nulls = data.nulls;
+    const { center, scale, offset, nullIndex } = this;
+    for (let row = 0, p = slot; row < n; row++, p += stride) {
+      const v = column[row]!;
+      if (nulls[row] === 1 || !Number.isFinite(v)) {
+        indices[p] = nullIndex;
+        values[p] = 1;
+        continue;
+      }
+      const z = clip((v - center) / scale);
+      indices[p] = z !== 0 ? offset : -1;
+      values[p] = z;
+    }
+  }
 }
 
-class BooleanWriter implements FeatureWriter {
+class BooleanWriter implements FixedFeatureWriter {
   readonly maxNnz = 1;
   private readonly column: number;
   private readonly offset: number;
@@ -260,9 +413,23 @@ class BooleanWriter implements FeatureWriter {
       push(out, this.offset, 1);
     }
   }
+
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+    const data = batch.columns[this.column]!;
+    const { offset, nullIndex } = this;
+    for (let row = 0, p = slot; row < n; row++, p += stride) {
+      const v = numberAt(data, row);
+      indices[p] = Number.isNaN(v) ? nullIndex : v !== 0 ? offset : -1;
+      values[p] = 1;
+    }
+  }
 }
 
-class DateWriter implements FeatureWriter {
+class DateWriter implements FixedFeatureWriter {
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+    writeColumnByRows(this, batch, n, indices, values, stride, slot);
+  }
+
   readonly maxNnz: number;
   private readonly column: number;
   private readonly f: DateFeature;
@@ -298,7 +465,11 @@ class DateWriter implements FeatureWriter {
   }
 }
 
-class BinnedWriter implements FeatureWriter {
+class BinnedWriter implements FixedFeatureWriter {
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+    writeColumnByRows(this, batch, n, indices, values, stride, slot);
+  }
+
   readonly maxNnz = 1;
   private readonly column: number;
   private readonly offset: number;
@@ -334,7 +505,7 @@ function binOf(cuts: Float64Array, v: number): number {
   return low;
 }
 
-class OneHotWriter implements FeatureWriter {
+class OneHotWriter implements FixedFeatureWriter {
   readonly maxNnz = 1;
   private readonly column: number;
   private readonly type: ColumnType;
@@ -361,9 +532,31 @@ class OneHotWriter implements FeatureWriter {
     }
     push(out, this.slots.get(clean(value, this.normalize)) ?? this.otherIndex, 1);
   }
+
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+    const data = batch.columns[this.column]!;
+    const { slots, otherIndex, nullIndex, normalize } = this;
+    const plain = !normalize.lowercase && !normalize.noPunct;
+    // Runs of one value are common (sorted or low-cardinality columns): the last lookup is kept.
+    let last: string | null = null;
+    let lastIndex = -1;
+    for (let row = 0, p = slot; row < n; row++, p += stride) {
+      values[p] = 1;
+      const value = data.kind === 'text' ? (data.values[row] ?? null) : textAt(data, row, this.type);
+      if (value === null) {
+        indices[p] = nullIndex;
+        continue;
+      }
+      if (value !== last) {
+        last = value;
+        lastIndex = slots.get(plain ? value : clean(value, normalize)) ?? otherIndex;
+      }
+      indices[p] = lastIndex;
+    }
+  }
 }
 
-class HashedCategoryWriter implements FeatureWriter {
+class HashedCategoryWriter implements FixedFeatureWriter {
   readonly maxNnz = 1;
   private readonly column: number;
   private readonly type: ColumnType;
@@ -390,6 +583,27 @@ class HashedCategoryWriter implements FeatureWriter {
     }
     const h = hashString(clean(value, this.normalize), this.seed);
     push(out, this.space.base + (h & this.space.mask), 1);
+  }
+
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+    const data = batch.columns[this.column]!;
+    const { nullIndex, normalize, seed } = this;
+    const { base, mask } = this.space;
+    let last: string | null = null;
+    let lastIndex = -1;
+    for (let row = 0, p = slot; row < n; row++, p += stride) {
+      values[p] = 1;
+      const value = textAt(data, row, this.type);
+      if (value === null) {
+        indices[p] = nullIndex;
+        continue;
+      }
+      if (value !== last) {
+        last = value;
+        lastIndex = base + (hashString(clean(value, normalize), seed) & mask);
+      }
+      indices[p] = lastIndex;
+    }
   }
 }
 
@@ -443,7 +657,11 @@ class TextWriter implements FeatureWriter {
 /** Hash standing for a NULL category in a crossing. */
 const NULL_CATEGORY = 0x6e756c6c;
 
-class CrossWriter implements FeatureWriter {
+class CrossWriter implements FixedFeatureWriter {
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+    writeColumnByRows(this, batch, n, indices, values, stride, slot);
+  }
+
   readonly maxNnz = 1;
   private readonly left: CrossSide;
   private readonly right: CrossSide;
