@@ -148,20 +148,137 @@ function joinedText(values: readonly (string | null)[], n: number): string {
   return repaired;
 }
 
+/** Distinct values a text column's dictionary holds; a column with more is stored as plain text from then on. */
+export const TEXT_DICTIONARY_MAX = 65_536;
+const TEXT_PLAIN = 0;
+const TEXT_DICTIONARY = 1;
+
+/** The string a value reads back as: what its UTF-8 bytes decode to (lone surrogates become U+FFFD). */
+function wellFormed(value: string): string {
+  return (value as unknown as WellFormedString).isWellFormed() ? value : (value as unknown as WellFormedString).toWellFormed();
+}
+
 /**
- * Raw rows of pass 0, batch by batch (the split roles live with the profiling, see row-pipeline.ts). A text
- * column is stored as its values' lengths in UTF-16 code units (-1 = NULL) and the UTF-8
- * bytes of all of them joined, so a batch's column is encoded and decoded in one call
- * each, not one per value.
+ * One text column of a RowCache. While a column has at most TEXT_DICTIONARY_MAX distinct
+ * values, a block stores a 32-bit id per row and only the values first seen in it, so
+ * categorical columns cost 4 bytes a row on disk, no UTF-8 work, and read back as the
+ * same string objects (whose hashes later Map lookups reuse). A column with more values
+ * (free text, ids) switches to plain blocks: lengths and the UTF-8 of all values joined.
+ */
+class TextColumnCoder {
+  /** Writer: each value's id. Null once the column went plain. */
+  #ids: Map<string, number> | null = new Map();
+  /** The dictionary by id, as the values read back. */
+  readonly strings: string[] = [];
+
+  encode(values: readonly (string | null)[], n: number, parts: ArrayBufferView[]): void {
+    const ids = this.#ids;
+    if (ids !== null) {
+      const codes = new Int32Array(n);
+      const first = this.strings.length;
+      const added: string[] = [];
+      let overflow = false;
+      for (let i = 0; i < n; i++) {
+        const value = values[i];
+        if (value === null || value === undefined) {
+          codes[i] = -1;
+          continue;
+        }
+        let id = ids.get(value);
+        if (id === undefined) {
+          id = first + added.length;
+          if (id >= TEXT_DICTIONARY_MAX) {
+            overflow = true;
+            break;
+          }
+          ids.set(value, id);
+          added.push(value);
+        }
+        codes[i] = id;
+      }
+      if (!overflow) {
+        for (const value of added) this.strings.push(wellFormed(value));
+        const bytes = Buffer.from(joinedText(added, added.length), 'utf8');
+        parts.push(new Float64Array([TEXT_DICTIONARY, first, added.length, bytes.length]));
+        parts.push(...padded(codes));
+        parts.push(...padded(Int32Array.from(added, (value) => value.length)));
+        parts.push(...padded(bytes));
+        return;
+      }
+      // Values this block added are forgotten with the map: no block refers to them.
+      this.#ids = null;
+    }
+    const lengths = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const value = values[i];
+      lengths[i] = value === null || value === undefined ? -1 : value.length;
+    }
+    const bytes = Buffer.from(joinedText(values, n), 'utf8');
+    parts.push(new Float64Array([TEXT_PLAIN, 0, 0, bytes.length]));
+    parts.push(...padded(lengths));
+    parts.push(...padded(bytes));
+  }
+
+  decode(cursor: Cursor, n: number): (string | null)[] {
+    const header = cursor.f64(4);
+    const values: (string | null)[] = new Array(n);
+    if (header[0] === TEXT_DICTIONARY) {
+      const first = header[1]!;
+      const count = header[2]!;
+      const codes = cursor.i32(n);
+      const lengths = cursor.i32(count);
+      const at = cursor.skip(header[3]!);
+      // A reader learns the dictionary block by block; the writer (and a second read) has these already.
+      if (this.strings.length === first) {
+        const joined = cursor.text(at, at + header[3]!);
+        for (let i = 0, start = 0; i < count; i++) {
+          this.strings.push(joined.slice(start, start + lengths[i]!));
+          start += lengths[i]!;
+        }
+      }
+      const strings = this.strings;
+      for (let i = 0; i < n; i++) {
+        const id = codes[i]!;
+        values[i] = id < 0 ? null : strings[id]!;
+      }
+      return values;
+    }
+    const lengths = cursor.i32(n);
+    const total = header[3]!;
+    const at = cursor.skip(total);
+    const joined = cursor.text(at, at + total);
+    for (let i = 0, start = 0; i < n; i++) {
+      const length = lengths[i]!;
+      if (length < 0) values[i] = null;
+      else {
+        values[i] = joined.slice(start, start + length);
+        start += length;
+      }
+    }
+    return values;
+  }
+}
+
+/**
+ * Raw rows of pass 0, batch by batch (the split roles live with the profiling, see
+ * row-pipeline.ts). Numbers are stored as they are; text columns as TextColumnCoder
+ * writes them. A reader in another thread learns each text column's dictionary from the
+ * blocks in order, so it reads every block once in order before reading any out of order
+ * (RowCache.batch catches up by itself when asked for a later block first).
  */
 export class RowCache {
   readonly #file: BlockFile;
   readonly #columns: readonly Column[];
+  /** Per column: its coder, or null for a number column. */
+  readonly #text: (TextColumnCoder | null)[];
+  /** Blocks whose dictionary entries this cache knows (a writer knows all of its own). */
+  #known = 0;
   rows = 0;
   /** A new cache file, or (mode 'read') one another thread writes, read as `addEntry` reports its blocks. */
   constructor(path: string, columns: readonly Column[], mode: 'write' | 'read' = 'write') {
     this.#file = new BlockFile(path, mode);
     this.#columns = columns;
+    this.#text = columns.map((column) => (isNumberType(column.type) ? null : new TextColumnCoder()));
   }
 
   get batchCount(): number {
@@ -172,25 +289,17 @@ export class RowCache {
   append(batch: RowBatch): number {
     const n = batch.rowCount;
     const parts: ArrayBufferView[] = [new Float64Array([n])];
-    for (const data of batch.columns) {
+    batch.columns.forEach((data, c) => {
       if (data.kind === 'number') {
         parts.push(data.values.subarray(0, n));
         parts.push(...padded(data.nulls.subarray(0, n)));
       } else {
-        const values = data.values;
-        const lengths = new Int32Array(n);
-        for (let i = 0; i < n; i++) {
-          const value = values[i];
-          lengths[i] = value === null || value === undefined ? -1 : value.length;
-        }
-        const bytes = Buffer.from(joinedText(values, n), 'utf8');
-        parts.push(...padded(lengths));
-        parts.push(new Float64Array([bytes.length]));
-        parts.push(...padded(bytes));
+        this.#text[c]!.encode(data.values, n, parts);
       }
-    }
+    });
     this.#file.append(parts);
     this.rows += n;
+    this.#known = this.#file.blockCount;
     return this.#file.blockCount - 1;
   }
 
@@ -211,28 +320,20 @@ export class RowCache {
 
   /** Reads back batch number `block`. */
   batch(block: number): RowBatch {
+    while (this.#known < block) this.#read(this.#known++);
+    if (this.#known === block) this.#known++;
+    return this.#read(block);
+  }
+
+  #read(block: number): RowBatch {
     const cursor = new Cursor(this.#file.read(block));
     const n = cursor.f64(1)[0]!;
-    const columns: ColumnData[] = this.#columns.map((column) => {
-      if (isNumberType(column.type)) {
-        const values = cursor.f64(n);
-        const nulls = cursor.u8(n);
-        return { kind: 'number', values, nulls };
-      }
-      const lengths = cursor.i32(n);
-      const total = cursor.f64(1)[0]!;
-      const at = cursor.skip(total);
-      const joined = cursor.text(at, at + total);
-      const values: (string | null)[] = new Array(n);
-      for (let i = 0, start = 0; i < n; i++) {
-        const length = lengths[i]!;
-        if (length < 0) values[i] = null;
-        else {
-          values[i] = joined.slice(start, start + length);
-          start += length;
-        }
-      }
-      return { kind: 'text', values };
+    const columns: ColumnData[] = this.#columns.map((column, c) => {
+      const text = this.#text[c];
+      if (text) return { kind: 'text', values: text.decode(cursor, n) };
+      const values = cursor.f64(n);
+      const nulls = cursor.u8(n);
+      return { kind: 'number', values, nulls };
     });
     return { rowCount: n, columns };
   }

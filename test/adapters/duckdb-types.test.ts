@@ -192,6 +192,23 @@ describe('column decoders', () => {
     expect(await decode(sql, false, 70)).toEqual(reference);
   });
 
+  it('hand out remembered short strings exactly as decoded, for repeated, near-identical and too many distinct values', async () => {
+    // Repeats of every inline length (0..12, multi-byte too), values differing in one byte or
+    // only in length (a zero byte at the end), more distinct values than the table holds
+    // (5,000 + 2,000), and a high-cardinality column that makes the decoder stop looking.
+    const sql = `SELECT
+        CASE WHEN i % 17 = 0 THEN NULL ELSE left('abcdéfghijkl', (i % 13)::INTEGER) END AS lengths,
+        CASE WHEN i % 2 = 0 THEN 'ab' ELSE 'ab' || chr(0) END AS zero_tail,
+        'v' || (i % 5000) AS many,
+        'k' || i AS unique_ids,
+        CASE WHEN i % 3 = 0 THEN 'x' || (i % 2000) ELSE repeat('long value ', 2) || (i % 4) END AS mixed
+      FROM range(200000) t(i)`;
+    const reference = await decode(sql, true);
+    expect(new Set(reference[2]).size).toBe(5000);
+    expect(await decode(sql, false)).toEqual(reference);
+    expect(await decode(sql, false, 333)).toEqual(reference);
+  });
+
   it('read strings inline up to 12 bytes and through the pointer beyond, keeping empty apart from NULL', async () => {
     const [values] = await decode(`SELECT s FROM (VALUES (0, ''), (1, NULL), (2, '123456789012'), (3, '1234567890123'),
         (4, 'ééééé1'), (5, 'éééééé1'), (6, '日本語のテキスト'), (7, repeat('x', 5000))) t(i, s) ORDER BY i`);

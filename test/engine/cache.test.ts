@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Column, RowBatch } from '../../src/data.js';
-import { CacheDir, ExampleCache, RowCache } from '../../src/engine/cache.js';
+import { CacheDir, ExampleCache, RowCache, TEXT_DICTIONARY_MAX } from '../../src/engine/cache.js';
 
 const COLUMNS: Column[] = [
   { name: 'n', type: 'double', dbType: 'DOUBLE' },
@@ -110,6 +110,50 @@ describe('RowCache', () => {
     const replayed = replay(cache).flatMap((batch) => texts(batch, 0));
     cache.close();
     expect(replayed).toEqual(all);
+  });
+});
+
+describe('RowCache: text dictionaries', () => {
+  const TEXT = [COLUMNS[1]!, COLUMNS[0]!];
+  /** Repeated categories, then more distinct values than a dictionary holds, then repeats again. */
+  function batches(): RowBatch[] {
+    const sizes = [4096, 4096, TEXT_DICTIONARY_MAX, 4096, 17];
+    let k = 0;
+    return sizes.map((size, b) => {
+      const values = Array.from({ length: size }, (_, i) => {
+        k++;
+        if (k % 13 === 0) return null;
+        return b === 2 ? `distinct ${k} ü` : `city_${k % 50}${k % 7 === 0 ? ' 😀' : ''}`;
+      });
+      return {
+        rowCount: size,
+        columns: [
+          { kind: 'text', values },
+          { kind: 'number', values: Float64Array.from({ length: size }, (_, i) => i * 0.5), nulls: new Uint8Array(size) },
+        ],
+      };
+    });
+  }
+
+  it('reads back every block exactly, before and after a column outgrows its dictionary', () => {
+    const cache = new RowCache(dir.file('rows.bin'), TEXT);
+    const written = batches();
+    for (const batch of written) cache.append(batch);
+    expect(replay(cache)).toEqual(written);
+    expect([...cache.batches([4, 2, 0, 3, 1])]).toEqual([4, 2, 0, 3, 1].map((i) => written[i]));
+    cache.close();
+  });
+
+  it('lets a reader in another place learn the dictionary, even when asked for a later block first', () => {
+    const cache = new RowCache(dir.file('rows.bin'), TEXT);
+    const written = batches();
+    const reader = new RowCache(dir.file('rows.bin'), TEXT, 'read');
+    for (const batch of written) reader.addEntry(cache.entry(cache.append(batch)));
+    expect(reader.batch(3)).toEqual(written[3]);
+    expect(reader.batch(1)).toEqual(written[1]);
+    expect([...reader.batches()]).toEqual(written);
+    reader.close();
+    cache.close();
   });
 });
 
