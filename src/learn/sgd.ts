@@ -140,6 +140,7 @@ export class OnlineLearner {
    */
   learn(indices: Uint32Array, values: FeatureValues, start: number, end: number, y: number, weight: number): number {
     this.checkLabel(y);
+    if (this.single !== null && this.prior === null) return this.learnSingle(indices, values, start, end, y, weight);
     if (!this.rowIsUsable(indices, values, start, end)) return NaN;
     const learns = weight > 0 && weight < Infinity;
     const step = this.passStep + 1;
@@ -157,6 +158,54 @@ export class OnlineLearner {
       if (!learns || !(loss - loss === 0)) return loss;
       this.updateMulticlass(indices, values, start, end, y, weight, step);
     }
+    this.examples++;
+    this.passStep = step;
+    return loss;
+  }
+
+  /**
+   * `learn` for a single-output learner without restored weights, with the row's checks,
+   * the scale test and the margin in one loop: the same arithmetic in the same order as
+   * check, raise scales, margin, so the same result; a row that raises a scale (rare
+   * after the first rows) has its margin computed again after raising.
+   */
+  private learnSingle(indices: Uint32Array, values: FeatureValues, start: number, end: number, y: number, weight: number): number {
+    const data = this.table.data;
+    const blockSize = this.table.blockSize;
+    const dimension = this.spec.dimension;
+    const inverseAlpha = this.inverseAlpha;
+    const l1 = this.l1Total();
+    const l2 = this.l2Total();
+    const bias = this.table.biasOffset;
+    let margin = proximalWeight(data[bias + 1]!, data[bias + 2]!, inverseAlpha, BETA, 0, 0);
+    let usable = true;
+    let raises = false;
+    for (let j = start; j < end; j++) {
+      const index = indices[j]!;
+      if (index >= dimension) this.checkIndices(indices, j, j + 1);
+      const x = values[j]!;
+      if (!(x - x === 0)) {
+        usable = false;
+        continue;
+      }
+      const o = index * blockSize;
+      const scale = data[o]!;
+      if (Math.abs(x) > scale) raises = true;
+      if (x === 0 || scale === 0) continue;
+      margin += proximalWeight(data[o + 1]!, data[o + 2]!, inverseAlpha, BETA, l1, l2) * (x / scale);
+    }
+    if (!usable) return NaN;
+    const learns = weight > 0 && weight < Infinity;
+    const step = this.passStep + 1;
+    if (learns && raises) {
+      this.raiseScales(indices, values, start, end, step);
+      margin = this.liveSingleMargin(indices, values, start, end);
+    }
+    const single = this.single!;
+    const loss = single.loss(margin, y);
+    const g = weight * single.dloss(margin, y);
+    if (!learns || !(g - g === 0)) return loss;
+    this.updateSingle(indices, values, start, end, g, step);
     this.examples++;
     this.passStep = step;
     return loss;
@@ -482,14 +531,17 @@ export class OnlineLearner {
     const data = this.table.data;
     const z = data[s]!;
     const n = data[s + 1]!;
-    const w = proximalWeight(z, n, this.inverseAlpha, BETA, l1, l2);
+    const inverseAlpha = this.inverseAlpha;
+    // proximalWeight(z, n, ...) written out, to share √n with σ below.
+    const rootN = Math.sqrt(n);
+    const w = z <= l1 && z >= -l1 ? 0 : -(z > 0 ? z - l1 : z + l1) / ((BETA + rootN) * inverseAlpha + l2);
     if (this.averaging) {
       data[s + 2] = data[s + 2]! + w * inverseScale * stepSum(data[s + 3]!, step - 1);
       data[s + 3] = step;
     }
     const grown = n + g * g;
     // σ = Δ(1/η) keeps the proximal term centred on the current weight.
-    data[s] = z + g - (Math.sqrt(grown) - Math.sqrt(n)) * this.inverseAlpha * w;
+    data[s] = z + g - (Math.sqrt(grown) - rootN) * inverseAlpha * w;
     data[s + 1] = grown;
   }
 
