@@ -41,6 +41,13 @@ export interface EncodingPlan {
   readonly order: Uint32Array;
 }
 
+/** The split role of every row of `batch` (one byte each). */
+export function splitRoles(batch: RowBatch, targetIndex: number, split: SplitSpec): Uint8Array {
+  const roles = new Uint8Array(batch.rowCount);
+  assignRoles(batch, targetIndex, split, roles);
+  return roles;
+}
+
 /** Roles and profile of each batch as it comes; the encoding pass over the row cache after. */
 export class RowProcessor {
   readonly #columns: readonly Column[];
@@ -58,9 +65,8 @@ export class RowProcessor {
     this.#profiler = new Profiler(columns);
   }
 
-  add(batch: RowBatch): void {
-    const roles = new Uint8Array(batch.rowCount);
-    assignRoles(batch, this.#targetIndex, this.#split, roles);
+  /** Profiles `batch` and keeps its roles: `roles` when the caller assigned them already (see `rolesOf`). */
+  add(batch: RowBatch, roles: Uint8Array = this.rolesOf(batch)): void {
     const counts = this.#roleCounts;
     for (let row = 0; row < roles.length; row++) counts[roles[row]!]! += 1;
     this.#profiler.add(batch);
@@ -69,6 +75,11 @@ export class RowProcessor {
 
   finishRead(): ReadSummary {
     return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };
+  }
+
+  /** The split role of every row of `batch`. */
+  rolesOf(batch: RowBatch): Uint8Array {
+    return splitRoles(batch, this.#targetIndex, this.#split);
   }
 
   encode(
@@ -145,8 +156,11 @@ export interface RowWorkerData {
   readonly control: SharedArrayBuffer;
 }
 
-/** Main thread → worker. */
-export type RowWorkerRequest = { kind: 'blocks'; entries: BlockEntry[] } | { kind: 'finish-read' } | { kind: 'encode'; plan: EncodingPlan };
+/** Main thread → worker. A block's roles come along when the main thread assigned them (null: the worker does). */
+export type RowWorkerRequest =
+  | { kind: 'blocks'; entries: BlockEntry[]; roles: (Uint8Array | null)[] }
+  | { kind: 'finish-read' }
+  | { kind: 'encode'; plan: EncodingPlan };
 
 /** Worker → main thread. */
 export type RowWorkerMessage =
@@ -161,8 +175,11 @@ export class ThreadPipeline implements RowPipeline {
   readonly #cache: RowCache;
   readonly #control: Int32Array;
   readonly #queue: RowWorkerMessage[] = [];
-  /** Entries appended since the last post: sent in groups, one message per few blocks. */
+  /** Entries appended since the last post, and their roles: sent in groups, one message per few blocks. */
   #pending: BlockEntry[] = [];
+  #pendingRoles: (Uint8Array | null)[] = [];
+  readonly #targetIndex: number;
+  readonly #split: SplitSpec;
   #wake: (() => void) | null = null;
   #failure: Error | null = null;
   #finished = false;
@@ -172,18 +189,29 @@ export class ThreadPipeline implements RowPipeline {
     const control = new SharedArrayBuffer(8);
     this.#control = new Int32Array(control);
     this.#cache = cache;
+    this.#targetIndex = data.targetIndex;
+    this.#split = data.split;
     this.#worker = startWorker({ ...data, control });
     this.#worker.on('message', (message: RowWorkerMessage) => this.#push(message));
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', (code) => {
       if (!this.#finished) this.#fail(new Error(`the training worker stopped (exit code ${code}) before it finished`));
     });
-    for (let block = 0; block < existing; block++) this.#pending.push(cache.entry(block));
+    for (let block = 0; block < existing; block++) {
+      this.#pending.push(cache.entry(block));
+      this.#pendingRoles.push(null);
+    }
     this.#flush();
   }
 
-  added(_batch: RowBatch, block: number): void {
+  /**
+   * The main thread assigns the roles of the batches it has just decoded: hashing every
+   * value of a row is the larger half of the work besides profiling, and the worker,
+   * which reads the rows back from disk and profiles them, is the slower side of the read.
+   */
+  added(batch: RowBatch, block: number): void {
     this.#pending.push(this.#cache.entry(block));
+    this.#pendingRoles.push(splitRoles(batch, this.#targetIndex, this.#split));
     if (this.#pending.length >= 4) this.#flush();
   }
 
@@ -221,8 +249,10 @@ export class ThreadPipeline implements RowPipeline {
 
   #flush(): void {
     if (this.#pending.length === 0) return;
-    this.#post({ kind: 'blocks', entries: this.#pending });
+    const roles = this.#pendingRoles;
+    this.#worker.postMessage({ kind: 'blocks', entries: this.#pending, roles } satisfies RowWorkerRequest, roles.flatMap((r) => (r ? [r.buffer as ArrayBuffer] : [])));
     this.#pending = [];
+    this.#pendingRoles = [];
   }
 
   #post(request: RowWorkerRequest): void {

@@ -33,10 +33,11 @@ const processor = new RowProcessor(data.columns, data.targetIndex, data.split);
 port.on('message', (request: RowWorkerRequest) => {
   try {
     if (request.kind === 'blocks') {
-      for (const entry of request.entries) {
+      for (let i = 0; i < request.entries.length; i++) {
         if (cancelled()) return;
-        cache.addEntry(entry);
-        processor.add(cache.batch(cache.batchCount - 1));
+        cache.addEntry(request.entries[i]!);
+        const batch = cache.batch(cache.batchCount - 1);
+        processor.add(batch, request.roles[i] ?? processor.rolesOf(batch));
       }
     } else if (request.kind === 'finish-read') {
       post({ kind: 'read', summary: processor.finishRead() });
