@@ -92,7 +92,7 @@ export class RowProcessor {
     const labels = new LabelEncoder(plan.label, this.#columns[this.#targetIndex]!);
     const roles = this.#roles;
     function* batches(): Generator<{ batch: RowBatch; roles: Uint8Array }> {
-      for (const index of plan.order) yield { batch: cache.batch(index), roles: roles[index]! };
+      for (const index of plan.order) yield { batch: cache.transientBatch(index), roles: roles[index]! };
     }
     return encodeExamples(batches(), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch);
   }

@@ -36,7 +36,7 @@ port.on('message', (request: RowWorkerRequest) => {
       for (let i = 0; i < request.entries.length; i++) {
         if (cancelled()) return;
         cache.addEntry(request.entries[i]!);
-        const batch = cache.batch(cache.batchCount - 1);
+        const batch = cache.transientBatch(cache.batchCount - 1);
         processor.add(batch, request.roles[i] ?? processor.rolesOf(batch));
       }
     } else if (request.kind === 'finish-read') {
