@@ -13,6 +13,7 @@ import { Buffer } from 'node:buffer';
 import type { Column, ColumnData, RowBatch } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
 import { Oid } from './postgres-types.js';
+import { TextInterner } from './text-intern.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const MS_PER_DAY = 86_400_000;
@@ -91,6 +92,8 @@ export class BinaryCopyDecoder {
   #numbers: Float64Array[] = [];
   #nulls: Uint8Array[] = [];
   #texts: (string | null)[][] = [];
+  /** Per column, for text columns: repeated short values decoded once. */
+  readonly #interners: (TextInterner | null)[];
 
   /** `oids` are the result columns' type OIDs, each one `isBinaryDecodable`. */
   constructor(oids: readonly number[], batchRows: number) {
@@ -100,6 +103,7 @@ export class BinaryCopyDecoder {
       return kind;
     });
     this.#batchRows = batchRows;
+    this.#interners = this.#kinds.map((kind) => (kind === FieldKind.Text ? new TextInterner() : null));
     this.#allocate();
   }
 
@@ -133,6 +137,7 @@ export class BinaryCopyDecoder {
     let nulls = this.#nulls;
     let texts = this.#texts;
     let row = this.#row;
+    const interners = this.#interners;
     for (;;) {
       if (position + 2 > length) break;
       const fields = buffer.readInt16BE(position);
@@ -170,7 +175,7 @@ export class BinaryCopyDecoder {
           break;
         }
         if (kind === FieldKind.Text) {
-          texts[column]![row] = buffer.toString('utf8', at, at + size);
+          texts[column]![row] = interners[column]!.decode(buffer, at, size);
         } else {
           numbers[column]![row] = decodeNumber(kind, buffer, at, size);
           nulls[column]![row] = 0;
