@@ -3,7 +3,7 @@
  * INSERT fallback of write(), refusals LOAD DATA would only warn about, and cancelling
  * with KILL QUERY leaving nothing running on the server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { MySQLAdapter, openMySQLAdapter } from '../../adapters/mysql/mysql-adapter.js';
 import type { TableRef } from '../../adapters/adapter.js';
 import type { Column, RowBatch } from '../../src/data.js';
@@ -111,7 +111,14 @@ describe.skipIf(!available)('mysql adapter', () => {
     });
 
     it('drops its staging table and leaves the target alone when the source fails', async () => {
-      const table = fresh(`fail_${method}`);
+      // In a schema of its own: other test files write (through staging tables) into the
+      // test database at the same time, and their staging tables must not count here.
+      const schema = `sqlml_stage_test_${method}_${RUN}`;
+      await writer.query(`CREATE DATABASE IF NOT EXISTS ${writer.quoteIdent(schema)}`);
+      onTestFinished(async () => {
+        await writer.query(`DROP DATABASE IF EXISTS ${writer.quoteIdent(schema)}`);
+      });
+      const table = { schema, name: `fail_${method}` };
       await writer.write(table, columns, rows(3), 'replace');
       const error = await writer.write(table, columns, rows(50, true), 'replace').then(
         () => undefined,
@@ -120,7 +127,7 @@ describe.skipIf(!available)('mysql adapter', () => {
       expect(error).not.toBeInstanceOf(SqlmlError);
       expect((error as Error).message).toBe('source broke');
       expect((await writer.query(`SELECT COUNT(*) FROM ${writer.quoteTable(table)}`)).rows).toEqual([[3]]);
-      const staging = await writer.query(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'sqlml\\_stage\\_%'`);
+      const staging = await writer.query(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'sqlml\\_stage\\_%'`);
       expect(staging.rows).toEqual([[0]]);
     });
   });
