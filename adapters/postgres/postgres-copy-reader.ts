@@ -138,9 +138,10 @@ export class BinaryCopyDecoder {
     let texts = this.#texts;
     let row = this.#row;
     const interners = this.#interners;
+    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
     for (;;) {
       if (position + 2 > length) break;
-      const fields = buffer.readInt16BE(position);
+      const fields = view.getInt16(position);
       if (fields === -1) {
         this.#ended = true;
         position += 2;
@@ -158,7 +159,7 @@ export class BinaryCopyDecoder {
           complete = false;
           break;
         }
-        const size = buffer.readInt32BE(at);
+        const size = view.getInt32(at);
         at += 4;
         const kind = kinds[column]!;
         if (size < 0) {
@@ -177,7 +178,7 @@ export class BinaryCopyDecoder {
         if (kind === FieldKind.Text) {
           texts[column]![row] = interners[column]!.decode(buffer, at, size);
         } else {
-          numbers[column]![row] = decodeNumber(kind, buffer, at, size);
+          numbers[column]![row] = decodeNumber(kind, view, buffer, at, size);
           nulls[column]![row] = 0;
         }
         at += size;
@@ -249,28 +250,33 @@ function readHeader(buffer: Buffer): number {
 }
 
 /** A fixed-width or numeric field as sqlml's number (see `NumberColumnData`). */
-function decodeNumber(kind: FieldKind, buffer: Buffer, at: number, size: number): number {
+/**
+ * A field's number, read through a DataView of the chunk (big-endian reads that the JIT
+ * turns into a load and a byte swap, where Buffer's readDoubleBE and friends go through
+ * a JavaScript byte shuffle with bounds checks: a third of the read's time).
+ */
+function decodeNumber(kind: FieldKind, view: DataView, buffer: Buffer, at: number, size: number): number {
   switch (kind) {
     case FieldKind.Int2:
-      return buffer.readInt16BE(at);
+      return view.getInt16(at);
     case FieldKind.Int4:
-      return buffer.readInt32BE(at);
+      return view.getInt32(at);
     case FieldKind.Int8:
-      return buffer.readInt32BE(at) * TWO_POW_32 + buffer.readUInt32BE(at + 4);
+      return view.getInt32(at) * TWO_POW_32 + view.getUint32(at + 4);
     case FieldKind.Float4:
-      return buffer.readFloatBE(at);
+      return view.getFloat32(at);
     case FieldKind.Float8:
-      return buffer.readDoubleBE(at);
+      return view.getFloat64(at);
     case FieldKind.Bool:
-      return buffer[at] === 0 ? 0 : 1;
+      return view.getUint8(at) === 0 ? 0 : 1;
     case FieldKind.Date: {
-      const days = buffer.readInt32BE(at);
+      const days = view.getInt32(at);
       if (days === INT32_MAX) return Infinity;
       if (days === INT32_MIN) return -Infinity;
       return (days + PG_EPOCH_DAYS) * MS_PER_DAY;
     }
     case FieldKind.Timestamp: {
-      const micros = buffer.readInt32BE(at) * TWO_POW_32 + buffer.readUInt32BE(at + 4);
+      const micros = view.getInt32(at) * TWO_POW_32 + view.getUint32(at + 4);
       if (micros >= INT64_EDGE) return Infinity;
       if (micros <= -INT64_EDGE) return -Infinity;
       return micros / 1000 + PG_EPOCH_MS;
