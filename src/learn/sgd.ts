@@ -530,18 +530,16 @@ export class OnlineLearner {
   private update(s: number, g: number, l1: number, l2: number, inverseScale: number, step: number): void {
     const data = this.table.data;
     const z = data[s]!;
+    // n is √Σg² (see weights.ts).
     const n = data[s + 1]!;
-    const inverseAlpha = this.inverseAlpha;
-    // proximalWeight(z, n, ...) written out, to share √n with σ below.
-    const rootN = Math.sqrt(n);
-    const w = z <= l1 && z >= -l1 ? 0 : -(z > 0 ? z - l1 : z + l1) / ((BETA + rootN) * inverseAlpha + l2);
+    const w = proximalWeight(z, n, this.inverseAlpha, BETA, l1, l2);
     if (this.averaging) {
       data[s + 2] = data[s + 2]! + w * inverseScale * stepSum(data[s + 3]!, step - 1);
       data[s + 3] = step;
     }
-    const grown = n + g * g;
+    const grown = Math.sqrt(n * n + g * g);
     // σ = Δ(1/η) keeps the proximal term centred on the current weight.
-    data[s] = z + g - (Math.sqrt(grown) - rootN) * inverseAlpha * w;
+    data[s] = z + g - (grown - n) * this.inverseAlpha * w;
     data[s + 1] = grown;
   }
 

@@ -8,7 +8,9 @@
  * - `scale` is the largest |x| seen for the feature (0 before it is seen; 1 for the bias).
  *   The learner works on x / scale, so its steps do not depend on a column's units.
  * - `z` is FTRL-proximal's running sum of gradients minus proximal corrections, `n` the
- *   sum of squared gradients (AdaGrad's accumulator), both in the normalized units.
+ *   root of the sum of squared gradients (AdaGrad's accumulator, kept as its square
+ *   root: every weight read needs √Σg², and a step then takes one square root, not three),
+ *   both in the normalized units.
  * - `sum` is Σ q·w_q over the pass's steps q up to `since`, the step at which the weight
  *   last changed (the learner's per-pass averaging, folded in lazily).
  * A feature's K outputs share a block, so a multiclass update touches one cache line run.
@@ -16,14 +18,14 @@
 
 import { SqlmlError } from '../errors.js';
 
-/** Doubles per (feature, output) slot without averaging: z and n. */
+/** Doubles per (feature, output) slot without averaging: z and n (= √Σg²). */
 export const PLAIN_SLOT = 2;
 /** Doubles per slot with averaging: z, n, the weighted sum of past weights, and the step it runs to. */
 export const AVERAGED_SLOT = 4;
 
 /**
- * FTRL-proximal's weight in normalized units for state (z, n): the minimizer of
- * z·w + ½·((beta + √n)/alpha)·w² + l1·|w| + ½·l2·w², which is exactly 0 when |z| ≤ l1.
+ * FTRL-proximal's weight in normalized units for state (z, n = √Σg²): the minimizer of
+ * z·w + ½·((beta + n)/alpha)·w² + l1·|w| + ½·l2·w², which is exactly 0 when |z| ≤ l1.
  * `l1`, `l2` are the regularization totals so far (per-example amount × examples seen).
  */
 export function proximalWeight(
@@ -36,7 +38,7 @@ export function proximalWeight(
 ): number {
   if (z <= l1 && z >= -l1) return 0;
   const shrunk = z > 0 ? z - l1 : z + l1;
-  return -shrunk / ((beta + Math.sqrt(n)) * inverseAlpha + l2);
+  return -shrunk / ((beta + n) * inverseAlpha + l2);
 }
 
 /** The strided table of per-feature scales and per-(feature, output) FTRL state. */
@@ -73,7 +75,7 @@ export class WeightTable {
    * Records |x| = `magnitude` as the new largest value of the feature at `offset`.
    * The state is rescaled as if every earlier value had been normalized by the new
    * scale (Vowpal Wabbit's normalized update): the past normalized gradients shrink by
-   * old/new and their squares by (old/new)², so a weight learnt from a few small early
+   * old/new, and so does the root of the sum of their squares, so a weight learnt from a few small early
    * values does not turn into a huge real weight once larger values show up. An
    * averaging learner must fold the slots' running sums first (the real weight changes).
    */
@@ -82,11 +84,10 @@ export class WeightTable {
     const old = data[offset]!;
     if (old > 0) {
       const ratio = old / magnitude;
-      const ratio2 = ratio * ratio;
       const end = offset + this.blockSize;
       for (let o = offset + 1; o < end; o += this.slotSize) {
         data[o] = data[o]! * ratio;
-        data[o + 1] = data[o + 1]! * ratio2;
+        data[o + 1] = data[o + 1]! * ratio;
       }
     }
     data[offset] = magnitude;
