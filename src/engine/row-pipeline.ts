@@ -140,6 +140,17 @@ export const MAX_BLOCKS_IN_FLIGHT = 4;
 /** Slots of the shared control array. */
 export const CONTROL_CONSUMED = 0;
 export const CONTROL_CANCELLED = 1;
+/** Row-cache blocks the worker has profiled so far. */
+export const CONTROL_PROFILED = 2;
+
+/**
+ * Blocks the worker may lag behind the main thread's reading before the main thread
+ * assigns the split roles itself. Which thread is the slower one during the read depends
+ * on the database (DuckDB hands over rows faster than PostgreSQL's COPY) and the
+ * machine, so the work moves to whichever side has room; roles are the same whoever
+ * computes them (the row cache gives back exactly the values it was given), so the model is too.
+ */
+const ROLES_LAG_BLOCKS = 4;
 
 /**
  * The worker's heap: its garbage is short-lived (one batch of strings at a time), so a
@@ -186,7 +197,7 @@ export class ThreadPipeline implements RowPipeline {
 
   /** Starts the worker; it catches up on the `existing` blocks the cache already holds. */
   constructor(data: Omit<RowWorkerData, 'control'>, cache: RowCache, existing: number) {
-    const control = new SharedArrayBuffer(8);
+    const control = new SharedArrayBuffer(12);
     this.#control = new Int32Array(control);
     this.#cache = cache;
     this.#targetIndex = data.targetIndex;
@@ -205,13 +216,14 @@ export class ThreadPipeline implements RowPipeline {
   }
 
   /**
-   * The main thread assigns the roles of the batches it has just decoded: hashing every
-   * value of a row is the larger half of the work besides profiling, and the worker,
-   * which reads the rows back from disk and profiles them, is the slower side of the read.
+   * Hashing every value of a row for its split role is, after profiling, the worker's
+   * larger job during the read; when the worker falls behind (ROLES_LAG_BLOCKS), the main
+   * thread assigns the roles of the batch it has just decoded and sends them along.
    */
   added(batch: RowBatch, block: number): void {
     this.#pending.push(this.#cache.entry(block));
-    this.#pendingRoles.push(splitRoles(batch, this.#targetIndex, this.#split));
+    const behind = block + 1 - Atomics.load(this.#control, CONTROL_PROFILED);
+    this.#pendingRoles.push(behind > ROLES_LAG_BLOCKS ? splitRoles(batch, this.#targetIndex, this.#split) : null);
     if (this.#pending.length >= 4) this.#flush();
   }
 

@@ -9,6 +9,7 @@ import { RowCache } from './cache.js';
 import {
   CONTROL_CANCELLED,
   CONTROL_CONSUMED,
+  CONTROL_PROFILED,
   MAX_BLOCKS_IN_FLIGHT,
   RowProcessor,
   type RowWorkerData,
@@ -38,6 +39,7 @@ port.on('message', (request: RowWorkerRequest) => {
         cache.addEntry(request.entries[i]!);
         const batch = cache.transientBatch(cache.batchCount - 1);
         processor.add(batch, request.roles[i] ?? processor.rolesOf(batch));
+        Atomics.add(control, CONTROL_PROFILED, 1);
       }
     } else if (request.kind === 'finish-read') {
       post({ kind: 'read', summary: processor.finishRead() });
