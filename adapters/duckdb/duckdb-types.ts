@@ -30,6 +30,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Column, ColumnType, Value } from '../../src/data.js';
+import { TextInterner } from '../text-intern.js';
 
 const MS_PER_DAY = 86_400_000;
 const TWO_POW_32 = 4_294_967_296;
@@ -453,37 +454,14 @@ const STRING_BYTES = 16;
 const INLINE_STRING_MAX = 12;
 const textDecoder = new TextDecoder();
 
-/** Slots of a column's table of short strings (a power of two); it holds at most half as many. */
-const INTERN_SLOTS = 8192;
-/** After this many lookups, a column whose values mostly miss the table (ids, free text) stops looking. */
-const INTERN_PROBATION = 65_536;
-
-/** Per length 0..12: the bits of each inline word that hold string bytes (DuckDB zero-pads, but only the bytes are trusted). */
-const INLINE_MASKS = Array.from({ length: INLINE_STRING_MAX + 1 }, (_, length) =>
-  [0, 1, 2].map((word) => {
-    const bytes = Math.max(0, Math.min(4, length - word * 4));
-    return bytes === 4 ? -1 : (1 << (bytes * 8)) - 1;
-  }),
-);
-const MASK1 = Int32Array.from(INLINE_MASKS, (m) => m[0]!);
-const MASK2 = Int32Array.from(INLINE_MASKS, (m) => m[1]!);
-const MASK3 = Int32Array.from(INLINE_MASKS, (m) => m[2]!);
-
 /**
- * VARCHAR columns. A string of up to 12 bytes is wholly inside its 16-byte string_t, so
- * those bytes identify it: a column remembers the strings it has made for them (an
- * open-addressing table on the four words) and hands out the same string again instead
- * of decoding the bytes anew. Categorical columns then cost no allocation per row, and
- * later Map lookups on their values reuse each string's cached hash.
+ * VARCHAR columns. A string of up to 12 bytes lies wholly inside its 16-byte string_t, so
+ * those bytes go through the column's TextInterner: a repeated category is decoded once
+ * and handed out as the same string after (no allocation per row; later Map lookups reuse
+ * its cached hash).
  */
 function varcharDecoder(): TextColumnDecoder {
-  /** Per slot: length + 1 (0 = empty), then the three inline words. */
-  const keys = new Int32Array(INTERN_SLOTS * 4);
-  const strings: (string | undefined)[] = new Array(INTERN_SLOTS);
-  let held = 0;
-  let lookups = 0;
-  let hits = 0;
-  let interning = true;
+  const interner = new TextInterner();
   return {
     kind: 'text',
     decode(chunk, column, from, count, values, at) {
@@ -491,7 +469,6 @@ function varcharDecoder(): TextColumnDecoder {
       const { data, validity } = vectorView(chunk, column, end, STRING_BYTES);
       // One Buffer view per chunk: decoding a slice of it allocates only the string.
       const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      const words = new Int32Array(data.buffer, data.byteOffset, end * 4);
       for (let k = 0; k < count; k++) {
         const row = from + k;
         if (validity !== null && ((validity[row >> 3]! >> (row & 7)) & 1) === 0) {
@@ -499,50 +476,11 @@ function varcharDecoder(): TextColumnDecoder {
           continue;
         }
         const offset = row * STRING_BYTES;
-        const length = words[row * 4]!;
-        if (length > INLINE_STRING_MAX) {
-          values[at + k] = textDecoder.decode(bindings.get_data_from_pointer(data.buffer, data.byteOffset + offset + 8, length));
-          continue;
-        }
-        if (!interning) {
-          values[at + k] = bytes.toString('utf8', offset + 4, offset + 4 + length);
-          continue;
-        }
-        const w1 = words[row * 4 + 1]! & MASK1[length]!;
-        const w2 = words[row * 4 + 2]! & MASK2[length]!;
-        const w3 = words[row * 4 + 3]! & MASK3[length]!;
-        let h = Math.imul(w1 ^ length, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca77) ^ Math.imul(w3, 0xc2b2ae3d);
-        h ^= h >>> 15;
-        let slot = h & (INTERN_SLOTS - 1);
-        let found: string | undefined;
-        for (;;) {
-          const key = slot * 4;
-          const tag = keys[key]!;
-          if (tag === 0) break;
-          if (tag === length + 1 && keys[key + 1] === w1 && keys[key + 2] === w2 && keys[key + 3] === w3) {
-            found = strings[slot];
-            break;
-          }
-          slot = (slot + 1) & (INTERN_SLOTS - 1);
-        }
-        lookups++;
-        if (found !== undefined) {
-          hits++;
-          values[at + k] = found;
-          continue;
-        }
-        const text = bytes.toString('utf8', offset + 4, offset + 4 + length);
-        values[at + k] = text;
-        if (held < INTERN_SLOTS / 2) {
-          const key = slot * 4;
-          keys[key] = length + 1;
-          keys[key + 1] = w1;
-          keys[key + 2] = w2;
-          keys[key + 3] = w3;
-          strings[slot] = text;
-          held++;
-        }
-        if (lookups === INTERN_PROBATION && hits < lookups / 2) interning = false;
+        const length = bytes.readUInt32LE(offset);
+        values[at + k] =
+          length <= INLINE_STRING_MAX
+            ? interner.decode(bytes, offset + 4, length)
+            : textDecoder.decode(bindings.get_data_from_pointer(data.buffer, data.byteOffset + offset + 8, length));
       }
     },
   };

@@ -13,7 +13,7 @@ import { Buffer } from 'node:buffer';
 import type { Column, ColumnData, RowBatch } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
 import { Oid } from './postgres-types.js';
-import { TextInterner } from './text-intern.js';
+import { TextInterner } from '../text-intern.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const MS_PER_DAY = 86_400_000;

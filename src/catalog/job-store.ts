@@ -197,32 +197,30 @@ export class JobStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /**
-   * Takes the lease for a run by hand (RUN JOB) without moving the schedule: only if
-   * nobody holds a live lease. A job without a lease row gets one, with `nextRunAt`.
-   */
-  async acquire(claim: LeaseClaim, nextRunAt: string): Promise<boolean> {
-    const db = this.#adapter.catalog;
-    const result = await db
+  /** One conditional UPDATE: the lease becomes the claimant's if nobody holds it live; true when it did. */
+  async #takeFreeLease(claim: LeaseClaim): Promise<boolean> {
+    const result = await this.#adapter.catalog
       .updateTable('sqlml_job_leases')
       .set({ holder: claim.holder, expires_at: claim.expiresAt })
       .where('job', '=', claim.job)
       .where((eb) => eb.or([eb('holder', 'is', null), eb('expires_at', 'is', null), eb('expires_at', '<', claim.now)]))
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) return true;
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Takes the lease for a run by hand (RUN JOB) without moving the schedule: only if
+   * nobody holds a live lease. A job without a lease row gets one, with `nextRunAt`.
+   */
+  async acquire(claim: LeaseClaim, nextRunAt: string): Promise<boolean> {
+    if (await this.#takeFreeLease(claim)) return true;
     if (await this.lease(claim.job)) return false;
     try {
-      await db.insertInto('sqlml_job_leases').values({ job: claim.job, holder: claim.holder, expires_at: claim.expiresAt, next_run_at: nextRunAt }).execute();
+      await this.#adapter.catalog.insertInto('sqlml_job_leases').values({ job: claim.job, holder: claim.holder, expires_at: claim.expiresAt, next_run_at: nextRunAt }).execute();
       return true;
     } catch {
       // Someone else created the row (and so may hold it) in between: try once more.
-      const retried = await db
-        .updateTable('sqlml_job_leases')
-        .set({ holder: claim.holder, expires_at: claim.expiresAt })
-        .where('job', '=', claim.job)
-        .where((eb) => eb.or([eb('holder', 'is', null), eb('expires_at', 'is', null), eb('expires_at', '<', claim.now)]))
-        .executeTakeFirst();
-      return Number(retried.numUpdatedRows) === 1;
+      return this.#takeFreeLease(claim);
     }
   }
 

@@ -65,8 +65,8 @@ export class RowProcessor {
     this.#profiler = new Profiler(columns);
   }
 
-  /** Profiles `batch` and keeps its roles: `roles` when the caller assigned them already (see `rolesOf`). */
-  add(batch: RowBatch, roles: Uint8Array = this.rolesOf(batch)): void {
+  /** Profiles `batch` and keeps its roles: `roles` when the caller assigned them already. */
+  add(batch: RowBatch, roles: Uint8Array = splitRoles(batch, this.#targetIndex, this.#split)): void {
     const counts = this.#roleCounts;
     for (let row = 0; row < roles.length; row++) counts[roles[row]!]! += 1;
     this.#profiler.add(batch);
@@ -75,11 +75,6 @@ export class RowProcessor {
 
   finishRead(): ReadSummary {
     return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };
-  }
-
-  /** The split role of every row of `batch`. */
-  rolesOf(batch: RowBatch): Uint8Array {
-    return splitRoles(batch, this.#targetIndex, this.#split);
   }
 
   encode(

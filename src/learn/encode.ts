@@ -542,7 +542,7 @@ class OneHotWriter implements FixedFeatureWriter {
     let lastIndex = -1;
     for (let row = 0, p = slot; row < n; row++, p += stride) {
       values[p] = 1;
-      const value = data.kind === 'text' ? (data.values[row] ?? null) : textAt(data, row, this.type);
+      const value = textAt(data, row, this.type);
       if (value === null) {
         indices[p] = nullIndex;
         continue;

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SHORT_BYTES, TextInterner } from '../../adapters/postgres/text-intern.js';
+import { SHORT_BYTES, TextInterner } from '../../adapters/text-intern.js';
 
 /** Values back to back in one buffer, as COPY delivers fields, with their [start, size). */
 function packed(values: readonly Uint8Array[]): { buffer: Buffer; fields: [number, number][] } {

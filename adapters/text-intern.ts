@@ -1,5 +1,6 @@
 /**
- * Short UTF-8 values decoded once per distinct value: a column of categories repeats a
+ * Short UTF-8 values decoded once per distinct value (PostgreSQL's binary COPY fields,
+ * DuckDB's inline VARCHARs): a column of categories repeats a
  * few hundred values a million times, and decoding each occurrence into a new string is
  * most of what reading it costs. A table per column maps the bytes of values up to
  * SHORT_BYTES long to the string made for them the first time; later Map lookups on the
