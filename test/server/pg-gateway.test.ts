@@ -269,7 +269,8 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
     expect(mixed.bodies[1]!.toString()).toContain('0A000');
     expect(mixed.bodies[1]!.toString()).toContain('cannot share one extended-protocol batch');
 
-    const local = await raw.exchange(serialize.parse({ text: 'SHOW MODELS' }), serialize.bind({}), serialize.describe({ type: 'P' }), serialize.execute({ rows: 1 }), serialize.sync());
+    // Five rows whatever else the shared catalog holds, so a one-row Execute must suspend.
+    const local = await raw.exchange(serialize.parse({ text: `PREDICT ${model} FROM (SELECT * FROM ${table} WHERE id <= 5)` }), serialize.bind({}), serialize.describe({ type: 'P' }), serialize.execute({ rows: 1 }), serialize.sync());
     expect(local.types).toBe('12TDsZ');
     const forwarded = await raw.exchange(serialize.parse({ text: 'SELECT $1::int * 2' }), serialize.bind({ values: ['21'] }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync());
     expect(forwarded.types).toBe('12TDCZ');
