@@ -12,7 +12,7 @@ import { isNumberType } from '../data.js';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { hashCombine, hashNumber, hashString } from './hash.js';
-import { dayOfWeekOf, hourOf, monthOf, MS_PER_DAY, valueKey, yearOf } from './profile.js';
+import { CivilCache, epochDay, hourInDay, MS_PER_DAY, valueKey, weekdayOfDay } from './profile.js';
 import type {
   BinnedFeature,
   BooleanFeature,
@@ -433,6 +433,7 @@ class DateWriter implements FixedFeatureWriter {
   readonly maxNnz: number;
   private readonly column: number;
   private readonly f: DateFeature;
+  private readonly civil = new CivilCache();
 
   constructor(f: DateFeature, column: BoundColumn) {
     this.column = column.index;
@@ -450,14 +451,17 @@ class DateWriter implements FixedFeatureWriter {
       if (slots.null >= 0) push(out, base + slots.null, 1);
       return;
     }
+    const day = epochDay(ms);
+    const packed = this.civil.packedOfDay(day);
+    const year = Math.floor(packed / 16);
     if (f.year !== null) {
-      const z = clip((yearOf(ms) - f.year.center) / f.year.scale);
+      const z = clip((year - f.year.center) / f.year.scale);
       if (z !== 0) push(out, base + slots.year, z);
     }
-    push(out, base + slots.month + monthOf(ms) - 1, 1);
-    push(out, base + slots.weekday + dayOfWeekOf(ms), 1);
+    push(out, base + slots.month + (packed - year * 16) - 1, 1);
+    push(out, base + slots.weekday + weekdayOfDay(day), 1);
     if (f.hour !== null) {
-      const z = clip((hourOf(ms) - f.hour.center) / f.hour.scale);
+      const z = clip((hourInDay(ms, day) - f.hour.center) / f.hour.scale);
       if (z !== 0) push(out, base + slots.hour, z);
     }
     const days = clip((ms / MS_PER_DAY - f.days.center) / f.days.scale);

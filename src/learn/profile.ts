@@ -176,12 +176,22 @@ export function monthOf(ms: number): number {
 
 /** UTC day of week, 0 = Monday … 6 = Sunday (1970-01-01 was a Thursday). */
 export function dayOfWeekOf(ms: number): number {
-  return (((epochDay(ms) + 3) % 7) + 7) % 7;
+  return weekdayOfDay(epochDay(ms));
+}
+
+/** dayOfWeekOf for a day number. */
+export function weekdayOfDay(day: number): number {
+  return (((day + 3) % 7) + 7) % 7;
 }
 
 /** UTC hour of day 0..23. */
 export function hourOf(ms: number): number {
-  return Math.floor((ms - epochDay(ms) * MS_PER_DAY) / MS_PER_HOUR);
+  return hourInDay(ms, epochDay(ms));
+}
+
+/** hourOf for epoch milliseconds whose day number `day` is known. */
+export function hourInDay(ms: number, day: number): number {
+  return Math.floor((ms - day * MS_PER_DAY) / MS_PER_HOUR);
 }
 
 function isoDate(ms: number): string {
@@ -333,20 +343,26 @@ function isSmallInteger(value: number): boolean {
 }
 
 /**
- * A direct-mapped cache of day number → year: civil() is the costly part of a date's
- * calendar statistics, and a date column rarely spans more than a few thousand days.
+ * A direct-mapped cache of day number → civil year and month: civil() is the costly part
+ * of a date's calendar parts (profiling and encoding both need them per row), and a date
+ * column rarely spans more than a few thousand days.
  */
-class YearCache {
+export class CivilCache {
   readonly #days = new Float64Array(1024).fill(Number.NaN);
-  readonly #years = new Float64Array(1024);
+  readonly #packed = new Float64Array(1024);
 
-  yearOfDay(day: number): number {
+  /** year*16 + month of the day number, as civil() packs them. */
+  packedOfDay(day: number): number {
     const index = day & 1023;
     if (this.#days[index] !== day) {
       this.#days[index] = day;
-      this.#years[index] = Math.floor(civil(day) / 16);
+      this.#packed[index] = civil(day);
     }
-    return this.#years[index]!;
+    return this.#packed[index]!;
+  }
+
+  yearOfDay(day: number): number {
+    return Math.floor(this.packedOfDay(day) / 16);
   }
 }
 
@@ -375,7 +391,7 @@ class NumberAccumulator implements ColumnAccumulator {
   /** Keyed by the number itself: no string per row; canonical text is made once in finish(). */
   private distinct: NumberDistinctCounts | null = new NumberDistinctCounts();
   private sample: Float64Array = new Float64Array(256);
-  private readonly yearCache = new YearCache();
+  private readonly yearCache = new CivilCache();
 
   constructor(column: Column, cap: number, sampleSize: number, seed: number) {
     this.column = column;
@@ -469,7 +485,7 @@ class NumberAccumulator implements ColumnAccumulator {
   private addCalendar(v: number): void {
     const day = epochDay(v);
     this.years!.add(this.yearCache.yearOfDay(day));
-    this.hours!.add(Math.floor((v - day * MS_PER_DAY) / MS_PER_HOUR));
+    this.hours!.add(hourInDay(v, day));
   }
 
   finish(): ColumnProfile {

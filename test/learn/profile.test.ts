@@ -3,10 +3,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../../src/data.js';
 import {
+  CivilCache,
   dayOfWeekOf,
   DISTINCT_CAP,
   hourOf,
   monthOf,
+  MS_PER_DAY,
   Profiler,
   quantileCuts,
   SAMPLE_SIZE,
@@ -229,6 +231,24 @@ describe('calendar parts', () => {
         expect(hourOf(ms)).toBe(date.getUTCHours());
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('CivilCache answers as civil() does, whichever days share a slot (days 1024 apart collide)', () => {
+    const cache = new CivilCache();
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -700_000, max: 2_900_000 }), { minLength: 1, maxLength: 50 }), fc.constantFrom(0, 1024, -2048), (days, shift) => {
+        for (const d of days) {
+          for (const day of [d, d + shift]) {
+            const ms = day * MS_PER_DAY;
+            const packed = cache.packedOfDay(day);
+            expect(Math.floor(packed / 16)).toBe(yearOf(ms));
+            expect(packed % 16).toBe(monthOf(ms));
+            expect(cache.yearOfDay(day)).toBe(yearOf(ms));
+          }
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 
