@@ -4,9 +4,6 @@
  * (see adapters/README.md).
  */
 import type { Adapter, AdapterFactory } from './adapter.js';
-import { openDuckDBAdapter } from './duckdb/duckdb-adapter.js';
-import { openMySQLAdapter } from './mysql/mysql-adapter.js';
-import { openPostgresAdapter } from './postgres/postgres-adapter.js';
 import { SqlmlError } from '../src/errors.js';
 
 /** The database used when neither a URL nor `SQLML_DB` is given: a file in the working directory. */
@@ -14,12 +11,21 @@ export const DEFAULT_DATABASE_URL = 'duckdb:sqlml.duckdb';
 
 const ACCEPTED_FORMS = 'duckdb:path/to/file.duckdb, duckdb::memory:, postgres://user:pass@host:5432/db or mysql://user:pass@host:3306/db';
 
+/**
+ * Each factory imports its adapter when first used: a driver is loaded only by the
+ * processes that connect with it (DuckDB's native library alone adds ~36 MB to the
+ * resident memory of a process that only talks to PostgreSQL).
+ */
+const openDuckDB: AdapterFactory = async (url) => (await import('./duckdb/duckdb-adapter.js')).openDuckDBAdapter(url);
+const openPostgres: AdapterFactory = async (url) => (await import('./postgres/postgres-adapter.js')).openPostgresAdapter(url);
+const openMySQL: AdapterFactory = async (url) => (await import('./mysql/mysql-adapter.js')).openMySQLAdapter(url);
+
 /** Lower-case URL scheme → factory. */
 const FACTORIES: ReadonlyMap<string, AdapterFactory> = new Map([
-  ['duckdb', openDuckDBAdapter],
-  ['postgres', openPostgresAdapter],
-  ['postgresql', openPostgresAdapter],
-  ['mysql', openMySQLAdapter],
+  ['duckdb', openDuckDB],
+  ['postgres', openPostgres],
+  ['postgresql', openPostgres],
+  ['mysql', openMySQL],
 ]);
 
 /**
