@@ -14,6 +14,8 @@ step() {
   "$@" | grep '^{' | tee -a "$out"
 }
 npm run build >/dev/null
+# The benches' CREATE MODEL steps run on dist/ (bench/built.ts); built once, just above.
+export SQLML_BENCH_BUILT=1
 step npx tsx bench/learner.ts
 step npx tsx bench/train.ts --rows 1000000,5000000
 step npx tsx bench/postgres.ts --rows 1000000 --rss-rows 1000000,5000000

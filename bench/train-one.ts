@@ -1,8 +1,11 @@
-/** One step of bench/train.ts in its own process: `train-one.ts ROWS generate|limit|sqlml FILE`. */
+/**
+ * One step of bench/train.ts in its own process: `train-one.ts ROWS generate|limit|sqlml FILE`
+ * (sqlml: CREATE MODEL on the built package, see bench/built.ts; BENCH_ENCODE_WORKER=never|always to force the worker's use).
+ */
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Engine } from '../src/engine/engine.js';
+import { createModelBuilt } from './built.js';
 import { syntheticTableSql } from './synthetic.js';
 
 const rows = Number(process.argv[2]);
@@ -51,30 +54,6 @@ if (mode === 'generate') {
   connection.closeSync();
   instance.closeSync();
 } else {
-  const encodeWorker = (process.env.BENCH_ENCODE_WORKER ?? 'auto') as 'auto' | 'always' | 'never';
-  const engine = await Engine.open(`duckdb:${file}?memory_limit=${memoryLimit}`, { encodeWorker });
-  const started = performance.now();
-  const [result] = await engine.runAll(`CREATE OR REPLACE MODEL bench FROM (SELECT * FROM synthetic WHERE id < ${rows}) PREDICT label RECIPE (exclude(id));`);
-  const seconds = (performance.now() - started) / 1000;
-  const version = await engine.store.get('bench');
-  const stats = version!.trainingStats as {
-    read_rows_per_second: number;
-    read_seconds: number;
-    train_seconds: number;
-    passes: number;
-    curve: { pass: number; rows: number; seconds: number }[];
-  };
-  const row = Object.fromEntries(result!.columns.map((c, i) => [c.name, result!.rows[0]![i]]));
-  emit({
-    what: 'sqlml CREATE MODEL end to end',
-    seconds,
-    read_rows_per_second: stats.read_rows_per_second,
-    read_seconds: stats.read_seconds,
-    train_seconds: stats.train_seconds,
-    passes: stats.passes,
-    pass_rows_per_second: stats.curve.map((p) => Math.round(p.rows / p.seconds)),
-    auc: row.auc,
-    peak_rss_mb: peakRssMb(),
-  });
-  await engine.close();
+  const figures = createModelBuilt(`duckdb:${file}?memory_limit=${memoryLimit}`, 'bench', `SELECT * FROM synthetic WHERE id < ${rows}`);
+  emit({ what: 'sqlml CREATE MODEL end to end (built package)', ...figures });
 }
