@@ -6,7 +6,8 @@
  * (L-BFGS): `converged_*` is that reference, `gap_*` the median over seeds of sqlml minus
  * it (the learner's own gap). `sklearn_*` is scikit-learn's median over 5 random splits
  * of its own features (../shared/bench/reference.jsonl) — a different split, so its
- * difference mixes the learner's gap with split-to-split noise.
+ * difference mixes the learner's gap with split-to-split noise. kddcup99, which
+ * reference.jsonl lacks, is compared with ../shared/bench/peer.md's fits (see UNREFERENCED).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -30,11 +31,36 @@ interface Reference {
   [metric: string]: unknown;
 }
 
-const references = readFileSync(resolve(shared, 'bench', 'reference.jsonl'), 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => JSON.parse(line) as Reference)
-  .filter((r) => r.file.includes(filter));
+/**
+ * Shared data sets reference.jsonl has no line for. kddcup99's scikit-learn fits are in
+ * ../shared/bench/peer.md instead (one split: lbfgs stopped at 1,000 iterations
+ * unconverged after 389 s; SGDClassifier one-vs-rest), and a converged fit of our own
+ * takes longer than this bench should (more than 15 minutes for 494k rows × 23
+ * classes), so its line carries sqlml's figures next to peer.md's.
+ */
+const UNREFERENCED: (Reference & { peer: Record<string, Record<string, number>> })[] = [
+  {
+    file: 'kddcup99_10pct.csv.gz',
+    target: 'label',
+    task: 'multiclass',
+    dropped: [],
+    rows: 494_021,
+    peer: { peer_lbfgs_1000_iterations: { accuracy: 0.9992, macro_f1: 0.7926 }, peer_sgd: { accuracy: 0.9976, macro_f1: 0.6126 } },
+  },
+];
+/** Files of ../shared/data that are not data sets of their own. */
+const COMPANIONS: Record<string, string> = { 'adult_test.csv': 'the test half of adult_train.csv; reference.jsonl fits adult_train.csv alone' };
+
+const references = [
+  ...readFileSync(resolve(shared, 'bench', 'reference.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Reference),
+  ...UNREFERENCED,
+].filter((r) => r.file.includes(filter));
+for (const [file, why] of Object.entries(COMPANIONS)) {
+  if (file.includes(filter)) process.stdout.write(`${JSON.stringify({ bench: 'quality', file, skipped: why })}\n`);
+}
 
 const HEADLINE: Record<string, string[]> = {
   binary: ['auc', 'accuracy'],
@@ -70,9 +96,10 @@ for (const ref of references) {
     learningRates.push(stats.learning_rate);
     const parsed = parseStatement(engine.split(statement)[0]!, 'duckdb');
     const transforms = parsed.kind === 'create_model' ? parsed.recipe : null;
-    const reference = await convergedReference(engine.adapter, 'SELECT * FROM data', ref.target, transforms, seed);
+    const reference = 'peer' in ref ? null : await convergedReference(engine.adapter, 'SELECT * FROM data', ref.target, transforms, seed);
     for (const metric of metrics) {
       (sqlml[metric] ??= []).push(row[metric] as number);
+      if (reference === null) continue;
       (converged[metric] ??= []).push(reference[metric]!);
       (gaps[metric] ??= []).push((row[metric] as number) - reference[metric]!);
     }
@@ -87,8 +114,18 @@ for (const ref of references) {
     learning_rates: learningRates,
     seconds_per_model: round(seconds / seedCount),
   };
+  const peer = 'peer' in ref ? (ref.peer as Record<string, Record<string, number>>) : null;
+  if (peer !== null) {
+    record.converged = 'not computed (see UNREFERENCED)';
+    for (const [fit, figures] of Object.entries(peer)) for (const [metric, value] of Object.entries(figures)) record[`${fit}_${metric}`] = value;
+  }
   for (const metric of metrics) {
     record[metric] = round(median(sqlml[metric]!));
+    if (peer !== null) {
+      record[`min_${metric}`] = round(Math.min(...sqlml[metric]!));
+      record[`max_${metric}`] = round(Math.max(...sqlml[metric]!));
+      continue;
+    }
     record[`converged_${metric}`] = round(median(converged[metric]!));
     record[`gap_${metric}`] = round(median(gaps[metric]!));
     if (metric === 'rmse') record.gap_rmse_percent = round((100 * median(gaps[metric]!)) / median(converged[metric]!));
