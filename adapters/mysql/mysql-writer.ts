@@ -6,6 +6,12 @@
  * table), or `INSERT ... SELECT` inside a transaction adds them (append), where the
  * server's own checks refuse a value that does not fit. Whatever fails, the staging
  * table is dropped and the target is as it was.
+ *
+ * DDL commits at once in MySQL, so a writer that dies (killed process, lost connection)
+ * between creating its staging table and the RENAME leaves that table behind. Each
+ * writer therefore holds a named lock for the life of its staging tables, and every write
+ * first drops the staging tables of its schema whose lock nobody holds any more (a
+ * session's named locks end with it, whichever user it belonged to).
  */
 import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
@@ -51,16 +57,21 @@ export async function writeTable(
   const exists = await context.tableExists(table);
   // Resolved before any row is read, so a bad column costs nothing and changes nothing.
   const targetNames = exists && mode === 'append' ? await appendTargetNames(context, table, columns) : undefined;
-  const staging: TableRef = { ...(table.schema === undefined ? {} : { schema: table.schema }), name: `sqlml_stage_${randomBytes(6).toString('hex')}` };
+  const tag = randomBytes(6).toString('hex');
+  const inSchema = (name: string): TableRef => ({ ...(table.schema === undefined ? {} : { schema: table.schema }), name });
+  const staging = inSchema(`${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
   const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`);
-  await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
-  let stagingExists = true;
+  await q(`SELECT GET_LOCK('${LOCK_PREFIX}${tag}', 0)`);
+  await dropAbandoned(context, table.schema);
+  let stagingExists = false;
   try {
+    await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
+    stagingExists = true;
     const rows = context.method === 'load_data' ? await loadData(context, staging, columns, batches) : await insertRows(context, staging, columns, batches);
     if (targetNames === undefined) {
       if (exists) {
-        const old: TableRef = { ...staging, name: `sqlml_old_${randomBytes(6).toString('hex')}` };
+        const old = inSchema(`${OLD_PREFIX}${tag}`);
         // One RENAME of two tables is atomic: readers see the old table or the new one.
         await q(`RENAME TABLE ${context.quoteTable(table)} TO ${context.quoteTable(old)}, ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
         stagingExists = false;
@@ -84,6 +95,38 @@ export async function writeTable(
     return rows;
   } finally {
     if (stagingExists) await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.quoteTable(staging)}`).catch(() => undefined);
+    await runQuery(context.connection, `SELECT RELEASE_LOCK('${LOCK_PREFIX}${tag}')`).catch(() => undefined);
+  }
+}
+
+/** Staging tables are `sqlml_stage_<tag>`, replaced tables on their way out `sqlml_old_<tag>`; their writer holds lock `sqlml_write_<tag>`. */
+const STAGE_PREFIX = 'sqlml_stage_';
+const OLD_PREFIX = 'sqlml_old_';
+const LOCK_PREFIX = 'sqlml_write_';
+const LEFTOVER = /^sqlml_(?:stage|old)_([0-9a-f]{12})$/;
+
+/**
+ * Drops the staging (and replaced) tables of `schema` (the session's database when
+ * undefined) whose writer's lock is free: that writer has ended without cleaning up.
+ * Best effort: a user who may not list or drop them still gets the write done.
+ */
+async function dropAbandoned(context: WriteContext, schema: string | undefined): Promise<void> {
+  try {
+    const where = schema === undefined ? 'DATABASE()' : sqlStringLiteral(schema, context.backslashEscapes);
+    const listed = await runQuery(
+      context.connection,
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${where} AND (table_name LIKE 'sqlml\\_stage\\_%' OR table_name LIKE 'sqlml\\_old\\_%')`,
+    );
+    for (const [name] of listed.rows) {
+      const tag = typeof name === 'string' ? LEFTOVER.exec(name)?.[1] : undefined;
+      if (tag === undefined) continue;
+      const free = await runQuery(context.connection, `SELECT IS_FREE_LOCK('${LOCK_PREFIX}${tag}')`);
+      if (Number(free.rows[0]?.[0]) !== 1) continue;
+      const leftover: TableRef = { ...(schema === undefined ? {} : { schema }), name: name as string };
+      await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.quoteTable(leftover)}`);
+    }
+  } catch {
+    // Listing or dropping needs privileges the writing itself may not: leave them.
   }
 }
 

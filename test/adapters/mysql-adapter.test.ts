@@ -130,6 +130,36 @@ describe.skipIf(!available)('mysql adapter', () => {
       const staging = await writer.query(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'sqlml\\_stage\\_%'`);
       expect(staging.rows).toEqual([[0]]);
     });
+
+    it("drops the staging tables a writer that died left behind, and not a live writer's", async () => {
+      const schema = `sqlml_leftover_test_${method}_${RUN}`;
+      await writer.query(`CREATE DATABASE IF NOT EXISTS ${writer.quoteIdent(schema)}`);
+      onTestFinished(async () => {
+        await writer.query(`DROP DATABASE IF EXISTS ${writer.quoteIdent(schema)}`);
+      });
+      const leftovers = async (): Promise<string[]> =>
+        (await writer.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'sqlml\\_%' ORDER BY table_name`)).rows.map((row) => String(row[0]));
+      // What a killed writer leaves: a staging table, or the replaced table it had not dropped yet.
+      for (const name of ['sqlml_stage_0123456789ab', 'sqlml_old_0123456789ac', 'sqlml_stage_0123456789ad']) {
+        await writer.query(`CREATE TABLE ${writer.quoteTable({ schema, name })} (x INT)`);
+      }
+      // A writer still at work holds its lock: its staging table must survive.
+      const other = await openMySQLAdapter(MYSQL_URL);
+      let otherOpen = true;
+      onTestFinished(async () => {
+        if (otherOpen) await other.close();
+      });
+      expect((await other.query("SELECT GET_LOCK('sqlml_write_0123456789ad', 0)")).rows).toEqual([[1]]);
+
+      await writer.write({ schema, name: 'scores' }, columns, rows(3), 'replace');
+      expect(await leftovers()).toEqual(['sqlml_stage_0123456789ad']);
+
+      await other.close();
+      otherOpen = false;
+      await writer.write({ schema, name: 'scores' }, columns, rows(4), 'replace');
+      expect(await leftovers()).toEqual([]);
+      expect((await writer.query(`SELECT COUNT(*) FROM ${writer.quoteTable({ schema, name: 'scores' })}`)).rows).toEqual([[4]]);
+    });
   });
 
   it('refuses a value its column cannot hold instead of storing a truncated one', async () => {
