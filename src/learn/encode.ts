@@ -27,6 +27,7 @@ import type {
   TextFeature,
   TextNormalization,
 } from './recipe.js';
+import { signedLog } from './recipe.js';
 import { normalizeValue, TextTermHasher } from './tokenize-text.js';
 import type { SparseVector } from './types.js';
 
@@ -347,6 +348,7 @@ class NumberWriter implements FixedFeatureWriter {
   private readonly center: number;
   private readonly scale: number;
   private readonly nullIndex: number;
+  private readonly log: boolean;
 
   constructor(f: NumberFeature, column: BoundColumn) {
     this.column = column.index;
@@ -354,15 +356,17 @@ class NumberWriter implements FixedFeatureWriter {
     this.center = f.standardize.center;
     this.scale = f.standardize.scale;
     this.nullIndex = f.nullSlot ? f.offset + 1 : -1;
+    this.log = f.log === true;
     this.maxNnz = 1;
   }
 
   write(batch: RowBatch, row: number, out: SparseVector): void {
-    const v = numberAt(batch.columns[this.column]!, row);
-    if (Number.isNaN(v)) {
+    const raw = numberAt(batch.columns[this.column]!, row);
+    if (Number.isNaN(raw)) {
       if (this.nullIndex >= 0) push(out, this.nullIndex, 1);
       return;
     }
+    const v = this.log ? signedLog(raw) : raw;
     const z = clip((v - this.center) / this.scale);
     if (z !== 0) push(out, this.offset, z);
   }
@@ -378,14 +382,15 @@ class NumberWriter implements FixedFeatureWriter {
     }
     const column = data.values;
     const nulls = data.nulls;
-    const { center, scale, offset, nullIndex } = this;
+    const { center, scale, offset, nullIndex, log } = this;
     for (let row = 0, p = slot; row < n; row++, p += stride) {
-      const v = column[row]!;
-      if (nulls[row] === 1 || !Number.isFinite(v)) {
+      const raw = column[row]!;
+      if (nulls[row] === 1 || !Number.isFinite(raw)) {
         indices[p] = nullIndex;
         values[p] = 1;
         continue;
       }
+      const v = log ? signedLog(raw) : raw;
       const z = clip((v - center) / scale);
       indices[p] = z !== 0 ? offset : -1;
       values[p] = z;

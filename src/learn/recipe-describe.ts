@@ -26,6 +26,7 @@ function describeFeature(f: FeatureSpec, typeOf: ReadonlyMap<string, ColumnType>
   switch (f.kind) {
     case 'number': {
       const { center, scale } = f.standardize;
+      if (f.log === true) return `${f.column}: heavy-tailed, read as sign(x)·ln(1+|x|), standardized (mean ${num(center)}, std ${num(scale)})${nulls}`;
       return `${f.column}: standardized (mean ${num(center)}, std ${num(scale)})${nulls}`;
     }
     case 'boolean':

@@ -51,6 +51,26 @@ describe('CREATE MODEL', () => {
   });
 });
 
+describe('CREATE MODEL on a heavy-tailed column', () => {
+  // Byte counts log-uniform from 1 to 22,026, with four 1e9 outliers in 20,000 rows (the
+  // middle 98% spans 0.002% of the range): the label follows ln(bytes), as traffic does.
+  const TRAFFIC = `CREATE OR REPLACE TABLE traffic AS
+    SELECT i AS id, CASE WHEN i % 5003 = 0 THEN 1e9 + i ELSE round(exp((hash(i, 1) % 10007) / 10007.0 * 10)) END AS bytes,
+      (hash(i, 2) % 1000) / 1000.0 AS noise
+    FROM range(20000) t(i);
+    CREATE OR REPLACE TABLE traffic AS SELECT *, ln(1 + bytes) + 3 * (noise - 0.5) > 5 AS big FROM traffic;`;
+
+  it('reads it on a log scale by default, where plain standardization leaves the bulk in a sliver of its range', async () => {
+    await engine.runAll(TRAFFIC);
+    const byDefault = firstRow(await run(engine, 'CREATE OR REPLACE MODEL traffic FROM traffic PREDICT big RECIPE (exclude(id));'));
+    const plain = firstRow(await run(engine, 'CREATE OR REPLACE MODEL traffic_plain FROM traffic PREDICT big RECIPE (exclude(id), normalize(bytes));'));
+    expect(byDefault.auc as number).toBeGreaterThan(0.99);
+    expect(plain.auc as number).toBeLessThan(0.8);
+    const described = await run(engine, 'DESCRIBE MODEL traffic;');
+    expect(described.rows.map((r) => r.join(' ')).join('\n')).toMatch(/bytes: heavy-tailed, read as sign\(x\)·ln\(1\+\|x\|\)/);
+  });
+});
+
 describe('EVALUATE MODEL', () => {
   it('re-reports the stored evaluation, and scores other rows with ON', async () => {
     const stored = firstRow(await run(engine, 'EVALUATE MODEL churn@1;'));

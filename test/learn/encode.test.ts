@@ -229,9 +229,10 @@ describe('FeatureEncoder: property', () => {
     col('ts', 'timestamp'),
     col('cat', 'text'),
     col('free', 'text'),
+    col('h', 'double'),
     col('y', 'integer'),
   ];
-  const training: Cell[][] = Array.from({ length: 300 }, (_, k) => [
+  const training: Cell[][] = Array.from({ length: 3000 }, (_, k) => [
     k % 7 === 0 ? null : k * 0.37 - 20,
     k % 11,
     k % 2,
@@ -239,6 +240,8 @@ describe('FeatureEncoder: property', () => {
     Date.UTC(2021, 5, 1) + k * 3_600_000 * 5,
     ['x', 'y', 'z', null][k % 4]!,
     `free text value ${k} with words`,
+    // Heavy-tailed: values 0-49 and one 1e15.
+    k === 5 ? 1e15 : k === 6 ? -1e3 : k % 50,
     k % 3,
   ]);
   const c = (name: string): TransformArg => ({ kind: 'column', name: { value: name, quoted: false, position: { line: 1, column: 1, offset: 0 } } });
@@ -261,7 +264,17 @@ describe('FeatureEncoder: property', () => {
     fc.constant(null),
   );
   const anyText = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.constantFrom('x', 'y', '', '  ', '!!!'), fc.constant(null));
-  const row = fc.tuple(anyNumber, anyNumber, anyNumber, anyNumber, anyNumber, anyText, anyText, fc.constant(0));
+  const row = fc.tuple(anyNumber, anyNumber, anyNumber, anyNumber, anyNumber, anyText, anyText, anyNumber, fc.constant(0));
+
+  it('reads the heavy-tailed column on a log scale: (sign(x)·ln(1+|x|) - center) / scale', () => {
+    const h = recipe.features.find((f) => f.kind === 'number' && f.column === 'h');
+    expect(h).toMatchObject({ kind: 'number', log: true });
+    const { offset, standardize } = h as { offset: number; standardize: { center: number; scale: number } };
+    const batch = toBatch(columns, [[null, null, null, null, null, null, null, 99, 0], [null, null, null, null, null, null, null, -99, 0]]);
+    const value = (row: number): number | undefined => encoded(encoder, batch, row).find(([index]) => index === offset)?.[1];
+    expect(value(0)).toBeCloseTo((Math.log1p(99) - standardize.center) / standardize.scale, 12);
+    expect(value(1)).toBeCloseTo((-Math.log1p(99) - standardize.center) / standardize.scale, 12);
+  });
 
   it('never writes NaN or ±Infinity, and every index is inside the dimension', () => {
     fc.assert(

@@ -207,6 +207,37 @@ describe('buildRecipe: default features from column types', () => {
   });
 });
 
+describe('buildRecipe: heavy-tailed numbers are read on a log scale', () => {
+  // 3,000 counts from 0 to 99, then two outliers: the middle 98% spans ~1e-7 of the range.
+  const bulk = Array.from({ length: 3000 }, (_, i) => i % 100);
+  const columns = [col('bytes', 'bigint'), col('flag', 'integer'), col('y', 'integer')];
+  const rows: Cell[][] = bulk.map((v, i) => [v, i % 2000 === 0 ? 1 : 0, i % 2]);
+  rows.push([1e9, 0, 0], [-5, 0, 1]);
+
+  it('standardizes sign(x)·ln(1+|x|) by its mean and deviation over the sample, and says so', () => {
+    const recipe = recipeFor(profileOf(columns, rows));
+    const [bytes] = byColumn(recipe, 'bytes');
+    const logs = rows.map((r) => r[0] as number).map((x) => (x < 0 ? -Math.log1p(-x) : Math.log1p(x)));
+    const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+    const std = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / logs.length);
+    expect(bytes).toMatchObject({ kind: 'number', log: true });
+    const { center, scale } = (bytes as { standardize: { center: number; scale: number } }).standardize;
+    expect(center).toBeCloseTo(mean, 9);
+    expect(scale).toBeCloseTo(std, 9);
+    expect(describeRecipe(recipe).join('\n')).toMatch(/bytes: heavy-tailed, read as sign\(x\)·ln\(1\+\|x\|\)/);
+  });
+
+  it('leaves a two-valued column, a column without the outliers and an explicit normalize() as they are', () => {
+    const recipe = recipeFor(profileOf(columns, rows));
+    // flag: a rare 1 among 0s, but a flag has two values.
+    expect(byColumn(recipe, 'flag')[0]).not.toHaveProperty('log');
+    const tame = profileOf(columns, rows.slice(0, 3000));
+    expect(byColumn(recipeFor(tame), 'bytes')[0]).not.toHaveProperty('log');
+    const explicit = recipeFor(profileOf(columns, rows), [t('normalize', 1, c('bytes'))]);
+    expect(byColumn(explicit, 'bytes')[0]).not.toHaveProperty('log');
+  });
+});
+
 describe('buildRecipe: hand-computed standardization and sizes', () => {
   const columns = [col('v', 'integer'), col('y', 'integer')];
   const profile = profileOf(columns, [[1, 0], [2, 1], [3, 0], [4, 1], [null, 0]]);
