@@ -58,8 +58,7 @@ export async function writeTable(
   // Resolved before any row is read, so a bad column costs nothing and changes nothing.
   const targetNames = exists && mode === 'append' ? await appendTargetNames(context, table, columns) : undefined;
   const tag = randomBytes(6).toString('hex');
-  const inSchema = (name: string): TableRef => ({ ...(table.schema === undefined ? {} : { schema: table.schema }), name });
-  const staging = inSchema(`${STAGE_PREFIX}${tag}`);
+  const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
   const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`);
   await q(`SELECT GET_LOCK('${LOCK_PREFIX}${tag}', 0)`);
@@ -71,7 +70,7 @@ export async function writeTable(
     const rows = context.method === 'load_data' ? await loadData(context, staging, columns, batches) : await insertRows(context, staging, columns, batches);
     if (targetNames === undefined) {
       if (exists) {
-        const old = inSchema(`${OLD_PREFIX}${tag}`);
+        const old = tableIn(table.schema, `${OLD_PREFIX}${tag}`);
         // One RENAME of two tables is atomic: readers see the old table or the new one.
         await q(`RENAME TABLE ${context.quoteTable(table)} TO ${context.quoteTable(old)}, ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
         stagingExists = false;
@@ -105,6 +104,10 @@ const OLD_PREFIX = 'sqlml_old_';
 const LOCK_PREFIX = 'sqlml_write_';
 const LEFTOVER = /^sqlml_(?:stage|old)_([0-9a-f]{12})$/;
 
+function tableIn(schema: string | undefined, name: string): TableRef {
+  return schema === undefined ? { name } : { schema, name };
+}
+
 /**
  * Drops the staging (and replaced) tables of `schema` (the session's database when
  * undefined) whose writer's lock is free: that writer has ended without cleaning up.
@@ -122,8 +125,7 @@ async function dropAbandoned(context: WriteContext, schema: string | undefined):
       if (tag === undefined) continue;
       const free = await runQuery(context.connection, `SELECT IS_FREE_LOCK('${LOCK_PREFIX}${tag}')`);
       if (Number(free.rows[0]?.[0]) !== 1) continue;
-      const leftover: TableRef = { ...(schema === undefined ? {} : { schema }), name: name as string };
-      await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.quoteTable(leftover)}`);
+      await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.quoteTable(tableIn(schema, name as string))}`);
     }
   } catch {
     // Listing or dropping needs privileges the writing itself may not: leave them.

@@ -112,18 +112,22 @@ export function quantileCuts(profile: ColumnProfile, bins: number): number[] {
   const sample = profile.sample;
   if (sample === null || sample.length === 0) return [];
   const cuts: number[] = [];
-  const last = sample.length - 1;
   for (let i = 1; i < bins; i++) {
-    const position = (i / bins) * last;
-    const below = Math.floor(position);
-    const fraction = position - below;
-    const low = sample[below]!;
-    const high = sample[Math.min(below + 1, last)]!;
-    const cut = fraction === 0 ? low : low + (high - low) * fraction;
+    const cut = sampleQuantile(sample, i / bins);
     // A cut at the minimum would leave its lower bin empty.
     if (cut > sample[0]! && (cuts.length === 0 || cut > cuts[cuts.length - 1]!)) cuts.push(cut);
   }
   return cuts;
+}
+
+/** The q-quantile of a sorted, non-empty sample, interpolated linearly between order statistics. */
+export function sampleQuantile(sorted: Float64Array, q: number): number {
+  const last = sorted.length - 1;
+  const position = q * last;
+  const below = Math.floor(position);
+  const fraction = position - below;
+  const low = sorted[below]!;
+  return fraction === 0 ? low : low + (sorted[Math.min(below + 1, last)]! - low) * fraction;
 }
 
 /** The canonical text of a number-typed value, as distinct keys and target labels use it. */
@@ -211,7 +215,7 @@ interface ColumnAccumulator {
 }
 
 /** Welford's online mean and sum of squared deviations. */
-class Moments {
+export class Moments {
   count = 0;
   mean = 0;
   m2 = 0;
@@ -391,7 +395,7 @@ class NumberAccumulator implements ColumnAccumulator {
   /** Keyed by the number itself: no string per row; canonical text is made once in finish(). */
   private distinct: NumberDistinctCounts | null = new NumberDistinctCounts();
   private sample: Float64Array = new Float64Array(256);
-  private readonly yearCache = new CivilCache();
+  private readonly civil = new CivilCache();
 
   constructor(column: Column, cap: number, sampleSize: number, seed: number) {
     this.column = column;
@@ -484,7 +488,7 @@ class NumberAccumulator implements ColumnAccumulator {
   /** yearOf and hourOf of a date or timestamp, sharing its day number. */
   private addCalendar(v: number): void {
     const day = epochDay(v);
-    this.years!.add(this.yearCache.yearOfDay(day));
+    this.years!.add(this.civil.yearOfDay(day));
     this.hours!.add(hourInDay(v, day));
   }
 

@@ -13,7 +13,7 @@ import type { Identifier, Transform, TransformArg } from '../sql/ast.js';
 import type { LabelSpec } from './label.js';
 import type { ModelOptions } from './options.js';
 import { formatSize } from './options.js';
-import { MS_PER_DAY, quantileCuts } from './profile.js';
+import { Moments, MS_PER_DAY, quantileCuts, sampleQuantile } from './profile.js';
 import type { ColumnProfile, Profile } from './profile.js';
 import { normalizeValue } from './tokenize-text.js';
 
@@ -330,14 +330,10 @@ class RecipeBuilder {
   private addNumber(p: ColumnProfile, transform: string | null, log = false): void {
     const nullSlot = p.nulls > 0;
     const size = nullSlot ? 2 : 1;
-    if (log) {
-      // The profile's moments are of the raw values; the sample gives those of the logs.
-      const standardize = sampleStandardizer(p.sample!, signedLog);
-      this.features.push({ kind: 'number', column: p.name, offset: this.place(size), size, transform, standardize, nullSlot, log: true });
-      return;
-    }
-    const standardize = standardizer(p.mean, p.variance);
-    this.features.push({ kind: 'number', column: p.name, offset: this.place(size), size, transform, standardize, nullSlot });
+    // The profile's moments are of the raw values; its sample gives those of the logs.
+    const standardize = log ? sampleStandardizer(p.sample!, signedLog) : standardizer(p.mean, p.variance);
+    const feature: NumberFeature = { kind: 'number', column: p.name, offset: this.place(size), size, transform, standardize, nullSlot };
+    this.features.push(log ? { ...feature, log: true } : feature);
   }
 
   private addBoolean(p: ColumnProfile): void {
@@ -717,25 +713,11 @@ function isHeavyTailed(p: ColumnProfile): boolean {
   return bulk < (p.max - p.min) / HEAVY_TAIL_RANGE;
 }
 
-/** The q-quantile of a sorted sample, interpolated between order statistics. */
-function sampleQuantile(sorted: Float64Array, q: number): number {
-  const position = q * (sorted.length - 1);
-  const below = Math.floor(position);
-  const above = Math.min(below + 1, sorted.length - 1);
-  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
-}
-
 /** Mean and standard deviation of `transform` over a column's sample. */
 function sampleStandardizer(sample: Float64Array, transform: (x: number) => number): Standardizer {
-  let mean = 0;
-  let m2 = 0;
-  for (let i = 0; i < sample.length; i++) {
-    const v = transform(sample[i]!);
-    const delta = v - mean;
-    mean += delta / (i + 1);
-    m2 += delta * (v - mean);
-  }
-  return standardizer(mean, m2 / sample.length);
+  const moments = new Moments();
+  for (let i = 0; i < sample.length; i++) moments.add(transform(sample[i]!));
+  return standardizer(moments.mean, moments.variance());
 }
 
 function standardizer(mean: number, variance: number): Standardizer {
