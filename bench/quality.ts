@@ -89,6 +89,7 @@ for (const ref of references) {
   const gaps: Record<string, number[]> = {};
   const passes: number[] = [];
   const learningRates: number[] = [];
+  const finishes: string[] = [];
   let seconds = 0;
   for (let seed = 1; seed <= seedCount; seed++) {
     const statement = `CREATE OR REPLACE MODEL m FROM data PREDICT ${ref.target}${recipe} USING seed = ${seed};`;
@@ -97,8 +98,9 @@ for (const ref of references) {
     seconds += (performance.now() - started) / 1000;
     const row = Object.fromEntries(trained!.columns.map((c, i) => [c.name, trained!.rows[0]![i]]));
     passes.push(Number(row.passes));
-    const stats = (await engine.store.get('m'))!.trainingStats as { learning_rate: number };
+    const stats = (await engine.store.get('m'))!.trainingStats as { learning_rate: number; polish?: { iterations: number; kept_iteration: number } };
     learningRates.push(stats.learning_rate);
+    finishes.push(stats.polish === undefined ? 'none' : `${stats.polish.kept_iteration}/${stats.polish.iterations}`);
     const parsed = parseStatement(engine.split(statement)[0]!, 'duckdb');
     const transforms = parsed.kind === 'create_model' ? parsed.recipe : null;
     const reference = ref.peer !== undefined && !slowReferences ? null : await convergedReference(engine.adapter, 'SELECT * FROM data', ref.target, transforms, seed);
@@ -117,6 +119,8 @@ for (const ref of references) {
     seeds: seedCount,
     passes,
     learning_rates: learningRates,
+    // Full-batch finish per seed: kept iteration / iterations run.
+    finish: finishes,
     seconds_per_model: round(seconds / seedCount),
   };
   const peer = ref.peer !== undefined ? (ref.peer as Record<string, Record<string, number>>) : null;

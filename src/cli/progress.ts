@@ -8,6 +8,7 @@ const PHASE_LABEL: Record<Progress['phase'], string> = {
   read: 'reading',
   encode: 'encoding',
   train: 'training',
+  finish: 'finishing',
   evaluate: 'evaluating',
   predict: 'predicting',
   write: 'writing',
@@ -37,6 +38,7 @@ export class ProgressLine {
     this.#lastDraw = now;
     const parts = [`${PHASE_LABEL[progress.phase]} ${progress.rows.toLocaleString('en-US')} rows`];
     if (progress.pass !== undefined) parts.push(`pass ${progress.pass}/${progress.passes ?? '?'}`);
+    if (progress.iteration !== undefined) parts.push(`L-BFGS iteration ${progress.iteration}/${progress.iterations ?? '?'}`);
     if (progress.loss !== undefined && Number.isFinite(progress.loss)) parts.push(`loss ${progress.loss.toFixed(4)}`);
     if (progress.rowsPerSecond !== undefined && Number.isFinite(progress.rowsPerSecond)) {
       parts.push(`${Math.round(progress.rowsPerSecond).toLocaleString('en-US')} rows/s`);

@@ -10,7 +10,7 @@ import { SqlmlError } from '../errors.js';
 import { deserializeModel, type TrainedModel } from '../learn/model.js';
 import type { Identifier, ModelRef, Source, TableName } from '../sql/ast.js';
 
-export type Phase = 'read' | 'encode' | 'train' | 'evaluate' | 'predict' | 'write';
+export type Phase = 'read' | 'encode' | 'train' | 'finish' | 'evaluate' | 'predict' | 'write';
 
 /** A progress report for long work; shown on stderr by the CLI, never on stdout. */
 export interface Progress {
@@ -19,6 +19,9 @@ export interface Progress {
   readonly rows: number;
   readonly pass?: number;
   readonly passes?: number;
+  /** The full-batch finish's iteration and its most iterations (phase 'finish'). */
+  readonly iteration?: number;
+  readonly iterations?: number;
   readonly loss?: number;
   readonly rowsPerSecond?: number;
 }

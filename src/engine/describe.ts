@@ -96,6 +96,15 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
   for (const tried of stats.learning_rate_search ?? []) {
     add('training', `learning_rate_tried_${tried.learning_rate}`, `validation loss ${formatNumber(tried.validation_loss)} after ${tried.passes} passes`);
   }
+  if (stats.polish !== undefined) {
+    const p = stats.polish;
+    const kept = p.kept_iteration === 0 ? 'kept the passes\' model' : `kept iteration ${p.kept_iteration}`;
+    add(
+      'training',
+      'full_batch_finish',
+      `${p.iterations} L-BFGS iterations (${p.evaluations} passes), held-out loss ${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}, ${kept}, ${formatNumber(p.seconds)} s`,
+    );
+  }
   add('training', 'seconds', stats.seconds);
   add('training', 'read_rows_per_second', stats.read_rows_per_second);
   add('training', 'read_method', stats.read_method ?? null);

@@ -59,6 +59,15 @@ export interface TrainingStats {
   learning_rate_search: { learning_rate: number; validation_loss: number; passes: number }[];
   task_rule: string;
   curve: { pass: number; rows: number; train_loss: number; validation_loss: number | null; seconds: number }[];
+  /** The full-batch finish after the passes (learn/polish.ts); absent when it did not run. */
+  polish?: {
+    iterations: number;
+    evaluations: number;
+    kept_iteration: number;
+    validation_loss_before: number;
+    validation_loss_after: number;
+    seconds: number;
+  };
   dimension: number;
   nonzero_weights: number;
   model_bytes: number;
@@ -348,6 +357,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
         earlyStopping: options.earlyStopping && splits.validationRows > 0,
         shuffle: options.shuffle === 'auto',
         classWeights: classWeights(task, options, trainCounts),
+        polish: true,
       },
       {
         ...(signal ? { signal } : {}),
@@ -364,6 +374,9 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
             ...(lastLoss !== undefined ? { loss: lastLoss } : {}),
             rowsPerSecond: rows / Math.max((performance.now() - passStarted) / 1000, 1e-9),
           });
+        },
+        onFinishIteration: (iteration, iterations, loss) => {
+          context.onProgress?.({ phase: 'finish', rows: current.train.rows, iteration, iterations, loss });
         },
         onPass: (info) => {
           lastLoss = info.validationLoss ?? info.trainLoss;
@@ -421,6 +434,18 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       learning_rate: result.learningRate,
       learning_rate_search: result.learningRatesTried.map((t) => ({ learning_rate: t.learningRate, validation_loss: t.validationLoss, passes: t.passes })),
       task_rule: label.reason,
+      ...(result.polish === null
+        ? {}
+        : {
+            polish: {
+              iterations: result.polish.iterations,
+              evaluations: result.polish.evaluations,
+              kept_iteration: result.polish.keptIteration,
+              validation_loss_before: result.polish.startValidationLoss,
+              validation_loss_after: result.polish.validationLoss,
+              seconds: result.polish.seconds,
+            },
+          }),
       curve: result.curve.map((p) => ({
         pass: p.pass + 1,
         rows: p.rows,

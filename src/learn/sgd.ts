@@ -265,6 +265,36 @@ export class OnlineLearner {
     this.passStep = snapshot.passStep;
   }
 
+  /** True when the model came from this learner's own passes (not restored weights), so it can be replaced whole. */
+  isFreshModel(): boolean {
+    return this.prior === null && this.model !== null;
+  }
+
+  /** Each feature's scale (the largest |x| learnt from; 0 for a feature never seen). */
+  featureScales(): Float64Array {
+    const scales = new Float64Array(this.spec.dimension);
+    const data = this.table.data;
+    for (let index = 0; index < scales.length; index++) scales[index] = data[this.table.blockOffset(index)]!;
+    return scales;
+  }
+
+  /** A copy of the model's real weights (index·K + k, the K biases at dimension·K). */
+  modelCopy(): Float64Array {
+    return this.modelWeights().slice();
+  }
+
+  /**
+   * Makes `weights` (laid out as `modelCopy()`'s) the model that predicts and serializes,
+   * e.g. after a full-batch finish. The per-feature state stays as the passes left it.
+   */
+  adoptModel(weights: Float64Array): void {
+    const expected = (this.spec.dimension + 1) * this.outputs;
+    if (weights.length !== expected || !allFinite(weights)) {
+      throw new SqlmlError('internal', `adopted weights must be ${expected} finite numbers, got ${weights.length}`);
+    }
+    this.model = weights.slice();
+  }
+
   /** Number of examples learnt (since creation, or up to the restored snapshot). */
   get examplesSeen(): number {
     return this.examples;

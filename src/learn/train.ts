@@ -8,6 +8,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SqlmlError } from '../errors.js';
 import { hashCombine, hashNumber } from './hash.js';
 import { mulberry32 } from './random.js';
+import { canPolish, polish, POLISH_MAX_ITERATIONS, POLISH_MAX_ROWS, type PolishResult } from './polish.js';
 import { DEFAULT_LEARNING_RATE, OnlineLearner, type LearnerSnapshot, type LearnerSpec } from './sgd.js';
 import type { ExampleBlock } from './types.js';
 
@@ -36,6 +37,11 @@ export interface TrainSpec extends LearnerSpec {
   readonly shuffle: boolean;
   /** Per-class importance weights (binary: [w(0), w(1)]; multiclass: K) or null; must be null for regression. */
   readonly classWeights: Float64Array | null;
+  /**
+   * After the passes, finish with full-batch L-BFGS (polish.ts) when there are validation
+   * rows, at most POLISH_MAX_ROWS training rows and the finish can run on the model.
+   */
+  readonly polish?: boolean;
 }
 
 export interface PassInfo {
@@ -56,6 +62,8 @@ export interface TrainHooks {
   onPass?(info: PassInfo): void;
   /** After each block is learnt: rows learnt so far in this pass, and the 0-based pass number. */
   onRows?(rowsThisPass: number, pass: number): void;
+  /** After each iteration of the full-batch finish: its number (1-based), the most it may run, and its held-out loss. */
+  onFinishIteration?(iteration: number, maxIterations: number, validationLoss: number): void;
   /** Aborting it makes `train` throw SqlmlError('cancelled') at the next block. */
   signal?: AbortSignal;
 }
@@ -74,6 +82,8 @@ export interface TrainResult {
   readonly learningRate: number;
   /** What the step-size search tried: best validation loss and passes run per step; empty without a search. */
   readonly learningRatesTried: readonly { learningRate: number; validationLoss: number; passes: number }[];
+  /** What the full-batch finish did; null when it did not run. */
+  readonly polish: PolishResult | null;
 }
 
 /** Rows gathered before a shuffle; about 32 blocks of 2,048 rows. */
@@ -222,6 +232,18 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
   } else {
     bestPass = passesRun - 1;
   }
+  const polished =
+    spec.polish === true && sawValidation && trainRows <= POLISH_MAX_ROWS && canPolish(chosen.learner)
+      ? await polish(
+          chosen.learner,
+          source,
+          { task: spec.task, l2: spec.l2, classWeights: spec.classWeights, pass: spec.passes },
+          {
+            ...(hooks.signal ? { signal: hooks.signal } : {}),
+            onIteration: (iteration, loss) => hooks.onFinishIteration?.(iteration, POLISH_MAX_ITERATIONS, loss),
+          },
+        )
+      : null;
   return {
     learner: chosen.learner,
     passesRun,
@@ -231,6 +253,7 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
     trainRows,
     learningRate: chosen.learner.spec.learningRate ?? DEFAULT_LEARNING_RATE,
     learningRatesTried: candidates.length > 1 ? candidates.map((c) => ({ learningRate: c.learner.spec.learningRate!, validationLoss: c.best, passes: c.curve.length })) : [],
+    polish: polished,
   };
 }
 

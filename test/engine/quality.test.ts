@@ -55,6 +55,25 @@ describe('quality at default settings on the shared data sets', () => {
     expect(result.rmse).toBeLessThan(result.baseline_rmse as number);
   });
 
+  it('obesity: the full-batch finish runs after the passes, lowers the held-out loss, and DESCRIBE says so', async () => {
+    if (!(await load('obesity', 'obesity_levels.csv'))) return;
+    await run(engine, 'CREATE OR REPLACE MODEL obesity_finish FROM obesity PREDICT nobeyesdad USING seed = 1;');
+    const stats = (await engine.store.get('obesity_finish'))!.trainingStats as {
+      polish?: { iterations: number; kept_iteration: number; validation_loss_before: number; validation_loss_after: number };
+      curve: { validation_loss: number }[];
+    };
+    expect(stats.polish).toBeDefined();
+    const finish = stats.polish!;
+    expect(finish.kept_iteration).toBeGreaterThan(0);
+    expect(finish.kept_iteration).toBeLessThanOrEqual(finish.iterations);
+    expect(finish.validation_loss_after).toBeLessThan(finish.validation_loss_before);
+    // It starts from the best pass of the SGD curve.
+    expect(finish.validation_loss_before).toBeCloseTo(Math.min(...stats.curve.map((p) => p.validation_loss)), 12);
+    const described = await run(engine, 'DESCRIBE MODEL obesity_finish;');
+    const line = described.rows.find((row) => row[0] === 'training' && row[1] === 'full_batch_finish');
+    expect(String(line?.[2])).toMatch(new RegExp(`^${finish.iterations} L-BFGS iterations .*kept iteration ${finish.kept_iteration}`));
+  });
+
   it('the learner reaches a converged solver on the same split (median of 3 seeds, 5 for wine): bank AUC within 0.005, obesity and wine macro-F1 within 0.01, abalone RMSE within 1%', async () => {
     const cases = [
       { table: 'bank', file: 'bank_additional_full.csv', target: 'y', metric: 'auc', within: (ours: number, best: number) => ours >= best - 0.005 },

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { canPolish, polish } from '../../src/learn/polish.js';
+import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
+import { train, type TrainSpec } from '../../src/learn/train.js';
+import type { ExampleBlock, Task } from '../../src/learn/types.js';
+import { memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
+
+function spec(task: Task, dimension: number, overrides: Partial<TrainSpec> = {}): TrainSpec {
+  return {
+    task,
+    dimension,
+    classes: task === 'multiclass' ? 4 : 1,
+    l1: 0,
+    l2: 1e-6,
+    learningRate: null,
+    seed: 3,
+    passes: 2,
+    earlyStopping: true,
+    shuffle: true,
+    classWeights: null,
+    ...overrides,
+  };
+}
+
+/** One SGD pass without a finish: the starting point every test polishes. */
+async function sgdLearner(learnerSpec: LearnerSpec, blocks: readonly ExampleBlock[]): Promise<OnlineLearner> {
+  const learner = new OnlineLearner(learnerSpec);
+  for (const block of blocks) {
+    for (let r = 0; r < block.count; r++) {
+      learner.learn(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!, 1);
+    }
+  }
+  learner.endPass();
+  return learner;
+}
+
+function meanLoss(learner: OnlineLearner, blocks: readonly ExampleBlock[]): number {
+  let total = 0;
+  let rows = 0;
+  for (const block of blocks) {
+    for (let r = 0; r < block.count; r++) {
+      total += learner.loss(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!);
+    }
+    rows += block.count;
+  }
+  return total / rows;
+}
+
+/** Least squares by the normal equations (Gaussian elimination with partial pivoting): the exact optimum. */
+function leastSquares(block: ExampleBlock, dimension: number): Float64Array {
+  const n = dimension + 1;
+  const a = Array.from({ length: n }, () => new Float64Array(n + 1));
+  const x = new Float64Array(n);
+  for (let r = 0; r < block.count; r++) {
+    x.fill(0);
+    for (let j = block.offsets[r]!; j < block.offsets[r + 1]!; j++) x[block.indices[j]!] = block.values[j]!;
+    x[dimension] = 1;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) a[i]![j]! += x[i]! * x[j]!;
+      a[i]![n]! += x[i]! * block.labels[r]!;
+    }
+  }
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[pivot]![c]!)) pivot = r;
+    [a[c], a[pivot]] = [a[pivot]!, a[c]!];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = a[r]![c]! / a[c]![c]!;
+      for (let j = c; j <= n; j++) a[r]![j]! -= f * a[c]![j]!;
+    }
+  }
+  return Float64Array.from({ length: n }, (_, i) => a[i]![n]! / a[i]![i]!);
+}
+
+describe('full-batch finish (L-BFGS after the SGD passes)', () => {
+  it('reaches the exact least-squares optimum on badly scaled columns from a rough SGD start', async () => {
+    // Columns from 1e-3 to 1e4 in scale: the finish works in normalized coordinates, so their units do not matter.
+    const data = synthesize({ task: 'regression', rows: 5000, seed: 11, denseScales: [1e-3, 1, 50, 1e4, 0.2], noise: 0.3 });
+    const trainBlocks = toBlocks(data.block, 1000, 0, 5000);
+    const whole = toBlocks(data.block, 5000, 0, 5000)[0]!;
+    const exact = leastSquares(whole, data.dimension);
+    const learnerSpec = { ...spec('regression', data.dimension), l2: 0 };
+    // A rough start: SGD on the first 1,000 rows only.
+    const learner = await sgdLearner(learnerSpec, trainBlocks.slice(0, 1));
+    // Largest relative error of a weight or the bias against the exact optimum.
+    const gap = (): number =>
+      Math.max(
+        Math.abs(learner.bias(0) - exact[data.dimension]!) / Math.abs(exact[data.dimension]!),
+        ...Array.from({ length: data.dimension }, (_, i) => Math.abs(learner.weight(i, 0) - exact[i]!) / Math.abs(exact[i]!)),
+      );
+    const gapBefore = gap();
+
+    // Validating on the training rows themselves makes the validation loss the objective (l2 = 0), so the
+    // finish runs to the optimum instead of stopping where held-out rows prefer.
+    const result = await polish(learner, memorySource(trainBlocks, trainBlocks), { task: 'regression', l2: 0, classWeights: null, pass: 1 });
+    expect(result).not.toBeNull();
+    expect(result!.keptIteration).toBeGreaterThan(0);
+    expect(gap()).toBeLessThan(1e-4);
+    expect(gapBefore).toBeGreaterThan(10 * gap());
+    expect(result!.validationLoss).toBeLessThan(result!.startValidationLoss);
+    expect(meanLoss(learner, trainBlocks)).toBeCloseTo(result!.validationLoss, 12);
+  });
+
+  it('lowers the training loss of a multiclass model and never raises its validation loss', async () => {
+    const data = synthesize({ task: 'multiclass', classes: 4, rows: 8000, seed: 5, denseScales: [1, 200, 0.01], sparseFeatures: 30, sparsePerRow: 3 });
+    const trainBlocks = toBlocks(data.block, 1024, 0, 6000);
+    const validation = toBlocks(data.block, 1024, 6000, 8000);
+    const learner = await sgdLearner(spec('multiclass', data.dimension), trainBlocks);
+    const before = meanLoss(learner, trainBlocks);
+    const result = await polish(learner, memorySource(trainBlocks, validation), { task: 'multiclass', l2: 1e-6, classWeights: null, pass: 1 });
+    expect(result!.iterations).toBeGreaterThan(0);
+    expect(result!.validationLoss).toBeLessThanOrEqual(result!.startValidationLoss);
+    expect(meanLoss(learner, validation)).toBeCloseTo(result!.validationLoss, 12);
+    if (result!.keptIteration > 0) expect(meanLoss(learner, trainBlocks)).toBeLessThan(before);
+  });
+
+  it('folds duplicate rows into one weighted row, with the same result as summing them', async () => {
+    const data = synthesize({ task: 'binary', rows: 3000, seed: 8, denseScales: [1, 5], sparseFeatures: 12, sparsePerRow: 2 });
+    const once = toBlocks(data.block, 500, 0, 2500);
+    const thrice = [...once, ...once, ...once];
+    const validation = toBlocks(data.block, 500, 2500, 3000);
+    const finish = { task: 'binary' as const, l2: 1e-6, classWeights: null, pass: 1 };
+    const a = await sgdLearner(spec('binary', data.dimension), once);
+    const b = await sgdLearner(spec('binary', data.dimension), once);
+    const ra = await polish(a, memorySource(once, validation), finish);
+    const rb = await polish(b, memorySource(thrice, validation), finish);
+    expect(rb!.distinctRows).toBe(ra!.distinctRows);
+    expect(ra!.distinctRows).toBe(2500);
+    expect(rb!.iterations).toBe(ra!.iterations);
+    for (let i = 0; i < data.dimension; i++) expect(b.weight(i, 0)).toBeCloseTo(a.weight(i, 0), 9);
+  });
+
+  it('does not run with l1 (not smooth), nor past its memory budget, and leaves the model as it was', async () => {
+    const data = synthesize({ task: 'binary', rows: 2000, seed: 9, denseScales: [1, 2, 3] });
+    const blocks = toBlocks(data.block, 500, 0, 1500);
+    const validation = toBlocks(data.block, 500, 1500, 2000);
+    const withL1 = await sgdLearner({ ...spec('binary', data.dimension), l1: 1e-4 }, blocks);
+    expect(canPolish(withL1)).toBe(false);
+    const result = await train(memorySource(blocks, validation), spec('binary', data.dimension, { l1: 1e-4, polish: true }));
+    expect(result.polish).toBeNull();
+
+    const learner = await sgdLearner(spec('binary', data.dimension), blocks);
+    const bytes = learner.serialize();
+    const over = await polish(learner, memorySource(blocks, validation), { task: 'binary', l2: 1e-6, classWeights: null, pass: 1, maxNnz: 100 });
+    expect(over).toBeNull();
+    expect(learner.serialize()).toEqual(bytes);
+  });
+
+  it('is deterministic: the same rows and seed give the same model bytes', async () => {
+    const data = synthesize({ task: 'multiclass', classes: 4, rows: 4000, seed: 21, denseScales: [1, 30], sparseFeatures: 10, sparsePerRow: 2 });
+    const blocks = toBlocks(data.block, 512, 0, 3000);
+    const validation = toBlocks(data.block, 512, 3000, 4000);
+    const run = async (): Promise<Uint8Array> => {
+      const result = await train(memorySource(blocks, validation), spec('multiclass', data.dimension, { polish: true }));
+      expect(result.polish).not.toBeNull();
+      return result.learner.serialize();
+    };
+    expect(await run()).toEqual(await run());
+  });
+});
