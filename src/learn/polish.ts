@@ -462,33 +462,23 @@ class Problem {
    */
   inverseDiagonal(v: Float64Array, out: Float64Array): void {
     const rows = this.training!;
-    const { labels, multiplicity, offsets, positions, values } = rows;
+    const { labels, multiplicity } = rows;
     const K = this.K;
-    const inverseScale = this.inverseScale;
     const margins = this.margins;
     const probabilities = this.probabilities;
     const factors = this.factors;
     const classWeights = this.spec.classWeights;
     const task = this.spec.task;
-    const biasAt = this.live * K;
     out.fill(0);
     let weight = 0;
     for (let r = 0; r < rows.count; r++) {
-      const from = offsets[r]!;
-      const to = offsets[r + 1]!;
       const y = labels[r]!;
       const w = (classWeights === null ? 1 : classWeights[y]!) * multiplicity[r]!;
       weight += w;
       if (task === 'regression') {
         factors[0] = w;
       } else {
-        for (let k = 0; k < K; k++) margins[k] = v[biasAt + k]!;
-        for (let j = from; j < to; j++) {
-          const p = positions[j]!;
-          const normalized = values[j]! * inverseScale[p]!;
-          const at = p * K;
-          for (let k = 0; k < K; k++) margins[k] = margins[k]! + v[at + k]! * normalized;
-        }
+        this.rowMargins(v, rows, r);
         if (task === 'binary') {
           const q = sigmoid(margins[0]!);
           factors[0] = w * q * (1 - q);
@@ -503,14 +493,7 @@ class Problem {
           }
         }
       }
-      for (let k = 0; k < K; k++) out[biasAt + k] = out[biasAt + k]! + factors[k]!;
-      for (let j = from; j < to; j++) {
-        const p = positions[j]!;
-        const normalized = values[j]! * inverseScale[p]!;
-        const squared = normalized * normalized;
-        const at = p * K;
-        for (let k = 0; k < K; k++) out[at + k] = out[at + k]! + factors[k]! * squared;
-      }
+      this.scatter(out, rows, r, true);
     }
     const l2 = this.spec.l2;
     const features = this.live * K;
@@ -518,6 +501,42 @@ class Problem {
       // The floor keeps a coordinate no row moves (or one the model is certain about) from an unbounded step.
       const curvature = out[i]! / weight + (i < features ? l2 : 0);
       out[i] = 1 / Math.max(curvature, MIN_CURVATURE);
+    }
+  }
+
+  /**
+   * Adds `this.factors[k]` times row `r`'s normalized values (their squares when
+   * `squared`) into `target`'s coordinates, and the factors themselves into the biases.
+   */
+  private scatter(target: Float64Array, rows: RowSet, r: number, squared: boolean): void {
+    const { offsets, positions, values } = rows;
+    const K = this.K;
+    const inverseScale = this.inverseScale;
+    const factors = this.factors;
+    const biasAt = this.live * K;
+    for (let k = 0; k < K; k++) target[biasAt + k] = target[biasAt + k]! + factors[k]!;
+    for (let j = offsets[r]!; j < offsets[r + 1]!; j++) {
+      const p = positions[j]!;
+      const normalized = values[j]! * inverseScale[p]!;
+      const x = squared ? normalized * normalized : normalized;
+      const at = p * K;
+      for (let k = 0; k < K; k++) target[at + k] = target[at + k]! + factors[k]! * x;
+    }
+  }
+
+  /** Row `r`'s K margins at `v`, into `this.margins`. */
+  private rowMargins(v: Float64Array, rows: RowSet, r: number): void {
+    const { offsets, positions, values } = rows;
+    const K = this.K;
+    const inverseScale = this.inverseScale;
+    const margins = this.margins;
+    const biasAt = this.live * K;
+    for (let k = 0; k < K; k++) margins[k] = v[biasAt + k]!;
+    for (let j = offsets[r]!; j < offsets[r + 1]!; j++) {
+      const p = positions[j]!;
+      const normalized = values[j]! * inverseScale[p]!;
+      const at = p * K;
+      for (let k = 0; k < K; k++) margins[k] = margins[k]! + v[at + k]! * normalized;
     }
   }
 
@@ -543,13 +562,7 @@ class Problem {
     for (let r = 0; r < rows.count; r++) {
       const from = offsets[r]!;
       const to = offsets[r + 1]!;
-      for (let k = 0; k < K; k++) margins[k] = v[biasAt + k]!;
-      for (let j = from; j < to; j++) {
-        const p = positions[j]!;
-        const normalized = values[j]! * inverseScale[p]!;
-        const at = p * K;
-        for (let k = 0; k < K; k++) margins[k] = margins[k]! + v[at + k]! * normalized;
-      }
+      this.rowMargins(v, rows, r);
       const y = labels[r]!;
       const w = (classWeights === null ? 1 : classWeights[y]!) * multiplicity[r]!;
       if (task === 'multiclass') {
@@ -573,13 +586,7 @@ class Problem {
       }
       weight += w;
       if (gradient === null) continue;
-      for (let k = 0; k < K; k++) gradient[biasAt + k] = gradient[biasAt + k]! + factors[k]!;
-      for (let j = from; j < to; j++) {
-        const p = positions[j]!;
-        const normalized = values[j]! * inverseScale[p]!;
-        const at = p * K;
-        for (let k = 0; k < K; k++) gradient[at + k] = gradient[at + k]! + factors[k]! * normalized;
-      }
+      this.scatter(gradient, rows, r, false);
     }
     return { loss, weight };
   }
@@ -591,6 +598,8 @@ class CurvatureHistory {
   private readonly y: Float64Array[] = [];
   private readonly rho = new Float64Array(MEMORY);
   private readonly alpha = new Float64Array(MEMORY);
+  private spareS: Float64Array | null = null;
+  private spareY: Float64Array | null = null;
   /** Ring position of the oldest pair. */
   private first = 0;
   length = 0;
@@ -603,13 +612,9 @@ class CurvatureHistory {
   }
 
   push(v: Float64Array, nextV: Float64Array, g: Float64Array, nextG: Float64Array): void {
-    const slot = this.length < MEMORY ? (this.first + this.length) % MEMORY : this.first;
-    if (this.s[slot] === undefined) {
-      this.s[slot] = new Float64Array(this.size);
-      this.y[slot] = new Float64Array(this.size);
-    }
-    const s = this.s[slot]!;
-    const y = this.y[slot]!;
+    // Computed into the spare pair, so a rejected pair overwrites nothing kept.
+    const s = (this.spareS ??= new Float64Array(this.size));
+    const y = (this.spareY ??= new Float64Array(this.size));
     for (let i = 0; i < this.size; i++) {
       s[i] = nextV[i]! - v[i]!;
       y[i] = nextG[i]! - g[i]!;
@@ -617,6 +622,12 @@ class CurvatureHistory {
     const sy = dot(s, y);
     // A pair without positive curvature would break the inverse-Hessian estimate: drop it.
     if (!(sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y)))) return;
+    const slot = this.length < MEMORY ? (this.first + this.length) % MEMORY : this.first;
+    // The slot's old arrays (if any) become the spare pair.
+    this.spareS = this.s[slot] ?? null;
+    this.spareY = this.y[slot] ?? null;
+    this.s[slot] = s;
+    this.y[slot] = y;
     this.rho[slot] = 1 / sy;
     if (this.length < MEMORY) this.length++;
     else this.first = (this.first + 1) % MEMORY;

@@ -6,6 +6,7 @@
  * value, so the real weight a learner should find is trueWeight / scale. Sparse
  * features are indicators (value 1), `sparsePerRow` of them on per row, uniformly.
  */
+import type { OnlineLearner } from '../../src/learn/sgd.js';
 import type { ExampleSource } from '../../src/learn/train.js';
 import { mulberry32 as seededRandom } from '../../src/learn/random.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
@@ -178,4 +179,17 @@ export function trueMarginsOf(data: SyntheticData, row: number, out: Float64Arra
     }
     out[k] = m;
   }
+}
+
+/** The learner's mean loss over the blocks' rows (unweighted). */
+export function meanLoss(learner: OnlineLearner, blocks: readonly ExampleBlock[]): number {
+  let total = 0;
+  let rows = 0;
+  for (const block of blocks) {
+    for (let r = 0; r < block.count; r++) {
+      total += learner.loss(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!);
+    }
+    rows += block.count;
+  }
+  return total / rows;
 }

@@ -3,7 +3,7 @@ import { canPolish, polish } from '../../src/learn/polish.js';
 import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
 import { train, type TrainSpec } from '../../src/learn/train.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
-import { memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
+import { meanLoss, memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
 
 function spec(task: Task, dimension: number, overrides: Partial<TrainSpec> = {}): TrainSpec {
   return {
@@ -32,18 +32,6 @@ async function sgdLearner(learnerSpec: LearnerSpec, blocks: readonly ExampleBloc
   }
   learner.endPass();
   return learner;
-}
-
-function meanLoss(learner: OnlineLearner, blocks: readonly ExampleBlock[]): number {
-  let total = 0;
-  let rows = 0;
-  for (const block of blocks) {
-    for (let r = 0; r < block.count; r++) {
-      total += learner.loss(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!);
-    }
-    rows += block.count;
-  }
-  return total / rows;
 }
 
 /** Least squares by the normal equations (Gaussian elimination with partial pivoting): the exact optimum. */

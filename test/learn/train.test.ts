@@ -3,7 +3,7 @@ import { SqlmlError } from '../../src/errors.js';
 import { DEFAULT_LEARNING_RATE, OnlineLearner } from '../../src/learn/sgd.js';
 import { LEARNING_RATE_CANDIDATES, LEARNING_RATE_SEARCH_MAX_ROWS, SHUFFLE_BUFFER_ROWS, train, type ExampleSource, type PassInfo, type TrainSpec } from '../../src/learn/train.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
-import { memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
+import { meanLoss, memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
 
 function trainSpec(task: Task, dimension: number, overrides: Partial<TrainSpec> = {}): TrainSpec {
   return {
@@ -20,18 +20,6 @@ function trainSpec(task: Task, dimension: number, overrides: Partial<TrainSpec> 
     classWeights: null,
     ...overrides,
   };
-}
-
-function meanLoss(learner: OnlineLearner, blocks: readonly ExampleBlock[]): number {
-  let total = 0;
-  let rows = 0;
-  for (const block of blocks) {
-    for (let r = 0; r < block.count; r++) {
-      total += learner.loss(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!);
-    }
-    rows += block.count;
-  }
-  return total / rows;
 }
 
 async function failure(promise: Promise<unknown>): Promise<SqlmlError> {
