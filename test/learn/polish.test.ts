@@ -135,6 +135,23 @@ describe('full-batch finish (L-BFGS after the SGD passes)', () => {
     expect(learner.serialize()).toEqual(bytes);
   });
 
+  it('stops with a cancelled error when its signal is aborted, leaving the SGD model in place', async () => {
+    const data = synthesize({ task: 'multiclass', classes: 4, rows: 4000, seed: 31, denseScales: [1, 30], sparseFeatures: 10, sparsePerRow: 2 });
+    const blocks = toBlocks(data.block, 512, 0, 3000);
+    const validation = toBlocks(data.block, 512, 3000, 4000);
+    const learner = await sgdLearner(spec('multiclass', data.dimension), blocks);
+    const bytes = learner.serialize();
+    const controller = new AbortController();
+    const finishing = polish(
+      learner,
+      memorySource(blocks, validation),
+      { task: 'multiclass', l2: 1e-6, classWeights: null, pass: 1 },
+      { signal: controller.signal, onIteration: (iteration) => iteration === 2 && controller.abort() },
+    );
+    await expect(finishing).rejects.toMatchObject({ code: 'cancelled' });
+    expect(learner.serialize()).toEqual(bytes);
+  });
+
   it('is deterministic: the same rows and seed give the same model bytes', async () => {
     const data = synthesize({ task: 'multiclass', classes: 4, rows: 4000, seed: 21, denseScales: [1, 30], sparseFeatures: 10, sparsePerRow: 2 });
     const blocks = toBlocks(data.block, 512, 0, 3000);
