@@ -9,7 +9,7 @@ import type { FeatureEncoder } from '../learn/encode.js';
 import type { LabelEncoder } from '../learn/label.js';
 import { RowRole } from '../learn/split.js';
 import { createSparseVector, type ExampleBlock } from '../learn/types.js';
-import { ExampleBlockBuilder } from './cache.js';
+import { EXAMPLE_BLOCK_ROWS, ExampleBlockBuilder, type BlockArrays } from './cache.js';
 
 export interface EncodingTotals {
   /** Rows without a usable label or with the Skip role. */
@@ -32,9 +32,10 @@ export function encodeExamples(
   classCount: number,
   emit: (role: RowRole, block: ExampleBlock) => void,
   afterBatch?: (totals: EncodingTotals) => void,
+  spare: (() => BlockArrays | null) | null = null,
 ): EncodingTotals {
   const builders = [RowRole.Train, RowRole.Validation, RowRole.Holdout].map(
-    (role) => new ExampleBlockBuilder((block) => emit(role, block)),
+    (role) => new ExampleBlockBuilder((block) => emit(role, block), EXAMPLE_BLOCK_ROWS, spare),
   );
   const vector = createSparseVector(Math.max(16, encoder.maxNnz));
   const totals: EncodingTotals = { skipped: 0, trainCounts: new Float64Array(classCount), rows: 0 };

@@ -38,8 +38,11 @@ type GrowableArray = Float64Array | Float32Array | Uint8Array;
 class GrowingArray<T extends GrowableArray> {
   #data: T;
   length = 0;
-  constructor(readonly create: (length: number) => T) {
-    this.#data = create(1024);
+  constructor(
+    readonly create: (length: number) => T,
+    capacity = 1024,
+  ) {
+    this.#data = create(Math.max(1, capacity));
   }
   push(value: number): void {
     if (this.length === this.#data.length) {
@@ -77,15 +80,16 @@ export class EvaluationCollector {
   #logLossSum = 0;
   #rows = 0;
 
-  constructor(task: Task, label: LabelSpec, threshold: number) {
+  /** `expectedRows`, when known, sizes the per-row arrays exactly (no doubling past the end). */
+  constructor(task: Task, label: LabelSpec, threshold: number, expectedRows = 1024) {
     this.#task = task;
     this.#label = label;
     this.#threshold = threshold;
     this.#classes = task === 'multiclass' ? label.classes.length : 0;
     this.#confusion = new Float64Array(this.#classes * this.#classes);
     const binary = task === 'binary';
-    this.#actual = new GrowingArray<GrowableArray>((n) => (binary ? new Uint8Array(n) : new Float64Array(n)));
-    this.#predicted = new GrowingArray<GrowableArray>((n) => (binary ? new Float32Array(n) : new Float64Array(n)));
+    this.#actual = new GrowingArray<GrowableArray>((n) => (binary ? new Uint8Array(n) : new Float64Array(n)), expectedRows);
+    this.#predicted = new GrowingArray<GrowableArray>((n) => (binary ? new Float32Array(n) : new Float64Array(n)), expectedRows);
   }
 
   get rows(): number {

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Column, RowBatch } from '../data.js';
 import { SqlmlError, type ErrorCode } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
@@ -21,7 +21,7 @@ import { Profiler, type Profile } from '../learn/profile.js';
 import type { Recipe } from '../learn/recipe.js';
 import { assignRoles, type RowRole, type SplitSpec } from '../learn/split.js';
 import type { ExampleBlock } from '../learn/types.js';
-import { EXAMPLE_BLOCK_ROWS, type BlockEntry, type RowCache } from './cache.js';
+import { blockBuffers, EXAMPLE_BLOCK_ROWS, type BlockArrays, type BlockEntry, type RowCache } from './cache.js';
 import { SHUFFLE_BUFFER_ROWS } from '../learn/train.js';
 import { encodeExamples, type EncodingTotals } from './encode-examples.js';
 
@@ -82,6 +82,7 @@ export class RowProcessor {
     plan: EncodingPlan,
     emit: (role: RowRole, block: ExampleBlock) => void,
     afterBatch?: (totals: EncodingTotals) => void,
+    spare: (() => BlockArrays | null) | null = null,
   ): EncodingTotals {
     const encoder = new FeatureEncoder(plan.recipe, this.#columns);
     const labels = new LabelEncoder(plan.label, this.#columns[this.#targetIndex]!);
@@ -89,7 +90,7 @@ export class RowProcessor {
     function* batches(): Generator<{ batch: RowBatch; roles: Uint8Array }> {
       for (const index of plan.order) yield { batch: cache.transientBatch(index), roles: roles[index]! };
     }
-    return encodeExamples(batches(), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch);
+    return encodeExamples(batches(), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch, spare);
   }
 }
 
@@ -100,8 +101,15 @@ export interface RowPipeline {
   /** After the main thread appended batch `block` to the row cache. */
   added(batch: RowBatch, block: number): void;
   finishRead(): Promise<ReadSummary>;
-  /** Runs the encoding pass, handing each block to `onBlock` in order; resolves with the totals. */
+  /**
+   * Runs the encoding pass, handing each block to `onBlock` in order; resolves with the
+   * totals. The caller gives every block back with `release` once done with it (and
+   * before the next block when the pipeline is not parallel: then the block is valid only
+   * until `onBlock` returns).
+   */
   encode(plan: EncodingPlan, onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void, afterBatch?: (totals: EncodingTotals) => void): Promise<EncodingTotals>;
+  /** Gives a block from `encode` back, for its arrays to build another block in; the block must not be used after. */
+  release(block: ExampleBlock): void;
   stop(): Promise<void>;
 }
 
@@ -126,6 +134,9 @@ export class InlinePipeline implements RowPipeline {
   async encode(plan: EncodingPlan, onBlock: (role: RowRole, block: ExampleBlock) => void, afterBatch?: (totals: EncodingTotals) => void): Promise<EncodingTotals> {
     return this.#processor.encode(this.#cache, plan, onBlock, afterBatch);
   }
+
+  /** Nothing to do: the blocks are views of the builders' own arrays, reused in place. */
+  release(): void {}
 
   async stop(): Promise<void> {}
 }
@@ -160,6 +171,8 @@ export interface RowWorkerData {
   readonly targetIndex: number;
   readonly split: SplitSpec;
   readonly control: SharedArrayBuffer;
+  /** Where the main thread sends released blocks' buffers back (BlockBuffers messages). */
+  readonly recycle: MessagePort;
 }
 
 /** Main thread → worker. A block's roles come along when the main thread assigned them (null: the worker does). */
@@ -189,15 +202,21 @@ export class ThreadPipeline implements RowPipeline {
   #wake: (() => void) | null = null;
   #failure: Error | null = null;
   #finished = false;
+  readonly #recycle: MessagePort;
+  #stopped = false;
 
   /** Starts the worker; it catches up on the `existing` blocks the cache already holds. */
-  constructor(data: Omit<RowWorkerData, 'control'>, cache: RowCache, existing: number) {
+  constructor(data: Omit<RowWorkerData, 'control' | 'recycle'>, cache: RowCache, existing: number) {
     const control = new SharedArrayBuffer(12);
     this.#control = new Int32Array(control);
     this.#cache = cache;
     this.#targetIndex = data.targetIndex;
     this.#split = data.split;
-    this.#worker = startWorker({ ...data, control });
+    const channel = new MessageChannel();
+    this.#recycle = channel.port1;
+    // Never keeps the process alive by itself.
+    this.#recycle.unref();
+    this.#worker = startWorker({ ...data, control, recycle: channel.port2 });
     this.#worker.on('message', (message: RowWorkerMessage) => this.#push(message));
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', (code) => {
@@ -247,8 +266,17 @@ export class ThreadPipeline implements RowPipeline {
     }
   }
 
+  release(block: ExampleBlock): void {
+    // After stop() (or once the worker is gone) the buffers are simply left to the collector.
+    if (this.#stopped) return;
+    const buffers = blockBuffers(block);
+    this.#recycle.postMessage(buffers, [buffers.labels, buffers.offsets, buffers.indices, buffers.values]);
+  }
+
   async stop(): Promise<void> {
     this.#finished = true;
+    this.#stopped = true;
+    this.#recycle.close();
     Atomics.store(this.#control, CONTROL_CANCELLED, 1);
     Atomics.notify(this.#control, CONTROL_CONSUMED);
     await this.#worker.terminate();
@@ -294,14 +322,15 @@ export class ThreadPipeline implements RowPipeline {
 }
 
 function startWorker(workerData: RowWorkerData): Worker {
+  const transferList = [workerData.recycle];
   // From source (tests, benches under tsx) the worker is TypeScript too: it registers
   // tsx's loader before importing its entry, as a worker does not inherit the parent's.
   if (import.meta.url.endsWith('.ts')) {
     const entry = JSON.stringify(new URL('./row-worker.ts', import.meta.url).href);
     const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((api) => { api.register(); return import(${entry}); })`;
-    return new Worker(bootstrap, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
+    return new Worker(bootstrap, { eval: true, workerData, transferList, resourceLimits: WORKER_LIMITS });
   }
-  return new Worker(new URL('./row-worker.js', import.meta.url), { workerData, resourceLimits: WORKER_LIMITS });
+  return new Worker(new URL('./row-worker.js', import.meta.url), { workerData, transferList, resourceLimits: WORKER_LIMITS });
 }
 
 /**
@@ -326,6 +355,13 @@ function tsxApiUrl(): string {
 export class BlockQueue {
   static readonly CAPACITY = Math.ceil(SHUFFLE_BUFFER_ROWS / EXAMPLE_BLOCK_ROWS) + 4;
   readonly #items: ExampleBlock[] = [];
+  /** Called with each block once the consumer has asked for the next one (or stopped): it is done with it. */
+  readonly #release: (block: ExampleBlock) => void;
+
+  constructor(release: (block: ExampleBlock) => void = () => {}) {
+    this.#release = release;
+  }
+
   #ended = false;
   #onData: (() => void) | null = null;
   #onSpace: (() => void) | null = null;
@@ -346,7 +382,11 @@ export class BlockQueue {
       const block = this.#items.shift();
       if (block) {
         this.#onSpace?.();
-        yield block;
+        try {
+          yield block;
+        } finally {
+          this.#release(block);
+        }
         continue;
       }
       if (this.#ended) {

@@ -4,8 +4,8 @@
  * roles and profiles it; once the recipe is known it encodes the cache and posts each
  * finished example block, at most MAX_BLOCKS_IN_FLIGHT ahead of the main thread.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { RowCache } from './cache.js';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { blockArraysOf, RowCache, type BlockArrays, type BlockBuffers } from './cache.js';
 import {
   CONTROL_CANCELLED,
   CONTROL_CONSUMED,
@@ -29,6 +29,14 @@ function cancelled(): boolean {
 }
 
 const cache = new RowCache(data.rowCachePath, data.columns, 'read');
+/** Block arrays the main thread has handed back, to build the next blocks in. */
+const spares: BlockArrays[] = [];
+function spare(): BlockArrays | null {
+  for (let message = receiveMessageOnPort(data.recycle); message !== undefined; message = receiveMessageOnPort(data.recycle)) {
+    spares.push(blockArraysOf(message.message as BlockBuffers));
+  }
+  return spares.pop() ?? null;
+}
 const processor = new RowProcessor(data.columns, data.targetIndex, data.split);
 
 port.on('message', (request: RowWorkerRequest) => {
@@ -67,9 +75,11 @@ port.on('message', (request: RowWorkerRequest) => {
         () => {
           if (cancelled()) throw new Cancelled();
         },
+        spare,
       );
       post({ kind: 'encoded', totals });
       cache.close();
+      data.recycle.close();
       port.close();
     }
   } catch (error) {

@@ -304,15 +304,18 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
         options.shuffle === 'auto' ? permutation(rowCache.batchCount, options.seed * 7919) : Uint32Array.from({ length: rowCache.batchCount }, (_, i) => i),
     };
     const current = splits;
+    const encoder = pipeline;
     let encoding: Promise<EncodingTotals>;
     // Balanced class weights need the class counts before the first update, so then
     // training waits for the whole encoding pass even when a worker encodes.
     if (pipeline.parallel && options.classWeights === 'none') {
-      const trainBlocks = new BlockQueue();
+      // Training blocks go back to the worker once pass 0 has learnt them, the others once written.
+      const trainBlocks = new BlockQueue((block) => encoder.release(block));
       encoding = pipeline
         .encode(plan, async (role, block) => {
           current.cacheFor(role).appendBlock(block);
           if (role === RowRole.Train) await trainBlocks.put(block);
+          else encoder.release(block);
         })
         .finally(() => trainBlocks.end());
       // Awaited after training; until then a failure reaches training through the feed.
@@ -323,7 +326,10 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       encoding = Promise.resolve(
         await pipeline.encode(
           plan,
-          (role, block) => current.cacheFor(role).appendBlock(block),
+          (role, block) => {
+            current.cacheFor(role).appendBlock(block);
+            encoder.release(block);
+          },
           (totals) => {
             context.onProgress?.({ phase: 'encode', rows: totals.rows });
             throwIfAborted(signal);
@@ -408,7 +414,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     // Evaluation on the held-out split.
     let evaluation: Evaluation | null = null;
     if (splits.holdout.rows > 0) {
-      evaluation = await evaluateBlocks(model, splits.holdout.blocks(), options.threshold, context);
+      evaluation = await evaluateBlocks(model, splits.holdout.blocks(), options.threshold, context, splits.holdout.rows);
     }
     const modelText = serializeModel(model);
     if (modelText.length > options.maxModelSize) {
@@ -486,8 +492,9 @@ export async function evaluateBlocks(
   blocks: AsyncIterable<ExampleBlock>,
   threshold: number,
   context: ExecContext,
+  expectedRows?: number,
 ): Promise<Evaluation> {
-  const collector = new EvaluationCollector(model.task, model.label, threshold);
+  const collector = new EvaluationCollector(model.task, model.label, threshold, expectedRows);
   const out = new Float64Array(Math.max(1, model.label.classes.length));
   for await (const block of blocks) {
     for (let r = 0; r < block.count; r++) {

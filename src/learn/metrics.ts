@@ -382,13 +382,16 @@ function sortedScoresByClass(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
   count: number,
-): { positives: Float64Array; negatives: Float64Array } {
+): { positives: SortedScores; negatives: SortedScores } {
   let positiveCount = 0;
   for (let i = 0; i < count; i++) {
     if (binaryLabelAt(labels, i)) positiveCount++;
   }
-  const positives = new Float64Array(positiveCount);
-  const negatives = new Float64Array(count - positiveCount);
+  // Float32 scores (the engine's evaluation keeps them so) are sorted as float32: the
+  // same order and ties, in half the memory of a held-out set's worth of copies.
+  const Sorted = scores instanceof Float32Array ? Float32Array : Float64Array;
+  const positives = new Sorted(positiveCount);
+  const negatives = new Sorted(count - positiveCount);
   let p = 0;
   let n = 0;
   for (let i = 0; i < count; i++) {
@@ -402,7 +405,9 @@ function sortedScoresByClass(
   return { positives, negatives };
 }
 
-function countDistinctScores(positives: Float64Array, negatives: Float64Array): number {
+type SortedScores = Float32Array | Float64Array;
+
+function countDistinctScores(positives: SortedScores, negatives: SortedScores): number {
   let distinct = 0;
   let p = 0;
   let n = 0;

@@ -1,6 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Column, RowBatch } from '../../src/data.js';
-import { CacheDir, ExampleCache, RowCache, TEXT_DICTIONARY_MAX } from '../../src/engine/cache.js';
+import {
+  blockArraysOf,
+  blockBuffers,
+  CacheDir,
+  ExampleBlockBuilder,
+  ExampleCache,
+  RowCache,
+  TEXT_DICTIONARY_MAX,
+  type BlockArrays,
+} from '../../src/engine/cache.js';
+import type { ExampleBlock } from '../../src/learn/types.js';
 
 const COLUMNS: Column[] = [
   { name: 'n', type: 'double', dbType: 'DOUBLE' },
@@ -175,5 +185,66 @@ describe('ExampleCache', () => {
     expect([...second.indices]).toEqual([7, 8, 9]);
     expect([...second.labels]).toEqual([1]);
     cache.close();
+  });
+});
+
+describe('ExampleBlockBuilder', () => {
+  /** Rows r = 0..rows-1 with r % 5 + 1 features (index r + j, value r + j / 10) and label r. */
+  function build(builder: ExampleBlockBuilder, rows: number): void {
+    const indices = new Uint32Array(8);
+    const values = new Float64Array(8);
+    for (let r = 0; r < rows; r++) {
+      const nnz = (r % 5) + 1;
+      for (let j = 0; j < nnz; j++) {
+        indices[j] = r + j;
+        values[j] = r + j / 10;
+      }
+      builder.add(indices, values, nnz, r);
+    }
+    builder.flush();
+  }
+
+  /** What a block holds, as plain numbers (copied while the block is valid). */
+  function contents(block: ExampleBlock): { labels: number[]; offsets: number[]; indices: number[]; values: number[] } {
+    return { labels: [...block.labels], offsets: [...block.offsets], indices: [...block.indices], values: [...block.values] };
+  }
+
+  it('builds the next block in the arrays the receiver handed back, with the same contents as fresh ones', () => {
+    const fresh: ReturnType<typeof contents>[] = [];
+    build(new ExampleBlockBuilder((block) => fresh.push(contents(block)), 4, () => null), 10);
+
+    const handedBack: BlockArrays[] = [];
+    const buffersSeen: ArrayBuffer[] = [];
+    const recycled: ReturnType<typeof contents>[] = [];
+    const builder = new ExampleBlockBuilder(
+      (block) => {
+        recycled.push(contents(block));
+        buffersSeen.push(block.indices.buffer as ArrayBuffer);
+        // The receiver is done at once and hands the arrays back, as the main thread does to the worker.
+        handedBack.push(blockArraysOf(blockBuffers(block)));
+      },
+      4,
+      () => handedBack.pop() ?? null,
+    );
+    build(builder, 10);
+    expect(recycled).toEqual(fresh);
+    expect(fresh.map((b) => b.labels.length)).toEqual([4, 4, 2]);
+    // Every block after the first was built in the first block's buffer.
+    expect(new Set(buffersSeen).size).toBe(1);
+  });
+
+  it('without a spare source, emits views of its own arrays, valid until emit returns', () => {
+    const seen: ReturnType<typeof contents>[] = [];
+    const buffers = new Set<ArrayBuffer>();
+    build(
+      new ExampleBlockBuilder((block) => {
+        seen.push(contents(block));
+        buffers.add(block.values.buffer as ArrayBuffer);
+      }, 4),
+      10,
+    );
+    expect(seen.map((b) => b.labels)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(seen[2]!.offsets).toEqual([0, 4, 9]);
+    expect(buffers.size).toBe(1);
   });
 });
