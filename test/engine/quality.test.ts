@@ -59,7 +59,7 @@ describe('quality at default settings on the shared data sets', () => {
     if (!(await load('obesity', 'obesity_levels.csv'))) return;
     await run(engine, 'CREATE OR REPLACE MODEL obesity_finish FROM obesity PREDICT nobeyesdad USING seed = 1;');
     const stats = (await engine.store.get('obesity_finish'))!.trainingStats as {
-      polish?: { iterations: number; kept_iteration: number; validation_loss_before: number; validation_loss_after: number };
+      polish?: { iterations: number; evaluations: number; kept_iteration: number; validation_loss_before: number; validation_loss_after: number };
       curve: { validation_loss: number }[];
     };
     expect(stats.polish).toBeDefined();
@@ -70,8 +70,10 @@ describe('quality at default settings on the shared data sets', () => {
     // It starts from the best pass of the SGD curve.
     expect(finish.validation_loss_before).toBeCloseTo(Math.min(...stats.curve.map((p) => p.validation_loss)), 12);
     const described = await run(engine, 'DESCRIBE MODEL obesity_finish;');
-    const line = described.rows.find((row) => row[0] === 'training' && row[1] === 'full_batch_finish');
-    expect(String(line?.[2])).toMatch(new RegExp(`^${finish.iterations} L-BFGS iterations .*kept iteration ${finish.kept_iteration}`));
+    const line = (name: string): string => String(described.rows.find((row) => row[0] === 'training' && row[1] === name)?.[2]);
+    expect(line('finish')).toMatch(new RegExp(`^${finish.iterations} L-BFGS iterations \\(${finish.evaluations} passes, `));
+    expect(line('finish_kept')).toBe(`iteration ${finish.kept_iteration}`);
+    expect(line('finish_held_out_loss')).toMatch(/^[0-9.]+ → [0-9.]+$/);
   });
 
   it('the learner reaches a converged solver on the same split (median of 3 seeds, 5 for wine): bank AUC within 0.005, obesity and wine macro-F1 within 0.01, abalone RMSE within 1%', async () => {
