@@ -304,18 +304,19 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
         options.shuffle === 'auto' ? permutation(rowCache.batchCount, options.seed * 7919) : Uint32Array.from({ length: rowCache.batchCount }, (_, i) => i),
     };
     const current = splits;
-    const encoder = pipeline;
+    // The pipeline, narrowed for the release callbacks below.
+    const blockSource = pipeline;
     let encoding: Promise<EncodingTotals>;
     // Balanced class weights need the class counts before the first update, so then
     // training waits for the whole encoding pass even when a worker encodes.
     if (pipeline.parallel && options.classWeights === 'none') {
       // Training blocks go back to the worker once pass 0 has learnt them, the others once written.
-      const trainBlocks = new BlockQueue((block) => encoder.release(block));
+      const trainBlocks = new BlockQueue((block) => blockSource.release(block));
       encoding = pipeline
         .encode(plan, async (role, block) => {
           current.cacheFor(role).appendBlock(block);
           if (role === RowRole.Train) await trainBlocks.put(block);
-          else encoder.release(block);
+          else blockSource.release(block);
         })
         .finally(() => trainBlocks.end());
       // Awaited after training; until then a failure reaches training through the feed.
@@ -328,7 +329,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
           plan,
           (role, block) => {
             current.cacheFor(role).appendBlock(block);
-            encoder.release(block);
+            blockSource.release(block);
           },
           (totals) => {
             context.onProgress?.({ phase: 'encode', rows: totals.rows });

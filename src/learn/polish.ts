@@ -40,6 +40,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SqlmlError } from '../errors.js';
 import { sigmoid, softplus } from './loss.js';
 import type { OnlineLearner } from './sgd.js';
+import { grownCopy } from './typed-arrays.js';
 import type { ExampleBlock, Task } from './types.js';
 
 /** Curvature pairs kept by L-BFGS. */
@@ -317,15 +318,15 @@ class RowSet {
   private reserve(rows: number, nnz: number): void {
     if (rows > this.labels.length) {
       const capacity = this.labels.length * 2;
-      this.labels = grown(this.labels, new Float64Array(capacity));
-      this.multiplicity = grown(this.multiplicity, new Float64Array(capacity));
-      this.hashes = grown(this.hashes, new Uint32Array(capacity));
-      this.offsets = grown(this.offsets, new Uint32Array(capacity + 1));
+      this.labels = grownCopy(this.labels, new Float64Array(capacity));
+      this.multiplicity = grownCopy(this.multiplicity, new Float64Array(capacity));
+      this.hashes = grownCopy(this.hashes, new Uint32Array(capacity));
+      this.offsets = grownCopy(this.offsets, new Uint32Array(capacity + 1));
     }
     if (nnz > this.positions.length) {
       const capacity = Math.max(nnz, this.positions.length * 2);
-      this.positions = grown(this.positions, new Uint32Array(capacity));
-      this.values = grown(this.values, new Float32Array(capacity));
+      this.positions = grownCopy(this.positions, new Uint32Array(capacity));
+      this.values = grownCopy(this.values, new Float32Array(capacity));
     }
   }
 }
@@ -336,10 +337,6 @@ function floatBits(x: number): number {
   return bitsView.getUint32(0);
 }
 
-function grown<T extends Float64Array | Float32Array | Uint32Array>(old: T, fresh: T): T {
-  fresh.set(old);
-  return fresh;
-}
 
 /**
  * The objective in compact normalized coordinates: coordinate `p·K + k` is the weight

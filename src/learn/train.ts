@@ -10,6 +10,7 @@ import { hashCombine, hashNumber } from './hash.js';
 import { mulberry32 } from './random.js';
 import { canPolish, polish, POLISH_MAX_ITERATIONS, POLISH_MAX_ROWS, type PolishResult } from './polish.js';
 import { DEFAULT_LEARNING_RATE, OnlineLearner, type LearnerSnapshot, type LearnerSpec } from './sgd.js';
+import { grownCopy } from './typed-arrays.js';
 import type { ExampleBlock } from './types.js';
 
 /** Where training rows come from; the engine reads the database on pass 0 and a local cache after. */
@@ -399,21 +400,17 @@ class ShuffleBuffer {
   private reserve(rows: number, nnz: number): void {
     if (rows > this.labels.length) {
       const capacity = Math.max(rows, this.labels.length * 2);
-      this.labels = grow(this.labels, new Float64Array(capacity));
-      this.offsets = grow(this.offsets, new Uint32Array(capacity + 1));
+      this.labels = grownCopy(this.labels, new Float64Array(capacity));
+      this.offsets = grownCopy(this.offsets, new Uint32Array(capacity + 1));
     }
     if (nnz > this.indices.length) {
       const capacity = Math.max(nnz, this.indices.length * 2);
-      this.indices = grow(this.indices, new Uint32Array(capacity));
-      this.values = grow(this.values, new Float32Array(capacity));
+      this.indices = grownCopy(this.indices, new Uint32Array(capacity));
+      this.values = grownCopy(this.values, new Float32Array(capacity));
     }
   }
 }
 
-function grow<T extends Float64Array | Float32Array | Uint32Array>(old: T, fresh: T): T {
-  fresh.set(old);
-  return fresh;
-}
 
 function checkCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new SqlmlError('cancelled', 'training was cancelled');
