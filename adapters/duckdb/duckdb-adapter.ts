@@ -345,7 +345,11 @@ class DuckDBRowStream implements RowStream {
       const pending: ChunkSlice[] = [];
       let pendingRows = 0;
       let fetched = 0;
-      for (let chunk = await this.#fetch(); chunk !== null; chunk = await this.#fetch()) {
+      // DuckDB produces the next chunk on libuv's thread pool while this thread decodes
+      // the current one and the consumer works on the batch: one fetch is always in flight.
+      let next = this.#prefetch();
+      for (let chunk = await this.#receive(next); chunk !== null; chunk = await this.#receive(next)) {
+        next = this.#prefetch();
         if (++fetched % CHUNKS_PER_COLLECTION === 0) releaseFinishedChunks();
         for (let from = 0; from < chunk.rowCount; ) {
           const count = Math.min(chunk.rowCount - from, this.#batchRows - pendingRows);
@@ -366,10 +370,17 @@ class DuckDBRowStream implements RowStream {
     }
   }
 
-  async #fetch(): Promise<DuckDBDataChunk | null> {
+  /** Starts fetching the next chunk; close() interrupts and awaits it if it is still out. */
+  #prefetch(): Promise<DuckDBDataChunk | null> {
     this.#check();
     const fetching = this.#result.fetchChunk();
     this.#fetching = fetching;
+    // Its failure is reported where it is received; until then it must not count as unhandled.
+    fetching.catch(() => undefined);
+    return fetching;
+  }
+
+  async #receive(fetching: Promise<DuckDBDataChunk | null>): Promise<DuckDBDataChunk | null> {
     let chunk: DuckDBDataChunk | null;
     try {
       chunk = await fetching;
@@ -377,7 +388,7 @@ class DuckDBRowStream implements RowStream {
       this.#check();
       throw asDatabaseError(error);
     } finally {
-      this.#fetching = undefined;
+      if (this.#fetching === fetching) this.#fetching = undefined;
     }
     // An interrupt between chunks ends DuckDB's result quietly, as if it were complete.
     this.#check();
