@@ -491,15 +491,39 @@ export class ExampleBlockBuilder {
 /** Rows per example block. */
 export const EXAMPLE_BLOCK_ROWS = 4096;
 
+/** An example cache file one thread wrote, as another opens it (`ExampleCache.opened`). */
+export interface WrittenExamples {
+  readonly path: string;
+  readonly entries: readonly BlockEntry[];
+  readonly rows: number;
+}
+
 /** Encoded examples in CSR blocks on disk; reads return whole blocks. */
 export class ExampleCache {
   readonly #file: BlockFile;
   readonly #builder: ExampleBlockBuilder;
+  readonly path: string;
   rows = 0;
 
-  constructor(path: string, blockRows = EXAMPLE_BLOCK_ROWS) {
-    this.#file = new BlockFile(path);
+  constructor(path: string, blockRows = EXAMPLE_BLOCK_ROWS, mode: 'write' | 'read' = 'write') {
+    this.path = path;
+    this.#file = new BlockFile(path, mode);
     this.#builder = new ExampleBlockBuilder((block) => this.appendBlock(block), blockRows);
+  }
+
+  /** A cache another thread wrote and closed: its blocks are where `written` says. */
+  static opened(written: WrittenExamples): ExampleCache {
+    const cache = new ExampleCache(written.path, EXAMPLE_BLOCK_ROWS, 'read');
+    for (const entry of written.entries) cache.#file.addEntry(entry);
+    cache.rows = written.rows;
+    return cache;
+  }
+
+  /** Where this cache's blocks lie, for `ExampleCache.opened` in another thread. */
+  written(): WrittenExamples {
+    const entries: BlockEntry[] = [];
+    for (let block = 0; block < this.#file.blockCount; block++) entries.push(this.#file.entry(block));
+    return { path: this.path, entries, rows: this.rows };
   }
 
   get blockCount(): number {

@@ -4,7 +4,7 @@
  * (encode-worker.ts), and both read the row cache in the same seeded batch order, so a
  * training gives the same model bytes whichever thread encoded it.
  */
-import type { RowBatch } from '../data.js';
+import type { ColumnData, RowBatch } from '../data.js';
 import type { FeatureEncoder } from '../learn/encode.js';
 import type { LabelEncoder } from '../learn/label.js';
 import { RowRole } from '../learn/split.js';
@@ -62,4 +62,60 @@ export function encodeExamples(
   }
   for (const builder of builders) builder.flush();
   return totals;
+}
+
+/**
+ * The rows of each batch whose role `keep` marks (one byte per RowRole), in order,
+ * gathered into scratch columns that the next batch overwrites; a batch kept whole passes
+ * through as it is. Encoding a gathered row gives what encoding it in its batch gives:
+ * the encoders work row by row.
+ */
+export function* rowsWithRoles(
+  batches: Iterable<{ batch: RowBatch; roles: Uint8Array }>,
+  keep: Uint8Array,
+): Generator<{ batch: RowBatch; roles: Uint8Array }> {
+  let scratch: ColumnData[] = [];
+  let scratchRoles = new Uint8Array(0);
+  let kept = new Int32Array(0);
+  for (const { batch, roles } of batches) {
+    const n = batch.rowCount;
+    if (kept.length < n) {
+      kept = new Int32Array(n);
+      scratchRoles = new Uint8Array(n);
+      scratch = batch.columns.map((data): ColumnData =>
+        data.kind === 'number' ? { kind: 'number', values: new Float64Array(n), nulls: new Uint8Array(n) } : { kind: 'text', values: new Array<string | null>(n).fill(null) },
+      );
+    }
+    let count = 0;
+    for (let row = 0; row < n; row++) {
+      if (keep[roles[row]!] !== 0) {
+        scratchRoles[count] = roles[row]!;
+        kept[count++] = row;
+      }
+    }
+    if (count === n) {
+      yield { batch, roles };
+      continue;
+    }
+    if (count === 0) continue;
+    for (let c = 0; c < batch.columns.length; c++) {
+      const from = batch.columns[c]!;
+      const into = scratch[c]!;
+      if (from.kind === 'number' && into.kind === 'number') gatherNumbers(from.values, from.nulls, into.values, into.nulls, kept, count);
+      else if (from.kind === 'text' && into.kind === 'text') gatherTexts(from.values, into.values as (string | null)[], kept, count);
+    }
+    yield { batch: { rowCount: count, columns: scratch }, roles: scratchRoles.subarray(0, count) };
+  }
+}
+
+function gatherNumbers(values: Float64Array, nulls: Uint8Array, intoValues: Float64Array, intoNulls: Uint8Array, rows: Int32Array, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const row = rows[i]!;
+    intoValues[i] = values[row]!;
+    intoNulls[i] = nulls[row]!;
+  }
+}
+
+function gatherTexts(values: readonly (string | null)[], into: (string | null)[], rows: Int32Array, count: number): void {
+  for (let i = 0; i < count; i++) into[i] = values[rows[i]!]!;
 }

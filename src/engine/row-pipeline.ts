@@ -19,11 +19,11 @@ import { FeatureEncoder } from '../learn/encode.js';
 import { LabelEncoder, type LabelSpec } from '../learn/label.js';
 import { Profiler, type Profile } from '../learn/profile.js';
 import type { Recipe } from '../learn/recipe.js';
-import { assignRoles, type RowRole, type SplitSpec } from '../learn/split.js';
+import { assignRoles, RowRole, type SplitSpec } from '../learn/split.js';
 import type { ExampleBlock } from '../learn/types.js';
-import { blockBuffers, EXAMPLE_BLOCK_ROWS, type BlockArrays, type BlockEntry, type RowCache } from './cache.js';
+import { blockBuffers, EXAMPLE_BLOCK_ROWS, type BlockArrays, type BlockEntry, type ExampleCache, type RowCache, type WrittenExamples } from './cache.js';
 import { SHUFFLE_BUFFER_ROWS } from '../learn/train.js';
-import { encodeExamples, type EncodingTotals } from './encode-examples.js';
+import { encodeExamples, rowsWithRoles, type EncodingTotals } from './encode-examples.js';
 
 /** What pass 0 learnt about the rows. */
 export interface ReadSummary {
@@ -77,12 +77,21 @@ export class RowProcessor {
     return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };
   }
 
+  /**
+   * Encodes the row cache in the plan's order, handing every finished block to `emit`.
+   * With `holdout`, the held-out rows wait: the training and validation rows are encoded
+   * first, `holdout.trainingEncoded()` is told, and then the held-out rows are encoded
+   * into `holdout.cache`. In a worker that moves the held-out third of the encoding out of
+   * pass 0 (which waits for the validation rows, not the held-out ones) into the passes
+   * after it, when the worker is otherwise idle.
+   */
   encode(
     cache: RowCache,
     plan: EncodingPlan,
     emit: (role: RowRole, block: ExampleBlock) => void,
     afterBatch?: (totals: EncodingTotals) => void,
     spare: (() => BlockArrays | null) | null = null,
+    holdout: HoldoutSink | null = null,
   ): EncodingTotals {
     const encoder = new FeatureEncoder(plan.recipe, this.#columns);
     const labels = new LabelEncoder(plan.label, this.#columns[this.#targetIndex]!);
@@ -90,8 +99,39 @@ export class RowProcessor {
     function* batches(): Generator<{ batch: RowBatch; roles: Uint8Array }> {
       for (const index of plan.order) yield { batch: cache.transientBatch(index), roles: roles[index]! };
     }
-    return encodeExamples(batches(), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch, spare);
+    if (holdout === null) return encodeExamples(batches(), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch, spare);
+    const first = encodeExamples(rowsWithRoles(batches(), ALL_BUT_HOLDOUT), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch, spare);
+    holdout.trainingEncoded();
+    if (this.#roleCounts[RowRole.Holdout] === 0) return first;
+    const second = encodeExamples(
+      rowsWithRoles(batches(), HOLDOUT_ONLY),
+      encoder,
+      labels,
+      this.#targetIndex,
+      plan.classCount,
+      (_role, block) => holdout.cache.appendBlock(block),
+      afterBatch,
+    );
+    return { skipped: first.skipped + second.skipped, trainCounts: first.trainCounts, rows: first.rows + second.rows };
   }
+}
+
+/** Where `RowProcessor.encode` puts the held-out rows it encodes last. */
+export interface HoldoutSink {
+  readonly cache: ExampleCache;
+  /** Called once every training and validation block has been emitted. */
+  trainingEncoded(): void;
+}
+
+/** Roles kept by each of the two sweeps of a deferred encoding (indexed by RowRole). */
+const ALL_BUT_HOLDOUT = Uint8Array.of(1, 1, 0, 1);
+const HOLDOUT_ONLY = Uint8Array.of(0, 0, 1, 0);
+
+/** What an encoding pass produced. */
+export interface EncodedExamples {
+  readonly totals: EncodingTotals;
+  /** The held-out examples, when the pipeline wrote them to a cache of its own. */
+  readonly holdout: WrittenExamples | null;
 }
 
 /** The two ways of running a RowProcessor, behind one face for the training. */
@@ -102,12 +142,20 @@ export interface RowPipeline {
   added(batch: RowBatch, block: number): void;
   finishRead(): Promise<ReadSummary>;
   /**
-   * Runs the encoding pass, handing each block to `onBlock` in order; resolves with the
-   * totals. The caller gives every block back with `release` once done with it (and
+   * Runs the encoding pass, handing each block to `onBlock` in order, and calling
+   * `trainingEncoded` once the training and validation blocks are all out; resolves with
+   * the totals. The caller gives every block back with `release` once done with it (and
    * before the next block when the pipeline is not parallel: then the block is valid only
-   * until `onBlock` returns).
+   * until `onBlock` returns). A parallel pipeline writes the held-out blocks to a cache
+   * of its own, after the others, and resolves with where they are (`holdout`); the
+   * other hands them to `onBlock` like the rest.
    */
-  encode(plan: EncodingPlan, onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void, afterBatch?: (totals: EncodingTotals) => void): Promise<EncodingTotals>;
+  encode(
+    plan: EncodingPlan,
+    onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void,
+    afterBatch?: (totals: EncodingTotals) => void,
+    trainingEncoded?: () => void,
+  ): Promise<EncodedExamples>;
   /** Gives a block from `encode` back, for its arrays to build another block in; the block must not be used after. */
   release(block: ExampleBlock): void;
   stop(): Promise<void>;
@@ -131,8 +179,15 @@ export class InlinePipeline implements RowPipeline {
     return this.#processor.finishRead();
   }
 
-  async encode(plan: EncodingPlan, onBlock: (role: RowRole, block: ExampleBlock) => void, afterBatch?: (totals: EncodingTotals) => void): Promise<EncodingTotals> {
-    return this.#processor.encode(this.#cache, plan, onBlock, afterBatch);
+  async encode(
+    plan: EncodingPlan,
+    onBlock: (role: RowRole, block: ExampleBlock) => void,
+    afterBatch?: (totals: EncodingTotals) => void,
+    trainingEncoded?: () => void,
+  ): Promise<EncodedExamples> {
+    const totals = this.#processor.encode(this.#cache, plan, onBlock, afterBatch);
+    trainingEncoded?.();
+    return { totals, holdout: null };
   }
 
   /** Nothing to do: the blocks are views of the builders' own arrays, reused in place. */
@@ -167,6 +222,8 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 512
 
 export interface RowWorkerData {
   readonly rowCachePath: string;
+  /** Where the worker writes the held-out examples (see RowProcessor.encode). */
+  readonly holdoutPath: string;
   readonly columns: readonly Column[];
   readonly targetIndex: number;
   readonly split: SplitSpec;
@@ -185,7 +242,8 @@ export type RowWorkerRequest =
 export type RowWorkerMessage =
   | { kind: 'read'; summary: ReadSummary }
   | { kind: 'block'; role: RowRole; block: ExampleBlock }
-  | { kind: 'encoded'; totals: EncodingTotals }
+  | { kind: 'training-encoded' }
+  | { kind: 'encoded'; totals: EncodingTotals; holdout: WrittenExamples }
   | { kind: 'error'; message: string; code: string | null };
 
 export class ThreadPipeline implements RowPipeline {
@@ -249,7 +307,12 @@ export class ThreadPipeline implements RowPipeline {
     return message.summary;
   }
 
-  async encode(plan: EncodingPlan, onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void): Promise<EncodingTotals> {
+  async encode(
+    plan: EncodingPlan,
+    onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void,
+    _afterBatch?: (totals: EncodingTotals) => void,
+    trainingEncoded?: () => void,
+  ): Promise<EncodedExamples> {
     this.#post({ kind: 'encode', plan });
     for (;;) {
       const message = await this.#next();
@@ -257,9 +320,11 @@ export class ThreadPipeline implements RowPipeline {
         await onBlock(message.role, message.block);
         Atomics.add(this.#control, CONTROL_CONSUMED, 1);
         Atomics.notify(this.#control, CONTROL_CONSUMED);
+      } else if (message.kind === 'training-encoded') {
+        trainingEncoded?.();
       } else if (message.kind === 'encoded') {
         this.#finished = true;
-        return message.totals;
+        return { totals: message.totals, holdout: message.holdout };
       } else {
         throw this.#unexpected(message);
       }
@@ -363,6 +428,7 @@ export class BlockQueue {
   }
 
   #ended = false;
+  #complete = false;
   #onData: (() => void) | null = null;
   #onSpace: (() => void) | null = null;
 
@@ -372,9 +438,16 @@ export class BlockQueue {
     this.#onData?.();
   }
 
+  /** No more blocks: `drain` ends once the queued ones are taken, after the encoding settles. */
   end(): void {
     this.#ended = true;
     this.#onData?.();
+  }
+
+  /** No more blocks, and the rest of the encoding is none of the consumer's business: `drain` ends without waiting for it. */
+  complete(): void {
+    this.#complete = true;
+    this.end();
   }
 
   async *drain(settled: Promise<unknown>): AsyncGenerator<ExampleBlock> {
@@ -390,7 +463,7 @@ export class BlockQueue {
         continue;
       }
       if (this.#ended) {
-        await settled;
+        if (!this.#complete) await settled;
         return;
       }
       await new Promise<void>((resolve) => (this.#onData = resolve));

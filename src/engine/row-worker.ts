@@ -2,10 +2,11 @@
  * The training worker's entry point (see row-pipeline.ts). While the main thread reads
  * the database into the row cache, this thread reads each new block back, assigns split
  * roles and profiles it; once the recipe is known it encodes the cache and posts each
- * finished example block, at most MAX_BLOCKS_IN_FLIGHT ahead of the main thread.
+ * finished training and validation block, at most MAX_BLOCKS_IN_FLIGHT ahead of the main
+ * thread, then encodes the held-out rows into a cache file of its own.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { blockArraysOf, RowCache, type BlockArrays, type BlockBuffers } from './cache.js';
+import { blockArraysOf, ExampleCache, RowCache, type BlockArrays, type BlockBuffers } from './cache.js';
 import {
   CONTROL_CANCELLED,
   CONTROL_CONSUMED,
@@ -52,6 +53,7 @@ port.on('message', (request: RowWorkerRequest) => {
     } else if (request.kind === 'finish-read') {
       post({ kind: 'read', summary: processor.finishRead() });
     } else {
+      const holdout = new ExampleCache(data.holdoutPath);
       let sent = 0;
       const totals = processor.encode(
         cache,
@@ -76,8 +78,11 @@ port.on('message', (request: RowWorkerRequest) => {
           if (cancelled()) throw new Cancelled();
         },
         spare,
+        { cache: holdout, trainingEncoded: () => post({ kind: 'training-encoded' }) },
       );
-      post({ kind: 'encoded', totals });
+      const written = holdout.written();
+      holdout.close();
+      post({ kind: 'encoded', totals, holdout: written });
       cache.close();
       data.recycle.close();
       port.close();

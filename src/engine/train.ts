@@ -20,7 +20,7 @@ import type { ExampleBlock, Task } from '../learn/types.js';
 import type { CreateModel, Identifier, RetrainModel, Transform } from '../sql/ast.js';
 import { CacheDir, ExampleCache, RowCache } from './cache.js';
 import type { EncodingTotals } from './encode-examples.js';
-import { BlockQueue, InlinePipeline, RowProcessor, ThreadPipeline, type RowPipeline } from './row-pipeline.js';
+import { BlockQueue, InlinePipeline, RowProcessor, ThreadPipeline, type EncodedExamples, type RowPipeline } from './row-pipeline.js';
 import {
   BATCH_ROWS,
   columnList,
@@ -178,7 +178,7 @@ function trainingResult(
 class ExampleSplits implements ExampleSource {
   readonly train: ExampleCache;
   readonly validationCache: ExampleCache;
-  readonly holdout: ExampleCache;
+  holdout: ExampleCache;
   readonly trainRows: number;
   readonly validationRows: number;
   readonly #seed: number;
@@ -213,6 +213,15 @@ class ExampleSplits implements ExampleSource {
 
   validation(): AsyncIterable<ExampleBlock> {
     return this.validationCache.blocks();
+  }
+
+  /** Takes the held-out examples from where an encoding worker wrote them. */
+  adopt(encoded: EncodedExamples): EncodingTotals {
+    if (encoded.holdout !== null) {
+      this.holdout.close();
+      this.holdout = ExampleCache.opened(encoded.holdout);
+    }
+    return encoded.totals;
   }
 
   close(): void {
@@ -272,7 +281,11 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       const block = rowCache.append(batch);
       rowsRead += batch.rowCount;
       if (!pipeline.parallel && workerWanted && rowsRead >= workerAt) {
-        pipeline = new ThreadPipeline({ rowCachePath: dir.file('rows.bin'), columns, targetIndex, split }, rowCache, block + 1);
+        pipeline = new ThreadPipeline(
+          { rowCachePath: dir.file('rows.bin'), holdoutPath: dir.file('holdout-encoded.bin'), columns, targetIndex, split },
+          rowCache,
+          block + 1,
+        );
       } else {
         pipeline.added(batch, block);
       }
@@ -312,12 +325,19 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     if (pipeline.parallel && options.classWeights === 'none') {
       // Training blocks go back to the worker once pass 0 has learnt them, the others once written.
       const trainBlocks = new BlockQueue((block) => blockSource.release(block));
+      // Pass 0 ends with the last training block; the held-out rows are encoded after it, during the next passes.
       encoding = pipeline
-        .encode(plan, async (role, block) => {
-          current.cacheFor(role).appendBlock(block);
-          if (role === RowRole.Train) await trainBlocks.put(block);
-          else blockSource.release(block);
-        })
+        .encode(
+          plan,
+          async (role, block) => {
+            current.cacheFor(role).appendBlock(block);
+            if (role === RowRole.Train) await trainBlocks.put(block);
+            else blockSource.release(block);
+          },
+          undefined,
+          () => trainBlocks.complete(),
+        )
+        .then((encoded) => current.adopt(encoded))
         .finally(() => trainBlocks.end());
       // Awaited after training; until then a failure reaches training through the feed.
       encoding.catch(() => {});
@@ -325,7 +345,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       current.feed = trainBlocks.drain(encoding);
     } else {
       encoding = Promise.resolve(
-        await pipeline.encode(
+        current.adopt(
+          await pipeline.encode(
           plan,
           (role, block) => {
             current.cacheFor(role).appendBlock(block);
@@ -335,6 +356,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
             context.onProgress?.({ phase: 'encode', rows: totals.rows });
             throwIfAborted(signal);
           },
+          ),
         ),
       );
     }
