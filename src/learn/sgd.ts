@@ -105,6 +105,14 @@ export class OnlineLearner {
   private readonly margins: Float64Array;
   private readonly probabilities: Float64Array;
   private readonly gradients: Float64Array;
+  /**
+   * learnSingle's weights of the row's features, with the (z, n) they came from, so the
+   * update after the margin does not compute them again; a feature repeated within the
+   * row finds its slot changed and computes afresh.
+   */
+  private rowWeights = new Float64Array(64);
+  private rowZ = new Float64Array(64);
+  private rowN = new Float64Array(64);
   /** Examples learnt so far; the regularization totals are l1·examples and l2·examples. */
   private examples = 0;
   /** Examples learnt in the current pass (the averaging step counter). */
@@ -180,6 +188,10 @@ export class OnlineLearner {
     let margin = proximalWeight(data[bias + 1]!, data[bias + 2]!, inverseAlpha, BETA, 0, 0);
     let usable = true;
     let raises = false;
+    if (end - start > this.rowWeights.length) this.growRowWeights(end - start);
+    const rowWeights = this.rowWeights;
+    const rowZ = this.rowZ;
+    const rowN = this.rowN;
     for (let j = start; j < end; j++) {
       const index = indices[j]!;
       if (index >= dimension) this.checkIndices(indices, j, j + 1);
@@ -192,7 +204,13 @@ export class OnlineLearner {
       const scale = data[o]!;
       if (Math.abs(x) > scale) raises = true;
       if (x === 0 || scale === 0) continue;
-      margin += proximalWeight(data[o + 1]!, data[o + 2]!, inverseAlpha, BETA, l1, l2) * (x / scale);
+      const z = data[o + 1]!;
+      const n = data[o + 2]!;
+      const w = proximalWeight(z, n, inverseAlpha, BETA, l1, l2);
+      rowWeights[j - start] = w;
+      rowZ[j - start] = z;
+      rowN[j - start] = n;
+      margin += w * (x / scale);
     }
     if (!usable) return NaN;
     const learns = weight > 0 && weight < Infinity;
@@ -201,11 +219,11 @@ export class OnlineLearner {
       this.raiseScales(indices, values, start, end, step);
       margin = this.liveSingleMargin(indices, values, start, end);
     }
-    const single = this.single!;
-    const loss = single.loss(margin, y);
-    const g = weight * single.dloss(margin, y);
+    const loss = this.single!.lossAndSlope(margin, y, this.gradients);
+    const g = weight * this.gradients[0]!;
     if (!learns || !(g - g === 0)) return loss;
-    this.updateSingle(indices, values, start, end, g, step);
+    if (raises) this.updateSingle(indices, values, start, end, g, step);
+    else this.updateSingleKnown(indices, values, start, end, g, step);
     this.examples++;
     this.passStep = step;
     return loss;
@@ -518,6 +536,48 @@ export class OnlineLearner {
       this.update(o + 1, g * x * inverseScale, l1, l2, inverseScale, step);
     }
     this.update(this.table.biasOffset + 1, g, 0, 0, 1, step);
+  }
+
+  /**
+   * `updateSingle` after learnSingle's margin loop, which left each feature's weight in
+   * rowWeights: the same arithmetic, reusing the weight while its slot is as the loop saw it.
+   */
+  private updateSingleKnown(indices: Uint32Array, values: FeatureValues, start: number, end: number, g: number, step: number): void {
+    if (g === 0) return;
+    const data = this.table.data;
+    const blockSize = this.table.blockSize;
+    const l1 = this.l1Total();
+    const l2 = this.l2Total();
+    const inverseAlpha = this.inverseAlpha;
+    const averaging = this.averaging;
+    const rowWeights = this.rowWeights;
+    const rowZ = this.rowZ;
+    const rowN = this.rowN;
+    for (let j = start; j < end; j++) {
+      const x = values[j]!;
+      if (x === 0) continue;
+      const o = indices[j]! * blockSize;
+      const inverseScale = 1 / data[o]!;
+      const s = o + 1;
+      const z = data[s]!;
+      const n = data[s + 1]!;
+      const w = z === rowZ[j - start] && n === rowN[j - start] ? rowWeights[j - start]! : proximalWeight(z, n, inverseAlpha, BETA, l1, l2);
+      if (averaging) {
+        data[s + 2] = data[s + 2]! + w * inverseScale * stepSum(data[s + 3]!, step - 1);
+        data[s + 3] = step;
+      }
+      const gj = g * x * inverseScale;
+      const grown = Math.sqrt(n * n + gj * gj);
+      data[s] = z + gj - (grown - n) * inverseAlpha * w;
+      data[s + 1] = grown;
+    }
+    this.update(this.table.biasOffset + 1, g, 0, 0, 1, step);
+  }
+
+  private growRowWeights(nnz: number): void {
+    this.rowWeights = new Float64Array(nnz);
+    this.rowZ = new Float64Array(nnz);
+    this.rowN = new Float64Array(nnz);
   }
 
   private updateMulticlass(

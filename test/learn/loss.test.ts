@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   logisticLoss,
   logSumExp,
@@ -99,5 +100,26 @@ describe('softmax (multinomial logistic) loss', () => {
   it('only reads the first k scores', () => {
     const scores = new Float64Array([0, Math.log(3), 1e9]);
     expect(softmaxLoss(scores, 2, 1)).toBeCloseTo(Math.log(4 / 3), 15);
+  });
+});
+
+describe('lossAndSlope', () => {
+  it('gives exactly loss and dloss, for both single-output losses, at any margin and label', () => {
+    const slope = new Float64Array(1);
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), fc.constantFrom(0, 1), (p, y) => {
+        for (const loss of [logisticLoss, squaredLoss]) {
+          expect(loss.lossAndSlope(p, y, slope)).toBe(loss.loss(p, y));
+          expect(slope[0]).toBe(loss.dloss(p, y));
+        }
+      }),
+    );
+    // The branch points of the logistic loss.
+    for (const p of [0, -0, 1e-300, -1e-300, 745, -745, 1000, -1000]) {
+      for (const y of [0, 1]) {
+        expect(logisticLoss.lossAndSlope(p, y, slope)).toBe(logisticLoss.loss(p, y));
+        expect(slope[0]).toBe(logisticLoss.dloss(p, y));
+      }
+    }
   });
 });

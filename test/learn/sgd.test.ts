@@ -138,6 +138,12 @@ describe('agreement with the slow reference learner', () => {
         rows.push([{ index: 3, value: 4000 }, { index: 0, value: 9 }, ...(sparse ? [] : [{ index: 1, value: 1 }, { index: 2, value: -0.01 }])]);
         labels.push(task === 'regression' ? -1 : 0);
       }
+      if (r === 200) {
+        // A repeated index within every feature's known scale: the second update must see the first.
+        const rest: Entry[] = sparse ? [] : [{ index: 2, value: 0.005 }, { index: 3, value: 0.5 }];
+        rows.push([{ index: 0, value: 0.25 }, { index: 1, value: 0.5 }, { index: 1, value: -0.25 }, { index: 0, value: 0.5 }, ...rest]);
+        labels.push(task === 'regression' ? 0.25 : 1);
+      }
     }
     return blockOf(rows, labels);
   }
