@@ -10,6 +10,7 @@ import {
   multiclassMetricsFromConfusion,
   regressionMetrics,
   rocCurve,
+  sortedScoresByClass,
 } from '../learn/metrics.js';
 import type { Task } from '../learn/types.js';
 
@@ -121,8 +122,9 @@ export class EvaluationCollector {
     if (this.#task === 'binary') {
       const labels = this.#actual.data;
       const scores = this.#predicted.data;
-      const m = binaryMetrics(labels, scores, n, this.#threshold);
-      const roc = rocCurve(labels, scores, n, 101);
+      const sorted = sortedScoresByClass(labels, scores, n);
+      const m = binaryMetrics(labels, scores, n, this.#threshold, sorted);
+      const roc = rocCurve(labels, scores, n, 101, sorted);
       const positive = new Array<number>(HISTOGRAM_BINS).fill(0);
       const negative = new Array<number>(HISTOGRAM_BINS).fill(0);
       for (let i = 0; i < n; i++) {

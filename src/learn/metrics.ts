@@ -92,6 +92,7 @@ export function binaryMetrics(
   scores: ArrayLike<number>,
   count: number,
   threshold: number,
+  sorted?: ScoresByClass,
 ): BinaryMetrics {
   checkRows('binary', count, labels, scores);
   if (Number.isNaN(threshold)) {
@@ -117,7 +118,7 @@ export function binaryMetrics(
   const precision = safeRatio(tp, tp + fp);
   const recall = safeRatio(tp, tp + fn);
   return {
-    auc: exactAuc(labels, scores, count),
+    auc: exactAuc(labels, scores, count, sorted),
     accuracy: (tp + tn) / count,
     precision,
     recall,
@@ -138,9 +139,9 @@ export function binaryMetrics(
  * divided by positives × negatives). NaN when either class is absent.
  * O(n log n): each class's scores are copied into a Float64Array and sorted natively.
  */
-export function exactAuc(labels: ArrayLike<number>, scores: ArrayLike<number>, count: number): number {
+export function exactAuc(labels: ArrayLike<number>, scores: ArrayLike<number>, count: number, sorted?: ScoresByClass): number {
   checkRows('binary', count, labels, scores);
-  const { positives, negatives } = sortedScoresByClass(labels, scores, count);
+  const { positives, negatives } = sorted ?? sortedScoresByClass(labels, scores, count);
   const positiveCount = positives.length;
   const negativeCount = negatives.length;
   if (positiveCount === 0 || negativeCount === 0) return NaN;
@@ -169,12 +170,13 @@ export function rocCurve(
   scores: ArrayLike<number>,
   count: number,
   maxPoints = 200,
+  sorted?: ScoresByClass,
 ): RocCurve {
   checkRows('binary', count, labels, scores);
   if (!Number.isInteger(maxPoints) || maxPoints < 2) {
     throw new SqlmlError('bad_option', `option maxPoints must be an integer of at least 2, not ${maxPoints}.`);
   }
-  const { positives, negatives } = sortedScoresByClass(labels, scores, count);
+  const { positives, negatives } = sorted ?? sortedScoresByClass(labels, scores, count);
   const distinct = countDistinctScores(positives, negatives);
   const curve: RocCurve = { fpr: [0], tpr: [0], thresholds: [Infinity] };
   const pointCount = Math.min(distinct + 1, maxPoints);
@@ -378,11 +380,17 @@ export function regressionMetrics(
   };
 }
 
-function sortedScoresByClass(
-  labels: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  count: number,
-): { positives: SortedScores; negatives: SortedScores } {
+/** A binary held-out set's scores split by label and sorted ascending: what AUC and the ROC curve both walk. */
+export interface ScoresByClass {
+  readonly positives: SortedScores;
+  readonly negatives: SortedScores;
+}
+
+/**
+ * Sorts once for `binaryMetrics` and `rocCurve` (their optional `sorted` argument) on
+ * the same labels and scores: on a large held-out set the sort is most of their work.
+ */
+export function sortedScoresByClass(labels: ArrayLike<number>, scores: ArrayLike<number>, count: number): ScoresByClass {
   let positiveCount = 0;
   for (let i = 0; i < count; i++) {
     if (binaryLabelAt(labels, i)) positiveCount++;

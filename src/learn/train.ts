@@ -158,7 +158,7 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
   const candidates = search
     ? LEARNING_RATE_CANDIDATES.map((rate) => new Candidate({ ...spec, learningRate: rate }))
     : [new Candidate(spec)];
-  const buffer = spec.shuffle ? new ShuffleBuffer() : null;
+  const buffer = spec.shuffle ? new ShuffleBuffer(Math.min(SHUFFLE_BUFFER_ROWS, source.trainRows ?? 0)) : null;
   let trainRows = 0;
   let sawValidation = false;
 
@@ -357,11 +357,22 @@ class ShuffleBuffer {
   values = new Float32Array(16_384);
   private order = new Uint32Array(1024);
   readonly blockSizes: number[] = [];
+  /** Rows the buffer will hold when full, when known: the first block sizes it for them at once. */
+  readonly #expectedRows: number;
+
+  constructor(expectedRows = 0) {
+    this.#expectedRows = expectedRows;
+  }
 
   append(block: ExampleBlock): void {
     if (block.count === 0) return;
     const first = block.offsets[0]!;
     const nnz = block.offsets[block.count]! - first;
+    if (this.rows === 0 && this.labels.length < this.#expectedRows) {
+      // Growing by doubling from a few rows copied every early row six times over.
+      const rows = this.#expectedRows + block.count;
+      this.reserve(rows, Math.ceil((nnz / block.count) * rows * 1.25));
+    }
     this.reserve(this.rows + block.count, this.nnz + nnz);
     this.labels.set(block.labels.subarray(0, block.count), this.rows);
     const shift = this.nnz - first;
