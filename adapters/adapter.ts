@@ -28,6 +28,12 @@ export interface StreamOptions {
   readonly batchRows: number;
   /** Aborting cancels the server-side query and ends the stream with a `cancelled` error. */
   readonly signal?: AbortSignal;
+  /**
+   * The consumer is done with a batch once it asks for the next, so the stream may hand
+   * out the same arrays again (a training copies each batch into its row cache at once:
+   * fresh arrays per batch were most of the read's garbage).
+   */
+  readonly reuseBatches?: boolean;
 }
 
 /**

@@ -308,11 +308,15 @@ class DuckDBRowStream implements RowStream {
   #iterated = false;
   #closed = false;
   #fetching: Promise<unknown> | undefined;
+  readonly #reuse: boolean;
+  /** The last batch, whose arrays the next one is decoded into when the consumer allows it. */
+  #reused: RowBatch | null = null;
 
   constructor(connection: DuckDBConnection, result: DuckDBResult, options: StreamOptions, interrupt: () => void, onClose: () => void) {
     this.#connection = connection;
     this.#result = result;
     this.#batchRows = options.batchRows;
+    this.#reuse = options.reuseBatches === true;
     this.#signal = options.signal;
     this.#interrupt = interrupt;
     this.#onClose = onClose;
@@ -400,27 +404,32 @@ class DuckDBRowStream implements RowStream {
     if (this.#closed) throw new SqlmlError('connection', 'the row stream was closed before its last row');
   }
 
-  /** Fresh arrays per batch: the consumer may keep a batch after asking for the next. */
+  /** Fresh arrays per batch (the consumer may keep a batch after asking for the next), unless the consumer said it does not (reuseBatches). */
   #assemble(slices: readonly ChunkSlice[], rows: number): RowBatch {
+    const reused = this.#reused;
     const columns = this.#decoders.map((decoder, column): ColumnData => {
       let at = 0;
+      const previous = reused?.columns[column];
       if (decoder.kind === 'number') {
-        const values = new Float64Array(rows);
-        const nulls = new Uint8Array(rows);
+        const fits = previous?.kind === 'number' && previous.values.length === rows;
+        const values = fits ? previous.values : new Float64Array(rows);
+        const nulls = fits ? previous.nulls : new Uint8Array(rows);
         for (const slice of slices) {
           decoder.decode(slice.chunk, column, slice.from, slice.count, values, nulls, at);
           at += slice.count;
         }
         return { kind: 'number', values, nulls };
       }
-      const values = new Array<string | null>(rows);
+      const values = previous?.kind === 'text' && previous.values.length === rows ? (previous.values as (string | null)[]) : new Array<string | null>(rows);
       for (const slice of slices) {
         decoder.decode(slice.chunk, column, slice.from, slice.count, values, at);
         at += slice.count;
       }
       return { kind: 'text', values };
     });
-    return { rowCount: rows, columns };
+    const batch = { rowCount: rows, columns };
+    if (this.#reuse) this.#reused = batch;
+    return batch;
   }
 }
 

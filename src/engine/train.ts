@@ -253,7 +253,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
   let pipeline: RowPipeline | undefined;
   try {
     // Pass 0: the only read of the database.
-    const stream = await adapter.openStream(request.query, { batchRows: BATCH_ROWS, ...(signal ? { signal } : {}) });
+    // Each batch is copied into the row cache (and profiled or split) before the next is asked for.
+    const stream = await adapter.openStream(request.query, { batchRows: BATCH_ROWS, reuseBatches: true, ...(signal ? { signal } : {}) });
     const columns = stream.columns;
     const targetIndex = findColumn(columns, request.target);
     if (targetIndex < 0) {

@@ -36,8 +36,8 @@ const FIXTURES: Partial<Record<Dialect, DialectFixture>> = {
 };
 
 /** Rows read through a stream, as `valueAt` gives them. */
-async function readAll(adapter: Adapter, select: string, batchRows = 1000): Promise<{ columns: readonly Column[]; rows: Value[][] }> {
-  const stream = await adapter.openStream(select, { batchRows });
+async function readAll(adapter: Adapter, select: string, batchRows = 1000, reuseBatches = false): Promise<{ columns: readonly Column[]; rows: Value[][] }> {
+  const stream = await adapter.openStream(select, { batchRows, reuseBatches });
   const rows: Value[][] = [];
   for await (const batch of stream.batches()) {
     for (let row = 0; row < batch.rowCount; row++) rows.push(stream.columns.map((column, c) => valueAt(column, batch.columns[c]!, row)));
@@ -175,6 +175,17 @@ describe.each(TARGETS)('$label', ({ url }) => {
       const kept = first!.columns[0]!;
       expect(kept.kind === 'number' && Array.from(kept.values.subarray(0, 3))).toEqual([0, 1, 2]);
       expect(kept.kind === 'number' && kept.values[4095]).toBe(4095);
+    });
+
+    it('reads the same rows when the consumer lets it reuse batch arrays (reuseBatches), text and NULLs included', async () => {
+      const source = adapter.quoteTable(fresh('reuse'));
+      await adapter.query(`CREATE TABLE ${source} (${fixture.typeColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ')})`);
+      await adapter.query(`INSERT INTO ${source} VALUES ${fixture.typeRows.join(', ')}`);
+      const select = `SELECT * FROM ${source} ORDER BY ${q('id')}`;
+      // Batches of 2 over 3 rows: a reused full batch, then a short last one.
+      expect((await readAll(adapter, select, 2, true)).rows).toEqual((await readAll(adapter, select, 2)).rows);
+      const range = `SELECT * FROM (${fixture.range(10_000)}) AS src ORDER BY i`;
+      expect((await readAll(adapter, range, 1000, true)).rows).toEqual((await readAll(adapter, range, 1000)).rows);
     });
 
     it('knows the columns before the first batch and yields no batch for an empty result', async () => {
