@@ -127,11 +127,17 @@ export interface HoldoutSink {
 const ALL_BUT_HOLDOUT = Uint8Array.of(1, 1, 0, 1);
 const HOLDOUT_ONLY = Uint8Array.of(0, 0, 1, 0);
 
+/** The example caches a parallel pipeline wrote itself, by role. */
+export interface WrittenSplits {
+  readonly train: WrittenExamples;
+  readonly validation: WrittenExamples;
+}
+
 /** What an encoding pass produced. */
 export interface EncodedExamples {
   readonly totals: EncodingTotals;
-  /** The held-out examples, when the pipeline wrote them to a cache of its own. */
-  readonly holdout: WrittenExamples | null;
+  /** The caches, when the pipeline wrote them itself (`writesCaches`). */
+  readonly written: (WrittenSplits & { readonly holdout: WrittenExamples }) | null;
 }
 
 /** The two ways of running a RowProcessor, behind one face for the training. */
@@ -142,19 +148,26 @@ export interface RowPipeline {
   added(batch: RowBatch, block: number): void;
   finishRead(): Promise<ReadSummary>;
   /**
+   * Whether the encoding writes the example caches itself (a worker, while the main
+   * thread trains): then `encode` hands `onBlock` the training blocks only, and only
+   * when asked to (`feed`), for pass 0 to learn them as they come.
+   */
+  readonly writesCaches: boolean;
+  /**
    * Runs the encoding pass, handing each block to `onBlock` in order, and calling
-   * `trainingEncoded` once the training and validation blocks are all out; resolves with
-   * the totals. The caller gives every block back with `release` once done with it (and
-   * before the next block when the pipeline is not parallel: then the block is valid only
-   * until `onBlock` returns). A parallel pipeline writes the held-out blocks to a cache
-   * of its own, after the others, and resolves with where they are (`holdout`); the
-   * other hands them to `onBlock` like the rest.
+   * `trainingEncoded` once the training and validation blocks are all out (with their
+   * caches when the pipeline wrote them); resolves with the totals, and the caches. The
+   * caller gives every block back with `release` once done with it (and before the next
+   * block when the pipeline is not parallel: then the block is valid only until
+   * `onBlock` returns). A pipeline that writes its caches encodes the held-out rows
+   * last, after `trainingEncoded`.
    */
   encode(
     plan: EncodingPlan,
     onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void,
     afterBatch?: (totals: EncodingTotals) => void,
-    trainingEncoded?: () => void,
+    trainingEncoded?: (written: WrittenSplits | null) => void,
+    feed?: boolean,
   ): Promise<EncodedExamples>;
   /** Gives a block from `encode` back, for its arrays to build another block in; the block must not be used after. */
   release(block: ExampleBlock): void;
@@ -163,6 +176,7 @@ export interface RowPipeline {
 
 export class InlinePipeline implements RowPipeline {
   readonly parallel = false;
+  readonly writesCaches = false;
   readonly #processor: RowProcessor;
   readonly #cache: RowCache;
 
@@ -183,11 +197,11 @@ export class InlinePipeline implements RowPipeline {
     plan: EncodingPlan,
     onBlock: (role: RowRole, block: ExampleBlock) => void,
     afterBatch?: (totals: EncodingTotals) => void,
-    trainingEncoded?: () => void,
+    trainingEncoded?: (written: WrittenSplits | null) => void,
   ): Promise<EncodedExamples> {
     const totals = this.#processor.encode(this.#cache, plan, onBlock, afterBatch);
-    trainingEncoded?.();
-    return { totals, holdout: null };
+    trainingEncoded?.(null);
+    return { totals, written: null };
   }
 
   /** Nothing to do: the blocks are views of the builders' own arrays, reused in place. */
@@ -222,8 +236,8 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 512
 
 export interface RowWorkerData {
   readonly rowCachePath: string;
-  /** Where the worker writes the held-out examples (see RowProcessor.encode). */
-  readonly holdoutPath: string;
+  /** Where the worker writes the example caches, by role (see RowPipeline.writesCaches). */
+  readonly examplePaths: { readonly train: string; readonly validation: string; readonly holdout: string };
   readonly columns: readonly Column[];
   readonly targetIndex: number;
   readonly split: SplitSpec;
@@ -236,18 +250,20 @@ export interface RowWorkerData {
 export type RowWorkerRequest =
   | { kind: 'blocks'; entries: BlockEntry[]; roles: (Uint8Array | null)[] }
   | { kind: 'finish-read' }
-  | { kind: 'encode'; plan: EncodingPlan };
+  /** `feed`: post each training block for pass 0 to learn as it comes. */
+  | { kind: 'encode'; plan: EncodingPlan; feed: boolean };
 
 /** Worker → main thread. */
 export type RowWorkerMessage =
   | { kind: 'read'; summary: ReadSummary }
   | { kind: 'block'; role: RowRole; block: ExampleBlock }
-  | { kind: 'training-encoded' }
-  | { kind: 'encoded'; totals: EncodingTotals; holdout: WrittenExamples }
+  | { kind: 'training-encoded'; written: WrittenSplits }
+  | { kind: 'encoded'; totals: EncodingTotals; written: WrittenSplits & { holdout: WrittenExamples } }
   | { kind: 'error'; message: string; code: string | null };
 
 export class ThreadPipeline implements RowPipeline {
   readonly parallel = true;
+  readonly writesCaches = true;
   readonly #worker: Worker;
   readonly #cache: RowCache;
   readonly #control: Int32Array;
@@ -311,9 +327,10 @@ export class ThreadPipeline implements RowPipeline {
     plan: EncodingPlan,
     onBlock: (role: RowRole, block: ExampleBlock) => Promise<void> | void,
     _afterBatch?: (totals: EncodingTotals) => void,
-    trainingEncoded?: () => void,
+    trainingEncoded?: (written: WrittenSplits | null) => void,
+    feed = false,
   ): Promise<EncodedExamples> {
-    this.#post({ kind: 'encode', plan });
+    this.#post({ kind: 'encode', plan, feed });
     for (;;) {
       const message = await this.#next();
       if (message.kind === 'block') {
@@ -321,10 +338,10 @@ export class ThreadPipeline implements RowPipeline {
         Atomics.add(this.#control, CONTROL_CONSUMED, 1);
         Atomics.notify(this.#control, CONTROL_CONSUMED);
       } else if (message.kind === 'training-encoded') {
-        trainingEncoded?.();
+        trainingEncoded?.(message.written);
       } else if (message.kind === 'encoded') {
         this.#finished = true;
-        return { totals: message.totals, holdout: message.holdout };
+        return { totals: message.totals, written: message.written };
       } else {
         throw this.#unexpected(message);
       }

@@ -1,12 +1,13 @@
 /**
  * The training worker's entry point (see row-pipeline.ts). While the main thread reads
  * the database into the row cache, this thread reads each new block back, assigns split
- * roles and profiles it; once the recipe is known it encodes the cache and posts each
- * finished training and validation block, at most MAX_BLOCKS_IN_FLIGHT ahead of the main
- * thread, then encodes the held-out rows into a cache file of its own.
+ * roles and profiles it; once the recipe is known it encodes the cache into the example
+ * caches, posting each training block for pass 0 at most MAX_BLOCKS_IN_FLIGHT ahead of
+ * the main thread, and encodes the held-out rows last.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { blockArraysOf, ExampleCache, RowCache, type BlockArrays, type BlockBuffers } from './cache.js';
+import { RowRole } from '../learn/split.js';
+import { blockArraysOf, blockBuffers, ExampleCache, RowCache, type BlockArrays, type BlockBuffers } from './cache.js';
 import {
   CONTROL_CANCELLED,
   CONTROL_CONSUMED,
@@ -53,12 +54,22 @@ port.on('message', (request: RowWorkerRequest) => {
     } else if (request.kind === 'finish-read') {
       post({ kind: 'read', summary: processor.finishRead() });
     } else {
-      const holdout = new ExampleCache(data.holdoutPath);
+      // This thread writes the example caches; the main thread gets the training blocks
+      // only when pass 0 learns them as they come (request.feed).
+      const paths = data.examplePaths;
+      const caches = [new ExampleCache(paths.train), new ExampleCache(paths.validation), new ExampleCache(paths.holdout)];
+      const [train, validation, holdout] = caches as [ExampleCache, ExampleCache, ExampleCache];
       let sent = 0;
       const totals = processor.encode(
         cache,
         request.plan,
         (role, block) => {
+          caches[role]!.appendBlock(block);
+          if (role !== RowRole.Train || !request.feed) {
+            // Written: its arrays go straight back to the builders.
+            spares.push(blockArraysOf(blockBuffers(block)));
+            return;
+          }
           // Wait for the main thread to take blocks off its queue before adding more.
           for (;;) {
             if (cancelled()) throw new Cancelled();
@@ -78,11 +89,11 @@ port.on('message', (request: RowWorkerRequest) => {
           if (cancelled()) throw new Cancelled();
         },
         spare,
-        { cache: holdout, trainingEncoded: () => post({ kind: 'training-encoded' }) },
+        { cache: holdout, trainingEncoded: () => post({ kind: 'training-encoded', written: { train: train.written(), validation: validation.written() } }) },
       );
-      const written = holdout.written();
-      holdout.close();
-      post({ kind: 'encoded', totals, holdout: written });
+      const written = { train: train.written(), validation: validation.written(), holdout: holdout.written() };
+      for (const c of caches) c.close();
+      post({ kind: 'encoded', totals, written });
       cache.close();
       data.recycle.close();
       port.close();

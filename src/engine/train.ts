@@ -20,7 +20,7 @@ import type { ExampleBlock, Task } from '../learn/types.js';
 import type { CreateModel, Identifier, RetrainModel, Transform } from '../sql/ast.js';
 import { CacheDir, ExampleCache, RowCache } from './cache.js';
 import type { EncodingTotals } from './encode-examples.js';
-import { BlockQueue, InlinePipeline, RowProcessor, ThreadPipeline, type EncodedExamples, type RowPipeline } from './row-pipeline.js';
+import { BlockQueue, InlinePipeline, RowProcessor, ThreadPipeline, type EncodedExamples, type RowPipeline, type WrittenSplits } from './row-pipeline.js';
 import {
   BATCH_ROWS,
   columnList,
@@ -176,9 +176,11 @@ function trainingResult(
  * passes read the cache's blocks in a seeded random order.
  */
 class ExampleSplits implements ExampleSource {
-  readonly train: ExampleCache;
-  readonly validationCache: ExampleCache;
+  // Written here, or replaced by the caches an encoding worker wrote (adoptTraining, adopt).
+  train: ExampleCache;
+  validationCache: ExampleCache;
   holdout: ExampleCache;
+  #adoptedTraining = false;
   readonly trainRows: number;
   readonly validationRows: number;
   readonly #seed: number;
@@ -215,11 +217,23 @@ class ExampleSplits implements ExampleSource {
     return this.validationCache.blocks();
   }
 
-  /** Takes the held-out examples from where an encoding worker wrote them. */
+  /** Takes the training and validation caches an encoding worker wrote (before pass 1 reads them). */
+  adoptTraining(written: WrittenSplits): void {
+    this.train.close();
+    this.validationCache.close();
+    this.train = ExampleCache.opened(written.train);
+    this.validationCache = ExampleCache.opened(written.validation);
+    this.#adoptedTraining = true;
+  }
+
+  /** Takes what the encoding wrote, if it wrote the caches itself; the totals. */
   adopt(encoded: EncodedExamples): EncodingTotals {
-    if (encoded.holdout !== null) {
+    const written = encoded.written;
+    if (written !== null) {
+      // Adopted already, the training cache may be being read: it stays.
+      if (!this.#adoptedTraining) this.adoptTraining(written);
       this.holdout.close();
-      this.holdout = ExampleCache.opened(encoded.holdout);
+      this.holdout = ExampleCache.opened(written.holdout);
     }
     return encoded.totals;
   }
@@ -283,7 +297,13 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       rowsRead += batch.rowCount;
       if (!pipeline.parallel && workerWanted && rowsRead >= workerAt) {
         pipeline = new ThreadPipeline(
-          { rowCachePath: dir.file('rows.bin'), holdoutPath: dir.file('holdout-encoded.bin'), columns, targetIndex, split },
+          {
+            rowCachePath: dir.file('rows.bin'),
+            examplePaths: { train: dir.file('train-worker.bin'), validation: dir.file('validation-worker.bin'), holdout: dir.file('holdout-worker.bin') },
+            columns,
+            targetIndex,
+            split,
+          },
           rowCache,
           block + 1,
         );
@@ -323,20 +343,20 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     let encoding: Promise<EncodingTotals>;
     // Balanced class weights need the class counts before the first update, so then
     // training waits for the whole encoding pass even when a worker encodes.
-    if (pipeline.parallel && options.classWeights === 'none') {
-      // Training blocks go back to the worker once pass 0 has learnt them, the others once written.
+    if (pipeline.parallel && pipeline.writesCaches && options.classWeights === 'none') {
+      // Training blocks go back to the worker once pass 0 has learnt them.
       const trainBlocks = new BlockQueue((block) => blockSource.release(block));
       // Pass 0 ends with the last training block; the held-out rows are encoded after it, during the next passes.
       encoding = pipeline
         .encode(
           plan,
-          async (role, block) => {
-            current.cacheFor(role).appendBlock(block);
-            if (role === RowRole.Train) await trainBlocks.put(block);
-            else blockSource.release(block);
-          },
+          (_role, block) => trainBlocks.put(block),
           undefined,
-          () => trainBlocks.complete(),
+          (written) => {
+            if (written !== null) current.adoptTraining(written);
+            trainBlocks.complete();
+          },
+          true,
         )
         .then((encoded) => current.adopt(encoded))
         .finally(() => trainBlocks.end());
@@ -350,7 +370,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
           await pipeline.encode(
           plan,
           (role, block) => {
-            current.cacheFor(role).appendBlock(block);
+            if (!blockSource.writesCaches) current.cacheFor(role).appendBlock(block);
             blockSource.release(block);
           },
           (totals) => {
