@@ -309,9 +309,11 @@ export class ThreadPipeline implements RowPipeline {
    * thread assigns the roles of the batch it has just decoded and sends them along.
    */
   added(batch: RowBatch, block: number): void {
+    // Blocks posted to the worker and not yet profiled: the ones waiting in #pending are
+    // not its backlog, so they do not count.
+    const backlog = block - this.#pending.length - Atomics.load(this.#control, CONTROL_PROFILED);
     this.#pending.push(this.#cache.entry(block));
-    const behind = block + 1 - Atomics.load(this.#control, CONTROL_PROFILED);
-    this.#pendingRoles.push(behind > ROLES_LAG_BLOCKS ? splitRoles(batch, this.#targetIndex, this.#split) : null);
+    this.#pendingRoles.push(backlog > ROLES_LAG_BLOCKS ? splitRoles(batch, this.#targetIndex, this.#split) : null);
     if (this.#pending.length >= 4) this.#flush();
   }
 
