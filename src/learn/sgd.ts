@@ -549,7 +549,6 @@ export class OnlineLearner {
     const l1 = this.l1Total();
     const l2 = this.l2Total();
     const inverseAlpha = this.inverseAlpha;
-    const averaging = this.averaging;
     const rowWeights = this.rowWeights;
     const rowZ = this.rowZ;
     const rowN = this.rowN;
@@ -562,14 +561,7 @@ export class OnlineLearner {
       const z = data[s]!;
       const n = data[s + 1]!;
       const w = z === rowZ[j - start] && n === rowN[j - start] ? rowWeights[j - start]! : proximalWeight(z, n, inverseAlpha, BETA, l1, l2);
-      if (averaging) {
-        data[s + 2] = data[s + 2]! + w * inverseScale * stepSum(data[s + 3]!, step - 1);
-        data[s + 3] = step;
-      }
-      const gj = g * x * inverseScale;
-      const grown = Math.sqrt(n * n + gj * gj);
-      data[s] = z + gj - (grown - n) * inverseAlpha * w;
-      data[s + 1] = grown;
+      this.ftrlStep(s, g * x * inverseScale, w, inverseScale, step);
     }
     this.update(this.table.biasOffset + 1, g, 0, 0, 1, step);
   }
@@ -619,10 +611,15 @@ export class OnlineLearner {
    */
   private update(s: number, g: number, l1: number, l2: number, inverseScale: number, step: number): void {
     const data = this.table.data;
+    this.ftrlStep(s, g, proximalWeight(data[s]!, data[s + 1]!, this.inverseAlpha, BETA, l1, l2), inverseScale, step);
+  }
+
+  /** `update` of the slot at `s`, whose current weight `w` the caller has computed. */
+  private ftrlStep(s: number, g: number, w: number, inverseScale: number, step: number): void {
+    const data = this.table.data;
     const z = data[s]!;
     // n is √Σg² (see weights.ts).
     const n = data[s + 1]!;
-    const w = proximalWeight(z, n, this.inverseAlpha, BETA, l1, l2);
     if (this.averaging) {
       data[s + 2] = data[s + 2]! + w * inverseScale * stepSum(data[s + 3]!, step - 1);
       data[s + 3] = step;
