@@ -355,6 +355,7 @@ class PostgresRowStream implements RowStream {
   readonly #client: pg.Client;
   readonly #select: string;
   readonly #batchRows: number;
+  readonly #reuseBatches: boolean;
   readonly #signal: AbortSignal | undefined;
   readonly #fastPath: boolean;
   readonly #pool: pg.Pool;
@@ -370,6 +371,7 @@ class PostgresRowStream implements RowStream {
     this.#client = client;
     this.#select = select;
     this.#batchRows = options.batchRows;
+    this.#reuseBatches = options.reuseBatches === true;
     this.#signal = options.signal;
     this.#fastPath = fastPath;
     this.#pool = pool;
@@ -422,6 +424,8 @@ class PostgresRowStream implements RowStream {
         for (const batch of decoder.push(chunk)) {
           this.#check();
           yield batch;
+          // The consumer asked for the next batch: with reuseBatches it is done with this one.
+          if (this.#reuseBatches) decoder.recycle(batch);
         }
       }
       const last = decoder.finish();

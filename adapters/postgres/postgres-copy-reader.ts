@@ -92,6 +92,8 @@ export class BinaryCopyDecoder {
   #numbers: Float64Array[] = [];
   #nulls: Uint8Array[] = [];
   #texts: (string | null)[][] = [];
+  /** A consumed batch whose arrays the next batch is decoded into (see `recycle`). */
+  #spare: RowBatch | null = null;
   /** Per column, for text columns: repeated short values decoded once. */
   readonly #interners: (TextInterner | null)[];
 
@@ -207,8 +209,25 @@ export class BinaryCopyDecoder {
     return this.#row === 0 ? null : this.#take();
   }
 
+  /**
+   * Hands back a full batch from `push` whose consumer is done with it, for the batch
+   * after next to be decoded into its arrays instead of fresh ones.
+   */
+  recycle(batch: RowBatch): void {
+    if (batch.rowCount !== this.#batchRows || batch.columns.length !== this.#kinds.length) return;
+    this.#spare = batch;
+  }
+
   #allocate(): void {
     const rows = this.#batchRows;
+    const spare = this.#spare;
+    this.#spare = null;
+    if (spare !== null) {
+      this.#numbers = spare.columns.map((data) => (data.kind === 'number' ? data.values : EMPTY_NUMBERS));
+      this.#nulls = spare.columns.map((data) => (data.kind === 'number' ? data.nulls : EMPTY_NULLS));
+      this.#texts = spare.columns.map((data) => (data.kind === 'text' ? (data.values as (string | null)[]) : EMPTY_TEXTS));
+      return;
+    }
     this.#numbers = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NUMBERS : new Float64Array(rows)));
     this.#nulls = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NULLS : new Uint8Array(rows)));
     this.#texts = this.#kinds.map((kind) => (kind === FieldKind.Text ? new Array<string | null>(rows).fill(null) : EMPTY_TEXTS));

@@ -147,6 +147,28 @@ describe.skipIf(!available)('binary COPY decoding (PostgreSQL server bytes)', ()
     expect(columnValues(whole.slice(0, 1), 0)).toEqual([1, 2, 3, 4]);
   });
 
+  it('decodes the same rows into recycled arrays when each batch is handed back once read', async () => {
+    const { bytes, oids } = await binaryCopy(
+      client,
+      `SELECT i, 'row ' || i AS t, CASE WHEN i % 3 = 0 THEN NULL ELSE i * 1.5 END AS x FROM generate_series(1, 23) AS g(i)`,
+    );
+    const expected = decodeAll(bytes, oids, 4, bytes.length).map((batch) => [0, 1, 2].map((c) => columnValues([batch], c)));
+    // Whole data in one chunk (every batch decoded before the first is read) and byte by byte.
+    for (const chunkSize of [bytes.length, 1, 50]) {
+      const decoder = new BinaryCopyDecoder(oids, 4);
+      const read: unknown[] = [];
+      for (let at = 0; at < bytes.length; at += chunkSize) {
+        for (const batch of decoder.push(bytes.subarray(at, at + chunkSize))) {
+          read.push([0, 1, 2].map((c) => columnValues([batch], c)));
+          decoder.recycle(batch);
+        }
+      }
+      const last = decoder.finish();
+      if (last !== null) read.push([0, 1, 2].map((c) => columnValues([last], c)));
+      expect(read).toEqual(expected);
+    }
+  });
+
   it('says so when the data ends before its end marker', async () => {
     const { bytes, oids } = await binaryCopy(client, 'SELECT generate_series(1, 3) AS i');
     const decoder = new BinaryCopyDecoder(oids, 10);
