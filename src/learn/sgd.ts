@@ -159,6 +159,7 @@ export class OnlineLearner {
       loss = this.single.loss(margin, y);
       const g = weight * this.single.dloss(margin, y);
       if (!learns || !(g - g === 0)) return loss;
+      this.forgetRowWeights(end - start);
       this.updateSingle(indices, values, start, end, g, step);
     } else {
       this.liveMulticlassMargins(indices, values, start, end);
@@ -222,8 +223,9 @@ export class OnlineLearner {
     const loss = this.single!.lossAndSlope(margin, y, this.gradients);
     const g = weight * this.gradients[0]!;
     if (!learns || !(g - g === 0)) return loss;
-    if (raises) this.updateSingle(indices, values, start, end, g, step);
-    else this.updateSingleKnown(indices, values, start, end, g, step);
+    // Raising a scale rescaled the state the margin loop read.
+    if (raises) this.forgetRowWeights(end - start);
+    this.updateSingle(indices, values, start, end, g, step);
     this.examples++;
     this.passStep = step;
     return loss;
@@ -522,27 +524,13 @@ export class OnlineLearner {
     return this.spec.l2 * this.examples;
   }
 
-  private updateSingle(indices: Uint32Array, values: FeatureValues, start: number, end: number, g: number, step: number): void {
-    if (g === 0) return;
-    const data = this.table.data;
-    const blockSize = this.table.blockSize;
-    const l1 = this.l1Total();
-    const l2 = this.l2Total();
-    for (let j = start; j < end; j++) {
-      const x = values[j]!;
-      if (x === 0) continue;
-      const o = indices[j]! * blockSize;
-      const inverseScale = 1 / data[o]!;
-      this.update(o + 1, g * x * inverseScale, l1, l2, inverseScale, step);
-    }
-    this.update(this.table.biasOffset + 1, g, 0, 0, 1, step);
-  }
-
   /**
-   * `updateSingle` after learnSingle's margin loop, which left each feature's weight in
-   * rowWeights: the same arithmetic, reusing the weight while its slot is as the loop saw it.
+   * The FTRL step of every feature of the row and of the bias, for margin slope `g`.
+   * A feature's current weight comes from rowWeights, where learnSingle's margin loop
+   * left it, while its slot is as that loop saw it; otherwise (a repeated feature, or
+   * after `forgetRowWeights`) it is computed again.
    */
-  private updateSingleKnown(indices: Uint32Array, values: FeatureValues, start: number, end: number, g: number, step: number): void {
+  private updateSingle(indices: Uint32Array, values: FeatureValues, start: number, end: number, g: number, step: number): void {
     if (g === 0) return;
     const data = this.table.data;
     const blockSize = this.table.blockSize;
@@ -564,6 +552,12 @@ export class OnlineLearner {
       this.ftrlStep(s, g * x * inverseScale, w, inverseScale, step);
     }
     this.update(this.table.biasOffset + 1, g, 0, 0, 1, step);
+  }
+
+  /** Makes `updateSingle` compute every weight of the next row afresh. */
+  private forgetRowWeights(nnz: number): void {
+    if (nnz > this.rowWeights.length) this.growRowWeights(nnz);
+    this.rowZ.fill(NaN, 0, nnz);
   }
 
   private growRowWeights(nnz: number): void {
