@@ -537,6 +537,7 @@ export class OnlineLearner {
     const l1 = this.l1Total();
     const l2 = this.l2Total();
     const inverseAlpha = this.inverseAlpha;
+    const averaging = this.averaging;
     const rowWeights = this.rowWeights;
     const rowZ = this.rowZ;
     const rowN = this.rowN;
@@ -549,7 +550,15 @@ export class OnlineLearner {
       const z = data[s]!;
       const n = data[s + 1]!;
       const w = z === rowZ[j - start] && n === rowN[j - start] ? rowWeights[j - start]! : proximalWeight(z, n, inverseAlpha, BETA, l1, l2);
-      this.ftrlStep(s, g * x * inverseScale, w, inverseScale, step);
+      // ftrlStep's arithmetic, written out: as a call in this loop it cost ~10% of the learner's time.
+      if (averaging) {
+        data[s + 2] = data[s + 2]! + w * inverseScale * stepSum(data[s + 3]!, step - 1);
+        data[s + 3] = step;
+      }
+      const gj = g * x * inverseScale;
+      const grown = Math.sqrt(n * n + gj * gj);
+      data[s] = z + gj - (grown - n) * inverseAlpha * w;
+      data[s + 1] = grown;
     }
     this.update(this.table.biasOffset + 1, g, 0, 0, 1, step);
   }
