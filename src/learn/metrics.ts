@@ -137,7 +137,7 @@ export function binaryMetrics(
  * Exact area under the ROC curve: the probability that a random positive outscores a
  * random negative, ties counted half (the Mann-Whitney U statistic with average ranks,
  * divided by positives × negatives). NaN when either class is absent.
- * O(n log n): each class's scores are copied into a Float64Array and sorted natively.
+ * O(n log n): each class's scores are copied into a typed array of the scores' own width and sorted natively (once, when the caller passes `sorted`).
  */
 export function exactAuc(labels: ArrayLike<number>, scores: ArrayLike<number>, count: number, sorted?: ScoresByClass): number {
   checkRows('binary', count, labels, scores);
