@@ -98,9 +98,9 @@ for (const ref of references) {
     seconds += (performance.now() - started) / 1000;
     const row = Object.fromEntries(trained!.columns.map((c, i) => [c.name, trained!.rows[0]![i]]));
     passes.push(Number(row.passes));
-    const stats = (await engine.store.get('m'))!.trainingStats as { learning_rate: number; polish?: { iterations: number; kept_iteration: number } };
+    const stats = (await engine.store.get('m'))!.trainingStats as { learning_rate: number; polish?: { iterations: number } };
     learningRates.push(stats.learning_rate);
-    finishes.push(stats.polish === undefined ? 'none' : `${stats.polish.kept_iteration}/${stats.polish.iterations}`);
+    finishes.push(stats.polish === undefined ? 'none' : `${stats.polish.iterations}`);
     const parsed = parseStatement(engine.split(statement)[0]!, 'duckdb');
     const transforms = parsed.kind === 'create_model' ? parsed.recipe : null;
     const reference = ref.peer !== undefined && !slowReferences ? null : await convergedReference(engine.adapter, 'SELECT * FROM data', ref.target, transforms, seed);
@@ -119,7 +119,7 @@ for (const ref of references) {
     seeds: seedCount,
     passes,
     learning_rates: learningRates,
-    // Full-batch finish per seed: kept iteration / iterations run.
+    // Full-batch finish per seed: L-BFGS iterations run.
     finish: finishes,
     seconds_per_model: round(seconds / seedCount),
   };

@@ -100,7 +100,7 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
     // Three short lines: the CLI cuts a cell at 60 characters.
     const p = stats.polish;
     add('training', 'finish', `${p.iterations} L-BFGS iterations (${p.evaluations} passes, ${formatNumber(p.seconds)} s)`);
-    add('training', 'finish_kept', p.kept_iteration === 0 ? "none: the passes' model" : `iteration ${p.kept_iteration}`);
+    if (p.kept_iteration !== undefined) add('training', 'finish_kept', p.kept_iteration === 0 ? "none: the passes' model" : `iteration ${p.kept_iteration}`);
     add('training', 'finish_held_out_loss', `${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}`);
   }
   add('training', 'seconds', stats.seconds);

@@ -63,7 +63,8 @@ export interface TrainingStats {
   polish?: {
     iterations: number;
     evaluations: number;
-    kept_iteration: number;
+    /** The iteration the finish kept, in models from before it kept its last one (2026-12). */
+    kept_iteration?: number;
     validation_loss_before: number;
     validation_loss_after: number;
     seconds: number;
@@ -490,7 +491,6 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
             polish: {
               iterations: result.polish.iterations,
               evaluations: result.polish.evaluations,
-              kept_iteration: result.polish.keptIteration,
               validation_loss_before: result.polish.startValidationLoss,
               validation_loss_after: result.polish.validationLoss,
               seconds: result.polish.seconds,

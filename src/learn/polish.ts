@@ -1,7 +1,6 @@
 /**
  * A full-batch finish after the SGD passes: limited-memory BFGS on the training rows'
- * regularized mean loss, started from the model SGD left, with the validation rows
- * choosing when to stop.
+ * regularized mean loss, started from the model SGD left and run to convergence.
  *
  * Why: per-coordinate adaptive SGD reaches the held-out quality of a converged solver
  * within a few passes on most data, but not on the weights that few rows move. On
@@ -13,25 +12,28 @@
  *
  * How:
  * - The objective is the one the SGD learner heads for: the importance-weighted mean loss
- *   plus ½·l2·Σ(w·scale)², i.e. l2 per example on the normalized weights (sgd.ts), with
- *   the biases unpenalized. L1 is not smooth, so a model with l1 > 0 is left as SGD made
+ *   plus ½·l2·Σw², i.e. l2 per example on the real weights (sgd.ts), with the biases
+ *   unpenalized. L1 is not smooth, so a model with l1 > 0 is left as SGD made
  *   it.
  * - L-BFGS runs in the normalized coordinates w·scale (every feature's values in
  *   [-1, 1]), so raw columns in the millions or the thousandths are equally easy to move,
  *   and its initial inverse Hessian is the inverse of the Hessian's diagonal (recomputed
  *   every DIAGONAL_REFRESH iterations), scaled by the usual sᵀy / yᵀD⁻¹y. The diagonal
  *   is what a rare class needs: its probabilities are near 0 on most rows, so its
- *   curvature is tiny. On kddcup99 it lowered the objective after 40 iterations from
- *   about 0.00567 to 0.00562 (the optimum is near 0.0055) for 4 extra passes.
+ *   curvature is tiny.
  *   Only features seen in training get a coordinate (a hashed model's unused slots do
  *   not), so the vectors are as small as the model's live part.
  * - The rows are read once into memory with identical rows folded into one weighted row
  *   (exact, since the objective is a sum), within a budget of POLISH_MAX_NNZ entries.
- * - After every iteration the validation rows are scored; the iterate with the lowest
- *   validation loss is kept, and the finish stops once POLISH_PATIENCE iterations in a
- *   row fail to improve it by POLISH_TOLERANCE. So it can only lower the validation loss
- *   that early stopping already minimized: an over-fitting finish is cut off, and a
- *   finish that gains nothing changes nothing.
+ * - It runs until an iteration no longer lowers the objective (or POLISH_MAX_ITERATIONS)
+ *   and keeps the last iterate: the regularized optimum is what a converged solver
+ *   returns, and it is the model l2 asks for. Until 2026-12 the finish kept the iterate
+ *   with the lowest validation loss and stopped after 10 iterations without a better
+ *   one. On kddcup99 that kept iteration 2 of 150: the validation log-loss rose from
+ *   0.0056 to 0.0070 (a few overconfident rows) while the held-out macro-F1 rose from
+ *   0.76 to 0.87 and the accuracy from 0.99958 to 0.99970; on wine_quality it left
+ *   macro-F1 0.013 short of the converged fit. The validation loss is still reported,
+ *   before and after.
  * - Everything is summed in the source's block order for a fixed pass number, so the
  *   same seed gives the same model bytes.
  */
@@ -45,16 +47,20 @@ import type { ExampleBlock, Task } from './types.js';
 
 /** Curvature pairs kept by L-BFGS. */
 const MEMORY = 8;
-/** Most L-BFGS iterations of one finish. */
-export const POLISH_MAX_ITERATIONS = 40;
-/** Iterations in a row without a validation improvement that end the finish. */
-const POLISH_PATIENCE = 10;
-/** A relative validation-loss improvement smaller than this does not count. */
-const POLISH_TOLERANCE = 1e-4;
+/**
+ * Most L-BFGS iterations of one finish. Most shared data sets converge (an iteration
+ * gains less than 1e-12 of the objective) in 20 to 80; kddcup99's 23 classes gain
+ * macro-F1 up to 150 (0.77 at 30, 0.83 at 60, 0.87 at 150) at ~0.6 s an iteration.
+ */
+export const POLISH_MAX_ITERATIONS = 100;
+/** An iteration that lowers the objective by less than this share of it ends the finish. */
+const CONVERGED = 1e-12;
 /** Iterations between two computations of the Hessian's diagonal (the preconditioner). */
 const DIAGONAL_REFRESH = 10;
 /** Smallest Hessian diagonal entry the preconditioner divides by. */
 const MIN_CURVATURE = 1e-8;
+/** A multiclass row's gradient factor below this share of its weight is not added (see scatterActive). */
+const NEGLIGIBLE_SHARE = 1e-12;
 /** Backtracking halvings before a line search gives up. */
 const MAX_HALVINGS = 20;
 /**
@@ -84,7 +90,7 @@ export interface PolishSource {
 
 export interface PolishSpec {
   readonly task: Task;
-  /** L2 per example on the normalized weights, as the learner's spec has it. */
+  /** L2 per example on the real weights, as the learner's spec has it. */
   readonly l2: number;
   /** Per-class importance weights, or null. */
   readonly classWeights: Float64Array | null;
@@ -102,17 +108,15 @@ export interface PolishResult {
   readonly evaluations: number;
   /** Validation loss of the SGD model the finish started from. */
   readonly startValidationLoss: number;
-  /** Validation loss of the model the learner holds afterwards (≤ the start). */
+  /** Validation loss of the model the learner holds afterwards. */
   readonly validationLoss: number;
-  /** The iteration whose weights were kept (0: the SGD model itself). */
-  readonly keptIteration: number;
   readonly seconds: number;
   /** Distinct training rows the finish summed over (duplicates folded). */
   readonly distinctRows: number;
 }
 
 export interface PolishHooks {
-  /** After each iteration: its number (1-based) and its validation loss. */
+  /** After each iteration: its number (1-based) and the objective (regularized mean training loss). */
   onIteration?(iteration: number, validationLoss: number): void;
   signal?: AbortSignal;
 }
@@ -128,8 +132,8 @@ export function canPolish(learner: OnlineLearner): boolean {
 
 /**
  * Runs the finish on `learner` (which has completed its passes and has no restored
- * weights): the learner ends up holding the best-validating iterate, or its own model if
- * no iterate validated better. Needs validation rows; returns null without any.
+ * weights): the learner ends up holding the last iterate. Needs validation rows (to
+ * report the finish's effect on them); returns null without any.
  */
 export async function polish(
   learner: OnlineLearner,
@@ -152,15 +156,11 @@ export async function polish(
   let nextG: Float64Array = new Float64Array(size);
   const direction = new Float64Array(size);
   const inverseDiagonal = new Float64Array(size);
-  const best = start.slice();
-  let bestValidation = startValidation;
-  let keptIteration = 0;
   const history = new CurvatureHistory(size);
-  let stale = 0;
   let iterations = 0;
   const maxIterations = spec.maxIterations ?? POLISH_MAX_ITERATIONS;
 
-  while (iterations < maxIterations && stale < POLISH_PATIENCE) {
+  while (iterations < maxIterations) {
     if (iterations % DIAGONAL_REFRESH === 0) problem.inverseDiagonal(v, inverseDiagonal);
     history.direction(g, direction, inverseDiagonal);
     let slope = dot(g, direction);
@@ -190,27 +190,16 @@ export async function polish(
     [g, nextG] = [nextG, g];
     const improvement = value - nextValue;
     value = nextValue;
-
-    const validation = problem.validationLoss(v)!;
-    hooks.onIteration?.(iterations, validation);
-    if (validation < bestValidation) {
-      stale = validation < bestValidation - POLISH_TOLERANCE * Math.abs(bestValidation) ? 0 : stale + 1;
-      bestValidation = validation;
-      best.set(v);
-      keptIteration = iterations;
-    } else {
-      stale++;
-    }
-    if (improvement <= 1e-12 * Math.max(1, Math.abs(value))) break;
+    hooks.onIteration?.(iterations, value);
+    if (improvement <= CONVERGED * Math.max(1, Math.abs(value))) break;
   }
 
-  if (keptIteration > 0) learner.adoptModel(problem.toModel(best));
+  if (iterations > 0) learner.adoptModel(problem.toModel(v));
   return {
     iterations,
     evaluations: problem.evaluations,
     startValidationLoss: startValidation,
-    validationLoss: bestValidation,
-    keptIteration,
+    validationLoss: problem.validationLoss(v)!,
     distinctRows: problem.distinctRows,
     seconds: (performance.now() - started) / 1000,
   };
@@ -349,10 +338,14 @@ class Problem {
   readonly live: number;
   readonly position: Int32Array;
   private readonly inverseScale: Float64Array;
+  /** Each coordinate's L2 amount: the penalty is on the real weight v / scale (sgd.ts). */
+  private readonly l2: Float64Array;
   private readonly scales: Float64Array;
   private readonly margins: Float64Array;
   private readonly probabilities: Float64Array;
   private readonly factors: Float64Array;
+  /** The classes scatterActive adds for the current row. */
+  private readonly activeClasses: Int32Array;
   private training: RowSet | null = null;
   private validationRows: RowSet | null = null;
 
@@ -370,9 +363,12 @@ class Problem {
     this.live = live;
     this.inverseScale = new Float64Array(live);
     for (let i = 0; i < this.scales.length; i++) if (this.position[i]! >= 0) this.inverseScale[this.position[i]!] = 1 / this.scales[i]!;
+    this.l2 = new Float64Array(live);
+    for (let p = 0; p < live; p++) this.l2[p] = spec.l2 * this.inverseScale[p]! * this.inverseScale[p]!;
     this.margins = new Float64Array(this.K);
     this.probabilities = new Float64Array(this.K);
     this.factors = new Float64Array(this.K);
+    this.activeClasses = new Int32Array(this.K);
   }
 
   /**
@@ -437,17 +433,18 @@ class Problem {
     gradient.fill(0);
     const { loss, weight } = this.score(v, this.training!, gradient);
     await yieldToEventLoop();
-    const l2 = this.spec.l2;
-    const features = this.live * this.K;
+    const K = this.K;
+    const biasAt = this.live * K;
     let penalty = 0;
-    for (let i = 0; i < gradient.length; i++) {
-      gradient[i] = gradient[i]! / weight;
-      if (i < features) {
-        penalty += v[i]! * v[i]!;
-        gradient[i] = gradient[i]! + l2 * v[i]!;
+    for (let p = 0; p < this.live; p++) {
+      const l2 = this.l2[p]!;
+      for (let i = p * K; i < p * K + K; i++) {
+        penalty += l2 * v[i]! * v[i]!;
+        gradient[i] = gradient[i]! / weight + l2 * v[i]!;
       }
     }
-    return loss / weight + 0.5 * l2 * penalty;
+    for (let i = biasAt; i < gradient.length; i++) gradient[i] = gradient[i]! / weight;
+    return loss / weight + 0.5 * penalty;
   }
 
   /**
@@ -492,11 +489,10 @@ class Problem {
       }
       this.scatter(out, rows, r, true);
     }
-    const l2 = this.spec.l2;
     const features = this.live * K;
     for (let i = 0; i < out.length; i++) {
       // The floor keeps a coordinate no row moves (or one the model is certain about) from an unbounded step.
-      const curvature = out[i]! / weight + (i < features ? l2 : 0);
+      const curvature = out[i]! / weight + (i < features ? this.l2[Math.floor(i / K)]! : 0);
       out[i] = 1 / Math.max(curvature, MIN_CURVATURE);
     }
   }
@@ -583,9 +579,50 @@ class Problem {
       }
       weight += w;
       if (gradient === null) continue;
-      this.scatter(gradient, rows, r, false);
+      if (task === 'multiclass') this.scatterActive(gradient, rows, r, w);
+      else this.scatter(gradient, rows, r, false);
     }
     return { loss, weight };
+  }
+
+  /**
+   * `scatter` of a multiclass row's gradient, skipping the classes whose factor is below
+   * NEGLIGIBLE_SHARE of the row's weight. Once the model is any good, a row gives most
+   * classes a probability under that, so the loop over the row's features runs over the
+   * few classes left (on kddcup99's 23, one or two) instead of all K. The skipped terms
+   * (normalized values are at most 1) move each coordinate of the mean gradient by at
+   * most NEGLIGIBLE_SHARE, far below what an L-BFGS iteration resolves.
+   */
+  private scatterActive(target: Float64Array, rows: RowSet, r: number, w: number): void {
+    const { offsets, positions, values } = rows;
+    const K = this.K;
+    const inverseScale = this.inverseScale;
+    const factors = this.factors;
+    const active = this.activeClasses;
+    const threshold = NEGLIGIBLE_SHARE * w;
+    let count = 0;
+    for (let k = 0; k < K; k++) {
+      const f = factors[k]!;
+      if (f > threshold || f < -threshold) active[count++] = k;
+    }
+    if (count * 2 > K) {
+      this.scatter(target, rows, r, false);
+      return;
+    }
+    const biasAt = this.live * K;
+    for (let c = 0; c < count; c++) {
+      const k = active[c]!;
+      target[biasAt + k] = target[biasAt + k]! + factors[k]!;
+    }
+    for (let j = offsets[r]!; j < offsets[r + 1]!; j++) {
+      const p = positions[j]!;
+      const x = values[j]! * inverseScale[p]!;
+      const at = p * K;
+      for (let c = 0; c < count; c++) {
+        const k = active[c]!;
+        target[at + k] = target[at + k]! + factors[k]! * x;
+      }
+    }
   }
 }
 

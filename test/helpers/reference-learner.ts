@@ -44,12 +44,16 @@ export class ReferenceLearner {
     this.sums = Array.from({ length: rows }, () => new Array<number>(this.K).fill(0));
   }
 
-  /** The live real weight: FTRL-proximal's closed form in normalized units, divided by the scale. */
+  /**
+   * The live real weight: FTRL-proximal's closed form in normalized units, divided by the
+   * scale. The penalty is on the real weight w = u / scale, so in normalized units u it
+   * is l1·|u| / scale + ½·l2·u² / scale².
+   */
   liveWeight(i: number, k: number): number {
     if (this.scale[i] === 0) return 0;
     const isBias = i === this.spec.dimension;
-    const l1 = isBias ? 0 : this.spec.l1 * this.examples;
-    const l2 = isBias ? 0 : this.spec.l2 * this.examples;
+    const l1 = isBias ? 0 : (this.spec.l1 * this.examples) / this.scale[i]!;
+    const l2 = isBias ? 0 : (this.spec.l2 * this.examples) / this.scale[i]! ** 2;
     const z = this.z[i]![k]!;
     if (Math.abs(z) <= l1) return 0;
     const normalized = -(z - Math.sign(z) * l1) / ((BETA + Math.sqrt(this.n[i]![k]!)) / this.alpha + l2);

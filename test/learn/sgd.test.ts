@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SqlmlError } from '../../src/errors.js';
 import { logisticLoss, softmaxLoss, squaredLoss } from '../../src/learn/loss.js';
+import { mulberry32 } from '../../src/learn/random.js';
 import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
 import { ReferenceLearner, type Entry } from '../helpers/reference-learner.js';
@@ -190,6 +191,7 @@ describe('agreement with the slow reference learner', () => {
 });
 
 describe('scale invariance', () => {
+  // Unregularized: the penalty is on the weights of the values given (see the next test).
   it('rescaling a column by 5e6 and another by 1e-3 rescales their weights and leaves every prediction unchanged', () => {
     const data = synthesize({ task: 'binary', rows: 3000, seed: 5, denseScales: [1, 1, 1, 1] });
     const scaled = new Float64Array(data.block.values.length);
@@ -197,8 +199,8 @@ describe('scale invariance', () => {
     for (let j = 0; j < scaled.length; j++) scaled[j] = data.block.values[j]! * multipliers[data.block.indices[j]!]!;
     const original = { ...data.block, values: Float64Array.from(data.block.values) as unknown as Float32Array };
     const rescaled = { ...data.block, values: scaled as unknown as Float32Array };
-    const a = new OnlineLearner(spec('binary', 4));
-    const b = new OnlineLearner(spec('binary', 4));
+    const a = new OnlineLearner(spec('binary', 4, { l2: 0 }));
+    const b = new OnlineLearner(spec('binary', 4, { l2: 0 }));
     learnPasses(a, original, 3);
     learnPasses(b, rescaled, 3);
     for (let i = 0; i < 4; i++) {
@@ -211,6 +213,34 @@ describe('scale invariance', () => {
       b.predict(rescaled.indices, rescaled.values, rescaled.offsets[r]!, rescaled.offsets[r + 1]!, outB);
       expect(outB[0]).toBeCloseTo(outA[0]!, 10);
     }
+  });
+});
+
+describe('regularization units', () => {
+  it('penalizes the weight of the values given, so one outlier does not shrink its column more than a twin without one', () => {
+    // y = x0 + x1 + noise with x0, x1 standard normal; row 0 puts x1 at 20 (its label agrees).
+    // Measured on max|x| (the most a feature moves the margin), x1's penalty would be 20² times x0's.
+    const next = mulberry32(41);
+    const normal = (): number => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+    const rows = 5000;
+    const block: ExampleBlock = {
+      count: rows,
+      labels: new Float64Array(rows),
+      offsets: Uint32Array.from({ length: rows + 1 }, (_, r) => 2 * r),
+      indices: Uint32Array.from({ length: 2 * rows }, (_, j) => j % 2),
+      values: new Float32Array(2 * rows),
+    };
+    for (let r = 0; r < rows; r++) {
+      const x0 = normal();
+      const x1 = r === 0 ? 20 : normal();
+      block.values[2 * r] = x0;
+      block.values[2 * r + 1] = x1;
+      block.labels[r] = x0 + x1 + 0.1 * normal();
+    }
+    const learner = new OnlineLearner(spec('regression', 2, { l2: 1e-3 }));
+    learnPasses(learner, block, 5);
+    expect(learner.weight(0, 0)).toBeGreaterThan(0.9);
+    expect(Math.abs(learner.weight(1, 0) - learner.weight(0, 0))).toBeLessThan(0.05);
   });
 });
 
@@ -233,7 +263,7 @@ describe('recovering a known model from synthetic data', () => {
   it('regression with columns scaled by 5e6 and 1e-3: weights within 0.02 of the truth on the unit scale', () => {
     const scales = [1, 5e6, 1e-3, 1, 2];
     const data = synthesize({ task: 'regression', rows: 20_000, seed: 21, denseScales: scales, irrelevant: [3], noise: 0.5 });
-    const learner = new OnlineLearner(spec('regression', data.dimension));
+    const learner = new OnlineLearner(spec('regression', data.dimension, { l2: 0 }));
     learnPasses(learner, data.block, 6);
     for (let i = 0; i < scales.length; i++) {
       expect(Math.abs(learner.weight(i, 0) - data.weights[i]!) * scales[i]!).toBeLessThan(0.02);
@@ -244,7 +274,7 @@ describe('recovering a known model from synthetic data', () => {
   it('logistic with columns scaled by 5e6 and 1e-3: weights within 0.08 of the truth on the unit scale', () => {
     const scales = [1, 5e6, 1e-3, 2, 1];
     const data = synthesize({ task: 'binary', rows: 40_000, seed: 22, denseScales: scales, irrelevant: [4] });
-    const learner = new OnlineLearner(spec('binary', data.dimension));
+    const learner = new OnlineLearner(spec('binary', data.dimension, { l2: 0 }));
     learnPasses(learner, data.block, 6);
     for (let i = 0; i < scales.length; i++) {
       expect(Math.abs(learner.weight(i, 0) - data.weights[i]!) * scales[i]!).toBeLessThan(0.08);
@@ -342,7 +372,7 @@ describe('regularization', () => {
       return Math.sqrt(total);
     };
     const light = norm(train({ l2: 0 }));
-    const heavy = norm(train({ l2: 0.05 }));
+    const heavy = norm(train({ l2: 0.5 }));
     expect(heavy).toBeLessThan(0.8 * light);
     expect(heavy).toBeGreaterThan(0);
   });
