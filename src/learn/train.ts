@@ -63,8 +63,8 @@ export interface TrainHooks {
   onPass?(info: PassInfo): void;
   /** After each block is learnt: rows learnt so far in this pass, and the 0-based pass number. */
   onRows?(rowsThisPass: number, pass: number): void;
-  /** After each iteration of the full-batch finish: its number (1-based), the most it may run, and its held-out loss. */
-  onFinishIteration?(iteration: number, maxIterations: number, validationLoss: number): void;
+  /** After each iteration of the full-batch finish: its number (1-based), the most it may run, and its objective (regularized mean training loss). */
+  onFinishIteration?(iteration: number, maxIterations: number, objective: number): void;
   /** Aborting it makes `train` throw SqlmlError('cancelled') at the next block. */
   signal?: AbortSignal;
 }
