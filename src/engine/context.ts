@@ -22,7 +22,7 @@ export interface Progress {
   /** The full-batch finish's iteration and its most iterations (phase 'finish'). */
   readonly iteration?: number;
   readonly iterations?: number;
-  /** The last pass's training loss (phase 'train'), or the finish's objective (phase 'finish'). */
+  /** The last finished pass's validation loss (its training loss without validation rows), or the finish's objective (phase 'finish'). */
   readonly loss?: number;
   readonly rowsPerSecond?: number;
 }
