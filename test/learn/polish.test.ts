@@ -37,6 +37,25 @@ function rowsWhere(block: ExampleBlock, keep: (label: number) => boolean): Examp
   return { count: rows.length, labels: Float64Array.from(rows, (r) => block.labels[r]!), offsets, indices, values };
 }
 
+/** `block` with feature `index` = `value` appended to the rows whose label passes `where`. */
+function withFeature(block: ExampleBlock, index: number, value: number, where: (label: number) => boolean): ExampleBlock {
+  const offsets = new Uint32Array(block.count + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let r = 0; r < block.count; r++) {
+    for (let j = block.offsets[r]!; j < block.offsets[r + 1]!; j++) {
+      indices.push(block.indices[j]!);
+      values.push(block.values[j]!);
+    }
+    if (where(block.labels[r]!)) {
+      indices.push(index);
+      values.push(value);
+    }
+    offsets[r + 1] = indices.length;
+  }
+  return { count: block.count, labels: block.labels.slice(), offsets, indices: Uint32Array.from(indices), values: Float32Array.from(values) };
+}
+
 /** One SGD pass without a finish: the starting point every test polishes. */
 async function sgdLearner(learnerSpec: LearnerSpec, blocks: readonly ExampleBlock[]): Promise<OnlineLearner> {
   const learner = new OnlineLearner(learnerSpec);
@@ -166,6 +185,23 @@ describe('full-batch finish (L-BFGS after the SGD passes)', () => {
     expect(recall()).toBe(0);
     await polish(learner, memorySource(trainBlocks, validation), { task: 'multiclass', l2: 1e-6, classWeights: null, pass: 1 });
     expect(recall()).toBeGreaterThan(0.5);
+  });
+
+  it('gives a feature only the validation rows have a weight, in its own units', async () => {
+    const data = synthesize({ task: 'binary', rows: 4000, seed: 14, denseScales: [1, 2], sparseFeatures: 10, sparsePerRow: 2 });
+    const extra = data.dimension;
+    const trainBlocks = toBlocks(data.block, 500, 0, 3000);
+    // Feature `extra` = 40 on the validation rows labelled 1: a perfect sign of the class, which the passes never see.
+    const validation = toBlocks(withFeature(sliceBlock(data.block, 3000, 4000), extra, 40, (y) => y === 1), 500);
+    const learnerSpec = spec('binary', extra + 1);
+    const learner = await sgdLearner(learnerSpec, trainBlocks);
+    expect(learner.featureScales()[extra]).toBe(0);
+    expect(learner.weight(extra, 0)).toBe(0);
+    await polish(learner, memorySource(trainBlocks, validation), { task: 'binary', l2: 1e-6, classWeights: null, pass: 1 });
+    const w = learner.weight(extra, 0);
+    expect(Number.isFinite(w)).toBe(true);
+    // Positive, and at x = 40 worth more than any margin the other features give.
+    expect(40 * w).toBeGreaterThan(3);
   });
 
   it('folds duplicate rows into one weighted row, with the same result as summing them', async () => {
