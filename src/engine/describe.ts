@@ -101,13 +101,7 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
     const p = stats.polish;
     add('training', 'finish', `${p.iterations} L-BFGS iterations (${p.evaluations} passes, ${formatNumber(p.seconds)} s)`);
     if (p.kept_iteration !== undefined) add('training', 'finish_kept', p.kept_iteration === 0 ? "none: the passes' model" : `iteration ${p.kept_iteration}`);
-    if (p.objective_before !== undefined && p.objective_after !== undefined) {
-      add('training', 'finish_objective', `${formatNumber(p.objective_before)} → ${formatNumber(p.objective_after)}`);
-    }
-    if (p.rows !== undefined) add('training', 'finish_rows', `${p.rows} distinct, training + validation`);
-    if (p.validation_loss_before !== undefined && p.validation_loss_after !== undefined) {
-      add('training', 'finish_held_out_loss', `${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}`);
-    }
+    add('training', 'finish_held_out_loss', `${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}`);
   }
   add('training', 'seconds', stats.seconds);
   add('training', 'read_rows_per_second', stats.read_rows_per_second);

@@ -65,14 +65,8 @@ export interface TrainingStats {
     evaluations: number;
     /** The iteration the finish kept, in models from before it kept its last one (2026-12). */
     kept_iteration?: number;
-    /** Held-out loss before and after, in models from before the finish fitted the validation rows too (2026-12). */
-    validation_loss_before?: number;
-    validation_loss_after?: number;
-    /** Its objective (regularized mean loss of the training and validation rows) at the passes' model and at the end. */
-    objective_before?: number;
-    objective_after?: number;
-    /** Distinct rows it fitted (identical rows folded). */
-    rows?: number;
+    validation_loss_before: number;
+    validation_loss_after: number;
     seconds: number;
   };
   dimension: number;
@@ -497,9 +491,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
             polish: {
               iterations: result.polish.iterations,
               evaluations: result.polish.evaluations,
-              objective_before: result.polish.startObjective,
-              objective_after: result.polish.objective,
-              rows: result.polish.distinctRows,
+              validation_loss_before: result.polish.startValidationLoss,
+              validation_loss_after: result.polish.validationLoss,
               seconds: result.polish.seconds,
             },
           }),

@@ -1,7 +1,6 @@
 /**
- * A full-batch finish after the SGD passes: limited-memory BFGS on the regularized mean
- * loss of the training and validation rows, started from the model SGD left and run to
- * convergence.
+ * A full-batch finish after the SGD passes: limited-memory BFGS on the training rows'
+ * regularized mean loss, started from the model SGD left and run to convergence.
  *
  * Why: per-coordinate adaptive SGD reaches the held-out quality of a converged solver
  * within a few passes on most data, but not on the weights that few rows move. On
@@ -22,18 +21,8 @@
  *   every DIAGONAL_REFRESH iterations), scaled by the usual sᵀy / yᵀD⁻¹y. The diagonal
  *   is what a rare class needs: its probabilities are near 0 on most rows, so its
  *   curvature is tiny.
- *   Only features the rows have get a coordinate (a hashed model's unused slots do not),
- *   so the vectors are as small as the model's live part. A feature only validation
- *   rows have (the passes never saw it) is scaled by its largest |x| in them.
- * - It fits the validation rows too. They have done their work by then (choosing the pass
- *   and the step size), and the finish chooses nothing by them, so they are simply more
- *   rows: 1/9 more for every class, and for a class of a handful of rows that can be its
- *   only rows outside the held-out set. It is also what the converged reference
- *   (bench/converged.ts) fits. On kddcup99's five seeds it moved macro-F1 by −0.026 to
- *   +0.008 (median 0.758 → 0.745) and accuracy by less than 0.0001: seven of its classes
- *   have 1 to 7 held-out rows, so one row moves macro-F1 by 0.02, and there it is a
- *   wash. With split = 'none' there are no validation rows, and the finish runs on the
- *   training rows alone.
+ *   Only features seen in training get a coordinate (a hashed model's unused slots do
+ *   not), so the vectors are as small as the model's live part.
  * - The rows are read once into memory with identical rows folded into one weighted row
  *   (exact, since the objective is a sum), within a budget of POLISH_MAX_NNZ entries.
  * - It runs until an iteration no longer lowers the objective (or POLISH_MAX_ITERATIONS)
@@ -43,8 +32,8 @@
  *   one. On kddcup99 that kept iteration 2 of 150: the validation log-loss rose from
  *   0.0056 to 0.0070 (a few overconfident rows) while the held-out macro-F1 rose from
  *   0.76 to 0.87 and the accuracy from 0.99958 to 0.99970; on wine_quality it left
- *   macro-F1 0.013 short of the converged fit. DESCRIBE reports the objective before and
- *   after.
+ *   macro-F1 0.013 short of the converged fit. The validation loss is still reported,
+ *   before and after.
  * - Everything is summed in the source's block order for a fixed pass number, so the
  *   same seed gives the same model bytes.
  */
@@ -60,14 +49,11 @@ import type { ExampleBlock, Task } from './types.js';
 const MEMORY = 8;
 /**
  * Most L-BFGS iterations of one finish. On the shared data sets skin, sms_spam, bike and
- * (some seeds) california and abalone converge (an iteration gains less than CONVERGED of
- * the objective) in 10 to 99; bank, letter, car, obesity and wine use all 100, within
- * 0.001 of the converged fit's held-out figures or above them. kddcup99's 23 classes
- * are not converged at 100 (nor at 300: seeds 3 and 4 still gained more than CONVERGED
- * an iteration there), but its macro-F1 is not steadier past it: on seed 1 it rose from 0.77 at 30 to
- * 0.83 at 60 and 0.87 at 150, on seeds 3 and 4 it went from 0.745 and 0.710 at 100 to
- * 0.724 and 0.713 at 300, at ~0.5 s an iteration. That is why the cap is not lower,
- * nor higher.
+ * abalone (some seeds) converge (an iteration gains less than CONVERGED of the objective)
+ * in 10 to 76; bank, letter, car, obesity and wine use all 100, within 0.001 of the
+ * converged fit's held-out figures or above them. kddcup99's 23 classes still gain
+ * macro-F1 past 100 on seed 1 (0.77 at 30, 0.83 at 60, 0.87 at 150) at ~0.6-0.8 s an
+ * iteration, which is why the cap is not lower.
  */
 export const POLISH_MAX_ITERATIONS = 100;
 /** An iteration that lowers the objective by less than this share of it ends the finish. */
@@ -99,7 +85,7 @@ export const POLISH_MAX_ROWS = 500_000;
  */
 export const POLISH_MAX_NNZ = 12_000_000;
 
-/** Where the finish reads the rows it fits: the training rows (any pass order) and the validation rows. */
+/** Where the finish reads its rows: the training rows (any pass order) and the validation rows. */
 export interface PolishSource {
   trainingPass(pass: number): AsyncIterable<ExampleBlock>;
   validation(): AsyncIterable<ExampleBlock>;
@@ -121,20 +107,20 @@ export interface PolishSpec {
 export interface PolishResult {
   /** L-BFGS iterations run. */
   readonly iterations: number;
-  /** Objective evaluations (passes over the rows), line searches included. */
+  /** Objective evaluations (passes over the training rows), line searches included. */
   readonly evaluations: number;
-  /** The objective (regularized mean loss of the training and validation rows) at the SGD model the finish started from. */
-  readonly startObjective: number;
-  /** The objective at the model the learner holds afterwards. */
-  readonly objective: number;
+  /** Validation loss of the SGD model the finish started from. */
+  readonly startValidationLoss: number;
+  /** Validation loss of the model the learner holds afterwards. */
+  readonly validationLoss: number;
   readonly seconds: number;
-  /** Distinct rows the finish summed over (duplicates folded). */
+  /** Distinct training rows the finish summed over (duplicates folded). */
   readonly distinctRows: number;
 }
 
 export interface PolishHooks {
-  /** After each iteration: its number (1-based) and the objective. */
-  onIteration?(iteration: number, objective: number): void;
+  /** After each iteration: its number (1-based) and the objective (regularized mean training loss). */
+  onIteration?(iteration: number, validationLoss: number): void;
   signal?: AbortSignal;
 }
 
@@ -149,8 +135,8 @@ export function canPolish(learner: OnlineLearner): boolean {
 
 /**
  * Runs the finish on `learner` (which has completed its passes and has no restored
- * weights): the learner ends up holding the last iterate. Returns null, leaving the
- * learner as it was, when there are no rows or they pass the memory budget.
+ * weights): the learner ends up holding the last iterate. Needs validation rows (to
+ * report the finish's effect on them); returns null without any.
  */
 export async function polish(
   learner: OnlineLearner,
@@ -162,11 +148,13 @@ export async function polish(
   const problem = new Problem(learner, source, spec, hooks.signal);
   if (!(await problem.load(spec.maxNnz ?? POLISH_MAX_NNZ))) return null;
   const start = problem.fromModel(learner.modelCopy());
+  const startValidation = problem.validationLoss(start);
+  if (startValidation === null) return null;
+
   const size = start.length;
   let v: Float64Array = start;
   let g: Float64Array = new Float64Array(size);
   let value = await problem.evaluate(v, g);
-  const startObjective = value;
   let nextV: Float64Array = new Float64Array(size);
   let nextG: Float64Array = new Float64Array(size);
   const direction = new Float64Array(size);
@@ -213,8 +201,8 @@ export async function polish(
   return {
     iterations,
     evaluations: problem.evaluations,
-    startObjective,
-    objective: value,
+    startValidationLoss: startValidation,
+    validationLoss: problem.validationLoss(v)!,
     distinctRows: problem.distinctRows,
     seconds: (performance.now() - started) / 1000,
   };
@@ -350,24 +338,19 @@ class Problem {
   readonly K: number;
   /** Objective evaluations so far. */
   evaluations = 0;
-  /** Features with a coordinate; final once `load` has read the rows. */
-  live: number;
-  /** Each feature's position (coordinate / K), or -1. */
+  readonly live: number;
   readonly position: Int32Array;
-  /** The learner's feature scales (0 for a feature the passes never saw). */
-  private readonly scales: Float64Array;
-  /** Scales of the features that only validation rows have, by position − the learner's live count. */
-  private readonly unseenScales: number[] = [];
-  private inverseScale = new Float64Array(0);
+  private readonly inverseScale: Float64Array;
   /** Each coordinate's L2 amount: the penalty is on the real weight v / scale (sgd.ts). */
-  private l2 = new Float64Array(0);
+  private readonly l2: Float64Array;
+  private readonly scales: Float64Array;
   private readonly margins: Float64Array;
   private readonly probabilities: Float64Array;
   private readonly factors: Float64Array;
   /** The classes scatterActive adds for the current row. */
   private readonly activeClasses: Int32Array;
-  /** The training and validation rows. */
-  private rows: RowSet | null = null;
+  private training: RowSet | null = null;
+  private validationRows: RowSet | null = null;
 
   constructor(
     learner: OnlineLearner,
@@ -381,6 +364,10 @@ class Problem {
     let live = 0;
     for (let i = 0; i < this.scales.length; i++) if (this.scales[i]! > 0) this.position[i] = live++;
     this.live = live;
+    this.inverseScale = new Float64Array(live);
+    for (let i = 0; i < this.scales.length; i++) if (this.position[i]! >= 0) this.inverseScale[this.position[i]!] = 1 / this.scales[i]!;
+    this.l2 = new Float64Array(live);
+    for (let p = 0; p < live; p++) this.l2[p] = spec.l2 * this.inverseScale[p]! * this.inverseScale[p]!;
     this.margins = new Float64Array(this.K);
     this.probabilities = new Float64Array(this.K);
     this.factors = new Float64Array(this.K);
@@ -388,60 +375,30 @@ class Problem {
   }
 
   /**
-   * Reads the training rows, then the validation rows, into memory, duplicates folded;
-   * false when there are none or their distinct rows pass the budget (the finish then
-   * does not run).
+   * Reads the training and validation rows into memory, duplicates folded; false when
+   * their distinct rows pass the budget (the finish then does not run).
    */
   async load(maxNnz: number): Promise<boolean> {
-    const rows = new RowSet(maxNnz);
-    const seen = this.live;
-    for (const blocks of [this.source.trainingPass(this.spec.pass), this.source.validation()]) {
-      for await (const block of blocks) {
-        checkCancelled(this.signal);
-        this.placeUnseen(block, seen);
-        if (!rows.add(block, this.position)) return false;
-        await yieldToEventLoop();
-      }
+    const training = new RowSet(maxNnz);
+    for await (const block of this.source.trainingPass(this.spec.pass)) {
+      checkCancelled(this.signal);
+      if (!training.add(block, this.position)) return false;
+      await yieldToEventLoop();
     }
-    this.rows = rows;
-    this.inverseScale = new Float64Array(this.live);
-    for (let i = 0; i < this.scales.length; i++) {
-      const p = this.position[i]!;
-      if (p >= 0) this.inverseScale[p] = 1 / (p < seen ? this.scales[i]! : this.unseenScales[p - seen]!);
+    const validation = new RowSet(maxNnz - training.nnz);
+    for await (const block of this.source.validation()) {
+      checkCancelled(this.signal);
+      if (!validation.add(block, this.position)) return false;
+      await yieldToEventLoop();
     }
-    this.l2 = new Float64Array(this.live);
-    for (let p = 0; p < this.live; p++) this.l2[p] = this.spec.l2 * this.inverseScale[p]! * this.inverseScale[p]!;
-    return rows.count > 0;
+    this.training = training;
+    this.validationRows = validation;
+    return training.count > 0;
   }
 
-  /**
-   * Gives the features of `block` that the passes never saw (only validation rows have
-   * them; the passes learnt from every training row) a position, while the coordinates
-   * stay within POLISH_MAX_COORDINATES, and keeps their scale (largest |x|) up to date.
-   * Positions from `seen` on are such features.
-   */
-  private placeUnseen(block: ExampleBlock, seen: number): void {
-    const { indices, values } = block;
-    const end = block.offsets[block.count]!;
-    for (let j = block.offsets[0]!; j < end; j++) {
-      const i = indices[j]!;
-      if (i >= this.position.length) continue;
-      const p = this.position[i]!;
-      if (p >= 0 && p < seen) continue;
-      const x = Math.abs(values[j]!);
-      if (!(x > 0 && x < Infinity)) continue;
-      if (p >= seen) {
-        if (x > this.unseenScales[p - seen]!) this.unseenScales[p - seen] = x;
-      } else if ((this.live + 2) * this.K <= POLISH_MAX_COORDINATES) {
-        this.position[i] = this.live++;
-        this.unseenScales.push(x);
-      }
-    }
-  }
-
-  /** Distinct rows held (after folding duplicates). */
+  /** Distinct training rows held (after folding duplicates). */
   get distinctRows(): number {
-    return this.rows?.count ?? 0;
+    return this.training?.count ?? 0;
   }
 
   /** Real weights (index·K + k, biases at dimension·K) to coordinates. */
@@ -472,12 +429,12 @@ class Problem {
     return model;
   }
 
-  /** The objective (regularized mean loss of the rows) at `v`, its gradient into `gradient`. */
+  /** The regularized mean training loss at `v`, its gradient into `gradient`. */
   async evaluate(v: Float64Array, gradient: Float64Array): Promise<number> {
     this.evaluations++;
     checkCancelled(this.signal);
     gradient.fill(0);
-    const { loss, weight } = this.score(v, this.rows!, gradient);
+    const { loss, weight } = this.score(v, this.training!, gradient);
     await yieldToEventLoop();
     const K = this.K;
     const biasAt = this.live * K;
@@ -501,7 +458,7 @@ class Problem {
    * a step scaled by the whole problem's curvature would barely move it.
    */
   inverseDiagonal(v: Float64Array, out: Float64Array): void {
-    const rows = this.rows!;
+    const rows = this.training!;
     const { labels, multiplicity } = rows;
     const K = this.K;
     const margins = this.margins;
@@ -579,8 +536,14 @@ class Problem {
     }
   }
 
-  /** Σ weight·loss and Σ weight over the rows, adding the loss gradient (unnormalized) into `gradient`. */
-  private score(v: Float64Array, rows: RowSet, gradient: Float64Array): { loss: number; weight: number } {
+  /** Importance-weighted mean validation loss at `v`; null when there are no validation rows. */
+  validationLoss(v: Float64Array): number | null {
+    const { loss, weight } = this.score(v, this.validationRows!, null);
+    return weight > 0 ? loss / weight : null;
+  }
+
+  /** Σ weight·loss and Σ weight over the rows, adding the loss gradient (unnormalized) when given. */
+  private score(v: Float64Array, rows: RowSet, gradient: Float64Array | null): { loss: number; weight: number } {
     const { labels, multiplicity, offsets, positions, values } = rows;
     const K = this.K;
     const inverseScale = this.inverseScale;
@@ -618,6 +581,7 @@ class Problem {
         factors[0] = w * d;
       }
       weight += w;
+      if (gradient === null) continue;
       if (task === 'multiclass') this.scatterActive(gradient, rows, r, w);
       else this.scatter(gradient, rows, r, false);
     }
