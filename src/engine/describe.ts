@@ -101,7 +101,9 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
     const p = stats.polish;
     add('training', 'finish', `${p.iterations} L-BFGS iterations (${p.evaluations} passes, ${formatNumber(p.seconds)} s)`);
     if (p.kept_iteration !== undefined) add('training', 'finish_kept', p.kept_iteration === 0 ? "none: the passes' model" : `iteration ${p.kept_iteration}`);
-    add('training', 'finish_held_out_loss', `${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}`);
+    if (p.validation_loss_before !== null && p.validation_loss_after !== null) {
+      add('training', 'finish_held_out_loss', `${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}`);
+    }
   }
   add('training', 'seconds', stats.seconds);
   add('training', 'read_rows_per_second', stats.read_rows_per_second);

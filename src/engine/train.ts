@@ -65,8 +65,9 @@ export interface TrainingStats {
     evaluations: number;
     /** The iteration the finish kept, in models from before it kept its last one (2026-12). */
     kept_iteration?: number;
-    validation_loss_before: number;
-    validation_loss_after: number;
+    /** Held-out loss of the passes' model and of the finished one; null without validation rows (early_stopping = false). */
+    validation_loss_before: number | null;
+    validation_loss_after: number | null;
     seconds: number;
   };
   dimension: number;

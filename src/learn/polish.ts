@@ -109,10 +109,10 @@ export interface PolishResult {
   readonly iterations: number;
   /** Objective evaluations (passes over the training rows), line searches included. */
   readonly evaluations: number;
-  /** Validation loss of the SGD model the finish started from. */
-  readonly startValidationLoss: number;
-  /** Validation loss of the model the learner holds afterwards. */
-  readonly validationLoss: number;
+  /** Validation loss of the SGD model the finish started from; null without validation rows (early_stopping = false). */
+  readonly startValidationLoss: number | null;
+  /** Validation loss of the model the learner holds afterwards; null without validation rows. */
+  readonly validationLoss: number | null;
   readonly seconds: number;
   /** Distinct training rows the finish summed over (duplicates folded). */
   readonly distinctRows: number;
@@ -120,7 +120,7 @@ export interface PolishResult {
 
 export interface PolishHooks {
   /** After each iteration: its number (1-based) and the objective (regularized mean training loss). */
-  onIteration?(iteration: number, validationLoss: number): void;
+  onIteration?(iteration: number, objective: number): void;
   signal?: AbortSignal;
 }
 
@@ -135,8 +135,10 @@ export function canPolish(learner: OnlineLearner): boolean {
 
 /**
  * Runs the finish on `learner` (which has completed its passes and has no restored
- * weights): the learner ends up holding the last iterate. Needs validation rows (to
- * report the finish's effect on them); returns null without any.
+ * weights): the learner ends up holding the last iterate. Validation rows are only
+ * reported on (the finish chooses nothing by them), so it runs without them too. Returns
+ * null, leaving the learner as it was, when there are no training rows or they pass the
+ * memory budget.
  */
 export async function polish(
   learner: OnlineLearner,
@@ -149,7 +151,6 @@ export async function polish(
   if (!(await problem.load(spec.maxNnz ?? POLISH_MAX_NNZ))) return null;
   const start = problem.fromModel(learner.modelCopy());
   const startValidation = problem.validationLoss(start);
-  if (startValidation === null) return null;
 
   const size = start.length;
   let v: Float64Array = start;
@@ -202,7 +203,7 @@ export async function polish(
     iterations,
     evaluations: problem.evaluations,
     startValidationLoss: startValidation,
-    validationLoss: problem.validationLoss(v)!,
+    validationLoss: problem.validationLoss(v),
     distinctRows: problem.distinctRows,
     seconds: (performance.now() - started) / 1000,
   };

@@ -39,8 +39,8 @@ export interface TrainSpec extends LearnerSpec {
   /** Per-class importance weights (binary: [w(0), w(1)]; multiclass: K) or null; must be null for regression. */
   readonly classWeights: Float64Array | null;
   /**
-   * After the passes, finish with full-batch L-BFGS (polish.ts) when there are validation
-   * rows, at most POLISH_MAX_ROWS training rows and the finish can run on the model.
+   * After the passes, finish with full-batch L-BFGS (polish.ts) when there are at most
+   * POLISH_MAX_ROWS training rows and the finish can run on the model.
    */
   readonly polish?: boolean;
 }
@@ -234,7 +234,7 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
     bestPass = passesRun - 1;
   }
   const polished =
-    spec.polish === true && sawValidation && trainRows <= POLISH_MAX_ROWS && canPolish(chosen.learner)
+    spec.polish === true && trainRows <= POLISH_MAX_ROWS && canPolish(chosen.learner)
       ? await polish(
           chosen.learner,
           source,

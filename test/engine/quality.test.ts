@@ -79,6 +79,23 @@ describe('quality at default settings on the shared data sets', () => {
     expect(line('finish_held_out_loss')).toMatch(/^[0-9.]+ → [0-9.]+$/);
   });
 
+  it('obesity with early_stopping = false: no validation rows, the finish still runs, and DESCRIBE shows no held-out loss', async () => {
+    if (!(await load('obesity', 'obesity_levels.csv'))) return;
+    await run(engine, 'CREATE OR REPLACE MODEL obesity_all FROM obesity PREDICT nobeyesdad USING early_stopping = false, passes = 3, seed = 1;');
+    const stats = (await engine.store.get('obesity_all'))!.trainingStats as {
+      polish?: { iterations: number; validation_loss_before: number | null; validation_loss_after: number | null };
+      rows_validation: number;
+    };
+    expect(stats.rows_validation).toBe(0);
+    expect(stats.polish).toBeDefined();
+    expect(stats.polish!.iterations).toBeGreaterThan(0);
+    expect(stats.polish!.validation_loss_before).toBeNull();
+    expect(stats.polish!.validation_loss_after).toBeNull();
+    const described = await run(engine, 'DESCRIBE MODEL obesity_all;');
+    expect(described.rows.some((row) => row[0] === 'training' && row[1] === 'finish')).toBe(true);
+    expect(described.rows.some((row) => row[1] === 'finish_held_out_loss')).toBe(false);
+  });
+
   // One test per data set, each with its own timeout: the converged finish made a bank
   // CREATE MODEL take 4-8 s, and the four in one test passed 120 s on a loaded machine.
   const gapCases = [

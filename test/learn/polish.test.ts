@@ -88,8 +88,24 @@ describe('full-batch finish (L-BFGS after the SGD passes)', () => {
     expect(result).not.toBeNull();
     expect(gap()).toBeLessThan(1e-4);
     expect(gapBefore).toBeGreaterThan(10 * gap());
-    expect(result!.validationLoss).toBeLessThan(result!.startValidationLoss);
-    expect(meanLoss(learner, trainBlocks)).toBeCloseTo(result!.validationLoss, 12);
+    expect(result!.validationLoss).toBeLessThan(result!.startValidationLoss!);
+    expect(meanLoss(learner, trainBlocks)).toBeCloseTo(result!.validationLoss!, 12);
+  });
+
+  it("runs without validation rows (early_stopping = false), reaching the same optimum, and reports no held-out loss", async () => {
+    const data = synthesize({ task: 'regression', rows: 3000, seed: 13, denseScales: [1e-2, 1, 300], noise: 0.3 });
+    const trainBlocks = toBlocks(data.block, 1000, 0, 3000);
+    const exact = leastSquares(toBlocks(data.block, 3000, 0, 3000)[0]!, data.dimension);
+    const learner = await sgdLearner({ ...spec('regression', data.dimension), l2: 0 }, trainBlocks.slice(0, 1));
+    const result = await polish(learner, memorySource(trainBlocks, []), { task: 'regression', l2: 0, classWeights: null, pass: 1 });
+    expect(result).not.toBeNull();
+    expect(result!.startValidationLoss).toBeNull();
+    expect(result!.validationLoss).toBeNull();
+    for (let i = 0; i < data.dimension; i++) expect(Math.abs(learner.weight(i, 0) - exact[i]!)).toBeLessThan(1e-4 * Math.abs(exact[i]!));
+    // And train() runs it when the source has no validation rows.
+    const trained = await train(memorySource(trainBlocks, []), spec('regression', data.dimension, { polish: true }));
+    expect(trained.polish).not.toBeNull();
+    expect(trained.polish!.iterations).toBeGreaterThan(0);
   });
 
   it('penalizes the real weights: it reaches the exact ridge optimum on columns from 1e-3 to 1e4 in scale', async () => {
@@ -121,7 +137,7 @@ describe('full-batch finish (L-BFGS after the SGD passes)', () => {
     const before = meanLoss(learner, trainBlocks);
     const result = await polish(learner, memorySource(trainBlocks, validation), { task: 'multiclass', l2: 1e-6, classWeights: null, pass: 1 });
     expect(result!.iterations).toBeGreaterThan(0);
-    expect(meanLoss(learner, validation)).toBeCloseTo(result!.validationLoss, 12);
+    expect(meanLoss(learner, validation)).toBeCloseTo(result!.validationLoss!, 12);
     expect(meanLoss(learner, trainBlocks)).toBeLessThan(before);
   });
 
