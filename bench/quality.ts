@@ -7,7 +7,8 @@
  * it (the learner's own gap). `sklearn_*` is scikit-learn's median over 5 random splits
  * of its own features (../shared/bench/reference.jsonl) — a different split, so its
  * difference mixes the learner's gap with split-to-split noise. kddcup99, which
- * reference.jsonl lacks, is compared with ../shared/bench/peer.md's fits (see UNREFERENCED).
+ * reference.jsonl lacks, is compared with converged fits stored per seed and shown next
+ * to ../shared/bench/peer.md's fits (see UNREFERENCED).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -74,7 +75,7 @@ const UNREFERENCED: Unreferenced[] = [
 /** Files of ../shared/data that are not data sets of their own. */
 const COMPANIONS: Record<string, string> = { 'adult_test.csv': 'the test half of adult_train.csv; reference.jsonl fits adult_train.csv alone' };
 
-const references = [
+const references: Unreferenced[] = [
   ...readFileSync(resolve(shared, 'bench', 'reference.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -122,7 +123,7 @@ for (const ref of references) {
     finishes.push(stats.polish === undefined ? 'none' : `${stats.polish.iterations}`);
     const parsed = parseStatement(engine.split(statement)[0]!, 'duckdb');
     const transforms = parsed.kind === 'create_model' ? parsed.recipe : null;
-    const stored = (ref as Unreferenced).stored?.seeds[seed];
+    const stored = ref.stored?.seeds[seed];
     const reference =
       ref.peer === undefined || slowReferences
         ? await convergedReference(engine.adapter, 'SELECT * FROM data', ref.target, transforms, seed)
@@ -151,7 +152,7 @@ for (const ref of references) {
   // Every seed has a reference unless an unreferenced set lacks a stored fit for one.
   const referenced = metrics.every((metric) => (converged[metric]?.length ?? 0) === seedCount);
   if (peer !== null) {
-    const how = (ref as Unreferenced).stored?.how;
+    const how = ref.stored?.how;
     if (!slowReferences) record.converged = referenced ? `stored: ${how}` : 'not for every seed (see UNREFERENCED; --slow-references)';
     for (const [fit, figures] of Object.entries(peer)) for (const [metric, value] of Object.entries(figures)) record[`${fit}_${metric}`] = value;
   }
