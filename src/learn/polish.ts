@@ -33,7 +33,8 @@
  *   0.0056 to 0.0070 (a few overconfident rows) while the held-out macro-F1 rose from
  *   0.76 to 0.87 and the accuracy from 0.99958 to 0.99970; on wine_quality it left
  *   macro-F1 0.013 short of the converged fit. The validation loss is still reported,
- *   before and after.
+ *   before and after, when there are validation rows; without them (early_stopping =
+ *   false) the finish runs all the same.
  * - Everything is summed in the source's block order for a fixed pass number, so the
  *   same seed gives the same model bytes.
  */
@@ -591,11 +592,14 @@ class Problem {
 
   /**
    * `scatter` of a multiclass row's gradient, skipping the classes whose factor is below
-   * NEGLIGIBLE_SHARE of the row's weight. Once the model is any good, a row gives most
-   * classes a probability under that, so the loop over the row's features runs over the
-   * few classes left (on kddcup99's 23, one or two) instead of all K. The skipped terms
-   * (normalized values are at most 1) move each coordinate of the mean gradient by at
-   * most NEGLIGIBLE_SHARE, far below what an L-BFGS iteration resolves.
+   * NEGLIGIBLE_SHARE of the row's weight; rows with more than half the classes left take
+   * the plain loop. It pays only where a row's probabilities are that certain: in
+   * kddcup99's first 30 iterations 17 to 23 of its 23 classes stayed above the share on
+   * most rows (about 5% of rows had 6 or fewer). The share is not larger because a rare
+   * class's gradient is exactly the sum of those tiny probabilities over the many rows
+   * of other classes. The skipped terms (normalized values are at most 1) move each
+   * coordinate of the mean gradient by at most NEGLIGIBLE_SHARE, far below what an
+   * L-BFGS iteration resolves.
    */
   private scatterActive(target: Float64Array, rows: RowSet, r: number, w: number): void {
     const { offsets, positions, values } = rows;
