@@ -26,6 +26,8 @@ export interface BuiltTraining {
   readonly train_seconds: number;
   readonly passes: number;
   readonly pass_rows_per_second: number[];
+  /** Each pass's seconds; the passes after the first read the local example cache, no database and no encoding. */
+  readonly pass_seconds: number[];
   readonly auc: number;
   readonly peak_rss_mb: number;
 }

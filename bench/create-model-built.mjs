@@ -38,6 +38,7 @@ console.log(
     train_seconds: stats.train_seconds,
     passes: stats.passes,
     pass_rows_per_second: stats.curve.map((p) => Math.round(p.rows / p.seconds)),
+    pass_seconds: stats.curve.map((p) => Number(p.seconds.toFixed(3))),
     auc: result.rows[0][result.columns.findIndex((c) => c.name === 'auc')],
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   }),
