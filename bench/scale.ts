@@ -10,7 +10,7 @@
  * generating model's own metric (the oracle, from gen.py) and the issue's goal.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine.js';
@@ -52,7 +52,11 @@ function generate(task: string): Record<string, unknown> {
     });
     closeSync(out);
     closeSync(err);
-    if (run.status !== 0) throw new Error(`gen.py failed for ${task}: see ${summaryPath}`);
+    if (run.status !== 0) {
+      // Half a CSV must not pass for a generated table on the next run.
+      rmSync(path, { force: true });
+      throw new Error(`gen.py failed for ${task} (exit ${run.status}): ${readFileSync(summaryPath, 'utf8').trim().split('\n').pop()}`);
+    }
   }
   const lines = readFileSync(summaryPath, 'utf8').trim().split('\n').filter((l) => l.startsWith('{'));
   return lines.length > 0 ? (JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>) : {};
