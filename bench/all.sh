@@ -4,7 +4,7 @@
 #   bash bench/all.sh [OUT]
 # Needs the servers of .ci/run (PostgreSQL, MariaDB), Debian's /usr/bin/python3 with
 # python3-numpy and python3-sklearn (gen.py's tables and oracle), and for the peer run
-# python3-pandas, python3-sqlalchemy and python3-psycopg2 (../shared/bench/peer.md).
+# python3-pandas, python3-sqlalchemy and python3-psycopg2 (../shared/bench/peer.md; scale.ts runs the peer).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-/tmp/sqlml-bench.jsonl}"
@@ -21,10 +21,6 @@ step npx tsx bench/train.ts --rows 1000000,5000000
 step npx tsx bench/postgres.ts --rows 1000000 --rss-rows 1000000,5000000
 step npx tsx bench/mysql.ts --rows 1000000,5000000
 step npx tsx bench/scale.ts --db duckdb,postgres
-# The peer a user would pick instead, on the same gen.py table in PostgreSQL (scale.ts loaded it).
-if /usr/bin/python3 -c 'import pandas, sqlalchemy, sklearn, psycopg2' 2>/dev/null; then
-  step /usr/bin/python3 ../shared/bench/sklearn_peer.py --db pg --table scale_binary_1000000 --task binary --method sgd
-fi
 step npx tsx bench/quality.ts --seeds 5
 step npx tsx bench/serve.ts
 echo "== done: $out" >&2

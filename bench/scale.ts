@@ -14,6 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine.js';
+import { createModelBuilt } from './built.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sharedBench = resolve(here, '..', '..', 'shared', 'bench');
@@ -140,6 +141,66 @@ if (args[0] === '--child') {
           oracle: oracleOf(summary, goal.oracleKey),
         })}\n`,
       );
+      if (database === 'postgres' && task === 'binary') await comparePeer(task);
     }
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * The peer a user would pick instead (../shared/bench/sklearn_peer.py: pandas.read_sql +
+ * scikit-learn SGDClassifier) on the same PostgreSQL table, alternating with CREATE MODEL
+ * on the built package `--peer-repeat` times (default 3), so both are timed in the same
+ * minutes on the same machine. Without the peer's Python packages it says so and gives
+ * peer.md's figure (another machine) instead.
+ */
+async function comparePeer(task: string): Promise<void> {
+  const repeats = Number(option('--peer-repeat', '3'));
+  const base = { bench: 'scale', task, rows, database: 'postgres', what: 'sqlml CREATE MODEL vs the pandas + scikit-learn peer, same table', goal: 'peer / sqlml >= 5' };
+  const python = spawnSync('/usr/bin/python3', ['-c', 'import pandas, sqlalchemy, sklearn, psycopg2'], { stdio: 'ignore' });
+  if (python.status !== 0) {
+    process.stdout.write(
+      `${JSON.stringify({ ...base, peer: 'not run: /usr/bin/python3 lacks pandas, sqlalchemy, sklearn or psycopg2 (../shared/bench/peer.md); peer.md measured 18.5 s (read + preprocess + fit) on its machine' })}\n`,
+    );
+    return;
+  }
+  const sqlml: number[] = [];
+  const peer: number[] = [];
+  let sqlmlFigures: Record<string, unknown> = {};
+  let peerFigures: Record<string, unknown> = {};
+  for (let run = 0; run < repeats; run++) {
+    const built = createModelBuilt(pgBench, `scale_peer_${task}`, `SELECT * FROM ${tableName(task)}`);
+    sqlml.push(built.seconds);
+    sqlmlFigures = { auc: built.auc, peak_rss_mb: built.peak_rss_mb };
+    const child = spawnSync(
+      '/usr/bin/python3',
+      [resolve(sharedBench, 'sklearn_peer.py'), '--db', 'pg', '--table', tableName(task), '--task', task, '--method', 'sgd', '--writeback', 'none'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PGDATABASE: 'bench' } },
+    );
+    if (child.status !== 0) throw new Error(`sklearn_peer.py failed (exit ${child.status})`);
+    const record = JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, number>;
+    // The peer's training: read + preprocess + fit, as peer.md sums it (its predict and write-back are PREDICT's part).
+    peer.push(record.read_s! + record.preprocess_s! + record.fit_s!);
+    peerFigures = { read_seconds: record.read_s, preprocess_seconds: record.preprocess_s, fit_seconds: record.fit_s, auc: record.auc, rss_mb: record.rss_after_fit_mb };
+  }
+  process.stdout.write(
+    `${JSON.stringify({
+      ...base,
+      runs: repeats,
+      sqlml_seconds: median(sqlml),
+      peer_seconds: median(peer),
+      ratio: Number((median(peer) / median(sqlml)).toFixed(2)),
+      sqlml: sqlmlFigures,
+      peer: peerFigures,
+      peer_md_seconds: 18.5,
+    })}\n`,
+  );
+  const engine = await Engine.open(pgBench);
+  await engine.runAll(`DROP MODEL IF EXISTS scale_peer_${task};`);
+  await engine.close();
 }
