@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine.js';
 import { parseStatement } from '../src/sql/index.js';
 import { convergedReference } from './converged.js';
+import { median } from './median.js';
 
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared');
 const args = process.argv.slice(2);
@@ -179,12 +180,6 @@ for (const ref of references) {
   process.stdout.write(`${JSON.stringify(record)}\n`);
 }
 await engine.close();
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function round(x: number): number {
   return Math.round(x * 10000) / 10000;

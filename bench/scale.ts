@@ -15,6 +15,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine.js';
 import { createModelBuilt } from './built.js';
+import { median } from './median.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sharedBench = resolve(here, '..', '..', 'shared', 'bench');
@@ -144,12 +145,6 @@ if (args[0] === '--child') {
       if (database === 'postgres' && task === 'binary') await comparePeer(task);
     }
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /**

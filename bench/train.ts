@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildOnce } from './built.js';
+import { median } from './median.js';
 
 const args = process.argv.slice(2);
 const sizesArg = args.includes('--rows') ? args[args.indexOf('--rows') + 1]! : '1000000,5000000';
@@ -40,12 +41,6 @@ function step(rows: number, mode: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 buildOnce();
