@@ -149,7 +149,7 @@ for (const ref of references) {
     finish: finishes,
     seconds_per_model: round(seconds / seedCount),
   };
-  const peer = ref.peer !== undefined ? (ref.peer as Record<string, Record<string, number>>) : null;
+  const peer = ref.peer ?? null;
   // Every seed has a reference unless an unreferenced set lacks a stored fit for one.
   const referenced = metrics.every((metric) => (converged[metric]?.length ?? 0) === seedCount);
   if (peer !== null) {

@@ -166,6 +166,7 @@ async function comparePeer(task: string): Promise<void> {
   }
   const sqlml: number[] = [];
   const peer: number[] = [];
+  // Metrics and memory of the last run (they do not change between runs; the times do).
   let sqlmlFigures: Record<string, unknown> = {};
   let peerFigures: Record<string, unknown> = {};
   for (let run = 0; run < repeats; run++) {
