@@ -141,7 +141,7 @@ export class DuckDBAdapter implements Adapter {
       if (signal?.aborted) throw cancelled();
       throw asDatabaseError(error);
     }
-    const stream = new DuckDBRowStream(connection, result, options, interrupt, () => this.#streams.delete(stream));
+    const stream = new DuckDBRowStream(connection, result, select, options, interrupt, () => this.#streams.delete(stream));
     if (this.#closed) {
       // close() ran while the query was starting and could not see this stream.
       await stream.close();
@@ -301,6 +301,7 @@ class DuckDBRowStream implements RowStream {
   readonly #decoders: readonly ColumnDecoder[];
   readonly #connection: DuckDBConnection;
   readonly #result: DuckDBResult;
+  readonly #select: string;
   readonly #batchRows: number;
   readonly #signal: AbortSignal | undefined;
   readonly #interrupt: () => void;
@@ -312,9 +313,10 @@ class DuckDBRowStream implements RowStream {
   /** The last batch, whose arrays the next one is decoded into when the consumer allows it. */
   #reused: RowBatch | null = null;
 
-  constructor(connection: DuckDBConnection, result: DuckDBResult, options: StreamOptions, interrupt: () => void, onClose: () => void) {
+  constructor(connection: DuckDBConnection, result: DuckDBResult, select: string, options: StreamOptions, interrupt: () => void, onClose: () => void) {
     this.#connection = connection;
     this.#result = result;
+    this.#select = select;
     this.#batchRows = options.batchRows;
     this.#reuse = options.reuseBatches === true;
     this.#signal = options.signal;
@@ -396,7 +398,33 @@ class DuckDBRowStream implements RowStream {
     }
     // An interrupt between chunks ends DuckDB's result quietly, as if it were complete.
     this.#check();
-    return chunk !== null && chunk.rowCount > 0 ? chunk : null;
+    if (chunk !== null && chunk.rowCount > 0) return chunk;
+    // So does an error on a late row: DuckDB's C API ends a failed stream like a finished
+    // one and keeps the error inside the result, which only shows it by its return type
+    // turning INVALID (@duckdb/node-api has no call that reads the message).
+    if (this.#result.returnType === ResultReturnType.INVALID) throw await this.#lateFailure();
+    return null;
+  }
+
+  /**
+   * The error of a stream that failed part-way. For DuckDB's own message the query runs
+   * once more, unstreamed and counting every column so that no expression is optimized
+   * away; this costs a second read, but only of a query that has already failed. A
+   * failure that does not repeat (memory, an interrupted read) is reported without it.
+   */
+  async #lateFailure(): Promise<SqlmlError> {
+    const recheck = this.#connection.run(`SELECT count(COLUMNS(*)) FROM (${this.#select}\n) AS sqlml_failed_stream`);
+    this.#fetching = recheck;
+    try {
+      await recheck;
+    } catch (error) {
+      this.#check();
+      return asDatabaseError(error);
+    } finally {
+      if (this.#fetching === recheck) this.#fetching = undefined;
+    }
+    this.#check();
+    return new DatabaseError('the query failed part-way through its rows with an error DuckDB did not report (run again to learn it, the query succeeded)');
   }
 
   #check(): void {

@@ -114,6 +114,29 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await adapter?.close();
   });
 
+  /** The integers in scan order, failing after 90% of them; `lateAfter()` is the last good one. */
+  const lateAfter = (): number => Math.floor(fixture.lateFailure.rows * 0.9);
+  const lateFailing = async (): Promise<string> => {
+    for (const statement of fixture.lateFailure.setup) await adapter.query(statement);
+    return `SELECT ${fixture.lateFailure.expression(q('i'), lateAfter())} AS ${q('i')} FROM (${fixture.range(fixture.lateFailure.rows)}) AS src`;
+  };
+
+  /** Reads the late-failing query to its end: the rows and batches delivered, and how it ended. */
+  const readLateFailure = async (batchRows: number, reuseBatches: boolean): Promise<{ rows: number; batches: number; error: unknown }> => {
+    const stream = await adapter.openStream(await lateFailing(), { batchRows, reuseBatches });
+    let rows = 0;
+    let batches = 0;
+    const error = await rejection(
+      (async () => {
+        for await (const batch of stream.batches()) {
+          rows += batch.rowCount;
+          batches++;
+        }
+      })(),
+    );
+    return { rows, batches, error };
+  };
+
   describe(`types`, () => {
     it('streams every type with its sqlml column type and values, NULLs included', async () => {
       const table = adapter.quoteTable(fresh('types'));
@@ -262,6 +285,24 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect((error as SqlmlError).code).toBe('database');
       expect((error as Error).message).toMatch(/conf_no_such_table/);
     });
+
+    it("ends a stream whose query fails on a late row with the database's error, after the rows before it", async () => {
+      const { rows, batches, error } = await readLateFailure(4096, false);
+      // Several batches came before the failure, so it was reported mid-stream.
+      expect(batches).toBeGreaterThanOrEqual(2);
+      expect(rows).toBeLessThanOrEqual(lateAfter() + 1);
+      expect(error).toBeInstanceOf(SqlmlError);
+      expect((error as SqlmlError).code).toBe('database');
+      expect((error as Error).message).toMatch(fixture.lateFailure.message);
+      expect((await adapter.query('SELECT 7 AS seven')).rows).toEqual([[7]]);
+    });
+
+    it('ends a late-failing stream with the error when the consumer lets it reuse batch arrays', async () => {
+      const { batches, error } = await readLateFailure(1000, true);
+      expect(batches).toBeGreaterThanOrEqual(2);
+      expect((error as SqlmlError).code).toBe('database');
+      expect((error as Error).message).toMatch(fixture.lateFailure.message);
+    });
   });
 
   describe('pass-through statements', () => {
@@ -295,6 +336,14 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect((syntax as SqlmlError).code).toBe('database');
       expect((syntax as Error).message).toMatch(/SELEC/);
       expect((await adapter.query('SELECT 4 AS four')).rows).toEqual([[4]]);
+    });
+
+    it("fails a SELECT that fails on a late row with the database's error, not with the rows before it", async () => {
+      const error = await rejection(adapter.query(await lateFailing()));
+      expect(error).toBeInstanceOf(SqlmlError);
+      expect((error as SqlmlError).code).toBe('database');
+      expect((error as Error).message).toMatch(fixture.lateFailure.message);
+      expect((await adapter.query('SELECT 8 AS eight')).rows).toEqual([[8]]);
     });
   });
 
