@@ -161,7 +161,14 @@ class DuckDBKyselyConnection implements DatabaseConnection {
       } catch (error) {
         throw asDatabaseError(error);
       }
-      if (chunk === null || chunk.rowCount === 0) return;
+      if (chunk === null || chunk.rowCount === 0) {
+        // DuckDB ends a stream that failed on a late row like a finished one; only the
+        // result's return type tells them apart (see DuckDBRowStream in duckdb-adapter.ts).
+        if (result.returnType === ResultReturnType.INVALID) {
+          throw new DatabaseError('the catalog query failed part-way through its rows with an error DuckDB did not report');
+        }
+        return;
+      }
       yield { rows: rowObjects<R>(chunk, names) };
     }
   }
