@@ -10,6 +10,9 @@
  * of the same query, stored ones included, fails after the clean rows have streamed. No
  * ORDER BY: sorting would fail the query before its first row.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../adapters/adapter.js';
@@ -21,6 +24,7 @@ import { startPgServer } from '../../src/server/pg-gateway.js';
 import { duckdbFixture } from '../adapters/fixtures/duckdb.js';
 import type { DialectFixture } from '../adapters/fixtures/fixture.js';
 import { serverFixtures } from '../adapters/fixtures/servers.js';
+import { sqlml } from '../helpers/cli.js';
 import { POSTGRES_URL, serverTargets } from '../helpers/servers.js';
 
 const FIXTURES: Partial<Record<Dialect, DialectFixture>> = { duckdb: duckdbFixture, ...serverFixtures };
@@ -33,7 +37,60 @@ const FIXTURES: Partial<Record<Dialect, DialectFixture>> = { duckdb: duckdbFixtu
 const CLEAN_ROWS: Record<Dialect, number> = { duckdb: 100_000, postgres: 40_000, mysql: 40_000 };
 const LATE_ROWS = 100;
 
-const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets())];
+const scratch = mkdtempSync(join(tmpdir(), 'sqlml-late-row-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/**
+ * `cliUrl` is where the CLI case runs: the same server database, or a DuckDB file of its
+ * own (a DuckDB file is one process's at a time, and the test's engine is not closed
+ * mid-suite: a DuckDB database that has run a failed stream stays locked until the
+ * result's handle is garbage-collected).
+ */
+const TARGETS = [
+  { label: 'duckdb', url: 'duckdb::memory:', cliUrl: `duckdb:${join(scratch, 'cli.duckdb')}` },
+  ...(await serverTargets()).map((target) => ({ ...target, cliUrl: target.url })),
+];
+
+interface Names {
+  readonly table: string;
+  readonly model: string;
+  readonly scores: string;
+  readonly job: string;
+}
+
+function namesFor(tag: string): Names {
+  return { table: `late_src_${tag}`, model: `late_model_${tag}`, scores: `late_scores_${tag}`, job: `late_job_${tag}` };
+}
+
+/**
+ * Makes the source table of clean rows, a model trained on it, a scores table predicted
+ * from it and a job retraining the model; then appends the late rows, so that from then
+ * on every read of the returned source query fails after the clean rows.
+ */
+async function prepare(engine: Engine, names: Names): Promise<string> {
+  const { adapter } = engine;
+  const fixture = FIXTURES[adapter.dialect]!;
+  const clean = CLEAN_ROWS[adapter.dialect];
+  for (const statement of fixture.lateFailure.setup) await adapter.query(statement);
+  const q = (name: string): string => adapter.quoteIdent(name);
+  const rows = (from: number, n: number): string =>
+    `SELECT i + ${from} AS id, (i * 37) % 100 AS x1, CASE WHEN i % 3 = 0 THEN 'a' WHEN i % 3 = 1 THEN 'b' ELSE 'c' END AS x2,
+       CASE WHEN (i * 37) % 100 + (i * 53) % 40 < 70 THEN 1 ELSE 0 END AS y FROM (${fixture.range(n)}) AS src`;
+  await adapter.query(`CREATE TABLE ${q(names.table)} AS ${rows(0, clean)}`);
+  const source = `SELECT ${fixture.lateFailure.expression(q('id'), clean - 1)} AS id, x1, x2, y FROM ${q(names.table)}`;
+  await engine.runAll(`CREATE MODEL ${names.model} FROM (${source}) PREDICT y USING passes = 2;
+    PREDICT ${names.model} FROM (${source}) INTO ${names.scores} KEY id;
+    CREATE JOB ${names.job} EVERY '1 day' AS RETRAIN MODEL ${names.model};`);
+  await adapter.query(`INSERT INTO ${q(names.table)} ${rows(clean, LATE_ROWS)}`);
+  return source;
+}
+
+async function dropAll(engine: Engine, names: Names): Promise<void> {
+  await engine.runAll(`DROP JOB IF EXISTS ${names.job}; DROP MODEL IF EXISTS ${names.model}; DROP MODEL IF EXISTS ${names.model}_new;`).catch(() => undefined);
+  for (const table of [names.table, names.scores, `${names.scores}_new`]) {
+    await engine.adapter.query(`DROP TABLE IF EXISTS ${engine.adapter.quoteIdent(table)}`).catch(() => undefined);
+  }
+}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -44,16 +101,13 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-describe.each(TARGETS)('$label', ({ label, url }) => {
+describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
   const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}${label.includes('cursor') ? 'c' : ''}`;
-  const table = `late_src_${tag}`;
-  const model = `late_model_${tag}`;
-  const scores = `late_scores_${tag}`;
-  const job = `late_job_${tag}`;
+  const names = namesFor(tag);
+  const { model, scores, job } = names;
   let engine: Engine;
-  let fixture: DialectFixture;
   let clean: number;
-  /** The source query: clean rows, then (once poisoned) rows whose id fails the read. */
+  /** The source query: clean rows, then rows whose id fails the read. */
   let source: string;
   let message: RegExp;
 
@@ -71,27 +125,14 @@ describe.each(TARGETS)('$label', ({ label, url }) => {
 
   beforeAll(async () => {
     engine = await Engine.open(url);
-    fixture = FIXTURES[engine.adapter.dialect]!;
     clean = CLEAN_ROWS[engine.adapter.dialect];
-    message = fixture.lateFailure.message;
-    for (const statement of fixture.lateFailure.setup) await engine.adapter.query(statement);
-    const q = (name: string): string => engine.adapter.quoteIdent(name);
-    const rows = (from: number, n: number): string =>
-      `SELECT i + ${from} AS id, (i * 37) % 100 AS x1, CASE WHEN i % 3 = 0 THEN 'a' WHEN i % 3 = 1 THEN 'b' ELSE 'c' END AS x2,
-         CASE WHEN (i * 37) % 100 + (i * 53) % 40 < 70 THEN 1 ELSE 0 END AS y FROM (${fixture.range(n)}) AS src`;
-    await engine.adapter.query(`CREATE TABLE ${q(table)} AS ${rows(0, clean)}`);
-    source = `SELECT ${fixture.lateFailure.expression(q('id'), clean - 1)} AS id, x1, x2, y FROM ${q(table)}`;
-    await run(`CREATE MODEL ${model} FROM (${source}) PREDICT y USING passes = 2;
-      PREDICT ${model} FROM (${source}) INTO ${scores} KEY id;
-      CREATE JOB ${job} EVERY '1 day' AS RETRAIN MODEL ${model};`);
-    // From here on every read of the source fails on its last rows.
-    await engine.adapter.query(`INSERT INTO ${q(table)} ${rows(clean, LATE_ROWS)}`);
+    message = FIXTURES[engine.adapter.dialect]!.lateFailure.message;
+    source = await prepare(engine, names);
   }, 120_000);
 
   afterAll(async () => {
     if (!engine) return;
-    await run(`DROP JOB IF EXISTS ${job}; DROP MODEL IF EXISTS ${model}; DROP MODEL IF EXISTS ${model}_new;`).catch(() => undefined);
-    for (const name of [table, scores, `${scores}_new`]) await engine.adapter.query(`DROP TABLE IF EXISTS ${engine.adapter.quoteIdent(name)}`).catch(() => undefined);
+    await dropAll(engine, names);
     await engine.close();
   });
 
@@ -179,6 +220,38 @@ describe.each(TARGETS)('$label', ({ label, url }) => {
       await server.close();
     }
   });
+
+  it('the CLI exits 1 with the error in one line, and the table it was to replace keeps its rows', async () => {
+    // On a server the CLI shares this suite's tables; on DuckDB it gets a file prepared for it.
+    const shared = cliUrl === url;
+    const cliNames = shared ? names : namesFor(`${tag}_cli`);
+    const state = `SELECT count(*) AS n, sum(id) AS s, sum(score) AS p FROM ${cliNames.scores};`;
+    let own = shared ? engine : await Engine.open(cliUrl);
+    let before: ResultTable;
+    let cliSource = source;
+    try {
+      if (!shared) cliSource = await prepare(own, cliNames);
+      before = (await own.runAll(state))[0]!;
+      expect(Number(before.rows[0]![0])).toBe(clean);
+    } finally {
+      // A DuckDB file is one process's at a time: the CLI gets it while this engine is closed.
+      if (!shared) await own.close();
+    }
+    const cli = await sqlml(['--db', cliUrl, '-e', `PREDICT ${cliNames.model} FROM (${cliSource}) INTO ${cliNames.scores} KEY id;`]);
+    if (!shared) own = await Engine.open(cliUrl);
+    try {
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toMatch(/^error: /);
+      expect(cli.stderr).toMatch(message);
+      expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+      expect((await own.runAll(state))[0]).toEqual(before);
+    } finally {
+      if (!shared) {
+        await dropAll(own, cliNames);
+        await own.close();
+      }
+    }
+  }, 60_000);
 
   it('a job whose RETRAIN source fails late is recorded as failed and the previous version stays active', async () => {
     expectLateFailure(await rejection(run(`RUN JOB ${job};`)));
