@@ -21,6 +21,7 @@ import { BATCH_ROWS } from '../../src/engine/context.js';
 import { Engine } from '../../src/engine/engine.js';
 import { buildHttpApp } from '../../src/server/http.js';
 import { startPgServer } from '../../src/server/pg-gateway.js';
+import { Scheduler } from '../../src/server/scheduler.js';
 import { duckdbFixture } from '../adapters/fixtures/duckdb.js';
 import type { DialectFixture } from '../adapters/fixtures/fixture.js';
 import { serverFixtures } from '../adapters/fixtures/servers.js';
@@ -255,13 +256,29 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
     }
   }, 60_000);
 
-  it('a job whose RETRAIN source fails late is recorded as failed and the previous version stays active', async () => {
+  it('a job whose RETRAIN source fails late is recorded as failed, by RUN JOB and by the scheduler, and the previous version stays active', async () => {
+    const runs = () => engine.adapter.catalog.selectFrom('sqlml_job_runs').select(['outcome', 'error', 'rows']).where('job', '=', job).orderBy('id').execute();
     expectLateFailure(await rejection(run(`RUN JOB ${job};`)));
-    const runs = await engine.adapter.catalog.selectFrom('sqlml_job_runs').select(['outcome', 'error', 'rows']).where('job', '=', job).execute();
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ outcome: 'failed', rows: null });
-    expect(runs[0]!.error).toMatch(message);
+    // The scheduler of `sqlml serve`, with the job's next slot moved to now.
+    await engine.adapter.catalog.updateTable('sqlml_job_leases').set({ next_run_at: new Date(Date.now() - 1000).toISOString() }).where('job', '=', job).execute();
+    const scheduler = new Scheduler(engine, { holder: `late-row-${tag}`, pollMs: 50, log: () => undefined });
+    scheduler.start();
+    try {
+      const deadline = Date.now() + 20_000;
+      while ((await runs()).filter((r) => r.outcome !== 'running').length < 2) {
+        if (Date.now() > deadline) throw new Error('the scheduler did not finish a run of the job within 20 s');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await scheduler.stop();
+    }
+    const recorded = await runs();
+    expect(recorded.map((r) => [r.outcome, r.rows])).toEqual([
+      ['failed', null],
+      ['failed', null],
+    ]);
+    for (const failed of recorded) expect(failed.error).toMatch(message);
     expect(await activeVersion()).toBe(1);
     expect(await versions()).toEqual([{ version: 1, status: 'ready' }]);
-  });
+  }, 60_000);
 });
