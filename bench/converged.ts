@@ -13,7 +13,7 @@ import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../src/lear
 import { DEFAULT_OPTIONS } from '../src/learn/options.js';
 import { Profiler } from '../src/learn/profile.js';
 import { buildRecipe } from '../src/learn/recipe.js';
-import { assignRoles, RowRole } from '../src/learn/split.js';
+import { RowRole, RowSplitter } from '../src/learn/split.js';
 import { createSparseVector, type Task } from '../src/learn/types.js';
 import type { RowBatch } from '../src/data.js';
 import type { Transform } from '../src/sql/ast.js';
@@ -56,10 +56,10 @@ export async function convergedReference(
   const fit = emptyExamples();
   const holdout = emptyExamples();
   // sqlml's split: 70% train (of which 10% validation, which a batch solver trains on too), 30% held out.
-  const split = { trainFraction: options.split, validationFraction: 0.1, seed: options.seed };
+  const splitter = new RowSplitter({ trainFraction: options.split, validationFraction: 0.1, seed: options.seed });
   for (const batch of batches) {
     const roles = new Uint8Array(batch.rowCount);
-    assignRoles(batch, targetIndex, split, roles);
+    splitter.assign(batch, targetIndex, roles);
     for (let row = 0; row < batch.rowCount; row++) {
       if (roles[row] === RowRole.Skip) continue;
       const y = labels.encode(batch.columns[targetIndex]!, row);

@@ -3,7 +3,7 @@
  *   npx tsx bench/read-phase.ts [--rows 1000000] [--repeat 3]
  * Generates the synthetic table (bench/synthetic.ts) into a temporary DuckDB file, then,
  * per repeat, streams it once exactly as train.ts's pass 0 does and times each step on
- * its own: the adapter's decoding (waiting for the next batch), assignRoles,
+ * its own: the adapter's decoding (waiting for the next batch), splitter.assign,
  * profiler.add and rowCache.append; then the replay of the row cache. Steps are timed
  * inside one pass, not by subtracting whole runs, so the other steps' garbage and the
  * database's noise stay out of each figure as far as possible. The last line sums the
@@ -16,7 +16,7 @@ import { openDuckDBAdapter } from '../adapters/duckdb/duckdb-adapter.js';
 import { CacheDir, RowCache } from '../src/engine/cache.js';
 import { BATCH_ROWS } from '../src/engine/context.js';
 import { Profiler } from '../src/learn/profile.js';
-import { assignRoles, type SplitSpec } from '../src/learn/split.js';
+import { RowSplitter, type SplitSpec } from '../src/learn/split.js';
 import { syntheticTableSql } from './synthetic.js';
 
 const args = process.argv.slice(2);
@@ -29,7 +29,7 @@ const repeats = option('repeat', 3);
 
 /** The defaults of CREATE MODEL: split 0.7, early stopping on (10% validation), seed 1. */
 const split: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed: 1 };
-const STEPS = ['decode', 'assignRoles', 'profiler.add', 'rowCache.append', 'rowCache.replay'] as const;
+const STEPS = ['decode', 'splitter.assign', 'profiler.add', 'rowCache.append', 'rowCache.replay'] as const;
 type Step = (typeof STEPS)[number];
 
 function emit(record: Record<string, unknown>): void {
@@ -51,7 +51,7 @@ try {
   const ownSteps = STEPS.filter((step) => step !== 'decode');
   const total = ownSteps.reduce((sum, step) => sum + best.get(step)!, 0);
   emit({
-    step: 'best of repeats: assignRoles + profiler.add + rowCache.append + rowCache.replay',
+    step: 'best of repeats: splitter.assign + profiler.add + rowCache.append + rowCache.replay',
     seconds: round(total),
     rows_per_second: Math.round(rows / total),
     ...Object.fromEntries(STEPS.map((step) => [step, round(best.get(step)!)])),
@@ -64,7 +64,7 @@ try {
 async function measure(): Promise<Record<Step, number>> {
   const elapsed: Record<Step, number> = {
     decode: 0,
-    assignRoles: 0,
+    'splitter.assign': 0,
     'profiler.add': 0,
     'rowCache.append': 0,
     'rowCache.replay': 0,
@@ -76,6 +76,7 @@ async function measure(): Promise<Record<Step, number>> {
   try {
     const profiler = new Profiler(stream.columns);
     const roles = new Uint8Array(BATCH_ROWS);
+    const splitter = new RowSplitter(split);
     const iterator = stream.batches()[Symbol.asyncIterator]();
     let at = 0;
     const lap = (): number => {
@@ -90,8 +91,8 @@ async function measure(): Promise<Record<Step, number>> {
       elapsed.decode += lap();
       if (next.done === true) break;
       const batch = next.value;
-      assignRoles(batch, targetIndex, split, roles);
-      elapsed.assignRoles += lap();
+      splitter.assign(batch, targetIndex, roles);
+      elapsed['splitter.assign'] += lap();
       profiler.add(batch);
       elapsed['profiler.add'] += lap();
       rowCache.append(batch);

@@ -8,7 +8,7 @@ import { FeatureEncoder } from '../learn/encode.js';
 import { LabelEncoder } from '../learn/label.js';
 import type { TrainedModel } from '../learn/model.js';
 import { resolveEvaluateOptions } from '../learn/options.js';
-import { hashRow, roleOf, RowRole } from '../learn/split.js';
+import { RowRole, RowSplitter } from '../learn/split.js';
 import { createSparseVector, type Task } from '../learn/types.js';
 import type { EvaluateModel } from '../sql/ast.js';
 import {
@@ -59,7 +59,8 @@ export function evaluationResult(task: Task, evaluation: Evaluation): ResultTabl
 
 /**
  * Streams a source and scores every row that has a target (or, with `holdoutOnly`, the
- * rows the training split held out: same seeded hash, same rows).
+ * rows the training split held out: the same split over the same rows holds out the same
+ * copies of each content, in whatever order they come).
  */
 async function scoreSource(
   model: TrainedModel,
@@ -89,12 +90,15 @@ async function scoreSource(
   const collector = new EvaluationCollector(model.task, model.label, threshold);
   const vector = createSparseVector(Math.max(16, encoder.maxNnz));
   const out = new Float64Array(Math.max(1, model.label.classes.length));
-  const split = { trainFraction: model.options.split, validationFraction: 0, seed: model.options.seed };
+  const splitter = holdoutOnly ? new RowSplitter({ trainFraction: model.options.split, validationFraction: 0, seed: model.options.seed }) : null;
+  const roles = new Uint8Array(BATCH_ROWS);
   for await (const batch of stream.batches()) {
     const target = batch.columns[targetIndex]!;
     const encoded = encoder.encodeBatch(batch);
+    const batchRoles = batch.rowCount <= roles.length ? roles : new Uint8Array(batch.rowCount);
+    splitter?.assign(batch, targetIndex, batchRoles);
     for (let row = 0; row < batch.rowCount; row++) {
-      if (holdoutOnly && roleOf(hashRow(batch, row, split.seed), split) !== RowRole.Holdout) continue;
+      if (splitter !== null && batchRoles[row] !== RowRole.Holdout) continue;
       const y = labels.encode(target, row);
       if (Number.isNaN(y)) continue;
       encoded.row(row, vector);

@@ -19,7 +19,7 @@ import { FeatureEncoder } from '../learn/encode.js';
 import { LabelEncoder, type LabelSpec } from '../learn/label.js';
 import { Profiler, type Profile } from '../learn/profile.js';
 import type { Recipe } from '../learn/recipe.js';
-import { assignRoles, RowRole, type SplitSpec } from '../learn/split.js';
+import { contentHashes, RowRole, RowSplitter, type SplitSpec } from '../learn/split.js';
 import type { ExampleBlock } from '../learn/types.js';
 import { blockBuffers, EXAMPLE_BLOCK_ROWS, type BlockArrays, type BlockEntry, type ExampleCache, type RowCache, type WrittenExamples } from './cache.js';
 import { SHUFFLE_BUFFER_ROWS } from '../learn/train.js';
@@ -41,18 +41,17 @@ export interface EncodingPlan {
   readonly order: Uint32Array;
 }
 
-/** The split role of every row of `batch` (one byte each). */
-export function splitRoles(batch: RowBatch, targetIndex: number, split: SplitSpec): Uint8Array {
-  const roles = new Uint8Array(batch.rowCount);
-  assignRoles(batch, targetIndex, split, roles);
-  return roles;
+/** The content hashes of every row of `batch` (two int32 each), in an array of their own. */
+export function splitHashes(batch: RowBatch, split: SplitSpec): Int32Array {
+  return contentHashes(batch, split.seed, new Int32Array(2 * batch.rowCount));
 }
 
 /** Roles and profile of each batch as it comes; the encoding pass over the row cache after. */
 export class RowProcessor {
   readonly #columns: readonly Column[];
   readonly #targetIndex: number;
-  readonly #split: SplitSpec;
+  /** Counts the copies of each row content during the read; dropped after it. */
+  #splitter: RowSplitter | null;
   readonly #profiler: Profiler;
   /** Roles of each cached batch, by batch number: one byte per row. */
   readonly #roles: Uint8Array[] = [];
@@ -61,12 +60,19 @@ export class RowProcessor {
   constructor(columns: readonly Column[], targetIndex: number, split: SplitSpec) {
     this.#columns = columns;
     this.#targetIndex = targetIndex;
-    this.#split = split;
+    this.#splitter = new RowSplitter(split);
     this.#profiler = new Profiler(columns);
   }
 
-  /** Profiles `batch` and keeps its roles: `roles` when the caller assigned them already. */
-  add(batch: RowBatch, roles: Uint8Array = splitRoles(batch, this.#targetIndex, this.#split)): void {
+  /**
+   * Profiles `batch` and assigns and keeps its roles; batches must come in stream order
+   * (the split counts copies of a content). `hashes`: the batch's content hashes, when
+   * the caller computed them already.
+   */
+  add(batch: RowBatch, hashes?: Int32Array): void {
+    if (this.#splitter === null) throw new Error('a batch came after the read was finished');
+    const roles = new Uint8Array(batch.rowCount);
+    this.#splitter.assign(batch, this.#targetIndex, roles, hashes);
     const counts = this.#roleCounts;
     for (let row = 0; row < roles.length; row++) counts[roles[row]!]! += 1;
     this.#profiler.add(batch);
@@ -74,6 +80,7 @@ export class RowProcessor {
   }
 
   finishRead(): ReadSummary {
+    this.#splitter = null;
     return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };
   }
 
@@ -220,12 +227,13 @@ export const CONTROL_PROFILED = 2;
 
 /**
  * Blocks the worker may lag behind the main thread's reading before the main thread
- * assigns the split roles itself. Which thread is the slower one during the read depends
+ * computes the split's content hashes itself. Which thread is the slower one during the read depends
  * on the database (DuckDB hands over rows faster than PostgreSQL's COPY) and the
- * machine, so the work moves to whichever side has room; roles are the same whoever
- * computes them (the row cache gives back exactly the values it was given), so the model is too.
+ * machine, so the work moves to whichever side has room; hashes are the same whoever
+ * computes them (the row cache gives back exactly the values it was given), so the roles
+ * and the model are too.
  */
-const ROLES_LAG_BLOCKS = 4;
+const HASHES_LAG_BLOCKS = 4;
 
 /**
  * The worker's heap: its garbage is short-lived (one batch of strings at a time), so a
@@ -248,9 +256,12 @@ export interface RowWorkerData {
   readonly recycle: MessagePort;
 }
 
-/** Main thread → worker. A block's roles come along when the main thread assigned them (null: the worker does). */
+/**
+ * Main thread → worker. A block's content hashes come along when the main thread
+ * computed them (null: the worker does); the worker assigns every role, in block order.
+ */
 export type RowWorkerRequest =
-  | { kind: 'blocks'; entries: BlockEntry[]; roles: (Uint8Array | null)[] }
+  | { kind: 'blocks'; entries: BlockEntry[]; hashes: (Int32Array | null)[] }
   | { kind: 'finish-read' }
   /** `feed`: post each training block for pass 0 to learn as it comes. */
   | { kind: 'encode'; plan: EncodingPlan; feed: boolean };
@@ -270,10 +281,9 @@ export class ThreadPipeline implements RowPipeline {
   readonly #cache: RowCache;
   readonly #control: Int32Array;
   readonly #queue: RowWorkerMessage[] = [];
-  /** Entries appended since the last post, and their roles: sent in groups, one message per few blocks. */
+  /** Entries appended since the last post, and their content hashes: sent in groups, one message per few blocks. */
   #pending: BlockEntry[] = [];
-  #pendingRoles: (Uint8Array | null)[] = [];
-  readonly #targetIndex: number;
+  #pendingHashes: (Int32Array | null)[] = [];
   readonly #split: SplitSpec;
   #wake: (() => void) | null = null;
   #failure: Error | null = null;
@@ -286,7 +296,6 @@ export class ThreadPipeline implements RowPipeline {
     const control = new SharedArrayBuffer(12);
     this.#control = new Int32Array(control);
     this.#cache = cache;
-    this.#targetIndex = data.targetIndex;
     this.#split = data.split;
     const channel = new MessageChannel();
     this.#recycle = channel.port1;
@@ -300,22 +309,23 @@ export class ThreadPipeline implements RowPipeline {
     });
     for (let block = 0; block < existing; block++) {
       this.#pending.push(cache.entry(block));
-      this.#pendingRoles.push(null);
+      this.#pendingHashes.push(null);
     }
     this.#flush();
   }
 
   /**
    * Hashing every value of a row for its split role is, after profiling, the worker's
-   * larger job during the read; when the worker falls behind (ROLES_LAG_BLOCKS), the main
-   * thread assigns the roles of the batch it has just decoded and sends them along.
+   * larger job during the read; when the worker falls behind (HASHES_LAG_BLOCKS), the main
+   * thread hashes the batch it has just decoded and sends the hashes along. The roles
+   * themselves are always assigned by the worker, which sees every block in order.
    */
   added(batch: RowBatch, block: number): void {
     // Blocks posted to the worker and not yet profiled: the ones waiting in #pending are
     // not its backlog, so they do not count.
     const backlog = block - this.#pending.length - Atomics.load(this.#control, CONTROL_PROFILED);
     this.#pending.push(this.#cache.entry(block));
-    this.#pendingRoles.push(backlog > ROLES_LAG_BLOCKS ? splitRoles(batch, this.#targetIndex, this.#split) : null);
+    this.#pendingHashes.push(backlog > HASHES_LAG_BLOCKS ? splitHashes(batch, this.#split) : null);
     if (this.#pending.length >= 4) this.#flush();
   }
 
@@ -370,10 +380,10 @@ export class ThreadPipeline implements RowPipeline {
 
   #flush(): void {
     if (this.#pending.length === 0) return;
-    const roles = this.#pendingRoles;
-    this.#worker.postMessage({ kind: 'blocks', entries: this.#pending, roles } satisfies RowWorkerRequest, roles.flatMap((r) => (r ? [r.buffer as ArrayBuffer] : [])));
+    const hashes = this.#pendingHashes;
+    this.#worker.postMessage({ kind: 'blocks', entries: this.#pending, hashes } satisfies RowWorkerRequest, hashes.flatMap((h) => (h ? [h.buffer as ArrayBuffer] : [])));
     this.#pending = [];
-    this.#pendingRoles = [];
+    this.#pendingHashes = [];
   }
 
   #post(request: RowWorkerRequest): void {

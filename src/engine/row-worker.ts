@@ -48,7 +48,7 @@ port.on('message', (request: RowWorkerRequest) => {
         if (cancelled()) return;
         cache.addEntry(request.entries[i]!);
         const batch = cache.transientBatch(cache.batchCount - 1);
-        processor.add(batch, request.roles[i] ?? undefined);
+        processor.add(batch, request.hashes[i] ?? undefined);
         Atomics.add(control, CONTROL_PROFILED, 1);
       }
     } else if (request.kind === 'finish-read') {

@@ -1,10 +1,31 @@
 /**
- * The deterministic train / evaluation split. A row's role comes from a seeded hash of
- * its values, not its position, so the same rows land on the same side whatever order
- * the database returns them in, and a later EVALUATE can find the held-out rows again.
+ * The deterministic train / evaluation split.
+ *
+ * A row's role is a function of (content hash, occurrence, seed): `contentHash` is a
+ * seeded hash of the row's values (the seed enters there), and the occurrence k counts
+ * the earlier rows with the same content (0 for the first). The role is decided by
+ *
+ *   u = (contentHash + k · HOLDOUT_STEP) mod 2^32, held out when u ≥ trainFraction · 2^32
+ *
+ * HOLDOUT_STEP is 2^32/φ, so k ↦ u is a golden-ratio (Weyl) sequence: however many
+ * copies a content has, they are held out at the requested fraction (within a copy or
+ * two), where a hash of the content alone would send them all to one side. Identical
+ * rows are interchangeable, so which copy gets which role does not matter, only how many
+ * of each; that multiset does not depend on the order the database returns the rows in,
+ * so a later EVALUATE finds the same held-out rows again. A row seen once has k = 0 and
+ * the role its content hash alone gives.
+ *
+ * In SQL, k is `ROW_NUMBER() OVER (PARTITION BY <every column>) - 1` over the rows with a
+ * target, and the test above is integer arithmetic (see split-sql.ts in the engine).
+ *
+ * The validation carve-out (early stopping) draws from a second sequence over the same
+ * k: v = (hashCombine(contentHash, VALIDATION_SALT) + k · VALIDATION_STEP) mod 2^32, with
+ * a step (2^32·(√2 − 1)) independent of the first, so the validation copies are the
+ * requested share of each content's training copies too.
  */
 import type { RowBatch } from '../data.js';
 import { hashCombine, hashNumber, hashString, hashToUnit } from './hash.js';
+import { OccurrenceCounter } from './occurrences.js';
 
 /** What a row is used for; one byte per row in the row cache. */
 export const RowRole = {
@@ -28,8 +49,14 @@ export interface SplitSpec {
 
 const NULL_HASH = 0x6e756c6c;
 const VALIDATION_SALT = 0x9e3779b9;
+/** round(2^32 / φ), odd: the held-out test's step from one copy of a content to the next. */
+export const HOLDOUT_STEP = 0x9e3779b9;
+/** floor(2^32 · (√2 − 1)), odd: the validation test's step, independent of HOLDOUT_STEP. */
+const VALIDATION_STEP = 0x6a09e667;
+/** Seeds the second half of the 64-bit content key (see OccurrenceCounter). */
+const KEY_SALT = 0x5bd1e995;
 
-/** Seeded hash of row `row`'s values across all columns. */
+/** Seeded hash of row `row`'s values across all columns: the content hash of the split. */
 export function hashRow(batch: RowBatch, row: number, seed: number): number {
   let h = seed | 0;
   for (const data of batch.columns) {
@@ -44,57 +71,109 @@ export function hashRow(batch: RowBatch, row: number, seed: number): number {
   return h;
 }
 
-/** The role of a row from its hash. */
-export function roleOf(hash: number, spec: SplitSpec): RowRole {
-  if (spec.trainFraction !== null && hashToUnit(hash) >= spec.trainFraction) return RowRole.Holdout;
-  if (spec.validationFraction > 0 && hashToUnit(hashCombine(hash, VALIDATION_SALT)) < spec.validationFraction) {
+/** The role of the `occurrence`-th copy (0 = first) of a content whose hash is `hash`. */
+export function roleOf(hash: number, spec: SplitSpec, occurrence = 0): RowRole {
+  if (spec.trainFraction !== null && hashToUnit(hash + Math.imul(occurrence, HOLDOUT_STEP)) >= spec.trainFraction) {
+    return RowRole.Holdout;
+  }
+  if (
+    spec.validationFraction > 0 &&
+    hashToUnit(hashCombine(hash, VALIDATION_SALT) + Math.imul(occurrence, VALIDATION_STEP)) < spec.validationFraction
+  ) {
     return RowRole.Validation;
   }
   return RowRole.Train;
 }
 
 /**
- * Fills `roles[0..rowCount)` for a batch; rows whose target is NULL get `Skip`.
- * Equivalent to `roleOf(hashRow(batch, row, seed))` per row, computed column by column
- * so each column's type is looked at once per batch, not once per row.
+ * Assigns the roles of a stream's rows batch by batch, in stream order, counting the
+ * copies of each content as it goes. One splitter per stream: training's pass 0 and
+ * EVALUATE's re-read each use a fresh one, so they count alike.
  */
-export function assignRoles(batch: RowBatch, targetIndex: number, spec: SplitSpec, roles: Uint8Array): void {
-  const n = batch.rowCount;
-  const hashes = hashRows(batch, spec.seed);
-  const target = batch.columns[targetIndex]!;
-  for (let row = 0; row < n; row++) {
-    const isNull = target.kind === 'number' ? target.nulls[row] === 1 : target.values[row] == null;
-    roles[row] = isNull ? RowRole.Skip : roleOf(hashes[row]!, spec);
+export class RowSplitter {
+  readonly #spec: SplitSpec;
+  /** Null when every row with a target is a training row, so no count is needed. */
+  readonly #occurrences: OccurrenceCounter | null;
+
+  constructor(spec: SplitSpec) {
+    this.#spec = spec;
+    this.#occurrences = spec.trainFraction === null && spec.validationFraction === 0 ? null : new OccurrenceCounter();
+  }
+
+  /**
+   * Fills `roles[0..rowCount)` for the next batch of the stream; rows whose target is NULL
+   * get `Skip` (and are not counted). `hashes` are the batch's `contentHashes`, when
+   * another thread computed them already.
+   */
+  assign(batch: RowBatch, targetIndex: number, roles: Uint8Array, hashes: Int32Array = contentHashes(batch, this.#spec.seed)): void {
+    const n = batch.rowCount;
+    const spec = this.#spec;
+    const occurrences = this.#occurrences;
+    const target = batch.columns[targetIndex]!;
+    for (let row = 0; row < n; row++) {
+      const isNull = target.kind === 'number' ? target.nulls[row] === 1 : target.values[row] == null;
+      if (isNull) roles[row] = RowRole.Skip;
+      else if (occurrences === null) roles[row] = RowRole.Train;
+      else {
+        const hash = hashes[2 * row]!;
+        roles[row] = roleOf(hash >>> 0, spec, occurrences.next(hash, hashes[2 * row + 1]!));
+      }
+    }
+  }
+
+  /** Distinct contents counted so far. */
+  get distinctRows(): number {
+    return this.#occurrences?.distinct ?? 0;
+  }
+
+  /** Bytes held by the occurrence counts. */
+  get byteLength(): number {
+    return this.#occurrences?.byteLength ?? 0;
   }
 }
 
-/** Reused between batches: the running hash of every row of the batch being split. */
-let rowHashes = new Int32Array(0);
+/** Reused between batches when the caller gives no array of its own. */
+let scratchHashes = new Int32Array(0);
 
-/** `hashRow` of every row of the batch, in a scratch array valid until the next call. */
-function hashRows(batch: RowBatch, seed: number): Int32Array {
+/**
+ * The 64-bit content hash of every row of the batch: `into[2·row]` is `hashRow(batch, row,
+ * seed)`, `into[2·row + 1]` the same hash under another seed (the key's second half).
+ * Computed column by column, so each column's type is looked at once per batch. Without
+ * `into`, the result lives in a scratch array valid until the next call.
+ */
+export function contentHashes(batch: RowBatch, seed: number, into?: Int32Array): Int32Array {
   const n = batch.rowCount;
-  if (rowHashes.length < n) rowHashes = new Int32Array(n);
-  const hashes = rowHashes;
-  hashes.fill(seed | 0, 0, n);
+  let hashes = into;
+  if (hashes === undefined) {
+    if (scratchHashes.length < 2 * n) scratchHashes = new Int32Array(2 * n);
+    hashes = scratchHashes;
+  }
+  const keySeed = seed ^ KEY_SALT;
+  for (let row = 0; row < n; row++) {
+    hashes[2 * row] = seed;
+    hashes[2 * row + 1] = keySeed;
+  }
   for (const data of batch.columns) {
-    if (data.kind === 'number') combineNumbers(data.values, data.nulls, n, seed, hashes);
-    else combineTexts(data.values, n, seed, hashes);
+    if (data.kind === 'number') combineNumbers(data.values, data.nulls, n, seed, keySeed, hashes);
+    else combineTexts(data.values, n, seed, keySeed, hashes);
   }
   return hashes;
 }
 
-function combineNumbers(values: Float64Array, nulls: Uint8Array, n: number, seed: number, hashes: Int32Array): void {
+function combineNumbers(values: Float64Array, nulls: Uint8Array, n: number, seed: number, keySeed: number, hashes: Int32Array): void {
   for (let row = 0; row < n; row++) {
-    const v = nulls[row] === 1 ? NULL_HASH : hashNumber(values[row]!, seed);
-    hashes[row] = hashCombine(hashes[row]!, v);
+    const isNull = nulls[row] === 1;
+    const value = values[row]!;
+    hashes[2 * row] = hashCombine(hashes[2 * row]!, isNull ? NULL_HASH : hashNumber(value, seed));
+    hashes[2 * row + 1] = hashCombine(hashes[2 * row + 1]!, isNull ? NULL_HASH : hashNumber(value, keySeed));
   }
 }
 
-function combineTexts(values: readonly (string | null)[], n: number, seed: number, hashes: Int32Array): void {
+function combineTexts(values: readonly (string | null)[], n: number, seed: number, keySeed: number, hashes: Int32Array): void {
   for (let row = 0; row < n; row++) {
     const text = values[row];
-    const v = text === null || text === undefined ? NULL_HASH : hashString(text, seed);
-    hashes[row] = hashCombine(hashes[row]!, v);
+    const isNull = text === null || text === undefined;
+    hashes[2 * row] = hashCombine(hashes[2 * row]!, isNull ? NULL_HASH : hashString(text, seed));
+    hashes[2 * row + 1] = hashCombine(hashes[2 * row + 1]!, isNull ? NULL_HASH : hashString(text, keySeed));
   }
 }

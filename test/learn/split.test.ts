@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ColumnData, RowBatch } from '../../src/data.js';
-import { assignRoles, hashRow, roleOf, RowRole, type SplitSpec } from '../../src/learn/split.js';
+import { OccurrenceCounter } from '../../src/learn/occurrences.js';
+import { mulberry32, permutation } from '../../src/learn/random.js';
+import { contentHashes, hashRow, roleOf, RowRole, RowSplitter, type SplitSpec } from '../../src/learn/split.js';
+
+/** The roles a fresh splitter gives one batch (a whole stream of one batch). */
+function assignRoles(batch: RowBatch, targetIndex: number, spec: SplitSpec, roles: Uint8Array): void {
+  new RowSplitter(spec).assign(batch, targetIndex, roles);
+}
 
 const SPEC: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed: 1 };
 
@@ -27,7 +34,7 @@ function fixedBatch(): RowBatch {
 }
 
 describe('assignRoles', () => {
-  it('gives a fixed batch the same roles as every earlier release (EVALUATE finds the held-out rows again)', () => {
+  it('gives a fixed batch without repeated rows the same roles as every earlier release (EVALUATE finds the held-out rows again)', () => {
     const batch = fixedBatch();
     const roles = new Uint8Array(batch.rowCount);
     assignRoles(batch, 2, SPEC, roles);
@@ -46,14 +53,16 @@ describe('assignRoles', () => {
     expect(hashRow(batch(-0), 0, 9)).toBe(hashRow(batch(0), 0, 9));
   });
 
-  it('property: agrees row by row with roleOf(hashRow), and skips NULL targets', () => {
+  it('property: agrees row by row with roleOf(hashRow, k), k counting the earlier rows of equal values, and skips NULL targets', () => {
     const cell = fc.record({
       number: fc.oneof(fc.double(), fc.constantFrom(0, -0, 1, Number.NaN, Number.POSITIVE_INFINITY)),
       text: fc.option(fc.string({ unit: 'binary' }), { nil: null }),
       isNull: fc.boolean(),
     });
+    // Few distinct cells, repeated: most rows have earlier copies.
+    const cells = fc.array(cell, { minLength: 1, maxLength: 6 }).chain((pool) => fc.array(fc.constantFrom(...pool), { minLength: 1, maxLength: 60 }));
     fc.assert(
-      fc.property(fc.array(cell, { minLength: 1, maxLength: 60 }), fc.integer(), fc.integer({ min: 0, max: 1 }), (cells, seed, targetIndex) => {
+      fc.property(cells, fc.integer(), fc.integer({ min: 0, max: 1 }), (cells, seed, targetIndex) => {
         const n = cells.length;
         const columns: ColumnData[] = [
           {
@@ -68,9 +77,19 @@ describe('assignRoles', () => {
         const spec: SplitSpec = { trainFraction: 0.6, validationFraction: 0.2, seed };
         const roles = new Uint8Array(n + 1).fill(9);
         assignRoles(batch, targetIndex, spec, roles);
+        // Equal values by value, not by hash: -0 is 0, NaN is NaN, NULL is NULL whatever lies beneath.
+        const seen = new Map<string, number>();
         for (let row = 0; row < n; row++) {
-          const targetNull = targetIndex === 0 ? cells[row]!.isNull : cells[row]!.text === null;
-          expect(roles[row]).toBe(targetNull ? RowRole.Skip : roleOf(hashRow(batch, row, seed), spec));
+          const c = cells[row]!;
+          const targetNull = targetIndex === 0 ? c.isNull : c.text === null;
+          if (targetNull) {
+            expect(roles[row]).toBe(RowRole.Skip);
+            continue;
+          }
+          const key = JSON.stringify([c.isNull ? null : String(Object.is(c.number, -0) ? 0 : c.number), c.text]);
+          const k = seen.get(key) ?? 0;
+          seen.set(key, k + 1);
+          expect(roles[row]).toBe(roleOf(hashRow(batch, row, seed), spec, k));
         }
         expect(roles[n]).toBe(9);
       }),
@@ -90,5 +109,158 @@ describe('assignRoles', () => {
     expect(share(RowRole.Holdout)).toBeCloseTo(0.3, 1);
     expect(share(RowRole.Validation)).toBeCloseTo(0.07, 1);
     expect(share(RowRole.Skip)).toBe(0);
+  });
+});
+
+/** Rows drawn from a few distinct (number, text, 0/1 target) contents, `n` in all. */
+function duplicatedRows(n: number, distinct: number, seed: number): { a: Float64Array; b: string[]; y: Float64Array } {
+  const next = mulberry32(seed);
+  const pool = Array.from({ length: distinct }, (_, i) => ({ a: Math.floor(next() * 90) + 18, b: ['married', 'single', 'divorced'][i % 3]!, y: i % 2 }));
+  const a = new Float64Array(n);
+  const b: string[] = [];
+  const y = new Float64Array(n);
+  for (let row = 0; row < n; row++) {
+    // Skewed: the first contents are far more common than the last.
+    const pick = pool[Math.floor(next() ** 2 * distinct)]!;
+    a[row] = pick.a;
+    b.push(pick.b);
+    y[row] = pick.y;
+  }
+  return { a, b, y };
+}
+
+/** Rows `from..to` of `rows`, taken in `order`, as one batch (target last). */
+function batchOf(rows: ReturnType<typeof duplicatedRows>, order: Uint32Array, from: number, to: number): RowBatch {
+  const n = to - from;
+  const pick = (i: number): number => order[from + i]!;
+  return {
+    rowCount: n,
+    columns: [
+      { kind: 'number', values: Float64Array.from({ length: n }, (_, i) => rows.a[pick(i)]!), nulls: new Uint8Array(n) },
+      { kind: 'text', values: Array.from({ length: n }, (_, i) => rows.b[pick(i)]!) },
+      { kind: 'number', values: Float64Array.from({ length: n }, (_, i) => rows.y[pick(i)]!), nulls: new Uint8Array(n) },
+    ],
+  };
+}
+
+/** Roles of the rows streamed in `order`, in batches of `batchRows`, indexed by original row. */
+function streamRoles(rows: ReturnType<typeof duplicatedRows>, order: Uint32Array, spec: SplitSpec, batchRows: number): Uint8Array {
+  const splitter = new RowSplitter(spec);
+  const roles = new Uint8Array(order.length);
+  const scratch = new Uint8Array(batchRows);
+  for (let from = 0; from < order.length; from += batchRows) {
+    const to = Math.min(order.length, from + batchRows);
+    splitter.assign(batchOf(rows, order, from, to), 2, scratch);
+    for (let i = from; i < to; i++) roles[order[i]!] = scratch[i - from]!;
+  }
+  return roles;
+}
+
+/** Per content (its values as a key): how many of its rows got each role. */
+function rolesPerContent(rows: ReturnType<typeof duplicatedRows>, roles: Uint8Array): Map<string, number[]> {
+  const tally = new Map<string, number[]>();
+  for (let row = 0; row < roles.length; row++) {
+    const key = `${rows.a[row]}|${rows.b[row]}|${rows.y[row]}`;
+    const counts = tally.get(key) ?? [0, 0, 0, 0];
+    counts[roles[row]!]! += 1;
+    tally.set(key, counts);
+  }
+  return tally;
+}
+
+const identity = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, i) => i);
+
+describe('the split of duplicated rows', () => {
+  it('property: with few distinct rows, the held-out and validation fractions are the requested ones within 1%', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 20_000, max: 40_000 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 50, max: 90 }),
+        fc.integer(),
+        (n, distinct, trainPercent, seed) => {
+          const rows = duplicatedRows(n, distinct, seed);
+          const spec: SplitSpec = { trainFraction: trainPercent / 100, validationFraction: 0.1, seed };
+          const roles = streamRoles(rows, identity(n), spec, 4096);
+          const count = (role: number): number => roles.filter((r) => r === role).length;
+          const [train, validation, holdout] = [count(RowRole.Train), count(RowRole.Validation), count(RowRole.Holdout)];
+          expect(train + validation + holdout).toBe(n);
+          expect(Math.abs(holdout / n - (1 - spec.trainFraction!))).toBeLessThanOrEqual(0.01);
+          expect(Math.abs(validation / (train + validation) - 0.1)).toBeLessThanOrEqual(0.01);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('property: each content gets the same roles, as many of each, whatever the row order and batch size', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer(),
+        fc.integer(),
+        fc.integer({ min: 1, max: 700 }),
+        fc.integer({ min: 1, max: 700 }),
+        (n, distinct, seed, shuffleSeed, batchA, batchB) => {
+          const rows = duplicatedRows(n, distinct, seed);
+          const spec: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed };
+          const natural = rolesPerContent(rows, streamRoles(rows, identity(n), spec, batchA));
+          const shuffled = rolesPerContent(rows, streamRoles(rows, permutation(n, shuffleSeed), spec, batchB));
+          expect(shuffled).toEqual(natural);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('is a function of the seed: the same seed gives the same roles, another seed others', () => {
+    const rows = duplicatedRows(20_000, 10, 3);
+    const spec: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed: 11 };
+    const first = streamRoles(rows, identity(20_000), spec, 4096);
+    expect(streamRoles(rows, identity(20_000), spec, 1000)).toEqual(first);
+    expect(streamRoles(rows, identity(20_000), { ...spec, seed: 12 }, 4096)).not.toEqual(first);
+  });
+
+  it('holds out each content at the requested fraction, where a hash of the content alone would hold it all out or none of it', () => {
+    const n = 20_000;
+    const rows = duplicatedRows(n, 3, 5);
+    const spec: SplitSpec = { trainFraction: 0.7, validationFraction: 0, seed: 1 };
+    for (const [key, counts] of rolesPerContent(rows, streamRoles(rows, identity(n), spec, 4096))) {
+      const copies = counts.reduce((sum, c) => sum + c, 0);
+      expect(Math.abs(counts[RowRole.Holdout]! - 0.3 * copies), key).toBeLessThanOrEqual(2);
+    }
+  });
+});
+
+describe('contentHashes', () => {
+  it('gives hashRow as the first half of each row key, into a given array or the scratch one', () => {
+    const batch = fixedBatch();
+    const into = new Int32Array(2 * batch.rowCount);
+    contentHashes(batch, 7, into);
+    expect(Array.from(contentHashes(batch, 7).subarray(0, into.length))).toEqual(Array.from(into));
+    for (let row = 0; row < batch.rowCount; row++) {
+      expect(into[2 * row]! >>> 0).toBe(hashRow(batch, row, 7));
+      expect(into[2 * row + 1]).not.toBe(into[2 * row]);
+    }
+  });
+});
+
+describe('OccurrenceCounter', () => {
+  it('counts each 64-bit key apart, keys that share their low half included, across growth', () => {
+    const counter = new OccurrenceCounter(16);
+    const expected = new Map<string, number>();
+    const next = mulberry32(9);
+    for (let i = 0; i < 50_000; i++) {
+      // 300 low halves shared by several high halves each: the table must compare both.
+      const lo = Math.floor(next() * 300) * 0x9e3779b1;
+      const hi = Math.floor(next() * 50);
+      const key = `${lo | 0}:${hi}`;
+      const before = expected.get(key) ?? 0;
+      expect(counter.next(lo, hi)).toBe(before);
+      expected.set(key, before + 1);
+    }
+    expect(counter.distinct).toBe(expected.size);
+    expect(counter.byteLength).toBeLessThanOrEqual(expected.size * 32);
   });
 });

@@ -1,0 +1,59 @@
+/**
+ * The split on real data with many repeated rows: bank marketing's (age, y) has 41,188
+ * rows but only ~150 distinct ones, so a split by row content alone would hold out whole
+ * ages at a time (81/19 instead of 70/30, and a held-out AUC far from the one with an id
+ * column that makes every row distinct).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/engine.js';
+import { firstRow, memoryEngine, run } from '../helpers/engine.js';
+import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
+
+let engine: Engine;
+let loaded = false;
+let total = 0;
+beforeAll(async () => {
+  engine = await memoryEngine();
+  const path = sharedDataFile('bank_additional_full.csv');
+  if (path) {
+    await run(engine, `CREATE TABLE bank AS SELECT row_number() OVER () AS id, * FROM read_csv(${sqlString(path)});`);
+    total = Number(firstRow(await run(engine, 'SELECT count(*) AS n FROM bank;')).n);
+    loaded = true;
+  }
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+describe('the split on duplicated rows', () => {
+  it("holds out 30% of bank's (age, y), with a held-out AUC in line with the run where an id makes every row distinct", async () => {
+    if (!loaded) return;
+    const distinct = Number(firstRow(await run(engine, 'SELECT count(*) AS n FROM (SELECT DISTINCT age, y FROM bank) d;')).n);
+    expect(distinct).toBeLessThan(total / 100);
+    const duplicated = firstRow(await run(engine, 'CREATE MODEL dup FROM (SELECT age, y FROM bank) PREDICT y;'));
+    const distinctRows = firstRow(await run(engine, 'CREATE MODEL ided FROM (SELECT id, age, y FROM bank) PREDICT y RECIPE (exclude(id));'));
+    expect(Number(duplicated.rows_trained) + Number(duplicated.rows_evaluated)).toBe(total);
+    expect(Math.abs(Number(duplicated.rows_evaluated) / total - 0.3)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(Number(distinctRows.rows_evaluated) / total - 0.3)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs((duplicated.auc as number) - (distinctRows.auc as number))).toBeLessThan(0.03);
+  });
+
+  it('holds out 30% of five categorical columns, with the AUC of the run with an id column', async () => {
+    if (!loaded) return;
+    const columns = 'job, marital, education, contact, month, y';
+    const duplicated = firstRow(await run(engine, `CREATE MODEL cats FROM (SELECT ${columns} FROM bank) PREDICT y;`));
+    const distinctRows = firstRow(await run(engine, `CREATE MODEL cats_id FROM (SELECT id, ${columns} FROM bank) PREDICT y RECIPE (exclude(id));`));
+    expect(Math.abs(Number(duplicated.rows_evaluated) / total - 0.3)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs((duplicated.auc as number) - (distinctRows.auc as number))).toBeLessThan(0.02);
+  });
+
+  it('EVALUATE ... USING threshold finds the same held-out rows when the re-read returns them in another order', async () => {
+    if (!loaded) return;
+    // random() orders the training read and the re-read differently.
+    const trained = firstRow(await run(engine, 'CREATE MODEL shuffled FROM (SELECT age, marital, y FROM bank ORDER BY random()) PREDICT y;'));
+    const again = firstRow(await run(engine, 'EVALUATE MODEL shuffled USING threshold = 0.5;'));
+    expect(again.rows).toBe(trained.rows_evaluated);
+    expect(again.auc as number).toBeCloseTo(trained.auc as number, 12);
+    expect(again.log_loss as number).toBeCloseTo(firstRow(await run(engine, 'EVALUATE MODEL shuffled;')).log_loss as number, 8);
+  });
+});
