@@ -6,8 +6,9 @@
  * its own, and drives POST /v1/models/bank/predict with single-record requests under
  * autocannon: first unthrottled to find the maximum rate, then for `--minutes` at
  * `--fraction` of it while the server's RSS (/proc/PID/status VmRSS) is sampled every
- * 10 s. The verdict compares every sample after warm-up (the first minute) with the
- * first one after it: flat means within ±10%.
+ * 10 s. The verdict compares the median of the last third of the samples after warm-up
+ * (the first minute) with the median of the first third: flat means within ±10%. (The
+ * garbage collector moves single samples by more than that in both directions.)
  *
  * The load generator shares the machine's cores with the server, so the rates are a
  * floor, and on a shared machine they move with whatever else runs.
@@ -26,6 +27,12 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BANK = resolve(repoRoot, '..', 'shared', 'data', 'bank_additional_full.csv');
 const SAMPLE_EVERY_MS = 10_000;
 const WARM_UP_MS = 60_000;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
 
 function emit(record: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: 'soak', ...record })}\n`);
@@ -124,9 +131,11 @@ async function main(): Promise<void> {
     } finally {
       clearInterval(sampler);
     }
-    const settled = samples.filter((s) => s.second * 1000 >= WARM_UP_MS);
-    const reference = settled[0]?.rss_mb ?? null;
-    const worst = reference === null ? null : Math.max(...settled.map((s) => Math.abs(s.rss_mb - reference) / reference));
+    const settled = samples.filter((s) => s.second * 1000 >= WARM_UP_MS).map((s) => s.rss_mb);
+    const third = Math.floor(settled.length / 3);
+    const early = third > 0 ? median(settled.slice(0, third)) : null;
+    const late = third > 0 ? median(settled.slice(-third)) : null;
+    const growth = early === null || late === null ? null : (late - early) / early;
     emit({
       what: `soak at ${Math.round(fraction * 100)}% of the maximum rate`,
       cores: cpus().length,
@@ -140,9 +149,12 @@ async function main(): Promise<void> {
       p99_ms: soak.latency.p99,
       errors: soak.errors + soak.non2xx + soak.timeouts,
       rss_mb: samples.map((s) => s.rss_mb),
-      rss_after_warm_up_reference_mb: reference,
-      rss_largest_drift: worst === null ? null : Math.round(worst * 1000) / 1000,
-      rss_flat_within_10_percent: worst === null ? null : worst <= 0.1,
+      rss_after_warm_up_min_mb: settled.length ? Math.min(...settled) : null,
+      rss_after_warm_up_max_mb: settled.length ? Math.max(...settled) : null,
+      rss_first_third_median_mb: early,
+      rss_last_third_median_mb: late,
+      rss_growth: growth === null ? null : Math.round(growth * 1000) / 1000,
+      rss_flat_within_10_percent: growth === null ? null : Math.abs(growth) <= 0.1,
       server_alive: exitCode === null,
       note: 'load generator and server share a 2-core machine with other work; rates are a floor',
     });

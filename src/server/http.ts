@@ -36,7 +36,7 @@ export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 const MAX_NAME_IN_PATH = 256;
 
 export interface HttpTimeouts {
-  /** From connecting (or the end of the previous request) to the end of a request's headers: a client that trickles headers (slow loris) or never sends any is cut off after it. */
+  /** From connecting (or a later request's first byte) to the end of its headers: a client that trickles headers (slow loris) or never sends any is cut off after it. */
   readonly headers: number;
   /** From connecting to the last byte of the request's body (not its answer, so a long statement is not cut off). */
   readonly request: number;
