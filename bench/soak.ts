@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Engine } from '../src/engine/engine.js';
+import { median } from './median.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
@@ -27,12 +28,6 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BANK = resolve(repoRoot, '..', 'shared', 'data', 'bank_additional_full.csv');
 const SAMPLE_EVERY_MS = 10_000;
 const WARM_UP_MS = 60_000;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 function emit(record: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ bench: 'soak', ...record })}\n`);
