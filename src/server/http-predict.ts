@@ -18,6 +18,13 @@ import type { ModelVersion } from '../catalog/model-store.js';
 /** How long an active-version lookup is trusted before the catalog is asked again. */
 export const ACTIVE_VERSION_TTL_MS = 1000;
 
+/**
+ * Most records one request may carry. Scoring runs on the event loop, so one request's
+ * batch is time every other client waits: 100,000 records score in about half a second.
+ * Larger batches belong in PREDICT … INTO.
+ */
+export const MAX_RECORDS_PER_REQUEST = 100_000;
+
 /** A record that cannot be scored; names the record (0-based) and field. */
 export class RecordError extends Error {
   constructor(
@@ -150,16 +157,38 @@ function jsonValue(value: unknown): string {
 
 /** What a prediction request's body holds: one record, a bare array, or `{"records": [...]}`. */
 export function recordsOf(body: unknown): readonly unknown[] {
-  if (Array.isArray(body)) return body;
+  if (Array.isArray(body)) return atMostMaxRecords(body);
   if (body === null || typeof body !== 'object') {
     throw new RecordError('the body must be a record object, an array of records, or {"records": [...]}', 0, null);
   }
   if ('records' in body) {
     const records = (body as { records: unknown }).records;
     if (!Array.isArray(records)) throw new RecordError('"records" must be an array of record objects', 0, 'records');
-    return records;
+    return atMostMaxRecords(records);
   }
   return [body];
+}
+
+function atMostMaxRecords(records: readonly unknown[]): readonly unknown[] {
+  if (records.length > MAX_RECORDS_PER_REQUEST) {
+    throw new RecordError(
+      `the request has ${records.length} records, more than the ${MAX_RECORDS_PER_REQUEST} one request may carry (split it, or use PREDICT … INTO for a table)`,
+      MAX_RECORDS_PER_REQUEST,
+      null,
+    );
+  }
+  return records;
+}
+
+/**
+ * A value as an error message shows it: short, and without walking a nested value (a
+ * record may hold arrays nested deeper than JSON.stringify's stack allows).
+ */
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return `an array`;
+  if (typeof value === 'object' && value !== null) return 'an object';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 60 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
 }
 
 /**
@@ -196,7 +225,7 @@ export function toBatch(columns: readonly Column[], records: readonly unknown[])
       if (number === null) {
         const expected = column.type === 'boolean' ? 'a boolean' : column.type === 'date' || column.type === 'timestamp' ? `a ${column.type}` : 'a number';
         throw new RecordError(
-          `record ${row}, field ${column.name}: ${JSON.stringify(value)} is not ${expected} (the model's column ${column.name} is ${column.dbType})`,
+          `record ${row}, field ${column.name}: ${shown(value)} is not ${expected} (the model's column ${column.name} is ${column.dbType})`,
           row,
           column.name,
         );
@@ -221,9 +250,17 @@ function textOf(column: Column, value: unknown, row: number): string | null {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   // `other` columns (lists, structs, json) travelled as their text form at training.
-  if (column.type === 'other') return JSON.stringify(value);
-  throw new RecordError(`record ${row}, field ${column.name}: ${JSON.stringify(value)} is not text (the model's column ${column.name} is ${column.dbType})`, row, column.name);
+  if (column.type === 'other') {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      throw new RecordError(`record ${row}, field ${column.name}: the value is nested too deeply to read`, row, column.name);
+    }
+  }
+  throw new RecordError(`record ${row}, field ${column.name}: ${shown(value)} is not text (the model's column ${column.name} is ${column.dbType})`, row, column.name);
 }
+
+const DECIMAL = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
 function toNumber(column: Column, value: unknown): number | null {
   switch (column.type) {
@@ -242,7 +279,8 @@ function toNumber(column: Column, value: unknown): number | null {
     }
     default: {
       if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-      if (typeof value === 'string' && value.trim() !== '') {
+      // Decimal notation only, as a database casting the text would read it ('0x10', 'Infinity' and '1e999' are not numbers).
+      if (typeof value === 'string' && DECIMAL.test(value)) {
         const number = Number(value);
         return Number.isFinite(number) ? number : null;
       }

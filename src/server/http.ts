@@ -11,6 +11,7 @@
  * column named "2" ahead of the others).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatJsonLine } from '../cli/format.js';
@@ -26,9 +27,34 @@ export interface HttpOptions {
   readonly token?: string;
   /** Largest request body in bytes (default 10 MB). */
   readonly bodyLimit?: number;
+  /** The connection timeouts, each in milliseconds (defaults: HTTP_TIMEOUTS). */
+  readonly timeouts?: Partial<HttpTimeouts>;
 }
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
+/** Longest model name an address may carry (PostgreSQL's names stop at 63). */
+const MAX_NAME_IN_PATH = 256;
+
+export interface HttpTimeouts {
+  /** From connecting (or a later request's first byte) to the end of its headers: a client that trickles headers (slow loris) or never sends any is cut off after it. */
+  readonly headers: number;
+  /** From connecting to the last byte of the request's body (not its answer, so a long statement is not cut off). */
+  readonly request: number;
+  /** How long an idle keep-alive connection stays open between requests. */
+  readonly keepAlive: number;
+  /** How often the server looks for connections past the first two deadlines. */
+  readonly checkEvery: number;
+}
+
+/**
+ * Idle connections are bounded by deadlines on what the client owes (its headers, its
+ * body), never by a socket inactivity timeout: a CREATE MODEL through /v1/query keeps
+ * its socket silent for as long as it trains, and cutting that off would cancel it.
+ * 30 s for a body of up to 10 MB asks a client for 350 KB/s. Keep-alive outlasts the
+ * usual proxies' idle timeouts (nginx and AWS load balancers: 60 s), so the proxy closes
+ * an idle connection first and never sends a request on one the server is closing.
+ */
+export const HTTP_TIMEOUTS: HttpTimeouts = { headers: 10_000, request: 30_000, keepAlive: 72_000, checkEvery: 1_000 };
 const TOKEN_COOKIE = 'sqlml_token';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -71,6 +97,52 @@ function errorFields(error: unknown): { code: string; message: string } {
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}): FastifyReply {
   return reply.code(status).send({ error: { code, message, ...extra } });
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB` : `${bytes} bytes`;
+}
+
+/** One sentence for each of fastify's body errors, naming what is wrong with the body. */
+function bodyErrorMessage(error: Error & { code?: string }, bodyLimit: number, request: FastifyRequest): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `the request body is larger than the server's limit of ${megabytes(bodyLimit)}`;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return `the request body is empty, but ${request.method} ${request.url.split('?')[0]} needs a JSON body`;
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'the request body is not as long as its Content-Length header says';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `the Content-Type ${JSON.stringify(String(request.headers['content-type'] ?? '')).slice(0, 80)} is not accepted; send application/json`;
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      // fastify's parser drops JSON.parse's own words, and refuses prototype keys under the same code.
+      return 'the request body is not valid JSON, or has a "__proto__" or "constructor" key (refused: it could change an object\'s prototype)';
+    default:
+      // JSON.parse's own message names the position (its excerpt of the body is short).
+      return error instanceof SyntaxError ? `the request body is not valid JSON: ${error.message}` : error.message;
+  }
+}
+
+/**
+ * What the HTTP parser refuses before there is a request (malformed request line or
+ * headers, headers too large, a client past its headers or request deadline): the same
+ * JSON error shape as every route, then the connection closes, as HTTP requires.
+ */
+function clientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'timeout', 'the request did not arrive in time (its headers or body stopped short)']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'the request headers are larger than the server accepts (16 KB)']
+        : [400, 'bad_request', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** Tokens compared as SHA-256 digests: equal length always, so the comparison leaks nothing. */
@@ -199,7 +271,27 @@ async function describeJson(engine: Engine, predictions: PredictionCache, name: 
 }
 
 export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const timeouts = { ...HTTP_TIMEOUTS, ...options.timeouts };
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    http: { headersTimeout: timeouts.headers, connectionsCheckingInterval: timeouts.checkEvery },
+    requestTimeout: timeouts.request,
+    keepAliveTimeout: timeouts.keepAlive,
+    connectionTimeout: 0,
+    clientErrorHandler: clientError,
+    // Errors fastify raises before a route runs (an address it cannot decode, a name longer
+    // than maxParamLength): the same JSON shape, without echoing the address back.
+    frameworkErrors: (error: Error & { statusCode?: number; code?: string }, _request, reply) =>
+      sendError(
+        reply,
+        error.statusCode ?? 400,
+        error.code ?? 'bad_request',
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a name in the address is longer than ${MAX_NAME_IN_PATH} characters` : 'the address cannot be decoded',
+      ),
+    routerOptions: { maxParamLength: MAX_NAME_IN_PATH },
+  });
   const predictions = new PredictionCache(engine);
   closeUnusedConnections(app);
 
@@ -207,10 +299,17 @@ export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): P
   app.removeContentTypeParser('text/plain');
   if (options.token !== undefined) requireToken(app, options.token);
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     // Fastify's own client errors (bad JSON 400, too large 413, wrong content type 415) keep their status.
     if (!(error instanceof SqlmlError) && error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendError(reply, error.statusCode, error.code ?? 'bad_request', error.message);
+      if (error.statusCode === 413 && !request.raw.complete) {
+        // fastify closes the connection after a body error, but a close while the client is
+        // still sending resets the connection, and the client loses the answer before it reads
+        // it. The rest of the body is read and dropped instead, for at most the request deadline.
+        reply.removeHeader('connection');
+        request.raw.resume();
+      }
+      return sendError(reply, error.statusCode, error.code ?? 'bad_request', bodyErrorMessage(error, bodyLimit, request));
     }
     const { code, message } = errorFields(error);
     return sendError(reply, statusOf(error), code, message);
