@@ -275,3 +275,32 @@ async function holdVersion(url: string, model: string, version: number): Promise
     },
   };
 }
+
+describe('a live process keeps its cache', () => {
+  it("another process's training leaves the cache folder of one that is alive (stopped mid-training) alone", async () => {
+    const cacheDir = join(scratch, 'cache-live');
+    mkdirSync(cacheDir);
+    const cli = new CliProcess(
+      ['--db', `duckdb:${join(scratch, 'live.duckdb')}`, '--json', '-e', `${sourceTable('duckdb')}; CREATE MODEL live_m FROM (${FEATURES}) PREDICT y USING passes = 6, early_stopping = false`],
+      { SQLML_CACHE_DIR: cacheDir },
+    );
+    try {
+      await cli.stopAt(/^training .*pass [3-5]\/6/);
+      const [folder] = readdirSync(cacheDir);
+      expect(folder).toContain(`-${cli.pid}-`);
+      const other = await Engine.open('duckdb::memory:', { cacheParent: cacheDir });
+      try {
+        await other.runAll('CREATE TABLE t AS SELECT i % 2 AS y, i AS x FROM range(1000) AS r(i); CREATE MODEL other_m FROM t PREDICT y USING passes = 1');
+      } finally {
+        await other.close();
+      }
+      expect(readdirSync(cacheDir)).toEqual([folder]);
+    } finally {
+      cli.child.kill('SIGCONT');
+    }
+    const exit = await cli.exited;
+    expect(exit, cli.lines.join('\n')).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(cli.stdout.trim().split('\n').at(-1)!).command).toBe('CREATE MODEL');
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+});
