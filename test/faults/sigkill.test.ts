@@ -158,13 +158,22 @@ describe.each(TARGETS)('SIGKILL on $label', ({ url }) => {
     await expectUnchanged([1]);
   });
 
-  it.runIf(url.startsWith('postgres') || url.startsWith('mysql'))('during the catalog write (its insert held by a conflicting uncommitted version)', async () => {
+  it('during the catalog write (after the version row, before it is made active)', async () => {
+    const script = `CREATE OR REPLACE MODEL ${MODEL} FROM (${FEATURES} WHERE id < 5000) PREDICT y USING passes = 2`;
+    if (dialect === 'duckdb') {
+      // No other process can watch an embedded database: the driver's test hook holds the statement.
+      const cli = new CliProcess(['--db', url, '--json', '-e', script], { SQLML_CACHE_DIR: cacheDir, SQLML_TEST_HOLD_BEFORE: 'update "sqlml_models" set "active_version"' });
+      await cli.stopAt(/^sqlml: holding before update "sqlml_models" set "active_version"/);
+      expect(cli.stdout).toBe('');
+      expect((await cli.kill()).signal).toBe('SIGKILL');
+      await expectUnchanged([1]);
+      return;
+    }
     // Another session holds an uncommitted version 2, so the training's own insert of
     // version 2 waits inside its catalog transaction, where it is killed.
     const holder = await holdVersion(url, MODEL, 2);
-    let cli: CliProcess | undefined;
     try {
-      cli = start(`CREATE OR REPLACE MODEL ${MODEL} FROM (${FEATURES} WHERE id < 5000) PREDICT y USING passes = 2`);
+      const cli = start(script);
       const session = await holder.waitForBlockedInsert(cli);
       cli.child.kill('SIGSTOP');
       expect(cli.stdout).toBe('');
