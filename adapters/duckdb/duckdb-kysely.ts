@@ -111,6 +111,19 @@ class DuckDBDriver implements Driver {
   async destroy(): Promise<void> {}
 }
 
+/**
+ * For the fault tests only (test/faults/sigkill.test.ts): a catalog statement starting with
+ * SQLML_TEST_HOLD_BEFORE is not run; the process says so on stderr and waits there, inside
+ * the statement's transaction, to be killed. An embedded database has no session another
+ * process could see waiting, as PostgreSQL's and MariaDB's have (the tests hold a row there).
+ */
+const HOLD_BEFORE = process.env.SQLML_TEST_HOLD_BEFORE?.toLowerCase() || null;
+
+function holdForever(sql: string): Promise<never> {
+  process.stderr.write(`sqlml: holding before ${sql}\n`);
+  return new Promise(() => setInterval(() => {}, 1 << 30));
+}
+
 class DuckDBKyselyConnection implements DatabaseConnection {
   readonly #connection: DuckDBConnection;
 
@@ -119,6 +132,7 @@ class DuckDBKyselyConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (HOLD_BEFORE !== null && compiledQuery.sql.toLowerCase().startsWith(HOLD_BEFORE)) await holdForever(compiledQuery.sql);
     try {
       const statement = await this.#prepare(compiledQuery);
       let result: DuckDBResult;

@@ -3,32 +3,17 @@
  *
  * Pass 0 streams the source into a `RowCache` (raw columnar batches) while profiling it; once the recipe is known, the rows are encoded once
  * into `ExampleCache`s (CSR blocks of features), and every training pass reads those.
- * Both live in a private temporary folder and are deleted with it; memory holds only
- * the block index (one entry per few thousand rows), never the rows.
+ * Both live in a private temporary folder and are deleted with it (cache-dir.ts: where,
+ * how much, and whose); memory holds only the block index (one entry per few thousand
+ * rows), never the rows.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writevSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync, openSync, readSync, writevSync } from 'node:fs';
 import type { Column, ColumnData, RowBatch } from '../data.js';
 import { isNumberType } from '../data.js';
 import type { ExampleBlock } from '../learn/types.js';
+import type { CacheBudget } from './cache-dir.js';
 
-/** A private temporary folder; `dispose()` removes it and everything in it. */
-export class CacheDir {
-  readonly path: string;
-  #disposed = false;
-  constructor(parent: string = tmpdir()) {
-    this.path = mkdtempSync(join(parent, 'sqlml-cache-'));
-  }
-  file(name: string): string {
-    return join(this.path, name);
-  }
-  dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    rmSync(this.path, { recursive: true, force: true });
-  }
-}
+export { CacheDir } from './cache-dir.js';
 
 /** Where one block of a BlockFile lies. */
 export interface BlockEntry {
@@ -39,13 +24,15 @@ export interface BlockEntry {
 /** Append-only file of length-known blocks, read back by block. */
 class BlockFile {
   readonly #fd: number;
+  readonly #budget: CacheBudget | null;
   #scratch: Buffer | null = null;
   readonly #offsets: number[];
   readonly #lengths: number[];
   #size = 0;
   /** Creates the file, or opens one another thread writes, for reading the blocks it reports (`addEntry`). */
-  constructor(path: string, mode: 'write' | 'read' = 'write') {
+  constructor(path: string, mode: 'write' | 'read' = 'write', budget: CacheBudget | null = null) {
     this.#fd = openSync(path, mode === 'read' ? 'r' : 'w+');
+    this.#budget = budget;
     this.#offsets = [];
     this.#lengths = [];
   }
@@ -62,9 +49,13 @@ class BlockFile {
   append(parts: readonly ArrayBufferView[]): void {
     let length = 0;
     for (const part of parts) length += part.byteLength;
-    // One system call per block (libuv itself resumes short writes).
-    const written = writevSync(this.#fd, parts as NodeJS.ArrayBufferView[], this.#size);
-    if (written !== length) throw new Error(`sqlml cache file took ${written} of a ${length}-byte block`);
+    // One system call per block (libuv itself resumes short writes, so a short one means a full device).
+    const write = (): number => writevSync(this.#fd, parts as NodeJS.ArrayBufferView[], this.#size);
+    if (this.#budget !== null) this.#budget.write(length, write);
+    else {
+      const written = write();
+      if (written !== length) throw new Error(`sqlml cache file took ${written} of a ${length}-byte block`);
+    }
     this.#offsets.push(this.#size);
     this.#lengths.push(length);
     this.#size += length;
@@ -288,8 +279,8 @@ export class RowCache {
   #known = 0;
   rows = 0;
   /** A new cache file, or (mode 'read') one another thread writes, read as `addEntry` reports its blocks. */
-  constructor(path: string, columns: readonly Column[], mode: 'write' | 'read' = 'write') {
-    this.#file = new BlockFile(path, mode);
+  constructor(path: string, columns: readonly Column[], mode: 'write' | 'read' = 'write', budget: CacheBudget | null = null) {
+    this.#file = new BlockFile(path, mode, budget);
     this.#columns = columns;
     this.#text = columns.map((column) => (isNumberType(column.type) ? null : new TextColumnCoder()));
   }
@@ -505,9 +496,10 @@ export class ExampleCache {
   readonly path: string;
   rows = 0;
 
-  constructor(path: string, blockRows = EXAMPLE_BLOCK_ROWS, mode: 'write' | 'read' = 'write') {
+  /** `budget`: what the training may still write (cache-dir.ts); none for a cache only read. */
+  constructor(path: string, blockRows = EXAMPLE_BLOCK_ROWS, mode: 'write' | 'read' = 'write', budget: CacheBudget | null = null) {
     this.path = path;
-    this.#file = new BlockFile(path, mode);
+    this.#file = new BlockFile(path, mode, budget);
     this.#builder = new ExampleBlockBuilder((block) => this.appendBlock(block), blockRows);
   }
 

@@ -35,8 +35,10 @@ export interface ExecOptions {
 export interface ExecContext extends ExecOptions {
   readonly adapter: Adapter;
   readonly store: ModelStore;
-  /** Directory for training spill files (default: the OS temp dir). */
+  /** Directory for training spill files (default: SQLML_CACHE_DIR, else the OS temp dir; see cache-dir.ts). */
   readonly cacheParent?: string;
+  /** Most one training may write there (default: SQLML_CACHE_LIMIT, else half the free space; see cache-dir.ts). */
+  readonly cacheLimit?: string;
   /**
    * Where the training's encoding pass runs: 'auto' (a worker thread from ENCODE_WORKER_MIN_ROWS
    * rows, so training starts while encoding goes on), 'always', or 'never'. The model is

@@ -20,8 +20,10 @@ import { predict } from './predict.js';
 import { createModel, retrainModel } from './train.js';
 
 export interface EngineOptions {
-  /** Where training spill files go (default: the OS temp dir). */
+  /** Where training spill files go (default: SQLML_CACHE_DIR, else the OS temp dir). */
   readonly cacheParent?: string;
+  /** SQLML_CACHE_LIMIT's form: the most one training may write there (default: SQLML_CACHE_LIMIT, else '50%' of the free space). */
+  readonly cacheLimit?: string;
   /** See ExecContext.encodeWorker. */
   readonly encodeWorker?: 'auto' | 'always' | 'never';
 }
@@ -77,6 +79,7 @@ export class Engine {
       store: this.store,
       loadedModels: this.#loadedModels,
       ...(this.#options.cacheParent ? { cacheParent: this.#options.cacheParent } : {}),
+      ...(this.#options.cacheLimit ? { cacheLimit: this.#options.cacheLimit } : {}),
       ...(this.#options.encodeWorker ? { encodeWorker: this.#options.encodeWorker } : {}),
       ...options,
     };

@@ -21,6 +21,7 @@ import { Profiler, type Profile } from '../learn/profile.js';
 import type { Recipe } from '../learn/recipe.js';
 import { contentHashes, RowRole, RowSplitter, type SplitSpec } from '../learn/split.js';
 import type { ExampleBlock } from '../learn/types.js';
+import type { SharedCacheBudget } from './cache-dir.js';
 import { blockBuffers, EXAMPLE_BLOCK_ROWS, type BlockArrays, type BlockEntry, type ExampleCache, type RowCache, type WrittenExamples } from './cache.js';
 import { SHUFFLE_BUFFER_ROWS } from '../learn/train.js';
 import { encodeExamples, rowsWithRoles, type EncodingTotals } from './encode-examples.js';
@@ -248,6 +249,8 @@ export interface RowWorkerData {
   readonly rowCachePath: string;
   /** Where the worker writes the example caches, by role (see RowPipeline.writesCaches). */
   readonly examplePaths: { readonly train: string; readonly validation: string; readonly holdout: string };
+  /** What the training may still write to its cache, shared with the main thread. */
+  readonly budget: SharedCacheBudget;
   readonly columns: readonly Column[];
   readonly targetIndex: number;
   readonly split: SplitSpec;

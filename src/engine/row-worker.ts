@@ -7,7 +7,8 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { RowRole } from '../learn/split.js';
-import { blockArraysOf, blockBuffers, ExampleCache, RowCache, type BlockArrays, type BlockBuffers } from './cache.js';
+import { blockArraysOf, blockBuffers, EXAMPLE_BLOCK_ROWS, ExampleCache, RowCache, type BlockArrays, type BlockBuffers } from './cache.js';
+import { CacheBudget } from './cache-dir.js';
 import {
   CONTROL_CANCELLED,
   CONTROL_CONSUMED,
@@ -57,7 +58,8 @@ port.on('message', (request: RowWorkerRequest) => {
       // This thread writes the example caches; the main thread gets the training blocks
       // only when pass 0 learns them as they come (request.feed).
       const paths = data.examplePaths;
-      const caches = [new ExampleCache(paths.train), new ExampleCache(paths.validation), new ExampleCache(paths.holdout)];
+      const budget = CacheBudget.from(data.budget);
+      const caches = [paths.train, paths.validation, paths.holdout].map((path) => new ExampleCache(path, EXAMPLE_BLOCK_ROWS, 'write', budget));
       const [train, validation, holdout] = caches as [ExampleCache, ExampleCache, ExampleCache];
       let sent = 0;
       const totals = processor.encode(

@@ -18,7 +18,8 @@ import { RowRole, type SplitSpec } from '../learn/split.js';
 import { train, type ExampleSource, type TrainResult } from '../learn/train.js';
 import type { ExampleBlock, Task } from '../learn/types.js';
 import type { CreateModel, Identifier, RetrainModel, Transform } from '../sql/ast.js';
-import { CacheDir, ExampleCache, RowCache } from './cache.js';
+import { CacheDir, EXAMPLE_BLOCK_ROWS, ExampleCache, RowCache } from './cache.js';
+import { openTrainingCache } from './cache-dir.js';
 import type { EncodingTotals } from './encode-examples.js';
 import { BlockQueue, InlinePipeline, RowProcessor, ThreadPipeline, type EncodedExamples, type RowPipeline, type WrittenSplits } from './row-pipeline.js';
 import {
@@ -192,9 +193,9 @@ class ExampleSplits implements ExampleSource {
 
   /** `expected` are pass 0's role counts (an upper bound: rows with an unusable label drop out when encoded). */
   constructor(dir: CacheDir, seed: number, shuffle: boolean, expected: { train: number; validation: number }) {
-    this.train = new ExampleCache(dir.file('train.bin'));
-    this.validationCache = new ExampleCache(dir.file('validation.bin'));
-    this.holdout = new ExampleCache(dir.file('holdout.bin'));
+    this.train = new ExampleCache(dir.file('train.bin'), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
+    this.validationCache = new ExampleCache(dir.file('validation.bin'), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
+    this.holdout = new ExampleCache(dir.file('holdout.bin'), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
     this.trainRows = expected.train;
     this.validationRows = expected.validation;
     this.#seed = seed;
@@ -263,7 +264,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
   const { adapter, signal } = context;
   const { options } = request;
   const started = performance.now();
-  const dir = new CacheDir(context.cacheParent);
+  // Also removes the cache folders of trainings whose process died.
+  const dir = await openTrainingCache({ parent: context.cacheParent, limit: context.cacheLimit });
   let rowCache: RowCache | undefined;
   let splits: ExampleSplits | undefined;
   let pipeline: RowPipeline | undefined;
@@ -285,7 +287,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       validationFraction: options.earlyStopping ? VALIDATION_FRACTION : 0,
       seed: options.seed,
     };
-    rowCache = new RowCache(dir.file('rows.bin'), columns);
+    rowCache = new RowCache(dir.file('rows.bin'), columns, 'write', dir.budget);
     const processor = new RowProcessor(columns, targetIndex, split);
     // Small sources are profiled on this thread; from ROW_WORKER_MIN_ROWS rows on, a worker
     // takes over (catching up on the blocks cached so far), so decoding the database's
@@ -302,6 +304,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
           {
             rowCachePath: dir.file('rows.bin'),
             examplePaths: { train: dir.file('train-worker.bin'), validation: dir.file('validation-worker.bin'), holdout: dir.file('holdout-worker.bin') },
+            budget: dir.budget.shared(),
             columns,
             targetIndex,
             split,
