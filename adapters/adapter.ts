@@ -26,7 +26,11 @@ export type WriteMode = 'replace' | 'append';
 /** A column of an existing table, as the database's catalog describes it. */
 export interface TableColumnInfo {
   readonly name: string;
-  /** An INSERT that leaves it out fails: NOT NULL without a default (identity, auto-increment and generated columns fill themselves). */
+  /**
+   * `write` cannot leave it out: NOT NULL without a default (identity, auto-increment and
+   * generated columns fill themselves), or NOT NULL at all where `write` puts NULL into
+   * the columns it is not given.
+   */
   readonly required: boolean;
 }
 

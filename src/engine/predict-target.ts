@@ -6,8 +6,8 @@
  *   place (the adapter never drops it, so grants, keys and views on it stay). A table
  *   with other columns is someone else's, and its other columns would be emptied.
  * - APPEND: the table must have every column sqlml writes; other columns are left to
- *   their defaults (or NULL), so one that is NOT NULL without a default is refused here
- *   rather than by the database part-way through.
+ *   the adapter (their defaults, or NULL), so one it cannot fill (TableColumnInfo.required)
+ *   is refused here rather than by the database part-way through.
  * - Never the source's own table: the rows would be replaced while they are being read.
  * Each refusal is one sentence naming the table and the columns, and nothing is written.
  */
@@ -42,7 +42,7 @@ export async function checkPredictTarget(
   const problems: string[] = [];
   if (refused.length > 0) {
     const names = refused.map((column) => column.name).join(', ');
-    problems.push(mode === 'replace' ? `has columns ${names} that PREDICT … INTO does not write` : `has NOT NULL columns ${names} without a default that PREDICT … INTO … APPEND does not write`);
+    problems.push(mode === 'replace' ? `has columns ${names} that PREDICT … INTO does not write` : `has NOT NULL columns ${names} that PREDICT … INTO … APPEND would leave without a value`);
   }
   if (lacking.length > 0) problems.push(`lacks columns ${lacking.join(', ')} that PREDICT … INTO writes`);
   throw new SqlmlError('bad_column', `table ${label} ${problems.join(' and ')}; choose another table or change it yourself`);

@@ -367,7 +367,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('describes an existing table: its own id, its columns, which of them need a value', async () => {
       const table = fresh('described');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(50) NOT NULL, plan VARCHAR(10), n INTEGER NOT NULL DEFAULT 0)`);
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(50) NOT NULL, plan VARCHAR(10), n INTEGER DEFAULT 0)`);
       const described = await adapter.describeTable(table);
       expect(described?.columns).toEqual([
         { name: 'id', required: true },

@@ -77,7 +77,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await sql(`ALTER TABLE ${names.user} ADD COLUMN score DOUBLE PRECISION`);
     const append = await rejection(run(engine, `PREDICT ${names.model} FROM ${names.source} INTO ${names.user} KEY id APPEND;`));
     expect(append.message).toBe(
-      `table ${names.user} has NOT NULL columns email without a default that PREDICT … INTO … APPEND does not write; choose another table or change it yourself`,
+      `table ${names.user} has NOT NULL columns email that PREDICT … INTO … APPEND would leave without a value; choose another table or change it yourself`,
     );
 
     expect(await columnsOf(names.user)).toEqual(['id', 'email', 'plan', 'predicted_label', 'score']);
@@ -124,6 +124,27 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await expect(sql(`INSERT INTO ${names.scores} VALUES (1, 0, 0.5)`)).rejects.toThrow();
     if (postgres) {
       expect((await sql(`SELECT has_table_privilege('${reader}', '${names.scores}', 'SELECT')`)).rows).toEqual([[true]]);
+    }
+  });
+
+  it('appends into a table with a NOT NULL column with a default where the writer fills it, and refuses it where not', async () => {
+    const table = `${names.log}_n`;
+    await sql(`DROP TABLE IF EXISTS ${table}`);
+    await sql(`CREATE TABLE ${table} (id INTEGER, predicted_label INTEGER, score DOUBLE PRECISION, n INTEGER NOT NULL DEFAULT 7)`);
+    try {
+      const appending = run(engine, `PREDICT ${names.model} FROM (SELECT * FROM ${names.source} WHERE id <= 3) INTO ${table} KEY id APPEND;`);
+      if (engine.adapter.dialect === 'duckdb') {
+        // DuckDB's appender writes NULL, not the default, into a column it is not given.
+        expect((await rejection(appending)).message).toBe(
+          `table ${table} has NOT NULL columns n that PREDICT … INTO … APPEND would leave without a value; choose another table or change it yourself`,
+        );
+        expect(await contents(table)).toEqual([]);
+      } else {
+        expect(firstRow(await appending).rows_written).toBe(3);
+        expect((await contents(table)).map((row) => [Number(row[0]), Number(row[3])])).toEqual([[1, 7], [2, 7], [3, 7]]);
+      }
+    } finally {
+      await sql(`DROP TABLE IF EXISTS ${table}`);
     }
   });
 
