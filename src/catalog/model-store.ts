@@ -128,7 +128,8 @@ export class ModelStore {
         if (error instanceof SqlmlError && error.code !== 'database') throw error;
         // Lost a race (duplicate key, deadlock, write conflict) or failed outright: what
         // the catalog holds now says which, without reading driver error codes.
-        const createdAt = await this.#modelCreatedAt(v.name);
+        // A catalog that cannot be read now (connection lost) keeps the store's own error.
+        const createdAt = await this.#modelCreatedAt(v.name).catch(() => Promise.reject(error));
         if (basis.kind === 'new' && createdAt !== undefined) throw modelExistsError(v.name, error);
         if (basis.kind === 'existing' && createdAt !== basis.modelCreatedAt) throw modelDropped(v.name, error);
         if (attempt >= STORE_ATTEMPTS) throw error;
