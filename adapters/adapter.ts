@@ -23,23 +23,12 @@ export interface TableRef {
 
 export type WriteMode = 'replace' | 'append';
 
-/** A column of an existing table, as the database's catalog describes it. */
-export interface TableColumnInfo {
-  readonly name: string;
-  /**
-   * `write` cannot leave it out: NOT NULL without a default (identity, auto-increment and
-   * generated columns fill themselves), or NOT NULL at all where `write` puts NULL into
-   * the columns it is not given.
-   */
-  readonly required: boolean;
-}
-
 /** An existing table (or view) as `describeTable` finds it. */
 export interface TableDescription {
   /** The database's own identity of the table: two names denote the same table exactly when their ids are equal. */
   readonly id: string;
-  /** In table order. */
-  readonly columns: readonly TableColumnInfo[];
+  /** Its column names, in table order. */
+  readonly columns: readonly string[];
 }
 
 export interface StreamOptions {

@@ -165,15 +165,12 @@ export class DuckDBAdapter implements Adapter {
   describeTable(table: TableRef): Promise<TableDescription | undefined> {
     return this.#exclusive(async () => {
       // Resolved as #tableExists resolves a name: the temp catalog first, then the database's.
-      // Every NOT NULL column is required: the appender puts NULL, not the column's
-      // default, into the columns it is not given (its appendDefault refuses nextval()).
       const where =
         table.schema === undefined
           ? `table_catalog IN (current_database(), 'temp') AND lower(table_schema) = lower(current_schema()) AND lower(table_name) = lower($1)`
           : `table_catalog = current_database() AND lower(table_schema) = lower($1) AND lower(table_name) = lower($2)`;
       const result = await this.#run(
-        `SELECT table_catalog || '.' || table_schema || '.' || table_name AS id, column_name,
-                is_nullable = 'NO' AS required
+        `SELECT table_catalog || '.' || table_schema || '.' || table_name AS id, column_name
          FROM information_schema.columns WHERE ${where}
          ORDER BY table_catalog = 'temp' DESC, ordinal_position`,
         table.schema === undefined ? [table.name] : [table.schema, table.name],
@@ -181,7 +178,7 @@ export class DuckDBAdapter implements Adapter {
       const rows = await result.getRows();
       const id = rows[0]?.[0];
       if (id === undefined) return undefined;
-      const columns = rows.filter((row) => row[0] === id).map((row) => ({ name: String(row[1]), required: row[2] === true }));
+      const columns = rows.filter((row) => row[0] === id).map((row) => String(row[1]));
       return { id: String(id), columns };
     });
   }

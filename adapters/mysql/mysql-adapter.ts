@@ -165,17 +165,15 @@ export class MySQLAdapter implements Adapter {
 
   describeTable(table: TableRef): Promise<TableDescription | undefined> {
     return this.#exclusive(async (session) => {
-      // MariaDB and MySQL say 'VIRTUAL GENERATED' / 'STORED GENERATED' / 'auto_increment' in EXTRA.
       const outcome = await runQuery(
         session,
-        `SELECT CONCAT(table_schema, '.', table_name), column_name,
-                is_nullable = 'NO' AND column_default IS NULL AND extra NOT LIKE '%auto_increment%' AND extra NOT LIKE '%GENERATED%'
+        `SELECT CONCAT(table_schema, '.', table_name), column_name
          FROM information_schema.columns WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ORDER BY ordinal_position`,
         { values: [table.schema ?? null, table.name] },
       ).catch((error: unknown) => Promise.reject(this.#asError(error)));
       const first = outcome.rows[0];
       if (first === undefined) return undefined;
-      return { id: String(first[0]), columns: outcome.rows.map((row) => ({ name: String(row[1]), required: Number(row[2]) === 1 })) };
+      return { id: String(first[0]), columns: outcome.rows.map((row) => String(row[1])) };
     });
   }
 

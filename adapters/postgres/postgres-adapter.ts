@@ -220,9 +220,8 @@ export class PostgresAdapter implements Adapter {
   async describeTable(table: TableRef): Promise<TableDescription | undefined> {
     this.#assertOpen();
     try {
-      const result = await this.#pool.query<{ id: string; name: string | null; required: boolean | null }>(
-        `SELECT c.oid::text AS id, a.attname AS name,
-                a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = '' AS required
+      const result = await this.#pool.query<{ id: string; name: string | null }>(
+        `SELECT c.oid::text AS id, a.attname AS name
          FROM pg_catalog.pg_class c
          LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
@@ -231,7 +230,7 @@ export class PostgresAdapter implements Adapter {
       );
       const first = result.rows[0];
       if (first === undefined) return undefined;
-      const columns = result.rows.flatMap((row) => (row.name === null ? [] : [{ name: row.name, required: row.required === true }]));
+      const columns = result.rows.flatMap((row) => (row.name === null ? [] : [row.name]));
       return { id: first.id, columns };
     } catch (error) {
       throw asDatabaseError(error);

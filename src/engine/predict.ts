@@ -160,7 +160,7 @@ export async function predict(statement: Predict, context: ExecContext): Promise
 
   const target = tableRef(adapter, statement.into.table);
   try {
-    await checkPredictTarget(adapter, target, statement.source, outputColumns, statement.into.mode);
+    await checkPredictTarget(adapter, target, statement.source, outputColumns);
   } catch (error) {
     await stream.close();
     throw error;

@@ -365,16 +365,11 @@ describe.each(TARGETS)('$label', ({ url }) => {
       await expect(adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (10, 'dup', 0)`)).rejects.toThrow();
     });
 
-    it('describes an existing table: its own id, its columns, which of them need a value', async () => {
+    it('describes an existing table: its own id and its columns', async () => {
       const table = fresh('described');
       await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(50) NOT NULL, plan VARCHAR(10), n INTEGER DEFAULT 0)`);
       const described = await adapter.describeTable(table);
-      expect(described?.columns).toEqual([
-        { name: 'id', required: true },
-        { name: 'email', required: true },
-        { name: 'plan', required: false },
-        { name: 'n', required: false },
-      ]);
+      expect(described?.columns).toEqual(['id', 'email', 'plan', 'n']);
       const other = fresh('described_other');
       expect(await adapter.describeTable(other)).toBeUndefined();
       await adapter.query(`CREATE TABLE ${adapter.quoteTable(other)} (id INTEGER)`);
