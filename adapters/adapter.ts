@@ -23,6 +23,14 @@ export interface TableRef {
 
 export type WriteMode = 'replace' | 'append';
 
+/** An existing table (or view) as `describeTable` finds it. */
+export interface TableDescription {
+  /** The database's own identity of the table: two names denote the same table exactly when their ids are equal. */
+  readonly id: string;
+  /** Its column names, in table order. */
+  readonly columns: readonly string[];
+}
+
 export interface StreamOptions {
   /** Rows per batch handed to the consumer; also the round-trip size where the driver allows it. */
   readonly batchRows: number;
@@ -72,9 +80,14 @@ export interface Adapter {
   /** Whether a table exists (schema-qualified or on the search path). */
   tableExists(table: TableRef): Promise<boolean>;
 
+  /** The table `table` names, as `tableExists` resolves it; undefined when there is none. */
+  describeTable(table: TableRef): Promise<TableDescription | undefined>;
+
   /**
-   * Writes `batches` into `table`, creating it from `columns` if missing. `replace`
-   * swaps the table's contents, `append` adds rows (matching columns by name).
+   * Writes `batches` into `table`, creating it from `columns` if missing. An existing
+   * table is never dropped: `replace` swaps its rows (deletes them and adds the new ones
+   * in one transaction), `append` adds rows; both match columns by name, so the table
+   * keeps its own column types, keys, grants and the views on it.
    * Atomic: if `batches` throws part-way, or the database refuses a row, the table is as
    * it was before the call. Returns the number of rows written.
    */

@@ -22,7 +22,7 @@ import {
   type DuckDBResult,
 } from '@duckdb/node-api';
 import { Kysely } from 'kysely';
-import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -162,6 +162,27 @@ export class DuckDBAdapter implements Adapter {
     return this.#exclusive(() => this.#tableExists(table));
   }
 
+  describeTable(table: TableRef): Promise<TableDescription | undefined> {
+    return this.#exclusive(async () => {
+      // Resolved as #tableExists resolves a name: the temp catalog first, then the database's.
+      const where =
+        table.schema === undefined
+          ? `table_catalog IN (current_database(), 'temp') AND lower(table_schema) = lower(current_schema()) AND lower(table_name) = lower($1)`
+          : `table_catalog = current_database() AND lower(table_schema) = lower($1) AND lower(table_name) = lower($2)`;
+      const result = await this.#run(
+        `SELECT table_catalog || '.' || table_schema || '.' || table_name AS id, column_name
+         FROM information_schema.columns WHERE ${where}
+         ORDER BY table_catalog = 'temp' DESC, ordinal_position`,
+        table.schema === undefined ? [table.name] : [table.schema, table.name],
+      );
+      const rows = await result.getRows();
+      const id = rows[0]?.[0];
+      if (id === undefined) return undefined;
+      const columns = rows.filter((row) => row[0] === id).map((row) => String(row[1]));
+      return { id: String(id), columns };
+    });
+  }
+
   write(table: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>, mode: WriteMode): Promise<number> {
     return this.#exclusive(async () => {
       checkColumnNames(table, columns);
@@ -272,22 +293,23 @@ export class DuckDBAdapter implements Adapter {
   }
 
   /**
-   * Creates or replaces the table as `mode` asks, inside the open transaction, and
+   * Creates the table if missing, or empties it for `replace`, inside the open transaction, and
    * returns for each table column (in table order) the index of its source column, or
    * -1 for a column that gets NULL.
    */
   async #prepareTarget(table: TableRef, columns: readonly Column[], mode: WriteMode): Promise<Int32Array> {
     const quoted = this.quoteTable(table);
     const exists = await this.#tableExists(table);
-    if (exists && mode === 'append') {
+    if (exists) {
       const existing = (await this.#run(`SELECT * FROM ${quoted} LIMIT 0`)).columnNames();
       const byName = new Map(columns.map((column, index) => [column.name.toLowerCase(), index]));
       const tableNames = new Set(existing.map((name) => name.toLowerCase()));
       const missing = columns.find((column) => !tableNames.has(column.name.toLowerCase()));
-      if (missing) throw new SqlmlError('bad_column', `column ${missing.name} is not in table ${tableLabel(table)}, so rows cannot be appended to it`);
+      if (missing) throw new SqlmlError('bad_column', `column ${missing.name} is not in table ${tableLabel(table)}, so rows cannot be ${mode === 'append' ? 'appended to' : 'written into'} it`);
+      // The rows are replaced, not the table: it keeps its keys, defaults and the views on it.
+      if (mode === 'replace') await this.#run(`DELETE FROM ${quoted}`);
       return Int32Array.from(existing, (name) => byName.get(name.toLowerCase()) ?? -1);
     }
-    if (exists) await this.#run(`DROP TABLE ${quoted}`);
     const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`);
     await this.#run(`CREATE TABLE ${quoted} (${definitions.join(', ')})`);
     return Int32Array.from(columns, (_, index) => index);

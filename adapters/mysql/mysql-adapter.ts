@@ -12,7 +12,7 @@
  */
 import mysql, { type Connection, type ConnectionOptions, type Pool } from 'mysql2';
 import { Kysely } from 'kysely';
-import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import type { Column, ResultTable, RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -161,6 +161,20 @@ export class MySQLAdapter implements Adapter {
 
   tableExists(table: TableRef): Promise<boolean> {
     return this.#exclusive((session) => this.#tableExists(session, table));
+  }
+
+  describeTable(table: TableRef): Promise<TableDescription | undefined> {
+    return this.#exclusive(async (session) => {
+      const outcome = await runQuery(
+        session,
+        `SELECT CONCAT(table_schema, '.', table_name), column_name
+         FROM information_schema.columns WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ORDER BY ordinal_position`,
+        { values: [table.schema ?? null, table.name] },
+      ).catch((error: unknown) => Promise.reject(this.#asError(error)));
+      const first = outcome.rows[0];
+      if (first === undefined) return undefined;
+      return { id: String(first[0]), columns: outcome.rows.map((row) => String(row[1])) };
+    });
   }
 
   write(table: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>, mode: WriteMode): Promise<number> {

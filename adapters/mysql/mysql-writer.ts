@@ -2,10 +2,11 @@
  * Atomic bulk writes. Rows go first into a staging table of sqlml's own column types (so
  * loading them cannot fail on a conversion), by `LOAD DATA LOCAL INFILE` fed from a
  * stream, or by multi-row INSERTs where the server forbids local files. Then one step
- * makes them visible: `RENAME TABLE` swaps the staging table in (replace, or a new
- * table), or `INSERT ... SELECT` inside a transaction adds them (append), where the
- * server's own checks refuse a value that does not fit. Whatever fails, the staging
- * table is dropped and the target is as it was.
+ * makes them visible: `RENAME TABLE` turns the staging table into a new table, or
+ * `INSERT ... SELECT` inside a transaction adds them to an existing one (after a DELETE
+ * of its rows for replace: the table itself is never dropped, so it keeps its grants,
+ * keys and views), where the server's own checks refuse a value that does not fit.
+ * Whatever fails, the staging table is dropped and the target is as it was.
  *
  * DDL commits at once in MySQL, so a writer that dies (killed process, lost connection)
  * between creating its staging table and the RENAME leaves that table behind. Each
@@ -56,7 +57,7 @@ export async function writeTable(
   checkColumnNames(table, columns);
   const exists = await context.tableExists(table);
   // Resolved before any row is read, so a bad column costs nothing and changes nothing.
-  const targetNames = exists && mode === 'append' ? await appendTargetNames(context, table, columns) : undefined;
+  const targetNames = exists ? await targetColumnNames(context, table, columns, mode) : undefined;
   const tag = randomBytes(6).toString('hex');
   const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
@@ -69,21 +70,15 @@ export async function writeTable(
     stagingExists = true;
     const rows = context.method === 'load_data' ? await loadData(context, staging, columns, batches) : await insertRows(context, staging, columns, batches);
     if (targetNames === undefined) {
-      if (exists) {
-        const old = tableIn(table.schema, `${OLD_PREFIX}${tag}`);
-        // One RENAME of two tables is atomic: readers see the old table or the new one.
-        await q(`RENAME TABLE ${context.quoteTable(table)} TO ${context.quoteTable(old)}, ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
-        stagingExists = false;
-        await q(`DROP TABLE ${context.quoteTable(old)}`);
-      } else {
-        await q(`RENAME TABLE ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
-        stagingExists = false;
-      }
+      await q(`RENAME TABLE ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
+      stagingExists = false;
     } else {
       const into = targetNames.map((name) => context.quoteIdent(name)).join(', ');
       const from = columns.map((column) => context.quoteIdent(column.name)).join(', ');
       await q('START TRANSACTION');
       try {
+        // DELETE, not TRUNCATE (which commits at once): the old rows stay until the new ones are in.
+        if (mode === 'replace') await q(`DELETE FROM ${context.quoteTable(table)}`);
         await q(`INSERT INTO ${context.quoteTable(table)} (${into}) SELECT ${from} FROM ${context.quoteTable(staging)}`);
         await q('COMMIT');
       } catch (error) {
@@ -98,9 +93,12 @@ export async function writeTable(
   }
 }
 
-/** Staging tables are `sqlml_stage_<tag>`, replaced tables on their way out `sqlml_old_<tag>`; their writer holds lock `sqlml_write_<tag>`. */
+/**
+ * Staging tables are `sqlml_stage_<tag>`; their writer holds lock `sqlml_write_<tag>`.
+ * `sqlml_old_<tag>` tables are collected too: writers that swapped tables by RENAME
+ * could die before dropping the replaced one.
+ */
 const STAGE_PREFIX = 'sqlml_stage_';
-const OLD_PREFIX = 'sqlml_old_';
 const LOCK_PREFIX = 'sqlml_write_';
 const LEFTOVER = /^sqlml_(?:stage|old)_([0-9a-f]{12})$/;
 
@@ -133,12 +131,12 @@ async function dropAbandoned(context: WriteContext, schema: string | undefined):
 }
 
 /** The target's own spelling of each given column (MySQL matches column names case-insensitively). */
-async function appendTargetNames(context: WriteContext, table: TableRef, columns: readonly Column[]): Promise<string[]> {
+async function targetColumnNames(context: WriteContext, table: TableRef, columns: readonly Column[], mode: WriteMode): Promise<string[]> {
   const probe = await runQuery(context.connection, `SELECT * FROM ${context.quoteTable(table)} LIMIT 0`).catch((error: unknown) => Promise.reject(context.asError(error)));
   const byName = new Map((probe.fields ?? []).map((field) => [field.name.toLowerCase(), field.name]));
   return columns.map((column) => {
     const name = byName.get(column.name.toLowerCase());
-    if (name === undefined) throw new SqlmlError('bad_column', `column ${column.name} is not in table ${tableLabel(table)}, so rows cannot be appended to it`);
+    if (name === undefined) throw new SqlmlError('bad_column', `column ${column.name} is not in table ${tableLabel(table)}, so rows cannot be ${mode === 'append' ? 'appended to' : 'written into'} it`);
     return name;
   });
 }

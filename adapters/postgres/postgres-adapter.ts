@@ -12,10 +12,10 @@
  * `?read=cursor`. Either way the columns come from `SELECT * FROM (<select>) AS q LIMIT 0`
  * before the first row.
  *
- * Writing: COPY text format inside one transaction: straight into the table for `append`
- * and for a new table, into a staging table swapped in (DROP + RENAME) for `replace`.
- * Any failure destroys the connection mid-transaction, so the server rolls everything
- * back, staging table included.
+ * Writing: COPY text format inside one transaction, straight into the table: created if
+ * missing, emptied by DELETE first for `replace` (an existing table is never dropped, so
+ * it keeps its grants, keys and the views on it). Any failure destroys the connection
+ * mid-transaction, so the server rolls everything back.
  */
 import type { Socket } from 'node:net';
 import { once } from 'node:events';
@@ -25,7 +25,7 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } f
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
-import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -135,7 +135,6 @@ export class PostgresAdapter implements Adapter {
   readonly #pool: pg.Pool;
   readonly #streams = new Set<PostgresRowStream>();
   #closed = false;
-  #staging = 0;
 
   /** Takes ownership of `pool`; `close()` ends it. Use `openPostgresAdapter`. */
   constructor(settings: PostgresSettings, pool: pg.Pool, fastPath: boolean) {
@@ -218,6 +217,26 @@ export class PostgresAdapter implements Adapter {
     }
   }
 
+  async describeTable(table: TableRef): Promise<TableDescription | undefined> {
+    this.#assertOpen();
+    try {
+      const result = await this.#pool.query<{ id: string; name: string | null }>(
+        `SELECT c.oid::text AS id, a.attname AS name
+         FROM pg_catalog.pg_class c
+         LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+         ORDER BY a.attnum`,
+        [this.quoteTable(table)],
+      );
+      const first = result.rows[0];
+      if (first === undefined) return undefined;
+      const columns = result.rows.flatMap((row) => (row.name === null ? [] : [row.name]));
+      return { id: first.id, columns };
+    } catch (error) {
+      throw asDatabaseError(error);
+    }
+  }
+
   async write(table: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>, mode: WriteMode): Promise<number> {
     checkColumnNames(table, columns);
     this.#assertOpen();
@@ -274,7 +293,7 @@ export class PostgresAdapter implements Adapter {
 
   /**
    * Creates what `mode` needs inside the open transaction and says where the COPY goes:
-   * the table itself (append, new table) or a staging table renamed over it (replace).
+   * always the table itself, created if missing, emptied first for `replace`.
    */
   async #planWrite(client: pg.PoolClient, table: TableRef, columns: readonly Column[], mode: WriteMode): Promise<WritePlan> {
     const found = await run(client, `SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'f')`, [
@@ -288,23 +307,15 @@ export class PostgresAdapter implements Adapter {
       await run(client, `CREATE TABLE ${this.quoteTable(table)} (${definitions})`);
       return { into: this.quoteTable(table), columnList: allColumns, sources: inOrder, after: [] };
     }
-    if (mode === 'append') {
-      const existing = (await run(client, `SELECT * FROM ${this.quoteTable(table)} LIMIT 0`)).fields.map((field) => field.name);
-      const names = columns.map((column) => {
-        const name = existing.find((candidate) => candidate === column.name) ?? existing.find((candidate) => candidate.toLowerCase() === column.name.toLowerCase());
-        if (name === undefined) throw new SqlmlError('bad_column', `column ${column.name} is not in table ${tableLabel(table)}, so rows cannot be appended to it`);
-        return name;
-      });
-      return { into: this.quoteTable(table), columnList: names.map((name) => this.quoteIdent(name)).join(', '), sources: inOrder, after: [] };
-    }
-    const staging: TableRef = { schema, name: `sqlml_staging_${process.pid}_${++this.#staging}` };
-    await run(client, `CREATE TABLE ${this.quoteTable(staging)} (${definitions})`);
-    return {
-      into: this.quoteTable(staging),
-      columnList: allColumns,
-      sources: inOrder,
-      after: [`DROP TABLE ${this.quoteTable({ schema, name: table.name })}`, `ALTER TABLE ${this.quoteTable(staging)} RENAME TO ${this.quoteIdent(table.name)}`],
-    };
+    const existing = (await run(client, `SELECT * FROM ${this.quoteTable(table)} LIMIT 0`)).fields.map((field) => field.name);
+    const names = columns.map((column) => {
+      const name = existing.find((candidate) => candidate === column.name) ?? existing.find((candidate) => candidate.toLowerCase() === column.name.toLowerCase());
+      if (name === undefined) throw new SqlmlError('bad_column', `column ${column.name} is not in table ${tableLabel(table)}, so rows cannot be ${mode === 'append' ? 'appended to' : 'written into'} it`);
+      return name;
+    });
+    // The rows are replaced, not the table: DROP would take its grants, and fail on a view over it.
+    if (mode === 'replace') await run(client, `DELETE FROM ${this.quoteTable(table)}`);
+    return { into: this.quoteTable(table), columnList: names.map((name) => this.quoteIdent(name)).join(', '), sources: inOrder, after: [] };
   }
 }
 

@@ -3,8 +3,18 @@
  * training adds a version and makes it the active one in a single transaction, so a
  * reader sees either the old active version or the complete new one, never a half.
  * JSON documents (options, recipe, statistics, evaluation) are stored as text.
+ *
+ * Statements on one model may race from separate processes, so the database decides:
+ * storing a version first writes the model's own row (an INSERT for a new model, an
+ * UPDATE otherwise), which takes that row's lock until commit; a concurrent store or
+ * DROP of the same model waits for it (PostgreSQL, MySQL) or fails with a conflict
+ * (DuckDB), and the version number is read only once the lock is held. DROP deletes the
+ * model row before its versions, so it waits for a store in flight and then removes
+ * the version that store added too. A transaction that loses such a race is explained
+ * from the catalog as it is afterwards (the model exists now; the model was dropped)
+ * or, where the race left nothing to refuse, simply run again.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Adapter } from '../../adapters/adapter.js';
 import { SqlmlError } from '../errors.js';
 import { catalogDdl } from './ddl.js';
@@ -26,6 +36,21 @@ export interface NewModelVersion {
   readonly sourceQuery: string;
 }
 
+/**
+ * What must hold for a new version to be stored, checked inside the storing
+ * transaction: `new` (CREATE MODEL) wants no model of that name; `any` (CREATE OR
+ * REPLACE) takes whatever is there; `existing` (RETRAIN) wants the very model it was
+ * trained from, known by its `modelCreatedAt`, so one dropped (and perhaps created
+ * again) meanwhile is not silently brought back.
+ */
+export type VersionBasis =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'any' }
+  | { readonly kind: 'existing'; readonly modelCreatedAt: string };
+
+/** How often a store that lost a race with nothing to refuse is run again. */
+const STORE_ATTEMPTS = 3;
+
 /** One stored version, JSON fields parsed back. */
 export interface ModelVersion {
   readonly name: string;
@@ -44,6 +69,8 @@ export interface ModelVersion {
   readonly createdAt: string;
   /** Whether predictions use this version. */
   readonly active: boolean;
+  /** When the model itself was created: tells a model apart from one dropped and created again under its name. */
+  readonly modelCreatedAt: string;
 }
 
 /** One line of SHOW MODELS: a model and its active version. */
@@ -89,40 +116,27 @@ export class ModelStore {
   /**
    * Stores a new version (number = max existing + 1) and makes it active, in ONE
    * transaction; on any failure the previously active version stays active and nothing
-   * of the new one remains.
+   * of the new one remains. `basis` is checked in that transaction (see VersionBasis):
+   * `model_exists` when a `new` model exists by then, `unknown_model` when an `existing`
+   * one was dropped.
    */
-  async saveVersion(v: NewModelVersion): Promise<ModelVersion> {
-    return this.#db.transaction().execute(async (trx) => {
-      const now = new Date().toISOString();
-      const model = await trx.selectFrom('sqlml_models').select('name').where('name', '=', v.name).executeTakeFirst();
-      if (model) {
-        await trx.updateTable('sqlml_models').set({ updated_at: now }).where('name', '=', v.name).execute();
-      } else {
-        await trx.insertInto('sqlml_models').values({ name: v.name, active_version: null, created_at: now, updated_at: now }).execute();
+  async saveVersion(v: NewModelVersion, basis: VersionBasis = { kind: 'any' }): Promise<ModelVersion> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.transaction().execute((trx) => storeVersion(trx, v, basis));
+      } catch (error) {
+        if (error instanceof SqlmlError && error.code !== 'database') throw error;
+        // Lost a race (duplicate key, deadlock, write conflict) or failed outright: what
+        // the catalog holds now says which, without reading driver error codes.
+        // A catalog that cannot be read now (connection lost) keeps the store's own error.
+        const createdAt = await this.#modelCreatedAt(v.name).catch(() => Promise.reject(error));
+        if (basis.kind === 'new' && createdAt !== undefined) throw modelExistsError(v.name, error);
+        if (basis.kind === 'existing' && createdAt !== basis.modelCreatedAt) throw modelDropped(v.name, error);
+        if (attempt >= STORE_ATTEMPTS) throw error;
+        // DuckDB refuses a conflicting write at once rather than waiting for the lock.
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
       }
-      const latest = await trx
-        .selectFrom('sqlml_model_versions')
-        .select((eb) => eb.fn.max('version').as('version'))
-        .where('name', '=', v.name)
-        .executeTakeFirst();
-      const row: Selectable<ModelVersionsTable> = {
-        name: v.name,
-        version: Number(latest?.version ?? 0) + 1,
-        status: 'ready',
-        type: v.type,
-        target: v.target,
-        options: toJson(v.options),
-        recipe: toJson(v.recipe),
-        model: v.model,
-        training_stats: toJson(v.trainingStats),
-        evaluation: toJson(v.evaluation),
-        source_query: v.sourceQuery,
-        created_at: now,
-      };
-      await trx.insertInto('sqlml_model_versions').values(row).execute();
-      await trx.updateTable('sqlml_models').set({ active_version: row.version }).where('name', '=', v.name).execute();
-      return toModelVersion(row, true);
-    });
+    }
   }
 
   /** A version of `name`: the given one, or the active one when `version` is omitted. */
@@ -131,13 +145,18 @@ export class ModelStore {
       .selectFrom('sqlml_model_versions as v')
       .innerJoin('sqlml_models as m', 'm.name', 'v.name')
       .selectAll('v')
-      .select('m.active_version')
+      .select(['m.active_version', 'm.created_at as model_created_at'])
       .where('v.name', '=', name);
     query = version === undefined ? query.whereRef('v.version', '=', 'm.active_version') : query.where('v.version', '=', version);
     const row = await query.executeTakeFirst();
     if (!row) return undefined;
-    const { active_version: activeVersion, ...stored } = row;
-    return toModelVersion(stored, activeVersion !== null && Number(activeVersion) === Number(stored.version));
+    const { active_version: activeVersion, model_created_at: modelCreatedAt, ...stored } = row;
+    return toModelVersion(stored, activeVersion !== null && Number(activeVersion) === Number(stored.version), modelCreatedAt);
+  }
+
+  async #modelCreatedAt(name: string): Promise<string | undefined> {
+    const row = await this.#db.selectFrom('sqlml_models').select('created_at').where('name', '=', name).executeTakeFirst();
+    return row?.created_at;
   }
 
   async exists(name: string): Promise<boolean> {
@@ -176,14 +195,72 @@ export class ModelStore {
     }));
   }
 
-  /** Removes every version of `name`; true if the model existed. */
+  /**
+   * Removes every version of `name`; true if the model existed. The model row goes
+   * first: its lock makes the drop wait for a version being stored, whose row the
+   * versions' delete then sees and removes (deleting versions first would miss it and
+   * leave it behind without its model).
+   */
   async drop(name: string): Promise<boolean> {
     return this.#db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('sqlml_model_versions').where('name', '=', name).execute();
       const deleted = await trx.deleteFrom('sqlml_models').where('name', '=', name).executeTakeFirst();
+      await trx.deleteFrom('sqlml_model_versions').where('name', '=', name).execute();
       return Number(deleted.numDeletedRows) > 0;
     });
   }
+}
+
+/** One attempt at saveVersion's transaction. */
+async function storeVersion(trx: Transaction<CatalogDatabase>, v: NewModelVersion, basis: VersionBasis): Promise<ModelVersion> {
+  const now = new Date().toISOString();
+  // The model row is written before anything is read, so its lock is held from here on.
+  let modelCreatedAt = now;
+  if (basis.kind === 'new') {
+    await trx.insertInto('sqlml_models').values({ name: v.name, active_version: null, created_at: now, updated_at: now }).execute();
+  } else {
+    let update = trx.updateTable('sqlml_models').set({ updated_at: now }).where('name', '=', v.name);
+    if (basis.kind === 'existing') update = update.where('created_at', '=', basis.modelCreatedAt);
+    const updated = await update.executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) {
+      const model = await trx.selectFrom('sqlml_models').select('created_at').where('name', '=', v.name).executeTakeFirstOrThrow();
+      modelCreatedAt = model.created_at;
+    } else if (basis.kind === 'existing') {
+      throw modelDropped(v.name);
+    } else {
+      await trx.insertInto('sqlml_models').values({ name: v.name, active_version: null, created_at: now, updated_at: now }).execute();
+    }
+  }
+  const latest = await trx
+    .selectFrom('sqlml_model_versions')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .where('name', '=', v.name)
+    .executeTakeFirst();
+  const row: Selectable<ModelVersionsTable> = {
+    name: v.name,
+    version: Number(latest?.version ?? 0) + 1,
+    status: 'ready',
+    type: v.type,
+    target: v.target,
+    options: toJson(v.options),
+    recipe: toJson(v.recipe),
+    model: v.model,
+    training_stats: toJson(v.trainingStats),
+    evaluation: toJson(v.evaluation),
+    source_query: v.sourceQuery,
+    created_at: now,
+  };
+  await trx.insertInto('sqlml_model_versions').values(row).execute();
+  await trx.updateTable('sqlml_models').set({ active_version: row.version }).where('name', '=', v.name).execute();
+  return toModelVersion(row, true, modelCreatedAt);
+}
+
+/** CREATE MODEL over an existing model, whether seen before training or when storing. */
+export function modelExistsError(name: string, cause?: unknown): SqlmlError {
+  return new SqlmlError('model_exists', `model ${name} already exists (CREATE OR REPLACE MODEL or RETRAIN MODEL ${name} trains a new version)`, { cause });
+}
+
+function modelDropped(name: string, cause?: unknown): SqlmlError {
+  return new SqlmlError('unknown_model', `model ${name} was dropped while it was being retrained; nothing was stored`, { cause });
 }
 
 /** `undefined` (a missing document) is stored as JSON null rather than refused by NOT NULL. */
@@ -199,7 +276,7 @@ function parseJson(text: string, model: string, field: string): unknown {
   }
 }
 
-function toModelVersion(row: Selectable<ModelVersionsTable>, active: boolean): ModelVersion {
+function toModelVersion(row: Selectable<ModelVersionsTable>, active: boolean, modelCreatedAt: string): ModelVersion {
   return {
     name: row.name,
     version: Number(row.version),
@@ -214,6 +291,7 @@ function toModelVersion(row: Selectable<ModelVersionsTable>, active: boolean): M
     sourceQuery: row.source_query,
     createdAt: row.created_at,
     active,
+    modelCreatedAt,
   };
 }
 

@@ -23,6 +23,7 @@ import {
   throwIfAborted,
   type ExecContext,
 } from './context.js';
+import { checkPredictTarget } from './predict-target.js';
 
 /** The prediction columns a model adds, per statements.md. */
 export function predictionColumns(model: TrainedModel): Column[] {
@@ -158,6 +159,12 @@ export async function predict(statement: Predict, context: ExecContext): Promise
   }
 
   const target = tableRef(adapter, statement.into.table);
+  try {
+    await checkPredictTarget(adapter, target, statement.source, outputColumns);
+  } catch (error) {
+    await stream.close();
+    throw error;
+  }
   const written = await adapter.write(target, outputColumns, scored(), statement.into.mode);
   return {
     command: 'PREDICT',

@@ -7,6 +7,7 @@
  * Nothing reaches the catalog unless every step succeeded, so a failed training
  * leaves the previous version active.
  */
+import { modelExistsError, type VersionBasis } from '../catalog/model-store.js';
 import type { ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { inferLabel } from '../learn/label.js';
@@ -84,6 +85,8 @@ interface TrainingRequest {
   readonly target: Identifier;
   readonly transforms: readonly Transform[] | null;
   readonly options: ModelOptions;
+  /** What the catalog must hold when the version is stored (a concurrent CREATE or DROP is seen there). */
+  readonly basis: VersionBasis;
 }
 
 export async function createModel(statement: CreateModel, context: ExecContext): Promise<ResultTable> {
@@ -94,10 +97,7 @@ export async function createModel(statement: CreateModel, context: ExecContext):
       const existing = await context.store.get(name);
       if (existing) return trainingResult(existing.name, existing.version, existing.type, existing.target, existing.trainingStats as TrainingStats, existing.evaluation as Evaluation | null);
     }
-    throw new SqlmlError(
-      'model_exists',
-      `model ${name} already exists (CREATE OR REPLACE MODEL or RETRAIN MODEL ${name} trains a new version)`,
-    );
+    throw modelExistsError(name);
   }
   return runTraining(
     {
@@ -107,9 +107,16 @@ export async function createModel(statement: CreateModel, context: ExecContext):
       target: statement.target,
       transforms: statement.recipe,
       options: resolveOptions(statement.options),
+      basis: statement.orReplace ? { kind: 'any' } : { kind: 'new' },
     },
     context,
-  );
+  ).catch(async (error: unknown) => {
+    // Another process created the model while this one trained: IF NOT EXISTS still means no error.
+    if (!(statement.ifNotExists && error instanceof SqlmlError && error.code === 'model_exists')) throw error;
+    const existing = await context.store.get(name);
+    if (!existing) throw error;
+    return trainingResult(existing.name, existing.version, existing.type, existing.target, existing.trainingStats as TrainingStats, existing.evaluation as Evaluation | null);
+  });
 }
 
 export async function retrainModel(statement: RetrainModel, context: ExecContext): Promise<ResultTable> {
@@ -125,6 +132,7 @@ export async function retrainModel(statement: RetrainModel, context: ExecContext
       target: { value: previous.target.name, quoted: true, position: statement.start },
       transforms: previous.transforms,
       options: resolveOptions(statement.options, previous.options),
+      basis: { kind: 'existing', modelCreatedAt: version.modelCreatedAt },
     },
     context,
   );
@@ -522,7 +530,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       trainingStats: stats,
       evaluation,
       sourceQuery: request.from,
-    });
+    }, request.basis);
     context.loadedModels.set(`${saved.name}@${saved.version}`, model);
     return trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation);
   } finally {

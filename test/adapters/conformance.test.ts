@@ -401,14 +401,29 @@ describe.each(TARGETS)('$label', ({ url }) => {
       ]);
     });
 
-    it('replaces an existing table with the new columns and rows', async () => {
+    it('replaces the rows of an existing table, keeping the table and its columns', async () => {
       const table = fresh('replace');
-      await adapter.write(table, scored, batchesOf(scored, firstRows), 'replace');
-      const next = [column('id', 'integer'), column('predicted_value', 'double')];
-      expect(await adapter.write(table, next, batchesOf(next, [[[10, 1.5]]]), 'replace')).toBe(1);
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, label VARCHAR(10), score DOUBLE PRECISION)`);
+      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 'old', 0.25), (2, 'old', 0.5)`);
+      const next = [column('score', 'double'), column('id', 'integer')];
+      expect(await adapter.write(table, next, batchesOf(next, [[[1.5, 10]]]), 'replace')).toBe(1);
       const result = await adapter.query(`SELECT * FROM ${adapter.quoteTable(table)}`);
-      expect(result.columns.map((c) => c.name)).toEqual(['id', 'predicted_value']);
-      expect(result.rows).toEqual([[10, 1.5]]);
+      expect(result.columns.map((c) => c.name)).toEqual(['id', 'label', 'score']);
+      expect(result.rows).toEqual([[10, null, 1.5]]);
+      // Still the same table: its primary key refuses a duplicate.
+      await expect(adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (10, 'dup', 0)`)).rejects.toThrow();
+    });
+
+    it('describes an existing table: its own id and its columns', async () => {
+      const table = fresh('described');
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(50) NOT NULL, plan VARCHAR(10), n INTEGER DEFAULT 0)`);
+      const described = await adapter.describeTable(table);
+      expect(described?.columns).toEqual(['id', 'email', 'plan', 'n']);
+      const other = fresh('described_other');
+      expect(await adapter.describeTable(other)).toBeUndefined();
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(other)} (id INTEGER)`);
+      expect((await adapter.describeTable(other))?.id).not.toBe(described?.id);
+      expect((await adapter.describeTable(table))?.id).toBe(described?.id);
     });
 
     it('appends by column name, in any order, with NULL for columns not given', async () => {
