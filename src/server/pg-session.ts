@@ -74,6 +74,8 @@ const LOCAL_PARAMETERS: readonly (readonly [string, string])[] = [
 
 /** How long a closing server waits for a session's forwarded statement to finish. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Database messages of one extended-protocol batch held before they are forwarded unasked. */
+const MAX_PENDING_BYTES = 1024 * 1024;
 /** How long a closed session waits for its client to close the connection too. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -101,6 +103,7 @@ interface Batch {
   route: Route | null;
   /** Database messages not yet forwarded (until Flush or Sync). */
   pending: Buffer[];
+  pendingBytes: number;
   /** Some of this batch went to the server already (at a Flush). */
   forwarded: boolean;
   /** An error was sent: skip everything until Sync. */
@@ -126,7 +129,7 @@ export class PgSession {
   readonly #portalRoutes = new Map<string, Route>();
   readonly #statements = new Map<string, LocalStatement>();
   readonly #portals = new Map<string, LocalPortal>();
-  #batch: Batch = { route: null, pending: [], forwarded: false, failed: false };
+  #batch: Batch = { route: null, pending: [], pendingBytes: 0, forwarded: false, failed: false };
   /** The sqlml statement running now, for CancelRequest. */
   #running: AbortController | null = null;
   /** The message being handled, for a graceful close. */
@@ -412,6 +415,7 @@ export class PgSession {
     if (batch.route !== null && batch.route !== route) {
       batch.failed = true;
       batch.pending = [];
+      batch.pendingBytes = 0;
       this.#write(
         errorResponse({
           severity: 'ERROR',
@@ -423,13 +427,23 @@ export class PgSession {
     }
     batch.route = route;
     if (route === 'database') {
-      batch.pending.push(Buffer.from(message));
+      batch.pending.push(message);
+      batch.pendingBytes += message.length;
+      // A client that never sends Sync must not make the server hold its messages:
+      // past a bound they go to the server now (which answers nothing before Flush or Sync).
+      if (batch.pendingBytes > MAX_PENDING_BYTES && this.#upstream) {
+        this.#upstream.send(Buffer.concat(batch.pending), 0);
+        batch.pending = [];
+        batch.pendingBytes = 0;
+        batch.forwarded = true;
+      }
       return;
     }
     await this.#upstream?.whenIdle();
     try {
       this.#write(...(await this.#answerHere(message)));
     } catch (error) {
+      if (error instanceof ProtocolViolation) throw error;
       batch.failed = true;
       this.#write(errorResponse(error instanceof ExtendedError ? error.fields : errorFields(error)));
     }
@@ -437,7 +451,7 @@ export class PgSession {
 
   async #sync(message: Buffer): Promise<void> {
     const batch = this.#batch;
-    this.#batch = { route: null, pending: [], forwarded: false, failed: false };
+    this.#batch = { route: null, pending: [], pendingBytes: 0, forwarded: false, failed: false };
     const upstream = this.#upstream;
     if (upstream && ((batch.route === 'database' && !batch.failed) || batch.forwarded || batch.route === null)) {
       // The server answers the Sync itself, with its own transaction status.
@@ -453,6 +467,7 @@ export class PgSession {
     if (this.#upstream && batch.route === 'database' && !batch.failed) {
       this.#upstream.send(Buffer.concat([...batch.pending, message]), 0);
       batch.pending = [];
+      batch.pendingBytes = 0;
       batch.forwarded = true;
     }
     // Local answers are written as they are made: nothing to flush.
@@ -600,10 +615,11 @@ export class PgSession {
   #fatal(fields: ErrorFields): void {
     if (this.#ended) return;
     this.#write(errorResponse({ ...fields, severity: 'FATAL' }));
-    this.#end();
+    this.#end(false);
   }
 
-  #end(): void {
+  /** `drain`: read (and drop) what the client still sends until it closes; else stop reading it. */
+  #end(drain = true): void {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#loginTimer);
@@ -614,7 +630,8 @@ export class PgSession {
     // open after it, or keeps sending, is cut off shortly after rather than held forever.
     const socket = this.#socket;
     socket.end();
-    socket.resume();
+    if (drain) socket.resume();
+    else socket.pause();
     const cutoff = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     socket.once('close', () => clearTimeout(cutoff));
     this.#host.closed(this);
