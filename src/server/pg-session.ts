@@ -182,6 +182,7 @@ export class PgSession {
 
   #drained(): Promise<void> {
     return new Promise((resolve) => {
+      if (this.#socket.destroyed) return resolve();
       const done = (): void => {
         this.#socket.off('drain', done);
         this.#socket.off('close', done);
@@ -632,7 +633,8 @@ export class PgSession {
     socket.end();
     if (drain) socket.resume();
     else socket.pause();
-    const cutoff = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    // Not unref'd: a paused socket keeps no event loop alive, and the listener's close waits for it.
+    const cutoff = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
     socket.once('close', () => clearTimeout(cutoff));
     this.#host.closed(this);
   }
