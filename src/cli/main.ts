@@ -52,6 +52,7 @@ interface ServeCommandOptions {
   http?: string;
   pg?: string;
   token?: string;
+  authTimeout?: string;
   scheduler: boolean;
   json?: boolean;
 }
@@ -63,6 +64,9 @@ async function serveUntilSignalled(db: string | undefined, options: ServeCommand
   try {
     http = options.http !== undefined ? parseListenAddress(options.http, '--http') : undefined;
     pg = options.pg !== undefined ? parseListenAddress(options.pg, '--pg') : undefined;
+    if (options.authTimeout !== undefined && !(Number(options.authTimeout) > 0 && Number(options.authTimeout) <= 600)) {
+      throw new Error(`--auth-timeout '${options.authTimeout}' is not a number of seconds between 0 and 600`);
+    }
   } catch (error) {
     throw new CommanderError(EXIT_USAGE, 'sqlml.serve', `error: ${errorMessage(error)}`);
   }
@@ -75,6 +79,7 @@ async function serveUntilSignalled(db: string | undefined, options: ServeCommand
       ...(http ? { http } : {}),
       ...(pg ? { pg } : {}),
       ...(options.token ? { token: options.token } : {}),
+      ...(options.authTimeout !== undefined ? { authenticationTimeoutMs: Number(options.authTimeout) * 1000 } : {}),
       scheduler: options.scheduler,
       log,
     });
@@ -153,6 +158,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--http <host:port>', 'serve the JSON API and evaluation pages here (default 127.0.0.1:8080 when neither --http nor --pg is given)')
     .option('--pg <host:port>', 'speak the PostgreSQL wire protocol here (e.g. 127.0.0.1:5433)')
     .addOption(new Option('--token <token>', 'require this bearer token (HTTP) / password (wire protocol)').env('SQLML_TOKEN'))
+    .addOption(
+      new Option('--auth-timeout <seconds>', 'wire protocol: a client that has not logged in within this time is disconnected (default 60, as PostgreSQL)').env('SQLML_AUTH_TIMEOUT'),
+    )
     .option('--no-scheduler', 'do not run scheduled jobs in this process')
     .option('--json', 'print the listening addresses as one JSON line on stdout')
     .action(async (options: ServeCommandOptions) => {

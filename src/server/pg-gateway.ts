@@ -3,13 +3,13 @@
  * and the BI tools built on them connect to sqlml as to a PostgreSQL server. sqlml
  * statements run in sqlml; everything else reaches the database (see pg-session.ts).
  *
- * This module owns the listener and the set of sessions: it hands each connection to
- * pg-gateway for the startup handshake, routes CancelRequests (which come
- * on a connection of their own) to the session whose key they carry, and closes
- * gracefully: stop accepting, let running statements finish, then end every session.
+ * This module owns the listener and the set of sessions: it gives each connection a
+ * session (which frames the client's bytes itself, see pg-frontend.ts), routes
+ * CancelRequests (which come on a connection of their own) to the session whose key
+ * they carry, and closes gracefully: stop accepting, let running statements finish,
+ * then end every session.
  */
 import { createServer, type Server } from 'node:net';
-import { PostgresConnection } from 'pg-gateway';
 import type { Engine } from '../engine/engine.js';
 import { PgSession, type SessionHost } from './pg-session.js';
 
@@ -22,7 +22,11 @@ export interface PgServerOptions {
   readonly token?: string;
   /** The database URL when it is postgres://: pass-through is forwarded to it verbatim. */
   readonly upstreamUrl?: string;
+  /** From connecting to logged in, at most this long (PostgreSQL's authentication_timeout); default 60 s. */
+  readonly authenticationTimeoutMs?: number;
 }
+
+export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 60_000;
 
 export interface PgServer {
   readonly port: number;
@@ -36,6 +40,7 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
     engine,
     token: options.token,
     upstreamUrl: options.upstreamUrl,
+    authenticationTimeoutMs: options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS,
     cancel(processId, secretKey) {
       const session = sessions.get(processId);
       // A wrong key is ignored silently, as PostgreSQL does: nothing to learn from guessing.
@@ -49,17 +54,7 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
     },
   };
 
-  const server: Server = createServer((socket) => {
-    let session: PgSession | null = null;
-    const connection = new PostgresConnection(socket, {
-      // pg-gateway answers SSLRequest and reads the StartupMessage; authentication and
-      // everything after it are the session's (onStartup takes the socket over).
-      authMode: 'none',
-      onMessage: (data, state) => session!.onMessage(data, state.hasStarted),
-      onStartup: (state) => session!.onStartup(state.clientInfo?.parameters ?? { user: '' }),
-    });
-    session = new PgSession(host, connection);
-  });
+  const server: Server = createServer((socket) => new PgSession(host, socket));
 
   const bindHost = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

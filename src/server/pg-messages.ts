@@ -4,8 +4,9 @@
  * Password, the pre-startup requests), and cutting a byte stream into whole messages
  * for the pass-through relay. No policy here: pg-session.ts decides what to answer.
  *
- * pg-gateway frames the client's side; the framer is for the upstream server's side,
- * whose bytes are relayed as they are and only looked at for ReadyForQuery.
+ * pg-frontend.ts frames the client's side, trusting nothing; MessageFramer is for the
+ * upstream server's side, whose bytes are relayed as they are and only looked at for
+ * ReadyForQuery.
  */
 
 /** The 4-byte request codes of the untyped packets a client may send before StartupMessage. */
@@ -107,6 +108,13 @@ export function authenticationMd5(salt: Uint8Array): Buffer {
   return new MessageWriter().int32(5).bytes(salt).finish('R');
 }
 
+/** The newest minor version of protocol 3 sqlml speaks, and the `_pq_.` options it does not know. */
+export function negotiateProtocolVersion(minorVersion: number, unrecognizedOptions: readonly string[]): Buffer {
+  const writer = new MessageWriter().int32((3 << 16) | minorVersion).int32(unrecognizedOptions.length);
+  for (const option of unrecognizedOptions) writer.cstring(option);
+  return writer.finish('v');
+}
+
 export function parameterDescription(typeOids: readonly number[]): Buffer {
   const writer = new MessageWriter().int16(typeOids.length);
   for (const oid of typeOids) writer.int32(oid);
@@ -151,23 +159,32 @@ export class MessageReader {
     this.#offset = offset;
   }
 
+  /** A message shorter than its own fields say is the client's fault, not an internal error. */
+  #need(bytes: number): void {
+    if (bytes < 0 || this.#offset + bytes > this.#data.length) throw new ProtocolViolation(`invalid message format: a "${String.fromCharCode(this.#data[0]!)}" message ends inside its fields`);
+  }
+
   int16(): number {
+    this.#need(2);
     const value = this.#data.readInt16BE(this.#offset);
     this.#offset += 2;
     return value;
   }
 
   int32(): number {
+    this.#need(4);
     const value = this.#data.readInt32BE(this.#offset);
     this.#offset += 4;
     return value;
   }
 
   byte(): number {
+    this.#need(1);
     return this.#data[this.#offset++]!;
   }
 
   bytes(length: number): Buffer {
+    this.#need(length);
     const value = this.#data.subarray(this.#offset, this.#offset + length);
     this.#offset += length;
     return value;
@@ -222,7 +239,8 @@ export function readBind(message: Buffer): BindMessage {
   const parameters: (Buffer | null)[] = [];
   for (let i = 0; i < parameterCount; i++) {
     const length = reader.int32();
-    parameters.push(length < 0 ? null : reader.bytes(length));
+    if (length < -1) throw new ProtocolViolation(`invalid length ${length} of bound parameter ${i + 1}`);
+    parameters.push(length === -1 ? null : reader.bytes(length));
   }
   const resultCount = reader.int16();
   const resultFormats: number[] = [];

@@ -11,9 +11,9 @@
  * that mixes both is refused with one error, as PostgreSQL does for any error in a
  * batch (the rest is skipped until Sync).
  */
-import { randomInt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { generateMd5Salt, hashMd5Password, type PostgresConnection } from 'pg-gateway';
+import { hashMd5Password } from 'pg-gateway';
 import type { ResultTable } from '../data.js';
 import type { Engine } from '../engine/engine.js';
 import { isSqlmlStatement, SCRIPT_START, type ScriptPart } from '../sql/index.js';
@@ -21,13 +21,14 @@ import { checkFormats, commandTag, dataRow, errorFields, formatsFor, resultMessa
 import { binaryParameterText, bindLiterals, parameterCount } from './pg-literals.js';
 import {
   CANCEL_REQUEST_CODE,
-  MessageFramer,
   GSSENC_REQUEST_CODE,
+  SSL_REQUEST_CODE,
   ProtocolViolation,
   authenticationMd5,
   authenticationOk,
   backendKeyData,
   commandComplete,
+  negotiateProtocolVersion,
   emptyMessage,
   errorResponse,
   parameterDescription,
@@ -42,6 +43,7 @@ import {
   startupCode,
   type ErrorFields,
 } from './pg-messages.js';
+import { FrontendFramer, readStartupMessage } from './pg-frontend.js';
 import { Upstream, UpstreamStartupError } from './pg-upstream.js';
 
 /** What the gateway shares with its sessions. */
@@ -49,6 +51,8 @@ export interface SessionHost {
   readonly engine: Engine;
   readonly token: string | undefined;
   readonly upstreamUrl: string | undefined;
+  /** How long a client has from connecting to being logged in (PostgreSQL's authentication_timeout). */
+  readonly authenticationTimeoutMs: number;
   /** A CancelRequest arrived on this (new) connection. */
   cancel(processId: number, secretKey: number): void;
   opened(session: PgSession): void;
@@ -70,6 +74,10 @@ const LOCAL_PARAMETERS: readonly (readonly [string, string])[] = [
 
 /** How long a closing server waits for a session's forwarded statement to finish. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Database messages of one extended-protocol batch held before they are forwarded unasked. */
+const MAX_PENDING_BYTES = 1024 * 1024;
+/** How long a closed session waits for its client to close the connection too. */
+const CLOSE_GRACE_MS = 2_000;
 
 type Route = 'sqlml' | 'database';
 
@@ -95,6 +103,7 @@ interface Batch {
   route: Route | null;
   /** Database messages not yet forwarded (until Flush or Sync). */
   pending: Buffer[];
+  pendingBytes: number;
   /** Some of this batch went to the server already (at a Flush). */
   forwarded: boolean;
   /** An error was sent: skip everything until Sync. */
@@ -105,71 +114,56 @@ export class PgSession {
   readonly processId = randomInt(1, 2 ** 31 - 1);
   readonly secretKey = randomInt(1, 2 ** 31 - 1);
   readonly #host: SessionHost;
-  readonly #connection: PostgresConnection;
   readonly #socket: Socket;
   #user = '';
   #parameters: Record<string, string> = {};
   #salt: Uint8Array | null = null;
+  /** The StartupMessage was read: typed messages follow. */
+  #started = false;
+  /** Authenticated and answered ReadyForQuery: statements may come. */
   #ready = false;
+  readonly #loginTimer: NodeJS.Timeout;
   #upstream: Upstream | null = null;
   /** Where prepared statements and portals live: sqlml's here, the database's upstream. */
   readonly #statementRoutes = new Map<string, Route>();
   readonly #portalRoutes = new Map<string, Route>();
   readonly #statements = new Map<string, LocalStatement>();
   readonly #portals = new Map<string, LocalPortal>();
-  #batch: Batch = { route: null, pending: [], forwarded: false, failed: false };
+  #batch: Batch = { route: null, pending: [], pendingBytes: 0, forwarded: false, failed: false };
   /** The sqlml statement running now, for CancelRequest. */
   #running: AbortController | null = null;
   /** The message being handled, for a graceful close. */
   #work: Promise<void> = Promise.resolve();
   #closing = false;
   #ended = false;
-  readonly #framer = new MessageFramer();
+  readonly #framer = new FrontendFramer();
   readonly #queue: Buffer[] = [];
   #draining = false;
 
-  constructor(host: SessionHost, connection: PostgresConnection) {
+  constructor(host: SessionHost, socket: Socket) {
     this.#host = host;
-    this.#connection = connection;
-    this.#socket = connection.socket;
+    this.#socket = socket;
     this.#socket.setNoDelay(true);
-    // pg-gateway does not listen for socket errors; an unhandled one would end the process.
+    this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     this.#socket.on('error', () => this.#end());
     this.#socket.on('close', () => this.#end());
+    // PostgreSQL's authentication_timeout: a client that does not finish logging in
+    // within it is cut off, so silent or dribbling connections cannot pile up.
+    this.#loginTimer = setTimeout(() => this.#fatal({ severity: 'FATAL', code: '57014', message: 'canceling authentication due to timeout' }), host.authenticationTimeoutMs);
+    this.#loginTimer.unref();
     host.opened(this);
-  }
-
-  // ---- pg-gateway hooks -------------------------------------------------------------
-
-  /** Packets before the StartupMessage; true = handled here. */
-  onMessage(message: Uint8Array, hasStarted: boolean): boolean {
-    if (hasStarted) return true; // not reached: the session reads the socket itself after startup
-    return this.#beforeStartup(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
-  }
-
-  /**
-   * The StartupMessage arrived. From here on the session reads the socket itself:
-   * pg-gateway 0.2.4 mis-frames a chunk holding several messages (it slices
-   * `subarray(offset, length)` instead of `subarray(offset, offset + length)`), which is
-   * how every driver sends an extended-protocol batch. Then: ask for the token, or go on.
-   */
-  async onStartup(parameters: Record<string, string>): Promise<boolean> {
-    this.#connection.detach();
-    this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    this.#parameters = parameters;
-    this.#user = parameters.user ?? '';
-    if (this.#host.token !== undefined) {
-      this.#salt = generateMd5Salt();
-      this.#write(authenticationMd5(this.#salt));
-    } else {
-      await this.#completeStartup();
-    }
-    return true;
   }
 
   /** Messages are handled one at a time, in order; the socket is paused while they are. */
   #receive(chunk: Buffer): void {
-    this.#queue.push(...this.#framer.push(chunk));
+    if (this.#ended) return;
+    try {
+      for (const message of this.#framer.push(chunk)) this.#queue.push(message);
+    } catch (error) {
+      // The framer refuses before buffering: nothing of this connection is read further.
+      this.#fatal({ severity: 'FATAL', code: '08P01', message: error instanceof Error ? error.message : String(error) });
+      return;
+    }
     if (!this.#draining) void this.#drain();
   }
 
@@ -179,31 +173,63 @@ export class PgSession {
     while (this.#queue.length > 0 && !this.#ended) {
       this.#work = this.#handleSafely(this.#queue.shift()!);
       await this.#work;
+      // A client that does not read its answers must not make the server hold them.
+      if (this.#socket.writableNeedDrain && !this.#ended) await this.#drained();
     }
     this.#draining = false;
     if (!this.#ended) this.#socket.resume();
   }
 
+  #drained(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#socket.destroyed) return resolve();
+      const done = (): void => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
+  }
+
   // ---- startup and authentication ---------------------------------------------------
 
-  #beforeStartup(packet: Buffer): boolean {
+  /** An untyped packet: SSLRequest, GSSENCRequest, CancelRequest or the StartupMessage. */
+  async #startupPacket(packet: Buffer): Promise<void> {
     const code = startupCode(packet);
+    if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
+      // No TLS or GSS encryption here: 'N', and the client goes on in the clear (or gives up).
+      this.#socket.write('N');
+      return;
+    }
     if (code === CANCEL_REQUEST_CODE) {
+      if (packet.length !== 16) throw new ProtocolViolation('invalid length of cancel request packet');
       const { processId, secretKey } = readCancelRequest(packet);
       this.#host.cancel(processId, secretKey);
-      this.#socket.end();
-      return true;
+      return this.#end();
     }
-    if (code === GSSENC_REQUEST_CODE) {
-      // No GSS encryption here. pg-gateway marks any packet it did not handle as the
-      // startup; undo that before answering 'N', so the client's real StartupMessage is read as one.
-      setImmediate(() => {
-        this.#connection.hasStarted = false;
-        this.#socket.write('N');
+    const startup = readStartupMessage(packet);
+    if (startup.majorVersion !== 3) {
+      return this.#fatal({
+        severity: 'FATAL',
+        code: '0A000',
+        message: `unsupported frontend protocol ${startup.majorVersion}.${startup.minorVersion}: server supports 3.0 to 3.0`,
       });
-      return true;
     }
-    return false; // SSLRequest (answered 'N' by pg-gateway) and the StartupMessage itself
+    const user = startup.parameters.user;
+    if (!user) return this.#fatal({ severity: 'FATAL', code: '28000', message: 'no PostgreSQL user name specified in startup packet' });
+    const options = Object.keys(startup.parameters).filter((name) => name.startsWith('_pq_.'));
+    if (startup.minorVersion > 0 || options.length > 0) this.#write(negotiateProtocolVersion(0, options));
+    this.#started = true;
+    this.#parameters = Object.fromEntries(Object.entries(startup.parameters).filter(([name]) => !name.startsWith('_pq_.')));
+    this.#user = user;
+    if (this.#host.token !== undefined) {
+      this.#salt = randomBytes(4);
+      this.#write(authenticationMd5(this.#salt));
+    } else {
+      await this.#completeStartup();
+    }
   }
 
   async #checkPassword(message: Buffer): Promise<void> {
@@ -239,6 +265,7 @@ export class PgSession {
     messages.push(backendKeyData(this.processId, this.secretKey), readyForQuery(this.#upstream?.status ?? 'I'));
     this.#write(...messages);
     this.#ready = true;
+    clearTimeout(this.#loginTimer);
   }
 
   // ---- message dispatch -------------------------------------------------------------
@@ -246,6 +273,7 @@ export class PgSession {
   async #handleSafely(message: Buffer): Promise<void> {
     try {
       if (this.#ended) return;
+      if (!this.#started) return await this.#startupPacket(message);
       if (!this.#ready) return await this.#checkPassword(message);
       if (this.#closing) return this.#fatal(terminating());
       await this.#handle(message);
@@ -388,6 +416,7 @@ export class PgSession {
     if (batch.route !== null && batch.route !== route) {
       batch.failed = true;
       batch.pending = [];
+      batch.pendingBytes = 0;
       this.#write(
         errorResponse({
           severity: 'ERROR',
@@ -399,13 +428,23 @@ export class PgSession {
     }
     batch.route = route;
     if (route === 'database') {
-      batch.pending.push(Buffer.from(message));
+      batch.pending.push(message);
+      batch.pendingBytes += message.length;
+      // A client that never sends Sync must not make the server hold its messages:
+      // past a bound they go to the server now (which answers nothing before Flush or Sync).
+      if (batch.pendingBytes > MAX_PENDING_BYTES && this.#upstream) {
+        this.#upstream.send(Buffer.concat(batch.pending), 0);
+        batch.pending = [];
+        batch.pendingBytes = 0;
+        batch.forwarded = true;
+      }
       return;
     }
     await this.#upstream?.whenIdle();
     try {
       this.#write(...(await this.#answerHere(message)));
     } catch (error) {
+      if (error instanceof ProtocolViolation) throw error;
       batch.failed = true;
       this.#write(errorResponse(error instanceof ExtendedError ? error.fields : errorFields(error)));
     }
@@ -413,7 +452,7 @@ export class PgSession {
 
   async #sync(message: Buffer): Promise<void> {
     const batch = this.#batch;
-    this.#batch = { route: null, pending: [], forwarded: false, failed: false };
+    this.#batch = { route: null, pending: [], pendingBytes: 0, forwarded: false, failed: false };
     const upstream = this.#upstream;
     if (upstream && ((batch.route === 'database' && !batch.failed) || batch.forwarded || batch.route === null)) {
       // The server answers the Sync itself, with its own transaction status.
@@ -429,6 +468,7 @@ export class PgSession {
     if (this.#upstream && batch.route === 'database' && !batch.failed) {
       this.#upstream.send(Buffer.concat([...batch.pending, message]), 0);
       batch.pending = [];
+      batch.pendingBytes = 0;
       batch.forwarded = true;
     }
     // Local answers are written as they are made: nothing to flush.
@@ -576,15 +616,26 @@ export class PgSession {
   #fatal(fields: ErrorFields): void {
     if (this.#ended) return;
     this.#write(errorResponse({ ...fields, severity: 'FATAL' }));
-    this.#end();
+    this.#end(false);
   }
 
-  #end(): void {
+  /** `drain`: read (and drop) what the client still sends until it closes; else stop reading it. */
+  #end(drain = true): void {
     if (this.#ended) return;
     this.#ended = true;
+    clearTimeout(this.#loginTimer);
     this.#running?.abort();
     this.#upstream?.close();
-    this.#socket.end();
+    this.#queue.length = 0;
+    // The last answer (an error, often) goes out; a client that keeps the connection
+    // open after it, or keeps sending, is cut off shortly after rather than held forever.
+    const socket = this.#socket;
+    socket.end();
+    if (drain) socket.resume();
+    else socket.pause();
+    // Not unref'd: a paused socket keeps no event loop alive, and the listener's close waits for it.
+    const cutoff = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+    socket.once('close', () => clearTimeout(cutoff));
     this.#host.closed(this);
   }
 

@@ -26,6 +26,8 @@ export interface ServeOptions {
   readonly http?: ListenAddress;
   readonly pg?: ListenAddress;
   readonly token?: string;
+  /** Wire protocol: how long a client has to log in (default 60 s, as PostgreSQL's authentication_timeout). */
+  readonly authenticationTimeoutMs?: number;
   /** Whether this process runs scheduled jobs (default true). */
   readonly scheduler?: boolean;
   /** Where log lines go (stderr in the CLI). */
@@ -93,6 +95,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         host: options.pg.host,
         port: options.pg.port,
         ...(options.token ? { token: options.token } : {}),
+        ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
         ...upstream,
       });
       log(`sqlml: PostgreSQL wire protocol on ${options.pg.host}:${pg.port}`);
