@@ -252,7 +252,6 @@ export class PostgresAdapter implements Adapter {
       const plan = await this.#planWrite(client, table, columns, mode);
       const copy = client.query(copyStreams.from(`COPY ${plan.into} (${plan.columnList}) FROM STDIN`));
       const rows = await pumpRows(copy, columns, batches, new CopyTextEncoder(columns, plan.sources));
-      for (const statement of plan.after) await run(client, statement);
       await run(client, 'COMMIT');
       committed = true;
       return rows;
@@ -305,7 +304,7 @@ export class PostgresAdapter implements Adapter {
     const inOrder = columns.map((_, index) => index);
     if (schema === undefined) {
       await run(client, `CREATE TABLE ${this.quoteTable(table)} (${definitions})`);
-      return { into: this.quoteTable(table), columnList: allColumns, sources: inOrder, after: [] };
+      return { into: this.quoteTable(table), columnList: allColumns, sources: inOrder };
     }
     const existing = (await run(client, `SELECT * FROM ${this.quoteTable(table)} LIMIT 0`)).fields.map((field) => field.name);
     const names = columns.map((column) => {
@@ -315,7 +314,7 @@ export class PostgresAdapter implements Adapter {
     });
     // The rows are replaced, not the table: DROP would take its grants, and fail on a view over it.
     if (mode === 'replace') await run(client, `DELETE FROM ${this.quoteTable(table)}`);
-    return { into: this.quoteTable(table), columnList: names.map((name) => this.quoteIdent(name)).join(', '), sources: inOrder, after: [] };
+    return { into: this.quoteTable(table), columnList: names.map((name) => this.quoteIdent(name)).join(', '), sources: inOrder };
   }
 }
 
@@ -326,8 +325,6 @@ interface WritePlan {
   readonly columnList: string;
   /** For each COPY column, the index of the batch column that fills it. */
   readonly sources: readonly number[];
-  /** Statements after the COPY, before COMMIT (the swap of a replace). */
-  readonly after: readonly string[];
 }
 
 /**

@@ -4,23 +4,26 @@
  * this one. The races are made to happen, not hoped for: a connection of the test's own holds
  * the lock the racing statements need (an uncommitted row of the model, the model's
  * row, the source table) until every process is seen waiting on it in the server's lock
- * views, then lets go. After each race the catalog is checked: one model, versions
- * 1..n with the newest active, no version without its model.
+ * views, then lets go. A RETRAIN killed by SIGKILL while it stores is the same kind of
+ * race with a dead racer. After each the catalog is checked: one model, versions 1..n
+ * with the newest active, no version without its model.
  *
  * DuckDB lets one process at a time open a database file, so there the second process
  * gets a clear "cannot open" error and changes nothing, and the races are run between
  * two engines in one process (which share the database, as `sqlml serve` and a job do).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SqlmlError } from '../../src/errors.js';
-import { sqlml, type CliRun } from '../helpers/cli.js';
+import { repoRoot, sqlml, type CliRun } from '../helpers/cli.js';
 import { firstRow, run } from '../helpers/engine.js';
 import { serverTargets } from '../helpers/servers.js';
 
@@ -106,6 +109,15 @@ async function untilWaiting(engine: Engine, count: number, racers: readonly Prom
     if (Date.now() > deadline) throw new Error(`${count} sessions never waited for the lock`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** `sqlml …args` as test/helpers/cli.ts runs it, with the process at hand to kill. */
+function killableSqlml(args: readonly string[]): { pid: number; done: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const entry = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'cli-entry.ts');
+  const { SQLML_DB: _ignored, ...env } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: repoRoot, env, stdio: 'ignore' });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => child.on('exit', (code, signal) => resolveExit({ code, signal })));
+  return { pid: child.pid!, done };
 }
 
 describe.each(SERVERS)('$label: racing processes', ({ url }) => {
@@ -242,6 +254,49 @@ describe.each(SERVERS)('$label: racing processes', ({ url }) => {
       expect(await catalogState(engine, name)).toEqual({ active: 3, versions: [1, 2, 3], orphans: 0 });
       expect(await shown(engine, name)).toEqual([[name, 3]]);
       expect(Number((await engine.adapter.query(`SELECT count(*) FROM ${scores}`)).rows[0]![0])).toBe(SOURCE_ROWS);
+    },
+    RACE_TIMEOUT,
+  );
+});
+
+describe.each(SERVERS)('$label: a killed process', ({ url }) => {
+  let engine: Engine;
+  const source = `fck_src_${tag}`;
+  const name = `fck_model_${tag}`;
+
+  beforeAll(async () => {
+    engine = await Engine.open(url);
+    await engine.adapter.query(`DROP TABLE IF EXISTS ${source}`);
+    for (const statement of sourceStatements(source)) await engine.adapter.query(statement);
+    await run(engine, `CREATE MODEL ${name} FROM ${source} PREDICT y USING passes = 2;`);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (!engine) return;
+    await run(engine, `DROP MODEL IF EXISTS ${name};`).catch(() => undefined);
+    await engine.adapter.query(`DROP TABLE IF EXISTS ${source}`).catch(() => undefined);
+    await engine.close();
+  });
+
+  it(
+    'a RETRAIN killed (SIGKILL) while it stores its version leaves the catalog as it was, and the next one is version 2',
+    async () => {
+      const holder = await lockHolder(url);
+      try {
+        await holder.run('BEGIN');
+        await holder.run(`SELECT name FROM sqlml_models WHERE name = '${name}' FOR UPDATE`);
+        const retrain = killableSqlml(['--db', url, '-e', `RETRAIN MODEL ${name};`]);
+        // Its store has begun: it waits on the model's row inside the storing transaction.
+        await untilWaiting(engine, 1, [retrain.done.then(() => ({ code: -1, stdout: '', stderr: 'exited' }))]);
+        process.kill(retrain.pid, 'SIGKILL');
+        expect((await retrain.done).signal).toBe('SIGKILL');
+        await holder.run('COMMIT');
+      } finally {
+        await holder.close();
+      }
+      expect(await catalogState(engine, name)).toEqual({ active: 1, versions: [1], orphans: 0 });
+      expect(Number(firstRow(await run(engine, `RETRAIN MODEL ${name};`)).version)).toBe(2);
+      expect(await catalogState(engine, name)).toEqual({ active: 2, versions: [1, 2], orphans: 0 });
     },
     RACE_TIMEOUT,
   );
