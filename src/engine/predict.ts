@@ -158,7 +158,14 @@ export async function predict(statement: Predict, context: ExecContext): Promise
   }
 
   const target = tableRef(adapter, statement.into.table);
-  const written = await adapter.write(target, outputColumns, scored(), statement.into.mode);
+  let written: number;
+  try {
+    written = await adapter.write(target, outputColumns, scored(), statement.into.mode);
+  } finally {
+    // A write that fails (its connection killed, a refused row) may stop reading before the
+    // source's last row, or before its first: the source query must not run on without it.
+    await stream.close();
+  }
   return {
     command: 'PREDICT',
     columns: [
