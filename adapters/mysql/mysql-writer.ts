@@ -67,8 +67,10 @@ export async function writeTable(
   await dropAbandoned(context, table.schema);
   let stagingExists = false;
   try {
-    await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
+    // Set before the CREATE: a session killed while creating can leave the table made on
+    // the server without the client hearing so (the cleanup's DROP is IF EXISTS).
     stagingExists = true;
+    await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
     const rows = context.method === 'load_data' ? await loadData(context, staging, columns, batches) : await insertRows(context, staging, columns, batches);
     if (targetNames === undefined) {
       if (exists) {
@@ -219,15 +221,42 @@ function drainedOrClosed(socket: Writable): Promise<void> {
 
 async function insertRows(context: WriteContext, staging: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>): Promise<number> {
   const head = `INSERT INTO ${context.quoteTable(staging)} (${columns.map((column) => context.quoteIdent(column.name)).join(', ')}) VALUES `;
+  // Between INSERTs the session is idle: killed while the source is slow, it fails the
+  // write then, not when the source next delivers.
+  const lost = connectionLost(context);
+  const source = batches[Symbol.asyncIterator]();
   let rows = 0;
-  for await (const batch of batches) {
-    checkBatch(columns, batch);
-    for (const values of insertValueLists(columns, batch, context.backslashEscapes)) {
-      await runQuery(context.connection, head + values).catch((error: unknown) => Promise.reject(context.asError(error)));
+  try {
+    for (;;) {
+      const next = await Promise.race([source.next(), lost.failed]);
+      if (next.done === true) break;
+      const batch = next.value;
+      checkBatch(columns, batch);
+      for (const values of insertValueLists(columns, batch, context.backslashEscapes)) {
+        await runQuery(context.connection, head + values).catch((error: unknown) => Promise.reject(context.asError(error)));
+      }
+      rows += batch.rowCount;
     }
-    rows += batch.rowCount;
+  } catch (error) {
+    // Let go of the source as a for-await would; not awaited, since a source still waiting
+    // for its next batch answers only once that arrives (the caller closes its stream).
+    source.return?.().catch(() => undefined);
+    throw error;
+  } finally {
+    lost.dispose();
   }
   return rows;
+}
+
+/** Rejects with the adapter's error when the writer's connection reports a failure while idle (mysql2 emits 'error' then). */
+function connectionLost(context: WriteContext): { failed: Promise<never>; dispose(): void } {
+  let onError: (error: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onError = (error) => reject(context.asError(error));
+  });
+  failed.catch(() => undefined);
+  context.connection.on('error', onError);
+  return { failed, dispose: () => context.connection.off('error', onError) };
 }
 
 /** How a column's numbers are spelled in text. */
