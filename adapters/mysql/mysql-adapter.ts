@@ -25,8 +25,10 @@ import { writeTable, type LoadMethod } from './mysql-writer.js';
 import { ConnectionLock } from '../connection-lock.js';
 
 const UTC = "SET time_zone = '+00:00'";
-/** Server errors that mean the statement was stopped by `KILL`. */
-const QUERY_INTERRUPTED = new Set([1317, 1927, 3024]);
+/** Server errors of a statement stopped on the server: `KILL QUERY` (1317), max_execution_time (3024). */
+const QUERY_INTERRUPTED = new Set([1317, 3024]);
+/** MariaDB's ER_CONNECTION_KILLED: `KILL CONNECTION` ended the session. */
+const CONNECTION_KILLED = 1927;
 
 /** Opens a MySQL/MariaDB database from a `mysql://user:password@host:port/database` URL. */
 export const openMySQLAdapter: AdapterFactory = async (url) => {
@@ -107,7 +109,12 @@ export class MySQLAdapter implements Adapter {
     this.#backslashEscapes = backslashEscapes;
     this.#adoptSession(session);
     this.#pool = mysql.createPool({ ...options, connectionLimit: 4, maxIdle: 2 });
-    this.#pool.on('connection', (connection) => connection.query(UTC));
+    this.#pool.on('connection', (connection) => {
+      // mysql2's pool listens for one 'error' per connection; a killed connection can
+      // report more than one (its error packet, then the closed socket).
+      connection.on('error', () => undefined);
+      connection.query(UTC);
+    });
     this.catalog = new Kysely<CatalogDatabase>({ dialect: new MySQLCatalogDialect({ pool: this.#pool }) });
   }
 
@@ -186,6 +193,7 @@ export class MySQLAdapter implements Adapter {
           quoteTable: (ref) => this.quoteTable(ref),
           tableExists: (ref) => this.#tableExists(session, ref),
           asError: (error) => this.#asError(error),
+          liveConnection: () => this.#liveSession(),
           method: this.loadMethod,
           backslashEscapes: this.#backslashEscapes,
         },
@@ -238,17 +246,28 @@ export class MySQLAdapter implements Adapter {
     const release = await this.#lock.acquire();
     try {
       this.#assertOpen();
-      if (this.#session === undefined) {
-        try {
-          this.#adoptSession(await connect(this.#options));
-        } catch (error) {
-          throw connectionError(this.#settings, error);
-        }
-      }
-      return await work(this.#session!);
+      return await work(await this.#liveSession());
     } finally {
       release();
     }
+  }
+
+  /**
+   * The session, replaced by a fresh connection if it has died. mysql2 hands a fatal error
+   * to the command that was running and emits no 'error' event then, so a killed session
+   * is recognised by its state, not by the event alone. Call with the lock held.
+   */
+  async #liveSession(): Promise<Connection> {
+    const current = this.#session;
+    if (current !== undefined && isAlive(current)) return current;
+    this.#session = undefined;
+    current?.destroy();
+    try {
+      this.#adoptSession(await connect(this.#options));
+    } catch (error) {
+      throw connectionError(this.#settings, error);
+    }
+    return this.#session!;
   }
 
   async #tableExists(session: Connection, table: TableRef): Promise<boolean> {
@@ -274,12 +293,24 @@ export class MySQLAdapter implements Adapter {
   #asError(error: unknown): SqlmlError {
     if (error instanceof SqlmlError) return error;
     const driver = error as { errno?: unknown; fatal?: unknown } | null;
-    if (typeof driver?.errno === 'number' && QUERY_INTERRUPTED.has(driver.errno)) return cancelled();
+    const server = `the MySQL server at ${this.#settings.host}:${this.#settings.port}`;
+    if (driver?.errno === CONNECTION_KILLED) {
+      return new SqlmlError('connection', `${server} ended the connection: ${errorMessage(error)}`, { cause: error });
+    }
+    if (typeof driver?.errno === 'number' && QUERY_INTERRUPTED.has(driver.errno)) {
+      return new DatabaseError(`${server} stopped the query: ${errorMessage(error)}`, error);
+    }
     if (driver?.fatal === true && !(typeof driver.errno === 'number' && driver.errno > 0)) {
-      return new SqlmlError('connection', `lost the connection to the MySQL server at ${this.#settings.host}:${this.#settings.port}: ${errorMessage(error)}`, { cause: error });
+      return new SqlmlError('connection', `lost the connection to ${server}: ${errorMessage(error)}`, { cause: error });
     }
     return new DatabaseError(errorMessage(error), error);
   }
+}
+
+/** Whether a connection can still run commands (not failed, not closing). */
+function isAlive(connection: Connection): boolean {
+  const state = connection.state;
+  return state !== 'error' && state !== 'disconnected';
 }
 
 function toResultTable(sql: string, outcome: QueryOutcome): ResultTable {

@@ -82,7 +82,7 @@ export class MySQLRowStream implements RowStream {
       if (Array.isArray(row)) this.#addRow(row);
     });
     query.on('error', (error: Error) => {
-      this.#error ??= this.#signal?.aborted ? cancelled() : this.#hooks.asError(error);
+      this.#error ??= this.#signal?.aborted || this.#closed ? cancelled() : this.#hooks.asError(error);
       this.#notify();
     });
     query.on('end', () => {

@@ -41,6 +41,8 @@ export interface WriteContext {
   tableExists(table: TableRef): Promise<boolean>;
   /** Turns a driver error into a DatabaseError with the server's message. */
   asError(error: unknown): SqlmlError;
+  /** `connection` while it lives, else the connection that replaces it: cleanup after a killed writer runs there. */
+  liveConnection(): Promise<MySQLConnection>;
   readonly method: LoadMethod;
   /** Whether the session's string literals treat backslash as an escape (no NO_BACKSLASH_ESCAPES). */
   readonly backslashEscapes: boolean;
@@ -66,8 +68,10 @@ export async function writeTable(
   await dropAbandoned(context, table.schema);
   let stagingExists = false;
   try {
-    await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
+    // Set before the CREATE: a session killed while creating can leave the table made on
+    // the server without the client hearing so (the cleanup's DROP is IF EXISTS).
     stagingExists = true;
+    await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
     const rows = context.method === 'load_data' ? await loadData(context, staging, columns, batches) : await insertRows(context, staging, columns, batches);
     if (targetNames === undefined) {
       await q(`RENAME TABLE ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
@@ -88,8 +92,13 @@ export async function writeTable(
     }
     return rows;
   } finally {
-    if (stagingExists) await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.quoteTable(staging)}`).catch(() => undefined);
-    await runQuery(context.connection, `SELECT RELEASE_LOCK('${LOCK_PREFIX}${tag}')`).catch(() => undefined);
+    // A session killed mid-write took its named lock with it; its staging table stays
+    // until dropped, so that is done on the connection that replaces it.
+    const cleanup = await context.liveConnection().catch(() => undefined);
+    if (cleanup !== undefined) {
+      if (stagingExists) await runQuery(cleanup, `DROP TABLE IF EXISTS ${context.quoteTable(staging)}`).catch(() => undefined);
+      await runQuery(cleanup, `SELECT RELEASE_LOCK('${LOCK_PREFIX}${tag}')`).catch(() => undefined);
+    }
   }
 }
 
@@ -144,6 +153,7 @@ async function targetColumnNames(context: WriteContext, table: TableRef, columns
 async function loadData(context: WriteContext, staging: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>): Promise<number> {
   let rows = 0;
   let sourceError: unknown;
+  let infile: Readable | undefined;
   const socket = (context.connection as unknown as { stream?: Writable }).stream;
   async function* text(): AsyncGenerator<Buffer> {
     try {
@@ -152,7 +162,7 @@ async function loadData(context: WriteContext, staging: TableRef, columns: reado
         for (const chunk of loadDataChunks(columns, batch)) {
           yield Buffer.from(chunk, 'utf8');
           // The driver writes every chunk at once; wait for the socket rather than queue the whole table in memory.
-          if (socket?.writableNeedDrain) await new Promise((resolve) => socket.once('drain', resolve));
+          if (socket?.writableNeedDrain) await drainedOrClosed(socket);
         }
         rows += batch.rowCount;
       }
@@ -164,10 +174,19 @@ async function loadData(context: WriteContext, staging: TableRef, columns: reado
   const names = columns.map((column) => context.quoteIdent(column.name)).join(', ');
   // The default field and line format (tab, newline, backslash escapes) needs no literal that sql_mode could change.
   const sql = `LOAD DATA LOCAL INFILE 'sqlml-rows' INTO TABLE ${context.quoteTable(staging)} CHARACTER SET utf8mb4 (${names})`;
+  const openInfile = (): Readable => {
+    infile = Readable.from(text(), { objectMode: false });
+    // mysql2 stops listening to the file when its connection fails; a source error after that must not go unheard.
+    infile.on('error', () => undefined);
+    return infile;
+  };
   let outcome;
   try {
-    outcome = await runQuery(context.connection, sql, { infileStreamFactory: () => Readable.from(text(), { objectMode: false }) });
+    outcome = await runQuery(context.connection, sql, { infileStreamFactory: openInfile });
   } catch (error) {
+    // The statement failed (a refused file, a killed connection) while the file may still be
+    // mid-way: stop reading the source rather than leave it suspended.
+    infile?.destroy();
     if (sourceError !== undefined) throw sourceError;
     throw context.asError(error);
   }
@@ -181,17 +200,61 @@ async function loadData(context: WriteContext, staging: TableRef, columns: reado
   return rows;
 }
 
+/** Resolves when the socket can take more, or will never again (a dead connection must not leave the writer waiting). */
+function drainedOrClosed(socket: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}
+
 async function insertRows(context: WriteContext, staging: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>): Promise<number> {
   const head = `INSERT INTO ${context.quoteTable(staging)} (${columns.map((column) => context.quoteIdent(column.name)).join(', ')}) VALUES `;
+  // Between INSERTs the session is idle: killed while the source is slow, it fails the
+  // write then, not when the source next delivers.
+  const lost = connectionLost(context);
+  const source = batches[Symbol.asyncIterator]();
   let rows = 0;
-  for await (const batch of batches) {
-    checkBatch(columns, batch);
-    for (const values of insertValueLists(columns, batch, context.backslashEscapes)) {
-      await runQuery(context.connection, head + values).catch((error: unknown) => Promise.reject(context.asError(error)));
+  try {
+    for (;;) {
+      const next = await Promise.race([source.next(), lost.failed]);
+      if (next.done === true) break;
+      const batch = next.value;
+      checkBatch(columns, batch);
+      for (const values of insertValueLists(columns, batch, context.backslashEscapes)) {
+        await runQuery(context.connection, head + values).catch((error: unknown) => Promise.reject(context.asError(error)));
+      }
+      rows += batch.rowCount;
     }
-    rows += batch.rowCount;
+  } catch (error) {
+    // Let go of the source as a for-await would; not awaited, since a source still waiting
+    // for its next batch answers only once that arrives (the caller closes its stream).
+    source.return?.().catch(() => undefined);
+    throw error;
+  } finally {
+    lost.dispose();
   }
   return rows;
+}
+
+/** Rejects with the adapter's error when the writer's connection reports a failure while idle (mysql2 emits 'error' then). */
+function connectionLost(context: WriteContext): { failed: Promise<never>; dispose(): void } {
+  let onError: (error: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onError = (error) => reject(context.asError(error));
+  });
+  failed.catch(() => undefined);
+  context.connection.on('error', onError);
+  return { failed, dispose: () => context.connection.off('error', onError) };
 }
 
 /** How a column's numbers are spelled in text. */

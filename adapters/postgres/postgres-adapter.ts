@@ -18,7 +18,6 @@
  * mid-transaction, so the server rolls everything back.
  */
 import type { Socket } from 'node:net';
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
@@ -58,6 +57,11 @@ export const openPostgresAdapter: AdapterFactory = async (url) => {
   const pool = new pg.Pool({ ...clientConfig(settings), types: resultTypes, max: POOL_SIZE });
   // An idle client whose server went away must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // A checked-out client whose connection dies (pg_terminate_backend, a restart) emits
+  // 'error' as well as failing its query, and pg-pool listens only while a client is idle:
+  // unheard, that event is an uncaught exception. The query's own error reports it, and
+  // pg-pool drops a client that is no longer queryable when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let version: string;
   try {
     const result = await pool.query<{ version: string }>('SELECT version() AS version');
@@ -330,22 +334,42 @@ interface WritePlan {
 /**
  * Feeds the batches to a `COPY … FROM STDIN` stream with backpressure and waits for the
  * server to accept the data. A failing source passes its error through unchanged (the
- * caller drops the connection, which rolls back); a refused row is a `DatabaseError`.
+ * caller drops the connection, which rolls back); a refused row is a `DatabaseError`, a
+ * connection the server ended a `connection` error.
  */
 async function pumpRows(copy: Writable, columns: readonly Column[], batches: AsyncIterable<RowBatch>, encoder: CopyTextEncoder): Promise<number> {
   let refused: unknown;
-  copy.on('error', (error: unknown) => (refused ??= error));
+  // The COPY can fail while the source is between batches (its connection killed while the
+  // query behind the source is slow): the wait for the next batch races this, so the write
+  // fails at once instead of when the source next delivers.
+  const failed = new Promise<never>((_, reject) =>
+    copy.on('error', (error: unknown) => {
+      refused ??= error;
+      reject(asDatabaseError(error));
+    }),
+  );
+  failed.catch(() => undefined);
+  const source = batches[Symbol.asyncIterator]();
   let rows = 0;
-  for await (const batch of batches) {
-    if (refused !== undefined) throw asDatabaseError(refused);
-    checkBatch(columns, batch);
-    if (batch.rowCount === 0) continue;
-    rows += batch.rowCount;
-    if (!copy.write(encoder.encode(batch))) {
-      await Promise.race([once(copy, 'drain'), once(copy, 'close')]);
+  try {
+    for (;;) {
+      const next = await Promise.race([source.next(), failed]);
+      if (next.done === true) break;
+      const batch = next.value;
+      checkBatch(columns, batch);
+      if (batch.rowCount === 0) continue;
+      rows += batch.rowCount;
+      if (!copy.write(encoder.encode(batch))) {
+        await Promise.race([drainedOrClosed(copy), failed]);
+      }
+      if (refused !== undefined) throw asDatabaseError(refused);
     }
+  } catch (error) {
+    // Let go of the source as a for-await would; not awaited, since a source still waiting
+    // for its next batch answers only once that arrives (the caller closes its stream).
+    source.return?.().catch(() => undefined);
+    throw error;
   }
-  if (refused !== undefined) throw asDatabaseError(refused);
   copy.end();
   try {
     await finished(copy);
@@ -354,6 +378,19 @@ async function pumpRows(copy: Writable, columns: readonly Column[], batches: Asy
   }
   if (refused !== undefined) throw asDatabaseError(refused);
   return rows;
+}
+
+/** Resolves when the COPY can take more data or has closed; leaves no listener behind. */
+function drainedOrClosed(copy: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      copy.off('drain', done);
+      copy.off('close', done);
+      resolve();
+    };
+    copy.on('drain', done);
+    copy.on('close', done);
+  });
 }
 
 /** A stream on its own client: binary COPY or cursor, cancellable through the pool. */
@@ -580,7 +617,24 @@ function cancelled(): SqlmlError {
   return new SqlmlError('cancelled', 'the query was cancelled');
 }
 
-/** A server error keeps its message; the pg error (SQLSTATE in `code`, position, detail) is the cause. */
+/**
+ * A server error keeps its message; the pg error (SQLSTATE in `code`, position, detail) is
+ * the cause. A connection the server ended or that broke is a `connection` error: the
+ * statement was fine, the session is gone.
+ */
 function asDatabaseError(error: unknown): SqlmlError {
-  return error instanceof SqlmlError ? error : new DatabaseError(errorMessage(error), error);
+  if (error instanceof SqlmlError) return error;
+  if (isLostConnection(error)) return new SqlmlError('connection', `the connection to PostgreSQL was lost: ${errorMessage(error)}`, { cause: error });
+  return new DatabaseError(errorMessage(error), error);
+}
+
+/** SQLSTATEs of a session the server ends: admin_shutdown (pg_terminate_backend), crash_shutdown, cannot_connect_now. */
+const SESSION_ENDED = new Set(['57P01', '57P02', '57P03']);
+const SOCKET_FAILURES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+function isLostConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (SESSION_ENDED.has(code) || code.startsWith('08') || SOCKET_FAILURES.has(code))) return true;
+  // pg's own errors for a socket that closed under a query carry no code.
+  return /^Connection terminated/.test(errorMessage(error));
 }

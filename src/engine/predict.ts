@@ -159,13 +159,16 @@ export async function predict(statement: Predict, context: ExecContext): Promise
   }
 
   const target = tableRef(adapter, statement.into.table);
+  let written: number;
   try {
     await checkPredictTarget(adapter, target, statement.source, outputColumns);
-  } catch (error) {
+    written = await adapter.write(target, outputColumns, scored(), statement.into.mode);
+  } finally {
+    // A refused target, or a write that fails (its connection killed, a refused row), may
+    // stop reading before the source's last row, or before its first: the source query
+    // must not run on without it.
     await stream.close();
-    throw error;
   }
-  const written = await adapter.write(target, outputColumns, scored(), statement.into.mode);
   return {
     command: 'PREDICT',
     columns: [
