@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Engine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
 import { packageFile } from '../paths.js';
-import { parseListenAddress, startServer } from '../server/serve.js';
+import { checkExposure, parseListenAddress, startServer } from '../server/serve.js';
 import { repl } from './repl.js';
 import { runScript } from './run-script.js';
 
@@ -63,6 +63,7 @@ async function serveUntilSignalled(db: string | undefined, options: ServeCommand
   try {
     http = options.http !== undefined ? parseListenAddress(options.http, '--http') : undefined;
     pg = options.pg !== undefined ? parseListenAddress(options.pg, '--pg') : undefined;
+    checkExposure(http, pg, options.token);
   } catch (error) {
     throw new CommanderError(EXIT_USAGE, 'sqlml.serve', `error: ${errorMessage(error)}`);
   }
