@@ -199,21 +199,20 @@ async function main(): Promise<void> {
   const seed = Number(option('--seed', '1'));
   const started = Date.now();
   const corpus = seeds();
-  const rand = random(seed);
+  // Each case from its own generator, so the server phase makes it again instead of keeping 1e5 texts (some are megabytes).
+  const caseText = (index: number): string => mutate(random(Math.imul(seed, 0x9e3779b1) + index), corpus);
   const bugs: Record<string, unknown>[] = [];
   const recordBug = (bug: Record<string, unknown>): void => {
     if (bugs.length < 200) bugs.push(bug);
   };
 
   // The parser, in this process.
-  const cases: string[] = [];
   let parsed = 0;
   let refused = 0;
   let parserBugs = 0;
   let slowest = { ms: 0, length: 0 };
   for (let i = 0; i < count; i++) {
-    const text = mutate(rand, corpus);
-    cases.push(text);
+    const text = caseText(i);
     const outcome = throughParser(text, DIALECTS[i % DIALECTS.length]!);
     if (outcome.ok) parsed++;
     else if (outcome.bug) {
@@ -257,7 +256,7 @@ async function main(): Promise<void> {
   const rssTimer = setInterval(samplePeak, 1000);
 
   async function one(index: number): Promise<void> {
-    const text = cases[index]!;
+    const text = caseText(index);
     const current = server;
     inFlight.add(index);
     try {
@@ -297,7 +296,7 @@ async function main(): Promise<void> {
       if (current.child.exitCode !== null || current.child.signalCode !== null || (await Promise.race([current.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 500))]))) {
         if (server === current) {
           crashes++;
-          recordBug({ where: 'server', kind: 'server exited', in_flight: [...inFlight].map((i) => cases[i]!.slice(0, 2000)), log: current.log.slice(-3000) });
+          recordBug({ where: 'server', kind: 'server exited', in_flight: [...inFlight].map((i) => caseText(i).slice(0, 2000)), log: current.log.slice(-3000) });
           server = await startServe();
         }
       } else {
@@ -310,7 +309,11 @@ async function main(): Promise<void> {
 
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < Math.min(serverCount, cases.length)) await one(next++);
+      while (next < Math.min(serverCount, count)) {
+        const index = next++;
+        if (index > 0 && index % 5000 === 0) process.stderr.write(`fuzz-statements: ${index} sent to the server, ${Math.round((Date.now() - serverStarted) / 1000)} s\n`);
+        await one(index);
+      }
     }),
   );
   clearInterval(rssTimer);
@@ -321,7 +324,7 @@ async function main(): Promise<void> {
 
   emit({
     what: 'server: POST /v1/query on duckdb::memory:',
-    statements_tried: Math.min(serverCount, cases.length),
+    statements_tried: Math.min(serverCount, count),
     concurrency,
     statuses,
     server_crashes: crashes,

@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Engine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
 import { packageFile } from '../paths.js';
-import { parseListenAddress, startServer } from '../server/serve.js';
+import { checkExposure, parseListenAddress, startServer } from '../server/serve.js';
 import { repl } from './repl.js';
 import { runScript } from './run-script.js';
 
@@ -67,6 +67,7 @@ async function serveUntilSignalled(db: string | undefined, options: ServeCommand
     if (options.authTimeout !== undefined && !(Number(options.authTimeout) > 0 && Number(options.authTimeout) <= 600)) {
       throw new Error(`--auth-timeout '${options.authTimeout}' is not a number of seconds between 0 and 600`);
     }
+    checkExposure(http, pg, options.token);
   } catch (error) {
     throw new CommanderError(EXIT_USAGE, 'sqlml.serve', `error: ${errorMessage(error)}`);
   }

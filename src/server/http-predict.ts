@@ -19,9 +19,9 @@ import type { ModelVersion } from '../catalog/model-store.js';
 export const ACTIVE_VERSION_TTL_MS = 1000;
 
 /**
- * Most records one request may carry. Scoring runs on the event loop, so one request's
- * batch is time every other client waits: 100,000 records score in about half a second.
- * Larger batches belong in PREDICT … INTO.
+ * Most records one request may carry. Parsing and scoring run on the event loop, so one
+ * request's batch is time every other client waits: a request at this limit takes about a
+ * second end to end on a shared 2-core machine. Larger batches belong in PREDICT … INTO.
  */
 export const MAX_RECORDS_PER_REQUEST = 100_000;
 
@@ -169,6 +169,7 @@ export function recordsOf(body: unknown): readonly unknown[] {
   return [body];
 }
 
+/** The records, unless there are too many; the error's `record` is the first one over the limit. */
 function atMostMaxRecords(records: readonly unknown[]): readonly unknown[] {
   if (records.length > MAX_RECORDS_PER_REQUEST) {
     throw new RecordError(
@@ -185,7 +186,7 @@ function atMostMaxRecords(records: readonly unknown[]): readonly unknown[] {
  * record may hold arrays nested deeper than JSON.stringify's stack allows).
  */
 function shown(value: unknown): string {
-  if (Array.isArray(value)) return `an array`;
+  if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object' && value !== null) return 'an object';
   const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
   return text.length > 60 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;

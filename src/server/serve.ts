@@ -69,7 +69,26 @@ export function parseListenAddress(text: string, option: string): ListenAddress 
   return { host, port };
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * A listener on another address than loopback is reachable from the network, so it needs
+ * a token (../shared/spec/cli.md, "Serving"); throws naming the option at fault.
+ */
+export function checkExposure(http: ListenAddress | undefined, pg: ListenAddress | undefined, token: string | undefined): void {
+  if (token) return;
+  for (const [option, address] of [['--http', http], ['--pg', pg]] as const) {
+    if (address && !isLoopback(address.host)) {
+      const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
+      throw new SqlmlError('bad_option', `${option} ${shown}:${address.port} is reachable from the network, so it needs --token (or SQLML_TOKEN); without one, listen on 127.0.0.1`);
+    }
+  }
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  checkExposure(options.http, options.pg, options.token);
   const log = options.log ?? (() => {});
   const engine = await Engine.open(options.db || undefined);
   let http: FastifyInstance | null = null;

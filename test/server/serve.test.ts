@@ -1,6 +1,6 @@
 /** `sqlml serve`'s listen addresses: loopback unless a host is named, and one clear error for a bad value. */
 import { describe, expect, it } from 'vitest';
-import { parseListenAddress } from '../../src/server/serve.js';
+import { checkExposure, parseListenAddress } from '../../src/server/serve.js';
 import { sqlml } from '../helpers/cli.js';
 
 describe('listen addresses', () => {
@@ -14,6 +14,17 @@ describe('listen addresses', () => {
   it('names the option and the value at fault', () => {
     expect(() => parseListenAddress('localhost:http', '--http')).toThrow("--http 'localhost:http' is not HOST:PORT");
     expect(() => parseListenAddress('70000', '--pg')).toThrow("--pg '70000' is not HOST:PORT");
+  });
+
+  it('needs a token to listen anywhere but loopback', async () => {
+    const exposed = await sqlml(['--db', 'duckdb::memory:', 'serve', '--http', '0.0.0.0:0', '--no-scheduler'], { env: { SQLML_TOKEN: '' } });
+    expect(exposed.code).toBe(2);
+    expect(exposed.stderr).toContain('--http 0.0.0.0:0 is reachable from the network, so it needs --token (or SQLML_TOKEN)');
+    const wire = await sqlml(['--db', 'duckdb::memory:', 'serve', '--pg', '[::]:0', '--no-scheduler'], { env: { SQLML_TOKEN: '' } });
+    expect(wire.code).toBe(2);
+    expect(wire.stderr).toContain('--pg [::]:0 is reachable from the network');
+    expect(() => checkExposure({ host: '127.0.0.1', port: 1 }, { host: '::1', port: 2 }, undefined)).not.toThrow();
+    expect(() => checkExposure({ host: '0.0.0.0', port: 1 }, undefined, 's3cret')).not.toThrow();
   });
 
   it('exits 2 for a bad --http, before opening anything', async () => {
