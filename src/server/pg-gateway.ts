@@ -10,8 +10,8 @@
  * then end every session.
  */
 import { createServer, type Server } from 'node:net';
-import type { Engine } from '../engine/engine.js';
-import { PgSession, type SessionHost } from './pg-session.js';
+import { Engine } from '../engine/engine.js';
+import { PgSession, type ClientLogin, type SessionHost } from './pg-session.js';
 
 export interface PgServerOptions {
   /** Default 127.0.0.1: nothing is exposed unless asked. */
@@ -41,6 +41,7 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
     token: options.token,
     upstreamUrl: options.upstreamUrl,
     authenticationTimeoutMs: options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS,
+    openClientEngine: (login) => Engine.open(clientUrl(options.upstreamUrl!, login)),
     cancel(processId, secretKey) {
       const session = sessions.get(processId);
       // A wrong key is ignored silently, as PostgreSQL does: nothing to learn from guessing.
@@ -79,4 +80,13 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
       return closing;
     },
   };
+}
+
+/** The database URL with the client's role, password and database in place of sqlml's own. */
+export function clientUrl(base: string, login: ClientLogin): string {
+  const url = new URL(base);
+  url.username = encodeURIComponent(login.user);
+  url.password = login.password === undefined ? '' : encodeURIComponent(login.password);
+  url.pathname = `/${encodeURIComponent(login.database)}`;
+  return url.toString();
 }

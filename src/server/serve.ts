@@ -69,9 +69,28 @@ export function parseListenAddress(text: string, option: string): ListenAddress 
   return { host, port };
 }
 
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const log = options.log ?? (() => {});
   const engine = await Engine.open(options.db || undefined);
+  // Who may connect is decided by the token, or (wire protocol on PostgreSQL) by the
+  // database's own roles; with neither, only this machine may connect.
+  if (!options.token) {
+    let refusal: string | null = null;
+    if (options.http && !isLoopback(options.http.host)) {
+      refusal = `--http ${options.http.host} without --token would let anyone who reaches it use the database as sqlml's role: give --token (or SQLML_TOKEN), or listen on 127.0.0.1`;
+    } else if (options.pg && !isLoopback(options.pg.host) && engine.adapter.dialect !== 'postgres') {
+      refusal = `--pg ${options.pg.host} without --token would let anyone who reaches it use the database as sqlml's role (only on PostgreSQL do clients log in as their own roles): give --token (or SQLML_TOKEN), or listen on 127.0.0.1`;
+    }
+    if (refusal) {
+      await engine.close();
+      throw new SqlmlError('bad_option', refusal);
+    }
+  }
   let http: FastifyInstance | null = null;
   let pg: Awaited<ReturnType<typeof startPgServer>> | null = null;
   let scheduler: Scheduler | null = null;
