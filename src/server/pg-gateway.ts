@@ -22,6 +22,12 @@ export interface PgServerOptions {
   readonly token?: string;
   /** The database URL when it is postgres://: pass-through is forwarded to it verbatim. */
   readonly upstreamUrl?: string;
+  /**
+   * Without a token, clients log in as their own roles on the database of this URL (a
+   * server database: PostgreSQL through the upstream, MySQL through an engine per
+   * client); default: upstreamUrl. Unset on DuckDB, which has no roles.
+   */
+  readonly passthroughUrl?: string;
   /** From connecting to logged in, at most this long (PostgreSQL's authentication_timeout); default 60 s. */
   readonly authenticationTimeoutMs?: number;
 }
@@ -41,7 +47,8 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
     token: options.token,
     upstreamUrl: options.upstreamUrl,
     authenticationTimeoutMs: options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS,
-    openClientEngine: (login) => Engine.open(clientUrl(options.upstreamUrl!, login)),
+    passthroughUrl: options.token === undefined ? (options.passthroughUrl ?? options.upstreamUrl) : undefined,
+    openClientEngine: (login) => Engine.open(clientUrl((options.passthroughUrl ?? options.upstreamUrl)!, login)),
     cancel(processId, secretKey) {
       const session = sessions.get(processId);
       // A wrong key is ignored silently, as PostgreSQL does: nothing to learn from guessing.

@@ -52,6 +52,8 @@ export interface SessionHost {
   readonly engine: Engine;
   readonly token: string | undefined;
   readonly upstreamUrl: string | undefined;
+  /** Set when clients log in as their own database roles (no token, a server database). */
+  readonly passthroughUrl: string | undefined;
   /**
    * Opens an engine that acts as the client's own role (auth passthrough), for the sqlml
    * statements of a session whose upstream connection was opened with its credentials.
@@ -255,7 +257,7 @@ export class PgSession {
 
   /** Auth passthrough: the client logs in as its own role; sqlml has no say in who gets in. */
   get #passthrough(): boolean {
-    return this.#host.token === undefined && this.#host.upstreamUrl !== undefined;
+    return this.#host.passthroughUrl !== undefined;
   }
 
   /**
@@ -322,6 +324,16 @@ export class PgSession {
         (error, fatalRelayed) => (fatalRelayed ? this.#end(false) : this.#fatal({ severity: 'FATAL', code: '08006', message: `the connection to the database was lost: ${error.message}` })),
       );
       parameters = this.#upstream.parameters;
+    } else if (this.#passthrough) {
+      // No upstream to ask for us (MySQL): the client's password, then its own connection, now.
+      try {
+        await this.#askPassword();
+        await this.#executionEngine();
+      } catch (error) {
+        if (error instanceof ProtocolViolation) throw error;
+        return this.#fatal(loginRefusal(error, this.#user));
+      }
+      if (this.#ended) return;
     }
     const messages = [authenticationOk(), ...parameters.map(([name, value]) => parameterStatus(name, value))];
     if (!this.#upstream && this.#parameters.application_name !== undefined) messages.push(parameterStatus('application_name', this.#parameters.application_name));
@@ -761,6 +773,19 @@ function protocolSetting(text: string): { report: [string, string] | null } | nu
   if (!set || name === undefined || !PROTOCOL_SETTINGS.has(name)) return null;
   const reported = PROTOCOL_SETTINGS.get(name);
   return { report: reported ? [reported, set[2]!] : null };
+}
+
+/**
+ * The database's own refusal of a client's login, as a FATAL: MySQL's access denied
+ * (which does not tell a missing user from a wrong password) is 28P01, an unknown
+ * database 3D000, otherwise the server's SQLSTATE, with the server's own message.
+ */
+function loginRefusal(error: unknown, user: string): ErrorFields {
+  const cause = (error instanceof Error ? error.cause : undefined) as { errno?: number; sqlState?: string; sqlMessage?: string } | undefined;
+  const message = cause?.sqlMessage ?? (error instanceof Error ? error.message : String(error));
+  if (cause?.errno === 1045) return { severity: 'FATAL', code: '28P01', message, detail: `password authentication failed for user "${user}"` };
+  if (cause?.errno === 1049) return { severity: 'FATAL', code: '3D000', message };
+  return { severity: 'FATAL', code: cause?.sqlState ?? '08006', message };
 }
 
 function terminating(): ErrorFields {

@@ -83,8 +83,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     let refusal: string | null = null;
     if (options.http && !isLoopback(options.http.host)) {
       refusal = `--http ${options.http.host} without --token would let anyone who reaches it use the database as sqlml's role: give --token (or SQLML_TOKEN), or listen on 127.0.0.1`;
-    } else if (options.pg && !isLoopback(options.pg.host) && engine.adapter.dialect !== 'postgres') {
-      refusal = `--pg ${options.pg.host} without --token would let anyone who reaches it use the database as sqlml's role (only on PostgreSQL do clients log in as their own roles): give --token (or SQLML_TOKEN), or listen on 127.0.0.1`;
+    } else if (options.pg && !isLoopback(options.pg.host) && engine.adapter.dialect === 'duckdb') {
+      refusal = `--pg ${options.pg.host} without --token would let anyone who reaches it use the database (DuckDB has no roles to log in as): give --token (or SQLML_TOKEN), or listen on 127.0.0.1`;
     }
     if (refusal) {
       await engine.close();
@@ -109,7 +109,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       log(`sqlml: HTTP API on ${httpUrl} (evaluation pages under ${httpUrl}/models)`);
     }
     if (options.pg) {
-      const upstream = engine.adapter.dialect === 'postgres' ? { upstreamUrl: options.db! } : {};
+      const upstream = engine.adapter.dialect === 'postgres' ? { upstreamUrl: options.db! } : engine.adapter.dialect === 'mysql' ? { passthroughUrl: options.db! } : {};
       pg = await startPgServer(engine, {
         host: options.pg.host,
         port: options.pg.port,

@@ -19,10 +19,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { startPgServer, type PgServer } from '../../src/server/pg-gateway.js';
-import { POSTGRES_URL, serverTargets } from '../helpers/servers.js';
+import { MYSQL_URL, POSTGRES_URL, serverTargets } from '../helpers/servers.js';
 import { RawClient, errorFieldsOf } from '../helpers/wire.js';
 
-const postgres = (await serverTargets()).some((t) => t.label === 'postgres');
+const targets = await serverTargets();
+const postgres = targets.some((t) => t.label === 'postgres');
+const mysql = targets.some((t) => t.label === 'mysql');
 const suffix = `${process.pid}_${Date.now() % 100000}`;
 
 function connectAs(port: number, user: string, database: string, password = ''): pg.Client {
@@ -122,6 +124,61 @@ describe.runIf(postgres)('wire protocol on PostgreSQL without a token: the datab
     await ended;
     expect(driverErrors[0]).toMatchObject({ code: '57P01', message: 'terminating connection due to administrator command' });
   });
+});
+
+const CATALOG = ['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs', 'sqlml_job_leases'];
+
+describe.runIf(mysql)('wire protocol on MariaDB without a token: the database decides', () => {
+  const database = new URL(MYSQL_URL).pathname.slice(1);
+  const user = `wire_r_${suffix}`.slice(0, 32);
+  const secret = `wire_secret_${suffix}`;
+  const open = `wire_open_${suffix}`;
+  let engine: Engine;
+  let server: PgServer;
+
+  beforeAll(async () => {
+    engine = await Engine.open(MYSQL_URL);
+    await engine.store.ensureSchema();
+    const rows = (table: string): string => `CREATE TABLE ${table} AS SELECT seq AS id, seq * 37 % 100 AS tenure, (seq * 37 % 100) < 40 AS churned FROM seq_1_to_500`;
+    await engine.runAll(`${rows(secret)}; ${rows(open)};
+      CREATE USER '${user}'@'%' IDENTIFIED BY 'reader-pw'; CREATE USER '${user}'@'localhost' IDENTIFIED BY 'reader-pw';
+      GRANT SELECT ON ${database}.${open} TO '${user}'@'%'; GRANT SELECT ON ${database}.${open} TO '${user}'@'localhost';
+      ${['%', 'localhost']
+        .map((host) =>
+          [`GRANT CREATE, CREATE TEMPORARY TABLES ON ${database}.* TO '${user}'@'${host}'`]
+            .concat(CATALOG.map((table) => `GRANT SELECT, INSERT, UPDATE, DELETE ON ${database}.${table} TO '${user}'@'${host}'`))
+            .join('; '),
+        )
+        .join('; ')};`);
+    server = await startPgServer(engine, { port: 0, passthroughUrl: MYSQL_URL });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await engine?.runAll(`DROP MODEL IF EXISTS wire_secret_model_${suffix}; DROP TABLE IF EXISTS ${secret}; DROP TABLE IF EXISTS ${open};
+      DROP USER IF EXISTS '${user}'@'%'; DROP USER IF EXISTS '${user}'@'localhost';`);
+    await engine?.close();
+  });
+
+  it("a wrong password or an unknown user is MariaDB's own access denied, as 28P01", async () => {
+    await expect(connectAs(server.port, user, database, 'not-it').connect()).rejects.toMatchObject({ code: '28P01', message: expect.stringContaining(`Access denied for user '${user}'`) });
+    await expect(connectAs(server.port, `nobody_${suffix}`.slice(0, 32), database, 'x').connect()).rejects.toMatchObject({ code: '28P01', message: expect.stringContaining('Access denied') });
+  });
+
+  it('the right password gets in as that user, whose grants decide, sqlml statements included', async () => {
+    const client = connectAs(server.port, user, database, 'reader-pw');
+    await client.connect();
+    try {
+      expect((await client.query('SELECT CURRENT_USER() AS who')).rows[0].who).toMatch(new RegExp(`^${user}@`));
+      expect((await client.query(`SELECT count(*) AS n FROM ${open}`)).rows.map((r: { n: string | number }) => Number(r.n))).toEqual([500]);
+      await expect(client.query(`SELECT count(*) FROM ${secret}`)).rejects.toThrow(/SELECT command denied/);
+      await expect(client.query(`CREATE MODEL wire_secret_model_${suffix} FROM ${secret} PREDICT churned`)).rejects.toThrow(/SELECT command denied/);
+    } finally {
+      await client.end();
+    }
+    const models = (await engine.runAll('SHOW MODELS'))[0]!.rows.map((row) => row[0]);
+    expect(models).not.toContain(`wire_secret_model_${suffix}`);
+  }, 30_000);
 });
 
 // ---- a private cluster that asks for passwords ------------------------------------------

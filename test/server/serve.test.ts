@@ -22,10 +22,10 @@ describe('listen addresses', () => {
     expect(run.stderr).toContain("--http 'nowhere' is not HOST:PORT");
   });
 
-  it('refuses a non-loopback address without a token, unless PostgreSQL roles decide (wire protocol)', async () => {
+  it("refuses a non-loopback address without a token, unless the database's roles decide (wire protocol on PostgreSQL or MySQL)", async () => {
     const pgOnDuckdb = await sqlml(['--db', 'duckdb::memory:', 'serve', '--pg', '0.0.0.0:0', '--no-scheduler']);
     expect(pgOnDuckdb.code).toBe(1);
-    expect(pgOnDuckdb.stderr).toBe("error: --pg 0.0.0.0 without --token would let anyone who reaches it use the database as sqlml's role (only on PostgreSQL do clients log in as their own roles): give --token (or SQLML_TOKEN), or listen on 127.0.0.1\n");
+    expect(pgOnDuckdb.stderr).toBe('error: --pg 0.0.0.0 without --token would let anyone who reaches it use the database (DuckDB has no roles to log in as): give --token (or SQLML_TOKEN), or listen on 127.0.0.1\n');
     const http = await sqlml(['--db', 'duckdb::memory:', 'serve', '--http', '0.0.0.0:0', '--no-scheduler']);
     expect(http.code).toBe(1);
     expect(http.stderr).toContain('error: --http 0.0.0.0 without --token would let anyone');
