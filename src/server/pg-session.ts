@@ -1,9 +1,9 @@
 /**
- * One client connection to the wire-protocol face: the startup (its bytes framed by
- * pg-frontend.ts, which trusts no length), login — with the token, or without one as
- * the client's own database role (auth passthrough: the database decides), within the
- * authentication timeout — and the routing rule of the whole gateway — sqlml statements run in sqlml and come back
- * as ordinary result sets; everything else goes to the database. On PostgreSQL
+ * One client connection to the wire-protocol face. Startup: its bytes framed by
+ * pg-frontend.ts, which trusts no length; login with the token, or without one as the
+ * client's own database role (auth passthrough: the database decides), within the
+ * authentication timeout. Then the routing rule of the whole gateway: sqlml statements
+ * run in sqlml and come back as ordinary result sets; everything else goes to the database. On PostgreSQL
  * "everything else" is forwarded verbatim to this session's own upstream connection;
  * elsewhere it runs through the engine's adapter and is encoded here.
  *
