@@ -3,9 +3,9 @@
  * pg-frontend.ts, which trusts no length; login with the token, or without one as the
  * client's own database role (auth passthrough: the database decides), within the
  * authentication timeout. Then the routing rule of the whole gateway: sqlml statements
- * run in sqlml and come back as ordinary result sets; everything else goes to the database. On PostgreSQL
- * "everything else" is forwarded verbatim to this session's own upstream connection;
- * elsewhere it runs through the engine's adapter and is encoded here.
+ * run in sqlml and come back as ordinary result sets; everything else goes to the
+ * database. On PostgreSQL "everything else" is forwarded verbatim to this session's own
+ * upstream connection; elsewhere it runs through the engine's adapter and is encoded here.
  *
  * Extended protocol: messages are routed per batch (up to Sync or Flush). A batch that
  * concerns only database statements is forwarded as is; one that concerns only sqlml
