@@ -286,6 +286,17 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
     await closed;
   });
 
+  it('raw protocol: a batch of database messages past 1 MiB before its Sync is forwarded early and answered whole', async () => {
+    const raw = new RawConnection(server.port);
+    await raw.exchange(serialize.startup({ user: AS_POSTGRES.user, database: AS_POSTGRES.database }));
+    const padding = 'x'.repeat(1000);
+    const parses = Array.from({ length: 3000 }, (_, i) => serialize.parse({ name: `p${i}`, text: `SELECT ${i} AS n, '${padding}' AS pad` }));
+    const answer = await raw.exchange(...parses, serialize.bind({ statement: 'p2999' }), serialize.execute({}), serialize.sync());
+    expect(answer.types).toBe(`${'1'.repeat(3000)}2DCZ`);
+    expect(answer.bodies[3001]!.subarray(6, 10).toString()).toBe('2999');
+    raw.socket.destroy();
+  });
+
   it('node pg cursors (Execute with a row limit, then Flush): forwarded, and answered by sqlml in pieces', async () => {
     const c = client(server.port, undefined, AS_POSTGRES);
     await c.connect();
