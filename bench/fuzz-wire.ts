@@ -161,6 +161,7 @@ function runOne(port: number, login: boolean, bytes: Buffer): Promise<Outcome> {
     let received = Buffer.alloc(0);
     let loggedIn = !login;
     let loginAnswer = 0;
+    let answeredPassword = false;
     let clientClosed = false;
     let quiet: NodeJS.Timeout | null = null;
     let deadline: NodeJS.Timeout | null = null;
@@ -199,6 +200,11 @@ function runOne(port: number, login: boolean, bytes: Buffer): Promise<Outcome> {
     socket.on('data', (chunk: Buffer) => {
       if (!loggedIn) {
         received = Buffer.concat([received, chunk]);
+        // AuthenticationCleartextPassword (auth passthrough on MySQL, or a PostgreSQL that wants one).
+        if (!answeredPassword && received.includes(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3]))) {
+          answeredPassword = true;
+          socket.write(serialize.password(PASSWORD));
+        }
         if (messageTypes(received).endsWith('Z')) {
           loggedIn = true;
           loginAnswer = received.length;
