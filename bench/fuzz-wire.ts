@@ -235,6 +235,10 @@ function emit(record: Record<string, unknown>): void {
 
 async function main(): Promise<void> {
   let server: WireServer = await startWireServer(DB, ['--auth-timeout', '2']);
+  // However the bench ends, it leaves no server behind.
+  process.on('exit', () => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  });
   let crashes = 0;
   let peakRss = server.rss();
   const startRss = peakRss;
