@@ -1,7 +1,7 @@
 /**
  * Fuzzes `sqlml serve --pg` (a real process) with random and mutated message sequences,
  * before and after login, and prints JSON lines:
- *   npx tsx bench/fuzz-wire.ts [--sequences 100000] [--db duckdb::memory:] [--concurrency 64] [--seed 1]
+ *   npx tsx bench/fuzz-wire.ts [--sequences 100000] [--db duckdb::memory:] [--concurrency 64] [--seed 1] [--close-deadline-ms 5000]
  *
  * Each sequence is real traffic captured from pg-protocol's serializer (SSLRequest,
  * StartupMessage, Query, Parse/Bind/Describe/Execute/Sync, Flush, Close, Password,
@@ -37,7 +37,7 @@ let seed = Number(option('--seed', '1'));
 /** Quiet time after which a connection is taken to wait for more, and the client closes. */
 const QUIET_MS = 150;
 /** After the client closes, the server must close within this. */
-const CLOSE_DEADLINE_MS = 5_000;
+const CLOSE_DEADLINE_MS = Number(option('--close-deadline-ms', '5000'));
 
 function random(): number {
   // mulberry32: reproducible runs from --seed.
@@ -150,6 +150,9 @@ function messageTypes(data: Buffer): string {
   return types;
 }
 
+/** What the server had answered on a hung or silent connection, for its example line. */
+const lastAnswer = new Map<Buffer, string>();
+
 type Outcome = 'answered' | 'error' | 'closed' | 'incomplete' | 'hung' | 'silent' | 'refused';
 
 function runOne(port: number, login: boolean, bytes: Buffer): Promise<Outcome> {
@@ -158,6 +161,7 @@ function runOne(port: number, login: boolean, bytes: Buffer): Promise<Outcome> {
     let received = Buffer.alloc(0);
     let loggedIn = !login;
     let loginAnswer = 0;
+    let answeredPassword = false;
     let clientClosed = false;
     let quiet: NodeJS.Timeout | null = null;
     let deadline: NodeJS.Timeout | null = null;
@@ -165,6 +169,7 @@ function runOne(port: number, login: boolean, bytes: Buffer): Promise<Outcome> {
     const finish = (outcome: Outcome): void => {
       if (settled) return;
       settled = true;
+      if (outcome === 'hung' || outcome === 'silent') lastAnswer.set(bytes, messageTypes(received.subarray(loginAnswer)));
       if (quiet) clearTimeout(quiet);
       if (deadline) clearTimeout(deadline);
       socket.destroy();
@@ -195,6 +200,11 @@ function runOne(port: number, login: boolean, bytes: Buffer): Promise<Outcome> {
     socket.on('data', (chunk: Buffer) => {
       if (!loggedIn) {
         received = Buffer.concat([received, chunk]);
+        // AuthenticationCleartextPassword (auth passthrough on MySQL, or a PostgreSQL that wants one).
+        if (!answeredPassword && received.includes(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3]))) {
+          answeredPassword = true;
+          socket.write(serialize.password(PASSWORD));
+        }
         if (messageTypes(received).endsWith('Z')) {
           loggedIn = true;
           loginAnswer = received.length;
@@ -225,6 +235,10 @@ function emit(record: Record<string, unknown>): void {
 
 async function main(): Promise<void> {
   let server: WireServer = await startWireServer(DB, ['--auth-timeout', '2']);
+  // However the bench ends, it leaves no server behind.
+  process.on('exit', () => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  });
   let crashes = 0;
   let peakRss = server.rss();
   const startRss = peakRss;
@@ -247,7 +261,7 @@ async function main(): Promise<void> {
       const { login, bytes } = sequence();
       const outcome = await runOne(server.port, login, bytes);
       counts[outcome]++;
-      if ((outcome === 'hung' || outcome === 'silent') && hungExamples.length < 5) hungExamples.push(`${outcome} login=${login} ${bytes.subarray(0, 64).toString('hex')}`);
+      if ((outcome === 'hung' || outcome === 'silent') && hungExamples.length < 5) hungExamples.push(`${outcome} login=${login} sent=${bytes.subarray(0, 256).toString('hex')} answered=${lastAnswer.get(bytes) ?? ''}`);
       if (server.child.exitCode !== null || server.child.signalCode !== null) {
         crashes++;
         emit({ crash: server.stderr().slice(-2000) });

@@ -10,8 +10,8 @@
  * then end every session.
  */
 import { createServer, type Server } from 'node:net';
-import type { Engine } from '../engine/engine.js';
-import { PgSession, type SessionHost } from './pg-session.js';
+import { Engine } from '../engine/engine.js';
+import { PgSession, type ClientLogin, type SessionHost } from './pg-session.js';
 
 export interface PgServerOptions {
   /** Default 127.0.0.1: nothing is exposed unless asked. */
@@ -22,6 +22,12 @@ export interface PgServerOptions {
   readonly token?: string;
   /** The database URL when it is postgres://: pass-through is forwarded to it verbatim. */
   readonly upstreamUrl?: string;
+  /**
+   * Without a token, clients log in as their own roles on the database of this URL (a
+   * server database: PostgreSQL through the upstream, MySQL through an engine per
+   * client); default: upstreamUrl. Unset on DuckDB, which has no roles.
+   */
+  readonly passthroughUrl?: string;
   /** From connecting to logged in, at most this long (PostgreSQL's authentication_timeout); default 60 s. */
   readonly authenticationTimeoutMs?: number;
 }
@@ -41,6 +47,8 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
     token: options.token,
     upstreamUrl: options.upstreamUrl,
     authenticationTimeoutMs: options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS,
+    passthroughUrl: options.token === undefined ? (options.passthroughUrl ?? options.upstreamUrl) : undefined,
+    openClientEngine: (login) => Engine.open(clientUrl((options.passthroughUrl ?? options.upstreamUrl)!, login)),
     cancel(processId, secretKey) {
       const session = sessions.get(processId);
       // A wrong key is ignored silently, as PostgreSQL does: nothing to learn from guessing.
@@ -79,4 +87,13 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
       return closing;
     },
   };
+}
+
+/** The database URL with the client's role, password and database in place of sqlml's own. */
+export function clientUrl(base: string, login: ClientLogin): string {
+  const url = new URL(base);
+  url.username = encodeURIComponent(login.user);
+  url.password = login.password === undefined ? '' : encodeURIComponent(login.password);
+  url.pathname = `/${encodeURIComponent(login.database)}`;
+  return url.toString();
 }

@@ -104,6 +104,10 @@ export function authenticationOk(): Buffer {
   return new MessageWriter().int32(0).finish('R');
 }
 
+export function authenticationCleartextPassword(): Buffer {
+  return new MessageWriter().int32(3).finish('R');
+}
+
 export function authenticationMd5(salt: Uint8Array): Buffer {
   return new MessageWriter().int32(5).bytes(salt).finish('R');
 }

@@ -1,9 +1,11 @@
 /**
- * One client connection to the wire-protocol face: authentication with the token, and
- * the routing rule of the whole gateway — sqlml statements run in sqlml and come back
- * as ordinary result sets; everything else goes to the database. On PostgreSQL
- * "everything else" is forwarded verbatim to this session's own upstream connection;
- * elsewhere it runs through the engine's adapter and is encoded here.
+ * One client connection to the wire-protocol face. Startup: its bytes framed by
+ * pg-frontend.ts, which trusts no length; login with the token, or without one as the
+ * client's own database role (auth passthrough: the database decides), within the
+ * authentication timeout. Then the routing rule of the whole gateway: sqlml statements
+ * run in sqlml and come back as ordinary result sets; everything else goes to the
+ * database. On PostgreSQL "everything else" is forwarded verbatim to this session's own
+ * upstream connection; elsewhere it runs through the engine's adapter and is encoded here.
  *
  * Extended protocol: messages are routed per batch (up to Sync or Flush). A batch that
  * concerns only database statements is forwarded as is; one that concerns only sqlml
@@ -24,6 +26,7 @@ import {
   GSSENC_REQUEST_CODE,
   SSL_REQUEST_CODE,
   ProtocolViolation,
+  authenticationCleartextPassword,
   authenticationMd5,
   authenticationOk,
   backendKeyData,
@@ -51,12 +54,27 @@ export interface SessionHost {
   readonly engine: Engine;
   readonly token: string | undefined;
   readonly upstreamUrl: string | undefined;
+  /** Set when clients log in as their own database roles (no token, a server database). */
+  readonly passthroughUrl: string | undefined;
+  /**
+   * Opens an engine that acts as the client's own role (auth passthrough), for the sqlml
+   * statements of a session whose upstream connection was opened with its credentials.
+   */
+  openClientEngine(login: ClientLogin): Promise<Engine>;
   /** How long a client has from connecting to being logged in (PostgreSQL's authentication_timeout). */
   readonly authenticationTimeoutMs: number;
   /** A CancelRequest arrived on this (new) connection. */
   cancel(processId: number, secretKey: number): void;
   opened(session: PgSession): void;
   closed(session: PgSession): void;
+}
+
+/** The role, password and database a client logged in with (auth passthrough). */
+export interface ClientLogin {
+  readonly user: string;
+  /** Undefined when the database let the role in without one (trust). */
+  readonly password: string | undefined;
+  readonly database: string;
 }
 
 /** What a session reports about itself when it has no upstream server to quote. */
@@ -123,6 +141,12 @@ export class PgSession {
   /** Authenticated and answered ReadyForQuery: statements may come. */
   #ready = false;
   readonly #loginTimer: NodeJS.Timeout;
+  /** Auth passthrough: the client's password, once the database asked for it. */
+  #password: string | undefined;
+  /** The password request sent to the client, waiting for its answer. */
+  #passwordRequest: { resolve(password: string): void; reject(error: Error): void } | null = null;
+  /** Auth passthrough: the engine acting as the client's role, opened at its first sqlml statement. */
+  #clientEngine: Promise<Engine> | null = null;
   #upstream: Upstream | null = null;
   /** Where prepared statements and portals live: sqlml's here, the database's upstream. */
   readonly #statementRoutes = new Map<string, Route>();
@@ -164,6 +188,7 @@ export class PgSession {
       this.#fatal({ severity: 'FATAL', code: '08P01', message: error instanceof Error ? error.message : String(error) });
       return;
     }
+    if (this.#passwordRequest && this.#queue.length > 0) this.#answerPasswordRequest(this.#queue.shift()!);
     if (!this.#draining) void this.#drain();
   }
 
@@ -232,6 +257,45 @@ export class PgSession {
     }
   }
 
+  /** Auth passthrough: the client logs in as its own role; sqlml has no say in who gets in. */
+  get #passthrough(): boolean {
+    return this.#host.passthroughUrl !== undefined;
+  }
+
+  /**
+   * Asks the client for its password, in clear: the database wants one, and sqlml needs
+   * it as such to open the upstream session (whatever method the database asks with)
+   * and, for sqlml statements, a connection of the client's own.
+   */
+  #askPassword(): Promise<string> {
+    if (this.#password !== undefined) return Promise.resolve(this.#password);
+    this.#write(authenticationCleartextPassword());
+    return new Promise((resolve, reject) => {
+      this.#passwordRequest = {
+        resolve: (password) => {
+          this.#password = password;
+          resolve(password);
+        },
+        reject,
+      };
+      // The drain loop is inside the startup and waits for it: the answer is taken as it comes.
+      if (this.#queue.length > 0) this.#answerPasswordRequest(this.#queue.shift()!);
+      else this.#socket.resume();
+    });
+  }
+
+  #answerPasswordRequest(message: Buffer): void {
+    const request = this.#passwordRequest!;
+    this.#passwordRequest = null;
+    this.#socket.pause();
+    try {
+      if (message[0] !== 0x70 /* p */) throw new ProtocolViolation(`expected password response, got message type ${message[0]}`);
+      request.resolve(readQuery(message));
+    } catch (error) {
+      request.reject(error as Error);
+    }
+  }
+
   async #checkPassword(message: Buffer): Promise<void> {
     if (message[0] !== 0x70 /* p */ || this.#salt === null) {
       return this.#fatal({ severity: 'FATAL', code: '08P01', message: 'expected a password message' });
@@ -248,17 +312,30 @@ export class PgSession {
     let parameters = LOCAL_PARAMETERS;
     if (this.#host.upstreamUrl) {
       try {
-        this.#upstream = await Upstream.connect({ url: this.#host.upstreamUrl, clientParameters: this.#parameters });
+        const login = this.#passthrough ? { user: this.#user, database: this.#database, password: () => this.#askPassword() } : undefined;
+        this.#upstream = await Upstream.connect({ url: this.#host.upstreamUrl, clientParameters: this.#parameters, ...(login ? { login } : {}) });
       } catch (error) {
+        if (error instanceof ProtocolViolation) throw error;
         const fields: ErrorFields = error instanceof UpstreamStartupError ? { ...error.fields, severity: 'FATAL' } : { severity: 'FATAL', code: '08006', message: error instanceof Error ? error.message : String(error) };
         return this.#fatal(fields);
       }
       if (this.#ended) return this.#upstream.close();
       this.#upstream.attach(
         (messages) => this.#relay(messages),
-        (error) => this.#fatal({ severity: 'FATAL', code: '08006', message: `the connection to the database was lost: ${error.message}` }),
+        // A server that ended the session said why (57P01 after pg_terminate_backend...), and the client has it.
+        (error, fatalRelayed) => (fatalRelayed ? this.#end(false) : this.#fatal({ severity: 'FATAL', code: '08006', message: `the connection to the database was lost: ${error.message}` })),
       );
       parameters = this.#upstream.parameters;
+    } else if (this.#passthrough) {
+      // No upstream to ask for us (MySQL): the client's password, then its own connection, now.
+      try {
+        await this.#askPassword();
+        await this.#executionEngine();
+      } catch (error) {
+        if (error instanceof ProtocolViolation) throw error;
+        return this.#fatal(loginRefusal(error, this.#user));
+      }
+      if (this.#ended) return;
     }
     const messages = [authenticationOk(), ...parameters.map(([name, value]) => parameterStatus(name, value))];
     if (!this.#upstream && this.#parameters.application_name !== undefined) messages.push(parameterStatus('application_name', this.#parameters.application_name));
@@ -366,8 +443,25 @@ export class PgSession {
     return !sqlml && fields.position !== undefined ? { ...fields, position: fields.position + partOffset } : fields;
   }
 
+  /** The engine sqlml statements run in: the client's own role under auth passthrough. */
+  #executionEngine(): Promise<Engine> {
+    if (!this.#passthrough) return Promise.resolve(this.#host.engine);
+    if (this.#clientEngine === null) {
+      const opening = this.#host.openClientEngine({ user: this.#user, password: this.#password, database: this.#database });
+      this.#clientEngine = opening;
+      opening.catch(() => {
+        if (this.#clientEngine === opening) this.#clientEngine = null;
+      });
+    }
+    return this.#clientEngine;
+  }
+
+  get #database(): string {
+    return this.#parameters.database || this.#user;
+  }
+
   async #execute(part: ScriptPart): Promise<ResultTable> {
-    const engine = this.#host.engine;
+    const engine = await this.#executionEngine();
     const setting = this.#upstream ? null : protocolSetting(part.text);
     if (setting) {
       if (setting.report) this.#write(parameterStatus(...setting.report));
@@ -624,8 +718,13 @@ export class PgSession {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#loginTimer);
+    this.#passwordRequest?.reject(new Error('the client closed the connection'));
     this.#running?.abort();
     this.#upstream?.close();
+    void this.#clientEngine?.then(
+      (engine) => engine.close(),
+      () => undefined,
+    );
     this.#queue.length = 0;
     // The last answer (an error, often) goes out; a client that keeps the connection
     // open after it, or keeps sending, is cut off shortly after rather than held forever.
@@ -676,6 +775,19 @@ function protocolSetting(text: string): { report: [string, string] | null } | nu
   if (!set || name === undefined || !PROTOCOL_SETTINGS.has(name)) return null;
   const reported = PROTOCOL_SETTINGS.get(name);
   return { report: reported ? [reported, set[2]!] : null };
+}
+
+/**
+ * The database's own refusal of a client's login, as a FATAL: MySQL's access denied
+ * (which does not tell a missing user from a wrong password) is 28P01, an unknown
+ * database 3D000, otherwise the server's SQLSTATE, with the server's own message.
+ */
+function loginRefusal(error: unknown, user: string): ErrorFields {
+  const cause = (error instanceof Error ? error.cause : undefined) as { errno?: number; sqlState?: string; sqlMessage?: string } | undefined;
+  const message = cause?.sqlMessage ?? (error instanceof Error ? error.message : String(error));
+  if (cause?.errno === 1045) return { severity: 'FATAL', code: '28P01', message, detail: `password authentication failed for user "${user}"` };
+  if (cause?.errno === 1049) return { severity: 'FATAL', code: '3D000', message };
+  return { severity: 'FATAL', code: cause?.sqlState ?? '08006', message };
 }
 
 function terminating(): ErrorFields {

@@ -4,8 +4,8 @@
  * server's answers are relayed verbatim, so types, parameters, `\d` and the catalog
  * queries BI tools send are exactly PostgreSQL's.
  *
- * This module does the startup as a client (trust, cleartext, MD5 or SCRAM-SHA-256 with
- * the database URL's credentials, TLS when the URL asks for it) and then only watches
+ * This module does the startup as a client (trust, cleartext, MD5 or SCRAM-SHA-256, with
+ * the database URL's credentials or the client's own, TLS when the URL asks for it) and then only watches
  * the relayed bytes for ReadyForQuery: the transaction status the client must see and
  * the moment the connection is idle again (sqlml's own answers must not overtake
  * answers still coming from the server).
@@ -148,6 +148,11 @@ export interface UpstreamOptions {
   readonly url: string;
   /** The client's startup parameters (application_name, client_encoding, DateStyle, ...). */
   readonly clientParameters: Readonly<Record<string, string>>;
+  /**
+   * Log in as the client instead of as the URL's role (auth passthrough): its role and
+   * database, and its password, asked for only if the server wants one.
+   */
+  readonly login?: { readonly user: string; readonly database: string; password(): Promise<string> };
 }
 
 export class Upstream {
@@ -167,7 +172,9 @@ export class Upstream {
   /** While set, sees each message first; returning true keeps it from the client. */
   #intercept: ((message: Buffer) => boolean) | null = null;
   #closed = false;
-  #onLost: (error: Error) => void = () => undefined;
+  /** The server sent a FATAL ErrorResponse (relayed to the client): its own word on why it ends. */
+  #fatalRelayed = false;
+  #onLost: (error: Error, fatalRelayed: boolean) => void = () => undefined;
 
   private constructor(socket: Socket, settings: PostgresSettings, parameters: (readonly [string, string])[], processId: number, secretKey: number) {
     this.#socket = socket;
@@ -191,8 +198,15 @@ export class Upstream {
       for (const [name, value] of Object.entries(options.clientParameters)) {
         if (!RESERVED_PARAMETERS.has(name)) parameters[name] = value;
       }
-      parameters.user = settings.user;
-      parameters.database = settings.database;
+      const user = options.login?.user ?? settings.user;
+      parameters.user = user;
+      parameters.database = options.login?.database ?? settings.database;
+      const password =
+        options.login?.password ??
+        (async (): Promise<string> => {
+          if (settings.password === undefined) throw new Error(`PostgreSQL at ${settings.address} asks a password for user ${settings.user}, and the database URL has none`);
+          return settings.password;
+        });
       socket.write(createStartupMessage({ majorVersion: 3, minorVersion: 0, parameters: parameters as { user: string } }));
 
       const statuses: [string, string][] = [];
@@ -212,7 +226,7 @@ export class Upstream {
           reader.detach();
           return new Upstream(socket, settings, statuses, processId, secretKey);
         } else if (type === 'R') {
-          scram = await Upstream.#authenticate(socket, settings, message, scram);
+          scram = await Upstream.#authenticate(socket, settings, user, password, message, scram);
         }
         // NoticeResponse and anything else during startup: nothing for the client to act on.
       }
@@ -223,35 +237,38 @@ export class Upstream {
   }
 
   /** Answers one Authentication request; returns the SCRAM exchange in progress, if any. */
-  static async #authenticate(socket: Socket, settings: PostgresSettings, message: Buffer, scram: ScramSession | null): Promise<ScramSession | null> {
+  static async #authenticate(
+    socket: Socket,
+    settings: PostgresSettings,
+    user: string,
+    password: () => Promise<string>,
+    message: Buffer,
+    scram: ScramSession | null,
+  ): Promise<ScramSession | null> {
     const reader = new MessageReader(message);
     const kind = reader.int32();
-    const password = (): string => {
-      if (settings.password === undefined) throw new Error(`PostgreSQL at ${settings.address} asks a password for user ${settings.user}, and the database URL has none`);
-      return settings.password;
-    };
     switch (kind) {
       case 0:
         return null;
       case 3:
-        socket.write(serialize.password(password()));
+        socket.write(serialize.password(await password()));
         return null;
       case 5: {
         const salt = reader.bytes(4);
-        socket.write(serialize.password(await hashMd5Password(settings.user, password(), salt)));
+        socket.write(serialize.password(await hashMd5Password(user, await password(), salt)));
         return null;
       }
       case 10: {
         const mechanisms: string[] = [];
         for (let name = reader.cstring(); name !== ''; name = reader.cstring()) mechanisms.push(name);
-        password();
+        await password();
         const session = sasl.startSession(mechanisms);
         socket.write(serialize.sendSASLInitialResponseMessage(session.mechanism, session.response));
         return session;
       }
       case 11: {
         if (!scram) throw new Error('PostgreSQL sent SASLContinue before SASL started');
-        await sasl.continueSession(scram, password(), message.toString('utf8', 9));
+        await sasl.continueSession(scram, await password(), message.toString('utf8', 9));
         socket.write(serialize.sendSCRAMClientFinalMessage(scram.response));
         return scram;
       }
@@ -275,7 +292,7 @@ export class Upstream {
   }
 
   /** Where relayed server messages go, and what to do when the server connection is lost. */
-  attach(sink: (messages: Buffer[]) => void, onLost: (error: Error) => void): void {
+  attach(sink: (messages: Buffer[]) => void, onLost: (error: Error, fatalRelayed: boolean) => void): void {
     this.#sink = sink;
     this.#onLost = onLost;
   }
@@ -328,6 +345,7 @@ export class Upstream {
         this.#owed = Math.max(0, this.#owed - 1);
         becameIdle ||= this.#owed === 0;
       }
+      if (message[0] === 0x45 /* E */ && !this.#fatalRelayed) this.#fatalRelayed = readErrorFields(message).severity === 'FATAL';
       if (this.#intercept?.(message)) continue;
       out.push(message);
     }
@@ -366,7 +384,7 @@ export class Upstream {
     if (this.#closed) return;
     this.#closed = true;
     this.#releaseWaiters();
-    this.#onLost(error);
+    this.#onLost(error, this.#fatalRelayed);
   }
 
   #releaseWaiters(): void {

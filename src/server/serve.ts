@@ -69,28 +69,51 @@ export function parseListenAddress(text: string, option: string): ListenAddress 
   return { host, port };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
 }
 
 /**
- * A listener on another address than loopback is reachable from the network, so it needs
- * a token (../shared/spec/cli.md, "Serving"); throws naming the option at fault.
+ * Who may connect is decided by the token or, for the wire listener on a database with
+ * logins of its own (PostgreSQL, MySQL: each client's login passes through), by the
+ * database; with neither, only this machine may connect. HTTP has no logins, so it needs
+ * the token off loopback whatever the database. `databaseHasLogins` is undefined before
+ * the database is opened, when only --http can be judged. Throws naming the option.
  */
-export function checkExposure(http: ListenAddress | undefined, pg: ListenAddress | undefined, token: string | undefined): void {
+export function checkExposure(
+  http: ListenAddress | undefined,
+  pg: ListenAddress | undefined,
+  token: string | undefined,
+  databaseHasLogins?: boolean,
+): void {
   if (token) return;
-  for (const [option, address] of [['--http', http], ['--pg', pg]] as const) {
-    if (address && !isLoopback(address.host)) {
-      const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
-      throw new SqlmlError('bad_option', `${option} ${shown}:${address.port} is reachable from the network, so it needs --token (or SQLML_TOKEN); without one, listen on 127.0.0.1`);
-    }
+  const shown = (address: ListenAddress): string => `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  if (http && !isLoopback(http.host)) {
+    throw new SqlmlError('bad_option', `--http ${shown(http)} is reachable from the network, so it needs --token (or SQLML_TOKEN): HTTP has no logins of its own and every request would act as sqlml's role; without one, listen on 127.0.0.1`);
   }
+  if (pg && !isLoopback(pg.host) && databaseHasLogins === false) {
+    throw new SqlmlError('bad_option', `--pg ${shown(pg)} is reachable from the network, so it needs --token (or SQLML_TOKEN): this database has no roles for clients to log in as; without one, listen on 127.0.0.1`);
+  }
+}
+
+/** How wire-protocol clients log in without a token: through to the database's own roles, where it has them. */
+function loginPassthrough(engine: Engine, db: string): { upstreamUrl?: string; passthroughUrl?: string } {
+  const dialect = engine.adapter.dialect;
+  return dialect === 'postgres' ? { upstreamUrl: db } : dialect === 'mysql' ? { passthroughUrl: db } : {};
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   checkExposure(options.http, options.pg, options.token);
   const log = options.log ?? (() => {});
   const engine = await Engine.open(options.db || undefined);
+  const logins = loginPassthrough(engine, options.db ?? '');
+  try {
+    checkExposure(options.http, options.pg, options.token, Object.keys(logins).length > 0);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
   let http: FastifyInstance | null = null;
   let pg: Awaited<ReturnType<typeof startPgServer>> | null = null;
   let scheduler: Scheduler | null = null;
@@ -109,13 +132,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       log(`sqlml: HTTP API on ${httpUrl} (evaluation pages under ${httpUrl}/models)`);
     }
     if (options.pg) {
-      const upstream = engine.adapter.dialect === 'postgres' ? { upstreamUrl: options.db! } : {};
       pg = await startPgServer(engine, {
         host: options.pg.host,
         port: options.pg.port,
         ...(options.token ? { token: options.token } : {}),
         ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
-        ...upstream,
+        ...logins,
       });
       log(`sqlml: PostgreSQL wire protocol on ${options.pg.host}:${pg.port}`);
     }

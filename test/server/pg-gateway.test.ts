@@ -16,6 +16,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { startPgServer, type PgServer } from '../../src/server/pg-gateway.js';
 import { MessageFramer } from '../../src/server/pg-messages.js';
 import { POSTGRES_URL, serverTargets } from '../helpers/servers.js';
+import { loginFor, type Login } from '../helpers/wire.js';
 
 const postgres = (await serverTargets()).some((t) => t.label === 'postgres');
 const suffix = `${process.pid}_${Date.now() % 100000}`;
@@ -44,15 +45,19 @@ function run(command: string, args: string[], env: Record<string, string> = {}, 
   });
 }
 
-function psql(port: number, sql: string, password = 'anything'): Promise<Run> {
-  return run('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'analyst', '-d', 'sqlml', '-X', '-v', 'ON_ERROR_STOP=0', '-c', sql], {
-    PGPASSWORD: password,
+/** Any name will do where sqlml decides (DuckDB, or a token); on PostgreSQL without one, the database's own role. */
+const ANALYST: Login = { user: 'analyst', database: 'sqlml' };
+const AS_POSTGRES = loginFor(POSTGRES_URL);
+
+function psql(port: number, sql: string, password = 'anything', as: Login = ANALYST): Promise<Run> {
+  return run('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', as.user, '-d', as.database, '-X', '-v', 'ON_ERROR_STOP=0', '-c', sql], {
+    PGPASSWORD: as.password ?? password,
     PGCONNECT_TIMEOUT: '10',
   });
 }
 
-function client(port: number, password = 'anything'): pg.Client {
-  return new pg.Client({ host: '127.0.0.1', port, user: 'analyst', database: 'sqlml', password });
+function client(port: number, password = 'anything', as: Login = ANALYST): pg.Client {
+  return new pg.Client({ host: '127.0.0.1', port, user: as.user, database: as.database, password: as.password ?? password });
 }
 
 /** Sends a CancelRequest for `target`'s backend key, on a connection of its own, as clients do. */
@@ -145,6 +150,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   const model = `pgw_churn_${suffix}`;
   let engine: Engine;
   let server: PgServer;
+  const pgPsql = (port: number, sql: string): Promise<Run> => psql(port, sql, undefined, AS_POSTGRES);
 
   beforeAll(async () => {
     engine = await Engine.open(POSTGRES_URL);
@@ -159,36 +165,36 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   });
 
   it('psql: CREATE MODEL, PREDICT … INTO, SELECT the result, \\d it, EVALUATE MODEL', async () => {
-    const created = await psql(server.port, `CREATE MODEL ${model} FROM ${table} PREDICT churned RECIPE (exclude(id));`);
+    const created = await pgPsql(server.port, `CREATE MODEL ${model} FROM ${table} PREDICT churned RECIPE (exclude(id));`);
     expect(created.stderr).toBe('');
     expect(created.stdout).toMatch(new RegExp(`${model}.*binary`));
-    const predicted = await psql(server.port, `PREDICT ${model} FROM ${table} INTO ${scores} KEY id;`);
+    const predicted = await pgPsql(server.port, `PREDICT ${model} FROM ${table} INTO ${scores} KEY id;`);
     expect(predicted.stderr).toBe('');
     expect(predicted.stdout).toMatch(/2000/);
-    const selected = await psql(server.port, `SELECT count(*) AS n, count(*) FILTER (WHERE score BETWEEN 0 AND 1) AS scored FROM ${scores};`);
+    const selected = await pgPsql(server.port, `SELECT count(*) AS n, count(*) FILTER (WHERE score BETWEEN 0 AND 1) AS scored FROM ${scores};`);
     expect(selected.stdout).toMatch(/2000 \|\s+2000/);
-    const described = await psql(server.port, `\\d ${scores}`);
+    const described = await pgPsql(server.port, `\\d ${scores}`);
     expect(described.stdout).toContain(`Table "public.${scores}"`);
     expect(described.stdout).toMatch(/id\s+\|\s+integer/);
     expect(described.stdout).toMatch(/score\s+\|\s+double precision/);
-    const evaluated = await psql(server.port, `EVALUATE MODEL ${model} ON ${table};`);
+    const evaluated = await pgPsql(server.port, `EVALUATE MODEL ${model} ON ${table};`);
     expect(evaluated.stderr).toBe('');
     expect(evaluated.stdout).toMatch(/auc/);
     expect(evaluated.stdout).toMatch(/\(1 row\)/);
   }, 120_000);
 
   it('psql: a syntax error prints the ERROR with its position and the session goes on', async () => {
-    const result = await psql(server.port, 'CREATE MODEL x FROM (SELECT 1) PREDIKT y; SELECT 41 + 1 AS answer;');
+    const result = await pgPsql(server.port, 'CREATE MODEL x FROM (SELECT 1) PREDIKT y; SELECT 41 + 1 AS answer;');
     expect(result.stderr).toMatch(/ERROR: {2}line 1, column 32: expected PREDICT, found PREDIKT/);
     // The position field puts psql's caret under the offending word.
     expect(result.stderr).toMatch(/LINE 1: CREATE MODEL x FROM \(SELECT 1\) PREDIKT y[^\n]*\n\s{39}\^/);
     expect(result.stdout).toMatch(/answer\s*\n-+\n\s*42/);
-    const unknown = await psql(server.port, 'SELECT * FROM pgw_no_such_table; DESCRIBE MODEL pgw_no_such_model;');
+    const unknown = await pgPsql(server.port, 'SELECT * FROM pgw_no_such_table; DESCRIBE MODEL pgw_no_such_model;');
     expect(unknown.stderr).toMatch(/relation "pgw_no_such_table" does not exist/);
   });
 
   it('node pg: bound parameters pass through, sqlml statements come back as result sets (simple and extended)', async () => {
-    const c = client(server.port);
+    const c = client(server.port, undefined, AS_POSTGRES);
     await c.connect();
     try {
       expect((await c.query('SELECT $1::int + 1 AS n', [41])).rows).toEqual([{ n: 42 }]);
@@ -219,7 +225,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   });
 
   it('node pg: errors carry their SQLSTATE and leave the connection usable', async () => {
-    const c = client(server.port);
+    const c = client(server.port, undefined, AS_POSTGRES);
     await c.connect();
     try {
       await expect(c.query('DESCRIBE MODEL pgw_no_such_model')).rejects.toMatchObject({ code: '42704', message: expect.stringContaining('pgw_no_such_model') });
@@ -237,7 +243,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   });
 
   it('node pg: ReadyForQuery carries the server transaction state around sqlml statements', async () => {
-    const c = client(server.port);
+    const c = client(server.port, undefined, AS_POSTGRES);
     await c.connect();
     try {
       await c.query('BEGIN');
@@ -260,7 +266,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
     gssenc.writeInt32BE(80877104, 4);
     raw.socket.write(gssenc);
     expect(await raw.byte()).toBe('N');
-    const started = await raw.exchange(serialize.startup({ user: 'analyst', database: 'sqlml' }));
+    const started = await raw.exchange(serialize.startup({ user: AS_POSTGRES.user, database: AS_POSTGRES.database }));
     expect(started.types).toMatch(/^R(S)+KZ$/);
     expect(started.bodies.map((b) => b.toString('latin1')).join('|')).toContain('server_version\u000015');
 
@@ -280,8 +286,19 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
     await closed;
   });
 
+  it('raw protocol: a batch of database messages past 1 MiB before its Sync is forwarded early and answered whole', async () => {
+    const raw = new RawConnection(server.port);
+    await raw.exchange(serialize.startup({ user: AS_POSTGRES.user, database: AS_POSTGRES.database }));
+    const padding = 'x'.repeat(1000);
+    const parses = Array.from({ length: 3000 }, (_, i) => serialize.parse({ name: `p${i}`, text: `SELECT ${i} AS n, '${padding}' AS pad` }));
+    const answer = await raw.exchange(...parses, serialize.bind({ statement: 'p2999' }), serialize.execute({}), serialize.sync());
+    expect(answer.types).toBe(`${'1'.repeat(3000)}2DCZ`);
+    expect(answer.bodies[3001]!.subarray(6, 10).toString()).toBe('2999');
+    raw.socket.destroy();
+  });
+
   it('node pg cursors (Execute with a row limit, then Flush): forwarded, and answered by sqlml in pieces', async () => {
-    const c = client(server.port);
+    const c = client(server.port, undefined, AS_POSTGRES);
     await c.connect();
     try {
       const ids = c.query(new Cursor(`SELECT id FROM ${scores} ORDER BY id`));
@@ -300,7 +317,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   });
 
   it('cancel: a forwarded statement is cancelled by the server, a sqlml statement by its AbortSignal', async () => {
-    const c = client(server.port);
+    const c = client(server.port, undefined, AS_POSTGRES);
     await c.connect();
     try {
       let started = performance.now();
@@ -341,9 +358,13 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   });
 
   it('a database the upstream refuses is reported to the client as its FATAL error', async () => {
-    const wrong = await startPgServer(engine, { port: 0, upstreamUrl: POSTGRES_URL.replace(/\/[^/?]+(\?|$)/, '/pgw_no_such_database$1') });
+    const wrong = await startPgServer(engine, { port: 0, upstreamUrl: POSTGRES_URL });
     try {
-      await expect(client(wrong.port).connect()).rejects.toMatchObject({ code: '3D000', message: expect.stringContaining('pgw_no_such_database') });
+      // Without a token the client's own database is opened (auth passthrough).
+      await expect(client(wrong.port, undefined, { ...AS_POSTGRES, database: 'pgw_no_such_database' }).connect()).rejects.toMatchObject({
+        code: '3D000',
+        message: expect.stringContaining('pgw_no_such_database'),
+      });
     } finally {
       await wrong.close();
     }
@@ -351,7 +372,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
 
   it('close(): running statements finish, then sessions end with 57P01 and new connections are refused', async () => {
     const own = await startPgServer(engine, { port: 0, upstreamUrl: POSTGRES_URL });
-    const c = client(own.port);
+    const c = client(own.port, undefined, AS_POSTGRES);
     await c.connect();
     const ended = new Promise<Error>((done) => c.on('error', done));
     const answer = c.query('SELECT pg_sleep(0.5), 42 AS n');
@@ -359,11 +380,11 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
     await own.close();
     expect((await answer).rows[0].n).toBe(42);
     expect((await ended).message).toMatch(/terminating connection due to administrator command/);
-    await expect(client(own.port).connect()).rejects.toThrow(/ECONNREFUSED/);
+    await expect(client(own.port, undefined, AS_POSTGRES).connect()).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it.runIf(jdbc)('JDBC: a sqlml statement and a parameterized pass-through query', async () => {
-    const result = await run('java', ['-cp', '/usr/share/java/postgresql.jar', resolve(CLIENTS, 'JdbcClient.java'), `jdbc:postgresql://127.0.0.1:${server.port}/sqlml`, scores], {}, 120_000);
+    const result = await run('java', ['-cp', '/usr/share/java/postgresql.jar', resolve(CLIENTS, 'JdbcClient.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${AS_POSTGRES.database}`, scores, AS_POSTGRES.user, AS_POSTGRES.password ?? ''], {}, 120_000);
     expect(result.stderr).not.toMatch(/Exception/);
     expect(result.stdout).toContain(`model ${model}`);
     expect(result.stdout).toMatch(/top score [01]\.\d+/);
@@ -373,7 +394,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   }, 120_000);
 
   it.runIf(psycopg2)('psycopg2: a sqlml statement and a parameterized pass-through query', async () => {
-    const result = await run('/usr/bin/python3', [resolve(CLIENTS, 'psycopg2_client.py'), String(server.port), scores]);
+    const result = await run('/usr/bin/python3', [resolve(CLIENTS, 'psycopg2_client.py'), String(server.port), scores, AS_POSTGRES.user, AS_POSTGRES.database, AS_POSTGRES.password ?? '']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(`model ${model}`);
     expect(result.stdout).toMatch(/top score [01]\.\d+/);

@@ -16,15 +16,22 @@ describe('listen addresses', () => {
     expect(() => parseListenAddress('70000', '--pg')).toThrow("--pg '70000' is not HOST:PORT");
   });
 
-  it('needs a token to listen anywhere but loopback', async () => {
+  it('needs a token for HTTP anywhere but loopback, before opening anything', async () => {
     const exposed = await sqlml(['--db', 'duckdb::memory:', 'serve', '--http', '0.0.0.0:0', '--no-scheduler'], { env: { SQLML_TOKEN: '' } });
     expect(exposed.code).toBe(2);
     expect(exposed.stderr).toContain('--http 0.0.0.0:0 is reachable from the network, so it needs --token (or SQLML_TOKEN)');
-    const wire = await sqlml(['--db', 'duckdb::memory:', 'serve', '--pg', '[::]:0', '--no-scheduler'], { env: { SQLML_TOKEN: '' } });
-    expect(wire.code).toBe(2);
-    expect(wire.stderr).toContain('--pg [::]:0 is reachable from the network');
-    expect(() => checkExposure({ host: '127.0.0.1', port: 1 }, { host: '::1', port: 2 }, undefined)).not.toThrow();
-    expect(() => checkExposure({ host: '0.0.0.0', port: 1 }, undefined, 's3cret')).not.toThrow();
+    expect(() => checkExposure({ host: '127.0.0.1', port: 1 }, { host: '::1', port: 2 }, undefined, false)).not.toThrow();
+    expect(() => checkExposure({ host: '0.0.0.0', port: 1 }, { host: '0.0.0.0', port: 2 }, 's3cret', false)).not.toThrow();
+  });
+
+  it("lets the wire listener off loopback without a token only where the database's roles decide who logs in", async () => {
+    const pgOnDuckdb = await sqlml(['--db', 'duckdb::memory:', 'serve', '--pg', '[::]:0', '--no-scheduler'], { env: { SQLML_TOKEN: '' } });
+    expect(pgOnDuckdb.code).toBe(1);
+    expect(pgOnDuckdb.stderr).toBe(
+      'error: --pg [::]:0 is reachable from the network, so it needs --token (or SQLML_TOKEN): this database has no roles for clients to log in as; without one, listen on 127.0.0.1\n',
+    );
+    expect(() => checkExposure(undefined, { host: '0.0.0.0', port: 1 }, undefined, true)).not.toThrow();
+    expect(() => checkExposure(undefined, { host: '0.0.0.0', port: 1 }, undefined, false)).toThrow('this database has no roles');
   });
 
   it('exits 2 for a bad --http, before opening anything', async () => {
@@ -32,4 +39,5 @@ describe('listen addresses', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--http 'nowhere' is not HOST:PORT");
   });
+
 });

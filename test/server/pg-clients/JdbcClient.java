@@ -1,11 +1,11 @@
 // Drives the sqlml wire protocol with the PostgreSQL JDBC driver (what DBeaver, Metabase and
 // Tableau use): a sqlml statement, a parameterized pass-through query, an error, and the
-// connection still usable after it. Run: java -cp postgresql.jar JdbcClient.java URL TABLE
+// connection still usable after it. Run: java -cp postgresql.jar JdbcClient.java URL TABLE [USER [PASSWORD]]
 import java.sql.*;
 
 public class JdbcClient {
   public static void main(String[] args) throws Exception {
-    try (Connection c = DriverManager.getConnection(args[0], "analyst", "anything")) {
+    try (Connection c = DriverManager.getConnection(args[0], args.length > 2 ? args[2] : "analyst", args.length > 3 ? args[3] : "anything")) {
       try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SHOW MODELS")) {
         while (r.next()) System.out.println("model " + r.getString("name"));
       }

@@ -1,12 +1,13 @@
 """Drives the sqlml wire protocol with psycopg2 (libpq): a sqlml statement, a parameterized
 pass-through query, an error, and the connection still usable after it.
-Run: python3 psycopg2_client.py PORT TABLE"""
+Run: python3 psycopg2_client.py PORT TABLE [USER DATABASE [PASSWORD]]"""
 import sys
 
 import psycopg2
 
 port, table = int(sys.argv[1]), sys.argv[2]
-conn = psycopg2.connect(host="127.0.0.1", port=port, user="analyst", password="anything", dbname="sqlml")
+user, dbname, password = (sys.argv[3:] + ["analyst", "sqlml", "anything"][len(sys.argv[3:]):])[:3]
+conn = psycopg2.connect(host="127.0.0.1", port=port, user=user, password=password, dbname=dbname)
 conn.autocommit = True
 cur = conn.cursor()
 cur.execute("SHOW MODELS")
