@@ -130,6 +130,11 @@ export class RowSplitter {
   get byteLength(): number {
     return this.#occurrences?.byteLength ?? 0;
   }
+
+  /** Gives the occurrence counts' memory back; the splitter is not to be used after. */
+  release(): void {
+    this.#occurrences?.release();
+  }
 }
 
 /** Reused between batches when the caller gives no array of its own. */
