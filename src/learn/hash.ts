@@ -60,6 +60,26 @@ export function hashNumber(value: number, seed: number): number {
   return finalize(h, 8);
 }
 
+/**
+ * Folds a double's bit pattern (+0 and -0 alike) into a running MurmurHash3 state, two
+ * 32-bit blocks, without finalizing: cheaper than `hashCombine(h, hashNumber(value))`
+ * and keeping all 64 bits; `finishHash` ends the run.
+ */
+export function mixNumber(h: number, value: number): number {
+  f64[0] = value === 0 ? 0 : value;
+  return mixH(mixH(h, u32[0]!), u32[1]!);
+}
+
+/** Folds one 32-bit block into a running MurmurHash3 state, without finalizing. */
+export function mixBlock(h: number, block: number): number {
+  return mixH(h, block | 0);
+}
+
+/** Ends a run of `mixNumber`/`mixBlock` over `blocks` 32-bit blocks. */
+export function finishHash(h: number, blocks: number): number {
+  return finalize(h, blocks * 4);
+}
+
 /** Folds one more 32-bit hash into a running hash (order-sensitive). */
 export function hashCombine(h: number, value: number): number {
   return finalize(mixH(h | 0, value | 0), 4);

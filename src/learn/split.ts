@@ -24,7 +24,7 @@
  * requested share of each content's training copies too.
  */
 import type { RowBatch } from '../data.js';
-import { hashCombine, hashNumber, hashString, hashToUnit } from './hash.js';
+import { finishHash, hashCombine, hashNumber, hashString, hashToUnit, mixBlock, mixNumber } from './hash.js';
 import { OccurrenceCounter } from './occurrences.js';
 
 /** What a row is used for; one byte per row in the row cache. */
@@ -55,6 +55,9 @@ export const HOLDOUT_STEP = 0x9e3779b9;
 const VALIDATION_STEP = 0x6a09e667;
 /** Seeds the second half of the 64-bit content key (see OccurrenceCounter). */
 const KEY_SALT = 0x5bd1e995;
+/** A NULL's two blocks in the key's second half: a NaN whose payload spells "null". */
+const NULL_LOW = 0x6e756c6c;
+const NULL_HIGH = 0x7ff80000;
 
 /** Seeded hash of row `row`'s values across all columns: the content hash of the split. */
 export function hashRow(batch: RowBatch, row: number, seed: number): number {
@@ -130,6 +133,11 @@ export class RowSplitter {
   get byteLength(): number {
     return this.#occurrences?.byteLength ?? 0;
   }
+
+  /** Gives the occurrence counts' memory back; the splitter is not to be used after. */
+  release(): void {
+    this.#occurrences?.release();
+  }
 }
 
 /** Reused between batches when the caller gives no array of its own. */
@@ -137,7 +145,8 @@ let scratchHashes = new Int32Array(0);
 
 /**
  * The 64-bit content hash of every row of the batch: `into[2·row]` is `hashRow(batch, row,
- * seed)`, `into[2·row + 1]` the same hash under another seed (the key's second half).
+ * seed)`, `into[2·row + 1]` the key's second half, an independent hash: one MurmurHash3
+ * run over the row's numbers' 64 bits and its texts' hashes under another seed.
  * Computed column by column, so each column's type is looked at once per batch. Without
  * `into`, the result lives in a scratch array valid until the next call.
  */
@@ -153,19 +162,30 @@ export function contentHashes(batch: RowBatch, seed: number, into?: Int32Array):
     hashes[2 * row] = seed;
     hashes[2 * row + 1] = keySeed;
   }
+  let blocks = 0;
   for (const data of batch.columns) {
-    if (data.kind === 'number') combineNumbers(data.values, data.nulls, n, seed, keySeed, hashes);
-    else combineTexts(data.values, n, seed, keySeed, hashes);
+    if (data.kind === 'number') {
+      combineNumbers(data.values, data.nulls, n, seed, hashes);
+      blocks += 2;
+    } else {
+      combineTexts(data.values, n, seed, keySeed, hashes);
+      blocks += 1;
+    }
   }
+  for (let row = 0; row < n; row++) hashes[2 * row + 1] = finishHash(hashes[2 * row + 1]!, blocks);
   return hashes;
 }
 
-function combineNumbers(values: Float64Array, nulls: Uint8Array, n: number, seed: number, keySeed: number, hashes: Int32Array): void {
+function combineNumbers(values: Float64Array, nulls: Uint8Array, n: number, seed: number, hashes: Int32Array): void {
   for (let row = 0; row < n; row++) {
-    const isNull = nulls[row] === 1;
-    const value = values[row]!;
-    hashes[2 * row] = hashCombine(hashes[2 * row]!, isNull ? NULL_HASH : hashNumber(value, seed));
-    hashes[2 * row + 1] = hashCombine(hashes[2 * row + 1]!, isNull ? NULL_HASH : hashNumber(value, keySeed));
+    if (nulls[row] === 1) {
+      hashes[2 * row] = hashCombine(hashes[2 * row]!, NULL_HASH);
+      hashes[2 * row + 1] = mixBlock(mixBlock(hashes[2 * row + 1]!, NULL_LOW), NULL_HIGH);
+    } else {
+      const value = values[row]!;
+      hashes[2 * row] = hashCombine(hashes[2 * row]!, hashNumber(value, seed));
+      hashes[2 * row + 1] = mixNumber(hashes[2 * row + 1]!, value);
+    }
   }
 }
 
@@ -174,6 +194,6 @@ function combineTexts(values: readonly (string | null)[], n: number, seed: numbe
     const text = values[row];
     const isNull = text === null || text === undefined;
     hashes[2 * row] = hashCombine(hashes[2 * row]!, isNull ? NULL_HASH : hashString(text, seed));
-    hashes[2 * row + 1] = hashCombine(hashes[2 * row + 1]!, isNull ? NULL_HASH : hashString(text, keySeed));
+    hashes[2 * row + 1] = mixBlock(hashes[2 * row + 1]!, isNull ? NULL_HASH : hashString(text, keySeed));
   }
 }

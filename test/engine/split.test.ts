@@ -5,7 +5,7 @@
  * column that makes every row distinct).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/engine.js';
+import { Engine } from '../../src/engine/engine.js';
 import { firstRow, memoryEngine, run } from '../helpers/engine.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
 
@@ -55,5 +55,24 @@ describe('the split on duplicated rows', () => {
     expect(again.rows).toBe(trained.rows_evaluated);
     expect(again.auc as number).toBeCloseTo(trained.auc as number, 12);
     expect(again.log_loss as number).toBeCloseTo(firstRow(await run(engine, 'EVALUATE MODEL shuffled;')).log_loss as number, 8);
+  });
+
+  it('counts the copies alike in the training worker and on the main thread: same model bytes', async () => {
+    if (!loaded) return;
+    const path = sharedDataFile('bank_additional_full.csv')!;
+    const inWorker = await Engine.open('duckdb::memory:', { encodeWorker: 'always' });
+    const inline = await Engine.open('duckdb::memory:', { encodeWorker: 'never' });
+    try {
+      const results = [];
+      for (const e of [inWorker, inline]) {
+        await run(e, `CREATE TABLE bank AS SELECT age, marital, y FROM read_csv(${sqlString(path)});`);
+        results.push(firstRow(await run(e, 'CREATE MODEL m FROM bank PREDICT y USING passes = 2;')));
+      }
+      expect(results[0]!.rows_evaluated).toBe(results[1]!.rows_evaluated);
+      expect((await inWorker.store.get('m'))!.model).toBe((await inline.store.get('m'))!.model);
+    } finally {
+      await inWorker.close();
+      await inline.close();
+    }
   });
 });

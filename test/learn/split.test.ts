@@ -264,3 +264,22 @@ describe('OccurrenceCounter', () => {
     expect(counter.byteLength).toBeLessThanOrEqual(expected.size * 32);
   });
 });
+
+describe('OccurrenceCounter growth', () => {
+  it('keeps every count when many keys share home slots and overflow the spill region', () => {
+    const counter = new OccurrenceCounter(16);
+    // 2,000 keys with only 8 distinct low halves: runs far longer than any spill region.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2000; i++) expect(counter.next((i % 8) * 0x01000193, i)).toBe(round);
+    }
+    expect(counter.distinct).toBe(2000);
+  });
+
+  it('gives its memory back on release', () => {
+    const counter = new OccurrenceCounter();
+    for (let i = 0; i < 100_000; i++) counter.next(Math.imul(i, 0x9e3779b1), i);
+    expect(counter.byteLength).toBeGreaterThan(100_000 * 12);
+    counter.release();
+    expect(counter.byteLength).toBe(0);
+  });
+});
