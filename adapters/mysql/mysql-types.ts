@@ -3,7 +3,7 @@
  * mysql2 hands over (with the adapter's settings: rows as arrays, numbers for BIGINT and
  * DECIMAL, dates as strings, JSON as strings) into `RowBatch` values.
  */
-import type { Column, ColumnType, Value } from '../../src/data.js';
+import { needsExactText, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { daysFromCivil, MS_PER_DAY } from '../calendar.js';
 
 export { daysFromCivil };
@@ -215,7 +215,16 @@ export function cellDecoderFor(field: MySQLField): CellDecoder {
   }
 }
 
-/** Numbers arrive as numbers; BIGINTs beyond 2^53 and DECIMALs the driver could not parse as strings. */
+/**
+ * A BIGINT or DECIMAL cell's text when a double cannot hold it, else undefined. The
+ * driver hands BIGINTs beyond 2^53 and every DECIMAL over as strings; those are kept as
+ * they came (no new string) when they have more digits than a double keeps.
+ */
+export function exactCellText(type: ColumnType, cell: unknown): string | undefined {
+  return (type === 'bigint' || type === 'decimal') && typeof cell === 'string' && needsExactText(cell) ? cell : undefined;
+}
+
+/** Numbers arrive as numbers; BIGINTs beyond 2^53 and DECIMALs as strings. */
 function decodeNumber(cell: unknown): number {
   return typeof cell === 'number' ? cell : Number(cell);
 }
@@ -286,6 +295,8 @@ export function parseDateTimeMs(text: string): number {
 export function resultValue(type: ColumnType, decoder: CellDecoder, cell: unknown): Value {
   if (cell === null || cell === undefined) return null;
   if (decoder.kind === 'text') return decoder.decode(cell);
+  const exact = exactCellText(type, cell);
+  if (exact !== undefined) return exact;
   const value = decoder.decode(cell);
   if (Number.isNaN(value)) return null;
   switch (type) {

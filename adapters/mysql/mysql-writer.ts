@@ -20,6 +20,7 @@ import { isNumberType, type Column, type ColumnData, type RowBatch } from '../..
 import { DatabaseError, SqlmlError } from '../../src/errors.js';
 import { runQuery, type MySQLConnection } from './mysql-session.js';
 import { sqlTypeFor } from './mysql-types.js';
+import { columnDefinitionType } from '../column-definition.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 
 export { tableLabel };
@@ -60,7 +61,7 @@ export async function writeTable(
   const tag = randomBytes(6).toString('hex');
   const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
-  const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`);
+  const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${columnDefinitionType(column, sqlTypeFor)}`);
   await q(`SELECT GET_LOCK('${LOCK_PREFIX}${tag}', 0)`);
   await dropAbandoned(context, table.schema);
   let stagingExists = false;
@@ -282,6 +283,8 @@ export function loadDataChunks(columns: readonly Column[], batch: RowBatch): str
         cell = escapeLoadDataText(data.values[row] ?? null);
       } else if (data.nulls[row] === 1) {
         cell = '\\N';
+      } else if (data.exact?.[row] !== undefined) {
+        cell = data.exact[row]!;
       } else {
         cell = formatNumberCell(formats[c]!, data.values[row]!) ?? '\\N';
       }
@@ -329,6 +332,8 @@ export function insertValueLists(columns: readonly Column[], batch: RowBatch, ba
         cell = value === null ? 'NULL' : sqlStringLiteral(value, backslashEscapes);
       } else if (data.nulls[row] === 1) {
         cell = 'NULL';
+      } else if (data.exact?.[row] !== undefined) {
+        cell = data.exact[row]!;
       } else {
         const value = formatNumberCell(formats[c]!, data.values[row]!);
         cell = value === null ? 'NULL' : formats[c] === 'date' || formats[c] === 'timestamp' ? `'${value}'` : value;

@@ -3,20 +3,21 @@
  * with no type parsing) converted column by column into a `RowBatch`. Works wherever
  * cursors do, Redshift included, which has no COPY TO STDOUT.
  */
-import type { ColumnData, ColumnType, RowBatch } from '../../src/data.js';
+import { needsExactText, type ColumnData, type ColumnType, type RowBatch } from '../../src/data.js';
 import { Oid, parseDateText, parseTimestampText } from './postgres-types.js';
 
 /** How one column's text becomes a number; text columns keep the text. */
-type TextConversion = 'number' | 'boolean' | 'date' | 'timestamp' | 'text';
+type TextConversion = 'number' | 'exact' | 'boolean' | 'date' | 'timestamp' | 'text';
 
 function conversionOf(type: ColumnType, oid: number): TextConversion {
   if (oid === Oid.bool) return 'boolean';
   switch (type) {
     case 'integer':
-    case 'bigint':
     case 'double':
-    case 'decimal':
       return 'number';
+    case 'bigint':
+    case 'decimal':
+      return 'exact';
     case 'boolean':
       return 'boolean';
     case 'date':
@@ -47,6 +48,8 @@ export class TextRowConverter {
       }
       const values = new Float64Array(count);
       const nulls = new Uint8Array(count);
+      // The text a double cannot hold is kept as it came: no new string.
+      const exact = conversion === 'exact' ? new Array<string | undefined>(count) : undefined;
       for (let row = 0; row < count; row++) {
         const text = rows[row]![column] ?? null;
         if (text === null) {
@@ -56,6 +59,10 @@ export class TextRowConverter {
         switch (conversion) {
           case 'number':
             values[row] = Number(text);
+            break;
+          case 'exact':
+            values[row] = Number(text);
+            if (needsExactText(text)) exact![row] = text;
             break;
           case 'boolean':
             values[row] = text === 't' ? 1 : 0;
@@ -68,7 +75,7 @@ export class TextRowConverter {
             break;
         }
       }
-      return { kind: 'number', values, nulls };
+      return exact ? { kind: 'number', values, nulls, exact } : { kind: 'number', values, nulls };
     });
     return { rowCount: count, columns };
   }
