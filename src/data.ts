@@ -21,7 +21,11 @@ export type ColumnType =
 export interface Column {
   readonly name: string;
   readonly type: ColumnType;
-  /** The database's own spelling of the type (`VARCHAR`, `int8`, `DECIMAL(10,2)`), for messages and DDL. */
+  /**
+   * The database's own spelling of the type (`VARCHAR`, `bigint`, `numeric(38,10)`), for
+   * messages and DDL; '' for a column sqlml makes itself (a score), which `write()` gives
+   * the dialect's type for `type`.
+   */
   readonly dbType: string;
 }
 
@@ -135,6 +139,16 @@ export function needsExactText(text: string): boolean {
     digits++;
   }
   return first >= 0 && last - first + 1 > DOUBLE_EXACT_DIGITS;
+}
+
+/**
+ * The exact text to keep beside `value`, read from `text` of a column of `type` (see
+ * `NumberColumnData.exact`): a BIGINT's when it is beyond 2^53, a DECIMAL's when it has
+ * more digits than a double keeps; undefined otherwise. Returns `text` itself, no copy.
+ */
+export function exactTextOf(type: ColumnType, text: string, value: number): string | undefined {
+  if (type === 'bigint') return Number.isSafeInteger(value) ? undefined : text;
+  return type === 'decimal' && needsExactText(text) ? text : undefined;
 }
 
 /** The decimal text of a signed integer given as its high and low 32-bit halves (high signed or not as the caller read it). */

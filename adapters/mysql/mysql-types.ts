@@ -3,7 +3,7 @@
  * mysql2 hands over (with the adapter's settings: rows as arrays, numbers for BIGINT and
  * DECIMAL, dates as strings, JSON as strings) into `RowBatch` values.
  */
-import { needsExactText, type Column, type ColumnType, type Value } from '../../src/data.js';
+import { exactTextOf, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { daysFromCivil, MS_PER_DAY } from '../calendar.js';
 
 export { daysFromCivil };
@@ -221,7 +221,7 @@ export function cellDecoderFor(field: MySQLField): CellDecoder {
  * they came (no new string) when they have more digits than a double keeps.
  */
 export function exactCellText(type: ColumnType, cell: unknown): string | undefined {
-  return (type === 'bigint' || type === 'decimal') && typeof cell === 'string' && needsExactText(cell) ? cell : undefined;
+  return typeof cell === 'string' ? exactTextOf(type, cell, Number(cell)) : undefined;
 }
 
 /** Numbers arrive as numbers; BIGINTs beyond 2^53 and DECIMALs as strings. */

@@ -3,7 +3,7 @@
  * with no type parsing) converted column by column into a `RowBatch`. Works wherever
  * cursors do, Redshift included, which has no COPY TO STDOUT.
  */
-import { needsExactText, type ColumnData, type ColumnType, type RowBatch } from '../../src/data.js';
+import { exactTextOf, type ColumnData, type ColumnType, type RowBatch } from '../../src/data.js';
 import { Oid, parseDateText, parseTimestampText } from './postgres-types.js';
 
 /** How one column's text becomes a number; text columns keep the text. */
@@ -32,14 +32,17 @@ function conversionOf(type: ColumnType, oid: number): TextConversion {
 /** Converts batches of text rows of one result (its column types fixed) into `RowBatch`es. */
 export class TextRowConverter {
   readonly #conversions: readonly TextConversion[];
+  readonly #types: readonly ColumnType[];
 
   constructor(columns: readonly { readonly type: ColumnType; readonly oid: number }[]) {
     this.#conversions = columns.map((column) => conversionOf(column.type, column.oid));
+    this.#types = columns.map((column) => column.type);
   }
 
   /** Fresh arrays per call: the consumer may keep a batch. */
   convert(rows: readonly (readonly (string | null)[])[]): RowBatch {
     const count = rows.length;
+    const types = this.#types;
     const columns = this.#conversions.map((conversion, column): ColumnData => {
       if (conversion === 'text') {
         const values = new Array<string | null>(count);
@@ -62,7 +65,7 @@ export class TextRowConverter {
             break;
           case 'exact':
             values[row] = Number(text);
-            if (needsExactText(text)) exact![row] = text;
+            exact![row] = exactTextOf(types[column]!, text, values[row]!);
             break;
           case 'boolean':
             values[row] = text === 't' ? 1 : 0;
