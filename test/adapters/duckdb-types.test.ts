@@ -224,6 +224,51 @@ describe('column decoders', () => {
   });
 });
 
+describe('exact texts of wide integers and decimals', () => {
+  /** Each column's exact texts, by the fast or the reference path, from poisoned arrays (every slot must be written). */
+  async function exactTexts(sql: string, reference: boolean): Promise<(string | undefined)[][]> {
+    const result = await connection.run(sql);
+    const types = result.columnTypes();
+    const decoders = types.map((type) => createColumnDecoder(type, { reference }));
+    const columns: (string | undefined)[][] = types.map(() => []);
+    for (const chunk of await result.fetchAllChunks()) {
+      decoders.forEach((decoder, c) => {
+        if (decoder.kind !== 'number') throw new Error('a number column was expected');
+        expect(decoder.exact).toBe(true);
+        const n = chunk.rowCount;
+        const exact = new Array<string | undefined>(n + 1).fill('poison');
+        decoder.decode(chunk, c, 0, n, new Float64Array(n + 1), new Uint8Array(n + 1), 1, exact);
+        columns[c]!.push(...exact.slice(1));
+      });
+    }
+    return columns;
+  }
+
+  it('keep the exact text exactly where a double cannot hold the value, on both paths', async () => {
+    const sql = `SELECT * FROM (VALUES
+      (9007199254740993::BIGINT, 9223372036854775807::BIGINT, 18446744073709551615::UBIGINT, -170141183460469231731687303715884105727::HUGEINT,
+       12345678901234567890.1234567890::DECIMAL(38,10), -123456789012.345678::DECIMAL(18,6), 12.5::DECIMAL(38,10)),
+      (42::BIGINT, -9223372036854775807::BIGINT, 7::UBIGINT, 5::HUGEINT, 0.0000000001::DECIMAL(38,10), 1.5::DECIMAL(18,6), NULL),
+      (NULL, NULL, NULL, NULL, NULL, NULL, NULL)) t`;
+    const expected = [
+      ['9007199254740993', undefined, undefined],
+      ['9223372036854775807', '-9223372036854775807', undefined],
+      ['18446744073709551615', undefined, undefined],
+      ['-170141183460469231731687303715884105727', undefined, undefined],
+      ['12345678901234567890.1234567890', undefined, undefined],
+      ['-123456789012.345678', undefined, undefined],
+      [undefined, undefined, undefined],
+    ];
+    expect(await exactTexts(sql, false)).toEqual(expected);
+    expect(await exactTexts(sql, true)).toEqual(expected);
+  });
+
+  it('print a wide decimal exactly in pass-through results', async () => {
+    const [row] = await (await connection.run(`SELECT 12345678901234567890.1234567890::DECIMAL(38,10), 0.5::DECIMAL(38,10)`)).getRows();
+    expect(row!.map(toResultValue)).toEqual(['12345678901234567890.1234567890', 0.5]);
+  });
+});
+
 describe('toResultValue', () => {
   it('turns DuckDB values into values JSON and the wire protocol carry', async () => {
     const result = await connection.run(`SELECT 42::BIGINT, 9007199254740993::BIGINT, -9007199254740993::HUGEINT,
