@@ -31,7 +31,7 @@ import {
 } from '@duckdb/node-api';
 import { decimalText, DOUBLE_EXACT_DIGITS, int64Text, mayCarryExact, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { TextInterner } from '../text-intern.js';
-import { columnDefinitionType as ownOrDialectType } from '../column-definition.js';
+import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
 
 const MS_PER_DAY = 86_400_000;
 const TWO_POW_32 = 4_294_967_296;
@@ -87,8 +87,19 @@ export function toColumn(name: string, type: DuckDBType): Column {
 
 /** The DuckDB type `write()` gives a new column: the source's own for numbers (see column-definition.ts). */
 export function columnDefinitionType(column: Column): string {
-  return ownOrDialectType(column, sqlTypeFor);
+  return ownOrDialectType(column, DUCKDB_TYPES);
 }
+
+const DUCKDB_TYPES: DialectTypes = {
+  sqlTypeFor,
+  numberTypes: new Map<string, ColumnType>([
+    ...['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'UINTEGER'].map((name): [string, ColumnType] => [name, 'integer']),
+    ...['BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT'].map((name): [string, ColumnType] => [name, 'bigint']),
+    ...['FLOAT', 'REAL', 'DOUBLE', 'DOUBLE PRECISION'].map((name): [string, ColumnType] => [name, 'double']),
+    ['BOOLEAN', 'boolean'],
+  ]),
+  decimal: { name: 'DECIMAL', maxPrecision: 38, maxScale: 38 },
+};
 
 /** The DuckDB type `write()` gives a new column of this sqlml type. */
 export function sqlTypeFor(type: ColumnType): string {

@@ -3,6 +3,7 @@
  * mysql2 hands over (with the adapter's settings: rows as arrays, numbers for BIGINT and
  * DECIMAL, dates as strings, JSON as strings) into `RowBatch` values.
  */
+import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
 import { exactTextOf, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { daysFromCivil, MS_PER_DAY } from '../calendar.js';
 
@@ -158,6 +159,27 @@ export function dbTypeOf(field: MySQLField): string {
 export function toColumn(field: MySQLField): Column {
   return { name: field.name, type: columnTypeOf(field), dbType: dbTypeOf(field) };
 }
+
+/** The MySQL type `write()` gives a new column: the source's own for numbers MySQL has (see column-definition.ts). */
+export function columnDefinitionType(column: Column): string {
+  return ownOrDialectType(column, MYSQL_TYPES);
+}
+
+const MYSQL_TYPES: DialectTypes = {
+  sqlTypeFor,
+  numberTypes: new Map<string, ColumnType>([
+    ...['TINYINT', 'SMALLINT', 'MEDIUMINT', 'INT', 'INTEGER', 'YEAR'].flatMap((name): [string, ColumnType][] => [
+      [name, 'integer'],
+      [`${name} UNSIGNED`, 'integer'],
+    ]),
+    ['BIGINT', 'bigint'],
+    ['BIGINT UNSIGNED', 'bigint'],
+    ...['FLOAT', 'DOUBLE', 'REAL', 'DOUBLE PRECISION'].map((name): [string, ColumnType] => [name, 'double']),
+    ['TINYINT(1)', 'boolean'],
+    ['BOOLEAN', 'boolean'],
+  ]),
+  decimal: { name: 'DECIMAL', maxPrecision: 65, maxScale: 30 },
+};
 
 /**
  * The column type `write()` creates for a sqlml type. Decimals become DOUBLE (the values

@@ -19,8 +19,7 @@ import type { TableRef, WriteMode } from '../adapter.js';
 import { isNumberType, type Column, type ColumnData, type RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError } from '../../src/errors.js';
 import { runQuery, type MySQLConnection } from './mysql-session.js';
-import { sqlTypeFor } from './mysql-types.js';
-import { columnDefinitionType } from '../column-definition.js';
+import { columnDefinitionType } from './mysql-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 
 export { tableLabel };
@@ -61,7 +60,7 @@ export async function writeTable(
   const tag = randomBytes(6).toString('hex');
   const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
-  const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${columnDefinitionType(column, sqlTypeFor)}`);
+  const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${columnDefinitionType(column)}`);
   await q(`SELECT GET_LOCK('${LOCK_PREFIX}${tag}', 0)`);
   await dropAbandoned(context, table.schema);
   let stagingExists = false;

@@ -31,8 +31,7 @@ import { isNumberType, type Column, type ResultTable, type RowBatch, type Value 
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { BinaryCopyDecoder, isBinaryDecodable } from './postgres-copy-reader.js';
 import { TextRowConverter } from './postgres-cursor-reader.js';
-import { columnDefinitionType } from '../column-definition.js';
-import { Oid, columnTypeOf, rawTextTypes, resultTypes, sqlTypeFor, typeNameOf } from './postgres-types.js';
+import { Oid, columnDefinitionType, columnTypeOf, rawTextTypes, resultTypes, typeNameOf } from './postgres-types.js';
 import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
 import { CopyTextEncoder } from './postgres-writer.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
@@ -282,7 +281,7 @@ export class PostgresAdapter implements Adapter {
       this.quoteTable(table),
     ]);
     const schema = (found.rows[0] as { schema?: string } | undefined)?.schema;
-    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${columnDefinitionType(column, sqlTypeFor)}`).join(', ');
+    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${columnDefinitionType(column)}`).join(', ');
     const allColumns = columns.map((column) => this.quoteIdent(column.name)).join(', ');
     const inOrder = columns.map((_, index) => index);
     if (schema === undefined) {

@@ -5,7 +5,8 @@
  * pg type parsers of the adapter's pool (pass-through results and the Kysely catalog).
  */
 import type { CustomTypesConfig } from 'pg';
-import { needsExactText, type ColumnType, type Value } from '../../src/data.js';
+import { needsExactText, type Column, type ColumnType, type Value } from '../../src/data.js';
+import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
 import { civilFromDays, daysFromCivil, MS_PER_DAY } from '../calendar.js';
 
 export { civilFromDays, daysFromCivil };
@@ -97,6 +98,22 @@ export function typeNameOf(oid: number, typmod = -1): string {
   if (oid === Oid.numeric && typmod >= 4) return `numeric(${(typmod - 4) >> 16},${(typmod - 4) & 0xffff})`;
   return TYPE_NAMES.get(oid) ?? `oid ${oid}`;
 }
+
+/** The PostgreSQL type `write()` gives a new column: the source's own for numbers PostgreSQL has (see column-definition.ts). */
+export function columnDefinitionType(column: Column): string {
+  return ownOrDialectType(column, POSTGRES_TYPES);
+}
+
+const POSTGRES_TYPES: DialectTypes = {
+  sqlTypeFor,
+  numberTypes: new Map<string, ColumnType>([
+    ...['SMALLINT', 'INTEGER', 'INT', 'INT2', 'INT4'].map((name): [string, ColumnType] => [name, 'integer']),
+    ...['BIGINT', 'INT8'].map((name): [string, ColumnType] => [name, 'bigint']),
+    ...['REAL', 'DOUBLE PRECISION', 'FLOAT4', 'FLOAT8'].map((name): [string, ColumnType] => [name, 'double']),
+    ['BOOLEAN', 'boolean'],
+  ]),
+  decimal: { name: 'NUMERIC', maxPrecision: 1000, maxScale: 1000 },
+};
 
 /** The PostgreSQL type `write()` gives a new column of this sqlml type. */
 export function sqlTypeFor(type: ColumnType): string {
