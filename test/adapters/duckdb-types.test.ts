@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnType } from '../../src/data.js';
-import { columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue } from '../../adapters/duckdb/duckdb-types.js';
+import { columnDefinitionType, columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue } from '../../adapters/duckdb/duckdb-types.js';
 
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
@@ -123,6 +123,23 @@ describe('sqlTypeFor', () => {
     const types: ColumnType[] = ['boolean', 'integer', 'bigint', 'double', 'decimal', 'text', 'other', 'date', 'timestamp'];
     const read = await typesOf(`SELECT ${types.map((type, i) => `NULL::${sqlTypeFor(type)} AS c${i}`).join(', ')}`);
     expect(read).toEqual(['boolean', 'integer', 'bigint', 'double', 'double', 'text', 'text', 'date', 'timestamp']);
+  });
+});
+
+describe('columnDefinitionType', () => {
+  it("keeps a number column's own type where DuckDB has it, whichever database spelled it, else the contract's type", () => {
+    const spelled = (type: ColumnType, dbType: string): string => columnDefinitionType({ name: 'c', type, dbType });
+    expect(spelled('bigint', 'BIGINT')).toBe('BIGINT');
+    expect(spelled('bigint', 'bigint')).toBe('BIGINT');
+    expect(spelled('decimal', 'DECIMAL(38,10)')).toBe('DECIMAL(38,10)');
+    expect(spelled('decimal', 'numeric(38,10)')).toBe('DECIMAL(38,10)');
+    expect(spelled('decimal', 'DECIMAL(65,30)')).toBe('DOUBLE');
+    expect(spelled('decimal', 'numeric')).toBe('DOUBLE');
+    expect(spelled('double', 'double precision')).toBe('DOUBLE PRECISION');
+    expect(spelled('bigint', 'BIGINT UNSIGNED')).toBe('BIGINT');
+    expect(spelled('double', '')).toBe('DOUBLE');
+    expect(spelled('text', 'VARCHAR(3)')).toBe('VARCHAR');
+    expect(spelled('integer', 'BIGINT')).toBe('INTEGER');
   });
 });
 
