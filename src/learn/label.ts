@@ -7,7 +7,7 @@
  * near 2^63, a DECIMAL(38,10)) is keyed by its exact text, so two such values stay two
  * labels and a predicted label is written back as exactly that value.
  */
-import { isNumberType, needsExactText } from '../data.js';
+import { exactTextOf, isNumberType } from '../data.js';
 import type { Column, ColumnData, ColumnType, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import type { ModelOptions } from './options.js';
@@ -243,9 +243,12 @@ export function labelKey(column: Column, data: ColumnData, row: number): string 
   return data.exact?.[row] ?? valueKey(column.type, v);
 }
 
-/** Whether a numeric label's text is a value a double cannot hold, so it travels as text. */
+/**
+ * Whether a label is a BIGINT or DECIMAL value a double cannot hold, so it travels as its
+ * text (by the same rule the readers keep exact texts by; a double target never is).
+ */
 export function isExactLabel(key: string, type: ColumnType): boolean {
-  return NUMERIC_TARGET_TYPES.has(type) && needsExactText(key);
+  return exactTextOf(type, key, Number(key)) !== undefined;
 }
 
 /** A class label back as the target's own kind of value: a number, a boolean or text. */
@@ -253,7 +256,7 @@ export function labelValue(spec: LabelSpec, classIndex: number): Value {
   const key = spec.classes[classIndex];
   if (key === undefined) return null;
   if (spec.columnType === 'boolean') return key === 'true';
-  if (NUMERIC_TARGET_TYPES.has(spec.columnType)) return needsExactText(key) ? key : Number(key);
+  if (NUMERIC_TARGET_TYPES.has(spec.columnType)) return isExactLabel(key, spec.columnType) ? key : Number(key);
   return key;
 }
 

@@ -252,6 +252,15 @@ describe('LabelEncoder', () => {
     expect(labelKey(column('bigint'), target, 1)).toBe(low);
   });
 
+  it('finds 16-digit BIGINT labels below 2^53 and long double labels by number, as before', () => {
+    const ids = infer('bigint', [1234567890123456, 1234567890123457]);
+    expect(new LabelEncoder(ids, column('bigint')).encode(data('bigint', [1234567890123457]), 0)).toBe(1);
+    expect(labelValue(ids, 1)).toBe(1234567890123457);
+    const doubles = infer('double', [0.1 + 0.2, 0.5], { type: 'binary' });
+    expect(new LabelEncoder(doubles, column('double')).encode(data('double', [0.1 + 0.2]), 0)).not.toBeNaN();
+    expect(labelValue(doubles, doubles.classes.indexOf('0.30000000000000004'))).toBe(0.1 + 0.2);
+  });
+
   it('orders numeric labels exactly where their doubles tie', () => {
     expect(compareNumericKeys('9223372036854775806', '9223372036854775807')).toBeLessThan(0);
     expect(compareNumericKeys('-12345678901234567890.12', '-12345678901234567890.1')).toBeLessThan(0);
