@@ -243,7 +243,8 @@ export function cellDecoderFor(field: MySQLField): CellDecoder {
  * they came (no new string) when they have more digits than a double keeps.
  */
 export function exactCellText(type: ColumnType, cell: unknown): string | undefined {
-  return typeof cell === 'string' ? exactTextOf(type, cell, Number(cell)) : undefined;
+  // Only a BIGINT's rule needs the value; a DECIMAL's digits are counted in the text.
+  return typeof cell === 'string' ? exactTextOf(type, cell, type === 'bigint' ? Number(cell) : 0) : undefined;
 }
 
 /** Numbers arrive as numbers; BIGINTs beyond 2^53 and DECIMALs as strings. */
