@@ -21,7 +21,11 @@ export type ColumnType =
 export interface Column {
   readonly name: string;
   readonly type: ColumnType;
-  /** The database's own spelling of the type (`VARCHAR`, `int8`, `DECIMAL(10,2)`), for messages and DDL. */
+  /**
+   * The database's own spelling of the type (`VARCHAR`, `bigint`, `numeric(38,10)`), for
+   * messages and DDL; '' for a column sqlml makes itself (a score), which `write()` gives
+   * the dialect's type for `type`.
+   */
   readonly dbType: string;
 }
 
@@ -34,6 +38,16 @@ export interface NumberColumnData {
   readonly kind: 'number';
   readonly values: Float64Array;
   readonly nulls: Uint8Array;
+  /**
+   * bigint and decimal columns: the database's exact decimal text of each row whose value
+   * a double does not hold (integers beyond ±2^53, decimals of more than 15 significant
+   * digits), undefined elsewhere. Sparse on purpose: the doubles stay what the learner
+   * reads, and the ids and amounts that fit a double (nearly all) cost no string per row,
+   * while the rare wide value still travels exactly as a key, a label or a pass-through.
+   * Text rather than a BigInt64Array so that one form covers BIGINT, UBIGINT, HUGEINT and
+   * DECIMAL(38,s) alike, and writers hand it to the database as it came.
+   */
+  readonly exact?: (string | undefined)[];
 }
 
 /** Text (and `other`) values of one column; `null` is SQL NULL. */
@@ -82,6 +96,8 @@ export interface ResultTable {
 export function valueAt(column: Column, data: ColumnData, row: number): Value {
   if (data.kind === 'text') return data.values[row] ?? null;
   if (data.nulls[row] === 1) return null;
+  const exact = data.exact?.[row];
+  if (exact !== undefined) return exact;
   const v = data.values[row]!;
   switch (column.type) {
     case 'boolean':
@@ -93,4 +109,58 @@ export function valueAt(column: Column, data: ColumnData, row: number): Value {
     default:
       return v;
   }
+}
+
+/** Whether a column type may carry exact text beside its doubles (see `NumberColumnData.exact`). */
+export function mayCarryExact(type: ColumnType): boolean {
+  return type === 'bigint' || type === 'decimal';
+}
+
+/** The most significant digits every decimal of which a double gives back exactly (DBL_DIG). */
+export const DOUBLE_EXACT_DIGITS = 15;
+
+/**
+ * Whether decimal text (`-12.50`, `9007199254740993`) has more significant digits than a
+ * double gives back, counted from the first to the last non-zero digit. Scans in place:
+ * no allocation, so readers of text values can ask it of every row.
+ */
+export function needsExactText(text: string): boolean {
+  let first = -1;
+  let last = -1;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 101 || code === 69) break; // an exponent: the mantissa's digits are what counts
+    if (code < 48 || code > 57) continue;
+    if (code !== 48) {
+      if (first < 0) first = digits;
+      last = digits;
+    }
+    digits++;
+  }
+  return first >= 0 && last - first + 1 > DOUBLE_EXACT_DIGITS;
+}
+
+/**
+ * The exact text to keep beside `value`, read from `text` of a column of `type` (see
+ * `NumberColumnData.exact`): a BIGINT's when it is beyond 2^53, a DECIMAL's when it has
+ * more digits than a double keeps; undefined otherwise. Returns `text` itself, no copy.
+ */
+export function exactTextOf(type: ColumnType, text: string, value: number): string | undefined {
+  if (type === 'bigint') return Number.isSafeInteger(value) ? undefined : text;
+  return type === 'decimal' && needsExactText(text) ? text : undefined;
+}
+
+/** The decimal text of a signed integer given as its high and low 32-bit halves (high signed or not as the caller read it). */
+export function int64Text(high: number, lowUnsigned: number): string {
+  return (BigInt(high) * 4_294_967_296n + BigInt(lowUnsigned)).toString();
+}
+
+/** The decimal text of `unscaled / 10^scale`, with exactly `scale` fraction digits (`-1234, 2` → `-12.34`). */
+export function decimalText(unscaled: bigint, scale: number): string {
+  if (scale === 0) return unscaled.toString();
+  const negative = unscaled < 0n;
+  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const text = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  return negative ? `-${text}` : text;
 }

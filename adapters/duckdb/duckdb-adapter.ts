@@ -28,7 +28,7 @@ import { isNumberType, type Column, type ColumnData, type ResultTable, type RowB
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { DuckDBDialect } from './duckdb-kysely.js';
 import { CHUNKS_PER_COLLECTION, releaseFinishedChunks } from './native-memory.js';
-import { columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
+import { columnDefinitionType, columnTypeOf, createColumnDecoder, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { ConnectionLock } from '../connection-lock.js';
 
@@ -310,7 +310,7 @@ export class DuckDBAdapter implements Adapter {
       if (mode === 'replace') await this.#run(`DELETE FROM ${quoted}`);
       return Int32Array.from(existing, (name) => byName.get(name.toLowerCase()) ?? -1);
     }
-    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`);
+    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${columnDefinitionType(column)}`);
     await this.#run(`CREATE TABLE ${quoted} (${definitions.join(', ')})`);
     return Int32Array.from(columns, (_, index) => index);
   }
@@ -464,11 +464,13 @@ class DuckDBRowStream implements RowStream {
         const fits = previous?.kind === 'number' && previous.values.length === rows;
         const values = fits ? previous.values : new Float64Array(rows);
         const nulls = fits ? previous.nulls : new Uint8Array(rows);
+        // An exact decoder writes every slot, so a reused array needs no clearing.
+        const exact = decoder.exact ? ((fits ? previous.exact : undefined) ?? new Array<string | undefined>(rows)) : undefined;
         for (const slice of slices) {
-          decoder.decode(slice.chunk, column, slice.from, slice.count, values, nulls, at);
+          decoder.decode(slice.chunk, column, slice.from, slice.count, values, nulls, at, exact);
           at += slice.count;
         }
-        return { kind: 'number', values, nulls };
+        return exact ? { kind: 'number', values, nulls, exact } : { kind: 'number', values, nulls };
       }
       const values = previous?.kind === 'text' && previous.values.length === rows ? (previous.values as (string | null)[]) : new Array<string | null>(rows);
       for (const slice of slices) {
@@ -490,13 +492,14 @@ interface ChunkSlice {
 }
 
 /** How a column's values go into the appender. */
-type CellKind = 'text' | 'boolean' | 'number' | 'date' | 'timestamp';
+type CellKind = 'text' | 'boolean' | 'number' | 'decimal' | 'date' | 'timestamp';
 
 function cellKind(column: Column): CellKind {
   switch (column.type) {
     case 'boolean':
     case 'date':
     case 'timestamp':
+    case 'decimal':
       return column.type;
     case 'text':
     case 'other':
@@ -510,6 +513,9 @@ function cellKind(column: Column): CellKind {
  * Appends a batch row by row in table column order. Numbers go in as doubles and text as
  * VARCHAR; the appender casts them to the table's column types (so appending into an
  * existing INTEGER or DECIMAL column works, and a value that does not fit is an error).
+ * A value with exact text (see `NumberColumnData.exact`) goes in as that text, and so do
+ * decimals: DuckDB's double-to-DECIMAL cast scales the double and may miss the last
+ * digit, where the shortest text of the double is the decimal it was read from.
  */
 function appendBatch(appender: DuckDBAppender, sources: Int32Array, columns: readonly Column[], batch: RowBatch): void {
   const kinds = columns.map(cellKind);
@@ -525,6 +531,8 @@ function appendBatch(appender: DuckDBAppender, sources: Int32Array, columns: rea
         else appender.appendVarchar(text);
       } else if (data.nulls[row] === 1) {
         appender.appendNull();
+      } else if (data.exact?.[row] !== undefined) {
+        appender.appendVarchar(data.exact[row]!);
       } else {
         const value = data.values[row]!;
         switch (kinds[source]) {
@@ -539,6 +547,10 @@ function appendBatch(appender: DuckDBAppender, sources: Int32Array, columns: rea
           case 'timestamp':
             if (Number.isNaN(value)) appender.appendNull();
             else appender.appendTimestamp(timestampValue(value));
+            break;
+          case 'decimal':
+            if (Number.isFinite(value)) appender.appendVarchar(String(value));
+            else appender.appendDouble(value);
             break;
           default:
             appender.appendDouble(value);

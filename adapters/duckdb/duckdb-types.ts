@@ -29,8 +29,9 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import type { Column, ColumnType, Value } from '../../src/data.js';
+import { decimalText, DOUBLE_EXACT_DIGITS, int64Text, mayCarryExact, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { TextInterner } from '../text-intern.js';
+import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
 
 const MS_PER_DAY = 86_400_000;
 const TWO_POW_32 = 4_294_967_296;
@@ -84,6 +85,22 @@ export function toColumn(name: string, type: DuckDBType): Column {
   return { name, type: columnTypeOf(type), dbType: type.alias ?? type.toString() };
 }
 
+/** The DuckDB type `write()` gives a new column: the source's own for numbers (see column-definition.ts). */
+export function columnDefinitionType(column: Column): string {
+  return ownOrDialectType(column, DUCKDB_TYPES);
+}
+
+const DUCKDB_TYPES: DialectTypes = {
+  sqlTypeFor,
+  numberTypes: new Map<string, ColumnType>([
+    ...['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'UINTEGER'].map((name): [string, ColumnType] => [name, 'integer']),
+    ...['BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT'].map((name): [string, ColumnType] => [name, 'bigint']),
+    ...['FLOAT', 'REAL', 'DOUBLE', 'DOUBLE PRECISION'].map((name): [string, ColumnType] => [name, 'double']),
+    ['BOOLEAN', 'boolean'],
+  ]),
+  decimal: { name: 'DECIMAL', maxPrecision: 38, maxScale: 38 },
+};
+
 /** The DuckDB type `write()` gives a new column of this sqlml type. */
 export function sqlTypeFor(type: ColumnType): string {
   switch (type) {
@@ -107,14 +124,15 @@ export function sqlTypeFor(type: ColumnType): string {
 }
 
 /**
- * A DuckDB value as a result `Value`: integers beyond 2^53 as exact decimal text, dates
- * as `YYYY-MM-DD`, timestamps as ISO-8601 UTC (microseconds kept when present),
- * decimals as numbers, anything else (lists, structs, uuid, interval...) as DuckDB prints it.
+ * A DuckDB value as a result `Value`: integers beyond 2^53 and decimals of more than 15
+ * significant digits as exact decimal text (other numbers as numbers), dates as
+ * `YYYY-MM-DD`, timestamps as ISO-8601 UTC (microseconds kept when present), anything
+ * else (lists, structs, uuid, interval...) as DuckDB prints it.
  */
 export function toResultValue(value: DuckDBValue): Value {
   if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value;
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (value instanceof DuckDBDecimalValue) return decimalToNumber(value);
+  if (value instanceof DuckDBDecimalValue) return exactDecimalText(value) ?? decimalToNumber(value);
   if (value instanceof DuckDBTimestampValue || value instanceof DuckDBTimestampTZValue) return isoFromSubseconds(value.micros, 1000n, 3, value);
   if (value instanceof DuckDBTimestampMillisecondsValue) return isoFromSubseconds(value.millis, 1n, 0, value);
   if (value instanceof DuckDBTimestampSecondsValue) return isoFromSubseconds(value.seconds * 1000n, 1n, 0, value);
@@ -145,6 +163,23 @@ export function toNumber(value: Exclude<DuckDBValue, null>): number {
 
 function decimalToNumber(value: DuckDBDecimalValue): number {
   return Number(value.value) / 10 ** value.scale;
+}
+
+/** 10^15: a scaled integer below it has at most 15 significant digits, which a double gives back. */
+const EXACT_UNSCALED_LIMIT = 10 ** DOUBLE_EXACT_DIGITS;
+const EXACT_UNSCALED_LIMIT_BIG = BigInt(EXACT_UNSCALED_LIMIT);
+
+/** A decimal's exact text when a double cannot hold it, else undefined. */
+function exactDecimalText(value: DuckDBDecimalValue): string | undefined {
+  const unscaled = value.value;
+  return unscaled >= EXACT_UNSCALED_LIMIT_BIG || unscaled <= -EXACT_UNSCALED_LIMIT_BIG ? decimalText(unscaled, value.scale) : undefined;
+}
+
+/** The exact text of a wide integer or decimal a double cannot hold, else undefined (see `NumberColumnData.exact`). */
+export function toExactText(value: Exclude<DuckDBValue, null>): string | undefined {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? undefined : value.toString();
+  if (value instanceof DuckDBDecimalValue) return exactDecimalText(value);
+  return undefined;
 }
 
 function timestampToNumber(ticks: bigint, multiplier: number, divisor: number): number {
@@ -208,8 +243,22 @@ const RAW_READS = endianness() === 'LE';
 /** Decodes one column of DuckDB result chunks into numbers (see `NumberColumnData`). */
 export interface NumberColumnDecoder {
   readonly kind: 'number';
-  /** Copies rows `[from, from + count)` of the chunk's column `column` to `values`/`nulls` at `at`. */
-  decode(chunk: DuckDBDataChunk, column: number, from: number, count: number, values: Float64Array, nulls: Uint8Array, at: number): void;
+  /** Whether `decode` fills an `exact` array (wide integers and decimals: see `NumberColumnData.exact`). */
+  readonly exact: boolean;
+  /**
+   * Copies rows `[from, from + count)` of the chunk's column `column` to `values`/`nulls`
+   * (and, for an `exact` decoder, every slot of `exact`) at `at`.
+   */
+  decode(
+    chunk: DuckDBDataChunk,
+    column: number,
+    from: number,
+    count: number,
+    values: Float64Array,
+    nulls: Uint8Array,
+    at: number,
+    exact?: (string | undefined)[],
+  ): void;
 }
 
 /** Decodes one column of DuckDB result chunks into text (see `TextColumnData`). */
@@ -238,26 +287,35 @@ export function createColumnDecoder(type: DuckDBType, options: DecoderOptions = 
     if (raw && type instanceof DuckDBEnumType) return enumDecoder(type);
     return referenceTextDecoder;
   }
-  if (!raw) return referenceNumberDecoder;
-  return rawNumberDecoder(type) ?? referenceNumberDecoder;
+  const reference = mayCarryExact(columnType) ? referenceExactDecoder : referenceNumberDecoder;
+  if (!raw) return reference;
+  return rawNumberDecoder(type) ?? reference;
 }
 
-const referenceNumberDecoder: NumberColumnDecoder = {
-  kind: 'number',
-  decode(chunk, column, from, count, values, nulls, at) {
-    const vector = chunk.getColumnVector(column);
-    for (let k = 0; k < count; k++) {
-      const value = vector.getItem(from + k);
-      if (value === null) {
-        values[at + k] = 0;
-        nulls[at + k] = 1;
-      } else {
-        values[at + k] = toNumber(value);
-        nulls[at + k] = 0;
+function referenceDecoder(exact: boolean): NumberColumnDecoder {
+  return {
+    kind: 'number',
+    exact,
+    decode(chunk, column, from, count, values, nulls, at, exactOut) {
+      const vector = chunk.getColumnVector(column);
+      for (let k = 0; k < count; k++) {
+        const value = vector.getItem(from + k);
+        if (value === null) {
+          values[at + k] = 0;
+          nulls[at + k] = 1;
+          if (exactOut) exactOut[at + k] = undefined;
+        } else {
+          values[at + k] = toNumber(value);
+          nulls[at + k] = 0;
+          if (exactOut) exactOut[at + k] = toExactText(value);
+        }
       }
-    }
-  },
-};
+    },
+  };
+}
+
+const referenceNumberDecoder = referenceDecoder(false);
+const referenceExactDecoder = referenceDecoder(true);
 
 const referenceTextDecoder: TextColumnDecoder = {
   kind: 'text',
@@ -289,7 +347,15 @@ function vectorView(chunk: DuckDBDataChunk, column: number, end: number, bytesPe
  * byte i/8, bit i%8) and zeroes the values of NULL rows, which hold whatever bytes DuckDB
  * left there while `NumberColumnData` promises 0.
  */
-function copyNulls(validity: Uint8Array | null, from: number, count: number, values: Float64Array, nulls: Uint8Array, at: number): void {
+function copyNulls(
+  validity: Uint8Array | null,
+  from: number,
+  count: number,
+  values: Float64Array,
+  nulls: Uint8Array,
+  at: number,
+  exact?: (string | undefined)[],
+): void {
   if (validity === null) {
     nulls.fill(0, at, at + count);
     return;
@@ -301,6 +367,7 @@ function copyNulls(validity: Uint8Array | null, from: number, count: number, val
     } else {
       nulls[at + k] = 1;
       values[at + k] = 0;
+      if (exact) exact[at + k] = undefined;
     }
   }
 }
@@ -316,6 +383,7 @@ function elementDecoder(
 ): NumberColumnDecoder {
   return {
     kind: 'number',
+    exact: false,
     decode(chunk, column, from, count, values, nulls, at) {
       const end = from + count;
       const { data, validity } = vectorView(chunk, column, end, bytesPerRow);
@@ -329,11 +397,15 @@ function elementDecoder(
 /**
  * 64-bit integers as two 32-bit halves: no BigInt per row, exact below 2^53 and the
  * nearest double above. `infinite` maps DuckDB's ±infinity timestamps to ±Infinity.
+ * With `exactScale` (BIGINT: 0, a DECIMAL: its scale) a value the double cannot hold,
+ * whose integer reaches `exactFrom`, also gets its exact text, the only BigInt made.
  */
-function int64Decoder(signed: boolean, multiplier: number, divisor: number, infinite: boolean): NumberColumnDecoder {
+function int64Decoder(signed: boolean, multiplier: number, divisor: number, infinite: boolean, exactScale = -1, exactFrom = Infinity): NumberColumnDecoder {
+  const withExact = exactScale >= 0;
   return {
     kind: 'number',
-    decode(chunk, column, from, count, values, nulls, at) {
+    exact: withExact,
+    decode(chunk, column, from, count, values, nulls, at, exact) {
       const end = from + count;
       const { data, validity } = vectorView(chunk, column, end, 8);
       const words = new Int32Array(data.buffer, data.byteOffset, end * 2);
@@ -342,17 +414,28 @@ function int64Decoder(signed: boolean, multiplier: number, divisor: number, infi
         const high = signed ? words[w + 1]! : words[w + 1]! >>> 0;
         const raw = high * TWO_POW_32 + (words[w]! >>> 0);
         values[at + k] = infinite && Math.abs(raw) >= TIMESTAMP_INFINITY ? (raw > 0 ? Infinity : -Infinity) : (raw * multiplier) / divisor;
+        if (withExact && exact) {
+          exact[at + k] = raw >= exactFrom || raw <= -exactFrom ? exactIntegerText(high, words[w]! >>> 0, exactScale) : undefined;
+        }
       }
-      copyNulls(validity, from, count, values, nulls, at);
+      copyNulls(validity, from, count, values, nulls, at, exact);
     },
   };
 }
 
-/** HUGEINT, UHUGEINT and wide DECIMAL: 128-bit two's complement, as the nearest double. */
-function int128Decoder(signed: boolean, divisor: number): NumberColumnDecoder {
+function exactIntegerText(high: number, low: number, scale: number): string {
+  return scale === 0 ? int64Text(high, low) : decimalText(BigInt(int64Text(high, low)), scale);
+}
+
+/**
+ * HUGEINT, UHUGEINT and wide DECIMAL: 128-bit two's complement, as the nearest double,
+ * and the exact text (of `scale` fraction digits) of a value whose integer reaches `exactFrom`.
+ */
+function int128Decoder(signed: boolean, divisor: number, scale: number, exactFrom: number): NumberColumnDecoder {
   return {
     kind: 'number',
-    decode(chunk, column, from, count, values, nulls, at) {
+    exact: true,
+    decode(chunk, column, from, count, values, nulls, at, exact) {
       const end = from + count;
       const { data, validity } = vectorView(chunk, column, end, 16);
       const words = new Int32Array(data.buffer, data.byteOffset, end * 4);
@@ -361,9 +444,19 @@ function int128Decoder(signed: boolean, divisor: number): NumberColumnDecoder {
         const top = signed ? words[w + 3]! : words[w + 3]! >>> 0;
         const high = top * TWO_POW_32 + (words[w + 2]! >>> 0);
         const low = (words[w + 1]! >>> 0) * TWO_POW_32 + (words[w]! >>> 0);
-        values[at + k] = (high * TWO_POW_64 + low) / divisor;
+        const raw = high * TWO_POW_64 + low;
+        values[at + k] = raw / divisor;
+        if (exact) {
+          exact[at + k] =
+            raw >= exactFrom || raw <= -exactFrom
+              ? decimalText(
+                  (BigInt(int64Text(top, words[w + 2]! >>> 0)) << 64n) | BigInt(int64Text(words[w + 1]! >>> 0, words[w]! >>> 0)),
+                  scale,
+                )
+              : undefined;
+        }
       }
-      copyNulls(validity, from, count, values, nulls, at);
+      copyNulls(validity, from, count, values, nulls, at, exact);
     },
   };
 }
@@ -371,6 +464,7 @@ function int128Decoder(signed: boolean, divisor: number): NumberColumnDecoder {
 /** DuckDB's bool is one byte on every platform it builds for; any non-zero byte is true. */
 const booleanDecoder: NumberColumnDecoder = {
   kind: 'number',
+  exact: false,
   decode(chunk, column, from, count, values, nulls, at) {
     const end = from + count;
     const { data, validity } = vectorView(chunk, column, end, 1);
@@ -381,6 +475,7 @@ const booleanDecoder: NumberColumnDecoder = {
 
 const dateDecoder: NumberColumnDecoder = {
   kind: 'number',
+  exact: false,
   decode(chunk, column, from, count, values, nulls, at) {
     const end = from + count;
     const { data, validity } = vectorView(chunk, column, end, 4);
@@ -415,13 +510,13 @@ function rawNumberDecoder(type: DuckDBType): NumberColumnDecoder | undefined {
     case DuckDBTypeId.DOUBLE:
       return elementDecoder(8, (b, n) => new Float64Array(b.buffer, b.byteOffset, n), 1, 1);
     case DuckDBTypeId.BIGINT:
-      return int64Decoder(true, 1, 1, false);
+      return int64Decoder(true, 1, 1, false, 0, EXACT_INTEGER_LIMIT);
     case DuckDBTypeId.UBIGINT:
-      return int64Decoder(false, 1, 1, false);
+      return int64Decoder(false, 1, 1, false, 0, EXACT_INTEGER_LIMIT);
     case DuckDBTypeId.HUGEINT:
-      return int128Decoder(true, 1);
+      return int128Decoder(true, 1, 0, EXACT_INTEGER_LIMIT);
     case DuckDBTypeId.UHUGEINT:
-      return int128Decoder(false, 1);
+      return int128Decoder(false, 1, 0, EXACT_INTEGER_LIMIT);
     case DuckDBTypeId.DATE:
       return dateDecoder;
     case DuckDBTypeId.TIMESTAMP:
@@ -445,9 +540,12 @@ function decimalDecoder(type: DuckDBDecimalType): NumberColumnDecoder {
   const divisor = 10 ** type.scale;
   if (type.width <= 4) return elementDecoder(2, (b, n) => new Int16Array(b.buffer, b.byteOffset, n), 1, divisor);
   if (type.width <= 9) return elementDecoder(4, (b, n) => new Int32Array(b.buffer, b.byteOffset, n), 1, divisor);
-  if (type.width <= 18) return int64Decoder(true, 1, divisor, false);
-  return int128Decoder(true, divisor);
+  if (type.width <= 18) return int64Decoder(true, 1, divisor, false, type.scale, EXACT_UNSCALED_LIMIT);
+  return int128Decoder(true, divisor, type.scale, EXACT_UNSCALED_LIMIT);
 }
+
+/** Integers of magnitude 2^53 and up may not be doubles: they get their exact text (2^53 itself is, but one rule is simpler). */
+const EXACT_INTEGER_LIMIT = 2 ** 53;
 
 /** A DuckDB string_t is 16 bytes: a uint32 length, then the bytes inline (≤ 12) or a pointer at +8. */
 const STRING_BYTES = 16;

@@ -62,7 +62,8 @@ function connectionOptions(settings: MySQLSettings): ConnectionOptions {
     ...(settings.ssl ? { ssl: {} } : {}),
     supportBigNumbers: true,
     bigNumberStrings: false,
-    decimalNumbers: true,
+    // DECIMAL as text: parsed once by the reader, and kept where a double cannot hold it.
+    decimalNumbers: false,
     dateStrings: true,
     jsonStrings: true,
     timezone: 'Z',

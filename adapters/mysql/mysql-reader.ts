@@ -8,7 +8,8 @@ import type { Connection, FieldPacket, Query } from 'mysql2';
 import type { RowStream } from '../adapter.js';
 import type { Column, ColumnData, RowBatch } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
-import { cellDecoderFor, toColumn, type CellDecoder, type MySQLField } from './mysql-types.js';
+import { mayCarryExact } from '../../src/data.js';
+import { cellDecoderFor, exactCellText, toColumn, type CellDecoder, type MySQLField } from './mysql-types.js';
 
 /** Full batches buffered ahead of the consumer before the connection pauses. */
 const BATCHES_AHEAD = 2;
@@ -55,6 +56,8 @@ export class MySQLRowStream implements RowStream {
   #numbers: (Float64Array | undefined)[] = [];
   #nulls: (Uint8Array | undefined)[] = [];
   #texts: ((string | null)[] | undefined)[] = [];
+  /** BIGINT and DECIMAL columns: exact text where a double cannot hold the value (see `NumberColumnData.exact`). */
+  #exact: ((string | undefined)[] | undefined)[] = [];
   #filled = 0;
   /** Whether the arrays of the next batch are still to be allocated (none until its first row). */
   #empty = true;
@@ -186,6 +189,7 @@ export class MySQLRowStream implements RowStream {
     this.#numbers = this.#decoders.map((decoder) => (decoder.kind === 'number' ? new Float64Array(rows) : undefined));
     this.#nulls = this.#decoders.map((decoder) => (decoder.kind === 'number' ? new Uint8Array(rows) : undefined));
     this.#texts = this.#decoders.map((decoder) => (decoder.kind === 'text' ? new Array<string | null>(rows).fill(null) : undefined));
+    this.#exact = this.columns.map((column) => (mayCarryExact(column.type) ? new Array<string | undefined>(rows) : undefined));
     this.#filled = 0;
     this.#empty = false;
   }
@@ -206,6 +210,8 @@ export class MySQLRowStream implements RowStream {
           nulls[at] = 1;
         } else {
           values[at] = value;
+          const exact = this.#exact[c];
+          if (exact !== undefined) exact[at] = exactCellText(this.columns[c]!.type, cell);
         }
       } else {
         this.#texts[c]![at] = cell === null || cell === undefined ? null : decoder.decode(cell);
@@ -227,7 +233,12 @@ export class MySQLRowStream implements RowStream {
     const rows = this.#filled;
     const columns = this.#decoders.map((decoder, c): ColumnData => {
       if (decoder.kind === 'number') {
-        return { kind: 'number', values: this.#numbers[c]!.subarray(0, rows), nulls: this.#nulls[c]!.subarray(0, rows) };
+        const values = this.#numbers[c]!.subarray(0, rows);
+        const nulls = this.#nulls[c]!.subarray(0, rows);
+        const exact = this.#exact[c];
+        if (exact === undefined) return { kind: 'number', values, nulls };
+        if (exact.length > rows) exact.length = rows;
+        return { kind: 'number', values, nulls, exact };
       }
       const texts = this.#texts[c]!;
       if (texts.length > rows) texts.length = rows;

@@ -3,7 +3,8 @@
  * mysql2 hands over (with the adapter's settings: rows as arrays, numbers for BIGINT and
  * DECIMAL, dates as strings, JSON as strings) into `RowBatch` values.
  */
-import type { Column, ColumnType, Value } from '../../src/data.js';
+import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
+import { exactTextOf, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { daysFromCivil, MS_PER_DAY } from '../calendar.js';
 
 export { daysFromCivil };
@@ -159,6 +160,27 @@ export function toColumn(field: MySQLField): Column {
   return { name: field.name, type: columnTypeOf(field), dbType: dbTypeOf(field) };
 }
 
+/** The MySQL type `write()` gives a new column: the source's own for numbers MySQL has (see column-definition.ts). */
+export function columnDefinitionType(column: Column): string {
+  return ownOrDialectType(column, MYSQL_TYPES);
+}
+
+const MYSQL_TYPES: DialectTypes = {
+  sqlTypeFor,
+  numberTypes: new Map<string, ColumnType>([
+    ...['TINYINT', 'SMALLINT', 'MEDIUMINT', 'INT', 'INTEGER', 'YEAR'].flatMap((name): [string, ColumnType][] => [
+      [name, 'integer'],
+      [`${name} UNSIGNED`, 'integer'],
+    ]),
+    ['BIGINT', 'bigint'],
+    ['BIGINT UNSIGNED', 'bigint'],
+    ...['FLOAT', 'DOUBLE', 'REAL', 'DOUBLE PRECISION'].map((name): [string, ColumnType] => [name, 'double']),
+    ['TINYINT(1)', 'boolean'],
+    ['BOOLEAN', 'boolean'],
+  ]),
+  decimal: { name: 'DECIMAL', maxPrecision: 65, maxScale: 30 },
+};
+
 /**
  * The column type `write()` creates for a sqlml type. Decimals become DOUBLE (the values
  * are doubles by then) and `other` LONGTEXT; DATETIME, not TIMESTAMP, because it is
@@ -215,7 +237,17 @@ export function cellDecoderFor(field: MySQLField): CellDecoder {
   }
 }
 
-/** Numbers arrive as numbers; BIGINTs beyond 2^53 and DECIMALs the driver could not parse as strings. */
+/**
+ * A BIGINT or DECIMAL cell's text when a double cannot hold it, else undefined. The
+ * driver hands BIGINTs beyond 2^53 and every DECIMAL over as strings; those are kept as
+ * they came (no new string) when they have more digits than a double keeps.
+ */
+export function exactCellText(type: ColumnType, cell: unknown): string | undefined {
+  // Only a BIGINT's rule needs the value; a DECIMAL's digits are counted in the text.
+  return typeof cell === 'string' ? exactTextOf(type, cell, type === 'bigint' ? Number(cell) : 0) : undefined;
+}
+
+/** Numbers arrive as numbers; BIGINTs beyond 2^53 and DECIMALs as strings. */
 function decodeNumber(cell: unknown): number {
   return typeof cell === 'number' ? cell : Number(cell);
 }
@@ -286,6 +318,8 @@ export function parseDateTimeMs(text: string): number {
 export function resultValue(type: ColumnType, decoder: CellDecoder, cell: unknown): Value {
   if (cell === null || cell === undefined) return null;
   if (decoder.kind === 'text') return decoder.decode(cell);
+  const exact = exactCellText(type, cell);
+  if (exact !== undefined) return exact;
   const value = decoder.decode(cell);
   if (Number.isNaN(value)) return null;
   switch (type) {

@@ -20,7 +20,7 @@ import type { TableRef, WriteMode } from '../adapter.js';
 import { isNumberType, type Column, type ColumnData, type RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError } from '../../src/errors.js';
 import { runQuery, type MySQLConnection } from './mysql-session.js';
-import { sqlTypeFor } from './mysql-types.js';
+import { columnDefinitionType } from './mysql-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 
 export { tableLabel };
@@ -63,7 +63,7 @@ export async function writeTable(
   const tag = randomBytes(6).toString('hex');
   const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
-  const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`);
+  const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${columnDefinitionType(column)}`);
   await q(`SELECT GET_LOCK('${LOCK_PREFIX}${tag}', 0)`);
   await dropAbandoned(context, table.schema);
   let stagingExists = false;
@@ -343,6 +343,8 @@ export function loadDataChunks(columns: readonly Column[], batch: RowBatch): str
         cell = escapeLoadDataText(data.values[row] ?? null);
       } else if (data.nulls[row] === 1) {
         cell = '\\N';
+      } else if (data.exact?.[row] !== undefined) {
+        cell = data.exact[row]!;
       } else {
         cell = formatNumberCell(formats[c]!, data.values[row]!) ?? '\\N';
       }
@@ -390,6 +392,8 @@ export function insertValueLists(columns: readonly Column[], batch: RowBatch, ba
         cell = value === null ? 'NULL' : sqlStringLiteral(value, backslashEscapes);
       } else if (data.nulls[row] === 1) {
         cell = 'NULL';
+      } else if (data.exact?.[row] !== undefined) {
+        cell = data.exact[row]!;
       } else {
         const value = formatNumberCell(formats[c]!, data.values[row]!);
         cell = value === null ? 'NULL' : formats[c] === 'date' || formats[c] === 'timestamp' ? `'${value}'` : value;

@@ -30,7 +30,7 @@ import { isNumberType, type Column, type ResultTable, type RowBatch, type Value 
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { BinaryCopyDecoder, isBinaryDecodable } from './postgres-copy-reader.js';
 import { TextRowConverter } from './postgres-cursor-reader.js';
-import { Oid, columnTypeOf, rawTextTypes, resultTypes, sqlTypeFor, typeNameOf } from './postgres-types.js';
+import { Oid, columnDefinitionType, columnTypeOf, rawTextTypes, resultTypes, typeNameOf } from './postgres-types.js';
 import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
 import { CopyTextEncoder } from './postgres-writer.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
@@ -303,7 +303,7 @@ export class PostgresAdapter implements Adapter {
       this.quoteTable(table),
     ]);
     const schema = (found.rows[0] as { schema?: string } | undefined)?.schema;
-    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${sqlTypeFor(column.type)}`).join(', ');
+    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${columnDefinitionType(column)}`).join(', ');
     const allColumns = columns.map((column) => this.quoteIdent(column.name)).join(', ');
     const inOrder = columns.map((_, index) => index);
     if (schema === undefined) {
@@ -430,7 +430,7 @@ class PostgresRowStream implements RowStream {
     try {
       const result = await this.#client.query({ text: `SELECT * FROM (${this.#select}\n) AS q LIMIT 0`, rowMode: 'array' });
       this.#oids = result.fields.map((field) => field.dataTypeID);
-      this.columns = result.fields.map((field) => ({ name: field.name, type: columnTypeOf(field.dataTypeID), dbType: typeNameOf(field.dataTypeID) }));
+      this.columns = result.fields.map((field) => ({ name: field.name, type: columnTypeOf(field.dataTypeID), dbType: typeNameOf(field.dataTypeID, field.dataTypeModifier) }));
     } catch (error) {
       throw this.#failure(error);
     }

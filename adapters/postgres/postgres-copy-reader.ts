@@ -10,7 +10,7 @@
  * an int16 -1 ends the data. All integers are big-endian.
  */
 import { Buffer } from 'node:buffer';
-import type { Column, ColumnData, RowBatch } from '../../src/data.js';
+import { DOUBLE_EXACT_DIGITS, int64Text, type ColumnData, type RowBatch } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
 import { Oid } from './postgres-types.js';
 import { TextInterner } from '../text-intern.js';
@@ -92,6 +92,8 @@ export class BinaryCopyDecoder {
   #numbers: Float64Array[] = [];
   #nulls: Uint8Array[] = [];
   #texts: (string | null)[][] = [];
+  /** Per int8 and numeric column: the exact text of each row a double cannot hold (see `NumberColumnData.exact`). */
+  #exact: (string | undefined)[][] = [];
   /** A consumed batch whose arrays the next batch is decoded into (see `recycle`). */
   #spare: RowBatch | null = null;
   /** Per column, for text columns: repeated short values decoded once. */
@@ -138,6 +140,7 @@ export class BinaryCopyDecoder {
     let numbers = this.#numbers;
     let nulls = this.#nulls;
     let texts = this.#texts;
+    let exact = this.#exact;
     let row = this.#row;
     const interners = this.#interners;
     const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
@@ -170,6 +173,7 @@ export class BinaryCopyDecoder {
           } else {
             numbers[column]![row] = 0;
             nulls[column]![row] = 1;
+            if (kind === FieldKind.Int8 || kind === FieldKind.Numeric) exact[column]![row] = undefined;
           }
           continue;
         }
@@ -180,8 +184,14 @@ export class BinaryCopyDecoder {
         if (kind === FieldKind.Text) {
           texts[column]![row] = interners[column]!.decode(buffer, at, size);
         } else {
-          numbers[column]![row] = decodeNumber(kind, view, buffer, at, size);
+          const value = decodeNumber(kind, view, buffer, at, size);
+          numbers[column]![row] = value;
           nulls[column]![row] = 0;
+          if (kind === FieldKind.Int8) {
+            exact[column]![row] = value >= EXACT_INTEGER_LIMIT || value <= -EXACT_INTEGER_LIMIT ? int64Text(view.getInt32(at), view.getUint32(at + 4)) : undefined;
+          } else if (kind === FieldKind.Numeric) {
+            exact[column]![row] = exactNumericText(buffer, at, size);
+          }
         }
         at += size;
       }
@@ -193,6 +203,7 @@ export class BinaryCopyDecoder {
         numbers = this.#numbers;
         nulls = this.#nulls;
         texts = this.#texts;
+        exact = this.#exact;
         row = 0;
       }
     }
@@ -226,11 +237,19 @@ export class BinaryCopyDecoder {
       this.#numbers = spare.columns.map((data) => (data.kind === 'number' ? data.values : EMPTY_NUMBERS));
       this.#nulls = spare.columns.map((data) => (data.kind === 'number' ? data.nulls : EMPTY_NULLS));
       this.#texts = spare.columns.map((data) => (data.kind === 'text' ? (data.values as (string | null)[]) : EMPTY_TEXTS));
+      // Every row of an exact column writes its slot, so the spare's need no clearing.
+      this.#exact = spare.columns.map((data, column) => (data.kind === 'number' && data.exact ? data.exact : this.#freshExact(column)));
       return;
     }
+    this.#exact = this.#kinds.map((_, column) => this.#freshExact(column));
     this.#numbers = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NUMBERS : new Float64Array(rows)));
     this.#nulls = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NULLS : new Uint8Array(rows)));
     this.#texts = this.#kinds.map((kind) => (kind === FieldKind.Text ? new Array<string | null>(rows).fill(null) : EMPTY_TEXTS));
+  }
+
+  #freshExact(column: number): (string | undefined)[] {
+    const kind = this.#kinds[column];
+    return kind === FieldKind.Int8 || kind === FieldKind.Numeric ? new Array<string | undefined>(this.#batchRows) : EMPTY_EXACT;
   }
 
   /** Hands over the current arrays (trimmed to the rows decoded) and starts fresh ones. */
@@ -245,6 +264,10 @@ export class BinaryCopyDecoder {
       }
       const values = this.#numbers[column]!;
       const nulls = this.#nulls[column]!;
+      if (kind === FieldKind.Int8 || kind === FieldKind.Numeric) {
+        const exact = this.#exact[column]!;
+        return full ? { kind: 'number', values, nulls, exact } : { kind: 'number', values: values.slice(0, rows), nulls: nulls.slice(0, rows), exact: exact.slice(0, rows) };
+      }
       return full ? { kind: 'number', values, nulls } : { kind: 'number', values: values.slice(0, rows), nulls: nulls.slice(0, rows) };
     });
     this.#row = 0;
@@ -256,6 +279,11 @@ export class BinaryCopyDecoder {
 const EMPTY_NUMBERS = new Float64Array(0);
 const EMPTY_NULLS = new Uint8Array(0);
 const EMPTY_TEXTS: (string | null)[] = [];
+const EMPTY_EXACT: (string | undefined)[] = [];
+/** int8 values of magnitude 2^53 and up may not be doubles: they get their exact text. */
+const EXACT_INTEGER_LIMIT = 2 ** 53;
+/** A numeric whose base-10000 digits sum to 10^15 or more may have more significant digits than a double keeps. */
+const EXACT_NUMERIC_LIMIT = 10 ** DOUBLE_EXACT_DIGITS;
 
 /** Reads the file header; returns the position of the first row, or -1 if the buffer is too short. */
 function readHeader(buffer: Buffer): number {
@@ -319,6 +347,35 @@ const NBASE = 10_000;
  * as one integer and scaled once, so a value with ≤ 15 significant digits (every
  * NUMERIC(15, s)) is the double nearest its decimal text, as `Number(text)` would give.
  */
+/**
+ * A numeric's exact decimal text (its display scale's fraction digits) when it has more
+ * significant digits than a double keeps, else undefined: the only string made per row,
+ * and only for such values.
+ */
+export function exactNumericText(buffer: Buffer, at: number, size: number): string | undefined {
+  if (size < 8) return undefined;
+  const digits = buffer.readInt16BE(at);
+  const weight = buffer.readInt16BE(at + 2);
+  const sign = buffer.readUInt16BE(at + 4);
+  if (sign !== 0 && sign !== NUMERIC_NEGATIVE) return undefined;
+  let integer = 0;
+  for (let i = 0; i < digits; i++) integer = integer * NBASE + buffer.readInt16BE(at + 8 + 2 * i);
+  if (integer < EXACT_NUMERIC_LIMIT) return undefined;
+  const scale = buffer.readInt16BE(at + 6);
+  const digit = (index: number): number => (index >= 0 && index < digits ? buffer.readInt16BE(at + 8 + 2 * index) : 0);
+  // Digit i stands for 10000^(weight - i).
+  let whole = '';
+  for (let power = weight; power >= 0; power--) {
+    const value = digit(weight - power);
+    whole += whole === '' ? String(value) : String(value).padStart(4, '0');
+  }
+  if (whole === '') whole = '0';
+  let fraction = '';
+  for (let power = -1; fraction.length < scale; power--) fraction += String(digit(weight - power)).padStart(4, '0');
+  const text = scale > 0 ? `${whole}.${fraction.slice(0, scale)}` : whole;
+  return sign === NUMERIC_NEGATIVE ? `-${text}` : text;
+}
+
 export function decodeNumeric(buffer: Buffer, at: number, size: number): number {
   if (size < 8) throw new SqlmlError('database', `a binary numeric field has ${size} bytes, fewer than its 8-byte header`);
   const digits = buffer.readInt16BE(at);

@@ -5,7 +5,8 @@
  * pg type parsers of the adapter's pool (pass-through results and the Kysely catalog).
  */
 import type { CustomTypesConfig } from 'pg';
-import type { ColumnType, Value } from '../../src/data.js';
+import { needsExactText, type Column, type ColumnType, type Value } from '../../src/data.js';
+import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
 import { civilFromDays, daysFromCivil, MS_PER_DAY } from '../calendar.js';
 
 export { civilFromDays, daysFromCivil };
@@ -87,10 +88,32 @@ export function columnTypeOf(oid: number): ColumnType {
   }
 }
 
-/** PostgreSQL's name of a type OID, for messages and `Column.dbType`; `oid 1234` for types it does not list. */
-export function typeNameOf(oid: number): string {
+/**
+ * PostgreSQL's name of a type OID, for messages and `Column.dbType`; `oid 1234` for types
+ * it does not list. A numeric's type modifier (a result column's `dataTypeModifier`)
+ * adds its precision and scale: `numeric(38,10)`.
+ */
+export function typeNameOf(oid: number, typmod = -1): string {
+  // numeric's typmod is ((precision << 16) | scale) + VARHDRSZ (4); -1 when unconstrained.
+  if (oid === Oid.numeric && typmod >= 4) return `numeric(${(typmod - 4) >> 16},${(typmod - 4) & 0xffff})`;
   return TYPE_NAMES.get(oid) ?? `oid ${oid}`;
 }
+
+/** The PostgreSQL type `write()` gives a new column: the source's own for numbers PostgreSQL has (see column-definition.ts). */
+export function columnDefinitionType(column: Column): string {
+  return ownOrDialectType(column, POSTGRES_TYPES);
+}
+
+const POSTGRES_TYPES: DialectTypes = {
+  sqlTypeFor,
+  numberTypes: new Map<string, ColumnType>([
+    ...['SMALLINT', 'INTEGER', 'INT', 'INT2', 'INT4'].map((name): [string, ColumnType] => [name, 'integer']),
+    ...['BIGINT', 'INT8'].map((name): [string, ColumnType] => [name, 'bigint']),
+    ...['REAL', 'DOUBLE PRECISION', 'FLOAT4', 'FLOAT8'].map((name): [string, ColumnType] => [name, 'double']),
+    ['BOOLEAN', 'boolean'],
+  ]),
+  decimal: { name: 'NUMERIC', maxPrecision: 1000, maxScale: 1000 },
+};
 
 /** The PostgreSQL type `write()` gives a new column of this sqlml type. */
 export function sqlTypeFor(type: ColumnType): string {
@@ -207,11 +230,12 @@ type TextParser = (text: string) => Value;
 
 const keepText: TextParser = (text) => text;
 const toNumber: TextParser = (text) => Number(text);
-/** int8 and numeric beyond 2^53 stay exact as text rather than silently rounding. */
+/** int8 beyond 2^53 and numeric of more than 15 significant digits stay exact as text rather than silently rounding. */
 const toSafeInteger: TextParser = (text) => {
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : text;
 };
+const toExactNumber: TextParser = (text) => (needsExactText(text) ? text : Number(text));
 
 const RESULT_PARSERS: ReadonlyMap<number, TextParser> = new Map<number, TextParser>([
   [Oid.bool, (text) => text === 't'],
@@ -220,7 +244,7 @@ const RESULT_PARSERS: ReadonlyMap<number, TextParser> = new Map<number, TextPars
   [Oid.int8, toSafeInteger],
   [Oid.float4, toNumber],
   [Oid.float8, toNumber],
-  [Oid.numeric, toNumber],
+  [Oid.numeric, toExactNumber],
   [Oid.timestamp, isoTimestamp],
   [Oid.timestamptz, isoTimestamp],
 ]);

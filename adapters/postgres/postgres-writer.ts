@@ -61,6 +61,8 @@ export class CopyTextEncoder {
           out += text === null ? '\\N' : escapeCopyText(text);
         } else if (data.nulls[row] === 1) {
           out += '\\N';
+        } else if (data.exact?.[row] !== undefined) {
+          out += data.exact[row];
         } else {
           const value = data.values[row]!;
           switch (spellings[position]) {

@@ -9,7 +9,7 @@
  */
 import { closeSync, openSync, readSync, writevSync } from 'node:fs';
 import type { Column, ColumnData, RowBatch } from '../data.js';
-import { isNumberType } from '../data.js';
+import { isNumberType, mayCarryExact } from '../data.js';
 import type { ExampleBlock } from '../learn/types.js';
 import type { CacheBudget } from './cache-dir.js';
 
@@ -141,7 +141,7 @@ interface WellFormedString {
  * the joined text, a lone surrogate ending one value and one starting the next would
  * otherwise pair up and survive the round trip.
  */
-function joinedText(values: readonly (string | null)[], n: number): string {
+function joinedText(values: readonly (string | null | undefined)[], n: number): string {
   const joined = (values.length === n ? values : values.slice(0, n)).join('');
   if ((joined as unknown as WellFormedString).isWellFormed()) return joined;
   let repaired = '';
@@ -175,7 +175,7 @@ class TextColumnCoder {
   /** The dictionary by id, as the values read back. */
   readonly strings: string[] = [];
 
-  encode(values: readonly (string | null)[], n: number, parts: ArrayBufferView[]): void {
+  encode(values: readonly (string | null | undefined)[], n: number, parts: ArrayBufferView[]): void {
     const ids = this.#ids;
     if (ids !== null) {
       const codes = new Int32Array(n);
@@ -275,6 +275,11 @@ export class RowCache {
   readonly #columns: readonly Column[];
   /** Per column: its coder, or null for a number column. */
   readonly #text: (TextColumnCoder | null)[];
+  /**
+   * Per bigint and decimal column: the coder of its exact texts (see `NumberColumnData.exact`),
+   * written after the numbers behind a flag, only in blocks that have any.
+   */
+  readonly #exact: (TextColumnCoder | null)[];
   /** Blocks whose dictionary entries this cache knows (a writer knows all of its own). */
   #known = 0;
   rows = 0;
@@ -283,6 +288,7 @@ export class RowCache {
     this.#file = new BlockFile(path, mode, budget);
     this.#columns = columns;
     this.#text = columns.map((column) => (isNumberType(column.type) ? null : new TextColumnCoder()));
+    this.#exact = columns.map((column) => (mayCarryExact(column.type) ? new TextColumnCoder() : null));
   }
 
   get batchCount(): number {
@@ -297,6 +303,12 @@ export class RowCache {
       if (data.kind === 'number') {
         parts.push(data.values.subarray(0, n));
         parts.push(...padded(data.nulls.subarray(0, n)));
+        const coder = this.#exact[c];
+        if (coder) {
+          const exact = hasExact(data.exact, n) ? data.exact : undefined;
+          parts.push(new Float64Array([exact ? 1 : 0]));
+          if (exact) coder.encode(exact, n, parts);
+        }
       } else {
         this.#text[c]!.encode(data.values, n, parts);
       }
@@ -346,6 +358,13 @@ export class RowCache {
       if (text) return { kind: 'text', values: text.decode(cursor, n) };
       const values = cursor.f64(n);
       const nulls = cursor.u8(n);
+      const coder = this.#exact[c];
+      if (coder && cursor.f64(1)[0] === 1) {
+        const texts = coder.decode(cursor, n);
+        const exact = new Array<string | undefined>(n);
+        for (let i = 0; i < n; i++) exact[i] = texts[i] ?? undefined;
+        return { kind: 'number', values, nulls, exact };
+      }
       return { kind: 'number', values, nulls };
     });
     return { rowCount: n, columns };
@@ -354,6 +373,11 @@ export class RowCache {
   close(): void {
     this.#file.close();
   }
+}
+
+/** Whether any of the first `n` rows has exact text (`some` skips a sparse array's holes). */
+function hasExact(exact: readonly (string | undefined)[] | undefined, n: number): exact is (string | undefined)[] {
+  return exact !== undefined && exact.some((text, row) => row < n && text !== undefined);
 }
 
 /** The four arrays a block is built in, at full capacity (a block is views of their first rows and entries). */

@@ -101,8 +101,14 @@ export function* rowsWithRoles(
     for (let c = 0; c < batch.columns.length; c++) {
       const from = batch.columns[c]!;
       const into = scratch[c]!;
-      if (from.kind === 'number' && into.kind === 'number') gatherNumbers(from.values, from.nulls, into.values, into.nulls, kept, count);
-      else if (from.kind === 'text' && into.kind === 'text') gatherTexts(from.values, into.values as (string | null)[], kept, count);
+      if (from.kind === 'number' && into.kind === 'number') {
+        gatherNumbers(from.values, from.nulls, into.values, into.nulls, kept, count);
+        // Exact texts (rare: wide BIGINT and DECIMAL values) are gathered into a fresh array.
+        if (from.exact !== undefined || into.exact !== undefined) {
+          const exact = from.exact === undefined ? undefined : Array.from({ length: count }, (_, i) => from.exact![kept[i]!]);
+          scratch[c] = exact === undefined ? { kind: 'number', values: into.values, nulls: into.nulls } : { kind: 'number', values: into.values, nulls: into.nulls, exact };
+        }
+      } else if (from.kind === 'text' && into.kind === 'text') gatherTexts(from.values, into.values as (string | null)[], kept, count);
     }
     yield { batch: { rowCount: count, columns: scratch }, roles: scratchRoles.subarray(0, count) };
   }

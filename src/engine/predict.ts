@@ -7,6 +7,7 @@ import type { Column, ColumnData, NumberColumnData, ResultColumn, ResultTable, R
 import { valueAt } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
+import { isExactLabel } from '../learn/label.js';
 import type { TrainedModel } from '../learn/model.js';
 import { createSparseVector } from '../learn/types.js';
 import type { Predict } from '../sql/ast.js';
@@ -25,13 +26,18 @@ import {
 } from './context.js';
 import { checkPredictTarget } from './predict-target.js';
 
-/** The prediction columns a model adds, per statements.md. */
+/**
+ * The prediction columns a model adds, per statements.md. `predicted_label` has the
+ * target's own database type, so a table PREDICT INTO creates holds the labels exactly
+ * (BIGINT stays BIGINT); the doubles have no database spelling of their own (''), so
+ * each adapter gives them its double type.
+ */
 export function predictionColumns(model: TrainedModel): Column[] {
-  if (model.task === 'regression') return [{ name: 'predicted_value', type: 'double', dbType: 'DOUBLE' }];
+  if (model.task === 'regression') return [{ name: 'predicted_value', type: 'double', dbType: '' }];
   const labelType = model.target.type === 'other' ? 'text' : model.target.type;
   return [
     { name: 'predicted_label', type: labelType, dbType: model.target.dbType },
-    { name: 'score', type: 'double', dbType: 'DOUBLE' },
+    { name: 'score', type: 'double', dbType: '' },
   ];
 }
 
@@ -46,6 +52,8 @@ export class Scorer {
   readonly #out: Float64Array;
   /** Class labels as numbers, for numeric targets. */
   readonly #numericLabels: Float64Array | null;
+  /** Per class, the exact text of a numeric label a double cannot hold (see `NumberColumnData.exact`); null when no label needs it. */
+  readonly #exactLabels: (string | undefined)[] | null;
 
   constructor(model: TrainedModel, columns: readonly Column[]) {
     this.#model = model;
@@ -57,6 +65,8 @@ export class Scorer {
       model.task === 'regression' || type === 'text' || type === 'other'
         ? null
         : Float64Array.from(model.label.classes, (label) => labelToNumber(label, type));
+    const exactLabels = this.#numericLabels === null ? [] : model.label.classes.map((label) => (isExactLabel(label, type) ? label : undefined));
+    this.#exactLabels = exactLabels.some((label) => label !== undefined) ? exactLabels : null;
   }
 
   /** Prediction columns for every row of `batch`. */
@@ -102,7 +112,11 @@ export class Scorer {
     if (this.#numericLabels) {
       const values = new Float64Array(n);
       for (let row = 0; row < n; row++) values[row] = this.#numericLabels[classIndex[row]!]!;
-      return { kind: 'number', values, nulls: new Uint8Array(n) } satisfies NumberColumnData;
+      const exactLabels = this.#exactLabels;
+      if (exactLabels === null) return { kind: 'number', values, nulls: new Uint8Array(n) } satisfies NumberColumnData;
+      const exact = new Array<string | undefined>(n);
+      for (let row = 0; row < n; row++) exact[row] = exactLabels[classIndex[row]!];
+      return { kind: 'number', values, nulls: new Uint8Array(n), exact } satisfies NumberColumnData;
     }
     const values: string[] = new Array(n);
     for (let row = 0; row < n; row++) values[row] = classes[classIndex[row]!]!;

@@ -3,9 +3,11 @@
  * positive label of a binary target, and the mapping between target values and the
  * learner's y (0/1, a class index, or the standardized value) in both directions.
  * Labels are compared by the canonical text the profiler keys values by, so 1, 1.0 and
- * a text '1' are one label, and TRUE is 'true'.
+ * a text '1' are one label, and TRUE is 'true'. A value a double cannot hold (a BIGINT
+ * near 2^63, a DECIMAL(38,10)) is keyed by its exact text, so two such values stay two
+ * labels and a predicted label is written back as exactly that value.
  */
-import { isNumberType } from '../data.js';
+import { exactTextOf, isNumberType } from '../data.js';
 import type { Column, ColumnData, ColumnType, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import type { ModelOptions } from './options.js';
@@ -66,6 +68,13 @@ export function inferLabel(profile: ColumnProfile, options: ModelOptions): Label
     );
   }
   if (task === 'regression') {
+    if (!Number.isFinite(profile.variance) || !Number.isFinite(profile.mean)) {
+      // Squares of values near 1e154 and up overflow a double: the steps would be NaN.
+      throw new SqlmlError(
+        'bad_target',
+        `target column ${name} has values too large to learn from (${profile.min} to ${profile.max}): their variance overflows a double, so scale the target down (e.g. divide it by 1e100) or exclude those rows`,
+      );
+    }
     const std = Math.sqrt(profile.variance);
     return {
       task,
@@ -201,8 +210,25 @@ function findLabel(labels: readonly string[], wanted: string): number {
 
 /** Numeric and boolean labels in numeric order, others by UTF-16 code units (locale-independent). */
 function sortLabels(keys: string[], type: ColumnType): string[] {
-  if (NUMERIC_TARGET_TYPES.has(type)) return keys.sort((a, b) => Number(a) - Number(b));
+  if (NUMERIC_TARGET_TYPES.has(type)) return keys.sort(compareNumericKeys);
   return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Numeric order of two canonical number texts, exact where their doubles tie (9223372036854775806 < …807). */
+export function compareNumericKeys(a: string, b: string): number {
+  const difference = Number(a) - Number(b);
+  if (difference !== 0 || a === b || Number.isNaN(difference)) return difference || 0;
+  const [aWhole = '', aFraction = ''] = a.split('.');
+  const [bWhole = '', bFraction = ''] = b.split('.');
+  const digits = Math.max(aFraction.length, bFraction.length);
+  try {
+    const x = BigInt(aWhole + aFraction.padEnd(digits, '0'));
+    const y = BigInt(bWhole + bFraction.padEnd(digits, '0'));
+    return x < y ? -1 : x > y ? 1 : 0;
+  } catch {
+    // Exponent forms ('1e+21') tie only with themselves in practice; keep the text order.
+    return a < b ? -1 : 1;
+  }
 }
 
 function clip(text: string): string {
@@ -214,7 +240,15 @@ export function labelKey(column: Column, data: ColumnData, row: number): string 
   if (data.kind === 'text') return data.values[row] ?? null;
   const v = data.values[row]!;
   if (data.nulls[row] === 1 || !Number.isFinite(v)) return null;
-  return valueKey(column.type, v);
+  return data.exact?.[row] ?? valueKey(column.type, v);
+}
+
+/**
+ * Whether a label is a BIGINT or DECIMAL value a double cannot hold, so it travels as its
+ * text (by the same rule the readers keep exact texts by; a double target never is).
+ */
+export function isExactLabel(key: string, type: ColumnType): boolean {
+  return exactTextOf(type, key, Number(key)) !== undefined;
 }
 
 /** A class label back as the target's own kind of value: a number, a boolean or text. */
@@ -222,7 +256,7 @@ export function labelValue(spec: LabelSpec, classIndex: number): Value {
   const key = spec.classes[classIndex];
   if (key === undefined) return null;
   if (spec.columnType === 'boolean') return key === 'true';
-  if (NUMERIC_TARGET_TYPES.has(spec.columnType)) return Number(key);
+  if (NUMERIC_TARGET_TYPES.has(spec.columnType)) return isExactLabel(key, spec.columnType) ? key : Number(key);
   return key;
 }
 
@@ -242,6 +276,9 @@ export class LabelEncoder {
     this.numericInput = isNumberType(column.type);
     spec.classes.forEach((key, index) => {
       this.byText.set(key, index);
+      // A label a double cannot hold is found by its exact text only: by number it would
+      // take its neighbours' rows (every BIGINT near 2^63 is the same double).
+      if (isExactLabel(key, spec.columnType)) return;
       const number = numberOfKey(key, column.type);
       if (!Number.isNaN(number)) this.byNumber.set(number, index);
     });
@@ -254,7 +291,9 @@ export class LabelEncoder {
       const v = data.values[row]!;
       if (data.nulls[row] === 1 || !Number.isFinite(v)) return Number.NaN;
       if (spec.task === 'regression') return (v - spec.mean) / spec.std;
-      return this.numericInput ? (this.byNumber.get(v) ?? Number.NaN) : Number.NaN;
+      if (!this.numericInput) return Number.NaN;
+      const exact = data.exact?.[row];
+      return exact === undefined ? (this.byNumber.get(v) ?? Number.NaN) : (this.byText.get(exact) ?? Number.NaN);
     }
     const text = data.values[row];
     if (text === null || text === undefined) return Number.NaN;

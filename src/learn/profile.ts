@@ -394,6 +394,11 @@ class NumberAccumulator implements ColumnAccumulator {
   private integral = true;
   /** Keyed by the number itself: no string per row; canonical text is made once in finish(). */
   private distinct: NumberDistinctCounts | null = new NumberDistinctCounts();
+  /**
+   * Values a double cannot hold (see `NumberColumnData.exact`), counted by their exact
+   * text beside `distinct`: two BIGINTs near 2^63 are two values, not one double.
+   */
+  private exactDistinct: Map<string, number> = new Map();
   private sample: Float64Array = new Float64Array(256);
   private readonly civil = new CivilCache();
 
@@ -412,7 +417,8 @@ class NumberAccumulator implements ColumnAccumulator {
     if (data.kind !== 'number') {
       throw new SqlmlError('internal', `column ${this.column.name} is ${this.column.type} but its batch data is text`);
     }
-    const { values, nulls } = data;
+    const { values, nulls, exact } = data;
+    const exactDistinct = this.exactDistinct;
     const cap = this.cap;
     const sampleSize = this.sampleSize;
     const sketch = this.sketch;
@@ -441,15 +447,27 @@ class NumberAccumulator implements ColumnAccumulator {
       if (v < min) min = v;
       if (v > max) max = v;
       if (integral && !Number.isInteger(v)) integral = false;
-      if (distinct !== null) {
+      const exactText = exact === undefined ? undefined : exact[row];
+      if (exactText !== undefined) {
+        // Beyond 2^53 every double is an integer; the text says whether the value is.
+        if (integral && FRACTION.test(exactText)) integral = false;
+        if (distinct !== null) {
+          exactDistinct.set(exactText, (exactDistinct.get(exactText) ?? 0) + 1);
+          if (exactDistinct.size + distinct.keys.length > cap) {
+            feedSketch(sketch, distinct, exactDistinct);
+            distinct = null;
+          }
+        }
+        if (distinct === null) sketch.add(hashString(exactText, SKETCH_SEED));
+      } else if (distinct !== null) {
         const slot = distinct.slotOf(v);
         if (slot >= 0) distinct.counts[slot]!++;
-        else if (distinct.insert(v, cap) < 0) {
-          for (const key of distinct.keys) sketch.add(hashNumber(key, SKETCH_SEED));
+        else if (distinct.insert(v, cap - exactDistinct.size) < 0) {
+          feedSketch(sketch, distinct, exactDistinct);
           distinct = null;
         }
       }
-      if (distinct === null) sketch.add(hashNumber(v, SKETCH_SEED));
+      if (distinct === null && exactText === undefined) sketch.add(hashNumber(v, SKETCH_SEED));
       // Reservoir sampling, Li's Algorithm L: once the sample is full, jump straight to the
       // next value that enters it, so random numbers are drawn per replacement (about
       // k·log(n/k) of them), not per value as in Algorithm R.
@@ -505,6 +523,7 @@ class NumberAccumulator implements ColumnAccumulator {
         const key = valueKey(this.column.type, keys[slot]!);
         distinct.set(key, (distinct.get(key) ?? 0) + counts[slot]!);
       }
+      for (const [key, count] of this.exactDistinct) distinct.set(key, (distinct.get(key) ?? 0) + count);
     }
     return {
       name: this.column.name,
@@ -526,6 +545,16 @@ class NumberAccumulator implements ColumnAccumulator {
       hour: this.hours?.summary() ?? null,
     };
   }
+}
+
+/** Exact decimal text with a non-zero fraction digit. */
+const FRACTION = /\.\d*[1-9]/;
+
+/** Hands every distinct value counted so far to the sketch, once the counts overflow their cap. */
+function feedSketch(sketch: DistinctSketch, distinct: NumberDistinctCounts, exactDistinct: Map<string, number>): void {
+  for (const key of distinct.keys) sketch.add(hashNumber(key, SKETCH_SEED));
+  for (const key of exactDistinct.keys()) sketch.add(hashString(key, SKETCH_SEED));
+  exactDistinct.clear();
 }
 
 /** The sample buffer doubled, up to `sampleSize`. */

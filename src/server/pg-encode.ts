@@ -115,7 +115,8 @@ function binaryValue(value: Exclude<Value, null>, type: ColumnType): Buffer | nu
     }
     case TypeOid.int8: {
       const out = Buffer.allocUnsafe(8);
-      out.writeBigInt64BE(BigInt(Math.trunc(Number(value))));
+      // A BIGINT beyond 2^53 arrives as its exact text: through a double it would round (or overflow int64).
+      out.writeBigInt64BE(typeof value === 'string' ? BigInt(value) : BigInt(Math.trunc(Number(value))));
       return out;
     }
     case TypeOid.float8: {

@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnType } from '../../src/data.js';
-import { columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue } from '../../adapters/duckdb/duckdb-types.js';
+import { columnDefinitionType, columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue } from '../../adapters/duckdb/duckdb-types.js';
 
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
@@ -126,6 +126,23 @@ describe('sqlTypeFor', () => {
   });
 });
 
+describe('columnDefinitionType', () => {
+  it("keeps a number column's own type where DuckDB has it, whichever database spelled it, else the contract's type", () => {
+    const spelled = (type: ColumnType, dbType: string): string => columnDefinitionType({ name: 'c', type, dbType });
+    expect(spelled('bigint', 'BIGINT')).toBe('BIGINT');
+    expect(spelled('bigint', 'bigint')).toBe('BIGINT');
+    expect(spelled('decimal', 'DECIMAL(38,10)')).toBe('DECIMAL(38,10)');
+    expect(spelled('decimal', 'numeric(38,10)')).toBe('DECIMAL(38,10)');
+    expect(spelled('decimal', 'DECIMAL(65,30)')).toBe('DOUBLE');
+    expect(spelled('decimal', 'numeric')).toBe('DOUBLE');
+    expect(spelled('double', 'double precision')).toBe('DOUBLE PRECISION');
+    expect(spelled('bigint', 'BIGINT UNSIGNED')).toBe('BIGINT');
+    expect(spelled('double', '')).toBe('DOUBLE');
+    expect(spelled('text', 'VARCHAR(3)')).toBe('VARCHAR');
+    expect(spelled('integer', 'BIGINT')).toBe('INTEGER');
+  });
+});
+
 describe('column decoders', () => {
   it('read hand-computed numbers for every numeric-like type', async () => {
     const [row] = transpose(
@@ -221,6 +238,51 @@ describe('column decoders', () => {
         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID, '{"a": 1}'::JSON, NULL::INTEGER[]`),
     );
     expect(row).toEqual(['[1, 2]', "{'a': 1, 'b': 'x'}", '3 days', '01:02:03', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": 1}', null]);
+  });
+});
+
+describe('exact texts of wide integers and decimals', () => {
+  /** Each column's exact texts, by the fast or the reference path, from poisoned arrays (every slot must be written). */
+  async function exactTexts(sql: string, reference: boolean): Promise<(string | undefined)[][]> {
+    const result = await connection.run(sql);
+    const types = result.columnTypes();
+    const decoders = types.map((type) => createColumnDecoder(type, { reference }));
+    const columns: (string | undefined)[][] = types.map(() => []);
+    for (const chunk of await result.fetchAllChunks()) {
+      decoders.forEach((decoder, c) => {
+        if (decoder.kind !== 'number') throw new Error('a number column was expected');
+        expect(decoder.exact).toBe(true);
+        const n = chunk.rowCount;
+        const exact = new Array<string | undefined>(n + 1).fill('poison');
+        decoder.decode(chunk, c, 0, n, new Float64Array(n + 1), new Uint8Array(n + 1), 1, exact);
+        columns[c]!.push(...exact.slice(1));
+      });
+    }
+    return columns;
+  }
+
+  it('keep the exact text exactly where a double cannot hold the value, on both paths', async () => {
+    const sql = `SELECT * FROM (VALUES
+      (9007199254740993::BIGINT, 9223372036854775807::BIGINT, 18446744073709551615::UBIGINT, -170141183460469231731687303715884105727::HUGEINT,
+       12345678901234567890.1234567890::DECIMAL(38,10), -123456789012.345678::DECIMAL(18,6), 12.5::DECIMAL(38,10)),
+      (42::BIGINT, -9223372036854775807::BIGINT, 7::UBIGINT, 5::HUGEINT, 0.0000000001::DECIMAL(38,10), 1.5::DECIMAL(18,6), NULL),
+      (NULL, NULL, NULL, NULL, NULL, NULL, NULL)) t`;
+    const expected = [
+      ['9007199254740993', undefined, undefined],
+      ['9223372036854775807', '-9223372036854775807', undefined],
+      ['18446744073709551615', undefined, undefined],
+      ['-170141183460469231731687303715884105727', undefined, undefined],
+      ['12345678901234567890.1234567890', undefined, undefined],
+      ['-123456789012.345678', undefined, undefined],
+      [undefined, undefined, undefined],
+    ];
+    expect(await exactTexts(sql, false)).toEqual(expected);
+    expect(await exactTexts(sql, true)).toEqual(expected);
+  });
+
+  it('print a wide decimal exactly in pass-through results', async () => {
+    const [row] = await (await connection.run(`SELECT 12345678901234567890.1234567890::DECIMAL(38,10), 0.5::DECIMAL(38,10)`)).getRows();
+    expect(row!.map(toResultValue)).toEqual(['12345678901234567890.1234567890', 0.5]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  exactCellText,
   MYSQL_TYPE,
   cellDecoderFor,
   columnTypeOf,
@@ -84,6 +85,24 @@ describe('cell decoders', () => {
     expect(resultValue('integer', cellDecoderFor(field(MYSQL_TYPE.LONG)), null)).toBeNull();
     expect(resultValue('boolean', cellDecoderFor(field(MYSQL_TYPE.TINY, { columnLength: 1 })), 1)).toBe(true);
     expect(resultValue('timestamp', cellDecoderFor(field(MYSQL_TYPE.DATETIME)), '1969-07-20 20:17:40.5')).toBe('1969-07-20T20:17:40.500Z');
+  });
+});
+
+describe('exact texts', () => {
+  it('keeps a BIGINT beyond 2^53 and a DECIMAL of more than 15 digits as the text the driver sent, and nothing else', () => {
+    expect(exactCellText('bigint', '9223372036854775807')).toBe('9223372036854775807');
+    expect(exactCellText('bigint', '-9007199254740993')).toBe('-9007199254740993');
+    expect(exactCellText('bigint', 42)).toBeUndefined();
+    expect(exactCellText('decimal', '12345678901234567890.1234567890')).toBe('12345678901234567890.1234567890');
+    expect(exactCellText('decimal', '12.5000000000')).toBeUndefined();
+    expect(exactCellText('double', '12345678901234567890.5')).toBeUndefined();
+  });
+
+  it('shows them exactly as result values, other numbers as numbers', () => {
+    const decimal = field(MYSQL_TYPE.NEWDECIMAL, { columnLength: 40, decimals: 10 });
+    expect(resultValue('decimal', cellDecoderFor(decimal), '12345678901234567890.1234567890')).toBe('12345678901234567890.1234567890');
+    expect(resultValue('decimal', cellDecoderFor(decimal), '12.5000000000')).toBe(12.5);
+    expect(resultValue('bigint', cellDecoderFor(field(MYSQL_TYPE.LONGLONG)), '9223372036854775806')).toBe('9223372036854775806');
   });
 });
 

@@ -87,6 +87,45 @@ describe.skipIf(!available)('binary COPY decoding (PostgreSQL server bytes)', ()
     expect(await decodeColumn('numeric', ["'NaN'", "'Infinity'", "'-Infinity'", 'NULL'])).toEqual([Number.NaN, Infinity, -Infinity, null]);
   });
 
+  it('keeps the exact text of bigints beyond 2^53 and numerics of more than 15 digits, and only theirs', async () => {
+    const exactOf = async (sqlType: string, literals: string[]): Promise<(string | undefined)[]> => {
+      const values = literals.map((literal, index) => `(${index}, ${literal}::${sqlType})`).join(', ');
+      const { bytes, oids } = await binaryCopy(client, `SELECT v FROM (VALUES ${values}) AS t(i, v) ORDER BY i`);
+      return decodeAll(bytes, oids, 1000, 7).flatMap((batch) => {
+        const data = batch.columns[0]!;
+        if (data.kind !== 'number') throw new Error('a number column was expected');
+        return Array.from({ length: batch.rowCount }, (_, row) => data.exact?.[row]);
+      });
+    };
+    expect(await exactOf('bigint', ["'9223372036854775807'", "'9223372036854775806'", "'-9223372036854775808'", "'9007199254740993'", "'42'", 'NULL'])).toEqual([
+      '9223372036854775807', '9223372036854775806', '-9223372036854775808', '9007199254740993', undefined, undefined,
+    ]);
+    expect(
+      await exactOf('numeric(38,10)', ["'12345678901234567890.1234567890'", "'-0.0000000001'", "'12.5'", "'-98765432109876543210'", 'NULL']),
+    ).toEqual(['12345678901234567890.1234567890', undefined, undefined, '-98765432109876543210.0000000000', undefined]);
+    expect(await exactOf('numeric', ["'0.1234567890123456789'", "'1e30'", "'NaN'"])).toEqual(['0.1234567890123456789', undefined, undefined]);
+  });
+
+  it('clears the exact texts of recycled arrays: a row after a wide one is not taken for it', async () => {
+    const { bytes, oids } = await binaryCopy(
+      client,
+      `SELECT CASE WHEN i <= 4 THEN 9007199254740993 + i ELSE i END AS v FROM generate_series(1, 12) AS g(i)`,
+    );
+    const decoder = new BinaryCopyDecoder(oids, 4);
+    const read: (string | undefined)[] = [];
+    // Byte by byte, so each batch is handed back before the one after next is decoded (into its arrays).
+    for (let at = 0; at < bytes.length; at++) {
+      for (const batch of decoder.push(bytes.subarray(at, at + 1))) {
+        const data = batch.columns[0]!;
+        if (data.kind !== 'number') throw new Error('a number column was expected');
+        for (let row = 0; row < batch.rowCount; row++) read.push(data.exact?.[row]);
+        decoder.recycle(batch);
+      }
+    }
+    expect(decoder.finish()).toBeNull();
+    expect(read).toEqual(['9007199254740994', '9007199254740995', '9007199254740996', '9007199254740997', ...new Array(8).fill(undefined)]);
+  });
+
   it('decodes booleans as 0/1', async () => {
     expect(await decodeColumn('boolean', ['true', 'false', 'NULL'])).toEqual([1, 0, null]);
   });

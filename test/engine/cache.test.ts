@@ -167,6 +167,38 @@ describe('RowCache: text dictionaries', () => {
   });
 });
 
+describe('RowCache exact texts', () => {
+  it('keeps the exact texts of bigint and decimal columns, block by block, for a reader elsewhere too', () => {
+    const columns: Column[] = [
+      { name: 'id', type: 'bigint', dbType: 'BIGINT' },
+      { name: 'k', type: 'decimal', dbType: 'DECIMAL(38,10)' },
+    ];
+    const wide = (id: string, k: string | undefined, n: number): RowBatch => ({
+      rowCount: n,
+      columns: [
+        { kind: 'number', values: Float64Array.from({ length: n }, () => Number(id)), nulls: new Uint8Array(n), exact: Array.from({ length: n }, (_, i) => (i === 0 ? id : undefined)) },
+        k === undefined
+          ? { kind: 'number', values: new Float64Array(n), nulls: new Uint8Array(n) }
+          : { kind: 'number', values: Float64Array.from({ length: n }, () => Number(k)), nulls: new Uint8Array(n), exact: Array.from({ length: n }, () => k) },
+      ],
+    });
+    const written = [wide('9223372036854775807', '12345678901234567890.1234567890', 3), wide('9223372036854775806', undefined, 2)];
+    const cache = new RowCache(dir.file('rows.bin'), columns);
+    const reader = new RowCache(dir.file('rows.bin'), columns, 'read');
+    for (const batch of written) reader.addEntry(cache.entry(cache.append(batch)));
+    const exactOf = (batch: RowBatch): (string | undefined)[][] =>
+      batch.columns.map((data) => (data.kind === 'number' ? Array.from({ length: batch.rowCount }, (_, row) => data.exact?.[row]) : []));
+    for (const source of [cache, reader]) {
+      expect([...source.batches()].map(exactOf)).toEqual([
+        [['9223372036854775807', undefined, undefined], Array(3).fill('12345678901234567890.1234567890')],
+        [['9223372036854775806', undefined], [undefined, undefined]],
+      ]);
+    }
+    reader.close();
+    cache.close();
+  });
+});
+
 describe('ExampleCache', () => {
   it('returns the blocks it was given, flushed every blockRows rows', () => {
     const cache = new ExampleCache(dir.file('examples.bin'), 2);

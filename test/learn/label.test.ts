@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Column, ColumnData, ColumnType } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
-import { inferLabel, LabelEncoder, labelKey, labelValue } from '../../src/learn/label.js';
+import { compareNumericKeys, inferLabel, LabelEncoder, labelKey, labelValue } from '../../src/learn/label.js';
 import type { LabelSpec } from '../../src/learn/label.js';
 import { DEFAULT_OPTIONS } from '../../src/learn/options.js';
 import type { ModelOptions } from '../../src/learn/options.js';
@@ -228,6 +228,50 @@ describe('LabelEncoder', () => {
     expect(encoder.encode(data('double', [7]), 0)).toBe(1.5);
     expect(encoder.encode(data('double', [null]), 0)).toBeNaN();
     expect(encoder.decodeValue(1.5)).toBe(7);
+  });
+
+  it('keeps two BIGINT labels near 2^63 apart by their exact text, in numeric order, and encodes rows by it', () => {
+    const high = '9223372036854775807';
+    const low = '9223372036854775806';
+    // Both are the same double; only the exact text tells them apart.
+    const target: ColumnData = {
+      kind: 'number',
+      values: Float64Array.of(Number(high), Number(low), Number(high), Number(low), 5),
+      nulls: new Uint8Array(5),
+      exact: [high, low, high, low, undefined],
+    };
+    const profiler = new Profiler([column('bigint')]);
+    // Equal counts: the later label in numeric order is positive, so classes are [low, high].
+    profiler.add({ rowCount: 4, columns: [target] });
+    const spec = inferLabel(profiler.finish().columns[0]!, options());
+    expect(spec.task).toBe('binary');
+    expect(spec.classes).toEqual([low, high]);
+    expect(labelValue(spec, 1)).toBe(high);
+    const encoder = new LabelEncoder(spec, column('bigint'));
+    expect([0, 1, 2, 3, 4].map((row) => encoder.encode(target, row))).toEqual([1, 0, 1, 0, Number.NaN]);
+    expect(labelKey(column('bigint'), target, 1)).toBe(low);
+  });
+
+  it('finds 16-digit BIGINT labels below 2^53 and long double labels by number, as before', () => {
+    const ids = infer('bigint', [1234567890123456, 1234567890123457]);
+    expect(new LabelEncoder(ids, column('bigint')).encode(data('bigint', [1234567890123457]), 0)).toBe(1);
+    expect(labelValue(ids, 1)).toBe(1234567890123457);
+    const doubles = infer('double', [0.1 + 0.2, 0.5], { type: 'binary' });
+    expect(new LabelEncoder(doubles, column('double')).encode(data('double', [0.1 + 0.2]), 0)).not.toBeNaN();
+    expect(labelValue(doubles, doubles.classes.indexOf('0.30000000000000004'))).toBe(0.1 + 0.2);
+  });
+
+  it('orders numeric labels exactly where their doubles tie', () => {
+    expect(compareNumericKeys('9223372036854775806', '9223372036854775807')).toBeLessThan(0);
+    expect(compareNumericKeys('-12345678901234567890.12', '-12345678901234567890.1')).toBeLessThan(0);
+    expect(compareNumericKeys('2', '10')).toBeLessThan(0);
+    expect(compareNumericKeys('7', '7')).toBe(0);
+  });
+
+  it('refuses a regression target whose values overflow a double, naming it', () => {
+    const error = errorOf(() => infer('double', [1e308, -1e308, 1, 2.5], { type: 'regression' }));
+    expect(error.code).toBe('bad_target');
+    expect(error.message).toMatch(/^target column y has values too large to learn from/);
   });
 
   it('returns predicted labels as the target type', () => {
