@@ -21,7 +21,7 @@ import { BATCH_ROWS } from '../../src/engine/context.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SqlmlError } from '../../src/errors.js';
 import { repoRoot } from '../helpers/cli.js';
-import { serverTargets } from '../helpers/servers.js';
+import { ownDatabase, serverTargets } from '../helpers/servers.js';
 
 const SOURCE_ROWS = 90_000;
 const PAUSE_AT = 60_000;
@@ -120,7 +120,9 @@ function sorted(result: ResultTable): (readonly Value[])[] {
   return [...result.rows].sort((a, b) => Number(a[0]) - Number(b[0]));
 }
 
-describe.each(TARGETS)('$label', ({ label, url }) => {
+describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
+  /** A database of this file's own: it kills every other session of it, and counts its staging tables. */
+  let url = sharedUrl;
   const tag = `${process.pid.toString(36)}${(++targetCounter).toString(36)}`;
   const source = `conn_src_${tag}`;
   const target = `conn_scores_${tag}`;
@@ -177,6 +179,7 @@ describe.each(TARGETS)('$label', ({ label, url }) => {
   const snapshot = async (): Promise<(readonly Value[])[]> => sorted(await admin.query(`SELECT * FROM ${target}`));
 
   beforeAll(async () => {
+    url = await ownDatabase(sharedUrl, 'kill');
     engine = await Engine.open(url);
     admin = await openAdapter(url);
     fixture = FIXTURES[admin.dialect as keyof typeof FIXTURES];

@@ -10,6 +10,7 @@
  * of the same query, stored ones included, fails after the clean rows have streamed. No
  * ORDER BY: sorting would fail the query before its first row.
  */
+import { loginFor } from '../helpers/wire.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,7 +211,9 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
 
   it('the wire listener answers a sqlml statement and a pass-through SELECT with an ErrorResponse, and the session goes on', async () => {
     const server = await startPgServer(engine, { port: 0, ...(engine.adapter.dialect === 'postgres' ? { upstreamUrl: POSTGRES_URL } : {}) });
-    const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'analyst', database: 'sqlml', password: 'anything' });
+    // On PostgreSQL the listener passes the login through, so the client logs in as the test database's role.
+    const login = engine.adapter.dialect === 'postgres' ? loginFor(POSTGRES_URL) : { user: 'analyst', database: 'sqlml', password: 'anything' };
+    const client = new pg.Client({ host: '127.0.0.1', port: server.port, ...login });
     try {
       await client.connect();
       for (const sql of [`PREDICT ${model} FROM (${source})`, source]) {

@@ -48,3 +48,27 @@ export async function serverTargets(): Promise<ServerTarget[]> {
   }
   return targets;
 }
+
+/**
+ * The URL of a database of the caller's own beside `url`'s (`<database>_<suffix>`, created if
+ * missing), for tests that act on every session or every staging table of their database
+ * (killing "all the other connections"): the other test files run beside them on `url`'s.
+ */
+export async function ownDatabase(url: string, suffix: string): Promise<string> {
+  const parsed = new URL(url);
+  const name = `${decodeURIComponent(parsed.pathname.slice(1))}_${suffix}`;
+  const { openAdapter } = await import('../../adapters/registry.js');
+  const admin = await openAdapter(url);
+  try {
+    if (admin.dialect === 'postgres') {
+      const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = '${name.replaceAll("'", "''")}'`);
+      if (exists.rows.length === 0) await admin.query(`CREATE DATABASE ${admin.quoteIdent(name)}`);
+    } else {
+      await admin.query(`CREATE DATABASE IF NOT EXISTS ${admin.quoteIdent(name)}`);
+    }
+  } finally {
+    await admin.close();
+  }
+  parsed.pathname = `/${encodeURIComponent(name)}`;
+  return parsed.toString();
+}
