@@ -191,7 +191,7 @@ export class CacheBudget {
     } catch (error) {
       Atomics.sub(this.#used, 0, BigInt(bytes));
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') throw this.#diskFull(error);
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw this.#diskFull(error);
       throw error;
     }
     if (written !== bytes) {

@@ -8,7 +8,7 @@
  * the previous one stays active, and the next training on the same disk succeeds.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'sqlml-faults-disk-'));
 const disk = join(scratch, 'disk');
 
 beforeAll(() => {
-  execFileSync('mkdir', ['-p', disk]);
+  mkdirSync(disk);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', disk]);
 });
 afterAll(() => {
@@ -102,20 +102,6 @@ describe.each(TARGETS)('a training cache that fills its disk, on $label', ({ url
     });
   }, 60_000);
 
-  it.each([
-    ['the read (the row cache, main thread)', WIDE],
-    ['the encoding (the example caches, worker thread)', FEATURES],
-  ])('disk full during %s: one error naming the folder and what was written, nothing left, the previous version active', async (_, source) => {
-    await withEngine('none', async (engine) => {
-      const error = await failure(engine.runAll(`CREATE OR REPLACE MODEL ${MODEL} FROM (${source}) PREDICT y USING passes = 2`));
-      expect(error.message).toMatch(
-        new RegExp(`^the training cache in ${disk} ran out of disk space after [4-8]\\.\\d MB; free space or set SQLML_CACHE_DIR to a folder on a larger disk$`),
-      );
-      expect(readdirSync(disk)).toEqual([]);
-      expect(await versions(engine)).toEqual({ stored: [1], active: [1], shown: [1] });
-    });
-  });
-
   it('the default limit (half the free space) is reached before the disk fills', async () => {
     await withEngine(undefined, async (engine) => {
       const error = await failure(engine.runAll(`CREATE OR REPLACE MODEL ${MODEL} FROM (${FEATURES}) PREDICT y USING passes = 2`));
@@ -130,6 +116,23 @@ describe.each(TARGETS)('a training cache that fills its disk, on $label', ({ url
       await engine.runAll(`RETRAIN MODEL ${MODEL} FROM (${FEATURES} WHERE id < 5000)`);
       expect(await versions(engine)).toEqual({ stored: [1, 2], active: [2], shown: [2] });
       expect(readdirSync(disk)).toEqual([]);
+    });
+  });
+  // The read case last: on DuckDB, the next training on a file database after a failure
+  // mid-read has been seen to stall for ~100 s (an open issue, not this suite's subject).
+  it.each([
+    ['the encoding (the example caches, worker thread)', FEATURES],
+    ['the read (the row cache, main thread)', WIDE],
+  ])('disk full during %s: one error naming the folder and what was written, nothing left, the previous version active', async (_, source) => {
+    await withEngine('none', async (engine) => {
+      const before = await versions(engine);
+      expect(before.active).toEqual(before.shown);
+      const error = await failure(engine.runAll(`CREATE OR REPLACE MODEL ${MODEL} FROM (${source}) PREDICT y USING passes = 2`));
+      expect(error.message).toMatch(
+        new RegExp(`^the training cache in ${disk} ran out of disk space after [4-8]\\.\\d MB; free space or set SQLML_CACHE_DIR to a folder on a larger disk$`),
+      );
+      expect(readdirSync(disk)).toEqual([]);
+      expect(await versions(engine)).toEqual(before);
     });
   });
 });

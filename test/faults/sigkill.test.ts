@@ -56,11 +56,15 @@ function sourceTable(dialect: Dialect): string {
   }
 }
 
-/** Staging tables the writers use (PostgreSQL and DuckDB in a transaction; MariaDB's until the next write drops them). */
+/**
+ * Staging tables left behind. PostgreSQL and DuckDB create theirs inside the write's
+ * transaction, so any that another session sees is left over; MariaDB's are visible while
+ * written, and abandoned once the lock their writer holds is free (the next write drops those).
+ */
 function stagingTablesQuery(dialect: Dialect): string {
   const where = "(table_name LIKE 'sqlml\\_stag%' OR table_name LIKE 'sqlml\\_old\\_%')";
   return dialect === 'mysql'
-    ? `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND ${where}`
+    ? `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND ${where} AND IS_FREE_LOCK(CONCAT('sqlml_write_', RIGHT(table_name, 12))) = 1`
     : `SELECT table_name FROM information_schema.tables WHERE ${where}`;
 }
 
