@@ -17,6 +17,7 @@ import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SqlmlError } from '../../src/errors.js';
 import { serverTargets } from '../helpers/servers.js';
+import { numberedSourceTable } from './numbered-source.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sqlml-faults-disk-'));
 const disk = join(scratch, 'disk');
@@ -41,26 +42,7 @@ const FEATURES = 'SELECT x1, x2, x3, cat, y FROM fault_disk_src';
 /** Fourteen number columns: about 13 MB of raw rows, more than the disk holds before the read ends. */
 const WIDE = `SELECT ${Array.from({ length: 11 }, (_, k) => `x1 + ${k} * x2 AS w${k}`).join(', ')}, x1, x2, x3, cat, y FROM fault_disk_src`;
 
-function sourceTable(dialect: Dialect): string {
-  const columns = (i: string): string =>
-    [
-      `${i} AS id`,
-      `(${i} * 7919 % 1000) / 10.0 AS x1`,
-      `(${i} * 104729 % 997) / 3.0 AS x2`,
-      `${i} % 13 AS x3`,
-      `concat('c', ${i} % 50) AS cat`,
-      `CASE WHEN (${i} * 7919 % 1000) + (${i} % 13) * 40 > 800 THEN 1 ELSE 0 END AS y`,
-    ].join(', ');
-  switch (dialect) {
-    case 'duckdb':
-      return `CREATE TABLE fault_disk_src AS SELECT ${columns('i')} FROM range(${ROWS}) AS t(i)`;
-    case 'postgres':
-      return `CREATE TABLE fault_disk_src AS SELECT ${columns('i')} FROM generate_series(0::bigint, ${ROWS - 1}) AS t(i)`;
-    case 'mysql':
-      // MariaDB's Sequence engine.
-      return `CREATE TABLE fault_disk_src AS SELECT ${columns('seq')} FROM seq_0_to_${ROWS - 1}`;
-  }
-}
+const sourceTable = (dialect: Dialect): string => numberedSourceTable(dialect, 'fault_disk_src', ROWS);
 
 async function failure(promise: Promise<unknown>): Promise<SqlmlError> {
   try {

@@ -17,6 +17,7 @@ import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { CliProcess } from '../helpers/cli-process.js';
 import { serverTargets } from '../helpers/servers.js';
+import { numberedSourceTable } from './numbered-source.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sqlml-faults-kill-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -34,27 +35,7 @@ const FEATURES = 'SELECT x1, x2, x3, cat, y FROM fault_kill_src';
 /** A source twenty times the table, for work that must still be going on when the process is stopped. */
 const TWENTY_TIMES = 'fault_kill_src s CROSS JOIN fault_kill_src r WHERE r.id < 20';
 
-/** The table of ROWS numbered rows, per dialect (`i` is the row number). */
-function sourceTable(dialect: Dialect): string {
-  const columns = (i: string): string =>
-    [
-      `${i} AS id`,
-      `(${i} * 7919 % 1000) / 10.0 AS x1`,
-      `(${i} * 104729 % 997) / 3.0 AS x2`,
-      `${i} % 13 AS x3`,
-      `concat('c', ${i} % 50) AS cat`,
-      `CASE WHEN (${i} * 7919 % 1000) + (${i} % 13) * 40 > 800 THEN 1 ELSE 0 END AS y`,
-    ].join(', ');
-  switch (dialect) {
-    case 'duckdb':
-      return `CREATE TABLE fault_kill_src AS SELECT ${columns('i')} FROM range(${ROWS}) AS t(i)`;
-    case 'postgres':
-      return `CREATE TABLE fault_kill_src AS SELECT ${columns('i')} FROM generate_series(0::bigint, ${ROWS - 1}) AS t(i)`;
-    case 'mysql':
-      // MariaDB's Sequence engine.
-      return `CREATE TABLE fault_kill_src AS SELECT ${columns('seq')} FROM seq_0_to_${ROWS - 1}`;
-  }
-}
+const sourceTable = (dialect: Dialect): string => numberedSourceTable(dialect, 'fault_kill_src', ROWS);
 
 /**
  * Staging tables left behind. PostgreSQL and DuckDB create theirs inside the write's
