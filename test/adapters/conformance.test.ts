@@ -537,6 +537,30 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect(await contents(table)).toEqual([[1, 1]]);
       expect((await adapter.query('SELECT 5 AS five')).rows).toEqual([[5]]);
     });
+
+    it('fails a replace whose rows the table refuses (a duplicate key, NULL into NOT NULL), leaving its rows; rounds into DECIMAL as an INSERT does', async () => {
+      const table = fresh('replace_refused');
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, score DECIMAL(5,2) NOT NULL)`);
+      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 0.25), (2, 0.5)`);
+      const given = [column('id', 'integer'), column('score', 'double')];
+      const kept = `SELECT id FROM ${adapter.quoteTable(table)} WHERE (id = 1 AND score = 0.25) OR (id = 2 AND score = 0.5) ORDER BY id`;
+      // The offending row comes after a whole batch of good ones, so the refusal happens mid-load.
+      const duplicate = await rejection(adapter.write(table, given, batchesOf(given, [[[5, 0.1], [6, 0.2]], [[7, 0.3], [5, 0.4]]]), 'replace'));
+      expect((duplicate as SqlmlError).code).toBe('database');
+      expect((duplicate as Error).message).toMatch(/duplicate|unique|primary key/i);
+      expect((await adapter.query(kept)).rows).toEqual([[1], [2]]);
+      const missing = await rejection(adapter.write(table, given, batchesOf(given, [[[5, 0.1]], [[6, null]]]), 'replace'));
+      expect((missing as SqlmlError).code).toBe('database');
+      expect((missing as Error).message).toMatch(/null/i);
+      expect((await adapter.query(kept)).rows).toEqual([[1], [2]]);
+      expect(await adapter.write(table, given, batchesOf(given, [[[3, 0.126]]]), 'replace')).toBe(1);
+      expect((await adapter.query(`SELECT id FROM ${adapter.quoteTable(table)} WHERE score = 0.13`)).rows).toEqual([[3]]);
+      expect((await adapter.query(`SELECT count(*) FROM ${adapter.quoteTable(table)}`)).rows).toEqual([[1]]);
+      if (adapter.dialect === 'mysql') {
+        // The load switches notes off for itself only: the session's setting is as it was.
+        expect((await adapter.query('SELECT @@SESSION.sql_notes')).rows).toEqual([[1]]);
+      }
+    });
   });
 
   describe('catalog', () => {
