@@ -526,6 +526,39 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect([[[1]], [[1 + 2 * BULK_ROWS]]]).toContainEqual((await counting).rows);
     });
 
+    // Servers only: another session is what a dashboard reading the table during a PREDICT … INTO is.
+    it.runIf(!url.startsWith('duckdb'))('lets another session read the old rows, without waiting, while a replace is part-way', async () => {
+      const table = fresh('replace_visible');
+      await adapter.write(table, bulk, batchesOf(bulk, [[[-1, 0], [-2, 0]]]), 'replace');
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let paused!: () => void;
+      const midway = new Promise<void>((resolve) => (paused = resolve));
+      async function* pausingRows(): AsyncGenerator<RowBatch> {
+        yield* bulkRows(2, false);
+        paused();
+        await gate;
+      }
+      const reader = await openAdapter(url);
+      try {
+        const writing = adapter.write(table, bulk, pausingRows(), 'replace');
+        await midway;
+        // The writer holds the rows it has sent and waits for the gate; a reader that had to
+        // wait for it (a lock) would not answer before the gate opens.
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the reader waited for the write')), 10_000)));
+        const during = await Promise.race([reader.query(`SELECT count(*) AS n, min(id) AS low FROM ${reader.quoteTable(table)}`), waited]).finally(() => clearTimeout(timer));
+        open();
+        expect(await writing).toBe(2 * BULK_ROWS);
+        expect(during.rows.map((row) => row.map(Number))).toEqual([[2, -2]]);
+        const after = await reader.query(`SELECT count(*) AS n, min(id) AS low FROM ${reader.quoteTable(table)}`);
+        expect(after.rows.map((row) => row.map(Number))).toEqual([[2 * BULK_ROWS, 0]]);
+      } finally {
+        open();
+        await reader.close();
+      }
+    });
+
     it('rolls back when the database refuses a row, and reports its message', async () => {
       const table = fresh('refused');
       await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id ${fixture.integerType}, n ${fixture.integerType})`);
