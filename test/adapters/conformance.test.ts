@@ -542,7 +542,8 @@ describe.each(TARGETS)('$label', ({ url }) => {
       const reader = await openAdapter(url);
       try {
         const writing = adapter.write(table, bulk, pausingRows(), 'replace');
-        await midway;
+        // A write that fails before the pause fails the test, rather than leave it waiting.
+        await Promise.race([midway, writing]);
         // The writer holds the rows it has sent and waits for the gate; a reader that had to
         // wait for it (a lock) would not answer before the gate opens.
         let timer: NodeJS.Timeout | undefined;
