@@ -2,7 +2,7 @@
  * Atomic bulk writes. Rows travel by `LOAD DATA LOCAL INFILE` fed from a stream, or by
  * multi-row INSERTs where the server forbids local files.
  *
- * Into an existing table (LOAD DATA): one transaction DELETEs its rows for replace and
+ * Into an existing InnoDB table (LOAD DATA): one transaction DELETEs its rows for replace and
  * loads the new ones straight into it, so the table itself is never dropped (it keeps its
  * keys, grants, triggers, the views on it and the foreign keys that reference it) and no
  * other session sees the rows until COMMIT. DELETE, not TRUNCATE: TRUNCATE commits at
@@ -70,7 +70,9 @@ export async function writeTable(
   const exists = await context.tableExists(table);
   // Resolved before any row is read, so a bad column costs nothing and changes nothing.
   const targetNames = exists ? await targetColumnNames(context, table, columns, mode) : undefined;
-  if (targetNames !== undefined && context.method === 'load_data') return loadInPlace(context, table, targetNames, columns, batches, mode);
+  if (targetNames !== undefined && context.method === 'load_data' && (await isTransactional(context, table))) {
+    return loadInPlace(context, table, targetNames, columns, batches, mode);
+  }
   const tag = randomBytes(6).toString('hex');
   const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
@@ -111,6 +113,20 @@ export async function writeTable(
       await runQuery(cleanup, `SELECT RELEASE_LOCK('${LOCK_PREFIX}${tag}')`).catch(() => undefined);
     }
   }
+}
+
+/**
+ * Whether `table`'s engine rolls back (InnoDB): only then may rows go straight into it. Into
+ * MyISAM or Aria they go through a staging table, so a source that fails part-way leaves
+ * the table untouched.
+ */
+async function isTransactional(context: WriteContext, table: TableRef): Promise<boolean> {
+  const where = table.schema === undefined ? 'DATABASE()' : sqlStringLiteral(table.schema, context.backslashEscapes);
+  const found = await runQuery(
+    context.connection,
+    `SELECT engine FROM information_schema.tables WHERE table_schema = ${where} AND table_name = ${sqlStringLiteral(table.name, context.backslashEscapes)}`,
+  ).catch((error: unknown) => Promise.reject(context.asError(error)));
+  return String(found.rows[0]?.[0] ?? '').toUpperCase() === 'INNODB';
 }
 
 /** LOAD DATA straight into the existing `table` inside one transaction, after a DELETE of its rows for replace. */
