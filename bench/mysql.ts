@@ -7,6 +7,8 @@
  *   streaming read into RowBatches (what training reads);
  * - write-back of (key, prediction) rows by `write()` vs the mariadb client's own
  *   `LOAD DATA LOCAL INFILE` of the same rows from a file;
+ * - replace into an existing table: `write()` of those rows again over them (the table
+ *   kept, its rows replaced in one transaction), alone with `--only replace [--repeat n]`;
  * - CREATE MODEL end to end (with its peak RSS, each size in a process of its own)
  *   vs one client export of the same rows.
  */
@@ -110,6 +112,43 @@ async function writeBack(rows: number): Promise<void> {
   }
 }
 
+/** (key, score) rows written over an existing table of as many rows, `--repeat` times (default 1). */
+async function replaceExisting(rows: number): Promise<void> {
+  const adapter = await openAdapter(url);
+  const columns: Column[] = [
+    { name: 'id', type: 'bigint', dbType: 'BIGINT' },
+    { name: 'score', type: 'double', dbType: 'DOUBLE' },
+  ];
+  async function* batches(shift: number): AsyncGenerator<RowBatch> {
+    for (let from = 0; from < rows; from += 4096) {
+      const n = Math.min(4096, rows - from);
+      const ids = new Float64Array(n);
+      const scores = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        ids[i] = from + i;
+        scores[i] = (((from + i + shift) * 2654435761) % 1000003) / 1000003;
+      }
+      yield { rowCount: n, columns: [{ kind: 'number', values: ids, nulls: new Uint8Array(n) }, { kind: 'number', values: scores, nulls: new Uint8Array(n) }] };
+    }
+  }
+  const target = { name: `sqlml_bench_replace_${rows}` };
+  await adapter.query(`DROP TABLE IF EXISTS sqlml_bench_replace_${rows}`);
+  const created = performance.now();
+  await adapter.write(target, columns, batches(0), 'replace');
+  const createSeconds = (performance.now() - created) / 1000;
+  // The cost a RENAME swap had: a staging table loaded, then renamed into place.
+  emit({ step: 'sqlml write() into a new table (staging + RENAME)', rows, seconds: round(createSeconds), rows_per_second: Math.round(rows / createSeconds) });
+  const repeat = Number(option('--repeat', '1'));
+  for (let run = 1; run <= repeat; run++) {
+    const started = performance.now();
+    await adapter.write(target, columns, batches(run), 'replace');
+    const seconds = (performance.now() - started) / 1000;
+    emit({ step: 'sqlml write() replace into an existing table (key, score)', rows, run, seconds: round(seconds), rows_per_second: Math.round(rows / seconds) });
+  }
+  await adapter.query(`DROP TABLE sqlml_bench_replace_${rows}`);
+  await adapter.close();
+}
+
 async function train(rows: number): Promise<void> {
   const model = `sqlml_bench_model_${rows}`;
   const figures = createModelBuilt(url, model, `SELECT * FROM ${table(rows)}`);
@@ -135,8 +174,10 @@ function child(mode: string, rows: number): void {
 if (args.includes('--child')) {
   const mode = option('--child', '');
   const rows = Number(args[args.indexOf('--child') + 2]);
-  const steps: Record<string, (rows: number) => Promise<void>> = { generate, read, write: writeBack, train };
+  const steps: Record<string, (rows: number) => Promise<void>> = { generate, read, write: writeBack, replace: replaceExisting, train };
   await steps[mode]!(rows);
+} else if (args.includes('--only')) {
+  for (const rows of option('--rows', '200000').split(',').map(Number)) await replaceExisting(rows);
 } else {
   buildOnce();
   const sizes = option('--rows', '1000000').split(',').map(Number);
@@ -146,6 +187,7 @@ if (args.includes('--child')) {
     emit({ step: 'mariadb --quick SELECT * > /dev/null (the limit)', rows, seconds: round(exportSeconds), rows_per_second: Math.round(rows / exportSeconds) });
     child('read', rows);
     if (rows === sizes[0]) child('write', rows);
+    if (rows === sizes[0]) child('replace', rows);
     child('train', rows);
     mariadb(`DROP TABLE ${table(rows)}`);
   }

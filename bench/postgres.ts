@@ -9,6 +9,9 @@
  *   decoding; pg-query-stream object rows; then sqlml's binary COPY and cursor reads;
  * - write-back of (key, prediction) rows by the adapter vs a plain `COPY FROM STDIN` of
  *   the same rows, pre-encoded in memory;
+ * - replace into an existing table: the adapter's write() of those rows again over them
+ *   (the table kept, its rows replaced in one transaction); alone with
+ *   `--mode replace-existing [--repeat n]`;
  * - CREATE MODEL end to end vs one binary export, and PREDICT … INTO end to end;
  * - peak RSS of trainings at each `--rss-rows` size.
  */
@@ -157,6 +160,26 @@ async function writeBack(): Promise<void> {
   await adapter.close();
 }
 
+/** (key, score) rows written over an existing table of as many rows, `--repeat` times (default 1). */
+async function replaceExisting(): Promise<void> {
+  const adapter = await openAdapter(url);
+  const columns = [
+    { name: 'id', type: 'bigint' as const, dbType: 'bigint' },
+    { name: 'score', type: 'double' as const, dbType: 'double precision' },
+  ];
+  const target = { name: `${SCORES}_replace` };
+  await adapter.query(`DROP TABLE IF EXISTS ${target.name}`);
+  const created = await timed(() => adapter.write(target, columns, predictionBatches(rows, 4096), 'replace'));
+  emit({ what: 'sqlml write() into a new table (CREATE + COPY in one transaction)', seconds: created.seconds, rows_per_second: Math.round(rows / created.seconds) });
+  const repeat = Number(option('--repeat', '1'));
+  for (let run = 1; run <= repeat; run++) {
+    const { seconds } = await timed(() => adapter.write(target, columns, predictionBatches(rows, 4096), 'replace'));
+    emit({ what: 'sqlml write() replace into an existing table (key, prediction)', run, seconds, rows_per_second: Math.round(rows / seconds) });
+  }
+  await adapter.query(`DROP TABLE IF EXISTS ${target.name}`);
+  await adapter.close();
+}
+
 function createModel(): void {
   emit({ what: 'sqlml CREATE MODEL end to end (built package)', ...createModelBuilt(url, 'bench_pg', select(rows)) });
 }
@@ -179,6 +202,7 @@ switch (mode) {
     step('read-copy');
     step('read-cursor');
     step('write-back');
+    step('replace-existing');
     step('create-model');
     step('predict-into');
     for (const size of rssRows) step('create-model', size);
@@ -201,6 +225,9 @@ switch (mode) {
     break;
   case 'write-back':
     await writeBack();
+    break;
+  case 'replace-existing':
+    await replaceExisting();
     break;
   case 'create-model':
     createModel();

@@ -1,12 +1,22 @@
 /**
- * Atomic bulk writes. Rows go first into a staging table of sqlml's own column types (so
- * loading them cannot fail on a conversion), by `LOAD DATA LOCAL INFILE` fed from a
- * stream, or by multi-row INSERTs where the server forbids local files. Then one step
- * makes them visible: `RENAME TABLE` turns the staging table into a new table, or
- * `INSERT ... SELECT` inside a transaction adds them to an existing one (after a DELETE
- * of its rows for replace: the table itself is never dropped, so it keeps its grants,
- * keys and views), where the server's own checks refuse a value that does not fit.
- * Whatever fails, the staging table is dropped and the target is as it was.
+ * Atomic bulk writes. Rows travel by `LOAD DATA LOCAL INFILE` fed from a stream, or by
+ * multi-row INSERTs where the server forbids local files.
+ *
+ * Into an existing InnoDB table (LOAD DATA): one transaction DELETEs its rows for replace and
+ * loads the new ones straight into it, so the table itself is never dropped (it keeps its
+ * keys, grants, triggers, the views on it and the foreign keys that reference it) and no
+ * other session sees the rows until COMMIT. DELETE, not TRUNCATE: TRUNCATE commits at
+ * once. With LOCAL the server cannot stop the file mid-way, so it turns what it refuses
+ * (a duplicate key, a value that does not fit, NULL into NOT NULL) into warnings and goes
+ * on; any warning therefore rolls the whole write back. Notes (a DECIMAL rounded, as an
+ * INSERT rounds it) are switched off for the load, so they neither fail it nor hide a warning.
+ *
+ * Otherwise rows go first into a staging table of sqlml's own column types (so loading
+ * them cannot fail on a conversion), and one step makes them visible: `RENAME TABLE`
+ * turns the staging table into a new table, or (INSERT method) `INSERT ... SELECT` inside
+ * a transaction adds them to an existing one (after a DELETE of its rows for replace),
+ * where the server's own checks refuse a value that does not fit. Whatever fails, the
+ * staging table is dropped and the target is as it was.
  *
  * DDL commits at once in MySQL, so a writer that dies (killed process, lost connection)
  * between creating its staging table and the RENAME leaves that table behind. Each
@@ -60,6 +70,9 @@ export async function writeTable(
   const exists = await context.tableExists(table);
   // Resolved before any row is read, so a bad column costs nothing and changes nothing.
   const targetNames = exists ? await targetColumnNames(context, table, columns, mode) : undefined;
+  if (targetNames !== undefined && context.method === 'load_data' && (await isTransactional(context, table))) {
+    return loadInPlace(context, table, targetNames, columns, batches, mode);
+  }
   const tag = randomBytes(6).toString('hex');
   const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
@@ -72,7 +85,7 @@ export async function writeTable(
     // the server without the client hearing so (the cleanup's DROP is IF EXISTS).
     stagingExists = true;
     await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
-    const rows = context.method === 'load_data' ? await loadData(context, staging, columns, batches) : await insertRows(context, staging, columns, batches);
+    const rows = context.method === 'load_data' ? await loadData(context, staging, columns.map((column) => column.name), columns, batches) : await insertRows(context, staging, columns, batches);
     if (targetNames === undefined) {
       await q(`RENAME TABLE ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
       stagingExists = false;
@@ -99,6 +112,42 @@ export async function writeTable(
       if (stagingExists) await runQuery(cleanup, `DROP TABLE IF EXISTS ${context.quoteTable(staging)}`).catch(() => undefined);
       await runQuery(cleanup, `SELECT RELEASE_LOCK('${LOCK_PREFIX}${tag}')`).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * Whether `table`'s engine rolls back (InnoDB): only then may rows go straight into it. Into
+ * MyISAM or Aria they go through a staging table, so a source that fails part-way leaves
+ * the table untouched.
+ */
+async function isTransactional(context: WriteContext, table: TableRef): Promise<boolean> {
+  const where = table.schema === undefined ? 'DATABASE()' : sqlStringLiteral(table.schema, context.backslashEscapes);
+  const found = await runQuery(
+    context.connection,
+    `SELECT engine FROM information_schema.tables WHERE table_schema = ${where} AND table_name = ${sqlStringLiteral(table.name, context.backslashEscapes)}`,
+  ).catch((error: unknown) => Promise.reject(context.asError(error)));
+  return String(found.rows[0]?.[0] ?? '').toUpperCase() === 'INNODB';
+}
+
+/** LOAD DATA straight into the existing `table` inside one transaction, after a DELETE of its rows for replace. */
+async function loadInPlace(context: WriteContext, table: TableRef, targetNames: readonly string[], columns: readonly Column[], batches: AsyncIterable<RowBatch>, mode: WriteMode): Promise<number> {
+  const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
+  await q('START TRANSACTION');
+  try {
+    if (mode === 'replace') await q(`DELETE FROM ${context.quoteTable(table)}`);
+    await q('SET @sqlml_sql_notes = @@SESSION.sql_notes, SESSION sql_notes = 0');
+    let rows: number;
+    try {
+      rows = await loadData(context, table, targetNames, columns, batches);
+    } finally {
+      await runQuery(context.connection, 'SET SESSION sql_notes = @sqlml_sql_notes').catch(() => undefined);
+    }
+    await q('COMMIT');
+    return rows;
+  } catch (error) {
+    // A killed session has rolled back on the server already; this ROLLBACK then just fails.
+    await runQuery(context.connection, 'ROLLBACK').catch(() => undefined);
+    throw error;
   }
 }
 
@@ -150,7 +199,8 @@ async function targetColumnNames(context: WriteContext, table: TableRef, columns
   });
 }
 
-async function loadData(context: WriteContext, staging: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>): Promise<number> {
+/** Loads `batches` into `into`, the batch's columns into the table's `names`; fails on any warning the load reports. */
+async function loadData(context: WriteContext, into: TableRef, names: readonly string[], columns: readonly Column[], batches: AsyncIterable<RowBatch>): Promise<number> {
   let rows = 0;
   let sourceError: unknown;
   let infile: Readable | undefined;
@@ -171,9 +221,8 @@ async function loadData(context: WriteContext, staging: TableRef, columns: reado
       throw error;
     }
   }
-  const names = columns.map((column) => context.quoteIdent(column.name)).join(', ');
   // The default field and line format (tab, newline, backslash escapes) needs no literal that sql_mode could change.
-  const sql = `LOAD DATA LOCAL INFILE 'sqlml-rows' INTO TABLE ${context.quoteTable(staging)} CHARACTER SET utf8mb4 (${names})`;
+  const sql = `LOAD DATA LOCAL INFILE 'sqlml-rows' INTO TABLE ${context.quoteTable(into)} CHARACTER SET utf8mb4 (${names.map((name) => context.quoteIdent(name)).join(', ')})`;
   const openInfile = (): Readable => {
     infile = Readable.from(text(), { objectMode: false });
     // mysql2 stops listening to the file when its connection fails; a source error after that must not go unheard.
@@ -195,7 +244,8 @@ async function loadData(context: WriteContext, staging: TableRef, columns: reado
   if ((outcome.header?.warningStatus ?? 0) > 0) {
     const warnings = await runQuery(context.connection, 'SHOW WARNINGS LIMIT 1');
     const message = warnings.rows[0]?.[2];
-    throw new DatabaseError(`loading rows into a staging table failed: ${typeof message === 'string' ? message : 'the server reported a warning'}`);
+    const target = into.name.startsWith(STAGE_PREFIX) ? 'a staging table' : `table ${tableLabel(into)}`;
+    throw new DatabaseError(`loading rows into ${target} failed: ${typeof message === 'string' ? message : 'the server reported a warning'}`);
   }
   return rows;
 }

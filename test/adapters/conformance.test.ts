@@ -481,6 +481,18 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect((await adapter.query(`SELECT * FROM ${adapter.quoteTable(table)}`)).columns.map((c) => c.name)).toEqual(scored.map((c) => c.name));
     });
 
+    // MyISAM cannot roll back: the rows must not go straight into it.
+    it.runIf(url.startsWith('mysql'))('leaves a replaced MyISAM table exactly as it was when the rows fail part-way', async () => {
+      const table = fresh('atomic_myisam');
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER, score DOUBLE PRECISION) ENGINE = MyISAM`);
+      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (-1, 0.5)`);
+      const failure = await rejection(adapter.write(table, bulk, bulkRows(2, true), 'replace'));
+      expect((failure as Error).message).toBe('source failed after 2 batches');
+      expect(await contents(table)).toEqual([[-1, 0.5]]);
+      expect(await adapter.write(table, bulk, bulkRows(1, false), 'replace')).toBe(BULK_ROWS);
+      expect((await adapter.query(`SELECT count(*) FROM ${adapter.quoteTable(table)}`)).rows).toEqual([[BULK_ROWS]]);
+    });
+
     it('leaves an appended table exactly as it was when the rows fail part-way', async () => {
       const table = fresh('atomic_append');
       await adapter.write(table, bulk, batchesOf(bulk, [[[-1, 0.5]]]), 'replace');
@@ -527,6 +539,40 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect([[[1]], [[1 + 2 * BULK_ROWS]]]).toContainEqual((await counting).rows);
     });
 
+    // Servers only: another session is what a dashboard reading the table during a PREDICT … INTO is.
+    it.runIf(!url.startsWith('duckdb'))('lets another session read the old rows, without waiting, while a replace is part-way', async () => {
+      const table = fresh('replace_visible');
+      await adapter.write(table, bulk, batchesOf(bulk, [[[-1, 0], [-2, 0]]]), 'replace');
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let paused!: () => void;
+      const midway = new Promise<void>((resolve) => (paused = resolve));
+      async function* pausingRows(): AsyncGenerator<RowBatch> {
+        yield* bulkRows(2, false);
+        paused();
+        await gate;
+      }
+      const reader = await openAdapter(url);
+      try {
+        const writing = adapter.write(table, bulk, pausingRows(), 'replace');
+        // A write that fails before the pause fails the test, rather than leave it waiting.
+        await Promise.race([midway, writing]);
+        // The writer holds the rows it has sent and waits for the gate; a reader that had to
+        // wait for it (a lock) would not answer before the gate opens.
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the reader waited for the write')), 10_000)));
+        const during = await Promise.race([reader.query(`SELECT count(*) AS n, min(id) AS low FROM ${reader.quoteTable(table)}`), waited]).finally(() => clearTimeout(timer));
+        open();
+        expect(await writing).toBe(2 * BULK_ROWS);
+        expect(during.rows.map((row) => row.map(Number))).toEqual([[2, -2]]);
+        const after = await reader.query(`SELECT count(*) AS n, min(id) AS low FROM ${reader.quoteTable(table)}`);
+        expect(after.rows.map((row) => row.map(Number))).toEqual([[2 * BULK_ROWS, 0]]);
+      } finally {
+        open();
+        await reader.close();
+      }
+    });
+
     it('rolls back when the database refuses a row, and reports its message', async () => {
       const table = fresh('refused');
       await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id ${fixture.integerType}, n ${fixture.integerType})`);
@@ -537,6 +583,30 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect((error as Error).message).toMatch(/not a number/);
       expect(await contents(table)).toEqual([[1, 1]]);
       expect((await adapter.query('SELECT 5 AS five')).rows).toEqual([[5]]);
+    });
+
+    it('fails a replace whose rows the table refuses (a duplicate key, NULL into NOT NULL), leaving its rows; rounds into DECIMAL as an INSERT does', async () => {
+      const table = fresh('replace_refused');
+      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, score DECIMAL(5,2) NOT NULL)`);
+      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 0.25), (2, 0.5)`);
+      const given = [column('id', 'integer'), column('score', 'double')];
+      const kept = `SELECT id FROM ${adapter.quoteTable(table)} WHERE (id = 1 AND score = 0.25) OR (id = 2 AND score = 0.5) ORDER BY id`;
+      // The offending row comes after a whole batch of good ones, so the refusal happens mid-load.
+      const duplicate = await rejection(adapter.write(table, given, batchesOf(given, [[[5, 0.1], [6, 0.2]], [[7, 0.3], [5, 0.4]]]), 'replace'));
+      expect((duplicate as SqlmlError).code).toBe('database');
+      expect((duplicate as Error).message).toMatch(/duplicate|unique|primary key/i);
+      expect((await adapter.query(kept)).rows).toEqual([[1], [2]]);
+      const missing = await rejection(adapter.write(table, given, batchesOf(given, [[[5, 0.1]], [[6, null]]]), 'replace'));
+      expect((missing as SqlmlError).code).toBe('database');
+      expect((missing as Error).message).toMatch(/null/i);
+      expect((await adapter.query(kept)).rows).toEqual([[1], [2]]);
+      expect(await adapter.write(table, given, batchesOf(given, [[[3, 0.126]]]), 'replace')).toBe(1);
+      expect((await adapter.query(`SELECT id FROM ${adapter.quoteTable(table)} WHERE score = 0.13`)).rows).toEqual([[3]]);
+      expect((await adapter.query(`SELECT count(*) FROM ${adapter.quoteTable(table)}`)).rows).toEqual([[1]]);
+      if (adapter.dialect === 'mysql') {
+        // The load switches notes off for itself only: the session's setting is as it was.
+        expect((await adapter.query('SELECT @@SESSION.sql_notes')).rows).toEqual([[1]]);
+      }
     });
   });
 

@@ -47,7 +47,7 @@ interface KillFixture {
   killConnection(id: Value): string;
   killQuery(id: Value): string;
   /**
-   * The session of the write loading rows into its staging table, once it has loaded `rows`
+   * The session of the write loading rows (into the target or a staging table), once it has loaded `rows`
    * rows and so waits for the paused source's next batch (PostgreSQL's COPY progress);
    * MariaDB's LOAD DATA is one running statement from its first row to its last, found by its text.
    */
@@ -93,7 +93,8 @@ const FIXTURES: Record<Exclude<Dialect, 'duckdb'>, KillFixture> = {
     others: `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()`,
     killConnection: (id) => `KILL CONNECTION ${Number(id)}`,
     killQuery: (id) => `KILL QUERY ${Number(id)}`,
-    writerWaiting: () => mysqlRunning('LOAD DATA LOCAL INFILE%sqlml\\_stage\\_%'),
+    // Into an existing table the rows are loaded straight into it, into a new one through a staging table.
+    writerWaiting: () => mysqlRunning('LOAD DATA LOCAL INFILE _sqlml-rows_ INTO TABLE %'),
     stagingTables: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND (table_name LIKE 'sqlml\\_stage\\_%' OR table_name LIKE 'sqlml\\_old\\_%')`,
     sleep: `SELECT SLEEP(${PAUSE_SECONDS})`,
   },
