@@ -77,6 +77,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   model_exists: 409,
   training_failed: 422,
   cancelled: 499,
+  result_too_large: 413,
   connection: 503,
   internal: 500,
 };
