@@ -182,7 +182,12 @@ export class MySQLAdapter implements Adapter {
       let decode: ((raw: readonly unknown[]) => Value[]) | undefined;
       let overflow: unknown;
       let killing: Promise<void> | undefined;
-      query.on('fields', (packets: FieldPacket[]) => {
+      query.on('fields', (packets: FieldPacket[] | undefined) => {
+        // A statement without a row set announces no fields; its OK packet follows as a 'result'.
+        if (packets === undefined) {
+          decode = undefined;
+          return;
+        }
         const fields = asFields(packets);
         const types = fields.map(columnTypeOf);
         const decoders = fields.map(cellDecoderFor);
@@ -197,8 +202,9 @@ export class MySQLAdapter implements Adapter {
           decode = undefined;
           return;
         }
-        const row = decode(item);
         try {
+          // A row it cannot decode stops the query as one over the budget does.
+          const row = decode(item);
           budget.admit(row);
           (outcome.rows as Value[][]).push(row);
         } catch (error) {
