@@ -14,6 +14,14 @@ export interface ResultLimit {
   readonly bytes: number;
 }
 
+/** A server's default: one client's request must not take memory from everyone else's. */
+export const SERVER_RESULT_LIMIT: ResultLimit = { rows: 1_000_000, bytes: 256 << 20 };
+/**
+ * The CLI's default: a person's own process, so generous, but still a clear error rather
+ * than an out-of-memory crash (the whole result is formatted before it prints, --json too).
+ */
+export const CLI_RESULT_LIMIT: ResultLimit = { rows: 10_000_000, bytes: 1 << 30 };
+
 /** JS's cost of a row array and of each slot in it, and of a string's header. */
 const ROW_OVERHEAD = 32;
 const VALUE_BYTES = 8;

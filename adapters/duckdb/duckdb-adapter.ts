@@ -606,6 +606,8 @@ function discard(appender: DuckDBAppender | undefined): void {
 
 
 async function toResultTable(sql: string, result: DuckDBResult, budget: ResultBudget): Promise<ResultTable> {
+  // Read now: a stream that fails on a late row reports its statement type as INVALID too.
+  const statementType = result.statementType;
   const command = commandTag(sql, result.statementType);
   if (result.returnType === ResultReturnType.CHANGED_ROWS) {
     return { command, columns: [], rows: [], rowsAffected: result.rowsChanged };
@@ -624,7 +626,7 @@ async function toResultTable(sql: string, result: DuckDBResult, budget: ResultBu
     }
   }
   // A stream that failed on a late row ends like a finished one; its type says it failed.
-  if ((result.returnType as ResultReturnType) === ResultReturnType.INVALID) throw new LateFailure(result.statementType);
+  if ((result.returnType as ResultReturnType) === ResultReturnType.INVALID) throw new LateFailure(statementType);
   return { command, columns, rows };
 }
 

@@ -11,6 +11,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import type { Engine } from '../engine/engine.js';
+import { SERVER_RESULT_LIMIT, type ResultLimit } from '../../adapters/result-budget.js';
 import { PgSession, type SessionHost } from './pg-session.js';
 
 export interface PgServerOptions {
@@ -24,6 +25,8 @@ export interface PgServerOptions {
   readonly upstreamUrl?: string;
   /** From connecting to logged in, at most this long (PostgreSQL's authentication_timeout); default 60 s. */
   readonly authenticationTimeoutMs?: number;
+  /** Most rows and bytes one statement sqlml runs may answer (default SERVER_RESULT_LIMIT). */
+  readonly resultLimit?: ResultLimit;
 }
 
 export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 60_000;
@@ -41,6 +44,7 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
     token: options.token,
     upstreamUrl: options.upstreamUrl,
     authenticationTimeoutMs: options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS,
+    resultLimit: options.resultLimit ?? SERVER_RESULT_LIMIT,
     cancel(processId, secretKey) {
       const session = sessions.get(processId);
       // A wrong key is ignored silently, as PostgreSQL does: nothing to learn from guessing.
