@@ -160,7 +160,7 @@ export class DuckDBAdapter implements Adapter {
       try {
         result = await this.#connection.stream(sql);
       } catch (error) {
-        throw asDatabaseError(error);
+        throw asDatabaseError(withoutExtractPrefix(error));
       }
       try {
         return await toResultTable(sql, result, new ResultBudget(options.limit));
@@ -628,6 +628,16 @@ async function toResultTable(sql: string, result: DuckDBResult, budget: ResultBu
   // A stream that failed on a late row ends like a finished one; its type says it failed.
   if ((result.returnType as ResultReturnType) === ResultReturnType.INVALID) throw new LateFailure(statementType);
   return { command, columns, rows };
+}
+
+/**
+ * node-api splits a streamed script itself and prefixes a parser error with its own words;
+ * without them the message is DuckDB's, as `run` reports it (the wire protocol maps
+ * `Parser Error:` to SQLSTATE 42601).
+ */
+function withoutExtractPrefix(error: unknown): unknown {
+  const prefix = 'Failed to extract statements: ';
+  return error instanceof Error && error.message.startsWith(prefix) ? new Error(error.message.slice(prefix.length), { cause: error }) : error;
 }
 
 /** A streamed result that ended as failed without its message. */
