@@ -12,6 +12,8 @@
 import type { Kysely } from 'kysely';
 import type { Column, ResultTable, RowBatch } from '../src/data.js';
 import type { CatalogDatabase } from '../src/catalog/schema.js';
+import type { ResultLimit } from './result-budget.js';
+export type { ResultLimit } from './result-budget.js';
 
 export type Dialect = 'duckdb' | 'postgres' | 'mysql';
 
@@ -59,6 +61,10 @@ export interface RowStream {
   close(): Promise<void>;
 }
 
+export interface QueryOptions {
+  readonly limit?: ResultLimit;
+}
+
 export interface Adapter {
   readonly dialect: Dialect;
 
@@ -74,8 +80,13 @@ export interface Adapter {
    */
   openStream(select: string, options: StreamOptions): Promise<RowStream>;
 
-  /** Runs one statement as the user wrote it and returns its rows or its row count. */
-  query(sql: string): Promise<ResultTable>;
+  /**
+   * Runs one statement as the user wrote it and returns its rows or its row count. With
+   * `limit`, rows are counted as they arrive and a result over it fails with
+   * `result_too_large` as soon as it is exceeded: the query is stopped on the server,
+   * nothing more is buffered, and the adapter stays usable.
+   */
+  query(sql: string, options?: QueryOptions): Promise<ResultTable>;
 
   /** Whether a table exists (schema-qualified or on the search path). */
   tableExists(table: TableRef): Promise<boolean>;

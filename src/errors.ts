@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'connection'
   | 'bad_url'
   | 'cancelled'
+  | 'result_too_large'
   | 'unsupported'
   | 'internal';
 

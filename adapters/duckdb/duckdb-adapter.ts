@@ -22,9 +22,10 @@ import {
   type DuckDBResult,
 } from '@duckdb/node-api';
 import { Kysely } from 'kysely';
-import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
-import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch } from '../../src/data.js';
+import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
+import { ResultBudget, isResultTooLarge } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { DuckDBDialect } from './duckdb-kysely.js';
 import { CHUNKS_PER_COLLECTION, releaseFinishedChunks } from './native-memory.js';
@@ -151,11 +152,39 @@ export class DuckDBAdapter implements Adapter {
     return stream;
   }
 
-  query(sql: string): Promise<ResultTable> {
+  query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
     return this.#exclusive(async () => {
-      const result = await this.#run(sql);
-      return toResultTable(sql, result);
+      // Streamed, not materialized: rows are counted against the limit chunk by chunk,
+      // and a result over it stops being computed (DuckDB computes a stream as it is read).
+      let result: DuckDBResult;
+      try {
+        result = await this.#connection.stream(sql);
+      } catch (error) {
+        throw asDatabaseError(withoutExtractPrefix(error));
+      }
+      try {
+        return await toResultTable(sql, result, new ResultBudget(options.limit));
+      } catch (error) {
+        if (isResultTooLarge(error)) this.#connection.interrupt();
+        if (error instanceof LateFailure) throw await this.#lateQueryFailure(sql, error.statementType);
+        throw asDatabaseError(error);
+      }
     });
+  }
+
+  /**
+   * DuckDB's message for a streamed SELECT that failed on a late row: the query runs once
+   * more, counting every column so that nothing is optimized away and nothing is kept.
+   */
+  async #lateQueryFailure(sql: string, statementType: StatementType): Promise<SqlmlError> {
+    if (statementType === StatementType.SELECT) {
+      try {
+        await this.#connection.run(`SELECT count(COLUMNS(*)) FROM (${sql}\n) AS sqlml_failed_result`);
+      } catch (error) {
+        return asDatabaseError(error);
+      }
+    }
+    return new DatabaseError('the query failed part-way through its rows with an error DuckDB did not report (run it again to learn it)');
   }
 
   tableExists(table: TableRef): Promise<boolean> {
@@ -588,7 +617,9 @@ function discard(appender: DuckDBAppender | undefined): void {
 
 
 
-async function toResultTable(sql: string, result: DuckDBMaterializedResult): Promise<ResultTable> {
+async function toResultTable(sql: string, result: DuckDBResult, budget: ResultBudget): Promise<ResultTable> {
+  // Read now: a stream that fails on a late row reports its statement type as INVALID too.
+  const statementType = result.statementType;
   const command = commandTag(sql, result.statementType);
   if (result.returnType === ResultReturnType.CHANGED_ROWS) {
     return { command, columns: [], rows: [], rowsAffected: result.rowsChanged };
@@ -596,8 +627,36 @@ async function toResultTable(sql: string, result: DuckDBMaterializedResult): Pro
   if (result.returnType !== ResultReturnType.QUERY_RESULT) return { command, columns: [], rows: [] };
   const types = result.columnTypes();
   const columns = result.columnNames().map((name, index) => ({ name, type: columnTypeOf(types[index]!) }));
-  const rows = (await result.getRows()).map((row) => row.map(toResultValue));
+  const rows: Value[][] = [];
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    for (const raw of chunk.getRows()) {
+      const row = raw.map(toResultValue);
+      budget.admit(row);
+      rows.push(row);
+    }
+  }
+  // A stream that failed on a late row ends like a finished one; its type says it failed.
+  if ((result.returnType as ResultReturnType) === ResultReturnType.INVALID) throw new LateFailure(statementType);
   return { command, columns, rows };
+}
+
+/**
+ * node-api splits a streamed script itself and prefixes a parser error with its own words;
+ * without them the message is DuckDB's, as `run` reports it (the wire protocol maps
+ * `Parser Error:` to SQLSTATE 42601).
+ */
+function withoutExtractPrefix(error: unknown): unknown {
+  const prefix = 'Failed to extract statements: ';
+  return error instanceof Error && error.message.startsWith(prefix) ? new Error(error.message.slice(prefix.length), { cause: error }) : error;
+}
+
+/** A streamed result that ended as failed without its message. */
+class LateFailure extends Error {
+  constructor(readonly statementType: StatementType) {
+    super('late failure');
+  }
 }
 
 /** Words that may sit between CREATE/DROP/ALTER and the kind of object. */

@@ -10,16 +10,17 @@
  * - a pool for the Kysely catalog and for `KILL CONNECTION` when a stream is cancelled.
  * Every connection runs in UTC (`time_zone = '+00:00'`) so TIMESTAMPs round-trip.
  */
-import mysql, { type Connection, type ConnectionOptions, type Pool } from 'mysql2';
+import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2';
 import { Kysely } from 'kysely';
-import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
-import type { Column, ResultTable, RowBatch } from '../../src/data.js';
+import type { Column, ResultTable, RowBatch, Value } from '../../src/data.js';
+import { ResultBudget } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { MySQLCatalogDialect } from './mysql-kysely.js';
-import { MySQLRowStream, cancelled } from './mysql-reader.js';
+import { MySQLRowStream, asFields, cancelled } from './mysql-reader.js';
 import { runQuery, type QueryOutcome } from './mysql-session.js';
-import { cellDecoderFor, columnTypeOf, resultValue } from './mysql-types.js';
+import { cellDecoderFor, columnTypeOf, resultValue, type MySQLField } from './mysql-types.js';
 import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
 import { writeTable, type LoadMethod } from './mysql-writer.js';
 import { ConnectionLock } from '../connection-lock.js';
@@ -160,10 +161,68 @@ export class MySQLAdapter implements Adapter {
     return stream;
   }
 
-  query(sql: string): Promise<ResultTable> {
+  query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
     return this.#exclusive(async (session) => {
-      const outcome = await runQuery(session, sql).catch((error: unknown) => Promise.reject(this.#asError(error)));
+      const outcome = await this.#boundedQuery(session, sql, new ResultBudget(options.limit));
       return toResultTable(sql, outcome);
+    });
+  }
+
+  /**
+   * A callback query would buffer every row, so the rows are taken from the query's
+   * events (mysql2 keeps none itself then), decoded and counted against `budget` as they
+   * arrive. A result over it is stopped with `KILL QUERY` on the session's thread (the
+   * session keeps reading, so the server sees the flag at its next row) and the rows
+   * still in flight are dropped; the session stays open and usable.
+   */
+  #boundedQuery(session: Connection, sql: string, budget: ResultBudget): Promise<DecodedOutcome> {
+    return new Promise((resolve, reject) => {
+      const query = session.query({ sql, rowsAsArray: true });
+      // Each statement of a multi-statement string has its own result; the last answers.
+      let outcome: DecodedOutcome = { rows: [], fields: undefined, header: undefined };
+      let decode: ((raw: readonly unknown[]) => Value[]) | undefined;
+      let overflow: unknown;
+      let killing: Promise<void> | undefined;
+      query.on('fields', (packets: FieldPacket[] | undefined) => {
+        // A statement without a row set announces no fields; its OK packet follows as a 'result'.
+        if (packets === undefined) {
+          decode = undefined;
+          return;
+        }
+        const fields = asFields(packets);
+        const types = fields.map(columnTypeOf);
+        const decoders = fields.map(cellDecoderFor);
+        decode = (raw) => fields.map((_, index) => resultValue(types[index]!, decoders[index]!, raw[index]));
+        outcome = { rows: [], fields, header: undefined };
+        budget.reset();
+      });
+      query.on('result', (item: unknown) => {
+        if (overflow !== undefined) return;
+        if (!Array.isArray(item) || decode === undefined) {
+          outcome = { rows: [], fields: undefined, header: item as ResultSetHeader };
+          decode = undefined;
+          return;
+        }
+        try {
+          // A row it cannot decode stops the query as one over the budget does.
+          const row = decode(item);
+          budget.admit(row);
+          (outcome.rows as Value[][]).push(row);
+        } catch (error) {
+          overflow = error;
+          outcome = { rows: [], fields: undefined, header: undefined };
+          killing = new Promise<void>((done) => this.#pool.query(`KILL QUERY ${Number(session.threadId)}`, () => done()));
+        }
+      });
+      const settle = (error: unknown): void => {
+        void (killing ?? Promise.resolve()).then(() => {
+          if (overflow !== undefined) reject(overflow);
+          else if (error !== undefined) reject(this.#asError(error));
+          else resolve(outcome);
+        });
+      };
+      query.on('error', (error: Error) => settle(error));
+      query.on('end', () => settle(undefined));
     });
   }
 
@@ -314,19 +373,23 @@ function isAlive(connection: Connection): boolean {
   return state !== 'error' && state !== 'disconnected';
 }
 
-function toResultTable(sql: string, outcome: QueryOutcome): ResultTable {
+/** A pass-through statement's answer, its rows already decoded: rows and fields for a row set, `header` for anything else. */
+interface DecodedOutcome {
+  readonly rows: readonly (readonly Value[])[];
+  readonly fields: readonly MySQLField[] | undefined;
+  readonly header: ResultSetHeader | undefined;
+}
+
+function toResultTable(sql: string, outcome: DecodedOutcome): ResultTable {
   const command = commandTag(sql, outcome.fields !== undefined);
   if (outcome.fields === undefined) {
     const affected = outcome.header?.affectedRows;
     return ROW_COUNT_COMMANDS.has(command) && affected !== undefined ? { command, columns: [], rows: [], rowsAffected: affected } : { command, columns: [], rows: [] };
   }
-  const fields = outcome.fields;
-  const types = fields.map(columnTypeOf);
-  const decoders = fields.map(cellDecoderFor);
   return {
     command,
-    columns: fields.map((field, index) => ({ name: field.name, type: types[index]! })),
-    rows: outcome.rows.map((row) => fields.map((_, index) => resultValue(types[index]!, decoders[index]!, row[index]))),
+    columns: outcome.fields.map((field) => ({ name: field.name, type: columnTypeOf(field) })),
+    rows: outcome.rows,
   };
 }
 

@@ -24,10 +24,11 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } f
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
-import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { ResultBudget } from '../result-budget.js';
 import { BinaryCopyDecoder, isBinaryDecodable } from './postgres-copy-reader.js';
 import { TextRowConverter } from './postgres-cursor-reader.js';
 import { Oid, columnDefinitionType, columnTypeOf, rawTextTypes, resultTypes, typeNameOf } from './postgres-types.js';
@@ -186,11 +187,11 @@ export class PostgresAdapter implements Adapter {
     return stream;
   }
 
-  async query(sql: string): Promise<ResultTable> {
+  async query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
     this.#assertOpen();
     let results: pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[];
     try {
-      results = (await this.#pool.query({ text: sql, rowMode: 'array' })) as pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[];
+      results = await this.#boundedQuery(sql, new ResultBudget(options.limit));
     } catch (error) {
       throw asDatabaseError(error);
     }
@@ -206,6 +207,62 @@ export class PostgresAdapter implements Adapter {
       };
     }
     return result.rowCount === null ? { command, columns: [], rows: [] } : { command, columns: [], rows: [], rowsAffected: result.rowCount };
+  }
+
+  /**
+   * `pool.query` would buffer every row before resolving, so the rows are taken from the
+   * query's row events (pg keeps none itself then) and counted against `budget`. A result
+   * over it is cancelled on the server (`pg_cancel_backend` of this client's backend) and
+   * the rows still in flight are dropped; the client goes back to the pool usable.
+   */
+  async #boundedQuery(sql: string, budget: ResultBudget): Promise<pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[]> {
+    const client = await this.#pool.connect();
+    const query = new pg.Query({ text: sql, rowMode: 'array' } as pg.QueryConfig);
+    // Each statement of a multi-statement string has its own result object; the last answers.
+    const rowsOf = new Map<object, Value[][]>();
+    let current: object | undefined;
+    let rows: Value[][] = [];
+    let overflow: unknown;
+    let cancelling: Promise<unknown> | undefined;
+    query.on('row', (row: Value[], result?: object) => {
+      if (overflow !== undefined || result === undefined) return;
+      if (result !== current) {
+        current = result;
+        rows = [];
+        rowsOf.set(result, rows);
+        budget.reset();
+      }
+      try {
+        budget.admit(row);
+        rows.push(row);
+      } catch (error) {
+        overflow = error;
+        rowsOf.clear();
+        rows = [];
+        const pid = (client as unknown as { processID?: number | null }).processID;
+        cancelling = this.#pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+      }
+    });
+    const ended = new Promise<unknown>((resolve, reject) => {
+      query.on('end', resolve);
+      query.on('error', reject);
+    });
+    let failure: unknown;
+    let results: unknown;
+    try {
+      client.query(query);
+      results = await ended;
+    } catch (error) {
+      failure = error;
+    }
+    await cancelling;
+    // A lost connection is not handed out again; a cancelled or failed statement leaves it idle and usable.
+    client.release(failure !== undefined && isLostConnection(failure) ? (failure as Error) : undefined);
+    if (overflow !== undefined) throw overflow;
+    if (failure !== undefined) throw failure;
+    const all = (Array.isArray(results) ? results : [results]) as pg.QueryArrayResult<Value[]>[];
+    for (const result of all) (result as { rows: Value[][] }).rows = rowsOf.get(result) ?? [];
+    return Array.isArray(results) ? all : all[0]!;
   }
 
   async tableExists(table: TableRef): Promise<boolean> {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { SERVER_RESULT_LIMIT, parseByteSize, type ResultLimit } from '../../adapters/result-budget.js';
 import { Engine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
 import { packageFile } from '../paths.js';
@@ -53,6 +54,8 @@ interface ServeCommandOptions {
   pg?: string;
   token?: string;
   authTimeout?: string;
+  maxResultRows?: string;
+  maxResultSize?: string;
   scheduler: boolean;
   json?: boolean;
 }
@@ -61,7 +64,16 @@ interface ServeCommandOptions {
 async function serveUntilSignalled(db: string | undefined, options: ServeCommandOptions): Promise<number> {
   let http;
   let pg;
+  let resultLimit: ResultLimit;
   try {
+    resultLimit = {
+      rows: options.maxResultRows === undefined ? SERVER_RESULT_LIMIT.rows : Number(options.maxResultRows),
+      bytes: options.maxResultSize === undefined ? SERVER_RESULT_LIMIT.bytes : (parseByteSize(options.maxResultSize) ?? Number.NaN),
+    };
+    if (!(Number.isInteger(resultLimit.rows) && resultLimit.rows > 0)) {
+      throw new Error(`--max-result-rows '${options.maxResultRows}' is not a positive whole number of rows`);
+    }
+    if (Number.isNaN(resultLimit.bytes)) throw new Error(`--max-result-size '${options.maxResultSize}' is not a size such as 256MB or 1GB`);
     http = options.http !== undefined ? parseListenAddress(options.http, '--http') : undefined;
     pg = options.pg !== undefined ? parseListenAddress(options.pg, '--pg') : undefined;
     if (options.authTimeout !== undefined && !(Number(options.authTimeout) > 0 && Number(options.authTimeout) <= 600)) {
@@ -82,6 +94,7 @@ async function serveUntilSignalled(db: string | undefined, options: ServeCommand
       ...(options.token ? { token: options.token } : {}),
       ...(options.authTimeout !== undefined ? { authenticationTimeoutMs: Number(options.authTimeout) * 1000 } : {}),
       scheduler: options.scheduler,
+      resultLimit,
       log,
     });
   } catch (error) {
@@ -161,6 +174,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--token <token>', 'require this bearer token (HTTP) / password (wire protocol)').env('SQLML_TOKEN'))
     .addOption(
       new Option('--auth-timeout <seconds>', 'wire protocol: a client that has not logged in within this time is disconnected (default 60, as PostgreSQL)').env('SQLML_AUTH_TIMEOUT'),
+    )
+    .addOption(
+      new Option('--max-result-rows <rows>', 'most rows one statement may answer; a larger result is an error asking for a LIMIT or a table (default 1000000)').env('SQLML_MAX_RESULT_ROWS'),
+    )
+    .addOption(
+      new Option('--max-result-size <size>', 'most memory one statement\'s answer may take, e.g. 64MB (default 256MB)').env('SQLML_MAX_RESULT_SIZE'),
     )
     .option('--no-scheduler', 'do not run scheduled jobs in this process')
     .option('--json', 'print the listening addresses as one JSON line on stdout')

@@ -3,6 +3,7 @@
  * tables for people, JSON lines with --json. The first failing statement stops the
  * script (statements after it are not run) and is reported on stderr.
  */
+import { CLI_RESULT_LIMIT, type ResultLimit } from '../../adapters/result-budget.js';
 import type { Engine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
 import { formatJsonLine, formatTable } from './format.js';
@@ -15,6 +16,8 @@ export interface OutputOptions {
   readonly out?: NodeJS.WritableStream;
   readonly err?: NodeJS.WriteStream;
   readonly signal?: AbortSignal;
+  /** Most rows and bytes one statement's result may hold (default CLI_RESULT_LIMIT). */
+  readonly resultLimit?: ResultLimit;
 }
 
 /** Returns true when every statement succeeded. */
@@ -29,6 +32,7 @@ export async function runScript(engine: Engine, script: string, options: OutputO
       const result = await engine.execute(statement, {
         ...(progress.callback ? { onProgress: progress.callback } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        resultLimit: options.resultLimit ?? CLI_RESULT_LIMIT,
       });
       progress.clear();
       out.write(options.json ? `${formatJsonLine(result)}\n` : `${formatTable(result)}\n\n`);

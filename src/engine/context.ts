@@ -2,7 +2,7 @@
  * What every statement executor gets: the adapter, the model store, cancellation and
  * progress, and the few rules that turn names from the statement into database text.
  */
-import type { Adapter, TableRef } from '../../adapters/adapter.js';
+import type { Adapter, ResultLimit, TableRef } from '../../adapters/adapter.js';
 export { tableLabel } from '../../adapters/write-checks.js';
 import type { ModelStore, ModelVersion } from '../catalog/model-store.js';
 import type { Column } from '../data.js';
@@ -29,6 +29,12 @@ export interface Progress {
 
 export interface ExecOptions {
   readonly signal?: AbortSignal;
+  /**
+   * Most rows and bytes a statement's result may hold in memory (pass-through SELECTs,
+   * PREDICT without INTO); over it the statement fails with `result_too_large`. The face
+   * chooses it; none means unbounded.
+   */
+  readonly resultLimit?: ResultLimit;
   readonly onProgress?: (progress: Progress) => void;
 }
 

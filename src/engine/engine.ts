@@ -119,10 +119,11 @@ export class Engine {
           this.runJobStatement(text, {
             ...(signal ? { signal } : {}),
             ...(context.onProgress ? { onProgress: context.onProgress } : {}),
+            ...(context.resultLimit ? { resultLimit: context.resultLimit } : {}),
           }),
         );
       case 'pass_through':
-        return this.#passThrough(statement.text);
+        return this.#passThrough(statement.text, context);
     }
   }
 
@@ -133,9 +134,9 @@ export class Engine {
     return this.execute(this.parse(parts[0]!), options);
   }
 
-  async #passThrough(sql: string): Promise<ResultTable> {
+  async #passThrough(sql: string, context: ExecContext): Promise<ResultTable> {
     try {
-      return await this.adapter.query(sql);
+      return await this.adapter.query(sql, context.resultLimit ? { limit: context.resultLimit } : {});
     } catch (error) {
       if (error instanceof SqlmlError) throw error;
       throw new DatabaseError(errorMessage(error), error);

@@ -4,6 +4,7 @@
  * columns passed through untouched (the input batch's own column data, no copy).
  */
 import type { Column, ColumnData, NumberColumnData, ResultColumn, ResultTable, RowBatch, TextColumnData, Value } from '../data.js';
+import { ResultBudget } from '../../adapters/result-budget.js';
 import { valueAt } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
@@ -163,10 +164,18 @@ export async function predict(statement: Predict, context: ExecContext): Promise
 
   if (!statement.into) {
     const resultRows: Value[][] = [];
-    for await (const batch of scored()) {
-      for (let row = 0; row < batch.rowCount; row++) {
-        resultRows.push(outputColumns.map((column, c) => valueAt(column, batch.columns[c]!, row)));
+    const budget = new ResultBudget(context.resultLimit);
+    try {
+      for await (const batch of scored()) {
+        for (let row = 0; row < batch.rowCount; row++) {
+          const values = outputColumns.map((column, c) => valueAt(column, batch.columns[c]!, row));
+          budget.admit(values);
+          resultRows.push(values);
+        }
       }
+    } finally {
+      // A result over the budget stops reading: the source query must not run on without it.
+      await stream.close();
     }
     const columns: ResultColumn[] = outputColumns.map((c) => ({ name: c.name, type: c.type }));
     return { command: 'PREDICT', columns, rows: resultRows };

@@ -10,6 +10,7 @@
  * with exactly the CLI's objects, column order included (a plain object would move a
  * column named "2" ahead of the others).
  */
+import { SERVER_RESULT_LIMIT, type ResultLimit } from '../../adapters/result-budget.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -29,6 +30,8 @@ export interface HttpOptions {
   readonly bodyLimit?: number;
   /** The connection timeouts, each in milliseconds (defaults: HTTP_TIMEOUTS). */
   readonly timeouts?: Partial<HttpTimeouts>;
+  /** Most rows and bytes one statement of `/v1/query` may answer (default SERVER_RESULT_LIMIT). */
+  readonly resultLimit?: ResultLimit;
 }
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -77,6 +80,8 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   model_exists: 409,
   training_failed: 422,
   cancelled: 499,
+  // The answer, not the request, is too large; 413 is the closest status clients know.
+  result_too_large: 413,
   connection: 503,
   internal: 500,
 };
@@ -229,13 +234,13 @@ function closeUnusedConnections(app: FastifyInstance): void {
  * or the failing statement's error with the results before it; `statement` is the
  * failing statement's 0-based index (so it equals the number of results).
  */
-async function runStatements(engine: Engine, sql: string, signal: AbortSignal): Promise<{ status: number; body: string }> {
+async function runStatements(engine: Engine, sql: string, signal: AbortSignal, resultLimit: ResultLimit): Promise<{ status: number; body: string }> {
   const results: string[] = [];
   try {
     for (const part of engine.split(sql)) {
       // A client that went away between statements stops the script too.
       if (signal.aborted) throw new SqlmlError('cancelled', 'the request was cancelled by the client');
-      results.push(formatJsonLine(await engine.execute(engine.parse(part), { signal })));
+      results.push(formatJsonLine(await engine.execute(engine.parse(part), { signal, resultLimit })));
     }
     return { status: 200, body: `{"results":[${results.join(',')}]}` };
   } catch (error) {
@@ -329,7 +334,7 @@ export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): P
     };
     reply.raw.once('close', onClose);
     try {
-      const { status, body: text } = await runStatements(engine, sql, controller.signal);
+      const { status, body: text } = await runStatements(engine, sql, controller.signal, options.resultLimit ?? SERVER_RESULT_LIMIT);
       return reply.code(status).type(JSON_TYPE).send(text);
     } finally {
       // Whatever ran may have trained, replaced or dropped a model: predictions look again.

@@ -208,6 +208,7 @@ const SQLSTATE_BY_CODE: Record<ErrorCode, string> = {
   connection: '08006',
   bad_url: '22023',
   cancelled: '57014',
+  result_too_large: '54000',
   unsupported: '0A000',
   internal: 'XX000',
 };

@@ -10,6 +10,7 @@
  * then end every session.
  */
 import { createServer, type Server } from 'node:net';
+import { SERVER_RESULT_LIMIT, type ResultLimit } from '../../adapters/result-budget.js';
 import { Engine } from '../engine/engine.js';
 import { PgSession, type ClientLogin, type SessionHost } from './pg-session.js';
 
@@ -30,6 +31,8 @@ export interface PgServerOptions {
   readonly passthroughUrl?: string;
   /** From connecting to logged in, at most this long (PostgreSQL's authentication_timeout); default 60 s. */
   readonly authenticationTimeoutMs?: number;
+  /** Most rows and bytes one statement sqlml runs may answer (default SERVER_RESULT_LIMIT). */
+  readonly resultLimit?: ResultLimit;
 }
 
 export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 60_000;
@@ -49,6 +52,7 @@ export async function startPgServer(engine: Engine, options: PgServerOptions): P
     authenticationTimeoutMs: options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS,
     passthroughUrl: options.token === undefined ? (options.passthroughUrl ?? options.upstreamUrl) : undefined,
     openClientEngine: (login) => Engine.open(clientUrl((options.passthroughUrl ?? options.upstreamUrl)!, login)),
+    resultLimit: options.resultLimit ?? SERVER_RESULT_LIMIT,
     cancel(processId, secretKey) {
       const session = sessions.get(processId);
       // A wrong key is ignored silently, as PostgreSQL does: nothing to learn from guessing.

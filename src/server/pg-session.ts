@@ -13,6 +13,7 @@
  * that mixes both is refused with one error, as PostgreSQL does for any error in a
  * batch (the rest is skipped until Sync).
  */
+import type { ResultLimit } from '../../adapters/result-budget.js';
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { hashMd5Password } from 'pg-gateway';
@@ -63,6 +64,7 @@ export interface SessionHost {
   openClientEngine(login: ClientLogin): Promise<Engine>;
   /** How long a client has from connecting to being logged in (PostgreSQL's authentication_timeout). */
   readonly authenticationTimeoutMs: number;
+  readonly resultLimit: ResultLimit;
   /** A CancelRequest arrived on this (new) connection. */
   cancel(processId: number, secretKey: number): void;
   opened(session: PgSession): void;
@@ -470,7 +472,7 @@ export class PgSession {
     const controller = new AbortController();
     this.#running = controller;
     try {
-      return await engine.execute(engine.parse(part), { signal: controller.signal });
+      return await engine.execute(engine.parse(part), { signal: controller.signal, resultLimit: this.#host.resultLimit });
     } finally {
       if (this.#running === controller) this.#running = null;
     }

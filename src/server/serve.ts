@@ -8,6 +8,7 @@
  * requests, the running job's atomic write), and only then close the database.
  */
 import type { FastifyInstance } from 'fastify';
+import { SERVER_RESULT_LIMIT, type ResultLimit } from '../../adapters/result-budget.js';
 import { Engine } from '../engine/engine.js';
 import { SqlmlError } from '../errors.js';
 import { buildHttpApp } from './http.js';
@@ -28,6 +29,8 @@ export interface ServeOptions {
   readonly token?: string;
   /** Wire protocol: how long a client has to log in (default 60 s, as PostgreSQL's authentication_timeout). */
   readonly authenticationTimeoutMs?: number;
+  /** Most rows and bytes one statement's result may hold, HTTP and wire protocol alike (default SERVER_RESULT_LIMIT). */
+  readonly resultLimit?: ResultLimit;
   /** Whether this process runs scheduled jobs (default true). */
   readonly scheduler?: boolean;
   /** Where log lines go (stderr in the CLI). */
@@ -122,7 +125,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     // The catalog tables must exist before the first request or scheduled run looks for them.
     await engine.store.ensureSchema();
     if (options.http) {
-      const app = await buildHttpApp(engine, options.token ? { token: options.token } : {});
+      const app = await buildHttpApp(engine, {
+        ...(options.token ? { token: options.token } : {}),
+        ...(options.resultLimit ? { resultLimit: options.resultLimit } : {}),
+      });
       http = app;
       registerEvaluationPages(app, engine);
       await app.listen({ host: options.http.host, port: options.http.port });
@@ -137,6 +143,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         port: options.pg.port,
         ...(options.token ? { token: options.token } : {}),
         ...(options.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: options.authenticationTimeoutMs } : {}),
+        resultLimit: options.resultLimit ?? SERVER_RESULT_LIMIT,
         ...logins,
       });
       log(`sqlml: PostgreSQL wire protocol on ${options.pg.host}:${pg.port}`);
