@@ -237,12 +237,14 @@ export class PostgresAdapter implements Adapter {
       const columns = result.rows.flatMap((row) => (row.name === null ? [] : [row.name]));
       // A partitioned referencing table has a copy of its foreign key on each partition
       // (conparentid), referencing the same table: only the parent's is the user's. A
-      // partitioned target's partitions are referenced through such copies too, so a
-      // partition named as the target still finds the foreign key that reaches it.
+      // partitioned target's partitions are referenced through copies of the key too, on the
+      // referencing table itself: a partition named as the target finds the key that reaches
+      // it, named as its user named it (one level up).
       const references = await this.#pool.query<ForeignKeyReference>(
-        `SELECT DISTINCT k.conname AS "constraint",
+        `SELECT DISTINCT COALESCE(up.conname, k.conname) AS "constraint",
                 CASE WHEN pg_catalog.pg_table_is_visible(r.oid) THEN r.relname ELSE n.nspname || '.' || r.relname END AS "table"
          FROM pg_catalog.pg_constraint k
+         LEFT JOIN pg_catalog.pg_constraint up ON up.oid = k.conparentid AND up.conrelid = k.conrelid
          JOIN pg_catalog.pg_class r ON r.oid = k.conrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
          WHERE k.contype = 'f' AND k.confrelid = $1::oid AND k.conrelid <> k.confrelid
