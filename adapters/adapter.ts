@@ -31,6 +31,19 @@ export interface TableDescription {
   readonly id: string;
   /** Its column names, in table order. */
   readonly columns: readonly string[];
+  /**
+   * The foreign keys of other tables that reference it (a table's references to itself are
+   * left out): deleting its rows would delete, change or be refused for their rows.
+   */
+  readonly referencedBy: readonly ForeignKeyReference[];
+}
+
+/** A foreign key of another table that references the described one. */
+export interface ForeignKeyReference {
+  /** The constraint's name, as the database's catalog has it. */
+  readonly constraint: string;
+  /** The referencing table: its name, schema-qualified when it is in another schema than the current one. */
+  readonly table: string;
 }
 
 export interface StreamOptions {

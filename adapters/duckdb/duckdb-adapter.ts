@@ -208,7 +208,17 @@ export class DuckDBAdapter implements Adapter {
       const id = rows[0]?.[0];
       if (id === undefined) return undefined;
       const columns = rows.filter((row) => row[0] === id).map((row) => String(row[1]));
-      return { id: String(id), columns };
+      // DuckDB keeps a foreign key only on the referencing table, and only within one schema
+      // (it refuses keys across schemas), naming the referenced table without a schema.
+      const references = await this.#run(
+        `SELECT DISTINCT constraint_name, table_name FROM duckdb_constraints()
+         WHERE constraint_type = 'FOREIGN KEY' AND lower(database_name || '.' || schema_name || '.' || referenced_table) = lower($1)
+           AND lower(table_name) <> lower(referenced_table)
+         ORDER BY 2, 1`,
+        [String(id)],
+      );
+      const referencedBy = (await references.getRows()).map((row) => ({ constraint: String(row[0]), table: String(row[1]) }));
+      return { id: String(id), columns, referencedBy };
     });
   }
 

@@ -234,13 +234,28 @@ export class MySQLAdapter implements Adapter {
     return this.#exclusive(async (session) => {
       const outcome = await runQuery(
         session,
-        `SELECT CONCAT(table_schema, '.', table_name), column_name
+        `SELECT CONCAT(table_schema, '.', table_name), column_name, table_schema, table_name
          FROM information_schema.columns WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ORDER BY ordinal_position`,
         { values: [table.schema ?? null, table.name] },
       ).catch((error: unknown) => Promise.reject(this.#asError(error)));
       const first = outcome.rows[0];
       if (first === undefined) return undefined;
-      return { id: String(first[0]), columns: outcome.rows.map((row) => String(row[1])) };
+      // KEY_COLUMN_USAGE has one row per column of a foreign key; REFERENTIAL_CONSTRAINTS
+      // has no schema for the referenced table.
+      const references = await runQuery(
+        session,
+        `SELECT DISTINCT k.CONSTRAINT_NAME, IF(k.TABLE_SCHEMA = DATABASE(), k.TABLE_NAME, CONCAT(k.TABLE_SCHEMA, '.', k.TABLE_NAME))
+         FROM information_schema.KEY_COLUMN_USAGE k
+         WHERE k.REFERENCED_TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME = ?
+           AND NOT (k.TABLE_SCHEMA = k.REFERENCED_TABLE_SCHEMA AND k.TABLE_NAME = k.REFERENCED_TABLE_NAME)
+         ORDER BY 2, 1`,
+        { values: [first[2], first[3]] },
+      ).catch((error: unknown) => Promise.reject(this.#asError(error)));
+      return {
+        id: String(first[0]),
+        columns: outcome.rows.map((row) => String(row[1])),
+        referencedBy: references.rows.map((row) => ({ constraint: String(row[0]), table: String(row[1]) })),
+      };
     });
   }
 

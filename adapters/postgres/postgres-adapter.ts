@@ -24,7 +24,7 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } f
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
-import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -292,7 +292,24 @@ export class PostgresAdapter implements Adapter {
       const first = result.rows[0];
       if (first === undefined) return undefined;
       const columns = result.rows.flatMap((row) => (row.name === null ? [] : [row.name]));
-      return { id: first.id, columns };
+      // A partitioned referencing table has a copy of its foreign key on each partition
+      // (conparentid), referencing the same table: only the parent's is the user's. A
+      // partitioned target's partitions are referenced through copies of the key too, on the
+      // referencing table itself: a partition named as the target finds the key that reaches
+      // it, named as its user named it (one level up).
+      const references = await this.#pool.query<ForeignKeyReference>(
+        `SELECT DISTINCT COALESCE(up.conname, k.conname) AS "constraint",
+                CASE WHEN pg_catalog.pg_table_is_visible(r.oid) THEN r.relname ELSE n.nspname || '.' || r.relname END AS "table"
+         FROM pg_catalog.pg_constraint k
+         LEFT JOIN pg_catalog.pg_constraint up ON up.oid = k.conparentid AND up.conrelid = k.conrelid
+         JOIN pg_catalog.pg_class r ON r.oid = k.conrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+         WHERE k.contype = 'f' AND k.confrelid = $1::oid AND k.conrelid <> k.confrelid
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint p WHERE p.oid = k.conparentid AND p.confrelid = k.confrelid)
+         ORDER BY 2, 1`,
+        [first.id],
+      );
+      return { id: first.id, columns, referencedBy: references.rows };
     } catch (error) {
       throw asDatabaseError(error);
     }

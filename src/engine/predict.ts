@@ -184,7 +184,7 @@ export async function predict(statement: Predict, context: ExecContext): Promise
   const target = tableRef(adapter, statement.into.table);
   let written: number;
   try {
-    await checkPredictTarget(adapter, target, statement.source, outputColumns);
+    await checkPredictTarget(adapter, target, statement.source, outputColumns, statement.into.mode);
     written = await adapter.write(target, outputColumns, scored(), statement.into.mode);
   } finally {
     // A refused target, or a write that fails (its connection killed, a refused row), may

@@ -427,6 +427,25 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect((await adapter.describeTable(table))?.id).toBe(described?.id);
     });
 
+    it("lists the foreign keys of other tables that reference a table, once each, leaving out the table's own", async () => {
+      // Named child first: the tables are dropped in the order they were named.
+      const child = fresh('referencing');
+      const parent = fresh('referenced');
+      const [p, c] = [adapter.quoteTable(parent), adapter.quoteTable(child)];
+      await adapter.query(`CREATE TABLE ${p} (id INTEGER NOT NULL, part INTEGER NOT NULL, up INTEGER, PRIMARY KEY (id, part), UNIQUE (id))`);
+      if (adapter.dialect !== 'duckdb') await adapter.query(`ALTER TABLE ${p} ADD CONSTRAINT ${adapter.quoteIdent(`${parent.name}_self`)} FOREIGN KEY (up) REFERENCES ${p} (id)`);
+      expect((await adapter.describeTable(parent))?.referencedBy).toEqual([]);
+      const given = `${child.name}_fk`;
+      await adapter.query(`CREATE TABLE ${c} (n INTEGER, pid INTEGER, ppart INTEGER, CONSTRAINT ${adapter.quoteIdent(given)} FOREIGN KEY (pid, ppart) REFERENCES ${p} (id, part))`);
+      const [reference, ...more] = (await adapter.describeTable(parent))?.referencedBy ?? [];
+      expect(more).toEqual([]);
+      expect(reference?.table).toBe(child.name);
+      // DuckDB ignores a foreign key's given name and makes its own.
+      if (adapter.dialect === 'duckdb') expect(reference?.constraint).toMatch(new RegExp(`^${child.name}_.*fkey$`));
+      else expect(reference?.constraint).toBe(given);
+      expect((await adapter.describeTable(child))?.referencedBy).toEqual([]);
+    });
+
     it('appends by column name, in any order, with NULL for columns not given', async () => {
       const table = fresh('append');
       await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER, label VARCHAR(10), score DOUBLE PRECISION)`);

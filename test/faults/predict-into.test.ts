@@ -3,7 +3,9 @@
  * columns (and a primary key) is refused with one sentence and left exactly as it was,
  * the source's own table is refused, and replacing a table of exactly sqlml's columns
  * replaces its rows in place, so its primary key, the views on it and (on PostgreSQL)
- * the grants on it stay. On DuckDB, PostgreSQL and MariaDB.
+ * the grants on it stay. A table another table's foreign key references is refused by
+ * REPLACE before the source is read (its DELETE would cascade into, or fail on, the other
+ * table) and appended to by APPEND. On DuckDB, PostgreSQL and MariaDB.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultTable, Value } from '../../src/data.js';
@@ -35,6 +37,10 @@ async function rejection(promise: Promise<unknown>): Promise<SqlmlError> {
 describe.each(TARGETS)('$label', ({ url }) => {
   let engine: Engine;
   const names = { source: `fpi_src_${tag}`, model: `fpi_model_${tag}`, user: `fpi_user_${tag}`, scores: `fpi_scores_${tag}`, view: `fpi_view_${tag}`, log: `fpi_log_${tag}` };
+  // Referenced tables (parents) and the tables whose foreign keys reference them (children).
+  const parents = { cascade: `fpi_pc_${tag}`, plain: `fpi_pp_${tag}`, append: `fpi_pa_${tag}` };
+  const children = { cascade: `fpi_cc_${tag}`, setNull: `fpi_cn_${tag}`, plain: `fpi_cp_${tag}`, append: `fpi_ca_${tag}` };
+  const allTables = () => [...Object.values(children), ...Object.values(parents), names.source, names.user, names.scores, names.log];
   const reader = `fpi_reader_${tag}`;
   const sql = (text: string): Promise<ResultTable> => engine.adapter.query(text);
   const contents = async (table: string): Promise<Value[][]> => (await sql(`SELECT * FROM ${table} ORDER BY 1`)).rows.map((row) => [...row]);
@@ -43,7 +49,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
   beforeAll(async () => {
     engine = await Engine.open(url);
     for (const table of [names.view]) await sql(`DROP VIEW IF EXISTS ${table}`);
-    for (const table of [names.source, names.user, names.scores, names.log]) await sql(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of allTables()) await sql(`DROP TABLE IF EXISTS ${table}`);
     await sql(`CREATE TABLE ${names.source} (id INTEGER NOT NULL PRIMARY KEY, x DOUBLE PRECISION, plan VARCHAR(10), y INTEGER)`);
     const rows = Array.from({ length: SOURCE_ROWS }, (_, i) => {
       const x = ((i * 37) % 100) / 10;
@@ -56,7 +62,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
   afterAll(async () => {
     if (!engine) return;
     await sql(`DROP VIEW IF EXISTS ${names.view}`).catch(() => undefined);
-    for (const table of [names.source, names.user, names.scores, names.log]) await sql(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    for (const table of allTables()) await sql(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     if (engine.adapter.dialect === 'postgres') await sql(`DROP ROLE IF EXISTS ${reader}`).catch(() => undefined);
     await run(engine, `DROP MODEL IF EXISTS ${names.model};`).catch(() => undefined);
     await engine.close();
@@ -140,5 +146,93 @@ describe.each(TARGETS)('$label', ({ url }) => {
     const error = await rejection(run(engine, `PREDICT ${names.model} FROM (SELECT * FROM ${names.source} WHERE id <= 5) INTO ${names.log} KEY id APPEND;`));
     expect(error.message).toBe(`table ${names.log} has columns note that PREDICT … INTO does not write; choose another table or change it yourself`);
     expect(await contents(names.log)).toEqual(before);
+  });
+
+  /** A table of exactly sqlml's columns, with rows 1..3 and a primary key other tables can reference. */
+  async function parentTable(name: string): Promise<void> {
+    await sql(`CREATE TABLE ${name} (id INTEGER NOT NULL PRIMARY KEY, predicted_label INTEGER, score DOUBLE PRECISION)`);
+    await sql(`INSERT INTO ${name} VALUES (1, 1, 0.9), (2, 0, 0.2), (3, 1, 0.7)`);
+  }
+
+  /** A child table whose foreign key `constraint` references `parent`'s rows 1 and 2; `rule` is its ON DELETE clause. */
+  async function childTable(name: string, parent: string, constraint: string, rule = ''): Promise<void> {
+    await sql(`CREATE TABLE ${name} (order_id INTEGER NOT NULL PRIMARY KEY, score_id INTEGER, CONSTRAINT ${constraint} FOREIGN KEY (score_id) REFERENCES ${parent} (id)${rule})`);
+    await sql(`INSERT INTO ${name} VALUES (10, 1), (11, 2), (12, 1)`);
+  }
+
+  /** The constraint's name as the catalog has it: DuckDB ignores a foreign key's given name and makes its own. */
+  const catalogName = (child: string, given: string): string => (engine.adapter.dialect === 'duckdb' ? `${child}_score_id_id_fkey` : given);
+
+  /** Runs a PREDICT and says how many source rows it scored (its progress reports), whatever its outcome. */
+  function predictCountingRows(text: string): { outcome: Promise<ResultTable>; scored: () => number } {
+    let scored = 0;
+    const onProgress = (progress: { phase: string; rows: number }): void => {
+      if (progress.phase === 'predict') scored = progress.rows;
+    };
+    const outcome = engine.runAll(text, { onProgress }).then((results) => results[results.length - 1]!);
+    return { outcome, scored: () => scored };
+  }
+
+  it('REPLACE refuses a table that ON DELETE CASCADE / SET NULL foreign keys reference, before reading, and changes neither table', async () => {
+    await parentTable(parents.cascade);
+    const cascade = `fpi_cc_fk_${tag}`;
+    const setNull = `fpi_cn_fk_${tag}`;
+    if (engine.adapter.dialect === 'duckdb') {
+      // DuckDB has no referential actions: such a key cannot exist there (the plain key's test covers DuckDB).
+      await expect(childTable(children.cascade, parents.cascade, cascade, ' ON DELETE CASCADE')).rejects.toThrow(/CASCADE/);
+      return;
+    }
+    await childTable(children.cascade, parents.cascade, cascade, ' ON DELETE CASCADE');
+    await childTable(children.setNull, parents.cascade, setNull, ' ON DELETE SET NULL');
+    const parentBefore = await contents(parents.cascade);
+    const cascadeBefore = await contents(children.cascade);
+    const setNullBefore = await contents(children.setNull);
+
+    const { outcome, scored } = predictCountingRows(`PREDICT ${names.model} FROM ${names.source} INTO ${parents.cascade} KEY id;`);
+    const error = await rejection(outcome);
+    expect(error.code).toBe('unsupported');
+    expect(error.message).toBe(
+      `table ${parents.cascade} is referenced by foreign keys ${cascade} of table ${children.cascade}, ${setNull} of table ${children.setNull}; PREDICT … INTO ${parents.cascade} would delete the rows they reference: write into another table, or use APPEND`,
+    );
+    expect(scored()).toBe(0);
+    expect(await contents(children.cascade)).toEqual(cascadeBefore);
+    expect(await contents(children.setNull)).toEqual(setNullBefore);
+    expect(await contents(parents.cascade)).toEqual(parentBefore);
+  });
+
+  it('REPLACE refuses a table that a plain foreign key references, before reading, and changes neither table', async () => {
+    await parentTable(parents.plain);
+    const given = `fpi_cp_fk_${tag}`;
+    await childTable(children.plain, parents.plain, given);
+    const parentBefore = await contents(parents.plain);
+    const childBefore = await contents(children.plain);
+
+    const { outcome, scored } = predictCountingRows(`PREDICT ${names.model} FROM ${names.source} INTO ${parents.plain} KEY id;`);
+    const error = await rejection(outcome);
+    expect(error.message).toBe(
+      `table ${parents.plain} is referenced by foreign key ${catalogName(children.plain, given)} of table ${children.plain}; PREDICT … INTO ${parents.plain} would delete the rows it references: write into another table, or use APPEND`,
+    );
+    expect(scored()).toBe(0);
+    expect(await contents(parents.plain)).toEqual(parentBefore);
+    expect(await contents(children.plain)).toEqual(childBefore);
+    // The key is still there and still the user's: it refuses a row of the child without a parent.
+    await expect(sql(`INSERT INTO ${children.plain} VALUES (13, 999)`)).rejects.toThrow();
+  });
+
+  it('APPEND adds rows to a table a foreign key references, leaving the referencing rows alone', async () => {
+    await parentTable(parents.append);
+    const given = `fpi_ca_fk_${tag}`;
+    await childTable(children.append, parents.append, given, engine.adapter.dialect === 'duckdb' ? '' : ' ON DELETE CASCADE');
+    const parentBefore = await contents(parents.append);
+    const childBefore = await contents(children.append);
+
+    const { outcome, scored } = predictCountingRows(`PREDICT ${names.model} FROM (SELECT * FROM ${names.source} WHERE id BETWEEN 4 AND 10) INTO ${parents.append} KEY id APPEND;`);
+    expect(firstRow(await outcome).rows_written).toBe(7);
+    // The count the refusals above find 0 is the count of rows read.
+    expect(scored()).toBe(7);
+    const after = await contents(parents.append);
+    expect(after.map((row) => Number(row[0]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(after.slice(0, 3)).toEqual(parentBefore);
+    expect(await contents(children.append)).toEqual(childBefore);
   });
 });
