@@ -381,6 +381,8 @@ export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): P
         // still sending resets the connection, and the client loses the answer before it reads
         // it. The rest of the body is read and dropped instead, for at most the request deadline.
         reply.removeHeader('connection');
+        // A chunked body flows through limitBodiesInFlight's counter, which nobody reads any more.
+        request.raw.unpipe();
         request.raw.resume();
       }
       return sendError(reply, error.statusCode, error.code ?? 'bad_request', bodyErrorMessage(error, bodyLimit, request));

@@ -489,6 +489,13 @@ describe('request bodies held at once', () => {
       await again.send(body);
       expect((await again.answer).status).toBe(200);
       again.close();
+      // And so is a chunked one, counted as it arrives.
+      const chunkedAgain = await heldRequest(port, 'POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n', () => undefined);
+      await chunkedAgain.send(Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]));
+      const chunkedAnswer = await chunkedAgain.answer;
+      expect(chunkedAnswer.status).toBe(200);
+      expect(JSON.parse(chunkedAnswer.body).results[0].rows).toEqual([{ one: 1 }]);
+      chunkedAgain.close();
     } finally {
       clearInterval(sampler);
       for (const request of requests) request.close();
