@@ -59,6 +59,15 @@ export interface RowStream {
   close(): Promise<void>;
 }
 
+export interface QueryOptions {
+  /**
+   * Aborting stops the statement where the adapter can (DuckDB: an interrupt while it runs;
+   * one still waiting for the shared connection is refused before it starts), and it then
+   * fails with a `cancelled` error. Never another caller's statement.
+   */
+  readonly signal?: AbortSignal;
+}
+
 export interface Adapter {
   readonly dialect: Dialect;
 
@@ -75,7 +84,7 @@ export interface Adapter {
   openStream(select: string, options: StreamOptions): Promise<RowStream>;
 
   /** Runs one statement as the user wrote it and returns its rows or its row count. */
-  query(sql: string): Promise<ResultTable>;
+  query(sql: string, options?: QueryOptions): Promise<ResultTable>;
 
   /** Whether a table exists (schema-qualified or on the search path). */
   tableExists(table: TableRef): Promise<boolean>;

@@ -22,7 +22,7 @@ import {
   type DuckDBResult,
 } from '@duckdb/node-api';
 import { Kysely } from 'kysely';
-import type { Adapter, AdapterFactory, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -151,10 +151,24 @@ export class DuckDBAdapter implements Adapter {
     return stream;
   }
 
-  query(sql: string): Promise<ResultTable> {
+  query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
+    const { signal } = options;
     return this.#exclusive(async () => {
-      const result = await this.#run(sql);
-      return toResultTable(sql, result);
+      // Cancelled while it waited for the connection: it never starts.
+      if (signal?.aborted) throw cancelled();
+      // The connection is shared (the wire listener's sessions, HTTP requests, the catalog),
+      // so it is interrupted only while this statement holds the lock: an abort at any other
+      // moment must not stop whatever statement holds it then.
+      const interrupt = (): void => this.#connection.interrupt();
+      signal?.addEventListener('abort', interrupt, { once: true });
+      try {
+        const result = await this.#run(sql);
+        return await toResultTable(sql, result);
+      } catch (error) {
+        throw signal?.aborted ? cancelled() : error;
+      } finally {
+        signal?.removeEventListener('abort', interrupt);
+      }
     });
   }
 

@@ -122,7 +122,7 @@ export class Engine {
           }),
         );
       case 'pass_through':
-        return this.#passThrough(statement.text);
+        return this.#passThrough(statement.text, context.signal);
     }
   }
 
@@ -133,9 +133,9 @@ export class Engine {
     return this.execute(this.parse(parts[0]!), options);
   }
 
-  async #passThrough(sql: string): Promise<ResultTable> {
+  async #passThrough(sql: string, signal: AbortSignal | undefined): Promise<ResultTable> {
     try {
-      return await this.adapter.query(sql);
+      return await this.adapter.query(sql, signal ? { signal } : {});
     } catch (error) {
       if (error instanceof SqlmlError) throw error;
       throw new DatabaseError(errorMessage(error), error);
