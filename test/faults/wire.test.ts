@@ -294,24 +294,31 @@ describe('serve --pg on DuckDB: sessions share one connection, and each cancel o
     }
   }, 30_000);
 
-  it("a CancelRequest with A's key cancels A's statement (57014) and not B's, which completes in full", async () => {
+  it("a CancelRequest with A's key cancels A's statement (57014) and not B's, which completes in full; C's cancel stops C's waiting statement at once", async () => {
     const long = slowCount(40_000);
     const slow = slowCount(3000);
     const a = await open();
     const b = await open();
+    const c = await open();
     try {
       const started = performance.now();
-      const aRuns = settle(a.query(long.sql));
+      let aSettled = false;
+      const aRuns = settle(a.query(long.sql)).finally(() => (aSettled = true));
       const bRuns = settle(b.query(slow.sql));
+      // C's statement waits behind A's; its cancel answers it now, while A goes on.
+      const cRuns = settle(c.query('SELECT 7 AS seven'));
+      await sendCancel(server.port, c);
+      expect(await cRuns).toEqual({ code: '57014' });
+      expect(aSettled).toBe(false);
       await sendCancel(server.port, a);
       expect(await aRuns).toEqual({ code: '57014' });
       expect(await bRuns).toEqual({ rows: [slow.count] });
       // A was stopped, not finished: its 1.6e9 pairs take minutes.
       expect(performance.now() - started).toBeLessThan(20_000);
       expect(counted(await a.query('SELECT 6 AS six'))).toEqual([6]);
+      expect(counted(await c.query('SELECT 8 AS eight'))).toEqual([8]);
     } finally {
-      await a.end().catch(() => undefined);
-      await b.end().catch(() => undefined);
+      for (const client of [a, b, c]) await client.end().catch(() => undefined);
     }
   }, 30_000);
 
