@@ -76,6 +76,12 @@ export interface RowStream {
 
 export interface QueryOptions {
   readonly limit?: ResultLimit;
+  /**
+   * Aborting stops the statement where the adapter can (DuckDB: an interrupt while it runs;
+   * one still waiting for the shared connection is refused before it starts), and it then
+   * fails with a `cancelled` error. Never another caller's statement.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface Adapter {

@@ -153,23 +153,37 @@ export class DuckDBAdapter implements Adapter {
   }
 
   query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
+    const { signal } = options;
     return this.#exclusive(async () => {
-      // Streamed, not materialized: rows are counted against the limit chunk by chunk,
-      // and a result over it stops being computed (DuckDB computes a stream as it is read).
-      let result: DuckDBResult;
+      // Aborted just as its turn came: it does not start.
+      if (signal?.aborted) throw cancelled();
+      // The connection is shared (the wire listener's sessions, HTTP requests, the catalog),
+      // so it is interrupted only while this statement holds the lock: an abort at any other
+      // moment must not stop whatever statement holds it then.
+      const interrupt = (): void => this.#connection.interrupt();
+      signal?.addEventListener('abort', interrupt, { once: true });
       try {
-        result = await this.#connection.stream(sql);
+        // Streamed, not materialized: rows are counted against the limit chunk by chunk,
+        // and a result over it stops being computed (DuckDB computes a stream as it is read).
+        let result: DuckDBResult;
+        try {
+          result = await this.#connection.stream(sql);
+        } catch (error) {
+          throw asDatabaseError(withoutExtractPrefix(error));
+        }
+        try {
+          return await toResultTable(sql, result, new ResultBudget(options.limit));
+        } catch (error) {
+          if (isResultTooLarge(error)) this.#connection.interrupt();
+          if (error instanceof LateFailure) throw await this.#lateQueryFailure(sql, error.statementType);
+          throw asDatabaseError(error);
+        }
       } catch (error) {
-        throw asDatabaseError(withoutExtractPrefix(error));
+        throw signal?.aborted ? cancelled() : error;
+      } finally {
+        signal?.removeEventListener('abort', interrupt);
       }
-      try {
-        return await toResultTable(sql, result, new ResultBudget(options.limit));
-      } catch (error) {
-        if (isResultTooLarge(error)) this.#connection.interrupt();
-        if (error instanceof LateFailure) throw await this.#lateQueryFailure(sql, error.statementType);
-        throw asDatabaseError(error);
-      }
-    });
+    }, signal);
   }
 
   /**
@@ -294,8 +308,9 @@ export class DuckDBAdapter implements Adapter {
     return this.#lock.acquire();
   }
 
-  async #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const release = await this.#acquire();
+  /** Runs `work` holding the lock; aborting `signal` while it waits for its turn fails it at once, and it never runs. */
+  async #exclusive<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = signal === undefined ? await this.#acquire() : await abortableTurn(this.#acquire(), signal);
     try {
       return await work();
     } finally {
@@ -697,6 +712,30 @@ function commandTag(sql: string, statementType: StatementType): string {
     return kind === undefined ? first : `${first} ${kind}`;
   }
   return first;
+}
+
+/**
+ * The lock's turn, or a `cancelled` error as soon as `signal` aborts first; a turn that
+ * comes after that is handed straight on (the FIFO lock cannot drop a waiter).
+ */
+async function abortableTurn(turn: Promise<() => void>, signal: AbortSignal): Promise<() => void> {
+  if (signal.aborted) {
+    void turn.then((release) => release());
+    throw cancelled();
+  }
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const first = await Promise.race([turn, aborted]);
+    if (first !== 'aborted') return first;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  void turn.then((release) => release());
+  throw cancelled();
 }
 
 function cancelled(): SqlmlError {

@@ -209,7 +209,7 @@ async function loadData(context: WriteContext, into: TableRef, names: readonly s
     try {
       for await (const batch of batches) {
         checkBatch(columns, batch);
-        for (const chunk of loadDataChunks(columns, batch)) {
+        for (const chunk of loadDataChunks(columns, batch, rows)) {
           yield Buffer.from(chunk, 'utf8');
           // The driver writes every chunk at once; wait for the socket rather than queue the whole table in memory.
           if (socket?.writableNeedDrain) await drainedOrClosed(socket);
@@ -280,7 +280,7 @@ async function insertRows(context: WriteContext, staging: TableRef, columns: rea
       if (next.done === true) break;
       const batch = next.value;
       checkBatch(columns, batch);
-      for (const values of insertValueLists(columns, batch, context.backslashEscapes)) {
+      for (const values of insertValueLists(columns, batch, context.backslashEscapes, rows)) {
         await runQuery(context.connection, head + values).catch((error: unknown) => Promise.reject(context.asError(error)));
       }
       rows += batch.rowCount;
@@ -314,9 +314,8 @@ function numberFormat(column: Column): NumberFormat {
   return column.type === 'boolean' || column.type === 'date' || column.type === 'timestamp' ? column.type : 'number';
 }
 
-/** A number cell as MySQL reads it, or null where MySQL has no such value (NaN, ±Infinity). */
-export function formatNumberCell(format: NumberFormat, value: number): string | null {
-  if (!Number.isFinite(value)) return null;
+/** A finite number cell as MySQL reads it. */
+export function formatNumberCell(format: NumberFormat, value: number): string {
   switch (format) {
     case 'boolean':
       return value !== 0 ? '1' : '0';
@@ -379,8 +378,20 @@ export function escapeLoadDataText(text: string | null): string {
   return LOAD_DATA_SPECIAL.test(text) ? text.replace(LOAD_DATA_SPECIALS, (ch) => LOAD_DATA_ESCAPES[ch]!) : text;
 }
 
-/** A batch as LOAD DATA text (tab between fields, newline after rows), cut into chunks of about LOAD_CHUNK_CHARS. */
-export function loadDataChunks(columns: readonly Column[], batch: RowBatch): string[] {
+/**
+ * MySQL's DOUBLE has no NaN or infinities. Writing NULL in their place would change a value
+ * without a word, so the write fails instead (before its rows become visible).
+ * `row` counts from 1 over the whole write.
+ */
+export function unstorableNumber(column: Column, value: number, row: number): SqlmlError {
+  return new SqlmlError('unsupported', `column ${column.name} has ${String(value)} in row ${row}, which MySQL cannot store`);
+}
+
+/**
+ * A batch as LOAD DATA text (tab between fields, newline after rows), cut into chunks of about
+ * LOAD_CHUNK_CHARS; `rowsBefore` is the number of rows written before this batch (for messages).
+ */
+export function loadDataChunks(columns: readonly Column[], batch: RowBatch, rowsBefore = 0): string[] {
   const formats = columns.map(numberFormat);
   const last = columns.length - 1;
   const chunks: string[] = [];
@@ -396,7 +407,9 @@ export function loadDataChunks(columns: readonly Column[], batch: RowBatch): str
       } else if (data.exact?.[row] !== undefined) {
         cell = data.exact[row]!;
       } else {
-        cell = formatNumberCell(formats[c]!, data.values[row]!) ?? '\\N';
+        const value = data.values[row]!;
+        if (!Number.isFinite(value)) throw unstorableNumber(columns[c]!, value, rowsBefore + row + 1);
+        cell = formatNumberCell(formats[c]!, value);
       }
       text += c === last ? `${cell}\n` : `${cell}\t`;
     }
@@ -427,8 +440,8 @@ export function sqlStringLiteral(text: string, backslashEscapes: boolean): strin
   return backslashEscapes ? `'${text.replace(/[\\'\0\n\r\x1a]/g, (ch) => BACKSLASH_ESCAPES[ch]!)}'` : `'${text.replaceAll("'", "''")}'`;
 }
 
-/** A batch as `(…), (…)` value lists for multi-row INSERTs, each under INSERT_STATEMENT_CHARS. */
-export function insertValueLists(columns: readonly Column[], batch: RowBatch, backslashEscapes: boolean): string[] {
+/** A batch as `(…), (…)` value lists for multi-row INSERTs, each under INSERT_STATEMENT_CHARS; `rowsBefore` as for loadDataChunks. */
+export function insertValueLists(columns: readonly Column[], batch: RowBatch, backslashEscapes: boolean, rowsBefore = 0): string[] {
   const formats = columns.map(numberFormat);
   const statements: string[] = [];
   let text = '';
@@ -445,8 +458,10 @@ export function insertValueLists(columns: readonly Column[], batch: RowBatch, ba
       } else if (data.exact?.[row] !== undefined) {
         cell = data.exact[row]!;
       } else {
-        const value = formatNumberCell(formats[c]!, data.values[row]!);
-        cell = value === null ? 'NULL' : formats[c] === 'date' || formats[c] === 'timestamp' ? `'${value}'` : value;
+        const value = data.values[row]!;
+        if (!Number.isFinite(value)) throw unstorableNumber(columns[c]!, value, rowsBefore + row + 1);
+        const text = formatNumberCell(formats[c]!, value);
+        cell = formats[c] === 'date' || formats[c] === 'timestamp' ? `'${text}'` : text;
       }
       tuple += c === 0 ? cell : `, ${cell}`;
     }

@@ -136,7 +136,10 @@ export class Engine {
 
   async #passThrough(sql: string, context: ExecContext): Promise<ResultTable> {
     try {
-      return await this.adapter.query(sql, context.resultLimit ? { limit: context.resultLimit } : {});
+      return await this.adapter.query(sql, {
+        ...(context.resultLimit ? { limit: context.resultLimit } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
     } catch (error) {
       if (error instanceof SqlmlError) throw error;
       throw new DatabaseError(errorMessage(error), error);

@@ -14,6 +14,7 @@ import { SERVER_RESULT_LIMIT, type ResultLimit } from '../../adapters/result-bud
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { Transform, type TransformCallback } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { formatJsonLine } from '../cli/format.js';
 import type { Engine } from '../engine/engine.js';
@@ -28,6 +29,8 @@ export interface HttpOptions {
   readonly token?: string;
   /** Largest request body in bytes (default 10 MB). */
   readonly bodyLimit?: number;
+  /** Most bytes of request bodies held at once, over all requests (default 64 MB). */
+  readonly bodiesInFlightLimit?: number;
   /** The connection timeouts, each in milliseconds (defaults: HTTP_TIMEOUTS). */
   readonly timeouts?: Partial<HttpTimeouts>;
   /** Most rows and bytes one statement of `/v1/query` may answer (default SERVER_RESULT_LIMIT). */
@@ -35,6 +38,14 @@ export interface HttpOptions {
 }
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
+/**
+ * bodyLimit bounds one request; this bounds them all together, so that 100 clients each
+ * sending 10 MB cannot make the server hold a gigabyte. A body is counted from its first
+ * byte until its answer is sent (its parsed form lives as long as the request).
+ */
+export const DEFAULT_BODIES_IN_FLIGHT_LIMIT = 64 * 1024 * 1024;
+/** Seconds a client refused for lack of body room is asked to wait (`Retry-After`). */
+const BODY_RETRY_AFTER_SECONDS = 1;
 /** Longest model name an address may carry (PostgreSQL's names stop at 63). */
 const MAX_NAME_IN_PATH = 256;
 
@@ -126,6 +137,60 @@ function bodyErrorMessage(error: Error & { code?: string }, bodyLimit: number, r
       // JSON.parse's own message names the position (its excerpt of the body is short).
       return error instanceof SyntaxError ? `the request body is not valid JSON: ${error.message}` : error.message;
   }
+}
+
+/** A body that would take the bytes held for bodies past the server's total. */
+class BodiesInFlightError extends Error {
+  readonly statusCode = 503;
+  readonly code = 'server_busy';
+  constructor(limit: number) {
+    super(`the server is already holding its limit of ${megabytes(limit)} of request bodies; retry in a moment`);
+  }
+}
+
+/**
+ * The bytes of request bodies held across all requests. A body with a Content-Length takes
+ * its length before a byte is read, so a refusal costs nothing; a chunked body takes its
+ * bytes as they arrive. Each request gives back what it took when its answer is done.
+ */
+function limitBodiesInFlight(app: FastifyInstance, bodyLimit: number, limit: number): void {
+  let held = 0;
+  const take = (bytes: number): boolean => {
+    if (held + bytes > limit) return false;
+    held += bytes;
+    return true;
+  };
+  app.addHook('preParsing', async (request, reply, payload) => {
+    let taken = 0;
+    let answered = false;
+    // 'close' comes once the answer is sent or the connection is gone, whichever is first.
+    reply.raw.once('close', () => {
+      answered = true;
+      held -= taken;
+      taken = 0;
+    });
+    const declared = Number(request.headers['content-length']);
+    if (Number.isInteger(declared) && declared >= 0) {
+      // A body over bodyLimit is refused by fastify with its own 413, which says more.
+      if (declared > bodyLimit) return payload;
+      if (!take(declared)) throw new BodiesInFlightError(limit);
+      taken = declared;
+      return payload;
+    }
+    if (request.headers['transfer-encoding'] === undefined) return payload;
+    return payload.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+          if (answered || !take(chunk.length)) {
+            callback(new BodiesInFlightError(limit));
+            return;
+          }
+          taken += chunk.length;
+          callback(null, chunk);
+        },
+      }),
+    );
+  });
 }
 
 /**
@@ -277,6 +342,7 @@ async function describeJson(engine: Engine, predictions: PredictionCache, name: 
 
 export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const bodiesInFlightLimit = options.bodiesInFlightLimit ?? DEFAULT_BODIES_IN_FLIGHT_LIMIT;
   const timeouts = { ...HTTP_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     logger: false,
@@ -303,8 +369,16 @@ export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): P
   // Only JSON bodies: a text/plain POST is a 415, not a string the routes would misread.
   app.removeContentTypeParser('text/plain');
   if (options.token !== undefined) requireToken(app, options.token);
+  limitBodiesInFlight(app, bodyLimit, bodiesInFlightLimit);
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error instanceof BodiesInFlightError) {
+      // As for a 413: the unread rest of the body is read and dropped (not held), so the client sees the answer.
+      reply.removeHeader('connection');
+      request.raw.unpipe();
+      request.raw.resume();
+      return sendError(reply.header('retry-after', String(BODY_RETRY_AFTER_SECONDS)), 503, error.code, error.message, { limit_bytes: bodiesInFlightLimit });
+    }
     // Fastify's own client errors (bad JSON 400, too large 413, wrong content type 415) keep their status.
     if (!(error instanceof SqlmlError) && error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       if (error.statusCode === 413 && !request.raw.complete) {
@@ -312,6 +386,8 @@ export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): P
         // still sending resets the connection, and the client loses the answer before it reads
         // it. The rest of the body is read and dropped instead, for at most the request deadline.
         reply.removeHeader('connection');
+        // A chunked body flows through limitBodiesInFlight's counter, which nobody reads any more.
+        request.raw.unpipe();
         request.raw.resume();
       }
       return sendError(reply, error.statusCode, error.code ?? 'bad_request', bodyErrorMessage(error, bodyLimit, request));

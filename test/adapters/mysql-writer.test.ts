@@ -23,7 +23,7 @@ const batch: RowBatch = {
     { kind: 'number', values: new Float64Array([1, 2, 3]), nulls: new Uint8Array([0, 0, 1]) },
     { kind: 'text', values: ['a\tb\nc\\d', null, "it's"] },
     { kind: 'number', values: new Float64Array([1, 0, 0]), nulls: new Uint8Array([0, 0, 0]) },
-    { kind: 'number', values: new Float64Array([day, Number.NaN, 0]), nulls: new Uint8Array([0, 0, 1]) },
+    { kind: 'number', values: new Float64Array([day, 0, Number.NaN]), nulls: new Uint8Array([0, 1, 1]) },
   ],
 };
 
@@ -35,7 +35,7 @@ describe('LOAD DATA text', () => {
     expect(escapeLoadDataText('')).toBe('');
   });
 
-  it('writes a batch as tab-separated lines with booleans as 1/0, dates as text and NaN as NULL', () => {
+  it('writes a batch as tab-separated lines with booleans as 1/0 and dates as text', () => {
     expect(loadDataChunks(columns, batch)).toEqual(['1\ta\\tb\\nc\\\\d\t1\t2024-05-01\n2\t\\N\t0\t\\N\n\\N\tit\'s\t0\t\\N\n']);
   });
 });
@@ -52,12 +52,18 @@ describe('INSERT value lists', () => {
 });
 
 describe('number cells', () => {
-  it('formats dates and timestamps in UTC, keeping microseconds, and refuses non-finite numbers', () => {
+  it('formats dates and timestamps in UTC, keeping microseconds, and and spells numbers as MySQL reads them', () => {
     expect(formatDate(Date.UTC(1969, 6, 20))).toBe('1969-07-20');
     expect(formatDateTime(Date.UTC(2024, 1, 29, 13, 14, 15, 250) + 0.001)).toBe('2024-02-29 13:14:15.250001');
     expect(formatDateTime(Date.UTC(1969, 11, 31, 23, 59, 59, 999))).toBe('1969-12-31 23:59:59.999000');
     expect(formatNumberCell('number', 0.1)).toBe('0.1');
-    expect(formatNumberCell('number', Number.POSITIVE_INFINITY)).toBeNull();
     expect(formatNumberCell('boolean', 2)).toBe('1');
+  });
+
+  it('refuses NaN and ±Infinity, which MySQL cannot store, naming the column, the value and the row of the whole write', () => {
+    const scores: Column[] = [{ name: 'score', type: 'double', dbType: '' }];
+    const odd = (value: number): RowBatch => ({ rowCount: 2, columns: [{ kind: 'number', values: new Float64Array([1, value]), nulls: new Uint8Array(2) }] });
+    expect(() => loadDataChunks(scores, odd(Number.NaN), 15)).toThrow('column score has NaN in row 17, which MySQL cannot store');
+    expect(() => insertValueLists(scores, odd(Number.NEGATIVE_INFINITY), true)).toThrow('column score has -Infinity in row 2, which MySQL cannot store');
   });
 });

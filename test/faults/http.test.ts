@@ -14,7 +14,7 @@ import { connect, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
-import { buildHttpApp, DEFAULT_BODY_LIMIT, HTTP_TIMEOUTS } from '../../src/server/http.js';
+import { buildHttpApp, DEFAULT_BODIES_IN_FLIGHT_LIMIT, DEFAULT_BODY_LIMIT, HTTP_TIMEOUTS } from '../../src/server/http.js';
 import { MAX_RECORDS_PER_REQUEST } from '../../src/server/http-predict.js';
 import { registerEvaluationPages } from '../../src/server/pages/pages.js';
 import { serverTargets } from '../helpers/servers.js';
@@ -101,6 +101,56 @@ async function rawExchange(port: number, head: string, more?: () => Buffer | nul
     sent += Buffer.byteLength(head);
     socket.write(head, pump);
   });
+}
+
+/** A request on its own connection whose head is sent at once and whose body is sent when the test says. */
+interface HeldRequest {
+  readonly answer: Promise<RawAnswer>;
+  /** Writes `bytes` (waiting for the socket), unless the connection is gone. */
+  send(bytes: Buffer): Promise<void>;
+  close(): void;
+}
+
+async function heldRequest(port: number, head: string, onAnswer: () => void): Promise<HeldRequest> {
+  const socket = await openSocket(port);
+  socket.on('error', () => {});
+  let received = '';
+  let sent = 0;
+  const answer = new Promise<RawAnswer>((resolve) => {
+    let done = false;
+    const finish = (closed: boolean): void => {
+      if (done) return;
+      done = true;
+      const at = received.indexOf('\r\n\r\n');
+      const headers = received.slice(0, at < 0 ? received.length : at);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1] ?? 0), headers, body: at < 0 ? '' : received.slice(at + 4), closed, sent });
+      onAnswer();
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const length = /content-length: (\d+)/i.exec(received)?.[1];
+      const at = received.indexOf('\r\n\r\n');
+      if (length !== undefined && at >= 0 && received.length - at - 4 >= Number(length)) finish(false);
+    });
+    socket.on('close', () => finish(true));
+  });
+  socket.write(head);
+  sent += Buffer.byteLength(head);
+  return {
+    answer,
+    send: (bytes) =>
+      new Promise((resolve) => {
+        if (socket.destroyed) return resolve();
+        sent += bytes.length;
+        if (socket.write(bytes)) resolve();
+        else {
+          socket.once('drain', () => resolve());
+          socket.once('close', () => resolve());
+        }
+      }),
+    close: () => socket.destroy(),
+  };
 }
 
 function expectJsonError(answer: { status: number; body: string }, status: number, code: string | RegExp, message: RegExp): void {
@@ -360,6 +410,98 @@ describe.each(TARGETS)('HTTP faults on $label', ({ url }) => {
       for (const socket of [...idle, ...loris]) socket.destroy();
     }
     await stillServing();
+  }, 30_000);
+});
+
+describe('request bodies held at once', () => {
+  // The limit is over all requests: 40 clients each sending 9 MB would hold 360 MB.
+  it('40 concurrent 9 MB bodies: those past the 64 MB total get 503 naming the limit (with Retry-After), the server holds only the admitted ones, a small request is answered meanwhile', async () => {
+    const engine = await Engine.open('duckdb::memory:');
+    const app = await buildHttpApp(engine);
+    const rssSamples: number[] = [];
+    const sampler = setInterval(() => rssSamples.push(process.memoryUsage.rss()), 10);
+    const requests: HeldRequest[] = [];
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const megabyte = 1024 * 1024;
+      const prefix = '{"sql": "SELECT 1 AS one;", "pad": "';
+      const body = Buffer.alloc(9 * megabyte, 'x');
+      body.write(prefix, 0);
+      body.write('"}', body.length - 2);
+      const head = `POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+      const admitted = Math.floor(DEFAULT_BODIES_IN_FLIGHT_LIMIT / body.length);
+      expect(admitted).toBe(7);
+
+      // Heads only: the admitted requests wait for their bodies, holding their room; the others are answered at once.
+      let answered = 0;
+      let allRefused: () => void = () => undefined;
+      const refusedSeen = new Promise<void>((resolve) => (allRefused = resolve));
+      const onAnswer = (): void => {
+        if (++answered === 40 - admitted) allRefused();
+      };
+      for (let i = 0; i < 40; i++) requests.push(await heldRequest(port, head, onAnswer));
+      const waited = await Promise.race([refusedSeen.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]);
+      expect(waited, `answers before any body was sent: ${answered}, expected ${40 - admitted}`).toBe(true);
+      const pending = new Set<number>();
+      const refused: RawAnswer[] = [];
+      await Promise.all(
+        requests.map(async (request, index) => {
+          const early = await Promise.race([request.answer, new Promise<null>((resolve) => setImmediate(() => resolve(null)))]);
+          if (early === null) pending.add(index);
+          else refused.push(early);
+        }),
+      );
+      expect(pending.size).toBe(admitted);
+      for (const answer of refused) {
+        expectJsonError(answer, 503, 'server_busy', /limit of 64 MB of request bodies/);
+        expect(answer.headers).toMatch(/\r\nretry-after: 1\r\n/i);
+        expect(JSON.parse(answer.body).error.limit_bytes).toBe(DEFAULT_BODIES_IN_FLIGHT_LIMIT);
+      }
+
+      // With 63 MB held, a small request still fits; a chunked 2 MB one does not.
+      const small = await fetch(`http://127.0.0.1:${port}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sql": "SELECT 42 AS answer;"}' });
+      expect(small.status).toBe(200);
+      expect(((await small.json()) as { results: { rows: unknown[] }[] }).results[0]!.rows).toEqual([{ answer: 42 }]);
+      const chunked = await heldRequest(port, 'POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n', () => undefined);
+      const chunk = Buffer.concat([Buffer.from(`${megabyte.toString(16)}\r\n`), body.subarray(0, megabyte), Buffer.from('\r\n')]);
+      await chunked.send(chunk);
+      await chunked.send(chunk);
+      expectJsonError(await chunked.answer, 503, 'server_busy', /limit of 64 MB of request bodies/);
+      chunked.close();
+
+      // Every client now sends its whole body, the refused ones too (a client that ignores the 503): those are read and dropped.
+      const baseline = process.memoryUsage.rss();
+      rssSamples.length = 0;
+      await Promise.all(requests.map((request) => request.send(body)));
+      const answers = await Promise.all([...pending].map((index) => requests[index]!.answer));
+      for (const answer of answers) {
+        expect(answer.status).toBe(200);
+        expect(JSON.parse(answer.body).results[0].rows).toEqual([{ one: 1 }]);
+      }
+      const grew = Math.max(...rssSamples, process.memoryUsage.rss()) - baseline;
+      // The 7 admitted bodies (raw, joined, decoded, parsed: up to 4 copies of 9 MB each) and no more; all 40 would be over a gigabyte.
+      expect(grew).toBeLessThan(admitted * 4 * body.length + 64 * megabyte);
+
+      // The room is given back once the answers are sent: another full body is admitted.
+      const again = await heldRequest(port, head, () => undefined);
+      await again.send(body);
+      expect((await again.answer).status).toBe(200);
+      again.close();
+      // And so is a chunked one, counted as it arrives.
+      const chunkedAgain = await heldRequest(port, 'POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n', () => undefined);
+      await chunkedAgain.send(Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]));
+      const chunkedAnswer = await chunkedAgain.answer;
+      expect(chunkedAnswer.status).toBe(200);
+      expect(JSON.parse(chunkedAnswer.body).results[0].rows).toEqual([{ one: 1 }]);
+      chunkedAgain.close();
+    } finally {
+      clearInterval(sampler);
+      for (const request of requests) request.close();
+      await app.close();
+      await engine.close();
+    }
   }, 30_000);
 });
 

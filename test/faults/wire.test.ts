@@ -4,8 +4,10 @@
  * off then silence, clients that never log in, hundreds of idle connections. Each costs
  * only its own connection (FATAL with PostgreSQL's SQLSTATE, then closed), the server's
  * memory does not grow with what a client announces, a good client beside a bad one
- * keeps working, and the server is alive at the end and stops cleanly.
+ * keeps working, and the server is alive at the end and stops cleanly. On DuckDB, whose
+ * sessions share one connection, a session's cancel or hang-up stops only its own statement.
  */
+import { connect } from 'node:net';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,4 +206,124 @@ describe.each(TARGETS)('serve --pg on $label survives any client', ({ url }) => 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   }, 30_000);
+});
+
+/** Sends a CancelRequest for `target`'s backend key, on a connection of its own, as clients do. */
+function sendCancel(port: number, target: pg.Client): Promise<void> {
+  const { processID, secretKey } = target as unknown as { processID: number; secretKey: number };
+  return new Promise((done, fail) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      const packet = Buffer.alloc(16);
+      packet.writeInt32BE(16, 0);
+      packet.writeInt32BE(80877102, 4);
+      packet.writeInt32BE(processID, 8);
+      packet.writeInt32BE(secretKey, 12);
+      socket.end(packet);
+    });
+    socket.on('close', () => done());
+    socket.on('error', fail);
+  });
+}
+
+/** A plain SELECT that keeps DuckDB busy for a while (`side`² pairs), and its count worked out here. */
+function slowCount(side: number): { sql: string; count: number } {
+  let count = 0;
+  // Pairs (a, b) with (7a + b) % 13 = 0: for each a, the b below `side` in one residue class.
+  for (let a = 0; a < side; a++) {
+    const residue = (13 - ((7 * a) % 13)) % 13;
+    count += residue < side ? Math.floor((side - 1 - residue) / 13) + 1 : 0;
+  }
+  return { sql: `SELECT count(*) AS n FROM range(${side}) a, range(${side}) b WHERE (a.range * 7 + b.range) % 13 = 0`, count };
+}
+
+describe('serve --pg on DuckDB: sessions share one connection, and each cancel or hang-up stops only its own statement', () => {
+  let server: WireServer;
+  const login = loginFor('duckdb::memory:');
+  const open = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: login.user, password: '', database: login.database });
+    await client.connect();
+    return client;
+  };
+  const counted = (result: pg.QueryResult): number[] => result.rows.map((row: Record<string, unknown>) => Number(Object.values(row)[0]));
+  /** The outcome of a query: its rows, or the SQLSTATE it failed with. */
+  const settle = (query: Promise<pg.QueryResult>): Promise<{ rows: number[] } | { code: string }> =>
+    query.then(
+      (result) => ({ rows: counted(result) }),
+      (error: { code?: string; message?: string }) => ({ code: error.code ?? `no code: ${error.message}` }),
+    );
+
+  beforeAll(async () => {
+    server = await startWireServer('duckdb::memory:');
+  }, 60_000);
+
+  afterAll(() => {
+    if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
+  });
+
+  it('while A runs a long query, other sessions connect, hang up mid-statement, cancel their own queued statement, or run one: A completes with its full result', async () => {
+    const slow = slowCount(6000);
+    const a = await open();
+    const others: pg.Client[] = [];
+    try {
+      const running = settle(a.query(slow.sql));
+      // B1 sends a statement (it waits for the shared connection A holds), then its connection drops.
+      const b1 = await open();
+      b1.on('error', () => undefined); // its own connection dropping is what this client is for
+      const dropped = settle(b1.query('SELECT 1 AS one'));
+      (b1 as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      // B2 cancels its own statement while it waits.
+      const b2 = await open();
+      others.push(b2);
+      const cancelled = settle(b2.query('SELECT 2 AS two'));
+      await sendCancel(server.port, b2);
+      // B3 runs one and gets its answer once A is done.
+      const b3 = await open();
+      others.push(b3);
+      const answered = settle(b3.query('SELECT 3 AS three'));
+
+      expect(await running).toEqual({ rows: [slow.count] });
+      expect(await cancelled).toEqual({ code: '57014' });
+      expect(await answered).toEqual({ rows: [3] });
+      expect(await dropped).not.toHaveProperty('rows');
+      // Both sessions that stayed are usable afterwards.
+      expect(counted(await a.query('SELECT 4 AS four'))).toEqual([4]);
+      expect(counted(await b2.query('SELECT 5 AS five'))).toEqual([5]);
+    } finally {
+      await a.end().catch(() => undefined);
+      for (const client of others) await client.end().catch(() => undefined);
+    }
+  }, 30_000);
+
+  it("a CancelRequest with A's key cancels A's statement (57014) and not B's, which completes in full; C's cancel stops C's waiting statement at once", async () => {
+    const long = slowCount(40_000);
+    const slow = slowCount(3000);
+    const a = await open();
+    const b = await open();
+    const c = await open();
+    try {
+      const started = performance.now();
+      let aSettled = false;
+      const aRuns = settle(a.query(long.sql)).finally(() => (aSettled = true));
+      const bRuns = settle(b.query(slow.sql));
+      // C's statement waits behind A's; its cancel answers it now, while A goes on.
+      const cRuns = settle(c.query('SELECT 7 AS seven'));
+      await sendCancel(server.port, c);
+      expect(await cRuns).toEqual({ code: '57014' });
+      expect(aSettled).toBe(false);
+      await sendCancel(server.port, a);
+      expect(await aRuns).toEqual({ code: '57014' });
+      expect(await bRuns).toEqual({ rows: [slow.count] });
+      // A was stopped, not finished: its 1.6e9 pairs take minutes.
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(counted(await a.query('SELECT 6 AS six'))).toEqual([6]);
+      expect(counted(await c.query('SELECT 8 AS eight'))).toEqual([8]);
+    } finally {
+      for (const client of [a, b, c]) await client.end().catch(() => undefined);
+    }
+  }, 30_000);
+
+  it('the server is alive and wrote no stack trace', async () => {
+    expect(server.child.exitCode).toBeNull();
+    expect(server.stderr()).not.toMatch(/\n\s+at /);
+  });
 });
