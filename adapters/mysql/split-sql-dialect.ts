@@ -12,7 +12,9 @@ export const mysqlSplitSql: SplitSqlDialect = {
   isNaN: () => 'FALSE',
   isPositiveInfinity: () => 'FALSE',
   isNegativeInfinity: () => 'FALSE',
-  layerFence: '',
+  // A derived table with a LIMIT is materialized, not merged into its parent (where its
+  // expressions would be substituted into the next layer's and evaluated again and again).
+  layerFence: ' LIMIT 18446744073709551615',
   booleanToInteger: (x) => `CAST(${x} AS SIGNED)`,
   dateToEpochMs: (x) => `(CAST(DATEDIFF(${x}, '1970-01-01') AS SIGNED) * 86400000)`,
   // The default collations ignore case, accents and trailing spaces; bytes do not.
