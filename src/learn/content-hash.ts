@@ -103,9 +103,20 @@ const MEMO_LIMIT = 1 << 16;
 const memo = new Map<string, number>();
 const memoWords = new Uint32Array(2 * MEMO_LIMIT);
 
-/** Sets `wordLo`/`wordHi` to md5 words 0 and 1 of `text`'s UTF-8. */
-export function textWords(text: string): void {
+/**
+ * Sets `wordLo`/`wordHi` to md5 words 0 and 1 of `text`'s UTF-8. With `remember` false the
+ * memo is skipped (a column of unique values would only churn it); returns whether the
+ * memo had the text.
+ */
+export function textWords(text: string, remember = true): boolean {
+  if (!remember) {
+    md5Utf8(text);
+    wordLo = md5Word(0);
+    wordHi = md5Word(1);
+    return false;
+  }
   let slot = memo.get(text);
+  const hit = slot !== undefined;
   if (slot === undefined) {
     if (memo.size === MEMO_LIMIT) memo.clear();
     slot = memo.size;
@@ -116,4 +127,5 @@ export function textWords(text: string): void {
   }
   wordLo = memoWords[2 * slot]!;
   wordHi = memoWords[2 * slot + 1]!;
+  return hit;
 }

@@ -192,7 +192,12 @@ function combineNumbers(data: NumberColumnData, n: number, keySeed: number, hash
   }
 }
 
+/** Rows of a text column looked up in the md5 memo before a column that mostly misses stops using it. */
+const MEMO_PROBATION = 256;
+
 function combineTexts(values: readonly (string | null)[], n: number, hashes: Int32Array): void {
+  let misses = 0;
+  let remember = true;
   for (let row = 0; row < n; row++) {
     const text = values[row];
     let value: number;
@@ -201,7 +206,7 @@ function combineTexts(values: readonly (string | null)[], n: number, hashes: Int
       value = NULL_VALUE;
       key = mixBlock(mixBlock(key, NULL_LOW), NULL_HIGH);
     } else {
-      textWords(text);
+      if (!textWords(text, remember) && remember && ++misses > MEMO_PROBATION && misses > row / 2) remember = false;
       value = mix(wordLo);
       key = mixBlock(mixBlock(key, wordLo), wordHi);
     }
