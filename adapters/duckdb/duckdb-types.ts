@@ -442,9 +442,31 @@ function int128Decoder(signed: boolean, divisor: number, scale: number, exactFro
       for (let k = 0; k < count; k++) {
         const w = (from + k) * 4;
         const top = signed ? words[w + 3]! : words[w + 3]! >>> 0;
-        const high = top * TWO_POW_32 + (words[w + 2]! >>> 0);
-        const low = (words[w + 1]! >>> 0) * TWO_POW_32 + (words[w]! >>> 0);
-        const raw = high * TWO_POW_64 + low;
+        // A negative value is read as its magnitude: as high·2^64 + low, the low 64 bits
+        // of a small negative number (near 2^64) would round away in the double.
+        const negative = top < 0;
+        let w0 = words[w]! >>> 0;
+        let w1 = words[w + 1]! >>> 0;
+        let w2 = words[w + 2]! >>> 0;
+        let w3 = words[w + 3]! >>> 0;
+        if (negative) {
+          w0 = ~w0 >>> 0;
+          w1 = ~w1 >>> 0;
+          w2 = ~w2 >>> 0;
+          w3 = ~w3 >>> 0;
+          if (++w0 === TWO_POW_32) {
+            w0 = 0;
+            if (++w1 === TWO_POW_32) {
+              w1 = 0;
+              if (++w2 === TWO_POW_32) {
+                w2 = 0;
+                w3 = (w3 + 1) >>> 0;
+              }
+            }
+          }
+        }
+        const magnitude = (w3 * TWO_POW_32 + w2) * TWO_POW_64 + (w1 * TWO_POW_32 + w0);
+        const raw = negative ? -magnitude : magnitude;
         values[at + k] = raw / divisor;
         if (exact) {
           exact[at + k] =

@@ -10,16 +10,18 @@
  * Identical rows are interchangeable, so the partition needs no ORDER BY: whichever copy
  * gets which k, each content has as many held-out copies as in the stream.
  *
- * `contentHash` must be an expression worth `hashRow(row, seed)` as an unsigned 32-bit
- * integer. No database computes that hash yet (it is MurmurHash3 over JavaScript's view
- * of each value: UTF-16 code units of text, the IEEE-754 bits of numbers); until one
- * does, the caller supplies it, e.g. from a table of hashed contents.
+ * `contentHash` is an expression worth `hashRow(row, seed)` as an unsigned 32-bit
+ * integer: `contentHashSql` computes it from the row alone, in layers of derived tables
+ * (each layer names its results, so no expression repeats a long one inside it).
  *
  * The partition must group exactly the rows whose values JavaScript sees as equal:
  * text compared byte for byte (MariaDB's default collations ignore case and trailing
  * spaces, so its columns need a binary collation there), -0 with 0 and NaN with NaN
  * (as PostgreSQL and DuckDB do).
  */
+import type { SplitSqlDialect } from '../../adapters/split-sql-dialect.js';
+import type { ColumnType } from '../data.js';
+import { MIX_1, MIX_2, NULL_VALUE, ROW_PRIME } from '../learn/content-hash.js';
 import { HOLDOUT_STEP } from '../learn/split.js';
 
 const TWO_TO_32 = 4294967296;
@@ -34,4 +36,126 @@ export function heldOutSql(contentHash: string, partitionBy: readonly string[], 
   const threshold = Math.ceil(trainFraction * TWO_TO_32);
   const occurrence = `(ROW_NUMBER() OVER (PARTITION BY ${partitionBy.join(', ')}) - 1)`;
   return `CASE WHEN (${contentHash} + ${occurrence} * ${HOLDOUT_STEP}) % ${TWO_TO_32} >= ${threshold} THEN 1 ELSE 0 END`;
+}
+
+/** The column that `contentHashSql` adds: the row's content hash, 0 ≤ h < 2^32. */
+export const CONTENT_HASH_COLUMN = 'sqlml_content_hash';
+
+export interface HashedColumn {
+  /** The column as the source relation names it, quoted by the dialect. */
+  readonly sql: string;
+  readonly type: ColumnType;
+}
+
+const TWO_32 = '4294967296';
+const MASK_32 = '4294967295';
+const INT64_MIN = '-9223372036854775808';
+const INT64_END = '9223372036854775808';
+const SMALLEST_NORMAL = '2.2250738585072014e-308';
+
+/**
+ * A SELECT over `source` (a table or a parenthesized subquery with an alias-free column
+ * list `columns`) that returns the source's columns plus CONTENT_HASH_COLUMN, the content
+ * hash of content-hash.ts for `seed`. Column types that no database reads the same way
+ * in SQL and in the stream are refused (`other`: its text is the reader's rendering).
+ */
+export function contentHashSql(dialect: SplitSqlDialect, source: string, columns: readonly HashedColumn[], seed: number): string {
+  const d = dialect;
+  const timestampToEpochMs = d.timestampToEpochMs;
+  const unhashable = columns.find((c) => c.type === 'other' || (c.type === 'timestamp' && timestampToEpochMs === undefined));
+  if (unhashable !== undefined) throw new Error(`column ${unhashable.sql} (${unhashable.type}) cannot be hashed in this database's SQL the way the stream hashes it`);
+  const name = (what: string, i: number): string => `sqlml_${what}_${i}`;
+  const double = (x: string): string => `CAST(${x} AS ${d.doubleCast})`;
+  const pow2 = (e: string): string => `POWER(CAST(2 AS ${d.doubleCast}), ${e})`;
+  const mix = (x: string): string => {
+    const xorShift = (t: string, by: number): string => d.xor(t, `(${t} >> ${by})`);
+    const times = (t: string, m: number): string => `((${t} * ${m}) % ${TWO_32})`;
+    return xorShift(times(xorShift(times(xorShift(x, 16), MIX_1), 15), MIX_2), 16);
+  };
+  const layer = (from: string, select: string[]): string => (select.length === 0 ? from : `(SELECT s.*, ${select.join(', ')} FROM ${from} s${d.layerFence})`);
+
+  const numeric = columns.map((c) => c.type === 'double' || c.type === 'decimal' || c.type === 'bigint' || c.type === 'timestamp');
+  // A decimal's double is the one nearest its exact value: parsed from its text, as the
+  // stream does with a long decimal's exact text (a database's own DECIMAL-to-DOUBLE cast
+  // may round twice).
+  const valueOf = (c: HashedColumn): string => (c.type === 'timestamp' ? timestampToEpochMs!(c.sql) : c.type === 'decimal' ? `CAST(${c.sql} AS ${d.textCast})` : c.sql);
+
+  // Layer 1: for doubles outside int64's integers, a first guess at the binary exponent.
+  const guesses: string[] = [];
+  columns.forEach((c, i) => {
+    if (!numeric[i]) return;
+    const x = double(valueOf(c));
+    guesses.push(
+      `CASE WHEN ${c.sql} IS NULL OR ${d.isNaN(x)} OR ${d.isPositiveInfinity(x)} OR ${d.isNegativeInfinity(x)} OR ${x} = 0 OR ABS(${x}) < ${SMALLEST_NORMAL} THEN NULL ` +
+        `ELSE FLOOR(LN(ABS(${x})) / LN(2)) END AS ${name('e0', i)}`,
+    );
+  });
+  // Layer 2: the exact exponent (the logarithm may be one off next to a power of two).
+  const exponents = columns.flatMap((c, i) => {
+    if (!numeric[i]) return [];
+    const e0 = name('e0', i);
+    const scaled = `ABS(${double(valueOf(c))}) * ${pow2(`-${e0}`)}`;
+    return [`${e0} + CASE WHEN ${scaled} >= 2 THEN 1 WHEN ${scaled} < 1 THEN -1 ELSE 0 END AS ${name('e', i)}`];
+  });
+  // Layer 3: each cell's canonical words (lo, hi), NULL for a NULL cell.
+  const int64Words = (n: string, i: number): string[] => [
+    `(CAST(${n} AS ${d.bigintCast}) & ${MASK_32})`,
+    `((CAST(${n} AS ${d.bigintCast}) >> 32) & ${MASK_32})`,
+  ];
+  const words = columns.flatMap((c, i) => {
+    const lo = name('lo', i);
+    const hi = name('hi', i);
+    const as = ([l, h]: string[]): string[] => [`CAST(${l} AS ${d.bigintCast}) AS ${lo}`, `CAST(${h} AS ${d.bigintCast}) AS ${hi}`];
+    switch (c.type) {
+      case 'text':
+        return as([d.md5Word(c.sql, 0), d.md5Word(c.sql, 1)]);
+      case 'integer':
+        return as(int64Words(c.sql, i));
+      case 'boolean':
+        return as(int64Words(d.booleanToInteger(c.sql), i));
+      case 'date':
+        return as(int64Words(d.dateToEpochMs(c.sql), i));
+      default: {
+        const v = valueOf(c);
+        const x = double(v);
+        const exact = c.type === 'double' || c.type === 'timestamp' ? x : c.sql;
+        const integral = `NOT ${d.isNaN(x)} AND ${exact} = FLOOR(${exact}) AND ${exact} >= ${INT64_MIN} AND ${exact} < ${INT64_END}`;
+        const [intLo, intHi] = int64Words(exact, i);
+        const sign = `CASE WHEN ${x} < 0 THEN 2147483648 ELSE 0 END`;
+        const e = name('e', i);
+        const subnormal = `(ABS(${x}) * ${pow2('537')} * ${pow2('537')})`;
+        const fraction = `((ABS(${x}) * ${pow2(`-${e}`)} - 1) * 4503599627370496)`;
+        const high = (f: string): string => `FLOOR(${f} / ${TWO_32})`;
+        const lowOf = (f: string): string => `(${f} - ${high(f)} * ${TWO_32})`;
+        const loExpr =
+          `CASE WHEN ${c.sql} IS NULL THEN NULL WHEN ${integral} THEN ${intLo} ` +
+          `WHEN ${d.isNaN(x)} OR ${d.isPositiveInfinity(x)} OR ${d.isNegativeInfinity(x)} THEN 0 ` +
+          `WHEN ${e} IS NULL THEN ${lowOf(subnormal)} ELSE ${lowOf(fraction)} END`;
+        const hiExpr =
+          `CASE WHEN ${c.sql} IS NULL THEN NULL WHEN ${integral} THEN ${intHi} ` +
+          `WHEN ${d.isNaN(x)} THEN 2146959360 WHEN ${d.isPositiveInfinity(x)} THEN 2146435072 WHEN ${d.isNegativeInfinity(x)} THEN 4293918720 ` +
+          `WHEN ${e} IS NULL THEN ${sign} + ${high(subnormal)} ELSE ${sign} + (${e} + 1023) * 1048576 + ${high(fraction)} END`;
+        return as([loExpr, hiExpr]);
+      }
+    }
+  });
+  // Layer 4: mix(hi) of each number; layer 5: each cell's value hash.
+  const mixedHighs = columns.flatMap((c, i) => (c.type === 'text' ? [] : [`${mix(name('hi', i))} AS ${name('mh', i)}`]));
+  const values = columns.map((c, i) => {
+    const lo = name('lo', i);
+    const value = c.type === 'text' ? mix(lo) : mix(d.xor(lo, name('mh', i)));
+    return `CASE WHEN ${lo} IS NULL THEN ${NULL_VALUE} ELSE ${value} END AS ${name('v', i)}`;
+  });
+  // Layer 6: the row's fold; layer 7: its finalized hash.
+  let fold = `${seed >>> 0}`;
+  columns.forEach((_, i) => {
+    fold = `((${fold} * ${ROW_PRIME} + ${name('v', i)}) % ${TWO_32})`;
+  });
+  let from = layer(source.startsWith('(') ? source : `(SELECT * FROM ${source})`, guesses);
+  from = layer(from, exponents);
+  from = layer(from, words);
+  from = layer(from, mixedHighs);
+  from = layer(from, values);
+  from = layer(from, [`${fold} AS sqlml_fold`]);
+  return `SELECT s.*, ${mix('sqlml_fold')} AS ${CONTENT_HASH_COLUMN} FROM ${from} s`;
 }

@@ -23,8 +23,9 @@
  * a step (2^32·(√2 − 1)) independent of the first, so the validation copies are the
  * requested share of each content's training copies too.
  */
-import type { RowBatch } from '../data.js';
-import { finishHash, hashCombine, hashNumber, hashString, hashToUnit, mixBlock, mixNumber } from './hash.js';
+import type { ColumnData, NumberColumnData, RowBatch } from '../data.js';
+import { exactWords, mix, NULL_VALUE, numberValue, numberWords, ROW_PRIME, textWords, wordHi, wordLo } from './content-hash.js';
+import { finishHash, hashCombine, hashString, hashToUnit, mixBlock } from './hash.js';
 import { OccurrenceCounter } from './occurrences.js';
 
 /** What a row is used for; one byte per row in the row cache. */
@@ -47,7 +48,6 @@ export interface SplitSpec {
   readonly seed: number;
 }
 
-const NULL_HASH = 0x6e756c6c;
 const VALIDATION_SALT = 0x9e3779b9;
 /** round(2^32 / φ), odd: the held-out test's step from one copy of a content to the next. */
 export const HOLDOUT_STEP = 0x9e3779b9;
@@ -59,19 +59,15 @@ const KEY_SALT = 0x5bd1e995;
 const NULL_LOW = 0x6e756c6c;
 const NULL_HIGH = 0x7ff80000;
 
-/** Seeded hash of row `row`'s values across all columns: the content hash of the split. */
+/** The content hash of row `row` (see content-hash.ts): the first half of `contentHashes`. */
 export function hashRow(batch: RowBatch, row: number, seed: number): number {
-  let h = seed | 0;
-  for (const data of batch.columns) {
-    let v: number;
-    if (data.kind === 'number') v = data.nulls[row] === 1 ? NULL_HASH : hashNumber(data.values[row]!, seed);
-    else {
-      const text = data.values[row];
-      v = text === null || text === undefined ? NULL_HASH : hashString(text, seed);
-    }
-    h = hashCombine(h, v);
-  }
-  return h;
+  return contentHashes({ rowCount: 1, columns: batch.columns.map((data) => sliceRow(data, row)) }, seed, new Int32Array(2))[0]! >>> 0;
+}
+
+function sliceRow(data: ColumnData, row: number): ColumnData {
+  if (data.kind === 'text') return { kind: 'text', values: [data.values[row] ?? null] };
+  const exact = data.exact?.[row];
+  return { kind: 'number', values: Float64Array.of(data.values[row]!), nulls: Uint8Array.of(data.nulls[row]!), ...(exact === undefined ? {} : { exact: [exact] }) };
 }
 
 /** The role of the `occurrence`-th copy (0 = first) of a content whose hash is `hash`. */
@@ -144,11 +140,13 @@ export class RowSplitter {
 let scratchHashes = new Int32Array(0);
 
 /**
- * The 64-bit content hash of every row of the batch: `into[2·row]` is `hashRow(batch, row,
- * seed)`, `into[2·row + 1]` the key's second half, an independent hash: one MurmurHash3
- * run over the row's numbers' 64 bits and its texts' hashes under another seed.
- * Computed column by column, so each column's type is looked at once per batch. Without
- * `into`, the result lives in a scratch array valid until the next call.
+ * The 64-bit content hash of every row of the batch: `into[2·row]` is the content hash
+ * of content-hash.ts (what the split's test uses and SQL computes too), `into[2·row + 1]`
+ * the key's second half, an independent hash: one MurmurHash3 run over the same
+ * canonical words of every cell (and a long decimal's exact text), so that the key tells
+ * apart exactly the contents SQL's PARTITION BY tells apart. Computed column by column,
+ * so each column's type is looked at once per batch. Without `into`, the result lives in
+ * a scratch array valid until the next call.
  */
 export function contentHashes(batch: RowBatch, seed: number, into?: Int32Array): Int32Array {
   const n = batch.rowCount;
@@ -162,38 +160,57 @@ export function contentHashes(batch: RowBatch, seed: number, into?: Int32Array):
     hashes[2 * row] = seed;
     hashes[2 * row + 1] = keySeed;
   }
-  let blocks = 0;
   for (const data of batch.columns) {
-    if (data.kind === 'number') {
-      combineNumbers(data.values, data.nulls, n, seed, hashes);
-      blocks += 2;
-    } else {
-      combineTexts(data.values, n, seed, keySeed, hashes);
-      blocks += 1;
-    }
+    if (data.kind === 'number') combineNumbers(data, n, keySeed, hashes);
+    else combineTexts(data.values, n, hashes);
   }
-  for (let row = 0; row < n; row++) hashes[2 * row + 1] = finishHash(hashes[2 * row + 1]!, blocks);
+  for (let row = 0; row < n; row++) {
+    hashes[2 * row] = mix(hashes[2 * row]! >>> 0);
+    hashes[2 * row + 1] = finishHash(hashes[2 * row + 1]!, 2 * batch.columns.length);
+  }
   return hashes;
 }
 
-function combineNumbers(values: Float64Array, nulls: Uint8Array, n: number, seed: number, hashes: Int32Array): void {
+function combineNumbers(data: NumberColumnData, n: number, keySeed: number, hashes: Int32Array): void {
+  const { values, nulls, exact } = data;
   for (let row = 0; row < n; row++) {
+    let value: number;
+    let key = hashes[2 * row + 1]!;
     if (nulls[row] === 1) {
-      hashes[2 * row] = hashCombine(hashes[2 * row]!, NULL_HASH);
-      hashes[2 * row + 1] = mixBlock(mixBlock(hashes[2 * row + 1]!, NULL_LOW), NULL_HIGH);
+      value = NULL_VALUE;
+      key = mixBlock(mixBlock(key, NULL_LOW), NULL_HIGH);
     } else {
-      const value = values[row]!;
-      hashes[2 * row] = hashCombine(hashes[2 * row]!, hashNumber(value, seed));
-      hashes[2 * row + 1] = mixNumber(hashes[2 * row + 1]!, value);
+      const text = exact === undefined ? undefined : exact[row];
+      // A long decimal shares its double with its neighbours: its text tells it apart.
+      if (text === undefined) numberWords(values[row]!);
+      else if (!exactWords(text)) key = mixBlock(key, hashString(text, keySeed));
+      value = numberValue(wordLo, wordHi);
+      key = mixBlock(mixBlock(key, wordLo), wordHi);
     }
+    hashes[2 * row] = Math.imul(hashes[2 * row]!, ROW_PRIME) + value;
+    hashes[2 * row + 1] = key;
   }
 }
 
-function combineTexts(values: readonly (string | null)[], n: number, seed: number, keySeed: number, hashes: Int32Array): void {
+/** Rows of a text column looked up in the md5 memo before a column that mostly misses stops using it. */
+const MEMO_PROBATION = 256;
+
+function combineTexts(values: readonly (string | null)[], n: number, hashes: Int32Array): void {
+  let misses = 0;
+  let remember = true;
   for (let row = 0; row < n; row++) {
     const text = values[row];
-    const isNull = text === null || text === undefined;
-    hashes[2 * row] = hashCombine(hashes[2 * row]!, isNull ? NULL_HASH : hashString(text, seed));
-    hashes[2 * row + 1] = mixBlock(hashes[2 * row + 1]!, isNull ? NULL_HASH : hashString(text, keySeed));
+    let value: number;
+    let key = hashes[2 * row + 1]!;
+    if (text === null || text === undefined) {
+      value = NULL_VALUE;
+      key = mixBlock(mixBlock(key, NULL_LOW), NULL_HIGH);
+    } else {
+      if (!textWords(text, remember) && remember && ++misses > MEMO_PROBATION && misses > row / 2) remember = false;
+      value = mix(wordLo);
+      key = mixBlock(mixBlock(key, wordLo), wordHi);
+    }
+    hashes[2 * row] = Math.imul(hashes[2 * row]!, ROW_PRIME) + value;
+    hashes[2 * row + 1] = key;
   }
 }

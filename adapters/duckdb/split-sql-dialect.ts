@@ -1,0 +1,20 @@
+/** DuckDB's spelling of the split's content hash (see adapters/split-sql-dialect.ts). */
+import type { SplitSqlDialect } from '../split-sql-dialect.js';
+
+export const duckdbSplitSql: SplitSqlDialect = {
+  // DuckDB casts '0x…' text to an integer as hexadecimal.
+  md5Word: (text, word) => `CAST(('0x' || substr(md5(${text}), ${8 * word + 1}, 8)) AS BIGINT)`,
+  xor: (a, b) => `xor(${a}, ${b})`,
+  bigintCast: 'BIGINT',
+  doubleCast: 'DOUBLE',
+  textCast: 'VARCHAR',
+  isNaN: (x) => `isnan(${x})`,
+  isPositiveInfinity: (x) => `(isinf(${x}) AND ${x} > 0)`,
+  isNegativeInfinity: (x) => `(isinf(${x}) AND ${x} < 0)`,
+  layerFence: '',
+  booleanToInteger: (x) => `CAST(${x} AS BIGINT)`,
+  dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
+  // The reader divides the microseconds by 1000 as a double: one rounding, as here.
+  timestampToEpochMs: (x) => `(CAST(epoch_us(${x}) AS DOUBLE) / 1000)`,
+  partitionKey: (x) => x,
+};

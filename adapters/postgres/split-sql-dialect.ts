@@ -1,0 +1,19 @@
+/** PostgreSQL's spelling of the split's content hash (see adapters/split-sql-dialect.ts). */
+import type { SplitSqlDialect } from '../split-sql-dialect.js';
+
+export const postgresSplitSql: SplitSqlDialect = {
+  // bit(32) to bigint reads the 32 bits as an unsigned number.
+  md5Word: (text, word) => `CAST(CAST(('x' || substr(md5(${text}), ${8 * word + 1}, 8)) AS bit(32)) AS BIGINT)`,
+  xor: (a, b) => `(${a} # ${b})`,
+  bigintCast: 'BIGINT',
+  doubleCast: 'DOUBLE PRECISION',
+  textCast: 'TEXT',
+  isNaN: (x) => `(${x} = 'NaN'::float8)`,
+  isPositiveInfinity: (x) => `(${x} = 'Infinity'::float8)`,
+  isNegativeInfinity: (x) => `(${x} = '-Infinity'::float8)`,
+  // PostgreSQL pulls a subquery up into its parent unless it has an OFFSET.
+  layerFence: ' OFFSET 0',
+  booleanToInteger: (x) => `CAST(CAST(${x} AS INTEGER) AS BIGINT)`,
+  dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
+  partitionKey: (x) => x,
+};

@@ -1,0 +1,56 @@
+/**
+ * What the split's content hash (src/learn/content-hash.ts) needs spelled per database to
+ * be computed in plain SQL (src/engine/split-sql.ts assembles it). Every expression given
+ * and returned is an integer below 2^32 unless said otherwise; callers parenthesize.
+ */
+import type { ColumnType } from '../src/data.js';
+import type { Dialect } from './adapter.js';
+import { duckdbSplitSql } from './duckdb/split-sql-dialect.js';
+import { mysqlSplitSql } from './mysql/split-sql-dialect.js';
+import { postgresSplitSql } from './postgres/split-sql-dialect.js';
+
+export interface SplitSqlDialect {
+  /** Word `word` (0 or 1) of md5 over `text`'s UTF-8 bytes: hex digits 8w+1..8w+8 as an unsigned integer. */
+  md5Word(text: string, word: 0 | 1): string;
+  /** Bitwise exclusive or of two non-negative integers. */
+  xor(a: string, b: string): string;
+  /** The type a CAST to a signed 64-bit integer names. */
+  readonly bigintCast: string;
+  /** The type a CAST to an IEEE double names. */
+  readonly doubleCast: string;
+  /** The type a CAST to text names (a decimal's exact digits; its double is then parsed from them). */
+  readonly textCast: string;
+  /** A boolean expression: the double `x` is NaN ('FALSE' where the database has no NaN). */
+  isNaN(x: string): string;
+  /** The double `x` is +Infinity / -Infinity ('FALSE' where the database has none). */
+  isPositiveInfinity(x: string): string;
+  isNegativeInfinity(x: string): string;
+  /**
+   * Ends each derived table of the hash's layers so the planner keeps it a layer: merged
+   * into the next, each layer's expressions would be repeated inside the next's, and
+   * the query text the planner works on would grow exponentially.
+   */
+  readonly layerFence: string;
+  /** A boolean column as 0/1. */
+  booleanToInteger(x: string): string;
+  /** A date column as milliseconds since 1970-01-01, an integer (what the readers give). */
+  dateToEpochMs(x: string): string;
+  /** A timestamp column as milliseconds since 1970 UTC, a double with microseconds as the fraction (what the readers give). */
+  timestampToEpochMs?(x: string): string;
+  /**
+   * A column as the PARTITION BY key that groups exactly the values JavaScript sees as
+   * equal (text byte for byte).
+   */
+  partitionKey(x: string, type: ColumnType): string;
+}
+
+export function splitSqlDialect(dialect: Dialect): SplitSqlDialect {
+  switch (dialect) {
+    case 'duckdb':
+      return duckdbSplitSql;
+    case 'postgres':
+      return postgresSplitSql;
+    case 'mysql':
+      return mysqlSplitSql;
+  }
+}
