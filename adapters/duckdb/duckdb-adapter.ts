@@ -28,7 +28,7 @@ import { isNumberType, type Column, type ColumnData, type ResultTable, type RowB
 import { ResultBudget, isResultTooLarge } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { DuckDBDialect } from './duckdb-kysely.js';
-import { CHUNKS_PER_COLLECTION, releaseFinishedChunks } from './native-memory.js';
+import { CHUNKS_PER_COLLECTION, releaseAbandonedResults, releaseFinishedChunks } from './native-memory.js';
 import { columnDefinitionType, columnTypeOf, createColumnDecoder, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { ConnectionLock } from '../connection-lock.js';
@@ -376,7 +376,10 @@ class DuckDBRowStream implements RowStream {
   readonly method = 'duckdb result chunks';
   readonly #decoders: readonly ColumnDecoder[];
   readonly #connection: DuckDBConnection;
-  readonly #result: DuckDBResult;
+  /** Dropped on close(), so that an unfinished result can be collected (see releaseAbandonedResults). */
+  #result: DuckDBResult | null;
+  /** DuckDB ended the result cleanly (its last chunk): it no longer holds the connection's context. */
+  #ended = false;
   readonly #select: string;
   readonly #batchRows: number;
   readonly #signal: AbortSignal | undefined;
@@ -418,6 +421,9 @@ class DuckDBRowStream implements RowStream {
       await this.#fetching.catch(() => undefined);
     }
     this.#connection.closeSync();
+    // An unfinished result holds the closed connection's context, and with it the database.
+    this.#result = null;
+    if (!this.#ended) await releaseAbandonedResults();
     this.#onClose();
   }
 
@@ -455,7 +461,7 @@ class DuckDBRowStream implements RowStream {
   /** Starts fetching the next chunk; close() interrupts and awaits it if it is still out. */
   #prefetch(): Promise<DuckDBDataChunk | null> {
     this.#check();
-    const fetching = this.#result.fetchChunk();
+    const fetching = this.#result!.fetchChunk();
     this.#fetching = fetching;
     // Its failure is reported where it is received; until then it must not count as unhandled.
     fetching.catch(() => undefined);
@@ -478,7 +484,9 @@ class DuckDBRowStream implements RowStream {
     // So does an error on a late row: DuckDB's C API ends a failed stream like a finished
     // one and keeps the error inside the result, which only shows it by its return type
     // turning INVALID (@duckdb/node-api has no call that reads the message).
-    if (this.#result.returnType === ResultReturnType.INVALID) throw await this.#lateFailure();
+    // A failed result keeps holding its context like an unfinished one: only a clean end counts.
+    if (this.#result!.returnType === ResultReturnType.INVALID) throw await this.#lateFailure();
+    this.#ended = true;
     return null;
   }
 

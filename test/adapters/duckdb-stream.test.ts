@@ -2,10 +2,15 @@
  * DuckDB's own side of a stream failing on a late row (the shared side is in
  * conformance.test.ts): DuckDB keeps the message of such a failure to itself, and the
  * adapter runs the query again to learn it. A failure that does not repeat must still
- * end the stream with an error.
+ * end the stream with an error. And a stream left before its end must not keep its file
+ * database open after the adapter closed: reopening it would wait in DuckDB's instance
+ * cache until the abandoned result happened to be garbage-collected.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Adapter } from '../../adapters/adapter.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Adapter, RowStream } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
 import { SqlmlError } from '../../src/errors.js';
 
@@ -35,4 +40,53 @@ it('ends a stream with an error when its late failure does not repeat on the sec
   expect((failure as SqlmlError).code).toBe('database');
   expect((failure as Error).message).toMatch(/failed part-way through its rows/);
   expect((await adapter.query('SELECT 9 AS nine')).rows).toEqual([[9]]);
+});
+
+describe('a stream left before its end, on a file database', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'sqlml-duckdb-abandon-'));
+  const url = `duckdb:${join(folder, 'abandon.duckdb')}`;
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  beforeAll(async () => {
+    const setup = await openAdapter(url);
+    await setup.query('CREATE TABLE numbers AS SELECT range AS i, range * 0.5 AS x FROM range(500000)');
+    await setup.close();
+  });
+
+  /** Opening the file again; a stall shows as this rejecting (the busy wait never ends while the result is reachable). */
+  async function reopenWithin(ms: number): Promise<Adapter> {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`reopening the database took over ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([openAdapter(url), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it.each([
+    ['the consumer breaks out after the first batch', async (stream: RowStream) => {
+      for await (const batch of stream.batches()) {
+        expect(batch.rowCount).toBe(4096);
+        break;
+      }
+    }],
+    ['the consumer throws on the first batch', async (stream: RowStream) => {
+      await expect(async () => {
+        for await (const batch of stream.batches()) throw new Error(`consumer failed at ${batch.rowCount} rows`);
+      }).rejects.toThrow('consumer failed at 4096 rows');
+    }],
+    ['the stream is closed unread', (stream: RowStream) => stream.close()],
+  ])('%s: closing the adapter releases the file, which reopens at once', async (_, abandon) => {
+    let adapter = await openAdapter(url);
+    for (let round = 0; round < 3; round++) {
+      await abandon(await adapter.openStream('SELECT i, x FROM numbers', { batchRows: 4096 }));
+      await adapter.close();
+      adapter = await reopenWithin(5_000);
+      expect((await adapter.query('SELECT count(*) AS n FROM numbers')).rows).toEqual([[500000]]);
+    }
+    await adapter.close();
+  });
 });
