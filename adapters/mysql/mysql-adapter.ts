@@ -214,13 +214,21 @@ export class MySQLAdapter implements Adapter {
           killing = new Promise<void>((done) => this.#pool.query(`KILL QUERY ${Number(session.threadId)}`, () => done()));
         }
       });
+      let settled = false;
       const settle = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        session.removeListener('error', lost);
         void (killing ?? Promise.resolve()).then(() => {
           if (overflow !== undefined) reject(overflow);
           else if (error !== undefined) reject(this.#asError(error));
           else resolve(outcome);
         });
       };
+      // A query without a callback is not told when its connection dies (KILL CONNECTION, a
+      // restart): mysql2 emits that fatal error on the connection instead.
+      const lost = (error: Error): void => settle(error);
+      session.once('error', lost);
       query.on('error', (error: Error) => settle(error));
       query.on('end', () => settle(undefined));
     });

@@ -132,6 +132,9 @@ async function isTransactional(context: WriteContext, table: TableRef): Promise<
 /** LOAD DATA straight into the existing `table` inside one transaction, after a DELETE of its rows for replace. */
 async function loadInPlace(context: WriteContext, table: TableRef, targetNames: readonly string[], columns: readonly Column[], batches: AsyncIterable<RowBatch>, mode: WriteMode): Promise<number> {
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
+  // Writes that stage still clean up after dead writers; this one must too, or a killed
+  // writer's staging table would stay until the next write that stages.
+  await dropAbandoned(context, table.schema);
   await q('START TRANSACTION');
   try {
     if (mode === 'replace') await q(`DELETE FROM ${context.quoteTable(table)}`);
