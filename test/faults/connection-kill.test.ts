@@ -22,6 +22,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { SqlmlError } from '../../src/errors.js';
 import { repoRoot } from '../helpers/cli.js';
 import { ownDatabase, serverTargets } from '../helpers/servers.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 const SOURCE_ROWS = 90_000;
 const PAUSE_AT = 60_000;
@@ -107,16 +108,6 @@ function delay(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<SqlmlError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SqlmlError);
-    return error as SqlmlError;
-  }
-  throw new Error('expected the statement to fail');
-}
-
 function sorted(result: ResultTable): (readonly Value[])[] {
   return [...result.rows].sort((a, b) => Number(a[0]) - Number(b[0]));
 }
@@ -160,7 +151,7 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
     const id = await sessionFound(find, statement);
     await admin.query(kill(id));
     const killed = performance.now();
-    const error = await rejection(statement);
+    const error = await rejectionOf(statement);
     expect(performance.now() - killed).toBeLessThan(FAIL_WITHIN_MS);
     return error;
   }
@@ -231,7 +222,7 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
       );
       await admin.query(fixture.killConnection(writer));
       const killed = performance.now();
-      const error = await rejection(statement);
+      const error = await rejectionOf(statement);
       expect(performance.now() - killed).toBeLessThan(FAIL_WITHIN_MS);
       expect(error.code).toBe('connection');
       expect(await snapshot()).toEqual(before);

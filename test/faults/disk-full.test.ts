@@ -15,9 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../adapters/adapter.js';
 import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
-import { SqlmlError } from '../../src/errors.js';
 import { serverTargets } from '../helpers/servers.js';
 import { numberedSourceTable } from './numbered-source.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sqlml-faults-disk-'));
 const disk = join(scratch, 'disk');
@@ -43,16 +43,6 @@ const FEATURES = 'SELECT x1, x2, x3, cat, y FROM fault_disk_src';
 const WIDE = `SELECT ${Array.from({ length: 11 }, (_, k) => `x1 + ${k} * x2 AS w${k}`).join(', ')}, x1, x2, x3, cat, y FROM fault_disk_src`;
 
 const sourceTable = (dialect: Dialect): string => numberedSourceTable(dialect, 'fault_disk_src', ROWS);
-
-async function failure(promise: Promise<unknown>): Promise<SqlmlError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SqlmlError);
-    return error as SqlmlError;
-  }
-  throw new Error('the training succeeded on a disk too small for its cache');
-}
 
 describe.each(TARGETS)('a training cache that fills its disk, on $label', ({ url }) => {
   async function withEngine<T>(cacheLimit: string | undefined, work: (engine: Engine) => Promise<T>): Promise<T> {
@@ -86,7 +76,7 @@ describe.each(TARGETS)('a training cache that fills its disk, on $label', ({ url
 
   it('the default limit (half the free space) is reached before the disk fills', async () => {
     await withEngine(undefined, async (engine) => {
-      const error = await failure(engine.runAll(`CREATE OR REPLACE MODEL ${MODEL} FROM (${FEATURES}) PREDICT y USING passes = 2`));
+      const error = await rejectionOf(engine.runAll(`CREATE OR REPLACE MODEL ${MODEL} FROM (${FEATURES}) PREDICT y USING passes = 2`));
       expect(error.message).toMatch(
         new RegExp(
           `^the training cache in ${disk} reached its limit of [34]\\.\\d MB \\(the default SQLML_CACHE_LIMIT=50%: 50% of the [78]\\.\\d MB free there when the training started\\); set SQLML_CACHE_LIMIT higher`,
@@ -109,7 +99,7 @@ describe.each(TARGETS)('a training cache that fills its disk, on $label', ({ url
     await withEngine('none', async (engine) => {
       const before = await versions(engine);
       expect(before.active).toEqual(before.shown);
-      const error = await failure(engine.runAll(`CREATE OR REPLACE MODEL ${MODEL} FROM (${source}) PREDICT y USING passes = 2`));
+      const error = await rejectionOf(engine.runAll(`CREATE OR REPLACE MODEL ${MODEL} FROM (${source}) PREDICT y USING passes = 2`));
       expect(error.message).toMatch(
         new RegExp(`^the training cache in ${disk} ran out of disk space after [4-8]\\.\\d MB; free space or set SQLML_CACHE_DIR to a folder on a larger disk$`),
       );

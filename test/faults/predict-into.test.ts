@@ -10,9 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultTable, Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
-import { SqlmlError } from '../../src/errors.js';
 import { firstRow, run } from '../helpers/engine.js';
 import { serverTargets } from '../helpers/servers.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 const TARGETS = [
   { label: 'duckdb', url: 'duckdb::memory:' },
@@ -23,16 +23,6 @@ const TARGETS = [
 /** Server databases outlive the run and are shared with other test files: names carry a tag. */
 const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const SOURCE_ROWS = 300;
-
-async function rejection(promise: Promise<unknown>): Promise<SqlmlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SqlmlError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.each(TARGETS)('$label', ({ url }) => {
   let engine: Engine;
@@ -73,7 +63,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await sql(`INSERT INTO ${names.user} VALUES (1, 'a@example.com', 'pro'), (7, 'b@example.com', 'basic')`);
     const before = await contents(names.user);
 
-    const replace = await rejection(run(engine, `PREDICT ${names.model} FROM ${names.source} INTO ${names.user} KEY id;`));
+    const replace = await rejectionOf(run(engine, `PREDICT ${names.model} FROM ${names.source} INTO ${names.user} KEY id;`));
     expect(replace.code).toBe('bad_column');
     expect(replace.message).toBe(
       `table ${names.user} has columns email, plan that PREDICT … INTO does not write and lacks columns predicted_label, score that PREDICT … INTO writes; choose another table or change it yourself`,
@@ -83,7 +73,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await sql(`ALTER TABLE ${names.user} ADD COLUMN predicted_label INTEGER`);
     await sql(`ALTER TABLE ${names.user} ADD COLUMN score DOUBLE PRECISION`);
     for (const mode of ['', ' APPEND']) {
-      const error = await rejection(run(engine, `PREDICT ${names.model} FROM ${names.source} INTO ${names.user} KEY id${mode};`));
+      const error = await rejectionOf(run(engine, `PREDICT ${names.model} FROM ${names.source} INTO ${names.user} KEY id${mode};`));
       expect(error.message).toBe(`table ${names.user} has columns email, plan that PREDICT … INTO does not write; choose another table or change it yourself`);
     }
 
@@ -96,11 +86,11 @@ describe.each(TARGETS)('$label', ({ url }) => {
   it('refuses to write into the source table itself, by REPLACE or APPEND, and leaves it untouched', async () => {
     const before = await contents(names.source);
     for (const mode of ['', ' APPEND']) {
-      const error = await rejection(run(engine, `PREDICT ${names.model} FROM ${names.source} INTO ${names.source} KEY id${mode};`));
+      const error = await rejectionOf(run(engine, `PREDICT ${names.model} FROM ${names.source} INTO ${names.source} KEY id${mode};`));
       expect(error.message).toBe(`PREDICT … INTO ${names.source} names the source table itself; write the predictions into another table`);
     }
     // Read through a subquery the source is not known by name: its other columns refuse it.
-    const wrapped = await rejection(run(engine, `PREDICT ${names.model} FROM (SELECT * FROM ${names.source}) INTO ${names.source} KEY id;`));
+    const wrapped = await rejectionOf(run(engine, `PREDICT ${names.model} FROM (SELECT * FROM ${names.source}) INTO ${names.source} KEY id;`));
     expect(wrapped.message).toMatch(new RegExp(`^table ${names.source} has columns x, plan, y that PREDICT … INTO does not write`));
     expect(await contents(names.source)).toEqual(before);
     expect(await columnsOf(names.source)).toEqual(['id', 'x', 'plan', 'y']);
@@ -143,7 +133,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     await sql(`ALTER TABLE ${names.log} ADD COLUMN note VARCHAR(20)`);
     const before = await contents(names.log);
-    const error = await rejection(run(engine, `PREDICT ${names.model} FROM (SELECT * FROM ${names.source} WHERE id <= 5) INTO ${names.log} KEY id APPEND;`));
+    const error = await rejectionOf(run(engine, `PREDICT ${names.model} FROM (SELECT * FROM ${names.source} WHERE id <= 5) INTO ${names.log} KEY id APPEND;`));
     expect(error.message).toBe(`table ${names.log} has columns note that PREDICT … INTO does not write; choose another table or change it yourself`);
     expect(await contents(names.log)).toEqual(before);
   });
@@ -189,7 +179,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     const setNullBefore = await contents(children.setNull);
 
     const { outcome, scored } = predictCountingRows(`PREDICT ${names.model} FROM ${names.source} INTO ${parents.cascade} KEY id;`);
-    const error = await rejection(outcome);
+    const error = await rejectionOf(outcome);
     expect(error.code).toBe('unsupported');
     expect(error.message).toBe(
       `table ${parents.cascade} is referenced by foreign keys ${cascade} of table ${children.cascade}, ${setNull} of table ${children.setNull}; PREDICT … INTO ${parents.cascade} would delete the rows they reference: write into another table, or use APPEND`,
@@ -208,7 +198,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     const childBefore = await contents(children.plain);
 
     const { outcome, scored } = predictCountingRows(`PREDICT ${names.model} FROM ${names.source} INTO ${parents.plain} KEY id;`);
-    const error = await rejection(outcome);
+    const error = await rejectionOf(outcome);
     expect(error.message).toBe(
       `table ${parents.plain} is referenced by foreign key ${catalogName(children.plain, given)} of table ${children.plain}; PREDICT … INTO ${parents.plain} would delete the rows it references: write into another table, or use APPEND`,
     );
