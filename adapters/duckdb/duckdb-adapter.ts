@@ -175,7 +175,9 @@ export class DuckDBAdapter implements Adapter {
           return await toResultTable(sql, result, new ResultBudget(options.limit));
         } catch (error) {
           if (isResultTooLarge(error)) this.#connection.interrupt();
-          if (error instanceof LateFailure) throw await this.#lateQueryFailure(sql, error.statementType);
+          // An interrupt ends DuckDB's result as a late failure does: a cancelled statement
+          // must not be run again for its message (it may take minutes).
+          if (error instanceof LateFailure && !signal?.aborted) throw await this.#lateQueryFailure(sql, error.statementType);
           throw asDatabaseError(error);
         }
       } catch (error) {

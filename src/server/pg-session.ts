@@ -787,7 +787,7 @@ function protocolSetting(text: string): { report: [string, string] | null } | nu
 function loginRefusal(error: unknown, user: string): ErrorFields {
   const cause = (error instanceof Error ? error.cause : undefined) as { errno?: number; sqlState?: string; sqlMessage?: string } | undefined;
   const message = cause?.sqlMessage ?? (error instanceof Error ? error.message : String(error));
-  if (cause?.errno === 1045) return { severity: 'FATAL', code: '28P01', message, detail: `password authentication failed for user "${user}"` };
+  if (cause?.errno === 1045 || cause?.errno === 1698 || cause?.sqlState === '28000') return { severity: 'FATAL', code: '28P01', message, detail: `password authentication failed for user "${user}"` };
   if (cause?.errno === 1049) return { severity: 'FATAL', code: '3D000', message };
   return { severity: 'FATAL', code: cause?.sqlState ?? '08006', message };
 }

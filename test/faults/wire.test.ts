@@ -236,6 +236,16 @@ function slowCount(side: number): { sql: string; count: number } {
   return { sql: `SELECT count(*) AS n FROM range(${side}) a, range(${side}) b WHERE (a.range * 7 + b.range) % 13 = 0`, count };
 }
 
+/**
+ * The other sessions' statements must queue behind A's, so A must have reached the server
+ * and taken the shared connection first. Nothing outside the server can see that (every
+ * other session's question would queue too), so the test gives A's query a moment: A runs
+ * for seconds, far longer than this.
+ */
+function holdingTheConnection(): Promise<void> {
+  return new Promise((done) => setTimeout(done, 300));
+}
+
 describe('serve --pg on DuckDB: sessions share one connection, and each cancel or hang-up stops only its own statement', () => {
   let server: WireServer;
   const login = loginFor('duckdb::memory:');
@@ -261,11 +271,13 @@ describe('serve --pg on DuckDB: sessions share one connection, and each cancel o
   });
 
   it('while A runs a long query, other sessions connect, hang up mid-statement, cancel their own queued statement, or run one: A completes with its full result', async () => {
-    const slow = slowCount(6000);
+    // Long enough (about 1e9 pairs, a second or more) for the other sessions to queue behind it.
+    const slow = slowCount(30_000);
     const a = await open();
     const others: pg.Client[] = [];
     try {
       const running = settle(a.query(slow.sql));
+      await holdingTheConnection();
       // B1 sends a statement (it waits for the shared connection A holds), then its connection drops.
       const b1 = await open();
       b1.on('error', () => undefined); // its own connection dropping is what this client is for
@@ -295,7 +307,8 @@ describe('serve --pg on DuckDB: sessions share one connection, and each cancel o
   }, 30_000);
 
   it("a CancelRequest with A's key cancels A's statement (57014) and not B's, which completes in full; C's cancel stops C's waiting statement at once", async () => {
-    const long = slowCount(40_000);
+    // 1.6e11 pairs: minutes, so A is surely still running when its cancel arrives.
+    const long = slowCount(400_000);
     const slow = slowCount(3000);
     const a = await open();
     const b = await open();
@@ -304,6 +317,7 @@ describe('serve --pg on DuckDB: sessions share one connection, and each cancel o
       const started = performance.now();
       let aSettled = false;
       const aRuns = settle(a.query(long.sql)).finally(() => (aSettled = true));
+      await holdingTheConnection();
       const bRuns = settle(b.query(slow.sql));
       // C's statement waits behind A's; its cancel answers it now, while A goes on.
       const cRuns = settle(c.query('SELECT 7 AS seven'));
@@ -313,7 +327,7 @@ describe('serve --pg on DuckDB: sessions share one connection, and each cancel o
       await sendCancel(server.port, a);
       expect(await aRuns).toEqual({ code: '57014' });
       expect(await bRuns).toEqual({ rows: [slow.count] });
-      // A was stopped, not finished: its 1.6e9 pairs take minutes.
+      // A was stopped, not finished.
       expect(performance.now() - started).toBeLessThan(20_000);
       expect(counted(await a.query('SELECT 6 AS six'))).toEqual([6]);
       expect(counted(await c.query('SELECT 8 AS eight'))).toEqual([8]);
