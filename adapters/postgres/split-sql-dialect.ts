@@ -15,5 +15,11 @@ export const postgresSplitSql: SplitSqlDialect = {
   layerFence: ' OFFSET 0',
   booleanToInteger: (x) => `CAST(CAST(${x} AS INTEGER) AS BIGINT)`,
   dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
+  // The readers divide the double nearest the whole microseconds by 1000 (see
+  // adapters/calendar.ts epochMsFromMicros); EXTRACT(EPOCH …) is an exact numeric, so its
+  // microseconds are an exact BIGINT. ±infinity read as ±Infinity.
+  timestampToEpochMs: (x) =>
+    `(CASE WHEN ${x} = 'infinity' THEN CAST('Infinity' AS DOUBLE PRECISION) WHEN ${x} = '-infinity' THEN CAST('-Infinity' AS DOUBLE PRECISION) ` +
+    `ELSE CAST(CAST(EXTRACT(EPOCH FROM ${x}) * 1000000 AS BIGINT) AS DOUBLE PRECISION) / 1000 END)`,
   partitionKey: (x) => x,
 };
