@@ -16,10 +16,14 @@ export const postgresSplitSql: SplitSqlDialect = {
   booleanToInteger: (x) => `CAST(CAST(${x} AS INTEGER) AS BIGINT)`,
   dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
   // The readers divide the double nearest the whole microseconds by 1000 (see
-  // adapters/calendar.ts epochMsFromMicros); EXTRACT(EPOCH …) is an exact numeric, so its
-  // microseconds are an exact BIGINT. ±infinity read as ±Infinity.
+  // adapters/calendar.ts epochMsFromMicros); ±infinity read as ±Infinity. The count is an
+  // exact NUMERIC (the latest timestamps are beyond a BIGINT of microseconds since 1970),
+  // and NUMERIC to DOUBLE PRECISION rounds to nearest: whole seconds (an integer below
+  // 2^53, exact even where EXTRACT gives a double, before PostgreSQL 14) and the
+  // microseconds within the second (zone offsets are whole seconds, so the session's zone
+  // does not change them).
   timestampToEpochMs: (x) =>
     `(CASE WHEN ${x} = 'infinity' THEN CAST('Infinity' AS DOUBLE PRECISION) WHEN ${x} = '-infinity' THEN CAST('-Infinity' AS DOUBLE PRECISION) ` +
-    `ELSE CAST(CAST(EXTRACT(EPOCH FROM ${x}) * 1000000 AS BIGINT) AS DOUBLE PRECISION) / 1000 END)`,
+    `ELSE CAST(CAST(ROUND(EXTRACT(EPOCH FROM date_trunc('second', ${x}))) AS NUMERIC) * 1000000 + CAST(EXTRACT(MICROSECONDS FROM ${x}) AS BIGINT) % 1000000 AS DOUBLE PRECISION) / 1000 END)`,
   partitionKey: (x) => x,
 };

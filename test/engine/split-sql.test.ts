@@ -39,7 +39,8 @@ function nastyValues(dialect: string): string[][] {
 
 /**
  * Timestamps to the microsecond, before 1970 and beyond 2^53 microseconds from it (where
- * the count itself rounds as a double), PostgreSQL's ±infinity and BC years; `tz` is the
+ * the count itself rounds as a double), PostgreSQL's ±infinity, BC years and its last
+ * microsecond (beyond an int64 of microseconds since 1970); `tz` is the
  * zone-aware column (MariaDB's TIMESTAMP, within its 1970-2038 range). NULL and
  * TIMESTAMP_VALUES distinct values apiece, so the pool reaches each (its periods 9 and 10
  * are coprime to 13).
@@ -56,8 +57,12 @@ function timestamps(dialect: string, column: 'ts' | 'tz'): string[] {
   }
   const type = column === 'ts' ? 'TIMESTAMP' : 'TIMESTAMPTZ';
   const zone = column === 'ts' ? '' : '+05:30';
-  const more = ['1970-01-01 00:00:00', '1969-12-31 23:59:59.999999', '1000-01-01 00:00:00.000001', '9999-12-31 23:59:59.999999', '1969-07-20 20:17:40.000003'];
-  const far = dialect === 'postgres' ? ['infinity', '-infinity', '0044-03-15 12:00:00.000007 BC'] : ['0001-01-01 00:00:00.000001', '1582-10-15 12:00:00.333333', '5000-06-15 06:30:00.000007'];
+  const more = ['1970-01-01 00:00:00', '1969-12-31 23:59:59.999999', '1000-01-01 00:00:00.000001', '9999-12-31 23:59:59.999999'];
+  // PostgreSQL's latest timestamps are beyond 2^63 microseconds since 1970.
+  const far =
+    dialect === 'postgres'
+      ? ['infinity', '-infinity', '0044-03-15 12:00:00.000007 BC', '294276-12-31 23:59:59.999999']
+      : ['0001-01-01 00:00:00.000001', '1582-10-15 12:00:00.333333', '5000-06-15 06:30:00.000007', '1969-07-20 20:17:40.000003'];
   return ['NULL', ...[...common, ...more].map((v) => `${type} '${v}${zone}'`), ...far.map((v) => `${type} '${v}'`)];
 }
 
