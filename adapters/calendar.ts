@@ -28,3 +28,17 @@ export function civilFromDays(days: number): [number, number, number] {
   const month = mp < 10 ? mp + 3 : mp - 9;
   return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
 }
+
+const US_PER_DAY = 86_400_000_000;
+
+/**
+ * Milliseconds since 1970 of `days` since 1970 plus `microsOfDay` (any integer below
+ * 2^53, an offset from UTC included): the double nearest the whole count of microseconds,
+ * divided by 1000. That is what the split's SQL computes from a timestamp (see
+ * adapters/split-sql-dialect.ts timestampToEpochMs), however far the count is beyond 2^53:
+ * days · 86400000000 is exact (86400000000 is 2^13 times a 24-bit odd number, and
+ * |days| < 2^29), so the sum rounds once.
+ */
+export function epochMsFromMicros(days: number, microsOfDay: number): number {
+  return (days * US_PER_DAY + microsOfDay) / 1000;
+}

@@ -5,7 +5,7 @@
  */
 import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
 import { exactTextOf, type Column, type ColumnType, type Value } from '../../src/data.js';
-import { daysFromCivil, MS_PER_DAY } from '../calendar.js';
+import { daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../calendar.js';
 
 export { daysFromCivil };
 
@@ -305,13 +305,13 @@ export function parseDateMs(text: string): number {
 export function parseDateTimeMs(text: string): number {
   const date = parseDateMs(text);
   if (text.length < 19) return text.length === 10 ? date : Number.NaN;
-  const time = digits(text, 11, 2) * 3_600_000 + digits(text, 14, 2) * 60_000 + digits(text, 17, 2) * 1000;
-  let fraction = 0;
+  const seconds = digits(text, 11, 2) * 3600 + digits(text, 14, 2) * 60 + digits(text, 17, 2);
+  let micros = 0;
   if (text.length > 20 && text.charCodeAt(19) === 46 /* . */) {
     const places = text.length - 20;
-    fraction = (digits(text, 20, places) * 1000) / 10 ** places;
+    micros = digits(text, 20, places) * 10 ** (6 - places);
   }
-  return date + time + fraction;
+  return epochMsFromMicros(date / MS_PER_DAY, seconds * 1_000_000 + micros);
 }
 
 /** A decoded cell as a result `Value`, the way `valueAt` shows batch values. */

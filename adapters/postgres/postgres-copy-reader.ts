@@ -19,12 +19,12 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const MS_PER_DAY = 86_400_000;
 /** 2000-01-01, PostgreSQL's epoch for dates and timestamps, in days and ms since 1970-01-01. */
 const PG_EPOCH_DAYS = 10_957;
-const PG_EPOCH_MS = PG_EPOCH_DAYS * MS_PER_DAY;
+/** 2000-01-01 in microseconds since 1970-01-01. */
+const PG_EPOCH_US = PG_EPOCH_DAYS * MS_PER_DAY * 1000;
 const TWO_POW_32 = 4_294_967_296;
 const INT32_MAX = 2_147_483_647;
 const INT32_MIN = -2_147_483_648;
-/** int64 ±infinity timestamps (2^63 - 1 and -2^63) read as doubles via two halves. */
-const INT64_EDGE = 9_223_372_036_854_775_807;
+const UINT32_MAX = 4_294_967_295;
 
 /** How one column's fields are decoded; a small integer so the row loop switches on it. */
 const enum FieldKind {
@@ -323,10 +323,15 @@ function decodeNumber(kind: FieldKind, view: DataView, buffer: Buffer, at: numbe
       return (days + PG_EPOCH_DAYS) * MS_PER_DAY;
     }
     case FieldKind.Timestamp: {
-      const micros = view.getInt32(at) * TWO_POW_32 + view.getUint32(at + 4);
-      if (micros >= INT64_EDGE) return Infinity;
-      if (micros <= -INT64_EDGE) return -Infinity;
-      return micros / 1000 + PG_EPOCH_MS;
+      // ±infinity are the int64 extremes, 2^63 - 1 and -2^63.
+      const high = view.getInt32(at);
+      const low = view.getUint32(at + 4);
+      if (high === INT32_MAX && low === UINT32_MAX) return Infinity;
+      if (high === INT32_MIN && low === 0) return -Infinity;
+      // The double nearest the microseconds since 1970 (high · 2^32 and low + the epoch
+      // shift are exact, so their sum rounds once), divided by 1000: what the split's SQL
+      // computes (see adapters/split-sql-dialect.ts timestampToEpochMs).
+      return (high * TWO_POW_32 + (low + PG_EPOCH_US)) / 1000;
     }
     case FieldKind.Numeric:
       return decodeNumeric(buffer, at, size);

@@ -7,7 +7,7 @@
 import type { CustomTypesConfig } from 'pg';
 import { needsExactText, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
-import { civilFromDays, daysFromCivil, MS_PER_DAY } from '../calendar.js';
+import { civilFromDays, daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../calendar.js';
 
 export { civilFromDays, daysFromCivil };
 
@@ -173,7 +173,7 @@ export function parseTimestampText(text: string): number {
     offsetSeconds = Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0);
     if (m[8] === '-') offsetSeconds = -offsetSeconds;
   }
-  return days * MS_PER_DAY + (seconds - offsetSeconds) * 1000 + micros / 1000;
+  return epochMsFromMicros(days, (seconds - offsetSeconds) * 1_000_000 + micros);
 }
 
 function pad(value: number, width: number): string {

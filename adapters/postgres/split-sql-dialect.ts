@@ -15,5 +15,16 @@ export const postgresSplitSql: SplitSqlDialect = {
   layerFence: ' OFFSET 0',
   booleanToInteger: (x) => `CAST(CAST(${x} AS INTEGER) AS BIGINT)`,
   dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
+  // The readers divide the double nearest the whole microseconds by 1000 (see
+  // adapters/calendar.ts epochMsFromMicros); ±infinity read as ±Infinity. The count is an
+  // exact NUMERIC (the latest timestamps are beyond a BIGINT of microseconds since 1970),
+  // and NUMERIC to DOUBLE PRECISION rounds to nearest: whole seconds (an integer below
+  // 2^53; PostgreSQL's own EXTRACT(EPOCH) misses microseconds there, and before 14 gives a
+  // double, within 0.5 of the whole seconds, which ROUND absorbs) and the microseconds
+  // within the second (zone offsets are whole seconds, so the session's zone does not
+  // change them).
+  timestampToEpochMs: (x) =>
+    `(CASE WHEN ${x} = 'infinity' THEN CAST('Infinity' AS DOUBLE PRECISION) WHEN ${x} = '-infinity' THEN CAST('-Infinity' AS DOUBLE PRECISION) ` +
+    `ELSE CAST(CAST(ROUND(EXTRACT(EPOCH FROM date_trunc('second', ${x}))) AS NUMERIC) * 1000000 + CAST(EXTRACT(MICROSECONDS FROM ${x}) AS BIGINT) % 1000000 AS DOUBLE PRECISION) / 1000 END)`,
   partitionKey: (x) => x,
 };

@@ -2,7 +2,8 @@
  * The split computed by the database agrees with the stream's, from the table alone:
  * contentHashSql gives every row the content hash the stream gives it (over every column
  * type sqlml reads, with NULLs, NaN and ±Infinity where the database has them, integers
- * beyond 2^53, 1e308, subnormals, -0, non-ASCII and mixed-case text), and heldOutSql holds
+ * beyond 2^53, 1e308, subnormals, -0, non-ASCII and mixed-case text, timestamps to the
+ * microsecond with and without a zone), and heldOutSql holds
  * out as many copies of each content as the stream does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ import { serverTargets } from '../helpers/servers.js';
 const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets())];
 const ROWS = 'split_sql_cells';
 const SPEC: SplitSpec = { trainFraction: 0.7, validationFraction: 0, seed: 3 };
-const COLUMNS = ['i', 'b', 'd', 'n', 't', 'f', 'dt', 'y'] as const;
+const COLUMNS = ['i', 'b', 'd', 'n', 't', 'f', 'dt', 'ts', 'tz', 'y'] as const;
 
 /** Each column's nasty values, as SQL literals for `dialect`; the pool cycles through them at coprime periods. */
 function nastyValues(dialect: string): string[][] {
@@ -31,7 +32,38 @@ function nastyValues(dialect: string): string[][] {
     ['NULL', "''", "'abc'", "'ABC'", "'abc '", "'déjà vu'", "'日本語'", "'😀'", "'Straße'"],
     ['NULL', 'TRUE', 'FALSE'],
     ['NULL', "DATE '2024-02-29'", "DATE '1969-12-31'", "DATE '1900-01-01'"],
+    timestamps(dialect, 'ts'),
+    timestamps(dialect, 'tz'),
   ];
+}
+
+/**
+ * Timestamps to the microsecond, before 1970 and beyond 2^53 microseconds from it (where
+ * the count itself rounds as a double), PostgreSQL's ±infinity, BC years and its last
+ * microsecond (beyond an int64 of microseconds since 1970); `tz` is the
+ * zone-aware column (MariaDB's TIMESTAMP, within its 1970-2038 range). NULL and
+ * TIMESTAMP_VALUES distinct values apiece, so the pool reaches each (its periods 9 and 10
+ * are coprime to 13).
+ */
+const TIMESTAMP_VALUES = 12;
+function timestamps(dialect: string, column: 'ts' | 'tz'): string[] {
+  const common = ['1970-01-01 00:00:00.000001', '2024-02-29 13:14:15.123456', '2038-01-19 03:14:07.999999', '2001-09-09 01:46:40.1'];
+  if (dialect === 'mysql') {
+    const more =
+      column === 'ts'
+        ? ['1970-01-01 00:00:00', '1969-12-31 23:59:59.999999', '1000-01-01 00:00:00.000001', '9999-12-31 23:59:59.999999', '1900-01-01 00:00:00.5', '1969-07-20 20:17:40.000003', '1582-10-15 12:00:00.333333', '5000-06-15 06:30:00.000007']
+        : ['1970-01-01 00:00:01', '2000-02-29 23:59:59.999999', '1999-12-31 23:59:59.000001', '2021-03-28 01:00:00.000002', '1985-06-30 23:59:59.7', '2012-06-30 23:59:59.999998', '2038-01-19 03:14:07', '1970-01-01 00:00:01.000001', '2037-12-31 12:00:00.5'];
+    return ['NULL', ...[...(column === 'ts' ? common : common.slice(1)), ...more].map((v) => `'${v}'`)];
+  }
+  const type = column === 'ts' ? 'TIMESTAMP' : 'TIMESTAMPTZ';
+  const zone = column === 'ts' ? '' : '+05:30';
+  const more = ['1970-01-01 00:00:00', '1969-12-31 23:59:59.999999', '1000-01-01 00:00:00.000001', '9999-12-31 23:59:59.999999'];
+  // PostgreSQL's latest timestamps are beyond 2^63 microseconds since 1970.
+  const far =
+    dialect === 'postgres'
+      ? ['infinity', '-infinity', '0044-03-15 12:00:00.000007 BC', '294276-12-31 23:59:59.999999']
+      : ['0001-01-01 00:00:00.000001', '1582-10-15 12:00:00.333333', '5000-06-15 06:30:00.000007', '1969-07-20 20:17:40.000003'];
+  return ['NULL', ...[...common, ...more].map((v) => `${type} '${v}${zone}'`), ...far.map((v) => `${type} '${v}'`)];
 }
 
 /** 2,000 rows over 60 contents (repeated, shuffled), targets NULL now and then. */
@@ -56,11 +88,16 @@ describe.each(TARGETS)('the split in SQL on $label', ({ url }) => {
     const double = adapter.dialect === 'postgres' ? 'DOUBLE PRECISION' : 'DOUBLE';
     const text = adapter.dialect === 'mysql' ? 'VARCHAR(20) CHARACTER SET utf8mb4' : 'VARCHAR(20)';
     await adapter.query(`DROP TABLE IF EXISTS ${q(ROWS)}`);
-    await adapter.query(`CREATE TABLE ${q(ROWS)} (i INTEGER, b BIGINT, d ${double}, n DECIMAL(19,5), t ${text}, f BOOLEAN, dt DATE, y INTEGER)`);
+    const [timestamp, zoned] = adapter.dialect === 'mysql' ? ['DATETIME(6)', 'TIMESTAMP(6) NULL'] : ['TIMESTAMP', 'TIMESTAMPTZ'];
+    await adapter.query(`CREATE TABLE ${q(ROWS)} (i INTEGER, b BIGINT, d ${double}, n DECIMAL(19,5), t ${text}, f BOOLEAN, dt DATE, ts ${timestamp}, tz ${zoned}, y INTEGER)`);
     const all = rows(adapter.dialect);
     for (let from = 0; from < all.length; from += 500) {
       await adapter.query(`INSERT INTO ${q(ROWS)} (${COLUMNS.join(', ')}) VALUES ${all.slice(from, from + 500).map((row) => `(${row.join(', ')})`).join(', ')}`);
     }
+  });
+  it('stores every timestamp value as written (none coerced to NULL or a zero date)', async () => {
+    const counts = await adapter.query(`SELECT COUNT(DISTINCT ts) AS ts, COUNT(DISTINCT tz) AS tz FROM ${q(ROWS)}`);
+    expect(counts.rows[0]!.map(Number)).toEqual([TIMESTAMP_VALUES, TIMESTAMP_VALUES]);
   });
   afterAll(async () => {
     await adapter.query(`DROP TABLE IF EXISTS ${q(ROWS)}`);
@@ -74,7 +111,7 @@ describe.each(TARGETS)('the split in SQL on $label', ({ url }) => {
     const source = `SELECT ${COLUMNS.map(q).join(', ')} FROM ${q(ROWS)}`;
     const stream = await adapter.openStream(source, { batchRows: 256 });
     const types = stream.columns.map((column) => column.type);
-    expect(types).toEqual(['integer', 'bigint', 'double', 'decimal', 'text', 'boolean', 'date', 'integer']);
+    expect(types).toEqual(['integer', 'bigint', 'double', 'decimal', 'text', 'boolean', 'date', 'timestamp', 'timestamp', 'integer']);
     const splitter = new RowSplitter(SPEC);
     const roles = new Uint8Array(256);
     for await (const batch of stream.batches()) {
