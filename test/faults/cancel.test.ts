@@ -3,12 +3,14 @@
  * engine's signal cancels the statement on the server (PostgreSQL `pg_cancel_backend`,
  * MariaDB `KILL QUERY`): it fails with a `cancelled` error within a second or two, nothing
  * is left running, and the connection answers the next statement. An HTTP client that hangs
- * up on `POST /v1/query` aborts that signal inside `sqlml serve`.
+ * up on `POST /v1/query`, or a wire-protocol CancelRequest, aborts that signal inside `sqlml serve`.
  *
  * Servers only: DuckDB's interrupt of a pass-through is covered with its adapter.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
@@ -17,6 +19,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { repoRoot } from '../helpers/cli.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { serverTargets } from '../helpers/servers.js';
+import { loginFor, startWireServer, type WireServer } from '../helpers/wire.js';
 
 /** Longer than any test waits: a cancel that never lands shows as a failed test, not a pass. */
 const SLEEP_SECONDS = 20;
@@ -26,6 +29,23 @@ const POLL_LIMIT_MS = 10_000;
 
 const TARGETS = (await serverTargets()).filter((target) => target.label === 'postgres' || target.label === 'mysql');
 let targetCounter = 0;
+
+/** Sends a CancelRequest for `target`'s backend key, on a connection of its own, as clients do. */
+function sendCancel(port: number, target: pg.Client): Promise<void> {
+  const { processID, secretKey } = target as unknown as { processID: number; secretKey: number };
+  return new Promise((done, fail) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      const packet = Buffer.alloc(16);
+      packet.writeInt32BE(16, 0);
+      packet.writeInt32BE(80877102, 4);
+      packet.writeInt32BE(processID, 8);
+      packet.writeInt32BE(secretKey, 12);
+      socket.end(packet);
+    });
+    socket.on('close', () => done());
+    socket.on('error', fail);
+  });
+}
 
 function delay(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
@@ -156,6 +176,42 @@ describe.each(TARGETS)('$label', ({ label, url }) => {
       const body = (await response.json()) as { results: { rows: unknown[] }[] };
       expect(body.results[0]!.rows).toEqual([{ answer: 42 }]);
       expect(server.exitCode).toBeNull();
+    }, 30_000);
+  });
+
+  describe('through sqlml serve --pg', () => {
+    let server: WireServer;
+
+    beforeAll(async () => {
+      server = await startWireServer(url);
+    }, 60_000);
+
+    afterAll(() => {
+      if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
+    });
+
+    it('a CancelRequest stops the statement on the database (57014) within two seconds, and the session goes on', async () => {
+      const login = loginFor(url);
+      const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: login.user, password: '', database: login.database });
+      await client.connect();
+      try {
+        const { sql, marker } = sleeping();
+        const running = client.query(sql).then(
+          () => ({ code: 'completed' }),
+          (error: { code?: string; message?: string }) => ({ code: error.code ?? `no code: ${error.message}` }),
+        );
+        await waitUntil('the sleep to run on the server', async () => (await runningWith(marker)) === 1);
+        const cancelledAt = performance.now();
+        await sendCancel(server.port, client);
+        expect(await running).toEqual({ code: '57014' });
+        expect(performance.now() - cancelledAt).toBeLessThan(CANCELLED_WITHIN_MS);
+        expect(await runningWith(marker)).toBe(0);
+        const next = await client.query('SELECT 41 + 1 AS answer');
+        expect(next.rows.map((row: Record<string, unknown>) => Number(row.answer))).toEqual([42]);
+        expect(server.child.exitCode).toBeNull();
+      } finally {
+        await client.end().catch(() => undefined);
+      }
     }, 30_000);
   });
 });
