@@ -165,7 +165,7 @@ export class MySQLAdapter implements Adapter {
 
   query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
     const { signal } = options;
-    if (signal?.aborted) throw cancelled();
+    if (signal?.aborted) return Promise.reject(cancelled());
     return this.#exclusive(async (session) => {
       // Aborted while it waited for the session: it never starts.
       if (signal?.aborted) throw cancelled();
