@@ -77,9 +77,10 @@ export interface RowStream {
 export interface QueryOptions {
   readonly limit?: ResultLimit;
   /**
-   * Aborting stops the statement where the adapter can (DuckDB: an interrupt while it runs;
-   * one still waiting for the shared connection is refused before it starts), and it then
-   * fails with a `cancelled` error. Never another caller's statement.
+   * Aborting stops the statement on the server (DuckDB: an interrupt while it runs;
+   * PostgreSQL: `pg_cancel_backend` of its client's backend; MySQL: `KILL QUERY` of its
+   * session's thread), and it then fails with a `cancelled` error; one aborted before it
+   * starts (or while it waits for a shared connection) is refused. Never another caller's statement.
    */
   readonly signal?: AbortSignal;
 }

@@ -28,6 +28,8 @@ import { ConnectionLock } from '../connection-lock.js';
 const UTC = "SET time_zone = '+00:00'";
 /** Server errors of a statement stopped on the server: `KILL QUERY` (1317), max_execution_time (3024). */
 const QUERY_INTERRUPTED = new Set([1317, 3024]);
+/** A KILL QUERY can reach the server before the statement does; it is repeated until the statement ends. */
+const CANCEL_RETRY_MS = 250;
 /** MariaDB's ER_CONNECTION_KILLED: `KILL CONNECTION` ended the session. */
 const CONNECTION_KILLED = 1927;
 
@@ -162,8 +164,12 @@ export class MySQLAdapter implements Adapter {
   }
 
   query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(cancelled());
     return this.#exclusive(async (session) => {
-      const outcome = await this.#boundedQuery(session, sql, new ResultBudget(options.limit));
+      // Aborted while it waited for the session: it never starts.
+      if (signal?.aborted) throw cancelled();
+      const outcome = await this.#boundedQuery(session, sql, new ResultBudget(options.limit), signal);
       return toResultTable(sql, outcome);
     });
   }
@@ -173,11 +179,24 @@ export class MySQLAdapter implements Adapter {
    * events (mysql2 keeps none itself then), decoded and counted against `budget` as they
    * arrive. A result over it is stopped with `KILL QUERY` on the session's thread (the
    * session keeps reading, so the server sees the flag at its next row) and the rows
-   * still in flight are dropped; the session stays open and usable.
+   * still in flight are dropped; the session stays open and usable. Aborting `signal`
+   * stops the statement the same way, and it then fails with a `cancelled` error.
    */
-  #boundedQuery(session: Connection, sql: string, budget: ResultBudget): Promise<DecodedOutcome> {
+  #boundedQuery(session: Connection, sql: string, budget: ResultBudget, signal?: AbortSignal): Promise<DecodedOutcome> {
     return new Promise((resolve, reject) => {
       const query = session.query({ sql, rowsAsArray: true });
+      const killQuery = (): Promise<void> => new Promise<void>((done) => this.#pool.query(`KILL QUERY ${Number(session.threadId)}`, () => done()));
+      // A KILL QUERY that reaches the server before the statement does stops nothing, so it
+      // is repeated until the statement ends; the session is held until the last one returns.
+      let killTimer: NodeJS.Timeout | undefined;
+      let cancelling: Promise<void> | undefined;
+      const onAbort = (): void => {
+        cancelling = killQuery();
+        killTimer = setInterval(() => {
+          cancelling = killQuery();
+        }, CANCEL_RETRY_MS);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       // Each statement of a multi-statement string has its own result; the last answers.
       let outcome: DecodedOutcome = { rows: [], fields: undefined, header: undefined };
       let decode: ((raw: readonly unknown[]) => Value[]) | undefined;
@@ -219,9 +238,11 @@ export class MySQLAdapter implements Adapter {
         if (settled) return;
         settled = true;
         session.removeListener('error', lost);
-        void (killing ?? Promise.resolve()).then(() => {
+        signal?.removeEventListener('abort', onAbort);
+        if (killTimer !== undefined) clearInterval(killTimer);
+        void Promise.all([killing, cancelling]).then(() => {
           if (overflow !== undefined) reject(overflow);
-          else if (error !== undefined) reject(this.#asError(error));
+          else if (error !== undefined) reject(signal?.aborted ? cancelled() : this.#asError(error));
           else resolve(outcome);
         });
       };

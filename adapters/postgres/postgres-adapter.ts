@@ -191,7 +191,7 @@ export class PostgresAdapter implements Adapter {
     this.#assertOpen();
     let results: pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[];
     try {
-      results = await this.#boundedQuery(sql, new ResultBudget(options.limit));
+      results = await this.#boundedQuery(sql, new ResultBudget(options.limit), options.signal);
     } catch (error) {
       throw asDatabaseError(error);
     }
@@ -214,9 +214,31 @@ export class PostgresAdapter implements Adapter {
    * query's row events (pg keeps none itself then) and counted against `budget`. A result
    * over it is cancelled on the server (`pg_cancel_backend` of this client's backend) and
    * the rows still in flight are dropped; the client goes back to the pool usable.
+   * Aborting `signal` cancels the statement the same way, and it then fails with a
+   * `cancelled` error; one aborted before it starts is refused.
    */
-  async #boundedQuery(sql: string, budget: ResultBudget): Promise<pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[]> {
+  async #boundedQuery(sql: string, budget: ResultBudget, signal?: AbortSignal): Promise<pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[]> {
+    if (signal?.aborted) throw cancelled();
     const client = await this.#pool.connect();
+    if (signal?.aborted) {
+      client.release();
+      throw cancelled();
+    }
+    const cancelBackend = (): Promise<unknown> => {
+      const pid = (client as unknown as { processID?: number | null }).processID;
+      return this.#pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    };
+    // A cancel can reach the backend before the statement does: it is repeated until the
+    // statement ends, and the client goes back to the pool only after the last one returned.
+    let aborting: Promise<unknown> | undefined;
+    let abortTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      aborting = cancelBackend();
+      abortTimer = setInterval(() => {
+        aborting = cancelBackend();
+      }, CANCEL_RETRY_MS);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const query = new pg.Query({ text: sql, rowMode: 'array' } as pg.QueryConfig);
     // Each statement of a multi-statement string has its own result object; the last answers.
     const rowsOf = new Map<object, Value[][]>();
@@ -239,8 +261,7 @@ export class PostgresAdapter implements Adapter {
         overflow = error;
         rowsOf.clear();
         rows = [];
-        const pid = (client as unknown as { processID?: number | null }).processID;
-        cancelling = this.#pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+        cancelling = cancelBackend();
       }
     });
     const ended = new Promise<unknown>((resolve, reject) => {
@@ -255,11 +276,13 @@ export class PostgresAdapter implements Adapter {
     } catch (error) {
       failure = error;
     }
-    await cancelling;
+    signal?.removeEventListener('abort', onAbort);
+    if (abortTimer !== undefined) clearInterval(abortTimer);
+    await Promise.all([cancelling, aborting]);
     // A lost connection is not handed out again; a cancelled or failed statement leaves it idle and usable.
     client.release(failure !== undefined && isLostConnection(failure) ? (failure as Error) : undefined);
     if (overflow !== undefined) throw overflow;
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw signal?.aborted ? cancelled() : failure;
     const all = (Array.isArray(results) ? results : [results]) as pg.QueryArrayResult<Value[]>[];
     for (const result of all) (result as { rows: Value[][] }).rows = rowsOf.get(result) ?? [];
     return Array.isArray(results) ? all : all[0]!;

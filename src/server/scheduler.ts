@@ -18,6 +18,7 @@ import type { Job } from '../catalog/job-store.js';
 import type { Engine } from '../engine/engine.js';
 import { firstSlot, followingSlot, LEASE_MS, processHolder, runLeasedJob } from '../engine/jobs.js';
 import { errorMessage } from '../errors.js';
+import { SERVER_RESULT_LIMIT, type ResultLimit } from '../../adapters/result-budget.js';
 
 export interface SchedulerOptions {
   /** This process's name in the leases (default host:pid:random). */
@@ -27,6 +28,11 @@ export interface SchedulerOptions {
   /** How long a claimed lease lasts without renewal (default LEASE_MS, 60 s). */
   readonly leaseMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Most rows and bytes one run's result may hold (default SERVER_RESULT_LIMIT): a job's
+   * SELECT or PREDICT without INTO is held in the serve process, so a bigger one fails the run.
+   */
+  readonly resultLimit?: ResultLimit;
 }
 
 /** Shortest wait between two looks, so a slot that is due right now does not spin the loop. */
@@ -38,6 +44,7 @@ export class Scheduler {
   readonly #pollMs: number;
   readonly #leaseMs: number;
   readonly #log: (line: string) => void;
+  readonly #resultLimit: ResultLimit;
   /** The runs this process has going, by job name. */
   readonly #running = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
@@ -53,6 +60,7 @@ export class Scheduler {
     this.#pollMs = options.pollMs ?? 1000;
     this.#leaseMs = options.leaseMs ?? LEASE_MS;
     this.#log = options.log ?? (() => {});
+    this.#resultLimit = options.resultLimit ?? SERVER_RESULT_LIMIT;
   }
 
   start(): void {
@@ -147,9 +155,10 @@ export class Scheduler {
   async #run(job: Job, slot: string): Promise<void> {
     const started = Date.now();
     const engine = this.#engine;
+    const resultLimit = this.#resultLimit;
     this.#log(`sqlml: job ${job.name} (slot ${slot}) started`);
     try {
-      const execute = (text: string, signal: AbortSignal | undefined) => engine.runJobStatement(text, signal ? { signal } : {});
+      const execute = (text: string, signal: AbortSignal | undefined) => engine.runJobStatement(text, signal ? { signal, resultLimit } : { resultLimit });
       const outcome = await runLeasedJob(job, engine.jobs, this.#holder, execute, { leaseMs: this.#leaseMs });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       // A failed run is recorded like any other and the schedule goes on.

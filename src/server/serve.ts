@@ -149,7 +149,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       log(`sqlml: PostgreSQL wire protocol on ${options.pg.host}:${pg.port}`);
     }
     if (options.scheduler !== false) {
-      scheduler = new Scheduler(engine, { log });
+      scheduler = new Scheduler(engine, { log, resultLimit: options.resultLimit ?? SERVER_RESULT_LIMIT });
       scheduler.start();
       log('sqlml: running scheduled jobs');
     }

@@ -179,6 +179,23 @@ describe('the scheduler on DuckDB', () => {
     await engine.runAll('DROP JOB legacy;');
   }, 10_000);
 
+  it("fails a run whose result is over the scheduler's result limit, records the limit's message, and goes on", async () => {
+    await engine.runAll(`CREATE JOB big_select EVERY '1 second' AS SELECT range AS i FROM range(50);
+      CREATE JOB small_select EVERY '1 second' AS SELECT range AS i FROM range(10);`);
+    const lines: string[] = [];
+    const capped = new Scheduler(engine, { holder: 'capped', pollMs: 50, resultLimit: { rows: 10, bytes: 1 << 30 }, log: (line) => lines.push(line) });
+    capped.start();
+    await waitFor('two failed runs of the big job', async () => (await engine.jobs.runs('big_select')).filter((r) => r.outcome === 'failed').length >= 2, 5000);
+    await waitFor('a run of the job within the limit', async () => (await engine.jobs.runs('small_select')).some((r) => r.outcome === 'succeeded'), 5000);
+    await capped.stop();
+    const runs = await engine.jobs.runs('big_select');
+    expect(runs.every((r) => r.outcome === 'failed')).toBe(true);
+    for (const run of runs) expect(run.error).toMatch(/limit of 10 rows/);
+    expect(lines.some((line) => /job big_select \(slot [^)]+\) failed after .*limit of 10 rows/.test(line))).toBe(true);
+    expect((await engine.jobs.runs('small_select')).find((r) => r.outcome === 'succeeded')).toMatchObject({ error: null, rows: 10 });
+    await engine.runAll('DROP JOB big_select; DROP JOB small_select;');
+  }, 15_000);
+
   it('stop() waits for the running job and takes no new run', async () => {
     await engine.runAll(`CREATE JOB slow EVERY '1 second' AS
       CREATE OR REPLACE TABLE slow_out AS SELECT sum(a.range * b.range) AS n FROM range(20000) a, range(10000) b;`);
