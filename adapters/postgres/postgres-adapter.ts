@@ -670,14 +670,29 @@ async function run(client: pg.PoolClient, sql: string, values?: unknown[]): Prom
 function catalogPool(pool: pg.Pool): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
-      const client = await pool.connect().catch((error: unknown) => {
-        throw asDatabaseError(error);
-      });
+      const acquire = (): Promise<pg.PoolClient> =>
+        pool.connect().catch((error: unknown) => {
+          throw asDatabaseError(error);
+        });
+      let client = await acquire();
+      let fresh = true;
       const query = async (sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> => {
+        const first = fresh;
+        fresh = false;
         try {
           return await client.query(sql, [...parameters]);
         } catch (error) {
-          throw asDatabaseError(error);
+          // A pooled connection the server ended while it sat idle (pg_terminate_backend, a
+          // restart) can be handed out before its FATAL has been read: its first query fails
+          // without having run. The catalog's statement then runs on a fresh connection.
+          if (!first || !isLostConnection(error)) throw asDatabaseError(error);
+          client.release(true);
+          client = await acquire();
+          try {
+            return await client.query(sql, [...parameters]);
+          } catch (retryError) {
+            throw asDatabaseError(retryError);
+          }
         }
       };
       return { query: query as unknown as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) };
