@@ -8,7 +8,6 @@
  * Servers only: DuckDB's interrupt of a pass-through is covered with its adapter.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { repoRoot } from '../helpers/cli.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { serverTargets } from '../helpers/servers.js';
-import { loginFor, startWireServer, type WireServer } from '../helpers/wire.js';
+import { loginFor, startWireServer, type WireServer, sendCancel } from '../helpers/wire.js';
 
 /** Longer than any test waits: a cancel that never lands shows as a failed test, not a pass. */
 const SLEEP_SECONDS = 20;
@@ -30,22 +29,6 @@ const POLL_LIMIT_MS = 10_000;
 const TARGETS = (await serverTargets()).filter((target) => target.label === 'postgres' || target.label === 'mysql');
 let targetCounter = 0;
 
-/** Sends a CancelRequest for `target`'s backend key, on a connection of its own, as clients do. */
-function sendCancel(port: number, target: pg.Client): Promise<void> {
-  const { processID, secretKey } = target as unknown as { processID: number; secretKey: number };
-  return new Promise((done, fail) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      const packet = Buffer.alloc(16);
-      packet.writeInt32BE(16, 0);
-      packet.writeInt32BE(80877102, 4);
-      packet.writeInt32BE(processID, 8);
-      packet.writeInt32BE(secretKey, 12);
-      socket.end(packet);
-    });
-    socket.on('close', () => done());
-    socket.on('error', fail);
-  });
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));

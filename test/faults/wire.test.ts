@@ -7,12 +7,11 @@
  * keeps working, and the server is alive at the end and stops cleanly. On DuckDB, whose
  * sessions share one connection, a session's cancel or hang-up stops only its own statement.
  */
-import { connect } from 'node:net';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverTargets } from '../helpers/servers.js';
-import { RawClient, errorFieldsOf, loginFor, rawMessage, rawStartupHeader, startWireServer, type Login, type ServerMessage, type WireServer } from '../helpers/wire.js';
+import { RawClient, errorFieldsOf, loginFor, rawMessage, rawStartupHeader, startWireServer, type Login, type ServerMessage, type WireServer, sendCancel } from '../helpers/wire.js';
 
 const AUTH_TIMEOUT_S = 3;
 
@@ -208,22 +207,6 @@ describe.each(TARGETS)('serve --pg on $label survives any client', ({ url }) => 
   }, 30_000);
 });
 
-/** Sends a CancelRequest for `target`'s backend key, on a connection of its own, as clients do. */
-function sendCancel(port: number, target: pg.Client): Promise<void> {
-  const { processID, secretKey } = target as unknown as { processID: number; secretKey: number };
-  return new Promise((done, fail) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      const packet = Buffer.alloc(16);
-      packet.writeInt32BE(16, 0);
-      packet.writeInt32BE(80877102, 4);
-      packet.writeInt32BE(processID, 8);
-      packet.writeInt32BE(secretKey, 12);
-      socket.end(packet);
-    });
-    socket.on('close', () => done());
-    socket.on('error', fail);
-  });
-}
 
 /** A plain SELECT that keeps DuckDB busy for a while (`side`² pairs), and its count worked out here. */
 function slowCount(side: number): { sql: string; count: number } {

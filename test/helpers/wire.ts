@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
+import type pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { MessageFramer } from '../../src/server/pg-messages.js';
 import { repoRoot } from './cli.js';
@@ -217,4 +218,21 @@ export function rawStartupHeader(length: number): Buffer {
   const header = Buffer.alloc(4);
   header.writeInt32BE(length, 0);
   return header;
+}
+
+/** Sends a CancelRequest for `target`'s backend key, on a connection of its own, as clients do. */
+export function sendCancel(port: number, target: pg.Client): Promise<void> {
+  const { processID, secretKey } = target as unknown as { processID: number; secretKey: number };
+  return new Promise((done, fail) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      const packet = Buffer.alloc(16);
+      packet.writeInt32BE(16, 0);
+      packet.writeInt32BE(80877102, 4);
+      packet.writeInt32BE(processID, 8);
+      packet.writeInt32BE(secretKey, 12);
+      socket.end(packet);
+    });
+    socket.on('close', () => done());
+    socket.on('error', fail);
+  });
 }

@@ -16,7 +16,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { startPgServer, type PgServer } from '../../src/server/pg-gateway.js';
 import { MessageFramer } from '../../src/server/pg-messages.js';
 import { POSTGRES_URL, serverTargets } from '../helpers/servers.js';
-import { loginFor, type Login } from '../helpers/wire.js';
+import { loginFor, type Login, sendCancel } from '../helpers/wire.js';
 
 const postgres = (await serverTargets()).some((t) => t.label === 'postgres');
 const suffix = `${process.pid}_${Date.now() % 100000}`;
@@ -60,22 +60,6 @@ function client(port: number, password = 'anything', as: Login = ANALYST): pg.Cl
   return new pg.Client({ host: '127.0.0.1', port, user: as.user, database: as.database, password: as.password ?? password });
 }
 
-/** Sends a CancelRequest for `target`'s backend key, on a connection of its own, as clients do. */
-function sendCancel(port: number, target: pg.Client): Promise<void> {
-  const { processID, secretKey } = target as unknown as { processID: number; secretKey: number };
-  return new Promise((done, fail) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      const packet = Buffer.alloc(16);
-      packet.writeInt32BE(16, 0);
-      packet.writeInt32BE(80877102, 4);
-      packet.writeInt32BE(processID, 8);
-      packet.writeInt32BE(secretKey, 12);
-      socket.end(packet);
-    });
-    socket.on('close', () => done());
-    socket.on('error', fail);
-  });
-}
 
 // Debian's python3-psycopg2 lives in the system Python, whatever python3 is first on PATH.
 const psycopg2 = existsSync('/usr/bin/python3') && (await run('/usr/bin/python3', ['-c', 'import psycopg2'])).code === 0;
