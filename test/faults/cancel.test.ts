@@ -7,18 +7,16 @@
  *
  * Servers only: DuckDB's interrupt of a pass-through is covered with its adapter.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
 import type { ResultTable } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
-import { repoRoot } from '../helpers/cli.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { serverTargets } from '../helpers/servers.js';
 import { loginFor, startWireServer, type WireServer, sendCancel } from '../helpers/wire.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 
 /** Longer than any test waits: a cancel that never lands shows as a failed test, not a pass. */
 const SLEEP_SECONDS = 20;
@@ -109,29 +107,16 @@ describe.each(TARGETS)('$label', ({ label, url }) => {
   }, 30_000);
 
   describe('through sqlml serve', () => {
-    let server: ChildProcessWithoutNullStreams;
+    let server: ServeProcess;
     let httpUrl = '';
-    let stderr = '';
 
     beforeAll(async () => {
-      server = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'test/helpers/cli-entry.ts'), '--db', url, 'serve', '--http', '127.0.0.1:0', '--no-scheduler', '--json'], {
-        cwd: repoRoot,
-        env: { ...process.env, SQLML_DB: '' },
-      });
-      server.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const line = await new Promise<string>((done, fail) => {
-        let out = '';
-        server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          out += chunk;
-          if (out.includes('\n')) done(out.slice(0, out.indexOf('\n')));
-        });
-        server.on('exit', (code) => fail(new Error(`sqlml serve exited with ${code} before listening:\n${stderr}`)));
-      });
-      httpUrl = (JSON.parse(line) as { http: string }).http;
+      server = await startServe(url, ['--http', '127.0.0.1:0']);
+      httpUrl = server.addresses.http!;
     }, 30_000);
 
     afterAll(() => {
-      if (server && server.exitCode === null) server.kill('SIGKILL');
+      if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
     });
 
     it('an HTTP client that hangs up mid-/v1/query leaves nothing running on the server, and the next request works', async () => {
@@ -158,7 +143,7 @@ describe.each(TARGETS)('$label', ({ label, url }) => {
       expect(response.status).toBe(200);
       const body = (await response.json()) as { results: { rows: unknown[] }[] };
       expect(body.results[0]!.rows).toEqual([{ answer: 42 }]);
-      expect(server.exitCode).toBeNull();
+      expect(server.child.exitCode).toBeNull();
     }, 30_000);
   });
 

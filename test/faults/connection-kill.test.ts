@@ -11,8 +11,6 @@
  *
  * Servers only: DuckDB is embedded, with no connection another session could kill.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter, Dialect } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
@@ -20,9 +18,9 @@ import type { ResultTable, Value } from '../../src/data.js';
 import { BATCH_ROWS } from '../../src/engine/context.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SqlmlError } from '../../src/errors.js';
-import { repoRoot } from '../helpers/cli.js';
 import { ownDatabase, serverTargets } from '../helpers/servers.js';
 import { rejectionOf } from '../helpers/errors.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 
 const SOURCE_ROWS = 90_000;
 const PAUSE_AT = 60_000;
@@ -287,9 +285,8 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
 
   // The cursor target writes as the COPY one does; its reader is covered in process above.
   describe.runIf(label !== 'postgres (cursor)')('through sqlml serve', () => {
-    let server: ChildProcessWithoutNullStreams;
+    let server: ServeProcess;
     let httpUrl = '';
-    let stderr = '';
 
     const post = async (sql: string): Promise<{ status: number; body: { results?: { rows: unknown[] }[]; error?: { code: string; message: string } } }> => {
       const response = await fetch(`${httpUrl}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
@@ -297,24 +294,12 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
     };
 
     beforeAll(async () => {
-      server = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'test/helpers/cli-entry.ts'), '--db', url, 'serve', '--http', '127.0.0.1:0', '--no-scheduler', '--json'], {
-        cwd: repoRoot,
-        env: { ...process.env, SQLML_DB: '' },
-      });
-      server.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const line = await new Promise<string>((done, fail) => {
-        let out = '';
-        server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          out += chunk;
-          if (out.includes('\n')) done(out.slice(0, out.indexOf('\n')));
-        });
-        server.on('exit', (code) => fail(new Error(`sqlml serve exited with ${code} before listening:\n${stderr}`)));
-      });
-      httpUrl = (JSON.parse(line) as { http: string }).http;
+      server = await startServe(url, ['--http', '127.0.0.1:0']);
+      httpUrl = server.addresses.http!;
     });
 
     afterAll(() => {
-      if (server && server.exitCode === null) server.kill('SIGKILL');
+      if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
     });
 
     it('a killed writer answers that request with an error; the server lives and answers the next requests within a second', async () => {
@@ -342,8 +327,8 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
       expect(await snapshot()).toEqual(before);
       expect((await admin.query(fixture.stagingTables)).rows).toEqual([[0]]);
       await expectNoneRunning(readerPattern());
-      expect(server.exitCode).toBeNull();
-      expect(stderr).not.toMatch(/error|EPIPE/i);
+      expect(server.child.exitCode).toBeNull();
+      expect(server.stderr()).not.toMatch(/error|EPIPE/i);
     }, 30_000);
 
     it('a killed reader answers that request with an error, and the next request works within a second', async () => {
@@ -359,8 +344,8 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
       const next = await post(`SHOW MODELS`);
       expect(performance.now() - started).toBeLessThan(1_000);
       expect(next.status).toBe(200);
-      expect(server.exitCode).toBeNull();
-      expect(stderr).not.toMatch(/error|EPIPE/i);
+      expect(server.child.exitCode).toBeNull();
+      expect(server.stderr()).not.toMatch(/error|EPIPE/i);
     }, 30_000);
   });
 });

@@ -3,56 +3,20 @@
  * bench/fuzz-wire.ts start it here, talk to it through RawClient (any bytes at all,
  * then the server's answers framed), and sample its resident memory from /proc.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import type pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { MessageFramer } from '../../src/server/pg-messages.js';
-import { repoRoot } from './cli.js';
+import { startServe, type ServeProcess } from './serve-process.js';
 
-export interface WireServer {
-  readonly child: ChildProcessWithoutNullStreams;
+export interface WireServer extends ServeProcess {
   readonly port: number;
-  /** Everything the server wrote to stderr so far. */
-  stderr(): string;
-  /** Resolves with the exit code once the process is gone. */
-  readonly exited: Promise<number | null>;
-  /** Resident set size in bytes, from /proc. */
-  rss(): number;
 }
 
 /** Starts `sqlml serve --pg 127.0.0.1:0` on `db` and waits for its address. */
 export async function startWireServer(db: string, extraArgs: readonly string[] = []): Promise<WireServer> {
-  const { SQLML_DB: _ignored, ...env } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'test/helpers/cli-entry.ts'), '--db', db, 'serve', '--pg', '127.0.0.1:0', '--no-scheduler', '--json', ...extraArgs], {
-    cwd: repoRoot,
-    env,
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  const line = await new Promise<string>((done, fail) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('\n')) done(out.slice(0, out.indexOf('\n')));
-    });
-    void exited.then((code) => fail(new Error(`sqlml serve exited with ${code} before listening:\n${stderr}`)));
-    setTimeout(() => fail(new Error(`sqlml serve did not print its address within 30 s:\n${stderr}`)), 30_000).unref();
-  });
-  const port = Number((JSON.parse(line) as { pg: string }).pg.split(':').pop());
-  return {
-    child,
-    port,
-    stderr: () => stderr,
-    exited,
-    rss() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-    },
-  };
+  const server = await startServe(db, ['--pg', '127.0.0.1:0', ...extraArgs]);
+  return { ...server, port: Number(server.addresses.pg!.split(':').pop()) };
 }
 
 /** A role, password and database to log in with. */
