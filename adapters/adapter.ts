@@ -5,7 +5,7 @@
  *
  * Rules every implementation keeps (checked by test/adapters/conformance.test.ts):
  * - user SELECT text is never rewritten, only wrapped as a parenthesized subquery;
- * - user identifiers are quoted with `quoteIdent`;
+ * - user identifiers are quoted with `sql.quoteIdent`;
  * - `write` is atomic: all rows or none, the previous contents intact on failure;
  * - a failed statement leaves the connection usable.
  */
@@ -13,9 +13,10 @@ import type { Kysely } from 'kysely';
 import type { Column, ResultTable, RowBatch } from '../src/data.js';
 import type { CatalogDatabase } from '../src/catalog/schema.js';
 import type { ResultLimit } from './result-budget.js';
+import type { SqlDialect } from './dialect.js';
 export type { ResultLimit } from './result-budget.js';
 
-export type Dialect = 'duckdb' | 'postgres' | 'mysql';
+export type { DialectName } from './dialect.js';
 
 /** A table name as the user wrote it: optional schema, name; both unquoted. */
 export interface TableRef {
@@ -86,13 +87,8 @@ export interface QueryOptions {
 }
 
 export interface Adapter {
-  readonly dialect: Dialect;
-
-  /** Quotes one identifier for this dialect (`"a""b"` / `` `a``b` ``). */
-  quoteIdent(name: string): string;
-
-  /** Quotes a possibly schema-qualified table name. */
-  quoteTable(table: TableRef): string;
+  /** The database's SQL: its name, quoting and the spellings asked for by name. */
+  readonly sql: SqlDialect;
 
   /**
    * Runs a query and streams its rows in batches of `batchRows`, without buffering the

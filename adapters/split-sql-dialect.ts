@@ -4,7 +4,7 @@
  * and returned is an integer below 2^32 unless said otherwise; callers parenthesize.
  */
 import type { ColumnType } from '../src/data.js';
-import type { Dialect } from './adapter.js';
+import type { DialectName } from './adapter.js';
 import { duckdbSplitSql } from './duckdb/split-sql-dialect.js';
 import { mysqlSplitSql } from './mysql/split-sql-dialect.js';
 import { postgresSplitSql } from './postgres/split-sql-dialect.js';
@@ -44,7 +44,7 @@ export interface SplitSqlDialect {
   partitionKey(x: string, type: ColumnType): string;
 }
 
-export function splitSqlDialect(dialect: Dialect): SplitSqlDialect {
+export function splitSqlDialect(dialect: DialectName): SplitSqlDialect {
   switch (dialect) {
     case 'duckdb':
       return duckdbSplitSql;

@@ -23,6 +23,7 @@ import {
 } from '@duckdb/node-api';
 import { Kysely } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import { duckdbDialect } from './dialect.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { ResultBudget, isResultTooLarge } from '../result-budget.js';
@@ -90,7 +91,7 @@ function isDirectory(path: string): boolean {
 }
 
 export class DuckDBAdapter implements Adapter {
-  readonly dialect = 'duckdb' as const;
+  readonly sql = duckdbDialect;
   /**
    * Runs on the adapter's connection under the same lock as `query` and `write`. Inside
    * a Kysely transaction use only the transaction object: anything else on this adapter
@@ -110,14 +111,6 @@ export class DuckDBAdapter implements Adapter {
     this.catalog = new Kysely<CatalogDatabase>({
       dialect: new DuckDBDialect({ connection, acquire: () => this.#acquire() }),
     });
-  }
-
-  quoteIdent(name: string): string {
-    return `"${name.replaceAll('"', '""')}"`;
-  }
-
-  quoteTable(table: TableRef): string {
-    return table.schema === undefined ? this.quoteIdent(table.name) : `${this.quoteIdent(table.schema)}.${this.quoteIdent(table.name)}`;
   }
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
@@ -354,7 +347,7 @@ export class DuckDBAdapter implements Adapter {
    * -1 for a column that gets NULL.
    */
   async #prepareTarget(table: TableRef, columns: readonly Column[], mode: WriteMode): Promise<Int32Array> {
-    const quoted = this.quoteTable(table);
+    const quoted = this.sql.quoteTable(table);
     const exists = await this.#tableExists(table);
     if (exists) {
       const existing = (await this.#run(`SELECT * FROM ${quoted} LIMIT 0`)).columnNames();
@@ -366,7 +359,7 @@ export class DuckDBAdapter implements Adapter {
       if (mode === 'replace') await this.#run(`DELETE FROM ${quoted}`);
       return Int32Array.from(existing, (name) => byName.get(name.toLowerCase()) ?? -1);
     }
-    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${columnDefinitionType(column)}`);
+    const definitions = columns.map((column) => `${this.sql.quoteIdent(column.name)} ${columnDefinitionType(column)}`);
     await this.#run(`CREATE TABLE ${quoted} (${definitions.join(', ')})`);
     return Int32Array.from(columns, (_, index) => index);
   }

@@ -13,6 +13,7 @@
 import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2';
 import { Kysely } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import { mysqlDialect } from './dialect.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import type { Column, ResultTable, RowBatch, Value } from '../../src/data.js';
 import { ResultBudget } from '../result-budget.js';
@@ -91,7 +92,7 @@ function connect(options: ConnectionOptions): Promise<Connection> {
 }
 
 export class MySQLAdapter implements Adapter {
-  readonly dialect = 'mysql' as const;
+  readonly sql = mysqlDialect;
   /** Kysely's MysqlDialect on the adapter's pool; BIGINT ids and counts come back as numbers. */
   readonly catalog: Kysely<CatalogDatabase>;
   /** How `write()` loads rows: `LOAD DATA LOCAL INFILE`, or multi-row INSERTs where the server forbids it. */
@@ -120,14 +121,6 @@ export class MySQLAdapter implements Adapter {
       connection.query(UTC);
     });
     this.catalog = new Kysely<CatalogDatabase>({ dialect: new MySQLCatalogDialect({ pool: this.#pool }) });
-  }
-
-  quoteIdent(name: string): string {
-    return `\`${name.replaceAll('`', '``')}\``;
-  }
-
-  quoteTable(table: TableRef): string {
-    return table.schema === undefined ? this.quoteIdent(table.name) : `${this.quoteIdent(table.schema)}.${this.quoteIdent(table.name)}`;
   }
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
@@ -293,8 +286,7 @@ export class MySQLAdapter implements Adapter {
       writeTable(
         {
           connection: session,
-          quoteIdent: (name) => this.quoteIdent(name),
-          quoteTable: (ref) => this.quoteTable(ref),
+          sql: this.sql,
           tableExists: (ref) => this.#tableExists(session, ref),
           asError: (error) => this.#asError(error),
           liveConnection: () => this.#liveSession(),

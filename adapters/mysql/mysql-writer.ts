@@ -27,6 +27,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import type { TableRef, WriteMode } from '../adapter.js';
+import type { SqlDialect } from '../dialect.js';
 import { isNumberType, type Column, type ColumnData, type RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError } from '../../src/errors.js';
 import { runQuery, type MySQLConnection } from './mysql-session.js';
@@ -46,8 +47,8 @@ const INSERT_STATEMENT_CHARS = 4 << 20;
 /** What the writer needs from the adapter. */
 export interface WriteContext {
   readonly connection: MySQLConnection;
-  quoteIdent(name: string): string;
-  quoteTable(table: TableRef): string;
+  /** The adapter's dialect: quoting of names. */
+  readonly sql: SqlDialect;
   tableExists(table: TableRef): Promise<boolean>;
   /** Turns a driver error into a DatabaseError with the server's message. */
   asError(error: unknown): SqlmlError;
@@ -76,7 +77,7 @@ export async function writeTable(
   const tag = randomBytes(6).toString('hex');
   const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
-  const definitions = columns.map((column) => `${context.quoteIdent(column.name)} ${columnDefinitionType(column)}`);
+  const definitions = columns.map((column) => `${context.sql.quoteIdent(column.name)} ${columnDefinitionType(column)}`);
   await q(`SELECT GET_LOCK('${LOCK_PREFIX}${tag}', 0)`);
   await dropAbandoned(context, table.schema);
   let stagingExists = false;
@@ -84,19 +85,19 @@ export async function writeTable(
     // Set before the CREATE: a session killed while creating can leave the table made on
     // the server without the client hearing so (the cleanup's DROP is IF EXISTS).
     stagingExists = true;
-    await q(`CREATE TABLE ${context.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
+    await q(`CREATE TABLE ${context.sql.quoteTable(staging)} (${definitions.join(', ')}) DEFAULT CHARSET = utf8mb4`);
     const rows = context.method === 'load_data' ? await loadData(context, staging, columns.map((column) => column.name), columns, batches) : await insertRows(context, staging, columns, batches);
     if (targetNames === undefined) {
-      await q(`RENAME TABLE ${context.quoteTable(staging)} TO ${context.quoteTable(table)}`);
+      await q(`RENAME TABLE ${context.sql.quoteTable(staging)} TO ${context.sql.quoteTable(table)}`);
       stagingExists = false;
     } else {
-      const into = targetNames.map((name) => context.quoteIdent(name)).join(', ');
-      const from = columns.map((column) => context.quoteIdent(column.name)).join(', ');
+      const into = targetNames.map((name) => context.sql.quoteIdent(name)).join(', ');
+      const from = columns.map((column) => context.sql.quoteIdent(column.name)).join(', ');
       await q('START TRANSACTION');
       try {
         // DELETE, not TRUNCATE (which commits at once): the old rows stay until the new ones are in.
-        if (mode === 'replace') await q(`DELETE FROM ${context.quoteTable(table)}`);
-        await q(`INSERT INTO ${context.quoteTable(table)} (${into}) SELECT ${from} FROM ${context.quoteTable(staging)}`);
+        if (mode === 'replace') await q(`DELETE FROM ${context.sql.quoteTable(table)}`);
+        await q(`INSERT INTO ${context.sql.quoteTable(table)} (${into}) SELECT ${from} FROM ${context.sql.quoteTable(staging)}`);
         await q('COMMIT');
       } catch (error) {
         await runQuery(context.connection, 'ROLLBACK').catch(() => undefined);
@@ -109,7 +110,7 @@ export async function writeTable(
     // until dropped, so that is done on the connection that replaces it.
     const cleanup = await context.liveConnection().catch(() => undefined);
     if (cleanup !== undefined) {
-      if (stagingExists) await runQuery(cleanup, `DROP TABLE IF EXISTS ${context.quoteTable(staging)}`).catch(() => undefined);
+      if (stagingExists) await runQuery(cleanup, `DROP TABLE IF EXISTS ${context.sql.quoteTable(staging)}`).catch(() => undefined);
       await runQuery(cleanup, `SELECT RELEASE_LOCK('${LOCK_PREFIX}${tag}')`).catch(() => undefined);
     }
   }
@@ -137,7 +138,7 @@ async function loadInPlace(context: WriteContext, table: TableRef, targetNames: 
   await dropAbandoned(context, table.schema);
   await q('START TRANSACTION');
   try {
-    if (mode === 'replace') await q(`DELETE FROM ${context.quoteTable(table)}`);
+    if (mode === 'replace') await q(`DELETE FROM ${context.sql.quoteTable(table)}`);
     await q('SET @sqlml_sql_notes = @@SESSION.sql_notes, SESSION sql_notes = 0');
     let rows: number;
     try {
@@ -184,7 +185,7 @@ async function dropAbandoned(context: WriteContext, schema: string | undefined):
       if (tag === undefined) continue;
       const free = await runQuery(context.connection, `SELECT IS_FREE_LOCK('${LOCK_PREFIX}${tag}')`);
       if (Number(free.rows[0]?.[0]) !== 1) continue;
-      await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.quoteTable(tableIn(schema, name as string))}`);
+      await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.sql.quoteTable(tableIn(schema, name as string))}`);
     }
   } catch {
     // Listing or dropping needs privileges the writing itself may not: leave them.
@@ -193,7 +194,7 @@ async function dropAbandoned(context: WriteContext, schema: string | undefined):
 
 /** The target's own spelling of each given column (MySQL matches column names case-insensitively). */
 async function targetColumnNames(context: WriteContext, table: TableRef, columns: readonly Column[], mode: WriteMode): Promise<string[]> {
-  const probe = await runQuery(context.connection, `SELECT * FROM ${context.quoteTable(table)} LIMIT 0`).catch((error: unknown) => Promise.reject(context.asError(error)));
+  const probe = await runQuery(context.connection, `SELECT * FROM ${context.sql.quoteTable(table)} LIMIT 0`).catch((error: unknown) => Promise.reject(context.asError(error)));
   const byName = new Map((probe.fields ?? []).map((field) => [field.name.toLowerCase(), field.name]));
   return columns.map((column) => {
     const name = byName.get(column.name.toLowerCase());
@@ -225,7 +226,7 @@ async function loadData(context: WriteContext, into: TableRef, names: readonly s
     }
   }
   // The default field and line format (tab, newline, backslash escapes) needs no literal that sql_mode could change.
-  const sql = `LOAD DATA LOCAL INFILE 'sqlml-rows' INTO TABLE ${context.quoteTable(into)} CHARACTER SET utf8mb4 (${names.map((name) => context.quoteIdent(name)).join(', ')})`;
+  const sql = `LOAD DATA LOCAL INFILE 'sqlml-rows' INTO TABLE ${context.sql.quoteTable(into)} CHARACTER SET utf8mb4 (${names.map((name) => context.sql.quoteIdent(name)).join(', ')})`;
   const openInfile = (): Readable => {
     infile = Readable.from(text(), { objectMode: false });
     // mysql2 stops listening to the file when its connection fails; a source error after that must not go unheard.
@@ -271,7 +272,7 @@ function drainedOrClosed(socket: Writable): Promise<void> {
 }
 
 async function insertRows(context: WriteContext, staging: TableRef, columns: readonly Column[], batches: AsyncIterable<RowBatch>): Promise<number> {
-  const head = `INSERT INTO ${context.quoteTable(staging)} (${columns.map((column) => context.quoteIdent(column.name)).join(', ')}) VALUES `;
+  const head = `INSERT INTO ${context.sql.quoteTable(staging)} (${columns.map((column) => context.sql.quoteIdent(column.name)).join(', ')}) VALUES `;
   // Between INSERTs the session is idle: killed while the source is slow, it fails the
   // write then, not when the source next delivers.
   const lost = connectionLost(context);

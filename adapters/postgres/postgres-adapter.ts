@@ -25,6 +25,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
 import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import { postgresDialect } from './dialect.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -131,7 +132,7 @@ function withoutPassword(message: string, settings: PostgresSettings): string {
 }
 
 export class PostgresAdapter implements Adapter {
-  readonly dialect = 'postgres' as const;
+  readonly sql = postgresDialect;
   /** Kysely's PostgresDialect on the adapter's pool; statement errors become `DatabaseError`s. */
   readonly catalog: Kysely<CatalogDatabase>;
   /** Whether streams use binary COPY (else the cursor). */
@@ -147,14 +148,6 @@ export class PostgresAdapter implements Adapter {
     this.#pool = pool;
     this.fastPath = fastPath;
     this.catalog = new Kysely<CatalogDatabase>({ dialect: new PostgresDialect({ pool: catalogPool(pool) }) });
-  }
-
-  quoteIdent(name: string): string {
-    return `"${name.replaceAll('"', '""')}"`;
-  }
-
-  quoteTable(table: TableRef): string {
-    return table.schema === undefined ? this.quoteIdent(table.name) : `${this.quoteIdent(table.schema)}.${this.quoteIdent(table.name)}`;
   }
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
@@ -293,7 +286,7 @@ export class PostgresAdapter implements Adapter {
     try {
       const result = await this.#pool.query<{ found: boolean }>(
         `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE oid = to_regclass($1) AND relkind IN ('r', 'p', 'v', 'm', 'f')) AS found`,
-        [this.quoteTable(table)],
+        [this.sql.quoteTable(table)],
       );
       return result.rows[0]?.found === true;
     } catch (error) {
@@ -310,7 +303,7 @@ export class PostgresAdapter implements Adapter {
          LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
          ORDER BY a.attnum`,
-        [this.quoteTable(table)],
+        [this.sql.quoteTable(table)],
       );
       const first = result.rows[0];
       if (first === undefined) return undefined;
@@ -397,17 +390,17 @@ export class PostgresAdapter implements Adapter {
    */
   async #planWrite(client: pg.PoolClient, table: TableRef, columns: readonly Column[], mode: WriteMode): Promise<WritePlan> {
     const found = await run(client, `SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'f')`, [
-      this.quoteTable(table),
+      this.sql.quoteTable(table),
     ]);
     const schema = (found.rows[0] as { schema?: string } | undefined)?.schema;
-    const definitions = columns.map((column) => `${this.quoteIdent(column.name)} ${columnDefinitionType(column)}`).join(', ');
-    const allColumns = columns.map((column) => this.quoteIdent(column.name)).join(', ');
+    const definitions = columns.map((column) => `${this.sql.quoteIdent(column.name)} ${columnDefinitionType(column)}`).join(', ');
+    const allColumns = columns.map((column) => this.sql.quoteIdent(column.name)).join(', ');
     const inOrder = columns.map((_, index) => index);
     if (schema === undefined) {
-      await run(client, `CREATE TABLE ${this.quoteTable(table)} (${definitions})`);
-      return { into: this.quoteTable(table), columnList: allColumns, sources: inOrder };
+      await run(client, `CREATE TABLE ${this.sql.quoteTable(table)} (${definitions})`);
+      return { into: this.sql.quoteTable(table), columnList: allColumns, sources: inOrder };
     }
-    const existing = (await run(client, `SELECT * FROM ${this.quoteTable(table)} LIMIT 0`)).fields.map((field) => field.name);
+    const existing = (await run(client, `SELECT * FROM ${this.sql.quoteTable(table)} LIMIT 0`)).fields.map((field) => field.name);
     const names = columns.map((column) => {
       const name = existing.find((candidate) => candidate === column.name) ?? existing.find((candidate) => candidate.toLowerCase() === column.name.toLowerCase());
       if (name === undefined) throw new SqlmlError('bad_column', `column ${column.name} is not in table ${tableLabel(table)}, so rows cannot be ${mode === 'append' ? 'appended to' : 'written into'} it`);
@@ -417,8 +410,8 @@ export class PostgresAdapter implements Adapter {
     // DELETE, not TRUNCATE: TRUNCATE's ACCESS EXCLUSIVE lock, held to COMMIT, would make every
     // reader wait for the whole write instead of seeing the old rows; it also refuses a table
     // that a foreign key references and skips ON DELETE triggers. Measured, it saves little.
-    if (mode === 'replace') await run(client, `DELETE FROM ${this.quoteTable(table)}`);
-    return { into: this.quoteTable(table), columnList: names.map((name) => this.quoteIdent(name)).join(', '), sources: inOrder };
+    if (mode === 'replace') await run(client, `DELETE FROM ${this.sql.quoteTable(table)}`);
+    return { into: this.sql.quoteTable(table), columnList: names.map((name) => this.sql.quoteIdent(name)).join(', '), sources: inOrder };
   }
 }
 

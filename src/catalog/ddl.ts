@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Dialect } from '../../adapters/adapter.js';
+import type { DialectName } from '../../adapters/adapter.js';
 import { SqlmlError } from '../errors.js';
 
 /**
@@ -14,10 +14,10 @@ import { SqlmlError } from '../errors.js';
  */
 const CATALOG_DIRECTORIES = ['../../sql/catalog/', '../../../sql/catalog/'].map((relative) => new URL(relative, import.meta.url));
 
-const cache = new Map<Dialect, readonly string[]>();
+const cache = new Map<DialectName, readonly string[]>();
 
 /** The catalog DDL statements of `dialect`, in file order, without comments or semicolons. */
-export function catalogDdl(dialect: Dialect): string[] {
+export function catalogDdl(dialect: DialectName): string[] {
   let statements = cache.get(dialect);
   if (!statements) {
     statements = splitDdl(readFileSync(catalogFile(dialect), 'utf8'));
@@ -38,7 +38,7 @@ export function splitDdl(script: string): string[] {
     .filter((statement) => statement.length > 0);
 }
 
-function catalogFile(dialect: Dialect): string {
+function catalogFile(dialect: DialectName): string {
   for (const directory of CATALOG_DIRECTORIES) {
     const file = fileURLToPath(new URL(`${dialect}.sql`, directory));
     if (existsSync(file)) return file;

@@ -106,7 +106,7 @@ export class ModelStore {
 
   /** Creates the catalog tables if missing; runs the DDL once per store (again after a failure). */
   ensureSchema(): Promise<void> {
-    this.#schema ??= this.#adapter.ensureCatalog(catalogDdl(this.#adapter.dialect)).catch((error: unknown) => {
+    this.#schema ??= this.#adapter.ensureCatalog(catalogDdl(this.#adapter.sql.name)).catch((error: unknown) => {
       this.#schema = undefined;
       throw error;
     });

@@ -40,7 +40,7 @@ export async function repl(engine: Engine, options: { json: boolean }): Promise<
     process.stdout.write('\n');
     prompt();
   });
-  process.stdout.write(`sqlml on ${engine.adapter.dialect}. \\? for help, \\q to quit.\n`);
+  process.stdout.write(`sqlml on ${engine.adapter.sql.name}. \\? for help, \\q to quit.\n`);
   prompt();
   for await (const line of rl) {
     const trimmed = line.trim();

@@ -71,7 +71,7 @@ export function modelName(id: Identifier): string {
  * them as written (DuckDB case-insensitively).
  */
 function tableIdentifier(adapter: Adapter, id: Identifier): string {
-  return !id.quoted && adapter.dialect === 'postgres' ? id.value.toLowerCase() : id.value;
+  return !id.quoted && adapter.sql.name === 'postgres' ? id.value.toLowerCase() : id.value;
 }
 
 export function tableRef(adapter: Adapter, table: TableName): TableRef {
@@ -83,13 +83,13 @@ export function tableRef(adapter: Adapter, table: TableName): TableRef {
 /** The query to stream for a FROM/ON source. User SELECT text is only ever wrapped. */
 export function sourceQuery(adapter: Adapter, source: Source): string {
   if (source.kind === 'query') return `SELECT * FROM (${source.sql}) AS sqlml_source`;
-  return `SELECT * FROM ${adapter.quoteTable(tableRef(adapter, source.table))}`;
+  return `SELECT * FROM ${adapter.sql.quoteTable(tableRef(adapter, source.table))}`;
 }
 
 /** The FROM clause as stored with a model version (re-parsed by RETRAIN and EVALUATE). */
 export function sourceText(adapter: Adapter, source: Source): string {
   if (source.kind === 'query') return `(${source.sql})`;
-  return adapter.quoteTable(tableRef(adapter, source.table));
+  return adapter.sql.quoteTable(tableRef(adapter, source.table));
 }
 
 /** Finds a column by name: exact first, then (for unquoted names) case-insensitively. */

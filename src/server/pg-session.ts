@@ -426,7 +426,7 @@ export class PgSession {
   }
 
   #isSqlml(text: string): boolean {
-    return isSqlmlStatement(text, this.#host.engine.adapter.dialect);
+    return isSqlmlStatement(text, this.#host.engine.adapter.sql.name);
   }
 
   /** Runs one statement in sqlml; its result messages, or its ErrorResponse. */
@@ -592,7 +592,7 @@ export class PgSession {
           part,
           sqlml,
           parameterTypes: parse.parameterTypes,
-          parameterCount: part === null || sqlml ? 0 : parameterCount(part.text, this.#host.engine.adapter.dialect),
+          parameterCount: part === null || sqlml ? 0 : parameterCount(part.text, this.#host.engine.adapter.sql.name),
         });
         return [emptyMessage('1')];
       }
@@ -616,7 +616,7 @@ export class PgSession {
         const part =
           statement.part === null || bind.parameters.length === 0
             ? statement.part
-            : { text: bindLiterals(statement.part.text, this.#host.engine.adapter.dialect, values, statement.parameterTypes), start: SCRIPT_START };
+            : { text: bindLiterals(statement.part.text, this.#host.engine.adapter.sql.name, values, statement.parameterTypes), start: SCRIPT_START };
         this.#portals.set(bind.portal, { statement, part, resultFormats: bind.resultFormats, result: null, rowsSent: 0 });
         return [emptyMessage('2')];
       }

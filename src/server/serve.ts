@@ -102,7 +102,7 @@ export function checkExposure(
 
 /** How wire-protocol clients log in without a token: through to the database's own roles, where it has them. */
 function loginPassthrough(engine: Engine, db: string): { upstreamUrl?: string; passthroughUrl?: string } {
-  const dialect = engine.adapter.dialect;
+  const dialect = engine.adapter.sql.name;
   return dialect === 'postgres' ? { upstreamUrl: db } : dialect === 'mysql' ? { passthroughUrl: db } : {};
 }
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Adapter, Dialect, TableRef } from '../../adapters/adapter.js';
+import type { Adapter, DialectName, TableRef } from '../../adapters/adapter.js';
 import { DEFAULT_DATABASE_URL, openAdapter } from '../../adapters/registry.js';
 import { catalogDdl } from '../../src/catalog/ddl.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
@@ -30,7 +30,7 @@ const TARGETS: readonly { readonly label: string; readonly url: string }[] = [
   ...(await serverTargets()),
 ];
 
-const FIXTURES: Partial<Record<Dialect, DialectFixture>> = {
+const FIXTURES: Partial<Record<DialectName, DialectFixture>> = {
   duckdb: duckdbFixture,
   ...serverFixtures,
 };
@@ -104,14 +104,14 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
   beforeAll(async () => {
     adapter = await openAdapter(url);
-    const found = FIXTURES[adapter.dialect];
-    if (!found) throw new Error(`no conformance fixture for dialect ${adapter.dialect}: add one to FIXTURES`);
+    const found = FIXTURES[adapter.sql.name];
+    if (!found) throw new Error(`no conformance fixture for dialect ${adapter.sql.name}: add one to FIXTURES`);
     fixture = found;
-    q = (name) => adapter.quoteIdent(name);
+    q = (name) => adapter.sql.quoteIdent(name);
   });
 
   afterAll(async () => {
-    for (const table of created) await adapter?.query(`DROP TABLE IF EXISTS ${adapter.quoteTable(table)}`).catch(() => undefined);
+    for (const table of created) await adapter?.query(`DROP TABLE IF EXISTS ${adapter.sql.quoteTable(table)}`).catch(() => undefined);
     await adapter?.close();
   });
 
@@ -140,7 +140,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
   describe(`types`, () => {
     it('streams every type with its sqlml column type and values, NULLs included', async () => {
-      const table = adapter.quoteTable(fresh('types'));
+      const table = adapter.sql.quoteTable(fresh('types'));
       await adapter.query(`CREATE TABLE ${table} (${fixture.typeColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ')})`);
       await adapter.query(`INSERT INTO ${table} VALUES ${fixture.typeRows.join(', ')}`);
       const { columns, rows } = await readAll(adapter, `SELECT * FROM ${table} ORDER BY ${q('id')}`);
@@ -149,7 +149,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     });
 
     it('returns the same values from a pass-through SELECT', async () => {
-      const table = adapter.quoteTable(fresh('types'));
+      const table = adapter.sql.quoteTable(fresh('types'));
       await adapter.query(`CREATE TABLE ${table} (${fixture.typeColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ')})`);
       await adapter.query(`INSERT INTO ${table} VALUES ${fixture.typeRows.join(', ')}`);
       const result = await adapter.query(`SELECT * FROM ${table} ORDER BY ${q('id')}`);
@@ -159,13 +159,13 @@ describe.each(TARGETS)('$label', ({ url }) => {
     });
 
     it('writes streamed rows back with write() and reads them again unchanged', async () => {
-      const source = adapter.quoteTable(fresh('types'));
+      const source = adapter.sql.quoteTable(fresh('types'));
       await adapter.query(`CREATE TABLE ${source} (${fixture.typeColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ')})`);
       await adapter.query(`INSERT INTO ${source} VALUES ${fixture.typeRows.join(', ')}`);
       const copy = fresh('copy');
       const stream = await adapter.openStream(`SELECT * FROM ${source} ORDER BY ${q('id')}`, { batchRows: 2 });
       expect(await adapter.write(copy, stream.columns, stream.batches(), 'replace')).toBe(3);
-      const { columns, rows } = await readAll(adapter, `SELECT * FROM ${adapter.quoteTable(copy)} ORDER BY ${q('id')}`);
+      const { columns, rows } = await readAll(adapter, `SELECT * FROM ${adapter.sql.quoteTable(copy)} ORDER BY ${q('id')}`);
       // write() keeps numbers in their own types (a decimal stays a decimal) and creates `other` as text; the values survive.
       const written = fixture.typeColumns.map((c) => (c.type === 'other' ? 'text' : c.type));
       expect(columns.map((c) => c.type)).toEqual(written);
@@ -202,7 +202,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     });
 
     it('reads the same rows when the consumer lets it reuse batch arrays (reuseBatches), text and NULLs included', async () => {
-      const source = adapter.quoteTable(fresh('reuse'));
+      const source = adapter.sql.quoteTable(fresh('reuse'));
       await adapter.query(`CREATE TABLE ${source} (${fixture.typeColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ')})`);
       await adapter.query(`INSERT INTO ${source} VALUES ${fixture.typeRows.join(', ')}`);
       const select = `SELECT * FROM ${source} ORDER BY ${q('id')}`;
@@ -308,7 +308,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
   describe('pass-through statements', () => {
     it('runs DDL, INSERT, UPDATE, DELETE and SELECT with their command tags and counts', async () => {
-      const table = adapter.quoteTable(fresh('pass'));
+      const table = adapter.sql.quoteTable(fresh('pass'));
       expect(await adapter.query(`CREATE TABLE ${table} (id INTEGER, name VARCHAR(20))`)).toMatchObject({ command: 'CREATE TABLE', rows: [] });
       expect(await adapter.query(`INSERT INTO ${table} VALUES (1, 'a'), (2, 'b'), (3, 'c')`)).toMatchObject({ command: 'INSERT', rowsAffected: 3 });
       expect(await adapter.query(`UPDATE ${table} SET name = 'z' WHERE id >= 2`)).toMatchObject({ command: 'UPDATE', rowsAffected: 2 });
@@ -352,21 +352,21 @@ describe.each(TARGETS)('$label', ({ url }) => {
     it('quotes reserved words and embedded quotes so they work in a real table', async () => {
       const table: TableRef = { name: `default` };
       const weird = `we"ird 'col`;
-      await adapter.query(`DROP TABLE IF EXISTS ${adapter.quoteTable(table)}`);
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (${q('select')} INTEGER, ${q(weird)} VARCHAR(20))`);
+      await adapter.query(`DROP TABLE IF EXISTS ${adapter.sql.quoteTable(table)}`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (${q('select')} INTEGER, ${q(weird)} VARCHAR(20))`);
       const columns = [column('select', 'integer'), column(weird, 'text')];
       expect(await adapter.write(table, columns, batchesOf(columns, [[[7, 'x"y']]]), 'append')).toBe(1);
-      const result = await adapter.query(`SELECT ${q('select')}, ${q(weird)} FROM ${adapter.quoteTable(table)}`);
+      const result = await adapter.query(`SELECT ${q('select')}, ${q(weird)} FROM ${adapter.sql.quoteTable(table)}`);
       expect(result.columns.map((c) => c.name)).toEqual(['select', weird]);
       expect(result.rows).toEqual([[7, 'x"y']]);
       expect(await adapter.tableExists(table)).toBe(true);
-      await adapter.query(`DROP TABLE ${adapter.quoteTable(table)}`);
+      await adapter.query(`DROP TABLE ${adapter.sql.quoteTable(table)}`);
     });
 
     it('tells whether a table exists, unqualified or in the default schema', async () => {
       const table = fresh('exists');
       expect(await adapter.tableExists(table)).toBe(false);
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (x INTEGER)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (x INTEGER)`);
       expect(await adapter.tableExists(table)).toBe(true);
       expect(await adapter.tableExists({ schema: fixture.defaultSchema, name: table.name })).toBe(true);
       expect(await adapter.tableExists({ schema: 'conf_no_such_schema', name: table.name })).toBe(false);
@@ -386,13 +386,13 @@ describe.each(TARGETS)('$label', ({ url }) => {
     ];
 
     async function contents(table: TableRef): Promise<Value[][]> {
-      return (await adapter.query(`SELECT * FROM ${adapter.quoteTable(table)} ORDER BY 1`)).rows.map((row) => [...row]);
+      return (await adapter.query(`SELECT * FROM ${adapter.sql.quoteTable(table)} ORDER BY 1`)).rows.map((row) => [...row]);
     }
 
     it('creates a missing table from the columns and returns the rows written', async () => {
       const table = fresh('new');
       expect(await adapter.write(table, scored, batchesOf(scored, firstRows), 'replace')).toBe(4);
-      const { columns, rows } = await readAll(adapter, `SELECT * FROM ${adapter.quoteTable(table)} ORDER BY 1`);
+      const { columns, rows } = await readAll(adapter, `SELECT * FROM ${adapter.sql.quoteTable(table)} ORDER BY 1`);
       expect(columns.map((c) => [c.name, c.type])).toEqual(scored.map((c) => [c.name, c.type]));
       expect(rows).toEqual([
         [1, 'a', 0.5, '2024-05-01', true],
@@ -404,25 +404,25 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('replaces the rows of an existing table, keeping the table and its columns', async () => {
       const table = fresh('replace');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, label VARCHAR(10), score DOUBLE PRECISION)`);
-      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 'old', 0.25), (2, 'old', 0.5)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, label VARCHAR(10), score DOUBLE PRECISION)`);
+      await adapter.query(`INSERT INTO ${adapter.sql.quoteTable(table)} VALUES (1, 'old', 0.25), (2, 'old', 0.5)`);
       const next = [column('score', 'double'), column('id', 'integer')];
       expect(await adapter.write(table, next, batchesOf(next, [[[1.5, 10]]]), 'replace')).toBe(1);
-      const result = await adapter.query(`SELECT * FROM ${adapter.quoteTable(table)}`);
+      const result = await adapter.query(`SELECT * FROM ${adapter.sql.quoteTable(table)}`);
       expect(result.columns.map((c) => c.name)).toEqual(['id', 'label', 'score']);
       expect(result.rows).toEqual([[10, null, 1.5]]);
       // Still the same table: its primary key refuses a duplicate.
-      await expect(adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (10, 'dup', 0)`)).rejects.toThrow();
+      await expect(adapter.query(`INSERT INTO ${adapter.sql.quoteTable(table)} VALUES (10, 'dup', 0)`)).rejects.toThrow();
     });
 
     it('describes an existing table: its own id and its columns', async () => {
       const table = fresh('described');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(50) NOT NULL, plan VARCHAR(10), n INTEGER DEFAULT 0)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(50) NOT NULL, plan VARCHAR(10), n INTEGER DEFAULT 0)`);
       const described = await adapter.describeTable(table);
       expect(described?.columns).toEqual(['id', 'email', 'plan', 'n']);
       const other = fresh('described_other');
       expect(await adapter.describeTable(other)).toBeUndefined();
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(other)} (id INTEGER)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(other)} (id INTEGER)`);
       expect((await adapter.describeTable(other))?.id).not.toBe(described?.id);
       expect((await adapter.describeTable(table))?.id).toBe(described?.id);
     });
@@ -431,25 +431,25 @@ describe.each(TARGETS)('$label', ({ url }) => {
       // Named child first: the tables are dropped in the order they were named.
       const child = fresh('referencing');
       const parent = fresh('referenced');
-      const [p, c] = [adapter.quoteTable(parent), adapter.quoteTable(child)];
+      const [p, c] = [adapter.sql.quoteTable(parent), adapter.sql.quoteTable(child)];
       await adapter.query(`CREATE TABLE ${p} (id INTEGER NOT NULL, part INTEGER NOT NULL, up INTEGER, PRIMARY KEY (id, part), UNIQUE (id))`);
-      if (adapter.dialect !== 'duckdb') await adapter.query(`ALTER TABLE ${p} ADD CONSTRAINT ${adapter.quoteIdent(`${parent.name}_self`)} FOREIGN KEY (up) REFERENCES ${p} (id)`);
+      if (adapter.sql.name !== 'duckdb') await adapter.query(`ALTER TABLE ${p} ADD CONSTRAINT ${adapter.sql.quoteIdent(`${parent.name}_self`)} FOREIGN KEY (up) REFERENCES ${p} (id)`);
       expect((await adapter.describeTable(parent))?.referencedBy).toEqual([]);
       const given = `${child.name}_fk`;
-      await adapter.query(`CREATE TABLE ${c} (n INTEGER, pid INTEGER, ppart INTEGER, CONSTRAINT ${adapter.quoteIdent(given)} FOREIGN KEY (pid, ppart) REFERENCES ${p} (id, part))`);
+      await adapter.query(`CREATE TABLE ${c} (n INTEGER, pid INTEGER, ppart INTEGER, CONSTRAINT ${adapter.sql.quoteIdent(given)} FOREIGN KEY (pid, ppart) REFERENCES ${p} (id, part))`);
       const [reference, ...more] = (await adapter.describeTable(parent))?.referencedBy ?? [];
       expect(more).toEqual([]);
       expect(reference?.table).toBe(child.name);
       // DuckDB ignores a foreign key's given name and makes its own.
-      if (adapter.dialect === 'duckdb') expect(reference?.constraint).toMatch(new RegExp(`^${child.name}_.*fkey$`));
+      if (adapter.sql.name === 'duckdb') expect(reference?.constraint).toMatch(new RegExp(`^${child.name}_.*fkey$`));
       else expect(reference?.constraint).toBe(given);
       expect((await adapter.describeTable(child))?.referencedBy).toEqual([]);
     });
 
     it('appends by column name, in any order, with NULL for columns not given', async () => {
       const table = fresh('append');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER, label VARCHAR(10), score DOUBLE PRECISION)`);
-      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 'old', 0.25)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (id INTEGER, label VARCHAR(10), score DOUBLE PRECISION)`);
+      await adapter.query(`INSERT INTO ${adapter.sql.quoteTable(table)} VALUES (1, 'old', 0.25)`);
       const given = [column('score', 'double'), column('id', 'integer')];
       expect(await adapter.write(table, given, batchesOf(given, [[[9.5, 2]], [[-1, 3]]]), 'append')).toBe(2);
       expect(await contents(table)).toEqual([
@@ -461,8 +461,8 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('refuses to append a column the table lacks, naming it, and leaves the table alone', async () => {
       const table = fresh('append_bad');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER)`);
-      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (id INTEGER)`);
+      await adapter.query(`INSERT INTO ${adapter.sql.quoteTable(table)} VALUES (1)`);
       const given = [column('id', 'integer'), column('surprise', 'double')];
       const error = await rejection(adapter.write(table, given, batchesOf(given, [[[2, 1]]]), 'append'));
       expect((error as SqlmlError).code).toBe('bad_column');
@@ -497,19 +497,19 @@ describe.each(TARGETS)('$label', ({ url }) => {
       const failure = await rejection(adapter.write(table, bulk, bulkRows(2, true), 'replace'));
       expect((failure as Error).message).toBe('source failed after 2 batches');
       expect(await contents(table)).toEqual(before);
-      expect((await adapter.query(`SELECT * FROM ${adapter.quoteTable(table)}`)).columns.map((c) => c.name)).toEqual(scored.map((c) => c.name));
+      expect((await adapter.query(`SELECT * FROM ${adapter.sql.quoteTable(table)}`)).columns.map((c) => c.name)).toEqual(scored.map((c) => c.name));
     });
 
     // MyISAM cannot roll back: the rows must not go straight into it.
     it.runIf(url.startsWith('mysql'))('leaves a replaced MyISAM table exactly as it was when the rows fail part-way', async () => {
       const table = fresh('atomic_myisam');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER, score DOUBLE PRECISION) ENGINE = MyISAM`);
-      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (-1, 0.5)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (id INTEGER, score DOUBLE PRECISION) ENGINE = MyISAM`);
+      await adapter.query(`INSERT INTO ${adapter.sql.quoteTable(table)} VALUES (-1, 0.5)`);
       const failure = await rejection(adapter.write(table, bulk, bulkRows(2, true), 'replace'));
       expect((failure as Error).message).toBe('source failed after 2 batches');
       expect(await contents(table)).toEqual([[-1, 0.5]]);
       expect(await adapter.write(table, bulk, bulkRows(1, false), 'replace')).toBe(BULK_ROWS);
-      expect((await adapter.query(`SELECT count(*) FROM ${adapter.quoteTable(table)}`)).rows).toEqual([[BULK_ROWS]]);
+      expect((await adapter.query(`SELECT count(*) FROM ${adapter.sql.quoteTable(table)}`)).rows).toEqual([[BULK_ROWS]]);
     });
 
     it('leaves an appended table exactly as it was when the rows fail part-way', async () => {
@@ -550,7 +550,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
       }
       const writing = adapter.write(table, bulk, pausingRows(), 'append');
       await midway;
-      const counting = adapter.query(`SELECT count(*) AS n FROM ${adapter.quoteTable(table)}`);
+      const counting = adapter.query(`SELECT count(*) AS n FROM ${adapter.sql.quoteTable(table)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
       open();
       expect(await writing).toBe(2 * BULK_ROWS);
@@ -580,11 +580,11 @@ describe.each(TARGETS)('$label', ({ url }) => {
         // wait for it (a lock) would not answer before the gate opens.
         let timer: NodeJS.Timeout | undefined;
         const waited = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the reader waited for the write')), 10_000)));
-        const during = await Promise.race([reader.query(`SELECT count(*) AS n, min(id) AS low FROM ${reader.quoteTable(table)}`), waited]).finally(() => clearTimeout(timer));
+        const during = await Promise.race([reader.query(`SELECT count(*) AS n, min(id) AS low FROM ${reader.sql.quoteTable(table)}`), waited]).finally(() => clearTimeout(timer));
         open();
         expect(await writing).toBe(2 * BULK_ROWS);
         expect(during.rows.map((row) => row.map(Number))).toEqual([[2, -2]]);
-        const after = await reader.query(`SELECT count(*) AS n, min(id) AS low FROM ${reader.quoteTable(table)}`);
+        const after = await reader.query(`SELECT count(*) AS n, min(id) AS low FROM ${reader.sql.quoteTable(table)}`);
         expect(after.rows.map((row) => row.map(Number))).toEqual([[2 * BULK_ROWS, 0]]);
       } finally {
         open();
@@ -594,8 +594,8 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('rolls back when the database refuses a row, and reports its message', async () => {
       const table = fresh('refused');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id ${fixture.integerType}, n ${fixture.integerType})`);
-      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 1)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (id ${fixture.integerType}, n ${fixture.integerType})`);
+      await adapter.query(`INSERT INTO ${adapter.sql.quoteTable(table)} VALUES (1, 1)`);
       const given = [column('id', 'integer'), column('n', 'text')];
       const error = await rejection(adapter.write(table, given, batchesOf(given, [[[2, '2']], [[3, 'not a number']]]), 'append'));
       expect((error as SqlmlError).code).toBe('database');
@@ -606,10 +606,10 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('fails a replace whose rows the table refuses (a duplicate key, NULL into NOT NULL), leaving its rows; rounds into DECIMAL as an INSERT does', async () => {
       const table = fresh('replace_refused');
-      await adapter.query(`CREATE TABLE ${adapter.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, score DECIMAL(5,2) NOT NULL)`);
-      await adapter.query(`INSERT INTO ${adapter.quoteTable(table)} VALUES (1, 0.25), (2, 0.5)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (id INTEGER NOT NULL PRIMARY KEY, score DECIMAL(5,2) NOT NULL)`);
+      await adapter.query(`INSERT INTO ${adapter.sql.quoteTable(table)} VALUES (1, 0.25), (2, 0.5)`);
       const given = [column('id', 'integer'), column('score', 'double')];
-      const kept = `SELECT id FROM ${adapter.quoteTable(table)} WHERE (id = 1 AND score = 0.25) OR (id = 2 AND score = 0.5) ORDER BY id`;
+      const kept = `SELECT id FROM ${adapter.sql.quoteTable(table)} WHERE (id = 1 AND score = 0.25) OR (id = 2 AND score = 0.5) ORDER BY id`;
       // The offending row comes after a whole batch of good ones, so the refusal happens mid-load.
       const duplicate = await rejection(adapter.write(table, given, batchesOf(given, [[[5, 0.1], [6, 0.2]], [[7, 0.3], [5, 0.4]]]), 'replace'));
       expect((duplicate as SqlmlError).code).toBe('database');
@@ -620,9 +620,9 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect((missing as Error).message).toMatch(/null/i);
       expect((await adapter.query(kept)).rows).toEqual([[1], [2]]);
       expect(await adapter.write(table, given, batchesOf(given, [[[3, 0.126]]]), 'replace')).toBe(1);
-      expect((await adapter.query(`SELECT id FROM ${adapter.quoteTable(table)} WHERE score = 0.13`)).rows).toEqual([[3]]);
-      expect((await adapter.query(`SELECT count(*) FROM ${adapter.quoteTable(table)}`)).rows).toEqual([[1]]);
-      if (adapter.dialect === 'mysql') {
+      expect((await adapter.query(`SELECT id FROM ${adapter.sql.quoteTable(table)} WHERE score = 0.13`)).rows).toEqual([[3]]);
+      expect((await adapter.query(`SELECT count(*) FROM ${adapter.sql.quoteTable(table)}`)).rows).toEqual([[1]]);
+      if (adapter.sql.name === 'mysql') {
         // The load switches notes off for itself only: the session's setting is as it was.
         expect((await adapter.query('SELECT @@SESSION.sql_notes')).rows).toEqual([[1]]);
       }
@@ -631,11 +631,11 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
   describe('catalog', () => {
     beforeAll(async () => {
-      await adapter.ensureCatalog(catalogDdl(adapter.dialect));
+      await adapter.ensureCatalog(catalogDdl(adapter.sql.name));
     });
 
     it('runs the catalog DDL a second time without complaint', async () => {
-      await adapter.ensureCatalog(catalogDdl(adapter.dialect));
+      await adapter.ensureCatalog(catalogDdl(adapter.sql.name));
       for (const name of ['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs']) {
         expect(await adapter.tableExists({ name })).toBe(true);
       }
@@ -723,7 +723,7 @@ describe('connection URLs', () => {
   it('opens DuckDB in memory from duckdb::memory: and from duckdb: alone', async () => {
     for (const url of ['duckdb::memory:', 'duckdb:']) {
       const adapter = await openAdapter(url);
-      expect(adapter.dialect).toBe('duckdb');
+      expect(adapter.sql.name).toBe('duckdb');
       expect((await adapter.query('SELECT 1 AS one')).rows).toEqual([[1]]);
       await adapter.close();
     }
@@ -763,7 +763,7 @@ describe('connection URLs', () => {
     process.env.SQLML_DB = 'duckdb::memory:';
     try {
       const adapter = await openAdapter();
-      expect(adapter.dialect).toBe('duckdb');
+      expect(adapter.sql.name).toBe('duckdb');
       await adapter.close();
     } finally {
       if (saved === undefined) delete process.env.SQLML_DB;

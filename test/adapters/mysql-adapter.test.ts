@@ -62,7 +62,7 @@ describe.skipIf(!available)('mysql adapter', () => {
   });
 
   afterAll(async () => {
-    for (const table of tables) await adapter.query(`DROP TABLE IF EXISTS ${adapter.quoteTable(table)}`);
+    for (const table of tables) await adapter.query(`DROP TABLE IF EXISTS ${adapter.sql.quoteTable(table)}`);
     await adapter.close();
   });
 
@@ -103,10 +103,10 @@ describe.skipIf(!available)('mysql adapter', () => {
     it('round-trips separators, quotes, backslashes, \\N text, empty strings, NULLs and microseconds', async () => {
       const table = fresh(`rt_${method}`);
       expect(await writer.write(table, columns, rows(20), 'replace')).toBe(20);
-      const result = await writer.query(`SELECT id, note, at FROM ${writer.quoteTable(table)} ORDER BY id`);
+      const result = await writer.query(`SELECT id, note, at FROM ${writer.sql.quoteTable(table)} ORDER BY id`);
       expect(result.rows.map((row) => row[1])).toEqual(Array.from({ length: 20 }, (_, i) => (i === 1 ? null : tricky[i % tricky.length])));
       expect(result.rows[3]![2]).toBe(new Date(Date.UTC(2024, 0, 1) + 3001).toISOString());
-      const micros = await writer.query(`SELECT DATE_FORMAT(at, '%f') FROM ${writer.quoteTable(table)} WHERE id = 1`);
+      const micros = await writer.query(`SELECT DATE_FORMAT(at, '%f') FROM ${writer.sql.quoteTable(table)} WHERE id = 1`);
       expect(micros.rows).toEqual([['000500']]);
     });
 
@@ -114,9 +114,9 @@ describe.skipIf(!available)('mysql adapter', () => {
       // In a schema of its own: other test files write (through staging tables) into the
       // test database at the same time, and their staging tables must not count here.
       const schema = `sqlml_stage_test_${method}_${RUN}`;
-      await writer.query(`CREATE DATABASE IF NOT EXISTS ${writer.quoteIdent(schema)}`);
+      await writer.query(`CREATE DATABASE IF NOT EXISTS ${writer.sql.quoteIdent(schema)}`);
       onTestFinished(async () => {
-        await writer.query(`DROP DATABASE IF EXISTS ${writer.quoteIdent(schema)}`);
+        await writer.query(`DROP DATABASE IF EXISTS ${writer.sql.quoteIdent(schema)}`);
       });
       const table = { schema, name: `fail_${method}` };
       await writer.write(table, columns, rows(3), 'replace');
@@ -126,22 +126,22 @@ describe.skipIf(!available)('mysql adapter', () => {
       );
       expect(error).not.toBeInstanceOf(SqlmlError);
       expect((error as Error).message).toBe('source broke');
-      expect((await writer.query(`SELECT COUNT(*) FROM ${writer.quoteTable(table)}`)).rows).toEqual([[3]]);
+      expect((await writer.query(`SELECT COUNT(*) FROM ${writer.sql.quoteTable(table)}`)).rows).toEqual([[3]]);
       const staging = await writer.query(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'sqlml\\_stage\\_%'`);
       expect(staging.rows).toEqual([[0]]);
     });
 
     it("drops the staging tables a writer that died left behind, and not a live writer's", async () => {
       const schema = `sqlml_leftover_test_${method}_${RUN}`;
-      await writer.query(`CREATE DATABASE IF NOT EXISTS ${writer.quoteIdent(schema)}`);
+      await writer.query(`CREATE DATABASE IF NOT EXISTS ${writer.sql.quoteIdent(schema)}`);
       onTestFinished(async () => {
-        await writer.query(`DROP DATABASE IF EXISTS ${writer.quoteIdent(schema)}`);
+        await writer.query(`DROP DATABASE IF EXISTS ${writer.sql.quoteIdent(schema)}`);
       });
       const leftovers = async (): Promise<string[]> =>
         (await writer.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'sqlml\\_%' ORDER BY table_name`)).rows.map((row) => String(row[0]));
       // What a killed writer leaves: a staging table, or the replaced table it had not dropped yet.
       for (const name of ['sqlml_stage_0123456789ab', 'sqlml_old_0123456789ac', 'sqlml_stage_0123456789ad']) {
-        await writer.query(`CREATE TABLE ${writer.quoteTable({ schema, name })} (x INT)`);
+        await writer.query(`CREATE TABLE ${writer.sql.quoteTable({ schema, name })} (x INT)`);
       }
       // A writer still at work holds its lock: its staging table must survive.
       const other = await openMySQLAdapter(MYSQL_URL);
@@ -158,7 +158,7 @@ describe.skipIf(!available)('mysql adapter', () => {
       otherOpen = false;
       await writer.write({ schema, name: 'scores' }, columns, rows(4), 'replace');
       expect(await leftovers()).toEqual([]);
-      expect((await writer.query(`SELECT COUNT(*) FROM ${writer.quoteTable({ schema, name: 'scores' })}`)).rows).toEqual([[4]]);
+      expect((await writer.query(`SELECT COUNT(*) FROM ${writer.sql.quoteTable({ schema, name: 'scores' })}`)).rows).toEqual([[4]]);
     });
   });
 

@@ -82,15 +82,15 @@ function keys(batch: RowBatch, width: number): string[] {
 
 describe.each(TARGETS)('the split in SQL on $label', ({ url }) => {
   let adapter: Adapter;
-  const q = (name: string): string => adapter.quoteIdent(name);
+  const q = (name: string): string => adapter.sql.quoteIdent(name);
   beforeAll(async () => {
     adapter = await openAdapter(url);
-    const double = adapter.dialect === 'postgres' ? 'DOUBLE PRECISION' : 'DOUBLE';
-    const text = adapter.dialect === 'mysql' ? 'VARCHAR(20) CHARACTER SET utf8mb4' : 'VARCHAR(20)';
+    const double = adapter.sql.name === 'postgres' ? 'DOUBLE PRECISION' : 'DOUBLE';
+    const text = adapter.sql.name === 'mysql' ? 'VARCHAR(20) CHARACTER SET utf8mb4' : 'VARCHAR(20)';
     await adapter.query(`DROP TABLE IF EXISTS ${q(ROWS)}`);
-    const [timestamp, zoned] = adapter.dialect === 'mysql' ? ['DATETIME(6)', 'TIMESTAMP(6) NULL'] : ['TIMESTAMP', 'TIMESTAMPTZ'];
+    const [timestamp, zoned] = adapter.sql.name === 'mysql' ? ['DATETIME(6)', 'TIMESTAMP(6) NULL'] : ['TIMESTAMP', 'TIMESTAMPTZ'];
     await adapter.query(`CREATE TABLE ${q(ROWS)} (i INTEGER, b BIGINT, d ${double}, n DECIMAL(19,5), t ${text}, f BOOLEAN, dt DATE, ts ${timestamp}, tz ${zoned}, y INTEGER)`);
-    const all = rows(adapter.dialect);
+    const all = rows(adapter.sql.name);
     for (let from = 0; from < all.length; from += 500) {
       await adapter.query(`INSERT INTO ${q(ROWS)} (${COLUMNS.join(', ')}) VALUES ${all.slice(from, from + 500).map((row) => `(${row.join(', ')})`).join(', ')}`);
     }
@@ -125,7 +125,7 @@ describe.each(TARGETS)('the split in SQL on $label', ({ url }) => {
     }
 
     // The database's: content hash and held-out test from the table alone.
-    const dialect = splitSqlDialect(adapter.dialect);
+    const dialect = splitSqlDialect(adapter.sql.name);
     const hashed = contentHashSql(dialect, `(${source})`, COLUMNS.map((name, c) => ({ sql: q(name), type: types[c]! })), SPEC.seed);
     const held = heldOutSql(q(CONTENT_HASH_COLUMN), COLUMNS.map((name, c) => dialect.partitionKey(q(name), types[c]!)), SPEC.trainFraction!);
     const inSql = await adapter.openStream(`SELECT h.*, ${held} AS held FROM (${hashed}) h WHERE ${q('y')} IS NOT NULL`, { batchRows: 256 });

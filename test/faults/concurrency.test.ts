@@ -87,7 +87,7 @@ async function lockHolder(url: string): Promise<LockHolder> {
 /** Sessions of this database waiting for a lock, from the server's own views. */
 async function lockWaiters(engine: Engine): Promise<number> {
   const sql =
-    engine.adapter.dialect === 'postgres'
+    engine.adapter.sql.name === 'postgres'
       ? `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
       : `SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
                   WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE())
@@ -183,13 +183,13 @@ describe.each(SERVERS)('$label: racing processes', ({ url }) => {
       await run(engine, `CREATE MODEL ${name} FROM ${source} PREDICT y USING passes = 2;`);
       const holder = await lockHolder(url);
       try {
-        await holder.run(engine.adapter.dialect === 'postgres' ? 'BEGIN' : 'SELECT 1');
-        await holder.run(engine.adapter.dialect === 'postgres' ? `LOCK TABLE ${source} IN ACCESS EXCLUSIVE MODE` : `LOCK TABLES ${source} WRITE`);
+        await holder.run(engine.adapter.sql.name === 'postgres' ? 'BEGIN' : 'SELECT 1');
+        await holder.run(engine.adapter.sql.name === 'postgres' ? `LOCK TABLE ${source} IN ACCESS EXCLUSIVE MODE` : `LOCK TABLES ${source} WRITE`);
         const retrain = cli(`RETRAIN MODEL ${name};`);
         await untilWaiting(engine, 1, [retrain]);
         // From this process: another one than the retrain's, and no process start to wait for.
         expect(firstRow(await run(engine, `DROP MODEL ${name};`)).dropped).toBe(true);
-        await holder.run(engine.adapter.dialect === 'postgres' ? 'COMMIT' : 'UNLOCK TABLES');
+        await holder.run(engine.adapter.sql.name === 'postgres' ? 'COMMIT' : 'UNLOCK TABLES');
         const result = await retrain;
         expect(result.code).toBe(1);
         expect(errorLine(result)).toBe(`error: model ${name} was dropped while it was being retrained; nothing was stored`);
@@ -210,13 +210,13 @@ describe.each(SERVERS)('$label: racing processes', ({ url }) => {
       await run(engine, `RETRAIN MODEL ${name};`);
       const holder = await lockHolder(url);
       try {
-        await holder.run(engine.adapter.dialect === 'postgres' ? 'BEGIN' : 'SELECT 1');
-        await holder.run(engine.adapter.dialect === 'postgres' ? `LOCK TABLE ${source} IN ACCESS EXCLUSIVE MODE` : `LOCK TABLES ${source} WRITE`);
+        await holder.run(engine.adapter.sql.name === 'postgres' ? 'BEGIN' : 'SELECT 1');
+        await holder.run(engine.adapter.sql.name === 'postgres' ? `LOCK TABLE ${source} IN ACCESS EXCLUSIVE MODE` : `LOCK TABLES ${source} WRITE`);
         const replace = cli(`CREATE OR REPLACE MODEL ${name} FROM ${source} PREDICT y USING passes = 2;`);
         await untilWaiting(engine, 1, [replace]);
         // From this process: another one than the retrain's, and no process start to wait for.
         expect(firstRow(await run(engine, `DROP MODEL ${name};`)).dropped).toBe(true);
-        await holder.run(engine.adapter.dialect === 'postgres' ? 'COMMIT' : 'UNLOCK TABLES');
+        await holder.run(engine.adapter.sql.name === 'postgres' ? 'COMMIT' : 'UNLOCK TABLES');
         const result = await replace;
         expect(result.code, result.stderr).toBe(0);
       } finally {

@@ -12,7 +12,7 @@
  * Servers only: DuckDB is embedded, with no connection another session could kill.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Adapter, Dialect } from '../../adapters/adapter.js';
+import type { Adapter, DialectName } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
 import type { ResultTable, Value } from '../../src/data.js';
 import { BATCH_ROWS } from '../../src/engine/context.js';
@@ -62,7 +62,7 @@ const postgresRunning = (pattern: string): string =>
 const mysqlRunning = (pattern: string): string =>
   `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '${pattern}'`;
 
-const FIXTURES: Record<Exclude<Dialect, 'duckdb'>, KillFixture> = {
+const FIXTURES: Record<Exclude<DialectName, 'duckdb'>, KillFixture> = {
   postgres: {
     createSource: (table) => [
       `CREATE TABLE ${table} AS SELECT i AS id, (i * 37 % 100)::float8 AS x1, (i * 53 % 90)::float8 AS x2,
@@ -172,7 +172,7 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
     url = await ownDatabase(sharedUrl, 'kill');
     engine = await Engine.open(url);
     admin = await openAdapter(url);
-    fixture = FIXTURES[admin.dialect as keyof typeof FIXTURES];
+    fixture = FIXTURES[admin.sql.name as keyof typeof FIXTURES];
     paused = fixture.pausedSource(source);
     for (const table of [source, target, other]) await admin.query(`DROP TABLE IF EXISTS ${table}`);
     for (const statement of fixture.createSource(source)) await admin.query(statement);

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dialect } from '../../adapters/adapter.js';
+import type { DialectName } from '../../adapters/adapter.js';
 import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { serverTargets } from '../helpers/servers.js';
@@ -42,7 +42,7 @@ const FEATURES = 'SELECT x1, x2, x3, cat, y FROM fault_disk_src';
 /** Fourteen number columns: about 13 MB of raw rows, more than the disk holds before the read ends. */
 const WIDE = `SELECT ${Array.from({ length: 11 }, (_, k) => `x1 + ${k} * x2 AS w${k}`).join(', ')}, x1, x2, x3, cat, y FROM fault_disk_src`;
 
-const sourceTable = (dialect: Dialect): string => numberedSourceTable(dialect, 'fault_disk_src', ROWS);
+const sourceTable = (dialect: DialectName): string => numberedSourceTable(dialect, 'fault_disk_src', ROWS);
 
 describe.each(TARGETS)('a training cache that fills its disk, on $label', ({ url }) => {
   async function withEngine<T>(cacheLimit: string | undefined, work: (engine: Engine) => Promise<T>): Promise<T> {
@@ -68,7 +68,7 @@ describe.each(TARGETS)('a training cache that fills its disk, on $label', ({ url
   beforeAll(async () => {
     await withEngine(undefined, async (engine) => {
       await engine.runAll(`DROP TABLE IF EXISTS fault_disk_src; DROP MODEL IF EXISTS ${MODEL};`);
-      await engine.runAll(sourceTable(engine.adapter.dialect));
+      await engine.runAll(sourceTable(engine.adapter.sql.name));
       // Small enough for the small disk.
       await engine.runAll(`CREATE MODEL ${MODEL} FROM (${FEATURES} WHERE id < 5000) PREDICT y USING passes = 2`);
     });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dialect } from '../../adapters/adapter.js';
+import type { DialectName } from '../../adapters/adapter.js';
 import type { ResultTable } from '../../src/data.js';
 import { BATCH_ROWS } from '../../src/engine/context.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -29,14 +29,14 @@ import { serverFixtures } from '../adapters/fixtures/servers.js';
 import { sqlml } from '../helpers/cli.js';
 import { POSTGRES_URL, serverTargets } from '../helpers/servers.js';
 
-const FIXTURES: Partial<Record<Dialect, DialectFixture>> = { duckdb: duckdbFixture, ...serverFixtures };
+const FIXTURES: Partial<Record<DialectName, DialectFixture>> = { duckdb: duckdbFixture, ...serverFixtures };
 
 /**
  * Clean rows per database: enough that the failure comes several batches into the read
  * (DuckDB computes about 1 MB ahead of its reader; all of DuckDB's rows stay in one row
  * group, which one thread scans in order), few enough to train quickly on the servers.
  */
-const CLEAN_ROWS: Record<Dialect, number> = { duckdb: 100_000, postgres: 40_000, mysql: 40_000 };
+const CLEAN_ROWS: Record<DialectName, number> = { duckdb: 100_000, postgres: 40_000, mysql: 40_000 };
 const LATE_ROWS = 100;
 
 const scratch = mkdtempSync(join(tmpdir(), 'sqlml-late-row-'));
@@ -71,10 +71,10 @@ function namesFor(tag: string): Names {
  */
 async function prepare(engine: Engine, names: Names): Promise<string> {
   const { adapter } = engine;
-  const fixture = FIXTURES[adapter.dialect]!;
-  const clean = CLEAN_ROWS[adapter.dialect];
+  const fixture = FIXTURES[adapter.sql.name]!;
+  const clean = CLEAN_ROWS[adapter.sql.name];
   for (const statement of fixture.lateFailure.setup) await adapter.query(statement);
-  const q = (name: string): string => adapter.quoteIdent(name);
+  const q = (name: string): string => adapter.sql.quoteIdent(name);
   const rows = (from: number, n: number): string =>
     `SELECT i + ${from} AS id, (i * 37) % 100 AS x1, CASE WHEN i % 3 = 0 THEN 'a' WHEN i % 3 = 1 THEN 'b' ELSE 'c' END AS x2,
        CASE WHEN (i * 37) % 100 + (i * 53) % 40 < 70 THEN 1 ELSE 0 END AS y FROM (${fixture.range(n)}) AS src`;
@@ -90,7 +90,7 @@ async function prepare(engine: Engine, names: Names): Promise<string> {
 async function dropAll(engine: Engine, names: Names): Promise<void> {
   await engine.runAll(`DROP JOB IF EXISTS ${names.job}; DROP MODEL IF EXISTS ${names.model}; DROP MODEL IF EXISTS ${names.model}_new;`).catch(() => undefined);
   for (const table of [names.table, names.scores, `${names.scores}_new`]) {
-    await engine.adapter.query(`DROP TABLE IF EXISTS ${engine.adapter.quoteIdent(table)}`).catch(() => undefined);
+    await engine.adapter.query(`DROP TABLE IF EXISTS ${engine.adapter.sql.quoteIdent(table)}`).catch(() => undefined);
   }
 }
 
@@ -127,8 +127,8 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
 
   beforeAll(async () => {
     engine = await Engine.open(url);
-    clean = CLEAN_ROWS[engine.adapter.dialect];
-    message = FIXTURES[engine.adapter.dialect]!.lateFailure.message;
+    clean = CLEAN_ROWS[engine.adapter.sql.name];
+    message = FIXTURES[engine.adapter.sql.name]!.lateFailure.message;
     source = await prepare(engine, names);
   }, 120_000);
 
@@ -178,11 +178,11 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
   });
 
   it('PREDICT ... INTO an existing table fails and leaves exactly its previous rows, replacing or appending', async () => {
-    const before = await one(`SELECT count(*) AS n, sum(id) AS s, sum(score) AS p FROM ${engine.adapter.quoteIdent(scores)}`);
+    const before = await one(`SELECT count(*) AS n, sum(id) AS s, sum(score) AS p FROM ${engine.adapter.sql.quoteIdent(scores)}`);
     expect(Number(before.rows[0]![0])).toBe(clean);
     expectLateFailure(await rejection(run(`PREDICT ${model} FROM (${source}) INTO ${scores} KEY id;`)));
     expectLateFailure(await rejection(run(`PREDICT ${model} FROM (${source}) INTO ${scores} KEY id APPEND;`)));
-    expect(await one(`SELECT count(*) AS n, sum(id) AS s, sum(score) AS p FROM ${engine.adapter.quoteIdent(scores)}`)).toEqual(before);
+    expect(await one(`SELECT count(*) AS n, sum(id) AS s, sum(score) AS p FROM ${engine.adapter.sql.quoteIdent(scores)}`)).toEqual(before);
   });
 
   it('PREDICT ... INTO a new table fails and creates no table', async () => {
@@ -210,9 +210,9 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
   });
 
   it('the wire listener answers a sqlml statement and a pass-through SELECT with an ErrorResponse, and the session goes on', async () => {
-    const server = await startPgServer(engine, { port: 0, ...(engine.adapter.dialect === 'postgres' ? { upstreamUrl: POSTGRES_URL } : {}) });
+    const server = await startPgServer(engine, { port: 0, ...(engine.adapter.sql.name === 'postgres' ? { upstreamUrl: POSTGRES_URL } : {}) });
     // On PostgreSQL the listener passes the login through, so the client logs in as the test database's role.
-    const login = engine.adapter.dialect === 'postgres' ? loginFor(POSTGRES_URL) : { user: 'analyst', database: 'sqlml', password: 'anything' };
+    const login = engine.adapter.sql.name === 'postgres' ? loginFor(POSTGRES_URL) : { user: 'analyst', database: 'sqlml', password: 'anything' };
     const client = new pg.Client({ host: '127.0.0.1', port: server.port, ...login });
     try {
       await client.connect();

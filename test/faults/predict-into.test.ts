@@ -53,7 +53,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     if (!engine) return;
     await sql(`DROP VIEW IF EXISTS ${names.view}`).catch(() => undefined);
     for (const table of allTables()) await sql(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-    if (engine.adapter.dialect === 'postgres') await sql(`DROP ROLE IF EXISTS ${reader}`).catch(() => undefined);
+    if (engine.adapter.sql.name === 'postgres') await sql(`DROP ROLE IF EXISTS ${reader}`).catch(() => undefined);
     await run(engine, `DROP MODEL IF EXISTS ${names.model};`).catch(() => undefined);
     await engine.close();
   });
@@ -100,7 +100,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     // The user made the table, with a primary key and types of their own choosing.
     await sql(`CREATE TABLE ${names.scores} (id BIGINT NOT NULL PRIMARY KEY, predicted_label INTEGER, score DOUBLE PRECISION)`);
     await sql(`CREATE VIEW ${names.view} AS SELECT id, score FROM ${names.scores} WHERE predicted_label = 1`);
-    const postgres = engine.adapter.dialect === 'postgres';
+    const postgres = engine.adapter.sql.name === 'postgres';
     if (postgres) {
       await sql(`DROP ROLE IF EXISTS ${reader}`);
       await sql(`CREATE ROLE ${reader}`);
@@ -151,7 +151,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
   }
 
   /** The constraint's name as the catalog has it: DuckDB ignores a foreign key's given name and makes its own. */
-  const catalogName = (child: string, given: string): string => (engine.adapter.dialect === 'duckdb' ? `${child}_score_id_id_fkey` : given);
+  const catalogName = (child: string, given: string): string => (engine.adapter.sql.name === 'duckdb' ? `${child}_score_id_id_fkey` : given);
 
   /** Runs a PREDICT and says how many source rows it scored (its progress reports), whatever its outcome. */
   function predictCountingRows(text: string): { outcome: Promise<ResultTable>; scored: () => number } {
@@ -167,7 +167,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await parentTable(parents.cascade);
     const cascade = `fpi_cc_fk_${tag}`;
     const setNull = `fpi_cn_fk_${tag}`;
-    if (engine.adapter.dialect === 'duckdb') {
+    if (engine.adapter.sql.name === 'duckdb') {
       // DuckDB has no referential actions: such a key cannot exist there (the plain key's test covers DuckDB).
       await expect(childTable(children.cascade, parents.cascade, cascade, ' ON DELETE CASCADE')).rejects.toThrow(/CASCADE/);
       return;
@@ -212,7 +212,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
   it('APPEND adds rows to a table a foreign key references, leaving the referencing rows alone', async () => {
     await parentTable(parents.append);
     const given = `fpi_ca_fk_${tag}`;
-    await childTable(children.append, parents.append, given, engine.adapter.dialect === 'duckdb' ? '' : ' ON DELETE CASCADE');
+    await childTable(children.append, parents.append, given, engine.adapter.sql.name === 'duckdb' ? '' : ' ON DELETE CASCADE');
     const parentBefore = await contents(parents.append);
     const childBefore = await contents(children.append);
 

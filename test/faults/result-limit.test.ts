@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dialect, ResultLimit } from '../../adapters/adapter.js';
+import type { DialectName, ResultLimit } from '../../adapters/adapter.js';
 import type { ResultTable } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SqlmlError } from '../../src/errors.js';
@@ -18,7 +18,7 @@ import { serverTargets } from '../helpers/servers.js';
 const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets()).filter((t) => t.label !== 'postgres (cursor)')];
 
 /** `n` rows of (i, y, note): i counts from 1, note is `width` characters of text. */
-const GENERATE: Record<Dialect, (n: number, width: number) => string> = {
+const GENERATE: Record<DialectName, (n: number, width: number) => string> = {
   duckdb: (n, width) => `SELECT range + 1 AS i, (range % 2)::INTEGER AS y, repeat('x', ${width}) AS note FROM range(${n})`,
   postgres: (n, width) => `SELECT i, i % 2 AS y, repeat('x', ${width}) AS note FROM generate_series(1, ${n}) AS i`,
   mysql: (n, width) => `SELECT seq AS i, seq % 2 AS y, REPEAT('x', ${width}) AS note FROM seq_1_to_${n}`,
@@ -28,7 +28,7 @@ const GENERATE: Record<Dialect, (n: number, width: number) => string> = {
  * A hundred million rows that start arriving at once (PostgreSQL's generate_series stores
  * its whole output before the first row; two small ones joined stream).
  */
-const HUGE: Record<Dialect, string> = {
+const HUGE: Record<DialectName, string> = {
   duckdb: GENERATE.duckdb(100_000_000, 1),
   postgres: `SELECT a.i * 10000 + b.i AS i, b.i % 2 AS y, 'x' AS note FROM generate_series(0, 9999) AS a(i), generate_series(0, 9999) AS b(i)`,
   mysql: GENERATE.mysql(100_000_000, 1),
@@ -54,14 +54,14 @@ function expectTooLarge(error: unknown, limitText: RegExp): void {
 
 describe.each(TARGETS)('$label', ({ url }) => {
   let engine: Engine;
-  let dialect: Dialect;
+  let dialect: DialectName;
   const table = `sqlml_cap_src_${process.pid}`;
   const model = `sqlml_cap_model_${process.pid}`;
   const run = (sql: string, resultLimit?: ResultLimit): Promise<ResultTable[]> => engine.runAll(sql, resultLimit ? { resultLimit } : {});
 
   /** Whether a statement carrying `marker` still runs on the database server (bounded polling until it does not). */
   async function stillRunning(marker: string): Promise<number> {
-    const probe: Record<Dialect, string | undefined> = {
+    const probe: Record<DialectName, string | undefined> = {
       duckdb: undefined,
       postgres: `SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker}%' AND pid <> pg_backend_pid()`,
       mysql: `SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%${marker}%' AND id <> CONNECTION_ID()`,
@@ -79,15 +79,15 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
   beforeAll(async () => {
     engine = await Engine.open(url);
-    dialect = engine.adapter.dialect;
-    await run(`DROP TABLE IF EXISTS ${engine.adapter.quoteIdent(table)}`);
-    await run(`CREATE TABLE ${engine.adapter.quoteIdent(table)} AS SELECT i, y FROM (${GENERATE[dialect](2000, 1)}) AS g`);
+    dialect = engine.adapter.sql.name;
+    await run(`DROP TABLE IF EXISTS ${engine.adapter.sql.quoteIdent(table)}`);
+    await run(`CREATE TABLE ${engine.adapter.sql.quoteIdent(table)} AS SELECT i, y FROM (${GENERATE[dialect](2000, 1)}) AS g`);
     await run(`DROP MODEL IF EXISTS ${model}; CREATE MODEL ${model} FROM ${table} PREDICT y USING passes = 1, split = 'none';`);
   });
 
   afterAll(async () => {
     await run(`DROP MODEL IF EXISTS ${model}`).catch(() => undefined);
-    await run(`DROP TABLE IF EXISTS ${engine.adapter.quoteIdent(table)}`).catch(() => undefined);
+    await run(`DROP TABLE IF EXISTS ${engine.adapter.sql.quoteIdent(table)}`).catch(() => undefined);
     await engine.close();
   });
 
@@ -116,11 +116,11 @@ describe.each(TARGETS)('$label', ({ url }) => {
   });
 
   it('keeps non-SELECT pass-through and its row counts under a tiny limit', async () => {
-    const scratch = engine.adapter.quoteIdent(`${table}_w`);
+    const scratch = engine.adapter.sql.quoteIdent(`${table}_w`);
     await run(`DROP TABLE IF EXISTS ${scratch}`);
-    const [created] = await run(`CREATE TABLE ${scratch} AS SELECT i FROM ${engine.adapter.quoteIdent(table)}`, { rows: 1, bytes: 1 << 10 });
+    const [created] = await run(`CREATE TABLE ${scratch} AS SELECT i FROM ${engine.adapter.sql.quoteIdent(table)}`, { rows: 1, bytes: 1 << 10 });
     expect(created!.command).toBe('CREATE TABLE');
-    const [inserted] = await run(`INSERT INTO ${scratch} SELECT i FROM ${engine.adapter.quoteIdent(table)}`, { rows: 1, bytes: 1 << 10 });
+    const [inserted] = await run(`INSERT INTO ${scratch} SELECT i FROM ${engine.adapter.sql.quoteIdent(table)}`, { rows: 1, bytes: 1 << 10 });
     expect(inserted!.rowsAffected).toBe(2000);
     await run(`DROP TABLE ${scratch}`);
   });

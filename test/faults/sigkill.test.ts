@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dialect } from '../../adapters/adapter.js';
+import type { DialectName } from '../../adapters/adapter.js';
 import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { CliProcess } from '../helpers/cli-process.js';
@@ -35,14 +35,14 @@ const FEATURES = 'SELECT x1, x2, x3, cat, y FROM fault_kill_src';
 /** A source twenty times the table, for work that must still be going on when the process is stopped. */
 const TWENTY_TIMES = 'fault_kill_src s CROSS JOIN fault_kill_src r WHERE r.id < 20';
 
-const sourceTable = (dialect: Dialect): string => numberedSourceTable(dialect, 'fault_kill_src', ROWS);
+const sourceTable = (dialect: DialectName): string => numberedSourceTable(dialect, 'fault_kill_src', ROWS);
 
 /**
  * Staging tables left behind. PostgreSQL and DuckDB create theirs inside the write's
  * transaction, so any that another session sees is left over; MariaDB's are visible while
  * written, and abandoned once the lock their writer holds is free (the next write drops those).
  */
-function stagingTablesQuery(dialect: Dialect): string {
+function stagingTablesQuery(dialect: DialectName): string {
   const where = "(table_name LIKE 'sqlml\\_stag%' OR table_name LIKE 'sqlml\\_old\\_%')";
   return dialect === 'mysql'
     ? `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND ${where} AND IS_FREE_LOCK(CONCAT('sqlml_write_', RIGHT(table_name, 12))) = 1`
@@ -55,7 +55,7 @@ function numbers(rows: readonly (readonly Value[])[]): number[] {
 
 describe.each(TARGETS)('SIGKILL on $label', ({ url }) => {
   const cacheDir = join(scratch, `cache-${url.split(':')[0]}`);
-  let dialect: Dialect;
+  let dialect: DialectName;
   /** fault_kill_scores as the last complete PREDICT wrote it. */
   let scores: Value[][];
 
@@ -100,7 +100,7 @@ describe.each(TARGETS)('SIGKILL on $label', ({ url }) => {
   beforeAll(async () => {
     mkdirSync(cacheDir, { recursive: true });
     await withEngine(async (engine) => {
-      dialect = engine.adapter.dialect;
+      dialect = engine.adapter.sql.name;
       await engine.runAll(`DROP TABLE IF EXISTS fault_kill_src; DROP TABLE IF EXISTS fault_kill_scores; DROP MODEL IF EXISTS ${MODEL};`);
       await engine.runAll(sourceTable(dialect));
       await engine.runAll(`CREATE MODEL ${MODEL} FROM (${FEATURES} WHERE id < 5000) PREDICT y USING passes = 2`);

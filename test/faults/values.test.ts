@@ -8,7 +8,7 @@
  * never written as something else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Adapter, Dialect } from '../../adapters/adapter.js';
+import type { Adapter, DialectName } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
 import type { Column, RowBatch } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -43,7 +43,7 @@ interface ValuesDialect {
   infinity: string;
 }
 
-const DIALECTS: Record<Dialect, ValuesDialect> = {
+const DIALECTS: Record<DialectName, ValuesDialect> = {
   duckdb: {
     series: (n) => `SELECT range AS i FROM range(${n})`,
     text: (e) => `CAST(${e} AS VARCHAR)`,
@@ -148,7 +148,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
   beforeAll(async () => {
     engine = await Engine.open(url);
-    d = DIALECTS[engine.adapter.dialect];
+    d = DIALECTS[engine.adapter.sql.name];
   });
 
   afterAll(async () => {
@@ -190,7 +190,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await run(engine, `PREDICT ${m} FROM ${source} INTO ${out} KEY k;`);
     expect(await count(`SELECT count(DISTINCT k) FROM ${out}`)).toBe(500);
     expect(await count(`SELECT count(*) FROM ${out} o JOIN ${source} s ON o.k = s.k`)).toBe(500);
-    expect(await scalar(d.columnType(out, 'k'))).toBe(engine.adapter.dialect === 'postgres' ? 'numeric(38,10)' : 'decimal(38,10)');
+    expect(await scalar(d.columnType(out, 'k'))).toBe(engine.adapter.sql.name === 'postgres' ? 'numeric(38,10)' : 'decimal(38,10)');
     // Without KEY every source column passes through, each in its own type.
     await run(engine, `PREDICT ${m} FROM ${source} INTO ${all};`);
     expect(await count(`SELECT count(*) FROM ${all} o JOIN ${source} s ON o.k = s.k AND o.x = s.x AND o.y = s.y`)).toBe(500);
@@ -250,8 +250,8 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
   /** The writers of this database: MySQL's two (LOAD DATA and INSERT) each on its own adapter, else the engine's. */
   async function eachWriter(body: (adapter: Adapter, label: string) => Promise<void>): Promise<void> {
-    if (engine.adapter.dialect !== 'mysql') {
-      await body(engine.adapter, engine.adapter.dialect);
+    if (engine.adapter.sql.name !== 'mysql') {
+      await body(engine.adapter, engine.adapter.sql.name);
       return;
     }
     for (const method of ['load_data', 'insert']) {
@@ -268,7 +268,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await eachWriter(async (adapter, label) => {
       const existing = table(`nf_old_${label}`);
       const created = table(`nf_new_${label}`);
-      const q = (name: string): string => adapter.quoteIdent(name);
+      const q = (name: string): string => adapter.sql.quoteIdent(name);
       expect(await adapter.write({ name: existing }, SCORE_COLUMNS, oneScore(), 'replace')).toBe(1);
       if (d.nonFinite) {
         expect(await adapter.write({ name: existing }, SCORE_COLUMNS, nonFiniteScores(), 'replace')).toBe(20);
@@ -310,7 +310,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
       (rows) => rows,
       (failure: unknown) => failure,
     );
-    if (engine.adapter.dialect === 'postgres') {
+    if (engine.adapter.sql.name === 'postgres') {
       expect(outcome).toBe(3);
       expect(await count(`SELECT id FROM ${target} WHERE amount = CAST('NaN' AS NUMERIC)`)).toBe(2);
       expect(await scalar(`SELECT CAST(sum(CASE WHEN id <> 2 THEN amount END) AS TEXT) FROM ${target}`)).toBe('3.5000000000');
@@ -319,7 +319,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     // DuckDB's DECIMAL and MariaDB's have no NaN: an error (DuckDB's own cast error, MySQL's by name), and no table.
     expect(outcome).toBeInstanceOf(SqlmlError);
     expect((outcome as Error).message).not.toContain('\n');
-    if (engine.adapter.dialect === 'mysql') expect((outcome as Error).message).toBe('column amount has NaN in row 2, which MySQL cannot store');
+    if (engine.adapter.sql.name === 'mysql') expect((outcome as Error).message).toBe('column amount has NaN in row 2, which MySQL cannot store');
     else expect((outcome as Error).message).toMatch(/nan/i);
     expect(await engine.adapter.tableExists({ name: target })).toBe(false);
   }, 30_000);

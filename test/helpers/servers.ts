@@ -60,11 +60,11 @@ export async function ownDatabase(url: string, suffix: string): Promise<string> 
   const { openAdapter } = await import('../../adapters/registry.js');
   const admin = await openAdapter(url);
   try {
-    if (admin.dialect === 'postgres') {
+    if (admin.sql.name === 'postgres') {
       const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = '${name.replaceAll("'", "''")}'`);
-      if (exists.rows.length === 0) await admin.query(`CREATE DATABASE ${admin.quoteIdent(name)}`);
+      if (exists.rows.length === 0) await admin.query(`CREATE DATABASE ${admin.sql.quoteIdent(name)}`);
     } else {
-      await admin.query(`CREATE DATABASE IF NOT EXISTS ${admin.quoteIdent(name)}`);
+      await admin.query(`CREATE DATABASE IF NOT EXISTS ${admin.sql.quoteIdent(name)}`);
     }
   } finally {
     await admin.close();
