@@ -8,17 +8,8 @@
  * type for the sqlml type: text has no length to keep (a bare CHAR is one character),
  * dates and times are carried in milliseconds.
  */
-import type { Column, ColumnType } from '../src/data.js';
-
-/** What a dialect creates as written. */
-export interface DialectTypes {
-  /** The dialect's type for a sqlml type, when the source's own spelling is not one it has. */
-  readonly sqlTypeFor: (type: ColumnType) => string;
-  /** Number type spellings (upper case) the dialect has, with the sqlml type each reads back as. */
-  readonly numberTypes: ReadonlyMap<string, ColumnType>;
-  /** Its exact decimal type's name and limits. */
-  readonly decimal: { readonly name: string; readonly maxPrecision: number; readonly maxScale: number };
-}
+import type { Column } from '../src/data.js';
+import type { DialectTypes } from './dialect.js';
 
 const DECIMAL = /^(?:DECIMAL|NUMERIC)\((\d+), ?(\d+)\)$/;
 
@@ -32,5 +23,5 @@ export function columnDefinitionType(column: Column, dialect: DialectTypes): str
     const { name, maxPrecision, maxScale } = dialect.decimal;
     if (precision >= 1 && precision <= maxPrecision && scale <= precision && scale <= maxScale) return `${name}(${precision},${scale})`;
   }
-  return dialect.sqlTypeFor(column.type);
+  return dialect.sqlTypeFor[column.type];
 }

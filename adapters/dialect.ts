@@ -1,26 +1,153 @@
 /**
- * A database's SQL, as one object per adapter (`adapter.sql`): how it quotes names and
- * strings, and the spellings the engine, the server and the writers ask for by name.
- * Nothing outside adapters/ branches on which database it is talking to.
+ * A database's SQL, as one object per adapter (`adapter.sql`): how its text is lexed, how
+ * it quotes names and strings, how it folds unquoted names, the types `write()` creates,
+ * and the spellings the engine, the server and the writers ask for by name. Nothing
+ * outside adapters/ branches on which database it is talking to; each database's object
+ * is in adapters/<database>/dialect.ts, and every hook has a case in
+ * test/adapters/conformance.test.ts that runs it on the database.
  */
+import type { ConnectionOptions } from 'node:tls';
+import type { ColumnType } from '../src/data.js';
+import type { LexicalRules, SqlSpelling } from '../src/sql/index.js';
 import type { TableRef } from './adapter.js';
+import type { SplitSqlDialect } from './split-sql-dialect.js';
 
 /** The databases sqlml speaks to. */
 export type DialectName = 'duckdb' | 'postgres' | 'mysql';
 
-export interface SqlDialect {
+/** The calendar fields src/learn's date transform takes from a date or timestamp, in UTC. */
+export type DatePart =
+  /** The year, e.g. 2024. */
+  | 'year'
+  /** 1..12. */
+  | 'month'
+  /** 0 = Monday … 6 = Sunday, as src/learn/profile.ts dayOfWeekOf. */
+  | 'weekday'
+  /** 0..23. */
+  | 'hour';
+
+/** What `write()` creates as written. */
+export interface DialectTypes {
+  /** The database's type for each sqlml type, when the source's own spelling is not one it has. */
+  readonly sqlTypeFor: Readonly<Record<ColumnType, string>>;
+  /** Number type spellings (upper case) the database has, with the sqlml type each reads back as. */
+  readonly numberTypes: ReadonlyMap<string, ColumnType>;
+  /** Its exact decimal type's name and limits. */
+  readonly decimal: { readonly name: string; readonly maxPrecision: number; readonly maxScale: number };
+}
+
+/** Where the wire listener's upstream connects, and as whom (what a database URL says). */
+export interface UpstreamServer {
+  readonly user: string;
+  readonly password: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  /** `false`, or the TLS options for `tls.connect`. */
+  readonly ssl: false | ConnectionOptions;
+  /** `host:port`, for messages. */
+  readonly address: string;
+}
+
+/**
+ * How clients of the PostgreSQL wire listener log in when there is no token:
+ * - `upstream`: the database speaks the same protocol, so the listener forwards each
+ *   session to it, logging in as the client (its roles decide);
+ * - `passthrough`: each client's user and password open its own connection (its roles decide);
+ * - `none`: the database has no roles, so only a token or loopback protects the listener.
+ */
+export type ClientLogin =
+  | { readonly kind: 'upstream'; upstreamServer(url: string): UpstreamServer }
+  | { readonly kind: 'passthrough' }
+  | { readonly kind: 'none' };
+
+export interface SqlDialect extends SqlSpelling {
   readonly name: DialectName;
+  /** How its text is lexed: the tokenizer's, splitter's and parser's input. */
+  readonly lexical: LexicalRules;
   /** Quotes one identifier (`"a""b"` / `` `a``b` ``). */
   quoteIdent(name: string): string;
   /** Quotes a possibly schema-qualified table name. */
   quoteTable(table: TableRef): string;
+  /** A string literal that the session reads back as exactly `value` (its modes honoured). */
+  quoteString(value: string): string;
+  /** The name an identifier denotes: PostgreSQL folds unquoted ones to lower case; the others keep them as written. */
+  foldIdentifier(value: string, quoted: boolean): string;
+  /** The types `write()` gives the columns it creates (adapters/column-definition.ts). */
+  readonly types: DialectTypes;
+  /** The split's content hash in plain SQL (src/engine/split-sql.ts). */
+  readonly split: SplitSqlDialect;
+  /** An exact numeric literal for the decimal `text` (e.g. `-12.5`, `1e-3`): every digit kept, never rounded to a double. */
+  exactNumber(text: string): string;
+  /** A calendar field of the date or timestamp `x` as an integer, as the learner computes it (UTC). */
+  datePart(part: DatePart, x: string): string;
+  /** exp(x) that neither overflows nor underflows to an error: the argument is clamped to what a double can take; NULL stays NULL. */
+  safeExp(x: string): string;
+  /** A set-returning split of `text` at the matches of the regular expression `pattern` (one row per piece); absent where the database has none. */
+  regexpSplit?(text: string, pattern: string): string;
+  /** Most expressions one SELECT list may have. */
+  readonly maxSelectList: number;
+  readonly capabilities: {
+    /** CREATE TABLE … AS SELECT. */
+    readonly createTableAsSelect: boolean;
+    /** DDL inside a transaction is undone by ROLLBACK (MySQL commits implicitly before DDL). */
+    readonly transactionalDdl: boolean;
+  };
+  /** How wire-listener clients log in without a token. */
+  readonly clientLogin: ClientLogin;
 }
 
-/** Identifier quoting with `quote`, which a name doubles where it contains it. */
-export function identifierQuoting(quote: '"' | '`'): Pick<SqlDialect, 'quoteIdent' | 'quoteTable'> {
-  const quoteIdent = (name: string): string => quote + name.replaceAll(quote, quote + quote) + quote;
+/** `quoteIdent` and `quoteTable` for identifiers quoted by `quote`. */
+export function identifierQuoting(quoteIdent: (name: string) => string): Pick<SqlDialect, 'quoteIdent' | 'quoteTable'> {
   return {
     quoteIdent,
     quoteTable: (table) => (table.schema === undefined ? quoteIdent(table.name) : `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`),
   };
+}
+
+/** A decimal as plain digits: its sign, digits without a point, and how many are after the point. */
+export interface PlainDecimal {
+  /** `-` or ''. */
+  readonly sign: string;
+  /** At least one digit; leading zeros dropped (but one). */
+  readonly digits: string;
+  readonly scale: number;
+  /** The decimal written out, e.g. `-0.00125`. */
+  readonly text: string;
+}
+
+const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/** `text` (a decimal, possibly with an exponent) as plain digits; throws on anything else. */
+export function plainDecimal(text: string): PlainDecimal {
+  const m = DECIMAL_TEXT.exec(text.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new Error(`${JSON.stringify(text)} is not a decimal number`);
+  const exponent = Number(m[4] ?? 0);
+  let whole = m[2]!;
+  let fraction = m[3] ?? '';
+  if (exponent > 0) {
+    const moved = fraction.padEnd(exponent, '0');
+    whole += moved.slice(0, exponent);
+    fraction = moved.slice(exponent);
+  } else if (exponent < 0) {
+    const padded = whole.padStart(-exponent, '0');
+    fraction = padded.slice(padded.length + exponent) + fraction;
+    whole = padded.slice(0, padded.length + exponent);
+  }
+  fraction = fraction.replace(/0+$/, '');
+  whole = whole.replace(/^0+/, '');
+  const digits = (whole + fraction).replace(/^0+(?=\d)/, '') || '0';
+  const isZero = /^0*$/.test(whole + fraction);
+  const sign = m[1] === '-' && !isZero ? '-' : '';
+  return { sign, digits, scale: fraction.length, text: `${sign}${whole || '0'}${fraction ? `.${fraction}` : ''}` };
+}
+
+/** The largest argument whose exp is a finite double (exp(709.78…) is the largest double). */
+export const EXP_MAX_ARGUMENT = 709;
+/** The smallest argument whose exp is a normal double; some databases raise an underflow below it. */
+export const EXP_MIN_ARGUMENT = -708;
+
+/** exp(x) with x clamped to [EXP_MIN_ARGUMENT, EXP_MAX_ARGUMENT]; `exp` is the database's function name. */
+export function clampedExp(x: string, exp = 'EXP'): string {
+  return `${exp}(CASE WHEN ${x} < ${EXP_MIN_ARGUMENT} THEN ${EXP_MIN_ARGUMENT} WHEN ${x} > ${EXP_MAX_ARGUMENT} THEN ${EXP_MAX_ARGUMENT} ELSE ${x} END)`;
 }

@@ -1,13 +1,10 @@
 /**
  * What the split's content hash (src/learn/content-hash.ts) needs spelled per database to
- * be computed in plain SQL (src/engine/split-sql.ts assembles it). Every expression given
+ * be computed in plain SQL (src/engine/split-sql.ts assembles it); each dialect's is its
+ * `split` (adapters/<database>/split-sql-dialect.ts). Every expression given
  * and returned is an integer below 2^32 unless said otherwise; callers parenthesize.
  */
 import type { ColumnType } from '../src/data.js';
-import type { DialectName } from './adapter.js';
-import { duckdbSplitSql } from './duckdb/split-sql-dialect.js';
-import { mysqlSplitSql } from './mysql/split-sql-dialect.js';
-import { postgresSplitSql } from './postgres/split-sql-dialect.js';
 
 export interface SplitSqlDialect {
   /** Word `word` (0 or 1) of md5 over `text`'s UTF-8 bytes: hex digits 8w+1..8w+8 as an unsigned integer. */
@@ -42,15 +39,4 @@ export interface SplitSqlDialect {
    * equal (text byte for byte).
    */
   partitionKey(x: string, type: ColumnType): string;
-}
-
-export function splitSqlDialect(dialect: DialectName): SplitSqlDialect {
-  switch (dialect) {
-    case 'duckdb':
-      return duckdbSplitSql;
-    case 'postgres':
-      return postgresSplitSql;
-    case 'mysql':
-      return mysqlSplitSql;
-  }
 }

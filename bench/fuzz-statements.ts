@@ -19,12 +19,14 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqlmlError } from '../src/errors.js';
-import { parseStatement, splitScript, type SqlDialect } from '../src/sql/index.js';
+import type { DialectName } from '../adapters/dialect.js';
+import { DIALECTS as SQL_DIALECTS } from '../adapters/dialects.js';
+import { parseStatement, splitScript } from '../src/sql/index.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DIALECTS: readonly SqlDialect[] = ['duckdb', 'postgres', 'mysql'];
+const DIALECTS: readonly DialectName[] = ['duckdb', 'postgres', 'mysql'];
 const REQUEST_TIMEOUT_MS = 20_000;
 const BUGS_FILE = '/tmp/fuzz-statements-bugs.jsonl';
 
@@ -50,7 +52,7 @@ function seeds(): string[] {
   for (const file of readdirSync(join(repoRoot, 'sql', 'examples')).filter((f) => f.endsWith('.sql'))) {
     // Smaller tables, so a mutant that still trains does so in milliseconds.
     const script = readFileSync(join(repoRoot, 'sql', 'examples', file), 'utf8').replaceAll('20001', '501');
-    for (const part of splitScript(script, 'duckdb')) found.add(part.text);
+    for (const part of splitScript(script)) found.add(part.text);
   }
   const statementLike = /\b(MODEL|MODELS|PREDICT|JOB|JOBS|SELECT|EVALUATE|DESCRIBE|RECIPE|USING)\b/i;
   for (const file of readdirSync(join(repoRoot, 'test', 'sql')).filter((f) => f.endsWith('.test.ts'))) {
@@ -133,14 +135,14 @@ interface ParserOutcome {
   ms: number;
 }
 
-function throughParser(text: string, dialect: SqlDialect): ParserOutcome {
+function throughParser(text: string, dialect: DialectName): ParserOutcome {
   const started = performance.now();
   try {
     // Every part is parsed, as the server would reach each one after the ones before it ran.
     let refusal: unknown = null;
-    for (const part of splitScript(text, dialect)) {
+    for (const part of splitScript(text, SQL_DIALECTS[dialect].lexical)) {
       try {
-        parseStatement(part, dialect);
+        parseStatement(part, SQL_DIALECTS[dialect].lexical);
       } catch (error) {
         if (!(error instanceof SqlmlError)) throw error;
         refusal ??= error;

@@ -122,7 +122,7 @@ for (const ref of references) {
     const stats = (await engine.store.get('m'))!.trainingStats as { learning_rate: number; polish?: { iterations: number } };
     learningRates.push(stats.learning_rate);
     finishes.push(stats.polish === undefined ? 'none' : `${stats.polish.iterations}`);
-    const parsed = parseStatement(engine.split(statement)[0]!, 'duckdb');
+    const parsed = parseStatement(engine.split(statement)[0]!, engine.adapter.sql.lexical);
     const transforms = parsed.kind === 'create_model' ? parsed.recipe : null;
     const stored = ref.stored?.seeds[seed];
     const reference =

@@ -31,7 +31,8 @@ import {
 } from '@duckdb/node-api';
 import { decimalText, DOUBLE_EXACT_DIGITS, int64Text, mayCarryExact, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { TextInterner } from '../text-intern.js';
-import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
+import { columnDefinitionType as ownOrDialectType } from '../column-definition.js';
+import { DUCKDB_TYPES } from './dialect.js';
 
 const MS_PER_DAY = 86_400_000;
 const TWO_POW_32 = 4_294_967_296;
@@ -90,38 +91,6 @@ export function columnDefinitionType(column: Column): string {
   return ownOrDialectType(column, DUCKDB_TYPES);
 }
 
-const DUCKDB_TYPES: DialectTypes = {
-  sqlTypeFor,
-  numberTypes: new Map<string, ColumnType>([
-    ...['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'UINTEGER'].map((name): [string, ColumnType] => [name, 'integer']),
-    ...['BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT'].map((name): [string, ColumnType] => [name, 'bigint']),
-    ...['FLOAT', 'REAL', 'DOUBLE', 'DOUBLE PRECISION'].map((name): [string, ColumnType] => [name, 'double']),
-    ['BOOLEAN', 'boolean'],
-  ]),
-  decimal: { name: 'DECIMAL', maxPrecision: 38, maxScale: 38 },
-};
-
-/** The DuckDB type `write()` gives a new column of this sqlml type. */
-export function sqlTypeFor(type: ColumnType): string {
-  switch (type) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'integer':
-      return 'INTEGER';
-    case 'bigint':
-      return 'BIGINT';
-    case 'double':
-    case 'decimal':
-      return 'DOUBLE';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'text':
-    case 'other':
-      return 'VARCHAR';
-  }
-}
 
 /**
  * A DuckDB value as a result `Value`: integers beyond 2^53 and decimals of more than 15

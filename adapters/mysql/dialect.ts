@@ -1,7 +1,130 @@
-/** MySQL's and MariaDB's SQL (see adapters/dialect.ts). */
-import { identifierQuoting, type SqlDialect } from '../dialect.js';
+/**
+ * MySQL's and MariaDB's SQL (see adapters/dialect.ts). String literals depend on the
+ * session's sql_mode: NO_BACKSLASH_ESCAPES makes a backslash an ordinary character, so
+ * the dialect is made for the mode the adapter finds when it connects.
+ */
+import type { ColumnType } from '../../src/data.js';
+import { SqlmlError } from '../../src/errors.js';
+import { quoteIdentifierWith, type LexicalRules } from '../../src/sql/index.js';
+import { clampedExp, identifierQuoting, plainDecimal, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { mysqlSplitSql } from './split-sql-dialect.js';
 
-export const mysqlDialect: SqlDialect = {
-  name: 'mysql',
-  ...identifierQuoting('`'),
+/** The session modes that change how SQL text reads. */
+export interface MySQLModes {
+  /** False under sql_mode NO_BACKSLASH_ESCAPES. */
+  readonly backslashEscapes: boolean;
+}
+
+/** DECIMAL holds at most 65 digits, 30 of them after the point. */
+const MAX_DECIMAL_DIGITS = 65;
+const MAX_DECIMAL_SCALE = 30;
+
+export const MYSQL_TYPES: DialectTypes = {
+  // Decimals become DOUBLE (the values are doubles by then) and `other` LONGTEXT;
+  // DATETIME, not TIMESTAMP, because it is stored as written, without the session time
+  // zone, and spans years 1000-9999.
+  sqlTypeFor: {
+    boolean: 'BOOLEAN',
+    integer: 'INT',
+    bigint: 'BIGINT',
+    double: 'DOUBLE',
+    decimal: 'DOUBLE',
+    date: 'DATE',
+    timestamp: 'DATETIME(6)',
+    text: 'LONGTEXT',
+    other: 'LONGTEXT',
+  },
+  numberTypes: new Map<string, ColumnType>([
+    ...['TINYINT', 'SMALLINT', 'MEDIUMINT', 'INT', 'INTEGER', 'YEAR'].flatMap((name): [string, ColumnType][] => [
+      [name, 'integer'],
+      [`${name} UNSIGNED`, 'integer'],
+    ]),
+    ['BIGINT', 'bigint'],
+    ['BIGINT UNSIGNED', 'bigint'],
+    ...['FLOAT', 'DOUBLE', 'REAL', 'DOUBLE PRECISION'].map((name): [string, ColumnType] => [name, 'double']),
+    ['TINYINT(1)', 'boolean'],
+    ['BOOLEAN', 'boolean'],
+  ]),
+  decimal: { name: 'DECIMAL', maxPrecision: MAX_DECIMAL_DIGITS, maxScale: MAX_DECIMAL_SCALE },
 };
+
+/** MySQL's lexical rules under the given modes. */
+function lexicalRules(modes: MySQLModes): LexicalRules {
+  return Object.freeze({
+    identifierQuote: '`',
+    doubleQuotedStrings: true,
+    backslashEscapes: modes.backslashEscapes,
+    escapeStrings: false,
+    dollarQuotes: false,
+    hashComments: true,
+    nestedBlockComments: false,
+    dashCommentNeedsSpace: true,
+    executableComments: true,
+  });
+}
+
+const BACKSLASH_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  "'": "\\'",
+  '\0': '\\0',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\x1a': '\\Z',
+};
+
+/**
+ * A string literal. With backslash escapes (the default sql_mode) quotes, backslashes and
+ * the bytes that upset terminals are escaped; under NO_BACKSLASH_ESCAPES a backslash is
+ * an ordinary character and only the quote is doubled.
+ */
+function stringQuoting(modes: MySQLModes): (value: string) => string {
+  return modes.backslashEscapes
+    ? (value) => `'${value.replace(/[\\'\0\n\r\x1a]/g, (ch) => BACKSLASH_ESCAPES[ch]!)}'`
+    : (value) => `'${value.replaceAll("'", "''")}'`;
+}
+
+// A DATE would be read as a TIME by HOUR(), so the hour reads a DATETIME.
+const DATE_PARTS: Readonly<Record<DatePart, (x: string) => string>> = {
+  year: (x) => `YEAR(${x})`,
+  month: (x) => `MONTH(${x})`,
+  // WEEKDAY: 0 = Monday … 6 = Sunday, as the learner counts.
+  weekday: (x) => `WEEKDAY(${x})`,
+  hour: (x) => `HOUR(CAST(${x} AS DATETIME))`,
+};
+
+/** MySQL's dialect for a session with `modes`. */
+export function mysqlDialect(modes: MySQLModes): SqlDialect {
+  return {
+    name: 'mysql',
+    lexical: lexicalRules(modes),
+    ...identifierQuoting((name) => quoteIdentifierWith('`', name)),
+    quoteString: stringQuoting(modes),
+    // Table names are case-sensitive where the server's file system is (lower_case_table_names); sqlml passes them as written.
+    foldIdentifier: (value) => value,
+    types: MYSQL_TYPES,
+    split: mysqlSplitSql,
+    exactNumber(text) {
+      const decimal = plainDecimal(text);
+      const precision = Math.max(decimal.digits.length, decimal.scale, 1);
+      if (precision > MAX_DECIMAL_DIGITS || decimal.scale > MAX_DECIMAL_SCALE) {
+        throw new SqlmlError('unsupported', `${text} has more digits than MySQL's DECIMAL holds (${MAX_DECIMAL_DIGITS}, ${MAX_DECIMAL_SCALE} after the point)`);
+      }
+      return `CAST('${decimal.text}' AS DECIMAL(${precision},${decimal.scale}))`;
+    },
+    datePart: (part, x) => DATE_PARTS[part](x),
+    // EXP() of a large argument is an error ("DOUBLE value is out of range").
+    safeExp: (x) => clampedExp(x),
+    // No set-returning split: REGEXP_SUBSTR takes one piece at a time.
+    // MySQL's hard limit on the columns of a table, which a SELECT whose result is
+    // materialized (derived table, temporary table for GROUP BY or ORDER BY) is held to
+    // (MySQL Reference Manual, "Limits on Table Column Count and Row Size"); MariaDB
+    // accepts longer plain SELECT lists.
+    maxSelectList: 4096,
+    // DDL commits the transaction implicitly.
+    capabilities: { createTableAsSelect: true, transactionalDdl: false },
+    clientLogin: { kind: 'passthrough' },
+  };
+}
+
+/** The dialect of a session in the default sql_mode. */
+export const MYSQL_DIALECT: SqlDialect = mysqlDialect({ backslashEscapes: true });

@@ -14,6 +14,7 @@ import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type 
 import { Kysely } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { mysqlDialect } from './dialect.js';
+import type { SqlDialect } from '../dialect.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import type { Column, ResultTable, RowBatch, Value } from '../../src/data.js';
 import { ResultBudget } from '../result-budget.js';
@@ -92,7 +93,8 @@ function connect(options: ConnectionOptions): Promise<Connection> {
 }
 
 export class MySQLAdapter implements Adapter {
-  readonly sql = mysqlDialect;
+  /** The session's SQL, in the sql_mode found on connecting. */
+  readonly sql: SqlDialect;
   /** Kysely's MysqlDialect on the adapter's pool; BIGINT ids and counts come back as numbers. */
   readonly catalog: Kysely<CatalogDatabase>;
   /** How `write()` loads rows: `LOAD DATA LOCAL INFILE`, or multi-row INSERTs where the server forbids it. */
@@ -102,7 +104,6 @@ export class MySQLAdapter implements Adapter {
   readonly #pool: Pool;
   readonly #lock = new ConnectionLock();
   readonly #streams = new Set<MySQLRowStream>();
-  readonly #backslashEscapes: boolean;
   #session: Connection | undefined;
   #closed = false;
 
@@ -111,7 +112,7 @@ export class MySQLAdapter implements Adapter {
     this.#settings = settings;
     this.#options = options;
     this.loadMethod = loadMethod;
-    this.#backslashEscapes = backslashEscapes;
+    this.sql = mysqlDialect({ backslashEscapes });
     this.#adoptSession(session);
     this.#pool = mysql.createPool({ ...options, connectionLimit: 4, maxIdle: 2 });
     this.#pool.on('connection', (connection) => {
@@ -291,7 +292,6 @@ export class MySQLAdapter implements Adapter {
           asError: (error) => this.#asError(error),
           liveConnection: () => this.#liveSession(),
           method: this.loadMethod,
-          backslashEscapes: this.#backslashEscapes,
         },
         table,
         columns,

@@ -3,7 +3,8 @@
  * mysql2 hands over (with the adapter's settings: rows as arrays, numbers for BIGINT and
  * DECIMAL, dates as strings, JSON as strings) into `RowBatch` values.
  */
-import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
+import { columnDefinitionType as ownOrDialectType } from '../column-definition.js';
+import { MYSQL_TYPES } from './dialect.js';
 import { exactTextOf, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../calendar.js';
 
@@ -165,46 +166,6 @@ export function columnDefinitionType(column: Column): string {
   return ownOrDialectType(column, MYSQL_TYPES);
 }
 
-const MYSQL_TYPES: DialectTypes = {
-  sqlTypeFor,
-  numberTypes: new Map<string, ColumnType>([
-    ...['TINYINT', 'SMALLINT', 'MEDIUMINT', 'INT', 'INTEGER', 'YEAR'].flatMap((name): [string, ColumnType][] => [
-      [name, 'integer'],
-      [`${name} UNSIGNED`, 'integer'],
-    ]),
-    ['BIGINT', 'bigint'],
-    ['BIGINT UNSIGNED', 'bigint'],
-    ...['FLOAT', 'DOUBLE', 'REAL', 'DOUBLE PRECISION'].map((name): [string, ColumnType] => [name, 'double']),
-    ['TINYINT(1)', 'boolean'],
-    ['BOOLEAN', 'boolean'],
-  ]),
-  decimal: { name: 'DECIMAL', maxPrecision: 65, maxScale: 30 },
-};
-
-/**
- * The column type `write()` creates for a sqlml type. Decimals become DOUBLE (the values
- * are doubles by then) and `other` LONGTEXT; DATETIME, not TIMESTAMP, because it is
- * stored as written, without the session time zone, and spans years 1000-9999.
- */
-export function sqlTypeFor(type: ColumnType): string {
-  switch (type) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'integer':
-      return 'INT';
-    case 'bigint':
-      return 'BIGINT';
-    case 'double':
-    case 'decimal':
-      return 'DOUBLE';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'DATETIME(6)';
-    default:
-      return 'LONGTEXT';
-  }
-}
 
 /**
  * Turns a non-NULL cell of a number-typed column into its `NumberColumnData` value:

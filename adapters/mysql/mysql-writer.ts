@@ -47,7 +47,7 @@ const INSERT_STATEMENT_CHARS = 4 << 20;
 /** What the writer needs from the adapter. */
 export interface WriteContext {
   readonly connection: MySQLConnection;
-  /** The adapter's dialect: quoting of names. */
+  /** The adapter's dialect: quoting of names and strings (in the session's sql_mode). */
   readonly sql: SqlDialect;
   tableExists(table: TableRef): Promise<boolean>;
   /** Turns a driver error into a DatabaseError with the server's message. */
@@ -55,8 +55,6 @@ export interface WriteContext {
   /** `connection` while it lives, else the connection that replaces it: cleanup after a killed writer runs there. */
   liveConnection(): Promise<MySQLConnection>;
   readonly method: LoadMethod;
-  /** Whether the session's string literals treat backslash as an escape (no NO_BACKSLASH_ESCAPES). */
-  readonly backslashEscapes: boolean;
 }
 
 /** Writes `batches` into `table` as `Adapter.write` promises; returns the rows written. */
@@ -122,10 +120,10 @@ export async function writeTable(
  * the table untouched.
  */
 async function isTransactional(context: WriteContext, table: TableRef): Promise<boolean> {
-  const where = table.schema === undefined ? 'DATABASE()' : sqlStringLiteral(table.schema, context.backslashEscapes);
+  const where = table.schema === undefined ? 'DATABASE()' : context.sql.quoteString(table.schema);
   const found = await runQuery(
     context.connection,
-    `SELECT engine FROM information_schema.tables WHERE table_schema = ${where} AND table_name = ${sqlStringLiteral(table.name, context.backslashEscapes)}`,
+    `SELECT engine FROM information_schema.tables WHERE table_schema = ${where} AND table_name = ${context.sql.quoteString(table.name)}`,
   ).catch((error: unknown) => Promise.reject(context.asError(error)));
   return String(found.rows[0]?.[0] ?? '').toUpperCase() === 'INNODB';
 }
@@ -175,7 +173,7 @@ function tableIn(schema: string | undefined, name: string): TableRef {
  */
 async function dropAbandoned(context: WriteContext, schema: string | undefined): Promise<void> {
   try {
-    const where = schema === undefined ? 'DATABASE()' : sqlStringLiteral(schema, context.backslashEscapes);
+    const where = schema === undefined ? 'DATABASE()' : context.sql.quoteString(schema);
     const listed = await runQuery(
       context.connection,
       `SELECT table_name FROM information_schema.tables WHERE table_schema = ${where} AND (table_name LIKE 'sqlml\\_stage\\_%' OR table_name LIKE 'sqlml\\_old\\_%')`,
@@ -284,7 +282,7 @@ async function insertRows(context: WriteContext, staging: TableRef, columns: rea
       if (next.done === true) break;
       const batch = next.value;
       checkBatch(columns, batch);
-      for (const values of insertValueLists(columns, batch, context.backslashEscapes, rows)) {
+      for (const values of insertValueLists(columns, batch, context.sql.quoteString, rows)) {
         await runQuery(context.connection, head + values).catch((error: unknown) => Promise.reject(context.asError(error)));
       }
       rows += batch.rowCount;
@@ -426,26 +424,8 @@ export function loadDataChunks(columns: readonly Column[], batch: RowBatch, rows
   return chunks;
 }
 
-const BACKSLASH_ESCAPES: Readonly<Record<string, string>> = {
-  '\\': '\\\\',
-  "'": "\\'",
-  '\0': '\\0',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\x1a': '\\Z',
-};
-
-/**
- * A MySQL string literal. With backslash escapes (the default sql_mode) quotes,
- * backslashes and the bytes that upset terminals are escaped; under NO_BACKSLASH_ESCAPES
- * a backslash is an ordinary character and only the quote is doubled.
- */
-export function sqlStringLiteral(text: string, backslashEscapes: boolean): string {
-  return backslashEscapes ? `'${text.replace(/[\\'\0\n\r\x1a]/g, (ch) => BACKSLASH_ESCAPES[ch]!)}'` : `'${text.replaceAll("'", "''")}'`;
-}
-
 /** A batch as `(…), (…)` value lists for multi-row INSERTs, each under INSERT_STATEMENT_CHARS; `rowsBefore` as for loadDataChunks. */
-export function insertValueLists(columns: readonly Column[], batch: RowBatch, backslashEscapes: boolean, rowsBefore = 0): string[] {
+export function insertValueLists(columns: readonly Column[], batch: RowBatch, quoteString: (value: string) => string, rowsBefore = 0): string[] {
   const formats = columns.map(numberFormat);
   const statements: string[] = [];
   let text = '';
@@ -456,7 +436,7 @@ export function insertValueLists(columns: readonly Column[], batch: RowBatch, ba
       let cell: string;
       if (data.kind === 'text') {
         const value = data.values[row] ?? null;
-        cell = value === null ? 'NULL' : sqlStringLiteral(value, backslashEscapes);
+        cell = value === null ? 'NULL' : quoteString(value);
       } else if (data.nulls[row] === 1) {
         cell = 'NULL';
       } else if (data.exact?.[row] !== undefined) {

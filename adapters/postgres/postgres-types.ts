@@ -6,7 +6,8 @@
  */
 import type { CustomTypesConfig } from 'pg';
 import { needsExactText, type Column, type ColumnType, type Value } from '../../src/data.js';
-import { columnDefinitionType as ownOrDialectType, type DialectTypes } from '../column-definition.js';
+import { columnDefinitionType as ownOrDialectType } from '../column-definition.js';
+import { POSTGRES_TYPES } from './dialect.js';
 import { civilFromDays, daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../calendar.js';
 
 export { civilFromDays, daysFromCivil };
@@ -104,38 +105,6 @@ export function columnDefinitionType(column: Column): string {
   return ownOrDialectType(column, POSTGRES_TYPES);
 }
 
-const POSTGRES_TYPES: DialectTypes = {
-  sqlTypeFor,
-  numberTypes: new Map<string, ColumnType>([
-    ...['SMALLINT', 'INTEGER', 'INT', 'INT2', 'INT4'].map((name): [string, ColumnType] => [name, 'integer']),
-    ...['BIGINT', 'INT8'].map((name): [string, ColumnType] => [name, 'bigint']),
-    ...['REAL', 'DOUBLE PRECISION', 'FLOAT4', 'FLOAT8'].map((name): [string, ColumnType] => [name, 'double']),
-    ['BOOLEAN', 'boolean'],
-  ]),
-  decimal: { name: 'NUMERIC', maxPrecision: 1000, maxScale: 1000 },
-};
-
-/** The PostgreSQL type `write()` gives a new column of this sqlml type. */
-export function sqlTypeFor(type: ColumnType): string {
-  switch (type) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'integer':
-      return 'INTEGER';
-    case 'bigint':
-      return 'BIGINT';
-    case 'double':
-    case 'decimal':
-      return 'DOUBLE PRECISION';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'text':
-    case 'other':
-      return 'TEXT';
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 const DATE_TEXT = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/;

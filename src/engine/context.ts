@@ -66,19 +66,15 @@ export function modelName(id: Identifier): string {
   return id.quoted ? id.value : id.value.toLowerCase();
 }
 
-/**
- * Unquoted table names: PostgreSQL folds them to lower case; DuckDB and MySQL resolve
- * them as written (DuckDB case-insensitively).
- */
+/** A table or schema name as the database resolves it (its dialect folds unquoted names or not). */
 function tableIdentifier(adapter: Adapter, id: Identifier): string {
-  return !id.quoted && adapter.sql.name === 'postgres' ? id.value.toLowerCase() : id.value;
+  return adapter.sql.foldIdentifier(id.value, id.quoted);
 }
 
 export function tableRef(adapter: Adapter, table: TableName): TableRef {
   const name = tableIdentifier(adapter, table.name);
   return table.schema ? { schema: tableIdentifier(adapter, table.schema), name } : { name };
 }
-
 
 /** The query to stream for a FROM/ON source. User SELECT text is only ever wrapped. */
 export function sourceQuery(adapter: Adapter, source: Source): string {

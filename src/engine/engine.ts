@@ -49,11 +49,11 @@ export class Engine {
 
   /** Splits a script into statements; a syntax error in the splitting stops everything before anything runs. */
   split(script: string): ScriptPart[] {
-    return splitScript(script, this.adapter.sql.name);
+    return splitScript(script, this.adapter.sql.lexical);
   }
 
   parse(part: ScriptPart): Statement {
-    return parseStatement(part, this.adapter.sql.name);
+    return parseStatement(part, this.adapter.sql.lexical);
   }
 
   /**

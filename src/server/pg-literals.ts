@@ -4,10 +4,11 @@
  * `adapter.query`. PostgreSQL never gets here: its session forwards Bind as is.
  *
  * Placeholders are found with sqlml's tokenizer, so a `$1` inside a string, quoted name,
- * comment or `$$` body is left alone.
+ * comment or `$$` body is left alone. Both the lexing and the string literals are the
+ * database's (`adapter.sql`), in its session's modes: a MySQL session with
+ * NO_BACKSLASH_ESCAPES reads a backslash as itself.
  */
-import type { SqlDialect } from '../sql/ast.js';
-import { Tokenizer } from '../sql/index.js';
+import { Tokenizer, type SqlSpelling } from '../sql/index.js';
 import { SqlmlError } from '../errors.js';
 
 interface Placeholder {
@@ -16,9 +17,9 @@ interface Placeholder {
   readonly end: number;
 }
 
-function placeholders(sql: string, dialect: SqlDialect): Placeholder[] {
+function placeholders(sql: string, dialect: SqlSpelling): Placeholder[] {
   const found: Placeholder[] = [];
-  const tokenizer = new Tokenizer(sql, dialect);
+  const tokenizer = new Tokenizer(sql, dialect.lexical);
   let dollar: { start: number; end: number } | null = null;
   for (let token = tokenizer.next(); token.kind !== 'eof'; token = tokenizer.next()) {
     if (dollar && token.kind === 'number' && token.start.offset === dollar.end && /^\d+$/.test(token.text)) {
@@ -30,7 +31,7 @@ function placeholders(sql: string, dialect: SqlDialect): Placeholder[] {
 }
 
 /** How many parameters a statement takes: its highest `$n`. */
-export function parameterCount(sql: string, dialect: SqlDialect): number {
+export function parameterCount(sql: string, dialect: SqlSpelling): number {
   return placeholders(sql, dialect).reduce((max, p) => Math.max(max, p.index), 0);
 }
 
@@ -38,17 +39,16 @@ export function parameterCount(sql: string, dialect: SqlDialect): number {
 const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701, 1700]);
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-function literal(value: string | null, typeOid: number, dialect: SqlDialect): string {
+function literal(value: string | null, typeOid: number, dialect: SqlSpelling): string {
   if (value === null) return 'NULL';
   // Untyped parameters (what node pg and most drivers send) that look like numbers stay numbers, so `LIMIT $1` works.
   if ((typeOid === 0 || NUMERIC_OIDS.has(typeOid)) && NUMBER.test(value)) return value;
   if (typeOid === 16 && /^(t|true|f|false)$/i.test(value)) return /^t/i.test(value) ? 'TRUE' : 'FALSE';
-  const escaped = dialect === 'mysql' ? value.replaceAll('\\', '\\\\').replaceAll("'", "''") : value.replaceAll("'", "''");
-  return `'${escaped}'`;
+  return dialect.quoteString(value);
 }
 
 /** `sql` with every `$n` replaced by the literal of parameter n (text format). */
-export function bindLiterals(sql: string, dialect: SqlDialect, values: readonly (string | null)[], typeOids: readonly number[]): string {
+export function bindLiterals(sql: string, dialect: SqlSpelling, values: readonly (string | null)[], typeOids: readonly number[]): string {
   let out = '';
   let at = 0;
   for (const placeholder of placeholders(sql, dialect)) {

@@ -13,6 +13,7 @@
  * that mixes both is refused with one error, as PostgreSQL does for any error in a
  * batch (the rest is skipped until Sync).
  */
+import type { UpstreamServer } from '../../adapters/dialect.js';
 import type { ResultLimit } from '../../adapters/result-budget.js';
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -315,7 +316,7 @@ export class PgSession {
     if (this.#host.upstreamUrl) {
       try {
         const login = this.#passthrough ? { user: this.#user, database: this.#database, password: () => this.#askPassword() } : undefined;
-        this.#upstream = await Upstream.connect({ url: this.#host.upstreamUrl, clientParameters: this.#parameters, ...(login ? { login } : {}) });
+        this.#upstream = await Upstream.connect({ server: upstreamServer(this.#host, this.#host.upstreamUrl), clientParameters: this.#parameters, ...(login ? { login } : {}) });
       } catch (error) {
         if (error instanceof ProtocolViolation) throw error;
         const fields: ErrorFields = error instanceof UpstreamStartupError ? { ...error.fields, severity: 'FATAL' } : { severity: 'FATAL', code: '08006', message: error instanceof Error ? error.message : String(error) };
@@ -426,7 +427,7 @@ export class PgSession {
   }
 
   #isSqlml(text: string): boolean {
-    return isSqlmlStatement(text, this.#host.engine.adapter.sql.name);
+    return isSqlmlStatement(text, this.#host.engine.adapter.sql.lexical);
   }
 
   /** Runs one statement in sqlml; its result messages, or its ErrorResponse. */
@@ -592,7 +593,7 @@ export class PgSession {
           part,
           sqlml,
           parameterTypes: parse.parameterTypes,
-          parameterCount: part === null || sqlml ? 0 : parameterCount(part.text, this.#host.engine.adapter.sql.name),
+          parameterCount: part === null || sqlml ? 0 : parameterCount(part.text, this.#host.engine.adapter.sql),
         });
         return [emptyMessage('1')];
       }
@@ -616,7 +617,7 @@ export class PgSession {
         const part =
           statement.part === null || bind.parameters.length === 0
             ? statement.part
-            : { text: bindLiterals(statement.part.text, this.#host.engine.adapter.sql.name, values, statement.parameterTypes), start: SCRIPT_START };
+            : { text: bindLiterals(statement.part.text, this.#host.engine.adapter.sql, values, statement.parameterTypes), start: SCRIPT_START };
         this.#portals.set(bind.portal, { statement, part, resultFormats: bind.resultFormats, result: null, rowsSent: 0 });
         return [emptyMessage('2')];
       }
@@ -771,6 +772,13 @@ const PROTOCOL_SETTINGS = new Map([
 ]);
 
 /** A SET of one of those settings: the ParameterStatus to send, if the setting is reported. */
+/** The server a forwarded session connects to: the database URL as the engine's dialect reads it. */
+function upstreamServer(host: SessionHost, url: string): UpstreamServer {
+  const login = host.engine.adapter.sql.clientLogin;
+  if (login.kind !== 'upstream') throw new Error(`the ${host.engine.adapter.sql.name} database speaks no PostgreSQL protocol to forward clients to`);
+  return login.upstreamServer(url);
+}
+
 function protocolSetting(text: string): { report: [string, string] | null } | null {
   const set = /^SET\s+(?:SESSION\s+)?([A-Za-z_]+)\s*(?:=|\s+TO\s+)\s*'?([^']*?)'?\s*$/is.exec(text);
   const name = set?.[1]?.toLowerCase();

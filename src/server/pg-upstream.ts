@@ -15,7 +15,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { createStartupMessage, hashMd5Password } from 'pg-gateway';
 import { serialize } from 'pg-protocol';
-import { parsePostgresUrl, type PostgresSettings } from '../../adapters/postgres/postgres-url.js';
+import type { UpstreamServer } from '../../adapters/dialect.js';
 import { MessageFramer, MessageReader, type ErrorFields, type TransactionStatus } from './pg-messages.js';
 
 interface ScramSession {
@@ -58,7 +58,7 @@ export function readErrorFields(message: Buffer): ErrorFields {
   };
 }
 
-function openSocket(settings: PostgresSettings): Promise<Socket> {
+function openSocket(settings: UpstreamServer): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = settings.host.startsWith('/') ? connectTcp({ path: `${settings.host}/.s.PGSQL.${settings.port}` }) : connectTcp({ host: settings.host, port: settings.port });
     socket.setNoDelay(true);
@@ -78,7 +78,7 @@ function openSocket(settings: PostgresSettings): Promise<Socket> {
 }
 
 /** Asks for TLS (SSLRequest) and upgrades, as the URL's sslmode requires. */
-async function upgradeToTls(socket: Socket, settings: PostgresSettings): Promise<Socket> {
+async function upgradeToTls(socket: Socket, settings: UpstreamServer): Promise<Socket> {
   if (!settings.ssl) return socket;
   socket.write(serialize.requestSsl());
   const answer = await new Promise<number>((resolve, reject) => {
@@ -145,7 +145,8 @@ class StartupReader {
 }
 
 export interface UpstreamOptions {
-  readonly url: string;
+  /** The PostgreSQL server and the role to log in as (the database URL, as the dialect reads it). */
+  readonly server: UpstreamServer;
   /** The client's startup parameters (application_name, client_encoding, DateStyle, ...). */
   readonly clientParameters: Readonly<Record<string, string>>;
   /**
@@ -159,7 +160,7 @@ export class Upstream {
   /** The server's ParameterStatus values from startup, to pass on to the client. */
   readonly parameters: readonly (readonly [string, string])[];
   readonly #socket: Socket;
-  readonly #settings: PostgresSettings;
+  readonly #settings: UpstreamServer;
   readonly #processId: number;
   readonly #secretKey: number;
   readonly #framer = new MessageFramer();
@@ -176,7 +177,7 @@ export class Upstream {
   #fatalRelayed = false;
   #onLost: (error: Error, fatalRelayed: boolean) => void = () => undefined;
 
-  private constructor(socket: Socket, settings: PostgresSettings, parameters: (readonly [string, string])[], processId: number, secretKey: number) {
+  private constructor(socket: Socket, settings: UpstreamServer, parameters: (readonly [string, string])[], processId: number, secretKey: number) {
     this.#socket = socket;
     this.#settings = settings;
     this.parameters = parameters;
@@ -189,7 +190,7 @@ export class Upstream {
 
   /** Connects and authenticates with the URL's credentials; resolves at the server's first ReadyForQuery. */
   static async connect(options: UpstreamOptions): Promise<Upstream> {
-    const settings = parsePostgresUrl(options.url);
+    const settings = options.server;
     let socket = await openSocket(settings);
     try {
       socket = await upgradeToTls(socket, settings);
@@ -239,7 +240,7 @@ export class Upstream {
   /** Answers one Authentication request; returns the SCRAM exchange in progress, if any. */
   static async #authenticate(
     socket: Socket,
-    settings: PostgresSettings,
+    settings: UpstreamServer,
     user: string,
     password: () => Promise<string>,
     message: Buffer,

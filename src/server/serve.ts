@@ -100,10 +100,10 @@ export function checkExposure(
   }
 }
 
-/** How wire-protocol clients log in without a token: through to the database's own roles, where it has them. */
+/** How wire-protocol clients log in without a token: through to the database's own roles, where it has them (its dialect says how). */
 function loginPassthrough(engine: Engine, db: string): { upstreamUrl?: string; passthroughUrl?: string } {
-  const dialect = engine.adapter.sql.name;
-  return dialect === 'postgres' ? { upstreamUrl: db } : dialect === 'mysql' ? { passthroughUrl: db } : {};
+  const login = engine.adapter.sql.clientLogin.kind;
+  return login === 'upstream' ? { upstreamUrl: db } : login === 'passthrough' ? { passthroughUrl: db } : {};
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {

@@ -174,5 +174,3 @@ export type Statement =
   | RunJob
   | DropJob
   | PassThrough;
-
-export type SqlDialect = 'duckdb' | 'postgres' | 'mysql';

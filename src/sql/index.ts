@@ -6,4 +6,12 @@ export type * from './ast.js';
 export { splitScript, type ScriptPart } from './split.js';
 export { isSqlmlStatement, MAX_NESTING, parseScript, parseStatement } from './parser.js';
 export { toSql } from './print.js';
-export { lexicalRules, SCRIPT_START, Tokenizer, type LexicalRules, type Token, type TokenKind } from './tokenizer.js';
+export { SCRIPT_START, Tokenizer, type Token, type TokenKind } from './tokenizer.js';
+export {
+  quoteIdentifierWith,
+  quoteStandardString,
+  STANDARD_LEXICAL_RULES,
+  STANDARD_SPELLING,
+  type LexicalRules,
+  type SqlSpelling,
+} from './spelling.js';

@@ -25,13 +25,13 @@ import type {
   ShowJobs,
   ShowModels,
   Source,
-  SqlDialect,
   Statement,
   TableName,
   Transform,
   TransformArg,
 } from './ast.js';
 import { isReservedWord, isSameWord, type Keyword } from './keywords.js';
+import { STANDARD_LEXICAL_RULES, type LexicalRules } from './spelling.js';
 import { splitScript, type ScriptPart } from './split.js';
 import { SCRIPT_START, Tokenizer, type Token } from './tokenizer.js';
 
@@ -47,22 +47,22 @@ const MAX_FOUND_LENGTH = 40;
  *
  * @throws SqlSyntaxError naming the line, column, what was expected and what was found.
  */
-export function parseStatement(part: ScriptPart, dialect: SqlDialect = 'duckdb'): Statement {
-  return new Parser(part, dialect).statement();
+export function parseStatement(part: ScriptPart, rules: LexicalRules = STANDARD_LEXICAL_RULES): Statement {
+  return new Parser(part, rules).statement();
 }
 
 /** Splits a script and parses each statement; throws at the first one that does not parse. */
-export function parseScript(text: string, dialect: SqlDialect = 'duckdb'): Statement[] {
-  return splitScript(text, dialect).map((part) => parseStatement(part, dialect));
+export function parseScript(text: string, rules: LexicalRules = STANDARD_LEXICAL_RULES): Statement[] {
+  return splitScript(text, rules).map((part) => parseStatement(part, rules));
 }
 
 /**
  * True when the statement's first keywords are sqlml's (it would not be passed through).
  * Reads only those first words, so it is cheap on long statements.
  */
-export function isSqlmlStatement(text: string, dialect: SqlDialect = 'duckdb'): boolean {
+export function isSqlmlStatement(text: string, rules: LexicalRules = STANDARD_LEXICAL_RULES): boolean {
   try {
-    return new Parser({ text, start: SCRIPT_START }, dialect).route() !== 'pass_through';
+    return new Parser({ text, start: SCRIPT_START }, rules).route() !== 'pass_through';
   } catch (error) {
     if (error instanceof SqlSyntaxError) return false;
     throw error;
@@ -81,10 +81,10 @@ class Parser {
   readonly #lookahead: Token[] = [];
   #depth = 0;
 
-  constructor(part: ScriptPart, dialect: SqlDialect) {
+  constructor(part: ScriptPart, rules: LexicalRules) {
     this.#text = part.text;
     this.#origin = part.start;
-    this.#tokenizer = new Tokenizer(part.text, dialect, { origin: part.start });
+    this.#tokenizer = new Tokenizer(part.text, rules, { origin: part.start });
   }
 
   /** The statement starting at the current token and running to the end of the text. */

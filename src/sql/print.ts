@@ -9,25 +9,28 @@ import type {
   OptionAssignment,
   OptionValue,
   Source,
-  SqlDialect,
   Statement,
   TableName,
   Transform,
   TransformArg,
 } from './ast.js';
 import { isReservedWord } from './keywords.js';
-import { lexicalRules, Tokenizer } from './tokenizer.js';
+import { STANDARD_SPELLING, type SqlSpelling } from './spelling.js';
+import { Tokenizer } from './tokenizer.js';
 
-/** Canonical text of `statement`, quoted for `dialect`; a pass-through statement prints its text. */
-export function toSql(statement: Statement, dialect: SqlDialect = 'duckdb'): string {
-  return new Printer(dialect).statement(statement);
+/**
+ * Canonical text of `statement`, lexed and quoted as `spelling` says (a database's
+ * dialect object, or the standard spelling); a pass-through statement prints its text.
+ */
+export function toSql(statement: Statement, spelling: SqlSpelling = STANDARD_SPELLING): string {
+  return new Printer(spelling).statement(statement);
 }
 
 class Printer {
-  readonly #dialect: SqlDialect;
+  readonly #spelling: SqlSpelling;
 
-  constructor(dialect: SqlDialect) {
-    this.#dialect = dialect;
+  constructor(spelling: SqlSpelling) {
+    this.#spelling = spelling;
   }
 
   statement(s: Statement): string {
@@ -95,7 +98,7 @@ class Printer {
   /** True when text follows the last token (a comment), or the text does not even lex. */
   #endsInComment(sql: string): boolean {
     try {
-      const tokenizer = new Tokenizer(sql, this.#dialect);
+      const tokenizer = new Tokenizer(sql, this.#spelling.lexical);
       let end = 0;
       for (let token = tokenizer.next(); token.kind !== 'eof'; token = tokenizer.next()) end = token.end;
       return end < sql.trimEnd().length;
@@ -118,15 +121,14 @@ class Printer {
   }
 
   #quote(value: string): string {
-    const q = lexicalRules(this.#dialect).identifierQuote;
-    return q + value.split(q).join(q + q) + q;
+    return this.#spelling.quoteIdent(value);
   }
 
   /** True when `value` reads back as exactly one unquoted word. */
   #isBareWord(value: string): boolean {
     if (value === '') return false;
     try {
-      const token = new Tokenizer(value, this.#dialect).next();
+      const token = new Tokenizer(value, this.#spelling.lexical).next();
       return token.kind === 'word' && token.text === value;
     } catch {
       return false;
@@ -134,8 +136,7 @@ class Printer {
   }
 
   #string(value: string): string {
-    const escaped = lexicalRules(this.#dialect).backslashEscapes ? value.replace(/\\/g, '\\\\') : value;
-    return `'${escaped.replace(/'/g, "''")}'`;
+    return this.#spelling.quoteString(value);
   }
 
   #options(options: readonly OptionAssignment[]): string {

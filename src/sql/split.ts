@@ -2,7 +2,8 @@
  * Cuts a script into statements on top-level `;`, using the tokenizer so that a `;`
  * inside a string, quoted name, `$$` body, comment or parentheses never splits.
  */
-import type { Position, SqlDialect } from './ast.js';
+import type { Position } from './ast.js';
+import { STANDARD_LEXICAL_RULES, type LexicalRules } from './spelling.js';
 import { Tokenizer } from './tokenizer.js';
 
 /** One statement of a script, as `parseStatement` takes it. */
@@ -20,8 +21,8 @@ export interface ScriptPart {
  *
  * @throws SqlSyntaxError at the opening of an unterminated quote, comment or `$$` body.
  */
-export function splitScript(text: string, dialect: SqlDialect = 'duckdb'): ScriptPart[] {
-  const tokenizer = new Tokenizer(text, dialect, { endName: 'end of script' });
+export function splitScript(text: string, rules: LexicalRules = STANDARD_LEXICAL_RULES): ScriptPart[] {
+  const tokenizer = new Tokenizer(text, rules, { endName: 'end of script' });
   const parts: ScriptPart[] = [];
   let start: Position | null = null;
   let end = 0;

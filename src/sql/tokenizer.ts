@@ -1,11 +1,12 @@
 /**
- * Text → tokens with spans, for the statement splitter and the parser. Knows each
- * dialect's quoting and comment rules (LexicalRules) and nothing about statements.
+ * Text → tokens with spans, for the statement splitter and the parser. Follows the
+ * quoting and comment rules it is given (LexicalRules) and knows nothing about statements.
  * Whitespace and comments are skipped; a MySQL executable comment (`/*! ... *\/`) is
  * kept as an `opaque` token because the server runs its contents.
  */
 import { SqlSyntaxError } from '../errors.js';
-import type { Position, SqlDialect } from './ast.js';
+import type { Position } from './ast.js';
+import { STANDARD_LEXICAL_RULES, type LexicalRules } from './spelling.js';
 
 export type TokenKind =
   /** An unquoted word: keyword or identifier, text as written. */
@@ -31,61 +32,6 @@ export interface Token {
   readonly start: Position;
   /** Offset just past the token, counted like `start.offset`. */
   readonly end: number;
-}
-
-/** How a dialect quotes and comments; the only place dialects differ in the front end. */
-export interface LexicalRules {
-  /** The character that quotes identifiers. */
-  readonly identifierQuote: '"' | '`';
-  /** MySQL: `"..."` is a string, not an identifier. */
-  readonly doubleQuotedStrings: boolean;
-  /** MySQL: backslash escapes inside '...' and "..." strings. */
-  readonly backslashEscapes: boolean;
-  /** PostgreSQL/DuckDB: `E'...'` strings with backslash escapes. */
-  readonly escapeStrings: boolean;
-  /** PostgreSQL/DuckDB: `$$...$$` and `$tag$...$tag$` bodies. */
-  readonly dollarQuotes: boolean;
-  /** MySQL: `#` starts a line comment. */
-  readonly hashComments: boolean;
-  /** PostgreSQL/DuckDB: `/* /* *\/ *\/` nests. */
-  readonly nestedBlockComments: boolean;
-  /**
-   * MySQL: `--` starts a comment only when whitespace follows. At the very end of the
-   * text it stays two minus signs, so that cutting a statement out of a script never
-   * turns the operators `--` of `a----b` into a comment.
-   */
-  readonly dashCommentNeedsSpace: boolean;
-  /** MySQL: `/*!...*\/` is executed, so it is content, not a comment. */
-  readonly executableComments: boolean;
-}
-
-const POSTGRES_LIKE: LexicalRules = {
-  identifierQuote: '"',
-  doubleQuotedStrings: false,
-  backslashEscapes: false,
-  escapeStrings: true,
-  dollarQuotes: true,
-  hashComments: false,
-  nestedBlockComments: true,
-  dashCommentNeedsSpace: false,
-  executableComments: false,
-};
-
-const MYSQL: LexicalRules = {
-  identifierQuote: '`',
-  doubleQuotedStrings: true,
-  backslashEscapes: true,
-  escapeStrings: false,
-  dollarQuotes: false,
-  hashComments: true,
-  nestedBlockComments: false,
-  dashCommentNeedsSpace: true,
-  executableComments: true,
-};
-
-/** The quoting and comment rules of a dialect (DuckDB's scanner is PostgreSQL's). */
-export function lexicalRules(dialect: SqlDialect): LexicalRules {
-  return dialect === 'mysql' ? MYSQL : POSTGRES_LIKE;
 }
 
 /** Line 1, column 1, offset 0: where a whole script starts. */
@@ -142,9 +88,9 @@ export class Tokenizer {
   #lineIndex = 0;
   #lineStart = 0;
 
-  constructor(text: string, dialect: SqlDialect = 'duckdb', options: TokenizerOptions = {}) {
+  constructor(text: string, rules: LexicalRules = STANDARD_LEXICAL_RULES, options: TokenizerOptions = {}) {
     this.#text = text;
-    this.#rules = lexicalRules(dialect);
+    this.#rules = rules;
     this.#origin = options.origin ?? SCRIPT_START;
     this.#endName = options.endName ?? 'end of statement';
   }
@@ -163,7 +109,7 @@ export class Tokenizer {
       let i = startIndex + 1;
       while (i < text.length && isWordPart(text.charCodeAt(i))) i++;
       if (rules.escapeStrings && i === startIndex + 1 && (code === 69 || code === 101) && text.charCodeAt(i) === 39) {
-        return this.#quoted('string', start, i, "'", 'postgres');
+        return this.#quoted('string', start, i, "'", 'e-string');
       }
       return this.#token('word', start, i);
     }
@@ -172,10 +118,10 @@ export class Tokenizer {
     }
     switch (code) {
       case 39: // '
-        return this.#quoted('string', start, startIndex, "'", rules.backslashEscapes ? 'mysql' : 'none');
+        return this.#quoted('string', start, startIndex, "'", rules.backslashEscapes ? 'backslash' : 'none');
       case 34: // "
         return rules.doubleQuotedStrings
-          ? this.#quoted('string', start, startIndex, '"', rules.backslashEscapes ? 'mysql' : 'none')
+          ? this.#quoted('string', start, startIndex, '"', rules.backslashEscapes ? 'backslash' : 'none')
           : this.#quoted('quoted_identifier', start, startIndex, '"', 'none');
       case 96: // `
         if (rules.identifierQuote === '`') {
@@ -350,7 +296,7 @@ export class Tokenizer {
 }
 
 /** Which backslash escapes a quoted token has: none, MySQL's, or PostgreSQL's E-string ones. */
-type EscapeStyle = 'none' | 'mysql' | 'postgres';
+type EscapeStyle = 'none' | 'backslash' | 'e-string';
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   b: '\b',
@@ -364,7 +310,7 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
  * Resolves backslash escapes: MySQL's set (\0 \Z, and \% \_ keep their backslash for
  * LIKE) or PostgreSQL's E-string set (octal, \x hex, \u and \U code points).
  */
-function decodeBackslashes(inner: string, quote: string, style: 'mysql' | 'postgres'): string {
+function decodeBackslashes(inner: string, quote: string, style: 'backslash' | 'e-string'): string {
   let out = '';
   let i = 0;
   while (i < inner.length) {
@@ -384,7 +330,7 @@ function decodeBackslashes(inner: string, quote: string, style: 'mysql' | 'postg
     const simple = SIMPLE_ESCAPES[e];
     if (simple !== undefined) {
       out += simple;
-    } else if (style === 'mysql') {
+    } else if (style === 'backslash') {
       out += e === '0' ? '\0' : e === 'Z' ? '\x1a' : e === '%' || e === '_' ? '\\' + e : e;
     } else {
       const code = postgresEscape(inner, e, i);

@@ -1,7 +1,8 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnType } from '../../src/data.js';
-import { columnDefinitionType, columnTypeOf, createColumnDecoder, sqlTypeFor, toColumn, toResultValue } from '../../adapters/duckdb/duckdb-types.js';
+import { columnDefinitionType, columnTypeOf, createColumnDecoder, toColumn, toResultValue } from '../../adapters/duckdb/duckdb-types.js';
+import { DUCKDB_TYPES } from '../../adapters/duckdb/dialect.js';
 
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
@@ -116,12 +117,12 @@ describe('sqlTypeFor', () => {
       date: 'DATE',
       timestamp: 'TIMESTAMP',
     };
-    for (const [type, sqlType] of Object.entries(expected)) expect(sqlTypeFor(type as ColumnType)).toBe(sqlType);
+    for (const [type, sqlType] of Object.entries(expected)) expect(DUCKDB_TYPES.sqlTypeFor[type as ColumnType]).toBe(sqlType);
   });
 
   it('reads back as the same sqlml type, except decimal (a double) and other (text)', async () => {
     const types: ColumnType[] = ['boolean', 'integer', 'bigint', 'double', 'decimal', 'text', 'other', 'date', 'timestamp'];
-    const read = await typesOf(`SELECT ${types.map((type, i) => `NULL::${sqlTypeFor(type)} AS c${i}`).join(', ')}`);
+    const read = await typesOf(`SELECT ${types.map((type, i) => `NULL::${DUCKDB_TYPES.sqlTypeFor[type]} AS c${i}`).join(', ')}`);
     expect(read).toEqual(['boolean', 'integer', 'bigint', 'double', 'double', 'text', 'text', 'date', 'timestamp']);
   });
 });

@@ -9,9 +9,10 @@ import {
   parseDateMs,
   parseDateTimeMs,
   resultValue,
-  sqlTypeFor,
   type MySQLField,
 } from '../../adapters/mysql/mysql-types.js';
+import { MYSQL_TYPES } from '../../adapters/mysql/dialect.js';
+import type { ColumnType } from '../../src/data.js';
 
 const UNSIGNED = 32;
 const BINARY = 63;
@@ -126,7 +127,7 @@ describe('date and time parsing', () => {
 
 describe('sqlTypeFor', () => {
   it('creates columns that read back as the same sqlml type (decimals as DOUBLE, other as text)', () => {
-    expect(['boolean', 'integer', 'bigint', 'double', 'decimal', 'text', 'date', 'timestamp', 'other'].map((t) => sqlTypeFor(t as never))).toEqual([
+    expect(['boolean', 'integer', 'bigint', 'double', 'decimal', 'text', 'date', 'timestamp', 'other'].map((t) => MYSQL_TYPES.sqlTypeFor[t as ColumnType])).toEqual([
       'BOOLEAN', 'INT', 'BIGINT', 'DOUBLE', 'DOUBLE', 'LONGTEXT', 'DATE', 'DATETIME(6)', 'LONGTEXT',
     ]);
   });

@@ -6,9 +6,12 @@ import {
   formatNumberCell,
   insertValueLists,
   loadDataChunks,
-  sqlStringLiteral,
 } from '../../adapters/mysql/mysql-writer.js';
 import type { Column, RowBatch } from '../../src/data.js';
+import { mysqlDialect } from '../../adapters/mysql/dialect.js';
+
+const quoteString = mysqlDialect({ backslashEscapes: true }).quoteString;
+const quoteStringNoEscapes = mysqlDialect({ backslashEscapes: false }).quoteString;
 
 const columns: Column[] = [
   { name: 'id', type: 'integer', dbType: 'INT' },
@@ -42,12 +45,12 @@ describe('LOAD DATA text', () => {
 
 describe('INSERT value lists', () => {
   it('quotes text with backslash escapes by default and doubles quotes under NO_BACKSLASH_ESCAPES', () => {
-    expect(sqlStringLiteral(`it's a \\ and\n`, true)).toBe(`'it\\'s a \\\\ and\\n'`);
-    expect(sqlStringLiteral(`it's a \\`, false)).toBe(`'it''s a \\'`);
+    expect(quoteString(`it's a \\ and\n`)).toBe(`'it\\'s a \\\\ and\\n'`);
+    expect(quoteStringNoEscapes(`it's a \\`)).toBe(`'it''s a \\'`);
   });
 
   it('writes a batch as value tuples with NULLs and quoted dates', () => {
-    expect(insertValueLists(columns, batch, true)).toEqual([`(1, 'a\tb\\nc\\\\d', 1, '2024-05-01'), (2, NULL, 0, NULL), (NULL, 'it\\'s', 0, NULL)`]);
+    expect(insertValueLists(columns, batch, quoteString)).toEqual([`(1, 'a\tb\\nc\\\\d', 1, '2024-05-01'), (2, NULL, 0, NULL), (NULL, 'it\\'s', 0, NULL)`]);
   });
 });
 
@@ -64,6 +67,6 @@ describe('number cells', () => {
     const scores: Column[] = [{ name: 'score', type: 'double', dbType: '' }];
     const odd = (value: number): RowBatch => ({ rowCount: 2, columns: [{ kind: 'number', values: new Float64Array([1, value]), nulls: new Uint8Array(2) }] });
     expect(() => loadDataChunks(scores, odd(Number.NaN), 15)).toThrow('column score has NaN in row 17, which MySQL cannot store');
-    expect(() => insertValueLists(scores, odd(Number.NEGATIVE_INFINITY), true)).toThrow('column score has -Infinity in row 2, which MySQL cannot store');
+    expect(() => insertValueLists(scores, odd(Number.NEGATIVE_INFINITY), quoteString)).toThrow('column score has -Infinity in row 2, which MySQL cannot store');
   });
 });

@@ -9,7 +9,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
-import { splitSqlDialect } from '../../adapters/split-sql-dialect.js';
 import type { RowBatch } from '../../src/data.js';
 import { CONTENT_HASH_COLUMN, contentHashSql, heldOutSql } from '../../src/engine/split-sql.js';
 import { mulberry32 } from '../../src/learn/random.js';
@@ -125,7 +124,7 @@ describe.each(TARGETS)('the split in SQL on $label', ({ url }) => {
     }
 
     // The database's: content hash and held-out test from the table alone.
-    const dialect = splitSqlDialect(adapter.sql.name);
+    const dialect = adapter.sql.split;
     const hashed = contentHashSql(dialect, `(${source})`, COLUMNS.map((name, c) => ({ sql: q(name), type: types[c]! })), SPEC.seed);
     const held = heldOutSql(q(CONTENT_HASH_COLUMN), COLUMNS.map((name, c) => dialect.partitionKey(q(name), types[c]!)), SPEC.trainFraction!);
     const inSql = await adapter.openStream(`SELECT h.*, ${held} AS held FROM (${hashed}) h WHERE ${q('y')} IS NOT NULL`, { batchRows: 256 });

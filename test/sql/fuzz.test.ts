@@ -9,21 +9,21 @@ import type {
   OptionAssignment,
   OptionValue,
   Source,
-  SqlDialect,
   Statement,
   TableName,
   Transform,
   TransformArg,
 } from '../../src/sql/index.js';
 import { stripLayout } from './strip.js';
+import { lexical, spelling, type DialectName } from './dialects.js';
 
-const DIALECTS: readonly SqlDialect[] = ['duckdb', 'postgres', 'mysql'];
+const DIALECTS: readonly DialectName[] = ['duckdb', 'postgres', 'mysql'];
 const P = SCRIPT_START;
 
 /** Runs `parseScript`; anything thrown other than a SqlSyntaxError fails the property. */
-function parsesOrRefuses(text: string, dialect: SqlDialect): Statement[] | null {
+function parsesOrRefuses(text: string, dialect: DialectName): Statement[] | null {
   try {
-    return parseScript(text, dialect);
+    return parseScript(text, lexical(dialect));
   } catch (error) {
     if (error instanceof SqlSyntaxError) return null;
     throw error;
@@ -93,7 +93,7 @@ const numberLiteral = fc
 
 const stringValue = fc.string({ unit: trickyChar, maxLength: 12 });
 
-const QUERIES: Record<SqlDialect, readonly string[]> = {
+const QUERIES: Record<DialectName, readonly string[]> = {
   duckdb: [
     'SELECT * FROM customers',
     "SELECT a, (b + 1) AS c, ')' AS d FROM \"T\" WHERE e = ';'",
@@ -112,7 +112,7 @@ const PASS_THROUGH: readonly string[] = [
   'INSERT INTO log VALUES (1, 2)',
 ];
 
-function statementTree(dialect: SqlDialect): fc.Arbitrary<Statement> {
+function statementTree(dialect: DialectName): fc.Arbitrary<Statement> {
   const source: fc.Arbitrary<Source> = fc.oneof(
     tableName.map((table) => ({ kind: 'table' as const, table })),
     fc.constantFrom(...QUERIES[dialect]).map((sql) => ({ kind: 'query' as const, sql, position: P })),
@@ -225,8 +225,8 @@ describe('fuzz: parseScript never fails any other way than a SqlSyntaxError', ()
       fc.property(soup, fc.constantFrom(...DIALECTS), (text, dialect) => {
         const statements = parsesOrRefuses(text, dialect);
         for (const statement of statements ?? []) {
-          const printed = toSql(statement, dialect);
-          const again = parseScript(printed, dialect);
+          const printed = toSql(statement, spelling(dialect));
+          const again = parseScript(printed, lexical(dialect));
           expect(again).toHaveLength(1);
           expect(stripLayout(again[0])).toEqual(stripLayout(statement));
         }
@@ -240,7 +240,7 @@ describe('fuzz: parseScript never fails any other way than a SqlSyntaxError', ()
       fc.property(soup, fc.constantFrom(...DIALECTS), (text, dialect) => {
         let parts;
         try {
-          parts = splitScript(text, dialect);
+          parts = splitScript(text, lexical(dialect));
         } catch (error) {
           if (error instanceof SqlSyntaxError) return;
           throw error;
@@ -250,7 +250,7 @@ describe('fuzz: parseScript never fails any other way than a SqlSyntaxError', ()
           expect(text.slice(part.start.offset, part.start.offset + part.text.length)).toBe(part.text);
           const { line, column } = lineAndColumn(text, part.start.offset);
           expect(part.start).toEqual({ line, column, offset: part.start.offset });
-          expect(splitScript(part.text, dialect).map((p) => p.text)).toEqual([part.text]);
+          expect(splitScript(part.text, lexical(dialect)).map((p) => p.text)).toEqual([part.text]);
         }
       }),
       { numRuns: 500 },
@@ -264,7 +264,7 @@ describe('fuzz: damaged valid statements', () => {
     it(`${dialect}: parse or refuse with a SqlSyntaxError; what parses, round-trips`, () => {
       fc.assert(
         fc.property(statementTree(dialect), fc.array(edit, { minLength: 1, maxLength: 3 }), (statement, edits) => {
-          const words = toSql(statement, dialect).split(' ');
+          const words = toSql(statement, spelling(dialect)).split(' ');
           for (const [operation, at, piece] of edits) {
             const i = at % (words.length + 1);
             if (operation === 'delete') words.splice(i, 1);
@@ -272,7 +272,7 @@ describe('fuzz: damaged valid statements', () => {
             else words[Math.min(i, words.length - 1)] = piece;
           }
           for (const parsed of parsesOrRefuses(words.join(' '), dialect) ?? []) {
-            const again = parseScript(toSql(parsed, dialect), dialect);
+            const again = parseScript(toSql(parsed, spelling(dialect)), lexical(dialect));
             expect(again).toHaveLength(1);
             expect(stripLayout(again[0])).toEqual(stripLayout(parsed));
           }
@@ -288,8 +288,8 @@ describe('fuzz: generated statements round-trip through toSql', () => {
     it(dialect, () => {
       fc.assert(
         fc.property(statementTree(dialect), (statement) => {
-          const printed = toSql(statement, dialect);
-          const again = parseScript(printed, dialect);
+          const printed = toSql(statement, spelling(dialect));
+          const again = parseScript(printed, lexical(dialect));
           expect(again).toHaveLength(1);
           expect(stripLayout(again[0])).toEqual(stripLayout(statement));
         }),

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { SqlSyntaxError } from '../../src/errors.js';
 import { isSqlmlStatement, parseScript, parseStatement } from '../../src/sql/index.js';
-import type { SqlDialect, Statement } from '../../src/sql/index.js';
+import type { Statement } from '../../src/sql/index.js';
 import { stripLayout } from './strip.js';
+import { lexical, spelling, type DialectName } from './dialects.js';
 
-function parseOne(sql: string, dialect?: SqlDialect): Statement {
-  const statements = parseScript(sql, dialect);
+function parseOne(sql: string, dialect?: DialectName): Statement {
+  const statements = parseScript(sql, lexical(dialect));
   expect(statements).toHaveLength(1);
   return statements[0]!;
 }
 
 /** The statement's meaning: no positions, no statement text. */
-function meaning(sql: string, dialect?: SqlDialect): unknown {
+function meaning(sql: string, dialect?: DialectName): unknown {
   return stripLayout(parseOne(sql, dialect));
 }
 
@@ -23,9 +24,9 @@ function table(name: string, schema?: string) {
   return { kind: 'table', table: schema === undefined ? { name: id(name) } : { schema: id(schema), name: id(name) } };
 }
 
-function syntaxError(sql: string, dialect?: SqlDialect): SqlSyntaxError {
+function syntaxError(sql: string, dialect?: DialectName): SqlSyntaxError {
   try {
-    parseScript(sql, dialect);
+    parseScript(sql, lexical(dialect));
   } catch (error) {
     if (error instanceof SqlSyntaxError) return error;
     throw error;

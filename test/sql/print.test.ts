@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseScript, SCRIPT_START, toSql } from '../../src/sql/index.js';
-import type { Identifier, SqlDialect, Statement } from '../../src/sql/index.js';
+import type { Identifier, Statement } from '../../src/sql/index.js';
 import { stripLayout } from './strip.js';
+import { lexical, spelling, type DialectName } from './dialects.js';
 
-function canonical(sql: string, dialect?: SqlDialect): string {
-  const [statement] = parseScript(sql, dialect);
-  return toSql(statement!, dialect);
+function canonical(sql: string, dialect?: DialectName): string {
+  const [statement] = parseScript(sql, lexical(dialect));
+  return toSql(statement!, spelling(dialect));
 }
 
 function name(value: string, quoted = false): Identifier {
@@ -63,8 +64,8 @@ describe('toSql: canonical text', () => {
     expect(toSql(drop('from'))).toBe('DROP MODEL "from"');
     expect(toSql(drop('my model'))).toBe('DROP MODEL "my model"');
     expect(toSql(drop('2x'))).toBe('DROP MODEL "2x"');
-    expect(toSql(drop('a#b'), 'mysql')).toBe('DROP MODEL `a#b`');
-    expect(toSql(drop('a#b'), 'duckdb')).toBe('DROP MODEL "a#b"');
+    expect(toSql(drop('a#b'), spelling('mysql'))).toBe('DROP MODEL `a#b`');
+    expect(toSql(drop('a#b'), spelling('duckdb'))).toBe('DROP MODEL "a#b"');
     expect(toSql(drop('if'))).toBe('DROP MODEL if');
   });
 
@@ -79,7 +80,7 @@ describe('toSql: canonical text', () => {
       "CREATE MODEL m FROM t PREDICT y USING positive = 'it''s \\ok'",
     );
     expect(canonical("CREATE MODEL m FROM t PREDICT y USING positive = 'it\\'s \\\\ok'", 'mysql')).toBe(
-      "CREATE MODEL m FROM t PREDICT y USING positive = 'it''s \\\\ok'",
+      "CREATE MODEL m FROM t PREDICT y USING positive = 'it\\'s \\\\ok'",
     );
   });
 
@@ -101,7 +102,7 @@ describe('toSql: canonical text', () => {
 });
 
 describe('toSql: parse → print → reparse gives the same tree', () => {
-  const corpus: Record<SqlDialect, string[]> = {
+  const corpus: Record<DialectName, string[]> = {
     duckdb: [
       'CREATE MODEL churn FROM (SELECT * FROM customers) PREDICT churned',
       "create or replace model \"Churn Model\" from (select a, (b), ')' from \"T\" where c = $$;)$$) predict \"Y\" recipe (quantile_bin(age, 10), ngram(lowercase(no_punct(\"Text\")), 2), cartesian(a, b), exclude(duration)) using passes = 20, l1 = 0, l2 = 1e-6, learning_rate = .05, split = 'none', seed = -1, shuffle = auto, threshold = 0.6, class_weights = balanced, max_model_size = '100MB', early_stopping = true, positive = 'y'",
@@ -129,14 +130,14 @@ describe('toSql: parse → print → reparse gives the same tree', () => {
       "CREATE JOB j EVERY \"1 hour\" AS DROP MODEL `m`",
     ],
   };
-  for (const [dialect, statements] of Object.entries(corpus) as [SqlDialect, string[]][]) {
+  for (const [dialect, statements] of Object.entries(corpus) as [DialectName, string[]][]) {
     for (const sql of statements) {
       it(`${dialect}: ${sql.slice(0, 60).replace(/\n/g, ' ')}`, () => {
-        const [first] = parseScript(sql, dialect);
-        const printed = toSql(first!, dialect);
-        const [again] = parseScript(printed, dialect);
+        const [first] = parseScript(sql, lexical(dialect));
+        const printed = toSql(first!, spelling(dialect));
+        const [again] = parseScript(printed, lexical(dialect));
         expect(stripLayout(again)).toEqual(stripLayout(first));
-        expect(toSql(again!, dialect)).toBe(printed);
+        expect(toSql(again!, spelling(dialect))).toBe(printed);
       });
     }
   }

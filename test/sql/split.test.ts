@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { SqlSyntaxError } from '../../src/errors.js';
 import { splitScript } from '../../src/sql/index.js';
-import type { SqlDialect } from '../../src/sql/index.js';
+import { lexical, spelling, type DialectName } from './dialects.js';
 
-function texts(script: string, dialect?: SqlDialect): string[] {
-  return splitScript(script, dialect).map((part) => part.text);
+function texts(script: string, dialect?: DialectName): string[] {
+  return splitScript(script, lexical(dialect)).map((part) => part.text);
 }
 
-function splitError(script: string, dialect?: SqlDialect): SqlSyntaxError {
+function splitError(script: string, dialect?: DialectName): SqlSyntaxError {
   try {
-    splitScript(script, dialect);
+    splitScript(script, lexical(dialect));
   } catch (error) {
     if (error instanceof SqlSyntaxError) return error;
     throw error;
@@ -150,7 +150,7 @@ describe('splitScript: comments', () => {
 });
 
 describe('splitScript: unterminated forms', () => {
-  const cases: [string, string, SqlDialect, string][] = [
+  const cases: [string, string, DialectName, string][] = [
     ["SELECT 1;\nSELECT 'abc", "line 2, column 8: expected closing ', found end of script", 'duckdb', 'string'],
     ['SELECT "abc', 'line 1, column 8: expected closing ", found end of script', 'postgres', 'identifier'],
     ['SELECT `abc', 'line 1, column 8: expected closing `, found end of script', 'mysql', 'backtick'],

@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { SqlSyntaxError } from '../../src/errors.js';
-import { lexicalRules, Tokenizer } from '../../src/sql/index.js';
-import type { SqlDialect, Token } from '../../src/sql/index.js';
+import { Tokenizer } from '../../src/sql/index.js';
+import type { Token } from '../../src/sql/index.js';
+import { lexical, type DialectName } from './dialects.js';
+import { mysqlDialect } from '../../adapters/mysql/dialect.js';
+import type { LexicalRules } from '../../src/sql/index.js';
 
-function tokens(text: string, dialect?: SqlDialect): Token[] {
-  const tokenizer = new Tokenizer(text, dialect);
+function tokens(text: string, dialect?: DialectName): Token[] {
+  const tokenizer = new Tokenizer(text, lexical(dialect));
   const out: Token[] = [];
   for (let token = tokenizer.next(); token.kind !== 'eof'; token = tokenizer.next()) out.push(token);
   return out;
 }
 
 /** kind:value pairs, the compact way to read a token stream. */
-function shapes(text: string, dialect?: SqlDialect): string[] {
+function shapes(text: string, dialect?: DialectName): string[] {
   return tokens(text, dialect).map((t) => `${t.kind}:${t.value}`);
 }
 
@@ -112,7 +115,7 @@ describe('Tokenizer: spans', () => {
   });
 
   it('counts from an origin when the text starts inside a script', () => {
-    const tokenizer = new Tokenizer('a\n b', 'duckdb', { origin: { line: 7, column: 10, offset: 100 } });
+    const tokenizer = new Tokenizer('a\n b', lexical('duckdb'), { origin: { line: 7, column: 10, offset: 100 } });
     expect(tokenizer.next().start).toEqual({ line: 7, column: 10, offset: 100 });
     expect(tokenizer.next().start).toEqual({ line: 8, column: 2, offset: 103 });
   });
@@ -131,19 +134,31 @@ describe('Tokenizer: errors', () => {
     const inStatement = new Tokenizer("x 'abc");
     expect(inStatement.next().text).toBe('x');
     expect(() => inStatement.next()).toThrow("line 1, column 3: expected closing ', found end of statement");
-    const inScript = new Tokenizer('\n\n  "ab', 'duckdb', { endName: 'end of script' });
+    const inScript = new Tokenizer('\n\n  "ab', lexical('duckdb'), { endName: 'end of script' });
     expect(() => inScript.next()).toThrow(SqlSyntaxError);
-    expect(() => new Tokenizer('\n\n  "ab', 'duckdb', { endName: 'end of script' }).next()).toThrow(
+    expect(() => new Tokenizer('\n\n  "ab', lexical('duckdb'), { endName: 'end of script' }).next()).toThrow(
       'line 3, column 3: expected closing ", found end of script',
     );
   });
 });
 
-describe('lexicalRules', () => {
+describe('lexical rules', () => {
   it('quotes identifiers with " on duckdb and postgres and ` on mysql', () => {
-    expect(lexicalRules('duckdb').identifierQuote).toBe('"');
-    expect(lexicalRules('postgres').identifierQuote).toBe('"');
-    expect(lexicalRules('mysql').identifierQuote).toBe('`');
-    expect(lexicalRules('mysql').doubleQuotedStrings).toBe(true);
+    expect(lexical('duckdb').identifierQuote).toBe('"');
+    expect(lexical('postgres').identifierQuote).toBe('"');
+    expect(lexical('mysql').identifierQuote).toBe('`');
+    expect(lexical('mysql').doubleQuotedStrings).toBe(true);
+  });
+
+  it("reads a backslash in a MySQL string as itself under NO_BACKSLASH_ESCAPES", () => {
+    const noEscapes = mysqlDialect({ backslashEscapes: false }).lexical;
+    const read = (text: string, rules: LexicalRules): string[] => {
+      const tokenizer = new Tokenizer(text, rules);
+      const out: string[] = [];
+      for (let t = tokenizer.next(); t.kind !== 'eof'; t = tokenizer.next()) out.push(`${t.kind}:${t.value}`);
+      return out;
+    };
+    expect(read("SELECT 'a\\', $1", noEscapes)).toEqual(['word:SELECT', 'string:a\\', 'punctuation:,', 'punctuation:$', 'number:1']);
+    expect(() => read("SELECT 'a\\', $1", lexical('mysql'))).toThrow(SqlSyntaxError);
   });
 });
