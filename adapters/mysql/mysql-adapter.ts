@@ -8,7 +8,8 @@
  * - one fresh connection per stream, because a streaming result occupies its connection
  *   until the last row, and the engine writes predictions while still reading;
  * - a pool for the Kysely catalog and for `KILL CONNECTION` when a stream is cancelled.
- * Every connection runs in UTC (`time_zone = '+00:00'`) so TIMESTAMPs round-trip.
+ * Every connection runs in UTC (`time_zone = '+00:00'`) so TIMESTAMPs round-trip, and in
+ * the URL's `sql_mode` where it gives one.
  */
 import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2';
 import { Kysely } from 'kysely';
@@ -27,7 +28,10 @@ import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.
 import { writeTable, type LoadMethod } from './mysql-writer.js';
 import { ConnectionLock } from '../connection-lock.js';
 
-const UTC = "SET time_zone = '+00:00'";
+/** What every connection runs first: UTC, and the URL's sql_mode where it gives one (mode names only, checked by parseMySQLUrl). */
+function sessionSetup(settings: MySQLSettings): string {
+  return `SET time_zone = '+00:00'${settings.sqlMode === undefined ? '' : `, sql_mode = '${settings.sqlMode}'`}`;
+}
 /** Server errors of a statement stopped on the server: `KILL QUERY` (1317), max_execution_time (3024). */
 const QUERY_INTERRUPTED = new Set([1317, 3024]);
 /** A KILL QUERY can reach the server before the statement does; it is repeated until the statement ends. */
@@ -42,7 +46,7 @@ export const openMySQLAdapter: AdapterFactory = async (url) => {
   let session: Connection;
   let probe: QueryOutcome;
   try {
-    session = await connect(options);
+    session = await connect(options, sessionSetup(settings));
     probe = await runQuery(session, 'SELECT @@GLOBAL.local_infile, @@SESSION.sql_mode');
   } catch (error) {
     throw connectionError(settings, error);
@@ -77,11 +81,11 @@ function connectionOptions(settings: MySQLSettings): ConnectionOptions {
   };
 }
 
-/** A connected connection in UTC; rejects with the driver's error. */
-function connect(options: ConnectionOptions): Promise<Connection> {
+/** A connected connection that has run `setup` (sessionSetup); rejects with the driver's error. */
+function connect(options: ConnectionOptions, setup: string): Promise<Connection> {
   return new Promise((resolve, reject) => {
     const connection = mysql.createConnection(options);
-    connection.query(UTC, (error) => {
+    connection.query(setup, (error) => {
       if (error) {
         connection.destroy();
         reject(error);
@@ -119,7 +123,7 @@ export class MySQLAdapter implements Adapter {
       // mysql2's pool listens for one 'error' per connection; a killed connection can
       // report more than one (its error packet, then the closed socket).
       connection.on('error', () => undefined);
-      connection.query(UTC);
+      connection.query(sessionSetup(settings));
     });
     this.catalog = new Kysely<CatalogDatabase>({ dialect: new MySQLCatalogDialect({ pool: this.#pool }) });
   }
@@ -133,7 +137,7 @@ export class MySQLAdapter implements Adapter {
     if (signal?.aborted) throw cancelled();
     let connection: Connection;
     try {
-      connection = await connect(this.#options);
+      connection = await connect(this.#options, sessionSetup(this.#settings));
     } catch (error) {
       throw this.#asError(error);
     }
@@ -359,7 +363,7 @@ export class MySQLAdapter implements Adapter {
     this.#session = undefined;
     current?.destroy();
     try {
-      this.#adoptSession(await connect(this.#options));
+      this.#adoptSession(await connect(this.#options, sessionSetup(this.#settings)));
     } catch (error) {
       throw connectionError(this.#settings, error);
     }

@@ -32,13 +32,21 @@ export interface MySQLSettings {
    * when the server allows it and multi-row INSERTs when it does not.
    */
   readonly bulkWrite: BulkWriteMethod;
+  /**
+   * `?sql_mode=A,B`: the session's sql_mode, set on every connection the adapter opens
+   * (the server's default otherwise). The adapter's dialect follows it, e.g. its string
+   * literals under NO_BACKSLASH_ESCAPES.
+   */
+  readonly sqlMode?: string;
 }
 
 const FORM = 'mysql://user:password@host:3306/database';
+/** sql_mode's value: mode names separated by commas (empty for none). */
+const SQL_MODE = /^(?:[A-Za-z_]+(?:,[A-Za-z_]+)*)?$/;
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on', 'required']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off', 'disabled']);
 
-/** Parses `mysql://user:password@host:port/database?ssl=true|false&bulk_write=auto|load_data|insert`. */
+/** Parses `mysql://user:password@host:port/database?ssl=true|false&bulk_write=auto|load_data|insert&sql_mode=MODE,MODE`. */
 export function parseMySQLUrl(url: string): MySQLSettings {
   const shown = redactMySQLUrl(url);
   let parsed: URL;
@@ -59,6 +67,7 @@ export function parseMySQLUrl(url: string): MySQLSettings {
   }
   let ssl = false;
   let bulkWrite: BulkWriteMethod = 'auto';
+  let sqlMode: string | undefined;
   for (const [key, value] of parsed.searchParams) {
     if (key === 'ssl') {
       const word = value.toLowerCase();
@@ -71,8 +80,14 @@ export function parseMySQLUrl(url: string): MySQLSettings {
         throw new SqlmlError('bad_url', `the MySQL URL option bulk_write=${value} is not understood: use auto, load_data or insert`);
       }
       bulkWrite = value;
+    } else if (key === 'sql_mode') {
+      // Mode names only, so the value goes into SET as it is.
+      if (!SQL_MODE.test(value)) {
+        throw new SqlmlError('bad_url', `the MySQL URL option sql_mode=${value} is not understood: give mode names separated by commas, e.g. sql_mode=ANSI_QUOTES,NO_BACKSLASH_ESCAPES`);
+      }
+      sqlMode = value.toUpperCase();
     } else {
-      throw new SqlmlError('bad_url', `the MySQL URL option "${key}" is not known: the options are ssl and bulk_write`);
+      throw new SqlmlError('bad_url', `the MySQL URL option "${key}" is not known: the options are ssl, bulk_write and sql_mode`);
     }
   }
   return {
@@ -83,6 +98,7 @@ export function parseMySQLUrl(url: string): MySQLSettings {
     database,
     ssl,
     bulkWrite,
+    ...(sqlMode !== undefined ? { sqlMode } : {}),
   };
 }
 

@@ -19,6 +19,13 @@ describe('parseMySQLUrl', () => {
     expect(parseMySQLUrl('mysql://u@h/db?bulk_write=insert').bulkWrite).toBe('insert');
   });
 
+  it('reads sql_mode as mode names, and refuses anything else', () => {
+    expect(parseMySQLUrl('mysql://u@h/db?sql_mode=no_backslash_escapes,ANSI_QUOTES').sqlMode).toBe('NO_BACKSLASH_ESCAPES,ANSI_QUOTES');
+    expect(parseMySQLUrl('mysql://u@h/db?sql_mode=').sqlMode).toBe('');
+    expect(parseMySQLUrl('mysql://u@h/db').sqlMode).toBeUndefined();
+    expect(errorOf(() => parseMySQLUrl("mysql://u@h/db?sql_mode=A';DROP")).message).toMatch(/sql_mode=A';DROP is not understood/);
+  });
+
   it('refuses a URL without a database, naming the URL without its password', () => {
     const error = errorOf(() => parseMySQLUrl('mysql://u:secret@h:3306/'));
     expect(error.code).toBe('bad_url');
