@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter, DialectName, TableRef } from '../../adapters/adapter.js';
 import { DEFAULT_DATABASE_URL, openAdapter } from '../../adapters/registry.js';
@@ -15,6 +16,9 @@ import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { ModelStore, type NewModelVersion } from '../../src/catalog/model-store.js';
 import { valueAt, isNumberType, type Column, type ColumnData, type ColumnType, type RowBatch, type Value } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
+import { dayOfWeekOf, hourOf, monthOf, yearOf } from '../../src/learn/profile.js';
+import { plainDecimal, type DatePart } from '../../adapters/dialect.js';
+import { trickyText } from '../helpers/tricky-text.js';
 
 import { duckdbFixture } from './fixtures/duckdb.js';
 import type { DialectFixture } from './fixtures/fixture.js';
@@ -626,6 +630,87 @@ describe.each(TARGETS)('$label', ({ url }) => {
         // The load switches notes off for itself only: the session's setting is as it was.
         expect((await adapter.query('SELECT @@SESSION.sql_notes')).rows).toEqual([[1]]);
       }
+    });
+  });
+
+  describe('dialect (adapter.sql)', () => {
+    const scalar = async (expression: string): Promise<Value> => (await adapter.query(`SELECT ${expression} AS ${q('v')}`)).rows[0]![0]!;
+    const double = (x: string): string => `CAST(${x} AS ${adapter.sql.split.doubleCast})`;
+
+    it('quoteString: SELECT of the literal gives back any string', async () => {
+      await fc.assert(
+        fc.asyncProperty(trickyText, async (text) => {
+          expect(await scalar(adapter.sql.quoteString(text))).toBe(text);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('foldIdentifier: names an unquoted or quoted table as the database resolves it', async () => {
+      const bare = fresh('Folded');
+      const quoted = fresh('Quoted');
+      await adapter.query(`CREATE TABLE ${bare.name} (a INTEGER)`);
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteIdent(quoted.name)} (a INTEGER)`);
+      created.push({ name: adapter.sql.foldIdentifier(bare.name, false) });
+      expect(await adapter.tableExists({ name: adapter.sql.foldIdentifier(bare.name, false) })).toBe(true);
+      expect(await adapter.tableExists({ name: adapter.sql.foldIdentifier(quoted.name, true) })).toBe(true);
+    });
+
+    it('exactNumber: keeps every digit of decimals with up to 30 digits', async () => {
+      for (const text of ['123456789012345.123456789012345', '-0.123456789012345678901234567890', '123456789012345678901234567890', '1.25e-3', '-4.5E+4', '0']) {
+        const value = await scalar(`CAST(${adapter.sql.exactNumber(text)} AS ${adapter.sql.split.textCast})`);
+        // Compared as plain decimals: DuckDB prints 0.5 as .5.
+        expect(plainDecimal(String(value)).text, text).toBe(plainDecimal(text).text);
+      }
+      expect(Number(await scalar(adapter.sql.split.booleanToInteger(`(${adapter.sql.exactNumber('0.1')} + ${adapter.sql.exactNumber('0.2')} = ${adapter.sql.exactNumber('0.3')})`)))).toBe(1);
+    });
+
+    it('safeExp: finite for ±1000 without an error, exact where exp is, NULL for NULL', async () => {
+      const high = Number(await scalar(adapter.sql.safeExp(double('1000'))));
+      const low = Number(await scalar(adapter.sql.safeExp(double('-1000'))));
+      expect(Number.isFinite(high) && high > 1e300).toBe(true);
+      expect(low >= 0 && low < 1e-300).toBe(true);
+      expect(Number(await scalar(adapter.sql.safeExp(double('1'))))).toBeCloseTo(Math.E, 12);
+      expect(await scalar(adapter.sql.safeExp(`CAST(NULL AS ${adapter.sql.split.doubleCast})`))).toBeNull();
+    });
+
+    it('datePart: year, month, weekday and hour as the learner computes them', async () => {
+      const { date, timestamp } = adapter.sql.types.sqlTypeFor;
+      const learner: Record<DatePart, (ms: number) => number> = { year: yearOf, month: monthOf, weekday: dayOfWeekOf, hour: hourOf };
+      const times = ['1970-01-01 00:00:00', '1969-12-31 23:59:59', '2024-02-29 13:14:15', '1999-12-31 23:00:00', '2000-03-05 07:30:00', '2038-01-19 03:14:08'];
+      for (const text of times) {
+        const ms = Date.parse(`${text.replace(' ', 'T')}Z`);
+        for (const part of Object.keys(learner) as DatePart[]) {
+          const ofTimestamp = await scalar(adapter.sql.datePart(part, `CAST('${text}' AS ${timestamp})`));
+          expect(Number(ofTimestamp), `${part} of ${text}`).toBe(learner[part](ms));
+          const day = text.slice(0, 10);
+          const ofDate = await scalar(adapter.sql.datePart(part, `CAST('${day}' AS ${date})`));
+          expect(Number(ofDate), `${part} of ${day}`).toBe(learner[part](Date.parse(`${day}T00:00:00Z`)));
+        }
+      }
+    });
+
+    it('regexpSplit: one row per piece, where the database has it', async () => {
+      const split = adapter.sql.regexpSplit;
+      if (split === undefined) {
+        expect(adapter.sql.name).toBe('mysql');
+        return;
+      }
+      const result = await adapter.query(`SELECT ${split(adapter.sql.quoteString('a, b,c'), adapter.sql.quoteString(', *'))} AS ${q('part')}`);
+      expect(result.rows).toEqual([['a'], ['b'], ['c']]);
+    });
+
+    it('maxSelectList: a SELECT list that long runs', async () => {
+      const n = Math.min(adapter.sql.maxSelectList, 5000);
+      const result = await adapter.query(`SELECT ${Array.from({ length: n }, (_, i) => `${i} AS ${q(`c${i}`)}`).join(', ')}`);
+      expect(result.columns).toHaveLength(n);
+    });
+
+    it('capabilities.createTableAsSelect: CREATE TABLE ... AS SELECT makes the table', async () => {
+      if (!adapter.sql.capabilities.createTableAsSelect) return;
+      const table = fresh('ctas');
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} AS SELECT 1 AS ${q('a')}`);
+      expect((await adapter.query(`SELECT * FROM ${adapter.sql.quoteTable(table)}`)).rows).toEqual([[1]]);
     });
   });
 

@@ -13,6 +13,7 @@ import { openAdapter } from '../../adapters/registry.js';
 import { SqlmlError } from '../../src/errors.js';
 import { bindLiterals, parameterCount } from '../../src/server/pg-literals.js';
 import { MYSQL_URL, serverTargets } from '../helpers/servers.js';
+import { trickyText } from '../helpers/tricky-text.js';
 
 const TEXT = 25;
 const INT4 = 23;
@@ -57,15 +58,6 @@ describe('bindLiterals', () => {
     expect(() => bindLiterals('SELECT $2', duckdb, ['1'], [0])).toThrow(SqlmlError);
     expect(() => bindLiterals('SELECT $0', duckdb, ['1'], [0])).toThrow('there is no parameter $0: 1 were bound');
   });
-});
-
-/** NUL-free strings rich in what quoting gets wrong: quotes, backslashes, `$`, line breaks, MySQL's \Z, non-ASCII. */
-const trickyText = fc.string({
-  unit: fc.oneof(
-    fc.constantFrom('\\', "'", '"', '`', '$', '\n', '\r', '\t', '\x1a', '%', '_', 'é', '中', '😀'),
-    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }).filter((c) => !c.includes('\0')),
-  ),
-  maxLength: 24,
 });
 
 const servers = await serverTargets();
