@@ -97,7 +97,7 @@ export interface SqlDialect extends SqlSpelling {
   readonly clientLogin: ClientLogin;
 }
 
-/** `quoteIdent` and `quoteTable` for identifiers quoted by `quote`. */
+/** `quoteIdent`, and `quoteTable` built on it (`schema.name`, each part quoted). */
 export function identifierQuoting(quoteIdent: (name: string) => string): Pick<SqlDialect, 'quoteIdent' | 'quoteTable'> {
   return {
     quoteIdent,
