@@ -706,6 +706,17 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect(result.columns).toHaveLength(n);
     });
 
+    it('capabilities.transactionalDdl: ROLLBACK undoes a CREATE TABLE exactly where the dialect says it does', async () => {
+      const table = fresh('txddl');
+      const statements = ['BEGIN', `CREATE TABLE ${adapter.sql.quoteTable(table)} (a INTEGER)`, 'ROLLBACK'];
+      // One text where the driver takes several statements (a pooled adapter keeps them on one
+      // connection so); one at a time on the adapter's session where it takes one.
+      await adapter.query(statements.join('; ')).catch(async () => {
+        for (const statement of statements) await adapter.query(statement);
+      });
+      expect(await adapter.tableExists(table)).toBe(!adapter.sql.capabilities.transactionalDdl);
+    });
+
     it('capabilities.createTableAsSelect: CREATE TABLE ... AS SELECT makes the table', async () => {
       if (!adapter.sql.capabilities.createTableAsSelect) return;
       const table = fresh('ctas');
