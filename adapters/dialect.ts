@@ -8,6 +8,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { ColumnType } from '../src/data.js';
+import { SqlmlError } from '../src/errors.js';
 import type { LexicalRules, SqlSpelling } from '../src/sql/index.js';
 import type { TableRef } from './adapter.js';
 import type { SplitSqlDialect } from './split-sql-dialect.js';
@@ -140,6 +141,19 @@ export function plainDecimal(text: string): PlainDecimal {
   const isZero = /^0*$/.test(whole + fraction);
   const sign = m[1] === '-' && !isZero ? '-' : '';
   return { sign, digits, scale: fraction.length, text: `${sign}${whole || '0'}${fraction ? `.${fraction}` : ''}` };
+}
+
+/**
+ * `CAST('<digits>' AS <decimal type>(p,s))` holding `text` exactly, with the precision and
+ * scale it needs; refused where they are beyond the type's limits (`types.decimal`).
+ */
+export function decimalCast(text: string, decimal: DialectTypes['decimal'], database: string): string {
+  const plain = plainDecimal(text);
+  const precision = Math.max(plain.digits.length, plain.scale, 1);
+  if (precision > decimal.maxPrecision || plain.scale > decimal.maxScale) {
+    throw new SqlmlError('unsupported', `${text} has more digits than ${database}'s ${decimal.name} holds (${decimal.maxPrecision}, ${decimal.maxScale} after the point)`);
+  }
+  return `CAST('${plain.text}' AS ${decimal.name}(${precision},${plain.scale}))`;
 }
 
 /** The largest argument whose exp is a finite double (exp(709.78…) is the largest double). */

@@ -1,12 +1,8 @@
 /** DuckDB's SQL (see adapters/dialect.ts). Its scanner is PostgreSQL's, so it lexes and quotes as the standard does. */
 import type { ColumnType } from '../../src/data.js';
-import { SqlmlError } from '../../src/errors.js';
 import { STANDARD_SPELLING } from '../../src/sql/index.js';
-import { clampedExp, identifierQuoting, plainDecimal, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { clampedExp, decimalCast, identifierQuoting, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { duckdbSplitSql } from './split-sql-dialect.js';
-
-/** DuckDB's DECIMAL holds at most 38 digits. */
-const MAX_DECIMAL_DIGITS = 38;
 
 export const DUCKDB_TYPES: DialectTypes = {
   sqlTypeFor: {
@@ -26,7 +22,8 @@ export const DUCKDB_TYPES: DialectTypes = {
     ...['FLOAT', 'REAL', 'DOUBLE', 'DOUBLE PRECISION'].map((name): [string, ColumnType] => [name, 'double']),
     ['BOOLEAN', 'boolean'],
   ]),
-  decimal: { name: 'DECIMAL', maxPrecision: MAX_DECIMAL_DIGITS, maxScale: MAX_DECIMAL_DIGITS },
+  // DECIMAL holds at most 38 digits.
+  decimal: { name: 'DECIMAL', maxPrecision: 38, maxScale: 38 },
 };
 
 const DATE_PARTS: Readonly<Record<DatePart, (x: string) => string>> = {
@@ -46,14 +43,7 @@ export const duckdbDialect: SqlDialect = {
   foldIdentifier: (value) => value,
   types: DUCKDB_TYPES,
   split: duckdbSplitSql,
-  exactNumber(text) {
-    const decimal = plainDecimal(text);
-    const precision = Math.max(decimal.digits.length, decimal.scale, 1);
-    if (precision > MAX_DECIMAL_DIGITS) {
-      throw new SqlmlError('unsupported', `${text} has more digits than DuckDB's DECIMAL holds (${MAX_DECIMAL_DIGITS})`);
-    }
-    return `CAST('${decimal.text}' AS DECIMAL(${precision},${decimal.scale}))`;
-  },
+  exactNumber: (text) => decimalCast(text, DUCKDB_TYPES.decimal, 'DuckDB'),
   datePart: (part, x) => DATE_PARTS[part](x),
   safeExp: (x) => clampedExp(x),
   regexpSplit: (text, pattern) => `unnest(string_split_regex(${text}, ${pattern}))`,

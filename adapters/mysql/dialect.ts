@@ -4,9 +4,8 @@
  * the dialect is made for the mode the adapter finds when it connects.
  */
 import type { ColumnType } from '../../src/data.js';
-import { SqlmlError } from '../../src/errors.js';
 import { quoteIdentifierWith, type LexicalRules } from '../../src/sql/index.js';
-import { clampedExp, identifierQuoting, plainDecimal, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { clampedExp, decimalCast, identifierQuoting, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { mysqlSplitSql } from './split-sql-dialect.js';
 
 /** The session modes that change how SQL text reads. */
@@ -14,10 +13,6 @@ export interface MySQLModes {
   /** False under sql_mode NO_BACKSLASH_ESCAPES. */
   readonly backslashEscapes: boolean;
 }
-
-/** DECIMAL holds at most 65 digits, 30 of them after the point. */
-const MAX_DECIMAL_DIGITS = 65;
-const MAX_DECIMAL_SCALE = 30;
 
 export const MYSQL_TYPES: DialectTypes = {
   // Decimals become DOUBLE (the values are doubles by then) and `other` LONGTEXT;
@@ -45,7 +40,8 @@ export const MYSQL_TYPES: DialectTypes = {
     ['TINYINT(1)', 'boolean'],
     ['BOOLEAN', 'boolean'],
   ]),
-  decimal: { name: 'DECIMAL', maxPrecision: MAX_DECIMAL_DIGITS, maxScale: MAX_DECIMAL_SCALE },
+  // DECIMAL holds at most 65 digits, 30 of them after the point.
+  decimal: { name: 'DECIMAL', maxPrecision: 65, maxScale: 30 },
 };
 
 /** MySQL's lexical rules under the given modes. */
@@ -103,17 +99,11 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     foldIdentifier: (value) => value,
     types: MYSQL_TYPES,
     split: mysqlSplitSql,
-    exactNumber(text) {
-      const decimal = plainDecimal(text);
-      const precision = Math.max(decimal.digits.length, decimal.scale, 1);
-      if (precision > MAX_DECIMAL_DIGITS || decimal.scale > MAX_DECIMAL_SCALE) {
-        throw new SqlmlError('unsupported', `${text} has more digits than MySQL's DECIMAL holds (${MAX_DECIMAL_DIGITS}, ${MAX_DECIMAL_SCALE} after the point)`);
-      }
-      return `CAST('${decimal.text}' AS DECIMAL(${precision},${decimal.scale}))`;
-    },
+    exactNumber: (text) => decimalCast(text, MYSQL_TYPES.decimal, 'MySQL'),
     datePart: (part, x) => DATE_PARTS[part](x),
     // EXP() of a large argument is an error ("DOUBLE value is out of range").
     safeExp: (x) => clampedExp(x),
+
     // No set-returning split: REGEXP_SUBSTR takes one piece at a time.
     // MySQL's hard limit on the columns of a table, which a SELECT whose result is
     // materialized (derived table, temporary table for GROUP BY or ORDER BY) is held to
