@@ -82,7 +82,11 @@ export interface SqlDialect extends SqlSpelling {
   exactNumber(text: string): string;
   /** A calendar field of the date or timestamp `x` as an integer, as the learner computes it (UTC). */
   datePart(part: DatePart, x: string): string;
-  /** exp(x) that neither overflows nor underflows to an error: the argument is clamped to what a double can take; NULL stays NULL. */
+  /**
+   * exp(x) that neither overflows nor underflows to an error: the argument is clamped to
+   * what a double can take; NULL stays NULL. `x` is repeated in the text, so pass a column
+   * or a value computed in an inner SELECT.
+   */
   safeExp(x: string): string;
   /** A set-returning split of `text` at the matches of the regular expression `pattern` (one row per piece); absent where the database has none. */
   regexpSplit?(text: string, pattern: string): string;
