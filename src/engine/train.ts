@@ -562,4 +562,3 @@ export async function evaluateBlocks(
   }
   return collector.finish();
 }
-
