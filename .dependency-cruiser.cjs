@@ -12,6 +12,8 @@ const BASE = '^src/(errors|data|format|calendar|paths)\\.ts$';
 const DATABASE_FOLDER = '^adapters/(duckdb|postgres|mysql)/';
 /** The shared adapter modules (the interface the compiler needs), not a database's folder. */
 const ADAPTER_INTERFACE = '^adapters/[^/]+\\.ts$';
+/** The folders of src/ that form the layers above the base. */
+const LAYER_FOLDERS = '^src/(sql|learn|catalog|compile|engine|server|cli)/';
 /** Everything the rules speak about: imports of node: modules and packages are not restricted. */
 const OURS = '^(src|adapters)/';
 
@@ -80,6 +82,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/index\\.ts$' },
       to: { path: DATABASE_FOLDER },
+    },
+    {
+      name: 'module-outside-the-layers',
+      comment:
+        'A module under src/ belongs to a layer of docs/architecture.md (or is src/index.ts); a new folder gets its row and rule first.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `${BASE}|${LAYER_FOLDERS}|^src/index\\.ts$` },
+      to: { path: OURS },
     },
     {
       name: 'learn-cycle',

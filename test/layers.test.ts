@@ -62,6 +62,11 @@ const illegal: Record<string, { readonly rule: string; readonly to: string; read
     to: 'src/cli/format.ts',
     text: "export { formatTable } from '../cli/format.js';\n",
   },
+  'src/probe-nowhere.ts': {
+    rule: 'module-outside-the-layers',
+    to: 'src/data.ts',
+    text: "export type { Value } from './data.js';\n",
+  },
   'src/engine/probe-duckdb.ts': {
     rule: 'database-folder-from-outside',
     to: 'adapters/duckdb/duckdb-adapter.ts',
