@@ -6,6 +6,7 @@
  */
 import type { Value } from '../src/data.js';
 import { SqlmlError } from '../src/errors.js';
+import { formatBytes } from '../src/format.js';
 
 export interface ResultLimit {
   /** Most rows one statement's result may hold. */
@@ -67,13 +68,6 @@ export function resultTooLarge(limit: ResultLimit): SqlmlError {
     'result_too_large',
     `the result is larger than the limit of ${limit.rows.toLocaleString('en-US')} rows / ${formatBytes(limit.bytes)}; add a LIMIT, or write it to a table with PREDICT … INTO / CREATE TABLE … AS`,
   );
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1 << 30 && bytes % (1 << 30) === 0) return `${bytes / (1 << 30)} GB`;
-  if (bytes >= 1 << 20) return `${Math.round(bytes / (1 << 20))} MB`;
-  if (bytes >= 1 << 10) return `${Math.round(bytes / (1 << 10))} KB`;
-  return `${bytes} bytes`;
 }
 
 /** Parses a size like `256MB`, `2GB`, `64kB` or a plain number of bytes; undefined when it is not one. */

@@ -1,10 +1,11 @@
 /**
- * How a ResultTable looks to people and to programs: an aligned, psql-like text table
- * for terminals, and one JSON object per line for `--json` (and the HTTP API).
+ * How a ResultTable looks in a terminal: an aligned, psql-like text table. The JSON line
+ * of `--json` and the number format it shares with the other layers are in src/format.ts.
  * Returned strings carry no trailing newline; the caller writes one.
  */
 import type { ColumnType, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
+import { formatNumber } from '../format.js';
 
 /** Options of {@link formatTable}. */
 export interface TableFormatOptions {
@@ -61,46 +62,6 @@ export function formatTable(result: ResultTable, options: TableFormatOptions = {
   return lines.join('\n');
 }
 
-/**
- * One JSON object on one line: `{"command": …, "columns": [names], "rows": [{name: value}]}`,
- * plus `"rowsAffected"` when the statement reported it. Numbers stay JSON numbers (NaN and
- * ±Infinity become null, as JSON has no spelling for them). Keys keep the column order,
- * and a repeated column name gets a `_2`, `_3`… suffix so no value is lost.
- */
-export function formatJsonLine(result: ResultTable): string {
-  const names = uniqueNames(result.columns.map((column) => column.name));
-  const keys = names.map((name) => JSON.stringify(name));
-  const rows = result.rows.map((row) => {
-    const fields = keys.map((key, j) => `${key}:${JSON.stringify(row[j] ?? null)}`);
-    return `{${fields.join(',')}}`;
-  });
-  const parts = [
-    `"command":${JSON.stringify(result.command)}`,
-    `"columns":${JSON.stringify(names)}`,
-    `"rows":[${rows.join(',')}]`,
-  ];
-  if (result.rowsAffected !== undefined) parts.push(`"rowsAffected":${JSON.stringify(result.rowsAffected)}`);
-  return `{${parts.join(',')}}`;
-}
-
-/**
- * A number as metrics should read: integers as they are; others with 4 significant
- * digits but at least 2 decimals once the integer part is long (0.9349, 12.35, 69151.66),
- * trailing zeros dropped; magnitudes below 1e-4 in exponent form (1.2e-7).
- */
-export function formatNumber(value: number): string {
-  if (Number.isInteger(value)) return String(value);
-  if (!Number.isFinite(value)) return String(value);
-  const magnitude = Math.abs(value);
-  if (magnitude < 1e-4) {
-    const [mantissa, exponent] = value.toExponential(3).split('e');
-    return `${dropTrailingZeros(mantissa!)}e${exponent!.replace('+', '')}`;
-  }
-  if (magnitude < 1) return dropTrailingZeros(value.toPrecision(4));
-  const integerDigits = String(Math.floor(magnitude)).length;
-  return dropTrailingZeros(value.toFixed(Math.max(2, 4 - integerDigits)));
-}
-
 function cellText(value: Value): string {
   if (value === null) return '';
   if (typeof value === 'number') return formatNumber(value);
@@ -130,24 +91,4 @@ function joinCells(cells: readonly string[]): string {
 function footer(total: number, shown: number): string {
   const counted = total === 1 ? '1 row' : `${total} rows`;
   return shown < total ? `(${counted}, first ${shown} shown)` : `(${counted})`;
-}
-
-function dropTrailingZeros(fixed: string): string {
-  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
-}
-
-function uniqueNames(names: readonly string[]): string[] {
-  const taken = new Set(names);
-  const seen = new Set<string>();
-  return names.map((name) => {
-    if (!seen.has(name)) {
-      seen.add(name);
-      return name;
-    }
-    let suffix = 2;
-    while (taken.has(`${name}_${suffix}`)) suffix++;
-    const unique = `${name}_${suffix}`;
-    taken.add(unique);
-    return unique;
-  });
 }

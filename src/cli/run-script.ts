@@ -6,7 +6,8 @@
 import { CLI_RESULT_LIMIT, type ResultLimit } from '../../adapters/result-budget.js';
 import type { Engine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
-import { formatJsonLine, formatTable } from './format.js';
+import { formatJsonLine } from '../format.js';
+import { formatTable } from './format.js';
 import { ProgressLine } from './progress.js';
 
 export interface OutputOptions {

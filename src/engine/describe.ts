@@ -2,14 +2,13 @@
  * SHOW MODELS, DESCRIBE MODEL and DROP MODEL: what is stored, said plainly.
  */
 import type { ResultTable, Value } from '../data.js';
-import { formatNumber } from '../cli/format.js';
 import { SqlmlError } from '../errors.js';
+import { formatBytes, formatNumber } from '../format.js';
 import { describeRecipe, featureName } from '../learn/recipe.js';
 import type { DescribeModel, DropModel } from '../sql/ast.js';
 import { getModelVersion, loadModel, modelName, type ExecContext } from './context.js';
 import type { Evaluation } from './evaluation.js';
 import type { TrainingStats } from './train.js';
-import { formatBytes } from './train.js';
 
 export async function showModels(context: ExecContext): Promise<ResultTable> {
   await context.store.ensureSchema();

@@ -10,6 +10,7 @@
 import { modelExistsError, type VersionBasis } from '../catalog/model-store.js';
 import type { ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
+import { formatBytes } from '../format.js';
 import { inferLabel } from '../learn/label.js';
 import { serializeModel, type TrainedModel } from '../learn/model.js';
 import { optionsToJson, resolveOptions, type ModelOptions } from '../learn/options.js';
@@ -560,11 +561,4 @@ export async function evaluateBlocks(
     context.onProgress?.({ phase: 'evaluate', rows: collector.rows });
   }
   return collector.finish();
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(1)} GB`;
-  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MB`;
-  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(1)} KB`;
-  return `${bytes} bytes`;
 }

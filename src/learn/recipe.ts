@@ -9,6 +9,7 @@
  */
 import type { ColumnType } from '../data.js';
 import { SqlmlError } from '../errors.js';
+import { formatBytes } from '../format.js';
 import type { Identifier, Transform, TransformArg } from '../sql/ast.js';
 import type { LabelSpec } from './label.js';
 import type { ModelOptions } from './options.js';
@@ -775,11 +776,4 @@ export function transformText(t: Transform): string {
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024 * 1024)).toFixed(1)}GB`;
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)}MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)}KB`;
-  return `${bytes} bytes`;
 }

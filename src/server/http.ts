@@ -16,10 +16,10 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { formatJsonLine } from '../cli/format.js';
 import type { Engine } from '../engine/engine.js';
 import type { Evaluation } from '../engine/evaluation.js';
 import { errorMessage, SqlmlError, type ErrorCode } from '../errors.js';
+import { formatBytes, formatJsonLine } from '../format.js';
 import { describeRecipe } from '../learn/recipe.js';
 import { openApiDocument } from './http-openapi.js';
 import { PredictionCache, recordsOf, RecordError } from './http-predict.js';
@@ -115,15 +115,11 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
   return reply.code(status).send({ error: { code, message, ...extra } });
 }
 
-function megabytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB` : `${bytes} bytes`;
-}
-
 /** One sentence for each of fastify's body errors, naming what is wrong with the body. */
 function bodyErrorMessage(error: Error & { code?: string }, bodyLimit: number, request: FastifyRequest): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `the request body is larger than the server's limit of ${megabytes(bodyLimit)}`;
+      return `the request body is larger than the server's limit of ${formatBytes(bodyLimit)}`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return `the request body is empty, but ${request.method} ${request.url.split('?')[0]} needs a JSON body`;
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -144,7 +140,7 @@ class BodiesInFlightError extends Error {
   readonly statusCode = 503;
   readonly code = 'server_busy';
   constructor(limit: number) {
-    super(`the server is already holding its limit of ${megabytes(limit)} of request bodies; retry in a moment`);
+    super(`the server is already holding its limit of ${formatBytes(limit)} of request bodies; retry in a moment`);
   }
 }
 

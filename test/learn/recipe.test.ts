@@ -268,7 +268,7 @@ describe('buildRecipe: hand-computed standardization and sizes', () => {
     expect(error.code).toBe('bad_option');
     // 26 classes × 2^12 buckets × 12 bytes
     expect(error.message).toBe(
-      'option max_model_size 100KB is too small for this model, which needs 1.2MB (4096 features × 26 outputs)',
+      'option max_model_size 100KB is too small for this model, which needs 1.2 MB (4096 features × 26 outputs)',
     );
   });
 });

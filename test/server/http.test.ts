@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatJsonLine } from '../../src/cli/format.js';
+import { formatJsonLine } from '../../src/format.js';
 import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { buildHttpApp } from '../../src/server/http.js';
