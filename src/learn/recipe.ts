@@ -9,7 +9,7 @@
  */
 import type { ColumnType } from '../data.js';
 import { SqlmlError } from '../errors.js';
-import type { Identifier, Transform, TransformArg } from '../sql/ast.js';
+import type { Identifier, Transform, TransformArg } from './clauses.js';
 import type { LabelSpec } from './label.js';
 import type { ModelOptions } from './options.js';
 import { formatSize } from './options.js';

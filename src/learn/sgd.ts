@@ -84,14 +84,7 @@ export interface LearnerSnapshot {
 
 type FeatureValues = Float32Array | Float64Array;
 
-const TASK_CODES: readonly Task[] = ['binary', 'multiclass', 'regression'];
-const MAGIC = 0x574c5153; // "SQLW" read as a little-endian u32
-const FORMAT_VERSION = 1;
-const HEADER_BYTES = 48;
-const LAYOUT_DENSE = 0;
-const LAYOUT_SPARSE = 1;
-const FLAG_LEARNING_RATE = 1;
-const FLAG_NO_AVERAGING = 2;
+const TASKS: readonly Task[] = ['binary', 'multiclass', 'regression'];
 
 /** Σ q for q from `from` to `to` (0 when the range is empty). */
 function stepSum(from: number, to: number): number {
@@ -133,7 +126,7 @@ export class OnlineLearner {
   private prior: Float64Array | null = null;
 
   constructor(spec: LearnerSpec) {
-    validateSpec(spec);
+    validateLearnerSpec(spec);
     this.spec = { ...spec };
     this.outputs = spec.task === 'multiclass' ? spec.classes : 1;
     this.averaging = spec.averaging ?? true;
@@ -357,106 +350,15 @@ export class OnlineLearner {
   }
 
   /**
-   * The model as bytes: the spec, the K biases and the real weights as Float64 (dense,
-   * or index + weights for the features with a non-zero weight when that is smaller).
-   * Only what prediction needs; the same model always gives the same bytes.
+   * A learner that predicts with `weights` (laid out as `modelCopy()`'s), e.g. a stored
+   * model's. If it learns further, it learns a correction on top of them, with fresh
+   * per-feature step sizes and scales.
    */
-  serialize(): Uint8Array {
-    const K = this.outputs;
-    const dimension = this.spec.dimension;
-    const weights = this.modelWeights();
-    const rows: number[] = [];
-    for (let index = 0; index < dimension; index++) {
-      for (let k = 0; k < K; k++) {
-        if (weights[index * K + k] !== 0) {
-          rows.push(index);
-          break;
-        }
-      }
-    }
-    const denseBytes = dimension * K * 8;
-    const sparseBytes = 4 + rows.length * (4 + K * 8);
-    const sparse = sparseBytes < denseBytes;
-    const bytes = new Uint8Array(HEADER_BYTES + K * 8 + (sparse ? sparseBytes : denseBytes));
-    const view = new DataView(bytes.buffer);
-    view.setUint32(0, MAGIC, true);
-    view.setUint8(4, FORMAT_VERSION);
-    view.setUint8(5, TASK_CODES.indexOf(this.spec.task));
-    view.setUint8(6, sparse ? LAYOUT_SPARSE : LAYOUT_DENSE);
-    view.setUint8(7, (this.spec.learningRate === null ? 0 : FLAG_LEARNING_RATE) | (this.averaging ? 0 : FLAG_NO_AVERAGING));
-    view.setUint32(8, dimension, true);
-    view.setUint32(12, this.spec.classes, true);
-    view.setFloat64(16, this.spec.l1, true);
-    view.setFloat64(24, this.spec.l2, true);
-    view.setFloat64(32, this.spec.learningRate ?? 0, true);
-    view.setFloat64(40, this.spec.seed, true);
-    let at = HEADER_BYTES;
-    for (let k = 0; k < K; k++, at += 8) view.setFloat64(at, weights[dimension * K + k]!, true);
-    if (sparse) {
-      view.setUint32(at, rows.length, true);
-      at += 4;
-      for (const index of rows) {
-        view.setUint32(at, index, true);
-        at += 4;
-        for (let k = 0; k < K; k++, at += 8) view.setFloat64(at, weights[index * K + k]!, true);
-      }
-    } else {
-      for (let i = 0; i < dimension * K; i++, at += 8) view.setFloat64(at, weights[i]!, true);
-    }
-    return bytes;
-  }
-
-  /**
-   * A learner from `serialize()` bytes. It predicts exactly as the serialized model did;
-   * if it learns further, it learns a correction on top of the restored weights, with
-   * fresh per-feature step sizes and scales.
-   */
-  static deserialize(bytes: Uint8Array): OnlineLearner {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const corrupt = (what: string): SqlmlError => new SqlmlError('internal', `the stored model weights cannot be read: ${what}`);
-    if (bytes.byteLength < HEADER_BYTES || view.getUint32(0, true) !== MAGIC) throw corrupt('these are not sqlml learner bytes');
-    if (view.getUint8(4) !== FORMAT_VERSION) throw corrupt(`unknown format version ${view.getUint8(4)}`);
-    const task = TASK_CODES[view.getUint8(5)];
-    if (task === undefined) throw corrupt(`unknown task code ${view.getUint8(5)}`);
-    const layout = view.getUint8(6);
-    const flags = view.getUint8(7);
-    const spec: LearnerSpec = {
-      task,
-      dimension: view.getUint32(8, true),
-      classes: view.getUint32(12, true),
-      l1: view.getFloat64(16, true),
-      l2: view.getFloat64(24, true),
-      learningRate: (flags & FLAG_LEARNING_RATE) === 0 ? null : view.getFloat64(32, true),
-      seed: view.getFloat64(40, true),
-      averaging: (flags & FLAG_NO_AVERAGING) === 0,
-    };
+  static restore(spec: LearnerSpec, weights: Float64Array): OnlineLearner {
     const learner = new OnlineLearner(spec);
-    const K = learner.outputs;
-    const weights = new Float64Array((spec.dimension + 1) * K);
-    let at = HEADER_BYTES;
-    const need = (size: number): void => {
-      if (at + size > bytes.byteLength) throw corrupt('the bytes end early');
-    };
-    need(K * 8);
-    for (let k = 0; k < K; k++, at += 8) weights[spec.dimension * K + k] = view.getFloat64(at, true);
-    if (layout === LAYOUT_DENSE) {
-      need(spec.dimension * K * 8);
-      for (let i = 0; i < spec.dimension * K; i++, at += 8) weights[i] = view.getFloat64(at, true);
-    } else if (layout === LAYOUT_SPARSE) {
-      need(4);
-      const count = view.getUint32(at, true);
-      at += 4;
-      need(count * (4 + K * 8));
-      for (let r = 0; r < count; r++) {
-        const index = view.getUint32(at, true);
-        at += 4;
-        if (index >= spec.dimension) throw corrupt(`feature index ${index} is not below the dimension ${spec.dimension}`);
-        for (let k = 0; k < K; k++, at += 8) weights[index * K + k] = view.getFloat64(at, true);
-      }
-    } else {
-      throw corrupt(`unknown layout ${layout}`);
+    if (weights.length !== (spec.dimension + 1) * learner.outputs) {
+      throw new SqlmlError('internal', `restored weights must be ${(spec.dimension + 1) * learner.outputs} numbers, got ${weights.length}`);
     }
-    if (at !== bytes.byteLength) throw corrupt('there are bytes after the weights');
     learner.prior = weights;
     learner.model = weights.slice();
     return learner;
@@ -799,8 +701,9 @@ function allFinite(values: Float64Array): boolean {
   return true;
 }
 
-function validateSpec(spec: LearnerSpec): void {
-  if (!TASK_CODES.includes(spec.task)) {
+/** Throws when `spec` does not describe a learner (an unknown task, a bad dimension, class count or amount). */
+export function validateLearnerSpec(spec: LearnerSpec): void {
+  if (!TASKS.includes(spec.task)) {
     throw new SqlmlError('bad_option', `type must be 'binary', 'multiclass' or 'regression', got '${String(spec.task)}'`);
   }
   if (!Number.isInteger(spec.dimension) || spec.dimension < 0 || spec.dimension > 0xffffffff) {
