@@ -16,7 +16,7 @@ import type { LabelSpec } from './label.js';
 import type { Transform } from './clauses.js';
 import type { TrainedModel } from './model.js';
 import type { ModelOptions } from './options.js';
-import type { Recipe } from './recipe.js';
+import type { Recipe } from './recipe-format.js';
 import { OnlineLearner, validateLearnerSpec, type LearnerSpec } from './sgd.js';
 import type { Task } from './types.js';
 

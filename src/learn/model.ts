@@ -7,7 +7,7 @@ import type { Column } from '../data.js';
 import type { Transform } from './clauses.js';
 import type { LabelSpec } from './label.js';
 import type { ModelOptions } from './options.js';
-import type { Recipe } from './recipe.js';
+import type { Recipe } from './recipe-format.js';
 import type { OnlineLearner } from './sgd.js';
 import type { Task } from './types.js';
 
