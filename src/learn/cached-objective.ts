@@ -401,9 +401,9 @@ export class CachedObjective implements Objective {
    * NEGLIGIBLE_SHARE of the row's weight; rows with more than half the classes left take
    * the plain loop, so it pays only on rows whose probabilities are that certain. The
    * share is not larger because a rare class's gradient is exactly the sum of those tiny
-   * probabilities over the many rows of other classes. The skipped terms (normalized values are at most 1) move each
-   * coordinate of the mean gradient by at most NEGLIGIBLE_SHARE, far below what an
-   * L-BFGS iteration resolves.
+   * probabilities over the many rows of other classes. The skipped terms (normalized
+   * values are at most 1) move each coordinate of the mean gradient by at most
+   * NEGLIGIBLE_SHARE, far below what an L-BFGS iteration resolves.
    */
   private scatterActive(target: Float64Array, rows: RowSet, r: number, w: number): void {
     const { offsets, positions, values } = rows;

@@ -36,12 +36,10 @@ export const FREE_TEXT_MIN_TOKENS = 3;
  * a log scale. Standardized as is, its bulk would fill a sliver of its range: the learner
  * scales each feature by the largest |value| seen, so rows in the bulk would move the
  * weight at least 50 times less than the outliers do, and a linear model would need a
- * huge weight to tell them apart. In kddcup99, src_bytes's bulk spans 0.004% of its range
- * (a few values near 7e8): the 2,203 'back' attacks sat 0.05 std from normal traffic and
- * every one was misclassified. The share does not shrink with the row count the way a
- * largest z-score grows, so a skewed but light-tailed column stays linear however many
- * rows there are (gen.py's lognormal x3: 12% at 1M rows); no column of the other shared
- * data sets comes below 10%.
+ * huge weight to tell them apart (a few byte counts near 1e9 leave the bulk of the rows a
+ * hair's breadth apart after standardizing). The share does not shrink with the row count
+ * the way a largest z-score grows, so a skewed but light-tailed column stays linear
+ * however many rows there are.
  */
 export const HEAVY_TAIL_RANGE = 50;
 /** A non-one-hot text column with at least this share of distinct values is an identifier and is not used. */
