@@ -138,9 +138,9 @@ export async function polish(
 /**
  * L-BFGS with a diagonal preconditioner and a backtracking (Armijo) line search, from
  * `start` until an iteration no longer lowers the objective or `maxIterations`: the
- * iterations run and the last iterate.
+ * iterations run and the last iterate (which may be `start` itself, overwritten).
  */
-async function minimize(
+export async function minimize(
   objective: Objective,
   start: Float64Array,
   maxIterations: number,
