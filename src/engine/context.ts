@@ -7,7 +7,8 @@ export { tableLabel } from '../../adapters/write-checks.js';
 import type { ModelStore, ModelVersion } from '../catalog/model-store.js';
 import type { Column } from '../data.js';
 import { SqlmlError } from '../errors.js';
-import { deserializeModel, type TrainedModel } from '../learn/model.js';
+import type { TrainedModel } from '../learn/model.js';
+import { deserializeModel } from '../learn/model-format.js';
 import type { Identifier, ModelRef, Source, TableName } from '../sql/ast.js';
 
 export type Phase = 'read' | 'encode' | 'train' | 'finish' | 'evaluate' | 'predict' | 'write';

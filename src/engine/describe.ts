@@ -4,7 +4,7 @@
 import type { ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { formatBytes, formatNumber } from '../format.js';
-import { describeRecipe, featureName } from '../learn/recipe.js';
+import { describeRecipe, featureName } from '../learn/recipe-describe.js';
 import type { DescribeModel, DropModel } from '../sql/ast.js';
 import { getModelVersion, loadModel, modelName, type ExecContext } from './context.js';
 import type { Evaluation } from './evaluation.js';

@@ -18,7 +18,7 @@ import { SqlmlError, type ErrorCode } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
 import { LabelEncoder, type LabelSpec } from '../learn/label.js';
 import { Profiler, type Profile } from '../learn/profile.js';
-import type { Recipe } from '../learn/recipe.js';
+import type { Recipe } from '../learn/recipe-format.js';
 import { contentHashes, RowRole, RowSplitter, type SplitSpec } from '../learn/split.js';
 import type { ExampleBlock } from '../learn/types.js';
 import type { SharedCacheBudget } from './cache-dir.js';

@@ -26,8 +26,8 @@ import type {
   Recipe,
   TextFeature,
   TextNormalization,
-} from './recipe.js';
-import { signedLog } from './recipe.js';
+} from './recipe-format.js';
+import { signedLog } from './recipe-format.js';
 import { normalizeValue, TextTermHasher } from './tokenize-text.js';
 import type { SparseVector } from './types.js';
 

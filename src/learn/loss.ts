@@ -1,10 +1,15 @@
 /**
  * The three losses of sqlml's models, as functions of the model's raw output (the
- * margin p) and the label y. Each is written so that no intermediate overflows: a
- * margin of ±1000 must give a finite loss and a derivative in [-1, 1].
+ * margin p) and the label y, with the derivatives the online learner (sgd.ts) and the
+ * full-batch finish (polish.ts) need. Each is written so that no intermediate
+ * overflows: a margin of ±1000 must give a finite loss and a derivative in [-1, 1].
+ *
+ * The weighted forms take the row's importance weight w as an argument because where w
+ * multiplies decides the last bits of the sums, and the same seed must give the same
+ * model bytes.
  */
 
-/** A loss for a single-output model: `loss` and its derivative with respect to the margin. */
+/** A loss for a single-output model: `loss` and its derivatives with respect to the margin. */
 export interface Loss {
   readonly name: 'logistic' | 'squared';
   /** The loss of margin `p` for label `y`. */
@@ -13,6 +18,10 @@ export interface Loss {
   dloss(p: number, y: number): number;
   /** `loss(p, y)`, with `dloss(p, y)` written to `slope[0]`: the same numbers, from one exponential where there is one. */
   lossAndSlope(p: number, y: number, slope: Float64Array): number;
+  /** w·loss(p, y), with w·dloss(p, y) written to `slope[0]`. */
+  weightedLossAndSlope(p: number, y: number, w: number, slope: Float64Array): number;
+  /** w·d²loss / dp² at margin `p` (the curvature; it does not depend on y for these losses). */
+  weightedCurvature(p: number, y: number, w: number): number;
 }
 
 /** log(1 + e^a), without overflow for large a and without losing tiny values for very negative a. */
@@ -49,6 +58,15 @@ export const logisticLoss: Loss = {
     slope[0] = y > 0.5 ? -s : s;
     return a > 0 ? a + Math.log1p(e) : Math.log1p(e);
   },
+  weightedLossAndSlope(p: number, y: number, w: number, slope: Float64Array): number {
+    slope[0] = w * (y > 0.5 ? -sigmoid(-p) : sigmoid(p));
+    return w * softplus(y > 0.5 ? -p : p);
+  },
+  /** w·σ(p)(1 − σ(p)). */
+  weightedCurvature(p: number, _y: number, w: number): number {
+    const q = sigmoid(p);
+    return w * q * (1 - q);
+  },
 };
 
 /**
@@ -68,6 +86,15 @@ export const squaredLoss: Loss = {
     const r = p - y;
     slope[0] = r;
     return 0.5 * r * r;
+  },
+  weightedLossAndSlope(p: number, y: number, w: number, slope: Float64Array): number {
+    const r = p - y;
+    slope[0] = w * r;
+    return w * 0.5 * r * r;
+  },
+  /** w: the squared loss has curvature 1 everywhere. */
+  weightedCurvature(_p: number, _y: number, w: number): number {
+    return w;
   },
 };
 
@@ -98,4 +125,53 @@ export function softmaxInto(scores: Float64Array, k: number, out: Float64Array):
   const lse = logSumExp(scores, k);
   for (let c = 0; c < k; c++) out[c] = Math.exp(scores[c]! - lse);
   return lse;
+}
+
+/** A loss for a K-output model (one margin per class), in the weighted forms the full-batch finish sums. */
+export interface MulticlassLoss {
+  readonly name: 'softmax';
+  /**
+   * w·loss of class `y` given `margins[0..k)`, with its gradient with respect to each
+   * margin, times w, written to `gradient[0..k)`. `scratch` (k entries) is overwritten.
+   */
+  weightedLossAndGradient(margins: Float64Array, k: number, y: number, w: number, scratch: Float64Array, gradient: Float64Array): number;
+  /** The Hessian's diagonal with respect to the margins, times w, into `curvature[0..k)`. `scratch` is overwritten. */
+  weightedCurvature(margins: Float64Array, k: number, w: number, scratch: Float64Array, curvature: Float64Array): void;
+}
+
+/**
+ * Softmax cross-entropy log Σ exp(margins) − margins[y]: its gradient is
+ * softmax(margins)[c] − [c = y], its Hessian's diagonal p_c(1 − p_c). One exponential per
+ * class (softmaxInto takes two), shifted by the largest margin so that none overflows.
+ */
+export const softmaxCrossEntropy: MulticlassLoss = {
+  name: 'softmax',
+  weightedLossAndGradient(margins, k, y, w, scratch, gradient) {
+    const max = largest(margins, k);
+    const sum = shiftedExponentials(margins, k, max, scratch);
+    const share = w / sum;
+    for (let c = 0; c < k; c++) gradient[c] = share * scratch[c]!;
+    gradient[y] = gradient[y]! - w;
+    return w * (max + Math.log(sum) - margins[y]!);
+  },
+  weightedCurvature(margins, k, w, scratch, curvature) {
+    const sum = shiftedExponentials(margins, k, largest(margins, k), scratch);
+    for (let c = 0; c < k; c++) {
+      const q = scratch[c]! / sum;
+      curvature[c] = w * q * (1 - q);
+    }
+  },
+};
+
+function largest(values: Float64Array, k: number): number {
+  let max = values[0]!;
+  for (let c = 1; c < k; c++) if (values[c]! > max) max = values[c]!;
+  return max;
+}
+
+/** Writes exp(margins[c] − max) to `out[c]` and returns their sum. */
+function shiftedExponentials(margins: Float64Array, k: number, max: number, out: Float64Array): number {
+  let sum = 0;
+  for (let c = 0; c < k; c++) sum += out[c] = Math.exp(margins[c]! - max);
+  return sum;
 }

@@ -3,7 +3,7 @@
  * (Amazon Machine Learning's where it had one), validation with messages that name the
  * option and what it accepts, and the JSON form stored in the catalog and shown by DESCRIBE.
  */
-import type { OptionAssignment, OptionValue } from '../sql/ast.js';
+import type { OptionAssignment, OptionValue } from './clauses.js';
 import { SqlmlError } from '../errors.js';
 import type { Task } from './types.js';
 

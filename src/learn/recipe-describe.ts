@@ -4,7 +4,7 @@
  */
 import type { ColumnType } from '../data.js';
 import { valueKey } from './profile.js';
-import type { CrossFeature, FeatureSpec, Recipe, TextNormalization } from './recipe.js';
+import type { CrossFeature, FeatureSpec, Recipe, TextNormalization } from './recipe-format.js';
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 

@@ -1,24 +1,31 @@
 /**
- * The recipe: a JSON-serializable description of every feature a model reads, decided
- * once at training from the column profiles (and a RECIPE clause), stored with the
- * model, and applied unchanged by the encoder at training and at prediction.
- *
- * Feature indices: dense features (standardized numbers, one-hot slots, indicators) take
- * `[0, denseSize)` in feature order; everything hashed (high-cardinality categories,
- * words, n-grams, crossings) shares `[denseSize, denseSize + 2^hashBits)`.
+ * Builds a model's recipe (recipe-format.ts) once at training: a default feature for
+ * every column from its type and profile, with a RECIPE clause's transforms validated
+ * here and replacing or adding features, and the hashed space sized to the model budget.
  */
 import type { ColumnType } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import type { Identifier, Transform, TransformArg } from '../sql/ast.js';
+import type { Identifier, Transform, TransformArg } from './clauses.js';
 import type { LabelSpec } from './label.js';
 import type { ModelOptions } from './options.js';
 import { formatSize } from './options.js';
 import { Moments, MS_PER_DAY, quantileCuts, sampleQuantile } from './profile.js';
 import type { ColumnProfile, Profile } from './profile.js';
+import {
+  featureColumns,
+  isHashed,
+  RECIPE_VERSION,
+  signedLog,
+  type CrossInput,
+  type DroppedColumn,
+  type FeatureSpec,
+  type NumberFeature,
+  type Recipe,
+  type Standardizer,
+  type TextNormalization,
+} from './recipe-format.js';
 import { normalizeValue } from './tokenize-text.js';
-
-export { describeRecipe, featureName } from './recipe-describe.js';
 
 /** Text columns with at most this many distinct values are one-hot encoded. */
 export const ONE_HOT_MAX = 100;
@@ -30,12 +37,10 @@ export const FREE_TEXT_MIN_TOKENS = 3;
  * a log scale. Standardized as is, its bulk would fill a sliver of its range: the learner
  * scales each feature by the largest |value| seen, so rows in the bulk would move the
  * weight at least 50 times less than the outliers do, and a linear model would need a
- * huge weight to tell them apart. In kddcup99, src_bytes's bulk spans 0.004% of its range
- * (a few values near 7e8): the 2,203 'back' attacks sat 0.05 std from normal traffic and
- * every one was misclassified. The share does not shrink with the row count the way a
- * largest z-score grows, so a skewed but light-tailed column stays linear however many
- * rows there are (gen.py's lognormal x3: 12% at 1M rows); no column of the other shared
- * data sets comes below 10%.
+ * huge weight to tell them apart (a few byte counts near 1e9 leave the bulk of the rows a
+ * hair's breadth apart after standardizing). The share does not shrink with the row count
+ * the way a largest z-score grows, so a skewed but light-tailed column stays linear
+ * however many rows there are.
  */
 export const HEAVY_TAIL_RANGE = 50;
 /** A non-one-hot text column with at least this share of distinct values is an identifier and is not used. */
@@ -58,177 +63,6 @@ export const TRANSFORM_NAMES = [
   'cartesian',
   'exclude',
 ] as const;
-
-/** How text is cleaned before it is looked up or split into words. */
-export interface TextNormalization {
-  readonly lowercase: boolean;
-  readonly noPunct: boolean;
-}
-
-/** x ↦ (x - center) / scale. */
-export interface Standardizer {
-  readonly center: number;
-  readonly scale: number;
-}
-
-interface DenseBase {
-  /** The input column the feature reads, as named at training. */
-  readonly column: string;
-  /** First dense index of the feature. */
-  readonly offset: number;
-  /** Dense slots it uses (hashed features use 0 or 1, for a NULL indicator). */
-  readonly size: number;
-  /** The RECIPE transform that made it, as text; null for a default feature. */
-  readonly transform: string | null;
-}
-
-/** Slot 0: the standardized value (0 for NULL); slot 1 when `nullSlot`: 1 for NULL. */
-export interface NumberFeature extends DenseBase {
-  readonly kind: 'number';
-  readonly standardize: Standardizer;
-  readonly nullSlot: boolean;
-  /**
-   * Heavy-tailed (see HEAVY_TAIL_RANGE): the value becomes sign(x)·ln(1 + |x|) before it
-   * is standardized. Absent in models from before the rule, which read it as false.
-   */
-  readonly log?: boolean;
-}
-
-/** Slot 0: 1 for true; slot 1 when `nullSlot`: 1 for NULL. */
-export interface BooleanFeature extends DenseBase {
-  readonly kind: 'boolean';
-  readonly nullSlot: boolean;
-}
-
-/** Slots: one per category (sorted), then 'other' (unseen at training), then '<NULL>' when `nullSlot`. */
-export interface OneHotFeature extends DenseBase {
-  readonly kind: 'one_hot';
-  readonly categories: readonly string[];
-  readonly normalize: TextNormalization;
-  readonly nullSlot: boolean;
-}
-
-/** The (normalized) value hashed into the shared space; NULL sets dense slot 0 when `nullSlot`. */
-export interface HashedCategoryFeature extends DenseBase {
-  readonly kind: 'hashed_category';
-  readonly normalize: TextNormalization;
-  readonly nullSlot: boolean;
-  /** Distinct values at training (estimated), for DESCRIBE and the hash size. */
-  readonly distinctValues: number;
-}
-
-/** Words (n-grams or orthogonal sparse bigrams) hashed, each weighted 1/√terms; NULL sets slot 0 when `nullSlot`. */
-export interface TextFeature extends DenseBase {
-  readonly kind: 'text';
-  readonly normalize: TextNormalization;
-  readonly mode: 'ngram' | 'osb';
-  /** n-grams up to this length, or the OSB window. */
-  readonly n: number;
-  readonly nullSlot: boolean;
-  /** Average words per value at training, to size the encoder's buffers. */
-  readonly meanWords: number;
-}
-
-/**
- * Calendar parts of a date or timestamp (UTC). Slot layout, each present or -1:
- * year (standardized), 12 months, 7 days of week (Monday first), hour (standardized),
- * days since 1970 (standardized), NULL indicator.
- */
-export interface DateFeature extends DenseBase {
-  readonly kind: 'date';
-  readonly year: Standardizer | null;
-  readonly hour: Standardizer | null;
-  readonly days: Standardizer;
-  readonly slots: DateSlots;
-}
-
-/** Slot of each calendar part within a date feature, or -1 when absent. */
-export interface DateSlots {
-  readonly year: number;
-  readonly month: number;
-  readonly weekday: number;
-  readonly hour: number;
-  readonly days: number;
-  readonly null: number;
-}
-
-/** Slots: one per bin (`cuts.length + 1`; bin = how many cuts are ≤ v), then '<NULL>' when `nullSlot`. */
-export interface BinnedFeature extends DenseBase {
-  readonly kind: 'quantile_bin';
-  readonly bins: number;
-  readonly cuts: readonly number[];
-  readonly nullSlot: boolean;
-}
-
-/** One side of a crossing: a text value, a categorical number (boolean, integer, date), or quantile bins. */
-export interface CrossInput {
-  readonly column: string;
-  readonly kind: 'text' | 'number' | 'bins';
-  readonly normalize: TextNormalization;
-  /** Bins only. */
-  readonly cuts: readonly number[] | null;
-  /** How the input reads in DESCRIBE: `job`, `lowercase(job)`, `quantile_bin(age, 4)`. */
-  readonly text: string;
-}
-
-/** The pair of categories hashed into the shared space (NULL is a category of its own). */
-export interface CrossFeature {
-  readonly kind: 'cartesian';
-  readonly left: CrossInput;
-  readonly right: CrossInput;
-  readonly offset: number;
-  readonly size: 0;
-  readonly transform: string;
-}
-
-export type FeatureSpec =
-  | NumberFeature
-  | BooleanFeature
-  | OneHotFeature
-  | HashedCategoryFeature
-  | TextFeature
-  | DateFeature
-  | BinnedFeature
-  | CrossFeature;
-
-/** A column the recipe reads, with its type at training. */
-export interface RecipeInput {
-  readonly name: string;
-  readonly type: ColumnType;
-}
-
-/** A column that yields no feature, and why (for DESCRIBE). */
-export interface DroppedColumn {
-  readonly column: string;
-  readonly reason: string;
-}
-
-export interface Recipe {
-  readonly version: 1;
-  readonly target: string;
-  /** Columns the features read, in input order; prediction needs exactly these. */
-  readonly inputs: readonly RecipeInput[];
-  readonly features: readonly FeatureSpec[];
-  readonly dropped: readonly DroppedColumn[];
-  /** Bits of the shared hashed space; 0 when nothing is hashed. */
-  readonly hashBits: number;
-  readonly hashSeed: number;
-  readonly denseSize: number;
-  /** denseSize + 2^hashBits, or denseSize when nothing is hashed. */
-  readonly dimension: number;
-  /** Weights per feature: the number of classes for multiclass, else 1. */
-  readonly outputs: number;
-}
-
-/** The input columns a feature reads. */
-export function featureColumns(feature: FeatureSpec): string[] {
-  return feature.kind === 'cartesian' ? [feature.left.column, feature.right.column] : [feature.column];
-}
-
-/** Whether a feature writes into the shared hashed space. */
-export function isHashed(feature: FeatureSpec): boolean {
-  return feature.kind === 'hashed_category' || feature.kind === 'text' || feature.kind === 'cartesian';
-}
 
 const PLAIN: TextNormalization = Object.freeze({ lowercase: false, noPunct: false });
 const FREE_TEXT: TextNormalization = Object.freeze({ lowercase: true, noPunct: true });
@@ -648,7 +482,7 @@ class RecipeBuilder {
     const used = new Set(this.features.flatMap(featureColumns));
     const inputs = this.profile.columns.filter((c) => used.has(c.name)).map((c) => ({ name: c.name, type: c.type }));
     return {
-      version: 1,
+      version: RECIPE_VERSION,
       target: this.label.column,
       inputs,
       features: this.features,
@@ -699,11 +533,6 @@ function cardinality(input: CrossInput, profile: Profile): number {
   if (input.cuts !== null) return input.cuts.length + 2;
   const p = profile.columns.find((c) => c.name === input.column);
   return (p?.distinctEstimate ?? 1) + 1;
-}
-
-/** sign(x)·ln(1 + |x|): a log scale that keeps 0 at 0 and the sign of negative values. */
-export function signedLog(x: number): number {
-  return x < 0 ? -Math.log1p(-x) : Math.log1p(x);
 }
 
 /** See HEAVY_TAIL_RANGE; columns of two values (flags) are left as they are. */

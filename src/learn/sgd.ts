@@ -17,10 +17,9 @@
  *   in normalized units u = w·max|x| that is l1·|u|/max|x| +
  *   ½·l2·u²/max|x|². The encoder standardizes numbers, so one unit is one standard
  *   deviation and this is the penalty of a converged solver on the same features.
- *   Measured on u instead (as before 2026-12), a column's penalty grew with the square
- *   of its largest z-score: kddcup99's sparse attack counters (root_shell,
- *   num_file_creations: max z in the hundreds) were held near zero and the rare attacks
- *   they mark went unrecognized (macro-F1 0.72 against 0.76 with this rule).
+ *   Measured on u instead, a column's penalty would grow with the square of its largest
+ *   z-score, holding sparse counters with a few huge values (which often mark rare
+ *   classes) near zero.
  * - **Regularization per example**: after t examples the totals are l1·t and l2·t, so
  *   `l1`/`l2` mean what scikit-learn's per-sample `alpha` means whatever the row count,
  *   and the learner heads for the regularized optimum instead of a penalty that fades as
@@ -28,18 +27,15 @@
  * - **Averaging per pass** (on by default): the model a pass leaves is the average of
  *   that pass's iterates, the q-th weighted by q (Polyak–Ruppert averaging, tilted
  *   towards the end of the pass so early iterates of the first pass count little). It
- *   makes a large step safe: after 10 passes on the shared data sets, the averaged
- *   model at step 2 had a lower held-out loss than the last iterate at any step tried
- *   (letters 0.845 vs 0.854, abalone 0.231 vs 0.232), except on the ill-conditioned
- *   obesity set, which wants larger steps still. A weight absent from a row is held at
+ *   makes a large step safe: the averaged model at a large step usually has a lower
+ *   held-out loss than the last iterate at any step. A weight absent from a row is held at
  *   its last value while it is averaged (exact without regularization; with it, the
  *   slow l·t drift of an absent weight is ignored). With l1 > 0 the average keeps the
  *   last iterate's exact zeros.
  * - **Default learning rate 2** (the largest per-coordinate step in normalized units),
- *   picked on the shared data sets and large synthetic sets with averaging on: 4 suits
- *   small ill-conditioned sets (obesity) but is noisier on large or sparse ones (1M-row
- *   synthetic multiclass, sms_spam), 1 is too slow on small ones. beta = 1 damps the
- *   first steps of a rarely seen feature (larger betas slowed small sets down).
+ *   with averaging on: larger steps suit small ill-conditioned sets but are noisier on
+ *   large or sparse ones, 1 is too slow on small ones. beta = 1 damps the first steps of
+ *   a rarely seen feature (larger betas slow small sets down).
  * - **Guards**: a row with a non-finite value, or whose gradient is not finite, is
  *   skipped; `endPass` raises `training_failed` if the state still went non-finite.
  */
@@ -84,14 +80,7 @@ export interface LearnerSnapshot {
 
 type FeatureValues = Float32Array | Float64Array;
 
-const TASK_CODES: readonly Task[] = ['binary', 'multiclass', 'regression'];
-const MAGIC = 0x574c5153; // "SQLW" read as a little-endian u32
-const FORMAT_VERSION = 1;
-const HEADER_BYTES = 48;
-const LAYOUT_DENSE = 0;
-const LAYOUT_SPARSE = 1;
-const FLAG_LEARNING_RATE = 1;
-const FLAG_NO_AVERAGING = 2;
+const TASKS: readonly Task[] = ['binary', 'multiclass', 'regression'];
 
 /** Σ q for q from `from` to `to` (0 when the range is empty). */
 function stepSum(from: number, to: number): number {
@@ -133,7 +122,7 @@ export class OnlineLearner {
   private prior: Float64Array | null = null;
 
   constructor(spec: LearnerSpec) {
-    validateSpec(spec);
+    validateLearnerSpec(spec);
     this.spec = { ...spec };
     this.outputs = spec.task === 'multiclass' ? spec.classes : 1;
     this.averaging = spec.averaging ?? true;
@@ -357,106 +346,15 @@ export class OnlineLearner {
   }
 
   /**
-   * The model as bytes: the spec, the K biases and the real weights as Float64 (dense,
-   * or index + weights for the features with a non-zero weight when that is smaller).
-   * Only what prediction needs; the same model always gives the same bytes.
+   * A learner that predicts with `weights` (laid out as `modelCopy()`'s), e.g. a stored
+   * model's. If it learns further, it learns a correction on top of them, with fresh
+   * per-feature step sizes and scales.
    */
-  serialize(): Uint8Array {
-    const K = this.outputs;
-    const dimension = this.spec.dimension;
-    const weights = this.modelWeights();
-    const rows: number[] = [];
-    for (let index = 0; index < dimension; index++) {
-      for (let k = 0; k < K; k++) {
-        if (weights[index * K + k] !== 0) {
-          rows.push(index);
-          break;
-        }
-      }
-    }
-    const denseBytes = dimension * K * 8;
-    const sparseBytes = 4 + rows.length * (4 + K * 8);
-    const sparse = sparseBytes < denseBytes;
-    const bytes = new Uint8Array(HEADER_BYTES + K * 8 + (sparse ? sparseBytes : denseBytes));
-    const view = new DataView(bytes.buffer);
-    view.setUint32(0, MAGIC, true);
-    view.setUint8(4, FORMAT_VERSION);
-    view.setUint8(5, TASK_CODES.indexOf(this.spec.task));
-    view.setUint8(6, sparse ? LAYOUT_SPARSE : LAYOUT_DENSE);
-    view.setUint8(7, (this.spec.learningRate === null ? 0 : FLAG_LEARNING_RATE) | (this.averaging ? 0 : FLAG_NO_AVERAGING));
-    view.setUint32(8, dimension, true);
-    view.setUint32(12, this.spec.classes, true);
-    view.setFloat64(16, this.spec.l1, true);
-    view.setFloat64(24, this.spec.l2, true);
-    view.setFloat64(32, this.spec.learningRate ?? 0, true);
-    view.setFloat64(40, this.spec.seed, true);
-    let at = HEADER_BYTES;
-    for (let k = 0; k < K; k++, at += 8) view.setFloat64(at, weights[dimension * K + k]!, true);
-    if (sparse) {
-      view.setUint32(at, rows.length, true);
-      at += 4;
-      for (const index of rows) {
-        view.setUint32(at, index, true);
-        at += 4;
-        for (let k = 0; k < K; k++, at += 8) view.setFloat64(at, weights[index * K + k]!, true);
-      }
-    } else {
-      for (let i = 0; i < dimension * K; i++, at += 8) view.setFloat64(at, weights[i]!, true);
-    }
-    return bytes;
-  }
-
-  /**
-   * A learner from `serialize()` bytes. It predicts exactly as the serialized model did;
-   * if it learns further, it learns a correction on top of the restored weights, with
-   * fresh per-feature step sizes and scales.
-   */
-  static deserialize(bytes: Uint8Array): OnlineLearner {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const corrupt = (what: string): SqlmlError => new SqlmlError('internal', `the stored model weights cannot be read: ${what}`);
-    if (bytes.byteLength < HEADER_BYTES || view.getUint32(0, true) !== MAGIC) throw corrupt('these are not sqlml learner bytes');
-    if (view.getUint8(4) !== FORMAT_VERSION) throw corrupt(`unknown format version ${view.getUint8(4)}`);
-    const task = TASK_CODES[view.getUint8(5)];
-    if (task === undefined) throw corrupt(`unknown task code ${view.getUint8(5)}`);
-    const layout = view.getUint8(6);
-    const flags = view.getUint8(7);
-    const spec: LearnerSpec = {
-      task,
-      dimension: view.getUint32(8, true),
-      classes: view.getUint32(12, true),
-      l1: view.getFloat64(16, true),
-      l2: view.getFloat64(24, true),
-      learningRate: (flags & FLAG_LEARNING_RATE) === 0 ? null : view.getFloat64(32, true),
-      seed: view.getFloat64(40, true),
-      averaging: (flags & FLAG_NO_AVERAGING) === 0,
-    };
+  static restore(spec: LearnerSpec, weights: Float64Array): OnlineLearner {
     const learner = new OnlineLearner(spec);
-    const K = learner.outputs;
-    const weights = new Float64Array((spec.dimension + 1) * K);
-    let at = HEADER_BYTES;
-    const need = (size: number): void => {
-      if (at + size > bytes.byteLength) throw corrupt('the bytes end early');
-    };
-    need(K * 8);
-    for (let k = 0; k < K; k++, at += 8) weights[spec.dimension * K + k] = view.getFloat64(at, true);
-    if (layout === LAYOUT_DENSE) {
-      need(spec.dimension * K * 8);
-      for (let i = 0; i < spec.dimension * K; i++, at += 8) weights[i] = view.getFloat64(at, true);
-    } else if (layout === LAYOUT_SPARSE) {
-      need(4);
-      const count = view.getUint32(at, true);
-      at += 4;
-      need(count * (4 + K * 8));
-      for (let r = 0; r < count; r++) {
-        const index = view.getUint32(at, true);
-        at += 4;
-        if (index >= spec.dimension) throw corrupt(`feature index ${index} is not below the dimension ${spec.dimension}`);
-        for (let k = 0; k < K; k++, at += 8) weights[index * K + k] = view.getFloat64(at, true);
-      }
-    } else {
-      throw corrupt(`unknown layout ${layout}`);
+    if (weights.length !== (spec.dimension + 1) * learner.outputs) {
+      throw new SqlmlError('internal', `restored weights must be ${(spec.dimension + 1) * learner.outputs} numbers, got ${weights.length}`);
     }
-    if (at !== bytes.byteLength) throw corrupt('there are bytes after the weights');
     learner.prior = weights;
     learner.model = weights.slice();
     return learner;
@@ -562,7 +460,7 @@ export class OnlineLearner {
         z === rowZ[j - start] && n === rowN[j - start]
           ? rowWeights[j - start]!
           : proximalWeight(z, n, inverseAlpha, BETA, l1 * inverseScale, l2 * inverseScale * inverseScale);
-      // ftrlStep's arithmetic, written out: as a call in this loop it cost ~10% of the learner's time.
+      // ftrlStep's arithmetic, written out: this is the learner's hottest loop, where a call costs.
       if (averaging) {
         data[s + 2] = data[s + 2]! + w * inverseScale * stepSum(data[s + 3]!, step - 1);
         data[s + 3] = step;
@@ -799,8 +697,9 @@ function allFinite(values: Float64Array): boolean {
   return true;
 }
 
-function validateSpec(spec: LearnerSpec): void {
-  if (!TASK_CODES.includes(spec.task)) {
+/** Throws when `spec` does not describe a learner (an unknown task, a bad dimension, class count or amount). */
+export function validateLearnerSpec(spec: LearnerSpec): void {
+  if (!TASKS.includes(spec.task)) {
     throw new SqlmlError('bad_option', `type must be 'binary', 'multiclass' or 'regression', got '${String(spec.task)}'`);
   }
   if (!Number.isInteger(spec.dimension) || spec.dimension < 0 || spec.dimension > 0xffffffff) {

@@ -92,15 +92,10 @@ export const SHUFFLE_BUFFER_ROWS = 65_536;
 /**
  * Early stopping, by training-set size. A pass over a large set is expensive and gains
  * little after the first few: an improvement under 0.1% does not count (scikit-learn's
- * SGD stops on the same 1e-3) and one pass without one ends training — on the 1M-row
- * benchmark table pass 2 gained 0.03% and passes 3 and 4 nothing. A pass over a small
- * set costs next to nothing, its validation loss is noisy, and ill-conditioned small sets
- * still improve slowly but surely late on (abalone stopped 1.5% short of the converged
- * RMSE after 4 passes under the large-set rule): there, 0.01% counts and four flat
- * passes are needed. Two were not enough: a noisy pass or two stopped wine's 7-class
- * model 3 to 8 passes in, 0.013 short of the converged macro-F1 (rare classes move
- * last); with four it is 0.008 short, and no shared data set got worse
- * (bench/quality.ts, 5 seeds).
+ * SGD stops on the same 1e-3) and one pass without one ends training. A pass over a
+ * small set costs next to nothing, its validation loss is noisy, and ill-conditioned
+ * small sets still improve slowly but surely late on (rare classes move last): there,
+ * 0.01% counts and four flat passes are needed.
  */
 function stoppingRule(trainRows: number): { tolerance: number; patience: number } {
   return trainRows > LARGE_TRAINING_ROWS ? { tolerance: 1e-3, patience: 1 } : { tolerance: 1e-4, patience: 4 };
@@ -109,9 +104,9 @@ const LARGE_TRAINING_ROWS = 100_000;
 
 /**
  * Step sizes tried when the user left `learning_rate` to the learner and the training set
- * is small enough that trying them is cheap. On the shared data sets the best fixed step
- * ranged from 1 (car) to 16 (wine, california), and small ill-conditioned sets (obesity,
- * abalone) did not converge in 10 passes at the default 2; on large sets every step
+ * is small enough that trying them is cheap. The best fixed step differs from one small
+ * set to another by more than an order of magnitude, and small ill-conditioned sets do
+ * not converge in the default passes at the default step; on large sets every step
  * converges within a few passes, so one learner at the default is enough there.
  */
 export const LEARNING_RATE_CANDIDATES: readonly number[] = [1, 2, 4, 8, 16];

@@ -12,7 +12,8 @@ import { isNumberType, valueAt } from '../data.js';
 import type { Engine } from '../engine/engine.js';
 import { predictionColumns, Scorer } from '../engine/predict.js';
 import { SqlmlError } from '../errors.js';
-import { deserializeModel, type TrainedModel } from '../learn/model.js';
+import type { TrainedModel } from '../learn/model.js';
+import { deserializeModel } from '../learn/model-format.js';
 import type { ModelVersion } from '../catalog/model-store.js';
 
 /** How long an active-version lookup is trusted before the catalog is asked again. */

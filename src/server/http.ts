@@ -20,7 +20,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Evaluation } from '../engine/evaluation.js';
 import { errorMessage, SqlmlError, type ErrorCode } from '../errors.js';
 import { formatBytes, formatJsonLine } from '../format.js';
-import { describeRecipe } from '../learn/recipe.js';
+import { describeRecipe } from '../learn/recipe-describe.js';
 import { openApiDocument } from './http-openapi.js';
 import { PredictionCache, recordsOf, RecordError } from './http-predict.js';
 

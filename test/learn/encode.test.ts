@@ -10,7 +10,7 @@ import { DEFAULT_OPTIONS } from '../../src/learn/options.js';
 import { Profiler } from '../../src/learn/profile.js';
 import type { Profile } from '../../src/learn/profile.js';
 import { buildRecipe } from '../../src/learn/recipe.js';
-import type { Recipe } from '../../src/learn/recipe.js';
+import type { Recipe } from '../../src/learn/recipe-format.js';
 import { createSparseVector } from '../../src/learn/types.js';
 import type { SparseVector } from '../../src/learn/types.js';
 import type { Transform, TransformArg } from '../../src/sql/ast.js';

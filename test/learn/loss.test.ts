@@ -5,6 +5,7 @@ import {
   logSumExp,
   sigmoid,
   softmaxInto,
+  softmaxCrossEntropy,
   softmaxLoss,
   softplus,
   squaredLoss,
@@ -121,5 +122,131 @@ describe('lossAndSlope', () => {
         expect(slope[0]).toBe(logisticLoss.dloss(p, y));
       }
     }
+  });
+});
+
+/** Central difference of f at x, with a step scaled to x. */
+function derivative(f: (x: number) => number, x: number): number {
+  const h = 1e-5 * Math.max(1, Math.abs(x));
+  return (f(x + h) - f(x - h)) / (2 * h);
+}
+
+const moderateMargin = fc.double({ noNaN: true, min: -30, max: 30 });
+const anyMargin = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 });
+const rowWeight = fc.double({ noNaN: true, min: 0.01, max: 100 });
+
+describe('the weighted forms the full-batch finish sums', () => {
+  it('are w times the loss and its derivative, for both single-output losses', () => {
+    const slope = new Float64Array(1);
+    fc.assert(
+      fc.property(anyMargin, fc.constantFrom(0, 1), rowWeight, (p, y, w) => {
+        for (const loss of [logisticLoss, squaredLoss]) {
+          const value = loss.weightedLossAndSlope(p, y, w, slope);
+          expect(value).toBeCloseTo(w * loss.loss(p, y), 6 - Math.ceil(Math.log10(Math.max(1, w * loss.loss(p, y)))));
+          expect(Math.abs(slope[0]! - w * loss.dloss(p, y))).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(w * loss.dloss(p, y))));
+        }
+      }),
+    );
+  });
+
+  it('give a curvature that is the derivative of the slope (finite differences)', () => {
+    fc.assert(
+      fc.property(moderateMargin, fc.constantFrom(0, 1), rowWeight, (p, y, w) => {
+        for (const loss of [logisticLoss, squaredLoss]) {
+          const numeric = derivative((x) => w * loss.dloss(x, y), p);
+          expect(Math.abs(loss.weightedCurvature(p, y, w) - numeric)).toBeLessThanOrEqual(1e-6 * w);
+        }
+      }),
+    );
+  });
+
+  it('keep the logistic curvature finite and within [0, w/4] at any margin, and 0 where it underflows', () => {
+    fc.assert(
+      fc.property(anyMargin, rowWeight, (p, w) => {
+        const curvature = logisticLoss.weightedCurvature(p, 1, w);
+        expect(Number.isFinite(curvature)).toBe(true);
+        expect(curvature).toBeGreaterThanOrEqual(0);
+        expect(curvature).toBeLessThanOrEqual((w / 4) * (1 + 1e-12));
+      }),
+    );
+    expect(logisticLoss.weightedCurvature(0, 0, 2)).toBe(0.5);
+    expect(logisticLoss.weightedCurvature(1000, 1, 1)).toBe(0);
+    expect(logisticLoss.weightedCurvature(-1000, 0, 1)).toBe(0);
+    expect(squaredLoss.weightedCurvature(1e9, 3, 2.5)).toBe(2.5);
+  });
+});
+
+describe('softmax cross-entropy', () => {
+  const classes = fc.integer({ min: 2, max: 6 });
+  const marginsOf = (range: fc.Arbitrary<number>) =>
+    classes.chain((k) => fc.tuple(fc.array(range, { minLength: k, maxLength: k }), fc.integer({ min: 0, max: k - 1 })));
+
+  it('is w times softmaxLoss, with a gradient that sums to 0 and matches finite differences', () => {
+    fc.assert(
+      fc.property(marginsOf(moderateMargin), rowWeight, ([values, y], w) => {
+        const k = values.length;
+        const margins = Float64Array.from(values);
+        const scratch = new Float64Array(k);
+        const gradient = new Float64Array(k);
+        const loss = softmaxCrossEntropy.weightedLossAndGradient(margins, k, y, w, scratch, gradient);
+        expect(loss).toBeCloseTo(w * softmaxLoss(margins, k, y), 8);
+        let sum = 0;
+        for (let c = 0; c < k; c++) sum += gradient[c]!;
+        expect(Math.abs(sum)).toBeLessThanOrEqual(1e-12 * w * k);
+        for (let c = 0; c < k; c++) {
+          const numeric = derivative((x) => {
+            const moved = margins.slice();
+            moved[c] = x;
+            return w * softmaxLoss(moved, k, y);
+          }, margins[c]!);
+          expect(Math.abs(gradient[c]! - numeric)).toBeLessThanOrEqual(1e-6 * w);
+        }
+      }),
+    );
+  });
+
+  it('gives the Hessian diagonal w·p(1 − p), the derivative of the gradient (finite differences)', () => {
+    fc.assert(
+      fc.property(marginsOf(moderateMargin), rowWeight, ([values, y], w) => {
+        const k = values.length;
+        const margins = Float64Array.from(values);
+        const curvature = new Float64Array(k);
+        softmaxCrossEntropy.weightedCurvature(margins, k, w, new Float64Array(k), curvature);
+        for (let c = 0; c < k; c++) {
+          const numeric = derivative((x) => {
+            const moved = margins.slice();
+            moved[c] = x;
+            const gradient = new Float64Array(k);
+            softmaxCrossEntropy.weightedLossAndGradient(moved, k, y, w, new Float64Array(k), gradient);
+            return gradient[c]!;
+          }, margins[c]!);
+          expect(Math.abs(curvature[c]! - numeric)).toBeLessThanOrEqual(1e-6 * w);
+        }
+      }),
+    );
+  });
+
+  it('stays finite at margins far past where exp overflows', () => {
+    fc.assert(
+      fc.property(marginsOf(anyMargin), rowWeight, ([values, y], w) => {
+        const k = values.length;
+        const margins = Float64Array.from(values);
+        const gradient = new Float64Array(k);
+        const curvature = new Float64Array(k);
+        const loss = softmaxCrossEntropy.weightedLossAndGradient(margins, k, y, w, new Float64Array(k), gradient);
+        softmaxCrossEntropy.weightedCurvature(margins, k, w, new Float64Array(k), curvature);
+        expect(Number.isFinite(loss)).toBe(true);
+        expect(loss).toBeGreaterThanOrEqual(0);
+        for (let c = 0; c < k; c++) {
+          expect(Math.abs(gradient[c]!)).toBeLessThanOrEqual(w * (1 + 1e-12));
+          expect(curvature[c]).toBeGreaterThanOrEqual(0);
+          expect(curvature[c]).toBeLessThanOrEqual((w / 4) * (1 + 1e-12));
+        }
+      }),
+    );
+    const margins = new Float64Array([1000, -1000, 0]);
+    const gradient = new Float64Array(3);
+    expect(softmaxCrossEntropy.weightedLossAndGradient(margins, 3, 1, 1, new Float64Array(3), gradient)).toBe(2000);
+    expect([...gradient]).toEqual([1, -1, 0]);
   });
 });

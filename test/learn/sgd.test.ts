@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeLearner, encodeLearner } from '../../src/learn/model-format.js';
 import { SqlmlError } from '../../src/errors.js';
 import { logisticLoss, softmaxLoss, squaredLoss } from '../../src/learn/loss.js';
 import { mulberry32 } from '../../src/learn/random.js';
@@ -360,7 +361,7 @@ describe('regularization', () => {
 
   it('l1 zeros stay exact in the serialized model', () => {
     const strong = train({ l1: 0.05 });
-    const restored = OnlineLearner.deserialize(strong.serialize());
+    const restored = decodeLearner(encodeLearner(strong));
     for (const i of irrelevant) expect(restored.weight(i, 0)).toBe(0);
     expect(restored.nonZeroWeights()).toBe(strong.nonZeroWeights());
   });
@@ -375,76 +376,6 @@ describe('regularization', () => {
     const heavy = norm(train({ l2: 0.5 }));
     expect(heavy).toBeLessThan(0.8 * light);
     expect(heavy).toBeGreaterThan(0);
-  });
-});
-
-describe('serialization', () => {
-  for (const task of ['binary', 'multiclass', 'regression'] as const) {
-    it(`${task}: a deserialized learner predicts exactly as the original`, () => {
-      const data = synthesize({ task, rows: 2000, seed: 41, classes: 3, denseScales: [1, 10, 0.1], sparseFeatures: 10, sparsePerRow: 2 });
-      const learner = new OnlineLearner(spec(task, data.dimension));
-      learnPasses(learner, data.block, 2);
-      const bytes = learner.serialize();
-      const restored = OnlineLearner.deserialize(bytes);
-      expect(restored.serialize()).toEqual(bytes);
-      expect(restored.spec).toMatchObject({ task, dimension: data.dimension, l2: 1e-6, learningRate: null, seed: 1 });
-      const K = task === 'multiclass' ? 3 : 1;
-      const a = new Float64Array(K);
-      const b = new Float64Array(K);
-      const { block } = data;
-      for (let r = 0; r < 300; r++) {
-        learner.predict(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, a);
-        restored.predict(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, b);
-        expect(b).toEqual(a);
-      }
-    });
-  }
-
-  it('stores only the features with a weight when that is smaller, and the bytes are deterministic', () => {
-    const data = synthesize({ task: 'binary', rows: 500, seed: 42, denseScales: [1, 1] });
-    const make = (): OnlineLearner => {
-      const learner = new OnlineLearner(spec('binary', 100_000));
-      learnPasses(learner, data.block, 2);
-      return learner;
-    };
-    const bytes = make().serialize();
-    expect(bytes.byteLength).toBeLessThan(200);
-    expect(make().serialize()).toEqual(bytes);
-    const restored = OnlineLearner.deserialize(bytes);
-    expect(restored.weight(99_999, 0)).toBe(0);
-    expect(restored.weight(1, 0)).not.toBe(0);
-  });
-
-  it('a deserialized learner learns on from the restored weights', () => {
-    const data = synthesize({ task: 'regression', rows: 3000, seed: 43, denseScales: [1, 2] });
-    const learner = new OnlineLearner(spec('regression', data.dimension));
-    learnPasses(learner, sliceBlock(data.block, 0, 1000), 1);
-    const restored = OnlineLearner.deserialize(learner.serialize());
-    const { block } = data;
-    const y = block.labels[1000]!;
-    const before = learner.loss(block.indices, block.values, block.offsets[1000]!, block.offsets[1001]!, y);
-    expect(restored.learn(block.indices, block.values, block.offsets[1000]!, block.offsets[1001]!, y, 1)).toBe(before);
-    const rest = sliceBlock(data.block, 1001, 3000);
-    const lossBefore = meanLoss(restored, rest);
-    learnPasses(restored, rest, 2);
-    expect(meanLoss(restored, rest)).toBeLessThan(lossBefore);
-  });
-
-  it('rejects bytes that are not a learner with an internal error', () => {
-    const fail = (bytes: Uint8Array): unknown => {
-      try {
-        OnlineLearner.deserialize(bytes);
-      } catch (error) {
-        return error;
-      }
-      return null;
-    };
-    const good = new OnlineLearner(spec('binary', 3)).serialize();
-    for (const bad of [new Uint8Array(10), good.subarray(0, good.length - 1), Uint8Array.from([...good, 0])]) {
-      const error = fail(bad);
-      expect(error).toBeInstanceOf(SqlmlError);
-      expect((error as SqlmlError).code).toBe('internal');
-    }
   });
 });
 
@@ -466,11 +397,11 @@ describe('state, guards and errors', () => {
     const learner = new OnlineLearner(spec('binary', 3));
     learnPasses(learner, block, 1);
     const snapshot = learner.snapshot();
-    const bytes = learner.serialize();
+    const bytes = encodeLearner(learner);
     learnPasses(learner, block, 2);
-    expect(learner.serialize()).not.toEqual(bytes);
+    expect(encodeLearner(learner)).not.toEqual(bytes);
     learner.restore(snapshot);
-    expect(learner.serialize()).toEqual(bytes);
+    expect(encodeLearner(learner)).toEqual(bytes);
     expect(learner.examplesSeen).toBe(1000);
   });
 
@@ -479,26 +410,26 @@ describe('state, guards and errors', () => {
     learnPasses(learner, block, 1);
     const first = learner.snapshot();
     learnPasses(learner, block, 1);
-    const bytes = learner.serialize();
+    const bytes = encodeLearner(learner);
     const second = learner.snapshot(first);
     expect(second.state).toBe(first.state);
     expect(second.model).toBe(first.model);
     learnPasses(learner, block, 1);
     learner.restore(second);
-    expect(learner.serialize()).toEqual(bytes);
+    expect(encodeLearner(learner)).toEqual(bytes);
     expect(learner.examplesSeen).toBe(2000);
   });
 
   it('skips a row with a NaN or infinite value, and an importance weight of 0', () => {
     const learner = new OnlineLearner(spec('binary', 3, { averaging: false }));
     learner.learn(block.indices, block.values, 0, 3, 1, 1);
-    const before = learner.serialize();
+    const before = encodeLearner(learner);
     const indices = Uint32Array.from([0, 1]);
     expect(learner.learn(indices, Float64Array.from([1, Number.NaN]), 0, 2, 1, 1)).toBeNaN();
     expect(learner.learn(indices, Float64Array.from([Infinity, 1]), 0, 2, 1, 1)).toBeNaN();
     const loss = learner.learn(indices, Float64Array.from([5, 1]), 0, 2, 1, 0);
     expect(loss).toBeGreaterThan(0);
-    expect(learner.serialize()).toEqual(before);
+    expect(encodeLearner(learner)).toEqual(before);
     expect(learner.examplesSeen).toBe(1);
   });
 
