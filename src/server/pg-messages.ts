@@ -35,6 +35,14 @@ export class MessageWriter {
     return this;
   }
 
+  /** A count: PostgreSQL reads the protocol's Int16 counts as unsigned (up to 65,535 parameters). */
+  uint16(value: number): this {
+    this.#ensure(2);
+    this.#buffer.writeUInt16BE(value, this.#length);
+    this.#length += 2;
+    return this;
+  }
+
   int32(value: number): this {
     this.#ensure(4);
     this.#buffer.writeInt32BE(value, this.#length);
@@ -120,7 +128,7 @@ export function negotiateProtocolVersion(minorVersion: number, unrecognizedOptio
 }
 
 export function parameterDescription(typeOids: readonly number[]): Buffer {
-  const writer = new MessageWriter().int16(typeOids.length);
+  const writer = new MessageWriter().uint16(typeOids.length);
   for (const oid of typeOids) writer.int32(oid);
   return writer.finish('t');
 }
@@ -175,6 +183,14 @@ export class MessageReader {
     return value;
   }
 
+  /** A count: PostgreSQL reads the protocol's Int16 counts as unsigned (up to 65,535 parameters). */
+  uint16(): number {
+    this.#need(2);
+    const value = this.#data.readUInt16BE(this.#offset);
+    this.#offset += 2;
+    return value;
+  }
+
   int32(): number {
     this.#need(4);
     const value = this.#data.readInt32BE(this.#offset);
@@ -216,7 +232,7 @@ export function readParse(message: Buffer): ParseMessage {
   const reader = new MessageReader(message);
   const statement = reader.cstring();
   const query = reader.cstring();
-  const count = reader.int16();
+  const count = reader.uint16();
   const parameterTypes: number[] = [];
   for (let i = 0; i < count; i++) parameterTypes.push(reader.int32());
   return { statement, query, parameterTypes };
@@ -236,17 +252,17 @@ export function readBind(message: Buffer): BindMessage {
   const reader = new MessageReader(message);
   const portal = reader.cstring();
   const statement = reader.cstring();
-  const formatCount = reader.int16();
+  const formatCount = reader.uint16();
   const formats: number[] = [];
   for (let i = 0; i < formatCount; i++) formats.push(reader.int16());
-  const parameterCount = reader.int16();
+  const parameterCount = reader.uint16();
   const parameters: (Buffer | null)[] = [];
   for (let i = 0; i < parameterCount; i++) {
     const length = reader.int32();
     if (length < -1) throw new ProtocolViolation(`invalid length ${length} of bound parameter ${i + 1}`);
     parameters.push(length === -1 ? null : reader.bytes(length));
   }
-  const resultCount = reader.int16();
+  const resultCount = reader.uint16();
   const resultFormats: number[] = [];
   for (let i = 0; i < resultCount; i++) resultFormats.push(reader.int16());
   const parameterFormats = parameters.map((_, i) => (formats.length === 1 ? formats[0]! : (formats[i] ?? 0)));

@@ -4,7 +4,7 @@
  * little SQL that differs between databases) in test/adapters/fixtures/; the assertions
  * are shared.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
@@ -854,16 +854,40 @@ describe('connection URLs', () => {
     await Promise.all([memoryA.close(), memoryB.close()]);
   });
 
-  it('uses SQLML_DB when no URL is given, and duckdb:sqlml.duckdb without either', async () => {
-    const saved = process.env.SQLML_DB;
-    process.env.SQLML_DB = 'duckdb::memory:';
-    try {
-      const adapter = await openAdapter();
+  it('uses SQLML_DB when no URL is given, and duckdb:sqlml.duckdb in the working directory without either', async () => {
+    const saved = { cwd: process.cwd(), db: process.env.SQLML_DB };
+    const workdir = mkdtempSync(join(scratch, 'cwd-'));
+    const keepOne = async (adapter: Adapter, value: number): Promise<void> => {
       expect(adapter.sql.name).toBe('duckdb');
+      await adapter.query(`CREATE TABLE kept AS SELECT ${value} AS x`);
       await adapter.close();
+    };
+    try {
+      process.chdir(workdir);
+      process.env.SQLML_DB = 'duckdb:from-env.duckdb';
+      await keepOne(await openAdapter(), 1);
+      expect(readdirSync(workdir).filter((name) => name.endsWith('.duckdb'))).toEqual(['from-env.duckdb']);
+      // Unset or empty, SQLML_DB is not given.
+      for (const unset of [undefined, '']) {
+        if (unset === undefined) delete process.env.SQLML_DB;
+        else process.env.SQLML_DB = unset;
+        const adapter = await openAdapter();
+        if (unset === undefined) await keepOne(adapter, 2);
+        else {
+          expect((await adapter.query('SELECT x FROM kept')).rows).toEqual([[2]]);
+          await adapter.close();
+        }
+      }
+      expect(readdirSync(workdir).filter((name) => name.endsWith('.duckdb')).sort()).toEqual(['from-env.duckdb', 'sqlml.duckdb']);
+      for (const [file, value] of [['from-env.duckdb', 1], ['sqlml.duckdb', 2]] as const) {
+        const adapter = await openAdapter(`duckdb:${join(workdir, file)}`);
+        expect((await adapter.query('SELECT x FROM kept')).rows).toEqual([[value]]);
+        await adapter.close();
+      }
     } finally {
-      if (saved === undefined) delete process.env.SQLML_DB;
-      else process.env.SQLML_DB = saved;
+      process.chdir(saved.cwd);
+      if (saved.db === undefined) delete process.env.SQLML_DB;
+      else process.env.SQLML_DB = saved.db;
     }
     expect(DEFAULT_DATABASE_URL).toBe('duckdb:sqlml.duckdb');
   });

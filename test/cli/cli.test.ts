@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sqlml } from '../helpers/cli.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
 
+const bankFile = sharedDataFile('bank_additional_full.csv');
 const dir = mkdtempSync(join(tmpdir(), 'sqlml-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,9 +50,8 @@ describe('sqlml command line', () => {
     expect(JSON.parse(fromStdin.stdout).rows).toEqual([{ four: 4 }]);
   });
 
-  it('keeps models in the database file between processes', async () => {
-    const path = sharedDataFile('bank_additional_full.csv');
-    if (!path) return;
+  it.skipIf(bankFile === null)('keeps models in the database file between processes', async () => {
+    const path = bankFile!;
     const db = `duckdb:${join(dir, 'bank.duckdb')}`;
     const train = await sqlml([
       '--db', db, '--json', '-e',

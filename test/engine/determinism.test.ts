@@ -8,23 +8,19 @@ import { ROW_WORKER_MIN_ROWS } from '../../src/engine/train.js';
 import { firstRow, memoryEngine, run } from '../helpers/engine.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
 
+const bankFile = sharedDataFile('bank_additional_full.csv');
+
 let engine: Engine;
-let loaded = false;
 beforeAll(async () => {
   engine = await memoryEngine();
-  const path = sharedDataFile('bank_additional_full.csv');
-  if (path) {
-    await run(engine, `CREATE TABLE bank AS SELECT * FROM read_csv(${sqlString(path)});`);
-    loaded = true;
-  }
+  if (bankFile) await run(engine, `CREATE TABLE bank AS SELECT * FROM read_csv(${sqlString(bankFile)});`);
 });
 afterAll(async () => {
   await engine.close();
 });
 
 describe('determinism', () => {
-  it('the same seed gives identical model bytes', async () => {
-    if (!loaded) return;
+  it.skipIf(bankFile === null)('the same seed gives identical model bytes', async () => {
     await run(engine, 'CREATE MODEL a FROM bank PREDICT y USING seed = 5;');
     await run(engine, 'CREATE MODEL b FROM bank PREDICT y USING seed = 5;');
     const a = await engine.store.get('a');
@@ -35,8 +31,7 @@ describe('determinism', () => {
     expect((await engine.store.get('c'))!.model).not.toBe(a!.model);
   });
 
-  it('a different row order gives held-out metrics within 0.005', async () => {
-    if (!loaded) return;
+  it.skipIf(bankFile === null)('a different row order gives held-out metrics within 0.005', async () => {
     const natural = firstRow(await run(engine, 'CREATE MODEL n FROM (SELECT * FROM bank) PREDICT y;'));
     const reversed = firstRow(
       await run(engine, 'CREATE MODEL r FROM (SELECT * FROM bank ORDER BY hash(age, job, euribor3m, duration, campaign) DESC) PREDICT y;'),
@@ -48,9 +43,8 @@ describe('determinism', () => {
 });
 
 describe('the encoding worker', () => {
-  it('gives the same model bytes as encoding on the main thread, for every task', async () => {
-    if (!loaded) return;
-    const path = sharedDataFile('bank_additional_full.csv')!;
+  it.skipIf(bankFile === null)('gives the same model bytes as encoding on the main thread, for every task', async () => {
+    const path = bankFile!;
     const inWorker = await Engine.open('duckdb::memory:', { encodeWorker: 'always' });
     const inline = await Engine.open('duckdb::memory:', { encodeWorker: 'never' });
     try {
@@ -95,9 +89,8 @@ describe('the encoding worker', () => {
     }
   });
 
-  it('stops when the training is cancelled, and the engine trains again afterwards', async () => {
-    if (!loaded) return;
-    const path = sharedDataFile('bank_additional_full.csv')!;
+  it.skipIf(bankFile === null)('stops when the training is cancelled, and the engine trains again afterwards', async () => {
+    const path = bankFile!;
     const e = await Engine.open('duckdb::memory:', { encodeWorker: 'always' });
     try {
       await run(e, `CREATE TABLE bank AS SELECT * FROM read_csv(${sqlString(path)});`);

@@ -1,7 +1,8 @@
 /**
  * The database servers the tests run against: PostgreSQL and MariaDB on 127.0.0.1 with
- * a `sqlml_test` database each (.ci/run creates them). Under CI=true a server that does
- * not answer fails the run; elsewhere its tests are skipped with a message.
+ * a `sqlml_test` database each (.ci/run creates them; SQLML_TEST_POSTGRES and
+ * SQLML_TEST_MYSQL name others). Under CI=true a server that does not answer at its URL's
+ * address fails the run; elsewhere its tests are skipped with a message.
  */
 import { createConnection } from 'node:net';
 
@@ -14,16 +15,24 @@ export const POSTGRES_URL = process.env.SQLML_TEST_POSTGRES ?? 'postgres://postg
 export const MYSQL_URL = process.env.SQLML_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/sqlml_test';
 
 /** The server adapters that exist in this build; a server joins when its adapter does. */
-const SERVERS: readonly (ServerTarget & { readonly port: number })[] = [
-  { label: 'postgres', url: POSTGRES_URL, port: 5432 },
+const SERVERS: readonly ServerTarget[] = [
+  { label: 'postgres', url: POSTGRES_URL },
   // The portable cursor path (Redshift's) against the same server.
-  { label: 'postgres (cursor)', url: `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}read=cursor`, port: 5432 },
-  { label: 'mysql', url: MYSQL_URL, port: 3306 },
+  { label: 'postgres (cursor)', url: `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}read=cursor` },
+  { label: 'mysql', url: MYSQL_URL },
 ];
 
-function listening(port: number): Promise<boolean> {
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'postgres:': 5432, 'postgresql:': 5432, 'mysql:': 3306 };
+
+/** The host and port a server URL names (its scheme's default port when it names none). */
+function address(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(parsed.port) || DEFAULT_PORTS[parsed.protocol] || 0 };
+}
+
+function listening({ host, port }: { host: string; port: number }): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket = createConnection({ host, port });
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
@@ -34,19 +43,28 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-/** The servers to test against: every one in CI (missing = failure), the reachable ones elsewhere. */
-export async function serverTargets(): Promise<ServerTarget[]> {
-  const targets: ServerTarget[] = [];
+/**
+ * Every server target, each marked reachable or not, for suites that report an absent
+ * server's tests as skipped (`describe.skipIf(!target.reachable)`). Under CI=true an
+ * absent server throws instead.
+ */
+export async function everyServerTarget(): Promise<(ServerTarget & { readonly reachable: boolean })[]> {
+  const targets: (ServerTarget & { readonly reachable: boolean })[] = [];
   for (const server of SERVERS) {
-    if (await listening(server.port)) {
-      targets.push({ label: server.label, url: server.url });
-    } else if (process.env.CI === 'true') {
-      throw new Error(`${server.label} is not answering on 127.0.0.1:${server.port}; under CI=true the server tests must run`);
-    } else {
-      console.warn(`skipping ${server.label} tests: nothing answers on 127.0.0.1:${server.port}`);
+    const { host, port } = address(server.url);
+    const reachable = await listening({ host, port });
+    if (!reachable && process.env.CI === 'true') {
+      throw new Error(`${server.label} is not answering on ${host}:${port}; under CI=true the server tests must run`);
     }
+    if (!reachable) console.warn(`skipping the ${server.label} tests: nothing answers on ${host}:${port}`);
+    targets.push({ ...server, reachable });
   }
   return targets;
+}
+
+/** The servers to test against: every one in CI (missing = failure), the reachable ones elsewhere. */
+export async function serverTargets(): Promise<ServerTarget[]> {
+  return (await everyServerTarget()).filter((target) => target.reachable).map(({ label, url }) => ({ label, url }));
 }
 
 /**

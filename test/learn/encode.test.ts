@@ -357,11 +357,12 @@ function readCsv(path: string): string[][] {
   return rows;
 }
 
+const carFile = sharedDataFile('car_evaluation.csv');
+const smsFile = sharedDataFile('sms_spam.csv');
+
 describe('real data', () => {
-  it('car evaluation: six one-hot features, four classes, six non-zeros per row', () => {
-    const path = sharedDataFile('car_evaluation.csv');
-    if (path === null) return;
-    const [header, ...rows] = readCsv(path);
+  it.skipIf(carFile === null)('car evaluation: six one-hot features, four classes, six non-zeros per row', () => {
+    const [header, ...rows] = readCsv(carFile!);
     expect(rows).toHaveLength(1728);
     const columns = header!.map((name) => col(name, 'text'));
     const profile = profileOf(columns, rows);
@@ -384,10 +385,8 @@ describe('real data', () => {
     }
   });
 
-  it('SMS spam: free text hashed as words, spam the less frequent positive label', () => {
-    const path = sharedDataFile('sms_spam.csv');
-    if (path === null) return;
-    const [header, ...rows] = readCsv(path);
+  it.skipIf(smsFile === null)('SMS spam: free text hashed as words, spam the less frequent positive label', () => {
+    const [header, ...rows] = readCsv(smsFile!);
     expect(rows).toHaveLength(5574);
     const columns = [col(header![0]!, 'text'), col(header![1]!, 'text')];
     const profile = profileOf(columns, rows);
