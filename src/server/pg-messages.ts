@@ -311,16 +311,29 @@ export function readCancelRequest(packet: Buffer): { processId: number; secretKe
  * Cuts a byte stream of typed messages into whole messages. Hands each chunk's complete
  * messages over at once so the relay can write them with one syscall.
  */
+/**
+ * The largest message a PostgreSQL server sends: its own allocations stop at 1 GB
+ * (MaxAllocSize), so a longer announced length is a broken or hostile stream, not data.
+ */
+export const MAX_SERVER_MESSAGE_BYTES = 0x3fffffff;
+
 export class MessageFramer {
   #pending: Buffer = EMPTY;
 
-  /** Appends `chunk`; returns the complete messages now available (views, not copies). */
+  /**
+   * Appends `chunk`; returns the complete messages now available (views, not copies).
+   * Throws ProtocolViolation at a length below its own 4 bytes or above
+   * MAX_SERVER_MESSAGE_BYTES: nothing of such a stream can be framed after it.
+   */
   push(chunk: Buffer): Buffer[] {
     const data = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     const messages: Buffer[] = [];
     let offset = 0;
     while (data.length - offset >= 5) {
       const length = data.readInt32BE(offset + 1);
+      if (length < 4 || length > MAX_SERVER_MESSAGE_BYTES) {
+        throw new ProtocolViolation(`the server sent a message of type 0x${data[offset]!.toString(16)} announcing ${length} bytes`);
+      }
       if (data.length - offset < 1 + length) break;
       messages.push(data.subarray(offset, offset + 1 + length));
       offset += 1 + length;

@@ -103,7 +103,12 @@ class StartupReader {
   #failure: Error | null = null;
   #failed: ((error: Error) => void) | null = null;
   readonly #onData = (chunk: Buffer): void => {
-    this.#queue.push(...this.#framer.push(chunk));
+    try {
+      this.#queue.push(...this.#framer.push(chunk));
+    } catch (error) {
+      this.#socket.destroy(error as Error);
+      return;
+    }
     this.#deliver();
   };
   readonly #onEnd = (error?: Error): void => {
@@ -183,7 +188,14 @@ export class Upstream {
     this.parameters = parameters;
     this.#processId = processId;
     this.#secretKey = secretKey;
-    socket.on('data', (chunk: Buffer) => this.#relay(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.#relay(chunk);
+      } catch (error) {
+        // A stream that cannot be framed is lost: `#lost` reports it to the client.
+        socket.destroy(error as Error);
+      }
+    });
     socket.on('error', (error) => this.#lost(error));
     socket.on('close', () => this.#lost(new Error('the connection to PostgreSQL was closed')));
   }

@@ -14,6 +14,7 @@ import { Parser } from 'pg-protocol/dist/parser.js';
 import { describe, expect, it } from 'vitest';
 import {
   CANCEL_REQUEST_CODE,
+  MAX_SERVER_MESSAGE_BYTES,
   MessageFramer,
   MessageReader,
   MessageWriter,
@@ -232,6 +233,20 @@ describe('backend messages: properties', () => {
           start = point;
         }
         expect(out.map((m) => m.toString('hex'))).toEqual(messages.map((m) => m.message.toString('hex')));
+      }),
+    );
+  });
+
+  it('MessageFramer refuses a length shorter than itself or beyond what a server can send, instead of looping or buffering', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -0x80000000, max: 3 }), fc.integer({ min: MAX_SERVER_MESSAGE_BYTES + 1, max: 0x7fffffff })), (length) => {
+        const header = Buffer.alloc(5);
+        header[0] = 0x44; // D
+        header.writeInt32BE(length, 1);
+        const framer = new MessageFramer();
+        // A good message first: what came before the bad length is not what fails.
+        expect(framer.push(readyForQuery('I'))).toHaveLength(1);
+        expect(() => framer.push(header)).toThrow(ProtocolViolation);
       }),
     );
   });
