@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../../src/data.js';
-import { SqlmlError } from '../../src/errors.js';
 import { FeatureEncoder, MAX_ABS_VALUE } from '../../src/learn/encode.js';
 import { hashString } from '../../src/learn/hash.js';
 import { inferLabel, LabelEncoder } from '../../src/learn/label.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Column, ColumnData, ColumnType } from '../../src/data.js';
-import { SqlmlError } from '../../src/errors.js';
 import { compareNumericKeys, inferLabel, LabelEncoder, labelKey, labelValue } from '../../src/learn/label.js';
 import type { LabelSpec } from '../../src/learn/label.js';
 import { DEFAULT_OPTIONS } from '../../src/learn/options.js';

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { SqlmlError } from '../../src/errors.js';
 import type { OptionAssignment, OptionValue } from '../../src/sql/ast.js';
 import {
   DEFAULT_OPTIONS,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../../src/data.js';
-import { SqlmlError } from '../../src/errors.js';
 import { inferLabel } from '../../src/learn/label.js';
 import { DEFAULT_OPTIONS } from '../../src/learn/options.js';
 import type { ModelOptions } from '../../src/learn/options.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { decodeLearner, encodeLearner } from '../../src/learn/model-format.js';
-import { SqlmlError } from '../../src/errors.js';
 import { logisticLoss, softmaxLoss, squaredLoss } from '../../src/learn/loss.js';
 import { mulberry32 } from '../../src/learn/random.js';
 import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
@@ -21,13 +20,6 @@ function learnPasses(learner: OnlineLearner, block: ExampleBlock, passes: number
   }
 }
 
-function meanLoss(learner: OnlineLearner, block: ExampleBlock): number {
-  let total = 0;
-  for (let r = 0; r < block.count; r++) {
-    total += learner.loss(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!);
-  }
-  return total / block.count;
-}
 
 function entriesOf(block: ExampleBlock, r: number): Entry[] {
   const row: Entry[] = [];

@@ -3,7 +3,7 @@ import { SqlSyntaxError } from '../../src/errors.js';
 import { isSqlmlStatement, parseScript, parseStatement } from '../../src/sql/index.js';
 import type { Statement } from '../../src/sql/index.js';
 import { stripLayout } from './strip.js';
-import { lexical, spelling, type DialectName } from './dialects.js';
+import { lexical, type DialectName } from './dialects.js';
 
 function parseOne(sql: string, dialect?: DialectName): Statement {
   const statements = parseScript(sql, lexical(dialect));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SqlSyntaxError } from '../../src/errors.js';
 import { splitScript } from '../../src/sql/index.js';
-import { lexical, spelling, type DialectName } from './dialects.js';
+import { lexical, type DialectName } from './dialects.js';
 
 function texts(script: string, dialect?: DialectName): string[] {
   return splitScript(script, lexical(dialect)).map((part) => part.text);
