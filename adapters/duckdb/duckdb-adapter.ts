@@ -32,9 +32,9 @@ import { CHUNKS_PER_COLLECTION, releaseAbandonedResults, releaseFinishedChunks }
 import { columnDefinitionType, columnTypeOf, createColumnDecoder, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { ConnectionLock } from '../connection-lock.js';
+import { MS_PER_DAY } from '../../src/calendar.js';
 
 const MEMORY = ':memory:';
-const MS_PER_DAY = 86_400_000;
 
 /**
  * Where a `duckdb:` URL points: `:memory:` (also for `duckdb:` alone) or an absolute file
