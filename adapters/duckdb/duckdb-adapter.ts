@@ -33,6 +33,7 @@ import { columnDefinitionType, columnTypeOf, createColumnDecoder, toColumn, toRe
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { ConnectionLock } from '../connection-lock.js';
 import { MS_PER_DAY } from '../../src/calendar.js';
+import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
 
 const MEMORY = ':memory:';
 
@@ -122,9 +123,7 @@ export class DuckDBAdapter implements Adapter {
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
     const { batchRows, signal } = options;
-    if (!Number.isInteger(batchRows) || batchRows < 1) {
-      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
-    }
+    checkBatchRows(batchRows);
     this.#assertOpen();
     if (signal?.aborted) throw cancelled();
     const connection = await this.#instance.connect();
@@ -746,12 +745,4 @@ async function abortableTurn(turn: Promise<() => void>, signal: AbortSignal): Pr
   }
   void turn.then((release) => release());
   throw cancelled();
-}
-
-function cancelled(): SqlmlError {
-  return new SqlmlError('cancelled', 'the query was cancelled');
-}
-
-function asDatabaseError(error: unknown): SqlmlError {
-  return error instanceof SqlmlError ? error : new DatabaseError(errorMessage(error), error);
 }

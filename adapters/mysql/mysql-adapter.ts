@@ -18,7 +18,8 @@ import type { Column, ResultTable, RowBatch, Value } from '../../src/data.js';
 import { ResultBudget } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { MySQLCatalogDialect } from './mysql-kysely.js';
-import { MySQLRowStream, asFields, cancelled } from './mysql-reader.js';
+import { MySQLRowStream, asFields } from './mysql-reader.js';
+import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
 import { runQuery, type QueryOutcome } from './mysql-session.js';
 import { cellDecoderFor, columnTypeOf, resultValue, type MySQLField } from './mysql-types.js';
 import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
@@ -132,9 +133,7 @@ export class MySQLAdapter implements Adapter {
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
     const { batchRows, signal } = options;
-    if (!Number.isInteger(batchRows) || batchRows < 1) {
-      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
-    }
+    checkBatchRows(batchRows);
     this.#assertOpen();
     if (signal?.aborted) throw cancelled();
     let connection: Connection;
@@ -407,7 +406,7 @@ export class MySQLAdapter implements Adapter {
     if (driver?.fatal === true && !(typeof driver.errno === 'number' && driver.errno > 0)) {
       return new SqlmlError('connection', `lost the connection to ${server}: ${errorMessage(error)}`, { cause: error });
     }
-    return new DatabaseError(errorMessage(error), error);
+    return asDatabaseError(error);
   }
 }
 

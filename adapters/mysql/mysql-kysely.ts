@@ -12,7 +12,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
-import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { asDatabaseError } from '../adapter-errors.js';
 
 /** The MySQL dialect whose driver reports server errors as `DatabaseError`. */
 export class MySQLCatalogDialect extends MysqlDialect {
@@ -81,8 +81,4 @@ class DatabaseErrorDriver implements Driver {
   destroy(): Promise<void> {
     return this.#inner.destroy();
   }
-}
-
-function asDatabaseError(error: unknown): SqlmlError {
-  return error instanceof SqlmlError ? error : new DatabaseError(errorMessage(error), error);
 }

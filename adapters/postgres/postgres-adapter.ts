@@ -27,7 +27,7 @@ import copyStreams from 'pg-copy-streams';
 import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
-import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { SqlmlError, errorMessage } from '../../src/errors.js';
 import { ResultBudget } from '../result-budget.js';
 import { BinaryCopyDecoder, isBinaryDecodable } from './postgres-copy-reader.js';
 import { TextRowConverter } from './postgres-cursor-reader.js';
@@ -35,6 +35,7 @@ import { Oid, columnDefinitionType, columnTypeOf, rawTextTypes, resultTypes, typ
 import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
 import { CopyTextEncoder } from './postgres-writer.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
+import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
 
 /** Connections of the shared pool: pass-through, catalog and writes may overlap (the engine writes while it reads). */
 const POOL_SIZE = 6;
@@ -159,9 +160,7 @@ export class PostgresAdapter implements Adapter {
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
     const { batchRows, signal } = options;
-    if (!Number.isInteger(batchRows) || batchRows < 1) {
-      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
-    }
+    checkBatchRows(batchRows);
     this.#assertOpen();
     if (signal?.aborted) throw cancelled();
     const client = new pg.Client({ ...clientConfig(this.#settings), types: rawTextTypes });
@@ -193,7 +192,7 @@ export class PostgresAdapter implements Adapter {
     try {
       results = await this.#boundedQuery(sql, new ResultBudget(options.limit), options.signal);
     } catch (error) {
-      throw asDatabaseError(error);
+      throw asPostgresError(error);
     }
     // Several statements in one string run as one simple query; the last one answers.
     const result = Array.isArray(results) ? results[results.length - 1]! : results;
@@ -297,7 +296,7 @@ export class PostgresAdapter implements Adapter {
       );
       return result.rows[0]?.found === true;
     } catch (error) {
-      throw asDatabaseError(error);
+      throw asPostgresError(error);
     }
   }
 
@@ -334,7 +333,7 @@ export class PostgresAdapter implements Adapter {
       );
       return { id: first.id, columns, referencedBy: references.rows };
     } catch (error) {
-      throw asDatabaseError(error);
+      throw asPostgresError(error);
     }
   }
 
@@ -445,7 +444,7 @@ async function pumpRows(copy: Writable, columns: readonly Column[], batches: Asy
   const failed = new Promise<never>((_, reject) =>
     copy.on('error', (error: unknown) => {
       refused ??= error;
-      reject(asDatabaseError(error));
+      reject(asPostgresError(error));
     }),
   );
   failed.catch(() => undefined);
@@ -462,7 +461,7 @@ async function pumpRows(copy: Writable, columns: readonly Column[], batches: Asy
       if (!copy.write(encoder.encode(batch))) {
         await Promise.race([drainedOrClosed(copy), failed]);
       }
-      if (refused !== undefined) throw asDatabaseError(refused);
+      if (refused !== undefined) throw asPostgresError(refused);
     }
   } catch (error) {
     // Let go of the source as a for-await would; not awaited, since a source still waiting
@@ -474,9 +473,9 @@ async function pumpRows(copy: Writable, columns: readonly Column[], batches: Asy
   try {
     await finished(copy);
   } catch (error) {
-    throw asDatabaseError(refused ?? error);
+    throw asPostgresError(refused ?? error);
   }
-  if (refused !== undefined) throw asDatabaseError(refused);
+  if (refused !== undefined) throw asPostgresError(refused);
   return rows;
 }
 
@@ -614,7 +613,7 @@ class PostgresRowStream implements RowStream {
     if (this.#signal?.aborted) return cancelled();
     if (error instanceof SqlmlError) return error;
     if (this.#closed !== undefined) return new SqlmlError('connection', 'the row stream was closed before its last row', { cause: error });
-    return asDatabaseError(error);
+    return asPostgresError(error);
   }
 
   #startCancelling(): void {
@@ -662,7 +661,7 @@ async function run(client: pg.PoolClient, sql: string, values?: unknown[]): Prom
   try {
     return await client.query(sql, values);
   } catch (error) {
-    throw asDatabaseError(error);
+    throw asPostgresError(error);
   }
 }
 
@@ -672,7 +671,7 @@ function catalogPool(pool: pg.Pool): PostgresPool {
     async connect(): Promise<PostgresPoolClient> {
       const acquire = (): Promise<pg.PoolClient> =>
         pool.connect().catch((error: unknown) => {
-          throw asDatabaseError(error);
+          throw asPostgresError(error);
         });
       let client = await acquire();
       let fresh = true;
@@ -685,13 +684,13 @@ function catalogPool(pool: pg.Pool): PostgresPool {
           // A pooled connection the server ended while it sat idle (pg_terminate_backend, a
           // restart) can be handed out before its FATAL has been read: its first query fails
           // without having run. The catalog's statement then runs on a fresh connection.
-          if (!first || !isLostConnection(error)) throw asDatabaseError(error);
+          if (!first || !isLostConnection(error)) throw asPostgresError(error);
           client.release(true);
           client = await acquire();
           try {
             return await client.query(sql, [...parameters]);
           } catch (retryError) {
-            throw asDatabaseError(retryError);
+            throw asPostgresError(retryError);
           }
         }
       };
@@ -728,19 +727,15 @@ export function commandTag(sql: string, reported: string | null | undefined): st
 
 
 
-function cancelled(): SqlmlError {
-  return new SqlmlError('cancelled', 'the query was cancelled');
-}
-
 /**
  * A server error keeps its message; the pg error (SQLSTATE in `code`, position, detail) is
  * the cause. A connection the server ended or that broke is a `connection` error: the
  * statement was fine, the session is gone.
  */
-function asDatabaseError(error: unknown): SqlmlError {
+function asPostgresError(error: unknown): SqlmlError {
   if (error instanceof SqlmlError) return error;
   if (isLostConnection(error)) return new SqlmlError('connection', `the connection to PostgreSQL was lost: ${errorMessage(error)}`, { cause: error });
-  return new DatabaseError(errorMessage(error), error);
+  return asDatabaseError(error);
 }
 
 /** SQLSTATEs of a session the server ends: admin_shutdown (pg_terminate_backend), crash_shutdown, cannot_connect_now. */
