@@ -21,9 +21,8 @@ import {
   type DuckDBMaterializedResult,
   type DuckDBResult,
 } from '@duckdb/node-api';
-import { Kysely } from 'kysely';
+import type { Dialect as KyselyDialect } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
-import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { ResultBudget, isResultTooLarge } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -34,6 +33,7 @@ import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { ConnectionLock } from '../connection-lock.js';
 import { MS_PER_DAY } from '../../src/calendar.js';
 import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
+import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
 
 const MEMORY = ':memory:';
 
@@ -92,12 +92,6 @@ function isDirectory(path: string): boolean {
 
 export class DuckDBAdapter implements Adapter {
   readonly dialect = 'duckdb' as const;
-  /**
-   * Runs on the adapter's connection under the same lock as `query` and `write`. Inside
-   * a Kysely transaction use only the transaction object: anything else on this adapter
-   * would wait for the lock the transaction holds.
-   */
-  readonly catalog: Kysely<CatalogDatabase>;
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
   readonly #lock = new ConnectionLock();
@@ -108,9 +102,6 @@ export class DuckDBAdapter implements Adapter {
   constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
     this.#instance = instance;
     this.#connection = connection;
-    this.catalog = new Kysely<CatalogDatabase>({
-      dialect: new DuckDBDialect({ connection, acquire: () => this.#acquire() }),
-    });
   }
 
   quoteIdent(name: string): string {
@@ -271,6 +262,15 @@ export class DuckDBAdapter implements Adapter {
         throw error;
       }
     });
+  }
+
+  /**
+   * Runs on the adapter's connection under the same lock as `query` and `write`. Inside
+   * a Kysely transaction use only the transaction object: anything else on this adapter
+   * would wait for the lock the transaction holds.
+   */
+  kyselyDialect(): KyselyDialect {
+    return new DuckDBDialect({ connection: this.#connection, acquire: () => this.#acquire() });
   }
 
   ensureCatalog(ddl: readonly string[]): Promise<void> {
@@ -709,18 +709,10 @@ const VERB_OF_STATEMENT: Partial<Record<StatementType, string>> = {
  * keyword (`SELECT`, `INSERT`), with the object kind for DDL (`CREATE TABLE`, `DROP VIEW`).
  */
 function commandTag(sql: string, statementType: StatementType): string {
-  const words = sql
-    .replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
-    .split(/\s+/, 8)
-    .map((word) => word.toUpperCase());
-  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
+  const words = leadingWords(sql);
+  const first = keywordOf(words[0]);
   if (first === undefined || first === 'WITH' || first === 'FROM') return VERB_OF_STATEMENT[statementType] ?? 'SELECT';
-  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
-    const object = words.slice(1).find((word) => !OBJECT_MODIFIERS.has(word));
-    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
-    return kind === undefined ? first : `${first} ${kind}`;
-  }
-  return first;
+  return schemaChangeTag(words, OBJECT_MODIFIERS) ?? first;
 }
 
 /**

@@ -11,15 +11,15 @@
  * Every connection runs in UTC (`time_zone = '+00:00'`) so TIMESTAMPs round-trip.
  */
 import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2';
-import { Kysely } from 'kysely';
+import type { Dialect as KyselyDialect } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
-import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import type { Column, ResultTable, RowBatch, Value } from '../../src/data.js';
 import { ResultBudget } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { MySQLCatalogDialect } from './mysql-kysely.js';
 import { MySQLRowStream, asFields } from './mysql-reader.js';
 import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
+import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
 import { runQuery, type QueryOutcome } from './mysql-session.js';
 import { cellDecoderFor, columnTypeOf, resultValue, type MySQLField } from './mysql-types.js';
 import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
@@ -93,8 +93,6 @@ function connect(options: ConnectionOptions): Promise<Connection> {
 
 export class MySQLAdapter implements Adapter {
   readonly dialect = 'mysql' as const;
-  /** Kysely's MysqlDialect on the adapter's pool; BIGINT ids and counts come back as numbers. */
-  readonly catalog: Kysely<CatalogDatabase>;
   /** How `write()` loads rows: `LOAD DATA LOCAL INFILE`, or multi-row INSERTs where the server forbids it. */
   readonly loadMethod: LoadMethod;
   readonly #settings: MySQLSettings;
@@ -120,7 +118,6 @@ export class MySQLAdapter implements Adapter {
       connection.on('error', () => undefined);
       connection.query(UTC);
     });
-    this.catalog = new Kysely<CatalogDatabase>({ dialect: new MySQLCatalogDialect({ pool: this.#pool }) });
   }
 
   quoteIdent(name: string): string {
@@ -308,6 +305,11 @@ export class MySQLAdapter implements Adapter {
     );
   }
 
+  /** Kysely's MysqlDialect on the adapter's pool; BIGINT ids and counts come back as numbers. */
+  kyselyDialect(): KyselyDialect {
+    return new MySQLCatalogDialect({ pool: this.#pool });
+  }
+
   /** MySQL commits DDL as it goes, so there is no transaction to wrap; every statement is `IF NOT EXISTS`. */
   ensureCatalog(ddl: readonly string[]): Promise<void> {
     return this.#exclusive(async (session) => {
@@ -324,8 +326,7 @@ export class MySQLAdapter implements Adapter {
       const session = this.#session;
       this.#session = undefined;
       if (session) await new Promise<void>((resolve) => session.end(() => resolve()));
-      await this.catalog.destroy();
-      // Kysely ends the pool only if the catalog was used; the pool's idle timer would keep the process alive.
+      // The catalog's connections are the pool's: ending it closes them, and its idle timer would keep the process alive.
       await new Promise<void>((resolve) => this.#pool.end(() => resolve()));
     } finally {
       release();
@@ -437,6 +438,8 @@ function toResultTable(sql: string, outcome: DecodedOutcome): ResultTable {
 }
 
 const ROW_COUNT_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'LOAD']);
+/** Leading white space, comments (`-- ` needs the blank in MySQL; `#` too) and opening parentheses. */
+const LEADING_NOISE = /^(?:\s+|(?:--\s|#)[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/;
 /** Words that may sit between CREATE/DROP/ALTER and the kind of object. */
 const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMPORARY', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'IF', 'NOT', 'EXISTS', 'ONLINE', 'OFFLINE', 'IGNORE']);
 
@@ -445,16 +448,8 @@ const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMPORARY', 'UNIQUE', 'FULLT
  * keyword (`SELECT`, `INSERT`), with the object kind for DDL (`CREATE TABLE`, `DROP VIEW`).
  */
 export function commandTag(sql: string, hasRows: boolean): string {
-  const words = sql
-    .replace(/^(?:\s+|(?:--\s|#)[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
-    .split(/\s+/, 8)
-    .map((word) => word.toUpperCase());
-  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
+  const words = leadingWords(sql, LEADING_NOISE);
+  const first = keywordOf(words[0]);
   if (first === undefined || first === 'WITH' || first === 'VALUES' || first === 'TABLE') return hasRows ? 'SELECT' : (first ?? 'SELECT');
-  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
-    const object = words.slice(1).find((word) => !OBJECT_MODIFIERS.has(word));
-    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
-    return kind === undefined ? first : `${first} ${kind}`;
-  }
-  return first;
+  return schemaChangeTag(words, OBJECT_MODIFIERS) ?? first;
 }

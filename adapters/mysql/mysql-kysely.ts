@@ -1,7 +1,8 @@
 /**
- * Kysely's own MySQL dialect on the adapter's mysql2 pool, with one change: a statement
+ * Kysely's own MySQL dialect on the adapter's mysql2 pool, with two changes: a statement
  * the server refuses rejects with a `DatabaseError` carrying the server's message, as
- * every other adapter call does (the model store reports `database` errors by code).
+ * every other adapter call does (the model store reports `database` errors by code), and
+ * destroying the driver leaves the pool to the adapter that owns it.
  */
 import {
   MysqlDialect,
@@ -78,7 +79,6 @@ class DatabaseErrorDriver implements Driver {
     return this.#inner.releaseConnection(this.#originals.get(connection) ?? connection);
   }
 
-  destroy(): Promise<void> {
-    return this.#inner.destroy();
-  }
+  /** The adapter owns the pool and ends it in `close()`; Kysely's driver would end it here. */
+  async destroy(): Promise<void> {}
 }

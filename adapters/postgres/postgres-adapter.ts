@@ -20,12 +20,11 @@
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import { PostgresDialect, type Dialect as KyselyDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
 import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
-import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { isNumberType, type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { SqlmlError, errorMessage } from '../../src/errors.js';
 import { ResultBudget } from '../result-budget.js';
@@ -36,6 +35,7 @@ import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
 import { CopyTextEncoder } from './postgres-writer.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
+import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
 
 /** Connections of the shared pool: pass-through, catalog and writes may overlap (the engine writes while it reads). */
 const POOL_SIZE = 6;
@@ -133,8 +133,6 @@ function withoutPassword(message: string, settings: PostgresSettings): string {
 
 export class PostgresAdapter implements Adapter {
   readonly dialect = 'postgres' as const;
-  /** Kysely's PostgresDialect on the adapter's pool; statement errors become `DatabaseError`s. */
-  readonly catalog: Kysely<CatalogDatabase>;
   /** Whether streams use binary COPY (else the cursor). */
   readonly fastPath: boolean;
   readonly #settings: PostgresSettings;
@@ -147,7 +145,6 @@ export class PostgresAdapter implements Adapter {
     this.#settings = settings;
     this.#pool = pool;
     this.fastPath = fastPath;
-    this.catalog = new Kysely<CatalogDatabase>({ dialect: new PostgresDialect({ pool: catalogPool(pool) }) });
   }
 
   quoteIdent(name: string): string {
@@ -360,6 +357,11 @@ export class PostgresAdapter implements Adapter {
       // write did (staging table included), whatever state the COPY was left in.
       client.release(committed ? undefined : true);
     }
+  }
+
+  /** Kysely's PostgresDialect on the adapter's pool; statement errors become `DatabaseError`s. */
+  kyselyDialect(): KyselyDialect {
+    return new PostgresDialect({ pool: catalogPool(this.#pool) });
   }
 
   async ensureCatalog(ddl: readonly string[]): Promise<void> {
@@ -708,19 +710,13 @@ const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMP', 'TEMPORARY', 'UNLOGGE
  * (`SELECT`, `INSERT`, `CREATE`); DDL gets its object kind from the text (`CREATE TABLE`).
  */
 export function commandTag(sql: string, reported: string | null | undefined): string {
-  const words = sql
-    .replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
-    .split(/\s+/, 8)
-    .map((word) => word.toUpperCase());
-  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
-  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
-    const modifiers = words.slice(1);
-    const object = modifiers.find((word) => !OBJECT_MODIFIERS.has(word));
-    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
-    const materialized = modifiers.includes('MATERIALIZED') && kind === 'VIEW' ? 'MATERIALIZED VIEW' : kind;
-    return materialized === undefined ? first : `${first} ${materialized}`;
+  const words = leadingWords(sql);
+  const schemaChange = schemaChangeTag(words, OBJECT_MODIFIERS);
+  if (schemaChange !== undefined) {
+    return schemaChange.endsWith(' VIEW') && words.slice(1).includes('MATERIALIZED') ? schemaChange.replace(/ VIEW$/, ' MATERIALIZED VIEW') : schemaChange;
   }
   if (reported) return reported.toUpperCase();
+  const first = keywordOf(words[0]);
   return first === undefined || first === 'WITH' ? 'SELECT' : first;
 }
 
