@@ -1,7 +1,7 @@
 /**
  * The errors every adapter raises the same way, whatever its driver: a statement the
- * database refused, a statement the caller cancelled, and a stream asked for batches
- * of no rows. An adapter adds its own cases (a lost connection, a killed query) in front
+ * database refused, a statement the caller cancelled, a stream asked for batches of no
+ * rows or read twice. An adapter adds its own cases (a lost connection, a killed query) in front
  * of `asDatabaseError`.
  */
 import { DatabaseError, SqlmlError, errorMessage } from '../src/errors.js';
@@ -21,4 +21,9 @@ export function checkBatchRows(batchRows: number): void {
   if (!Number.isInteger(batchRows) || batchRows < 1) {
     throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
   }
+}
+
+/** The error of a second `RowStream.batches()` call (a caller's bug: a stream is read once). */
+export function streamReadTwice(): SqlmlError {
+  return new SqlmlError('internal', 'a row stream can be read only once');
 }

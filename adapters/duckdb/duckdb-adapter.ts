@@ -32,8 +32,9 @@ import { columnDefinitionType, columnTypeOf, createColumnDecoder, toColumn, toRe
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { ConnectionLock } from '../connection-lock.js';
 import { MS_PER_DAY } from '../../src/calendar.js';
-import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
+import { asDatabaseError, cancelled, checkBatchRows, streamReadTwice } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { OpenStreams } from '../open-streams.js';
 
 const MEMORY = ':memory:';
 
@@ -95,7 +96,7 @@ export class DuckDBAdapter implements Adapter {
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
   readonly #lock = new ConnectionLock();
-  readonly #streams = new Set<DuckDBRowStream>();
+  readonly #streams = new OpenStreams<DuckDBRowStream>();
   #closed = false;
 
   /** Takes ownership of `instance` and `connection`; `close()` closes both. Use `openDuckDBAdapter`. */
@@ -133,13 +134,7 @@ export class DuckDBAdapter implements Adapter {
       throw asDatabaseError(error);
     }
     const stream = new DuckDBRowStream(connection, result, select, options, interrupt, () => this.#streams.delete(stream));
-    if (this.#closed) {
-      // close() ran while the query was starting and could not see this stream.
-      await stream.close();
-      this.#assertOpen();
-    }
-    this.#streams.add(stream);
-    return stream;
+    return this.#streams.admit(stream, () => this.#assertOpen());
   }
 
   query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
@@ -289,7 +284,7 @@ export class DuckDBAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    await this.#streams.closeAll();
     // Work queued before close() still runs; the lock hands over once it is done.
     const release = await this.#lock.acquire();
     try {
@@ -408,7 +403,7 @@ class DuckDBRowStream implements RowStream {
   }
 
   batches(): AsyncIterable<RowBatch> {
-    if (this.#iterated) throw new SqlmlError('internal', 'a row stream can be read only once');
+    if (this.#iterated) throw streamReadTwice();
     this.#iterated = true;
     return this.#read();
   }

@@ -20,6 +20,7 @@ import { MySQLCatalogDialect } from './mysql-kysely.js';
 import { MySQLRowStream, asFields } from './mysql-reader.js';
 import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { OpenStreams } from '../open-streams.js';
 import { runQuery, type QueryOutcome } from './mysql-session.js';
 import { cellDecoderFor, columnTypeOf, resultValue, type MySQLField } from './mysql-types.js';
 import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
@@ -99,7 +100,7 @@ export class MySQLAdapter implements Adapter {
   readonly #options: ConnectionOptions;
   readonly #pool: Pool;
   readonly #lock = new ConnectionLock();
-  readonly #streams = new Set<MySQLRowStream>();
+  readonly #streams = new OpenStreams<MySQLRowStream>();
   readonly #backslashEscapes: boolean;
   #session: Connection | undefined;
   #closed = false;
@@ -145,18 +146,7 @@ export class MySQLAdapter implements Adapter {
       asError: (error) => this.#asError(error),
       onClose: () => this.#streams.delete(stream),
     });
-    this.#streams.add(stream);
-    try {
-      await stream.open();
-    } catch (error) {
-      await stream.close();
-      throw error;
-    }
-    if (this.#closed) {
-      await stream.close();
-      this.#assertOpen();
-    }
-    return stream;
+    return this.#streams.admit(stream, () => this.#assertOpen(), () => stream.open());
   }
 
   query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
@@ -320,7 +310,7 @@ export class MySQLAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    await this.#streams.closeAll();
     const release = await this.#lock.acquire();
     try {
       const session = this.#session;

@@ -8,7 +8,7 @@ import type { Connection, FieldPacket, Query } from 'mysql2';
 import type { RowStream } from '../adapter.js';
 import type { Column, ColumnData, RowBatch } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
-import { cancelled } from '../adapter-errors.js';
+import { cancelled, streamReadTwice } from '../adapter-errors.js';
 import { mayCarryExact } from '../../src/data.js';
 import { cellDecoderFor, exactCellText, toColumn, type CellDecoder, type MySQLField } from './mysql-types.js';
 
@@ -109,7 +109,7 @@ export class MySQLRowStream implements RowStream {
   }
 
   batches(): AsyncIterable<RowBatch> {
-    if (this.#iterated) throw new SqlmlError('internal', 'a row stream can be read only once');
+    if (this.#iterated) throw streamReadTwice();
     this.#iterated = true;
     return this.#read();
   }

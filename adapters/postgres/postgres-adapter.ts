@@ -34,8 +34,9 @@ import { Oid, columnDefinitionType, columnTypeOf, rawTextTypes, resultTypes, typ
 import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
 import { CopyTextEncoder } from './postgres-writer.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
-import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
+import { asDatabaseError, cancelled, checkBatchRows, streamReadTwice } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { OpenStreams } from '../open-streams.js';
 
 /** Connections of the shared pool: pass-through, catalog and writes may overlap (the engine writes while it reads). */
 const POOL_SIZE = 6;
@@ -137,7 +138,7 @@ export class PostgresAdapter implements Adapter {
   readonly fastPath: boolean;
   readonly #settings: PostgresSettings;
   readonly #pool: pg.Pool;
-  readonly #streams = new Set<PostgresRowStream>();
+  readonly #streams = new OpenStreams<PostgresRowStream>();
   #closed = false;
 
   /** Takes ownership of `pool`; `close()` ends it. Use `openPostgresAdapter`. */
@@ -168,19 +169,7 @@ export class PostgresAdapter implements Adapter {
       throw connectionError(this.#settings, error);
     }
     const stream = new PostgresRowStream(client, select, options, this.fastPath, this.#pool, () => this.#streams.delete(stream));
-    this.#streams.add(stream);
-    try {
-      await stream.describe();
-    } catch (error) {
-      await stream.close();
-      throw error;
-    }
-    if (this.#closed) {
-      // close() ran while the query was being described and could not wait for it.
-      await stream.close();
-      this.#assertOpen();
-    }
-    return stream;
+    return this.#streams.admit(stream, () => this.#assertOpen(), () => stream.describe());
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
@@ -384,7 +373,7 @@ export class PostgresAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    await this.#streams.closeAll();
     await this.#pool.end();
   }
 
@@ -539,7 +528,7 @@ class PostgresRowStream implements RowStream {
   }
 
   batches(): AsyncIterable<RowBatch> {
-    if (this.#iterated) throw new SqlmlError('internal', 'a row stream can be read only once');
+    if (this.#iterated) throw streamReadTwice();
     this.#iterated = true;
     return this.#fastPath ? this.#readCopy() : this.#readCursor();
   }
