@@ -9,9 +9,8 @@
  * - `write` is atomic: all rows or none, the previous contents intact on failure;
  * - a failed statement leaves the connection usable.
  */
-import type { Kysely } from 'kysely';
+import type { Dialect as KyselyDialect } from 'kysely';
 import type { Column, ResultTable, RowBatch } from '../src/data.js';
-import type { CatalogDatabase } from '../src/catalog/schema.js';
 import type { ResultLimit } from './result-budget.js';
 import type { SqlDialect } from './dialect.js';
 export type { ResultLimit } from './result-budget.js';
@@ -125,8 +124,13 @@ export interface Adapter {
     mode: WriteMode,
   ): Promise<number>;
 
-  /** sqlml's catalog tables (models, versions, jobs), through Kysely on the same connection. */
-  readonly catalog: Kysely<CatalogDatabase>;
+  /**
+   * A Kysely dialect on this adapter's own connection, for sqlml's catalog tables (models,
+   * versions, jobs; src/catalog makes the typed query builder from it). Its statements take
+   * turns with the adapter's others as the adapter's own do, a refused one fails with a
+   * `DatabaseError`, and `close()` releases what its drivers use: destroying them frees nothing.
+   */
+  kyselyDialect(): KyselyDialect;
 
   /**
    * Runs the catalog DDL statements (one statement per string) to create the catalog on

@@ -21,11 +21,10 @@ import {
   type DuckDBMaterializedResult,
   type DuckDBResult,
 } from '@duckdb/node-api';
-import { Kysely } from 'kysely';
+import type { Dialect as KyselyDialect } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { duckdbDialect } from './dialect.js';
-import type { CatalogDatabase } from '../../src/catalog/schema.js';
-import { isNumberType, type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
+import { type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { ResultBudget, isResultTooLarge } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { DuckDBDialect } from './duckdb-kysely.js';
@@ -33,9 +32,12 @@ import { CHUNKS_PER_COLLECTION, releaseAbandonedResults, releaseFinishedChunks }
 import { columnDefinitionType, columnTypeOf, createColumnDecoder, toColumn, toResultValue, type ColumnDecoder } from './duckdb-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { ConnectionLock } from '../connection-lock.js';
+import { MS_PER_DAY } from '../../src/calendar.js';
+import { asDatabaseError, cancelled, checkBatchRows, streamReadTwice } from '../adapter-errors.js';
+import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { OpenStreams } from '../open-streams.js';
 
 const MEMORY = ':memory:';
-const MS_PER_DAY = 86_400_000;
 
 /**
  * Where a `duckdb:` URL points: `:memory:` (also for `duckdb:` alone) or an absolute file
@@ -92,32 +94,21 @@ function isDirectory(path: string): boolean {
 
 export class DuckDBAdapter implements Adapter {
   readonly sql = duckdbDialect;
-  /**
-   * Runs on the adapter's connection under the same lock as `query` and `write`. Inside
-   * a Kysely transaction use only the transaction object: anything else on this adapter
-   * would wait for the lock the transaction holds.
-   */
-  readonly catalog: Kysely<CatalogDatabase>;
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
   readonly #lock = new ConnectionLock();
-  readonly #streams = new Set<DuckDBRowStream>();
+  readonly #streams = new OpenStreams<DuckDBRowStream>();
   #closed = false;
 
   /** Takes ownership of `instance` and `connection`; `close()` closes both. Use `openDuckDBAdapter`. */
   constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
     this.#instance = instance;
     this.#connection = connection;
-    this.catalog = new Kysely<CatalogDatabase>({
-      dialect: new DuckDBDialect({ connection, acquire: () => this.#acquire() }),
-    });
   }
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
     const { batchRows, signal } = options;
-    if (!Number.isInteger(batchRows) || batchRows < 1) {
-      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
-    }
+    checkBatchRows(batchRows);
     this.#assertOpen();
     if (signal?.aborted) throw cancelled();
     const connection = await this.#instance.connect();
@@ -136,13 +127,7 @@ export class DuckDBAdapter implements Adapter {
       throw asDatabaseError(error);
     }
     const stream = new DuckDBRowStream(connection, result, select, options, interrupt, () => this.#streams.delete(stream));
-    if (this.#closed) {
-      // close() ran while the query was starting and could not see this stream.
-      await stream.close();
-      this.#assertOpen();
-    }
-    this.#streams.add(stream);
-    return stream;
+    return this.#streams.admit(stream, () => this.#assertOpen());
   }
 
   query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
@@ -267,6 +252,15 @@ export class DuckDBAdapter implements Adapter {
     });
   }
 
+  /**
+   * Runs on the adapter's connection under the same lock as `query` and `write`. Inside
+   * a Kysely transaction use only the transaction object: anything else on this adapter
+   * would wait for the lock the transaction holds.
+   */
+  kyselyDialect(): KyselyDialect {
+    return new DuckDBDialect({ connection: this.#connection, acquire: () => this.#acquire() });
+  }
+
   ensureCatalog(ddl: readonly string[]): Promise<void> {
     return this.#exclusive(async () => {
       await this.#run('BEGIN TRANSACTION');
@@ -283,7 +277,7 @@ export class DuckDBAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    await this.#streams.closeAll();
     // Work queued before close() still runs; the lock hands over once it is done.
     const release = await this.#lock.acquire();
     try {
@@ -402,7 +396,7 @@ class DuckDBRowStream implements RowStream {
   }
 
   batches(): AsyncIterable<RowBatch> {
-    if (this.#iterated) throw new SqlmlError('internal', 'a row stream can be read only once');
+    if (this.#iterated) throw streamReadTwice();
     this.#iterated = true;
     return this.#read();
   }
@@ -703,18 +697,10 @@ const VERB_OF_STATEMENT: Partial<Record<StatementType, string>> = {
  * keyword (`SELECT`, `INSERT`), with the object kind for DDL (`CREATE TABLE`, `DROP VIEW`).
  */
 function commandTag(sql: string, statementType: StatementType): string {
-  const words = sql
-    .replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
-    .split(/\s+/, 8)
-    .map((word) => word.toUpperCase());
-  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
+  const words = leadingWords(sql);
+  const first = keywordOf(words[0]);
   if (first === undefined || first === 'WITH' || first === 'FROM') return VERB_OF_STATEMENT[statementType] ?? 'SELECT';
-  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
-    const object = words.slice(1).find((word) => !OBJECT_MODIFIERS.has(word));
-    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
-    return kind === undefined ? first : `${first} ${kind}`;
-  }
-  return first;
+  return schemaChangeTag(words, OBJECT_MODIFIERS) ?? first;
 }
 
 /**
@@ -739,12 +725,4 @@ async function abortableTurn(turn: Promise<() => void>, signal: AbortSignal): Pr
   }
   void turn.then((release) => release());
   throw cancelled();
-}
-
-function cancelled(): SqlmlError {
-  return new SqlmlError('cancelled', 'the query was cancelled');
-}
-
-function asDatabaseError(error: unknown): SqlmlError {
-  return error instanceof SqlmlError ? error : new DatabaseError(errorMessage(error), error);
 }

@@ -31,7 +31,8 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type { Value } from '../../src/data.js';
-import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { DatabaseError, SqlmlError } from '../../src/errors.js';
+import { asDatabaseError } from '../adapter-errors.js';
 import { toResultValue } from './duckdb-types.js';
 
 export interface DuckDBDialectConfig {
@@ -226,8 +227,4 @@ function bindParameter(statement: DuckDBPreparedStatement, index: number, value:
   } else if (value instanceof Date) statement.bindVarchar(index, value.toISOString());
   else if (value instanceof Uint8Array) statement.bindBlob(index, value);
   else throw new SqlmlError('internal', `catalog query parameter $${index} is a ${typeof value}, which the DuckDB driver cannot bind`);
-}
-
-function asDatabaseError(error: unknown): SqlmlError {
-  return error instanceof SqlmlError ? error : new DatabaseError(errorMessage(error), error);
 }

@@ -33,8 +33,8 @@ import { decimalText, DOUBLE_EXACT_DIGITS, int64Text, mayCarryExact, type Column
 import { TextInterner } from '../text-intern.js';
 import { columnDefinitionType as ownOrDialectType } from '../column-definition.js';
 import { DUCKDB_TYPES } from './dialect.js';
+import { MS_PER_DAY } from '../../src/calendar.js';
 
-const MS_PER_DAY = 86_400_000;
 const TWO_POW_32 = 4_294_967_296;
 const TWO_POW_64 = TWO_POW_32 * TWO_POW_32;
 /** DuckDB's `infinity` date is the largest int32, `-infinity` its negation. */

@@ -12,16 +12,18 @@
  * the URL's `sql_mode` where it gives one.
  */
 import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2';
-import { Kysely } from 'kysely';
+import type { Dialect as KyselyDialect } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { mysqlDialect } from './dialect.js';
 import type { SqlDialect } from '../dialect.js';
-import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import type { Column, ResultTable, RowBatch, Value } from '../../src/data.js';
 import { ResultBudget } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { MySQLCatalogDialect } from './mysql-kysely.js';
-import { MySQLRowStream, asFields, cancelled } from './mysql-reader.js';
+import { MySQLRowStream, asFields } from './mysql-reader.js';
+import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
+import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { OpenStreams } from '../open-streams.js';
 import { runQuery, type QueryOutcome } from './mysql-session.js';
 import { cellDecoderFor, columnTypeOf, resultValue, type MySQLField } from './mysql-types.js';
 import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
@@ -99,15 +101,13 @@ function connect(options: ConnectionOptions, setup: string): Promise<Connection>
 export class MySQLAdapter implements Adapter {
   /** The session's SQL, in the sql_mode found on connecting. */
   readonly sql: SqlDialect;
-  /** Kysely's MysqlDialect on the adapter's pool; BIGINT ids and counts come back as numbers. */
-  readonly catalog: Kysely<CatalogDatabase>;
   /** How `write()` loads rows: `LOAD DATA LOCAL INFILE`, or multi-row INSERTs where the server forbids it. */
   readonly loadMethod: LoadMethod;
   readonly #settings: MySQLSettings;
   readonly #options: ConnectionOptions;
   readonly #pool: Pool;
   readonly #lock = new ConnectionLock();
-  readonly #streams = new Set<MySQLRowStream>();
+  readonly #streams = new OpenStreams<MySQLRowStream>();
   #session: Connection | undefined;
   #closed = false;
 
@@ -125,14 +125,11 @@ export class MySQLAdapter implements Adapter {
       connection.on('error', () => undefined);
       connection.query(sessionSetup(settings));
     });
-    this.catalog = new Kysely<CatalogDatabase>({ dialect: new MySQLCatalogDialect({ pool: this.#pool }) });
   }
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
     const { batchRows, signal } = options;
-    if (!Number.isInteger(batchRows) || batchRows < 1) {
-      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
-    }
+    checkBatchRows(batchRows);
     this.#assertOpen();
     if (signal?.aborted) throw cancelled();
     let connection: Connection;
@@ -147,18 +144,7 @@ export class MySQLAdapter implements Adapter {
       asError: (error) => this.#asError(error),
       onClose: () => this.#streams.delete(stream),
     });
-    this.#streams.add(stream);
-    try {
-      await stream.open();
-    } catch (error) {
-      await stream.close();
-      throw error;
-    }
-    if (this.#closed) {
-      await stream.close();
-      this.#assertOpen();
-    }
-    return stream;
+    return this.#streams.admit(stream, () => this.#assertOpen(), () => stream.open());
   }
 
   query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
@@ -305,6 +291,11 @@ export class MySQLAdapter implements Adapter {
     );
   }
 
+  /** Kysely's MysqlDialect on the adapter's pool; BIGINT ids and counts come back as numbers. */
+  kyselyDialect(): KyselyDialect {
+    return new MySQLCatalogDialect({ pool: this.#pool });
+  }
+
   /** MySQL commits DDL as it goes, so there is no transaction to wrap; every statement is `IF NOT EXISTS`. */
   ensureCatalog(ddl: readonly string[]): Promise<void> {
     return this.#exclusive(async (session) => {
@@ -315,14 +306,13 @@ export class MySQLAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    await this.#streams.closeAll();
     const release = await this.#lock.acquire();
     try {
       const session = this.#session;
       this.#session = undefined;
       if (session) await new Promise<void>((resolve) => session.end(() => resolve()));
-      await this.catalog.destroy();
-      // Kysely ends the pool only if the catalog was used; the pool's idle timer would keep the process alive.
+      // The catalog's connections are the pool's: ending it closes them, and its idle timer would keep the process alive.
       await new Promise<void>((resolve) => this.#pool.end(() => resolve()));
     } finally {
       release();
@@ -403,7 +393,7 @@ export class MySQLAdapter implements Adapter {
     if (driver?.fatal === true && !(typeof driver.errno === 'number' && driver.errno > 0)) {
       return new SqlmlError('connection', `lost the connection to ${server}: ${errorMessage(error)}`, { cause: error });
     }
-    return new DatabaseError(errorMessage(error), error);
+    return asDatabaseError(error);
   }
 }
 
@@ -434,6 +424,8 @@ function toResultTable(sql: string, outcome: DecodedOutcome): ResultTable {
 }
 
 const ROW_COUNT_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'LOAD']);
+/** Leading white space, comments (`-- ` needs the blank in MySQL; `#` too) and opening parentheses. */
+const LEADING_NOISE = /^(?:\s+|(?:--\s|#)[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/;
 /** Words that may sit between CREATE/DROP/ALTER and the kind of object. */
 const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMPORARY', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'IF', 'NOT', 'EXISTS', 'ONLINE', 'OFFLINE', 'IGNORE']);
 
@@ -442,16 +434,8 @@ const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMPORARY', 'UNIQUE', 'FULLT
  * keyword (`SELECT`, `INSERT`), with the object kind for DDL (`CREATE TABLE`, `DROP VIEW`).
  */
 export function commandTag(sql: string, hasRows: boolean): string {
-  const words = sql
-    .replace(/^(?:\s+|(?:--\s|#)[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
-    .split(/\s+/, 8)
-    .map((word) => word.toUpperCase());
-  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
+  const words = leadingWords(sql, LEADING_NOISE);
+  const first = keywordOf(words[0]);
   if (first === undefined || first === 'WITH' || first === 'VALUES' || first === 'TABLE') return hasRows ? 'SELECT' : (first ?? 'SELECT');
-  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
-    const object = words.slice(1).find((word) => !OBJECT_MODIFIERS.has(word));
-    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
-    return kind === undefined ? first : `${first} ${kind}`;
-  }
-  return first;
+  return schemaChangeTag(words, OBJECT_MODIFIERS) ?? first;
 }

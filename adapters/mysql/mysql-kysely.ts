@@ -1,7 +1,8 @@
 /**
- * Kysely's own MySQL dialect on the adapter's mysql2 pool, with one change: a statement
+ * Kysely's own MySQL dialect on the adapter's mysql2 pool, with two changes: a statement
  * the server refuses rejects with a `DatabaseError` carrying the server's message, as
- * every other adapter call does (the model store reports `database` errors by code).
+ * every other adapter call does (the model store reports `database` errors by code), and
+ * destroying the driver leaves the pool to the adapter that owns it.
  */
 import {
   MysqlDialect,
@@ -12,7 +13,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
-import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { asDatabaseError } from '../adapter-errors.js';
 
 /** The MySQL dialect whose driver reports server errors as `DatabaseError`. */
 export class MySQLCatalogDialect extends MysqlDialect {
@@ -78,11 +79,6 @@ class DatabaseErrorDriver implements Driver {
     return this.#inner.releaseConnection(this.#originals.get(connection) ?? connection);
   }
 
-  destroy(): Promise<void> {
-    return this.#inner.destroy();
-  }
-}
-
-function asDatabaseError(error: unknown): SqlmlError {
-  return error instanceof SqlmlError ? error : new DatabaseError(errorMessage(error), error);
+  /** The adapter owns the pool and ends it in `close()`; Kysely's driver would end it here. */
+  async destroy(): Promise<void> {}
 }

@@ -8,6 +8,7 @@ import type { Connection, FieldPacket, Query } from 'mysql2';
 import type { RowStream } from '../adapter.js';
 import type { Column, ColumnData, RowBatch } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
+import { cancelled, streamReadTwice } from '../adapter-errors.js';
 import { mayCarryExact } from '../../src/data.js';
 import { cellDecoderFor, exactCellText, toColumn, type CellDecoder, type MySQLField } from './mysql-types.js';
 
@@ -22,10 +23,6 @@ export interface StreamHooks {
   asError(error: unknown): SqlmlError;
   /** Called once when the stream has let go of its connection. */
   onClose(): void;
-}
-
-export function cancelled(): SqlmlError {
-  return new SqlmlError('cancelled', 'the query was cancelled');
 }
 
 /** mysql2 column definitions as the fields `mysql-types.ts` reads. */
@@ -112,7 +109,7 @@ export class MySQLRowStream implements RowStream {
   }
 
   batches(): AsyncIterable<RowBatch> {
-    if (this.#iterated) throw new SqlmlError('internal', 'a row stream can be read only once');
+    if (this.#iterated) throw streamReadTwice();
     this.#iterated = true;
     return this.#read();
   }

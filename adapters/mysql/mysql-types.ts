@@ -6,9 +6,7 @@
 import { columnDefinitionType as ownOrDialectType } from '../column-definition.js';
 import { MYSQL_TYPES } from './dialect.js';
 import { exactTextOf, type Column, type ColumnType, type Value } from '../../src/data.js';
-import { daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../calendar.js';
-
-export { daysFromCivil };
+import { daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../../src/calendar.js';
 
 /** The wire protocol's column type codes (`enum_field_types`). */
 export const MYSQL_TYPE = {

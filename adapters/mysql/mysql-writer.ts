@@ -28,11 +28,12 @@ import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import type { TableRef, WriteMode } from '../adapter.js';
 import type { SqlDialect } from '../dialect.js';
-import { isNumberType, type Column, type ColumnData, type RowBatch } from '../../src/data.js';
+import { type Column, type ColumnData, type RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError } from '../../src/errors.js';
 import { runQuery, type MySQLConnection } from './mysql-session.js';
 import { columnDefinitionType } from './mysql-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
+import { civilFromDays, MS_PER_DAY } from '../../src/calendar.js';
 
 export { tableLabel };
 
@@ -330,23 +331,8 @@ export function formatNumberCell(format: NumberFormat, value: number): string {
   }
 }
 
-const MS_PER_DAY = 86_400_000;
-
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
-}
-
-/** Epoch days → [year, month, day] (Howard Hinnant's civil_from_days). */
-function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const mp = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
 }
 
 /** Epoch milliseconds → `YYYY-MM-DD` (UTC). */

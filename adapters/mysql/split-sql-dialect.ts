@@ -18,7 +18,7 @@ export const mysqlSplitSql: SplitSqlDialect = {
   booleanToInteger: (x) => `CAST(${x} AS SIGNED)`,
   dateToEpochMs: (x) => `(CAST(DATEDIFF(${x}, '1970-01-01') AS SIGNED) * 86400000)`,
   // The reader divides the double nearest the whole microseconds by 1000 (see
-  // adapters/calendar.ts epochMsFromMicros). A TIMESTAMP compares as the session's
+  // src/calendar.ts epochMsFromMicros). A TIMESTAMP compares as the session's
   // (UTC) DATETIME, the text the reader gets.
   timestampToEpochMs: (x) => `(CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${x}) AS DOUBLE) / 1000)`,
   // The default collations ignore case, accents and trailing spaces; bytes do not.

@@ -20,15 +20,14 @@
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import { PostgresDialect, type Dialect as KyselyDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
 import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { postgresDialect } from './dialect.js';
-import type { CatalogDatabase } from '../../src/catalog/schema.js';
-import { isNumberType, type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
-import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
+import { type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
+import { SqlmlError, errorMessage } from '../../src/errors.js';
 import { ResultBudget } from '../result-budget.js';
 import { BinaryCopyDecoder, isBinaryDecodable } from './postgres-copy-reader.js';
 import { TextRowConverter } from './postgres-cursor-reader.js';
@@ -36,6 +35,9 @@ import { Oid, columnDefinitionType, columnTypeOf, rawTextTypes, resultTypes, typ
 import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
 import { CopyTextEncoder } from './postgres-writer.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
+import { asDatabaseError, cancelled, checkBatchRows, streamReadTwice } from '../adapter-errors.js';
+import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { OpenStreams } from '../open-streams.js';
 
 /** Connections of the shared pool: pass-through, catalog and writes may overlap (the engine writes while it reads). */
 const POOL_SIZE = 6;
@@ -133,13 +135,11 @@ function withoutPassword(message: string, settings: PostgresSettings): string {
 
 export class PostgresAdapter implements Adapter {
   readonly sql = postgresDialect;
-  /** Kysely's PostgresDialect on the adapter's pool; statement errors become `DatabaseError`s. */
-  readonly catalog: Kysely<CatalogDatabase>;
   /** Whether streams use binary COPY (else the cursor). */
   readonly fastPath: boolean;
   readonly #settings: PostgresSettings;
   readonly #pool: pg.Pool;
-  readonly #streams = new Set<PostgresRowStream>();
+  readonly #streams = new OpenStreams<PostgresRowStream>();
   #closed = false;
 
   /** Takes ownership of `pool`; `close()` ends it. Use `openPostgresAdapter`. */
@@ -147,14 +147,11 @@ export class PostgresAdapter implements Adapter {
     this.#settings = settings;
     this.#pool = pool;
     this.fastPath = fastPath;
-    this.catalog = new Kysely<CatalogDatabase>({ dialect: new PostgresDialect({ pool: catalogPool(pool) }) });
   }
 
   async openStream(select: string, options: StreamOptions): Promise<RowStream> {
     const { batchRows, signal } = options;
-    if (!Number.isInteger(batchRows) || batchRows < 1) {
-      throw new SqlmlError('internal', `batchRows must be a positive integer, got ${batchRows}`);
-    }
+    checkBatchRows(batchRows);
     this.#assertOpen();
     if (signal?.aborted) throw cancelled();
     const client = new pg.Client({ ...clientConfig(this.#settings), types: rawTextTypes });
@@ -165,19 +162,7 @@ export class PostgresAdapter implements Adapter {
       throw connectionError(this.#settings, error);
     }
     const stream = new PostgresRowStream(client, select, options, this.fastPath, this.#pool, () => this.#streams.delete(stream));
-    this.#streams.add(stream);
-    try {
-      await stream.describe();
-    } catch (error) {
-      await stream.close();
-      throw error;
-    }
-    if (this.#closed) {
-      // close() ran while the query was being described and could not wait for it.
-      await stream.close();
-      this.#assertOpen();
-    }
-    return stream;
+    return this.#streams.admit(stream, () => this.#assertOpen(), () => stream.describe());
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
@@ -186,7 +171,7 @@ export class PostgresAdapter implements Adapter {
     try {
       results = await this.#boundedQuery(sql, new ResultBudget(options.limit), options.signal);
     } catch (error) {
-      throw asDatabaseError(error);
+      throw asPostgresError(error);
     }
     // Several statements in one string run as one simple query; the last one answers.
     const result = Array.isArray(results) ? results[results.length - 1]! : results;
@@ -290,7 +275,7 @@ export class PostgresAdapter implements Adapter {
       );
       return result.rows[0]?.found === true;
     } catch (error) {
-      throw asDatabaseError(error);
+      throw asPostgresError(error);
     }
   }
 
@@ -327,7 +312,7 @@ export class PostgresAdapter implements Adapter {
       );
       return { id: first.id, columns, referencedBy: references.rows };
     } catch (error) {
-      throw asDatabaseError(error);
+      throw asPostgresError(error);
     }
   }
 
@@ -356,6 +341,11 @@ export class PostgresAdapter implements Adapter {
     }
   }
 
+  /** Kysely's PostgresDialect on the adapter's pool; statement errors become `DatabaseError`s. */
+  kyselyDialect(): KyselyDialect {
+    return new PostgresDialect({ pool: catalogPool(this.#pool) });
+  }
+
   async ensureCatalog(ddl: readonly string[]): Promise<void> {
     this.#assertOpen();
     const client = await this.#pool.connect().catch((error: unknown) => {
@@ -376,7 +366,7 @@ export class PostgresAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#streams].map((stream) => stream.close()));
+    await this.#streams.closeAll();
     await this.#pool.end();
   }
 
@@ -438,7 +428,7 @@ async function pumpRows(copy: Writable, columns: readonly Column[], batches: Asy
   const failed = new Promise<never>((_, reject) =>
     copy.on('error', (error: unknown) => {
       refused ??= error;
-      reject(asDatabaseError(error));
+      reject(asPostgresError(error));
     }),
   );
   failed.catch(() => undefined);
@@ -455,7 +445,7 @@ async function pumpRows(copy: Writable, columns: readonly Column[], batches: Asy
       if (!copy.write(encoder.encode(batch))) {
         await Promise.race([drainedOrClosed(copy), failed]);
       }
-      if (refused !== undefined) throw asDatabaseError(refused);
+      if (refused !== undefined) throw asPostgresError(refused);
     }
   } catch (error) {
     // Let go of the source as a for-await would; not awaited, since a source still waiting
@@ -467,9 +457,9 @@ async function pumpRows(copy: Writable, columns: readonly Column[], batches: Asy
   try {
     await finished(copy);
   } catch (error) {
-    throw asDatabaseError(refused ?? error);
+    throw asPostgresError(refused ?? error);
   }
-  if (refused !== undefined) throw asDatabaseError(refused);
+  if (refused !== undefined) throw asPostgresError(refused);
   return rows;
 }
 
@@ -531,7 +521,7 @@ class PostgresRowStream implements RowStream {
   }
 
   batches(): AsyncIterable<RowBatch> {
-    if (this.#iterated) throw new SqlmlError('internal', 'a row stream can be read only once');
+    if (this.#iterated) throw streamReadTwice();
     this.#iterated = true;
     return this.#fastPath ? this.#readCopy() : this.#readCursor();
   }
@@ -607,7 +597,7 @@ class PostgresRowStream implements RowStream {
     if (this.#signal?.aborted) return cancelled();
     if (error instanceof SqlmlError) return error;
     if (this.#closed !== undefined) return new SqlmlError('connection', 'the row stream was closed before its last row', { cause: error });
-    return asDatabaseError(error);
+    return asPostgresError(error);
   }
 
   #startCancelling(): void {
@@ -655,7 +645,7 @@ async function run(client: pg.PoolClient, sql: string, values?: unknown[]): Prom
   try {
     return await client.query(sql, values);
   } catch (error) {
-    throw asDatabaseError(error);
+    throw asPostgresError(error);
   }
 }
 
@@ -665,7 +655,7 @@ function catalogPool(pool: pg.Pool): PostgresPool {
     async connect(): Promise<PostgresPoolClient> {
       const acquire = (): Promise<pg.PoolClient> =>
         pool.connect().catch((error: unknown) => {
-          throw asDatabaseError(error);
+          throw asPostgresError(error);
         });
       let client = await acquire();
       let fresh = true;
@@ -678,13 +668,13 @@ function catalogPool(pool: pg.Pool): PostgresPool {
           // A pooled connection the server ended while it sat idle (pg_terminate_backend, a
           // restart) can be handed out before its FATAL has been read: its first query fails
           // without having run. The catalog's statement then runs on a fresh connection.
-          if (!first || !isLostConnection(error)) throw asDatabaseError(error);
+          if (!first || !isLostConnection(error)) throw asPostgresError(error);
           client.release(true);
           client = await acquire();
           try {
             return await client.query(sql, [...parameters]);
           } catch (retryError) {
-            throw asDatabaseError(retryError);
+            throw asPostgresError(retryError);
           }
         }
       };
@@ -702,38 +692,28 @@ const OBJECT_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMP', 'TEMPORARY', 'UNLOGGE
  * (`SELECT`, `INSERT`, `CREATE`); DDL gets its object kind from the text (`CREATE TABLE`).
  */
 export function commandTag(sql: string, reported: string | null | undefined): string {
-  const words = sql
-    .replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, '')
-    .split(/\s+/, 8)
-    .map((word) => word.toUpperCase());
-  const first = /^[A-Z_]+/.exec(words[0] ?? '')?.[0];
-  if (first === 'CREATE' || first === 'DROP' || first === 'ALTER') {
-    const modifiers = words.slice(1);
-    const object = modifiers.find((word) => !OBJECT_MODIFIERS.has(word));
-    const kind = object === undefined ? undefined : /^[A-Z_]+/.exec(object)?.[0];
-    const materialized = modifiers.includes('MATERIALIZED') && kind === 'VIEW' ? 'MATERIALIZED VIEW' : kind;
-    return materialized === undefined ? first : `${first} ${materialized}`;
+  const words = leadingWords(sql);
+  const schemaChange = schemaChangeTag(words, OBJECT_MODIFIERS);
+  if (schemaChange !== undefined) {
+    return schemaChange.endsWith(' VIEW') && words.slice(1).includes('MATERIALIZED') ? schemaChange.replace(/ VIEW$/, ' MATERIALIZED VIEW') : schemaChange;
   }
   if (reported) return reported.toUpperCase();
+  const first = keywordOf(words[0]);
   return first === undefined || first === 'WITH' ? 'SELECT' : first;
 }
 
 
 
 
-function cancelled(): SqlmlError {
-  return new SqlmlError('cancelled', 'the query was cancelled');
-}
-
 /**
  * A server error keeps its message; the pg error (SQLSTATE in `code`, position, detail) is
  * the cause. A connection the server ended or that broke is a `connection` error: the
  * statement was fine, the session is gone.
  */
-function asDatabaseError(error: unknown): SqlmlError {
+function asPostgresError(error: unknown): SqlmlError {
   if (error instanceof SqlmlError) return error;
   if (isLostConnection(error)) return new SqlmlError('connection', `the connection to PostgreSQL was lost: ${errorMessage(error)}`, { cause: error });
-  return new DatabaseError(errorMessage(error), error);
+  return asDatabaseError(error);
 }
 
 /** SQLSTATEs of a session the server ends: admin_shutdown (pg_terminate_backend), crash_shutdown, cannot_connect_now. */

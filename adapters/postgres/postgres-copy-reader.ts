@@ -14,9 +14,9 @@ import { DOUBLE_EXACT_DIGITS, int64Text, type ColumnData, type RowBatch } from '
 import { SqlmlError } from '../../src/errors.js';
 import { Oid } from './postgres-types.js';
 import { TextInterner } from '../text-intern.js';
+import { MS_PER_DAY } from '../../src/calendar.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-const MS_PER_DAY = 86_400_000;
 /** 2000-01-01, PostgreSQL's epoch for dates and timestamps, in days and ms since 1970-01-01. */
 const PG_EPOCH_DAYS = 10_957;
 /** 2000-01-01 in microseconds since 1970-01-01. */

@@ -8,9 +8,7 @@ import type { CustomTypesConfig } from 'pg';
 import { needsExactText, type Column, type ColumnType, type Value } from '../../src/data.js';
 import { columnDefinitionType as ownOrDialectType } from '../column-definition.js';
 import { POSTGRES_TYPES } from './dialect.js';
-import { civilFromDays, daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../calendar.js';
-
-export { civilFromDays, daysFromCivil };
+import { civilFromDays, daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../../src/calendar.js';
 
 /** The type OIDs sqlml reads natively (pg_type.oid, fixed since PostgreSQL 7). */
 export const Oid = {

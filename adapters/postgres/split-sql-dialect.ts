@@ -16,7 +16,7 @@ export const postgresSplitSql: SplitSqlDialect = {
   booleanToInteger: (x) => `CAST(CAST(${x} AS INTEGER) AS BIGINT)`,
   dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
   // The readers divide the double nearest the whole microseconds by 1000 (see
-  // adapters/calendar.ts epochMsFromMicros); ±infinity read as ±Infinity. The count is an
+  // src/calendar.ts epochMsFromMicros); ±infinity read as ±Infinity. The count is an
   // exact NUMERIC (the latest timestamps are beyond a BIGINT of microseconds since 1970),
   // and NUMERIC to DOUBLE PRECISION rounds to nearest: whole seconds (an integer below
   // 2^53; PostgreSQL's own EXTRACT(EPOCH) misses microseconds there, and before 14 gives a

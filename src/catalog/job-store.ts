@@ -11,6 +11,7 @@
  * text, compared as text: the format is fixed-width, so text order is time order.
  */
 import type { Adapter } from '../../adapters/adapter.js';
+import { openCatalogDb, type CatalogDb } from './catalog-db.js';
 
 export interface Job {
   readonly name: string;
@@ -53,9 +54,11 @@ export interface LeaseClaim {
 }
 
 export class JobStore {
-  readonly #adapter: Adapter;
-  constructor(adapter: Adapter) {
-    this.#adapter = adapter;
+  readonly #db: CatalogDb;
+
+  /** `db` is the catalog on `adapter`'s connection: one shared with the engine's other stores, or a fresh one. */
+  constructor(adapter: Adapter, db: CatalogDb = openCatalogDb(adapter)) {
+    this.#db = db;
   }
 
   /**
@@ -63,7 +66,7 @@ export class JobStore {
    * that is held (the running run finishes), but moves the next slot to the new schedule.
    */
   async save(job: Job, replace: boolean, nextRunAt: string): Promise<void> {
-    const db = this.#adapter.catalog;
+    const db = this.#db;
     await db.transaction().execute(async (tx) => {
       if (replace) await tx.deleteFrom('sqlml_jobs').where('name', '=', job.name).execute();
       await tx
@@ -84,18 +87,18 @@ export class JobStore {
   }
 
   async get(name: string): Promise<Job | undefined> {
-    const row = await this.#adapter.catalog.selectFrom('sqlml_jobs').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.#db.selectFrom('sqlml_jobs').selectAll().where('name', '=', name).executeTakeFirst();
     return row ? toJob(row) : undefined;
   }
 
   /** Every job, for the scheduler's poll: no run history. */
   async jobs(): Promise<Job[]> {
-    const rows = await this.#adapter.catalog.selectFrom('sqlml_jobs').selectAll().orderBy('name').execute();
+    const rows = await this.#db.selectFrom('sqlml_jobs').selectAll().orderBy('name').execute();
     return rows.map(toJob);
   }
 
   async list(): Promise<JobSummary[]> {
-    const db = this.#adapter.catalog;
+    const db = this.#db;
     const jobs = await db.selectFrom('sqlml_jobs').selectAll().orderBy('name').execute();
     const summaries: JobSummary[] = [];
     for (const row of jobs) {
@@ -112,7 +115,7 @@ export class JobStore {
 
   /** Removes a job, its run history and its lease. */
   async remove(name: string): Promise<boolean> {
-    const db = this.#adapter.catalog;
+    const db = this.#db;
     return db.transaction().execute(async (tx) => {
       const result = await tx.deleteFrom('sqlml_jobs').where('name', '=', name).executeTakeFirst();
       await tx.deleteFrom('sqlml_job_runs').where('job', '=', name).execute();
@@ -122,13 +125,13 @@ export class JobStore {
   }
 
   async runs(name: string): Promise<JobRun[]> {
-    const rows = await this.#adapter.catalog.selectFrom('sqlml_job_runs').selectAll().where('job', '=', name).orderBy('id').execute();
+    const rows = await this.#db.selectFrom('sqlml_job_runs').selectAll().where('job', '=', name).orderBy('id').execute();
     return rows.map(toRun);
   }
 
   /** Records a run that has started ('running'); `finishRun` completes the same row. */
   async startRun(job: string, startedAt: string): Promise<void> {
-    await this.#adapter.catalog
+    await this.#db
       .insertInto('sqlml_job_runs')
       .values({ job, started_at: startedAt, finished_at: null, outcome: 'running', error: null, rows: null })
       .execute();
@@ -139,7 +142,7 @@ export class JobStore {
    * 'running') one row: nobody else starts a run of the job while the lease is held.
    */
   async finishRun(run: JobRun): Promise<void> {
-    await this.#adapter.catalog
+    await this.#db
       .updateTable('sqlml_job_runs')
       .set({ finished_at: run.finishedAt, outcome: run.outcome, error: run.error, rows: run.rows })
       .where('job', '=', run.job)
@@ -153,7 +156,7 @@ export class JobStore {
    * starts a run, when any such run can only be one whose process died mid-run.
    */
   async abandonRuns(job: string, finishedAt: string, error: string): Promise<number> {
-    const result = await this.#adapter.catalog
+    const result = await this.#db
       .updateTable('sqlml_job_runs')
       .set({ finished_at: finishedAt, outcome: 'failed', error })
       .where('job', '=', job)
@@ -163,7 +166,7 @@ export class JobStore {
   }
 
   async lease(job: string): Promise<JobLease | undefined> {
-    const row = await this.#adapter.catalog.selectFrom('sqlml_job_leases').selectAll().where('job', '=', job).executeTakeFirst();
+    const row = await this.#db.selectFrom('sqlml_job_leases').selectAll().where('job', '=', job).executeTakeFirst();
     return row ? toLease(row) : undefined;
   }
 
@@ -174,7 +177,7 @@ export class JobStore {
    */
   async ensureLease(job: string, nextRunAt: string): Promise<JobLease | undefined> {
     try {
-      await this.#adapter.catalog.insertInto('sqlml_job_leases').values({ job, holder: null, expires_at: null, next_run_at: nextRunAt }).execute();
+      await this.#db.insertInto('sqlml_job_leases').values({ job, holder: null, expires_at: null, next_run_at: nextRunAt }).execute();
     } catch {
       // Another process inserted it first; theirs is read below.
     }
@@ -187,7 +190,7 @@ export class JobStore {
    * a live lease. True for exactly one of several processes claiming the same slot.
    */
   async claimSlot(claim: LeaseClaim & { readonly slot: string; readonly following: string }): Promise<boolean> {
-    const result = await this.#adapter.catalog
+    const result = await this.#db
       .updateTable('sqlml_job_leases')
       .set({ holder: claim.holder, expires_at: claim.expiresAt, next_run_at: claim.following })
       .where('job', '=', claim.job)
@@ -199,7 +202,7 @@ export class JobStore {
 
   /** One conditional UPDATE: the lease becomes the claimant's if nobody holds it live; true when it did. */
   async #takeFreeLease(claim: LeaseClaim): Promise<boolean> {
-    const result = await this.#adapter.catalog
+    const result = await this.#db
       .updateTable('sqlml_job_leases')
       .set({ holder: claim.holder, expires_at: claim.expiresAt })
       .where('job', '=', claim.job)
@@ -216,7 +219,7 @@ export class JobStore {
     if (await this.#takeFreeLease(claim)) return true;
     if (await this.lease(claim.job)) return false;
     try {
-      await this.#adapter.catalog.insertInto('sqlml_job_leases').values({ job: claim.job, holder: claim.holder, expires_at: claim.expiresAt, next_run_at: nextRunAt }).execute();
+      await this.#db.insertInto('sqlml_job_leases').values({ job: claim.job, holder: claim.holder, expires_at: claim.expiresAt, next_run_at: nextRunAt }).execute();
       return true;
     } catch {
       // Someone else created the row (and so may hold it) in between: try once more.
@@ -226,7 +229,7 @@ export class JobStore {
 
   /** Extends a held lease; false when the lease is no longer `holder`'s (taken over or dropped). */
   async renew(job: string, holder: string, expiresAt: string): Promise<boolean> {
-    const result = await this.#adapter.catalog
+    const result = await this.#db
       .updateTable('sqlml_job_leases')
       .set({ expires_at: expiresAt })
       .where('job', '=', job)
@@ -237,7 +240,7 @@ export class JobStore {
 
   /** Gives a held lease back; the schedule (next_run_at) stays as claimed. */
   async release(job: string, holder: string): Promise<void> {
-    await this.#adapter.catalog
+    await this.#db
       .updateTable('sqlml_job_leases')
       .set({ holder: null, expires_at: null })
       .where('job', '=', job)

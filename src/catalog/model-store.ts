@@ -14,9 +14,10 @@
  * from the catalog as it is afterwards (the model exists now; the model was dropped)
  * or, where the race left nothing to refuse, simply run again.
  */
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { Adapter } from '../../adapters/adapter.js';
 import { SqlmlError } from '../errors.js';
+import { openCatalogDb, type CatalogDb } from './catalog-db.js';
 import { catalogDdl } from './ddl.js';
 import type { CatalogDatabase, ModelVersionsTable } from './schema.js';
 
@@ -96,12 +97,13 @@ const HEADLINE_METRIC: Readonly<Record<string, string>> = {
 
 export class ModelStore {
   readonly #adapter: Adapter;
-  readonly #db: Kysely<CatalogDatabase>;
+  readonly #db: CatalogDb;
   #schema: Promise<void> | undefined;
 
-  constructor(adapter: Adapter) {
+  /** `db` is the catalog on `adapter`'s connection: one shared with the engine's other stores, or a fresh one. */
+  constructor(adapter: Adapter, db: CatalogDb = openCatalogDb(adapter)) {
     this.#adapter = adapter;
-    this.#db = adapter.catalog;
+    this.#db = db;
   }
 
   /** Creates the catalog tables if missing; runs the DDL once per store (again after a failure). */

@@ -5,6 +5,7 @@
  */
 import type { Adapter } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
+import { openCatalogDb, type CatalogDb } from '../catalog/catalog-db.js';
 import { JobStore } from '../catalog/job-store.js';
 import { ModelStore } from '../catalog/model-store.js';
 import type { ResultTable } from '../data.js';
@@ -30,6 +31,8 @@ export interface EngineOptions {
 
 export class Engine {
   readonly adapter: Adapter;
+  /** sqlml's catalog tables on the adapter's connection, shared by the stores. */
+  readonly catalog: CatalogDb;
   readonly store: ModelStore;
   readonly jobs: JobStore;
   readonly #options: EngineOptions;
@@ -37,8 +40,9 @@ export class Engine {
 
   constructor(adapter: Adapter, options: EngineOptions = {}) {
     this.adapter = adapter;
-    this.store = new ModelStore(adapter);
-    this.jobs = new JobStore(adapter);
+    this.catalog = openCatalogDb(adapter);
+    this.store = new ModelStore(adapter, this.catalog);
+    this.jobs = new JobStore(adapter, this.catalog);
     this.#options = options;
   }
 

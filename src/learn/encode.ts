@@ -12,7 +12,8 @@ import { isNumberType } from '../data.js';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { hashCombine, hashNumber, hashString } from './hash.js';
-import { CivilCache, epochDay, hourInDay, MS_PER_DAY, valueKey, weekdayOfDay } from './profile.js';
+import { CivilCache, epochDay, hourInDay, valueKey, weekdayOfDay } from './profile.js';
+import { MS_PER_DAY } from '../calendar.js';
 import type {
   BinnedFeature,
   BooleanFeature,

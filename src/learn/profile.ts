@@ -8,6 +8,7 @@
 import { isNumberType } from '../data.js';
 import type { Column, ColumnType, RowBatch } from '../data.js';
 import { SqlmlError } from '../errors.js';
+import { MS_PER_DAY, packedCivilFromDays } from '../calendar.js';
 import { hashCombine, hashNumber, hashString } from './hash.js';
 import { countTokens } from './tokenize-text.js';
 
@@ -146,7 +147,6 @@ export function valueKey(type: ColumnType, value: number): string {
 
 // ---- calendar parts (UTC), arithmetic only so encoding a date allocates nothing ----
 
-export const MS_PER_DAY = 86_400_000;
 const MS_PER_HOUR = 3_600_000;
 
 /** Whole days since 1970-01-01 (negative before). */
@@ -154,17 +154,9 @@ export function epochDay(ms: number): number {
   return Math.floor(ms / MS_PER_DAY);
 }
 
-/** Civil year and month of a day number (H. Hinnant's days→civil algorithm), packed as year*16 + month. */
+/** Civil year and month of a day number, packed as year*16 + month. */
 function civil(days: number): number {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  return year * 16 + month;
+  return Math.floor(packedCivilFromDays(days) / 32);
 }
 
 /** UTC calendar year of epoch milliseconds. */

@@ -10,7 +10,8 @@ import type { Identifier, Transform, TransformArg } from './clauses.js';
 import type { LabelSpec } from './label.js';
 import type { ModelOptions } from './options.js';
 import { formatSize } from './options.js';
-import { Moments, MS_PER_DAY, quantileCuts, sampleQuantile } from './profile.js';
+import { Moments, quantileCuts, sampleQuantile } from './profile.js';
+import { MS_PER_DAY } from '../calendar.js';
 import type { ColumnProfile, Profile } from './profile.js';
 import {
   featureColumns,

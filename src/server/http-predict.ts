@@ -146,7 +146,7 @@ export class PredictionCache {
 
   async #activeVersion(name: string): Promise<number | null> {
     await this.#engine.store.ensureSchema();
-    const row = await this.#engine.adapter.catalog.selectFrom('sqlml_models').select('active_version').where('name', '=', name).executeTakeFirst();
+    const row = await this.#engine.catalog.selectFrom('sqlml_models').select('active_version').where('name', '=', name).executeTakeFirst();
     return row?.active_version == null ? null : Number(row.active_version);
   }
 }

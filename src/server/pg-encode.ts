@@ -9,6 +9,7 @@
  */
 import type { ColumnType, ResultColumn, ResultTable, Value } from '../data.js';
 import { DatabaseError, SqlmlError, SqlSyntaxError, errorMessage, type ErrorCode } from '../errors.js';
+import { MS_PER_DAY } from '../calendar.js';
 import { MessageWriter, commandComplete, type ErrorFields } from './pg-messages.js';
 
 /** pg_type OIDs of the types sqlml results carry. */
@@ -100,7 +101,6 @@ function timestampText(value: string): string {
 }
 
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
-const MS_PER_DAY = 86_400_000;
 
 /** Binary forms (typsend) of the fixed-width types; null when the type has none here. */
 function binaryValue(value: Exclude<Value, null>, type: ColumnType): Buffer | null {

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter, DialectName, TableRef } from '../../adapters/adapter.js';
 import { DEFAULT_DATABASE_URL, openAdapter } from '../../adapters/registry.js';
+import { openCatalogDb, type CatalogDb } from '../../src/catalog/catalog-db.js';
 import { catalogDdl } from '../../src/catalog/ddl.js';
 import type { CatalogDatabase } from '../../src/catalog/schema.js';
 import { ModelStore, type NewModelVersion } from '../../src/catalog/model-store.js';
@@ -726,8 +727,10 @@ describe.each(TARGETS)('$label', ({ url }) => {
   });
 
   describe('catalog', () => {
+    let catalog: CatalogDb;
     beforeAll(async () => {
       await adapter.ensureCatalog(catalogDdl(adapter.sql.name));
+      catalog = openCatalogDb(adapter);
     });
 
     it('runs the catalog DDL a second time without complaint', async () => {
@@ -757,21 +760,29 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('rolls back a Kysely transaction that throws', async () => {
       const error = await rejection(
-        adapter.catalog.transaction().execute(async (trx) => {
+        catalog.transaction().execute(async (trx) => {
           await trx.insertInto('sqlml_jobs').values({ name: 'conf_job', schedule_kind: 'every', schedule: '1 hour', statement: 'RUN JOB x', created_at: 'now' }).execute();
           expect(await trx.selectFrom('sqlml_jobs').select('name').where('name', '=', 'conf_job').execute()).toHaveLength(1);
           throw new Error('changed my mind');
         }),
       );
       expect((error as Error).message).toBe('changed my mind');
-      expect(await adapter.catalog.selectFrom('sqlml_jobs').select('name').where('name', '=', 'conf_job').execute()).toEqual([]);
+      expect(await catalog.selectFrom('sqlml_jobs').select('name').where('name', '=', 'conf_job').execute()).toEqual([]);
+    });
+
+    it('keeps the catalog usable when another query builder on its dialect is destroyed: the adapter owns the connection', async () => {
+      const other = openCatalogDb(adapter);
+      expect(await other.selectFrom('sqlml_jobs').select('name').where('name', '=', 'conf_no_such_job').execute()).toEqual([]);
+      await other.destroy();
+      expect(await catalog.selectFrom('sqlml_jobs').select('name').where('name', '=', 'conf_no_such_job').execute()).toEqual([]);
+      expect((await adapter.query('SELECT 1 AS one')).rows).toEqual([[1]]);
     });
 
     it('numbers job runs by itself', async () => {
       const run = { job: `conf_numbered_${runTag}`, started_at: '2024-01-01T00:00:00.000Z', finished_at: null, outcome: 'running', error: null, rows: null };
-      await adapter.catalog.insertInto('sqlml_job_runs').values(run).execute();
-      await adapter.catalog.insertInto('sqlml_job_runs').values({ ...run, rows: 12 }).execute();
-      const runs = await adapter.catalog.selectFrom('sqlml_job_runs').select(['id', 'rows']).where('job', '=', `conf_numbered_${runTag}`).orderBy('id').execute();
+      await catalog.insertInto('sqlml_job_runs').values(run).execute();
+      await catalog.insertInto('sqlml_job_runs').values({ ...run, rows: 12 }).execute();
+      const runs = await catalog.selectFrom('sqlml_job_runs').select(['id', 'rows']).where('job', '=', `conf_numbered_${runTag}`).orderBy('id').execute();
       expect(runs).toHaveLength(2);
       expect(typeof runs[0]!.id).toBe('number');
       expect(runs[1]!.id).toBeGreaterThan(runs[0]!.id);

@@ -116,9 +116,9 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
   const run = (sql: string): Promise<ResultTable[]> => engine.runAll(sql);
   const one = async (sql: string): Promise<ResultTable> => (await run(sql))[0]!;
   const versions = async (): Promise<{ version: number; status: string }[]> =>
-    engine.adapter.catalog.selectFrom('sqlml_model_versions').select(['version', 'status']).where('name', '=', model).orderBy('version').execute();
+    engine.catalog.selectFrom('sqlml_model_versions').select(['version', 'status']).where('name', '=', model).orderBy('version').execute();
   const activeVersion = async (): Promise<number | null> =>
-    (await engine.adapter.catalog.selectFrom('sqlml_models').select('active_version').where('name', '=', model).executeTakeFirstOrThrow()).active_version;
+    (await engine.catalog.selectFrom('sqlml_models').select('active_version').where('name', '=', model).executeTakeFirstOrThrow()).active_version;
   /** The failure sqlml reports for a late row: the database's own message, as a database error. */
   const expectLateFailure = (error: Error): void => {
     expect(error.message).toMatch(message);
@@ -154,7 +154,7 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
     expectLateFailure(await rejection(run(`CREATE MODEL ${model}_new FROM (${source}) PREDICT y USING passes = 2;`)));
     // Other test files may add models to a shared server database meanwhile: only this name counts.
     expect((await one('SHOW MODELS;')).rows.map((row) => row[0])).not.toContain(`${model}_new`);
-    expect(await engine.adapter.catalog.selectFrom('sqlml_model_versions').select('version').where('name', '=', `${model}_new`).execute()).toEqual([]);
+    expect(await engine.catalog.selectFrom('sqlml_model_versions').select('version').where('name', '=', `${model}_new`).execute()).toEqual([]);
     expect(await rejection(run(`DESCRIBE MODEL ${model}_new;`))).toMatchObject({ code: 'unknown_model' });
   });
 
@@ -260,10 +260,10 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
   }, 60_000);
 
   it('a job whose RETRAIN source fails late is recorded as failed, by RUN JOB and by the scheduler, and the previous version stays active', async () => {
-    const runs = () => engine.adapter.catalog.selectFrom('sqlml_job_runs').select(['outcome', 'error', 'rows']).where('job', '=', job).orderBy('id').execute();
+    const runs = () => engine.catalog.selectFrom('sqlml_job_runs').select(['outcome', 'error', 'rows']).where('job', '=', job).orderBy('id').execute();
     expectLateFailure(await rejection(run(`RUN JOB ${job};`)));
     // The scheduler of `sqlml serve`, with the job's next slot moved to now.
-    await engine.adapter.catalog.updateTable('sqlml_job_leases').set({ next_run_at: new Date(Date.now() - 1000).toISOString() }).where('job', '=', job).execute();
+    await engine.catalog.updateTable('sqlml_job_leases').set({ next_run_at: new Date(Date.now() - 1000).toISOString() }).where('job', '=', job).execute();
     const scheduler = new Scheduler(engine, { holder: `late-row-${tag}`, pollMs: 50, log: () => undefined });
     scheduler.start();
     try {

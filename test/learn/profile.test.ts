@@ -8,13 +8,13 @@ import {
   DISTINCT_CAP,
   hourOf,
   monthOf,
-  MS_PER_DAY,
   Profiler,
   quantileCuts,
   SAMPLE_SIZE,
   yearOf,
 } from '../../src/learn/profile.js';
 import type { ColumnProfile } from '../../src/learn/profile.js';
+import { MS_PER_DAY } from '../../src/calendar.js';
 
 function column(name: string, type: ColumnType): Column {
   return { name, type, dbType: type.toUpperCase() };

@@ -52,7 +52,7 @@ async function showJob(engine: Engine, job: string): Promise<Record<string, unkn
 }
 
 async function moveSlot(engine: Engine, job: string, set: { holder?: string | null; expires_at?: string | null; next_run_at?: string }): Promise<void> {
-  await engine.adapter.catalog.updateTable('sqlml_job_leases').set(set).where('job', '=', job).execute();
+  await engine.catalog.updateTable('sqlml_job_leases').set(set).where('job', '=', job).execute();
 }
 
 function expectNoOverlap(runs: readonly JobRun[]): void {
@@ -168,7 +168,7 @@ describe('the scheduler on DuckDB', () => {
 
   it('gives a job stored before leases existed a slot after its last run', async () => {
     await engine.runAll("CREATE JOB legacy EVERY '1 second' AS SELECT 1 AS one;");
-    await engine.adapter.catalog.deleteFrom('sqlml_job_leases').where('job', '=', 'legacy').execute();
+    await engine.catalog.deleteFrom('sqlml_job_leases').where('job', '=', 'legacy').execute();
     // SHOW JOBS still says when it runs.
     expect(Date.parse((await showJob(engine, 'legacy')).next_run as string)).not.toBeNaN();
     const { scheduler: upgraded } = scheduler(engine, 'upgraded', 50);
@@ -309,7 +309,7 @@ describe.each(lockTargets)('the job lease on $label', (target) => {
   it("takes over a dead holder's expired lease and closes its abandoned run", async () => {
     const since = new Date().toISOString();
     const past = new Date(Date.now() - 120_000).toISOString();
-    await a.adapter.catalog.insertInto('sqlml_job_runs').values({ job, started_at: past, finished_at: null, outcome: 'running', error: null, rows: null }).execute();
+    await a.catalog.insertInto('sqlml_job_runs').values({ job, started_at: past, finished_at: null, outcome: 'running', error: null, rows: null }).execute();
     await moveSlot(a, job, { holder: 'crashed:1', expires_at: new Date(Date.now() - 1000).toISOString(), next_run_at: past });
     const heir = scheduler(b, 'heir', 50);
     heir.scheduler.start();

@@ -1,7 +1,8 @@
 /**
- * Calendar arithmetic without Date, shared by the adapters that parse dates from text:
- * years before 100 and BC dates are valid in PostgreSQL and MySQL, and Date.UTC maps
- * years 0-99 to 1900-1999. (Howard Hinnant's days_from_civil / civil_from_days.)
+ * Calendar arithmetic on day numbers without Date, for every layer that turns dates into
+ * numbers or back (the adapters' readers and writers, the learner's date features, the
+ * wire encoder): years before 100 and BC dates are valid in PostgreSQL and MySQL, and
+ * Date.UTC maps years 0-99 to 1900-1999. (Howard Hinnant's days_from_civil / civil_from_days.)
  */
 
 export const MS_PER_DAY = 86_400_000;
@@ -16,8 +17,12 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   return era * 146_097 + dayOfEra - 719_468;
 }
 
-/** The inverse of `daysFromCivil`: [year, month, day]. */
-export function civilFromDays(days: number): [number, number, number] {
+/**
+ * The inverse of `daysFromCivil` packed into one number, `year * 512 + month * 32 + day`,
+ * so that code run for every row (the learner's date features) allocates nothing;
+ * `Math.floor(packed / 32)` is `year * 16 + month`.
+ */
+export function packedCivilFromDays(days: number): number {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
@@ -26,7 +31,16 @@ export function civilFromDays(days: number): [number, number, number] {
   const mp = Math.floor((5 * dayOfYear + 2) / 153);
   const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
-  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 512 + month * 32 + day;
+}
+
+/** The inverse of `daysFromCivil`: [year, month, day]. */
+export function civilFromDays(days: number): [number, number, number] {
+  const packed = packedCivilFromDays(days);
+  const year = Math.floor(packed / 512);
+  const month = Math.floor(packed / 32) - year * 16;
+  return [year, month, packed - Math.floor(packed / 32) * 32];
 }
 
 const US_PER_DAY = 86_400_000_000;
