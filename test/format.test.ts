@@ -1,21 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ResultTable } from '../src/data.js';
+import { metricsResult } from './helpers/results.js';
 import { formatBytes, formatJsonLine, formatNumber } from '../src/format.js';
 
-const metricsResult: ResultTable = {
-  command: 'EVALUATE MODEL',
-  columns: [
-    { name: 'model', type: 'text' },
-    { name: 'auc', type: 'double' },
-    { name: 'rows', type: 'bigint' },
-    { name: 'note', type: 'text' },
-  ],
-  rows: [
-    ['churn', 0.934871, 6000, null],
-    ['fraud_detector', 0.5, 12, 'ok'],
-  ],
-};
 
 describe('formatJsonLine', () => {
   it('writes one line that parses back to command, column names and row objects', () => {

@@ -3,22 +3,15 @@
  * user, password, host, port, database, `sslmode` and sqlml's own `read` option.
  */
 import type { ConnectionOptions } from 'node:tls';
+import type { UpstreamServer } from '../dialect.js';
 import { SqlmlError } from '../../src/errors.js';
 
 /** How training reads rows: the binary COPY fast path where the server has it, or always the cursor. */
 export type PostgresReadMode = 'auto' | 'cursor';
 
-export interface PostgresSettings {
-  readonly user: string;
-  readonly password: string | undefined;
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  /** `false` (sslmode disable/prefer/allow or none) or the TLS options pg passes to `tls.connect`. */
-  readonly ssl: false | ConnectionOptions;
+/** The connection a URL names (what the wire listener's upstream needs too), and how training reads. */
+export interface PostgresSettings extends UpstreamServer {
   readonly read: PostgresReadMode;
-  /** `host:port`, for messages. */
-  readonly address: string;
 }
 
 const DEFAULT_PORT = 5432;

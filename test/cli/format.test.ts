@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatTable } from '../../src/cli/format.js';
 import type { ResultTable } from '../../src/data.js';
+import { metricsResult } from '../helpers/results.js';
 import { SqlmlError } from '../../src/errors.js';
 
-const metricsResult: ResultTable = {
-  command: 'EVALUATE MODEL',
-  columns: [
-    { name: 'model', type: 'text' },
-    { name: 'auc', type: 'double' },
-    { name: 'rows', type: 'bigint' },
-    { name: 'note', type: 'text' },
-  ],
-  rows: [
-    ['churn', 0.934871, 6000, null],
-    ['fraud_detector', 0.5, 12, 'ok'],
-  ],
-};
 
 describe('formatTable', () => {
   it('right-aligns numbers, left-aligns text and centres headers', () => {
