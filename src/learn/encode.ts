@@ -748,7 +748,8 @@ class CrossKeyWriter implements FixedFeatureWriter {
  */
 export function crossNumberText(v: number): string {
   if (v === 0) return '0';
-  if (Number.isInteger(v) && Math.abs(v) >= 1e21) return BigInt(v).toString();
+  // Beyond 2^53 String() rounds the digits (2^60 → 1152921504606847000); BigInt spells the double's exact integer.
+  if (Number.isInteger(v) && Math.abs(v) > Number.MAX_SAFE_INTEGER) return BigInt(v).toString();
   return String(v);
 }
 

@@ -104,7 +104,8 @@ function compress(message: Uint8Array, from: number): void {
  * 8w+1, 8))::bit(32)::bigint` reads it in PostgreSQL.
  */
 export function md5Utf8(text: string): void {
-  digest(bytes, encodeUtf8(text));
+  const length = encodeUtf8(text); // may replace `bytes` with a larger buffer
+  digest(bytes, length);
 }
 
 /** MD5 of `message[0, length)` into `state`; pads in place, so `message` needs 72 bytes of room after `length`. */
