@@ -719,7 +719,7 @@ class CrossKeyWriter implements FixedFeatureWriter {
   private readonly left: CrossSide;
   private readonly right: CrossSide;
   private readonly space: HashSpace;
-  private readonly key = new Md5Message();
+  private readonly key = new Md5Message(true);
   private readonly prefixLength: number;
 
   constructor(f: CrossFeature, bound: Map<string, BoundColumn>, space: HashSpace) {

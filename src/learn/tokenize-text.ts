@@ -94,7 +94,7 @@ export class TextTermKeys implements TextTerms {
   private utf8 = new Uint8Array(256);
   private starts = new Int32Array(32);
   private ends = new Int32Array(32);
-  private readonly key = new Md5Message();
+  private readonly key = new Md5Message(true);
   private readonly prefixLength: number;
 
   constructor(options: TextTermOptions, prefix: string) {
