@@ -583,6 +583,8 @@ class OneHotWriter implements FixedFeatureWriter {
 
 /** Distinct values whose slots a hashed category keeps; past it the cache starts over. */
 const CATEGORY_CACHE_SIZE = 1 << 16;
+/** Longest value (code units) the cache keeps, so it holds a few MB at most. */
+const CATEGORY_CACHE_VALUE = 64;
 
 class HashedCategoryWriter implements FixedFeatureWriter {
   readonly maxNnz = 1;
@@ -617,6 +619,7 @@ class HashedCategoryWriter implements FixedFeatureWriter {
   }
 
   private slot(value: string): number {
+    if (value.length > CATEGORY_CACHE_VALUE) return this.slotOf(value);
     let slot = this.cache.get(value);
     if (slot === undefined) {
       slot = this.slotOf(value);
