@@ -5,7 +5,7 @@
  */
 import type { ColumnType } from '../../src/data.js';
 import { quoteIdentifierWith, type LexicalRules } from '../../src/sql/index.js';
-import { clampedExp, decimalCast, identifierQuoting, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { clampedExp, decimalCast, identifierQuoting, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { mysqlSplitSql } from './split-sql-dialect.js';
 
 /** The session modes that change how SQL text reads. */
@@ -88,13 +88,39 @@ const DATE_PARTS: Readonly<Record<DatePart, (x: string) => string>> = {
   hour: (x) => `HOUR(CAST(${x} AS DATETIME))`,
 };
 
+/**
+ * DETERMINISTIC stored functions of one RETURN. A routine's parameters take precedence
+ * over the columns of its statements, so they get names of sqlml's own. MySQL has no
+ * CREATE OR REPLACE FUNCTION (MariaDB has), so replacing drops first.
+ */
+function mysqlFunctions(quoteTable: SqlDialect['quoteTable'], quoteString: (value: string) => string): FunctionSpelling {
+  const parameter = (index: number): string => `sqlml_arg_${index + 1}`;
+  return {
+    parameter,
+    signature: (fn) => quoteTable(fn.name),
+    create: (fn) => {
+      const parameters = fn.parameterTypes.map((type, i) => `${parameter(i)} ${type}`).join(', ');
+      return [
+        `DROP FUNCTION IF EXISTS ${quoteTable(fn.name)}`,
+        `CREATE FUNCTION ${quoteTable(fn.name)}(${parameters}) RETURNS ${fn.returns} DETERMINISTIC CONTAINS SQL RETURN (${fn.body})`,
+      ];
+    },
+    drop: (signature) => `DROP FUNCTION IF EXISTS ${signature}`,
+    existing: (name) =>
+      `SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION' AND ROUTINE_NAME = ${quoteString(name.name)} ` +
+      `AND ROUTINE_SCHEMA = ${name.schema === undefined ? 'DATABASE()' : quoteString(name.schema)}`,
+  };
+}
+
 /** MySQL's dialect for a session with `modes`. */
 export function mysqlDialect(modes: MySQLModes): SqlDialect {
+  const quoting = identifierQuoting((name) => quoteIdentifierWith('`', name));
+  const quoteString = stringQuoting(modes);
   return {
     name: 'mysql',
     lexical: lexicalRules(modes),
-    ...identifierQuoting((name) => quoteIdentifierWith('`', name)),
-    quoteString: stringQuoting(modes),
+    ...quoting,
+    quoteString,
     // Table names are case-sensitive where the server's file system is (lower_case_table_names); sqlml passes them as written.
     foldIdentifier: (value) => value,
     types: MYSQL_TYPES,
@@ -113,6 +139,7 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     // DDL commits the transaction implicitly.
     capabilities: { createTableAsSelect: true, transactionalDdl: false },
     clientLogin: { kind: 'passthrough' },
+    functions: mysqlFunctions(quoting.quoteTable, quoteString),
   };
 }
 
