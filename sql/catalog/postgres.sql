@@ -59,3 +59,17 @@ CREATE TABLE IF NOT EXISTS sqlml_job_leases (
   expires_at  TEXT,
   next_run_at TEXT NOT NULL
 );
+
+-- The SQL functions EXPORT MODEL created (src/catalog/export-store.ts): a function named
+-- here is sqlml's to replace and to drop with its model; any other is the user's.
+-- function_schema is '' for a name the database resolves itself; signature is what
+-- identifies the function to DROP FUNCTION (with its argument types where they overload).
+CREATE TABLE IF NOT EXISTS sqlml_exports (
+  function_schema TEXT NOT NULL,
+  function_name   TEXT NOT NULL,
+  model           TEXT NOT NULL,
+  version         INTEGER NOT NULL,
+  signature       TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  PRIMARY KEY (function_schema, function_name)
+);
