@@ -132,6 +132,8 @@ export interface FunctionSpelling {
    * database has that, else by a name no column of the body's own subqueries can take.
    */
   parameter(index: number): string;
+  /** Whether the database keeps `name` whole as a function's name (it truncates or refuses longer names). */
+  nameFits(name: string): boolean;
   /** What identifies `fn` for `drop` (argument types too, where functions overload). */
   signature(fn: SqlFunction): string;
   /** The statements that create `fn`, run in order; a function of the same signature is replaced. */

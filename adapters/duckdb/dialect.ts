@@ -47,6 +47,8 @@ const quoteString = STANDARD_SPELLING.quoteString;
  */
 const DUCKDB_FUNCTIONS: FunctionSpelling = {
   parameter: (index) => `sqlml_arg_${index + 1}`,
+  // DuckDB documents no limit on the length of a name.
+  nameFits: () => true,
   signature: (fn) => quoteTable(fn.name),
   create: (fn) => {
     const parameters = fn.parameterTypes.map((_, i) => DUCKDB_FUNCTIONS.parameter(i)).join(', ');

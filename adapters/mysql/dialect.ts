@@ -97,6 +97,8 @@ function mysqlFunctions(quoteTable: SqlDialect['quoteTable'], quoteString: (valu
   const parameter = (index: number): string => `sqlml_arg_${index + 1}`;
   return {
     parameter,
+    // Stored routine names hold at most 64 characters ("Identifier Length Limits").
+    nameFits: (name) => [...name].length <= 64,
     signature: (fn) => quoteTable(fn.name),
     create: (fn) => {
       const parameters = fn.parameterTypes.map((type, i) => `${parameter(i)} ${type}`).join(', ');

@@ -46,6 +46,8 @@ const { quoteTable } = identifierQuoting(quoteName);
  */
 const POSTGRES_FUNCTIONS: FunctionSpelling = {
   parameter: (index) => `$${index + 1}`,
+  // Names are cut to NAMEDATALEN - 1 = 63 bytes (with a NOTICE only).
+  nameFits: (name) => Buffer.byteLength(name, 'utf8') <= 63,
   signature: (fn) => `${quoteTable(fn.name)}(${fn.parameterTypes.join(', ')})`,
   create: (fn) => [
     `CREATE OR REPLACE FUNCTION ${quoteTable(fn.name)}(${fn.parameterTypes.join(', ')}) RETURNS ${fn.returns} ` +

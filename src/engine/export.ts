@@ -58,6 +58,11 @@ export async function exportModel(statement: ExportModel, context: ExecContext, 
   });
 
   // Every name is checked before anything is created, so a refusal leaves nothing behind.
+  for (const { fn } of planned) {
+    if (!dialect.functions.nameFits(fn.name.name)) {
+      throw new SqlmlError('unsupported', `the function name ${functionLabel(fn.name)} is longer than ${dialect.name} keeps whole; choose a shorter one`);
+    }
+  }
   const previous = await Promise.all(planned.map(({ fn }) => recordedOrFree(context, exports, fn.name)));
   for (const [i, { fn, signature }] of planned.entries()) {
     const before = previous[i];

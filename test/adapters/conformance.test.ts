@@ -772,6 +772,27 @@ describe.each(TARGETS)('$label', ({ url }) => {
       await adapter.query(fns().drop(fns().signature(fn)));
     });
 
+    it('nameFits: a name that fits is kept whole; one a character longer is refused or cut to one that fits', async () => {
+      const stem = `conf_fn_long_${runTag}_`;
+      let name = stem;
+      while (fns().nameFits(`${name}é`) && name.length < 300) name += 'é';
+      if (name.length >= 300) return; // no limit to reach
+      const fitting = defined({ name }, (a) => `${a} + 1`);
+      await create(fitting);
+      expect((await adapter.query(fns().existing({ name }))).rows.length).toBeGreaterThan(0);
+      await adapter.query(fns().drop(fns().signature(fitting)));
+      expect((await adapter.query(fns().existing({ name }))).rows).toEqual([]);
+
+      const made = await (async () => {
+        for (const statement of fns().create(defined({ name: `${name}é` }, (a) => `${a} + 1`))) await adapter.query(statement);
+      })().then(
+        () => true,
+        () => false,
+      );
+      // Made under the cut name, so two long names could be one function: hence nameFits.
+      if (made) expect((await adapter.query(fns().existing({ name }))).rows.length).toBeGreaterThan(0);
+    });
+
     it('create replaces a function of the same signature; existing finds it by schema too', async () => {
       const name = { name: `conf_fn_replaced_${runTag}` };
       await create(defined(name, (a) => `${a} + 1`));

@@ -171,6 +171,18 @@ describe.each(TARGETS)('EXPORT MODEL on $label', ({ url }) => {
     }
   });
 
+  it('refuses a function name the database would cut short (the score function’s included)', async () => {
+    const functions = engine.adapter.sql.functions;
+    let fn = `long_${tag}_`;
+    while (functions.nameFits(`${fn}x`) && fn.length < 300) fn += 'x';
+    if (fn.length >= 300) return; // no limit to reach
+    const name = await train('long', 'churned');
+    // The label function's name fits; its `_score` one does not.
+    const base = fn.slice(0, fn.length - 3);
+    await expect(run(engine, `EXPORT MODEL ${q(name)} AS FUNCTION ${q(base)};`)).rejects.toThrow(/is longer than \w+ keeps whole/);
+    expect(await exists({ name: base })).toBe(false);
+  });
+
   it('DROP MODEL drops the functions exported from the model and says which', async () => {
     const name = await train('dropped', 'churned');
     const fn = `dropped_fn_${tag}`;
