@@ -1,4 +1,4 @@
--- sqlml's catalog on MySQL / MariaDB: models, their versions, scheduled jobs and job runs.
+-- sqlml's catalog on MySQL / MariaDB: models, their versions, scheduled jobs, job runs and exported functions.
 -- Must match src/catalog/schema.ts column for column. Timestamps and JSON documents are
 -- text so that one set of catalog code reads every dialect. Run statement by statement
 -- (src/catalog/ddl.ts splits on semicolons, so none may appear inside a statement).
