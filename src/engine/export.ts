@@ -21,12 +21,13 @@ import { getModelVersion, loadModel, tableRef, type ExecContext } from './contex
 /** Appended to the function's name for a classifier's score function. */
 export const SCORE_SUFFIX = '_score';
 
-/** One function to create: its dialect form, and what the result row says of it. */
+/** One function to create, and the signature that identifies it to DROP. */
 interface PlannedFunction {
   readonly fn: SqlFunction;
   readonly signature: string;
 }
 
+/** Runs EXPORT MODEL with `compile` (src/compile's compiler); one result row per function created. */
 export async function exportModel(statement: ExportModel, context: ExecContext, exports: ExportStore, compile: CompileModel): Promise<ResultTable> {
   const { adapter } = context;
   const dialect = adapter.sql;
