@@ -147,6 +147,8 @@ describe.each(TARGETS)('EXPORT MODEL on $label', ({ url }) => {
     await run(engine, `EXPORT MODEL ${q(first)} AS FUNCTION ${fn};`);
     const again = await run(engine, `EXPORT MODEL ${q(second)} AS FUNCTION ${fn};`);
     expect(String(rowObject(again, 0).arguments)).toMatch(/^spend /);
+    // One function of the name: the first one's signature (other arguments) was dropped, not overloaded.
+    expect((await engine.adapter.query(engine.adapter.sql.functions.existing({ name: fold(fn) }))).rows).toHaveLength(1);
     expectSame(await byId(`SELECT ${q('id')}, ${fn}_score(spend) FROM ${t()}`), await predicted(second, ['score']), [true]);
     // The first model's export of this name is gone: dropping it leaves the function.
     expect(firstRow(await run(engine, `DROP MODEL ${q(first)};`)).functions).toBeNull();
