@@ -90,6 +90,16 @@ export interface SqlDialect extends SqlSpelling {
   safeExp(x: string): string;
   /** A set-returning split of `text` at the matches of the regular expression `pattern` (one row per piece); absent where the database has none. */
   regexpSplit?(text: string, pattern: string): string;
+  /** `text` lower-cased character by character as JavaScript's toLowerCase does (src/compile's lowercase()); absent where the database has no such function. */
+  lowerText?(text: string): string;
+  /**
+   * `text` with every match of the regular expression `pattern` (a string literal; bracket
+   * expressions hold literal characters, `\1` in `replacement` is the first group)
+   * replaced by `replacement`; absent where the database has none.
+   */
+  regexpReplaceAll?(text: string, pattern: string, replacement: string): string;
+  /** A boolean: the date or timestamp `x` (not NULL) is finite, not ±infinity ('TRUE' where the database has no infinite dates). */
+  isFiniteTime?(x: string): string;
   /** Most expressions one SELECT list may have. */
   readonly maxSelectList: number;
   readonly capabilities: {
@@ -100,6 +110,49 @@ export interface SqlDialect extends SqlSpelling {
   };
   /** How wire-listener clients log in without a token. */
   readonly clientLogin: ClientLogin;
+  /** The SQL functions EXPORT MODEL creates and DROP MODEL drops (src/engine/export.ts). */
+  readonly functions: FunctionSpelling;
+}
+
+/** A scalar SQL function of one expression, as EXPORT MODEL creates it. */
+export interface SqlFunction {
+  readonly name: TableRef;
+  /** The parameters' types, in order (the dialect's spellings); the body refers to the i-th as `parameter(i)`. */
+  readonly parameterTypes: readonly string[];
+  /** The result's type (the dialect's spelling). */
+  readonly returns: string;
+  /** One expression over the parameters: the function's result. */
+  readonly body: string;
+}
+
+/** How a database spells a scalar SQL function: creating, identifying and dropping it. */
+export interface FunctionSpelling {
+  /**
+   * How the body refers to the 0-based `index`-th parameter: by position where the
+   * database has that, else by a name no column of the body's own subqueries can take.
+   */
+  parameter(index: number): string;
+  /** Whether the database keeps `name` whole as a function's name (it truncates or refuses longer names). */
+  nameFits(name: string): boolean;
+  /** What identifies `fn` for `drop` (argument types too, where functions overload). */
+  signature(fn: SqlFunction): string;
+  /** The statements that create `fn`, run in order; a function of the same signature is replaced. */
+  create(fn: SqlFunction): string[];
+  /** The statement that drops the function `signature` identifies; none there is no error. */
+  drop(signature: string): string;
+  /**
+   * A SELECT giving one row per function already callable as `name` in the schema it
+   * resolves to (built-in ones included where a new one would shadow them).
+   */
+  existing(name: TableRef): string;
+}
+
+/** `$$ body $$` with a tag the body does not contain (PostgreSQL-style dollar quoting). */
+export function dollarQuoted(body: string): string {
+  let tag = '';
+  for (let n = 0; body.includes(`$${tag}$`); n++) tag = `sqlml${n}`;
+  // The spaces keep a body ending in `$` from running into the closing tag.
+  return `$${tag}$ ${body} $${tag}$`;
 }
 
 /** `quoteIdent`, and `quoteTable` built on it (`schema.name`, each part quoted). */

@@ -1,7 +1,7 @@
 /** DuckDB's SQL (see adapters/dialect.ts). Its scanner is PostgreSQL's, so it lexes and quotes as the standard does. */
 import type { ColumnType } from '../../src/data.js';
 import { STANDARD_SPELLING } from '../../src/sql/index.js';
-import { clampedExp, decimalCast, identifierQuoting, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { clampedExp, decimalCast, identifierQuoting, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { duckdbSplitSql } from './split-sql-dialect.js';
 
 export const DUCKDB_TYPES: DialectTypes = {
@@ -34,6 +34,32 @@ const DATE_PARTS: Readonly<Record<DatePart, (x: string) => string>> = {
   hour: (x) => `hour(CAST(${x} AS TIMESTAMP))`,
 };
 
+const { quoteTable } = identifierQuoting(STANDARD_SPELLING.quoteIdent);
+const quoteString = STANDARD_SPELLING.quoteString;
+
+/**
+ * Scalar macros. Their parameters are untyped: typed macro parameters need a database
+ * file of storage version 1.4 or later, which files made by older DuckDBs are not; the
+ * result is cast to its type. A macro's parameter names take precedence over the columns
+ * of its body, so they get names of sqlml's own (the body's columns are named by the
+ * compiler, never like these). A macro shadows a built-in function of the same name, so
+ * built-ins count as existing.
+ */
+const DUCKDB_FUNCTIONS: FunctionSpelling = {
+  parameter: (index) => `sqlml_arg_${index + 1}`,
+  // DuckDB documents no limit on the length of a name.
+  nameFits: () => true,
+  signature: (fn) => quoteTable(fn.name),
+  create: (fn) => {
+    const parameters = fn.parameterTypes.map((_, i) => DUCKDB_FUNCTIONS.parameter(i)).join(', ');
+    return [`CREATE OR REPLACE MACRO ${quoteTable(fn.name)}(${parameters}) AS CAST((${fn.body}) AS ${fn.returns})`];
+  },
+  drop: (signature) => `DROP MACRO IF EXISTS ${signature}`,
+  existing: (name) =>
+    `SELECT function_name FROM duckdb_functions() WHERE function_name = ${quoteString(name.name)} AND (internal OR ` +
+    `(database_name = current_database() AND schema_name = ${name.schema === undefined ? 'current_schema()' : quoteString(name.schema)}))`,
+};
+
 export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   lexical: STANDARD_SPELLING.lexical,
@@ -47,9 +73,13 @@ export const duckdbDialect: SqlDialect = {
   datePart: (part, x) => DATE_PARTS[part](x),
   safeExp: (x) => clampedExp(x),
   regexpSplit: (text, pattern) => `unnest(string_split_regex(${text}, ${pattern}))`,
+  lowerText: (text) => `lower(${text})`,
+  regexpReplaceAll: (text, pattern, replacement) => `regexp_replace(${text}, ${pattern}, ${replacement}, 'g')`,
+  isFiniteTime: (x) => `isfinite(${x})`,
   // DuckDB documents no limit on the columns of a table or a SELECT list (duckdb.org,
   // Operations manual, "Limits").
   maxSelectList: Number.POSITIVE_INFINITY,
   capabilities: { createTableAsSelect: true, transactionalDdl: true },
   clientLogin: { kind: 'none' },
+  functions: DUCKDB_FUNCTIONS,
 };

@@ -5,7 +5,7 @@
  */
 import type { ColumnType } from '../../src/data.js';
 import { quoteIdentifierWith, type LexicalRules } from '../../src/sql/index.js';
-import { clampedExp, decimalCast, identifierQuoting, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { clampedExp, decimalCast, identifierQuoting, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { mysqlSplitSql } from './split-sql-dialect.js';
 
 /** The session modes that change how SQL text reads. */
@@ -88,13 +88,41 @@ const DATE_PARTS: Readonly<Record<DatePart, (x: string) => string>> = {
   hour: (x) => `HOUR(CAST(${x} AS DATETIME))`,
 };
 
+/**
+ * DETERMINISTIC stored functions of one RETURN. A routine's parameters take precedence
+ * over the columns of its statements, so they get names of sqlml's own. MySQL has no
+ * CREATE OR REPLACE FUNCTION (MariaDB has), so replacing drops first.
+ */
+function mysqlFunctions(quoteTable: SqlDialect['quoteTable'], quoteString: (value: string) => string): FunctionSpelling {
+  const parameter = (index: number): string => `sqlml_arg_${index + 1}`;
+  return {
+    parameter,
+    // Stored routine names hold at most 64 characters ("Identifier Length Limits").
+    nameFits: (name) => [...name].length <= 64,
+    signature: (fn) => quoteTable(fn.name),
+    create: (fn) => {
+      const parameters = fn.parameterTypes.map((type, i) => `${parameter(i)} ${type}`).join(', ');
+      return [
+        `DROP FUNCTION IF EXISTS ${quoteTable(fn.name)}`,
+        `CREATE FUNCTION ${quoteTable(fn.name)}(${parameters}) RETURNS ${fn.returns} DETERMINISTIC CONTAINS SQL RETURN (${fn.body})`,
+      ];
+    },
+    drop: (signature) => `DROP FUNCTION IF EXISTS ${signature}`,
+    existing: (name) =>
+      `SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION' AND ROUTINE_NAME = ${quoteString(name.name)} ` +
+      `AND ROUTINE_SCHEMA = ${name.schema === undefined ? 'DATABASE()' : quoteString(name.schema)}`,
+  };
+}
+
 /** MySQL's dialect for a session with `modes`. */
 export function mysqlDialect(modes: MySQLModes): SqlDialect {
+  const quoting = identifierQuoting((name) => quoteIdentifierWith('`', name));
+  const quoteString = stringQuoting(modes);
   return {
     name: 'mysql',
     lexical: lexicalRules(modes),
-    ...identifierQuoting((name) => quoteIdentifierWith('`', name)),
-    quoteString: stringQuoting(modes),
+    ...quoting,
+    quoteString,
     // Table names are case-sensitive where the server's file system is (lower_case_table_names); sqlml passes them as written.
     foldIdentifier: (value) => value,
     types: MYSQL_TYPES,
@@ -103,6 +131,9 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     datePart: (part, x) => DATE_PARTS[part](x),
     // EXP() of a large argument is an error ("DOUBLE value is out of range").
     safeExp: (x) => clampedExp(x),
+    lowerText: (text) => `LOWER(CONVERT(${text} USING utf8mb4))`,
+    regexpReplaceAll: (text, pattern, replacement) => `REGEXP_REPLACE(CONVERT(${text} USING utf8mb4), ${pattern}, ${replacement})`,
+    isFiniteTime: () => 'TRUE',
 
     // No set-returning split: REGEXP_SUBSTR takes one piece at a time.
     // MySQL's hard limit on the columns of a table, which a SELECT whose result is
@@ -113,6 +144,7 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     // DDL commits the transaction implicitly.
     capabilities: { createTableAsSelect: true, transactionalDdl: false },
     clientLogin: { kind: 'passthrough' },
+    functions: mysqlFunctions(quoting.quoteTable, quoteString),
   };
 }
 

@@ -1,7 +1,7 @@
 /** PostgreSQL's SQL (see adapters/dialect.ts): the standard lexing and quoting. */
 import type { ColumnType } from '../../src/data.js';
 import { STANDARD_SPELLING } from '../../src/sql/index.js';
-import { clampedExp, identifierQuoting, plainDecimal, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { clampedExp, dollarQuoted, identifierQuoting, plainDecimal, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { parsePostgresUrl } from './postgres-url.js';
 import { postgresSplitSql } from './split-sql-dialect.js';
 
@@ -35,6 +35,32 @@ const DATE_PARTS: Readonly<Record<DatePart, (x: string) => string>> = {
   hour: (x) => `CAST(EXTRACT(HOUR FROM CAST(${x} AS TIMESTAMP)) AS INTEGER)`,
 };
 
+const quoteName = STANDARD_SPELLING.quoteIdent;
+const { quoteTable } = identifierQuoting(quoteName);
+
+/**
+ * SQL functions that Redshift runs too: LANGUAGE sql with the body in dollar quotes and
+ * the parameters by position ($1), so no column of the body can capture them. IMMUTABLE
+ * lets the planner inline and fold them, PARALLEL SAFE keeps parallel plans. Functions
+ * overload, so one is named by its argument types too.
+ */
+const POSTGRES_FUNCTIONS: FunctionSpelling = {
+  parameter: (index) => `$${index + 1}`,
+  // Names are cut to NAMEDATALEN - 1 = 63 bytes (with a NOTICE only).
+  nameFits: (name) => Buffer.byteLength(name, 'utf8') <= 63,
+  signature: (fn) => `${quoteTable(fn.name)}(${fn.parameterTypes.join(', ')})`,
+  create: (fn) => [
+    `CREATE OR REPLACE FUNCTION ${quoteTable(fn.name)}(${fn.parameterTypes.join(', ')}) RETURNS ${fn.returns} ` +
+      `LANGUAGE sql IMMUTABLE PARALLEL SAFE AS ${dollarQuoted(`SELECT ${fn.body}`)}`,
+  ],
+  drop: (signature) => `DROP FUNCTION IF EXISTS ${signature}`,
+  // An unqualified name resolves along the search path (pg_catalog's built-ins included).
+  existing: (name) =>
+    `SELECT p.oid FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace ` +
+    `WHERE p.proname = ${STANDARD_SPELLING.quoteString(name.name)} AND ` +
+    (name.schema === undefined ? 'n.nspname = ANY (pg_catalog.current_schemas(true))' : `n.nspname = ${STANDARD_SPELLING.quoteString(name.schema)}`),
+};
+
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
   lexical: STANDARD_SPELLING.lexical,
@@ -50,8 +76,12 @@ export const postgresDialect: SqlDialect = {
   // exp() of a double raises "value out of range: underflow" below about -708, and overflow above 709.
   safeExp: (x) => clampedExp(x),
   regexpSplit: (text, pattern) => `regexp_split_to_table(${text}, ${pattern})`,
+  lowerText: (text) => `lower(${text})`,
+  regexpReplaceAll: (text, pattern, replacement) => `regexp_replace(${text}, ${pattern}, ${replacement}, 'g')`,
+  isFiniteTime: (x) => `isfinite(${x})`,
   // "target lists can have at most 1664 entries" (MaxTupleAttributeNumber in htup_details.h).
   maxSelectList: 1664,
   capabilities: { createTableAsSelect: true, transactionalDdl: true },
   clientLogin: { kind: 'upstream', upstreamServer: parsePostgresUrl },
+  functions: POSTGRES_FUNCTIONS,
 };

@@ -1,4 +1,4 @@
--- sqlml's catalog on DuckDB: models, their versions, scheduled jobs and job runs.
+-- sqlml's catalog on DuckDB: models, their versions, scheduled jobs, job runs and exported functions.
 -- Must match src/catalog/schema.ts column for column. Timestamps and JSON documents are
 -- text so that one set of catalog code reads every dialect. Run statement by statement
 -- (src/catalog/ddl.ts splits on semicolons, so none may appear inside a statement).
@@ -60,4 +60,18 @@ CREATE TABLE IF NOT EXISTS sqlml_job_leases (
   holder      VARCHAR,
   expires_at  VARCHAR,
   next_run_at VARCHAR NOT NULL
+);
+
+-- The SQL functions EXPORT MODEL created (src/catalog/export-store.ts): a function named
+-- here is sqlml's to replace and to drop with its model; any other is the user's.
+-- function_schema is '' for a name the database resolves itself; signature is what
+-- identifies the function to DROP FUNCTION (with its argument types where they overload).
+CREATE TABLE IF NOT EXISTS sqlml_exports (
+  function_schema VARCHAR NOT NULL,
+  function_name   VARCHAR NOT NULL,
+  model           VARCHAR NOT NULL,
+  version         INTEGER NOT NULL,
+  signature       VARCHAR NOT NULL,
+  created_at      VARCHAR NOT NULL,
+  PRIMARY KEY (function_schema, function_name)
 );

@@ -1,4 +1,4 @@
--- sqlml's catalog on MySQL / MariaDB: models, their versions, scheduled jobs and job runs.
+-- sqlml's catalog on MySQL / MariaDB: models, their versions, scheduled jobs, job runs and exported functions.
 -- Must match src/catalog/schema.ts column for column. Timestamps and JSON documents are
 -- text so that one set of catalog code reads every dialect. Run statement by statement
 -- (src/catalog/ddl.ts splits on semicolons, so none may appear inside a statement).
@@ -61,4 +61,18 @@ CREATE TABLE IF NOT EXISTS sqlml_job_leases (
   holder      VARCHAR(255),
   expires_at  VARCHAR(40),
   next_run_at VARCHAR(40) NOT NULL
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- The SQL functions EXPORT MODEL created (src/catalog/export-store.ts): a function named
+-- here is sqlml's to replace and to drop with its model; any other is the user's.
+-- function_schema is '' for a name the database resolves itself; signature is what
+-- identifies the function to DROP FUNCTION (with its argument types where they overload).
+CREATE TABLE IF NOT EXISTS sqlml_exports (
+  function_schema VARCHAR(255) NOT NULL,
+  function_name   VARCHAR(255) NOT NULL,
+  model           VARCHAR(255) NOT NULL,
+  version         INT NOT NULL,
+  signature       TEXT NOT NULL,
+  created_at      VARCHAR(40) NOT NULL,
+  PRIMARY KEY (function_schema, function_name)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

@@ -1,4 +1,4 @@
--- sqlml's catalog on PostgreSQL: models, their versions, scheduled jobs and job runs.
+-- sqlml's catalog on PostgreSQL: models, their versions, scheduled jobs, job runs and exported functions.
 -- Must match src/catalog/schema.ts column for column. Timestamps and JSON documents are
 -- text so that one set of catalog code reads every dialect. Run statement by statement
 -- (src/catalog/ddl.ts splits on semicolons, so none may appear inside a statement).
@@ -58,4 +58,18 @@ CREATE TABLE IF NOT EXISTS sqlml_job_leases (
   holder      TEXT,
   expires_at  TEXT,
   next_run_at TEXT NOT NULL
+);
+
+-- The SQL functions EXPORT MODEL created (src/catalog/export-store.ts): a function named
+-- here is sqlml's to replace and to drop with its model; any other is the user's.
+-- function_schema is '' for a name the database resolves itself; signature is what
+-- identifies the function to DROP FUNCTION (with its argument types where they overload).
+CREATE TABLE IF NOT EXISTS sqlml_exports (
+  function_schema TEXT NOT NULL,
+  function_name   TEXT NOT NULL,
+  model           TEXT NOT NULL,
+  version         INTEGER NOT NULL,
+  signature       TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  PRIMARY KEY (function_schema, function_name)
 );

@@ -68,10 +68,23 @@ export interface JobLeasesTable {
   next_run_at: string;
 }
 
+/** One SQL function EXPORT MODEL created: sqlml's to replace, and to drop with its model. */
+export interface ExportsTable {
+  /** '' when the name was given without a schema (the database resolves it). */
+  function_schema: string;
+  function_name: string;
+  model: string;
+  version: number;
+  /** What identifies the function to DROP FUNCTION (the dialect's `functions.signature`). */
+  signature: string;
+  created_at: string;
+}
+
 export interface CatalogDatabase {
   sqlml_models: ModelsTable;
   sqlml_model_versions: ModelVersionsTable;
   sqlml_jobs: JobsTable;
   sqlml_job_runs: JobRunsTable;
   sqlml_job_leases: JobLeasesTable;
+  sqlml_exports: ExportsTable;
 }

@@ -1,13 +1,16 @@
 /**
- * SHOW MODELS, DESCRIBE MODEL and DROP MODEL: what is stored, said plainly.
+ * SHOW MODELS, DESCRIBE MODEL and DROP MODEL: what is stored, said plainly. DROP MODEL
+ * drops the SQL functions exported from the model too (src/engine/export.ts).
  */
 import type { ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { formatBytes, formatNumber } from '../format.js';
 import { describeRecipe, featureName } from '../learn/recipe-describe.js';
+import type { ExportStore } from '../catalog/export-store.js';
 import type { DescribeModel, DropModel } from '../sql/ast.js';
 import { getModelVersion, loadModel, modelName, type ExecContext } from './context.js';
 import type { Evaluation } from './evaluation.js';
+import { dropExportedFunctions } from './export.js';
 import type { TrainingStats } from './train.js';
 
 export async function showModels(context: ExecContext): Promise<ResultTable> {
@@ -28,9 +31,10 @@ export async function showModels(context: ExecContext): Promise<ResultTable> {
   };
 }
 
-export async function dropModel(statement: DropModel, context: ExecContext): Promise<ResultTable> {
+export async function dropModel(statement: DropModel, context: ExecContext, exports: ExportStore): Promise<ResultTable> {
   await context.store.ensureSchema();
   const name = modelName(statement.name);
+  const functions = await dropExportedFunctions(name, context, exports);
   const dropped = await context.store.drop(name);
   if (!dropped && !statement.ifExists) {
     throw new SqlmlError('unknown_model', `model ${name} does not exist (DROP MODEL IF EXISTS ignores that)`);
@@ -41,8 +45,9 @@ export async function dropModel(statement: DropModel, context: ExecContext): Pro
     columns: [
       { name: 'model', type: 'text' },
       { name: 'dropped', type: 'boolean' },
+      { name: 'functions', type: 'text' },
     ],
-    rows: [[name, dropped]],
+    rows: [[name, dropped, functions.length > 0 ? functions.join(', ') : null]],
   };
 }
 

@@ -6,8 +6,10 @@
 import type { Adapter } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
 import { openCatalogDb, type CatalogDb } from '../catalog/catalog-db.js';
+import { ExportStore } from '../catalog/export-store.js';
 import { JobStore } from '../catalog/job-store.js';
 import { ModelStore } from '../catalog/model-store.js';
+import { compileModel } from '../compile/index.js';
 import type { ResultTable } from '../data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../errors.js';
 import type { TrainedModel } from '../learn/model.js';
@@ -16,6 +18,7 @@ import { parseStatement, splitScript, type ScriptPart } from '../sql/index.js';
 import type { ExecContext, ExecOptions } from './context.js';
 import { describeModel, dropModel, showModels } from './describe.js';
 import { evaluateModel } from './evaluate.js';
+import { exportModel } from './export.js';
 import { createJob, dropJob, runJob, showJobs } from './jobs.js';
 import { predict } from './predict.js';
 import { createModel, retrainModel } from './train.js';
@@ -35,6 +38,8 @@ export class Engine {
   readonly catalog: CatalogDb;
   readonly store: ModelStore;
   readonly jobs: JobStore;
+  /** The SQL functions EXPORT MODEL created. */
+  readonly exports: ExportStore;
   readonly #options: EngineOptions;
   readonly #loadedModels = new Map<string, TrainedModel>();
 
@@ -43,6 +48,7 @@ export class Engine {
     this.catalog = openCatalogDb(adapter);
     this.store = new ModelStore(adapter, this.catalog);
     this.jobs = new JobStore(adapter, this.catalog);
+    this.exports = new ExportStore(adapter, this.catalog);
     this.#options = options;
   }
 
@@ -111,7 +117,9 @@ export class Engine {
       case 'describe_model':
         return describeModel(statement, context);
       case 'drop_model':
-        return dropModel(statement, context);
+        return dropModel(statement, context, this.exports);
+      case 'export_model':
+        return exportModel(statement, context, this.exports, compileModel);
       case 'create_job':
         return createJob(statement, this.jobs, context);
       case 'show_jobs':

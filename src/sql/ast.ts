@@ -128,6 +128,14 @@ export interface DropModel extends StatementBase {
   readonly name: Identifier;
 }
 
+/** EXPORT MODEL name[@v] AS FUNCTION [schema.]function_name */
+export interface ExportModel extends StatementBase {
+  readonly kind: 'export_model';
+  readonly model: ModelRef;
+  /** The function to create; a classifier's score function is this name with `_score` appended. */
+  readonly function: TableName;
+}
+
 export type JobSchedule =
   | { readonly kind: 'cron'; readonly expression: string }
   | { readonly kind: 'every'; readonly interval: string };
@@ -169,6 +177,7 @@ export type Statement =
   | ShowModels
   | DescribeModel
   | DropModel
+  | ExportModel
   | CreateJob
   | ShowJobs
   | RunJob

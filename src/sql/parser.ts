@@ -12,6 +12,7 @@ import type {
   DropJob,
   DropModel,
   EvaluateModel,
+  ExportModel,
   Identifier,
   JobSchedule,
   ModelRef,
@@ -115,6 +116,8 @@ class Parser {
         return 'retrain_model';
       case 'EVALUATE':
         return 'evaluate_model';
+      case 'EXPORT':
+        return this.#isKeyword(this.#peek(1), 'MODEL') ? 'export_model' : 'pass_through';
       case 'PREDICT':
         return 'predict';
       case 'RUN':
@@ -151,6 +154,8 @@ class Parser {
         return this.#describeModel(base);
       case 'drop_model':
         return this.#dropModel(base);
+      case 'export_model':
+        return this.#exportModel(base);
       case 'create_job':
         return this.#createJob(base);
       case 'show_jobs':
@@ -248,6 +253,18 @@ class Parser {
     const name = this.#identifier('model name');
     this.#expectEnd();
     return { kind: 'drop_model', ...base, ifExists, name };
+  }
+
+  /** EXPORT MODEL name[@v] AS FUNCTION [schema.]function_name */
+  #exportModel(base: Base): ExportModel {
+    this.#next();
+    this.#next();
+    const model = this.#modelRef();
+    this.#expectKeyword('AS');
+    this.#expectKeyword('FUNCTION');
+    const fn = this.#tableName('function name');
+    this.#expectEnd();
+    return { kind: 'export_model', ...base, model, function: fn };
   }
 
   /** CREATE [OR REPLACE] JOB name (SCHEDULE '<cron>' | EVERY '<interval>') AS <statement> */

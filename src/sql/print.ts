@@ -70,6 +70,8 @@ class Printer {
         return `DESCRIBE MODEL ${this.#modelRef(s.model)}`;
       case 'drop_model':
         return `DROP MODEL ${s.ifExists ? 'IF EXISTS ' : ''}${this.#name(s.name)}`;
+      case 'export_model':
+        return `EXPORT MODEL ${this.#modelRef(s.model)} AS FUNCTION ${this.#table(s.function)}`;
       case 'create_job': {
         const schedule =
           s.schedule.kind === 'cron'

@@ -18,7 +18,7 @@ import { ModelStore, type NewModelVersion } from '../../src/catalog/model-store.
 import { valueAt, isNumberType, type Column, type ColumnData, type ColumnType, type RowBatch, type Value } from '../../src/data.js';
 import { SqlmlError } from '../../src/errors.js';
 import { dayOfWeekOf, hourOf, monthOf, yearOf } from '../../src/learn/profile.js';
-import { plainDecimal, type DatePart } from '../../adapters/dialect.js';
+import { plainDecimal, type DatePart, type FunctionSpelling, type SqlFunction } from '../../adapters/dialect.js';
 import { trickyText } from '../helpers/tricky-text.js';
 
 import { duckdbFixture } from './fixtures/duckdb.js';
@@ -726,6 +726,84 @@ describe.each(TARGETS)('$label', ({ url }) => {
     });
   });
 
+  describe('dialect: exported functions (adapter.sql.functions)', () => {
+    const fns = (): FunctionSpelling => adapter.sql.functions;
+    const made: string[] = [];
+    afterAll(async () => {
+      for (const signature of made) await adapter.query(fns().drop(signature)).catch(() => undefined);
+    });
+    /** A function of (integer, text) whose body reads a subquery with columns named like its parameters. */
+    const defined = (name: TableRef, body: (a: string, b: string) => string): SqlFunction => {
+      const { integer, text, double } = adapter.sql.types.sqlTypeFor;
+      const [a, b] = [fns().parameter(0), fns().parameter(1)];
+      return { name, parameterTypes: [integer, text], returns: double, body: body(a, b) };
+    };
+    const create = async (fn: SqlFunction): Promise<void> => {
+      for (const statement of fns().create(fn)) await adapter.query(statement);
+      made.push(fns().signature(fn));
+    };
+
+    it('create / existing / drop: a function callable in a SELECT over a table whose columns are named like its parameters, NULLs passed in', async () => {
+      const name = { name: `conf fn "x" 'y' ${runTag}` };
+      expect((await adapter.query(fns().existing(name))).rows).toEqual([]);
+      // The body reads a subquery's columns `a` and `b`, as a compiled model's text
+      // features do: parameters named so would capture them (MySQL) or clash (DuckDB).
+      const [p0, p1] = [fns().parameter(0), fns().parameter(1)];
+      // The table's columns are named like the parameters where those are names (not $1).
+      const [c0, c1] = [p0, p1].map((ref, i) => (/^[a-z_][a-z0-9_]*$/.test(ref) ? ref : `p${i}`)) as [string, string];
+      const inner = `(SELECT 1000 AS ${q('a')}, 'zz' AS ${q('b')})`;
+      const fn = defined(
+        name,
+        (a, b) => `(SELECT ${a} * 2 + CASE WHEN ${b} IS NULL THEN 0.5 WHEN ${b} = 'x' THEN 1 ELSE 0 END + s.${q('a')} - 1000 FROM ${inner} AS s WHERE s.${q('b')} = 'zz')`,
+      );
+      await create(fn);
+      expect((await adapter.query(fns().existing(name))).rows.length).toBeGreaterThan(0);
+
+      const table = fresh('fnargs');
+      await adapter.query(`CREATE TABLE ${adapter.sql.quoteTable(table)} (${q(c0)} INTEGER, ${q(c1)} ${adapter.sql.types.sqlTypeFor.text})`);
+      await adapter.query(`INSERT INTO ${adapter.sql.quoteTable(table)} VALUES (3, 'x'), (4, NULL), (NULL, 'y')`);
+      const call = `${adapter.sql.quoteTable(name)}(${q(c0)}, ${q(c1)})`;
+      const result = await adapter.query(`SELECT ${q(c1)}, ${call} AS ${q('v')} FROM ${adapter.sql.quoteTable(table)}`);
+      const byText = new Map(result.rows.map(([text, v]) => [text, v === null ? null : Number(v)]));
+      expect(byText).toEqual(new Map([['x', 7], [null, 8.5], ['y', null]]));
+
+      await adapter.query(fns().drop(fns().signature(fn)));
+      expect((await adapter.query(fns().existing(name))).rows).toEqual([]);
+      await adapter.query(fns().drop(fns().signature(fn)));
+    });
+
+    it('nameFits: a name that fits is kept whole; one a character longer is refused or cut to one that fits', async () => {
+      const stem = `conf_fn_long_${runTag}_`;
+      let name = stem;
+      while (fns().nameFits(`${name}é`) && name.length < 300) name += 'é';
+      if (name.length >= 300) return; // no limit to reach
+      const fitting = defined({ name }, (a) => `${a} + 1`);
+      await create(fitting);
+      expect((await adapter.query(fns().existing({ name }))).rows.length).toBeGreaterThan(0);
+      await adapter.query(fns().drop(fns().signature(fitting)));
+      expect((await adapter.query(fns().existing({ name }))).rows).toEqual([]);
+
+      const made = await (async () => {
+        for (const statement of fns().create(defined({ name: `${name}é` }, (a) => `${a} + 1`))) await adapter.query(statement);
+      })().then(
+        () => true,
+        () => false,
+      );
+      // Made under the cut name, so two long names could be one function: hence nameFits.
+      if (made) expect((await adapter.query(fns().existing({ name }))).rows.length).toBeGreaterThan(0);
+    });
+
+    it('create replaces a function of the same signature; existing finds it by schema too', async () => {
+      const name = { name: `conf_fn_replaced_${runTag}` };
+      await create(defined(name, (a) => `${a} + 1`));
+      await create(defined(name, (a) => `${a} + 2`));
+      expect(Number((await adapter.query(`SELECT ${adapter.sql.quoteTable(name)}(1, 'a') AS ${q('v')}`)).rows[0]![0])).toBe(3);
+      const schema = fixture.defaultSchema;
+      expect((await adapter.query(fns().existing({ schema, name: name.name }))).rows.length).toBeGreaterThan(0);
+      expect((await adapter.query(fns().existing({ schema, name: `${name.name}_other` }))).rows).toEqual([]);
+    });
+  });
+
   describe('catalog', () => {
     let catalog: CatalogDb;
     beforeAll(async () => {
@@ -735,7 +813,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('runs the catalog DDL a second time without complaint', async () => {
       await adapter.ensureCatalog(catalogDdl(adapter.sql.name));
-      for (const name of ['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs']) {
+      for (const name of ['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs', 'sqlml_exports']) {
         expect(await adapter.tableExists({ name })).toBe(true);
       }
     });
@@ -751,6 +829,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
         sqlml_jobs: { name: 1, schedule_kind: 1, schedule: 1, statement: 1, created_at: 1 },
         sqlml_job_runs: { id: 1, job: 1, started_at: 1, finished_at: 1, outcome: 1, error: 1, rows: 1 },
         sqlml_job_leases: { job: 1, holder: 1, expires_at: 1, next_run_at: 1 },
+        sqlml_exports: { function_schema: 1, function_name: 1, model: 1, version: 1, signature: 1, created_at: 1 },
       } satisfies { [T in keyof CatalogDatabase]: Record<keyof CatalogDatabase[T], 1> };
       for (const [table, columns] of Object.entries(expected)) {
         const result = await adapter.query(`SELECT * FROM ${q(table)} WHERE 1 = 0`);

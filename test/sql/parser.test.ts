@@ -217,6 +217,28 @@ describe('parser: inspecting and managing models', () => {
     expect(meaning('DROP MODEL IF EXISTS "Churn"')).toEqual({ kind: 'drop_model', ifExists: true, name: id('Churn', true) });
   });
 
+  it('parses EXPORT MODEL … AS FUNCTION, the function name schema-qualified or not', () => {
+    expect(meaning('export model churn as function churn_fn')).toEqual({
+      kind: 'export_model',
+      model: { name: id('churn') },
+      function: { name: id('churn_fn') },
+    });
+    expect(meaning('EXPORT MODEL "Churn"@3 AS FUNCTION analytics."Score me"')).toEqual({
+      kind: 'export_model',
+      model: { name: id('Churn', true), version: 3 },
+      function: { schema: id('analytics'), name: id('Score me', true) },
+    });
+    expect(meaning('EXPORT MODEL m AS FUNCTION function')).toMatchObject({ function: { name: id('function') } });
+    expect(meaning('EXPORT DATABASE x')).toEqual({ kind: 'pass_through', text: 'EXPORT DATABASE x' });
+  });
+
+  it('refuses an EXPORT MODEL without AS FUNCTION or with more after the name', () => {
+    expect(() => parseScript('EXPORT MODEL m AS f')).toThrow('line 1, column 19: expected FUNCTION, found f');
+    expect(() => parseScript('EXPORT MODEL m FUNCTION f')).toThrow('line 1, column 16: expected AS, found FUNCTION');
+    expect(() => parseScript('EXPORT MODEL m AS FUNCTION f g')).toThrow('line 1, column 30: expected end of statement, found g');
+    expect(() => parseScript('EXPORT MODEL m AS FUNCTION')).toThrow('expected function name, found end of statement');
+  });
+
   it('takes IF as a model name when EXISTS does not follow', () => {
     expect(meaning('DROP MODEL if')).toEqual({ kind: 'drop_model', ifExists: false, name: id('if') });
   });

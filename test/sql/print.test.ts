@@ -37,6 +37,8 @@ describe('toSql: canonical text', () => {
       ['show models', 'SHOW MODELS'],
       ['describe model m@7', 'DESCRIBE MODEL m@7'],
       ['drop model if exists m', 'DROP MODEL IF EXISTS m'],
+      ['export model m as function f', 'EXPORT MODEL m AS FUNCTION f'],
+      ['export  model m@2 as function s."F n"', 'EXPORT MODEL m@2 AS FUNCTION s."F n"'],
       ["create job j every '1 day' as predict m from t into o", "CREATE JOB j EVERY '1 day' AS PREDICT m FROM t INTO o"],
       ["create or replace job j schedule '0 * * * *' as delete from t", "CREATE OR REPLACE JOB j SCHEDULE '0 * * * *' AS delete from t"],
       ['show jobs', 'SHOW JOBS'],
