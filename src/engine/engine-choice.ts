@@ -46,12 +46,20 @@ export function takeEngineOption(options: readonly OptionAssignment[], statement
 /**
  * Decides the engine for `model` over a source with `columns`. A feature column the
  * source lacks is the same error on both engines (the streaming encoder's).
+ * `statementReason`, when given, is why the statement itself cannot run in the database
+ * for this model, whatever the compiler says.
  */
-export function chooseEngine(context: ExecContext, model: TrainedModel, columns: readonly Column[], requested: EngineRequest): EngineChoice {
+export function chooseEngine(
+  context: ExecContext,
+  model: TrainedModel,
+  columns: readonly Column[],
+  requested: EngineRequest,
+  statementReason: string | null = null,
+): EngineChoice {
   // Binding the streaming encoder checks the feature columns, with its message.
   void new FeatureEncoder(model.recipe, columns);
   if (requested === 'stream') return { engine: 'stream', compiled: null, reason: "USING engine = 'stream'" };
-  const compilation = (context.compileModel ?? defaultCompiler)(model, context.adapter.sql, columns);
+  const compilation = statementReason === null ? (context.compileModel ?? defaultCompiler)(model, context.adapter.sql, columns) : { ok: false as const, reason: statementReason };
   if (compilation.ok) return { engine: 'database', compiled: compilation.compiled, reason: null };
   if (requested === 'database') {
     throw new SqlmlError('unsupported', `the model cannot run in the ${context.adapter.sql.name} database (USING engine = 'database'): ${compilation.reason}`);

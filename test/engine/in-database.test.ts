@@ -160,4 +160,29 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     // The adapter is usable after the failures.
     expect(firstRow(await run(`PREDICT ${bin} FROM ${src} INTO ${missing} KEY id USING engine = 'database';`))).toMatchObject({ rows_written: ROWS });
   });
+
+  it('EVALUATE MODEL … ON in the database: the stream\'s metrics (NULL labels skipped as it skips them)', async () => {
+    const close = (a: Value, b: Value, relative: number): void => {
+      expect(Math.abs(Number(a) - Number(b))).toBeLessThanOrEqual(relative * Math.max(1, Math.abs(Number(b))));
+    };
+    const binary = `(SELECT x1, x2, CASE WHEN id % 10 = 0 THEN NULL ELSE y END AS y FROM ${src})`;
+    for (const threshold of ['', ', threshold = 0.3']) {
+      const database = firstRow(await run(`EVALUATE MODEL ${bin} ON ${binary} USING engine = 'database'${threshold};`));
+      const stream = firstRow(await run(`EVALUATE MODEL ${bin} ON ${binary} USING engine = 'stream'${threshold};`));
+      expect(database.rows).toBe(ROWS - ROWS / 10);
+      for (const name of ['accuracy', 'precision', 'recall', 'f1', 'threshold', 'rows']) expect(database[name]).toBeCloseTo(Number(stream[name]), 12);
+      close(database.auc!, stream.auc!, 1e-4);
+      // The stream keeps binary scores as float32 (evaluation.ts), so its log loss is that close.
+      close(database.log_loss!, stream.log_loss!, 1e-6);
+    }
+    const regression = `(SELECT x1, x2, CASE WHEN id % 10 = 0 THEN NULL ELSE v END AS v FROM ${src})`;
+    const database = firstRow(await run(`EVALUATE MODEL ${reg} ON ${regression} USING engine = 'database';`));
+    const stream = firstRow(await run(`EVALUATE MODEL ${reg} ON ${regression} USING engine = 'stream';`));
+    expect(database.rows).toBe(stream.rows);
+    for (const name of ['rmse', 'mae', 'r2', 'baseline_rmse']) close(database[name]!, stream[name]!, 1e-9);
+    const error = await rejectionOf(run(`EVALUATE MODEL ${bin} USING engine = 'database';`));
+    expect(error.message).toContain('option engine of EVALUATE MODEL applies to EVALUATE MODEL … ON');
+    const text = await rejectionOf(run(`EVALUATE MODEL ${txt} ON ${src} USING engine = 'database';`));
+    expect(text.message).toContain(STAND_IN_REASON);
+  });
 });
