@@ -11,8 +11,8 @@
  *    modes copy the staging rows in by column name, and the staging table is dropped.
  *
  * Passed-through columns keep the source's own types; the computed ones (the
- * predictions) are cast to the type `write()` would give them, so both engines create
- * the same table.
+ * predictions) get the type `write()` would give them (`StagingTyping`), so both engines
+ * create the same prediction columns.
  */
 import { randomBytes } from 'node:crypto';
 import type { Column } from '../src/data.js';
@@ -31,14 +31,24 @@ export function stagingTable(table: TableRef): TableRef {
   return table.schema === undefined ? { name } : { schema: table.schema, name };
 }
 
-/** `CREATE TABLE staging AS SELECT …` over `rows`. */
-export function createStagingSql(sql: SqlDialect, staging: TableRef, rows: SelectRows): string {
+/**
+ * How the staging CTAS gives the computed columns their types: `cast` them in the
+ * SELECT (DuckDB, PostgreSQL), or `declare` them in the CREATE part, which MySQL and
+ * MariaDB merge with the SELECT's same-named columns (their CAST accepts only a few
+ * types: no INT, BIGINT or TEXT).
+ */
+export type StagingTyping = 'cast' | 'declare';
+
+/** `CREATE TABLE staging [(typed computed columns)] AS SELECT …` over `rows`. */
+export function createStagingSql(sql: SqlDialect, staging: TableRef, rows: SelectRows, typing: StagingTyping): string {
   const passed = rows.passed.map((name) => `sqlml_rows.${sql.quoteIdent(name)}`);
   const computed = rows.computed.map((column) => {
     const name = sql.quoteIdent(column.name);
-    return `CAST(sqlml_rows.${name} AS ${columnDefinitionType(column, sql.types)}) AS ${name}`;
+    return typing === 'cast' ? `CAST(sqlml_rows.${name} AS ${columnDefinitionType(column, sql.types)}) AS ${name}` : `sqlml_rows.${name}`;
   });
-  return `CREATE TABLE ${sql.quoteTable(staging)} AS SELECT ${[...passed, ...computed].join(', ')} FROM (${rows.select}) AS sqlml_rows`;
+  const declared =
+    typing === 'declare' ? ` (${rows.computed.map((column) => `${sql.quoteIdent(column.name)} ${columnDefinitionType(column, sql.types)}`).join(', ')})` : '';
+  return `CREATE TABLE ${sql.quoteTable(staging)}${declared} AS SELECT ${[...passed, ...computed].join(', ')} FROM (${rows.select}) AS sqlml_rows`;
 }
 
 /** The names the written columns have in an existing table (matched as `write` matches them: exactly, else case-insensitively). */

@@ -268,7 +268,7 @@ export class DuckDBAdapter implements Adapter {
       await this.#run('BEGIN TRANSACTION');
       try {
         const staging = stagingTable(table);
-        await this.#run(createStagingSql(this.sql, staging, rows));
+        await this.#run(createStagingSql(this.sql, staging, rows, 'cast'));
         const counted = await (await this.#run(`SELECT count(*) FROM ${this.sql.quoteTable(staging)}`)).getRows();
         if (!(await this.#tableExists(table))) {
           await this.#run(`ALTER TABLE ${this.sql.quoteTable(staging)} RENAME TO ${this.sql.quoteIdent(table.name)}`);

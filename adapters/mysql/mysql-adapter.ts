@@ -314,7 +314,7 @@ export class MySQLAdapter implements Adapter {
       signal?.addEventListener('abort', kill, { once: true });
       let done = false;
       try {
-        const created = await run(createStagingSql(this.sql, staging, rows));
+        const created = await run(createStagingSql(this.sql, staging, rows, 'declare'));
         const count = Number(created.header?.affectedRows ?? 0);
         if (!(await this.#tableExists(session, table))) {
           await run(`RENAME TABLE ${quotedStaging} TO ${this.sql.quoteTable(table)}`);

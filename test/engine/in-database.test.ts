@@ -31,6 +31,7 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
   const bin = `indb_bin_${tag}`;
   const reg = `indb_reg_${tag}`;
   const txt = `indb_txt_${tag}`;
+  const yes = `indb_yes_${tag}`;
   const sql = (text: string): Promise<ResultTable> => engine.adapter.query(text);
   const run = async (text: string): Promise<ResultTable> => (await engine.runAll(text)).at(-1)!;
   const byFirst = (result: ResultTable): (readonly Value[])[] => [...result.rows].sort((a, b) => Number(a[0]) - Number(b[0]));
@@ -73,14 +74,15 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     await sql(`INSERT INTO ${src} VALUES ${rows.join(', ')}`);
     await run(`CREATE MODEL ${bin} FROM (SELECT x1, x2, y FROM ${src}) PREDICT y USING passes = 3;`);
     await run(`CREATE MODEL ${reg} FROM (SELECT x1, x2, v FROM ${src}) PREDICT v USING passes = 3;`);
+    await run(`CREATE MODEL ${yes} FROM (SELECT x1, x2, CASE WHEN y = 1 THEN 'yes' ELSE 'no' END AS churn FROM ${src}) PREDICT churn USING passes = 3;`);
     await run(`CREATE MODEL ${txt} FROM (SELECT x1, plan, y FROM ${src}) PREDICT y USING passes = 2;`);
   }, 120_000);
 
   afterAll(async () => {
     if (!engine) return;
     await sql(`DROP VIEW IF EXISTS indb_view_${tag}`).catch(() => undefined);
-    for (const table of [src, ...['a', 'b', 'c', 'd', 'e', 'f'].map((suffix) => `indb_out_${suffix}_${tag}`)]) await sql(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-    for (const model of [bin, reg, txt]) await run(`DROP MODEL IF EXISTS ${model};`).catch(() => undefined);
+    for (const table of [src, ...['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((suffix) => `indb_out_${suffix}_${tag}`)]) await sql(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    for (const model of [bin, reg, txt, yes]) await run(`DROP MODEL IF EXISTS ${model};`).catch(() => undefined);
     await engine.close();
   });
 
@@ -130,6 +132,14 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     expect(databaseTypes.slice(2).map(([name]) => name)).toEqual(['predicted_label', 'score']);
     expectSameAnswers(await sql(`SELECT * FROM ${database}`), await sql(`SELECT * FROM ${stream}`));
     expect(await stagingTables()).toBe(0);
+  });
+
+  it('PREDICT … INTO in the database writes text labels in the type the stream gives them', async () => {
+    const [database, stream] = [`indb_out_g_${tag}`, `indb_out_h_${tag}`];
+    expect(firstRow(await run(`PREDICT ${yes} FROM ${src} INTO ${database} KEY id USING engine = 'database';`))).toMatchObject({ rows_written: ROWS, engine: 'database' });
+    await run(`PREDICT ${yes} FROM ${src} INTO ${stream} KEY id USING engine = 'stream';`);
+    expect(await catalogTypes(database)).toEqual(await catalogTypes(stream));
+    expectSameAnswers(await sql(`SELECT * FROM ${database}`), await sql(`SELECT * FROM ${stream}`));
   });
 
   it('REPLACE and APPEND into an existing table keep it (its identity) and swap or add the rows', async () => {
