@@ -90,6 +90,16 @@ export interface SqlDialect extends SqlSpelling {
   safeExp(x: string): string;
   /** A set-returning split of `text` at the matches of the regular expression `pattern` (one row per piece); absent where the database has none. */
   regexpSplit?(text: string, pattern: string): string;
+  /** `text` lower-cased character by character as JavaScript's toLowerCase does (src/compile's lowercase()); absent where the database has no such function. */
+  lowerText?(text: string): string;
+  /**
+   * `text` with every match of the regular expression `pattern` (a string literal; bracket
+   * expressions hold literal characters, `\1` in `replacement` is the first group)
+   * replaced by `replacement`; absent where the database has none.
+   */
+  regexpReplaceAll?(text: string, pattern: string, replacement: string): string;
+  /** A boolean: the date or timestamp `x` (not NULL) is finite, not ±infinity ('TRUE' where the database has no infinite dates). */
+  isFiniteTime?(x: string): string;
   /** Most expressions one SELECT list may have. */
   readonly maxSelectList: number;
   readonly capabilities: {
