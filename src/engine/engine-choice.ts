@@ -8,9 +8,8 @@ import type { Column } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
 import type { TrainedModel } from '../learn/model.js';
-import type { CompiledModel } from '../compile/index.js';
+import { compileModel, type CompiledModel } from '../compile/index.js';
 import type { OptionAssignment } from '../sql/ast.js';
-import { compileModel as defaultCompiler } from './compiler.js';
 import type { ExecContext } from './context.js';
 
 export type EngineRequest = 'auto' | 'database' | 'stream';
@@ -59,7 +58,7 @@ export function chooseEngine(
   // Binding the streaming encoder checks the feature columns, with its message.
   void new FeatureEncoder(model.recipe, columns);
   if (requested === 'stream') return { engine: 'stream', compiled: null, reason: "USING engine = 'stream'" };
-  const compilation = statementReason === null ? (context.compileModel ?? defaultCompiler)(model, context.adapter.sql, columns) : { ok: false as const, reason: statementReason };
+  const compilation = statementReason === null ? (context.compileModel ?? compileModel)(model, context.adapter.sql, columns) : { ok: false as const, reason: statementReason };
   if (compilation.ok) return { engine: 'database', compiled: compilation.compiled, reason: null };
   if (requested === 'database') {
     throw new SqlmlError('unsupported', `the model cannot run in the ${context.adapter.sql.name} database (USING engine = 'database'): ${compilation.reason}`);
