@@ -3,7 +3,7 @@
  * running the CREATE TABLE … AS SELECT while it is mid-scan (its unordered source sleeps
  * at a late row). The statement fails with one error, the target is as it was (an
  * existing one keeps its rows, a missing one stays missing), no staging table is left,
- * and the next statement works. Servers only: DuckDB is embedded, with no connection
+ * and the next statement works; the same when the caller cancels it. Servers only: DuckDB is embedded, with no connection
  * another session could kill (its mid-CTAS failure is in test/engine/in-database.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,5 +98,27 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     expect(await admin.tableExists({ name: missing })).toBe(false);
     expect(Number((await admin.query(fixture.staging)).rows[0]![0])).toBe(0);
     expect(firstRow(await run(`PREDICT ${model} FROM ${src} INTO ${existing} KEY id USING engine = 'database';`))).toMatchObject({ rows_written: ROWS, engine: 'database' });
+  }, 60_000);
+
+  it('PREDICT … INTO in the database cancelled by its caller: `cancelled`, the statement stopped on the server, the target as it was, no staging table', async () => {
+    await run(`PREDICT ${model} FROM (SELECT * FROM ${src} WHERE id <= 9) INTO ${existing} KEY id USING engine = 'stream';`);
+    const before = await contents(existing);
+    const controller = new AbortController();
+    const statement = engine.runAll(`PREDICT ${model} FROM ${fixture.paused(src)} INTO ${existing} KEY id USING engine = 'database';`, { signal: controller.signal });
+    let settled = false;
+    statement.then(() => (settled = true), () => (settled = true));
+    const deadline = Date.now() + POLL_LIMIT_MS;
+    while ((await admin.query(fixture.ctas)).rows.length === 0) {
+      if (settled || Date.now() > deadline) throw new Error('the CREATE TABLE … AS SELECT was never seen running');
+      await new Promise((done) => setTimeout(done, POLL_MS));
+    }
+    const started = Date.now();
+    controller.abort();
+    const error = await rejectionOf(statement);
+    expect(error.code).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(PAUSE_SECONDS * 500);
+    expect((await admin.query(fixture.ctas)).rows).toEqual([]);
+    expect(await contents(existing)).toEqual(before);
+    expect(Number((await admin.query(fixture.staging)).rows[0]![0])).toBe(0);
   }, 60_000);
 });
