@@ -3,6 +3,7 @@
  * in the database when engine-choice.ts picks it, evaluate-in-database.ts), or the
  * held-out split re-scored at another threshold.
  */
+import type { CompiledModel } from '../compile/index.js';
 import type { ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
@@ -11,7 +12,7 @@ import type { TrainedModel } from '../learn/model.js';
 import { resolveEvaluateOptions } from '../learn/options.js';
 import { RowRole, RowSplitter } from '../learn/split.js';
 import { createSparseVector, type Task } from '../learn/types.js';
-import type { EvaluateModel } from '../sql/ast.js';
+import type { EvaluateModel, Source } from '../sql/ast.js';
 import {
   BATCH_ROWS,
   columnList,
@@ -21,8 +22,6 @@ import {
   throwIfAborted,
   type ExecContext,
 } from './context.js';
-import type { CompiledModel } from '../compile/index.js';
-import type { Source } from '../sql/ast.js';
 import { chooseEngine, sourceColumns, takeEngineOption, type EngineRequest } from './engine-choice.js';
 import { databaseEvaluationReason, evaluateInDatabase } from './evaluate-in-database.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';

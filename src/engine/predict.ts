@@ -1,8 +1,9 @@
 /**
  * PREDICT: where `engine` (engine-choice.ts) picks the database, in-database.ts runs the
- * compiled model there; otherwise the stream scores the source batch by batch. Without INTO the rows come back as the
- * result; with INTO they are written through the adapter's atomic bulk write, the key
- * columns passed through untouched (the input batch's own column data, no copy).
+ * compiled model there; otherwise the stream scores the source batch by batch. Without
+ * INTO the rows come back as the result; with INTO they are written through the
+ * adapter's atomic bulk write, the key columns passed through untouched (the input
+ * batch's own column data, no copy).
  */
 import type { Column, ColumnData, NumberColumnData, ResultColumn, ResultTable, RowBatch, TextColumnData, Value } from '../data.js';
 import { ResultBudget } from '../../adapters/result-budget.js';
