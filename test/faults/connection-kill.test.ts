@@ -240,7 +240,7 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
     ['CREATE MODEL', (): string => `CREATE OR REPLACE MODEL ${other} FROM (${paused}) PREDICT y RECIPE (exclude(id))`],
     ['PREDICT … INTO', (): string => `PREDICT ${model} FROM (${paused}) INTO ${target} KEY id USING engine = 'stream'`],
     ['PREDICT', (): string => `PREDICT ${model} FROM (${paused}) USING engine = 'stream'`],
-    ['EVALUATE MODEL … ON', (): string => `EVALUATE MODEL ${model} ON (${paused})`],
+    ['EVALUATE MODEL … ON', (): string => `EVALUATE MODEL ${model} ON (${paused}) USING engine = 'stream'`],
   ])('a killed reader of %s is an error, and the next statement works', async (_name, statement) => {
     const before = await snapshot();
     const error = await killDuring(run(statement()), fixture.sleeping(readerPattern()));
