@@ -13,6 +13,7 @@ export const KEYWORDS = [
   'EVALUATE',
   'EVERY',
   'EXISTS',
+  'EXPLAIN',
   'EXPORT',
   'FALSE',
   'FROM',
