@@ -133,7 +133,8 @@ class Compiled implements CompiledModel {
     if (dialect.capabilities.correlatedDerivedTables !== true) return use(margins);
     const q = (name: string): string => dialect.quoteIdent(name);
     const names = margins.map((_, k) => q(`sqlml_margin_${k}`));
-    const layer = `(SELECT ${margins.map((m, k) => `${m} AS ${names[k]}`).join(', ')}) AS ${q('sqlml_margins')}`;
+    // Fenced, so the planner keeps it a layer instead of copying the margins into every use.
+    const layer = `(SELECT ${margins.map((m, k) => `${m} AS ${names[k]}`).join(', ')}${dialect.split.layerFence}) AS ${q('sqlml_margins')}`;
     const outputs = use(names.map((name) => `${q('sqlml_margins')}.${name}`));
     return Object.fromEntries(Object.entries(outputs).map(([name, sql]) => [name, `(SELECT ${sql} FROM ${layer})`]));
   }
