@@ -19,7 +19,8 @@ import { memoryEngine, run } from '../helpers/engine.js';
 import { serverTargets } from '../helpers/servers.js';
 import { COLUMNS, createSource, scoringRows, TARGETS, trainingRows } from './source-tables.js';
 
-const targets = [{ label: 'duckdb', url: null as string | null }, ...(await serverTargets())];
+// The compiled SQL does not depend on how the stream reads: PostgreSQL's cursor reader is left to the engine suites.
+const targets = [{ label: 'duckdb', url: null as string | null }, ...(await serverTargets()).filter((t) => t.label !== 'postgres (cursor)')];
 const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 
 interface ModelCase {
