@@ -142,7 +142,7 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     // accepts longer plain SELECT lists.
     maxSelectList: 4096,
     // DDL commits the transaction implicitly.
-    capabilities: { createTableAsSelect: true, transactionalDdl: false },
+    capabilities: { createTableAsSelect: true, transactionalDdl: false, correlatedDerivedTables: false },
     clientLogin: { kind: 'passthrough' },
     functions: mysqlFunctions(quoting.quoteTable, quoteString),
   };

@@ -119,23 +119,39 @@ class Compiled implements CompiledModel {
   }
 
   expressions(columns: ColumnExpressions): Readonly<Record<string, string>> {
-    return this.#outputsFrom(this.#margins(columns));
+    return this.#onMargins(columns, (m) => this.#outputsFrom(m));
+  }
+
+  /**
+   * `use` applied to the margins: where the dialect lets a derived table read the outer
+   * row, each expression is a scalar subquery computing the margins once in a derived
+   * table; elsewhere the margins are repeated inline.
+   */
+  #onMargins(columns: ColumnExpressions, use: (margins: readonly string[]) => Record<string, string>): Record<string, string> {
+    const dialect = this.#dialect;
+    const margins = this.#margins(columns);
+    if (dialect.capabilities.correlatedDerivedTables !== true) return use(margins);
+    const q = (name: string): string => dialect.quoteIdent(name);
+    const names = margins.map((_, k) => q(`sqlml_margin_${k}`));
+    // Fenced, so the planner keeps it a layer instead of copying the margins into every use.
+    const layer = `(SELECT ${margins.map((m, k) => `${m} AS ${names[k]}`).join(', ')}${dialect.split.layerFence}) AS ${q('sqlml_margins')}`;
+    const outputs = use(names.map((name) => `${q('sqlml_margins')}.${name}`));
+    return Object.fromEntries(Object.entries(outputs).map(([name, sql]) => [name, `(SELECT ${sql} FROM ${layer})`]));
   }
 
   probabilityOf(columns: ColumnExpressions, label: string): string {
     const dialect = this.#dialect;
     const model = this.#model;
-    const m = this.#margins(columns);
-    if (model.task === 'binary') {
-      const p = logistic(dialect, m[0]!);
-      return `(CASE WHEN ${isClass(dialect, model, label, 1)} THEN ${p} WHEN ${isClass(dialect, model, label, 0)} THEN ${doubleLiteral(dialect, 1)} - ${p} END)`;
-    }
-    if (model.task === 'multiclass') {
+    if (model.task === 'regression') throw new Error('probabilityOf: a regression model gives no probabilities');
+    return this.#onMargins(columns, (m) => {
+      if (model.task === 'binary') {
+        const p = logistic(dialect, m[0]!);
+        return { p: `(CASE WHEN ${isClass(dialect, model, label, 1)} THEN ${p} WHEN ${isClass(dialect, model, label, 0)} THEN ${doubleLiteral(dialect, 1)} - ${p} END)` };
+      }
       const lse = logSumExp(dialect, m);
       const whens = m.map((mc, c) => `WHEN ${isClass(dialect, model, label, c)} THEN ${softmaxProbability(dialect, mc, lse)}`);
-      return `(CASE ${whens.join(' ')} END)`;
-    }
-    throw new Error('probabilityOf: a regression model gives no probabilities');
+      return { p: `(CASE ${whens.join(' ')} END)` };
+    }).p!;
   }
 
   select(source: string, keep: readonly string[]): string {

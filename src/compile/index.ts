@@ -34,7 +34,7 @@ export interface CompiledModel {
   /**
    * Classifiers: the probability the model gives the label the expression `label` holds
    * (in the target's type), for EVALUATE's log loss; NULL for a label that is none of the
-   * model's classes. Absent for regression models.
+   * model's classes. A regression model has none (calling it throws).
    */
   probabilityOf?(columns: ColumnExpressions, label: string): string;
 }

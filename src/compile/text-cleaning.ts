@@ -41,24 +41,39 @@ export const PUNCTUATION_CLASS = characterClass(isPunctuation);
 
 export type Cleaned = { readonly ok: true; readonly sql: string } | { readonly ok: false; readonly reason: string };
 
-/** `ref` (text) cleaned as the feature's `normalize` asks. */
+/** `ref` (text) cleaned as the feature's `normalize` asks (normalizeValue). */
 export function cleanedText(dialect: SqlDialect, ref: string, normalize: TextNormalization): Cleaned {
+  return clean(dialect, ref, normalize, false);
+}
+
+/**
+ * `ref`'s words (as TextTermKeys splits them: lower-cased when asked, split on
+ * whitespace, each word's edge punctuation stripped under no_punct, empty words dropped)
+ * joined by one space: '' when there are none.
+ */
+export function wordsText(dialect: SqlDialect, ref: string, normalize: TextNormalization): Cleaned {
+  return clean(dialect, ref, normalize, true);
+}
+
+function clean(dialect: SqlDialect, ref: string, normalize: TextNormalization, words: boolean): Cleaned {
   let sql = ref;
   if (normalize.lowercase) {
     if (dialect.lowerText === undefined) return { ok: false, reason: `lowercase(): ${dialect.name} has no lower-casing the compiler can use` };
     sql = dialect.lowerText(sql);
   }
+  if (!normalize.noPunct && !words) return { ok: true, sql };
+  const replace = dialect.regexpReplaceAll;
+  if (replace === undefined) return { ok: false, reason: `${dialect.name} has no regular-expression replace to find words with` };
+  const ws = WHITESPACE_CLASS;
+  const p = PUNCTUATION_CLASS;
+  const q = (text: string): string => dialect.quoteString(text);
   if (normalize.noPunct) {
-    const replace = dialect.regexpReplaceAll;
-    if (replace === undefined) return { ok: false, reason: `no_punct(): ${dialect.name} has no regular-expression replace` };
-    const ws = WHITESPACE_CLASS;
-    const p = PUNCTUATION_CLASS;
-    const q = (text: string): string => dialect.quoteString(text);
-    // Punctuation at the start of each word, then at its end; then one space between words, none at the ends.
+    // Punctuation at the start of each word, then at its end.
     sql = replace(sql, q(`(^|${ws})${p}+`), q('\\1'));
     sql = replace(sql, q(`${p}+(${ws}|$)`), q('\\1'));
-    sql = replace(sql, q(`${ws}+`), q(' '));
-    sql = replace(sql, q(`^ | $`), q(''));
   }
+  // One space between words, none at the ends.
+  sql = replace(sql, q(`${ws}+`), q(' '));
+  sql = replace(sql, q(`^ | $`), q(''));
   return { ok: true, sql };
 }

@@ -28,6 +28,8 @@ export const COLUMNS = {
   at: { name: 'at', type: 'timestamp' },
   level: { name: 'level', type: 'integer' },
   count: { name: 'n', type: 'bigint' },
+  word: { name: 'wörd', type: 'text' },
+  body: { name: 'body', type: 'text' },
   yBinary: { name: 'y_bin', type: 'text' },
   yBoolean: { name: 'y_bool', type: 'boolean' },
   yClass: { name: 'y_class', type: 'integer' },
@@ -51,6 +53,20 @@ function random(seed: number): () => number {
 }
 
 const COLORS = ['red', 'Green', 'blue ', 'Ünïcode', '日本', '🙂', '', 'RED'];
+const VOCABULARY = ['The', 'cat', 'sat', 'on', 'mat', 'Café', 'naïve', 'über', '東京', '北京', '🙂', 'ok!', '(maybe)', '"quoted"', '¿qué?', 'x—y', 'dog', 'DOG', 'Straße', '…'];
+const SPACES = [' ', ' ', ' ', '  ', '\u00a0', '\t', '\u3000', '\n'];
+
+/** A sentence of 0..9 words between assorted whitespace (NBSP, ideographic space, tabs). */
+function sentence(next: () => number): string {
+  const words = Math.floor(next() * 10);
+  let text = next() < 0.2 ? SPACES[Math.floor(next() * SPACES.length)]! : '';
+  for (let w = 0; w < words; w++) {
+    if (w > 0) text += SPACES[Math.floor(next() * SPACES.length)]!;
+    text += VOCABULARY[Math.floor(next() * VOCABULARY.length)]!;
+  }
+  return text;
+}
+
 const NOTES = ['Hello, World!', 'hello world', '¡Hola!', '(x)', 'A—b', 'nbsp\u00a0word', '"quoted"', 'Straße…', 'ÉTÉ', '...', ''];
 
 /** Training rows: the targets follow the inputs (with noise), so every weight is learnt. */
@@ -69,7 +85,9 @@ export function trainingRows(count: number): Row[] {
     const at = new Date(atMs).toISOString().replace('T', ' ').replace('Z', '');
     const level = Math.floor(next() * 50);
     const count = Math.floor(next() * 1000) - 500;
-    const signal = (amount ?? 0) / 50 + (flag ? 1 : -0.5) + (color === 'red' ? 1 : color === '日本' ? -1 : 0) + level / 25 - 1 + (note?.toLowerCase().includes('hello') ? 0.7 : 0) + (next() - 0.5);
+    const word = next() < 0.05 ? null : `${['w', 'W', 'ü', '字'][Math.floor(next() * 4)]}${Math.floor(next() * 250)}`;
+    const body = next() < 0.05 ? null : sentence(next);
+    const signal = (amount ?? 0) / 50 + (flag ? 1 : -0.5) + (color === 'red' ? 1 : color === '日本' ? -1 : 0) + level / 25 - 1 + (note?.toLowerCase().includes('hello') ? 0.7 : 0) + (body?.includes('cat') ? 0.8 : 0) + (word?.endsWith('7') ? -0.6 : 0) + (next() - 0.5);
     rows.push({
       id: i,
       amount,
@@ -81,6 +99,8 @@ export function trainingRows(count: number): Row[] {
       at,
       level,
       count,
+      word,
+      body,
       yBinary: signal > 0.5 ? 'yes' : 'no',
       yBoolean: signal > 0.8,
       yClass: signal < 0 ? 10 : signal < 1.2 ? 20 : 30,
@@ -93,13 +113,13 @@ export function trainingRows(count: number): Row[] {
 /** Rows the models never saw: unseen, unicode and empty values, NULLs, extremes; non-finite values where `nonFinite`. */
 export function scoringRows(nonFinite: boolean): Row[] {
   const base = trainingRows(40).map((row, i) => ({ ...row, id: 1000 + i }));
-  const blank: Row = { ...base[0]!, id: 2000, amount: null, bytes: null, flag: null, color: null, note: null, day: null, at: null, level: null, count: null };
+  const blank: Row = { ...base[0]!, id: 2000, amount: null, bytes: null, flag: null, color: null, note: null, day: null, at: null, level: null, count: null, word: null, body: null };
   const odd: Row[] = [
     blank,
-    { ...base[1]!, id: 2001, color: 'purple', note: 'HELLO,   World?!', amount: 1e300, bytes: -12345.5, level: -3 },
-    { ...base[2]!, id: 2002, color: 'Red', note: '  ¿¡ÉTÉ!?  ', amount: -1e300, bytes: 1e15, level: 49 },
-    { ...base[3]!, id: 2003, color: 'red ', note: '\u3000(x)\u3000', day: '1900-03-01', at: '2200-12-31 23:59:59.999999', level: 1000 },
-    { ...base[4]!, id: 2004, color: '🙂🙂', note: 'A—b —', day: '2099-02-28', at: '1901-01-01 00:00:00' },
+    { ...base[1]!, id: 2001, color: 'purple', note: 'HELLO,   World?!', word: 'never-seen', body: 'CAT sat… on the Mat!! ¡Olé! 🙂🙂', amount: 1e300, bytes: -12345.5, level: -3 },
+    { ...base[2]!, id: 2002, color: 'Red', note: '  ¿¡ÉTÉ!?  ', word: '', body: '', amount: -1e300, bytes: 1e15, level: 49 },
+    { ...base[3]!, id: 2003, color: 'red ', note: '\u3000(x)\u3000', word: 'W7', body: '\u3000 ... — !!! \u00a0', day: '1900-03-01', at: '2200-12-31 23:59:59.999999', level: 1000 },
+    { ...base[4]!, id: 2004, color: '🙂🙂', note: 'A—b —', body: 'the cat the cat the cat the cat the cat the cat the cat the cat the cat the cat the cat', day: '2099-02-28', at: '1901-01-01 00:00:00' },
     { ...base[5]!, id: 2005, color: '', note: '', amount: 0, bytes: 0, count: 0 },
   ];
   if (nonFinite) {
