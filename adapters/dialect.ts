@@ -31,6 +31,8 @@ export type DatePart =
 export interface DialectTypes {
   /** The database's type for each sqlml type, when the source's own spelling is not one it has. */
   readonly sqlTypeFor: Readonly<Record<ColumnType, string>>;
+  /** The type a CAST to each sqlml type names (MySQL's CAST takes SIGNED, CHAR…, not its column types). */
+  readonly castTypeFor: Readonly<Record<ColumnType, string>>;
   /** Number type spellings (upper case) the database has, with the sqlml type each reads back as. */
   readonly numberTypes: ReadonlyMap<string, ColumnType>;
   /** Its exact decimal type's name and limits. */

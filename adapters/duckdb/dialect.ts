@@ -16,6 +16,17 @@ export const DUCKDB_TYPES: DialectTypes = {
     text: 'VARCHAR',
     other: 'VARCHAR',
   },
+  castTypeFor: {
+    boolean: 'BOOLEAN',
+    integer: 'INTEGER',
+    bigint: 'BIGINT',
+    double: 'DOUBLE',
+    decimal: 'DOUBLE',
+    date: 'DATE',
+    timestamp: 'TIMESTAMP',
+    text: 'VARCHAR',
+    other: 'VARCHAR',
+  },
   numberTypes: new Map<string, ColumnType>([
     ...['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'UINTEGER'].map((name): [string, ColumnType] => [name, 'integer']),
     ...['BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT'].map((name): [string, ColumnType] => [name, 'bigint']),

@@ -29,6 +29,17 @@ export const MYSQL_TYPES: DialectTypes = {
     text: 'LONGTEXT',
     other: 'LONGTEXT',
   },
+  castTypeFor: {
+    boolean: 'SIGNED',
+    integer: 'SIGNED',
+    bigint: 'SIGNED',
+    double: 'DOUBLE',
+    decimal: 'DECIMAL(65,30)',
+    date: 'DATE',
+    timestamp: 'DATETIME(6)',
+    text: 'CHAR',
+    other: 'CHAR',
+  },
   numberTypes: new Map<string, ColumnType>([
     ...['TINYINT', 'SMALLINT', 'MEDIUMINT', 'INT', 'INTEGER', 'YEAR'].flatMap((name): [string, ColumnType][] => [
       [name, 'integer'],

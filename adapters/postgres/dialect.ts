@@ -17,6 +17,17 @@ export const POSTGRES_TYPES: DialectTypes = {
     text: 'TEXT',
     other: 'TEXT',
   },
+  castTypeFor: {
+    boolean: 'BOOLEAN',
+    integer: 'INTEGER',
+    bigint: 'BIGINT',
+    double: 'DOUBLE PRECISION',
+    decimal: 'DOUBLE PRECISION',
+    date: 'DATE',
+    timestamp: 'TIMESTAMP',
+    text: 'TEXT',
+    other: 'TEXT',
+  },
   numberTypes: new Map<string, ColumnType>([
     ...['SMALLINT', 'INTEGER', 'INT', 'INT2', 'INT4'].map((name): [string, ColumnType] => [name, 'integer']),
     ...['BIGINT', 'INT8'].map((name): [string, ColumnType] => [name, 'bigint']),

@@ -40,11 +40,11 @@ export function labelLiteral(dialect: SqlDialect, target: Column, label: string)
       return doubleLiteral(dialect, Number(label));
     case 'date':
     case 'timestamp':
-      return `CAST(${dialect.quoteString(label.replace(/Z$/, '').replace('T', ' '))} AS ${dialect.types.sqlTypeFor[target.type]})`;
+      return `CAST(${dialect.quoteString(label.replace(/Z$/, '').replace('T', ' '))} AS ${dialect.types.castTypeFor[target.type]})`;
     default:
       if (EXACT_NUMBER_TYPES.has(target.type)) {
         const exact = dialect.exactNumber(label);
-        return target.type === 'decimal' ? exact : `CAST(${exact} AS ${dialect.types.sqlTypeFor[target.type]})`;
+        return target.type === 'decimal' ? exact : `CAST(${exact} AS ${dialect.types.castTypeFor[target.type]})`;
       }
       return dialect.quoteString(label);
   }

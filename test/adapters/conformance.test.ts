@@ -657,6 +657,20 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect(await adapter.tableExists({ name: adapter.sql.foldIdentifier(quoted.name, true) })).toBe(true);
     });
 
+    it('castTypeFor: a CAST to each sqlml type keeps the value', async () => {
+      const samples: [keyof typeof adapter.sql.types.castTypeFor, string, string][] = [
+        ['integer', adapter.sql.quoteString('-42'), '-42'],
+        ['bigint', adapter.sql.exactNumber('9223372036854775807'), '9223372036854775807'],
+        ['double', adapter.sql.quoteString('0.5'), '0.5'],
+        ['text', adapter.sql.quoteString('é x'), 'é x'],
+        ['date', adapter.sql.quoteString('2024-02-29'), '2024-02-29'],
+      ];
+      for (const [type, literal, text] of samples) {
+        const value = await scalar(`CAST(CAST(${literal} AS ${adapter.sql.types.castTypeFor[type]}) AS ${adapter.sql.split.textCast})`);
+        expect(String(value).replace(/\.0+$/, ''), type).toBe(text);
+      }
+    });
+
     it('exactNumber: keeps every digit of decimals with up to 30 digits', async () => {
       for (const text of ['123456789012345.123456789012345', '-0.123456789012345678901234567890', '123456789012345678901234567890', '1.25e-3', '-4.5E+4', '0']) {
         const value = await scalar(`CAST(${adapter.sql.exactNumber(text)} AS ${adapter.sql.split.textCast})`);
