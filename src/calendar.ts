@@ -56,3 +56,41 @@ const US_PER_DAY = 86_400_000_000;
 export function epochMsFromMicros(days: number, microsOfDay: number): number {
   return (days * US_PER_DAY + microsOfDay) / 1000;
 }
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+/** ISO-8601's year: four digits, or signed and six beyond 0000..9999 (year 0 = 1 BC). */
+function isoYear(year: number): string {
+  return year >= 0 && year <= 9999 ? pad(year, 4) : `${year < 0 ? '-' : '+'}${pad(Math.abs(year), 6)}`;
+}
+
+/** A date's text from epoch milliseconds: `2024-02-29`; ±infinity as `infinity` / `-infinity`, as PostgreSQL and DuckDB spell them. */
+export function isoDateText(ms: number): string {
+  if (!Number.isFinite(ms)) return ms > 0 ? 'infinity' : '-infinity';
+  const [year, month, day] = civilFromDays(Math.floor(ms / MS_PER_DAY));
+  return `${isoYear(year)}-${pad(month, 2)}-${pad(day, 2)}`;
+}
+
+/**
+ * A UTC timestamp's text from epoch milliseconds: `2024-02-29T13:14:15.250Z`, the
+ * microseconds appended when the value has them (`…15.250125Z`), any year (Date's range
+ * ends at ±275760); ±infinity as `infinity` / `-infinity`.
+ */
+export function isoTimestampText(ms: number): string {
+  if (!Number.isFinite(ms)) return ms > 0 ? 'infinity' : '-infinity';
+  // Whole milliseconds and the microseconds beyond them apart: ms · 1000 is beyond 2^53 for most dates.
+  let whole = Math.floor(ms);
+  let micros = Math.round((ms - whole) * 1000);
+  if (micros === 1000) {
+    whole += 1;
+    micros = 0;
+  }
+  const days = Math.floor(whole / MS_PER_DAY);
+  const rest = whole - days * MS_PER_DAY;
+  const seconds = Math.floor(rest / 1000);
+  const subseconds = micros === 0 ? pad(rest % 1000, 3) : `${pad(rest % 1000, 3)}${pad(micros, 3)}`;
+  const time = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}.${subseconds}`;
+  return `${isoDateText(days * MS_PER_DAY)}T${time}Z`;
+}

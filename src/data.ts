@@ -1,7 +1,8 @@
 /**
  * The leaf types every layer shares: columns, columnar row batches and result tables.
- * Imported by everyone; imports nothing.
+ * Imported by everyone; imports only the calendar, for the text of dates.
  */
+import { isoDateText, isoTimestampText } from './calendar.js';
 
 /**
  * sqlml's logical column types. Each adapter maps its database's types onto these;
@@ -103,9 +104,9 @@ export function valueAt(column: Column, data: ColumnData, row: number): Value {
     case 'boolean':
       return v !== 0;
     case 'date':
-      return new Date(v).toISOString().slice(0, 10);
+      return isoDateText(v);
     case 'timestamp':
-      return new Date(v).toISOString();
+      return isoTimestampText(v);
     default:
       return v;
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { civilFromDays, daysFromCivil, epochMsFromMicros, MS_PER_DAY, packedCivilFromDays } from '../src/calendar.js';
+import { civilFromDays, daysFromCivil, epochMsFromMicros, isoDateText, isoTimestampText, MS_PER_DAY, packedCivilFromDays } from '../src/calendar.js';
 
 /** Day numbers JavaScript's Date can hold (±100,000,000 days around 1970). */
 const dateDays = fc.integer({ min: -100_000_000, max: 100_000_000 });
@@ -56,4 +56,20 @@ describe('calendar', () => {
     expect(epochMsFromMicros(1, 1_500)).toBe(MS_PER_DAY + 1.5);
     expect(epochMsFromMicros(-1, 0)).toBe(-MS_PER_DAY);
   });
+
+  it('writes dates and timestamps as Date does where Date can, microseconds and any year where it cannot', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }), (ms) => {
+        const iso = new Date(ms).toISOString();
+        expect(isoTimestampText(ms)).toBe(iso);
+        expect(isoDateText(ms)).toBe(iso.slice(0, iso.indexOf('T')));
+      }),
+    );
+    expect(isoTimestampText(Date.UTC(2024, 1, 29, 13, 14, 15, 250) + 0.125)).toBe('2024-02-29T13:14:15.250125Z');
+    expect(isoTimestampText(Infinity)).toBe('infinity');
+    expect(isoDateText(-Infinity)).toBe('-infinity');
+    // DuckDB's latest timestamp is in year 294247, beyond Date's ±275760.
+    expect(isoTimestampText(daysFromCivil(294_247, 1, 10) * MS_PER_DAY)).toBe('+294247-01-10T00:00:00.000Z');
+  });
 });
+

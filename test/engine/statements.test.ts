@@ -184,3 +184,16 @@ describe('jobs', () => {
     expect((await run(engine, 'SHOW JOBS;')).rows).toHaveLength(0);
   });
 });
+
+describe('PREDICT without INTO', () => {
+  it('passes through timestamps at ±infinity, on either engine, as the database spells them', async () => {
+    await run(engine, `CREATE TABLE inf_ts AS SELECT i AS id, i % 7 AS x, (i % 2 = 0) AS y, CASE WHEN i = 5 THEN 'infinity'::TIMESTAMP WHEN i = 6 THEN '-infinity'::TIMESTAMP ELSE TIMESTAMP '2024-01-01 10:00:00.000125' END AS ts FROM range(200) r(i)`);
+    await run(engine, 'CREATE MODEL inf_ts_m FROM (SELECT id, x, y FROM inf_ts) PREDICT y');
+    const stream = await run(engine, "PREDICT inf_ts_m FROM inf_ts USING engine = 'stream'");
+    const database = await run(engine, "PREDICT inf_ts_m FROM inf_ts USING engine = 'database'");
+    const column = stream.columns.findIndex((c) => c.name === 'ts');
+    expect(stream.rows.slice(5, 8).map((row) => row[column])).toEqual(['infinity', '-infinity', '2024-01-01T10:00:00.000125Z']);
+    expect(database.rows.map((row) => row[column])).toEqual(stream.rows.map((row) => row[column]));
+  });
+});
+
