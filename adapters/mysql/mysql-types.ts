@@ -6,7 +6,7 @@
 import { columnDefinitionType as ownOrDialectType } from '../column-definition.js';
 import { MYSQL_TYPES } from './dialect.js';
 import { exactTextOf, type Column, type ColumnType, type Value } from '../../src/data.js';
-import { daysFromCivil, epochMsFromMicros, MS_PER_DAY } from '../../src/calendar.js';
+import { daysFromCivil, epochMsFromMicros, isoDateText, isoTimestampText, MS_PER_DAY } from '../../src/calendar.js';
 
 /** The wire protocol's column type codes (`enum_field_types`). */
 export const MYSQL_TYPE = {
@@ -285,9 +285,9 @@ export function resultValue(type: ColumnType, decoder: CellDecoder, cell: unknow
     case 'boolean':
       return value !== 0;
     case 'date':
-      return new Date(value).toISOString().slice(0, 10);
+      return isoDateText(value);
     case 'timestamp':
-      return new Date(value).toISOString();
+      return isoTimestampText(value);
     default:
       return value;
   }
