@@ -27,6 +27,7 @@ import copyStreams from 'pg-copy-streams';
 import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { postgresDialect } from './dialect.js';
+import type { SqlDialect } from '../dialect.js';
 import { type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { SqlmlError, errorMessage } from '../../src/errors.js';
 import { ResultBudget } from '../result-budget.js';
@@ -68,15 +69,18 @@ export const openPostgresAdapter: AdapterFactory = async (url) => {
   // pg-pool drops a client that is no longer queryable when it is released.
   pool.on('connect', (client) => client.on('error', () => undefined));
   let version: string;
+  let unicodeLower: boolean;
   try {
-    const result = await pool.query<{ version: string }>('SELECT version() AS version');
+    // lower() follows the database's ctype: under C or POSIX it lower-cases ASCII only.
+    const result = await pool.query<{ version: string; unicode_lower: boolean }>("SELECT version() AS version, lower('ÀÉΣ') = 'àéσ' AS unicode_lower");
     version = result.rows[0]?.version ?? '';
+    unicodeLower = result.rows[0]?.unicode_lower === true;
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw connectionError(settings, error);
   }
   const fastPath = settings.read === 'auto' && supportsBinaryCopy(version);
-  return new PostgresAdapter(settings, pool, fastPath);
+  return new PostgresAdapter(settings, pool, fastPath, unicodeLower);
 };
 
 /** Whether `version()` names a PostgreSQL with `COPY (query) TO STDOUT (FORMAT binary)`: not Redshift, ≥ 9.4. */
@@ -135,7 +139,8 @@ function withoutPassword(message: string, settings: PostgresSettings): string {
 }
 
 export class PostgresAdapter implements Adapter {
-  readonly sql = postgresDialect;
+  /** PostgreSQL's SQL; without `lowerText` where the database's lower() leaves non-ASCII letters as they are. */
+  readonly sql: SqlDialect;
   /** Whether streams use binary COPY (else the cursor). */
   readonly fastPath: boolean;
   readonly #settings: PostgresSettings;
@@ -144,7 +149,8 @@ export class PostgresAdapter implements Adapter {
   #closed = false;
 
   /** Takes ownership of `pool`; `close()` ends it. Use `openPostgresAdapter`. */
-  constructor(settings: PostgresSettings, pool: pg.Pool, fastPath: boolean) {
+  constructor(settings: PostgresSettings, pool: pg.Pool, fastPath: boolean, unicodeLower = true) {
+    this.sql = unicodeLower ? postgresDialect : { ...postgresDialect, lowerText: undefined };
     this.#settings = settings;
     this.#pool = pool;
     this.fastPath = fastPath;

@@ -58,7 +58,7 @@ export function wordsText(dialect: SqlDialect, ref: string, normalize: TextNorma
 function clean(dialect: SqlDialect, ref: string, normalize: TextNormalization, words: boolean): Cleaned {
   let sql = ref;
   if (normalize.lowercase) {
-    if (dialect.lowerText === undefined) return { ok: false, reason: `lowercase(): ${dialect.name} has no lower-casing the compiler can use` };
+    if (dialect.lowerText === undefined) return { ok: false, reason: `lowercase(): the ${dialect.name} database's lower() does not lower-case as the model does (here it leaves non-ASCII letters as they are)` };
     sql = dialect.lowerText(sql);
   }
   if (!normalize.noPunct && !words) return { ok: true, sql };
