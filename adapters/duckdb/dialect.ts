@@ -4,29 +4,22 @@ import { STANDARD_SPELLING } from '../../src/sql/index.js';
 import { clampedExp, decimalCast, identifierQuoting, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { duckdbSplitSql } from './split-sql-dialect.js';
 
+/** The type of each sqlml type, in CREATE TABLE and in CAST alike. */
+const DUCKDB_TYPE_NAMES: Readonly<Record<ColumnType, string>> = {
+  boolean: 'BOOLEAN',
+  integer: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  decimal: 'DOUBLE',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+  text: 'VARCHAR',
+  other: 'VARCHAR',
+};
+
 export const DUCKDB_TYPES: DialectTypes = {
-  sqlTypeFor: {
-    boolean: 'BOOLEAN',
-    integer: 'INTEGER',
-    bigint: 'BIGINT',
-    double: 'DOUBLE',
-    decimal: 'DOUBLE',
-    date: 'DATE',
-    timestamp: 'TIMESTAMP',
-    text: 'VARCHAR',
-    other: 'VARCHAR',
-  },
-  castTypeFor: {
-    boolean: 'BOOLEAN',
-    integer: 'INTEGER',
-    bigint: 'BIGINT',
-    double: 'DOUBLE',
-    decimal: 'DOUBLE',
-    date: 'DATE',
-    timestamp: 'TIMESTAMP',
-    text: 'VARCHAR',
-    other: 'VARCHAR',
-  },
+  sqlTypeFor: DUCKDB_TYPE_NAMES,
+  castTypeFor: DUCKDB_TYPE_NAMES,
   numberTypes: new Map<string, ColumnType>([
     ...['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'UINTEGER'].map((name): [string, ColumnType] => [name, 'integer']),
     ...['BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT'].map((name): [string, ColumnType] => [name, 'bigint']),

@@ -5,29 +5,22 @@ import { clampedExp, dollarQuoted, identifierQuoting, plainDecimal, type Functio
 import { parsePostgresUrl } from './postgres-url.js';
 import { postgresSplitSql } from './split-sql-dialect.js';
 
+/** The type of each sqlml type, in CREATE TABLE and in CAST alike. */
+const POSTGRES_TYPE_NAMES: Readonly<Record<ColumnType, string>> = {
+  boolean: 'BOOLEAN',
+  integer: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE PRECISION',
+  decimal: 'DOUBLE PRECISION',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+  text: 'TEXT',
+  other: 'TEXT',
+};
+
 export const POSTGRES_TYPES: DialectTypes = {
-  sqlTypeFor: {
-    boolean: 'BOOLEAN',
-    integer: 'INTEGER',
-    bigint: 'BIGINT',
-    double: 'DOUBLE PRECISION',
-    decimal: 'DOUBLE PRECISION',
-    date: 'DATE',
-    timestamp: 'TIMESTAMP',
-    text: 'TEXT',
-    other: 'TEXT',
-  },
-  castTypeFor: {
-    boolean: 'BOOLEAN',
-    integer: 'INTEGER',
-    bigint: 'BIGINT',
-    double: 'DOUBLE PRECISION',
-    decimal: 'DOUBLE PRECISION',
-    date: 'DATE',
-    timestamp: 'TIMESTAMP',
-    text: 'TEXT',
-    other: 'TEXT',
-  },
+  sqlTypeFor: POSTGRES_TYPE_NAMES,
+  castTypeFor: POSTGRES_TYPE_NAMES,
   numberTypes: new Map<string, ColumnType>([
     ...['SMALLINT', 'INTEGER', 'INT', 'INT2', 'INT4'].map((name): [string, ColumnType] => [name, 'integer']),
     ...['BIGINT', 'INT8'].map((name): [string, ColumnType] => [name, 'bigint']),

@@ -7,9 +7,8 @@
  */
 import type { Column } from '../data.js';
 import { FeatureEncoder } from '../learn/encode.js';
-import type { TrainedModel } from '../learn/model.js';
+import { predictionColumns, type TrainedModel } from '../learn/model.js';
 import type { FeatureSpec } from '../learn/recipe-format.js';
-import { predictionColumnsOf } from './prediction-columns.js';
 import type { SqlDialect } from '../../adapters/dialect.js';
 import { translateBins, translateBoolean, translateDate, translateNumber, translateOneHot } from './dense-features.js';
 import { translateHashed } from './hashed-features.js';
@@ -92,7 +91,7 @@ class Compiled implements CompiledModel {
   readonly #bound: Map<string, Column>;
 
   constructor(model: TrainedModel, dialect: SqlDialect, weights: ModelWeights, bound: Map<string, Column>) {
-    this.outputs = predictionColumnsOf(model);
+    this.outputs = predictionColumns(model);
     this.#model = model;
     this.#dialect = dialect;
     this.#weights = weights;

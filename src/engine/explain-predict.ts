@@ -8,7 +8,8 @@ import type { ExplainPredict } from '../sql/ast.js';
 import { getModelVersion, loadModel, sourceQuery, type ExecContext } from './context.js';
 import { chooseEngine, sourceColumns } from './engine-choice.js';
 import { predictionSelect } from './in-database.js';
-import { keyColumns, predictionColumns } from './predict.js';
+import { predictionColumns } from '../learn/model.js';
+import { keyColumns } from './predict.js';
 
 export async function explainPredict(statement: ExplainPredict, context: ExecContext): Promise<ResultTable> {
   const model = loadModel(context, await getModelVersion(context, statement.model));

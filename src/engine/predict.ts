@@ -11,7 +11,7 @@ import { valueAt } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
 import { isExactLabel } from '../learn/label.js';
-import type { TrainedModel } from '../learn/model.js';
+import { predictionColumns, type TrainedModel } from '../learn/model.js';
 import { createSparseVector } from '../learn/types.js';
 import type { Predict } from '../sql/ast.js';
 import {
@@ -31,20 +31,6 @@ import { chooseEngine, sourceColumns, takeEngineOption } from './engine-choice.j
 import { predictIntoInDatabase, predictIntoResult, predictRowsInDatabase } from './in-database.js';
 import { checkPredictTarget } from './predict-target.js';
 
-/**
- * The prediction columns a model adds, per statements.md. `predicted_label` has the
- * target's own database type, so a table PREDICT INTO creates holds the labels exactly
- * (BIGINT stays BIGINT); the doubles have no database spelling of their own (''), so
- * each adapter gives them its double type.
- */
-export function predictionColumns(model: TrainedModel): Column[] {
-  if (model.task === 'regression') return [{ name: 'predicted_value', type: 'double', dbType: '' }];
-  const labelType = model.target.type === 'other' ? 'text' : model.target.type;
-  return [
-    { name: 'predicted_label', type: labelType, dbType: model.target.dbType },
-    { name: 'score', type: 'double', dbType: '' },
-  ];
-}
 
 /**
  * Scores rows into prediction column data. Label values are converted back to the

@@ -24,3 +24,19 @@ export interface TrainedModel {
   readonly options: ModelOptions;
   readonly learner: OnlineLearner;
 }
+
+/**
+ * The prediction columns a model adds, per statements.md: `predicted_label` in the
+ * target's own database type (a table PREDICT INTO creates holds the labels exactly:
+ * BIGINT stays BIGINT) and `score` for classifiers, `predicted_value` for regression. The
+ * doubles have no database spelling of their own (''), so each adapter gives them its
+ * double type. The streaming Scorer and the compiled SQL both make exactly these.
+ */
+export function predictionColumns(model: TrainedModel): Column[] {
+  if (model.task === 'regression') return [{ name: 'predicted_value', type: 'double', dbType: '' }];
+  const labelType = model.target.type === 'other' ? 'text' : model.target.type;
+  return [
+    { name: 'predicted_label', type: labelType, dbType: model.target.dbType },
+    { name: 'score', type: 'double', dbType: '' },
+  ];
+}

@@ -10,7 +10,8 @@
 import type { Column, ColumnData, RowBatch } from '../data.js';
 import { isNumberType, valueAt } from '../data.js';
 import type { Engine } from '../engine/engine.js';
-import { predictionColumns, Scorer } from '../engine/predict.js';
+import { Scorer } from '../engine/predict.js';
+import { predictionColumns } from '../learn/model.js';
 import { SqlmlError } from '../errors.js';
 import type { TrainedModel } from '../learn/model.js';
 import { deserializeModel } from '../learn/model-format.js';

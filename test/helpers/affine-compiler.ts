@@ -10,7 +10,8 @@
 import type { SqlDialect } from '../../adapters/dialect.js';
 import type { CompileModel, CompiledModel } from '../../src/compile/index.js';
 import { isNumberType, type Column, type ColumnData, type NumberColumnData } from '../../src/data.js';
-import { predictionColumns, Scorer } from '../../src/engine/predict.js';
+import { Scorer } from '../../src/engine/predict.js';
+import { predictionColumns } from '../../src/learn/model.js';
 import type { TrainedModel } from '../../src/learn/model.js';
 
 export const STAND_IN_REASON = 'the stand-in compiler takes numeric inputs only';

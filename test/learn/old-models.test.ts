@@ -13,7 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isNumberType, valueAt, type Column, type ColumnData, type RowBatch, type Value } from '../../src/data.js';
-import { predictionColumns, Scorer } from '../../src/engine/predict.js';
+import { Scorer } from '../../src/engine/predict.js';
+import { predictionColumns } from '../../src/learn/model.js';
 import { deserializeModel } from '../../src/learn/model-format.js';
 
 interface OldModel {
