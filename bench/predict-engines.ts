@@ -1,0 +1,315 @@
+/**
+ * PREDICT … INTO and EVALUATE MODEL … ON, streamed through sqlml vs computed inside the
+ * database, side by side on DuckDB, PostgreSQL and MariaDB, as JSON lines:
+ *   npx tsx bench/predict-engines.ts [--rows 1000000,10000000] [--db duckdb,postgres,mysql]
+ *     [--engines stream,database] [--evaluate-rows 10000000] [--repeat 1]
+ *     [--data /tmp/sqlml-predict-engines] [--duckdb-memory-limit 256MB] [--setup-only]
+ * The table is ../shared/bench/gen.py's binary one (10 numbers on wildly different scales
+ * with NULLs, 5 categorical columns up to c5's 1,000 values, id, label), generated once
+ * into the data dir (Debian's /usr/bin/python3 with python3-numpy; without scikit-learn
+ * gen.py cannot print its oracle AUC, and the table is used all the same) and loaded
+ * into each database once, kept between runs: a DuckDB file there, PostgreSQL by
+ * `\copy` and MariaDB by `LOAD DATA LOCAL INFILE` (both through ../shared/bench/load.py,
+ * as the peer benchmark loads them). The smaller sizes are the first rows of the largest
+ * (gen.py draws rows in fixed chunks, so its 1M table is the head of its 10M one).
+ * `--setup-only` generates and loads the tables, nothing else.
+ *
+ * The model is trained once per database and run (streaming CREATE MODEL on the first 1M
+ * rows, default recipe: c5 hashed). Then every statement runs in a fresh process on the
+ * built package (bench/predict-engines-one.mjs), so its peak RSS is its own, and reports
+ * what that process read and wrote while the statement ran: for PostgreSQL and MariaDB
+ * the bytes that crossed the wire; DuckDB is embedded, so there it is DuckDB's own file
+ * I/O (no wire). `--engines` takes `stream`, `database`, `auto`, or `default` (no USING
+ * engine clause, for a build that does not parse one).
+ *
+ * Per size and database: PREDICT … INTO a new table with each engine, then the database
+ * engine's REPLACE into the existing table; DuckDB's database engine again with
+ * `threads = 1` (the default is one thread per core); PostgreSQL's `EXPLAIN (ANALYZE)`
+ * of the compiled `CREATE TABLE … AS` (the SELECT from EXPLAIN PREDICT) with its
+ * workers planned and launched. At `--evaluate-rows`: EVALUATE MODEL … ON with each
+ * engine, its seconds and metrics. Each comparison ends in a line with the issue's goal.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseMySQLUrl } from '../adapters/mysql/mysql-url.js';
+import { parsePostgresUrl } from '../adapters/postgres/postgres-url.js';
+import { Engine } from '../src/engine/engine.js';
+import { buildOnce, createModelBuilt } from './built.js';
+import { median } from './median.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sharedBench = resolve(here, '..', '..', 'shared', 'bench');
+const one = join(here, 'predict-engines-one.mjs');
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
+const sizes = option('--rows', '1000000,10000000').split(',').map(Number).sort((a, b) => a - b);
+const databases = option('--db', 'duckdb,postgres,mysql').split(',');
+const engines = option('--engines', 'stream,database').split(',');
+const evaluateRows = Number(option('--evaluate-rows', String(sizes[sizes.length - 1])));
+const repeats = Number(option('--repeat', '1'));
+const dataDir = option('--data', '/tmp/sqlml-predict-engines');
+const duckdbMemoryLimit = option('--duckdb-memory-limit', '256MB');
+const urls: Record<string, string> = {
+  duckdb: `duckdb:${join(dataDir, 'bench.duckdb')}?memory_limit=${duckdbMemoryLimit}`,
+  postgres: option('--postgres', process.env.SQLML_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/sqlml_bench'),
+  mysql: option('--mysql', process.env.SQLML_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/sqlml_bench'),
+};
+const MODEL = 'pe_binary';
+const TARGET = 'pe_scores';
+const TRAINING_ROWS = 1_000_000;
+const table = (rows: number): string => `pe_binary_${rows}`;
+
+/** The issue's goals: database engine vs stream, per database and size. */
+function predictGoal(database: string, rows: number): number | null {
+  if (database === 'postgres') return 1.5;
+  if (database === 'mysql') return 2;
+  return rows >= 10_000_000 ? 5 : null;
+}
+const EVALUATE_GOALS: Record<string, number | null> = { duckdb: 5, postgres: 1.5, mysql: null };
+
+function emit(record: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ bench: 'predict-engines', ...record })}\n`);
+}
+const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+
+/** gen.py's binary table of `rows` rows as CSV in the data dir, made once: cut from a larger one if there is one. */
+function csvOf(rows: number): string {
+  const path = join(dataDir, `binary_${rows}.csv`);
+  if (existsSync(path)) return path;
+  mkdirSync(dataDir, { recursive: true });
+  const partial = `${path}.partial`;
+  const started = performance.now();
+  const larger = readdirSync(dataDir)
+    .map((name) => /^binary_(\d+)\.csv$/.exec(name))
+    .map((match) => (match ? Number(match[1]) : 0))
+    .filter((size) => size > rows)
+    .sort((a, b) => a - b)[0];
+  if (larger !== undefined) {
+    execFileSync('sh', ['-c', `head -n ${rows + 1} "$0" > "$1"`, join(dataDir, `binary_${larger}.csv`), partial]);
+  } else {
+    const out = openSync(partial, 'w');
+    const err = openSync(`${path}.summary`, 'w');
+    spawnSync('/usr/bin/python3', [join(sharedBench, 'gen.py'), '--task', 'binary', '--rows', String(rows), '--seed', '42'], { stdio: ['ignore', out, err] });
+    closeSync(out);
+    closeSync(err);
+  }
+  // gen.py writes every row before it computes its oracle AUC (which needs scikit-learn):
+  // the table is whole when it has every line, whatever became of the oracle.
+  const lines = Number(execFileSync('wc', ['-l', partial], { encoding: 'utf8' }).trim().split(' ')[0]);
+  if (lines !== rows + 1) {
+    rmSync(partial, { force: true });
+    throw new Error(`gen.py wrote ${lines - 1} of ${rows} rows; see ${path}.summary`);
+  }
+  renameSync(partial, path);
+  emit({ what: 'setup: gen.py binary table as CSV', rows, seconds: round((performance.now() - started) / 1000), from: larger === undefined ? 'gen.py' : `head of binary_${larger}.csv` });
+  return path;
+}
+
+function oracleAuc(): number | null {
+  for (const size of [...sizes].reverse()) {
+    const summary = join(dataDir, `binary_${size}.summary`);
+    if (!existsSync(summary)) continue;
+    const match = /"oracle_auc": ([0-9.]+)/.exec(readFileSync(summary, 'utf8'));
+    if (match) return Number(match[1]);
+  }
+  return null;
+}
+
+/** Rows in `name`, or -1 where the table is not there. */
+async function rowCount(engine: Engine, name: string): Promise<number> {
+  try {
+    const [result] = await engine.runAll(`SELECT count(*) AS n FROM ${name}`);
+    return Number(result!.rows[0]![0]);
+  } catch {
+    return -1;
+  }
+}
+
+/** Loads the table of `rows` rows into `database` unless a whole one is there already. */
+async function load(database: string, rows: number): Promise<void> {
+  const engine = await Engine.open(urls[database]);
+  const present = await rowCount(engine, table(rows));
+  if (present === rows) {
+    await engine.close();
+    return;
+  }
+  const csv = csvOf(rows);
+  const started = performance.now();
+  if (database === 'duckdb') {
+    await engine.runAll(`CREATE OR REPLACE TABLE ${table(rows)} AS SELECT * FROM read_csv('${csv}', header = true, nullstr = '');`);
+    await engine.close();
+  } else {
+    await engine.close();
+    const env =
+      database === 'postgres'
+        ? (({ host, port, user, password, database: db }) => ({ PGHOST: host, PGPORT: String(port), PGUSER: user, PGPASSWORD: password ?? '', PGDATABASE: db }))(parsePostgresUrl(urls.postgres!))
+        : (({ host, port, user, password, database: db }) => ({ MYHOST: host, MYPORT: String(port), MYUSER: user, MYPASSWORD: password, MYDATABASE: db }))(parseMySQLUrl(urls.mysql!));
+    execFileSync('/usr/bin/python3', [join(sharedBench, 'load.py'), csv, '--table', table(rows), '--db', database === 'postgres' ? 'pg' : 'mysql'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  emit({ what: `setup: table loaded (${database === 'duckdb' ? 'read_csv into the DuckDB file' : database === 'postgres' ? '\\copy, primary key, VACUUM ANALYZE' : 'LOAD DATA LOCAL INFILE, primary key'})`, database, rows, seconds: round((performance.now() - started) / 1000) });
+}
+
+/** Runs statements in this process (setup and plans, not measured). */
+async function run(database: string, script: string): Promise<Awaited<ReturnType<Engine['runAll']>>> {
+  const engine = await Engine.open(urls[database]);
+  try {
+    return await engine.runAll(script);
+  } finally {
+    await engine.close();
+  }
+}
+
+interface Measured {
+  seconds: number;
+  result: Record<string, unknown>;
+  peak_rss_mb: number;
+  client_read_bytes: number | null;
+  client_written_bytes: number | null;
+}
+
+/** One statement in a fresh process on the built package, after `setup` (not timed) there. */
+function measure(url: string, setup: string, statement: string): Measured {
+  const child = spawnSync(process.execPath, [one, url, setup, statement], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (child.status !== 0) throw new Error(`${statement} failed on ${url} (exit ${child.status})`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
+}
+
+const usingEngine = (engine: string): string => (engine === 'default' ? '' : ` USING engine = '${engine}'`);
+const threadsUrl = (url: string, threads: number): string => `${url}${url.includes('?') ? '&' : '?'}threads=${threads}`;
+
+/** PREDICT … INTO, `repeats` times (alternating with the other engines by the caller), the median's figures. */
+function predictInto(database: string, rows: number, engine: string, options: { url?: string; replace?: boolean; label?: string } = {}): Measured {
+  const setup = options.replace ? '' : `DROP TABLE IF EXISTS ${TARGET};`;
+  const statement = `PREDICT ${MODEL} FROM ${table(rows)} INTO ${TARGET} KEY id${options.replace ? ' REPLACE' : ''}${usingEngine(engine)};`;
+  const measured = measure(options.url ?? urls[database]!, setup, statement);
+  emit({
+    what: `PREDICT … INTO ${options.replace ? 'an existing table (REPLACE)' : 'a new table'}`,
+    database,
+    rows,
+    engine: options.label ?? engine,
+    engine_used: measured.result.engine ?? null,
+    seconds: measured.seconds,
+    rows_per_second: Math.round(rows / measured.seconds),
+    rows_written: measured.result.rows_written,
+    peak_rss_mb: measured.peak_rss_mb,
+    client_read_bytes: measured.client_read_bytes,
+    client_written_bytes: measured.client_written_bytes,
+    client_read_bytes_per_row: measured.client_read_bytes === null ? null : round(measured.client_read_bytes / rows, 2),
+    ...(database === 'duckdb' ? { io: 'embedded: DuckDB file I/O in the process, no wire' } : {}),
+  });
+  return measured;
+}
+
+function compare(what: string, database: string, rows: number, slow: { label: string; seconds: number[] }, fast: { label: string; seconds: number[] }, goal: number | null): void {
+  const ratio = round(median(slow.seconds) / median(fast.seconds), 2);
+  emit({
+    what,
+    database,
+    rows,
+    runs: slow.seconds.length,
+    [`${slow.label}_seconds`]: median(slow.seconds),
+    [`${fast.label}_seconds`]: median(fast.seconds),
+    ratio,
+    goal: goal === null ? null : `>= ${goal}`,
+    met: goal === null ? null : ratio >= goal,
+  });
+}
+
+/** PostgreSQL: EXPLAIN (ANALYZE) of `CREATE TABLE … AS` the compiled SELECT of EXPLAIN PREDICT. */
+async function postgresPlan(rows: number): Promise<void> {
+  let select: string;
+  try {
+    const [explained] = await run('postgres', `EXPLAIN PREDICT ${MODEL} FROM ${table(rows)};`);
+    select = String(explained!.rows[0]![explained!.columns.findIndex((c) => c.name === 'sql')]);
+  } catch (error) {
+    emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, skipped: `EXPLAIN PREDICT failed: ${(error as Error).message}` });
+    return;
+  }
+  const [plan] = await run('postgres', `DROP TABLE IF EXISTS pe_plan; EXPLAIN (ANALYZE) CREATE TABLE pe_plan AS ${select}`).then((results) => results.slice(1));
+  await run('postgres', 'DROP TABLE IF EXISTS pe_plan;');
+  const lines = plan!.rows.map((row) => String(row[0]));
+  const number = (pattern: RegExp): number | null => {
+    const line = lines.find((l) => pattern.test(l));
+    return line ? Number(pattern.exec(line)![1]) : null;
+  };
+  emit({
+    what: 'postgres EXPLAIN (ANALYZE) CREATE TABLE … AS <EXPLAIN PREDICT sql>',
+    database: 'postgres',
+    rows,
+    workers_planned: number(/Workers Planned: (\d+)/),
+    workers_launched: number(/Workers Launched: (\d+)/),
+    execution_ms: number(/Execution Time: ([0-9.]+) ms/),
+    plan: lines.filter((l) => !/^\s*(Planning|Execution) Time/.test(l)).map((l) => l.trimEnd()),
+  });
+}
+
+function evaluate(database: string, rows: number): void {
+  const seconds: Record<string, number[]> = {};
+  const metrics: Record<string, Record<string, unknown>> = {};
+  for (let run = 0; run < repeats; run++) {
+    for (const engine of engines) {
+      const measured = measure(urls[database]!, '', `EVALUATE MODEL ${MODEL} ON ${table(rows)}${usingEngine(engine)};`);
+      (seconds[engine] ??= []).push(measured.seconds);
+      metrics[engine] = measured.result;
+      emit({
+        what: 'EVALUATE MODEL … ON',
+        database,
+        rows,
+        engine,
+        seconds: measured.seconds,
+        rows_per_second: Math.round(rows / measured.seconds),
+        peak_rss_mb: measured.peak_rss_mb,
+        client_read_bytes: measured.client_read_bytes,
+        metrics: measured.result,
+      });
+    }
+  }
+  if (seconds.stream && seconds.database) {
+    const auc = (engine: string): number => Number(metrics[engine]!.auc);
+    compare('EVALUATE ON: stream / database seconds', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'database', seconds: seconds.database }, EVALUATE_GOALS[database] ?? null);
+    const difference = Math.abs(auc('stream') - auc('database'));
+    emit({ what: 'EVALUATE ON: |AUC stream - AUC database|', database, rows, auc_stream: auc('stream'), auc_database: auc('database'), difference, goal: '<= 1e-4', met: difference <= 1e-4 });
+  }
+}
+
+function cpu(): Record<string, unknown> {
+  const text = execFileSync('lscpu', { encoding: 'utf8' });
+  const field = (name: string): string | undefined => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim();
+  return { cpu: field('Model name'), cpus: Number(field('CPU\\(s\\)')), hypervisor: field('Hypervisor vendor') ?? null, node: process.version };
+}
+
+buildOnce();
+emit({ what: 'machine', ...cpu() });
+for (const size of sizes) csvOf(size);
+for (const database of databases) {
+  for (const size of sizes) await load(database, size);
+  if (args.includes('--setup-only')) continue;
+  const [version] = await run(database, 'SELECT version() AS v;');
+  const training = createModelBuilt(urls[database]!, MODEL, `SELECT * FROM ${table(sizes[0]!)} WHERE id <= ${TRAINING_ROWS}`);
+  emit({ what: `CREATE MODEL on the first ${TRAINING_ROWS} rows (stream, built package, default recipe)`, database, server: String(version!.rows[0]![0]), oracle_auc: oracleAuc(), ...training });
+  for (const rows of sizes) {
+    const seconds: Record<string, number[]> = {};
+    for (let run = 0; run < repeats; run++) {
+      for (const engine of engines) (seconds[engine] ??= []).push(predictInto(database, rows, engine).seconds);
+      if (database === 'duckdb' && engines.includes('database')) {
+        (seconds.threads1 ??= []).push(predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, 1), label: 'database, threads = 1' }).seconds);
+        (seconds.threads2 ??= []).push(predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, 2), label: 'database, threads = 2' }).seconds);
+      }
+    }
+    if (engines.includes('database')) predictInto(database, rows, 'database', { replace: true });
+    if (seconds.stream && seconds.database) {
+      compare('PREDICT INTO: stream / database seconds', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'database', seconds: seconds.database }, predictGoal(database, rows));
+    }
+    if (seconds.threads1 && seconds.threads2) {
+      compare('PREDICT INTO, DuckDB database engine: threads = 1 / threads = 2 seconds', database, rows, { label: 'threads1', seconds: seconds.threads1 }, { label: 'threads2', seconds: seconds.threads2 }, rows >= 10_000_000 ? 1.6 : null);
+    }
+    if (database === 'postgres' && engines.includes('database')) await postgresPlan(rows);
+  }
+  if (sizes.includes(evaluateRows)) evaluate(database, evaluateRows);
+  await run(database, `DROP TABLE IF EXISTS ${TARGET}; DROP MODEL IF EXISTS ${MODEL};`);
+}
