@@ -292,10 +292,16 @@ for (const database of databases) {
   const [version] = await run(database, 'SELECT version() AS v;');
   const training = createModelBuilt(urls[database]!, MODEL, `SELECT * FROM ${table(sizes[0]!)} WHERE id <= ${TRAINING_ROWS}`);
   emit({ what: `CREATE MODEL on the first ${TRAINING_ROWS} rows (stream, built package, default recipe)`, database, server: String(version!.rows[0]![0]), oracle_auc: oracleAuc(), ...training });
+  /** Peak RSS of PREDICT INTO a new table, per engine and size: flat when memory does not grow with rows. */
+  const rss: Record<string, Record<number, number>> = {};
   for (const rows of sizes) {
     const seconds: Record<string, number[]> = {};
     for (let run = 0; run < repeats; run++) {
-      for (const engine of engines) (seconds[engine] ??= []).push(predictInto(database, rows, engine).seconds);
+      for (const engine of engines) {
+        const measured = predictInto(database, rows, engine);
+        (seconds[engine] ??= []).push(measured.seconds);
+        (rss[engine] ??= {})[rows] = Math.max(rss[engine]![rows] ?? 0, measured.peak_rss_mb);
+      }
       if (database === 'duckdb' && engines.includes('database')) {
         (seconds.threads1 ??= []).push(predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, 1), label: 'database, threads = 1' }).seconds);
         (seconds.threads2 ??= []).push(predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, 2), label: 'database, threads = 2' }).seconds);
@@ -310,6 +316,7 @@ for (const database of databases) {
     }
     if (database === 'postgres' && engines.includes('database')) await postgresPlan(rows);
   }
+  for (const [engine, bySize] of Object.entries(rss)) emit({ what: 'PREDICT INTO: client peak RSS (MB) by rows', database, engine, peak_rss_mb: bySize });
   if (sizes.includes(evaluateRows)) evaluate(database, evaluateRows);
   await run(database, `DROP TABLE IF EXISTS ${TARGET}; DROP MODEL IF EXISTS ${MODEL};`);
 }
