@@ -172,26 +172,31 @@ interface Measured {
   client_written_bytes: number | null;
 }
 
-/** One statement in a fresh process on the built package, after `setup` (not timed) there. */
-function measure(url: string, setup: string, statement: string): Measured {
-  const child = spawnSync(process.execPath, [one, url, setup, statement], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-  if (child.status !== 0) throw new Error(`${statement} failed on ${url} (exit ${child.status})`);
-  return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
+/**
+ * One statement in a fresh process on the built package, after `setup` (not timed)
+ * there; a statement that fails is a line saying so (the bench goes on), and null.
+ */
+function measure(url: string, setup: string, statement: string, context: Record<string, unknown>): Measured | null {
+  const child = spawnSync(process.execPath, [one, url, setup, statement], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+  if (child.status === 0) return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
+  process.stderr.write(child.stderr);
+  const message = child.stderr.split('\n').find((line) => /Error\b/.test(line)) ?? `exit ${child.status}`;
+  emit({ ...context, statement, failed: message.trim() });
+  return null;
 }
 
 const usingEngine = (engine: string): string => (engine === 'default' ? '' : ` USING engine = '${engine}'`);
 const threadsUrl = (url: string, threads: number): string => `${url}${url.includes('?') ? '&' : '?'}threads=${threads}`;
 
 /** PREDICT … INTO, `repeats` times (alternating with the other engines by the caller), the median's figures. */
-function predictInto(database: string, rows: number, engine: string, options: { url?: string; replace?: boolean; label?: string } = {}): Measured {
+function predictInto(database: string, rows: number, engine: string, options: { url?: string; replace?: boolean; label?: string } = {}): Measured | null {
   const setup = options.replace ? '' : `DROP TABLE IF EXISTS ${TARGET};`;
   const statement = `PREDICT ${MODEL} FROM ${table(rows)} INTO ${TARGET} KEY id${options.replace ? ' REPLACE' : ''}${usingEngine(engine)};`;
-  const measured = measure(options.url ?? urls[database]!, setup, statement);
+  const context = { what: `PREDICT … INTO ${options.replace ? 'an existing table (REPLACE)' : 'a new table'}`, database, rows, engine: options.label ?? engine };
+  const measured = measure(options.url ?? urls[database]!, setup, statement, context);
+  if (!measured) return null;
   emit({
-    what: `PREDICT … INTO ${options.replace ? 'an existing table (REPLACE)' : 'a new table'}`,
-    database,
-    rows,
-    engine: options.label ?? engine,
+    ...context,
     engine_used: measured.result.engine ?? null,
     seconds: measured.seconds,
     rows_per_second: Math.round(rows / measured.seconds),
@@ -227,12 +232,19 @@ async function postgresPlan(rows: number): Promise<void> {
     const [explained] = await run('postgres', `EXPLAIN PREDICT ${MODEL} FROM ${table(rows)};`);
     select = String(explained!.rows[0]![explained!.columns.findIndex((c) => c.name === 'sql')]);
   } catch (error) {
-    emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, skipped: `EXPLAIN PREDICT failed: ${(error as Error).message}` });
+    emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, failed: `EXPLAIN PREDICT: ${(error as Error).message}` });
     return;
   }
-  const [plan] = await run('postgres', `DROP TABLE IF EXISTS pe_plan; EXPLAIN (ANALYZE) CREATE TABLE pe_plan AS ${select}`).then((results) => results.slice(1));
-  await run('postgres', 'DROP TABLE IF EXISTS pe_plan;');
-  const lines = plan!.rows.map((row) => String(row[0]));
+  let lines: string[];
+  try {
+    const [, plan] = await run('postgres', `DROP TABLE IF EXISTS pe_plan; EXPLAIN (ANALYZE) CREATE TABLE pe_plan AS ${select}`);
+    lines = plan!.rows.map((row) => String(row[0]));
+  } catch (error) {
+    emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, failed: (error as Error).message });
+    return;
+  } finally {
+    await run('postgres', 'DROP TABLE IF EXISTS pe_plan;');
+  }
   const number = (pattern: RegExp): number | null => {
     const line = lines.find((l) => pattern.test(l));
     return line ? Number(pattern.exec(line)![1]) : null;
@@ -253,14 +265,13 @@ function evaluate(database: string, rows: number): void {
   const metrics: Record<string, Record<string, unknown>> = {};
   for (let run = 0; run < repeats; run++) {
     for (const engine of engines) {
-      const measured = measure(urls[database]!, '', `EVALUATE MODEL ${MODEL} ON ${table(rows)}${usingEngine(engine)};`);
+      const context = { what: 'EVALUATE MODEL … ON', database, rows, engine };
+      const measured = measure(urls[database]!, '', `EVALUATE MODEL ${MODEL} ON ${table(rows)}${usingEngine(engine)};`, context);
+      if (!measured) continue;
       (seconds[engine] ??= []).push(measured.seconds);
       metrics[engine] = measured.result;
       emit({
-        what: 'EVALUATE MODEL … ON',
-        database,
-        rows,
-        engine,
+        ...context,
         seconds: measured.seconds,
         rows_per_second: Math.round(rows / measured.seconds),
         peak_rss_mb: measured.peak_rss_mb,
@@ -299,12 +310,15 @@ for (const database of databases) {
     for (let run = 0; run < repeats; run++) {
       for (const engine of engines) {
         const measured = predictInto(database, rows, engine);
+        if (!measured) continue;
         (seconds[engine] ??= []).push(measured.seconds);
         (rss[engine] ??= {})[rows] = Math.max(rss[engine]![rows] ?? 0, measured.peak_rss_mb);
       }
       if (database === 'duckdb' && engines.includes('database')) {
-        (seconds.threads1 ??= []).push(predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, 1), label: 'database, threads = 1' }).seconds);
-        (seconds.threads2 ??= []).push(predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, 2), label: 'database, threads = 2' }).seconds);
+        for (const threads of [1, 2]) {
+          const measured = predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, threads), label: `database, threads = ${threads}` });
+          if (measured) (seconds[`threads${threads}`] ??= []).push(measured.seconds);
+        }
       }
     }
     if (engines.includes('database')) predictInto(database, rows, 'database', { replace: true });
