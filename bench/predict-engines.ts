@@ -179,9 +179,9 @@ interface Measured {
 function measure(url: string, setup: string, statement: string, context: Record<string, unknown>): Measured | null {
   const child = spawnSync(process.execPath, [one, url, setup, statement], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
   if (child.status === 0) return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
-  process.stderr.write(child.stderr);
-  const message = child.stderr.split('\n').find((line) => /Error\b/.test(line)) ?? `exit ${child.status}`;
-  emit({ ...context, statement, failed: message.trim() });
+  const message = child.stderr.split('\n').find((line) => /^\w*Error: /.test(line));
+  if (message === undefined) process.stderr.write(child.stderr);
+  emit({ ...context, statement, failed: message?.trim() ?? `exit ${child.status}` });
   return null;
 }
 
@@ -230,7 +230,9 @@ async function postgresPlan(rows: number): Promise<void> {
   let select: string;
   try {
     const [explained] = await run('postgres', `EXPLAIN PREDICT ${MODEL} FROM ${table(rows)};`);
-    select = String(explained!.rows[0]![explained!.columns.findIndex((c) => c.name === 'sql')]);
+    const field = (name: string): unknown => explained!.rows[0]![explained!.columns.findIndex((c) => c.name === name)];
+    if (typeof field('sql') !== 'string') throw new Error(`no SQL: ${String(field('reason'))}`);
+    select = field('sql') as string;
   } catch (error) {
     emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, failed: `EXPLAIN PREDICT: ${(error as Error).message}` });
     return;
