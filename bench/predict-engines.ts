@@ -210,7 +210,15 @@ function predictInto(database: string, rows: number, engine: string, options: { 
   return measured;
 }
 
-function compare(what: string, database: string, rows: number, slow: { label: string; seconds: number[] }, fast: { label: string; seconds: number[] }, goal: number | null): void {
+function compare(
+  what: string,
+  database: string,
+  rows: number,
+  slow: { label: string; seconds: number[] },
+  fast: { label: string; seconds: number[] },
+  goal: number | null,
+  extra: Record<string, unknown> = {},
+): void {
   const ratio = round(median(slow.seconds) / median(fast.seconds), 2);
   emit({
     what,
@@ -222,6 +230,7 @@ function compare(what: string, database: string, rows: number, slow: { label: st
     ratio,
     goal: goal === null ? null : `>= ${goal}`,
     met: goal === null ? null : ratio >= goal,
+    ...extra,
   });
 }
 
@@ -309,11 +318,13 @@ for (const database of databases) {
   const rss: Record<string, Record<number, number>> = {};
   for (const rows of sizes) {
     const seconds: Record<string, number[]> = {};
+    const readBytes: Record<string, number | null> = {};
     for (let run = 0; run < repeats; run++) {
       for (const engine of engines) {
         const measured = predictInto(database, rows, engine);
         if (!measured) continue;
         (seconds[engine] ??= []).push(measured.seconds);
+        readBytes[engine] = measured.client_read_bytes;
         (rss[engine] ??= {})[rows] = Math.max(rss[engine]![rows] ?? 0, measured.peak_rss_mb);
       }
       if (database === 'duckdb' && engines.includes('database')) {
@@ -325,7 +336,9 @@ for (const database of databases) {
     }
     if (engines.includes('database')) predictInto(database, rows, 'database', { replace: true });
     if (seconds.stream && seconds.database) {
-      compare('PREDICT INTO: stream / database seconds', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'database', seconds: seconds.database }, predictGoal(database, rows));
+      compare('PREDICT INTO: stream / database seconds', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'database', seconds: seconds.database }, predictGoal(database, rows), {
+        client_read_bytes: readBytes,
+      });
     }
     if (seconds.threads1 && seconds.threads2) {
       compare('PREDICT INTO, DuckDB database engine: threads = 1 / threads = 2 seconds', database, rows, { label: 'threads1', seconds: seconds.threads1 }, { label: 'threads2', seconds: seconds.threads2 }, rows >= 10_000_000 ? 1.6 : null);
