@@ -3,7 +3,7 @@
  * database, side by side on DuckDB, PostgreSQL and MariaDB, as JSON lines:
  *   npx tsx bench/predict-engines.ts [--rows 1000000,10000000] [--db duckdb,postgres,mysql]
  *     [--engines stream,database] [--evaluate-rows 10000000] [--repeat 1]
- *     [--data /tmp/sqlml-predict-engines] [--duckdb-memory-limit 256MB] [--setup-only]
+ *     [--data /tmp/sqlml-predict-engines] [--duckdb-memory-limit 256MB] [--timeout 300] [--setup-only]
  * The table is ../shared/bench/gen.py's binary one (10 numbers on wildly different scales
  * with NULLs, 5 categorical columns up to c5's 1,000 values, id, label), generated once
  * into the data dir (Debian's /usr/bin/python3 with python3-numpy; without scikit-learn
@@ -20,7 +20,8 @@
  * what that process read and wrote while the statement ran: for PostgreSQL and MariaDB
  * the bytes that crossed the wire; DuckDB is embedded, so there it is DuckDB's own file
  * I/O (no wire). `--engines` takes `stream`, `database`, `auto`, or `default` (no USING
- * engine clause, for a build that does not parse one).
+ * engine clause, for a build that does not parse one). A statement running past
+ * `--timeout` seconds is killed (and cancelled on the server), and said so.
  *
  * Per size and database: PREDICT … INTO a new table with each engine, then the database
  * engine's REPLACE into the existing table; DuckDB's database engine again with
@@ -51,6 +52,7 @@ const evaluateRows = Number(option('--evaluate-rows', String(sizes[sizes.length 
 const repeats = Number(option('--repeat', '1'));
 const dataDir = option('--data', '/tmp/sqlml-predict-engines');
 const duckdbMemoryLimit = option('--duckdb-memory-limit', '256MB');
+const statementTimeoutSeconds = Number(option('--timeout', '300'));
 const urls: Record<string, string> = {
   duckdb: `duckdb:${join(dataDir, 'bench.duckdb')}?memory_limit=${duckdbMemoryLimit}`,
   postgres: option('--postgres', process.env.SQLML_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/sqlml_bench'),
@@ -173,12 +175,36 @@ interface Measured {
 }
 
 /**
- * One statement in a fresh process on the built package, after `setup` (not timed)
- * there; a statement that fails is a line saying so (the bench goes on), and null.
+ * Cancels what is still running on the server for the bench's database after a child
+ * was killed: a killed client does not stop a CREATE TABLE … AS that sends it nothing.
  */
-function measure(url: string, setup: string, statement: string, context: Record<string, unknown>): Measured | null {
-  const child = spawnSync(process.execPath, [one, url, setup, statement], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+async function cancelServerQueries(database: string): Promise<void> {
+  if (database === 'postgres') {
+    await run(database, `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active';`);
+  } else if (database === 'mysql') {
+    const [running] = await run(database, `SELECT id FROM information_schema.processlist WHERE db = database() AND id <> connection_id() AND command = 'Query';`);
+    for (const [id] of running!.rows) await run(database, `KILL QUERY ${Number(id)};`).catch(() => undefined);
+  }
+}
+
+/**
+ * One statement in a fresh process on the built package, after `setup` (not timed)
+ * there; a statement that fails, or runs past `--timeout` seconds, is a line saying so
+ * (the bench goes on), and null.
+ */
+async function measure(url: string, setup: string, statement: string, context: { database: string } & Record<string, unknown>): Promise<Measured | null> {
+  const child = spawnSync(process.execPath, [one, url, setup, statement], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 24,
+    timeout: statementTimeoutSeconds * 1000,
+  });
   if (child.status === 0) return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
+  if (child.signal !== null) {
+    await cancelServerQueries(context.database);
+    emit({ ...context, statement, failed: `timed out: killed after ${statementTimeoutSeconds} s (--timeout)` });
+    return null;
+  }
   const message = child.stderr.split('\n').find((line) => /^\w*Error: /.test(line));
   if (message === undefined) process.stderr.write(child.stderr);
   emit({ ...context, statement, failed: message?.trim() ?? `exit ${child.status}` });
@@ -189,11 +215,11 @@ const usingEngine = (engine: string): string => (engine === 'default' ? '' : ` U
 const threadsUrl = (url: string, threads: number): string => `${url}${url.includes('?') ? '&' : '?'}threads=${threads}`;
 
 /** PREDICT … INTO, `repeats` times (alternating with the other engines by the caller), the median's figures. */
-function predictInto(database: string, rows: number, engine: string, options: { url?: string; replace?: boolean; label?: string } = {}): Measured | null {
+async function predictInto(database: string, rows: number, engine: string, options: { url?: string; replace?: boolean; label?: string } = {}): Promise<Measured | null> {
   const setup = options.replace ? '' : `DROP TABLE IF EXISTS ${TARGET};`;
   const statement = `PREDICT ${MODEL} FROM ${table(rows)} INTO ${TARGET} KEY id${options.replace ? ' REPLACE' : ''}${usingEngine(engine)};`;
   const context = { what: `PREDICT … INTO ${options.replace ? 'an existing table (REPLACE)' : 'a new table'}`, database, rows, engine: options.label ?? engine };
-  const measured = measure(options.url ?? urls[database]!, setup, statement, context);
+  const measured = await measure(options.url ?? urls[database]!, setup, statement, context);
   if (!measured) return null;
   emit({
     ...context,
@@ -271,13 +297,13 @@ async function postgresPlan(rows: number): Promise<void> {
   });
 }
 
-function evaluate(database: string, rows: number): void {
+async function evaluate(database: string, rows: number): Promise<void> {
   const seconds: Record<string, number[]> = {};
   const metrics: Record<string, Record<string, unknown>> = {};
   for (let run = 0; run < repeats; run++) {
     for (const engine of engines) {
       const context = { what: 'EVALUATE MODEL … ON', database, rows, engine };
-      const measured = measure(urls[database]!, '', `EVALUATE MODEL ${MODEL} ON ${table(rows)}${usingEngine(engine)};`, context);
+      const measured = await measure(urls[database]!, '', `EVALUATE MODEL ${MODEL} ON ${table(rows)}${usingEngine(engine)};`, context);
       if (!measured) continue;
       (seconds[engine] ??= []).push(measured.seconds);
       metrics[engine] = measured.result;
@@ -321,7 +347,7 @@ for (const database of databases) {
     const readBytes: Record<string, number | null> = {};
     for (let run = 0; run < repeats; run++) {
       for (const engine of engines) {
-        const measured = predictInto(database, rows, engine);
+        const measured = await predictInto(database, rows, engine);
         if (!measured) continue;
         (seconds[engine] ??= []).push(measured.seconds);
         readBytes[engine] = measured.client_read_bytes;
@@ -329,12 +355,12 @@ for (const database of databases) {
       }
       if (database === 'duckdb' && engines.includes('database')) {
         for (const threads of [1, 2]) {
-          const measured = predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, threads), label: `database, threads = ${threads}` });
+          const measured = await predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, threads), label: `database, threads = ${threads}` });
           if (measured) (seconds[`threads${threads}`] ??= []).push(measured.seconds);
         }
       }
     }
-    if (engines.includes('database')) predictInto(database, rows, 'database', { replace: true });
+    if (engines.includes('database')) await predictInto(database, rows, 'database', { replace: true });
     if (seconds.stream && seconds.database) {
       compare('PREDICT INTO: stream / database seconds', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'database', seconds: seconds.database }, predictGoal(database, rows), {
         client_read_bytes: readBytes,
@@ -346,6 +372,6 @@ for (const database of databases) {
     if (database === 'postgres' && engines.includes('database')) await postgresPlan(rows);
   }
   for (const [engine, bySize] of Object.entries(rss)) emit({ what: 'PREDICT INTO: client peak RSS (MB) by rows', database, engine, peak_rss_mb: bySize });
-  if (sizes.includes(evaluateRows)) evaluate(database, evaluateRows);
+  if (sizes.includes(evaluateRows)) await evaluate(database, evaluateRows);
   await run(database, `DROP TABLE IF EXISTS ${TARGET}; DROP MODEL IF EXISTS ${MODEL};`);
 }
