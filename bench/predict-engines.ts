@@ -27,13 +27,14 @@
  * engine's REPLACE into the existing table; DuckDB's database engine again with
  * `threads = 1` (the default is one thread per core); PostgreSQL's `EXPLAIN (ANALYZE)`
  * of the compiled `CREATE TABLE … AS` (the SELECT from EXPLAIN PREDICT) with its
- * workers planned and launched. At `--evaluate-rows`: EVALUATE MODEL … ON with each
+ * workers planned and launched, with the server's `jit` setting and with `jit = off`. At `--evaluate-rows`: EVALUATE MODEL … ON with each
  * engine, its seconds and metrics. Each comparison ends in a line with the issue's goal.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { parseMySQLUrl } from '../adapters/mysql/mysql-url.js';
 import { parsePostgresUrl } from '../adapters/postgres/postgres-url.js';
 import { Engine } from '../src/engine/engine.js';
@@ -272,29 +273,43 @@ async function postgresPlan(rows: number): Promise<void> {
     emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, failed: `EXPLAIN PREDICT: ${(error as Error).message}` });
     return;
   }
-  let lines: string[];
-  try {
-    const [, plan] = await run('postgres', `DROP TABLE IF EXISTS pe_plan; EXPLAIN (ANALYZE) CREATE TABLE pe_plan AS ${select}`);
-    lines = plan!.rows.map((row) => String(row[0]));
-  } catch (error) {
-    emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, failed: (error as Error).message });
-    return;
-  } finally {
-    await run('postgres', 'DROP TABLE IF EXISTS pe_plan;');
+  const settings = parsePostgresUrl(urls.postgres!);
+  const client = new pg.Client({ user: settings.user, password: settings.password, host: settings.host, port: settings.port, database: settings.database });
+  await client.connect();
+  await client.query(`SET statement_timeout = ${statementTimeoutSeconds * 1000}`);
+  // The server's JIT compiles the plan's expressions before the first row, in the leader
+  // and in each worker; the plan says how long (its "JIT: Timing" line). Once as the
+  // server is configured, once without.
+  for (const jit of ['default', 'off']) {
+    await client.query(jit === 'default' ? 'RESET jit' : `SET jit = ${jit}`);
+    let lines: string[];
+    try {
+      await client.query('DROP TABLE IF EXISTS pe_plan');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE) CREATE TABLE pe_plan AS ${select}`);
+      lines = plan.rows.map((row) => row['QUERY PLAN']);
+    } catch (error) {
+      emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, jit, failed: (error as Error).message });
+      continue;
+    } finally {
+      await client.query('DROP TABLE IF EXISTS pe_plan');
+    }
+    const number = (pattern: RegExp): number | null => {
+      const line = lines.find((l) => pattern.test(l));
+      return line ? Number(pattern.exec(line)![1]) : null;
+    };
+    emit({
+      what: 'postgres EXPLAIN (ANALYZE) CREATE TABLE … AS <EXPLAIN PREDICT sql>',
+      database: 'postgres',
+      rows,
+      jit,
+      workers_planned: number(/Workers Planned: (\d+)/),
+      workers_launched: number(/Workers Launched: (\d+)/),
+      execution_ms: number(/Execution Time: ([0-9.]+) ms/),
+      jit_total_ms: number(/Timing: .*Total ([0-9.]+) ms/),
+      plan: lines.filter((l) => !/^\s*(Planning|Execution) Time/.test(l)).map((l) => l.trimEnd()),
+    });
   }
-  const number = (pattern: RegExp): number | null => {
-    const line = lines.find((l) => pattern.test(l));
-    return line ? Number(pattern.exec(line)![1]) : null;
-  };
-  emit({
-    what: 'postgres EXPLAIN (ANALYZE) CREATE TABLE … AS <EXPLAIN PREDICT sql>',
-    database: 'postgres',
-    rows,
-    workers_planned: number(/Workers Planned: (\d+)/),
-    workers_launched: number(/Workers Launched: (\d+)/),
-    execution_ms: number(/Execution Time: ([0-9.]+) ms/),
-    plan: lines.filter((l) => !/^\s*(Planning|Execution) Time/.test(l)).map((l) => l.trimEnd()),
-  });
+  await client.end();
 }
 
 async function evaluate(database: string, rows: number): Promise<void> {
