@@ -46,6 +46,16 @@ export interface ForeignKeyReference {
   readonly table: string;
 }
 
+/** The rows `writeSelect` writes: a SELECT whose columns are `passed` then `computed`. */
+export interface SelectRows {
+  /** Any query the database accepts, used only as a parenthesized subquery. */
+  readonly select: string;
+  /** Its columns carried over with the source's own types (the KEY columns). */
+  readonly passed: readonly string[];
+  /** Its columns cast to the type `write` would create them with (the predictions). */
+  readonly computed: readonly Column[];
+}
+
 export interface StreamOptions {
   /** Rows per batch handed to the consumer; also the round-trip size where the driver allows it. */
   readonly batchRows: number;
@@ -123,6 +133,21 @@ export interface Adapter {
     batches: AsyncIterable<RowBatch>,
     mode: WriteMode,
   ): Promise<number>;
+
+  /**
+   * PREDICT … INTO in the database (`engine = 'database'`): writes the rows of `rows.select`
+   * into `table` without a row leaving the database. ONE `CREATE TABLE <staging> AS SELECT`
+   * builds them (parallel where the database parallelises it), then, atomically, a
+   * missing `table` is the staging table renamed into place, and an existing one keeps
+   * its identity as with `write`: `replace` deletes its rows and copies the staging rows
+   * in, `append` copies them in (by column name); the staging table is dropped. The same
+   * guarantees as `write`: a failure at any point (the database's own error mid-scan, the
+   * connection killed, `signal` aborted) leaves `table` as it was and no staging table
+   * behind. Passed-through columns keep the source's types; computed ones get the types
+   * `write` gives them. Returns the number of rows written. The statements are spelled by
+   * adapters/select-into.ts.
+   */
+  writeSelect(table: TableRef, rows: SelectRows, mode: WriteMode, options?: { readonly signal?: AbortSignal }): Promise<number>;
 
   /**
    * A Kysely dialect on this adapter's own connection, for sqlml's catalog tables (models,

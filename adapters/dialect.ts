@@ -62,6 +62,21 @@ export type ClientLogin =
   | { readonly kind: 'passthrough' }
   | { readonly kind: 'none' };
 
+/**
+ * Text split into an array and read back by position, with a series of integers to
+ * range over the positions: how src/compile reads a text value's words.
+ */
+export interface TextArrays {
+  /** `text` split at every occurrence of the string literal `separator`, as an array value (positions from 1). */
+  split(text: string, separator: string): string;
+  /** Element `index` (from 1) of `array`; NULL past its end. */
+  item(array: string, index: string): string;
+  /** How many elements `array` has. */
+  length(array: string): string;
+  /** A FROM item with one row per integer from `first` to `last` inclusive (none when last < first); the caller names it `AS alias(column)`. */
+  series(first: string, last: string): string;
+}
+
 export interface SqlDialect extends SqlSpelling {
   readonly name: DialectName;
   /** How its text is lexed: the tokenizer's, splitter's and parser's input. */
@@ -90,6 +105,18 @@ export interface SqlDialect extends SqlSpelling {
   safeExp(x: string): string;
   /** A set-returning split of `text` at the matches of the regular expression `pattern` (one row per piece); absent where the database has none. */
   regexpSplit?(text: string, pattern: string): string;
+  /** `text` lower-cased character by character as JavaScript's toLowerCase does (src/compile's lowercase()); absent where the database has no such function. */
+  lowerText?(text: string): string;
+  /**
+   * `text` with every match of the regular expression `pattern` (a string literal; bracket
+   * expressions hold literal characters, `\1` in `replacement` is the first group)
+   * replaced by `replacement`; absent where the database has none.
+   */
+  regexpReplaceAll?(text: string, pattern: string, replacement: string): string;
+  /** A boolean: the date or timestamp `x` (not NULL) is finite, not ±infinity ('TRUE' where the database has no infinite dates). */
+  isFiniteTime?(x: string): string;
+  /** Arrays of text, for the words of text features; absent where the database has none. */
+  textArrays?: TextArrays;
   /** Most expressions one SELECT list may have. */
   readonly maxSelectList: number;
   readonly capabilities: {
@@ -97,6 +124,8 @@ export interface SqlDialect extends SqlSpelling {
     readonly createTableAsSelect: boolean;
     /** DDL inside a transaction is undone by ROLLBACK (MySQL commits implicitly before DDL). */
     readonly transactionalDdl: boolean;
+    /** A derived table inside a scalar subquery may read the outer row's columns (MariaDB: no); src/compile computes margins once that way. */
+    readonly correlatedDerivedTables?: boolean;
   };
   /** How wire-listener clients log in without a token. */
   readonly clientLogin: ClientLogin;

@@ -47,9 +47,18 @@ export const duckdbDialect: SqlDialect = {
   datePart: (part, x) => DATE_PARTS[part](x),
   safeExp: (x) => clampedExp(x),
   regexpSplit: (text, pattern) => `unnest(string_split_regex(${text}, ${pattern}))`,
+  lowerText: (text) => `lower(${text})`,
+  regexpReplaceAll: (text, pattern, replacement) => `regexp_replace(${text}, ${pattern}, ${replacement}, 'g')`,
+  isFiniteTime: (x) => `isfinite(${x})`,
+  textArrays: {
+    split: (text, separator) => `string_split(${text}, ${separator})`,
+    item: (array, index) => `(${array})[${index}]`,
+    length: (array) => `len(${array})`,
+    series: (first, last) => `generate_series(${first}, ${last})`,
+  },
   // DuckDB documents no limit on the columns of a table or a SELECT list (duckdb.org,
   // Operations manual, "Limits").
   maxSelectList: Number.POSITIVE_INFINITY,
-  capabilities: { createTableAsSelect: true, transactionalDdl: true },
+  capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true },
   clientLogin: { kind: 'none' },
 };

@@ -22,7 +22,8 @@ import {
   type DuckDBResult,
 } from '@duckdb/node-api';
 import type { Dialect as KyselyDialect } from 'kysely';
-import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { duckdbDialect } from './dialect.js';
 import { type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { ResultBudget, isResultTooLarge } from '../result-budget.js';
@@ -250,6 +251,44 @@ export class DuckDBAdapter implements Adapter {
         throw error;
       }
     });
+  }
+
+  /**
+   * CTAS-and-swap (Adapter.writeSelect), in one transaction on the adapter's connection:
+   * DuckDB's DDL is transactional, so ROLLBACK takes the staging table with everything
+   * else. Aborting `signal` interrupts the running statement.
+   */
+  writeSelect(table: TableRef, rows: SelectRows, mode: WriteMode, options: { readonly signal?: AbortSignal } = {}): Promise<number> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(cancelled());
+    return this.#exclusive(async () => {
+      const written = writtenNames(table, rows);
+      const interrupt = (): void => this.#connection.interrupt();
+      signal?.addEventListener('abort', interrupt, { once: true });
+      await this.#run('BEGIN TRANSACTION');
+      try {
+        const staging = stagingTable(table);
+        await this.#run(createStagingSql(this.sql, staging, rows, 'cast'));
+        const counted = await (await this.#run(`SELECT count(*) FROM ${this.sql.quoteTable(staging)}`)).getRows();
+        if (!(await this.#tableExists(table))) {
+          await this.#run(`ALTER TABLE ${this.sql.quoteTable(staging)} RENAME TO ${this.sql.quoteIdent(table.name)}`);
+        } else {
+          const existing = (await this.#run(`SELECT * FROM ${this.sql.quoteTable(table)} LIMIT 0`)).columnNames();
+          const names = matchColumns(table, written, existing, mode);
+          if (mode === 'replace') await this.#run(`DELETE FROM ${this.sql.quoteTable(table)}`);
+          await this.#run(copyFromStagingSql(this.sql, table, staging, written, names));
+          await this.#run(`DROP TABLE ${this.sql.quoteTable(staging)}`);
+        }
+        await this.#run('COMMIT');
+        return Number(counted[0]?.[0] ?? 0);
+      } catch (error) {
+        await this.#run('ROLLBACK').catch(() => undefined);
+        if (signal?.aborted) throw cancelled();
+        throw error;
+      } finally {
+        signal?.removeEventListener('abort', interrupt);
+      }
+    }, signal);
   }
 
   /**

@@ -103,6 +103,9 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     datePart: (part, x) => DATE_PARTS[part](x),
     // EXP() of a large argument is an error ("DOUBLE value is out of range").
     safeExp: (x) => clampedExp(x),
+    lowerText: (text) => `LOWER(CONVERT(${text} USING utf8mb4))`,
+    regexpReplaceAll: (text, pattern, replacement) => `REGEXP_REPLACE(CONVERT(${text} USING utf8mb4), ${pattern}, ${replacement})`,
+    isFiniteTime: () => 'TRUE',
 
     // No set-returning split: REGEXP_SUBSTR takes one piece at a time.
     // MySQL's hard limit on the columns of a table, which a SELECT whose result is
@@ -111,7 +114,7 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     // accepts longer plain SELECT lists.
     maxSelectList: 4096,
     // DDL commits the transaction implicitly.
-    capabilities: { createTableAsSelect: true, transactionalDdl: false },
+    capabilities: { createTableAsSelect: true, transactionalDdl: false, correlatedDerivedTables: false },
     clientLogin: { kind: 'passthrough' },
   };
 }

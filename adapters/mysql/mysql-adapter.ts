@@ -13,7 +13,8 @@
  */
 import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2';
 import type { Dialect as KyselyDialect } from 'kysely';
-import type { Adapter, AdapterFactory, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { mysqlDialect } from './dialect.js';
 import type { SqlDialect } from '../dialect.js';
 import type { Column, ResultTable, RowBatch, Value } from '../../src/data.js';
@@ -289,6 +290,53 @@ export class MySQLAdapter implements Adapter {
         mode,
       ),
     );
+  }
+
+  /**
+   * CTAS-and-swap (Adapter.writeSelect) on the session. MySQL commits DDL as it goes, so
+   * the atomic steps are statements of their own: the CREATE TABLE … SELECT (a failed one
+   * leaves no table), then `RENAME TABLE` for a missing target, or one transaction of
+   * DELETE and INSERT … SELECT for an existing one. Whatever fails, the staging table is
+   * dropped afterwards, on a fresh session when the server ended this one. Aborting
+   * `signal` stops the running statement (`KILL QUERY`).
+   */
+  writeSelect(table: TableRef, rows: SelectRows, mode: WriteMode, options: { readonly signal?: AbortSignal } = {}): Promise<number> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(cancelled());
+    return this.#exclusive(async (session) => {
+      const written = writtenNames(table, rows);
+      const staging = stagingTable(table);
+      const quotedStaging = this.sql.quoteTable(staging);
+      const run = (sql: string): Promise<QueryOutcome> => runQuery(session, sql).catch((error: unknown) => Promise.reject(signal?.aborted ? cancelled() : this.#asError(error)));
+      const kill = (): void => {
+        this.#pool.query(`KILL QUERY ${Number(session.threadId)}`, () => undefined);
+      };
+      signal?.addEventListener('abort', kill, { once: true });
+      let done = false;
+      try {
+        const created = await run(createStagingSql(this.sql, staging, rows, 'declare'));
+        const count = Number(created.header?.affectedRows ?? 0);
+        if (!(await this.#tableExists(session, table))) {
+          await run(`RENAME TABLE ${quotedStaging} TO ${this.sql.quoteTable(table)}`);
+        } else {
+          const existing = await run(`SELECT * FROM ${this.sql.quoteTable(table)} LIMIT 0`);
+          const names = matchColumns(table, written, (existing.fields ?? []).map((field) => field.name), mode);
+          await run('START TRANSACTION');
+          if (mode === 'replace') await run(`DELETE FROM ${this.sql.quoteTable(table)}`);
+          await run(copyFromStagingSql(this.sql, table, staging, written, names));
+          await run('COMMIT');
+        }
+        done = true;
+        return count;
+      } finally {
+        signal?.removeEventListener('abort', kill);
+        const live = await this.#liveSession().catch(() => undefined);
+        if (live !== undefined) {
+          if (!done) await runQuery(live, 'ROLLBACK').catch(() => undefined);
+          await runQuery(live, `DROP TABLE IF EXISTS ${quotedStaging}`).catch(() => undefined);
+        }
+      }
+    });
   }
 
   /** Kysely's MysqlDialect on the adapter's pool; BIGINT ids and counts come back as numbers. */

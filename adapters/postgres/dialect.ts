@@ -50,8 +50,17 @@ export const postgresDialect: SqlDialect = {
   // exp() of a double raises "value out of range: underflow" below about -708, and overflow above 709.
   safeExp: (x) => clampedExp(x),
   regexpSplit: (text, pattern) => `regexp_split_to_table(${text}, ${pattern})`,
+  lowerText: (text) => `lower(${text})`,
+  regexpReplaceAll: (text, pattern, replacement) => `regexp_replace(${text}, ${pattern}, ${replacement}, 'g')`,
+  isFiniteTime: (x) => `isfinite(${x})`,
+  textArrays: {
+    split: (text, separator) => `string_to_array(${text}, ${separator})`,
+    item: (array, index) => `(${array})[${index}]`,
+    length: (array) => `cardinality(${array})`,
+    series: (first, last) => `generate_series(${first}, ${last})`,
+  },
   // "target lists can have at most 1664 entries" (MaxTupleAttributeNumber in htup_details.h).
   maxSelectList: 1664,
-  capabilities: { createTableAsSelect: true, transactionalDdl: true },
+  capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true },
   clientLogin: { kind: 'upstream', upstreamServer: parsePostgresUrl },
 };

@@ -24,7 +24,8 @@ import { PostgresDialect, type Dialect as KyselyDialect, type PostgresPool, type
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
-import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { postgresDialect } from './dialect.js';
 import { type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { SqlmlError, errorMessage } from '../../src/errors.js';
@@ -337,6 +338,55 @@ export class PostgresAdapter implements Adapter {
     } finally {
       // Dropping the connection mid-transaction makes the server roll back everything this
       // write did (staging table included), whatever state the COPY was left in.
+      client.release(committed ? undefined : true);
+    }
+  }
+
+  /**
+   * CTAS-and-swap (Adapter.writeSelect), all in one transaction on one pool connection:
+   * PostgreSQL's DDL is transactional, so a failure anywhere (or the connection dropped)
+   * rolls back the staging table with everything else. Aborting `signal` cancels the
+   * running statement on the server (`pg_cancel_backend`).
+   */
+  async writeSelect(table: TableRef, rows: SelectRows, mode: WriteMode, options: { readonly signal?: AbortSignal } = {}): Promise<number> {
+    const { signal } = options;
+    const written = writtenNames(table, rows);
+    this.#assertOpen();
+    if (signal?.aborted) throw cancelled();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw connectionError(this.#settings, error);
+    }
+    const pid = (client as unknown as { processID?: number | null }).processID;
+    const cancel = (): void => void this.#pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    signal?.addEventListener('abort', cancel, { once: true });
+    let committed = false;
+    try {
+      const staging = stagingTable(table);
+      await run(client, 'BEGIN');
+      const created = await run(client, createStagingSql(this.sql, staging, rows, 'cast'));
+      const found = await run(client, `SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'f')`, [this.sql.quoteTable(table)]);
+      if (found.rows.length === 0) {
+        await run(client, `ALTER TABLE ${this.sql.quoteTable(staging)} RENAME TO ${this.sql.quoteIdent(table.name)}`);
+      } else {
+        const existing = (await run(client, `SELECT * FROM ${this.sql.quoteTable(table)} LIMIT 0`)).fields.map((field) => field.name);
+        const names = matchColumns(table, written, existing, mode);
+        // DELETE, not TRUNCATE, for the reasons `#planWrite` gives.
+        if (mode === 'replace') await run(client, `DELETE FROM ${this.sql.quoteTable(table)}`);
+        await run(client, copyFromStagingSql(this.sql, table, staging, written, names));
+        await run(client, `DROP TABLE ${this.sql.quoteTable(staging)}`);
+      }
+      await run(client, 'COMMIT');
+      committed = true;
+      return created.rowCount ?? 0;
+    } catch (error) {
+      if (signal?.aborted) throw cancelled();
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      // Dropping the connection mid-transaction makes the server roll back everything.
       client.release(committed ? undefined : true);
     }
   }

@@ -31,6 +31,12 @@ export interface CompiledModel {
    * first (quoted by the dialect). Ready to paste into a view.
    */
   select(source: string, keep: readonly string[]): string;
+  /**
+   * Classifiers: the probability the model gives the label the expression `label` holds
+   * (in the target's type), for EVALUATE's log loss; NULL for a label that is none of the
+   * model's classes. A regression model has none (calling it throws).
+   */
+  probabilityOf?(columns: ColumnExpressions, label: string): string;
 }
 
 export type Compilation =
@@ -44,3 +50,8 @@ export type Compilation =
  * on the streaming path).
  */
 export type CompileModel = (model: TrainedModel, dialect: SqlDialect, sourceColumns: readonly Column[]) => Compilation;
+
+import { compileModel as compile } from './compile-model.js';
+
+/** The compiler (src/compile/compile-model.ts). */
+export const compileModel: CompileModel = compile;

@@ -8,6 +8,7 @@ import { openAdapter } from '../../adapters/registry.js';
 import { openCatalogDb, type CatalogDb } from '../catalog/catalog-db.js';
 import { JobStore } from '../catalog/job-store.js';
 import { ModelStore } from '../catalog/model-store.js';
+import type { CompileModel } from '../compile/index.js';
 import type { ResultTable } from '../data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../errors.js';
 import type { TrainedModel } from '../learn/model.js';
@@ -17,6 +18,7 @@ import type { ExecContext, ExecOptions } from './context.js';
 import { describeModel, dropModel, showModels } from './describe.js';
 import { evaluateModel } from './evaluate.js';
 import { createJob, dropJob, runJob, showJobs } from './jobs.js';
+import { explainPredict } from './explain-predict.js';
 import { predict } from './predict.js';
 import { createModel, retrainModel } from './train.js';
 
@@ -27,6 +29,8 @@ export interface EngineOptions {
   readonly cacheLimit?: string;
   /** See ExecContext.encodeWorker. */
   readonly encodeWorker?: 'auto' | 'always' | 'never';
+  /** See ExecContext.compileModel. */
+  readonly compileModel?: CompileModel;
 }
 
 export class Engine {
@@ -85,6 +89,7 @@ export class Engine {
       ...(this.#options.cacheParent ? { cacheParent: this.#options.cacheParent } : {}),
       ...(this.#options.cacheLimit ? { cacheLimit: this.#options.cacheLimit } : {}),
       ...(this.#options.encodeWorker ? { encodeWorker: this.#options.encodeWorker } : {}),
+      ...(this.#options.compileModel ? { compileModel: this.#options.compileModel } : {}),
       ...options,
     };
     try {
@@ -106,6 +111,8 @@ export class Engine {
         return evaluateModel(statement, context);
       case 'predict':
         return predict(statement, context);
+      case 'explain_predict':
+        return explainPredict(statement, context);
       case 'show_models':
         return showModels(context);
       case 'describe_model':

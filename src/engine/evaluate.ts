@@ -1,7 +1,9 @@
 /**
- * EVALUATE MODEL: the stored held-out evaluation, or a fresh one on new rows (ON ...),
- * or the held-out split re-scored at another threshold.
+ * EVALUATE MODEL: the stored held-out evaluation, or a fresh one on new rows (ON ...:
+ * in the database when engine-choice.ts picks it, evaluate-in-database.ts), or the
+ * held-out split re-scored at another threshold.
  */
+import type { CompiledModel } from '../compile/index.js';
 import type { ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
@@ -10,7 +12,7 @@ import type { TrainedModel } from '../learn/model.js';
 import { resolveEvaluateOptions } from '../learn/options.js';
 import { RowRole, RowSplitter } from '../learn/split.js';
 import { createSparseVector, type Task } from '../learn/types.js';
-import type { EvaluateModel } from '../sql/ast.js';
+import type { EvaluateModel, Source } from '../sql/ast.js';
 import {
   BATCH_ROWS,
   columnList,
@@ -20,12 +22,18 @@ import {
   throwIfAborted,
   type ExecContext,
 } from './context.js';
+import { chooseEngine, sourceColumns, takeEngineOption, type EngineRequest } from './engine-choice.js';
+import { databaseEvaluationReason, evaluateInDatabase } from './evaluate-in-database.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
 import { queryFromStored } from './train.js';
 
 export async function evaluateModel(statement: EvaluateModel, context: ExecContext): Promise<ResultTable> {
+  const { engine: requested, rest } = takeEngineOption(statement.options, 'EVALUATE MODEL');
+  if (!statement.source && statement.options.some((option) => option.name === 'engine')) {
+    throw new SqlmlError('bad_option', 'option engine of EVALUATE MODEL applies to EVALUATE MODEL … ON (…): without ON the held-out evaluation is re-reported or re-scored by the stream');
+  }
   const version = await getModelVersion(context, statement.model);
-  const { threshold } = resolveEvaluateOptions(statement.options);
+  const { threshold } = resolveEvaluateOptions(rest);
   const task = version.type as Task;
   if (threshold !== null && task !== 'binary') {
     throw new SqlmlError('bad_option', `option threshold applies to binary models only; model ${version.name} is ${task}`);
@@ -33,7 +41,10 @@ export async function evaluateModel(statement: EvaluateModel, context: ExecConte
   let evaluation: Evaluation;
   if (statement.source) {
     const model = loadModel(context, version);
-    evaluation = await scoreSource(model, sourceQuery(context.adapter, statement.source), threshold ?? model.options.threshold, false, context);
+    const compiled = requested === 'stream' ? null : await databaseEvaluation(context, model, statement.source, requested);
+    evaluation = compiled
+      ? await evaluateInDatabase(context, model, compiled, statement.source, threshold ?? model.options.threshold)
+      : await scoreSource(model, sourceQuery(context.adapter, statement.source), threshold ?? model.options.threshold, false, context);
   } else if (threshold !== null) {
     const model = loadModel(context, version);
     if (model.options.split === null) {
@@ -48,6 +59,15 @@ export async function evaluateModel(statement: EvaluateModel, context: ExecConte
     evaluation = stored;
   }
   return evaluationResult(task, evaluation);
+}
+
+/** The compiled model when the evaluation runs in the database (engine-choice.ts decides), else null. */
+async function databaseEvaluation(context: ExecContext, model: TrainedModel, source: Source, requested: EngineRequest): Promise<CompiledModel | null> {
+  const columns = await sourceColumns(context, sourceQuery(context.adapter, source));
+  if (!columns.some((column) => column.name === model.target.name)) {
+    throw new SqlmlError('bad_column', `evaluating needs the target column ${model.target.name} in the source, which has ${columnList(columns)}`);
+  }
+  return chooseEngine(context, model, columns, requested, databaseEvaluationReason(model)).compiled;
 }
 
 export function evaluationResult(task: Task, evaluation: Evaluation): ResultTable {

@@ -1,7 +1,9 @@
 /**
- * PREDICT: scores a source batch by batch. Without INTO the rows come back as the
- * result; with INTO they are written through the adapter's atomic bulk write, the key
- * columns passed through untouched (the input batch's own column data, no copy).
+ * PREDICT: where `engine` (engine-choice.ts) picks the database, in-database.ts runs the
+ * compiled model there; otherwise the stream scores the source batch by batch. Without
+ * INTO the rows come back as the result; with INTO they are written through the
+ * adapter's atomic bulk write, the key columns passed through untouched (the input
+ * batch's own column data, no copy).
  */
 import type { Column, ColumnData, NumberColumnData, ResultColumn, ResultTable, RowBatch, TextColumnData, Value } from '../data.js';
 import { ResultBudget } from '../../adapters/result-budget.js';
@@ -25,6 +27,8 @@ import {
   throwIfAborted,
   type ExecContext,
 } from './context.js';
+import { chooseEngine, sourceColumns, takeEngineOption } from './engine-choice.js';
+import { predictIntoInDatabase, predictIntoResult, predictRowsInDatabase } from './in-database.js';
 import { checkPredictTarget } from './predict-target.js';
 
 /**
@@ -133,10 +137,24 @@ function labelToNumber(label: string, type: Column['type']): number {
 
 export async function predict(statement: Predict, context: ExecContext): Promise<ResultTable> {
   const started = performance.now();
+  const { engine: requested, rest } = takeEngineOption(statement.options, 'PREDICT');
+  const [other] = rest;
+  if (other) throw new SqlmlError('bad_option', `option ${other.name} is not accepted by PREDICT (options: engine)`);
   const version = await getModelVersion(context, statement.model);
   const model = loadModel(context, version);
   const { adapter, signal } = context;
-  const stream = await adapter.openStream(sourceQuery(adapter, statement.source), {
+  const query = sourceQuery(adapter, statement.source);
+  if (requested !== 'stream') {
+    const columns = await sourceColumns(context, query);
+    const choice = chooseEngine(context, model, columns, requested);
+    if (choice.engine === 'database') {
+      const added = predictionColumns(model);
+      const keep = keyColumns(statement, columns, added).map((index) => columns[index]!);
+      const prediction = { compiled: choice.compiled, source: statement.source, keep, added };
+      return statement.into ? predictIntoInDatabase(context, prediction, statement.into, started) : predictRowsInDatabase(context, prediction);
+    }
+  }
+  const stream = await adapter.openStream(query, {
     batchRows: BATCH_ROWS,
     ...(signal ? { signal } : {}),
   });
@@ -192,19 +210,11 @@ export async function predict(statement: Predict, context: ExecContext): Promise
     // must not run on without it.
     await stream.close();
   }
-  return {
-    command: 'PREDICT',
-    columns: [
-      { name: 'table', type: 'text' },
-      { name: 'rows_written', type: 'bigint' },
-      { name: 'seconds', type: 'double' },
-    ],
-    rows: [[tableLabel(target), written, secondsSince(started)]],
-  };
+  return predictIntoResult(tableLabel(target), written, secondsSince(started), 'stream');
 }
 
 /** Indices of the input columns to carry into the output: KEY columns, or all. */
-function keyColumns(statement: Predict, columns: readonly Column[], added: readonly Column[]): number[] {
+export function keyColumns(statement: Pick<Predict, 'into'>, columns: readonly Column[], added: readonly Column[]): number[] {
   const addedNames = new Set(added.map((c) => c.name.toLowerCase()));
   let keep: number[];
   if (statement.into && statement.into.key.length > 0) {

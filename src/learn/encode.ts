@@ -5,6 +5,8 @@
  *
  * Numeric, boolean, date, binned and one-hot features allocate nothing per row. Text
  * features allocate at most a lower-cased copy of the value; hashing works on ranges.
+ * Hashed features hash key strings with md5 (recipe-format.ts spells the keys), or, for
+ * recipes stored by earlier versions, with MurmurHash3 as those versions did.
  * Duplicate indices within a row (a repeated word, a hash collision) are left as separate
  * terms: the learner sums them in the dot product and the gradient alike.
  */
@@ -12,6 +14,7 @@ import { isNumberType } from '../data.js';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { hashCombine, hashNumber, hashString } from './hash.js';
+import { Md5Message } from './md5.js';
 import { CivilCache, epochDay, hourInDay, valueKey, weekdayOfDay } from './profile.js';
 import { MS_PER_DAY } from '../calendar.js';
 import type {
@@ -29,7 +32,7 @@ import type {
   TextNormalization,
 } from './recipe-format.js';
 import { signedLog } from './recipe-format.js';
-import { normalizeValue, TextTermHasher } from './tokenize-text.js';
+import { normalizeValue, TextTermHasher, TextTermKeys, type TextTerms } from './tokenize-text.js';
 import type { SparseVector } from './types.js';
 
 /**
@@ -58,6 +61,7 @@ export class FeatureEncoder {
       base: recipe.denseSize,
       mask: recipe.hashBits > 0 ? 2 ** recipe.hashBits - 1 : 0,
       seed: recipe.hashSeed,
+      md5: recipe.hash === 'md5',
     };
     this.dimension = recipe.dimension;
     this.writers = recipe.features.map((feature) => createWriter(feature, bound, space));
@@ -245,7 +249,18 @@ function numberColumn(bound: Map<string, BoundColumn>, name: string): BoundColum
 interface HashSpace {
   readonly base: number;
   readonly mask: number;
+  /** The MurmurHash3 seed (Murmur recipes). */
   readonly seed: number;
+  /** Whether keys are hashed with md5 (recipe `hash: 'md5'`), else with MurmurHash3. */
+  readonly md5: boolean;
+}
+
+/** A hashed feature's key prefix; an md5 recipe without one is corrupt. */
+function prefixOf(feature: { readonly hashPrefix?: string; readonly transform: string | null; readonly kind: string }): string {
+  if (feature.hashPrefix === undefined) {
+    throw new SqlmlError('internal', `the stored recipe's ${feature.kind} feature ${feature.transform ?? ''} has no hash prefix; retrain the model`);
+  }
+  return feature.hashPrefix;
 }
 
 interface FeatureWriter {
@@ -298,7 +313,7 @@ function createWriter(feature: FeatureSpec, bound: Map<string, BoundColumn>, spa
     case 'text':
       return new TextWriter(feature, bound.get(feature.column)!, space);
     case 'cartesian':
-      return new CrossWriter(feature, bound, space);
+      return createCrossWriter(feature, bound, space);
   }
 }
 
@@ -566,23 +581,52 @@ class OneHotWriter implements FixedFeatureWriter {
   }
 }
 
+/** Distinct values whose slots a hashed category keeps; past it the cache starts over. */
+const CATEGORY_CACHE_SIZE = 1 << 16;
+/** Longest value (code units) the cache keeps, so it holds a few MB at most. */
+const CATEGORY_CACHE_VALUE = 64;
+
 class HashedCategoryWriter implements FixedFeatureWriter {
   readonly maxNnz = 1;
   private readonly column: number;
   private readonly type: ColumnType;
-  private readonly normalize: TextNormalization;
-  private readonly seed: number;
-  private readonly space: HashSpace;
   private readonly nullIndex: number;
+  /** The slot of a value as read (before cleaning). */
+  private readonly slotOf: (value: string) => number;
+  /** Slots of recent values as read: a category repeats across rows and batches, and md5 costs more than a lookup. */
+  private readonly cache = new Map<string, number>();
 
   constructor(f: HashedCategoryFeature, column: BoundColumn, space: HashSpace) {
     this.column = column.index;
     this.type = column.type;
-    this.normalize = f.normalize;
-    // Hashing the value with a per-column seed is hashing (column, value) without building a string per row.
-    this.seed = hashString(`${f.column}\u0000category`, space.seed);
-    this.space = space;
     this.nullIndex = f.nullSlot ? f.offset : -1;
+    const { base, mask } = space;
+    const normalize = f.normalize;
+    if (space.md5) {
+      const key = new Md5Message();
+      key.appendText(prefixOf(f));
+      const prefixLength = key.length;
+      this.slotOf = (value) => {
+        key.length = prefixLength;
+        key.appendText(clean(value, normalize));
+        return base + (key.h32() & mask);
+      };
+    } else {
+      // Hashing the value with a per-column seed is hashing (column, value) without building a string per row.
+      const seed = hashString(`${f.column}\u0000category`, space.seed);
+      this.slotOf = (value) => base + (hashString(clean(value, normalize), seed) & mask);
+    }
+  }
+
+  private slot(value: string): number {
+    if (value.length > CATEGORY_CACHE_VALUE) return this.slotOf(value);
+    let slot = this.cache.get(value);
+    if (slot === undefined) {
+      slot = this.slotOf(value);
+      if (this.cache.size === CATEGORY_CACHE_SIZE) this.cache.clear();
+      this.cache.set(value, slot);
+    }
+    return slot;
   }
 
   write(batch: RowBatch, row: number, out: SparseVector): void {
@@ -591,14 +635,12 @@ class HashedCategoryWriter implements FixedFeatureWriter {
       if (this.nullIndex >= 0) push(out, this.nullIndex, 1);
       return;
     }
-    const h = hashString(clean(value, this.normalize), this.seed);
-    push(out, this.space.base + (h & this.space.mask), 1);
+    push(out, this.slot(value), 1);
   }
 
   writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
     const data = batch.columns[this.column]!;
-    const { nullIndex, normalize, seed } = this;
-    const { base, mask } = this.space;
+    const nullIndex = this.nullIndex;
     let last: string | null = null;
     let lastIndex = -1;
     for (let row = 0, p = slot; row < n; row++, p += stride) {
@@ -610,7 +652,7 @@ class HashedCategoryWriter implements FixedFeatureWriter {
       }
       if (value !== last) {
         last = value;
-        lastIndex = base + (hashString(clean(value, normalize), seed) & mask);
+        lastIndex = this.slot(value);
       }
       indices[p] = lastIndex;
     }
@@ -627,7 +669,7 @@ class TextWriter implements FeatureWriter {
   readonly typicalNnz: number;
   private readonly column: number;
   private readonly type: ColumnType;
-  private readonly hasher: TextTermHasher;
+  private readonly hasher: TextTerms;
   private readonly space: HashSpace;
   private readonly nullIndex: number;
   /** Room kept for the fixed-size features written after this one, which the row's start reserved but text may use up. */
@@ -637,8 +679,10 @@ class TextWriter implements FeatureWriter {
     this.column = column.index;
     this.type = column.type;
     this.space = space;
-    const seed = hashString(`${f.column}\u0000${f.mode}\u0000${f.n}`, space.seed);
-    this.hasher = new TextTermHasher({ lowercase: f.normalize.lowercase, noPunct: f.normalize.noPunct, mode: f.mode, n: f.n }, seed);
+    const options = { lowercase: f.normalize.lowercase, noPunct: f.normalize.noPunct, mode: f.mode, n: f.n };
+    this.hasher = space.md5
+      ? new TextTermKeys(options, prefixOf(f))
+      : new TextTermHasher(options, hashString(`${f.column}\u0000${f.mode}\u0000${f.n}`, space.seed));
     this.nullIndex = f.nullSlot ? f.offset : -1;
     this.typicalNnz = Math.ceil(Math.max(MIN_TYPICAL_WORDS, f.meanWords * TYPICAL_WORDS_FACTOR)) * f.n;
     this.maxNnz = this.typicalNnz;
@@ -664,9 +708,59 @@ class TextWriter implements FeatureWriter {
   }
 }
 
+function createCrossWriter(f: CrossFeature, bound: Map<string, BoundColumn>, space: HashSpace): FeatureWriter {
+  return space.md5 ? new CrossKeyWriter(f, bound, space) : new CrossWriter(f, bound, space);
+}
+
+/** A crossing hashed as the key `prefix + L + '|' + R` (recipe-format.ts's CrossFeature). */
+class CrossKeyWriter implements FixedFeatureWriter {
+  writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
+    writeColumnByRows(this, batch, n, indices, values, stride, slot);
+  }
+
+  readonly maxNnz = 1;
+  private readonly left: CrossSide;
+  private readonly right: CrossSide;
+  private readonly space: HashSpace;
+  private readonly key = new Md5Message(true);
+  private readonly prefixLength: number;
+
+  constructor(f: CrossFeature, bound: Map<string, BoundColumn>, space: HashSpace) {
+    this.left = new CrossSide(f.left, bound, space.seed);
+    this.right = new CrossSide(f.right, bound, space.seed);
+    this.space = space;
+    this.key.appendText(prefixOf(f));
+    this.prefixLength = this.key.length;
+  }
+
+  write(batch: RowBatch, row: number, out: SparseVector): void {
+    const key = this.key;
+    key.length = this.prefixLength;
+    this.left.appendToken(batch, row, key);
+    key.appendAscii(124); // '|'
+    this.right.appendToken(batch, row, key);
+    push(out, this.space.base + (key.h32() & this.space.mask), 1);
+  }
+}
+
+/**
+ * A number's token in a crossing key: the integer in decimal, without exponent or
+ * fraction, -0 as 0. Crossed numbers are integers (the recipe bins or refuses the
+ * others); a fraction, possible only when a prediction reads a column of another type,
+ * is written as JavaScript's shortest decimal.
+ */
+export function crossNumberText(v: number): string {
+  if (v === 0) return '0';
+  // Beyond 2^53 String() rounds the digits (2^60 → 1152921504606847000); BigInt spells the double's exact integer.
+  if (Number.isInteger(v) && Math.abs(v) > Number.MAX_SAFE_INTEGER) return BigInt(v).toString();
+  return String(v);
+}
+
+/** Hash standing for a NULL category in a crossing. */
 /** Hash standing for a NULL category in a crossing. */
 const NULL_CATEGORY = 0x6e756c6c;
 
+/** A crossing hashed with MurmurHash3 from its sides' codes (recipes stored by earlier versions). */
 class CrossWriter implements FixedFeatureWriter {
   writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
     writeColumnByRows(this, batch, n, indices, values, stride, slot);
@@ -691,7 +785,7 @@ class CrossWriter implements FixedFeatureWriter {
   }
 }
 
-/** One input of a crossing, reduced to a 32-bit category code per row. */
+/** One input of a crossing: its token in a crossing key, or (Murmur recipes) a 32-bit category code per row. */
 class CrossSide {
   private readonly input: CrossInput;
   private readonly column: BoundColumn;
@@ -714,5 +808,24 @@ class CrossSide {
     const v = numberAt(data, row);
     if (Number.isNaN(v)) return NULL_CATEGORY;
     return this.cuts !== null ? hashCombine(this.seed, binOf(this.cuts, v)) : hashNumber(v, this.seed);
+  }
+
+  /** Appends the side's token for row `row` to a crossing key: `n` NULL, `t` text, `b` bin, `v` number. */
+  appendToken(batch: RowBatch, row: number, key: Md5Message): void {
+    const data = batch.columns[this.column.index]!;
+    if (this.input.kind === 'text') {
+      const value = textAt(data, row, this.column.type);
+      if (value === null) return key.appendAscii(110); // 'n'
+      key.appendAscii(116); // 't'
+      return key.appendText(clean(value, this.input.normalize));
+    }
+    const v = numberAt(data, row);
+    if (Number.isNaN(v)) return key.appendAscii(110); // 'n'
+    if (this.cuts !== null) {
+      key.appendAscii(98); // 'b'
+      return key.appendNatural(binOf(this.cuts, v));
+    }
+    key.appendAscii(118); // 'v'
+    key.appendText(crossNumberText(v));
   }
 }

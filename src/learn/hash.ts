@@ -1,7 +1,9 @@
 /**
- * Seeded 32-bit hashing (MurmurHash3 x86_32) for hashed features and the
- * deterministic train/evaluation split. Strings are hashed by UTF-16 code unit, which
- * is deterministic across platforms and needs no encoding step per value.
+ * Seeded 32-bit hashing (MurmurHash3 x86_32) for the deterministic train/evaluation
+ * split, the profiler's distinct-value sketches, and the hashed features of models stored
+ * by earlier versions (new models hash key strings with md5, which SQL reproduces: see
+ * md5.ts and recipe-format.ts). Strings are hashed by UTF-16 code unit, which is
+ * deterministic across platforms and needs no encoding step per value.
  */
 
 const C1 = 0xcc9e2d51;

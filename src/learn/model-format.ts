@@ -22,6 +22,14 @@ import type { Task } from './types.js';
 
 /** The envelope's format tag. */
 const MODEL_FORMAT = 'sqlml-model/1';
+/**
+ * The tag of a model whose recipe hashes with md5 (recipe-format.ts `hash`): the same
+ * envelope, tagged apart so that an earlier sqlml, which would hash its features with
+ * MurmurHash3 and predict wrongly without a word, refuses it instead. Models with
+ * nothing hashed keep MODEL_FORMAT, and so their bytes.
+ */
+const MODEL_FORMAT_MD5 = 'sqlml-model/2';
+const READABLE_FORMATS: readonly string[] = [MODEL_FORMAT, MODEL_FORMAT_MD5];
 
 interface StoredModel {
   format: string;
@@ -38,7 +46,7 @@ interface StoredModel {
 /** The model as the text the catalog stores. */
 export function serializeModel(model: TrainedModel): string {
   const stored: StoredModel = {
-    format: MODEL_FORMAT,
+    format: model.recipe.hash === 'md5' ? MODEL_FORMAT_MD5 : MODEL_FORMAT,
     task: model.task,
     label: model.label,
     target: model.target,
@@ -59,8 +67,14 @@ export function deserializeModel(text: string): TrainedModel {
   } catch (error) {
     throw new SqlmlError('internal', 'the stored model is not valid JSON; retrain it', { cause: error });
   }
-  if (stored.format !== MODEL_FORMAT) {
-    throw new SqlmlError('internal', `the stored model has format ${String(stored.format)}, this sqlml reads ${MODEL_FORMAT}; retrain it`);
+  if (!READABLE_FORMATS.includes(stored.format)) {
+    throw new SqlmlError(
+      'internal',
+      `the stored model has format ${String(stored.format)}, this sqlml reads ${READABLE_FORMATS.join(' and ')}; retrain it`,
+    );
+  }
+  if ((stored.format === MODEL_FORMAT_MD5) !== (stored.recipe.hash === 'md5')) {
+    throw new SqlmlError('internal', `the stored model's format ${stored.format} does not match its recipe's hashing; retrain it`);
   }
   const bytes = Buffer.from(stored.learner, 'base64');
   return {

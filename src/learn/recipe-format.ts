@@ -8,6 +8,14 @@
  * Feature indices: dense features (standardized numbers, one-hot slots, indicators) take
  * `[0, denseSize)` in feature order; everything hashed (high-cardinality categories,
  * words, n-grams, crossings) shares `[denseSize, denseSize + 2^hashBits)`.
+ *
+ * Hashing (recipes with `hash: 'md5'`, every recipe with hashed features made today):
+ * a key string goes to slot `denseSize + (h32(key) & (2^hashBits - 1))`, h32 being the
+ * first 32 bits of md5 over the key's UTF-8 read big-endian (md5.ts), which every SQL
+ * database computes alike. Each key starts with its feature's `hashPrefix`; the rest of
+ * the key is spelled on each hashed feature kind below. Recipes stored without `hash`
+ * hash with MurmurHash3 over UTF-16 code units (hash.ts), which has no SQL equivalent;
+ * they keep loading and scoring as they did.
  */
 import type { ColumnType } from '../data.js';
 
@@ -63,8 +71,20 @@ export interface OneHotFeature extends DenseBase {
   readonly nullSlot: boolean;
 }
 
-/** The (normalized) value hashed into the shared space; NULL sets dense slot 0 when `nullSlot`. */
-export interface HashedCategoryFeature extends DenseBase {
+/**
+ * The start of every key a hashed feature hashes (md5 recipes only): printable ASCII
+ * without quote characters or backslashes, so SQL can spell it as a plain literal, and
+ * different for each feature of a recipe. Absent in recipes hashed with MurmurHash3.
+ */
+interface HashPrefixed {
+  readonly hashPrefix?: string;
+}
+
+/**
+ * The (normalized) value hashed into the shared space; NULL sets dense slot 0 when
+ * `nullSlot`. Key: `hashPrefix + v`, v the value cleaned by `normalize`.
+ */
+export interface HashedCategoryFeature extends DenseBase, HashPrefixed {
   readonly kind: 'hashed_category';
   readonly normalize: TextNormalization;
   readonly nullSlot: boolean;
@@ -72,8 +92,16 @@ export interface HashedCategoryFeature extends DenseBase {
   readonly distinctValues: number;
 }
 
-/** Words (n-grams or orthogonal sparse bigrams) hashed, each weighted 1/√terms; NULL sets slot 0 when `nullSlot`. */
-export interface TextFeature extends DenseBase {
+/**
+ * Words (n-grams or orthogonal sparse bigrams) hashed, each weighted 1/√terms (terms of
+ * the row); NULL sets slot 0 when `nullSlot`. Words: the text cleaned by `normalize`
+ * (lowercase; no_punct strips each word's leading and trailing punctuation), split on
+ * whitespace (tokenize-text.ts), empty words skipped. Keys:
+ * - `ngram`: each run of k consecutive words w1..wk, 1 ≤ k ≤ n: `hashPrefix + w1 + ' ' + … + ' ' + wk`;
+ * - `osb`: each word w_i: `hashPrefix + w_i`; each pair (w_i, w_{i+d}), 1 ≤ d ≤ n-1:
+ *   `hashPrefix + w_i + ' ' + d + ' ' + w_{i+d}` (d in decimal).
+ */
+export interface TextFeature extends DenseBase, HashPrefixed {
   readonly kind: 'text';
   readonly normalize: TextNormalization;
   readonly mode: 'ngram' | 'osb';
@@ -126,8 +154,14 @@ export interface CrossInput {
   readonly text: string;
 }
 
-/** The pair of categories hashed into the shared space (NULL is a category of its own). */
-export interface CrossFeature {
+/**
+ * The pair of categories hashed into the shared space (NULL is a category of its own).
+ * Key: `hashPrefix + L + '|' + R`, each side's token being `n` for NULL; `t` + the value
+ * cleaned by `normalize` for text; `b` + the bin index (how many cuts are ≤ v) in decimal
+ * for bins; `v` + the integer in decimal (no exponent, no fraction; -0 is `0`) for a
+ * number (boolean 0/1, integer, date as epoch milliseconds).
+ */
+export interface CrossFeature extends HashPrefixed {
   readonly kind: 'cartesian';
   readonly left: CrossInput;
   readonly right: CrossInput;
@@ -168,6 +202,8 @@ export interface Recipe {
   /** Bits of the shared hashed space; 0 when nothing is hashed. */
   readonly hashBits: number;
   readonly hashSeed: number;
+  /** 'md5' when hashed features hash key strings with md5 (see the top); absent in older recipes and in recipes with nothing hashed. */
+  readonly hash?: 'md5';
   readonly denseSize: number;
   /** denseSize + 2^hashBits, or denseSize when nothing is hashed. */
   readonly dimension: number;

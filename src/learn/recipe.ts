@@ -482,19 +482,34 @@ class RecipeBuilder {
     }
     const used = new Set(this.features.flatMap(featureColumns));
     const inputs = this.profile.columns.filter((c) => used.has(c.name)).map((c) => ({ name: c.name, type: c.type }));
+    const hashSeed = options.seed >>> 0;
+    const features = this.features.map((f, i) => (isHashed(f) ? { ...f, hashPrefix: hashPrefix(f, i, hashSeed) } : f));
     return {
       version: RECIPE_VERSION,
       target: this.label.column,
       inputs,
-      features: this.features,
+      features,
       dropped: this.dropped,
       hashBits,
-      hashSeed: options.seed >>> 0,
+      hashSeed,
+      ...(hashBits > 0 ? { hash: 'md5' as const } : {}),
       denseSize: this.denseSize,
       dimension,
       outputs,
     };
   }
+}
+
+/**
+ * A hashed feature's key prefix (recipe-format.ts): its kind's letter (`c` category, `t`
+ * text, `x` cross), its place among the recipe's features, and the seed, each ended by
+ * `|`. Distinct places keep two features' keys apart (the same value in two columns
+ * lands in unrelated slots), and a different seed draws different collisions, as a
+ * different hash seed did. Digits and `|` only, so SQL spells it as a plain literal.
+ */
+function hashPrefix(feature: FeatureSpec, index: number, seed: number): string {
+  const letter = feature.kind === 'hashed_category' ? 'c' : feature.kind === 'text' ? 't' : 'x';
+  return `${letter}${index}|${seed}|`;
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
  * Words, n-grams and orthogonal sparse bigrams of free text, as 32-bit hashes, without
- * cutting the text into substrings: a word is a range of code units and is hashed in
- * place. Amazon ML's tokenization: words are split on whitespace only; `no_punct` strips
- * punctuation from the start and end of each word (so "seat-belts!" → "seat-belts").
+ * cutting the text into substrings. Amazon ML's tokenization: words are split on
+ * whitespace only; `no_punct` strips punctuation from the start and end of each word (so
+ * "seat-belts!" → "seat-belts"). Two hashings of the terms: `TextTermKeys` hashes each
+ * term's key string with md5 (recipe-format.ts spells the keys; SQL reproduces them),
+ * `TextTermHasher` combines MurmurHash3 word hashes, for models stored by earlier versions.
  */
 import { hashCombine, hashRange } from './hash.js';
+import { encodeUtf8Into, Md5Message } from './md5.js';
 
 export { hashRange };
 
@@ -69,12 +72,126 @@ export interface TextTermOptions {
   readonly n: number;
 }
 
+/** Hashes the terms of one text value at a time into `terms[0..count)`. */
+export interface TextTerms {
+  /** Term hashes of the last `hash()` call; valid up to the count it returned. */
+  readonly terms: Uint32Array;
+  /** Hashes the terms of `text`; returns how many were written to `terms`. */
+  hash(text: string): number;
+}
+
 /**
- * Hashes the terms of one text value at a time into `terms[0..count)`; the buffers grow
- * to the longest text seen and are then reused, so steady-state rows allocate only the
- * lower-cased copy of the text (when lowercasing).
+ * The terms' md5 key hashes (`h32` of the keys recipe-format.ts's TextFeature spells).
+ * Each word is encoded to UTF-8 once per row; a key is assembled from the prefix and the
+ * words' bytes in one reused buffer, n-grams sharing their first words' bytes. The buffers
+ * grow to the longest text seen and are then reused, so steady-state rows allocate only
+ * the lower-cased copy of the text (when lowercasing).
  */
-export class TextTermHasher {
+export class TextTermKeys implements TextTerms {
+  terms: Uint32Array = new Uint32Array(64);
+  private readonly options: TextTermOptions;
+  /** The row's words as UTF-8, word w being `utf8[starts[w], ends[w])`. */
+  private utf8 = new Uint8Array(256);
+  private starts = new Int32Array(32);
+  private ends = new Int32Array(32);
+  private readonly key = new Md5Message(true);
+  private readonly prefixLength: number;
+
+  constructor(options: TextTermOptions, prefix: string) {
+    this.options = options;
+    this.key.appendText(prefix);
+    this.prefixLength = this.key.length;
+  }
+
+  hash(text: string): number {
+    const wordCount = this.splitWords(this.options.lowercase ? text.toLowerCase() : text);
+    const needed = wordCount * this.options.n;
+    if (needed > this.terms.length) this.terms = new Uint32Array(Math.max(needed, this.terms.length * 2));
+    return this.options.mode === 'ngram' ? this.ngrams(wordCount) : this.osb(wordCount);
+  }
+
+  private splitWords(text: string): number {
+    const noPunct = this.options.noPunct;
+    if (this.utf8.length < 3 * text.length) this.utf8 = new Uint8Array(2 * 3 * text.length);
+    let count = 0;
+    let at = 0;
+    let i = 0;
+    const length = text.length;
+    while (i < length) {
+      while (i < length && isWhitespace(text.charCodeAt(i))) i++;
+      let start = i;
+      while (i < length && !isWhitespace(text.charCodeAt(i))) i++;
+      let end = i;
+      if (noPunct) {
+        while (start < end && isPunctuation(text.charCodeAt(start))) start++;
+        while (end > start && isPunctuation(text.charCodeAt(end - 1))) end--;
+      }
+      if (end > start) {
+        if (count === this.starts.length) this.growWords();
+        this.starts[count] = at;
+        at = encodeUtf8Into(text, start, end, this.utf8, at);
+        this.ends[count++] = at;
+      }
+    }
+    return count;
+  }
+
+  private growWords(): void {
+    const starts = new Int32Array(this.starts.length * 2);
+    const ends = new Int32Array(this.ends.length * 2);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    this.starts = starts;
+    this.ends = ends;
+  }
+
+  /** Every n-gram of length 1..n, by first word then length: each longer n-gram extends the key of the shorter one. */
+  private ngrams(wordCount: number): number {
+    const { key, terms, utf8, starts, ends } = this;
+    const n = this.options.n;
+    let count = 0;
+    for (let first = 0; first < wordCount; first++) {
+      key.length = this.prefixLength;
+      key.appendBytes(utf8, starts[first]!, ends[first]!);
+      terms[count++] = key.h32();
+      for (let w = first + 1; w < first + n && w < wordCount; w++) {
+        key.appendAscii(32);
+        key.appendBytes(utf8, starts[w]!, ends[w]!);
+        terms[count++] = key.h32();
+      }
+    }
+    return count;
+  }
+
+  /** Each word, then the word paired with each of the n-1 words after it, the pair's key holding their distance. */
+  private osb(wordCount: number): number {
+    const { key, terms, utf8, starts, ends } = this;
+    const window = this.options.n;
+    let count = 0;
+    for (let first = 0; first < wordCount; first++) {
+      key.length = this.prefixLength;
+      key.appendBytes(utf8, starts[first]!, ends[first]!);
+      terms[count++] = key.h32();
+      key.appendAscii(32);
+      const pairStart = key.length;
+      for (let distance = 1; distance < window && first + distance < wordCount; distance++) {
+        key.length = pairStart;
+        key.appendNatural(distance);
+        key.appendAscii(32);
+        key.appendBytes(utf8, starts[first + distance]!, ends[first + distance]!);
+        terms[count++] = key.h32();
+      }
+    }
+    return count;
+  }
+}
+
+/**
+ * The terms' MurmurHash3 hashes, for models stored by earlier versions: each word hashed
+ * in place as a range of code units, n-grams and pairs combined from word hashes. The
+ * buffers grow to the longest text seen and are then reused.
+ */
+export class TextTermHasher implements TextTerms {
   /** Term hashes of the last `hash()` call; valid up to the count it returned. */
   terms: Uint32Array = new Uint32Array(64);
   private words: Uint32Array = new Uint32Array(32);

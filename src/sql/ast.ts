@@ -111,6 +111,15 @@ export interface Predict extends StatementBase {
   readonly model: ModelRef;
   readonly source: Source;
   readonly into: PredictInto | null;
+  /** USING engine = ... (which engine runs it; src/engine/engine-choice.ts reads it). */
+  readonly options: readonly OptionAssignment[];
+}
+
+/** EXPLAIN PREDICT name FROM ...: which engine PREDICT would use, and the SQL it would run. */
+export interface ExplainPredict extends StatementBase {
+  readonly kind: 'explain_predict';
+  readonly model: ModelRef;
+  readonly source: Source;
 }
 
 export interface ShowModels extends StatementBase {
@@ -166,6 +175,7 @@ export type Statement =
   | RetrainModel
   | EvaluateModel
   | Predict
+  | ExplainPredict
   | ShowModels
   | DescribeModel
   | DropModel

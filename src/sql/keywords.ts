@@ -13,6 +13,7 @@ export const KEYWORDS = [
   'EVALUATE',
   'EVERY',
   'EXISTS',
+  'EXPLAIN',
   'FALSE',
   'FROM',
   'IF',

@@ -12,6 +12,7 @@ import type {
   DropJob,
   DropModel,
   EvaluateModel,
+  ExplainPredict,
   Identifier,
   JobSchedule,
   ModelRef,
@@ -117,6 +118,8 @@ class Parser {
         return 'evaluate_model';
       case 'PREDICT':
         return 'predict';
+      case 'EXPLAIN':
+        return this.#isKeyword(this.#peek(1), 'PREDICT') ? 'explain_predict' : 'pass_through';
       case 'RUN':
         return 'run_job';
       case 'SHOW':
@@ -144,6 +147,8 @@ class Parser {
         return this.#evaluateModel(base);
       case 'predict':
         return this.#predict(base);
+      case 'explain_predict':
+        return this.#explainPredict(base);
       case 'show_models':
         this.#keywordsOnly();
         return { kind: 'show_models', ...base } satisfies ShowModels;
@@ -210,8 +215,20 @@ class Parser {
     this.#expectKeyword('FROM');
     const source = this.#source();
     const into = this.#acceptKeyword('INTO') ? this.#predictInto() : null;
+    const options = this.#acceptKeyword('USING') ? this.#options() : [];
     this.#expectEnd();
-    return { kind: 'predict', ...base, model, source, into };
+    return { kind: 'predict', ...base, model, source, into, options };
+  }
+
+  /** EXPLAIN PREDICT name FROM source: no INTO (nothing is written) and no options. */
+  #explainPredict(base: Base): ExplainPredict {
+    this.#next();
+    this.#next();
+    const model = this.#modelRef();
+    this.#expectKeyword('FROM');
+    const source = this.#source();
+    this.#expectEnd();
+    return { kind: 'explain_predict', ...base, model, source };
   }
 
   #predictInto(): PredictInto {

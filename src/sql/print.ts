@@ -59,11 +59,13 @@ class Printer {
         ].join('');
       case 'predict': {
         const text = `PREDICT ${this.#modelRef(s.model)} FROM ${this.#source(s.source)}`;
-        if (!s.into) return text;
+        if (!s.into) return `${text}${this.#options(s.options)}`;
         const key = s.into.key.length > 0 ? ` KEY ${s.into.key.map((k) => this.#name(k)).join(', ')}` : '';
         // REPLACE is the default mode, so the canonical text leaves it out.
-        return `${text} INTO ${this.#table(s.into.table)}${key}${s.into.mode === 'append' ? ' APPEND' : ''}`;
+        return `${text} INTO ${this.#table(s.into.table)}${key}${s.into.mode === 'append' ? ' APPEND' : ''}${this.#options(s.options)}`;
       }
+      case 'explain_predict':
+        return `EXPLAIN PREDICT ${this.#modelRef(s.model)} FROM ${this.#source(s.source)}`;
       case 'show_models':
         return 'SHOW MODELS';
       case 'describe_model':

@@ -9,6 +9,9 @@
  * reader, the learner and the writer, and the pause is the window in which the test finds
  * the connection by its query text and kills it, mid-stream.
  *
+ * The PREDICTs here run on the stream (`engine = 'stream'`): what is killed is its reader
+ * or its writer; the in-database path has its own kill test (in-database-kill.test.ts).
+ *
  * Servers only: DuckDB is embedded, with no connection another session could kill.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,7 +194,7 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
   it('a killed writer of PREDICT … INTO is that statement\'s error: the table as it was, no staging table, the source stopped, the next write works', async () => {
     const before = await snapshot();
     expect(before).toHaveLength(7);
-    const error = await killDuring(run(`PREDICT ${model} FROM (${paused}) INTO ${target} KEY id`), fixture.writerWaiting(FLUSHED_BEFORE_PAUSE));
+    const error = await killDuring(run(`PREDICT ${model} FROM (${paused}) INTO ${target} KEY id USING engine = 'stream'`), fixture.writerWaiting(FLUSHED_BEFORE_PAUSE));
     expect(error.code).toBe('connection');
     expect(error.message).toMatch(/connection/i);
     expect(await snapshot()).toEqual(before);
@@ -206,7 +209,7 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
     const inserting = await Engine.open(`${url}${url.includes('?') ? '&' : '?'}bulk_write=insert`);
     try {
       const before = await snapshot();
-      const statement = inserting.runAll(`PREDICT ${model} FROM (${paused}) INTO ${target} KEY id`);
+      const statement = inserting.runAll(`PREDICT ${model} FROM (${paused}) INTO ${target} KEY id USING engine = 'stream'`);
       // Once every full batch before the source's pause is in the staging table, the writer
       // sits idle waiting for the source's next rows. It is found by the named lock it holds
       // for its staging table (sqlml_write_<tag> for sqlml_stage_<tag>).
@@ -235,9 +238,9 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
 
   it.each([
     ['CREATE MODEL', (): string => `CREATE OR REPLACE MODEL ${other} FROM (${paused}) PREDICT y RECIPE (exclude(id))`],
-    ['PREDICT … INTO', (): string => `PREDICT ${model} FROM (${paused}) INTO ${target} KEY id`],
-    ['PREDICT', (): string => `PREDICT ${model} FROM (${paused})`],
-    ['EVALUATE MODEL … ON', (): string => `EVALUATE MODEL ${model} ON (${paused})`],
+    ['PREDICT … INTO', (): string => `PREDICT ${model} FROM (${paused}) INTO ${target} KEY id USING engine = 'stream'`],
+    ['PREDICT', (): string => `PREDICT ${model} FROM (${paused}) USING engine = 'stream'`],
+    ['EVALUATE MODEL … ON', (): string => `EVALUATE MODEL ${model} ON (${paused}) USING engine = 'stream'`],
   ])('a killed reader of %s is an error, and the next statement works', async (_name, statement) => {
     const before = await snapshot();
     const error = await killDuring(run(statement()), fixture.sleeping(readerPattern()));
@@ -304,7 +307,7 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
 
     it('a killed writer answers that request with an error; the server lives and answers the next requests within a second', async () => {
       const before = await snapshot();
-      const killed = post(`PREDICT ${model} FROM (${paused}) INTO ${target} KEY id`);
+      const killed = post(`PREDICT ${model} FROM (${paused}) INTO ${target} KEY id USING engine = 'stream'`);
       const id = await sessionFound(fixture.writerWaiting(FLUSHED_BEFORE_PAUSE), killed);
       await admin.query(fixture.killConnection(id));
       const killedAt = performance.now();

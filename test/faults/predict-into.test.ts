@@ -216,13 +216,19 @@ describe.each(TARGETS)('$label', ({ url }) => {
     const parentBefore = await contents(parents.append);
     const childBefore = await contents(children.append);
 
-    const { outcome, scored } = predictCountingRows(`PREDICT ${names.model} FROM (SELECT * FROM ${names.source} WHERE id BETWEEN 4 AND 10) INTO ${parents.append} KEY id APPEND;`);
+    // On the stream, whose progress counts the rows read.
+    const { outcome, scored } = predictCountingRows(`PREDICT ${names.model} FROM (SELECT * FROM ${names.source} WHERE id BETWEEN 4 AND 10) INTO ${parents.append} KEY id APPEND USING engine = 'stream';`);
     expect(firstRow(await outcome).rows_written).toBe(7);
     // The count the refusals above find 0 is the count of rows read.
     expect(scored()).toBe(7);
     const after = await contents(parents.append);
     expect(after.map((row) => Number(row[0]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(after.slice(0, 3)).toEqual(parentBefore);
+    expect(await contents(children.append)).toEqual(childBefore);
+    // In the database (where the model compiles): the same in-place APPEND.
+    const database = firstRow(await run(engine, `PREDICT ${names.model} FROM (SELECT * FROM ${names.source} WHERE id BETWEEN 11 AND 12) INTO ${parents.append} KEY id APPEND;`));
+    expect(database.rows_written).toBe(2);
+    expect((await contents(parents.append)).map((row) => Number(row[0]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(await contents(children.append)).toEqual(childBefore);
   });
 });

@@ -134,7 +134,7 @@ describe.each(TARGETS)('SIGKILL on $label', ({ url }) => {
 
   it('during PREDICT ... INTO (the write-back)', async () => {
     const cli = start(
-      `PREDICT ${MODEL} FROM (SELECT s.id + 1000000 * (r.id + 1) AS id, s.x1, s.x2, s.x3, s.cat FROM ${TWENTY_TIMES}) INTO fault_kill_scores KEY id`,
+      `PREDICT ${MODEL} FROM (SELECT s.id + 1000000 * (r.id + 1) AS id, s.x1, s.x2, s.x3, s.cat FROM ${TWENTY_TIMES}) INTO fault_kill_scores KEY id USING engine = 'stream'`,
     );
     await cli.stopAt(/^predicting /);
     // Stopped before the statement finished: its result would be on stdout.

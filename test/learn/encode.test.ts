@@ -1,9 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../../src/data.js';
 import { FeatureEncoder, MAX_ABS_VALUE } from '../../src/learn/encode.js';
-import { hashString } from '../../src/learn/hash.js';
 import { inferLabel, LabelEncoder } from '../../src/learn/label.js';
 import { DEFAULT_OPTIONS } from '../../src/learn/options.js';
 import { Profiler } from '../../src/learn/profile.js';
@@ -171,18 +171,21 @@ describe('FeatureEncoder: hashed features', () => {
   const recipe = recipeOf(profileOf(columns, rows), 'y');
   const encoder = new FeatureEncoder(recipe, columns);
 
-  it('hashes a category with its column seed into the shared space, stably', () => {
+  it('hashes a category as md5 of its prefixed key into the shared space, stably', () => {
     expect(recipe.denseSize).toBe(1);
     expect(recipe.hashBits).toBe(18);
+    expect(recipe.hash).toBe('md5');
     const batch = toBatch(columns, [[null, 'c42', 'ham']]);
-    const seed = hashString('city\u0000category', recipe.hashSeed);
-    const index = 1 + (hashString('c42', seed) & (2 ** 18 - 1));
+    const prefix = recipe.features.find((f) => f.kind === 'hashed_category')!.hashPrefix!;
+    const h32 = parseInt(createHash('md5').update(`${prefix}c42`, 'utf8').digest('hex').slice(0, 8), 16);
+    const index = 1 + (h32 & (2 ** 18 - 1));
     expect(encoded(encoder, batch, 0)).toEqual([
       [0, 1],
       [index, 1],
     ]);
-    // The same (column, value) maps to this index in every run and on every machine.
-    expect(index).toBe(49_851);
+    // The same (feature, value) maps to this index in every run and on every machine.
+    expect(prefix).toBe(`c1|${recipe.hashSeed}|`);
+    expect(index).toBe(250_083);
   });
 
   it('weights each of the n terms of a text value by 1/√n and keeps repeated terms', () => {

@@ -155,9 +155,24 @@ describe('the stored model', () => {
     expect(serializeModel(read)).toBe(text);
   });
 
-  it('rejects text that is not JSON, and another format, with an internal error saying to retrain', () => {
+  it('tags a model whose recipe hashes with md5 sqlml-model/2, so an earlier sqlml refuses it, and others sqlml-model/1', () => {
+    const plain = JSON.parse(serializeModel(model())) as { format: string };
+    expect(plain.format).toBe('sqlml-model/1');
+    const hashed: TrainedModel = { ...model(), recipe: { version: 1, hash: 'md5' } as unknown as TrainedModel['recipe'] };
+    const text = serializeModel(hashed);
+    expect((JSON.parse(text) as { format: string }).format).toBe('sqlml-model/2');
+    expect(deserializeModel(text).recipe.hash).toBe('md5');
+    expect(serializeModel(deserializeModel(text))).toBe(text);
+  });
+
+  it('rejects text that is not JSON, another format, and a format tag that does not match the recipe hashing, with an internal error saying to retrain', () => {
     const stored = JSON.parse(serializeModel(model())) as Record<string, unknown>;
-    for (const text of ['not json', JSON.stringify({ ...stored, format: 'sqlml-model/2' })]) {
+    const md5Recipe = { ...(stored.recipe as object), hash: 'md5' };
+    const mismatched = [
+      JSON.stringify({ ...stored, format: 'sqlml-model/2' }),
+      JSON.stringify({ ...stored, recipe: md5Recipe }),
+    ];
+    for (const text of ['not json', JSON.stringify({ ...stored, format: 'sqlml-model/9' }), ...mismatched]) {
       let error: unknown = null;
       try {
         deserializeModel(text);

@@ -1,10 +1,14 @@
 /**
- * Models stored by an older sqlml keep loading and scoring the same. The fixture holds
- * three models (binary with text labels, multiclass with integer labels, regression)
- * and the predictions that commit 9e0d471's PREDICT made on 40 rows (NULLs, an unseen
- * category and values far outside the training range among them); fixtures/make-old-models.mts
- * made it from that commit's tree. Today's code must read the same bytes and give the
- * same labels and the same scores, to the last bit.
+ * Models stored by an older sqlml keep loading and scoring the same. Each fixture holds
+ * three models (binary, multiclass, regression) and the predictions that its commit's
+ * PREDICT made on 40 rows (NULLs, unseen categories and values far outside the training
+ * range among them), made from that commit's tree by the script beside it:
+ * - old-models.json (make-old-models.mts, commit 9e0d471): numbers and a one-hot category;
+ * - old-hashed-models.json (make-old-hashed-models.mts, commit a8f4572): a hashed
+ *   category, word n-grams, orthogonal sparse bigrams and crossings, all hashed with
+ *   MurmurHash3 as sqlml did before new models hashed key strings with md5.
+ * Today's code must read the same bytes and give the same labels and the same scores, to
+ * the last bit.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -19,15 +23,21 @@ interface OldModel {
   readonly predictions: readonly (readonly Value[])[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/old-models.json', import.meta.url), 'utf8')) as {
+interface Fixture {
   readonly commit: string;
   readonly columns: readonly Column[];
   readonly rows: readonly (readonly Value[])[];
   readonly models: readonly OldModel[];
-};
+}
+
+const read = (name: string): Fixture => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Fixture;
+const fixtures: readonly [string, Fixture, readonly string[]][] = [
+  ['old-models.json', read('old-models.json'), ['old_binary', 'old_multiclass', 'old_regression']],
+  ['old-hashed-models.json', read('old-hashed-models.json'), ['old_hashed_binary', 'old_hashed_multiclass', 'old_hashed_regression']],
+];
 
 /** The fixture's rows as the batch a stream of the same columns would give. */
-function scoringBatch(): RowBatch {
+function scoringBatch(fixture: Fixture): RowBatch {
   const n = fixture.rows.length;
   const columns = fixture.columns.map((column, c): ColumnData => {
     if (!isNumberType(column.type)) return { kind: 'text', values: fixture.rows.map((row) => row[c] as string | null) };
@@ -42,9 +52,9 @@ function scoringBatch(): RowBatch {
   return { rowCount: n, columns };
 }
 
-describe(`models stored by commit ${fixture.commit}`, () => {
+describe.each(fixtures)('%s: models stored by an earlier commit', (_file, fixture, names) => {
   it('has the three tasks and 40 scored rows', () => {
-    expect(fixture.models.map((m) => m.name)).toEqual(['old_binary', 'old_multiclass', 'old_regression']);
+    expect(fixture.models.map((m) => m.name)).toEqual(names);
     for (const m of fixture.models) expect(m.predictions).toHaveLength(40);
   });
 
@@ -52,7 +62,7 @@ describe(`models stored by commit ${fixture.commit}`, () => {
     const model = deserializeModel(stored);
     const added = predictionColumns(model);
     expect(added.map((column) => column.name)).toEqual(outputs);
-    const scored = new Scorer(model, fixture.columns).score(scoringBatch());
+    const scored = new Scorer(model, fixture.columns).score(scoringBatch(fixture));
     const now = predictions.map((_, row) => added.map((column, c) => valueAt(column, scored[c]!, row)));
     expect(now).toEqual(predictions);
     // toEqual on numbers is Object.is: every score is the same double, not merely close.

@@ -50,10 +50,13 @@ function sqlLiteral(value: unknown, type: 'DOUBLE' | 'VARCHAR'): string {
   return typeof value === 'string' ? `'${value.replace(/'/g, "''")}'` : `CAST(${String(value)} AS ${type})`;
 }
 
-/** PREDICT through the engine for the same rows, each prediction as {column: value}. */
+/**
+ * PREDICT through the engine for the same rows, each prediction as {column: value}; on the
+ * stream, whose Scorer the endpoint uses, so the answers are equal to the bit.
+ */
 async function predictBySql(model: string, rows: readonly Record_[], columns: readonly string[]): Promise<Record<string, Value>[]> {
   const values = rows.map((r, i) => `(${i}, ${sqlLiteral(r.tenure, 'DOUBLE')}, ${sqlLiteral(r.plan, 'VARCHAR')}, ${sqlLiteral(r.fee, 'DOUBLE')})`);
-  const [result] = await engine.runAll(`PREDICT ${model} FROM (SELECT * FROM (VALUES ${values.join(', ')}) v(id, tenure, plan, fee) ORDER BY id);`);
+  const [result] = await engine.runAll(`PREDICT ${model} FROM (SELECT * FROM (VALUES ${values.join(', ')}) v(id, tenure, plan, fee) ORDER BY id) USING engine = 'stream';`);
   const at = columns.map((name) => result!.columns.findIndex((c) => c.name === name));
   return result!.rows.map((row) => Object.fromEntries(columns.map((name, j) => [name, row[at[j]!]!])));
 }
@@ -392,7 +395,8 @@ describe('on PostgreSQL', async () => {
       expect(trained.json().results.map((r: { command: string }) => r.command)).toEqual(["DROP TABLE", "CREATE TABLE", "CREATE MODEL"]);
       const response = await post(`/v1/models/${model}/predict`, { records: [{ tenure: 12, plan: 'pro' }, { tenure: 80 }] }, pgApp);
       expect(response.statusCode).toBe(200);
-      const [expected] = await pgEngine.runAll(`PREDICT ${model} FROM (SELECT 12 AS tenure, 'pro' AS plan UNION ALL SELECT 80, NULL);`);
+      // On the stream, whose Scorer the endpoint uses: equal to the bit.
+      const [expected] = await pgEngine.runAll(`PREDICT ${model} FROM (SELECT 12 AS tenure, 'pro' AS plan UNION ALL SELECT 80, NULL) USING engine = 'stream';`);
       const label = expected!.columns.findIndex((c) => c.name === 'predicted_label');
       const score = expected!.columns.findIndex((c) => c.name === 'score');
       expect(response.json().predictions).toEqual(expected!.rows.map((r) => ({ predicted_label: r[label], score: r[score] })));

@@ -41,7 +41,7 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 const PIECES = [
   'CREATE', 'create', 'OR', 'REPLACE', 'MODEL', 'models', 'IF', 'NOT', 'EXISTS', 'FROM', 'PREDICT', 'RECIPE',
   'USING', 'TRAIN', 'RETRAIN', 'EVALUATE', 'ON', 'INTO', 'KEY', 'APPEND', 'SHOW', 'MODELS', 'DESCRIBE', 'DROP',
-  'JOB', 'JOBS', 'RUN', 'SCHEDULE', 'EVERY', 'AS', 'TRUE', 'false', 'SELECT', 'm', 'churn', 't', 'y', 'e', 'ngram',
+  'EXPLAIN', 'JOB', 'JOBS', 'RUN', 'SCHEDULE', 'EVERY', 'AS', 'TRUE', 'false', 'SELECT', 'm', 'churn', 't', 'y', 'e', 'ngram',
   '"Q"', '""', '`b`', "'s'", "E'x\\''", '$$', '$t$', '$1', '1', '-2.5', '.5', '1e-6', '(', ')', ',', ';', '.', '=',
   '@', '-', '--', '#', '/*', '*/', "'", '"', '`', '\\', '\n', '\r\n', ' ',
 ];
@@ -183,8 +183,10 @@ function statementTree(dialect: DialectName): fc.Arbitrary<Statement> {
           }),
           { nil: null },
         ),
+        options,
       })
       .map((r) => ({ kind: 'predict' as const, ...base, ...r })),
+    fc.record({ model: modelRef, source }).map((r) => ({ kind: 'explain_predict' as const, ...base, ...r })),
     fc.constant({ kind: 'show_models' as const, ...base }),
     modelRef.map((model) => ({ kind: 'describe_model' as const, ...base, model })),
     fc.record({ ifExists: fc.boolean(), name: identifier }).map((r) => ({ kind: 'drop_model' as const, ...base, ...r })),

@@ -191,7 +191,31 @@ describe('parser: RETRAIN, EVALUATE, PREDICT', () => {
       model: { name: id('churn') },
       source: { kind: 'query', sql: 'SELECT * FROM new_customers' },
       into: null,
+      options: [],
     });
+  });
+
+  it('parses USING engine = ... on PREDICT, after INTO', () => {
+    expect(meaning("PREDICT churn@2 FROM t INTO s KEY id APPEND USING engine = 'database'")).toMatchObject({
+      model: { name: id('churn'), version: 2 },
+      into: { mode: 'append' },
+      options: [{ name: 'engine', value: { kind: 'string', value: 'database' } }],
+    });
+    expect(meaning('PREDICT churn FROM (SELECT 1) USING engine = stream')).toMatchObject({
+      into: null,
+      options: [{ name: 'engine', value: { kind: 'identifier', value: 'stream' } }],
+    });
+  });
+
+  it('parses EXPLAIN PREDICT; other EXPLAINs are the database\'s', () => {
+    expect(meaning('explain predict churn@3 FROM (SELECT * FROM t)')).toEqual({
+      kind: 'explain_predict',
+      model: { name: id('churn'), version: 3 },
+      source: { kind: 'query', sql: 'SELECT * FROM t' },
+    });
+    expect(meaning('EXPLAIN SELECT 1')).toMatchObject({ kind: 'pass_through' });
+    expect(() => parseScript('EXPLAIN PREDICT churn FROM t INTO s')).toThrow(/expected end of statement/);
+    expect(() => parseScript("EXPLAIN PREDICT churn FROM t USING engine = 'stream'")).toThrow(/expected end of statement/);
   });
 
   it('parses PREDICT ... INTO with keys and modes', () => {

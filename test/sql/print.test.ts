@@ -94,6 +94,7 @@ describe('toSql: canonical text', () => {
       model: { name: name('m') },
       source: { kind: 'query', sql: 'SELECT 1 -- trailing', position: SCRIPT_START },
       into: null,
+      options: [],
     };
     expect(toSql(statement)).toBe('PREDICT m FROM (SELECT 1 -- trailing\n)');
     // The parser leaves trailing comments out of a query, so what comes back is the query itself.

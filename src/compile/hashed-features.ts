@@ -1,0 +1,184 @@
+/**
+ * The hashed feature kinds (high-cardinality categories, text terms, crossings), as
+ * src/learn/encode.ts hashes them in recipes with `hash: 'md5'`: each term's key string
+ * (recipe-format.ts spells them) goes to slot base + (h32(key) & mask), h32 being the
+ * dialect's md5Word(key, 0), and the slot's weight is looked up among the model's
+ * non-zero hashed weights. Recipes stored before md5 hashed with MurmurHash3 over UTF-16
+ * code units, which no SQL reproduces: they are refused.
+ */
+import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeature } from '../learn/recipe-format.js';
+import { doubleLiteral, numericInput } from './sql-values.js';
+import { cleanedText, wordsText } from './text-cleaning.js';
+import { perOutput, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
+
+/** Why a model whose features are hashed the earlier way cannot be compiled. */
+export const MURMUR_REASON = 'stored by an earlier version whose hashing has no SQL equivalent; RETRAIN it to score it in the database';
+
+type Hashed = HashedCategoryFeature | TextFeature | CrossFeature;
+
+export function translateHashed(scope: FeatureScope, feature: Hashed, recipe: Recipe): Translated {
+  const what = feature.kind === 'cartesian' ? `crossing ${feature.transform}` : `${feature.kind === 'text' ? 'text' : 'hashed category'} feature ${feature.column}`;
+  if (recipe.hash !== 'md5' || feature.hashPrefix === undefined) return { ok: false, reason: `${what}: the model was ${MURMUR_REASON}` };
+  const space = new HashedSpace(scope, recipe);
+  switch (feature.kind) {
+    case 'hashed_category':
+      return hashedCategory(scope, space, feature, feature.hashPrefix);
+    case 'text':
+      return text(scope, space, feature, feature.hashPrefix);
+    case 'cartesian':
+      return crossing(scope, space, feature, feature.hashPrefix);
+  }
+}
+
+/** The shared hashed space: a key's slot, and a slot's weight. */
+class HashedSpace {
+  readonly #scope: FeatureScope;
+  readonly #recipe: Recipe;
+
+  constructor(scope: FeatureScope, recipe: Recipe) {
+    this.#scope = scope;
+    this.#recipe = recipe;
+  }
+
+  /** h32(key) & mask: the slot's place in the hashed space (key is text). */
+  offsetOf(key: string): string {
+    return `(${this.#scope.dialect.split.md5Word(key, 0)} & ${2 ** this.#recipe.hashBits - 1})`;
+  }
+
+  /** The weight for output `k` of the slot at hashed offset `offset`: a simple CASE over the non-zero weights. */
+  weightAt(offset: string, k: number): string {
+    const { dialect, weights } = this.#scope;
+    const base = this.#recipe.denseSize;
+    const whens: string[] = [];
+    for (let o = 0; o < 2 ** this.#recipe.hashBits; o++) {
+      const w = weights.weight(base + o, k);
+      if (w !== 0) whens.push(`WHEN ${o} THEN ${doubleLiteral(dialect, w)}`);
+    }
+    const zero = doubleLiteral(dialect, 0);
+    return whens.length === 0 ? zero : `(CASE ${offset} ${whens.join(' ')} ELSE ${zero} END)`;
+  }
+}
+
+/** Text columns only: the encoder's text of another type is its canonical key, which the compiler does not spell. */
+function textColumn(scope: FeatureScope, name: string, what: string): { ref: string } | { reason: string } {
+  const column = scope.column(name);
+  if (column.type !== 'text' && column.type !== 'other') return { reason: `${what} column ${column.name} is ${column.type} in the source; the compiler reads it as text` };
+  return { ref: scope.columns(column.name) };
+}
+
+function concat(parts: readonly string[]): string {
+  return `CONCAT(${parts.join(', ')})`;
+}
+
+/** NULL takes the feature's NULL slot (when it has one); anything else `present`. */
+function nullOr(scope: FeatureScope, ref: string, nullSlot: number | null, k: number, present: string): string {
+  const missing = nullSlot === null ? doubleLiteral(scope.dialect, 0) : weightLiteral(scope, nullSlot, k);
+  return `(CASE WHEN ${ref} IS NULL THEN ${missing} ELSE ${present} END)`;
+}
+
+function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCategoryFeature, prefix: string): Translated {
+  const column = textColumn(scope, f.column, 'hashed category');
+  if ('reason' in column) return { ok: false, reason: column.reason };
+  const cleaned = cleanedText(scope.dialect, column.ref, f.normalize);
+  if (!cleaned.ok) return cleaned;
+  const offset = space.offsetOf(concat([scope.dialect.quoteString(prefix), cleaned.sql]));
+  const terms: FeatureTerms = perOutput(scope, (k) => [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, k, space.weightAt(offset, k))]);
+  return { ok: true, terms };
+}
+
+/**
+ * A text value's terms in one scalar subquery per output: the words as an array, a
+ * series over the first word of each term and one over its length (n-grams) or distance
+ * (OSB), the key spelled per length or distance; the sum of the terms' weights times
+ * 1/√terms (0 for no terms).
+ */
+function text(scope: FeatureScope, space: HashedSpace, f: TextFeature, prefix: string): Translated {
+  const { dialect } = scope;
+  const arrays = dialect.textArrays;
+  if (arrays === undefined) return { ok: false, reason: `text feature ${f.column}: ${dialect.name} has no split of text into an array of words` };
+  const column = textColumn(scope, f.column, 'text');
+  if ('reason' in column) return { ok: false, reason: column.reason };
+  const words = wordsText(dialect, column.ref, f.normalize);
+  if (!words.ok) return words;
+  const q = (name: string): string => dialect.quoteIdent(name);
+  const array = `${q('sqlml_words')}.${q('a')}`;
+  const i = `${q('sqlml_first')}.${q('i')}`;
+  const k = `${q('sqlml_step')}.${q('k')}`;
+  const word = (offset: number): string => arrays.item(array, offset === 0 ? i : `${i} + ${offset}`);
+  // The array of '' is one empty word where a database splits it so: no words.
+  const count = `(CASE WHEN ${arrays.item(array, '1')} = '' THEN 0 ELSE ${arrays.length(array)} END)`;
+  const p = dialect.quoteString(prefix);
+  const space1 = dialect.quoteString(' ');
+  let steps: string;
+  let within: string;
+  const keys: string[] = [];
+  if (f.mode === 'ngram') {
+    steps = arrays.series('1', String(f.n));
+    within = `${i} + ${k} - 1 <= ${count}`;
+    for (let length = 1; length <= f.n; length++) {
+      const parts = [p, word(0)];
+      for (let w = 1; w < length; w++) parts.push(space1, word(w));
+      keys.push(`WHEN ${length} THEN ${concat(parts)}`);
+    }
+  } else {
+    steps = arrays.series('0', String(f.n - 1));
+    within = `${i} + ${k} <= ${count}`;
+    keys.push(`WHEN 0 THEN ${concat([p, word(0)])}`);
+    for (let d = 1; d < f.n; d++) keys.push(`WHEN ${d} THEN ${concat([p, word(0), dialect.quoteString(` ${d} `), word(d)])}`);
+  }
+  const key = `(CASE ${k} ${keys.join(' ')} END)`;
+  const from =
+    `FROM (SELECT ${arrays.split(words.sql, space1)} AS ${q('a')}) AS ${q('sqlml_words')} ` +
+    `CROSS JOIN ${arrays.series('1', count)} AS ${q('sqlml_first')}(${q('i')}) ` +
+    `CROSS JOIN ${steps} AS ${q('sqlml_step')}(${q('k')}) WHERE ${within}`;
+  const zero = doubleLiteral(dialect, 0);
+  const one = doubleLiteral(dialect, 1);
+  const terms = perOutput(scope, (out) => {
+    const sum = `(SELECT CASE WHEN COUNT(*) = 0 THEN ${zero} ELSE SUM(${space.weightAt(space.offsetOf(key), out)}) * (${one} / SQRT(CAST(COUNT(*) AS ${dialect.split.doubleCast}))) END ${from})`;
+    return [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, out, sum)];
+  });
+  return { ok: true, terms };
+}
+
+/** One side's token in a crossing key: `n` for NULL, `t` + cleaned text, `b` + bin, `v` + integer. */
+function crossToken(scope: FeatureScope, input: CrossInput): { sql: string } | { reason: string } {
+  const { dialect } = scope;
+  const q = (text: string): string => dialect.quoteString(text);
+  const asText = (x: string): string => `CAST(${x} AS ${dialect.split.textCast})`;
+  if (input.kind === 'text') {
+    const column = textColumn(scope, input.column, 'crossed');
+    if ('reason' in column) return column;
+    const cleaned = cleanedText(dialect, column.ref, input.normalize);
+    if (!cleaned.ok) return cleaned;
+    return { sql: `(CASE WHEN ${column.ref} IS NULL THEN ${q('n')} ELSE ${concat([q('t'), cleaned.sql])} END)` };
+  }
+  const column = scope.column(input.column);
+  const ref = scope.columns(column.name);
+  const value = numericInput(dialect, ref, column.type);
+  if (value === null) return { reason: `crossed column ${column.name} (${column.type}): ${dialect.name} has no reading of it as the learner's number` };
+  if (input.kind === 'bins') {
+    const cuts = input.cuts ?? [];
+    const whens = cuts.map((cut, b) => `WHEN ${value.value} < ${doubleLiteral(dialect, cut)} THEN ${q(`b${b}`)}`);
+    return { sql: `(CASE WHEN ${value.missing} THEN ${q('n')} ${whens.join(' ')} ELSE ${q(`b${cuts.length}`)} END)` };
+  }
+  // The integer in decimal: booleans 0/1, dates as epoch milliseconds (exact below 2^53, as the reader's doubles are).
+  const integer =
+    column.type === 'boolean'
+      ? dialect.split.booleanToInteger(ref)
+      : column.type === 'date'
+        ? dialect.split.dateToEpochMs(ref)
+        : column.type === 'integer' || column.type === 'bigint'
+          ? ref
+          : null;
+  if (integer === null) return { reason: `crossed column ${column.name} is ${column.type} in the source; the compiler crosses booleans, integers and dates` };
+  return { sql: `(CASE WHEN ${value.missing} THEN ${q('n')} ELSE ${concat([q('v'), asText(integer)])} END)` };
+}
+
+function crossing(scope: FeatureScope, space: HashedSpace, f: CrossFeature, prefix: string): Translated {
+  const left = crossToken(scope, f.left);
+  if ('reason' in left) return { ok: false, reason: left.reason };
+  const right = crossToken(scope, f.right);
+  if ('reason' in right) return { ok: false, reason: right.reason };
+  const offset = space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql]));
+  return { ok: true, terms: perOutput(scope, (k) => [space.weightAt(offset, k)]) };
+}
