@@ -20,6 +20,7 @@ step npx tsx bench/learner.ts
 step npx tsx bench/train.ts --rows 1000000,5000000
 step npx tsx bench/postgres.ts --rows 1000000 --rss-rows 1000000,5000000
 step npx tsx bench/mysql.ts --rows 1000000,5000000
+step npx tsx bench/predict-engines.ts --rows 1000000,10000000
 step npx tsx bench/scale.ts --db duckdb,postgres
 step npx tsx bench/quality.ts --seeds 5
 step npx tsx bench/serve.ts

@@ -1,0 +1,400 @@
+/**
+ * PREDICT … INTO and EVALUATE MODEL … ON, streamed through sqlml vs computed inside the
+ * database, side by side on DuckDB, PostgreSQL and MariaDB, as JSON lines:
+ *   npx tsx bench/predict-engines.ts [--rows 1000000,10000000] [--db duckdb,postgres,mysql]
+ *     [--engines stream,database] [--evaluate-rows 10000000] [--repeat 1]
+ *     [--data /tmp/sqlml-predict-engines] [--duckdb-memory-limit 256MB] [--timeout 300] [--setup-only]
+ * The table is ../shared/bench/gen.py's binary one (10 numbers on wildly different scales
+ * with NULLs, 5 categorical columns up to c5's 1,000 values, id, label), generated once
+ * into the data dir (Debian's /usr/bin/python3 with python3-numpy; without scikit-learn
+ * gen.py cannot print its oracle AUC, and the table is used all the same) and loaded
+ * into each database once, kept between runs: a DuckDB file there, PostgreSQL by
+ * `\copy` and MariaDB by `LOAD DATA LOCAL INFILE` (both through ../shared/bench/load.py,
+ * as the peer benchmark loads them). The smaller sizes are the first rows of the largest
+ * (gen.py draws rows in fixed chunks, so its 1M table is the head of its 10M one).
+ * `--setup-only` generates and loads the tables, nothing else.
+ *
+ * The model is trained once per database and run (streaming CREATE MODEL on the first 1M
+ * rows, default recipe: c5 hashed). Then every statement runs in a fresh process on the
+ * built package (bench/predict-engines-one.mjs), so its peak RSS is its own, and reports
+ * what that process read and wrote while the statement ran: for PostgreSQL and MariaDB
+ * the bytes that crossed the wire; DuckDB is embedded, so there it is DuckDB's own file
+ * I/O (no wire). `--engines` takes `stream`, `database`, `auto`, or `default` (no USING
+ * engine clause, for a build that does not parse one). A statement running past
+ * `--timeout` seconds is killed (and cancelled on the server), and said so.
+ *
+ * Per size and database: PREDICT … INTO a new table with each engine, then the database
+ * engine's REPLACE into the existing table; DuckDB's database engine again with
+ * `threads = 1` (the default is one thread per core); PostgreSQL's `EXPLAIN (ANALYZE)`
+ * of the compiled `CREATE TABLE … AS` (the SELECT from EXPLAIN PREDICT) with its
+ * workers planned and launched, with the server's `jit` setting and with `jit = off`. At `--evaluate-rows`: EVALUATE MODEL … ON with each
+ * engine, its seconds and metrics. Each comparison ends in a line with the issue's goal.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { parseMySQLUrl } from '../adapters/mysql/mysql-url.js';
+import { parsePostgresUrl } from '../adapters/postgres/postgres-url.js';
+import { Engine } from '../src/engine/engine.js';
+import { buildOnce, createModelBuilt } from './built.js';
+import { median } from './median.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sharedBench = resolve(here, '..', '..', 'shared', 'bench');
+const one = join(here, 'predict-engines-one.mjs');
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
+const sizes = option('--rows', '1000000,10000000').split(',').map(Number).sort((a, b) => a - b);
+const databases = option('--db', 'duckdb,postgres,mysql').split(',');
+const engines = option('--engines', 'stream,database').split(',');
+const evaluateRows = Number(option('--evaluate-rows', String(sizes[sizes.length - 1])));
+const repeats = Number(option('--repeat', '1'));
+const dataDir = option('--data', '/tmp/sqlml-predict-engines');
+const duckdbMemoryLimit = option('--duckdb-memory-limit', '256MB');
+const statementTimeoutSeconds = Number(option('--timeout', '300'));
+const urls: Record<string, string> = {
+  duckdb: `duckdb:${join(dataDir, 'bench.duckdb')}?memory_limit=${duckdbMemoryLimit}`,
+  postgres: option('--postgres', process.env.SQLML_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/sqlml_bench'),
+  mysql: option('--mysql', process.env.SQLML_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/sqlml_bench'),
+};
+const MODEL = 'pe_binary';
+const TARGET = 'pe_scores';
+const TRAINING_ROWS = 1_000_000;
+const table = (rows: number): string => `pe_binary_${rows}`;
+
+/** The issue's goals: database engine vs stream, per database and size. */
+function predictGoal(database: string, rows: number): number | null {
+  if (database === 'postgres') return 1.5;
+  if (database === 'mysql') return 2;
+  return rows >= 10_000_000 ? 5 : null;
+}
+const EVALUATE_GOALS: Record<string, number | null> = { duckdb: 5, postgres: 1.5, mysql: null };
+
+function emit(record: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ bench: 'predict-engines', ...record })}\n`);
+}
+const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+
+/** gen.py's binary table of `rows` rows as CSV in the data dir, made once: cut from a larger one if there is one. */
+function csvOf(rows: number): string {
+  const path = join(dataDir, `binary_${rows}.csv`);
+  if (existsSync(path)) return path;
+  mkdirSync(dataDir, { recursive: true });
+  const partial = `${path}.partial`;
+  const started = performance.now();
+  const larger = readdirSync(dataDir)
+    .map((name) => /^binary_(\d+)\.csv$/.exec(name))
+    .map((match) => (match ? Number(match[1]) : 0))
+    .filter((size) => size > rows)
+    .sort((a, b) => a - b)[0];
+  if (larger !== undefined) {
+    execFileSync('sh', ['-c', `head -n ${rows + 1} "$0" > "$1"`, join(dataDir, `binary_${larger}.csv`), partial]);
+  } else {
+    const out = openSync(partial, 'w');
+    const err = openSync(`${path}.summary`, 'w');
+    spawnSync('/usr/bin/python3', [join(sharedBench, 'gen.py'), '--task', 'binary', '--rows', String(rows), '--seed', '42'], { stdio: ['ignore', out, err] });
+    closeSync(out);
+    closeSync(err);
+  }
+  // gen.py writes every row before it computes its oracle AUC (which needs scikit-learn):
+  // the table is whole when it has every line, whatever became of the oracle.
+  const lines = Number(execFileSync('wc', ['-l', partial], { encoding: 'utf8' }).trim().split(' ')[0]);
+  if (lines !== rows + 1) {
+    rmSync(partial, { force: true });
+    throw new Error(`gen.py wrote ${lines - 1} of ${rows} rows; see ${path}.summary`);
+  }
+  renameSync(partial, path);
+  emit({ what: 'setup: gen.py binary table as CSV', rows, seconds: round((performance.now() - started) / 1000), from: larger === undefined ? 'gen.py' : `head of binary_${larger}.csv` });
+  return path;
+}
+
+function oracleAuc(): number | null {
+  for (const size of [...sizes].reverse()) {
+    const summary = join(dataDir, `binary_${size}.summary`);
+    if (!existsSync(summary)) continue;
+    const match = /"oracle_auc": ([0-9.]+)/.exec(readFileSync(summary, 'utf8'));
+    if (match) return Number(match[1]);
+  }
+  return null;
+}
+
+/** Rows in `name`, or -1 where the table is not there. */
+async function rowCount(engine: Engine, name: string): Promise<number> {
+  try {
+    const [result] = await engine.runAll(`SELECT count(*) AS n FROM ${name}`);
+    return Number(result!.rows[0]![0]);
+  } catch {
+    return -1;
+  }
+}
+
+/** Loads the table of `rows` rows into `database` unless a whole one is there already. */
+async function load(database: string, rows: number): Promise<void> {
+  const engine = await Engine.open(urls[database]);
+  const present = await rowCount(engine, table(rows));
+  if (present === rows) {
+    await engine.close();
+    return;
+  }
+  const csv = csvOf(rows);
+  const started = performance.now();
+  if (database === 'duckdb') {
+    await engine.runAll(`CREATE OR REPLACE TABLE ${table(rows)} AS SELECT * FROM read_csv('${csv}', header = true, nullstr = '');`);
+    await engine.close();
+  } else {
+    await engine.close();
+    const env =
+      database === 'postgres'
+        ? (({ host, port, user, password, database: db }) => ({ PGHOST: host, PGPORT: String(port), PGUSER: user, PGPASSWORD: password ?? '', PGDATABASE: db }))(parsePostgresUrl(urls.postgres!))
+        : (({ host, port, user, password, database: db }) => ({ MYHOST: host, MYPORT: String(port), MYUSER: user, MYPASSWORD: password, MYDATABASE: db }))(parseMySQLUrl(urls.mysql!));
+    execFileSync('/usr/bin/python3', [join(sharedBench, 'load.py'), csv, '--table', table(rows), '--db', database === 'postgres' ? 'pg' : 'mysql'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  emit({ what: `setup: table loaded (${database === 'duckdb' ? 'read_csv into the DuckDB file' : database === 'postgres' ? '\\copy, primary key, VACUUM ANALYZE' : 'LOAD DATA LOCAL INFILE, primary key'})`, database, rows, seconds: round((performance.now() - started) / 1000) });
+}
+
+/** Runs statements in this process (setup and plans, not measured). */
+async function run(database: string, script: string): Promise<Awaited<ReturnType<Engine['runAll']>>> {
+  const engine = await Engine.open(urls[database]);
+  try {
+    return await engine.runAll(script);
+  } finally {
+    await engine.close();
+  }
+}
+
+interface Measured {
+  seconds: number;
+  result: Record<string, unknown>;
+  peak_rss_mb: number;
+  client_read_bytes: number | null;
+  client_written_bytes: number | null;
+}
+
+/**
+ * Cancels what is still running on the server for the bench's database after a child
+ * was killed: a killed client does not stop a CREATE TABLE … AS that sends it nothing.
+ */
+async function cancelServerQueries(database: string): Promise<void> {
+  if (database === 'postgres') {
+    await run(database, `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active';`);
+  } else if (database === 'mysql') {
+    const [running] = await run(database, `SELECT id FROM information_schema.processlist WHERE db = database() AND id <> connection_id() AND command = 'Query';`);
+    for (const [id] of running!.rows) await run(database, `KILL QUERY ${Number(id)};`).catch(() => undefined);
+  }
+}
+
+/**
+ * One statement in a fresh process on the built package, after `setup` (not timed)
+ * there; a statement that fails, or runs past `--timeout` seconds, is a line saying so
+ * (the bench goes on), and null.
+ */
+async function measure(url: string, setup: string, statement: string, context: { database: string } & Record<string, unknown>): Promise<Measured | null> {
+  const child = spawnSync(process.execPath, [one, url, setup, statement], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 24,
+    timeout: statementTimeoutSeconds * 1000,
+  });
+  if (child.status === 0) return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
+  if (child.signal !== null) {
+    await cancelServerQueries(context.database);
+    emit({ ...context, statement, failed: `timed out: killed after ${statementTimeoutSeconds} s (--timeout)` });
+    return null;
+  }
+  const message = child.stderr.split('\n').find((line) => /^\w*Error: /.test(line));
+  if (message === undefined) process.stderr.write(child.stderr);
+  emit({ ...context, statement, failed: message?.trim() ?? `exit ${child.status}` });
+  return null;
+}
+
+const usingEngine = (engine: string): string => (engine === 'default' ? '' : ` USING engine = '${engine}'`);
+const threadsUrl = (url: string, threads: number): string => `${url}${url.includes('?') ? '&' : '?'}threads=${threads}`;
+
+/** PREDICT … INTO, `repeats` times (alternating with the other engines by the caller), the median's figures. */
+async function predictInto(database: string, rows: number, engine: string, options: { url?: string; replace?: boolean; label?: string } = {}): Promise<Measured | null> {
+  const setup = options.replace ? '' : `DROP TABLE IF EXISTS ${TARGET};`;
+  const statement = `PREDICT ${MODEL} FROM ${table(rows)} INTO ${TARGET} KEY id${options.replace ? ' REPLACE' : ''}${usingEngine(engine)};`;
+  const context = { what: `PREDICT … INTO ${options.replace ? 'an existing table (REPLACE)' : 'a new table'}`, database, rows, engine: options.label ?? engine };
+  const measured = await measure(options.url ?? urls[database]!, setup, statement, context);
+  if (!measured) return null;
+  emit({
+    ...context,
+    engine_used: measured.result.engine ?? null,
+    seconds: measured.seconds,
+    rows_per_second: Math.round(rows / measured.seconds),
+    rows_written: measured.result.rows_written,
+    peak_rss_mb: measured.peak_rss_mb,
+    client_read_bytes: measured.client_read_bytes,
+    client_written_bytes: measured.client_written_bytes,
+    client_read_bytes_per_row: measured.client_read_bytes === null ? null : round(measured.client_read_bytes / rows, 2),
+    ...(database === 'duckdb' ? { io: 'embedded: DuckDB file I/O in the process, no wire' } : {}),
+  });
+  return measured;
+}
+
+function compare(
+  what: string,
+  database: string,
+  rows: number,
+  slow: { label: string; seconds: number[] },
+  fast: { label: string; seconds: number[] },
+  goal: number | null,
+  extra: Record<string, unknown> = {},
+): void {
+  const ratio = round(median(slow.seconds) / median(fast.seconds), 2);
+  emit({
+    what,
+    database,
+    rows,
+    runs: slow.seconds.length,
+    [`${slow.label}_seconds`]: median(slow.seconds),
+    [`${fast.label}_seconds`]: median(fast.seconds),
+    ratio,
+    goal: goal === null ? null : `>= ${goal}`,
+    met: goal === null ? null : ratio >= goal,
+    ...extra,
+  });
+}
+
+/** PostgreSQL: EXPLAIN (ANALYZE) of `CREATE TABLE … AS` the compiled SELECT of EXPLAIN PREDICT. */
+async function postgresPlan(rows: number): Promise<void> {
+  let select: string;
+  try {
+    const [explained] = await run('postgres', `EXPLAIN PREDICT ${MODEL} FROM ${table(rows)};`);
+    const field = (name: string): unknown => explained!.rows[0]![explained!.columns.findIndex((c) => c.name === name)];
+    if (typeof field('sql') !== 'string') throw new Error(`no SQL: ${String(field('reason'))}`);
+    select = field('sql') as string;
+  } catch (error) {
+    emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, failed: `EXPLAIN PREDICT: ${(error as Error).message}` });
+    return;
+  }
+  const settings = parsePostgresUrl(urls.postgres!);
+  const client = new pg.Client({ user: settings.user, password: settings.password, host: settings.host, port: settings.port, database: settings.database });
+  await client.connect();
+  await client.query(`SET statement_timeout = ${statementTimeoutSeconds * 1000}`);
+  // The server's JIT compiles the plan's expressions before the first row, in the leader
+  // and in each worker; the plan says how long (its "JIT: Timing" line). Once as the
+  // server is configured, once without.
+  for (const jit of ['default', 'off']) {
+    await client.query(jit === 'default' ? 'RESET jit' : `SET jit = ${jit}`);
+    let lines: string[];
+    try {
+      await client.query('DROP TABLE IF EXISTS pe_plan');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE) CREATE TABLE pe_plan AS ${select}`);
+      lines = plan.rows.map((row) => row['QUERY PLAN']);
+    } catch (error) {
+      emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, jit, failed: (error as Error).message });
+      continue;
+    } finally {
+      await client.query('DROP TABLE IF EXISTS pe_plan');
+    }
+    const number = (pattern: RegExp): number | null => {
+      const line = lines.find((l) => pattern.test(l));
+      return line ? Number(pattern.exec(line)![1]) : null;
+    };
+    emit({
+      what: 'postgres EXPLAIN (ANALYZE) CREATE TABLE … AS <EXPLAIN PREDICT sql>',
+      database: 'postgres',
+      rows,
+      jit,
+      workers_planned: number(/Workers Planned: (\d+)/),
+      workers_launched: number(/Workers Launched: (\d+)/),
+      execution_ms: number(/Execution Time: ([0-9.]+) ms/),
+      jit_total_ms: number(/Timing: .*Total ([0-9.]+) ms/),
+      plan: lines.filter((l) => !/^\s*(Planning|Execution) Time/.test(l)).map((l) => l.trimEnd()),
+    });
+  }
+  await client.end();
+}
+
+async function evaluate(database: string, rows: number): Promise<void> {
+  const seconds: Record<string, number[]> = {};
+  const metrics: Record<string, Record<string, unknown>> = {};
+  for (let run = 0; run < repeats; run++) {
+    for (const engine of engines) {
+      const context = { what: 'EVALUATE MODEL … ON', database, rows, engine };
+      const measured = await measure(urls[database]!, '', `EVALUATE MODEL ${MODEL} ON ${table(rows)}${usingEngine(engine)};`, context);
+      if (!measured) continue;
+      (seconds[engine] ??= []).push(measured.seconds);
+      metrics[engine] = measured.result;
+      emit({
+        ...context,
+        seconds: measured.seconds,
+        rows_per_second: Math.round(rows / measured.seconds),
+        peak_rss_mb: measured.peak_rss_mb,
+        client_read_bytes: measured.client_read_bytes,
+        metrics: measured.result,
+      });
+    }
+  }
+  if (seconds.stream && seconds.database) {
+    const auc = (engine: string): number => Number(metrics[engine]!.auc);
+    compare('EVALUATE ON: stream / database seconds', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'database', seconds: seconds.database }, EVALUATE_GOALS[database] ?? null);
+    const difference = Math.abs(auc('stream') - auc('database'));
+    emit({ what: 'EVALUATE ON: |AUC stream - AUC database|', database, rows, auc_stream: auc('stream'), auc_database: auc('database'), difference, goal: '<= 1e-4', met: difference <= 1e-4 });
+  }
+}
+
+function cpu(): Record<string, unknown> {
+  const text = execFileSync('lscpu', { encoding: 'utf8' });
+  const field = (name: string): string | undefined => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim();
+  return { cpu: field('Model name'), cpus: Number(field('CPU\\(s\\)')), hypervisor: field('Hypervisor vendor') ?? null, node: process.version };
+}
+
+buildOnce();
+emit({ what: 'machine', ...cpu() });
+for (const size of sizes) csvOf(size);
+for (const database of databases) {
+  for (const size of sizes) await load(database, size);
+  if (args.includes('--setup-only')) continue;
+  const [version] = await run(database, 'SELECT version() AS v;');
+  const training = createModelBuilt(urls[database]!, MODEL, `SELECT * FROM ${table(sizes[0]!)} WHERE id <= ${TRAINING_ROWS}`);
+  emit({ what: `CREATE MODEL on the first ${TRAINING_ROWS} rows (stream, built package, default recipe)`, database, server: String(version!.rows[0]![0]), oracle_auc: oracleAuc(), ...training });
+  /** Peak RSS of PREDICT INTO a new table, per engine and size: flat when memory does not grow with rows. */
+  const rss: Record<string, Record<number, number>> = {};
+  /** Engines that failed or timed out at a smaller size: not run again at a larger one. */
+  const given = new Set<string>();
+  for (const rows of sizes) {
+    const seconds: Record<string, number[]> = {};
+    const readBytes: Record<string, number | null> = {};
+    for (let run = 0; run < repeats; run++) {
+      for (const engine of engines) {
+        if (given.has(engine)) {
+          emit({ what: 'PREDICT … INTO a new table', database, rows, engine, skipped: 'failed or timed out at a smaller size' });
+          continue;
+        }
+        const measured = await predictInto(database, rows, engine);
+        if (!measured) given.add(engine);
+        if (!measured) continue;
+        (seconds[engine] ??= []).push(measured.seconds);
+        readBytes[engine] = measured.client_read_bytes;
+        (rss[engine] ??= {})[rows] = Math.max(rss[engine]![rows] ?? 0, measured.peak_rss_mb);
+      }
+      if (database === 'duckdb' && seconds.database) {
+        for (const threads of [1, 2]) {
+          const measured = await predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, threads), label: `database, threads = ${threads}` });
+          if (measured) (seconds[`threads${threads}`] ??= []).push(measured.seconds);
+        }
+      }
+    }
+    // The variants of a database run that failed would fail alike, or time out.
+    if (seconds.database) await predictInto(database, rows, 'database', { replace: true });
+    if (seconds.stream && seconds.database) {
+      compare('PREDICT INTO: stream / database seconds', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'database', seconds: seconds.database }, predictGoal(database, rows), {
+        client_read_bytes: readBytes,
+      });
+    }
+    if (seconds.threads1 && seconds.threads2) {
+      compare('PREDICT INTO, DuckDB database engine: threads = 1 / threads = 2 seconds', database, rows, { label: 'threads1', seconds: seconds.threads1 }, { label: 'threads2', seconds: seconds.threads2 }, rows >= 10_000_000 ? 1.6 : null);
+    }
+    if (database === 'postgres' && seconds.database) await postgresPlan(rows);
+  }
+  for (const [engine, bySize] of Object.entries(rss)) emit({ what: 'PREDICT INTO: client peak RSS (MB) by rows', database, engine, peak_rss_mb: bySize });
+  if (sizes.includes(evaluateRows)) await evaluate(database, evaluateRows);
+  await run(database, `DROP TABLE IF EXISTS ${TARGET}; DROP MODEL IF EXISTS ${MODEL};`);
+}
