@@ -8,6 +8,7 @@
  */
 import type { Adapter, TableRef } from '../../adapters/adapter.js';
 import type { ColumnType } from '../../src/data.js';
+import { mulberry32 } from '../../src/learn/random.js';
 
 export type Cell = null | boolean | number | string | { readonly special: 'NaN' | 'Infinity' | '-Infinity' | 'infinity' | '-infinity' };
 
@@ -40,17 +41,6 @@ export const TARGETS = [COLUMNS.yBinary, COLUMNS.yBoolean, COLUMNS.yClass, COLUM
 
 type Row = Record<keyof typeof COLUMNS, Cell>;
 
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COLORS = ['red', 'Green', 'blue ', 'Ünïcode', '日本', '🙂', '', 'RED'];
 const VOCABULARY = ['The', 'cat', 'sat', 'on', 'mat', 'Café', 'naïve', 'über', '東京', '北京', '🙂', 'ok!', '(maybe)', '"quoted"', '¿qué?', 'x—y', 'dog', 'DOG', 'Straße', '…'];
@@ -71,7 +61,7 @@ const NOTES = ['Hello, World!', 'hello world', '¡Hola!', '(x)', 'A—b', 'nbsp\
 
 /** Training rows: the targets follow the inputs (with noise), so every weight is learnt. */
 export function trainingRows(count: number): Row[] {
-  const next = random(7);
+  const next = mulberry32(7);
   const rows: Row[] = [];
   for (let i = 0; i < count; i++) {
     const amount = next() < 0.1 ? null : Math.round((next() * 200 - 50) * 1000) / 1000;

@@ -9,22 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { SqlmlError } from '../../src/errors.js';
 import type { TrainedModel } from '../../src/learn/model.js';
 import { decodeLearner, deserializeModel, encodeLearner, serializeModel } from '../../src/learn/model-format.js';
-import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
+import { OnlineLearner } from '../../src/learn/sgd.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
+import { learnPasses, testSpec } from '../helpers/learner.js';
 import { sliceBlock, synthesize } from '../helpers/synthetic.js';
 
-function spec(task: Task, dimension: number, overrides: Partial<LearnerSpec> = {}): LearnerSpec {
-  return { task, dimension, classes: task === 'multiclass' ? 3 : 1, l1: 0, l2: 1e-6, learningRate: null, seed: 1, ...overrides };
-}
-
-function learnPasses(learner: OnlineLearner, block: ExampleBlock, passes: number): void {
-  for (let p = 0; p < passes; p++) {
-    for (let r = 0; r < block.count; r++) {
-      learner.learn(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!, 1);
-    }
-    learner.endPass();
-  }
-}
 
 function meanLoss(learner: OnlineLearner, block: ExampleBlock): number {
   let total = 0;
@@ -38,7 +27,7 @@ describe('the learner bytes', () => {
   for (const task of ['binary', 'multiclass', 'regression'] as const) {
     it(`${task}: a deserialized learner predicts exactly as the original`, () => {
       const data = synthesize({ task, rows: 2000, seed: 41, classes: 3, denseScales: [1, 10, 0.1], sparseFeatures: 10, sparsePerRow: 2 });
-      const learner = new OnlineLearner(spec(task, data.dimension));
+      const learner = new OnlineLearner(testSpec(task, data.dimension));
       learnPasses(learner, data.block, 2);
       const bytes = encodeLearner(learner);
       const restored = decodeLearner(bytes);
@@ -59,7 +48,7 @@ describe('the learner bytes', () => {
   it('stores only the features with a weight when that is smaller, and the bytes are deterministic', () => {
     const data = synthesize({ task: 'binary', rows: 500, seed: 42, denseScales: [1, 1] });
     const make = (): OnlineLearner => {
-      const learner = new OnlineLearner(spec('binary', 100_000));
+      const learner = new OnlineLearner(testSpec('binary', 100_000));
       learnPasses(learner, data.block, 2);
       return learner;
     };
@@ -73,7 +62,7 @@ describe('the learner bytes', () => {
 
   it('a deserialized learner learns on from the restored weights', () => {
     const data = synthesize({ task: 'regression', rows: 3000, seed: 43, denseScales: [1, 2] });
-    const learner = new OnlineLearner(spec('regression', data.dimension));
+    const learner = new OnlineLearner(testSpec('regression', data.dimension));
     learnPasses(learner, sliceBlock(data.block, 0, 1000), 1);
     const restored = decodeLearner(encodeLearner(learner));
     const { block } = data;
@@ -95,7 +84,7 @@ describe('the learner bytes', () => {
       }
       return null;
     };
-    const good = encodeLearner(new OnlineLearner(spec('binary', 3)));
+    const good = encodeLearner(new OnlineLearner(testSpec('binary', 3)));
     for (const bad of [new Uint8Array(10), good.subarray(0, good.length - 1), Uint8Array.from([...good, 0])]) {
       const error = fail(bad);
       expect(error).toBeInstanceOf(SqlmlError);
@@ -116,7 +105,7 @@ describe('the learner bytes of any weights', () => {
         fc.boolean(),
         fc.option(fc.double({ min: 0.01, max: 100, noNaN: true }), { nil: null }),
         (task, dimension, pool, averaging, learningRate) => {
-          const learnerSpec = spec(task, dimension, { averaging, learningRate, l1: 0.5, seed: 99 });
+          const learnerSpec = testSpec(task, dimension, { averaging, learningRate, l1: 0.5, seed: 99 });
           const K = task === 'multiclass' ? 3 : 1;
           const weights = Float64Array.from({ length: (dimension + 1) * K }, (_, i) => pool[i % pool.length]!);
           const bytes = encodeLearner(OnlineLearner.restore(learnerSpec, weights));
@@ -135,7 +124,7 @@ describe('the learner bytes of any weights', () => {
 });
 
 describe('the stored model', () => {
-  const learner = (): OnlineLearner => OnlineLearner.restore(spec('binary', 2), Float64Array.from([0.5, -0.25, 0.125]));
+  const learner = (): OnlineLearner => OnlineLearner.restore(testSpec('binary', 2), Float64Array.from([0.5, -0.25, 0.125]));
   const model = (): TrainedModel => ({
     task: 'binary',
     label: { kind: 'binary', positive: 'yes', negative: 'no' } as unknown as TrainedModel['label'],

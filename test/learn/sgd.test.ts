@@ -5,20 +5,9 @@ import { mulberry32 } from '../../src/learn/random.js';
 import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
 import { ReferenceLearner, type Entry } from '../helpers/reference-learner.js';
+import { learnPasses, testSpec } from '../helpers/learner.js';
 import { sliceBlock, synthesize, trueMarginsOf, type SyntheticData } from '../helpers/synthetic.js';
 
-function spec(task: Task, dimension: number, overrides: Partial<LearnerSpec> = {}): LearnerSpec {
-  return { task, dimension, classes: task === 'multiclass' ? 3 : 1, l1: 0, l2: 1e-6, learningRate: null, seed: 1, ...overrides };
-}
-
-function learnPasses(learner: OnlineLearner, block: ExampleBlock, passes: number): void {
-  for (let p = 0; p < passes; p++) {
-    for (let r = 0; r < block.count; r++) {
-      learner.learn(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!, 1);
-    }
-    learner.endPass();
-  }
-}
 
 
 function entriesOf(block: ExampleBlock, r: number): Entry[] {
@@ -62,7 +51,7 @@ describe('each step is the gradient step of the documented rule', () => {
   for (const { task, y, K } of cases) {
     it(`${task}: five steps each move every weight by -lr × finite-difference gradient / (max|x|² (1 + √Σg²))`, () => {
       const lr = 0.7;
-      const learner = new OnlineLearner(spec(task, 3, { learningRate: lr, l2: 0, averaging: false }));
+      const learner = new OnlineLearner(testSpec(task, 3, { learningRate: lr, l2: 0, averaging: false }));
       const sumSquares = Array.from({ length: 4 }, () => new Array<number>(K).fill(0));
       const h = 1e-5;
       for (let step = 0; step < 5; step++) {
@@ -154,7 +143,7 @@ describe('agreement with the slow reference learner', () => {
       it(`${task}, ${name}: same weights to 1e-9 after each of three passes`, () => {
         const block = dataFor(task, sparse);
         const dimension = sparse ? 16 : 4;
-        const learnerSpec = spec(task, dimension, overrides);
+        const learnerSpec = testSpec(task, dimension, overrides);
         const fast = new OnlineLearner(learnerSpec);
         const slow = new ReferenceLearner(learnerSpec);
         const K = task === 'multiclass' ? 3 : 1;
@@ -192,8 +181,8 @@ describe('scale invariance', () => {
     for (let j = 0; j < scaled.length; j++) scaled[j] = data.block.values[j]! * multipliers[data.block.indices[j]!]!;
     const original = { ...data.block, values: Float64Array.from(data.block.values) as unknown as Float32Array };
     const rescaled = { ...data.block, values: scaled as unknown as Float32Array };
-    const a = new OnlineLearner(spec('binary', 4, { l2: 0 }));
-    const b = new OnlineLearner(spec('binary', 4, { l2: 0 }));
+    const a = new OnlineLearner(testSpec('binary', 4, { l2: 0 }));
+    const b = new OnlineLearner(testSpec('binary', 4, { l2: 0 }));
     learnPasses(a, original, 3);
     learnPasses(b, rescaled, 3);
     for (let i = 0; i < 4; i++) {
@@ -230,7 +219,7 @@ describe('regularization units', () => {
       block.values[2 * r + 1] = x1;
       block.labels[r] = x0 + x1 + 0.1 * normal();
     }
-    const learner = new OnlineLearner(spec('regression', 2, { l2: 1e-3 }));
+    const learner = new OnlineLearner(testSpec('regression', 2, { l2: 1e-3 }));
     learnPasses(learner, block, 5);
     expect(learner.weight(0, 0)).toBeGreaterThan(0.9);
     expect(Math.abs(learner.weight(1, 0) - learner.weight(0, 0))).toBeLessThan(0.05);
@@ -256,7 +245,7 @@ describe('recovering a known model from synthetic data', () => {
   it('regression with columns scaled by 5e6 and 1e-3: weights within 0.02 of the truth on the unit scale', () => {
     const scales = [1, 5e6, 1e-3, 1, 2];
     const data = synthesize({ task: 'regression', rows: 20_000, seed: 21, denseScales: scales, irrelevant: [3], noise: 0.5 });
-    const learner = new OnlineLearner(spec('regression', data.dimension, { l2: 0 }));
+    const learner = new OnlineLearner(testSpec('regression', data.dimension, { l2: 0 }));
     learnPasses(learner, data.block, 6);
     for (let i = 0; i < scales.length; i++) {
       expect(Math.abs(learner.weight(i, 0) - data.weights[i]!) * scales[i]!).toBeLessThan(0.02);
@@ -267,7 +256,7 @@ describe('recovering a known model from synthetic data', () => {
   it('logistic with columns scaled by 5e6 and 1e-3: weights within 0.08 of the truth on the unit scale', () => {
     const scales = [1, 5e6, 1e-3, 2, 1];
     const data = synthesize({ task: 'binary', rows: 40_000, seed: 22, denseScales: scales, irrelevant: [4] });
-    const learner = new OnlineLearner(spec('binary', data.dimension, { l2: 0 }));
+    const learner = new OnlineLearner(testSpec('binary', data.dimension, { l2: 0 }));
     learnPasses(learner, data.block, 6);
     for (let i = 0; i < scales.length; i++) {
       expect(Math.abs(learner.weight(i, 0) - data.weights[i]!) * scales[i]!).toBeLessThan(0.08);
@@ -277,14 +266,14 @@ describe('recovering a known model from synthetic data', () => {
 
   it('regression on dense plus one-hot-like sparse features: learnt margins within 0.05 of the true ones on held-out rows', () => {
     const data = synthesize({ task: 'regression', rows: 25_000, seed: 23, denseScales: [1, 1, 1], sparseFeatures: 40, sparsePerRow: 3 });
-    const learner = new OnlineLearner(spec('regression', data.dimension));
+    const learner = new OnlineLearner(testSpec('regression', data.dimension));
     learnPasses(learner, sliceBlock(data.block, 0, 20_000), 5);
     expect(marginError(learner, data, 20_000, 25_000)).toBeLessThan(0.05);
   });
 
   it('logistic on dense plus sparse features: learnt log-odds within 0.15 of the true ones on held-out rows', () => {
     const data = synthesize({ task: 'binary', rows: 45_000, seed: 24, denseScales: [1, 1e4, 1], sparseFeatures: 30, sparsePerRow: 2 });
-    const learner = new OnlineLearner(spec('binary', data.dimension));
+    const learner = new OnlineLearner(testSpec('binary', data.dimension));
     learnPasses(learner, sliceBlock(data.block, 0, 40_000), 5);
     expect(marginError(learner, data, 40_000, 45_000)).toBeLessThan(0.15);
   });
@@ -299,7 +288,7 @@ describe('recovering a known model from synthetic data', () => {
       sparseFeatures: 20,
       sparsePerRow: 2,
     });
-    const learner = new OnlineLearner(spec('multiclass', data.dimension, { classes: 4 }));
+    const learner = new OnlineLearner(testSpec('multiclass', data.dimension, { classes: 4 }));
     learnPasses(learner, sliceBlock(data.block, 0, 30_000), 5);
     const { block } = data;
     const truth = new Float64Array(4);
@@ -335,7 +324,7 @@ describe('regularization', () => {
     noise: 1,
   });
   const train = (overrides: Partial<LearnerSpec>): OnlineLearner => {
-    const learner = new OnlineLearner(spec('regression', data.dimension, overrides));
+    const learner = new OnlineLearner(testSpec('regression', data.dimension, overrides));
     learnPasses(learner, data.block, 4);
     return learner;
   };
@@ -377,16 +366,16 @@ describe('state, guards and errors', () => {
 
   it('predicts 0.5, uniform probabilities and 0 before learning anything', () => {
     const out = new Float64Array(3);
-    new OnlineLearner(spec('binary', 3)).predict(block.indices, block.values, 0, 3, out);
+    new OnlineLearner(testSpec('binary', 3)).predict(block.indices, block.values, 0, 3, out);
     expect(out[0]).toBe(0.5);
-    new OnlineLearner(spec('multiclass', 3)).predict(block.indices, block.values, 0, 3, out);
+    new OnlineLearner(testSpec('multiclass', 3)).predict(block.indices, block.values, 0, 3, out);
     for (const p of out) expect(p).toBeCloseTo(1 / 3, 15);
-    new OnlineLearner(spec('regression', 3)).predict(block.indices, block.values, 0, 3, out);
+    new OnlineLearner(testSpec('regression', 3)).predict(block.indices, block.values, 0, 3, out);
     expect(out[0]).toBe(0);
   });
 
   it('restore returns to the snapshot exactly', () => {
-    const learner = new OnlineLearner(spec('binary', 3));
+    const learner = new OnlineLearner(testSpec('binary', 3));
     learnPasses(learner, block, 1);
     const snapshot = learner.snapshot();
     const bytes = encodeLearner(learner);
@@ -398,7 +387,7 @@ describe('state, guards and errors', () => {
   });
 
   it('a snapshot can reuse an earlier one\'s arrays', () => {
-    const learner = new OnlineLearner(spec('binary', 3));
+    const learner = new OnlineLearner(testSpec('binary', 3));
     learnPasses(learner, block, 1);
     const first = learner.snapshot();
     learnPasses(learner, block, 1);
@@ -413,7 +402,7 @@ describe('state, guards and errors', () => {
   });
 
   it('skips a row with a NaN or infinite value, and an importance weight of 0', () => {
-    const learner = new OnlineLearner(spec('binary', 3, { averaging: false }));
+    const learner = new OnlineLearner(testSpec('binary', 3, { averaging: false }));
     learner.learn(block.indices, block.values, 0, 3, 1, 1);
     const before = encodeLearner(learner);
     const indices = Uint32Array.from([0, 1]);
@@ -426,15 +415,15 @@ describe('state, guards and errors', () => {
   });
 
   it('a larger importance weight moves the weights further', () => {
-    const light = new OnlineLearner(spec('binary', 3));
-    const heavy = new OnlineLearner(spec('binary', 3));
+    const light = new OnlineLearner(testSpec('binary', 3));
+    const heavy = new OnlineLearner(testSpec('binary', 3));
     light.learn(block.indices, block.values, 0, 3, 1, 1);
     heavy.learn(block.indices, block.values, 0, 3, 1, 3);
     for (let i = 0; i < 3; i++) expect(Math.abs(heavy.weight(i, 0))).toBeGreaterThan(Math.abs(light.weight(i, 0)));
   });
 
   it('raises training_failed after a pass whose weights became non-finite', () => {
-    const learner = new OnlineLearner(spec('regression', 1));
+    const learner = new OnlineLearner(testSpec('regression', 1));
     const indices = Uint32Array.from([0]);
     const values = Float64Array.from([1]);
     learner.learn(indices, values, 0, 1, 1e200, 1);
@@ -444,26 +433,26 @@ describe('state, guards and errors', () => {
   });
 
   it('rejects labels, indices and options that do not fit the model, naming them', () => {
-    const learner = new OnlineLearner(spec('multiclass', 3));
+    const learner = new OnlineLearner(testSpec('multiclass', 3));
     expect(() => learner.learn(block.indices, block.values, 0, 3, 3, 1)).toThrowError(
       expect.objectContaining({ code: 'internal', message: expect.stringContaining('label 3') }),
     );
     expect(() => learner.learn(block.indices, block.values, 0, 3, 1.5, 1)).toThrowError(/label 1.5/);
-    expect(() => new OnlineLearner(spec('binary', 3)).learn(block.indices, block.values, 0, 3, 2, 1)).toThrowError(/label 2 is not 0 or 1/);
+    expect(() => new OnlineLearner(testSpec('binary', 3)).learn(block.indices, block.values, 0, 3, 2, 1)).toThrowError(/label 2 is not 0 or 1/);
     expect(() => learner.learn(Uint32Array.from([3]), Float64Array.from([1]), 0, 1, 0, 1)).toThrowError(/feature index 3/);
-    expect(() => new OnlineLearner(spec('binary', 3, { l2: -1 }))).toThrowError(
+    expect(() => new OnlineLearner(testSpec('binary', 3, { l2: -1 }))).toThrowError(
       expect.objectContaining({ code: 'bad_option', message: expect.stringMatching(/^l2 /) }),
     );
-    expect(() => new OnlineLearner(spec('binary', 3, { l1: Number.NaN }))).toThrowError(/^l1 /);
-    expect(() => new OnlineLearner(spec('binary', 3, { learningRate: 0 }))).toThrowError(
+    expect(() => new OnlineLearner(testSpec('binary', 3, { l1: Number.NaN }))).toThrowError(/^l1 /);
+    expect(() => new OnlineLearner(testSpec('binary', 3, { learningRate: 0 }))).toThrowError(
       expect.objectContaining({ code: 'bad_option', message: expect.stringMatching(/^learning_rate /) }),
     );
-    expect(() => new OnlineLearner(spec('multiclass', 3, { classes: 1 }))).toThrowError(/classes/);
+    expect(() => new OnlineLearner(testSpec('multiclass', 3, { classes: 1 }))).toThrowError(/classes/);
     expect(() => learner.weight(3, 0)).toThrowError(/weight \(3, 0\)/);
   });
 
   it('a feature never seen has weight 0 and adds nothing to a prediction', () => {
-    const learner = new OnlineLearner(spec('binary', 5));
+    const learner = new OnlineLearner(testSpec('binary', 5));
     learnPasses(learner, block, 1);
     expect(learner.weight(4, 0)).toBe(0);
     const out = new Float64Array(1);
@@ -475,12 +464,12 @@ describe('state, guards and errors', () => {
   });
 
   it('reports losses as the loss functions define them', () => {
-    const learner = new OnlineLearner(spec('regression', 3));
+    const learner = new OnlineLearner(testSpec('regression', 3));
     learnPasses(learner, { ...block, labels: block.labels.map((y) => y * 2 - 1) }, 1);
     const out = new Float64Array(1);
     learner.predict(block.indices, block.values, 0, 3, out);
     expect(learner.loss(block.indices, block.values, 0, 3, 0.25)).toBeCloseTo(squaredLoss.loss(out[0]!, 0.25), 15);
-    const binary = new OnlineLearner(spec('binary', 3));
+    const binary = new OnlineLearner(testSpec('binary', 3));
     learnPasses(binary, block, 1);
     binary.predict(block.indices, block.values, 0, 3, out);
     const margin = Math.log(out[0]! / (1 - out[0]!));
