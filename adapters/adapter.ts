@@ -13,6 +13,7 @@ import type { Dialect as KyselyDialect } from 'kysely';
 import type { Column, ResultTable, RowBatch } from '../src/data.js';
 import type { ResultLimit } from './result-budget.js';
 import type { SqlDialect } from './dialect.js';
+import type { Introspection } from './introspect.js';
 export type { ResultLimit } from './result-budget.js';
 
 export type { DialectName } from './dialect.js';
@@ -98,6 +99,9 @@ export interface QueryOptions {
 export interface Adapter {
   /** The database's SQL: its name, quoting and the spellings asked for by name. */
   readonly sql: SqlDialect;
+
+  /** Its schemas, tables, columns and primary keys, from its own catalog (adapters/introspect.ts). */
+  readonly introspect: Introspection;
 
   /**
    * Runs a query and streams its rows in batches of `batchRows`, without buffering the

@@ -25,6 +25,8 @@ import type { Dialect as KyselyDialect } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { duckdbDialect } from './dialect.js';
+import { informationSchemaIntrospection, type Introspection } from '../introspect.js';
+import { duckdbIntrospection } from './introspect.js';
 import { type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { ResultBudget, isResultTooLarge } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -95,6 +97,7 @@ function isDirectory(path: string): boolean {
 
 export class DuckDBAdapter implements Adapter {
   readonly sql = duckdbDialect;
+  readonly introspect: Introspection = informationSchemaIntrospection((sql) => this.query(sql), duckdbDialect, duckdbIntrospection);
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
   readonly #lock = new ConnectionLock();

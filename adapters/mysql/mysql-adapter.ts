@@ -16,6 +16,8 @@ import type { Dialect as KyselyDialect } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { mysqlDialect } from './dialect.js';
+import { informationSchemaIntrospection, type Introspection } from '../introspect.js';
+import { mysqlIntrospection } from './introspect.js';
 import type { SqlDialect } from '../dialect.js';
 import type { Column, ResultTable, RowBatch, Value } from '../../src/data.js';
 import { ResultBudget } from '../result-budget.js';
@@ -102,6 +104,7 @@ function connect(options: ConnectionOptions, setup: string): Promise<Connection>
 export class MySQLAdapter implements Adapter {
   /** The session's SQL, in the sql_mode found on connecting. */
   readonly sql: SqlDialect;
+  readonly introspect: Introspection;
   /** How `write()` loads rows: `LOAD DATA LOCAL INFILE`, or multi-row INSERTs where the server forbids it. */
   readonly loadMethod: LoadMethod;
   readonly #settings: MySQLSettings;
@@ -118,6 +121,7 @@ export class MySQLAdapter implements Adapter {
     this.#options = options;
     this.loadMethod = loadMethod;
     this.sql = mysqlDialect({ backslashEscapes });
+    this.introspect = informationSchemaIntrospection((sql) => this.query(sql), this.sql, mysqlIntrospection);
     this.#adoptSession(session);
     this.#pool = mysql.createPool({ ...options, connectionLimit: 4, maxIdle: 2 });
     this.#pool.on('connection', (connection) => {

@@ -27,6 +27,8 @@ import copyStreams from 'pg-copy-streams';
 import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { postgresDialect } from './dialect.js';
+import { informationSchemaIntrospection, type Introspection } from '../introspect.js';
+import { postgresIntrospection } from './introspect.js';
 import type { SqlDialect } from '../dialect.js';
 import { type Column, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { SqlmlError, errorMessage } from '../../src/errors.js';
@@ -141,6 +143,7 @@ function withoutPassword(message: string, settings: PostgresSettings): string {
 export class PostgresAdapter implements Adapter {
   /** PostgreSQL's SQL; without `lowerText` where the database's lower() leaves non-ASCII letters as they are. */
   readonly sql: SqlDialect;
+  readonly introspect: Introspection;
   /** Whether streams use binary COPY (else the cursor). */
   readonly fastPath: boolean;
   readonly #settings: PostgresSettings;
@@ -151,6 +154,7 @@ export class PostgresAdapter implements Adapter {
   /** Takes ownership of `pool`; `close()` ends it. Use `openPostgresAdapter`. */
   constructor(settings: PostgresSettings, pool: pg.Pool, fastPath: boolean, unicodeLower = true) {
     this.sql = unicodeLower ? postgresDialect : { ...postgresDialect, lowerText: undefined };
+    this.introspect = informationSchemaIntrospection((sql) => this.query(sql), this.sql, postgresIntrospection);
     this.#settings = settings;
     this.#pool = pool;
     this.fastPath = fastPath;
