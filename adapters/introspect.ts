@@ -60,7 +60,7 @@ export interface Introspection {
   location(): Promise<{ readonly database: string; readonly schema: string }>;
   /** The user's schemas (not the system's), by name. */
   schemas(): Promise<string[]>;
-  /** Tables and views of the user's schemas, by schema then name. */
+  /** Tables and views of the user's schemas, by schema then name (in byte order, as PostgreSQL's C collation). */
   tables(): Promise<IntrospectedTable[]>;
   /** A table's columns in table order; empty when there is no such table. */
   columns(table: TableRef): Promise<IntrospectedColumn[]>;
@@ -111,9 +111,11 @@ export function informationSchemaIntrospection(query: Query, sql: SqlDialect, sp
     async tables() {
       const found = await rows(
         `SELECT t.table_schema AS sch, t.table_name AS name, t.table_type AS kind FROM information_schema.tables t ` +
-          `WHERE ${users('t.table_schema', 't.table_catalog')} ORDER BY 1, 2`,
+          `WHERE ${users('t.table_schema', 't.table_catalog')}`,
       );
-      return found.map((row) => ({ schema: String(row[0]), name: String(row[1]), kind: /VIEW/i.test(String(row[2])) ? 'view' : 'table' }));
+      return found
+        .map((row): IntrospectedTable => ({ schema: String(row[0]), name: String(row[1]), kind: /VIEW/i.test(String(row[2])) ? 'view' : 'table' }))
+        .sort((a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
     },
     async columns(table) {
       const found = await rows(

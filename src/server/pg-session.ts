@@ -49,6 +49,7 @@ import {
   type ErrorFields,
 } from './pg-messages.js';
 import { FrontendFramer, readStartupMessage } from './pg-frontend.js';
+import { answerCatalogQuery } from './pg-catalog.js';
 import { Upstream, UpstreamStartupError } from './pg-upstream.js';
 
 /** What the gateway shares with its sessions. */
@@ -470,6 +471,9 @@ export class PgSession {
       if (setting.report) this.#write(parameterStatus(...setting.report));
       return { command: 'SET', columns: [], rows: [] };
     }
+    // psql's and JDBC's pg_catalog queries, answered from the database's own catalog (pg-catalog.ts).
+    const catalog = this.#upstream ? null : await answerCatalogQuery(part.text, engine.adapter.introspect, { user: this.#user });
+    if (catalog) return catalog;
     const controller = new AbortController();
     this.#running = controller;
     try {
