@@ -123,11 +123,15 @@ function literalValue(expression: string): Value | undefined {
 
 /** The string literal right after `prefix` (a RegExp source) in `query`, decoded; undefined when absent. */
 export function literalAfter(query: string, prefix: string): string | undefined {
-  const match = new RegExp(`${prefix}\\s*([eE]?)'((?:[^'\\\\]|''|\\\\.)*)'`, 'i').exec(query);
+  // Standard strings double their quotes and keep backslashes; E'' strings escape with backslashes.
+  const match = new RegExp(`${prefix}\\s*(?:[eE]'((?:[^'\\\\]|''|\\\\.)*)'|'((?:[^']|'')*)')`, 'is').exec(query);
   if (!match) return undefined;
-  const body = match[2]!;
-  return match[1] ? body.replace(/\\(.)|''/g, (all, escaped: string | undefined) => escaped ?? "'") : body.replaceAll("''", "'");
+  if (match[2] !== undefined) return match[2].replaceAll("''", "'");
+  return match[1]!.replace(/\\(.)|''/gs, (_all, escaped: string | undefined) => (escaped === undefined ? "'" : (C_ESCAPES[escaped] ?? escaped)));
 }
+
+/** The one-letter escapes of E'' strings. */
+const C_ESCAPES: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 /** Every string literal inside the first `name IN (…)` list after `prefix`. */
 export function literalList(query: string, prefix: string): string[] | undefined {

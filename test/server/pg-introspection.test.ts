@@ -1,0 +1,197 @@
+/**
+ * BI introspection through `serve --pg`: the real psql (`\dt`, `\d name`, `\dn`, `\l`) and
+ * the real PostgreSQL JDBC driver (DatabaseMetaData getSchemas, getTables, getColumns,
+ * getPrimaryKeys) see the real tables, columns, NOT NULLs and primary keys of DuckDB and
+ * MySQL/MariaDB (answered by src/server/pg-catalog.ts from the database's own catalog) and
+ * of PostgreSQL (passed through). Tables: one with a quoted mixed-case name and a
+ * primary key, one in a schema of its own where the database has schemas.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import { startPgServer, type PgServer } from '../../src/server/pg-gateway.js';
+import { MYSQL_URL, ownDatabase, serverTargets } from '../helpers/servers.js';
+import { loginFor } from '../helpers/wire.js';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program without blocking the event loop (the server under test lives in this process). */
+function run(command: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+const CLIENTS = resolve(import.meta.dirname, 'pg-clients');
+const JDBC_JAR = '/usr/share/java/postgresql.jar';
+const tools = existsSync('/usr/bin/psql') && existsSync(JDBC_JAR) && existsSync('/usr/bin/java');
+if (process.env.CI === 'true' && !tools) throw new Error('under CI=true the introspection tests must run: install postgresql-client, libpostgresql-jdbc-java and openjdk-17');
+
+const suffix = `${process.pid % 10000}_${Date.now() % 100000}`;
+const TOKEN = 'bi-token';
+
+interface Target {
+  readonly label: string;
+  /** Opens the database the test uses. */
+  url(): Promise<string>;
+  /** The schema unqualified names land in. */
+  readonly defaultSchema: (url: string) => string;
+  /** Where the database has schemas: the name of one to create. */
+  readonly schema?: string;
+  /** PostgreSQL passes catalog queries through to the server; the others are answered by sqlml. */
+  readonly upstream: boolean;
+}
+
+const servers = await serverTargets();
+const targets: Target[] = [
+  { label: 'duckdb', url: async () => 'duckdb::memory:', defaultSchema: () => 'main', schema: `bi_sch_${suffix}`, upstream: false },
+  ...servers
+    .filter((t) => t.label === 'postgres')
+    .map((t): Target => ({ label: 'postgres', url: async () => t.url, defaultSchema: () => 'public', schema: `bi_sch_${suffix}`, upstream: true })),
+  ...servers
+    .filter((t) => t.label === 'mysql')
+    .map(
+      (): Target => ({
+        label: 'mysql',
+        // A database of its own: MySQL's schema is the database, and \dt lists all of it.
+        url: () => ownDatabase(MYSQL_URL, 'bi'),
+        defaultSchema: (url) => decodeURIComponent(new URL(url).pathname.slice(1)),
+        upstream: false,
+      }),
+    ),
+];
+
+describe.runIf(tools).each(targets)('BI introspection through serve --pg on $label', (target) => {
+  const mixed = `BiMixed_${suffix}`;
+  const other = `bi_other_${suffix}`;
+  let url: string;
+  let engine: Engine;
+  let server: PgServer;
+  let schema: string;
+
+  const login = (): { user: string; password: string; database: string } => {
+    if (!target.upstream) return { user: 'analyst', password: TOKEN, database: target.label === 'mysql' ? schema : 'sqlml' };
+    const own = loginFor(url);
+    return { user: own.user, password: own.password ?? '', database: own.database };
+  };
+
+  const psql = (...commands: string[]): Promise<Run> => {
+    const as = login();
+    return run('psql', ['-h', '127.0.0.1', '-p', String(server.port), '-U', as.user, '-d', as.database, '-X', '-v', 'ON_ERROR_STOP=0', ...commands.flatMap((c) => ['-c', c])], {
+      PGPASSWORD: as.password,
+      PGCONNECT_TIMEOUT: '10',
+    });
+  };
+
+  beforeAll(async () => {
+    url = await target.url();
+    engine = await Engine.open(url);
+    schema = target.defaultSchema(url);
+    const sql = engine.adapter.sql;
+    const statements = [
+      `DROP TABLE IF EXISTS ${sql.quoteIdent(mixed)}`,
+      `CREATE TABLE ${sql.quoteIdent(mixed)} (id INTEGER PRIMARY KEY, ${sql.quoteIdent('Label')} VARCHAR(20) NOT NULL, score DOUBLE PRECISION)`,
+    ];
+    if (target.schema) {
+      statements.push(
+        `CREATE SCHEMA IF NOT EXISTS ${sql.quoteIdent(target.schema)}`,
+        `CREATE TABLE ${sql.quoteTable({ schema: target.schema, name: other })} (a INTEGER, b DECIMAL(10,2) NOT NULL, PRIMARY KEY (b, a))`,
+      );
+    }
+    for (const statement of statements) await engine.adapter.query(statement);
+    server = await startPgServer(engine, target.upstream ? { port: 0, upstreamUrl: url } : { port: 0, token: TOKEN });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    if (engine) {
+      const sql = engine.adapter.sql;
+      await engine.adapter.query(`DROP TABLE IF EXISTS ${sql.quoteIdent(mixed)}`).catch(() => undefined);
+      if (target.schema) {
+        await engine.adapter.query(`DROP TABLE IF EXISTS ${sql.quoteTable({ schema: target.schema, name: other })}`).catch(() => undefined);
+        await engine.adapter.query(`DROP SCHEMA IF EXISTS ${sql.quoteIdent(target.schema)}`).catch(() => undefined);
+      }
+      await engine.close();
+    }
+  });
+
+  it('psql \\dt lists the tables (the mixed-case one as created, the other schema\'s by pattern), \\dn the schemas, \\l the database', async () => {
+    const commands = ['\\dt', '\\dn', '\\l'];
+    if (target.schema) commands.push(`\\dt ${target.schema}.*`);
+    const result = await psql(...commands);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`^ ${schema}\\s*\\| ${mixed}\\s*\\| table\\s*\\|`, 'm'));
+    // \dt without a pattern shows what the search path sees, as on PostgreSQL.
+    expect(result.stdout.split('List of schemas')[0]).not.toContain(other);
+    if (target.schema) {
+      expect(result.stdout).toMatch(new RegExp(`^ ${target.schema}\\s*\\| ${other}\\s*\\| table\\s*\\|`, 'm'));
+      expect(result.stdout).toMatch(new RegExp(`^ ${target.schema}\\s*\\|`, 'm'));
+    }
+    expect(result.stdout).toMatch(new RegExp(`^ ${schema}\\s*\\|`, 'm'));
+    expect(result.stdout).toContain('List of databases');
+    if (!target.upstream) expect(result.stdout).toMatch(new RegExp(`^ ${target.label === 'mysql' ? schema : 'memory'}\\s*\\| analyst\\s*\\| UTF8`, 'm'));
+  }, 60_000);
+
+  it('psql \\d name shows the columns with their types and NOT NULL, and the primary key', async () => {
+    const commands = [`\\d "${mixed}"`, '\\d no_such_table_here'];
+    if (target.schema) commands.push(`\\d ${target.schema}.${other}`);
+    const result = await psql(...commands);
+    expect(result.stdout).toContain(`Table "${schema}.${mixed}"`);
+    expect(result.stdout).toMatch(/^ id\s*\| integer\s*\|\s*\| not null\s*\|/m);
+    // DuckDB's VARCHAR has no length; MySQL's and PostgreSQL's keep it.
+    expect(result.stdout).toMatch(target.label === 'duckdb' ? /^ Label\s*\| character varying\s*\|\s*\| not null\s*\|/m : /^ Label\s*\| character varying\(20\)\s*\|\s*\| not null\s*\|/m);
+    expect(result.stdout).toMatch(/^ score\s*\| double precision\s*\|\s*\|\s*\|/m);
+    expect(result.stdout).toMatch(/^Indexes:\n\s+"[^"]+" PRIMARY KEY, btree \(id\)$/m);
+    expect(result.stderr).toContain('Did not find any relation named "no_such_table_here".');
+    if (target.schema) {
+      expect(result.stdout).toContain(`Table "${target.schema}.${other}"`);
+      expect(result.stdout).toMatch(/^ b\s*\| numeric\(10,2\)\s*\|\s*\| not null\s*\|/m);
+      expect(result.stdout).toMatch(/PRIMARY KEY, btree \(b, a\)$/m);
+    }
+  }, 60_000);
+
+  it('JDBC DatabaseMetaData: getSchemas, getTables, getColumns and getPrimaryKeys return the real ones', async () => {
+    const as = login();
+    const result = await run('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, mixed]);
+    expect(result.stderr).not.toMatch(/Exception/);
+    const lines = result.stdout.split('\n');
+    expect(lines).toContain(`schema ${schema}`);
+    expect(lines).toContain(`table ${schema}.${mixed} TABLE`);
+    if (target.schema) {
+      expect(lines).toContain(`schema ${target.schema}`);
+      expect(lines).toContain(`table ${target.schema}.${other} TABLE`);
+    }
+    expect(lines).toContain(`column ${schema}.${mixed}.id int4 4 NO size=10 position=1`);
+    expect(lines).toContain(`column ${schema}.${mixed}.Label varchar 12 NO size=${target.label === 'duckdb' ? 2147483647 : 20} position=2`);
+    expect(lines).toContain(`column ${schema}.${mixed}.score float8 8 YES size=17 position=3`);
+    expect(lines.filter((line) => line.startsWith('pk '))).toEqual([expect.stringMatching(new RegExp(`^pk ${mixed}\\.id 1 \\S+$`))]);
+  }, 120_000);
+
+  it.runIf(target.label === 'mysql')('a pg_catalog query sqlml does not answer is refused with 0A000, never sent to MySQL, and the session goes on', async () => {
+    const result = await psql('\\set VERBOSITY verbose', 'SELECT name, setting FROM pg_catalog.pg_settings', 'SELECT 40 + 2 AS answer');
+    expect(result.stderr).toMatch(/ERROR: {2}0A000: sqlml answers the catalog queries of psql .* this one is not among them: SELECT name, setting FROM pg_catalog\.pg_settings/);
+    expect(result.stdout).toMatch(/answer\s*\n-+\n\s*42\n/);
+  }, 60_000);
+
+  it.runIf(target.label === 'duckdb')("a pg_catalog query sqlml does not answer is left to DuckDB's own pg_catalog", async () => {
+    const result = await psql(`SELECT count(*) AS n FROM pg_catalog.pg_namespace WHERE nspname = '${target.schema}'`);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/n\s*\n-+\n\s*1\n/);
+  }, 60_000);
+});
