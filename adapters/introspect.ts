@@ -206,6 +206,11 @@ export function postgresType(name: PostgresTypeName, size: { readonly length?: n
   return { oid, name, display, typmod: -1, length };
 }
 
+/** Every PostgreSQL base type a column may be shown as (for pg_type lookups by OID or name). */
+export function postgresTypes(): PostgresType[] {
+  return (Object.keys(POSTGRES_TYPES) as PostgresTypeName[]).map((name) => postgresType(name));
+}
+
 /** `NAME(a,b)` → `{ base: 'NAME', args: [a, b] }` (type names with their parenthesized modifiers). */
 export function typeWithModifiers(type: string): { readonly base: string; readonly args: readonly number[]; readonly rest: string } {
   const match = /^\s*([A-Za-z][A-Za-z0-9_]*(?:\s+[A-Za-z][A-Za-z0-9_]*)*)\s*(?:\(\s*([\d\s,]+)\))?\s*(.*)$/.exec(type);

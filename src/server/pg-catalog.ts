@@ -12,7 +12,7 @@
  * OIDs are a hash of the object's schema and name: the same in every query and every
  * session, so psql's second query (by the OID its first one found) finds the same table.
  */
-import type { IntrospectedColumn, IntrospectedTable, Introspection, PrimaryKey } from '../../adapters/introspect.js';
+import { postgresTypes, type IntrospectedColumn, type IntrospectedTable, type Introspection, type PrimaryKey } from '../../adapters/introspect.js';
 import type { ColumnType, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { likeRegex, literalAfter, literalList, postgresIdent, postgresRegex, selectItems } from './pg-catalog-sql.js';
@@ -307,6 +307,18 @@ const RECOGNISERS: readonly Recogniser[] = [
       }
       return rows;
     })();
+  },
+
+  // JDBC's type lookups (TypeInfoCache) for an OID or name it does not know by heart: the base types columns are shown as.
+  (query) => {
+    if (!/\bFROM\s+pg_catalog\.pg_type\b/i.test(query)) return null;
+    const oid = /\b(?:pg_type|t)\.oid\s*=\s*'?(\d+)'?/i.exec(query)?.[1];
+    const name = literalAfter(query, '\\btypname\\s*=');
+    const types = postgresTypes().filter((type) => (oid === undefined || type.oid === Number(oid)) && (name === undefined || type.name === name));
+    return Promise.resolve(
+      // `n.nspname = ANY(current_schemas(true))` (is the type on the search path) has no name of its own.
+      types.map((type) => ({ oid: type.oid, typname: type.name, nspname: 'pg_catalog', '?column?': true, is_array: false, typtype: 'b', typlen: type.length, typdelim: ',' })),
+    );
   },
 ];
 

@@ -183,6 +183,20 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     expect(lines.filter((line) => line.startsWith('pk '))).toEqual([expect.stringMatching(new RegExp(`^pk ${mixed}\\.id 1 \\S+$`))]);
   }, 120_000);
 
+  it.runIf(target.label === 'duckdb')('JDBC: columns of types it does not know by heart (INTERVAL, UUID) are looked up in the emulated pg_type', async () => {
+    const odd = `bi_odd_${suffix}`;
+    await engine.adapter.query(`CREATE TABLE ${odd} (span INTERVAL NOT NULL, id UUID)`);
+    try {
+      const as = login();
+      const result = await run('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, odd]);
+      expect(result.stderr).not.toMatch(/Exception/);
+      expect(result.stdout).toContain(`column main.${odd}.span interval 1111 NO`);
+      expect(result.stdout).toContain(`column main.${odd}.id uuid 1111 YES`);
+    } finally {
+      await engine.adapter.query(`DROP TABLE ${odd}`);
+    }
+  }, 120_000);
+
   it.runIf(target.label === 'mysql')('a pg_catalog query sqlml does not answer is refused with 0A000, never sent to MySQL, and the session goes on', async () => {
     const result = await psql('\\set VERBOSITY verbose', 'SELECT name, setting FROM pg_catalog.pg_settings', 'SELECT 40 + 2 AS answer');
     expect(result.stderr).toMatch(/ERROR: {2}0A000: sqlml answers the catalog queries of psql .* this one is not among them: SELECT name, setting FROM pg_catalog\.pg_settings/);
