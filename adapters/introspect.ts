@@ -66,6 +66,8 @@ export interface Introspection {
   columns(table: TableRef): Promise<IntrospectedColumn[]>;
   /** A table's primary key, if it has one. */
   primaryKey(table: TableRef): Promise<PrimaryKey | undefined>;
+  /** A view's defining query as the database shows it; undefined for a table or a missing view. */
+  viewDefinition(view: TableRef): Promise<string | undefined>;
 }
 
 /** What differs between databases in reading information_schema. */
@@ -145,6 +147,13 @@ export function informationSchemaIntrospection(query: Query, sql: SqlDialect, sp
       );
       if (found.length === 0) return undefined;
       return { name: String(found[0]![0]), columns: found.map((row) => String(row[1])) };
+    },
+    async viewDefinition(view) {
+      const [row] = await rows(
+        `SELECT v.view_definition AS definition FROM information_schema.views v WHERE ${users('v.table_schema', 'v.table_catalog')} ` +
+          `AND v.table_schema = ${schemaOf(view)} AND v.table_name = ${sql.quoteString(view.name)}`,
+      );
+      return row === undefined || row[0] === null ? undefined : String(row[0]);
     },
   };
 }

@@ -18,7 +18,7 @@ export interface SelectItem {
 }
 
 /** The catalog functions whose result an item stands for, whatever their arguments. */
-const KNOWN_FUNCTIONS = ['format_type', 'pg_get_expr', 'pg_get_indexdef', 'pg_get_constraintdef', 'pg_get_userbyid', 'col_description', 'obj_description', 'pg_encoding_to_char'];
+const KNOWN_FUNCTIONS = ['format_type', 'pg_get_viewdef', 'pg_get_expr', 'pg_get_indexdef', 'pg_get_constraintdef', 'pg_get_userbyid', 'col_description', 'obj_description', 'pg_encoding_to_char'];
 
 /** Most characters of a catalog query read: psql's and JDBC's are a few KB. */
 const MAX_QUERY_CHARS = 64 * 1024;

@@ -105,6 +105,10 @@ class EmulatedCatalog {
   primaryKey(relation: Relation): Promise<PrimaryKey | undefined> {
     return this.#introspect.primaryKey({ schema: relation.schema, name: relation.name });
   }
+
+  viewDefinition(relation: Relation): Promise<string | undefined> {
+    return this.#introspect.viewDefinition({ schema: relation.schema, name: relation.name });
+  }
 }
 
 /** A stable OID from an object's kind and names: FNV-1a, above PostgreSQL's FirstNormalObjectId (16384). */
@@ -217,6 +221,17 @@ const RECOGNISERS: readonly Recogniser[] = [
           reltablespace: 0,
         },
       ];
+    })();
+  },
+
+  // psql \d+ view: its definition.
+  (query, catalog) => {
+    const oid = /^\s*SELECT\s+pg_catalog\.pg_get_viewdef\(\s*'?(\d+)'?/i.exec(query)?.[1];
+    if (oid === undefined) return null;
+    return (async () => {
+      const relation = await catalog.relation(Number(oid));
+      const definition = relation?.kind === 'view' ? await catalog.viewDefinition(relation) : undefined;
+      return definition === undefined ? [] : [{ pg_get_viewdef: definition }];
     })();
   },
 

@@ -74,6 +74,11 @@ describe.each(TARGETS)('adapter.introspect on $label', ({ label }) => {
     expect(key?.name).toEqual(expect.any(String));
   });
 
+  it("gives a view's definition, and none for a table", async () => {
+    expect(await adapter.introspect.viewDefinition({ name: view })).toMatch(/\bid\b/);
+    expect(await adapter.introspect.viewDefinition({ name: table })).toBeUndefined();
+  });
+
   it('has nothing for a table that does not exist', async () => {
     expect(await adapter.introspect.columns({ name: `no_such_${suffix}` })).toEqual([]);
     expect(await adapter.introspect.primaryKey({ name: `no_such_${suffix}` })).toBeUndefined();

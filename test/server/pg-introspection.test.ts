@@ -80,6 +80,7 @@ const targets: Target[] = [
 describe.runIf(tools).each(targets)('BI introspection through serve --pg on $label', (target) => {
   const mixed = `BiMixed_${suffix}`;
   const other = `bi_other_${suffix}`;
+  const view = `bi_view_${suffix}`;
   let url: string;
   let engine: Engine;
   let server: PgServer;
@@ -105,6 +106,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     schema = target.defaultSchema(url);
     const sql = engine.adapter.sql;
     const statements = [
+      `DROP VIEW IF EXISTS ${sql.quoteIdent(view)}`,
       `DROP TABLE IF EXISTS ${sql.quoteIdent(mixed)}`,
       `CREATE TABLE ${sql.quoteIdent(mixed)} (id INTEGER PRIMARY KEY, ${sql.quoteIdent('Label')} VARCHAR(20) NOT NULL, score DOUBLE PRECISION)`,
     ];
@@ -114,6 +116,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
         `CREATE TABLE ${sql.quoteTable({ schema: target.schema, name: other })} (a INTEGER, b DECIMAL(10,2) NOT NULL, PRIMARY KEY (b, a))`,
       );
     }
+    statements.push(`CREATE VIEW ${sql.quoteIdent(view)} AS SELECT id, score FROM ${sql.quoteIdent(mixed)}`);
     for (const statement of statements) await engine.adapter.query(statement);
     server = await startPgServer(engine, target.upstream ? { port: 0, upstreamUrl: url } : { port: 0, token: TOKEN });
   }, 60_000);
@@ -122,6 +125,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     await server?.close();
     if (engine) {
       const sql = engine.adapter.sql;
+      await engine.adapter.query(`DROP VIEW IF EXISTS ${sql.quoteIdent(view)}`).catch(() => undefined);
       await engine.adapter.query(`DROP TABLE IF EXISTS ${sql.quoteIdent(mixed)}`).catch(() => undefined);
       if (target.schema) {
         await engine.adapter.query(`DROP TABLE IF EXISTS ${sql.quoteTable({ schema: target.schema, name: other })}`).catch(() => undefined);
@@ -166,6 +170,15 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     }
   }, 60_000);
 
+  it('psql \\dv lists the view and \\d+ shows its columns and definition', async () => {
+    const result = await psql('\\dv', `\\d+ ${view}`);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`^ ${schema}\\s*\\| ${view}\\s*\\| view\\s*\\|`, 'm'));
+    expect(result.stdout).toContain(`View "${schema}.${view}"`);
+    expect(result.stdout).toMatch(/^ score\s*\| double precision\s*\|/m);
+    expect(result.stdout).toMatch(new RegExp(`View definition:\\n.*${mixed}`, 'is'));
+  }, 60_000);
+
   it('JDBC DatabaseMetaData: getSchemas, getTables, getColumns and getPrimaryKeys return the real ones', async () => {
     const as = login();
     const result = await run('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, mixed]);
@@ -173,6 +186,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     const lines = result.stdout.split('\n');
     expect(lines).toContain(`schema ${schema}`);
     expect(lines).toContain(`table ${schema}.${mixed} TABLE`);
+    expect(lines).toContain(`table ${schema}.${view} VIEW`);
     if (target.schema) {
       expect(lines).toContain(`schema ${target.schema}`);
       expect(lines).toContain(`table ${target.schema}.${other} TABLE`);
