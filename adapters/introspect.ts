@@ -64,6 +64,8 @@ export interface Introspection {
   tables(): Promise<IntrospectedTable[]>;
   /** A table's columns in table order; empty when there is no such table. */
   columns(table: TableRef): Promise<IntrospectedColumn[]>;
+  /** Every table's and view's columns in one read (tables in no particular order, columns in table order). */
+  allColumns(): Promise<{ readonly schema: string; readonly name: string; readonly columns: IntrospectedColumn[] }[]>;
   /** A table's primary key, if it has one. */
   primaryKey(table: TableRef): Promise<PrimaryKey | undefined>;
   /** A view's defining query as the database shows it; undefined for a table or a missing view. */
@@ -101,6 +103,21 @@ export function informationSchemaIntrospection(query: Query, sql: SqlDialect, sp
   const users = (schema: string, catalog: string): string => spelling.userSchemas.replaceAll('{schema}', schema).replaceAll('{catalog}', catalog);
   const schemaOf = (table: TableRef): string => (table.schema === undefined ? spelling.currentSchema : sql.quoteString(table.schema));
   const rows = async (text: string): Promise<(readonly Value[])[]> => [...(await query(text)).rows];
+  const columnsSql =
+    `SELECT c.column_name AS name, ${spelling.columnType} AS type, c.is_nullable AS nullable, c.column_default AS dflt, ` +
+    `c.character_maximum_length AS len, c.numeric_precision AS prec, c.numeric_scale AS scale, c.table_schema AS sch, c.table_name AS tbl ` +
+    `FROM information_schema.columns c WHERE ${users('c.table_schema', 'c.table_catalog')}`;
+  const toColumn = (row: readonly Value[]): IntrospectedColumn => {
+    const type = String(row[1]);
+    const dflt = row[3] === null ? null : String(row[3]);
+    return {
+      name: String(row[0]),
+      type,
+      postgresType: spelling.postgresType(type, { length: numberOrNull(row[4]), precision: numberOrNull(row[5]), scale: numberOrNull(row[6]) }),
+      nullable: String(row[2]).toUpperCase() === 'YES',
+      default: dflt === null || !spelling.defaultText ? dflt : spelling.defaultText(dflt),
+    };
+  };
   return {
     nativePgCatalog: spelling.nativePgCatalog,
     async location() {
@@ -120,23 +137,21 @@ export function informationSchemaIntrospection(query: Query, sql: SqlDialect, sp
         .sort((a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
     },
     async columns(table) {
-      const found = await rows(
-        `SELECT c.column_name AS name, ${spelling.columnType} AS type, c.is_nullable AS nullable, c.column_default AS dflt, ` +
-          `c.character_maximum_length AS len, c.numeric_precision AS prec, c.numeric_scale AS scale ` +
-          `FROM information_schema.columns c WHERE ${users('c.table_schema', 'c.table_catalog')} ` +
-          `AND c.table_schema = ${schemaOf(table)} AND c.table_name = ${sql.quoteString(table.name)} ORDER BY c.ordinal_position`,
-      );
-      return found.map((row) => {
-        const type = String(row[1]);
-        const dflt = row[3] === null ? null : String(row[3]);
-        return {
-          name: String(row[0]),
-          type,
-          postgresType: spelling.postgresType(type, { length: numberOrNull(row[4]), precision: numberOrNull(row[5]), scale: numberOrNull(row[6]) }),
-          nullable: String(row[2]).toUpperCase() === 'YES',
-          default: dflt === null || !spelling.defaultText ? dflt : spelling.defaultText(dflt),
-        };
-      });
+      const found = await rows(`${columnsSql} AND c.table_schema = ${schemaOf(table)} AND c.table_name = ${sql.quoteString(table.name)} ORDER BY c.ordinal_position`);
+      return found.map(toColumn);
+    },
+    async allColumns() {
+      const found = await rows(`${columnsSql} ORDER BY c.table_schema, c.table_name, c.ordinal_position`);
+      const byTable = new Map<string, { schema: string; name: string; columns: IntrospectedColumn[] }>();
+      for (const row of found) {
+        const schema = String(row[7]);
+        const name = String(row[8]);
+        const key = `${schema}\u0000${name}`;
+        let entry = byTable.get(key);
+        if (!entry) byTable.set(key, (entry = { schema, name, columns: [] }));
+        entry.columns.push(toColumn(row));
+      }
+      return [...byTable.values()];
     },
     async primaryKey(table) {
       const found = await rows(

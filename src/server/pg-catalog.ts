@@ -30,6 +30,9 @@ const ALWAYS_EMPTY = /\bpg_catalog\.pg_(?:policy|statistic_ext|publication|inher
 
 type Row = Readonly<Record<string, Value>>;
 
+/** Up to this many relations, their columns are read one relation at a time. */
+const FEW_RELATIONS = 4;
+
 interface Relation extends IntrospectedTable {
   readonly oid: number;
   readonly namespaceOid: number;
@@ -100,6 +103,17 @@ class EmulatedCatalog {
 
   columns(relation: Relation): Promise<IntrospectedColumn[]> {
     return this.#introspect.columns({ schema: relation.schema, name: relation.name });
+  }
+
+  /**
+   * The columns of several relations, in their order: one catalog read per relation when
+   * there are few, one read of every column when there are more (JDBC's getColumns of `%`
+   * would otherwise cost a query per table).
+   */
+  async columnsOf(relations: readonly Relation[]): Promise<[Relation, IntrospectedColumn[]][]> {
+    if (relations.length <= FEW_RELATIONS) return Promise.all(relations.map(async (r): Promise<[Relation, IntrospectedColumn[]]> => [r, await this.columns(r)]));
+    const all = new Map((await this.#introspect.allColumns()).map((t) => [`${t.schema}\u0000${t.name}`, t.columns]));
+    return relations.map((r) => [r, all.get(`${r.schema}\u0000${r.name}`) ?? []]);
   }
 
   primaryKey(relation: Relation): Promise<PrimaryKey | undefined> {
@@ -294,11 +308,14 @@ const RECOGNISERS: readonly Recogniser[] = [
       const schema = literalAfter(query, 'n\\.nspname\\s+LIKE');
       const name = literalAfter(query, 'c\\.relname\\s+LIKE');
       const column = literalAfter(query, '\\battname\\s+LIKE');
+      const schemaLike = schema === undefined ? undefined : likeRegex(schema);
+      const nameLike = name === undefined ? undefined : likeRegex(name);
+      const columnLike = column === undefined ? undefined : likeRegex(column);
+      const relations = (await catalog.relations()).filter((r) => (!schemaLike || schemaLike.test(r.schema)) && (!nameLike || nameLike.test(r.name)));
       const rows: Row[] = [];
-      for (const relation of await catalog.relations()) {
-        if ((schema !== undefined && !likeRegex(schema).test(relation.schema)) || (name !== undefined && !likeRegex(name).test(relation.name))) continue;
-        for (const [i, c] of (await catalog.columns(relation)).entries()) {
-          if (column !== undefined && !likeRegex(column).test(c.name)) continue;
+      for (const [relation, columns] of await catalog.columnsOf(relations)) {
+        for (const [i, c] of columns.entries()) {
+          if (columnLike && !columnLike.test(c.name)) continue;
           rows.push({ ...attributeRow(relation, c, i + 1), typtypmod: -1, attidentity: null, attgenerated: null, typbasetype: 0, typtype: 'b', description: null });
         }
       }

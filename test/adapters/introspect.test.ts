@@ -66,6 +66,9 @@ describe.each(TARGETS)('adapter.introspect on $label', ({ label }) => {
     expect(columns.find((c) => c.name === 'amount')!.default).toMatch(/^1\.50*$/);
     expect(columns.find((c) => c.name === 'big')!.default).toBeNull();
     expect(await adapter.introspect.columns({ schema, name: table })).toEqual(columns);
+    const all = await adapter.introspect.allColumns();
+    expect(all.filter((t) => t.name === table)).toEqual([{ schema, name: table, columns }]);
+    expect(all.find((t) => t.name === view)?.columns.map((c) => c.name)).toEqual(['id']);
   });
 
   it('gives the primary key in key order', async () => {

@@ -194,6 +194,11 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     expect(lines).toContain(`column ${schema}.${mixed}.id int4 4 NO size=10 position=1`);
     expect(lines).toContain(`column ${schema}.${mixed}.Label varchar 12 NO size=${target.label === 'duckdb' ? 2147483647 : 20} position=2`);
     expect(lines).toContain(`column ${schema}.${mixed}.score float8 8 YES size=17 position=3`);
+    expect(lines.filter((line) => line.startsWith('any-table column '))).toEqual([
+      'any-table column id int4 position=1',
+      'any-table column Label varchar position=2',
+      'any-table column score float8 position=3',
+    ]);
     expect(lines.filter((line) => line.startsWith('pk '))).toEqual([expect.stringMatching(new RegExp(`^pk ${mixed}\\.id 1 \\S+$`))]);
   }, 120_000);
 

@@ -19,6 +19,12 @@ public class JdbcMetadata {
               + " " + r.getInt("DATA_TYPE") + " " + r.getString("IS_NULLABLE") + " size=" + r.getInt("COLUMN_SIZE") + " position=" + r.getInt("ORDINAL_POSITION"));
         }
       }
+      // Every column of every table at once (what a schema browser's first sync asks): the table's are among them.
+      try (ResultSet r = m.getColumns(null, null, "%", "%")) {
+        while (r.next()) {
+          if (r.getString("TABLE_NAME").equals(args[3])) System.out.println("any-table column " + r.getString("COLUMN_NAME") + " " + r.getString("TYPE_NAME") + " position=" + r.getInt("ORDINAL_POSITION"));
+        }
+      }
       try (ResultSet r = m.getPrimaryKeys(null, null, args[3])) {
         while (r.next()) System.out.println("pk " + r.getString("TABLE_NAME") + "." + r.getString("COLUMN_NAME") + " " + r.getInt("KEY_SEQ") + " " + r.getString("PK_NAME"));
       }
