@@ -10,7 +10,8 @@
  * `\dt` / `\d name`.
  */
 import type { ResultTable, Value } from '../src/data.js';
-import type { TableRef } from './adapter.js';
+import type { QueryOptions, TableRef } from './adapter.js';
+import { SERVER_RESULT_LIMIT } from './result-budget.js';
 import type { SqlDialect } from './dialect.js';
 
 export interface IntrospectedTable {
@@ -97,12 +98,15 @@ export interface TypeSize {
   readonly scale: number | null;
 }
 
-type Query = (sql: string) => Promise<ResultTable>;
+type Query = (sql: string, options: QueryOptions) => Promise<ResultTable>;
+
+/** A catalog read is bounded as a server's statement is: a database of millions of columns fails clearly, not out of memory. */
+const CATALOG_LIMIT = SERVER_RESULT_LIMIT;
 
 export function informationSchemaIntrospection(query: Query, sql: SqlDialect, spelling: IntrospectionSpelling): Introspection {
   const users = (schema: string, catalog: string): string => spelling.userSchemas.replaceAll('{schema}', schema).replaceAll('{catalog}', catalog);
   const schemaOf = (table: TableRef): string => (table.schema === undefined ? spelling.currentSchema : sql.quoteString(table.schema));
-  const rows = async (text: string): Promise<(readonly Value[])[]> => [...(await query(text)).rows];
+  const rows = async (text: string): Promise<(readonly Value[])[]> => [...(await query(text, { limit: CATALOG_LIMIT })).rows];
   const columnsSql =
     `SELECT c.column_name AS name, ${spelling.columnType} AS type, c.is_nullable AS nullable, c.column_default AS dflt, ` +
     `c.character_maximum_length AS len, c.numeric_precision AS prec, c.numeric_scale AS scale, c.table_schema AS sch, c.table_name AS tbl ` +

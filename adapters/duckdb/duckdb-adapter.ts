@@ -97,7 +97,7 @@ function isDirectory(path: string): boolean {
 
 export class DuckDBAdapter implements Adapter {
   readonly sql = duckdbDialect;
-  readonly introspect: Introspection = informationSchemaIntrospection((sql) => this.query(sql), duckdbDialect, duckdbIntrospection);
+  readonly introspect: Introspection = informationSchemaIntrospection((sql, options) => this.query(sql, options), duckdbDialect, duckdbIntrospection);
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
   readonly #lock = new ConnectionLock();

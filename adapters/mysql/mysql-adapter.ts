@@ -121,7 +121,7 @@ export class MySQLAdapter implements Adapter {
     this.#options = options;
     this.loadMethod = loadMethod;
     this.sql = mysqlDialect({ backslashEscapes });
-    this.introspect = informationSchemaIntrospection((sql) => this.query(sql), this.sql, mysqlIntrospection);
+    this.introspect = informationSchemaIntrospection((sql, options) => this.query(sql, options), this.sql, mysqlIntrospection);
     this.#adoptSession(session);
     this.#pool = mysql.createPool({ ...options, connectionLimit: 4, maxIdle: 2 });
     this.#pool.on('connection', (connection) => {

@@ -154,7 +154,7 @@ export class PostgresAdapter implements Adapter {
   /** Takes ownership of `pool`; `close()` ends it. Use `openPostgresAdapter`. */
   constructor(settings: PostgresSettings, pool: pg.Pool, fastPath: boolean, unicodeLower = true) {
     this.sql = unicodeLower ? postgresDialect : { ...postgresDialect, lowerText: undefined };
-    this.introspect = informationSchemaIntrospection((sql) => this.query(sql), this.sql, postgresIntrospection);
+    this.introspect = informationSchemaIntrospection((sql, options) => this.query(sql, options), this.sql, postgresIntrospection);
     this.#settings = settings;
     this.#pool = pool;
     this.fastPath = fastPath;

@@ -28,6 +28,9 @@ const CATALOG_QUERY = /\bpg_catalog\s*\.|\binformation_schema\s*\.\s*_pg_|\bFROM
 /** Catalogs of things DuckDB and MySQL tables never have here: policies, statistics objects, publications, inheritance, triggers, rules, foreign keys, comments. */
 const ALWAYS_EMPTY = /\bpg_catalog\.pg_(?:policy|statistic_ext|publication|inherits|trigger|rewrite|constraint|foreign_table|partitioned_table|sequence|description|attrdef|depend|event_trigger|extension|proc|collation)\b/i;
 
+/** The longest catalog query read: psql's and JDBC's are a few KB. */
+const MAX_CATALOG_QUERY_CHARS = 64 * 1024;
+
 type Row = Readonly<Record<string, Value>>;
 
 /** Up to this many relations, their columns are read one relation at a time. */
@@ -41,6 +44,11 @@ interface Relation extends IntrospectedTable {
 /** The answer to a catalog query, or null when it is none (or is left to the database's own pg_catalog). */
 export async function answerCatalogQuery(query: string, introspect: Introspection, client: CatalogClient): Promise<ResultTable | null> {
   if (!CATALOG_QUERY.test(query)) return null;
+  if (query.length > MAX_CATALOG_QUERY_CHARS) {
+    // psql's and JDBC's are a few KB: a longer one is none of them, and is not scanned.
+    if (introspect.nativePgCatalog) return null;
+    throw new SqlmlError('unsupported', `a pg_catalog query of ${query.length} characters is none sqlml answers on this database (they are at most ${MAX_CATALOG_QUERY_CHARS})`);
+  }
   const catalog = new EmulatedCatalog(introspect, client);
   for (const recognise of RECOGNISERS) {
     const rows = recognise(query, catalog);

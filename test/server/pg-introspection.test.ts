@@ -222,6 +222,13 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     expect(result.stdout).toMatch(/answer\s*\n-+\n\s*42\n/);
   }, 60_000);
 
+  it.runIf(target.label === 'mysql')('a pg_catalog query longer than any psql or JDBC sends is refused without being scanned', async () => {
+    const long = `SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname = '${'x'.repeat(70_000)}'`;
+    const result = await psql('\\set VERBOSITY verbose', long, 'SELECT 6 * 7 AS answer');
+    expect(result.stderr).toMatch(/ERROR: {2}0A000: a pg_catalog query of 70\d{3} characters is none sqlml answers on this database \(they are at most 65536\)/);
+    expect(result.stdout).toMatch(/answer\s*\n-+\n\s*42\n/);
+  }, 60_000);
+
   it.runIf(target.label === 'duckdb')("a pg_catalog query sqlml does not answer is left to DuckDB's own pg_catalog", async () => {
     const result = await psql(`SELECT count(*) AS n FROM pg_catalog.pg_namespace WHERE nspname = '${target.schema}'`);
     expect(result.stderr).toBe('');
