@@ -33,6 +33,9 @@ const MAX_CATALOG_QUERY_CHARS = 64 * 1024;
 
 type Row = Readonly<Record<string, Value>>;
 
+/** The server settings drivers look up, as PostgreSQL 15 has them by default. */
+const SETTINGS: Readonly<Record<string, string>> = { max_index_keys: '32', max_identifier_length: '63', standard_conforming_strings: 'on' };
+
 /** Up to this many relations, their columns are read one relation at a time. */
 const FEW_RELATIONS = 4;
 
@@ -347,6 +350,46 @@ const RECOGNISERS: readonly Recogniser[] = [
       }
       return rows;
     })();
+  },
+
+  // JDBC getIndexInfo: the primary key's index (the only index sqlml reports).
+  (query, catalog) => {
+    if (!/\bINDEX_QUALIFIER\b/i.test(query) || !/\bpg_catalog\.pg_index\b/i.test(query)) return null;
+    return (async () => {
+      const schema = literalAfter(query, 'n\\.nspname\\s*=');
+      const name = literalAfter(query, 'ct\\.relname\\s*=');
+      const rows: Row[] = [];
+      for (const relation of await catalog.relations()) {
+        if ((schema !== undefined && relation.schema !== schema) || (name !== undefined && relation.name !== name)) continue;
+        const key = await catalog.primaryKey(relation);
+        key?.columns.forEach((column, i) =>
+          rows.push({
+            table_cat: null,
+            table_schem: relation.schema,
+            table_name: relation.name,
+            non_unique: false,
+            index_qualifier: null,
+            index_name: key.name,
+            type: 3, // DatabaseMetaData.tableIndexOther
+            ordinal_position: i + 1,
+            column_name: column,
+            asc_or_desc: 'A',
+            cardinality: 0,
+            pages: 0,
+            filter_condition: null,
+          }),
+        );
+      }
+      return rows;
+    })();
+  },
+
+  // Settings drivers read (JDBC's getImportedKeys asks max_index_keys first).
+  (query) => {
+    if (!/\bFROM\s+pg_catalog\.pg_settings\b/i.test(query)) return null;
+    const name = literalAfter(query, '\\bname\\s*=');
+    const value = name === undefined ? undefined : SETTINGS[name];
+    return value === undefined ? null : Promise.resolve([{ setting: value, name: name! }]);
   },
 
   // JDBC's type lookups (TypeInfoCache) for an OID or name it does not know by heart: the base types columns are shown as.

@@ -179,7 +179,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     expect(result.stdout).toMatch(new RegExp(`View definition:\\n.*${mixed}`, 'is'));
   }, 60_000);
 
-  it('JDBC DatabaseMetaData: getSchemas, getTables, getColumns and getPrimaryKeys return the real ones', async () => {
+  it('JDBC DatabaseMetaData: getSchemas, getTables, getColumns, getPrimaryKeys (and getImportedKeys, getIndexInfo) return the real ones', async () => {
     const as = login();
     const result = await run('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, mixed]);
     expect(result.stderr).not.toMatch(/Exception/);
@@ -199,6 +199,9 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
       'any-table column Label varchar position=2',
       'any-table column score float8 position=3',
     ]);
+    // No foreign keys here; the primary key is the one index reported (getIndexInfo), unique.
+    expect(lines.filter((line) => line.startsWith('imported key '))).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('index '))).toEqual([expect.stringMatching(/^index \S+ id unique=true position=1$/)]);
     expect(lines.filter((line) => line.startsWith('pk '))).toEqual([expect.stringMatching(new RegExp(`^pk ${mixed}\\.id 1 \\S+$`))]);
   }, 120_000);
 

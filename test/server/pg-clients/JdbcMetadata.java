@@ -1,5 +1,6 @@
 // The DatabaseMetaData calls BI tools (DBeaver, Metabase, Tableau) make on connect, through
-// the PostgreSQL JDBC driver: one line per schema, table, column and primary-key column.
+// the PostgreSQL JDBC driver: one line per schema, table, column, imported key, index column and
+// primary-key column.
 // Run: java -cp postgresql.jar JdbcMetadata.java URL USER PASSWORD TABLE
 import java.sql.*;
 
@@ -24,6 +25,12 @@ public class JdbcMetadata {
         while (r.next()) {
           if (r.getString("TABLE_NAME").equals(args[3])) System.out.println("any-table column " + r.getString("COLUMN_NAME") + " " + r.getString("TYPE_NAME") + " position=" + r.getInt("ORDINAL_POSITION"));
         }
+      }
+      try (ResultSet r = m.getImportedKeys(null, null, args[3])) {
+        while (r.next()) System.out.println("imported key " + r.getString("FKCOLUMN_NAME") + " -> " + r.getString("PKTABLE_NAME"));
+      }
+      try (ResultSet r = m.getIndexInfo(null, null, args[3], false, true)) {
+        while (r.next()) System.out.println("index " + r.getString("INDEX_NAME") + " " + r.getString("COLUMN_NAME") + " unique=" + !r.getBoolean("NON_UNIQUE") + " position=" + r.getInt("ORDINAL_POSITION"));
       }
       try (ResultSet r = m.getPrimaryKeys(null, null, args[3])) {
         while (r.next()) System.out.println("pk " + r.getString("TABLE_NAME") + "." + r.getString("COLUMN_NAME") + " " + r.getInt("KEY_SEQ") + " " + r.getString("PK_NAME"));
