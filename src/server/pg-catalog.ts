@@ -25,7 +25,12 @@ export interface CatalogClient {
 /** A query reading PostgreSQL's system catalogs (pg_catalog.*, JDBC's information_schema._pg_expandarray). */
 const CATALOG_QUERY = /\bpg_catalog\s*\.|\binformation_schema\s*\.\s*_pg_|\bFROM\s+pg_(?:class|namespace|attribute|type|index|database|roles|user|am)\b/i;
 
-/** Catalogs of things DuckDB and MySQL tables never have here: policies, statistics objects, publications, inheritance, triggers, rules, foreign keys, comments. */
+/**
+ * Catalogs answered with no rows: what DuckDB and MySQL tables have no PostgreSQL
+ * counterpart of (policies, statistics objects, publications, inheritance, triggers,
+ * rules), and what sqlml does not report yet (foreign keys, other indexes, comments,
+ * functions): docs/bi-tools.md says so.
+ */
 const ALWAYS_EMPTY = /\bpg_catalog\.pg_(?:policy|statistic_ext|publication|inherits|trigger|rewrite|constraint|foreign_table|partitioned_table|sequence|description|attrdef|depend|event_trigger|extension|proc|collation)\b/i;
 
 /** The longest catalog query read: psql's and JDBC's are a few KB. */
