@@ -163,7 +163,7 @@ function psqlPattern(query: string, column: string): RegExp | undefined {
 
 /** The OID a psql \d query asks about: `WHERE c.oid = '16398'`, `a.attrelid = '16398'`. */
 function oidLiteral(query: string, column: string): number | undefined {
-  const match = new RegExp(`${column.replace('.', '\\.')}\\s*=\\s*'?(\\d+)'?`, 'i').exec(query);
+  const match = new RegExp(`\\b${column.replace('.', '\\.')}\\s*=\\s*'?(\\d+)'?`, 'i').exec(query);
   return match ? Number(match[1]) : undefined;
 }
 
