@@ -1,0 +1,220 @@
+/**
+ * SHOW WEIGHTS, PREDICT … USING explain / probabilities on bank marketing (DuckDB), and
+ * the explanation's identity (terms + bias = the linear score) as a property over random
+ * weights on real recipes and random rows.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Column, ColumnData, RowBatch } from '../../src/data.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { PredictionExtras } from '../../src/engine/predict-extras.js';
+import { FeatureEncoder } from '../../src/learn/encode.js';
+import type { TrainedModel } from '../../src/learn/model.js';
+import { deserializeModel } from '../../src/learn/model-format.js';
+import { OnlineLearner } from '../../src/learn/sgd.js';
+import { createSparseVector } from '../../src/learn/types.js';
+import { firstRow, memoryEngine, run } from '../helpers/engine.js';
+import { rejectionOf } from '../helpers/errors.js';
+import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
+
+const bankFile = sharedDataFile('bank_additional_full.csv');
+const smsFile = sharedDataFile('sms_spam.csv');
+
+interface Term {
+  feature: string;
+  value: string | null;
+  contribution: number;
+}
+
+let engine: Engine;
+
+beforeAll(async () => {
+  engine = await memoryEngine();
+  if (bankFile) {
+    await run(engine, `CREATE TABLE bank AS SELECT row_number() OVER () AS id, * FROM read_csv(${sqlString(bankFile)});`);
+    await run(engine, 'CREATE MODEL bank_x FROM (SELECT * EXCLUDE (id) FROM bank) PREDICT y RECIPE (cartesian(job, education), quantile_bin(age, 5)) USING seed = 7;');
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await engine?.close();
+});
+
+async function storedModel(name: string): Promise<TrainedModel> {
+  const version = await engine.store.get(name);
+  return deserializeModel(version!.model);
+}
+
+function logit(p: number): number {
+  return Math.log(p) - Math.log1p(-p);
+}
+
+describe.skipIf(bankFile === null)('bank marketing', () => {
+  it('SHOW WEIGHTS names every weight: columns, categories, bin ranges, the crossing pairs, the bias', async () => {
+    const shown = await run(engine, 'SHOW WEIGHTS bank_x;');
+    expect(shown.columns.map((c) => c.name)).toEqual(['feature', 'value', 'class', 'weight']);
+    const model = await storedModel('bank_x');
+    // One row per non-zero weight, plus the bias.
+    expect(shown.rows.length).toBe(model.learner.nonZeroWeights() + 1);
+    const rows = shown.rows.map(([feature, value, klass, weight]) => ({ feature, value, klass, weight: weight as number }));
+    expect(rows.at(-1)).toEqual({ feature: '(bias)', value: null, klass: null, weight: model.learner.bias(0) });
+    expect(rows).toContainEqual(expect.objectContaining({ feature: 'duration', value: null }));
+    expect(rows).toContainEqual(expect.objectContaining({ feature: 'month', value: 'mar' }));
+    expect(rows.some((r) => r.feature === 'quantile_bin(age, 5)' && /^(< |>= |\[)\d/.test(r.value as string))).toBe(true);
+    // The crossing's weights carry the pairs of values seen at training, never a bare slot.
+    const crossed = rows.filter((r) => r.feature === 'cartesian(job, education)' || (r.feature as string).includes('cartesian(job, education)'));
+    expect(crossed.length).toBeGreaterThan(10);
+    for (const r of crossed) expect(r.value).toMatch(/^[^|]+ × [^|]+( \| [^|]+ × [^|]+)*( \| …)?$/);
+    expect(crossed.map((r) => r.value as string).join('|')).toContain('admin. × university.degree');
+    const top = [...rows].sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight)).slice(0, 10);
+    console.log(JSON.stringify({ figure: 'bank SHOW WEIGHTS top 10', top }));
+  });
+
+  it("explain = 'all' on 1,000 rows: the terms plus the bias are the score's logit; explain = 3 keeps the 3 largest", async () => {
+    const result = await run(engine, "PREDICT bank_x FROM (SELECT * FROM bank WHERE id <= 1000) USING explain = 'all';");
+    const names = result.columns.map((c) => c.name);
+    expect(names.slice(-3)).toEqual(['predicted_label', 'score', 'explanation']);
+    const score = names.indexOf('score');
+    const explanation = names.indexOf('explanation');
+    let largest = 0;
+    let compared = 0;
+    for (const row of result.rows) {
+      const terms = JSON.parse(row[explanation] as string) as Term[];
+      expect(terms.at(-1)!.feature).toBe('(bias)');
+      const body = terms.slice(0, -1);
+      for (let i = 1; i < body.length; i++) expect(Math.abs(body[i - 1]!.contribution)).toBeGreaterThanOrEqual(Math.abs(body[i]!.contribution));
+      const sum = terms.reduce((total, t) => total + t.contribution, 0);
+      const p = row[score] as number;
+      expect(Math.abs(1 / (1 + Math.exp(-sum)) - p)).toBeLessThan(1e-12);
+      // Where the score keeps the logit's digits, the sum is the logit to 1e-9.
+      if (p > 1e-6 && p < 1 - 1e-6) {
+        largest = Math.max(largest, Math.abs(sum - logit(p)));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(900);
+    expect(largest).toBeLessThan(1e-9);
+    console.log(JSON.stringify({ figure: "bank explain='all' 1000 rows", rows: result.rows.length, compared, largestAbsSumMinusLogit: largest }));
+
+    const top3 = await run(engine, 'PREDICT bank_x FROM (SELECT * FROM bank WHERE id <= 50) USING explain = 3;');
+    const all = await run(engine, "PREDICT bank_x FROM (SELECT * FROM bank WHERE id <= 50) USING explain = 'all';");
+    const at = top3.columns.length - 1;
+    top3.rows.forEach((row, i) => {
+      const three = JSON.parse(row[at] as string) as Term[];
+      const every = JSON.parse(all.rows[i]![at] as string) as Term[];
+      expect(three).toEqual([...every.slice(0, 3), every.at(-1)]);
+    });
+  });
+
+  it('explain and probabilities go INTO a table; engine = database with them is a clear error', async () => {
+    await run(engine, "PREDICT bank_x FROM (SELECT * FROM bank WHERE id <= 200) INTO bank_explained KEY id USING explain = 2, probabilities = true;");
+    const written = await run(engine, 'SELECT * FROM bank_explained ORDER BY id;');
+    expect(written.columns.map((c) => c.name)).toEqual(['id', 'predicted_label', 'score', 'probability_false', 'probability_true', 'explanation']);
+    expect(written.rows.length).toBe(200);
+    for (const [, , score, no, yes, text] of written.rows) {
+      expect(yes).toBe(score);
+      expect((no as number) + (yes as number)).toBeCloseTo(1, 12);
+      expect((JSON.parse(text as string) as Term[]).length).toBe(3);
+    }
+    const refused = await rejectionOf(run(engine, "PREDICT bank_x FROM bank USING explain = 1, engine = 'database';"));
+    expect(refused.code).toBe('bad_option');
+    expect(refused.message).toMatch(/explain.*stream/);
+    for (const bad of ['explain = 0', 'explain = 1.5', "explain = 'some'", 'probabilities = 3']) {
+      const error = await rejectionOf(run(engine, `PREDICT bank_x FROM bank USING ${bad};`));
+      expect(error.code).toBe('bad_option');
+      expect(error.message).toContain(bad.split(' ')[0]!);
+    }
+  });
+});
+
+describe('multiclass and regression', () => {
+  beforeAll(async () => {
+    await run(
+      engine,
+      `CREATE TABLE shapes AS SELECT i, (i * 37 % 100) / 10.0 AS x, CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'green' ELSE 'blue' END AS colour,
+         CASE WHEN i * 37 % 100 < 30 THEN 'small' WHEN i * 37 % 100 < 70 THEN 'medium' ELSE 'large' END AS size,
+         (i * 37 % 100) * 2.5 + (i % 3) * 10 AS weight_g
+       FROM range(1, 3001) t(i);
+       CREATE MODEL shape_size FROM (SELECT x, colour, size FROM shapes) PREDICT size;
+       CREATE MODEL shape_weight FROM (SELECT x, colour, weight_g FROM shapes) PREDICT weight_g;`,
+    );
+  }, 120_000);
+
+  it("multiclass: probability_<label> per class summing to 1; the explanation adds up to the predicted class's score", async () => {
+    const result = await run(engine, "PREDICT shape_size FROM (SELECT i, x, colour FROM shapes WHERE i <= 300) USING probabilities = true, explain = 'all';");
+    const names = result.columns.map((c) => c.name);
+    const model = await storedModel('shape_size');
+    expect(names).toEqual(['i', 'x', 'colour', 'predicted_label', 'score', ...model.label.classes.map((c) => `probability_${c}`), 'explanation']);
+    for (const row of result.rows) {
+      const probabilities = model.label.classes.map((_, c) => row[5 + c] as number);
+      expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      expect(Math.max(...probabilities)).toBe(row[4]);
+    }
+  });
+
+  it('regression: the terms plus the bias are the predicted value to 1e-9', async () => {
+    const result = await run(engine, "PREDICT shape_weight FROM (SELECT x, colour FROM shapes WHERE i <= 500) USING explain = 'all';");
+    for (const [, , value, text] of result.rows) {
+      const sum = (JSON.parse(text as string) as Term[]).reduce((total, t) => total + t.contribution, 0);
+      expect(Math.abs(sum - (value as number))).toBeLessThan(1e-9 * Math.max(1, Math.abs(value as number)));
+    }
+    const refused = await rejectionOf(run(engine, 'PREDICT shape_weight FROM shapes USING probabilities = true;'));
+    expect(refused.code).toBe('bad_option');
+    expect(refused.message).toMatch(/classifiers/);
+  });
+
+  it('property: on random weights and random rows, terms + bias = the margin of the explained output, to 1e-9', async () => {
+    const models = [await storedModel('shape_size'), await storedModel('shape_weight')];
+    const columns: Column[] = [
+      { name: 'x', type: 'double', dbType: 'DOUBLE' },
+      { name: 'colour', type: 'text', dbType: 'VARCHAR' },
+    ];
+    const row = fc.record({ x: fc.option(fc.double({ min: -1e3, max: 1e3, noNaN: true })), colour: fc.option(fc.constantFrom('red', 'green', 'blue', 'violet')) });
+    fc.assert(
+      fc.property(fc.constantFrom(0, 1), fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 64, maxLength: 64 }), fc.array(row, { minLength: 1, maxLength: 20 }), (which, seedWeights, rows) => {
+        const trained = models[which]!;
+        const spec = trained.learner.spec;
+        const K = trained.task === 'multiclass' ? spec.classes : 1;
+        const weights = Float64Array.from({ length: (spec.dimension + 1) * K }, (_, i) => seedWeights[i % seedWeights.length]! * (i % 3 === 0 ? 0 : 1));
+        const model: TrainedModel = { ...trained, learner: OnlineLearner.restore(spec, weights) };
+        const batch: RowBatch = {
+          rowCount: rows.length,
+          columns: [
+            { kind: 'number', values: Float64Array.from(rows, (r) => r.x ?? 0), nulls: Uint8Array.from(rows, (r) => (r.x === null ? 1 : 0)) },
+            { kind: 'text', values: rows.map((r) => r.colour) } as ColumnData,
+          ],
+        };
+        const encoder = new FeatureEncoder(model.recipe, columns);
+        const extras = new PredictionExtras(model, { explain: Infinity, probabilities: false });
+        const vector = createSparseVector(16);
+        for (let r = 0; r < rows.length; r++) {
+          encoder.encodeRow(batch, r, vector);
+          for (let k = 0; k < K; k++) {
+            let margin = model.learner.bias(k);
+            for (let j = 0; j < vector.nnz; j++) margin += model.learner.weight(vector.indices[j]!, k) * vector.values[j]!;
+            const expected = trained.task === 'regression' ? margin * trained.label.std + trained.label.mean : margin;
+            const terms = JSON.parse(extras.explain(vector, k)) as Term[];
+            const sum = terms.reduce((total, t) => total + t.contribution, 0);
+            expect(Math.abs(sum - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe.skipIf(smsFile === null)('text', () => {
+  it('n-gram weights and explanations name their words', async () => {
+    await run(engine, `CREATE TABLE sms AS SELECT row_number() OVER () AS id, * FROM read_csv(${sqlString(smsFile!)});`);
+    await run(engine, 'CREATE MODEL spam FROM (SELECT label, text FROM sms) PREDICT label RECIPE (ngram(lowercase(text), 2));');
+    const shown = await run(engine, 'SHOW WEIGHTS spam;');
+    const values = shown.rows.filter((r) => r[0] === 'ngram(lowercase(text), 2)').map((r) => r[1] as string);
+    expect(values.length).toBeGreaterThan(100);
+    expect(values.filter((v) => v.startsWith('slot ')).length).toBe(0);
+    expect(values.some((v) => v.split(' | ').includes('free'))).toBe(true);
+    const explained = firstRow(await run(engine, "PREDICT spam FROM (SELECT text FROM sms WHERE text LIKE 'FREE entry%' LIMIT 1) USING explain = 'all';"));
+    const terms = JSON.parse(explained.explanation as string) as Term[];
+    expect(terms.some((t) => (t.value ?? '').split(' | ').includes('free entry'))).toBe(true);
+  }, 120_000);
+});
