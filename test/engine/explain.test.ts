@@ -218,3 +218,61 @@ describe.skipIf(smsFile === null)('text', () => {
     expect(terms.some((t) => (t.value ?? '').split(' | ').includes('free entry'))).toBe(true);
   }, 120_000);
 });
+
+describe.skipIf(bankFile === null)('EVALUATE MODEL … USING output', () => {
+  it("binary, from the stored evaluation: confusion, classes, roc and thresholds agree with the metrics row", async () => {
+    const metrics = firstRow(await run(engine, 'EVALUATE MODEL bank_x;'));
+    const confusion = await run(engine, "EVALUATE MODEL bank_x USING output = 'confusion';");
+    expect(confusion.columns.map((c) => c.name)).toEqual(['actual_label', 'false', 'true']);
+    const [[, tn, fp], [, fn, tp]] = confusion.rows as [string, number, number][];
+    expect(confusion.rows.map((r) => r[0])).toEqual(['false', 'true']);
+    expect(tn! + fp! + fn! + tp!).toBe(metrics.rows);
+    expect(tp! / (tp! + fp!)).toBeCloseTo(metrics.precision as number, 12);
+    expect(tp! / (tp! + fn!)).toBeCloseTo(metrics.recall as number, 12);
+
+    const classes = await run(engine, "EVALUATE MODEL bank_x USING output = 'classes';");
+    expect(classes.columns.map((c) => c.name)).toEqual(['label', 'precision', 'recall', 'f1', 'support']);
+    expect(classes.rows[1]).toEqual(['true', metrics.precision, metrics.recall, expect.closeTo(metrics.f1 as number, 12), tp! + fn!]);
+
+    const thresholds = await run(engine, "EVALUATE MODEL bank_x USING output = 'thresholds';");
+    expect(thresholds.rows.length).toBe(1001);
+    const atModel = thresholds.rows.find((r) => r[0] === metrics.threshold)!;
+    expect(atModel.slice(1, 5)).toEqual([tp, fp, tn, fn]);
+    expect(thresholds.rows[0]!.slice(1, 5)).toEqual([tp! + fn!, tn! + fp!, 0, 0]);
+
+    const roc = await run(engine, "EVALUATE MODEL bank_x USING output = 'roc';");
+    expect(roc.columns.map((c) => c.name)).toEqual(['threshold', 'fpr', 'tpr']);
+    expect(roc.rows[0]).toEqual([null, 0, 0]);
+    expect(roc.rows.at(-1)!.slice(1)).toEqual([1, 1]);
+    for (let i = 1; i < roc.rows.length; i++) {
+      expect(roc.rows[i]![1] as number).toBeGreaterThanOrEqual(roc.rows[i - 1]![1] as number);
+      expect(roc.rows[i]![2] as number).toBeGreaterThanOrEqual(roc.rows[i - 1]![2] as number);
+    }
+  });
+
+  it('ON new rows: computed by the stream; engine = database and unknown outputs are clear errors', async () => {
+    const confusion = await run(engine, "EVALUATE MODEL bank_x ON (SELECT * FROM bank WHERE id <= 5000) USING output = 'confusion';");
+    expect(confusion.rows.reduce((total, r) => total + (r[1] as number) + (r[2] as number), 0)).toBe(5000);
+    const refused = await rejectionOf(run(engine, "EVALUATE MODEL bank_x ON bank USING output = 'roc', engine = 'database';"));
+    expect(refused.code).toBe('bad_option');
+    const unknown = await rejectionOf(run(engine, "EVALUATE MODEL bank_x USING output = 'lift';"));
+    expect(unknown.message).toMatch(/output.*'confusion', 'roc', 'thresholds', 'classes'.*lift/);
+  });
+});
+
+describe('EVALUATE MODEL … USING output, multiclass and regression', () => {
+  it('multiclass: a labelled confusion matrix and per-class figures; roc is for binary models', async () => {
+    const model = await storedModel('shape_size');
+    const confusion = await run(engine, "EVALUATE MODEL shape_size USING output = 'confusion';");
+    expect(confusion.columns.map((c) => c.name)).toEqual(['actual_label', ...model.label.classes]);
+    expect(confusion.rows.map((r) => r[0])).toEqual([...model.label.classes]);
+    const metrics = firstRow(await run(engine, 'EVALUATE MODEL shape_size;'));
+    expect(confusion.rows.flatMap((r) => r.slice(1) as number[]).reduce((a, b) => a + b, 0)).toBe(metrics.rows);
+    const classes = await run(engine, "EVALUATE MODEL shape_size USING output = 'classes';");
+    expect(classes.rows.map((r) => r[0])).toEqual([...model.label.classes]);
+    const roc = await rejectionOf(run(engine, "EVALUATE MODEL shape_size USING output = 'roc';"));
+    expect(roc.message).toMatch(/binary/);
+    const regression = await rejectionOf(run(engine, "EVALUATE MODEL shape_weight USING output = 'confusion';"));
+    expect(regression.message).toMatch(/classifiers/);
+  });
+});
