@@ -2,7 +2,8 @@
  * What PREDICT adds beside the label and score when asked:
  * - `USING explain = k | 'all'`: an `explanation` column of JSON text, the row's terms of
  *   the linear score `[{"feature","value","contribution"}, …]` sorted by |contribution|
- *   (the k largest, or all), then always the `(bias)` entry; a term's contribution is
+ *   (the k largest, or all; terms contributing exactly 0 left out), then always the
+ *   `(bias)` entry; a term's contribution is
  *   weight × encoded value (× the target's std for regression), so the terms plus the bias
  *   are the logit (binary), the predicted class's score (multiclass) or the value
  *   (regression). Terms of one feature index within a row (a repeated word) are one entry.
@@ -181,6 +182,8 @@ export class PredictionExtras {
     for (let j = 0; j < nnz; j++) {
       const index = vector.indices[j]!;
       const contribution = weights[index * K + k]! * vector.values[j]! * scale;
+      // A term that adds nothing is no reason (and its hashed slot, weightless, has no recorded name).
+      if (contribution === 0) continue;
       let t = 0;
       while (t < m && termIndex[t] !== index) t++;
       if (t === m) {

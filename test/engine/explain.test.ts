@@ -15,6 +15,7 @@ import { OnlineLearner } from '../../src/learn/sgd.js';
 import { createSparseVector } from '../../src/learn/types.js';
 import { firstRow, memoryEngine, run } from '../helpers/engine.js';
 import { rejectionOf } from '../helpers/errors.js';
+import { everyServerTarget } from '../helpers/servers.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
 
 const bankFile = sharedDataFile('bank_additional_full.csv');
@@ -274,5 +275,64 @@ describe('EVALUATE MODEL … USING output, multiclass and regression', () => {
     expect(roc.message).toMatch(/binary/);
     const regression = await rejectionOf(run(engine, "EVALUATE MODEL shape_weight USING output = 'confusion';"));
     expect(regression.message).toMatch(/classifiers/);
+  });
+});
+
+const SERVERS = await everyServerTarget();
+const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+
+describe.each(SERVERS)('$label', ({ label, url, reachable }) => {
+  describe.skipIf(!reachable || bankFile === null)('explanations and evaluation tables on the server', () => {
+    const prefix = `xpl_${label.replace(/[^a-z]+/g, '_').replace(/_$/, '')}_${tag}`;
+    const bank = `${prefix}_bank`;
+    const model = `${prefix}_model`;
+    const scores = `${prefix}_scores`;
+    let server: Engine;
+
+    beforeAll(async () => {
+      const { Engine: ServerEngine } = await import('../../src/engine/engine.js');
+      server = await ServerEngine.open(url);
+      const stream = await engine.adapter.openStream('SELECT * FROM bank WHERE id <= 4000 ORDER BY id', { batchRows: 4096 });
+      expect(await server.adapter.write({ name: bank }, stream.columns, stream.batches(), 'replace')).toBe(4000);
+      await run(server, `CREATE MODEL ${model} FROM (SELECT age, job, education, month, duration, emp_var_rate, y FROM ${bank}) PREDICT y RECIPE (cartesian(job, education)) USING seed = 3;`);
+    }, 180_000);
+
+    afterAll(async () => {
+      if (!server) return;
+      await run(server, `DROP MODEL IF EXISTS ${model};`).catch(() => undefined);
+      for (const table of [bank, scores]) await server.adapter.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+      await server.close();
+    });
+
+    it("PREDICT … INTO with explain = 'all' and probabilities: written as text and doubles, adding up to the logit", async () => {
+      await run(server, `PREDICT ${model} FROM (SELECT * FROM ${bank} WHERE id <= 1000) INTO ${scores} KEY id USING explain = 'all', probabilities = true;`);
+      const written = await run(server, `SELECT * FROM ${scores} ORDER BY id;`);
+      const names = written.columns.map((c) => c.name);
+      expect(names).toEqual(['id', 'predicted_label', 'score', expect.stringMatching(/^probability_/), expect.stringMatching(/^probability_/), 'explanation']);
+      expect(written.rows.length).toBe(1000);
+      let largest = 0;
+      let crossed = 0;
+      for (const row of written.rows) {
+        const p = row[2] as number;
+        expect((row[3] as number) + (row[4] as number)).toBeCloseTo(1, 12);
+        const terms = JSON.parse(row[5] as string) as Term[];
+        for (const t of terms) if (t.feature === 'cartesian(job, education)') expect(t.value).toMatch(/ × /);
+        crossed += terms.some((t) => t.feature === 'cartesian(job, education)') ? 1 : 0;
+        const sum = terms.reduce((total, t) => total + t.contribution, 0);
+        if (p > 1e-6 && p < 1 - 1e-6) largest = Math.max(largest, Math.abs(sum - logit(p)));
+      }
+      expect(largest).toBeLessThan(1e-9);
+      expect(crossed).toBeGreaterThan(500);
+    });
+
+    it("EVALUATE MODEL … ON … USING output = 'confusion' | 'thresholds' reads the server's rows through the stream", async () => {
+      const confusion = await run(server, `EVALUATE MODEL ${model} ON (SELECT * FROM ${bank} WHERE id > 3000) USING output = 'confusion';`);
+      expect(confusion.rows.map((r) => String(r[0]))).toHaveLength(2);
+      expect(confusion.rows.reduce((total, r) => total + (r[1] as number) + (r[2] as number), 0)).toBe(1000);
+      const thresholds = await run(server, `EVALUATE MODEL ${model} ON (SELECT * FROM ${bank} WHERE id > 3000) USING output = 'thresholds';`);
+      expect(thresholds.rows[0]!.slice(1, 5).reduce((a, b) => (a as number) + (b as number), 0)).toBe(1000);
+      const weights = await run(server, `SHOW WEIGHTS ${model};`);
+      expect(weights.rows.some((r) => r[0] === 'cartesian(job, education)' && / × /.test(r[1] as string))).toBe(true);
+    });
   });
 });
