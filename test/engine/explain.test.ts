@@ -71,6 +71,13 @@ describe.skipIf(bankFile === null)('bank marketing', () => {
     console.log(JSON.stringify({ figure: 'bank SHOW WEIGHTS top 10', top }));
   });
 
+  it('DESCRIBE MODEL names its largest hashed weights by their values too', async () => {
+    const described = await run(engine, 'DESCRIBE MODEL bank_x;');
+    const weights = described.rows.filter((r) => r[0] === 'weights').map((r) => r[1] as string);
+    expect(weights.some((w) => w.startsWith('cartesian(job, education)=') && w.includes(' × '))).toBe(true);
+    expect(weights.some((w) => w.includes('~hash'))).toBe(false);
+  });
+
   it("explain = 'all' on 1,000 rows: the terms plus the bias are the score's logit; explain = 3 keeps the 3 largest", async () => {
     const result = await run(engine, "PREDICT bank_x FROM (SELECT * FROM bank WHERE id <= 1000) USING explain = 'all';");
     const names = result.columns.map((c) => c.name);
@@ -152,6 +159,32 @@ describe('multiclass and regression', () => {
       expect(Math.max(...probabilities)).toBe(row[4]);
     }
   });
+
+  it('probabilities: labels needing quotes make quoted columns INTO a table; more than 20 classes make one JSON column', async () => {
+    await run(
+      engine,
+      `CREATE TABLE quoted AS SELECT i, (i % 7) * 1.0 AS x, CASE i % 3 WHEN 0 THEN 'O''Neil' WHEN 1 THEN 'a "b"' ELSE 'Select' END AS who FROM range(1, 1501) t(i);
+       CREATE MODEL quoted_model FROM (SELECT x, who FROM quoted) PREDICT who;
+       PREDICT quoted_model FROM (SELECT i, x FROM quoted WHERE i <= 30) INTO quoted_scores KEY i USING probabilities = true;`,
+    );
+    const written = await run(engine, 'SELECT * FROM quoted_scores ORDER BY i;');
+    expect(written.columns.map((c) => c.name).sort()).toEqual(['i', 'predicted_label', 'probability_O\'Neil', 'probability_Select', 'probability_a "b"', 'score'].sort());
+    for (const row of written.rows) expect((row.slice(3) as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+
+    await run(
+      engine,
+      `CREATE TABLE many AS SELECT i, (i % 25) * 1.0 AS x, 'class_' || (i % 25) AS c FROM range(1, 5001) t(i);
+       CREATE MODEL many_model FROM (SELECT x, c FROM many) PREDICT c;`,
+    );
+    const result = await run(engine, 'PREDICT many_model FROM (SELECT x FROM many WHERE i <= 10) USING probabilities = true;');
+    expect(result.columns.map((c) => c.name)).toEqual(['x', 'predicted_label', 'score', 'probabilities']);
+    for (const row of result.rows) {
+      const probabilities = JSON.parse(row[3] as string) as Record<string, number>;
+      expect(Object.keys(probabilities)).toHaveLength(25);
+      expect(Object.values(probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      expect(probabilities[row[1] as string]).toBe(row[2]);
+    }
+  }, 120_000);
 
   it('regression: the terms plus the bias are the predicted value to 1e-9', async () => {
     const result = await run(engine, "PREDICT shape_weight FROM (SELECT x, colour FROM shapes WHERE i <= 500) USING explain = 'all';");
