@@ -284,6 +284,14 @@ describe.skipIf(bankFile === null)('EVALUATE MODEL … USING output', () => {
     }
   });
 
+  it('with threshold = t: the held-out rows re-scored at t, as the thresholds table counts them at t', async () => {
+    const thresholds = await run(engine, "EVALUATE MODEL bank_x USING output = 'thresholds';");
+    const at03 = thresholds.rows.find((r) => r[0] === 0.3)!;
+    const confusion = await run(engine, "EVALUATE MODEL bank_x USING threshold = 0.3, output = 'confusion';");
+    const [[, tn, fp], [, fn, tp]] = confusion.rows as [string, number, number][];
+    expect([tp, fp, tn, fn]).toEqual(at03.slice(1, 5));
+  });
+
   it('ON new rows: computed by the stream; engine = database and unknown outputs are clear errors', async () => {
     const confusion = await run(engine, "EVALUATE MODEL bank_x ON (SELECT * FROM bank WHERE id <= 5000) USING output = 'confusion';");
     expect(confusion.rows.reduce((total, r) => total + (r[1] as number) + (r[2] as number), 0)).toBe(5000);
