@@ -31,6 +31,16 @@ let engine: Engine;
 
 beforeAll(async () => {
   engine = await memoryEngine();
+  // Small synthetic multiclass and regression models, used by several groups below.
+  await run(
+    engine,
+    `CREATE TABLE shapes AS SELECT i, (i * 37 % 100) / 10.0 AS x, CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'green' ELSE 'blue' END AS colour,
+       CASE WHEN i * 37 % 100 < 30 THEN 'small' WHEN i * 37 % 100 < 70 THEN 'medium' ELSE 'large' END AS size,
+       (i * 37 % 100) * 2.5 + (i % 3) * 10 AS weight_g
+     FROM range(1, 3001) t(i);
+     CREATE MODEL shape_size FROM (SELECT x, colour, size FROM shapes) PREDICT size;
+     CREATE MODEL shape_weight FROM (SELECT x, colour, weight_g FROM shapes) PREDICT weight_g;`,
+  );
   if (bankFile) {
     await run(engine, `CREATE TABLE bank AS SELECT row_number() OVER () AS id, * FROM read_csv(${sqlString(bankFile)});`);
     await run(engine, 'CREATE MODEL bank_x FROM (SELECT * EXCLUDE (id) FROM bank) PREDICT y RECIPE (cartesian(job, education), quantile_bin(age, 5)) USING seed = 7;');
@@ -136,18 +146,6 @@ describe.skipIf(bankFile === null)('bank marketing', () => {
 });
 
 describe('multiclass and regression', () => {
-  beforeAll(async () => {
-    await run(
-      engine,
-      `CREATE TABLE shapes AS SELECT i, (i * 37 % 100) / 10.0 AS x, CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'green' ELSE 'blue' END AS colour,
-         CASE WHEN i * 37 % 100 < 30 THEN 'small' WHEN i * 37 % 100 < 70 THEN 'medium' ELSE 'large' END AS size,
-         (i * 37 % 100) * 2.5 + (i % 3) * 10 AS weight_g
-       FROM range(1, 3001) t(i);
-       CREATE MODEL shape_size FROM (SELECT x, colour, size FROM shapes) PREDICT size;
-       CREATE MODEL shape_weight FROM (SELECT x, colour, weight_g FROM shapes) PREDICT weight_g;`,
-    );
-  }, 120_000);
-
   it("multiclass: probability_<label> per class summing to 1; the explanation adds up to the predicted class's score", async () => {
     const result = await run(engine, "PREDICT shape_size FROM (SELECT i, x, colour FROM shapes WHERE i <= 300) USING probabilities = true, explain = 'all';");
     const names = result.columns.map((c) => c.name);
