@@ -6,6 +6,7 @@ import type { ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { formatBytes, formatNumber } from '../format.js';
 import { describeRecipe, featureName } from '../learn/recipe-describe.js';
+import { weightName } from '../learn/weight-names.js';
 import type { ExportStore } from '../catalog/export-store.js';
 import type { DescribeModel, DropModel } from '../sql/ast.js';
 import { getModelVersion, loadModel, modelName, type ExecContext } from './context.js';
@@ -178,8 +179,14 @@ function largestWeights(context: ExecContext, name: string, version: number): { 
     }
   }
   top.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || a.index - b.index || a.k - b.k);
+  // A hashed slot whose values were recorded at training reads as them (SHOW WEIGHTS lists every weight).
+  const nameOf = (index: number): string => {
+    if (index < model.recipe.denseSize || !model.hashedNames) return featureName(model.recipe, index);
+    const { feature, value } = weightName(model.recipe, model.hashedNames, index);
+    return `${feature}=${value}`;
+  };
   return top.slice(0, TOP_WEIGHTS).map((t) => ({
-    feature: outputs > 1 ? `${featureName(model.recipe, t.index)} (class ${model.label.classes[t.k]})` : featureName(model.recipe, t.index),
+    feature: outputs > 1 ? `${nameOf(t.index)} (class ${model.label.classes[t.k]})` : nameOf(t.index),
     weight: t.weight,
   }));
 }

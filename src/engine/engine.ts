@@ -22,6 +22,7 @@ import { exportModel } from './export.js';
 import { createJob, dropJob, runJob, showJobs } from './jobs.js';
 import { explainPredict } from './explain-predict.js';
 import { predict } from './predict.js';
+import { showWeights } from './show-weights.js';
 import { createModel, retrainModel } from './train.js';
 
 export interface EngineOptions {
@@ -122,6 +123,8 @@ export class Engine {
         return showModels(context);
       case 'describe_model':
         return describeModel(statement, context);
+      case 'show_weights':
+        return showWeights(statement, context);
       case 'drop_model':
         return dropModel(statement, context, this.exports);
       case 'export_model':

@@ -24,11 +24,13 @@ import {
 } from './context.js';
 import { chooseEngine, sourceColumns, takeEngineOption, type EngineRequest } from './engine-choice.js';
 import { databaseEvaluationReason, evaluateInDatabase } from './evaluate-in-database.js';
+import { checkOutput, evaluationTable, takeOutputOption } from './evaluation-tables.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
 import { queryFromStored } from './train.js';
 
 export async function evaluateModel(statement: EvaluateModel, context: ExecContext): Promise<ResultTable> {
-  const { engine: requested, rest } = takeEngineOption(statement.options, 'EVALUATE MODEL');
+  const { engine: requested, rest: notEngine } = takeEngineOption(statement.options, 'EVALUATE MODEL');
+  const { output, rest } = takeOutputOption(notEngine);
   if (!statement.source && statement.options.some((option) => option.name === 'engine')) {
     throw new SqlmlError('bad_option', 'option engine of EVALUATE MODEL applies to EVALUATE MODEL … ON (…): without ON the held-out evaluation is re-reported or re-scored by the stream');
   }
@@ -38,10 +40,17 @@ export async function evaluateModel(statement: EvaluateModel, context: ExecConte
   if (threshold !== null && task !== 'binary') {
     throw new SqlmlError('bad_option', `option threshold applies to binary models only; model ${version.name} is ${task}`);
   }
+  if (output !== null) {
+    checkOutput(output, task, version.name);
+    if (requested === 'database') {
+      throw new SqlmlError('bad_option', "EVALUATE MODEL … USING output runs in the stream: the database computes the metrics row only; use engine = 'auto' or 'stream'");
+    }
+  }
   let evaluation: Evaluation;
   if (statement.source) {
     const model = loadModel(context, version);
-    const compiled = requested === 'stream' ? null : await databaseEvaluation(context, model, statement.source, requested);
+    // The tables need every score, which the in-database evaluation does not bring back.
+    const compiled = requested === 'stream' || output !== null ? null : await databaseEvaluation(context, model, statement.source, requested);
     evaluation = compiled
       ? await evaluateInDatabase(context, model, compiled, statement.source, threshold ?? model.options.threshold)
       : await scoreSource(model, sourceQuery(context.adapter, statement.source), threshold ?? model.options.threshold, false, context);
@@ -57,6 +66,10 @@ export async function evaluateModel(statement: EvaluateModel, context: ExecConte
       throw new SqlmlError('bad_option', `model ${version.name} was trained with split = none and has no stored evaluation; use EVALUATE MODEL ${version.name} ON (...)`);
     }
     evaluation = stored;
+  }
+  if (output !== null) {
+    const missing = `use EVALUATE MODEL ${version.name} ON (…) USING output = '${output}' to compute it from rows`;
+    return evaluationTable(output, evaluation, loadModel(context, version).label, missing);
   }
   return evaluationResult(task, evaluation);
 }

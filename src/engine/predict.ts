@@ -30,6 +30,7 @@ import {
 import { chooseEngine, sourceColumns, takeEngineOption } from './engine-choice.js';
 import { predictIntoInDatabase, predictIntoResult, predictRowsInDatabase } from './in-database.js';
 import { checkPredictTarget } from './predict-target.js';
+import { hasExtras, PredictionExtras, takeExtrasOptions } from './predict-extras.js';
 
 
 /**
@@ -46,8 +47,12 @@ export class Scorer {
   /** Per class, the exact text of a numeric label a double cannot hold (see `NumberColumnData.exact`); null when no label needs it. */
   readonly #exactLabels: (string | undefined)[] | null;
 
-  constructor(model: TrainedModel, columns: readonly Column[]) {
+  /** Explanations and class probabilities, when asked for (their columns follow the prediction's). */
+  readonly #extras: PredictionExtras | null;
+
+  constructor(model: TrainedModel, columns: readonly Column[], extras: PredictionExtras | null = null) {
     this.#model = model;
+    this.#extras = extras;
     this.#encoder = new FeatureEncoder(model.recipe, columns);
     this.#vector = createSparseVector(Math.max(16, this.#encoder.maxNnz));
     this.#out = new Float64Array(Math.max(1, model.label.classes.length));
@@ -67,14 +72,17 @@ export class Scorer {
     const out = this.#out;
     const vector = this.#vector;
     const encoded = this.#encoder.encodeBatch(batch);
+    const extras = this.#extras;
+    extras?.begin(n);
     if (model.task === 'regression') {
       const values = new Float64Array(n);
       for (let row = 0; row < n; row++) {
         encoded.row(row, vector);
         model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
         values[row] = out[0]! * model.label.std + model.label.mean;
+        extras?.row(row, vector, out, 0);
       }
-      return [{ kind: 'number', values, nulls: new Uint8Array(n) }];
+      return [{ kind: 'number', values, nulls: new Uint8Array(n) }, ...(extras ? extras.finish(n) : [])];
     }
     const scores = new Float64Array(n);
     const classIndex = new Int32Array(n);
@@ -92,10 +100,12 @@ export class Scorer {
         classIndex[row] = best;
         scores[row] = out[best]!;
       }
+      // The binary explanation is of the logit, whichever label wins: output 0.
+      extras?.row(row, vector, out, model.task === 'binary' ? 0 : classIndex[row]!);
     }
     // Binary label order is [negative, positive]; multiclass is the classes list.
     const labelData = this.#labelColumn(classIndex, n);
-    return [labelData, { kind: 'number', values: scores, nulls: new Uint8Array(n) }];
+    return [labelData, { kind: 'number', values: scores, nulls: new Uint8Array(n) }, ...(extras ? extras.finish(n) : [])];
   }
 
   #labelColumn(classIndex: Int32Array, n: number): ColumnData {
@@ -123,14 +133,19 @@ function labelToNumber(label: string, type: Column['type']): number {
 
 export async function predict(statement: Predict, context: ExecContext): Promise<ResultTable> {
   const started = performance.now();
-  const { engine: requested, rest } = takeEngineOption(statement.options, 'PREDICT');
-  const [other] = rest;
-  if (other) throw new SqlmlError('bad_option', `option ${other.name} is not accepted by PREDICT (options: engine)`);
+  const { engine: requested, rest: notEngine } = takeEngineOption(statement.options, 'PREDICT');
   const version = await getModelVersion(context, statement.model);
   const model = loadModel(context, version);
+  const { extras: extraOptions, rest } = takeExtrasOptions(notEngine, model);
+  const [other] = rest;
+  if (other) throw new SqlmlError('bad_option', `option ${other.name} is not accepted by PREDICT (options: engine, explain, probabilities)`);
+  const withExtras = hasExtras(extraOptions);
+  if (withExtras && requested === 'database') {
+    throw new SqlmlError('bad_option', "PREDICT with explain or probabilities runs in the stream: the compiled SQL computes the label and score only; use engine = 'auto' or 'stream'");
+  }
   const { adapter, signal } = context;
   const query = sourceQuery(adapter, statement.source);
-  if (requested !== 'stream') {
+  if (requested !== 'stream' && !withExtras) {
     const columns = await sourceColumns(context, query);
     const choice = chooseEngine(context, model, columns, requested);
     if (choice.engine === 'database') {
@@ -146,9 +161,10 @@ export async function predict(statement: Predict, context: ExecContext): Promise
   });
   let scorer: Scorer;
   let keep: number[];
-  const added = predictionColumns(model);
+  const extras = withExtras ? new PredictionExtras(model, extraOptions) : null;
+  const added = [...predictionColumns(model), ...(extras ? extras.columns : [])];
   try {
-    scorer = new Scorer(model, stream.columns);
+    scorer = new Scorer(model, stream.columns, extras);
     keep = keyColumns(statement, stream.columns, added);
   } catch (error) {
     await stream.close();

@@ -22,6 +22,7 @@ import { train, type ExampleSource, type TrainResult } from '../learn/train.js';
 import type { ExampleBlock, Task } from '../learn/types.js';
 import type { CreateModel, Identifier, RetrainModel } from '../sql/ast.js';
 import type { Transform } from '../learn/clauses.js';
+import { nameHashedSlots } from './name-slots.js';
 import { CacheDir, EXAMPLE_BLOCK_ROWS, ExampleCache, RowCache } from './cache.js';
 import { openTrainingCache } from './cache-dir.js';
 import type { EncodingTotals } from './encode-examples.js';
@@ -460,7 +461,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     const trainSeconds = secondsSince(trainStarted);
     const { skipped } = await encoding;
 
-    const model: TrainedModel = {
+    const unnamed: TrainedModel = {
       task,
       label,
       target: columns[targetIndex]!,
@@ -470,6 +471,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       options,
       learner: result.learner,
     };
+    const model: TrainedModel = { ...unnamed, hashedNames: nameHashedSlots(unnamed, rowCache, columns, options.maxModelSize) };
 
     // Evaluation on the held-out split.
     let evaluation: Evaluation | null = null;

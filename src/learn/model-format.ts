@@ -19,6 +19,7 @@ import type { ModelOptions } from './options.js';
 import type { Recipe } from './recipe-format.js';
 import { OnlineLearner, validateLearnerSpec, type LearnerSpec } from './sgd.js';
 import type { Task } from './types.js';
+import type { HashedNames } from './weight-names.js';
 
 /** The envelope's format tag. */
 const MODEL_FORMAT = 'sqlml-model/1';
@@ -41,6 +42,8 @@ interface StoredModel {
   transforms: readonly Transform[] | null;
   options: ModelOptions;
   learner: string;
+  /** Names of the hashed slots' values (weight-names.ts); only in models with hashed features, absent in older ones. */
+  hashedNames?: HashedNames;
 }
 
 /** The model as the text the catalog stores. */
@@ -56,6 +59,8 @@ export function serializeModel(model: TrainedModel): string {
     options: model.options,
     learner: Buffer.from(encodeLearner(model.learner)).toString('base64'),
   };
+  // Absent rather than null, so a model with nothing hashed keeps its bytes.
+  if (model.hashedNames) stored.hashedNames = model.hashedNames;
   return JSON.stringify(stored);
 }
 
@@ -86,6 +91,7 @@ export function deserializeModel(text: string): TrainedModel {
     transforms: stored.transforms,
     options: stored.options,
     learner: decodeLearner(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    hashedNames: stored.hashedNames ?? null,
   };
 }
 

@@ -10,6 +10,7 @@ import type { ModelOptions } from './options.js';
 import type { Recipe } from './recipe-format.js';
 import type { OnlineLearner } from './sgd.js';
 import type { Task } from './types.js';
+import type { HashedNames } from './weight-names.js';
 
 export interface TrainedModel {
   readonly task: Task;
@@ -23,6 +24,8 @@ export interface TrainedModel {
   readonly transforms: readonly Transform[] | null;
   readonly options: ModelOptions;
   readonly learner: OnlineLearner;
+  /** The values seen in each hashed slot at training (weight-names.ts); absent in models stored before they were kept. */
+  readonly hashedNames?: HashedNames | null;
 }
 
 /**

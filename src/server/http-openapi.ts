@@ -42,6 +42,15 @@ const clientErrors = {
 };
 
 const record = { type: 'object', description: 'Input column → value; a missing field is NULL, unknown fields are ignored', additionalProperties: true };
+/** With `explain`: the terms of the linear score (see docs/explain.md). */
+const explanation = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['feature', 'value', 'contribution'],
+    properties: { feature: { type: 'string' }, value: { type: ['string', 'null'] }, contribution: { type: 'number' } },
+  },
+};
 
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -112,7 +121,17 @@ export function openApiDocument(): Record<string, unknown> {
               'application/json': {
                 schema: {
                   oneOf: [
-                    { type: 'object', required: ['records'], properties: { records: { type: 'array', items: record } } },
+                    {
+                      type: 'object',
+                      required: ['records'],
+                      properties: {
+                        records: { type: 'array', items: record },
+                        explain: {
+                          oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: ['all'] }],
+                          description: 'Adds `explanation` to each prediction: the k largest terms of the linear score (or all), then the bias',
+                        },
+                      },
+                    },
                     { type: 'array', items: record },
                     record,
                   ],
@@ -138,9 +157,9 @@ export function openApiDocument(): Record<string, unknown> {
                             {
                               type: 'object',
                               description: 'Classification',
-                              properties: { predicted_label: { type: ['string', 'number', 'boolean'] }, score: { type: 'number' } },
+                              properties: { predicted_label: { type: ['string', 'number', 'boolean'] }, score: { type: 'number' }, explanation },
                             },
-                            { type: 'object', description: 'Regression', properties: { predicted_value: { type: 'number' } } },
+                            { type: 'object', description: 'Regression', properties: { predicted_value: { type: 'number' }, explanation } },
                           ],
                         },
                       },

@@ -11,6 +11,7 @@ import type { Column, ColumnData, RowBatch } from '../data.js';
 import { isNumberType, valueAt } from '../data.js';
 import type { Engine } from '../engine/engine.js';
 import { Scorer } from '../engine/predict.js';
+import { PredictionExtras } from '../engine/predict-extras.js';
 import { predictionColumns } from '../learn/model.js';
 import { SqlmlError } from '../errors.js';
 import type { TrainedModel } from '../learn/model.js';
@@ -50,8 +51,20 @@ interface LoadedModel {
   readonly outputKeys: readonly string[];
   /** The response's constant head: `{"model":…,"version":…,"predictions":[`. */
   readonly head: string;
+  /** Scorers that also explain, by terms per row (Infinity: all), made on first use. */
+  readonly explainers: Map<number, Explaining>;
   checkedAt: number;
 }
+
+/** A scorer adding the `explanation` column, and the outputs it writes. */
+interface Explaining {
+  readonly scorer: Scorer;
+  readonly outputs: readonly Column[];
+  readonly outputKeys: readonly string[];
+}
+
+/** Explaining scorers kept per model (each holds a copy of the weights). */
+const MAX_EXPLAINERS = 8;
 
 export class PredictionCache {
   readonly #engine: Engine;
@@ -76,17 +89,20 @@ export class PredictionCache {
    * `{"model", "version", "predictions": [...]}` — written directly, the endpoint's
    * whole response, with no object per prediction.
    */
-  async predictJson(name: string, records: readonly unknown[]): Promise<string> {
+  async predictJson(name: string, records: readonly unknown[], explain: number | null = null): Promise<string> {
     const loaded = await this.load(name);
     const batch = toBatch(loaded.inputs, records);
-    const columns = loaded.scorer.score(batch);
-    const { outputs, outputKeys } = loaded;
+    const { scorer, outputs, outputKeys } = explain === null ? loaded : explainer(loaded, explain);
+    const columns = scorer.score(batch);
+    // The explanation is JSON text already: it goes into the response as it is.
+    const explanation = explain === null ? -1 : outputs.length - 1;
     let text = loaded.head;
     for (let row = 0; row < batch.rowCount; row++) {
       text += row === 0 ? '{' : ',{';
       for (let c = 0; c < columns.length; c++) {
         if (c > 0) text += ',';
-        text += outputKeys[c]! + jsonValue(valueAt(outputs[c]!, columns[c]!, row));
+        const value = valueAt(outputs[c]!, columns[c]!, row);
+        text += outputKeys[c]! + (c === explanation ? String(value) : jsonValue(value));
       }
       text += '}';
     }
@@ -139,6 +155,7 @@ export class PredictionCache {
       outputs,
       outputKeys: outputs.map((c) => `${JSON.stringify(c.name)}:`),
       head: `{"model":${JSON.stringify(version.name)},"version":${version.version},"predictions":[`,
+      explainers: new Map(),
       checkedAt: fresh,
     };
     this.#models.set(name, loaded);
@@ -150,6 +167,31 @@ export class PredictionCache {
     const row = await this.#engine.catalog.selectFrom('sqlml_models').select('active_version').where('name', '=', name).executeTakeFirst();
     return row?.active_version == null ? null : Number(row.active_version);
   }
+}
+
+function explainer(loaded: LoadedModel, terms: number): Explaining {
+  let found = loaded.explainers.get(terms);
+  if (found === undefined) {
+    const extras = new PredictionExtras(loaded.model, { explain: terms, probabilities: false });
+    const outputs = [...predictionColumns(loaded.model), ...extras.columns];
+    found = { scorer: new Scorer(loaded.model, loaded.model.inputColumns, extras), outputs, outputKeys: outputs.map((c) => `${JSON.stringify(c.name)}:`) };
+    if (loaded.explainers.size >= MAX_EXPLAINERS) loaded.explainers.clear();
+    loaded.explainers.set(terms, found);
+  }
+  return found;
+}
+
+/**
+ * The `explain` field of a `{"records": [...], "explain": k | "all"}` body: terms per
+ * row (Infinity for "all"), or null without it. (A bare record's fields are its columns.)
+ */
+export function explainOf(body: unknown): number | null {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('records' in body) || !('explain' in body)) return null;
+  const explain = (body as { explain: unknown }).explain;
+  if (explain === null) return null;
+  if (typeof explain === 'string' && explain.toLowerCase() === 'all') return Infinity;
+  if (typeof explain === 'number' && Number.isInteger(explain) && explain >= 1) return explain;
+  throw new RecordError(`"explain" must be a whole number of terms ≥ 1 or "all", got ${shown(explain)}`, 0, 'explain');
 }
 
 function jsonValue(value: unknown): string {

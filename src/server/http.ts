@@ -22,7 +22,7 @@ import { errorMessage, SqlmlError, type ErrorCode } from '../errors.js';
 import { formatBytes, formatJsonLine } from '../format.js';
 import { describeRecipe } from '../learn/recipe-describe.js';
 import { openApiDocument } from './http-openapi.js';
-import { PredictionCache, recordsOf, RecordError } from './http-predict.js';
+import { explainOf, PredictionCache, recordsOf, RecordError } from './http-predict.js';
 
 export interface HttpOptions {
   /** Every request needs `Authorization: Bearer TOKEN` (or the page cookie) when set. */
@@ -416,7 +416,7 @@ export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): P
 
   app.post('/v1/models/:name/predict', async (request: FastifyRequest<{ Params: { name: string }; Body: unknown }>, reply: FastifyReply) => {
     try {
-      const text = await predictions.predictJson(request.params.name, recordsOf(request.body));
+      const text = await predictions.predictJson(request.params.name, recordsOf(request.body), explainOf(request.body));
       return reply.type(JSON_TYPE).send(text);
     } catch (error) {
       if (!(error instanceof RecordError)) throw error;

@@ -131,6 +131,12 @@ export interface DescribeModel extends StatementBase {
   readonly model: ModelRef;
 }
 
+/** SHOW WEIGHTS name[@v]: one row per learned weight, named by what it means. */
+export interface ShowWeights extends StatementBase {
+  readonly kind: 'show_weights';
+  readonly model: ModelRef;
+}
+
 export interface DropModel extends StatementBase {
   readonly kind: 'drop_model';
   readonly ifExists: boolean;
@@ -186,6 +192,7 @@ export type Statement =
   | ExplainPredict
   | ShowModels
   | DescribeModel
+  | ShowWeights
   | DropModel
   | ExportModel
   | CreateJob

@@ -38,6 +38,7 @@ export const KEYWORDS = [
   'TRAIN',
   'TRUE',
   'USING',
+  'WEIGHTS',
 ] as const;
 
 export type Keyword = (typeof KEYWORDS)[number];

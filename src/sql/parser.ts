@@ -26,6 +26,7 @@ import type {
   RunJob,
   ShowJobs,
   ShowModels,
+  ShowWeights,
   Source,
   Statement,
   TableName,
@@ -127,6 +128,7 @@ class Parser {
         return 'run_job';
       case 'SHOW':
         if (this.#isKeyword(this.#peek(1), 'MODELS')) return 'show_models';
+        if (this.#isKeyword(this.#peek(1), 'WEIGHTS')) return 'show_weights';
         return this.#isKeyword(this.#peek(1), 'JOBS') ? 'show_jobs' : 'pass_through';
       case 'DESCRIBE':
         return this.#isKeyword(this.#peek(1), 'MODEL') ? 'describe_model' : 'pass_through';
@@ -157,6 +159,8 @@ class Parser {
         return { kind: 'show_models', ...base } satisfies ShowModels;
       case 'describe_model':
         return this.#describeModel(base);
+      case 'show_weights':
+        return this.#showWeights(base);
       case 'drop_model':
         return this.#dropModel(base);
       case 'export_model':
@@ -261,6 +265,15 @@ class Parser {
     const model = this.#modelRef();
     this.#expectEnd();
     return { kind: 'describe_model', ...base, model };
+  }
+
+  /** SHOW WEIGHTS name[@v] */
+  #showWeights(base: Base): ShowWeights {
+    this.#next();
+    this.#next();
+    const model = this.#modelRef();
+    this.#expectEnd();
+    return { kind: 'show_weights', ...base, model };
   }
 
   #dropModel(base: Base): DropModel {

@@ -70,6 +70,8 @@ class Printer {
         return 'SHOW MODELS';
       case 'describe_model':
         return `DESCRIBE MODEL ${this.#modelRef(s.model)}`;
+      case 'show_weights':
+        return `SHOW WEIGHTS ${this.#modelRef(s.model)}`;
       case 'drop_model':
         return `DROP MODEL ${s.ifExists ? 'IF EXISTS ' : ''}${this.#name(s.name)}`;
       case 'export_model':

@@ -14,6 +14,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isNumberType, valueAt, type Column, type ColumnData, type RowBatch, type Value } from '../../src/data.js';
 import { Scorer } from '../../src/engine/predict.js';
+import { PredictionExtras } from '../../src/engine/predict-extras.js';
+import { weightName } from '../../src/learn/weight-names.js';
 import { predictionColumns } from '../../src/learn/model.js';
 import { deserializeModel } from '../../src/learn/model-format.js';
 
@@ -68,5 +70,32 @@ describe.each(fixtures)('%s: models stored by an earlier commit', (_file, fixtur
     expect(now).toEqual(predictions);
     // toEqual on numbers is Object.is: every score is the same double, not merely close.
     for (const row of now) for (const value of row) if (typeof value === 'number') expect(Number.isFinite(value)).toBe(true);
+  });
+});
+
+describe('old-hashed-models.json: explained and named without recorded names', () => {
+  const fixture = read('old-hashed-models.json');
+  const stored = fixture.models.find((m) => m.name === 'old_hashed_binary')!;
+
+  it("explains its predictions exactly, its hashed terms named 'slot N'", () => {
+    const model = deserializeModel(stored.model);
+    expect(model.hashedNames).toBeNull();
+    const extras = new PredictionExtras(model, { explain: Infinity, probabilities: false });
+    const scored = new Scorer(model, fixture.columns, extras).score(scoringBatch(fixture));
+    const scores = scored[1]!.values as Float64Array;
+    const explanations = scored[2]!.values as string[];
+    let slots = 0;
+    explanations.forEach((text, row) => {
+      const terms = JSON.parse(text) as { feature: string; value: string | null; contribution: number }[];
+      const sum = terms.reduce((total, t) => total + t.contribution, 0);
+      const p = scores[row]!;
+      expect(Math.abs(1 / (1 + Math.exp(-sum)) - p)).toBeLessThan(1e-12);
+      // Where the score keeps the logit's digits (far-out rows score within 1e-6 of 0 or 1).
+      if (p > 1e-6 && p < 1 - 1e-6) expect(Math.abs(sum - (Math.log(p) - Math.log1p(-p)))).toBeLessThan(1e-9);
+      slots += terms.filter((t) => /^slot \d+$/.test(t.value ?? '')).length;
+    });
+    expect(slots).toBeGreaterThan(0);
+    const hashedIndex = model.recipe.denseSize + 3;
+    expect(weightName(model.recipe, null, hashedIndex).value).toBe('slot 3');
   });
 });

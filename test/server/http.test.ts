@@ -159,6 +159,25 @@ describe('POST /v1/models/:name/predict', () => {
     expect(typeof (await post('/v1/models/plan_model/predict', ROWS[0])).json().predictions[0].predicted_label).toBe('string');
   });
 
+  it('adds each record\'s explanation with "explain", equal to PREDICT … USING explain on the same rows', async () => {
+    for (const model of ['churn', 'fee_model', 'plan_model']) {
+      const values = ROWS.map((r, i) => `(${i}, ${sqlLiteral(r.tenure, 'DOUBLE')}, ${sqlLiteral(r.plan, 'VARCHAR')}, ${sqlLiteral(r.fee, 'DOUBLE')})`);
+      for (const explain of ['all', 2] as const) {
+        const [result] = await engine.runAll(
+          `PREDICT ${model} FROM (SELECT * FROM (VALUES ${values.join(', ')}) v(id, tenure, plan, fee) ORDER BY id) USING explain = ${explain === 'all' ? "'all'" : explain};`,
+        );
+        const at = result!.columns.findIndex((c) => c.name === 'explanation');
+        const answer = await post(`/v1/models/${model}/predict`, { records: ROWS, explain });
+        expect(answer.statusCode).toBe(200);
+        const predictions = answer.json().predictions as { explanation: unknown }[];
+        expect(predictions.map((p) => p.explanation)).toEqual(result!.rows.map((row) => JSON.parse(row[at] as string)));
+      }
+    }
+    const bad = await post('/v1/models/churn/predict', { records: ROWS, explain: 0 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'bad_record', field: 'explain' });
+  });
+
   it('reads records leniently where it is safe: numeric strings, any case, unknown fields ignored, none at all', async () => {
     const plain = (await post('/v1/models/churn/predict', { tenure: 5, plan: 'basic', fee: 95 })).json().predictions;
     const loose = (await post('/v1/models/churn/predict', { TENURE: '5', plan: 'basic', fee: '95', favourite_colour: 'red' })).json().predictions;

@@ -189,6 +189,7 @@ function statementTree(dialect: DialectName): fc.Arbitrary<Statement> {
     fc.record({ model: modelRef, source }).map((r) => ({ kind: 'explain_predict' as const, ...base, ...r })),
     fc.constant({ kind: 'show_models' as const, ...base }),
     modelRef.map((model) => ({ kind: 'describe_model' as const, ...base, model })),
+    modelRef.map((model) => ({ kind: 'show_weights' as const, ...base, model })),
     fc.record({ ifExists: fc.boolean(), name: identifier }).map((r) => ({ kind: 'drop_model' as const, ...base, ...r })),
     fc.record({ model: modelRef, function: tableName }).map((r) => ({ kind: 'export_model' as const, ...base, ...r })),
     fc.constant({ kind: 'show_jobs' as const, ...base }),

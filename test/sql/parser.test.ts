@@ -237,6 +237,8 @@ describe('parser: inspecting and managing models', () => {
       kind: 'describe_model',
       model: { name: id('churn'), version: 12 },
     });
+    expect(meaning('show weights churn')).toEqual({ kind: 'show_weights', model: { name: id('churn') } });
+    expect(meaning('SHOW WEIGHTS "Churn"@2')).toEqual({ kind: 'show_weights', model: { name: id('Churn', true), version: 2 } });
     expect(meaning('DROP MODEL churn')).toEqual({ kind: 'drop_model', ifExists: false, name: id('churn') });
     expect(meaning('DROP MODEL IF EXISTS "Churn"')).toEqual({ kind: 'drop_model', ifExists: true, name: id('Churn', true) });
   });
