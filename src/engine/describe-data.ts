@@ -1,0 +1,90 @@
+/**
+ * DESCRIBE DATA FROM source [PREDICT target]: one streaming pass over the source through
+ * learn/data-insights.ts, one row per column with its statistics, its univariate strength
+ * against the target and its alerts. CREATE MODEL runs the same collector over a sample
+ * of the rows it cached and shows the alerts as notices (`trainingAlerts`).
+ */
+import type { Column, ResultTable, RowBatch, Value } from '../data.js';
+import { isNumberType } from '../data.js';
+import { SqlmlError } from '../errors.js';
+import { InsightCollector, type DataInsights } from '../learn/data-insights.js';
+import { valueKey } from '../learn/profile.js';
+import type { DescribeData } from '../sql/ast.js';
+import { BATCH_ROWS, columnList, findColumn, sourceQuery, throwIfAborted, type ExecContext } from './context.js';
+
+export async function describeData(statement: DescribeData, context: ExecContext): Promise<ResultTable> {
+  const { adapter, signal } = context;
+  const stream = await adapter.openStream(sourceQuery(adapter, statement.source), { batchRows: BATCH_ROWS, ...(signal ? { signal } : {}) });
+  let insights: DataInsights;
+  try {
+    const targetIndex = statement.target ? findColumn(stream.columns, statement.target) : -1;
+    if (statement.target && targetIndex < 0) {
+      throw new SqlmlError('bad_column', `target column ${statement.target.value} is not among the source's columns (${columnList(stream.columns)})`);
+    }
+    const collector = new InsightCollector(stream.columns, targetIndex);
+    for await (const batch of stream.batches()) {
+      throwIfAborted(signal);
+      collector.add(batch);
+    }
+    insights = collector.finish();
+  } finally {
+    await stream.close();
+  }
+  return describeDataResult(stream.columns, insights, statement.target !== null);
+}
+
+function describeDataResult(columns: readonly Column[], insights: DataInsights, withTarget: boolean): ResultTable {
+  const rows = insights.columns.map((c, i): Value[] => {
+    const p = c.profile;
+    const numeric = isNumberType(columns[i]!.type) && p.count > 0;
+    const row: Value[] = [
+      p.name,
+      p.type,
+      insights.rows,
+      p.nulls,
+      p.distinctEstimate,
+      numeric ? valueKey(p.type, p.min) : null,
+      numeric ? valueKey(p.type, p.max) : null,
+      numeric ? p.mean : null,
+      numeric ? Math.sqrt(p.variance) : null,
+      c.topValues.length > 0 ? c.topValues.map((t) => `${t.value} (${t.count})`).join(', ') : null,
+    ];
+    if (withTarget) row.push(c.isTarget ? 'target' : insights.metric, c.strength);
+    row.push(c.isTarget && insights.targetProblem !== null ? `cannot be a target: ${insights.targetProblem}` : c.alerts.length > 0 ? c.alerts.join('; ') : null);
+    return row;
+  });
+  return {
+    command: 'DESCRIBE DATA',
+    columns: [
+      { name: 'column', type: 'text' },
+      { name: 'type', type: 'text' },
+      { name: 'rows', type: 'bigint' },
+      { name: 'nulls', type: 'bigint' },
+      { name: 'distinct', type: 'bigint' },
+      { name: 'min', type: 'text' },
+      { name: 'max', type: 'text' },
+      { name: 'mean', type: 'double' },
+      { name: 'stddev', type: 'double' },
+      { name: 'top_values', type: 'text' },
+      ...(withTarget ? [{ name: 'metric', type: 'text' as const }, { name: 'strength', type: 'double' as const }] : []),
+      { name: 'alerts', type: 'text' },
+    ],
+    rows,
+  };
+}
+
+/** Batches a training looks at for its alerts: at most this many, spread evenly over the cached ones. */
+const ALERT_BATCHES = 16;
+
+/**
+ * The data alerts of a training source as `column: alert` lines, from an even spread of
+ * its cached batches (`batch(i)` reads block i of `count`).
+ */
+export function trainingAlerts(columns: readonly Column[], targetIndex: number, count: number, batch: (block: number) => RowBatch): string[] {
+  const collector = new InsightCollector(columns, targetIndex);
+  const step = Math.max(1, count / ALERT_BATCHES);
+  for (let b = 0; b < count; b += step) collector.add(batch(Math.floor(b)));
+  const lines: string[] = [];
+  for (const c of collector.finish().columns) for (const alert of c.alerts) lines.push(`${c.profile.name}: ${alert}`);
+  return lines;
+}
