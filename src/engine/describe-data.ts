@@ -8,7 +8,7 @@ import type { Column, ResultTable, RowBatch, Value } from '../data.js';
 import { isNumberType } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { InsightCollector, type DataInsights } from '../learn/data-insights.js';
-import { valueKey } from '../learn/profile.js';
+import { valueKey, type Profile } from '../learn/profile.js';
 import type { DescribeData } from '../sql/ast.js';
 import { BATCH_ROWS, columnList, findColumn, sourceQuery, throwIfAborted, type ExecContext } from './context.js';
 
@@ -87,4 +87,21 @@ export function trainingAlerts(columns: readonly Column[], targetIndex: number, 
   const lines: string[] = [];
   for (const c of collector.finish().columns) for (const alert of c.alerts) lines.push(`${c.profile.name}: ${alert}`);
   return lines;
+}
+
+/**
+ * Refuses a training whose source has no column a model could learn from: none besides
+ * the target, or only constant and all-NULL ones (a model of the bias alone would predict
+ * the base rate and look trained).
+ */
+export function checkUsableFeatures(model: string, profile: Profile, targetIndex: number): void {
+  const others = profile.columns.filter((_, i) => i !== targetIndex);
+  const target = profile.columns[targetIndex]!.name;
+  if (others.length === 0) {
+    throw new SqlmlError('bad_column', `model ${model} has no feature column: the source has only the target ${target}; select the columns to learn from too`);
+  }
+  if (others.some((p) => p.count > 0 && p.distinctEstimate > 1)) return;
+  const why = others.map((p) => `${p.name} ${p.count === 0 ? 'is always NULL' : 'has one value only'}`);
+  const listed = why.length > 6 ? `${why.slice(0, 6).join(', ')}, ...` : why.join(', ');
+  throw new SqlmlError('bad_column', `model ${model} has no usable feature column: every column besides the target ${target} is constant (${listed})`);
 }

@@ -41,7 +41,7 @@ import {
 } from './context.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
 import type { DriftProfile } from '../learn/drift.js';
-import { trainingAlerts } from './describe-data.js';
+import { checkUsableFeatures, trainingAlerts } from './describe-data.js';
 import { driftProfileOf } from './monitor.js';
 import { ifBetter, takePromoteOption, withPromotion, type Promote } from './versions.js';
 
@@ -350,6 +350,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     const readSeconds = secondsSince(started);
 
     const label = inferLabel(profile.columns[targetIndex]!, options);
+    checkUsableFeatures(request.name, profile, targetIndex);
     const dataAlerts = trainingAlerts(columns, targetIndex, rowCache.batchCount, (block) => rowCache!.batch(block));
     const task = label.task;
     const recipe = buildRecipe(profile, label, request.transforms, options);
