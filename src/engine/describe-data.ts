@@ -74,7 +74,7 @@ function describeDataResult(columns: readonly Column[], insights: DataInsights, 
 }
 
 /** Batches a training looks at for its alerts: at most this many, spread evenly over the cached ones. */
-const ALERT_BATCHES = 16;
+const ALERT_BATCHES = 10;
 
 /**
  * The data alerts of a training source as `column: alert` lines, from an even spread of
