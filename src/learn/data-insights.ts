@@ -10,7 +10,7 @@
  *    one half of the sample and scored on the other (cross-fitted, so an identifier's
  *    one-row bins predict nothing): AUC for binary, R² for regression, and for multiclass
  *    the one-vs-rest AUC averaged over the (up to 20 most frequent) classes by prevalence.
- * Alerts are decided from those figures (thresholds below, documented in docs/data.md).
+ * Alerts are decided from those figures (thresholds below, documented in docs/monitoring.md).
  */
 import { isNumberType, type Column, type RowBatch } from '../data.js';
 import { inferLabel, labelKey } from './label.js';
