@@ -16,6 +16,7 @@ import { rejectionOf } from '../helpers/errors.js';
 import { firstRow, rowObject, run } from '../helpers/engine.js';
 import { everyServerTarget } from '../helpers/servers.js';
 import { normalFrom, seededRandom } from '../helpers/synthetic.js';
+import { CUSTOMERS_SQL } from '../helpers/tables.js';
 
 const ROWS = 6000;
 
@@ -108,6 +109,9 @@ describe.each(TARGETS)('$label', (target) => {
       expect(firstRow(await run(engine, `ACTIVATE MODEL ${model}@2`))).toMatchObject({ version: 2, previous_version: 1 });
       expect(await predictions(model)).toEqual(own2);
       expect(firstRow(await run(engine, `EVALUATE MODEL ${model}`)).auc).toBeCloseTo(firstRow(v2).auc as number, 9);
+      // EXPORT follows the active version too: the functions it creates record v2.
+      await run(engine, `EXPORT MODEL ${model} AS FUNCTION i20_f_${tag}`);
+      expect((await engine.exports.ofModel(model)).map((f) => f.version)).toEqual([2, 2]);
       await run(engine, `ACTIVATE MODEL ${model}@1`);
       expect(await predictions(model)).toEqual(own1);
       expect(column(await run(engine, `SHOW VERSIONS ${model}`), 'active')).toEqual([true, false]);
@@ -202,13 +206,56 @@ describe.each(TARGETS)('$label', (target) => {
       const missing = await rejectionOf(run(engine, `MONITOR MODEL ${drift} ON (SELECT x1, x2, c FROM ${table})`));
       expect(missing.code).toBe('bad_column');
       expect(missing.message).toMatch(new RegExp(`^input column x3 of model ${drift} is not among the source's columns`));
-      if (target.label !== 'duckdb') return;
-      // A version from before profiles were stored: its training statistics without one.
-      const stats = { ...((await engine.store.get(drift))!.trainingStats as Record<string, unknown>) };
-      delete stats.drift_profile;
-      await engine.catalog.updateTable('sqlml_model_versions').set({ training_stats: JSON.stringify(stats) }).where('name', '=', drift).execute();
-      const old = await rejectionOf(run(engine, `MONITOR MODEL ${drift} ON ${table}`));
-      expect(old.message).toBe(`version 1 of model ${drift} was trained before sqlml stored training profiles; RETRAIN MODEL ${drift} to monitor it`);
+      if (target.label === 'duckdb') {
+        // A version from before profiles were stored: its training statistics without one.
+        const stats = { ...((await engine.store.get(drift))!.trainingStats as Record<string, unknown>) };
+        delete stats.drift_profile;
+        await engine.catalog.updateTable('sqlml_model_versions').set({ training_stats: JSON.stringify(stats) }).where('name', '=', drift).execute();
+        const old = await rejectionOf(run(engine, `MONITOR MODEL ${drift} ON ${table}`));
+        expect(old.message).toBe(`version 1 of model ${drift} was trained before sqlml stored training profiles; RETRAIN MODEL ${drift} to monitor it`);
+      }
+      // The runs go with their model.
+      await run(engine, `DROP JOB ${job}; DROP MODEL ${drift}`);
+      expect(await engine.monitors.history(drift)).toEqual([]);
     });
+  });
+});
+
+describe('other tasks (DuckDB)', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await EngineClass.open('duckdb::memory:');
+    await engine.runAll(CUSTOMERS_SQL);
+  });
+  afterAll(async () => {
+    await engine.close();
+  });
+
+  it('DESCRIBE DATA measures R² for a regression target and macro AUC for a multiclass one', async () => {
+    const regression = await run(engine, 'DESCRIBE DATA FROM (SELECT spend, plan, calls, revenue FROM customers) PREDICT revenue');
+    const r2 = new Map(regression.rows.map((_, i) => [rowObject(regression, i).column, rowObject(regression, i)]));
+    // revenue = 3 × spend + …: spend alone explains nearly all of it, a leak by the R² rule.
+    expect(r2.get('spend')).toMatchObject({ metric: 'r2' });
+    expect(r2.get('spend')!.strength as number).toBeGreaterThan(0.9);
+    expect(r2.get('spend')!.alerts).toMatch(/^likely leakage: alone reaches R² 0\.9/);
+    expect(r2.get('calls')!.strength as number).toBeLessThan(0.05);
+    const multiclass = await run(engine, 'DESCRIBE DATA FROM (SELECT spend, calls, segment FROM customers) PREDICT segment');
+    const macro = new Map(multiclass.rows.map((_, i) => [rowObject(multiclass, i).column, rowObject(multiclass, i)]));
+    // segment is cut from the same draw as spend: spend separates the three segments.
+    expect(macro.get('spend')).toMatchObject({ metric: 'macro_auc' });
+    expect(macro.get('spend')!.strength as number).toBeGreaterThan(0.95);
+    expect(macro.get('calls')!.strength as number).toBeLessThan(0.56);
+  });
+
+  it('monitors a regression model and a multiclass one, named by version', async () => {
+    await run(engine, 'CREATE MODEL rev FROM (SELECT plan, calls, segment, revenue FROM customers WHERE id % 2 = 0) PREDICT revenue');
+    const same = byFeature(await run(engine, 'MONITOR MODEL rev@1 ON (SELECT plan, calls, segment FROM customers WHERE id % 2 = 1)'));
+    expect([...same.values()].map((row) => row.drift)).toEqual(['none', 'none', 'none', 'none']);
+    expect(same.get('(score)')!.training_mean as number).toBeGreaterThan(100);
+    await run(engine, 'CREATE MODEL seg FROM (SELECT spend, plan, segment FROM customers WHERE id % 2 = 0) PREDICT segment');
+    const moved = byFeature(await run(engine, "MONITOR MODEL seg ON (SELECT spend * 2 AS spend, 'pro' AS plan FROM customers WHERE id % 2 = 1)"));
+    expect(moved.get('spend')!.drift).toBe('major');
+    expect(moved.get('plan')).toMatchObject({ drift: 'major', training_top: 'basic', current_top: 'pro' });
+    expect(moved.get('(score)')!.psi as number).toBeGreaterThan(0);
   });
 });
