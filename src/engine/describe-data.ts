@@ -78,14 +78,24 @@ const ALERT_BATCHES = 10;
 
 /**
  * The data alerts of a training source as `column: alert` lines, from an even spread of
- * its cached batches (`batch(i)` reads block i of `count`).
+ * its cached batches (`batch(i)` reads block i of `count`); columns the recipe leaves out
+ * (`excluded`) raise none: the user has dealt with them.
  */
-export function trainingAlerts(columns: readonly Column[], targetIndex: number, count: number, batch: (block: number) => RowBatch): string[] {
+export function trainingAlerts(
+  columns: readonly Column[],
+  targetIndex: number,
+  count: number,
+  batch: (block: number) => RowBatch,
+  excluded: (name: string) => boolean = () => false,
+): string[] {
   const collector = new InsightCollector(columns, targetIndex);
   const step = Math.max(1, count / ALERT_BATCHES);
   for (let b = 0; b < count; b += step) collector.add(batch(Math.floor(b)));
   const lines: string[] = [];
-  for (const c of collector.finish().columns) for (const alert of c.alerts) lines.push(`${c.profile.name}: ${alert}`);
+  for (const c of collector.finish().columns) {
+    if (excluded(c.profile.name)) continue;
+    for (const alert of c.alerts) lines.push(`${c.profile.name}: ${alert}`);
+  }
   return lines;
 }
 

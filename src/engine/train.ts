@@ -155,6 +155,14 @@ export async function retrainModel(statement: RetrainModel, context: ExecContext
   );
 }
 
+/** Whether the recipe's exclude(...) leaves a column out (unquoted names match in any case). */
+function excludedBy(transforms: readonly Transform[] | null): (name: string) => boolean {
+  const names = (transforms ?? [])
+    .filter((t) => t.name === 'exclude')
+    .flatMap((t) => t.args.flatMap((arg) => (arg.kind === 'column' ? [arg.name] : [])));
+  return (name) => names.some((id) => (id.quoted ? id.value === name : id.value.toLowerCase() === name.toLowerCase()));
+}
+
 /** The query for a stored FROM clause (see TrainingRequest.from). */
 export function queryFromStored(from: string): string {
   return from.startsWith('(') ? `SELECT * FROM ${from} AS sqlml_source` : `SELECT * FROM ${from}`;
@@ -351,7 +359,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
 
     const label = inferLabel(profile.columns[targetIndex]!, options);
     checkUsableFeatures(request.name, profile, targetIndex);
-    const dataAlerts = trainingAlerts(columns, targetIndex, rowCache.batchCount, (block) => rowCache!.batch(block));
+    const dataAlerts = trainingAlerts(columns, targetIndex, rowCache.batchCount, (block) => rowCache!.batch(block), excludedBy(request.transforms));
     const task = label.task;
     const recipe = buildRecipe(profile, label, request.transforms, options);
 

@@ -99,6 +99,12 @@ describe.runIf(postgres)('sqlml serve on PostgreSQL, driven by real clients', ()
     expect(wrong.stderr).toMatch(/password authentication failed|28P01/);
   }, 120_000);
 
+  it("psql: a training's data alerts arrive as NOTICEs, the result as usual", () => {
+    const created = psql(`CREATE MODEL ${MODEL}_notice FROM (SELECT tenure, 1 AS k, churned FROM ${TABLE}) PREDICT churned; DROP MODEL ${MODEL}_notice;`);
+    expect(created.stderr).toMatch(/NOTICE:\s+k: constant: one value only/);
+    expect(created.stdout).toMatch(new RegExp(`${MODEL}_notice.*binary`));
+  }, 120_000);
+
   it('psql: a bad statement prints one ERROR naming the position, and the session goes on', () => {
     const result = psql(`CREATE MODEL x FROM (SELECT 1) PREDIKT y; SELECT 41 + 1 AS answer;`);
     expect(result.stderr).toMatch(/ERROR:.*PREDICT/);
