@@ -45,7 +45,7 @@ describe('sqlml command line', () => {
     ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('notice: k: constant: one value only\n');
-    expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toMatchObject({ command: 'CREATE MODEL' });
+    expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toMatchObject({ command: 'CREATE MODEL', notices: ['k: constant: one value only'] });
   });
 
   it('exits 2 for a bad command line', async () => {
