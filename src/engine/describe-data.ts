@@ -9,6 +9,7 @@ import { isNumberType } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { InsightCollector, type DataInsights } from '../learn/data-insights.js';
 import { valueKey, type Profile } from '../learn/profile.js';
+import type { Transform } from '../learn/clauses.js';
 import type { DescribeData } from '../sql/ast.js';
 import { BATCH_ROWS, columnList, findColumn, sourceQuery, throwIfAborted, type ExecContext } from './context.js';
 
@@ -114,4 +115,12 @@ export function checkUsableFeatures(model: string, profile: Profile, targetIndex
   const why = others.map((p) => `${p.name} ${p.count === 0 ? 'is always NULL' : 'has one value only'}`);
   const listed = why.length > 6 ? `${why.slice(0, 6).join(', ')}, ...` : why.join(', ');
   throw new SqlmlError('bad_column', `model ${model} has no usable feature column: every column besides the target ${target} is constant (${listed})`);
+}
+
+/** Whether the recipe's exclude(...) leaves a column out (unquoted names match in any case). */
+export function excludedBy(transforms: readonly Transform[] | null): (name: string) => boolean {
+  const names = (transforms ?? [])
+    .filter((t) => t.name === 'exclude')
+    .flatMap((t) => t.args.flatMap((arg) => (arg.kind === 'column' ? [arg.name] : [])));
+  return (name) => names.some((id) => (id.quoted ? id.value === name : id.value.toLowerCase() === name.toLowerCase()));
 }

@@ -14,6 +14,7 @@ import type { Profile } from '../learn/profile.js';
 import type { ExampleBlock } from '../learn/types.js';
 import type { MonitorModel } from '../sql/ast.js';
 import { BATCH_ROWS, columnList, getModelVersion, loadModel, sourceQuery, sourceText, throwIfAborted, type ExecContext } from './context.js';
+import { excludedBy } from './describe-data.js';
 import { Scorer } from './predict.js';
 import type { TrainingStats } from './train.js';
 
@@ -22,7 +23,9 @@ const SCORE_SAMPLE = 100_000;
 
 /** The drift profile a new version stores: its input columns' training statistics and its held-out scores. */
 export async function driftProfileOf(model: TrainedModel, profile: Profile, targetIndex: number, holdout: AsyncIterable<ExampleBlock>, holdoutRows: number): Promise<DriftProfile> {
-  const columns = profile.columns.filter((_, i) => i !== targetIndex).map((p) => featureProfile(p, profile.rows));
+  // Columns the recipe leaves out are not the model's inputs: MONITOR neither needs nor watches them.
+  const excluded = excludedBy(model.transforms);
+  const columns = profile.columns.filter((p, i) => i !== targetIndex && !excluded(p.name)).map((p) => featureProfile(p, profile.rows));
   const stride = Math.max(1, Math.ceil(holdoutRows / SCORE_SAMPLE));
   const scores = new Float64Array(Math.ceil(holdoutRows / stride));
   const out = new Float64Array(Math.max(1, model.label.classes.length));

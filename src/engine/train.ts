@@ -41,7 +41,7 @@ import {
 } from './context.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
 import type { DriftProfile } from '../learn/drift.js';
-import { checkUsableFeatures, trainingAlerts } from './describe-data.js';
+import { checkUsableFeatures, excludedBy, trainingAlerts } from './describe-data.js';
 import { driftProfileOf } from './monitor.js';
 import { ifBetter, takePromoteOption, withPromotion, type Promote } from './versions.js';
 
@@ -153,14 +153,6 @@ export async function retrainModel(statement: RetrainModel, context: ExecContext
     },
     context,
   );
-}
-
-/** Whether the recipe's exclude(...) leaves a column out (unquoted names match in any case). */
-function excludedBy(transforms: readonly Transform[] | null): (name: string) => boolean {
-  const names = (transforms ?? [])
-    .filter((t) => t.name === 'exclude')
-    .flatMap((t) => t.args.flatMap((arg) => (arg.kind === 'column' ? [arg.name] : [])));
-  return (name) => names.some((id) => (id.quoted ? id.value === name : id.value.toLowerCase() === name.toLowerCase()));
 }
 
 /** The query for a stored FROM clause (see TrainingRequest.from). */

@@ -258,4 +258,11 @@ describe('other tasks (DuckDB)', () => {
     expect(moved.get('plan')).toMatchObject({ drift: 'major', training_top: 'basic', current_top: 'pro' });
     expect(moved.get('(score)')!.psi as number).toBeGreaterThan(0);
   });
+
+  it('watches only the columns the recipe keeps: an excluded one is neither needed nor reported', async () => {
+    const created = await run(engine, 'CREATE MODEL kept FROM (SELECT id, spend, plan, churned FROM customers) PREDICT churned RECIPE (exclude(id))');
+    expect(created.notices).toBeUndefined();
+    const drift = await run(engine, 'MONITOR MODEL kept ON (SELECT spend, plan FROM customers)');
+    expect(column(drift, 'feature')).toEqual(['spend', 'plan', '(score)']);
+  });
 });
