@@ -91,6 +91,8 @@ export interface ResultTable {
   readonly rows: readonly (readonly Value[])[];
   /** For statements without a row set (INSERT, UPDATE...): the rows affected, when the database says. */
   readonly rowsAffected?: number;
+  /** Warnings that do not stop the statement (CREATE MODEL's data alerts); the CLI writes them on stderr. */
+  readonly notices?: readonly string[];
 }
 
 /** Reads a value out of a batch as a result `Value`, honouring the column's type. */

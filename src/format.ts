@@ -66,6 +66,7 @@ export function formatJsonLine(result: ResultTable): string {
     `"rows":[${rows.join(',')}]`,
   ];
   if (result.rowsAffected !== undefined) parts.push(`"rowsAffected":${JSON.stringify(result.rowsAffected)}`);
+  if (result.notices !== undefined && result.notices.length > 0) parts.push(`"notices":${JSON.stringify(result.notices)}`);
   return `{${parts.join(',')}}`;
 }
 

@@ -75,3 +75,18 @@ CREATE TABLE IF NOT EXISTS sqlml_exports (
   created_at      VARCHAR NOT NULL,
   PRIMARY KEY (function_schema, function_name)
 );
+
+-- One row per MONITOR MODEL run (src/catalog/monitor-store.ts): the drift of each input
+-- column and of the score against the version's training profile, as JSON, so a job
+-- running MONITOR builds a history the model's page shows.
+CREATE SEQUENCE IF NOT EXISTS sqlml_monitor_runs_id_seq START 1;
+
+CREATE TABLE IF NOT EXISTS sqlml_monitor_runs (
+  id           BIGINT NOT NULL PRIMARY KEY DEFAULT nextval('sqlml_monitor_runs_id_seq'),
+  model        VARCHAR NOT NULL,
+  version      INTEGER NOT NULL,
+  run_at       VARCHAR NOT NULL,
+  source_query TEXT NOT NULL,
+  rows         BIGINT NOT NULL,
+  results      TEXT NOT NULL
+);

@@ -76,3 +76,17 @@ CREATE TABLE IF NOT EXISTS sqlml_exports (
   created_at      VARCHAR(40) NOT NULL,
   PRIMARY KEY (function_schema, function_name)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- One row per MONITOR MODEL run (src/catalog/monitor-store.ts): the drift of each input
+-- column and of the score against the version's training profile, as JSON, so a job
+-- running MONITOR builds a history the model's page shows.
+CREATE TABLE IF NOT EXISTS sqlml_monitor_runs (
+  id           BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  model        VARCHAR(255) NOT NULL,
+  version      INT NOT NULL,
+  run_at       VARCHAR(40) NOT NULL,
+  source_query MEDIUMTEXT NOT NULL,
+  `rows`       BIGINT NOT NULL,
+  results      MEDIUMTEXT NOT NULL,
+  KEY sqlml_monitor_runs_model (model, id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

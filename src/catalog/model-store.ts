@@ -35,6 +35,31 @@ export interface NewModelVersion {
   readonly evaluation: unknown;
   /** The FROM part as the user wrote it. */
   readonly sourceQuery: string;
+  /**
+   * Whether the new version replaces the active one, decided inside the storing
+   * transaction from the active version as it is then (`promote = 'if_better'`); absent:
+   * always. A model without an active version always takes the new one.
+   */
+  readonly promote?: (active: ActiveVersionFacts) => boolean;
+}
+
+/** What a promotion rule sees of the active version. */
+export interface ActiveVersionFacts {
+  readonly version: number;
+  readonly type: string;
+  readonly evaluation: unknown;
+}
+
+/** One line of SHOW VERSIONS: a stored version without its weights. */
+export interface VersionSummary {
+  readonly version: number;
+  readonly status: string;
+  readonly type: string;
+  readonly createdAt: string;
+  readonly options: unknown;
+  readonly trainingStats: unknown;
+  readonly evaluation: unknown;
+  readonly active: boolean;
 }
 
 /**
@@ -197,6 +222,54 @@ export class ModelStore {
     }));
   }
 
+  /** Every stored version of `name`, oldest first (the weights are not read); empty when there is no such model. */
+  async versions(name: string): Promise<VersionSummary[]> {
+    const rows = await this.#db
+      .selectFrom('sqlml_model_versions as v')
+      .innerJoin('sqlml_models as m', 'm.name', 'v.name')
+      .select(['v.version', 'v.status', 'v.type', 'v.created_at', 'v.options', 'v.training_stats', 'v.evaluation', 'm.active_version'])
+      .where('v.name', '=', name)
+      .orderBy('v.version')
+      .execute();
+    return rows.map((row) => ({
+      version: Number(row.version),
+      status: row.status,
+      type: row.type,
+      createdAt: row.created_at,
+      options: parseJson(row.options, name, 'options'),
+      trainingStats: parseJson(row.training_stats, name, 'training statistics'),
+      evaluation: parseJson(row.evaluation, name, 'evaluation'),
+      active: row.active_version !== null && Number(row.active_version) === Number(row.version),
+    }));
+  }
+
+  /**
+   * Makes `version` of `name` the active one, in one transaction (the model row is
+   * written first, so a concurrent store or DROP waits for it); `unknown_model` when the
+   * model or the version does not exist, `bad_version` when the version is not ready.
+   * Returns the version that was active before.
+   */
+  async activate(name: string, version: number): Promise<number | null> {
+    return this.#db.transaction().execute(async (trx) => {
+      const now = new Date().toISOString();
+      const touched = await trx.updateTable('sqlml_models').set({ updated_at: now }).where('name', '=', name).executeTakeFirst();
+      if (Number(touched.numUpdatedRows) === 0) throw new SqlmlError('unknown_model', `model ${name} does not exist (SHOW MODELS lists the models)`);
+      const model = await trx.selectFrom('sqlml_models').select('active_version').where('name', '=', name).executeTakeFirstOrThrow();
+      const stored = await trx
+        .selectFrom('sqlml_model_versions')
+        .select('status')
+        .where('name', '=', name)
+        .where('version', '=', version)
+        .executeTakeFirst();
+      if (!stored) throw new SqlmlError('unknown_model', `model ${name} has no version ${version} (SHOW VERSIONS ${name} lists them)`);
+      if (stored.status !== 'ready') {
+        throw new SqlmlError('unknown_model', `version ${version} of model ${name} is '${stored.status}', not 'ready'; only a ready version can be active`);
+      }
+      await trx.updateTable('sqlml_models').set({ active_version: version }).where('name', '=', name).execute();
+      return model.active_version === null ? null : Number(model.active_version);
+    });
+  }
+
   /**
    * Removes every version of `name`; true if the model existed. The model row goes
    * first: its lock makes the drop wait for a version being stored, whose row the
@@ -207,6 +280,7 @@ export class ModelStore {
     return this.#db.transaction().execute(async (trx) => {
       const deleted = await trx.deleteFrom('sqlml_models').where('name', '=', name).executeTakeFirst();
       await trx.deleteFrom('sqlml_model_versions').where('name', '=', name).execute();
+      await trx.deleteFrom('sqlml_monitor_runs').where('model', '=', name).execute();
       return Number(deleted.numDeletedRows) > 0;
     });
   }
@@ -252,8 +326,22 @@ async function storeVersion(trx: Transaction<CatalogDatabase>, v: NewModelVersio
     created_at: now,
   };
   await trx.insertInto('sqlml_model_versions').values(row).execute();
+  if (!(await promoted(trx, v))) return toModelVersion(row, false, modelCreatedAt);
   await trx.updateTable('sqlml_models').set({ active_version: row.version }).where('name', '=', v.name).execute();
   return toModelVersion(row, true, modelCreatedAt);
+}
+
+/** Whether the version being stored becomes active: always, unless its promotion rule says no to the active one. */
+async function promoted(trx: Transaction<CatalogDatabase>, v: NewModelVersion): Promise<boolean> {
+  if (!v.promote) return true;
+  const active = await trx
+    .selectFrom('sqlml_models as m')
+    .innerJoin('sqlml_model_versions as a', (join) => join.onRef('a.name', '=', 'm.name').onRef('a.version', '=', 'm.active_version'))
+    .select(['a.version', 'a.type', 'a.evaluation'])
+    .where('m.name', '=', v.name)
+    .executeTakeFirst();
+  if (!active) return true;
+  return v.promote({ version: Number(active.version), type: active.type, evaluation: parseJson(active.evaluation, v.name, 'evaluation') });
 }
 
 /** CREATE MODEL over an existing model, whether seen before training or when storing. */

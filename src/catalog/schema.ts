@@ -80,6 +80,20 @@ export interface ExportsTable {
   created_at: string;
 }
 
+/** One MONITOR MODEL run: the drift of each input column and of the score (src/catalog/monitor-store.ts). */
+export interface MonitorRunsTable {
+  id: Generated<number>;
+  model: string;
+  version: number;
+  /** ISO-8601 UTC. */
+  run_at: string;
+  /** The ON part as the user wrote it. */
+  source_query: string;
+  rows: number;
+  /** JSON: one entry per feature (see MonitorRow in src/engine/monitor.ts). */
+  results: string;
+}
+
 export interface CatalogDatabase {
   sqlml_models: ModelsTable;
   sqlml_model_versions: ModelVersionsTable;
@@ -87,4 +101,5 @@ export interface CatalogDatabase {
   sqlml_job_runs: JobRunsTable;
   sqlml_job_leases: JobLeasesTable;
   sqlml_exports: ExportsTable;
+  sqlml_monitor_runs: MonitorRunsTable;
 }

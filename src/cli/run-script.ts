@@ -36,6 +36,7 @@ export async function runScript(engine: Engine, script: string, options: OutputO
         resultLimit: options.resultLimit ?? CLI_RESULT_LIMIT,
       });
       progress.clear();
+      for (const notice of result.notices ?? []) err.write(`notice: ${notice}\n`);
       out.write(options.json ? `${formatJsonLine(result)}\n` : `${formatTable(result)}\n\n`);
     }
     return true;

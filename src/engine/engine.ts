@@ -9,6 +9,7 @@ import { openCatalogDb, type CatalogDb } from '../catalog/catalog-db.js';
 import { ExportStore } from '../catalog/export-store.js';
 import { JobStore } from '../catalog/job-store.js';
 import { ModelStore } from '../catalog/model-store.js';
+import { MonitorStore } from '../catalog/monitor-store.js';
 import { compileModel, type CompileModel } from '../compile/index.js';
 import type { ResultTable } from '../data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../errors.js';
@@ -17,6 +18,9 @@ import type { Statement } from '../sql/ast.js';
 import { parseStatement, splitScript, type ScriptPart } from '../sql/index.js';
 import type { ExecContext, ExecOptions } from './context.js';
 import { describeModel, dropModel, showModels } from './describe.js';
+import { describeData } from './describe-data.js';
+import { monitorModel } from './monitor.js';
+import { activateModel, showVersions } from './versions.js';
 import { evaluateModel } from './evaluate.js';
 import { exportModel } from './export.js';
 import { createJob, dropJob, runJob, showJobs } from './jobs.js';
@@ -44,6 +48,8 @@ export class Engine {
   readonly jobs: JobStore;
   /** The SQL functions EXPORT MODEL created. */
   readonly exports: ExportStore;
+  /** MONITOR MODEL's stored runs. */
+  readonly monitors: MonitorStore;
   readonly #options: EngineOptions;
   readonly #loadedModels = new Map<string, TrainedModel>();
 
@@ -53,6 +59,7 @@ export class Engine {
     this.store = new ModelStore(adapter, this.catalog);
     this.jobs = new JobStore(adapter, this.catalog);
     this.exports = new ExportStore(adapter, this.catalog);
+    this.monitors = new MonitorStore(adapter, this.catalog);
     this.#options = options;
   }
 
@@ -143,6 +150,14 @@ export class Engine {
             ...(context.resultLimit ? { resultLimit: context.resultLimit } : {}),
           }),
         );
+      case 'show_versions':
+        return showVersions(statement, context);
+      case 'activate_model':
+        return activateModel(statement, context);
+      case 'describe_data':
+        return describeData(statement, context);
+      case 'monitor_model':
+        return monitorModel(statement, context, this.monitors);
       case 'pass_through':
         return this.#passThrough(statement.text, context);
     }

@@ -41,6 +41,10 @@ import {
   type ExecContext,
 } from './context.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
+import type { DriftProfile } from '../learn/drift.js';
+import { checkUsableFeatures, excludedBy, trainingAlerts } from './describe-data.js';
+import { driftProfileOf } from './monitor.js';
+import { ifBetter, takePromoteOption, withPromotion, type Promote } from './versions.js';
 
 /** Share of the training rows set aside to decide when to stop, when early stopping is on. */
 const VALIDATION_FRACTION = 0.1;
@@ -79,6 +83,10 @@ export interface TrainingStats {
   dimension: number;
   nonzero_weights: number;
   model_bytes: number;
+  /** What MONITOR MODEL compares new rows with (monitor.ts); absent in versions trained before it was stored. */
+  drift_profile?: DriftProfile;
+  /** The training source's data alerts (describe-data.ts), as `column: alert` lines. */
+  data_alerts?: string[];
 }
 
 interface TrainingRequest {
@@ -91,6 +99,8 @@ interface TrainingRequest {
   readonly options: ModelOptions;
   /** What the catalog must hold when the version is stored (a concurrent CREATE or DROP is seen there). */
   readonly basis: VersionBasis;
+  /** USING promote (versions.ts); null when not given. */
+  readonly promote: Promote | null;
 }
 
 export async function createModel(statement: CreateModel, context: ExecContext): Promise<ResultTable> {
@@ -103,6 +113,7 @@ export async function createModel(statement: CreateModel, context: ExecContext):
     }
     throw modelExistsError(name);
   }
+  const { promote, rest } = takePromoteOption(statement.options);
   return runTraining(
     {
       name,
@@ -110,8 +121,9 @@ export async function createModel(statement: CreateModel, context: ExecContext):
       query: sourceQuery(context.adapter, statement.source),
       target: statement.target,
       transforms: statement.recipe,
-      options: resolveOptions(statement.options),
+      options: resolveOptions(rest),
       basis: statement.orReplace ? { kind: 'any' } : { kind: 'new' },
+      promote: statement.options.some((o) => o.name === 'promote') ? promote : null,
     },
     context,
   ).catch(async (error: unknown) => {
@@ -128,6 +140,7 @@ export async function retrainModel(statement: RetrainModel, context: ExecContext
   const previous = loadModel(context, version);
   const from = statement.source ? sourceText(context.adapter, statement.source) : version.sourceQuery;
   const query = statement.source ? sourceQuery(context.adapter, statement.source) : queryFromStored(version.sourceQuery);
+  const { promote, rest } = takePromoteOption(statement.options);
   return runTraining(
     {
       name: version.name,
@@ -135,8 +148,9 @@ export async function retrainModel(statement: RetrainModel, context: ExecContext
       query,
       target: { value: previous.target.name, quoted: true, position: statement.start },
       transforms: previous.transforms,
-      options: resolveOptions(statement.options, previous.options),
+      options: resolveOptions(rest, previous.options),
       basis: { kind: 'existing', modelCreatedAt: version.modelCreatedAt },
+      promote: statement.options.some((o) => o.name === 'promote') ? promote : null,
     },
     context,
   );
@@ -337,6 +351,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     const readSeconds = secondsSince(started);
 
     const label = inferLabel(profile.columns[targetIndex]!, options);
+    checkUsableFeatures(request.name, profile, targetIndex);
+    const dataAlerts = trainingAlerts(columns, targetIndex, rowCache.batchCount, (block) => rowCache!.batch(block), excludedBy(request.transforms));
     const task = label.task;
     const recipe = buildRecipe(profile, label, request.transforms, options);
 
@@ -478,6 +494,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     if (splits.holdout.rows > 0) {
       evaluation = await evaluateBlocks(model, splits.holdout.blocks(), options.threshold, context, splits.holdout.rows);
     }
+    const driftProfile = await driftProfileOf(model, profile, targetIndex, splits.holdout.blocks(), splits.holdout.rows);
     const modelText = serializeModel(model);
     if (modelText.length > options.maxModelSize) {
       throw new SqlmlError(
@@ -523,6 +540,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       dimension: recipe.dimension,
       nonzero_weights: result.learner.nonZeroWeights(),
       model_bytes: modelText.length,
+      drift_profile: driftProfile,
+      data_alerts: dataAlerts,
     };
     throwIfAborted(signal);
     const saved = await context.store.saveVersion({
@@ -535,9 +554,11 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       trainingStats: stats,
       evaluation,
       sourceQuery: request.from,
+      ...(request.promote === 'if_better' ? { promote: ifBetter(task, evaluation) } : {}),
     }, request.basis);
     context.loadedModels.set(`${saved.name}@${saved.version}`, model);
-    return trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation);
+    const trained = trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation);
+    return withPromotion(trained, request.promote === null ? null : saved.active, dataAlerts);
   } finally {
     // The worker reads the row cache: stop it before the cache folder goes.
     await pipeline?.stop();

@@ -434,7 +434,10 @@ export class PgSession {
   /** Runs one statement in sqlml; its result messages, or its ErrorResponse. */
   async #runHere(part: ScriptPart, clientText: string, partOffset: number): Promise<Buffer[]> {
     try {
-      return resultMessages(await this.#execute(part));
+      const result = await this.#execute(part);
+      // Notices (a training's data alerts) go first, as a NoticeResponse each: SQLSTATE 01000, warning.
+      const notices = (result.notices ?? []).map((message) => errorResponse({ severity: 'NOTICE', code: '01000', message }));
+      return [...notices, ...resultMessages(result)];
     } catch (error) {
       return [errorResponse(this.#errorFields(error, part, clientText, partOffset))];
     }

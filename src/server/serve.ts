@@ -130,7 +130,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         ...(options.resultLimit ? { resultLimit: options.resultLimit } : {}),
       });
       http = app;
-      registerEvaluationPages(app, engine);
+      registerEvaluationPages(app, engine, options.token ? { token: options.token } : {});
       await app.listen({ host: options.http.host, port: options.http.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : options.http.port;

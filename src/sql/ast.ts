@@ -179,6 +179,33 @@ export interface DropJob extends StatementBase {
   readonly name: Identifier;
 }
 
+/** SHOW VERSIONS name: every stored version, its metrics, which is active. */
+export interface ShowVersions extends StatementBase {
+  readonly kind: 'show_versions';
+  readonly name: Identifier;
+}
+
+/** ACTIVATE MODEL name@v: makes version v the one PREDICT, EVALUATE, EXPORT and the HTTP endpoint use. */
+export interface ActivateModel extends StatementBase {
+  readonly kind: 'activate_model';
+  readonly name: Identifier;
+  readonly version: number;
+}
+
+/** DESCRIBE DATA FROM source [PREDICT target]: per-column statistics and alerts. */
+export interface DescribeData extends StatementBase {
+  readonly kind: 'describe_data';
+  readonly source: Source;
+  readonly target: Identifier | null;
+}
+
+/** MONITOR MODEL name[@v] ON source: drift of each input and of the score against the training profile. */
+export interface MonitorModel extends StatementBase {
+  readonly kind: 'monitor_model';
+  readonly model: ModelRef;
+  readonly source: Source;
+}
+
 /** Any statement sqlml does not own: sent to the database verbatim. */
 export interface PassThrough extends StatementBase {
   readonly kind: 'pass_through';
@@ -199,4 +226,8 @@ export type Statement =
   | ShowJobs
   | RunJob
   | DropJob
+  | ShowVersions
+  | ActivateModel
+  | DescribeData
+  | MonitorModel
   | PassThrough;

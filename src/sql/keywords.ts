@@ -5,9 +5,11 @@
 
 /** Every keyword the parser asks for, upper-case, sorted. */
 export const KEYWORDS = [
+  'ACTIVATE',
   'APPEND',
   'AS',
   'CREATE',
+  'DATA',
   'DESCRIBE',
   'DROP',
   'EVALUATE',
@@ -25,6 +27,7 @@ export const KEYWORDS = [
   'KEY',
   'MODEL',
   'MODELS',
+  'MONITOR',
   'NOT',
   'ON',
   'OR',
@@ -38,6 +41,7 @@ export const KEYWORDS = [
   'TRAIN',
   'TRUE',
   'USING',
+  'VERSIONS',
   'WEIGHTS',
 ] as const;
 

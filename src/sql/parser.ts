@@ -6,8 +6,10 @@
  */
 import { SqlSyntaxError } from '../errors.js';
 import type {
+  ActivateModel,
   CreateJob,
   CreateModel,
+  DescribeData,
   DescribeModel,
   DropJob,
   DropModel,
@@ -17,6 +19,7 @@ import type {
   Identifier,
   JobSchedule,
   ModelRef,
+  MonitorModel,
   OptionAssignment,
   OptionValue,
   Position,
@@ -26,6 +29,7 @@ import type {
   RunJob,
   ShowJobs,
   ShowModels,
+  ShowVersions,
   ShowWeights,
   Source,
   Statement,
@@ -128,10 +132,17 @@ class Parser {
         return 'run_job';
       case 'SHOW':
         if (this.#isKeyword(this.#peek(1), 'MODELS')) return 'show_models';
+        if (this.#isKeyword(this.#peek(1), 'VERSIONS')) return 'show_versions';
         if (this.#isKeyword(this.#peek(1), 'WEIGHTS')) return 'show_weights';
         return this.#isKeyword(this.#peek(1), 'JOBS') ? 'show_jobs' : 'pass_through';
       case 'DESCRIBE':
+        // DESCRIBE DATA FROM …; a table called data (MySQL's DESCRIBE data) passes through.
+        if (this.#isKeyword(this.#peek(1), 'DATA') && this.#isKeyword(this.#peek(2), 'FROM')) return 'describe_data';
         return this.#isKeyword(this.#peek(1), 'MODEL') ? 'describe_model' : 'pass_through';
+      case 'ACTIVATE':
+        return this.#isKeyword(this.#peek(1), 'MODEL') ? 'activate_model' : 'pass_through';
+      case 'MONITOR':
+        return this.#isKeyword(this.#peek(1), 'MODEL') ? 'monitor_model' : 'pass_through';
       case 'DROP':
         if (this.#isKeyword(this.#peek(1), 'MODEL')) return 'drop_model';
         return this.#isKeyword(this.#peek(1), 'JOB') ? 'drop_job' : 'pass_through';
@@ -174,9 +185,58 @@ class Parser {
         return this.#runJob(base);
       case 'drop_job':
         return this.#dropJob(base);
+      case 'show_versions':
+        return this.#showVersions(base);
+      case 'activate_model':
+        return this.#activateModel(base);
+      case 'describe_data':
+        return this.#describeData(base);
+      case 'monitor_model':
+        return this.#monitorModel(base);
       case 'pass_through':
         return { kind: 'pass_through', ...base };
     }
+  }
+
+  /** SHOW VERSIONS name */
+  #showVersions(base: Base): ShowVersions {
+    this.#next();
+    this.#next();
+    const name = this.#identifier('model name');
+    this.#expectEnd();
+    return { kind: 'show_versions', ...base, name };
+  }
+
+  /** ACTIVATE MODEL name@v: the version is required. */
+  #activateModel(base: Base): ActivateModel {
+    this.#next();
+    this.#next();
+    const ref = this.#modelRef();
+    if (ref.version === undefined) this.#expected('@ and a version number', this.#peek());
+    this.#expectEnd();
+    return { kind: 'activate_model', ...base, name: ref.name, version: ref.version };
+  }
+
+  /** DESCRIBE DATA FROM source [PREDICT target] */
+  #describeData(base: Base): DescribeData {
+    this.#next();
+    this.#next();
+    this.#expectKeyword('FROM');
+    const source = this.#source();
+    const target = this.#acceptKeyword('PREDICT') ? this.#identifier('target column') : null;
+    this.#expectEnd();
+    return { kind: 'describe_data', ...base, source, target };
+  }
+
+  /** MONITOR MODEL name[@v] ON source */
+  #monitorModel(base: Base): MonitorModel {
+    this.#next();
+    this.#next();
+    const model = this.#modelRef();
+    this.#expectKeyword('ON');
+    const source = this.#source();
+    this.#expectEnd();
+    return { kind: 'monitor_model', ...base, model, source };
   }
 
   // ---- statements -------------------------------------------------------------------

@@ -90,6 +90,14 @@ class Printer {
         return `RUN JOB ${this.#name(s.name)}`;
       case 'drop_job':
         return `DROP JOB ${s.ifExists ? 'IF EXISTS ' : ''}${this.#name(s.name)}`;
+      case 'show_versions':
+        return `SHOW VERSIONS ${this.#name(s.name)}`;
+      case 'activate_model':
+        return `ACTIVATE MODEL ${this.#modelRef({ name: s.name, version: s.version })}`;
+      case 'describe_data':
+        return `DESCRIBE DATA FROM ${this.#source(s.source)}${s.target ? ` PREDICT ${this.#name(s.target)}` : ''}`;
+      case 'monitor_model':
+        return `MONITOR MODEL ${this.#modelRef(s.model)} ON ${this.#source(s.source)}`;
       case 'pass_through':
         return s.text;
     }

@@ -844,6 +844,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
         sqlml_job_runs: { id: 1, job: 1, started_at: 1, finished_at: 1, outcome: 1, error: 1, rows: 1 },
         sqlml_job_leases: { job: 1, holder: 1, expires_at: 1, next_run_at: 1 },
         sqlml_exports: { function_schema: 1, function_name: 1, model: 1, version: 1, signature: 1, created_at: 1 },
+        sqlml_monitor_runs: { id: 1, model: 1, version: 1, run_at: 1, source_query: 1, rows: 1, results: 1 },
       } satisfies { [T in keyof CatalogDatabase]: Record<keyof CatalogDatabase[T], 1> };
       for (const [table, columns] of Object.entries(expected)) {
         const result = await adapter.query(`SELECT * FROM ${q(table)} WHERE 1 = 0`);

@@ -35,6 +35,19 @@ describe('sqlml command line', () => {
     expect(JSON.parse(check.stdout).rows[0].n).toBe(0);
   });
 
+  it("prints a training's data alerts as notices on stderr, the result on stdout", async () => {
+    const run = await sqlml([
+      '--db',
+      'duckdb::memory:',
+      '--json',
+      '-e',
+      'CREATE TABLE t AS SELECT i % 50 AS x, 7 AS k, i % 3 = 0 AS y FROM range(300) r(i); CREATE MODEL m FROM (SELECT x, k, y FROM t) PREDICT y;',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('notice: k: constant: one value only\n');
+    expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toMatchObject({ command: 'CREATE MODEL', notices: ['k: constant: one value only'] });
+  });
+
   it('exits 2 for a bad command line', async () => {
     expect((await sqlml(['--no-such-flag'])).code).toBe(2);
     expect((await sqlml(['-e', 'SELECT 1', '-f', 'x.sql'])).code).toBe(2);

@@ -99,6 +99,12 @@ describe.runIf(postgres)('sqlml serve on PostgreSQL, driven by real clients', ()
     expect(wrong.stderr).toMatch(/password authentication failed|28P01/);
   }, 120_000);
 
+  it("psql: a training's data alerts arrive as NOTICEs, the result as usual", () => {
+    const created = psql(`CREATE MODEL ${MODEL}_notice FROM (SELECT tenure, 1 AS k, churned FROM ${TABLE}) PREDICT churned; DROP MODEL ${MODEL}_notice;`);
+    expect(created.stderr).toMatch(/NOTICE:\s+k: constant: one value only/);
+    expect(created.stdout).toMatch(new RegExp(`${MODEL}_notice.*binary`));
+  }, 120_000);
+
   it('psql: a bad statement prints one ERROR naming the position, and the session goes on', () => {
     const result = psql(`CREATE MODEL x FROM (SELECT 1) PREDIKT y; SELECT 41 + 1 AS answer;`);
     expect(result.stderr).toMatch(/ERROR:.*PREDICT/);
@@ -165,6 +171,64 @@ describe.runIf(postgres)('sqlml serve on PostgreSQL, driven by real clients', ()
       await browser?.close();
     }
   }, 60_000);
+
+  it.runIf(existsSync(CHROMIUM))('Chromium: the model page lists the versions, activates one with the token header, and shows the data alerts and the drift history', async () => {
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const query = async (sql: string): Promise<{ status: number; text: string }> => {
+      const response = await fetch(`${httpUrl}/v1/query`, { method: 'POST', headers, body: JSON.stringify({ sql }) });
+      return { status: response.status, text: await response.text() };
+    };
+    // A worse version (no tenure, no fee) stays inactive under promote = 'if_better'; two MONITOR runs make a history.
+    const retrained = await query(`RETRAIN MODEL ${MODEL} FROM (SELECT id, plan, churned FROM ${TABLE}) USING promote = 'if_better';`);
+    expect(retrained.status, retrained.text).toBe(200);
+    expect(retrained.text).toContain('"active"');
+    for (let i = 0; i < 2; i++) expect((await query(`MONITOR MODEL ${MODEL} ON ${TABLE};`)).status).toBe(200);
+    const activeVersion = async (): Promise<number> => {
+      const response = await fetch(`${httpUrl}/v1/models/${MODEL}/predict`, { method: 'POST', headers, body: JSON.stringify({ records: [{ tenure: 5, monthly_fee: 95, plan: 'basic' }] }) });
+      return ((await response.json()) as { version: number }).version;
+    };
+    expect(await activeVersion()).toBe(1);
+
+    // The page's cookie alone cannot activate (a cross-site form would carry it); neither can a wrong token.
+    const withCookie = await fetch(`${httpUrl}/models/${MODEL}/activate`, {
+      method: 'POST',
+      headers: { cookie: `sqlml_token=${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ version: 2 }),
+    });
+    expect(withCookie.status).toBe(403);
+
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const page = await browser.newPage();
+      await page.goto(`${httpUrl}/models/${MODEL}?token=${TOKEN}`);
+      await page.waitForSelector('#evaluation[data-ready=true]');
+      expect(await page.locator('#versions tr[data-version="1"]').innerText()).toContain('active');
+      expect(await page.locator('#alerts').innerText()).toContain('Data alerts');
+      expect(await page.locator('#drift tr[data-feature="tenure"]').getAttribute('data-drift')).toBe('none');
+      expect(await page.locator('#drift tr[data-feature="(score)"]').count()).toBe(1);
+      expect(await page.locator('#drift-chart').count()).toBe(1);
+
+      await page.locator('#activate-token').fill('not-the-token');
+      await page.locator('#versions button[data-version="2"]').click();
+      await page.locator('#activate-status', { hasText: 'Could not activate' }).waitFor();
+      expect(await activeVersion()).toBe(1);
+
+      await page.locator('#activate-token').fill(TOKEN);
+      await Promise.all([page.waitForEvent('load'), page.locator('#versions button[data-version="2"]').click()]);
+      await page.waitForSelector('#evaluation[data-ready=true]');
+      expect(await page.locator('#versions tr[data-version="2"]').innerText()).toContain('active');
+      // The HTTP endpoint follows within a second (it trusts its active-version lookup that long).
+      const deadline = Date.now() + 3000;
+      while ((await activeVersion()) !== 2 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 200));
+      expect(await activeVersion()).toBe(2);
+    } finally {
+      await browser?.close();
+    }
+  }, 120_000);
 
   it('SIGTERM stops the server gracefully (exit 0)', async () => {
     server.kill('SIGTERM');

@@ -108,6 +108,7 @@ const PASS_THROUGH: readonly string[] = [
   'SELECT 1',
   "DELETE FROM scores WHERE day < '2024-01-01'",
   'DESCRIBE bank',
+  'DESCRIBE data',
   'SHOW TABLES',
   'INSERT INTO log VALUES (1, 2)',
 ];
@@ -195,6 +196,12 @@ function statementTree(dialect: DialectName): fc.Arbitrary<Statement> {
     fc.constant({ kind: 'show_jobs' as const, ...base }),
     identifier.map((name) => ({ kind: 'run_job' as const, ...base, name })),
     fc.record({ ifExists: fc.boolean(), name: identifier }).map((r) => ({ kind: 'drop_job' as const, ...base, ...r })),
+    identifier.map((name) => ({ kind: 'show_versions' as const, ...base, name })),
+    fc
+      .record({ name: identifier, version: fc.integer({ min: 1, max: 1_000_000 }) })
+      .map((r) => ({ kind: 'activate_model' as const, ...base, ...r })),
+    fc.record({ source, target: fc.option(identifier, { nil: null }) }).map((r) => ({ kind: 'describe_data' as const, ...base, ...r })),
+    fc.record({ model: modelRef, source }).map((r) => ({ kind: 'monitor_model' as const, ...base, ...r })),
     fc.constantFrom(...PASS_THROUGH).map((text) => ({ kind: 'pass_through' as const, text, start: P })),
   );
 

@@ -87,7 +87,7 @@ interface TrainingSummary {
   seconds?: number;
 }
 
-export function renderModelPage(version: ModelVersion, summary: ModelSummary): string {
+export function renderModelPage(version: ModelVersion, summary: ModelSummary, tokenRequired = false): string {
   const stats = (version.trainingStats ?? {}) as TrainingSummary;
   const passes =
     typeof stats.passes === 'number'
@@ -99,7 +99,7 @@ export function renderModelPage(version: ModelVersion, summary: ModelSummary): s
 <nav><a href="/models">Models</a></nav>
 <h1>${escapeHtml(version.name)} <span class="badge">${escapeHtml(version.type)}</span></h1>
 </header>
-<main id="evaluation" data-source="${escapeHtml(source)}" data-task="${escapeHtml(version.type)}">
+<main id="evaluation" data-source="${escapeHtml(source)}" data-task="${escapeHtml(version.type)}" data-model="${escapeHtml(version.name)}" data-activate="${escapeHtml(`${modelPath(version.name)}/activate`)}" data-token-required="${tokenRequired}">
 <section class="summary">
 <dl>
 <dt>Predicts</dt><dd id="target">${escapeHtml(version.target)}</dd>

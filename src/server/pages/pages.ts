@@ -4,11 +4,16 @@
  *   GET /models/:name[?version=N]        one version's evaluation page (the active one by default)
  *   GET /models/:name/evaluation.json    what that page draws: stored evaluation, training
  *                                        statistics (the curve) and the model summary
+ *   POST /models/:name/activate          {"version": N}: makes N the active version (the page's
+ *                                        button); with a token, only through the
+ *                                        Authorization header, never the page's cookie
  *   GET /assets/:file                    page.js, page.css and Chart.js, from memory
  * Everything a page shows is read from the catalog on each request: another process
  * may train a new version at any time, and an evaluation is a single small row.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { SqlmlError } from '../../errors.js';
 import type { ModelSummary, ModelVersion } from '../../catalog/model-store.js';
 import type { Engine } from '../../engine/engine.js';
 import { loadAssets } from './assets.js';
@@ -63,8 +68,31 @@ function sendHtml(reply: FastifyReply, status: number, html: string): FastifyRep
     .send(html);
 }
 
-export function registerEvaluationPages(app: FastifyInstance, engine: Engine): void {
+/** What the pages need to know of the server's access rule. */
+export interface PageOptions {
+  /** The token `sqlml serve` was given: activating a version then needs it in the Authorization header. */
+  readonly token?: string;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * Whether a state-changing request carries the token in its Authorization header. The
+ * server's own check also accepts the page's cookie, which a browser attaches to a
+ * cross-site request too; a header it never adds by itself, so requiring it here makes
+ * the activate button safe from cross-site request forgery (as does the JSON body, which
+ * a cross-site form cannot send).
+ */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || !/^bearer /i.test(header)) return false;
+  return timingSafeEqual(sha256(header.slice(7).trim()), sha256(token));
+}
+
+export function registerEvaluationPages(app: FastifyInstance, engine: Engine, options: PageOptions = {}): void {
   const assets = loadAssets();
+  const tokenRequired = options.token !== undefined;
 
   app.get('/models', async (_request, reply) => {
     await engine.store.ensureSchema();
@@ -76,7 +104,7 @@ export function registerEvaluationPages(app: FastifyInstance, engine: Engine): v
     if (!found.found) {
       return sendHtml(reply, found.status, renderErrorPage(found.status === 404 ? 'Not found' : 'Bad request', found.message));
     }
-    return sendHtml(reply, 200, renderModelPage(found.version, found.summary));
+    return sendHtml(reply, 200, renderModelPage(found.version, found.summary, tokenRequired));
   });
 
   app.get<{ Params: ModelParams; Querystring: VersionQuery }>('/models/:name/evaluation.json', async (request, reply) => {
@@ -100,7 +128,34 @@ export function registerEvaluationPages(app: FastifyInstance, engine: Engine): v
       },
       evaluation: v.evaluation,
       training: v.trainingStats,
+      versions: (await engine.store.versions(v.name)).map((stored) => ({
+        version: stored.version,
+        active: stored.active,
+        status: stored.status,
+        created_at: stored.createdAt,
+        metrics: (stored.evaluation as { metrics?: unknown } | null)?.metrics ?? null,
+      })),
+      drift: (await engine.monitors.history(v.name)).map((run) => ({ version: run.version, run_at: run.runAt, rows: run.rows, results: run.results })),
     });
+  });
+
+  app.post<{ Params: ModelParams; Body: unknown }>('/models/:name/activate', async (request, reply) => {
+    if (options.token !== undefined && !bearerMatches(request.headers.authorization, options.token)) {
+      return reply.code(403).send({ error: { code: 'forbidden', message: 'activating a version needs the token in the Authorization header (Bearer <token>); the page cookie is not enough' } });
+    }
+    const body = request.body as { version?: unknown } | null;
+    const version = body !== null && typeof body === 'object' ? body.version : undefined;
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+      return reply.code(400).send({ error: { code: 'bad_request', message: 'the body must be {"version": <a positive whole number>}' } });
+    }
+    await engine.store.ensureSchema();
+    try {
+      const previous = await engine.store.activate(request.params.name, version);
+      return reply.header('cache-control', 'no-store').send({ model: request.params.name, version, previous_version: previous });
+    } catch (error) {
+      if (error instanceof SqlmlError && error.code === 'unknown_model') return reply.code(404).send({ error: { code: error.code, message: error.message } });
+      throw error;
+    }
   });
 
   app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {

@@ -435,6 +435,121 @@
     });
   }
 
+  // ---- versions, data alerts, drift ----
+
+  var HEADLINE = { binary: 'auc', multiclass: 'accuracy', regression: 'rmse' };
+
+  /** Every version with its headline metric; the others get an Activate button (POST with the token header). */
+  function renderVersions(doc) {
+    var box = section('Versions', 'versions');
+    box.id = 'versions';
+    var metric = HEADLINE[doc.model.type];
+    var tokenRequired = root.getAttribute('data-token-required') === 'true';
+    var tokenInput = null;
+    if (tokenRequired) {
+      tokenInput = el('input', { type: 'password', id: 'activate-token', autocomplete: 'off', 'aria-label': 'Token', placeholder: 'token (needed to activate)' });
+      box.appendChild(el('p', null, [el('label', { for: 'activate-token', text: 'Token: ' }), tokenInput]));
+    }
+    var message = el('p', { id: 'activate-status', role: 'status' });
+    var tbody = el('tbody');
+    (doc.versions || []).slice().reverse().forEach(function (v) {
+      var action = el('td');
+      if (v.active) action.appendChild(el('strong', { text: 'active' }));
+      else {
+        var button = el('button', { type: 'button', 'data-version': String(v.version), text: 'Activate' });
+        button.addEventListener('click', function () { activate(v.version, tokenInput, message); });
+        action.appendChild(button);
+      }
+      tbody.appendChild(el('tr', { 'data-version': String(v.version) }, [
+        el('td', { class: 'number', text: String(v.version) }),
+        el('td', { text: v.created_at }),
+        el('td', { class: 'number', text: format(v.metrics && metric ? v.metrics[metric] : null) }),
+        action,
+      ]));
+    });
+    box.appendChild(el('table', null, [
+      el('thead', null, [el('tr', null, [el('th', { text: 'Version' }), el('th', { text: 'Created (UTC)' }), el('th', { text: (METRIC_NAMES[metric] || metric) + ' (held-out)' }), el('th', { text: '' })])]),
+      tbody,
+    ]));
+    box.appendChild(message);
+  }
+
+  function activate(version, tokenInput, message) {
+    var headers = { 'content-type': 'application/json', accept: 'application/json' };
+    if (tokenInput) headers.authorization = 'Bearer ' + tokenInput.value;
+    message.textContent = 'Activating version ' + version + '…';
+    fetch(root.getAttribute('data-activate'), { method: 'POST', headers: headers, body: JSON.stringify({ version: version }), credentials: 'omit' })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) throw new Error((body && body.error && body.error.message) || 'HTTP ' + response.status);
+          window.location.reload();
+        });
+      })
+      .catch(function (error) { message.textContent = 'Could not activate: ' + error.message; });
+  }
+
+  function renderAlerts(training) {
+    var alerts = (training && training.data_alerts) || [];
+    var box = section('Data alerts', 'alerts');
+    box.id = 'alerts';
+    if (alerts.length === 0) {
+      box.appendChild(el('p', { text: 'No alerts on the training data (constant, mostly NULL, identifier-like or leaking columns).' }));
+      return;
+    }
+    box.appendChild(el('ul', null, alerts.map(function (alert) { return el('li', { text: alert }); })));
+  }
+
+  var DRIFT_COLORS = ['#1c7ed6', '#d9480f', '#2b8a3e', '#7048e8', '#e67700', '#c2255c', '#0b7285', '#5c940d', '#862e9c', '#495057'];
+
+  /** The latest MONITOR run as a table, and each feature's PSI over the runs as a chart. */
+  function renderDrift(doc) {
+    var runs = doc.drift || [];
+    var box = section('Drift', 'drift');
+    box.id = 'drift';
+    if (runs.length === 0) {
+      box.appendChild(el('p', { text: 'No MONITOR MODEL runs yet: MONITOR MODEL ' + doc.model.name + ' ON (…) compares new rows with the training data.' }));
+      return;
+    }
+    var last = runs[runs.length - 1];
+    box.appendChild(el('p', { text: 'Latest run ' + last.run_at + ' on ' + last.rows + ' rows (version ' + last.version + ').' }));
+    var tbody = el('tbody');
+    last.results.forEach(function (r) {
+      tbody.appendChild(el('tr', { 'data-feature': r.feature, 'data-drift': r.drift }, [
+        el('td', { text: r.feature }),
+        el('td', { class: 'number', text: format(r.psi) }),
+        el('td', { text: r.drift }),
+        el('td', { class: 'number', text: format(r.trainingNullShare) + ' → ' + format(r.currentNullShare) }),
+        el('td', { text: r.kind === 'number' ? format(r.trainingMean) + ' → ' + format(r.currentMean) : String(r.trainingTop) + ' → ' + String(r.currentTop) }),
+      ]));
+    });
+    box.appendChild(el('table', { class: 'drift-table' }, [
+      el('thead', null, [el('tr', null, ['Feature', 'PSI', 'Drift', 'NULL share', 'Mean or top category'].map(function (h) { return el('th', { text: h }); }))]),
+      tbody,
+    ]));
+    var features = last.results.map(function (r) { return r.feature; });
+    var options = baseOptions('Run', 'PSI');
+    options.scales.x = { type: 'category', title: { display: true, text: 'Run (UTC)' } };
+    new Chart(chartBox(box, 'drift-chart'), {
+      type: 'line',
+      data: {
+        labels: runs.map(function (run) { return run.run_at; }),
+        datasets: features.map(function (feature, i) {
+          var color = DRIFT_COLORS[i % DRIFT_COLORS.length];
+          return {
+            label: feature,
+            data: runs.map(function (run) {
+              var hit = run.results.filter(function (r) { return r.feature === feature; })[0];
+              return hit ? hit.psi : null;
+            }),
+            borderColor: color,
+            backgroundColor: color,
+          };
+        }),
+      },
+      options: options,
+    });
+  }
+
   function render(doc) {
     if (!doc.evaluation || !doc.evaluation.metrics) {
       section('Held-out evaluation').appendChild(el('p', { text: 'This version has no held-out evaluation (trained with split = none); EVALUATE MODEL … ON (…) scores other rows.' }));
@@ -442,6 +557,9 @@
     else if (doc.model.type === 'multiclass') renderMulticlass(doc);
     else if (doc.model.type === 'regression') renderRegression(doc);
     renderTrainingCurve(doc.training);
+    renderVersions(doc);
+    renderAlerts(doc.training);
+    renderDrift(doc);
     status.textContent = '';
     status.hidden = true;
     root.setAttribute('data-ready', 'true');
