@@ -18,7 +18,7 @@ import { optionsToJson, resolveOptions, type ModelOptions } from '../learn/optio
 import { permutation } from '../learn/random.js';
 import { buildRecipe } from '../learn/recipe.js';
 import { RowRole, type SplitSpec } from '../learn/split.js';
-import { train, type ExampleSource, type TrainResult } from '../learn/train.js';
+import type { ExampleSource } from '../learn/train.js';
 import type { ExampleBlock, Task } from '../learn/types.js';
 import type { CreateModel, Identifier, RetrainModel } from '../sql/ast.js';
 import type { Transform } from '../learn/clauses.js';
@@ -40,6 +40,8 @@ import {
   type ExecContext,
 } from './context.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
+import { givenOptions, trialRow } from './trials.js';
+import { trainModel } from './tune.js';
 
 /** Share of the training rows set aside to decide when to stop, when early stopping is on. */
 const VALIDATION_FRACTION = 0.1;
@@ -62,6 +64,12 @@ export interface TrainingStats {
   /** The step size the model was trained with; `learning_rate_search` holds what was tried when the learner chose it. */
   learning_rate: number;
   learning_rate_search: { learning_rate: number; validation_loss: number; passes: number }[];
+  /** The L2 amount the model was trained with (the path's choice when the learner chose it); absent in models from before 2026-12. */
+  l2?: number;
+  /** The L2 path the finish walked when the learner chose L2 (l2-path.ts); empty without one. */
+  l2_path?: { l2: number; validation_loss: number; iterations: number }[];
+  /** USING tune = N: trials run, the one kept, and their seconds (SHOW TRIALS lists them). */
+  tune?: { trials: number; kept_trial: number; seconds: number };
   task_rule: string;
   curve: { pass: number; rows: number; train_loss: number; validation_loss: number | null; seconds: number }[];
   /** The full-batch finish after the passes (learn/polish.ts); absent when it did not run. */
@@ -73,6 +81,8 @@ export interface TrainingStats {
     /** Held-out loss of the passes' model and of the finished one; null without validation rows (early_stopping = false). */
     validation_loss_before: number | null;
     validation_loss_after: number | null;
+    /** Which model the finish left: its fit, or the passes' model when that was better on the validation rows (2026-12). */
+    kept?: 'finish' | 'passes';
     seconds: number;
   };
   dimension: number;
@@ -88,6 +98,8 @@ interface TrainingRequest {
   readonly target: Identifier;
   readonly transforms: readonly Transform[] | null;
   readonly options: ModelOptions;
+  /** Option names the USING clause gave (tuning never changes them). */
+  readonly given: ReadonlySet<string>;
   /** What the catalog must hold when the version is stored (a concurrent CREATE or DROP is seen there). */
   readonly basis: VersionBasis;
 }
@@ -110,6 +122,7 @@ export async function createModel(statement: CreateModel, context: ExecContext):
       target: statement.target,
       transforms: statement.recipe,
       options: resolveOptions(statement.options),
+      given: givenOptions(statement.options),
       basis: statement.orReplace ? { kind: 'any' } : { kind: 'new' },
     },
     context,
@@ -135,6 +148,7 @@ export async function retrainModel(statement: RetrainModel, context: ExecContext
       target: { value: previous.target.name, quoted: true, position: statement.start },
       transforms: previous.transforms,
       options: resolveOptions(statement.options, previous.options),
+      given: givenOptions(statement.options),
       basis: { kind: 'existing', modelCreatedAt: version.modelCreatedAt },
     },
     context,
@@ -359,7 +373,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     let encoding: Promise<EncodingTotals>;
     // Balanced class weights need the class counts before the first update, so then
     // training waits for the whole encoding pass even when a worker encodes.
-    if (pipeline.parallel && pipeline.writesCaches && options.classWeights === 'none') {
+    // Tuning trains many times from the caches, so it too waits for them.
+    if (pipeline.parallel && pipeline.writesCaches && options.classWeights === 'none' && options.tune === 0) {
       // Training blocks go back to the worker once pass 0 has learnt them.
       const trainBlocks = new BlockQueue((block) => blockSource.release(block));
       // Pass 0 ends with the last training block; the held-out rows are encoded after it, during the next passes.
@@ -409,21 +424,17 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     let passStarted = trainStarted;
     let lastLoss: number | undefined;
     const outputs = task === 'multiclass' ? label.classes.length : 1;
-    const result: TrainResult = await train(
-      splits,
+    const { result, options: trainedOptions, trials } = await trainModel(
       {
+        source: splits,
         task,
+        label,
         dimension: recipe.dimension,
         classes: outputs,
-        l1: options.l1,
-        l2: options.l2,
-        learningRate: options.learningRate,
-        seed: options.seed,
-        passes: options.passes,
+        options,
+        given: request.given,
         earlyStopping: options.earlyStopping && splits.validationRows > 0,
-        shuffle: options.shuffle === 'auto',
-        classWeights: classWeights(task, options, trainCounts),
-        polish: true,
+        classWeights: (choice) => classWeights(task, { ...options, classWeights: choice }, trainCounts),
       },
       {
         ...(signal ? { signal } : {}),
@@ -467,7 +478,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       inputColumns: columns.filter((_, i) => i !== targetIndex),
       recipe,
       transforms: request.transforms,
-      options,
+      options: trainedOptions,
       learner: result.learner,
     };
 
@@ -499,6 +510,9 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       train_seconds: trainSeconds,
       learning_rate: result.learningRate,
       learning_rate_search: result.learningRatesTried.map((t) => ({ learning_rate: t.learningRate, validation_loss: t.validationLoss, passes: t.passes })),
+      l2: result.l2,
+      l2_path: (result.polish?.l2Path ?? []).map((t) => ({ l2: t.l2, validation_loss: t.validationLoss, iterations: t.iterations })),
+      ...(trials.length > 0 ? { tune: { trials: trials.length, kept_trial: trials.find((t) => t.kept)!.trial, seconds: trials.reduce((sum, t) => sum + t.seconds, 0) } } : {}),
       task_rule: label.reason,
       ...(result.polish === null
         ? {}
@@ -508,6 +522,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
               evaluations: result.polish.evaluations,
               validation_loss_before: result.polish.startValidationLoss,
               validation_loss_after: result.polish.validationLoss,
+              kept: result.polish.kept,
               seconds: result.polish.seconds,
             },
           }),
@@ -527,12 +542,13 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       name: request.name,
       type: task,
       target: columns[targetIndex]!.name,
-      options: optionsToJson(options),
+      options: optionsToJson(trainedOptions),
       recipe,
       model: modelText,
       trainingStats: stats,
       evaluation,
       sourceQuery: request.from,
+      trials: trials.map(trialRow),
     }, request.basis);
     context.loadedModels.set(`${saved.name}@${saved.version}`, model);
     return trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation);

@@ -36,6 +36,7 @@ export const KEYWORDS = [
   'SCHEDULE',
   'SHOW',
   'TRAIN',
+  'TRIALS',
   'TRUE',
   'USING',
 ] as const;

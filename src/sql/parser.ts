@@ -26,6 +26,7 @@ import type {
   RunJob,
   ShowJobs,
   ShowModels,
+  ShowTrials,
   Source,
   Statement,
   TableName,
@@ -127,6 +128,7 @@ class Parser {
         return 'run_job';
       case 'SHOW':
         if (this.#isKeyword(this.#peek(1), 'MODELS')) return 'show_models';
+        if (this.#isKeyword(this.#peek(1), 'TRIALS')) return 'show_trials';
         return this.#isKeyword(this.#peek(1), 'JOBS') ? 'show_jobs' : 'pass_through';
       case 'DESCRIBE':
         return this.#isKeyword(this.#peek(1), 'MODEL') ? 'describe_model' : 'pass_through';
@@ -166,6 +168,8 @@ class Parser {
       case 'show_jobs':
         this.#keywordsOnly();
         return { kind: 'show_jobs', ...base } satisfies ShowJobs;
+      case 'show_trials':
+        return this.#showTrials(base);
       case 'run_job':
         return this.#runJob(base);
       case 'drop_job':
@@ -261,6 +265,14 @@ class Parser {
     const model = this.#modelRef();
     this.#expectEnd();
     return { kind: 'describe_model', ...base, model };
+  }
+
+  #showTrials(base: Base): ShowTrials {
+    this.#next();
+    this.#next();
+    const model = this.#modelRef();
+    this.#expectEnd();
+    return { kind: 'show_trials', ...base, model };
   }
 
   #dropModel(base: Base): DropModel {
