@@ -50,10 +50,17 @@ export interface RegularizedObjective extends Objective {
 
 /**
  * L2 amounts tried (per example, on the real weights of standardized features), strongest
- * first, half a decade apart, down to Amazon ML's 1e-6. scikit-learn's C = 1 is l2 = 1/n,
+ * first, a decade apart, down to Amazon ML's 1e-6. scikit-learn's C = 1 is l2 = 1/n,
  * inside the path for 1 to 1,000,000 training rows.
  */
-export const L2_PATH: readonly number[] = [1, 0.3, 0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6];
+export const L2_PATH: readonly number[] = [1, 0.1, 0.01, 1e-3, 1e-4, 1e-5, 1e-6];
+/**
+ * Most L-BFGS iterations of one path step: the validation loss settles long before the
+ * objective does, and the weak end of the path is ill-conditioned (nearly separable data
+ * has no finite optimum at l2 → 0), where every step would otherwise run to the finish's
+ * cap. The kept step then runs on to the finish's own cap.
+ */
+export const PATH_STEP_MAX_ITERATIONS = 30;
 /**
  * The path runs only when the training rows are at most this many per coordinate
  * (features × outputs): with many more rows than weights the validation-optimal amount
@@ -114,7 +121,7 @@ export async function regularizationPath(
   let total = 0;
   for (const l2 of path) {
     objective.setL2(l2);
-    const fitted = await fit(objective, v, maxIterations, {
+    const fitted = await fit(objective, v, Math.min(maxIterations, PATH_STEP_MAX_ITERATIONS), {
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
     }, PATH_STEP_CONVERGED);
@@ -130,7 +137,22 @@ export async function regularizationPath(
       break;
     }
   }
-  const iterations = tried.reduce((sum, step) => sum + step.iterations, 0);
+  let iterations = tried.reduce((sum, step) => sum + step.iterations, 0);
+  // The kept step, fitted on to the finish's cap when its step stopped at the step cap; kept only if the validation rows agree.
+  const kept = tried.find((step) => step.l2 === bestL2);
+  if (best !== null && bestL2 !== null && kept !== undefined && kept.iterations >= Math.min(maxIterations, PATH_STEP_MAX_ITERATIONS) && maxIterations > kept.iterations) {
+    objective.setL2(bestL2);
+    const more = await fit(objective, Float64Array.from(best), maxIterations - kept.iterations, {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
+    });
+    iterations += more.iterations;
+    const loss = (await objective.validationLoss(more.v)) ?? Infinity;
+    if (loss <= bestLoss) {
+      bestLoss = loss;
+      best = more.v;
+    }
+  }
   if (best === null || startClearlyBetter(objective, start, best)) return { v: null, l2: null, validationLoss: startValidation, tried, iterations };
   return { v: best, l2: bestL2, validationLoss: bestLoss, tried, iterations };
 }

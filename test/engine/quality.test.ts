@@ -102,7 +102,7 @@ describe('quality at default settings on the shared data sets', () => {
     if (stats.polish.kept === 'finish') {
       const lowest = Math.min(...stats.l2_path.map((t) => t.validation_loss));
       expect(stats.l2_path.find((t) => t.l2 === stats.l2)!.validation_loss).toBe(lowest);
-      expect(stats.polish.validation_loss_after).toBe(lowest);
+      expect(stats.polish.validation_loss_after).toBeLessThanOrEqual(lowest);
     }
     const described = await run(engine, 'DESCRIBE MODEL obesity_path;');
     const rows = described.rows.filter((row) => row[0] === 'training');

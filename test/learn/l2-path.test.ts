@@ -38,7 +38,7 @@ function smallWide(task: Task, seed: number, rows: number, width: number) {
 }
 
 describe('the default L2 amount, chosen on the validation rows (l2-path.ts)', () => {
-  it('keeps an amount of the path (or the passes’ model), and the kept fit has the lowest validation loss of the path', async () => {
+  it('keeps an amount of the path (or the passes’ model), the one with the lowest validation loss', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom<Task>('binary', 'multiclass', 'regression'),
@@ -61,7 +61,9 @@ describe('the default L2 amount, chosen on the validation rows (l2-path.ts)', ()
           expect(L2_PATH).toContain(result.l2);
           const lowest = Math.min(...finish.l2Path.map((step) => step.validationLoss));
           expect(finish.l2Path.find((step) => step.l2 === result.l2)!.validationLoss).toBe(lowest);
-          expect(held).toBeCloseTo(lowest, 9);
+          // The kept step may have been fitted on past the step cap, lowering its validation loss further.
+          expect(held).toBeLessThanOrEqual(lowest + 1e-12);
+          expect(held).toBeCloseTo(finish.validationLoss!, 9);
           // The path's tried amounts are a prefix of L2_PATH, strongest first.
           expect(finish.l2Path.map((step) => step.l2)).toEqual(L2_PATH.slice(0, finish.l2Path.length));
         },
