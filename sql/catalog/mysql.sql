@@ -89,4 +89,23 @@ CREATE TABLE IF NOT EXISTS sqlml_monitor_runs (
   `rows`       BIGINT NOT NULL,
   results      MEDIUMTEXT NOT NULL,
   KEY sqlml_monitor_runs_model (model, id)
+);
+
+-- The tuning trials of a version trained with USING tune = N (src/engine/tune.ts), one
+-- row per trial: its options (JSON), the last rung of successive halving it ran, its
+-- validation loss and headline metric, and kept = 1 for the trial the version holds.
+-- Added after the first catalogs: created IF NOT EXISTS, so an existing catalog gains it.
+CREATE TABLE IF NOT EXISTS sqlml_trials (
+  name            VARCHAR(255) NOT NULL,
+  version         INT NOT NULL,
+  trial           INT NOT NULL,
+  rung            INT NOT NULL,
+  options         MEDIUMTEXT NOT NULL,
+  validation_loss DOUBLE,
+  metric          VARCHAR(32) NOT NULL,
+  metric_value    DOUBLE,
+  passes          INT NOT NULL,
+  seconds         DOUBLE NOT NULL,
+  kept            INT NOT NULL,
+  PRIMARY KEY (name, version, trial)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

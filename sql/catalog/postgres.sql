@@ -86,3 +86,22 @@ CREATE TABLE IF NOT EXISTS sqlml_monitor_runs (
   rows         BIGINT NOT NULL,
   results      TEXT NOT NULL
 );
+
+-- The tuning trials of a version trained with USING tune = N (src/engine/tune.ts), one
+-- row per trial: its options (JSON), the last rung of successive halving it ran, its
+-- validation loss and headline metric, and kept = 1 for the trial the version holds.
+-- Added after the first catalogs: created IF NOT EXISTS, so an existing catalog gains it.
+CREATE TABLE IF NOT EXISTS sqlml_trials (
+  name            TEXT NOT NULL,
+  version         INTEGER NOT NULL,
+  trial           INTEGER NOT NULL,
+  rung            INTEGER NOT NULL,
+  options         TEXT NOT NULL,
+  validation_loss DOUBLE PRECISION,
+  metric          TEXT NOT NULL,
+  metric_value    DOUBLE PRECISION,
+  passes          INTEGER NOT NULL,
+  seconds         DOUBLE PRECISION NOT NULL,
+  kept            INTEGER NOT NULL,
+  PRIMARY KEY (name, version, trial)
+);

@@ -19,7 +19,7 @@ import type { Adapter } from '../../adapters/adapter.js';
 import { SqlmlError } from '../errors.js';
 import { openCatalogDb, type CatalogDb } from './catalog-db.js';
 import { catalogDdl } from './ddl.js';
-import type { CatalogDatabase, ModelVersionsTable } from './schema.js';
+import type { CatalogDatabase, ModelVersionsTable, TrialsTable } from './schema.js';
 
 /** What a training hands over to be stored. The JSON-valued fields may be any JSON-able value. */
 export interface NewModelVersion {
@@ -41,6 +41,8 @@ export interface NewModelVersion {
    * always. A model without an active version always takes the new one.
    */
   readonly promote?: (active: ActiveVersionFacts) => boolean;
+  /** Tuning trials stored with the version (sqlml_trials); none without tuning. */
+  readonly trials?: readonly TrialRow[];
 }
 
 /** What a promotion rule sees of the active version. */
@@ -61,6 +63,9 @@ export interface VersionSummary {
   readonly evaluation: unknown;
   readonly active: boolean;
 }
+
+/** One stored tuning trial, without its model and version. */
+export type TrialRow = Omit<Selectable<TrialsTable>, 'name' | 'version'>;
 
 /**
  * What must hold for a new version to be stored, checked inside the storing
@@ -270,6 +275,21 @@ export class ModelStore {
     });
   }
 
+  /** The tuning trials stored with `name`@`version`, by trial number; none for a version trained without tuning. */
+  async trials(name: string, version: number): Promise<TrialRow[]> {
+    const rows = await this.#db.selectFrom('sqlml_trials').selectAll().where('name', '=', name).where('version', '=', version).orderBy('trial').execute();
+    return rows.map(({ name: _name, version: _version, ...row }) => ({
+      ...row,
+      trial: Number(row.trial),
+      rung: Number(row.rung),
+      passes: Number(row.passes),
+      kept: Number(row.kept),
+      seconds: Number(row.seconds),
+      validation_loss: row.validation_loss === null ? null : Number(row.validation_loss),
+      metric_value: row.metric_value === null ? null : Number(row.metric_value),
+    }));
+  }
+
   /**
    * Removes every version of `name`; true if the model existed. The model row goes
    * first: its lock makes the drop wait for a version being stored, whose row the
@@ -281,6 +301,7 @@ export class ModelStore {
       const deleted = await trx.deleteFrom('sqlml_models').where('name', '=', name).executeTakeFirst();
       await trx.deleteFrom('sqlml_model_versions').where('name', '=', name).execute();
       await trx.deleteFrom('sqlml_monitor_runs').where('model', '=', name).execute();
+      await trx.deleteFrom('sqlml_trials').where('name', '=', name).execute();
       return Number(deleted.numDeletedRows) > 0;
     });
   }
@@ -326,6 +347,9 @@ async function storeVersion(trx: Transaction<CatalogDatabase>, v: NewModelVersio
     created_at: now,
   };
   await trx.insertInto('sqlml_model_versions').values(row).execute();
+  if (v.trials !== undefined && v.trials.length > 0) {
+    await trx.insertInto('sqlml_trials').values(v.trials.map((trial) => ({ name: v.name, version: row.version, ...trial }))).execute();
+  }
   if (!(await promoted(trx, v))) return toModelVersion(row, false, modelCreatedAt);
   await trx.updateTable('sqlml_models').set({ active_version: row.version }).where('name', '=', v.name).execute();
   return toModelVersion(row, true, modelCreatedAt);

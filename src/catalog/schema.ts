@@ -94,6 +94,26 @@ export interface MonitorRunsTable {
   results: string;
 }
 
+/** One tuning trial of a version (USING tune = N); see src/engine/tune.ts. */
+export interface TrialsTable {
+  name: string;
+  version: number;
+  /** 1-based; trial 1 is the untuned model. */
+  trial: number;
+  /** The last rung of successive halving the trial ran (0-based). */
+  rung: number;
+  /** JSON: the trial's options by their USING names. */
+  options: string;
+  validation_loss: number | null;
+  /** 'auc' | 'accuracy' | 'rmse' */
+  metric: string;
+  metric_value: number | null;
+  passes: number;
+  seconds: number;
+  /** 1 for the trial the version holds, else 0. */
+  kept: number;
+}
+
 export interface CatalogDatabase {
   sqlml_models: ModelsTable;
   sqlml_model_versions: ModelVersionsTable;
@@ -102,4 +122,5 @@ export interface CatalogDatabase {
   sqlml_job_leases: JobLeasesTable;
   sqlml_exports: ExportsTable;
   sqlml_monitor_runs: MonitorRunsTable;
+  sqlml_trials: TrialsTable;
 }

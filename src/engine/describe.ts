@@ -106,9 +106,18 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
     const p = stats.polish;
     add('training', 'finish', `${p.iterations} L-BFGS iterations (${p.evaluations} passes, ${formatNumber(p.seconds)} s)`);
     if (p.kept_iteration !== undefined) add('training', 'finish_kept', p.kept_iteration === 0 ? "none: the passes' model" : `iteration ${p.kept_iteration}`);
+    if (p.kept === 'passes') add('training', 'finish_kept', "none: the passes' model (lower validation loss)");
     if (p.validation_loss_before !== null && p.validation_loss_after !== null) {
       add('training', 'finish_held_out_loss', `${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}`);
     }
+  }
+  // The L2 amount trained with, and the path the learner chose it on (absent in older versions).
+  if (stats.l2 !== undefined) add('training', 'l2', stats.l2);
+  for (const tried of stats.l2_path ?? []) {
+    add('training', `l2_tried_${tried.l2}`, `validation loss ${formatNumber(tried.validation_loss)} after ${tried.iterations} iterations`);
+  }
+  if (stats.tune !== undefined) {
+    add('training', 'tune', `${stats.tune.trials} trials in ${formatNumber(stats.tune.seconds)} s, trial ${stats.tune.kept_trial} kept (SHOW TRIALS)`);
   }
   add('training', 'seconds', stats.seconds);
   add('training', 'read_rows_per_second', stats.read_rows_per_second);

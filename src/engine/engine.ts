@@ -28,6 +28,7 @@ import { explainPredict } from './explain-predict.js';
 import { predict } from './predict.js';
 import { showWeights } from './show-weights.js';
 import { createModel, retrainModel } from './train.js';
+import { showTrials } from './trials.js';
 
 export interface EngineOptions {
   /** Where training spill files go (default: SQLML_CACHE_DIR, else the OS temp dir). */
@@ -142,6 +143,8 @@ export class Engine {
         return showJobs(this.jobs, context);
       case 'drop_job':
         return dropJob(statement, this.jobs, context);
+      case 'show_trials':
+        return showTrials(statement, context);
       case 'run_job':
         return runJob(statement, this.jobs, context, (text, signal) =>
           this.runJobStatement(text, {

@@ -18,7 +18,7 @@ import { optionsToJson, resolveOptions, type ModelOptions } from '../learn/optio
 import { permutation } from '../learn/random.js';
 import { buildRecipe } from '../learn/recipe.js';
 import { RowRole, type SplitSpec } from '../learn/split.js';
-import { train, type ExampleSource, type TrainResult } from '../learn/train.js';
+import type { ExampleSource } from '../learn/train.js';
 import type { ExampleBlock, Task } from '../learn/types.js';
 import type { CreateModel, Identifier, RetrainModel } from '../sql/ast.js';
 import type { Transform } from '../learn/clauses.js';
@@ -45,6 +45,8 @@ import type { DriftProfile } from '../learn/drift.js';
 import { checkUsableFeatures, excludedBy, trainingAlerts } from './describe-data.js';
 import { driftProfileOf } from './monitor.js';
 import { ifBetter, takePromoteOption, withPromotion, type Promote } from './versions.js';
+import { givenOptions, trialRow } from './trials.js';
+import { trainModel } from './tune.js';
 
 /** Share of the training rows set aside to decide when to stop, when early stopping is on. */
 const VALIDATION_FRACTION = 0.1;
@@ -67,6 +69,12 @@ export interface TrainingStats {
   /** The step size the model was trained with; `learning_rate_search` holds what was tried when the learner chose it. */
   learning_rate: number;
   learning_rate_search: { learning_rate: number; validation_loss: number; passes: number }[];
+  /** The L2 amount the model was trained with (the path's choice when the learner chose it); absent in models from before 2026-12. */
+  l2?: number;
+  /** The L2 path the finish walked when the learner chose L2 (l2-path.ts); empty without one. */
+  l2_path?: { l2: number; validation_loss: number; iterations: number }[];
+  /** USING tune = N: trials run, the one kept, and their seconds (SHOW TRIALS lists them). */
+  tune?: { trials: number; kept_trial: number; seconds: number };
   task_rule: string;
   curve: { pass: number; rows: number; train_loss: number; validation_loss: number | null; seconds: number }[];
   /** The full-batch finish after the passes (learn/polish.ts); absent when it did not run. */
@@ -78,6 +86,8 @@ export interface TrainingStats {
     /** Held-out loss of the passes' model and of the finished one; null without validation rows (early_stopping = false). */
     validation_loss_before: number | null;
     validation_loss_after: number | null;
+    /** Which model the finish left: its fit, or the passes' model when that was better on the validation rows (2026-12). */
+    kept?: 'finish' | 'passes';
     seconds: number;
   };
   dimension: number;
@@ -97,6 +107,8 @@ interface TrainingRequest {
   readonly target: Identifier;
   readonly transforms: readonly Transform[] | null;
   readonly options: ModelOptions;
+  /** Option names the USING clause gave (tuning never changes them). */
+  readonly given: ReadonlySet<string>;
   /** What the catalog must hold when the version is stored (a concurrent CREATE or DROP is seen there). */
   readonly basis: VersionBasis;
   /** USING promote (versions.ts); null when not given. */
@@ -122,6 +134,7 @@ export async function createModel(statement: CreateModel, context: ExecContext):
       target: statement.target,
       transforms: statement.recipe,
       options: resolveOptions(rest),
+      given: givenOptions(statement.options),
       basis: statement.orReplace ? { kind: 'any' } : { kind: 'new' },
       promote: statement.options.some((o) => o.name === 'promote') ? promote : null,
     },
@@ -149,6 +162,7 @@ export async function retrainModel(statement: RetrainModel, context: ExecContext
       target: { value: previous.target.name, quoted: true, position: statement.start },
       transforms: previous.transforms,
       options: resolveOptions(rest, previous.options),
+      given: givenOptions(statement.options),
       basis: { kind: 'existing', modelCreatedAt: version.modelCreatedAt },
       promote: statement.options.some((o) => o.name === 'promote') ? promote : null,
     },
@@ -376,7 +390,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     let encoding: Promise<EncodingTotals>;
     // Balanced class weights need the class counts before the first update, so then
     // training waits for the whole encoding pass even when a worker encodes.
-    if (pipeline.parallel && pipeline.writesCaches && options.classWeights === 'none') {
+    // Tuning trains many times from the caches, so it too waits for them.
+    if (pipeline.parallel && pipeline.writesCaches && options.classWeights === 'none' && options.tune === 0) {
       // Training blocks go back to the worker once pass 0 has learnt them.
       const trainBlocks = new BlockQueue((block) => blockSource.release(block));
       // Pass 0 ends with the last training block; the held-out rows are encoded after it, during the next passes.
@@ -426,21 +441,17 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     let passStarted = trainStarted;
     let lastLoss: number | undefined;
     const outputs = task === 'multiclass' ? label.classes.length : 1;
-    const result: TrainResult = await train(
-      splits,
+    const { result, options: trainedOptions, trials } = await trainModel(
       {
+        source: splits,
         task,
+        label,
         dimension: recipe.dimension,
         classes: outputs,
-        l1: options.l1,
-        l2: options.l2,
-        learningRate: options.learningRate,
-        seed: options.seed,
-        passes: options.passes,
+        options,
+        given: request.given,
         earlyStopping: options.earlyStopping && splits.validationRows > 0,
-        shuffle: options.shuffle === 'auto',
-        classWeights: classWeights(task, options, trainCounts),
-        polish: true,
+        classWeights: (choice) => classWeights(task, { ...options, classWeights: choice }, trainCounts),
       },
       {
         ...(signal ? { signal } : {}),
@@ -484,7 +495,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       inputColumns: columns.filter((_, i) => i !== targetIndex),
       recipe,
       transforms: request.transforms,
-      options,
+      options: trainedOptions,
       learner: result.learner,
     };
     const model: TrainedModel = { ...unnamed, hashedNames: nameHashedSlots(unnamed, rowCache, columns, options.maxModelSize) };
@@ -518,6 +529,9 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       train_seconds: trainSeconds,
       learning_rate: result.learningRate,
       learning_rate_search: result.learningRatesTried.map((t) => ({ learning_rate: t.learningRate, validation_loss: t.validationLoss, passes: t.passes })),
+      l2: result.l2,
+      l2_path: (result.polish?.l2Path ?? []).map((t) => ({ l2: t.l2, validation_loss: t.validationLoss, iterations: t.iterations })),
+      ...(trials.length > 0 ? { tune: { trials: trials.length, kept_trial: trials.find((t) => t.kept)!.trial, seconds: trials.reduce((sum, t) => sum + t.seconds, 0) } } : {}),
       task_rule: label.reason,
       ...(result.polish === null
         ? {}
@@ -527,6 +541,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
               evaluations: result.polish.evaluations,
               validation_loss_before: result.polish.startValidationLoss,
               validation_loss_after: result.polish.validationLoss,
+              kept: result.polish.kept,
               seconds: result.polish.seconds,
             },
           }),
@@ -548,13 +563,14 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       name: request.name,
       type: task,
       target: columns[targetIndex]!.name,
-      options: optionsToJson(options),
+      options: optionsToJson(trainedOptions),
       recipe,
       model: modelText,
       trainingStats: stats,
       evaluation,
       sourceQuery: request.from,
       ...(request.promote === 'if_better' ? { promote: ifBetter(task, evaluation) } : {}),
+      trials: trials.map(trialRow),
     }, request.basis);
     context.loadedModels.set(`${saved.name}@${saved.version}`, model);
     const trained = trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation);

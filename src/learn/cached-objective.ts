@@ -170,6 +170,8 @@ export class CachedObjective implements Objective {
   private readonly inverseScale: Float64Array;
   /** Each coordinate's L2 amount: the penalty is on the real weight v / scale (sgd.ts). */
   private readonly l2: Float64Array;
+  /** The L2 amount per example the coordinates' amounts were derived from. */
+  private l2Amount: number;
   private readonly scales: Float64Array;
   private readonly margins: Float64Array;
   private readonly probabilities: Float64Array;
@@ -210,7 +212,8 @@ export class CachedObjective implements Objective {
     this.inverseScale = new Float64Array(live);
     for (let i = 0; i < this.scales.length; i++) if (this.position[i]! >= 0) this.inverseScale[this.position[i]!] = 1 / this.scales[i]!;
     this.l2 = new Float64Array(live);
-    for (let p = 0; p < live; p++) this.l2[p] = spec.l2 * this.inverseScale[p]! * this.inverseScale[p]!;
+    this.l2Amount = NaN;
+    this.setL2(spec.l2);
     this.margins = new Float64Array(this.K);
     this.probabilities = new Float64Array(this.K);
     this.factors = new Float64Array(this.K);
@@ -238,6 +241,13 @@ export class CachedObjective implements Objective {
     this.training = training;
     this.validationRows = validation;
     return training.count > 0;
+  }
+
+  /** Changes the L2 amount (per example, on the real weights) the objective penalizes: the regularization path's step. */
+  setL2(l2: number): void {
+    if (l2 === this.l2Amount) return;
+    this.l2Amount = l2;
+    for (let p = 0; p < this.live; p++) this.l2[p] = l2 * this.inverseScale[p]! * this.inverseScale[p]!;
   }
 
   /** Distinct training rows held (after folding duplicates). */
@@ -369,6 +379,29 @@ export class CachedObjective implements Objective {
   async validationLoss(v: Float64Array): Promise<number | null> {
     const { loss, weight } = this.score(v, this.validationRows!, null);
     return weight > 0 ? loss / weight : null;
+  }
+
+  /**
+   * Each distinct validation row's loss at `v` into `losses` and its weight (importance ×
+   * multiplicity) into `weights`, both resized to the rows: for paired comparisons of two
+   * models on the same rows (l2-path.ts).
+   */
+  validationRowLosses(v: Float64Array): { losses: Float64Array; weights: Float64Array } {
+    const rows = this.validationRows!;
+    const { labels, multiplicity } = rows;
+    const losses = new Float64Array(rows.count);
+    const weights = new Float64Array(rows.count);
+    const classWeights = this.spec.classWeights;
+    for (let r = 0; r < rows.count; r++) {
+      this.rowMargins(v, rows, r);
+      const y = labels[r]!;
+      const w = (classWeights === null ? 1 : classWeights[y]!) * multiplicity[r]!;
+      losses[r] = this.single !== null
+        ? this.single.weightedLossAndSlope(this.margins[0]!, y, 1, this.factors)
+        : softmaxCrossEntropy.weightedLossAndGradient(this.margins, this.K, y, 1, this.probabilities, this.factors);
+      weights[r] = w;
+    }
+    return { losses, weights };
   }
 
   /** Σ weight·loss and Σ weight over the rows, adding the loss gradient (unnormalized) when given. */

@@ -18,7 +18,8 @@ export interface ModelOptions {
   /** Initial step size, or null to let the learner choose. */
   readonly learningRate: number | null;
   readonly l1: number;
-  readonly l2: number;
+  /** L2 amount, or null to let the learner choose it on the validation rows (l2-path.ts). */
+  readonly l2: number | null;
   /** Training fraction in (0, 1); null means `'none'`: train on every row, no held-out evaluation. */
   readonly split: number | null;
   /** Seed of the split, shuffling, sampling and feature hashing. */
@@ -30,6 +31,8 @@ export interface ModelOptions {
   /** Cap on the stored model's size, in bytes. */
   readonly maxModelSize: number;
   readonly earlyStopping: boolean;
+  /** Tuning trials (0 = no tuning): src/learn/tuner.ts. */
+  readonly tune: number;
 }
 
 const KB = 1024;
@@ -43,7 +46,7 @@ export const DEFAULT_OPTIONS: ModelOptions = Object.freeze({
   passes: 10,
   learningRate: null,
   l1: 0,
-  l2: 1e-6,
+  l2: null,
   split: 0.7,
   seed: 1,
   shuffle: 'auto',
@@ -51,7 +54,13 @@ export const DEFAULT_OPTIONS: ModelOptions = Object.freeze({
   classWeights: 'none',
   maxModelSize: 100 * MB,
   earlyStopping: true,
+  tune: 0,
 });
+
+/** Amazon ML's L2 amount: what a model trains with when the learner cannot choose one. */
+export const DEFAULT_L2 = 1e-6;
+/** Most tuning trials one training may run. */
+export const MAX_TUNE = 200;
 
 /** Amazon ML's bounds on its model size setting (100 KB to 2 GB), in binary units. */
 const MIN_MODEL_SIZE = 100 * KB;
@@ -73,6 +82,7 @@ export const OPTION_NAMES = [
   'class_weights',
   'max_model_size',
   'early_stopping',
+  'tune',
 ] as const;
 
 /** An option's name as written in USING and stored in JSON. */
@@ -117,7 +127,13 @@ const APPLY: Record<OptionName, (target: Mutable<ModelOptions>, value: RawValue)
     o.l1 = nonNegative('l1', v);
   },
   l2: (o, v) => {
-    o.l2 = nonNegative('l2', v);
+    if (wordOf(v) === 'auto') {
+      o.l2 = null;
+      return;
+    }
+    const n = numberOf(v);
+    if (n === null || !(n >= 0) || !Number.isFinite(n)) throw invalid('l2', "a number of 0 or more or 'auto'", v);
+    o.l2 = n;
   },
   split: (o, v) => {
     if (wordOf(v) === 'none') {
@@ -164,6 +180,11 @@ const APPLY: Record<OptionName, (target: Mutable<ModelOptions>, value: RawValue)
     const flag = booleanOf(v);
     if (flag === null) throw invalid('early_stopping', 'true or false', v);
     o.earlyStopping = flag;
+  },
+  tune: (o, v) => {
+    const n = numberOf(v);
+    if (n === null || !Number.isInteger(n) || n < 0 || n > MAX_TUNE) throw invalid('tune', `a whole number from 0 (no tuning) to ${MAX_TUNE}`, v);
+    o.tune = n;
   },
 };
 
@@ -223,7 +244,7 @@ export function optionsToJson(o: ModelOptions): Record<OptionName, string | numb
     passes: o.passes,
     learning_rate: o.learningRate ?? 'auto',
     l1: o.l1,
-    l2: o.l2,
+    l2: o.l2 ?? 'auto',
     split: o.split ?? 'none',
     seed: o.seed,
     shuffle: o.shuffle,
@@ -231,6 +252,7 @@ export function optionsToJson(o: ModelOptions): Record<OptionName, string | numb
     class_weights: o.classWeights,
     max_model_size: formatSize(o.maxModelSize),
     early_stopping: o.earlyStopping,
+    tune: o.tune,
   };
 }
 

@@ -17,12 +17,15 @@
  *   recomputed every DIAGONAL_REFRESH iterations and scaled by sᵀy / yᵀD⁻¹y. A rare
  *   class needs the diagonal: its probabilities are near 0 on most rows, so its
  *   curvature is tiny.
- * - The last iterate is kept: the regularized optimum is what l2 asks for. The
- *   validation loss is reported before and after, and chooses nothing.
+ * - The last iterate is kept unless the passes' model has a lower validation loss: the
+ *   finish never leaves the model worse on the validation rows than it found it. When
+ *   the L2 amount is the learner's to choose, the finish walks l2-path.ts's path instead
+ *   of fitting one amount, and the validation rows choose the amount.
  * - The objective sums in a fixed block order, so the same seed gives the same bytes.
  */
 
 import { CachedObjective, type ObjectiveRows } from './cached-objective.js';
+import { pathPays, regularizationPath, type PathStep } from './l2-path.js';
 import type { Objective } from './objective.js';
 import type { OnlineLearner } from './sgd.js';
 import type { Task } from './types.js';
@@ -67,6 +70,8 @@ export interface PolishSpec {
   /** The pass number whose block order the objective is summed in (any fixed number). */
   readonly pass: number;
   readonly maxIterations?: number;
+  /** L2 amounts to choose from on the validation rows (l2-path.ts), strongest first; absent or empty: fit `l2` alone. */
+  readonly l2Path?: readonly number[];
   /** Budget of distinct (row, feature) entries held in memory; default POLISH_MAX_NNZ. */
   readonly maxNnz?: number;
 }
@@ -83,6 +88,12 @@ export interface PolishResult {
   readonly seconds: number;
   /** Distinct training rows the finish summed over (duplicates folded). */
   readonly distinctRows: number;
+  /** The L2 amount of the model kept: the path's choice, else the spec's. */
+  readonly l2: number;
+  /** The path's steps (amount, validation loss, iterations); empty without a path. */
+  readonly l2Path: readonly PathStep[];
+  /** Whether the learner holds the finish's fit ('finish') or the passes' model it started from ('passes'). */
+  readonly kept: 'finish' | 'passes';
 }
 
 export interface PolishHooks {
@@ -123,21 +134,44 @@ export async function polish(
   if (objective === null) return null;
   const startModel = objective.fromModel(learner.modelCopy());
   const startValidation = await objective.validationLoss(startModel);
-  const { iterations, v } = await minimize(objective, startModel, spec.maxIterations ?? POLISH_MAX_ITERATIONS, hooks);
-  if (iterations > 0) learner.adoptModel(objective.toModel(v));
+  const maxIterations = spec.maxIterations ?? POLISH_MAX_ITERATIONS;
+  let iterations: number;
+  let kept: Float64Array | null;
+  let l2 = spec.l2;
+  let validationLoss: number | null;
+  let tried: readonly PathStep[] = [];
+  const coordinates = startModel.length;
+  if (spec.l2Path !== undefined && spec.l2Path.length > 0 && startValidation !== null && pathPays(objective.distinctRows, coordinates)) {
+    const path = await regularizationPath(objective, startModel, startValidation, spec.l2Path, maxIterations, minimize, hooks);
+    ({ iterations, tried, validationLoss } = path);
+    kept = path.v;
+    if (path.l2 !== null) l2 = path.l2;
+  } else {
+    const fit = await minimize(objective, startModel, maxIterations, hooks);
+    iterations = fit.iterations;
+    const after = await objective.validationLoss(fit.v);
+    const worse = startValidation !== null && after !== null && after > startValidation;
+    kept = iterations > 0 && !worse ? fit.v : null;
+    validationLoss = worse ? startValidation : after;
+  }
+  if (kept !== null) learner.adoptModel(objective.toModel(kept));
   return {
     iterations,
     evaluations: objective.evaluations,
     startValidationLoss: startValidation,
-    validationLoss: await objective.validationLoss(v),
+    validationLoss,
     distinctRows: objective.distinctRows,
     seconds: (performance.now() - started) / 1000,
+    l2,
+    l2Path: tried,
+    kept: kept !== null ? 'finish' : 'passes',
   };
 }
 
 /**
  * L-BFGS with a diagonal preconditioner and a backtracking (Armijo) line search, from
- * `start` until an iteration no longer lowers the objective or `maxIterations`: the
+ * `start` until an iteration lowers the objective by at most `converged` of it, or
+ * `maxIterations`: the
  * iterations run and the last iterate (which may be `start` itself, overwritten).
  */
 export async function minimize(
@@ -145,6 +179,7 @@ export async function minimize(
   start: Float64Array,
   maxIterations: number,
   hooks: PolishHooks,
+  converged = CONVERGED,
 ): Promise<{ iterations: number; v: Float64Array }> {
   const size = start.length;
   let v: Float64Array = start;
@@ -188,7 +223,7 @@ export async function minimize(
     const improvement = value - nextValue;
     value = nextValue;
     hooks.onIteration?.(iterations, value);
-    if (improvement <= CONVERGED * Math.max(1, Math.abs(value))) break;
+    if (improvement <= converged * Math.max(1, Math.abs(value))) break;
   }
 
   return { iterations, v };

@@ -8,6 +8,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SqlmlError } from '../errors.js';
 import { hashCombine, hashNumber } from './hash.js';
 import { mulberry32 } from './random.js';
+import { L2_PATH } from './l2-path.js';
 import { canPolish, polish, POLISH_MAX_ITERATIONS, POLISH_MAX_ROWS, type PolishResult } from './polish.js';
 import { DEFAULT_LEARNING_RATE, OnlineLearner, type LearnerSnapshot, type LearnerSpec } from './sgd.js';
 import { grownCopy } from './typed-arrays.js';
@@ -43,6 +44,12 @@ export interface TrainSpec extends LearnerSpec {
    * POLISH_MAX_ROWS training rows and the finish can run on the model.
    */
   readonly polish?: boolean;
+  /**
+   * The L2 amount is the learner's to choose: when the finish runs on at most
+   * L2_PATH_MAX_ROWS training rows with validation rows, it walks L2_PATH and keeps the
+   * amount with the lowest validation loss (l2-path.ts); otherwise `l2` is used.
+   */
+  readonly chooseL2?: boolean;
 }
 
 export interface PassInfo {
@@ -85,6 +92,8 @@ export interface TrainResult {
   readonly learningRatesTried: readonly { learningRate: number; validationLoss: number; passes: number }[];
   /** What the full-batch finish did; null when it did not run. */
   readonly polish: PolishResult | null;
+  /** The L2 amount of the returned model: the path's choice, else the spec's. */
+  readonly l2: number;
 }
 
 /** Rows gathered before a shuffle; about 32 blocks of 2,048 rows. */
@@ -115,6 +124,14 @@ export const LEARNING_RATE_CANDIDATES: readonly number[] = [1, 2, 4, 8, 16];
  * from the same shuffled rows, so the search costs candidates × passes × rows updates.
  */
 export const LEARNING_RATE_SEARCH_MAX_ROWS = 100_000;
+
+/**
+ * Largest training set whose finish walks the L2 path when the learner chooses L2.
+ * Above it the validation-optimal amount is tiny next to the data's own weight (l2 ≈ 1/n
+ * is scikit-learn's C = 1 at n rows) and the path's extra fits would cost a few passes'
+ * worth for a change in the fourth decimal; the finish itself stops at POLISH_MAX_ROWS.
+ */
+export const L2_PATH_MAX_ROWS = 100_000;
 
 /** One learner of the search and its own early-stopping state. */
 class Candidate {
@@ -233,7 +250,13 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
       ? await polish(
           chosen.learner,
           source,
-          { task: spec.task, l2: spec.l2, classWeights: spec.classWeights, pass: spec.passes },
+          {
+            task: spec.task,
+            l2: spec.l2,
+            classWeights: spec.classWeights,
+            pass: spec.passes,
+            ...(spec.chooseL2 === true && sawValidation && trainRows <= L2_PATH_MAX_ROWS ? { l2Path: L2_PATH } : {}),
+          },
           {
             ...(hooks.signal ? { signal: hooks.signal } : {}),
             onIteration: (iteration, loss) => hooks.onFinishIteration?.(iteration, POLISH_MAX_ITERATIONS, loss),
@@ -250,6 +273,7 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
     learningRate: chosen.learner.spec.learningRate ?? DEFAULT_LEARNING_RATE,
     learningRatesTried: candidates.length > 1 ? candidates.map((c) => ({ learningRate: c.learner.spec.learningRate!, validationLoss: c.best, passes: c.curve.length })) : [],
     polish: polished,
+    l2: polished?.l2 ?? spec.l2,
   };
 }
 

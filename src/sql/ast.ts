@@ -168,6 +168,12 @@ export interface ShowJobs extends StatementBase {
   readonly kind: 'show_jobs';
 }
 
+/** SHOW TRIALS name[@v]: the tuning trials of a version (the active one without @v). */
+export interface ShowTrials extends StatementBase {
+  readonly kind: 'show_trials';
+  readonly model: ModelRef;
+}
+
 export interface RunJob extends StatementBase {
   readonly kind: 'run_job';
   readonly name: Identifier;
@@ -224,6 +230,7 @@ export type Statement =
   | ExportModel
   | CreateJob
   | ShowJobs
+  | ShowTrials
   | RunJob
   | DropJob
   | ShowVersions

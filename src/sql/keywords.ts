@@ -39,6 +39,7 @@ export const KEYWORDS = [
   'SCHEDULE',
   'SHOW',
   'TRAIN',
+  'TRIALS',
   'TRUE',
   'USING',
   'VERSIONS',

@@ -31,6 +31,7 @@ import type {
   ShowModels,
   ShowVersions,
   ShowWeights,
+  ShowTrials,
   Source,
   Statement,
   TableName,
@@ -134,6 +135,7 @@ class Parser {
         if (this.#isKeyword(this.#peek(1), 'MODELS')) return 'show_models';
         if (this.#isKeyword(this.#peek(1), 'VERSIONS')) return 'show_versions';
         if (this.#isKeyword(this.#peek(1), 'WEIGHTS')) return 'show_weights';
+        if (this.#isKeyword(this.#peek(1), 'TRIALS')) return 'show_trials';
         return this.#isKeyword(this.#peek(1), 'JOBS') ? 'show_jobs' : 'pass_through';
       case 'DESCRIBE':
         // DESCRIBE DATA FROM …; a table called data (MySQL's DESCRIBE data) passes through.
@@ -181,6 +183,8 @@ class Parser {
       case 'show_jobs':
         this.#keywordsOnly();
         return { kind: 'show_jobs', ...base } satisfies ShowJobs;
+      case 'show_trials':
+        return this.#showTrials(base);
       case 'run_job':
         return this.#runJob(base);
       case 'drop_job':
@@ -334,6 +338,15 @@ class Parser {
     const model = this.#modelRef();
     this.#expectEnd();
     return { kind: 'show_weights', ...base, model };
+  }
+
+  /** SHOW TRIALS name[@v] */
+  #showTrials(base: Base): ShowTrials {
+    this.#next();
+    this.#next();
+    const model = this.#modelRef();
+    this.#expectEnd();
+    return { kind: 'show_trials', ...base, model };
   }
 
   #dropModel(base: Base): DropModel {

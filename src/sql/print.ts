@@ -86,6 +86,8 @@ class Printer {
       }
       case 'show_jobs':
         return 'SHOW JOBS';
+      case 'show_trials':
+        return `SHOW TRIALS ${this.#modelRef(s.model)}`;
       case 'run_job':
         return `RUN JOB ${this.#name(s.name)}`;
       case 'drop_job':

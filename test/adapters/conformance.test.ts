@@ -827,7 +827,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
     it('runs the catalog DDL a second time without complaint', async () => {
       await adapter.ensureCatalog(catalogDdl(adapter.sql.name));
-      for (const name of ['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs', 'sqlml_exports']) {
+      for (const name of ['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs', 'sqlml_exports', 'sqlml_trials']) {
         expect(await adapter.tableExists({ name })).toBe(true);
       }
     });
@@ -845,6 +845,9 @@ describe.each(TARGETS)('$label', ({ url }) => {
         sqlml_job_leases: { job: 1, holder: 1, expires_at: 1, next_run_at: 1 },
         sqlml_exports: { function_schema: 1, function_name: 1, model: 1, version: 1, signature: 1, created_at: 1 },
         sqlml_monitor_runs: { id: 1, model: 1, version: 1, run_at: 1, source_query: 1, rows: 1, results: 1 },
+        sqlml_trials: {
+          name: 1, version: 1, trial: 1, rung: 1, options: 1, validation_loss: 1, metric: 1, metric_value: 1, passes: 1, seconds: 1, kept: 1,
+        },
       } satisfies { [T in keyof CatalogDatabase]: Record<keyof CatalogDatabase[T], 1> };
       for (const [table, columns] of Object.entries(expected)) {
         const result = await adapter.query(`SELECT * FROM ${q(table)} WHERE 1 = 0`);

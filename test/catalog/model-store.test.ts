@@ -53,7 +53,7 @@ describe('catalog DDL', () => {
     for (const dialect of ['duckdb', 'postgres', 'mysql'] as const) {
       const statements = catalogDdl(dialect);
       const tables = statements.filter((s) => s.startsWith('CREATE TABLE IF NOT EXISTS')).map((s) => /EXISTS (\w+)/.exec(s)![1]);
-      expect(tables).toEqual(['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs', 'sqlml_job_leases', 'sqlml_exports', 'sqlml_monitor_runs']);
+      expect(tables).toEqual(['sqlml_models', 'sqlml_model_versions', 'sqlml_jobs', 'sqlml_job_runs', 'sqlml_job_leases', 'sqlml_exports', 'sqlml_monitor_runs', 'sqlml_trials']);
       for (const statement of statements) {
         expect(statement).not.toContain(';');
         expect(statement).not.toMatch(/--/);

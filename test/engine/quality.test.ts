@@ -68,7 +68,8 @@ describe('quality at default settings on the shared data sets', () => {
 
   it.skipIf(FILES.obesity === null)('obesity: the full-batch finish runs after the passes, starting from their best model, and DESCRIBE says so', async () => {
     await load('obesity');
-    await run(engine, 'CREATE OR REPLACE MODEL obesity_finish FROM obesity PREDICT nobeyesdad USING seed = 1;');
+    // A given l2: the finish fits that one amount (the default walks the L2 path, tested below).
+    await run(engine, 'CREATE OR REPLACE MODEL obesity_finish FROM obesity PREDICT nobeyesdad USING seed = 1, l2 = 1e-6;');
     const stats = (await engine.store.get('obesity_finish'))!.trainingStats as {
       polish?: { iterations: number; evaluations: number; kept_iteration?: number; validation_loss_before: number; validation_loss_after: number };
       curve: { validation_loss: number }[];
@@ -87,6 +88,27 @@ describe('quality at default settings on the shared data sets', () => {
     expect(line('finish')).toMatch(new RegExp(`^${finish.iterations} L-BFGS iterations \\(${finish.evaluations} passes, `));
     expect(described.rows.some((row) => row[1] === 'finish_kept')).toBe(false);
     expect(line('finish_held_out_loss')).toMatch(/^[0-9.]+ → [0-9.]+$/);
+  });
+
+  it.skipIf(FILES.obesity === null)('obesity at defaults: the finish walks the L2 path, keeps its lowest validation loss, and DESCRIBE shows what was tried', async () => {
+    await load('obesity');
+    await run(engine, 'CREATE OR REPLACE MODEL obesity_path FROM obesity PREDICT nobeyesdad USING seed = 1;');
+    const stats = (await engine.store.get('obesity_path'))!.trainingStats as {
+      l2: number;
+      l2_path: { l2: number; validation_loss: number; iterations: number }[];
+      polish: { kept: string; validation_loss_after: number };
+    };
+    expect(stats.l2_path.length).toBeGreaterThan(0);
+    if (stats.polish.kept === 'finish') {
+      const lowest = Math.min(...stats.l2_path.map((t) => t.validation_loss));
+      expect(stats.l2_path.find((t) => t.l2 === stats.l2)!.validation_loss).toBe(lowest);
+      expect(stats.polish.validation_loss_after).toBeLessThanOrEqual(lowest);
+    }
+    const described = await run(engine, 'DESCRIBE MODEL obesity_path;');
+    const rows = described.rows.filter((row) => row[0] === 'training');
+    expect(Number(rows.find((row) => row[1] === 'l2')?.[2])).toBe(stats.l2);
+    expect(rows.filter((row) => String(row[1]).startsWith('l2_tried_'))).toHaveLength(stats.l2_path.length);
+    expect(String(rows.find((row) => row[1] === `l2_tried_${stats.l2_path[0]!.l2}`)?.[2])).toMatch(/^validation loss [0-9.]+ after \d+ iterations$/);
   });
 
   it.skipIf(FILES.obesity === null)('obesity with early_stopping = false: no validation rows, the finish still runs, and DESCRIBE shows no held-out loss', async () => {

@@ -42,7 +42,7 @@ describe('resolveOptions', () => {
       passes: 10,
       learningRate: null,
       l1: 0,
-      l2: 1e-6,
+      l2: null,
       split: 0.7,
       seed: 1,
       shuffle: 'auto',
@@ -50,6 +50,7 @@ describe('resolveOptions', () => {
       classWeights: 'none',
       maxModelSize: 100 * 1024 * 1024,
       earlyStopping: true,
+      tune: 0,
     });
   });
 
@@ -57,7 +58,7 @@ describe('resolveOptions', () => {
     const error = errorOf(() => resolveOptions(using(['pases', num(3)])));
     expect(error.code).toBe('bad_option');
     expect(error.message).toBe(
-      "unknown option 'pases' (options: type, positive, passes, learning_rate, l1, l2, split, seed, shuffle, threshold, class_weights, max_model_size, early_stopping)",
+      "unknown option 'pases' (options: type, positive, passes, learning_rate, l1, l2, split, seed, shuffle, threshold, class_weights, max_model_size, early_stopping, tune)",
     );
   });
 
@@ -131,7 +132,25 @@ describe('resolveOptions', () => {
     });
     it('reject negatives and words', () => {
       rejects('l1', num(-1), 'option l1 must be a number of 0 or more, got -1');
-      rejects('l2', word('lots'), "option l2 must be a number of 0 or more, got 'lots'");
+      rejects('l2', word('lots'), "option l2 must be a number of 0 or more or 'auto', got 'lots'");
+    });
+    it("l2 = 'auto' (the default) leaves the amount to the learner", () => {
+      expect(resolveOptions(using(['l2', word('auto')])).l2).toBeNull();
+      expect(resolveOptions([]).l2).toBeNull();
+    });
+  });
+
+  describe('tune', () => {
+    it('accepts a whole number of trials from 0 (off) to 200', () => {
+      expect(resolveOptions(using(['tune', num(20)])).tune).toBe(20);
+      expect(resolveOptions(using(['tune', num(0)])).tune).toBe(0);
+      expect(resolveOptions([]).tune).toBe(0);
+    });
+    it('rejects negatives, fractions, too many trials and words, naming the option', () => {
+      rejects('tune', num(-1), 'option tune must be a whole number from 0 (no tuning) to 200, got -1');
+      rejects('tune', num(2.5), 'option tune must be a whole number from 0 (no tuning) to 200, got 2.5');
+      rejects('tune', num(201), 'option tune must be a whole number from 0 (no tuning) to 200, got 201');
+      rejects('tune', word('lots'), "option tune must be a whole number from 0 (no tuning) to 200, got 'lots'");
     });
   });
 
@@ -253,7 +272,7 @@ describe('optionsToJson / optionsFromJson', () => {
       passes: 10,
       learning_rate: 'auto',
       l1: 0,
-      l2: 1e-6,
+      l2: 'auto',
       split: 0.7,
       seed: 1,
       shuffle: 'auto',
@@ -261,6 +280,7 @@ describe('optionsToJson / optionsFromJson', () => {
       class_weights: 'none',
       max_model_size: '100MB',
       early_stopping: true,
+      tune: 0,
     });
   });
 

@@ -243,6 +243,11 @@ describe('parser: inspecting and managing models', () => {
     expect(meaning('DROP MODEL IF EXISTS "Churn"')).toEqual({ kind: 'drop_model', ifExists: true, name: id('Churn', true) });
   });
 
+  it('parses SHOW TRIALS name[@v]', () => {
+    expect(meaning('show trials churn')).toEqual({ kind: 'show_trials', model: { name: id('churn') } });
+    expect(meaning('SHOW TRIALS "Churn"@2')).toEqual({ kind: 'show_trials', model: { name: id('Churn', true), version: 2 } });
+  });
+
   it('parses EXPORT MODEL … AS FUNCTION, the function name schema-qualified or not', () => {
     expect(meaning('export model churn as function churn_fn')).toEqual({
       kind: 'export_model',
@@ -408,6 +413,8 @@ describe('parser: errors', () => {
     ['unclosed transform', 'CREATE MODEL m FROM t PREDICT y RECIPE (normalize(age)', 'line 1, column 55: expected , or ), found end of statement'],
     ['empty recipe', 'CREATE MODEL m FROM t PREDICT y RECIPE ()', 'line 1, column 41: expected transform, found )'],
     ['transform without arguments', 'CREATE MODEL m FROM t PREDICT y RECIPE (f())', 'line 1, column 43: expected transform argument, found )'],
+    ['SHOW TRIALS without a model', 'SHOW TRIALS', 'line 1, column 12: expected model name, found end of statement'],
+    ['junk after SHOW TRIALS', 'SHOW TRIALS m now', 'line 1, column 15: expected end of statement, found now'],
     ['trailing junk', 'SHOW MODELS now', 'line 1, column 13: expected end of statement, found now'],
     ['junk after PREDICT ... INTO', 'PREDICT m FROM t INTO out KEY id APPEND now', 'line 1, column 41: expected end of statement, found now'],
     ['name@x', 'PREDICT m@x FROM t', 'line 1, column 11: expected version number, found x'],

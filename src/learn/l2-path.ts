@@ -1,0 +1,182 @@
+/**
+ * The default L2 amount, chosen on the validation rows: a path of L2 strengths fitted by
+ * the full-batch finish, strongest first, each fit warm-started from the one before, and
+ * the fit with the lowest validation loss kept — unless the passes' model (the path's
+ * start) is better on the validation rows by more than they can tell apart (below), in
+ * which case the path changes nothing.
+ *
+ * The passes' model was itself chosen on the validation rows, as the best of every pass
+ * of every step size tried (dozens of snapshots), so its validation loss is optimistic:
+ * on small sets it is often a hair below the path's best while clearly worse on new rows.
+ * So the start is kept only when its mean validation loss is lower than the path's best
+ * by more than one standard error of the paired per-row difference.
+ *
+ * Why: Amazon ML's default (1e-6) is next to no regularization, and the finish converges
+ * to that objective's optimum. On small, wide or nearly separable data that optimum
+ * overfits (scikit-learn's LogisticRegression() regularizes by C = 1, i.e. l2 = 1/n here);
+ * on large data the validation-optimal amount is tiny and the path changes little.
+ *
+ * - Strongest first: a strongly regularized objective is well conditioned, so its fit is
+ *   a few iterations, and each weaker one starts next to its own optimum. The walk stops
+ *   once the validation loss has risen PATH_PATIENCE steps in a row past its best, so the
+ *   slow, ill-conditioned weak end is only fitted when the data asks for it.
+ * - The validation rows are the carve-out of the training rows early stopping watches;
+ *   the held-out rows never choose anything.
+ * - Pure and deterministic: the same objective and start give the same choice.
+ */
+
+import type { Objective } from './objective.js';
+
+/** The optimizer of one fit (polish.ts's L-BFGS `minimize`), given so this module needs nothing of polish.ts. */
+export type Fit = (
+  objective: Objective,
+  start: Float64Array,
+  maxIterations: number,
+  hooks: FitHooks,
+  converged?: number,
+) => Promise<{ iterations: number; v: Float64Array }>;
+
+export interface FitHooks {
+  onIteration?(iteration: number, objective: number): void;
+  signal?: AbortSignal;
+}
+
+/** An objective whose L2 amount can change between fits (cached-objective.ts). */
+export interface RegularizedObjective extends Objective {
+  setL2(l2: number): void;
+  /** Per distinct validation row: its loss at `v` and its weight. */
+  validationRowLosses(v: Float64Array): { losses: Float64Array; weights: Float64Array };
+}
+
+/**
+ * L2 amounts tried (per example, on the real weights of standardized features), strongest
+ * first, a decade apart, down to Amazon ML's 1e-6. scikit-learn's C = 1 is l2 = 1/n,
+ * inside the path for 1 to 1,000,000 training rows.
+ */
+export const L2_PATH: readonly number[] = [1, 0.1, 0.01, 1e-3, 1e-4, 1e-5, 1e-6];
+/**
+ * Most L-BFGS iterations of one path step: the validation loss settles long before the
+ * objective does, and the weak end of the path is ill-conditioned (nearly separable data
+ * has no finite optimum at l2 → 0), where every step would otherwise run to the finish's
+ * cap. The kept step then runs on to the finish's own cap.
+ */
+export const PATH_STEP_MAX_ITERATIONS = 30;
+/**
+ * The path runs only when the training rows are at most this many per coordinate
+ * (features × outputs): with many more rows than weights the validation-optimal amount
+ * is tiny (scikit-learn's C = 1 is l2 = 1/n), the default's fit is already close to it,
+ * and walking the path would cost several finishes for a change in the fourth decimal.
+ * Small, wide and nearly separable sets, where regularization matters, are far below it.
+ */
+export const PATH_MAX_ROWS_PER_COORDINATE = 50;
+
+/** Whether the path is worth walking for `rows` distinct training rows and `coordinates` weights. */
+export function pathPays(rows: number, coordinates: number): boolean {
+  return rows <= PATH_MAX_ROWS_PER_COORDINATE * coordinates;
+}
+
+/** Relative objective change that ends a path step's fit: its validation loss is settled long before. */
+export const PATH_STEP_CONVERGED = 1e-9;
+
+/** Consecutive path steps whose validation loss is above the best before the walk stops. */
+export const PATH_PATIENCE = 2;
+
+export interface PathStep {
+  readonly l2: number;
+  readonly validationLoss: number;
+  /** L-BFGS iterations of this step's fit. */
+  readonly iterations: number;
+}
+
+export interface PathResult {
+  /** The kept fit's coordinates, or null when the start's validation loss was lowest (keep the start). */
+  readonly v: Float64Array | null;
+  /** The kept fit's L2 amount; null with `v`. */
+  readonly l2: number | null;
+  readonly validationLoss: number;
+  readonly tried: readonly PathStep[];
+  readonly iterations: number;
+}
+
+/**
+ * Walks `path` (strongest first) from `start` (left untouched), fitting each amount with
+ * `fit` to at most `maxIterations` iterations: what was tried and the fit with the lowest validation loss,
+ * or none when no fit beats `startValidation`.
+ */
+export async function regularizationPath(
+  objective: RegularizedObjective,
+  start: Float64Array,
+  startValidation: number,
+  path: readonly number[],
+  maxIterations: number,
+  fit: Fit,
+  hooks: FitHooks = {},
+): Promise<PathResult> {
+  const tried: PathStep[] = [];
+  let v: Float64Array = Float64Array.from(start);
+  let best: Float64Array | null = null;
+  let bestL2: number | null = null;
+  let bestLoss = Infinity;
+  let stale = 0;
+  let total = 0;
+  for (const l2 of path) {
+    objective.setL2(l2);
+    const fitted = await fit(objective, v, Math.min(maxIterations, PATH_STEP_MAX_ITERATIONS), {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
+    }, PATH_STEP_CONVERGED);
+    v = fitted.v;
+    const loss = (await objective.validationLoss(v)) ?? Infinity;
+    tried.push({ l2, validationLoss: loss, iterations: fitted.iterations });
+    if (loss < bestLoss) {
+      bestLoss = loss;
+      bestL2 = l2;
+      best = best === null || best.length !== v.length ? Float64Array.from(v) : (best.set(v), best);
+      stale = 0;
+    } else if (++stale >= PATH_PATIENCE) {
+      break;
+    }
+  }
+  let iterations = tried.reduce((sum, step) => sum + step.iterations, 0);
+  // The kept step, fitted on to the finish's cap when its step stopped at the step cap; kept only if the validation rows agree.
+  const kept = tried.find((step) => step.l2 === bestL2);
+  if (best !== null && bestL2 !== null && kept !== undefined && kept.iterations >= Math.min(maxIterations, PATH_STEP_MAX_ITERATIONS) && maxIterations > kept.iterations) {
+    objective.setL2(bestL2);
+    const more = await fit(objective, Float64Array.from(best), maxIterations - kept.iterations, {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
+    });
+    iterations += more.iterations;
+    const loss = (await objective.validationLoss(more.v)) ?? Infinity;
+    if (loss <= bestLoss) {
+      bestLoss = loss;
+      best = more.v;
+    }
+  }
+  if (best === null || startClearlyBetter(objective, start, best)) return { v: null, l2: null, validationLoss: startValidation, tried, iterations };
+  return { v: best, l2: bestL2, validationLoss: bestLoss, tried, iterations };
+}
+
+/**
+ * Whether `start` has a lower validation loss than `fit` by more than one standard error
+ * of the mean paired difference (weighted rows).
+ */
+export function startClearlyBetter(objective: RegularizedObjective, start: Float64Array, fit: Float64Array): boolean {
+  const a = objective.validationRowLosses(start);
+  const b = objective.validationRowLosses(fit);
+  let weight = 0;
+  let sum = 0;
+  for (let r = 0; r < a.losses.length; r++) {
+    weight += a.weights[r]!;
+    sum += a.weights[r]! * (b.losses[r]! - a.losses[r]!);
+  }
+  if (!(weight > 0)) return false;
+  const mean = sum / weight;
+  let squares = 0;
+  for (let r = 0; r < a.losses.length; r++) {
+    const d = b.losses[r]! - a.losses[r]! - mean;
+    squares += a.weights[r]! * d * d;
+  }
+  const standardError = Math.sqrt(squares / weight / Math.max(1, weight - 1));
+  return mean > standardError;
+}

@@ -1,0 +1,105 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { L2_PATH } from '../../src/learn/l2-path.js';
+import { train, type TrainSpec } from '../../src/learn/train.js';
+import type { Task } from '../../src/learn/types.js';
+import { meanLoss, memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
+
+function spec(task: Task, dimension: number, overrides: Partial<TrainSpec> = {}): TrainSpec {
+  return {
+    task,
+    dimension,
+    classes: task === 'multiclass' ? 3 : 1,
+    l1: 0,
+    l2: 1e-6,
+    learningRate: null,
+    seed: 1,
+    passes: 4,
+    earlyStopping: true,
+    shuffle: true,
+    classWeights: null,
+    polish: true,
+    ...overrides,
+  };
+}
+
+/** Small, wide data: few rows per weight, where the L2 amount matters. */
+function smallWide(task: Task, seed: number, rows: number, width: number) {
+  const data = synthesize({
+    task,
+    rows,
+    seed,
+    classes: task === 'multiclass' ? 3 : undefined,
+    denseScales: Array.from({ length: width }, (_, i) => 1 + (i % 5)),
+    irrelevant: Array.from({ length: Math.floor(width / 2) }, (_, i) => width - 1 - i),
+  } as Parameters<typeof synthesize>[0]);
+  const cut = Math.floor(rows * 0.8);
+  return { data, training: toBlocks(data.block, 64, 0, cut), validation: toBlocks(data.block, 64, cut, rows) };
+}
+
+describe('the default L2 amount, chosen on the validation rows (l2-path.ts)', () => {
+  it('keeps an amount of the path (or the passes’ model), the one with the lowest validation loss', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Task>('binary', 'multiclass', 'regression'),
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.integer({ min: 60, max: 240 }),
+        fc.integer({ min: 8, max: 30 }),
+        async (task, seed, rows, width) => {
+          const { data, training, validation } = smallWide(task, seed, rows, width);
+          const result = await train(memorySource(training, validation), spec(task, data.dimension, { seed, chooseL2: true }));
+          const finish = result.polish!;
+          expect(finish).not.toBeNull();
+          const held = meanLoss(result.learner, validation);
+          if (finish.kept === 'passes') {
+            // The passes' model stays, and so does the given amount.
+            expect(result.l2).toBe(1e-6);
+            expect(held).toBeCloseTo(finish.startValidationLoss!, 9);
+            return;
+          }
+          expect(finish.l2Path.length).toBeGreaterThan(0);
+          expect(L2_PATH).toContain(result.l2);
+          const lowest = Math.min(...finish.l2Path.map((step) => step.validationLoss));
+          expect(finish.l2Path.find((step) => step.l2 === result.l2)!.validationLoss).toBe(lowest);
+          // The kept step may have been fitted on past the step cap, lowering its validation loss further.
+          expect(held).toBeLessThanOrEqual(lowest + 1e-12);
+          expect(held).toBeCloseTo(finish.validationLoss!, 9);
+          // The path's tried amounts are a prefix of L2_PATH, strongest first.
+          expect(finish.l2Path.map((step) => step.l2)).toEqual(L2_PATH.slice(0, finish.l2Path.length));
+        },
+      ),
+      { numRuns: 12, seed: 19 },
+    );
+  });
+
+  it('never leaves a model with a worse validation loss than the passes’ model when the amount is given', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom<Task>('binary', 'multiclass', 'regression'), fc.integer({ min: 1, max: 1_000 }), async (task, seed) => {
+        const { data, training, validation } = smallWide(task, seed, 120, 24);
+        const result = await train(memorySource(training, validation), spec(task, data.dimension, { seed, l2: 1e-6 }));
+        const finish = result.polish!;
+        expect(finish.l2Path).toEqual([]);
+        expect(finish.validationLoss!).toBeLessThanOrEqual(finish.startValidationLoss!);
+        expect(meanLoss(result.learner, validation)).toBeCloseTo(finish.validationLoss!, 9);
+        expect(result.l2).toBe(1e-6);
+      }),
+      { numRuns: 9, seed: 7 },
+    );
+  });
+
+  it('regularizes small wide data more than the default amount, and lowers its validation loss against the unregularized fit', async () => {
+    const { data, training, validation } = smallWide('binary', 5, 120, 40);
+    const chosen = await train(memorySource(training, validation), spec('binary', data.dimension, { chooseL2: true }));
+    const unregularized = await train(memorySource(training, validation), spec('binary', data.dimension));
+    expect(chosen.polish!.l2Path.length).toBeGreaterThan(0);
+    expect(meanLoss(chosen.learner, validation)).toBeLessThanOrEqual(meanLoss(unregularized.learner, validation));
+  });
+
+  it('is deterministic: the same rows and seed choose the same amount and the same weights', async () => {
+    const { data, training, validation } = smallWide('multiclass', 11, 150, 20);
+    const a = await train(memorySource(training, validation), spec('multiclass', data.dimension, { chooseL2: true }));
+    const b = await train(memorySource(training, validation), spec('multiclass', data.dimension, { chooseL2: true }));
+    expect(b.l2).toBe(a.l2);
+    expect(b.learner.modelCopy()).toEqual(a.learner.modelCopy());
+  });
+});
