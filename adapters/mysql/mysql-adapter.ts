@@ -25,6 +25,7 @@ import { MySQLRowStream, asFields } from './mysql-reader.js';
 import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
 import { OpenStreams } from '../open-streams.js';
+import { dropAbandoned, holdStagingLock, leftoverTag, releaseStagingLock } from './mysql-leftovers.js';
 import { runQuery, type QueryOutcome } from './mysql-session.js';
 import { cellDecoderFor, columnTypeOf, resultValue, type MySQLField } from './mysql-types.js';
 import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
@@ -313,6 +314,11 @@ export class MySQLAdapter implements Adapter {
       };
       signal?.addEventListener('abort', kill, { once: true });
       let done = false;
+      // The lock marks the staging table as alive while this session lives: a process killed
+      // mid-statement leaves it to the next write (or connect), which drops it (mysql-leftovers.ts).
+      const tag = leftoverTag(staging.name)!;
+      await holdStagingLock(session, tag).catch((error: unknown) => Promise.reject(this.#asError(error)));
+      await dropAbandoned(session, this.sql, table.schema);
       try {
         const created = await run(createStagingSql(this.sql, staging, rows, 'declare'));
         const count = Number(created.header?.affectedRows ?? 0);
@@ -334,6 +340,7 @@ export class MySQLAdapter implements Adapter {
         if (live !== undefined) {
           if (!done) await runQuery(live, 'ROLLBACK').catch(() => undefined);
           await runQuery(live, `DROP TABLE IF EXISTS ${quotedStaging}`).catch(() => undefined);
+          await releaseStagingLock(live, tag).catch(() => undefined);
         }
       }
     });
@@ -348,6 +355,8 @@ export class MySQLAdapter implements Adapter {
   ensureCatalog(ddl: readonly string[]): Promise<void> {
     return this.#exclusive(async (session) => {
       for (const statement of ddl) await runQuery(session, statement).catch((error: unknown) => Promise.reject(this.#asError(error)));
+      // Staging tables of writers killed since the last write, gone before anyone lists tables.
+      await dropAbandoned(session, this.sql, undefined);
     });
   }
 
