@@ -25,6 +25,8 @@ import type { Dialect as KyselyDialect } from 'kysely';
 import type { Adapter, AdapterFactory, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { duckdbDialect } from './dialect.js';
+import type { SqlDialect } from '../dialect.js';
+import { checkedLower, probeLetters } from '../lower-probe.js';
 import { type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { ResultBudget, isResultTooLarge } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -82,7 +84,12 @@ export const openDuckDBAdapter: AdapterFactory = async (url) => {
   } catch (error) {
     throw new SqlmlError('connection', `cannot open DuckDB database ${location}: ${errorMessage(error)}`, { cause: error });
   }
-  return new DuckDBAdapter(instance, await instance.connect());
+  const connection = await instance.connect();
+  // DuckDB's lower() follows its own Unicode tables: checked letter by letter (lower-probe.ts).
+  const lowered = await connection
+    .runAndReadAll(`SELECT ${duckdbDialect.lowerText!(duckdbDialect.quoteString(probeLetters()))}`)
+    .then((result) => String(result.getRows()[0]?.[0] ?? ''), () => null);
+  return new DuckDBAdapter(instance, connection, lowered);
 };
 
 function isDirectory(path: string): boolean {
@@ -94,7 +101,8 @@ function isDirectory(path: string): boolean {
 }
 
 export class DuckDBAdapter implements Adapter {
-  readonly sql = duckdbDialect;
+  /** DuckDB's SQL; its `lowerText` as checked on connecting (lower-probe.ts). */
+  readonly sql: SqlDialect;
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
   readonly #lock = new ConnectionLock();
@@ -102,7 +110,8 @@ export class DuckDBAdapter implements Adapter {
   #closed = false;
 
   /** Takes ownership of `instance` and `connection`; `close()` closes both. Use `openDuckDBAdapter`. */
-  constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
+  constructor(instance: DuckDBInstance, connection: DuckDBConnection, lowered: string | null) {
+    this.sql = checkedLower(duckdbDialect, lowered);
     this.#instance = instance;
     this.#connection = connection;
   }

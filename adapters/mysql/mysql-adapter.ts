@@ -24,6 +24,7 @@ import { MySQLCatalogDialect } from './mysql-kysely.js';
 import { MySQLRowStream, asFields } from './mysql-reader.js';
 import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { checkedLower, probeLetters } from '../lower-probe.js';
 import { OpenStreams } from '../open-streams.js';
 import { dropAbandoned, holdStagingLock, leftoverTag, releaseStagingLock } from './mysql-leftovers.js';
 import { runQuery, type QueryOutcome } from './mysql-session.js';
@@ -58,7 +59,13 @@ export const openMySQLAdapter: AdapterFactory = async (url) => {
   const [localInfile, sqlMode] = probe.rows[0] ?? [];
   const method: LoadMethod = settings.bulkWrite !== 'auto' ? settings.bulkWrite : Number(localInfile) === 1 ? 'load_data' : 'insert';
   const backslashEscapes = !String(sqlMode ?? '').includes('NO_BACKSLASH_ESCAPES');
-  return new MySQLAdapter(settings, options, session, method, backslashEscapes);
+  // LOWER() follows the collation's Unicode tables: checked letter by letter (lower-probe.ts).
+  const dialect = mysqlDialect({ backslashEscapes });
+  const lowered = await runQuery(session, `SELECT ${dialect.lowerText!(dialect.quoteString(probeLetters()))}`).then(
+    (outcome) => (outcome.rows[0]?.[0] === undefined || outcome.rows[0][0] === null ? null : String(outcome.rows[0][0])),
+    () => null,
+  );
+  return new MySQLAdapter(settings, options, session, method, checkedLower(dialect, lowered));
 };
 
 /**
@@ -114,11 +121,11 @@ export class MySQLAdapter implements Adapter {
   #closed = false;
 
   /** Takes ownership of `session`. Use `openMySQLAdapter`. */
-  constructor(settings: MySQLSettings, options: ConnectionOptions, session: Connection, loadMethod: LoadMethod, backslashEscapes: boolean) {
+  constructor(settings: MySQLSettings, options: ConnectionOptions, session: Connection, loadMethod: LoadMethod, sql: SqlDialect) {
     this.#settings = settings;
     this.#options = options;
     this.loadMethod = loadMethod;
-    this.sql = mysqlDialect({ backslashEscapes });
+    this.sql = sql;
     this.#adoptSession(session);
     this.#pool = mysql.createPool({ ...options, connectionLimit: 4, maxIdle: 2 });
     this.#pool.on('connection', (connection) => {

@@ -29,8 +29,12 @@ interface ModelCase {
   /** Feature kinds the model must hold (text kinds only where the database splits text into words). */
   readonly kinds: readonly string[];
   readonly target: string;
-  /** Extra RECIPE transforms, with `q` quoting a column name for the database; `words` false leaves the free text out. */
-  readonly recipe: (q: (name: string) => string, words: boolean) => string[];
+  /**
+   * Extra RECIPE transforms, with `q` quoting a column name for the database; `words`
+   * false leaves the free text out; `lower` wraps a column in lowercase() where the
+   * database's lower() passed its check (adapters/lower-probe.ts), else leaves it as it is.
+   */
+  readonly recipe: (q: (name: string) => string, words: boolean, lower: (column: string) => string) => string[];
 }
 
 const DENSE = ['boolean', 'date', 'number', 'one_hot', 'quantile_bin'];
@@ -42,14 +46,14 @@ const MODELS: readonly ModelCase[] = [
     name: 'binary_text',
     kinds: [...DENSE, ...HASHED, 'text'],
     target: c.yBinary.name,
-    recipe: (q) => [`quantile_bin(${q(c.level.name)}, 5)`, `no_punct(lowercase(${q(c.note.name)}))`, `cartesian(lowercase(${q(c.color.name)}), ${q(c.count.name)})`],
+    recipe: (q, _words, lower) => [`quantile_bin(${q(c.level.name)}, 5)`, `no_punct(${lower(q(c.note.name))})`, `cartesian(${lower(q(c.color.name))}, ${q(c.count.name)})`],
   },
   {
     name: 'binary_bool',
     kinds: [...DENSE, ...HASHED, 'text'],
     target: c.yBoolean.name,
-    recipe: (q, words) => [
-      `lowercase(${q(c.color.name)})`,
+    recipe: (q, words, lower) => [
+      lower(q(c.color.name)),
       `quantile_bin(${q(c.day.name)}, 4)`,
       `cartesian(quantile_bin(${q(c.amount.name)}, 3), ${q(c.day.name)})`,
       ...(words ? [`osb(${q(c.body.name)}, 3)`] : []),
@@ -175,7 +179,8 @@ describe.each(targets)('compiled models score as the stream does: $label', ({ la
     const name = `${m.name}_${suffix}`;
     const words = adapter.sql.textArrays !== undefined;
     const excluded = [q(COLUMNS.id.name), ...others, ...(words ? [] : [q(COLUMNS.body.name)])];
-    const recipe = [`exclude(${excluded.join(', ')})`, ...m.recipe(q, words)].join(', ');
+    const lower = (column: string): string => (adapter.sql.lowerText === undefined ? column : `lowercase(${column})`);
+    const recipe = [`exclude(${excluded.join(', ')})`, ...m.recipe(q, words, lower)].join(', ');
     await run(engine, `CREATE OR REPLACE MODEL ${name} FROM ${adapter.sql.quoteTable(train)} PREDICT ${q(m.target)} RECIPE (${recipe}) USING seed = 3;`);
     const model = deserializeModel((await engine.store.get(name))!.model);
     const compilation = compileModel(model, adapter.sql, await sourceColumns(adapter, score));
