@@ -23,6 +23,13 @@ import { COLUMNS, createSource, scoringRows, TARGETS, trainingRows } from './sou
 // The compiled SQL does not depend on how the stream reads: PostgreSQL's cursor reader is left to the engine suites.
 const targets = [{ label: 'duckdb', url: null as string | null }, ...(await serverTargets()).filter((t) => t.label !== 'postgres (cursor)')];
 const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+/**
+ * Training rows: enough for every feature kind (high-cardinality categories hashed, five
+ * quantile bins, every class), few enough that the hashed weights' lookups stay small.
+ * The database's planning of those lookups is what this suite's time goes on (600 rows
+ * made a 206 KB SELECT that DuckDB took 28 s to plan under load; 200 rows, 72 KB, 9 s).
+ */
+const TRAINING_ROWS = 200;
 
 interface ModelCase {
   readonly name: string;
@@ -53,7 +60,7 @@ const MODELS: readonly ModelCase[] = [
     kinds: [...DENSE, ...HASHED, 'text'],
     target: c.yBoolean.name,
     recipe: (q, words, lower) => [
-      lower(q(c.color.name)),
+      `no_punct(${lower(q(c.color.name))})`,
       `quantile_bin(${q(c.day.name)}, 4)`,
       `cartesian(quantile_bin(${q(c.amount.name)}, 3), ${q(c.day.name)})`,
       ...(words ? [`osb(${q(c.body.name)}, 3)`] : []),
@@ -159,7 +166,7 @@ describe.each(targets)('compiled models score as the stream does: $label', ({ la
   beforeAll(async () => {
     engine = url === null ? await memoryEngine() : await Engine.open(url);
     adapter = engine.adapter;
-    await createSource(adapter, train, trainingRows(600));
+    await createSource(adapter, train, trainingRows(TRAINING_ROWS));
     const nonFinite = adapter.sql.split.isNaN('x') !== 'FALSE';
     await createSource(adapter, score, scoringRows(nonFinite));
   }, 120_000);
@@ -181,7 +188,7 @@ describe.each(targets)('compiled models score as the stream does: $label', ({ la
     const excluded = [q(COLUMNS.id.name), ...others, ...(words ? [] : [q(COLUMNS.body.name)])];
     const lower = (column: string): string => (adapter.sql.lowerText === undefined ? column : `lowercase(${column})`);
     const recipe = [`exclude(${excluded.join(', ')})`, ...m.recipe(q, words, lower)].join(', ');
-    await run(engine, `CREATE OR REPLACE MODEL ${name} FROM ${adapter.sql.quoteTable(train)} PREDICT ${q(m.target)} RECIPE (${recipe}) USING seed = 3;`);
+    await run(engine, `CREATE OR REPLACE MODEL ${name} FROM ${adapter.sql.quoteTable(train)} PREDICT ${q(m.target)} RECIPE (${recipe}) USING seed = 3, passes = 4;`);
     const model = deserializeModel((await engine.store.get(name))!.model);
     const compilation = compileModel(model, adapter.sql, await sourceColumns(adapter, score));
     if (!compilation.ok) throw new Error(compilation.reason);
@@ -205,7 +212,8 @@ describe.each(targets)('compiled models score as the stream does: $label', ({ la
     const list = compiled.outputs.map((c) => `${expressions[c.name]} AS ${sql.quoteIdent(c.name)}`);
     const inline = await adapter.query(`SELECT ${sql.quoteIdent(COLUMNS.id.name)}, ${list.join(', ')} FROM ${sql.quoteTable(score)}`);
     expectSame(inline, streamed, compiled.outputs, 'expressions');
-  }, 120_000);
+    // PostgreSQL plans the hashed lookups slowly on a loaded machine (binary_bool: 109 s at load 15 on 2 cores).
+  }, 300_000);
 
   it.each(MODELS.filter((m) => m.name !== 'regression'))('$name: probabilityOf gives the probability of the row\'s own label', async (m) => {
     const { model, compiled, streamed } = await compiledCase(m);

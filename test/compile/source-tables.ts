@@ -75,7 +75,7 @@ export function trainingRows(count: number): Row[] {
     const at = new Date(atMs).toISOString().replace('T', ' ').replace('Z', '');
     const level = Math.floor(next() * 50);
     const count = Math.floor(next() * 1000) - 500;
-    const word = next() < 0.05 ? null : `${['w', 'W', 'ü', '字'][Math.floor(next() * 4)]}${Math.floor(next() * 250)}`;
+    const word = next() < 0.05 ? null : `${['w', 'W', 'ü', '字'][Math.floor(next() * 4)]}${Math.floor(next() * 60)}`;
     const body = next() < 0.05 ? null : sentence(next);
     const signal = (amount ?? 0) / 50 + (flag ? 1 : -0.5) + (color === 'red' ? 1 : color === '日本' ? -1 : 0) + level / 25 - 1 + (note?.toLowerCase().includes('hello') ? 0.7 : 0) + (body?.includes('cat') ? 0.8 : 0) + (word?.endsWith('7') ? -0.6 : 0) + (next() - 0.5);
     rows.push({

@@ -1,8 +1,10 @@
 /**
- * End to end with src/compile's compiler (no stand-in): a binary model over a number and
+ * End to end with src/compile's compiler: a binary model over a number and
  * a one-hot text column, and a regression model, on DuckDB, PostgreSQL and MariaDB. With
  * the default `engine = 'auto'` they run in the database, and PREDICT (with and without
  * INTO), EXPLAIN PREDICT's SQL as a view and EVALUATE … ON give the stream's answers.
+ * A lowercase() model over words with a final sigma and a dotted capital I scores alike
+ * on both engines where the database's lower() passed its check, and streams elsewhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultTable, Value } from '../../src/data.js';
