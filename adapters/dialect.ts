@@ -107,8 +107,16 @@ export interface SqlDialect extends SqlSpelling {
   safeExp(x: string): string;
   /** A set-returning split of `text` at the matches of the regular expression `pattern` (one row per piece); absent where the database has none. */
   regexpSplit?(text: string, pattern: string): string;
-  /** `text` lower-cased character by character as JavaScript's toLowerCase does (src/compile's lowercase()); absent where the database has no such function. */
+  /**
+   * `text` lower-cased letter by letter as JavaScript's toLowerCase does (src/compile's
+   * lowercase(), which adds the two context rules); absent where the database's lower()
+   * does not (adapters/lower-probe.ts checks it on connecting), `lowerTextGap` then saying why.
+   */
   lowerText?(text: string): string;
+  /** Why `lowerText` is absent, for the compiler's reason. */
+  readonly lowerTextGap?: string;
+  /** `text` with each character of the string literal `from` replaced by the one at the same place in `to` (SQL's translate); absent where the database has none. */
+  translate?(text: string, from: string, to: string): string;
   /**
    * `text` with every match of the regular expression `pattern` (a string literal; bracket
    * expressions hold literal characters, `\1` in `replacement` is the first group)

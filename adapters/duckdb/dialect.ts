@@ -78,6 +78,7 @@ export const duckdbDialect: SqlDialect = {
   safeExp: (x) => clampedExp(x),
   regexpSplit: (text, pattern) => `unnest(string_split_regex(${text}, ${pattern}))`,
   lowerText: (text) => `lower(${text})`,
+  translate: (text, from, to) => `translate(${text}, ${from}, ${to})`,
   regexpReplaceAll: (text, pattern, replacement) => `regexp_replace(${text}, ${pattern}, ${replacement}, 'g')`,
   isFiniteTime: (x) => `isfinite(${x})`,
   textArrays: {

@@ -27,6 +27,8 @@ import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writt
 import { duckdbDialect } from './dialect.js';
 import { informationSchemaIntrospection, type Introspection } from '../introspect.js';
 import { duckdbIntrospection } from './introspect.js';
+import type { SqlDialect } from '../dialect.js';
+import { checkedLower, probeLetters } from '../lower-probe.js';
 import { type Column, type ColumnData, type ResultTable, type RowBatch, type Value } from '../../src/data.js';
 import { ResultBudget, isResultTooLarge } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
@@ -84,7 +86,12 @@ export const openDuckDBAdapter: AdapterFactory = async (url) => {
   } catch (error) {
     throw new SqlmlError('connection', `cannot open DuckDB database ${location}: ${errorMessage(error)}`, { cause: error });
   }
-  return new DuckDBAdapter(instance, await instance.connect());
+  const connection = await instance.connect();
+  // DuckDB's lower() follows its own Unicode tables: checked letter by letter (lower-probe.ts).
+  const lowered = await connection
+    .runAndReadAll(`SELECT ${duckdbDialect.lowerText!(duckdbDialect.quoteString(probeLetters()))}`)
+    .then((result) => String(result.getRows()[0]?.[0] ?? ''), () => null);
+  return new DuckDBAdapter(instance, connection, lowered);
 };
 
 function isDirectory(path: string): boolean {
@@ -96,7 +103,8 @@ function isDirectory(path: string): boolean {
 }
 
 export class DuckDBAdapter implements Adapter {
-  readonly sql = duckdbDialect;
+  /** DuckDB's SQL; its `lowerText` as checked on connecting (lower-probe.ts). */
+  readonly sql: SqlDialect;
   readonly introspect: Introspection = informationSchemaIntrospection((sql, options) => this.query(sql, options), duckdbDialect, duckdbIntrospection);
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
@@ -105,7 +113,8 @@ export class DuckDBAdapter implements Adapter {
   #closed = false;
 
   /** Takes ownership of `instance` and `connection`; `close()` closes both. Use `openDuckDBAdapter`. */
-  constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
+  constructor(instance: DuckDBInstance, connection: DuckDBConnection, lowered: string | null) {
+    this.sql = checkedLower(duckdbDialect, lowered);
     this.#instance = instance;
     this.#connection = connection;
   }

@@ -26,7 +26,9 @@ import { MySQLCatalogDialect } from './mysql-kysely.js';
 import { MySQLRowStream, asFields } from './mysql-reader.js';
 import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { checkedLower, probeLetters } from '../lower-probe.js';
 import { OpenStreams } from '../open-streams.js';
+import { dropAbandoned, holdStagingLock, leftoverTag, releaseStagingLock } from './mysql-leftovers.js';
 import { runQuery, type QueryOutcome } from './mysql-session.js';
 import { cellDecoderFor, columnTypeOf, resultValue, type MySQLField } from './mysql-types.js';
 import { connectionError, parseMySQLUrl, type MySQLSettings } from './mysql-url.js';
@@ -59,7 +61,13 @@ export const openMySQLAdapter: AdapterFactory = async (url) => {
   const [localInfile, sqlMode] = probe.rows[0] ?? [];
   const method: LoadMethod = settings.bulkWrite !== 'auto' ? settings.bulkWrite : Number(localInfile) === 1 ? 'load_data' : 'insert';
   const backslashEscapes = !String(sqlMode ?? '').includes('NO_BACKSLASH_ESCAPES');
-  return new MySQLAdapter(settings, options, session, method, backslashEscapes);
+  // LOWER() follows the collation's Unicode tables: checked letter by letter (lower-probe.ts).
+  const dialect = mysqlDialect({ backslashEscapes });
+  const lowered = await runQuery(session, `SELECT ${dialect.lowerText!(dialect.quoteString(probeLetters()))}`).then(
+    (outcome) => (outcome.rows[0]?.[0] === undefined || outcome.rows[0][0] === null ? null : String(outcome.rows[0][0])),
+    () => null,
+  );
+  return new MySQLAdapter(settings, options, session, method, checkedLower(dialect, lowered));
 };
 
 /**
@@ -116,11 +124,11 @@ export class MySQLAdapter implements Adapter {
   #closed = false;
 
   /** Takes ownership of `session`. Use `openMySQLAdapter`. */
-  constructor(settings: MySQLSettings, options: ConnectionOptions, session: Connection, loadMethod: LoadMethod, backslashEscapes: boolean) {
+  constructor(settings: MySQLSettings, options: ConnectionOptions, session: Connection, loadMethod: LoadMethod, sql: SqlDialect) {
     this.#settings = settings;
     this.#options = options;
     this.loadMethod = loadMethod;
-    this.sql = mysqlDialect({ backslashEscapes });
+    this.sql = sql;
     this.introspect = informationSchemaIntrospection((sql, options) => this.query(sql, options), this.sql, mysqlIntrospection);
     this.#adoptSession(session);
     this.#pool = mysql.createPool({ ...options, connectionLimit: 4, maxIdle: 2 });
@@ -317,6 +325,11 @@ export class MySQLAdapter implements Adapter {
       };
       signal?.addEventListener('abort', kill, { once: true });
       let done = false;
+      // The lock marks the staging table as alive while this session lives: a process killed
+      // mid-statement leaves it to the next write (or connect), which drops it (mysql-leftovers.ts).
+      const tag = leftoverTag(staging.name)!;
+      await holdStagingLock(session, tag).catch((error: unknown) => Promise.reject(this.#asError(error)));
+      await dropAbandoned(session, this.sql, table.schema);
       try {
         const created = await run(createStagingSql(this.sql, staging, rows, 'declare'));
         const count = Number(created.header?.affectedRows ?? 0);
@@ -338,6 +351,7 @@ export class MySQLAdapter implements Adapter {
         if (live !== undefined) {
           if (!done) await runQuery(live, 'ROLLBACK').catch(() => undefined);
           await runQuery(live, `DROP TABLE IF EXISTS ${quotedStaging}`).catch(() => undefined);
+          await releaseStagingLock(live, tag).catch(() => undefined);
         }
       }
     });
@@ -352,6 +366,8 @@ export class MySQLAdapter implements Adapter {
   ensureCatalog(ddl: readonly string[]): Promise<void> {
     return this.#exclusive(async (session) => {
       for (const statement of ddl) await runQuery(session, statement).catch((error: unknown) => Promise.reject(this.#asError(error)));
+      // Staging tables of writers killed since the last write, gone before anyone lists tables.
+      await dropAbandoned(session, this.sql, undefined);
     });
   }
 

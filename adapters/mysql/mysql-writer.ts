@@ -30,6 +30,7 @@ import type { TableRef, WriteMode } from '../adapter.js';
 import type { SqlDialect } from '../dialect.js';
 import { type Column, type ColumnData, type RowBatch } from '../../src/data.js';
 import { DatabaseError, SqlmlError } from '../../src/errors.js';
+import { dropAbandoned, holdStagingLock, releaseStagingLock } from './mysql-leftovers.js';
 import { runQuery, type MySQLConnection } from './mysql-session.js';
 import { columnDefinitionType } from './mysql-types.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
@@ -77,8 +78,8 @@ export async function writeTable(
   const staging = tableIn(table.schema, `${STAGE_PREFIX}${tag}`);
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
   const definitions = columns.map((column) => `${context.sql.quoteIdent(column.name)} ${columnDefinitionType(column)}`);
-  await q(`SELECT GET_LOCK('${LOCK_PREFIX}${tag}', 0)`);
-  await dropAbandoned(context, table.schema);
+  await holdStagingLock(context.connection, tag).catch((error: unknown) => Promise.reject(context.asError(error)));
+  await dropAbandoned(context.connection, context.sql, table.schema);
   let stagingExists = false;
   try {
     // Set before the CREATE: a session killed while creating can leave the table made on
@@ -110,7 +111,7 @@ export async function writeTable(
     const cleanup = await context.liveConnection().catch(() => undefined);
     if (cleanup !== undefined) {
       if (stagingExists) await runQuery(cleanup, `DROP TABLE IF EXISTS ${context.sql.quoteTable(staging)}`).catch(() => undefined);
-      await runQuery(cleanup, `SELECT RELEASE_LOCK('${LOCK_PREFIX}${tag}')`).catch(() => undefined);
+      await releaseStagingLock(cleanup, tag).catch(() => undefined);
     }
   }
 }
@@ -134,7 +135,7 @@ async function loadInPlace(context: WriteContext, table: TableRef, targetNames: 
   const q = (sql: string): Promise<unknown> => runQuery(context.connection, sql).catch((error: unknown) => Promise.reject(context.asError(error)));
   // Writes that stage still clean up after dead writers; this one must too, or a killed
   // writer's staging table would stay until the next write that stages.
-  await dropAbandoned(context, table.schema);
+  await dropAbandoned(context.connection, context.sql, table.schema);
   await q('START TRANSACTION');
   try {
     if (mode === 'replace') await q(`DELETE FROM ${context.sql.quoteTable(table)}`);
@@ -154,41 +155,11 @@ async function loadInPlace(context: WriteContext, table: TableRef, targetNames: 
   }
 }
 
-/**
- * Staging tables are `sqlml_stage_<tag>`; their writer holds lock `sqlml_write_<tag>`.
- * `sqlml_old_<tag>` tables are collected too: writers that swapped tables by RENAME
- * could die before dropping the replaced one.
- */
+/** Staging tables are `sqlml_stage_<tag>`, their writer holding lock `sqlml_write_<tag>` (mysql-leftovers.ts). */
 const STAGE_PREFIX = 'sqlml_stage_';
-const LOCK_PREFIX = 'sqlml_write_';
-const LEFTOVER = /^sqlml_(?:stage|old)_([0-9a-f]{12})$/;
 
 function tableIn(schema: string | undefined, name: string): TableRef {
   return schema === undefined ? { name } : { schema, name };
-}
-
-/**
- * Drops the staging (and replaced) tables of `schema` (the session's database when
- * undefined) whose writer's lock is free: that writer has ended without cleaning up.
- * Best effort: a user who may not list or drop them still gets the write done.
- */
-async function dropAbandoned(context: WriteContext, schema: string | undefined): Promise<void> {
-  try {
-    const where = schema === undefined ? 'DATABASE()' : context.sql.quoteString(schema);
-    const listed = await runQuery(
-      context.connection,
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${where} AND (table_name LIKE 'sqlml\\_stage\\_%' OR table_name LIKE 'sqlml\\_old\\_%')`,
-    );
-    for (const [name] of listed.rows) {
-      const tag = typeof name === 'string' ? LEFTOVER.exec(name)?.[1] : undefined;
-      if (tag === undefined) continue;
-      const free = await runQuery(context.connection, `SELECT IS_FREE_LOCK('${LOCK_PREFIX}${tag}')`);
-      if (Number(free.rows[0]?.[0]) !== 1) continue;
-      await runQuery(context.connection, `DROP TABLE IF EXISTS ${context.sql.quoteTable(tableIn(schema, name as string))}`);
-    }
-  } catch {
-    // Listing or dropping needs privileges the writing itself may not: leave them.
-  }
 }
 
 /** The target's own spelling of each given column (MySQL matches column names case-insensitively). */

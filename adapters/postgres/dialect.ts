@@ -81,6 +81,7 @@ export const postgresDialect: SqlDialect = {
   safeExp: (x) => clampedExp(x),
   regexpSplit: (text, pattern) => `regexp_split_to_table(${text}, ${pattern})`,
   lowerText: (text) => `lower(${text})`,
+  translate: (text, from, to) => `translate(${text}, ${from}, ${to})`,
   regexpReplaceAll: (text, pattern, replacement) => `regexp_replace(${text}, ${pattern}, ${replacement}, 'g')`,
   isFiniteTime: (x) => `isfinite(${x})`,
   textArrays: {

@@ -41,6 +41,7 @@ import { CopyTextEncoder } from './postgres-writer.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { asDatabaseError, cancelled, checkBatchRows, streamReadTwice } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
+import { checkedLower, probeLetters } from '../lower-probe.js';
 import { OpenStreams } from '../open-streams.js';
 
 /** Connections of the shared pool: pass-through, catalog and writes may overlap (the engine writes while it reads). */
@@ -71,18 +72,21 @@ export const openPostgresAdapter: AdapterFactory = async (url) => {
   // pg-pool drops a client that is no longer queryable when it is released.
   pool.on('connect', (client) => client.on('error', () => undefined));
   let version: string;
-  let unicodeLower: boolean;
   try {
-    // lower() follows the database's ctype: under C or POSIX it lower-cases ASCII only.
-    const result = await pool.query<{ version: string; unicode_lower: boolean }>("SELECT version() AS version, lower('ÀÉΣ') = 'àéσ' AS unicode_lower");
+    const result = await pool.query<{ version: string }>('SELECT version() AS version');
     version = result.rows[0]?.version ?? '';
-    unicodeLower = result.rows[0]?.unicode_lower === true;
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw connectionError(settings, error);
   }
+  // lower() follows the database's ctype (under C or POSIX, ASCII only) and its Unicode
+  // tables: checked letter by letter (lower-probe.ts). A database whose encoding cannot
+  // hold the letters fails the probe, and lower-casing models stream there.
+  const lowered = await pool
+    .query<{ lowered: string }>(`SELECT ${postgresDialect.lowerText!('CAST($1 AS text)')} AS lowered`, [probeLetters()])
+    .then((result) => result.rows[0]?.lowered ?? null, () => null);
   const fastPath = settings.read === 'auto' && supportsBinaryCopy(version);
-  return new PostgresAdapter(settings, pool, fastPath, unicodeLower);
+  return new PostgresAdapter(settings, pool, fastPath, lowered);
 };
 
 /** Whether `version()` names a PostgreSQL with `COPY (query) TO STDOUT (FORMAT binary)`: not Redshift, ≥ 9.4. */
@@ -141,7 +145,7 @@ function withoutPassword(message: string, settings: PostgresSettings): string {
 }
 
 export class PostgresAdapter implements Adapter {
-  /** PostgreSQL's SQL; without `lowerText` where the database's lower() leaves non-ASCII letters as they are. */
+  /** PostgreSQL's SQL; its `lowerText` as checked on connecting (lower-probe.ts). */
   readonly sql: SqlDialect;
   readonly introspect: Introspection;
   /** Whether streams use binary COPY (else the cursor). */
@@ -152,8 +156,8 @@ export class PostgresAdapter implements Adapter {
   #closed = false;
 
   /** Takes ownership of `pool`; `close()` ends it. Use `openPostgresAdapter`. */
-  constructor(settings: PostgresSettings, pool: pg.Pool, fastPath: boolean, unicodeLower = true) {
-    this.sql = unicodeLower ? postgresDialect : { ...postgresDialect, lowerText: undefined };
+  constructor(settings: PostgresSettings, pool: pg.Pool, fastPath: boolean, lowered: string | null) {
+    this.sql = checkedLower(postgresDialect, lowered);
     this.introspect = informationSchemaIntrospection((sql, options) => this.query(sql, options), this.sql, postgresIntrospection);
     this.#settings = settings;
     this.#pool = pool;

@@ -5,7 +5,6 @@
 import type { Adapter, ResultLimit, TableRef } from '../../adapters/adapter.js';
 export { tableLabel } from '../../adapters/write-checks.js';
 import type { ModelStore, ModelVersion } from '../catalog/model-store.js';
-import type { CompileModel } from '../compile/index.js';
 import type { Column } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import type { TrainedModel } from '../learn/model.js';
@@ -53,8 +52,6 @@ export interface ExecContext extends ExecOptions {
    * the same either way.
    */
   readonly encodeWorker?: 'auto' | 'always' | 'never';
-  /** The model-to-SQL compiler for `engine = 'database'` (default: src/compile's). */
-  readonly compileModel?: CompileModel;
   /** Loaded models by `name@version`, so repeated PREDICTs do not re-parse weights. */
   readonly loadedModels: Map<string, TrainedModel>;
 }

@@ -58,7 +58,7 @@ export function chooseEngine(
   // Binding the streaming encoder checks the feature columns, with its message.
   void new FeatureEncoder(model.recipe, columns);
   if (requested === 'stream') return { engine: 'stream', compiled: null, reason: "USING engine = 'stream'" };
-  const compilation = statementReason === null ? (context.compileModel ?? compileModel)(model, context.adapter.sql, columns) : { ok: false as const, reason: statementReason };
+  const compilation = statementReason === null ? compileModel(model, context.adapter.sql, columns) : { ok: false as const, reason: statementReason };
   if (compilation.ok) {
     if (requested === 'auto' && hashesInSql(model)) return { engine: 'stream', compiled: null, reason: HASHED_IN_SQL_REASON };
     return { engine: 'database', compiled: compilation.compiled, reason: null };

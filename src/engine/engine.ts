@@ -10,7 +10,7 @@ import { ExportStore } from '../catalog/export-store.js';
 import { JobStore } from '../catalog/job-store.js';
 import { ModelStore } from '../catalog/model-store.js';
 import { MonitorStore } from '../catalog/monitor-store.js';
-import { compileModel, type CompileModel } from '../compile/index.js';
+import { compileModel } from '../compile/index.js';
 import type { ResultTable } from '../data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../errors.js';
 import type { TrainedModel } from '../learn/model.js';
@@ -37,8 +37,6 @@ export interface EngineOptions {
   readonly cacheLimit?: string;
   /** See ExecContext.encodeWorker. */
   readonly encodeWorker?: 'auto' | 'always' | 'never';
-  /** See ExecContext.compileModel. */
-  readonly compileModel?: CompileModel;
 }
 
 export class Engine {
@@ -103,7 +101,6 @@ export class Engine {
       ...(this.#options.cacheParent ? { cacheParent: this.#options.cacheParent } : {}),
       ...(this.#options.cacheLimit ? { cacheLimit: this.#options.cacheLimit } : {}),
       ...(this.#options.encodeWorker ? { encodeWorker: this.#options.encodeWorker } : {}),
-      ...(this.#options.compileModel ? { compileModel: this.#options.compileModel } : {}),
       ...options,
     };
     try {

@@ -20,6 +20,9 @@ import { SqlmlError } from '../../src/errors.js';
 import { dayOfWeekOf, hourOf, monthOf, yearOf } from '../../src/learn/profile.js';
 import { plainDecimal, type DatePart, type FunctionSpelling, type SqlFunction } from '../../adapters/dialect.js';
 import { trickyText } from '../helpers/tricky-text.js';
+import { doubleLiteral } from '../../src/compile/sql-values.js';
+import { lowerPairs, probeLetters } from '../../adapters/lower-probe.js';
+import { characterClass, PUNCTUATION_CLASS, WHITESPACE_CLASS } from '../../src/compile/text-cleaning.js';
 
 import { duckdbFixture } from './fixtures/duckdb.js';
 import type { DialectFixture } from './fixtures/fixture.js';
@@ -664,11 +667,33 @@ describe.each(TARGETS)('$label', ({ url }) => {
         ['double', adapter.sql.quoteString('0.5'), '0.5'],
         ['text', adapter.sql.quoteString('é x'), 'é x'],
         ['date', adapter.sql.quoteString('2024-02-29'), '2024-02-29'],
+        ['decimal', adapter.sql.exactNumber('-12.5'), '-12.5'],
+        ['other', adapter.sql.quoteString('x y'), 'x y'],
       ];
       for (const [type, literal, text] of samples) {
         const value = await scalar(`CAST(CAST(${literal} AS ${adapter.sql.types.castTypeFor[type]}) AS ${adapter.sql.split.textCast})`);
-        expect(String(value).replace(/\.0+$/, ''), type).toBe(text);
+        const shown = type === 'decimal' ? plainDecimal(String(value)).text : String(value);
+        expect(shown.replace(/\.0+$/, ''), type).toBe(text);
       }
+      // Booleans and timestamps print differently per database: read back as numbers.
+      expect(Number(await scalar(adapter.sql.split.booleanToInteger(`CAST(1 = 1 AS ${adapter.sql.types.castTypeFor.boolean})`)))).toBe(1);
+      const stamp = `CAST(${adapter.sql.quoteString('2024-02-29 13:14:15')} AS ${adapter.sql.types.castTypeFor.timestamp})`;
+      expect(Number(await scalar(adapter.sql.split.timestampToEpochMs!(stamp)))).toBe(Date.parse('2024-02-29T13:14:15Z'));
+      // Every sqlml type has a sample above.
+      expect(Object.keys(adapter.sql.types.castTypeFor).sort()).toEqual([...samples.map(([type]) => type), 'boolean', 'timestamp'].sort());
+    });
+
+    it('doubleLiteral (src/compile): any double, ±0, subnormals, ±1e308 and integers beyond 2^53 included, reads back bit for bit', async () => {
+      const special = fc.constantFrom(0, -0, 5e-324, -5e-324, 2.2250738585072014e-308, -1e-308, 1e308, -1e308, Number.MAX_VALUE, -Number.MAX_VALUE, 2 ** 53 + 2, -(2 ** 60), 2 ** 63, 1e21, 0.1, 1 / 3);
+      const number = fc.oneof(special, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer().map((i) => i * 2 ** 40));
+      await fc.assert(
+        fc.asyncProperty(fc.array(number, { minLength: 1, maxLength: 40 }), async (xs) => {
+          const row = (await adapter.query(`SELECT ${xs.map((x, i) => `${doubleLiteral(adapter.sql, x)} AS ${q(`c${i}`)}`).join(', ')}`)).rows[0]!;
+          // -0 is written as 0 (databases differ on keeping the sign of a zero; no score depends on it).
+          xs.forEach((x, i) => expect(row[i], String(x)).toBe(Object.is(x, -0) ? 0 : x));
+        }),
+        { numRuns: 30 },
+      );
     });
 
     it('exactNumber: keeps every digit of decimals with up to 30 digits', async () => {
@@ -713,6 +738,81 @@ describe.each(TARGETS)('$label', ({ url }) => {
       }
       const result = await adapter.query(`SELECT ${split(adapter.sql.quoteString('a, b,c'), adapter.sql.quoteString(', *'))} AS ${q('part')}`);
       expect(result.rows).toEqual([['a'], ['b'], ['c']]);
+    });
+
+    it('lowerText: every letter lower-cased as toLowerCase does it alone (checked on connecting, else absent with the reason), NULL stays NULL', async () => {
+      const lower = adapter.sql.lowerText;
+      const probe = adapter.sql.quoteString(probeLetters());
+      if (lower === undefined) {
+        // Absent only where the database's own lower() really differs, saying how.
+        expect(adapter.sql.lowerTextGap).toMatch(/does not lower-case as the model does: \d+ letters differ/);
+        const differing = String(await scalar(`LOWER(${probe})`)).split('|').filter((got, i) => got !== lowerPairs()[i]![1]);
+        expect(differing.length).toBeGreaterThan(0);
+        return;
+      }
+      expect(String(await scalar(lower(probe))).split('|')).toEqual(lowerPairs().map(([, want]) => want));
+      for (const text of ['ABC xyz', 'ÉCOLE Ärger ÑANDÚ', 'ЖУРНАЛ Ёлка', 'ΩΜΕΓΑ αβγ', 'ǅ Ǆ', 'ＡＢＣ', '']) {
+        expect(await scalar(lower(adapter.sql.quoteString(text))), text).toBe(text.toLowerCase());
+      }
+      expect(await scalar(lower(`CAST(NULL AS ${adapter.sql.split.textCast})`))).toBeNull();
+    });
+
+    it('regexpReplaceAll: every match replaced, \\1 the first group, bracket expressions of literal specials', async () => {
+      const replace = adapter.sql.regexpReplaceAll;
+      if (replace === undefined) throw new Error(`${adapter.sql.name} has no regexpReplaceAll`);
+      const s = (text: string): string => adapter.sql.quoteString(text);
+      expect(await scalar(replace(s('a1b22c333'), s('([0-9]+)'), s('<\\1>')))).toBe('a<1>b<22>c<333>');
+      expect(await scalar(replace(s('  a   b '), s('[ ]+'), s(' ')))).toBe(' a b ');
+      // The compiler's classes (text-cleaning.ts characterClass) escape \\ ] [ ^ - with a backslash.
+      const specials = characterClass((code) => '\\][^-'.includes(String.fromCharCode(code)));
+      expect(await scalar(replace(s('a\\b]c[d^e-f'), s(`${specials}+`), s('')))).toBe('abcdef');
+      expect(await scalar(replace(s('x é, ü! y'), s(PUNCTUATION_CLASS), s('')))).toBe('x é ü y');
+      expect(await scalar(replace(s('a\u00a0\u2003b\tc'), s(`${WHITESPACE_CLASS}+`), s(' ')))).toBe('a b c');
+    });
+
+    it('isFiniteTime: true for dates and timestamps, false for ±infinity where the database has them', async () => {
+      const finite = adapter.sql.isFiniteTime;
+      if (finite === undefined) throw new Error(`${adapter.sql.name} has no isFiniteTime`);
+      const { date, timestamp } = adapter.sql.types.castTypeFor;
+      const truth = async (x: string): Promise<number> => Number(await scalar(adapter.sql.split.booleanToInteger(`(${finite(x)})`)));
+      expect(await truth(`CAST('2024-02-29' AS ${date})`)).toBe(1);
+      expect(await truth(`CAST('1969-12-31 23:59:59' AS ${timestamp})`)).toBe(1);
+      // A database without infinite times refuses the text, or reads it as NULL (MySQL).
+      const infinite = await adapter.query(`SELECT CAST('infinity' AS ${timestamp}) AS ${q('v')}`).then(
+        (result) => result.rows[0]![0] !== null,
+        () => false,
+      );
+      if (!infinite) {
+        expect(finite('x')).toBe('TRUE');
+        return;
+      }
+      for (const type of [date, timestamp]) for (const text of ['infinity', '-infinity']) expect(await truth(`CAST('${text}' AS ${type})`), `${text} ${type}`).toBe(0);
+    });
+
+    it('textArrays: split at a separator, items by position (NULL past the end), length, and a series of positions', async () => {
+      const arrays = adapter.sql.textArrays;
+      if (arrays === undefined) {
+        expect(adapter.sql.regexpSplit).toBeUndefined();
+        return;
+      }
+      const words = arrays.split(adapter.sql.quoteString('ab c  é'), adapter.sql.quoteString(' '));
+      expect(await scalar(arrays.item(words, '1'))).toBe('ab');
+      expect(await scalar(arrays.item(words, '3'))).toBe('');
+      expect(await scalar(arrays.item(words, '4'))).toBe('é');
+      expect(await scalar(arrays.item(words, '5'))).toBeNull();
+      expect(Number(await scalar(arrays.length(words)))).toBe(4);
+      const series = await adapter.query(`SELECT ${q('n')} FROM ${arrays.series('2', '4')} AS s(${q('n')}) ORDER BY ${q('n')}`);
+      expect(series.rows.map((row) => Number(row[0]))).toEqual([2, 3, 4]);
+      expect((await adapter.query(`SELECT ${q('n')} FROM ${arrays.series('1', '0')} AS s(${q('n')})`)).rows).toEqual([]);
+    });
+
+    it('capabilities.correlatedDerivedTables: a derived table in a scalar subquery reads the outer row exactly where the dialect says it can', async () => {
+      const statement = `SELECT (SELECT t.${q('v')} + 1 FROM (SELECT o.${q('a')} AS ${q('v')}) AS t) AS ${q('v')} FROM (SELECT 41 AS ${q('a')}) AS o`;
+      const works = await adapter.query(statement).then(
+        (result) => Number(result.rows[0]![0]) === 42,
+        () => false,
+      );
+      expect(works).toBe(adapter.sql.capabilities.correlatedDerivedTables === true);
     });
 
     it('maxSelectList: a SELECT list that long runs', async () => {

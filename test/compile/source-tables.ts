@@ -43,7 +43,7 @@ type Row = Record<keyof typeof COLUMNS, Cell>;
 
 
 const COLORS = ['red', 'Green', 'blue ', 'Ünïcode', '日本', '🙂', '', 'RED'];
-const VOCABULARY = ['The', 'cat', 'sat', 'on', 'mat', 'Café', 'naïve', 'über', '東京', '北京', '🙂', 'ok!', '(maybe)', '"quoted"', '¿qué?', 'x—y', 'dog', 'DOG', 'Straße', '…'];
+const VOCABULARY = ['The', 'cat', 'sat', 'on', 'mat', 'Café', 'naïve', 'über', '東京', '北京', '🙂', 'ok!', '(maybe)', '"quoted"', '¿qué?', 'x—y', 'dog', 'DOG', 'Straße', '…', 'ΟΔΟΣ', 'İzmir'];
 const SPACES = [' ', ' ', ' ', '  ', '\u00a0', '\t', '\u3000', '\n'];
 
 /** A sentence of 0..9 words between assorted whitespace (NBSP, ideographic space, tabs). */
@@ -75,7 +75,7 @@ export function trainingRows(count: number): Row[] {
     const at = new Date(atMs).toISOString().replace('T', ' ').replace('Z', '');
     const level = Math.floor(next() * 50);
     const count = Math.floor(next() * 1000) - 500;
-    const word = next() < 0.05 ? null : `${['w', 'W', 'ü', '字'][Math.floor(next() * 4)]}${Math.floor(next() * 250)}`;
+    const word = next() < 0.05 ? null : `${['w', 'W', 'ü', '字'][Math.floor(next() * 4)]}${Math.floor(next() * 60)}`;
     const body = next() < 0.05 ? null : sentence(next);
     const signal = (amount ?? 0) / 50 + (flag ? 1 : -0.5) + (color === 'red' ? 1 : color === '日本' ? -1 : 0) + level / 25 - 1 + (note?.toLowerCase().includes('hello') ? 0.7 : 0) + (body?.includes('cat') ? 0.8 : 0) + (word?.endsWith('7') ? -0.6 : 0) + (next() - 0.5);
     rows.push({
@@ -106,7 +106,7 @@ export function scoringRows(nonFinite: boolean): Row[] {
   const blank: Row = { ...base[0]!, id: 2000, amount: null, bytes: null, flag: null, color: null, note: null, day: null, at: null, level: null, count: null, word: null, body: null };
   const odd: Row[] = [
     blank,
-    { ...base[1]!, id: 2001, color: 'purple', note: 'HELLO,   World?!', word: 'never-seen', body: 'CAT sat… on the Mat!! ¡Olé! 🙂🙂', amount: 1e300, bytes: -12345.5, level: -3 },
+    { ...base[1]!, id: 2001, color: 'purple', note: 'HELLO,   World?! ΟΔΟΣ. İZMİR', word: 'never-seen', body: 'CAT sat… on the Mat!! ¡Olé! 🙂🙂', amount: 1e300, bytes: -12345.5, level: -3 },
     { ...base[2]!, id: 2002, color: 'Red', note: '  ¿¡ÉTÉ!?  ', word: '', body: '', amount: -1e300, bytes: 1e15, level: 49 },
     { ...base[3]!, id: 2003, color: 'red ', note: '\u3000(x)\u3000', word: 'W7', body: '\u3000 ... — !!! \u00a0', day: '1900-03-01', at: '2200-12-31 23:59:59.999999', level: 1000 },
     { ...base[4]!, id: 2004, color: '🙂🙂', note: 'A—b —', body: 'the cat the cat the cat the cat the cat the cat the cat the cat the cat the cat the cat', day: '2099-02-28', at: '1901-01-01 00:00:00' },

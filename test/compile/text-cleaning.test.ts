@@ -25,8 +25,13 @@ function members(member: (code: number) => boolean): string[] {
 // this property (not reproduced in isolation; see the compile branch's report).
 const SPACES = members(isWhitespace).filter((c) => c !== '\0' && c !== '\ufeff');
 const PUNCTUATION = members(isPunctuation);
-/** Letters whose lower case JavaScript and the databases agree on. */
-const LETTERS = ['a', 'B', 'z', 'É', 'ß', 'Ω', 'Ж', '日', '本', '🙂', '7', 'ñ', 'Ü'];
+/**
+ * Letters, and the characters toLowerCase's context rules look at: capital sigma (final
+ * ς at a word's end), dotted capital I (i and a combining dot), case-ignorable marks
+ * (U+0301, U+00AD) and characters both cased and case-ignorable (ʰ, U+0345), letters of
+ * other planes (𐐀) and of recent Unicode versions databases may not know (Ꟍ U+A7CC).
+ */
+const LETTERS = ['a', 'B', 'z', 'É', 'ß', 'Ω', 'Ж', '日', '本', '🙂', '7', 'ñ', 'Ü', 'Σ', 'Σ', 'σ', 'İ', 'I', 'ʰ', '\u0345', '\u0301', '\u00ad', '𐐀', '\ua7cc', 'ǅ'];
 
 const text = fc.string({
   unit: fc.oneof(fc.constantFrom(...SPACES), fc.constantFrom(...PUNCTUATION), fc.constantFrom(...LETTERS), fc.constantFrom(...LETTERS)),
@@ -83,6 +88,12 @@ describe.each(targets)('text cleaned in SQL as the learner cleans it: $label', (
 
   for (const [lowercase, noPunct] of [[false, true], [true, true], [true, false]] as const) {
     it(`lowercase ${lowercase}, no_punct ${noPunct}: as a category and as words`, async () => {
+      if (lowercase && adapter.sql.lowerText === undefined) {
+        // The database's lower() failed the check on connecting: the compiler refuses, naming why.
+        const refused = cleanedText(adapter.sql, 'v', { lowercase, noPunct });
+        expect(refused.ok ? '' : refused.reason).toBe(`lowercase(): ${adapter.sql.lowerTextGap}`);
+        return;
+      }
       await fc.assert(
         fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 25 }), async (values) => {
           const normalize = { lowercase, noPunct };

@@ -1,8 +1,10 @@
 /**
- * End to end with src/compile's compiler (no stand-in): a binary model over a number and
+ * End to end with src/compile's compiler: a binary model over a number and
  * a one-hot text column, and a regression model, on DuckDB, PostgreSQL and MariaDB. With
  * the default `engine = 'auto'` they run in the database, and PREDICT (with and without
  * INTO), EXPLAIN PREDICT's SQL as a view and EVALUATE … ON give the stream's answers.
+ * A lowercase() model over words with a final sigma and a dotted capital I scores alike
+ * on both engines where the database's lower() passed its check, and streams elsewhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultTable, Value } from '../../src/data.js';
@@ -48,6 +50,29 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await run(`CREATE MODEL ${bin} FROM (SELECT x, plan, y FROM ${src}) PREDICT y USING passes = 3;`);
     await run(`CREATE MODEL ${reg} FROM (SELECT x, plan, v FROM ${src}) PREDICT v USING passes = 3;`);
   }, 120_000);
+
+  it("lowercase(): final sigma and dotted capital I score alike on both engines; a database whose lower() differs streams, saying why", async () => {
+    const [words, lower] = [`cdb_words_${tag}`, `cdb_lower_${tag}`];
+    const values = ['ΟΔΟΣ', 'οδος', 'ΟΔΟΣ Α', 'İZMİR', 'izmir', 'ΣΑΣ.', 'Apple', 'APPLE'];
+    await sql(`DROP TABLE IF EXISTS ${words}`);
+    await sql(`CREATE TABLE ${words} (id INTEGER NOT NULL PRIMARY KEY, word VARCHAR(20), y INTEGER)`);
+    await sql(`INSERT INTO ${words} VALUES ${Array.from({ length: 80 }, (_, i) => `(${i + 1}, ${engine.adapter.sql.quoteString(values[i % values.length]!)}, ${i % values.length < 3 ? 1 : 0})`).join(', ')}`);
+    try {
+      await run(`CREATE OR REPLACE MODEL ${lower} FROM (SELECT word, y FROM ${words}) PREDICT y RECIPE (lowercase(word)) USING passes = 3;`);
+      const explained = firstRow(await run(`EXPLAIN PREDICT ${lower} FROM ${words};`));
+      const stream = await run(`PREDICT ${lower} FROM ${words} USING engine = 'stream';`);
+      if (engine.adapter.sql.lowerText === undefined) {
+        expect(explained).toMatchObject({ engine: 'stream', reason: `lowercase(): ${engine.adapter.sql.lowerTextGap}` });
+        return;
+      }
+      expect(explained).toMatchObject({ engine: 'database', reason: null });
+      const database = await run(`PREDICT ${lower} FROM ${words};`);
+      expectSameRows(database.rows, stream.rows, stream.columns.findIndex((column) => column.name === 'score'));
+    } finally {
+      await run(`DROP MODEL IF EXISTS ${lower};`);
+      await sql(`DROP TABLE IF EXISTS ${words}`);
+    }
+  });
 
   afterAll(async () => {
     if (!engine) return;

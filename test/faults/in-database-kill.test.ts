@@ -12,7 +12,6 @@ import { openAdapter } from '../../adapters/registry.js';
 import { STAGING_PREFIX } from '../../adapters/select-into.js';
 import type { ResultTable, Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
-import { affineCompiler } from '../helpers/affine-compiler.js';
 import { firstRow } from '../helpers/engine.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { ownDatabase, serverTargets } from '../helpers/servers.js';
@@ -68,7 +67,7 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
 
   beforeAll(async () => {
     const url = await ownDatabase(sharedUrl, 'indbkill');
-    engine = await Engine.open(url, { compileModel: affineCompiler });
+    engine = await Engine.open(url);
     admin = await openAdapter(url);
     fixture = FIXTURES[admin.sql.name as 'postgres' | 'mysql'];
     await admin.query(`DROP TABLE IF EXISTS ${src}`);
