@@ -2,6 +2,7 @@
 import type { ColumnType } from '../../src/data.js';
 import { STANDARD_SPELLING } from '../../src/sql/index.js';
 import { clampedExp, dollarQuoted, identifierQuoting, plainDecimal, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { informationSchemaCatalog } from '../catalog-queries.js';
 import { parsePostgresUrl } from './postgres-url.js';
 import { postgresSplitSql } from './split-sql-dialect.js';
 
@@ -94,4 +95,10 @@ export const postgresDialect: SqlDialect = {
   capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true },
   clientLogin: { kind: 'upstream', upstreamServer: parsePostgresUrl },
   functions: POSTGRES_FUNCTIONS,
+  // The schemas of the search path, as unqualified names resolve (pg_catalog's own left out).
+  catalog: informationSchemaCatalog({
+    visibleSchemas: 'table_schema = ANY (pg_catalog.current_schemas(false))',
+    typeColumn: 'data_type',
+    quoteString: STANDARD_SPELLING.quoteString,
+  }),
 };

@@ -155,7 +155,7 @@ export const TRAINING_COLUMNS: readonly ResultColumn[] = [
   { name: 'rows_evaluated', type: 'bigint' },
   { name: 'rows_skipped', type: 'bigint' },
   { name: 'passes', type: 'integer' },
-  { name: 'seconds', type: 'double' },
+  { name: 'seconds', type: 'double', metric: true },
 ];
 
 function trainingResult(
@@ -167,7 +167,7 @@ function trainingResult(
   evaluation: Evaluation | null,
 ): ResultTable {
   const metricNames = METRIC_COLUMNS[type as Task].filter((m) => m !== 'rows');
-  const columns: ResultColumn[] = [...TRAINING_COLUMNS, ...metricNames.map((m) => ({ name: m, type: 'double' as const }))];
+  const columns: ResultColumn[] = [...TRAINING_COLUMNS, ...metricNames.map((m) => ({ name: m, type: 'double' as const, metric: true }))];
   const row: Value[] = [
     name,
     version,
