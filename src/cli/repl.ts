@@ -46,10 +46,16 @@ export async function repl(client: Client, options: ReplOptions): Promise<void> 
     ...(history ? { history: history.newestFirst } : {}),
     ...(terminal ? { completer: (line: string) => completer.complete(line) } : {}),
   });
-  // Completion names are read at start and after statements that may change them; a
-  // failure (no catalog yet, a server that is down) leaves completion with what it had.
-  const refreshNames = (): void => {
-    if (terminal) catalogNames(client).then((names) => (completer.names = names), () => undefined);
+  // Completion names are read at start and after statements that may change them, before
+  // the next prompt (so a name just made completes at once); a failure (a server that is
+  // down) leaves completion with what it had.
+  const refreshNames = async (): Promise<void> => {
+    if (!terminal) return;
+    try {
+      completer.names = await catalogNames(client);
+    } catch {
+      // Completion is a convenience: the session goes on without new names.
+    }
   };
   const session = new LineSession(client, {
     ...options,
@@ -61,8 +67,8 @@ export async function repl(client: Client, options: ReplOptions): Promise<void> 
       state.history = history.newestFirst;
       state.historyIndex = -1;
     },
-    afterRun: (script) => {
-      if (changesNames(script)) refreshNames();
+    afterRun: async (script) => {
+      if (changesNames(script)) await refreshNames();
     },
   });
   const prompt = (): void => {
@@ -79,7 +85,7 @@ export async function repl(client: Client, options: ReplOptions): Promise<void> 
     prompt();
   });
   output.write(`sqlml on ${client.description}. \\? for help, \\q to quit.\n`);
-  refreshNames();
+  await refreshNames();
   prompt();
   for await (const line of rl) {
     if ((await session.line(line)) === 'quit') break;

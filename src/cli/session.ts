@@ -21,8 +21,8 @@ export interface SessionOptions {
   readonly terminalColumns?: () => number | undefined;
   /** Called with each statement (whole) and command line, for the history. */
   readonly onEntry?: (entry: string) => void;
-  /** Called after statements ran, with their text (the REPL refreshes its completion names). */
-  readonly afterRun?: (script: string) => void;
+  /** Awaited after statements ran, with their text (the REPL refreshes its completion names). */
+  readonly afterRun?: (script: string) => Promise<void>;
 }
 
 export class LineSession {
@@ -111,12 +111,14 @@ export class LineSession {
       out: this.#options.out,
       ...(this.#options.err ? { err: this.#options.err as NodeJS.WriteStream } : {}),
     };
+    let ok: boolean;
     try {
-      return (await this.client.run(script, output)) ? 'ok' : 'failed';
+      ok = await this.client.run(script, output);
     } finally {
       this.#running = null;
-      this.#options.afterRun?.(script);
     }
+    await this.#options.afterRun?.(script);
+    return ok ? 'ok' : 'failed';
   }
 }
 
