@@ -24,7 +24,8 @@ interface JsonResult {
 
 interface QueryAnswer {
   readonly results?: readonly JsonResult[];
-  readonly error?: { readonly code: string; readonly message: string };
+  /** A failing statement: its error, with the results of the statements before it. */
+  readonly error?: { readonly code: string; readonly message: string; readonly results?: readonly JsonResult[] };
 }
 
 /** A result line of the HTTP API as a ResultTable: its keys are the (unique) column names, in order. */
@@ -77,7 +78,7 @@ export class RemoteClient implements Client {
       err.write(`error: ${errorMessage(error)}\n`);
       return false;
     }
-    for (const json of answer.results ?? []) printResult(resultFromJson(json), options, out);
+    for (const json of answer.results ?? answer.error?.results ?? []) printResult(resultFromJson(json), options, out);
     if (options.timing) out.write(timingLine(performance.now() - started));
     if (answer.error) {
       err.write(`error: ${answer.error.message}\n`);
