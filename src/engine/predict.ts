@@ -10,6 +10,7 @@ import { ResultBudget } from '../../adapters/result-budget.js';
 import { valueAt } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
+import { resolveEvaluateOptions } from '../learn/options.js';
 import { isExactLabel } from '../learn/label.js';
 import { predictionColumns, type TrainedModel } from '../learn/model.js';
 import { createSparseVector } from '../learn/types.js';
@@ -121,13 +122,27 @@ function labelToNumber(label: string, type: Column['type']): number {
   return Number(label);
 }
 
+/**
+ * `USING threshold = x`: the binary model with another cut-off for this prediction only.
+ * Both engines read the cut-off from the model's options (the Scorer, src/compile's
+ * outputs), so a copy with it changed is all it takes; the stored model is untouched.
+ */
+function withThreshold(model: TrainedModel, threshold: number | null, name: string): TrainedModel {
+  if (threshold === null) return model;
+  if (model.task !== 'binary') {
+    throw new SqlmlError('bad_option', `option threshold applies to binary models only; model ${name} is ${model.task}`);
+  }
+  return { ...model, options: { ...model.options, threshold } };
+}
+
 export async function predict(statement: Predict, context: ExecContext): Promise<ResultTable> {
   const started = performance.now();
   const { engine: requested, rest } = takeEngineOption(statement.options, 'PREDICT');
-  const [other] = rest;
-  if (other) throw new SqlmlError('bad_option', `option ${other.name} is not accepted by PREDICT (options: engine)`);
+  const other = rest.find((option) => option.name.toLowerCase() !== 'threshold');
+  if (other) throw new SqlmlError('bad_option', `option ${other.name} is not accepted by PREDICT (options: engine, threshold)`);
+  const { threshold } = resolveEvaluateOptions(rest);
   const version = await getModelVersion(context, statement.model);
-  const model = loadModel(context, version);
+  const model = withThreshold(loadModel(context, version), threshold, version.name);
   const { adapter, signal } = context;
   const query = sourceQuery(adapter, statement.source);
   if (requested !== 'stream') {
