@@ -136,6 +136,12 @@ export interface SqlDialect extends SqlSpelling {
   readonly functions: FunctionSpelling;
   /** The tables and columns a session sees, from the database's catalog (the CLI's `\dt`, `\d`, completion). */
   readonly catalog: CatalogQueries;
+  /**
+   * How many rows a query will give, for progress with a percentage: the query that asks
+   * (one row, one column) and how to read its answer. An estimate is fine; absent where the
+   * database gives nothing worth showing.
+   */
+  readonly rowEstimate?: { sql(select: string): string; read(value: unknown): number | undefined };
 }
 
 /** A scalar SQL function of one expression, as EXPORT MODEL creates it. */

@@ -96,6 +96,14 @@ export const postgresDialect: SqlDialect = {
   clientLogin: { kind: 'upstream', upstreamServer: parsePostgresUrl },
   functions: POSTGRES_FUNCTIONS,
   // The schemas of the search path, as unqualified names resolve (pg_catalog's own left out).
+  // The planner's estimate (from the tables' statistics, reltuples): nothing is run.
+  rowEstimate: {
+    sql: (select) => `EXPLAIN (FORMAT JSON) ${select}`,
+    read: (value) => {
+      const plan = (typeof value === 'string' ? JSON.parse(value) : value) as { Plan?: { 'Plan Rows'?: number } }[] | undefined;
+      return plan?.[0]?.Plan?.['Plan Rows'];
+    },
+  },
   catalog: informationSchemaCatalog({
     visibleSchemas: 'table_schema = ANY (pg_catalog.current_schemas(false))',
     typeColumn: 'data_type',

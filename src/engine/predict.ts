@@ -29,6 +29,7 @@ import {
   type ExecContext,
 } from './context.js';
 import { chooseEngine, sourceColumns, takeEngineOption } from './engine-choice.js';
+import { estimateRows } from './row-estimate.js';
 import { predictIntoInDatabase, predictIntoResult, predictRowsInDatabase } from './in-database.js';
 import { checkPredictTarget } from './predict-target.js';
 
@@ -155,6 +156,7 @@ export async function predict(statement: Predict, context: ExecContext): Promise
       return statement.into ? predictIntoInDatabase(context, prediction, statement.into, started) : predictRowsInDatabase(context, prediction);
     }
   }
+  const totalRows = await estimateRows(context, query);
   const stream = await adapter.openStream(query, {
     batchRows: BATCH_ROWS,
     ...(signal ? { signal } : {}),
@@ -176,7 +178,7 @@ export async function predict(statement: Predict, context: ExecContext): Promise
       throwIfAborted(signal);
       const predictions = scorer.score(batch);
       rows += batch.rowCount;
-      context.onProgress?.({ phase: 'predict', rows, rowsPerSecond: rows / ((performance.now() - started) / 1000) });
+      context.onProgress?.({ phase: 'predict', rows, ...(totalRows ? { totalRows } : {}), rowsPerSecond: rows / ((performance.now() - started) / 1000) });
       yield { rowCount: batch.rowCount, columns: [...keep.map((i) => batch.columns[i]!), ...predictions] };
     }
   }

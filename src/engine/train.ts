@@ -40,6 +40,7 @@ import {
   type ExecContext,
 } from './context.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
+import { estimateRows } from './row-estimate.js';
 
 /** Share of the training rows set aside to decide when to stop, when early stopping is on. */
 const VALIDATION_FRACTION = 0.1;
@@ -283,6 +284,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
   try {
     // Pass 0: the only read of the database.
     // Each batch is copied into the row cache (and profiled or split) before the next is asked for.
+    const totalRows = await estimateRows(context, request.query);
     const stream = await adapter.openStream(request.query, { batchRows: BATCH_ROWS, reuseBatches: true, ...(signal ? { signal } : {}) });
     const columns = stream.columns;
     const targetIndex = findColumn(columns, request.target);
@@ -326,7 +328,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       } else {
         pipeline.added(batch, block);
       }
-      context.onProgress?.({ phase: 'read', rows: rowsRead, rowsPerSecond: rowsRead / ((performance.now() - started) / 1000) });
+      context.onProgress?.({ phase: 'read', rows: rowsRead, ...(totalRows ? { totalRows } : {}), rowsPerSecond: rowsRead / ((performance.now() - started) / 1000) });
     }
     if (rowsRead === 0) {
       throw new SqlmlError('empty_input', `the source of model ${request.name} returned no rows; a model needs rows to learn from`);
@@ -435,6 +437,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
           context.onProgress?.({
             phase: 'train',
             rows,
+            totalRows: current.train.rows,
             pass: pass + 1,
             passes: options.passes,
             ...(lastLoss !== undefined ? { loss: lastLoss } : {}),
