@@ -119,6 +119,11 @@ describe('--server beside a serve that holds the DuckDB file', () => {
     expect(run.stdout).toContain('  x  | y\n-----+---\n 1.5 | a\n(1 row)');
     const csv = await sqlml(['--server', serve.addresses.http!, '--csv', '-e', 'SELECT x, y FROM t;'], { env });
     expect(csv.stdout).toBe('x,y\n1.5,a\n');
+    const catalog = await sqlml(['--server', serve.addresses.http!, '-f', '-'], { env, stdin: '\\dt\n\\d t\n\\dm\n' });
+    expect(catalog.stderr).toBe('');
+    expect(catalog.stdout).toMatch(/ main +\| t +\| BASE TABLE/);
+    expect(catalog.stdout).toMatch(/Table t\n[\s\S]* x +\| DOUBLE/);
+    expect(catalog.stdout).toMatch(/ name \| version \| type/);
     const failing = await sqlml(['--server', serve.addresses.http!, '-e', 'SELECT 2 AS two; SELECT * FROM no_such_table;'], { env });
     expect(failing.code).toBe(1);
     expect(failing.stdout).toContain(' two\n-----\n   2\n');
