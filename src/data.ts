@@ -79,6 +79,11 @@ export type Value = null | boolean | number | string;
 export interface ResultColumn {
   readonly name: string;
   readonly type: ColumnType;
+  /**
+   * A figure sqlml computed itself (auc, seconds, a loss), which faces may round for
+   * reading; unset for values from the database, which are shown exactly as they came.
+   */
+  readonly metric?: boolean;
 }
 
 /**

@@ -84,7 +84,12 @@ export const openDuckDBAdapter: AdapterFactory = async (url) => {
     // `:memory:` is never shared.
     instance = await DuckDBInstance.fromCache(location, config);
   } catch (error) {
-    throw new SqlmlError('connection', `cannot open DuckDB database ${location}: ${errorMessage(error)}`, { cause: error });
+    const message = errorMessage(error);
+    // Another process (most often `sqlml serve`) holds the file: DuckDB lets one process write it.
+    const wayOut = /Could not set lock/i.test(message)
+      ? ' (another process has it open; if that is `sqlml serve --http`, send your statements to it with `sqlml --server http://HOST:PORT`)'
+      : '';
+    throw new SqlmlError('connection', `cannot open DuckDB database ${location}: ${message}${wayOut}`, { cause: error });
   }
   const connection = await instance.connect();
   // DuckDB's lower() follows its own Unicode tables: checked letter by letter (lower-probe.ts).

@@ -1,5 +1,5 @@
 /**
- * The `sqlml` command line (../shared/spec/cli.md): run statements from -e, -f or stdin,
+ * The `sqlml` command line (docs/cli.md): run statements from -e, -f or stdin,
  * an interactive prompt, and the demo. Exit 0 when every statement succeeded, 1 at the
  * first failing one, 2 for a bad command line.
  */
@@ -10,8 +10,11 @@ import { Engine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
 import { packageFile } from '../paths.js';
 import { checkExposure, parseListenAddress, startServer } from '../server/serve.js';
+import { LocalClient, type Client } from './client.js';
+import { RemoteClient, serverUrl } from './remote.js';
 import { repl } from './repl.js';
 import { runScript } from './run-script.js';
+import { hasMetaCommands, runLines } from './session.js';
 
 const EXIT_OK = 0;
 const EXIT_STATEMENT_FAILED = 1;
@@ -22,6 +25,12 @@ interface MainOptions {
   execute?: string;
   file?: string;
   json?: boolean;
+  csv?: boolean;
+  server?: string;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
 }
 
 function readScript(file: string): string {
@@ -130,6 +139,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-e, --execute <statements>', 'run these statements and exit')
     .option('-f, --file <path>', "run the statements in a file ('-' reads standard input) and exit")
     .option('--json', 'print each result as one JSON object per line')
+    .option('--csv', 'print each result as CSV with a header line')
+    .addOption(
+      new Option('--server <url>', 'send the statements to a running `sqlml serve --http` at this URL (token from SQLML_TOKEN)'),
+    )
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
@@ -137,15 +151,30 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (options.execute !== undefined && options.file !== undefined) {
         throw new CommanderError(EXIT_USAGE, 'sqlml.conflict', 'error: give either -e or -f, not both');
       }
+      if (options.json && options.csv) throw new CommanderError(EXIT_USAGE, 'sqlml.conflict', 'error: give either --json or --csv, not both');
       const script =
         options.execute ?? (options.file !== undefined ? readScript(options.file) : process.stdin.isTTY ? undefined : readScript('-'));
-      exitCode = await withEngine(options.db, async (engine) => {
+      const output = { json: Boolean(options.json), csv: Boolean(options.csv) };
+      const work = async (client: Client): Promise<number> => {
         if (script === undefined) {
-          await repl(engine, { json: Boolean(options.json) });
+          await repl(client, output);
           return EXIT_OK;
         }
-        return (await runScript(engine, script, { json: Boolean(options.json) })) ? EXIT_OK : EXIT_STATEMENT_FAILED;
-      });
+        // A script with backslash commands (\i, \x, ...) is read line by line as the REPL reads it.
+        const ok = hasMetaCommands(script) ? await runLines(client, script, { ...output, out: process.stdout }) : await client.run(script, output);
+        return ok ? EXIT_OK : EXIT_STATEMENT_FAILED;
+      };
+      if (options.server !== undefined) {
+        let url: URL;
+        try {
+          url = serverUrl(options.server);
+        } catch (error) {
+          throw new CommanderError(EXIT_USAGE, 'sqlml.server', `error: ${errorMessage(error)}`);
+        }
+        exitCode = await work(new RemoteClient(url, process.env.SQLML_TOKEN));
+        return;
+      }
+      exitCode = await withEngine(options.db, (engine) => work(new LocalClient(engine)));
     });
 
   program

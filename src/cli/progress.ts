@@ -29,6 +29,28 @@ export function progressMode(stream: NodeJS.WriteStream, setting = process.env.S
   return stream.isTTY ? 'redraw' : 'off';
 }
 
+/** The share of the phase done, where its row count is known (an estimate may be passed: then it stays below 100%). */
+export function progressShare(progress: Progress): number | undefined {
+  if (progress.totalRows === undefined || !(progress.totalRows > 0)) return undefined;
+  return Math.min(progress.rows / progress.totalRows, 0.99);
+}
+
+/** `, 12s left` from the rate so far; nothing until the rate means something. */
+function timeLeft(progress: Progress, share: number): string {
+  const rate = progress.rowsPerSecond;
+  if (rate === undefined || !(rate > 0) || share <= 0) return '';
+  const seconds = Math.max(0, (progress.totalRows! - progress.rows) / rate);
+  return `, ${formatDuration(seconds)} left`;
+}
+
+/** Seconds as a person reads a wait: `8s`, `2m 05s`, `1h 03m`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 export class ProgressLine {
   readonly #stream: NodeJS.WriteStream;
   readonly #mode: ProgressMode;
@@ -54,6 +76,8 @@ export class ProgressLine {
     this.#lastDraw = now;
     this.#lastStep = step;
     const parts = [`${PHASE_LABEL[progress.phase]} ${progress.rows.toLocaleString('en-US')} rows`];
+    const share = progressShare(progress);
+    if (share !== undefined) parts[0] += ` of ~${progress.totalRows!.toLocaleString('en-US')} (${Math.floor(share * 100)}%${timeLeft(progress, share)})`;
     if (progress.pass !== undefined) parts.push(`pass ${progress.pass}/${progress.passes ?? '?'}`);
     if (progress.iteration !== undefined) parts.push(`L-BFGS iteration ${progress.iteration}/${progress.iterations ?? '?'}`);
     if (progress.loss !== undefined && Number.isFinite(progress.loss)) parts.push(`loss ${progress.loss.toFixed(4)}`);

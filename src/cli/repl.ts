@@ -1,66 +1,94 @@
 /**
  * The interactive prompt, like psql: statements end with `;` and may span lines;
- * Ctrl-C cancels the running statement (or clears the line), Ctrl-D or \q leaves.
+ * backslash commands are handled line by line before the splitter (src/cli/session.ts);
+ * history persists across runs (src/cli/history.ts) and Tab completes names
+ * (src/cli/completion.ts). Ctrl-C cancels the running statement (or clears the one being
+ * typed), Ctrl-D or \q leaves.
  */
-import { createInterface } from 'node:readline';
-import type { Engine } from '../engine/engine.js';
-import { SqlSyntaxError } from '../errors.js';
-import { runScript } from './run-script.js';
+import { createInterface, type Interface } from 'node:readline';
+import type { Client } from './client.js';
+import { changesNames, Completer, type CatalogNames } from './completion.js';
+import { History, historyFile } from './history.js';
+import { LineSession } from './session.js';
 
-const HELP = `Statements end with ';'. sqlml's own: CREATE MODEL, TRAIN MODEL, RETRAIN MODEL, EVALUATE MODEL,
-PREDICT, SHOW MODELS, DESCRIBE MODEL, DROP MODEL, CREATE/SHOW/RUN/DROP JOB. Anything else goes to the database.
-\\q quits, \\? shows this.`;
-
-/** True when `text` holds one or more complete statements (ends with `;` outside quotes/comments). */
-export function isComplete(engine: Engine, text: string): boolean {
-  if (!text.trimEnd().endsWith(';')) return false;
-  try {
-    engine.split(text);
-    return true;
-  } catch (error) {
-    if (error instanceof SqlSyntaxError) return false;
-    throw error;
-  }
+export interface ReplOptions {
+  readonly json: boolean;
+  readonly csv?: boolean;
 }
 
-export async function repl(engine: Engine, options: { json: boolean }): Promise<void> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: Boolean(process.stdin.isTTY) });
-  let buffer = '';
-  let running: AbortController | null = null;
+/** readline's history, which its types do not show: set by the REPL so that a statement is one entry. */
+interface ReadlineHistory {
+  history: string[];
+  historyIndex: number;
+}
+
+/** The names completion offers, from the client's catalog. */
+async function catalogNames(client: Client): Promise<CatalogNames> {
+  const [models, tables, columns] = await Promise.all([client.models(), client.tables(), client.columns()]);
+  const texts = (rows: readonly (readonly unknown[])[], index: number): string[] => [
+    ...new Set(rows.map((row) => row[index]).filter((v): v is string => typeof v === 'string')),
+  ];
+  return { models: texts(models.rows, 0), tables: texts(tables.rows, 1), columns: texts(columns.rows, 1) };
+}
+
+export async function repl(client: Client, options: ReplOptions): Promise<void> {
+  const input = process.stdin;
+  const output = process.stdout;
+  const terminal = Boolean(input.isTTY);
+  const history = terminal ? new History(historyFile()) : undefined;
+  const completer = new Completer();
+  // historySize 0: readline adds no line by itself; the session adds whole statements (onEntry).
+  const rl: Interface = createInterface({
+    input,
+    output,
+    terminal,
+    historySize: 0,
+    ...(history ? { history: history.newestFirst } : {}),
+    ...(terminal ? { completer: (line: string) => completer.complete(line) } : {}),
+  });
+  // Completion names are read at start and after statements that may change them, before
+  // the next prompt (so a name just made completes at once); a failure (a server that is
+  // down) leaves completion with what it had.
+  const refreshNames = async (): Promise<void> => {
+    if (!terminal) return;
+    try {
+      completer.names = await catalogNames(client);
+    } catch {
+      // Completion is a convenience: the session goes on without new names.
+    }
+  };
+  const session = new LineSession(client, {
+    ...options,
+    out: output,
+    terminalColumns: () => (output.isTTY ? output.columns : undefined),
+    onEntry: (entry) => {
+      if (!history || !history.add(entry)) return;
+      const state = rl as unknown as ReadlineHistory;
+      state.history = history.newestFirst;
+      state.historyIndex = -1;
+    },
+    afterRun: async (script) => {
+      if (changesNames(script)) await refreshNames();
+    },
+  });
   const prompt = (): void => {
-    rl.setPrompt(buffer ? '   ...> ' : 'sqlml> ');
+    rl.setPrompt(session.pending ? '   ...> ' : 'sqlml> ');
     rl.prompt();
   };
+
+  // readline keeps reading while a statement runs, so Ctrl-C reaches this handler then too.
   rl.on('SIGINT', () => {
-    if (running) {
-      running.abort();
-      return;
-    }
-    buffer = '';
-    process.stdout.write('\n');
+    if (session.interrupt()) return;
+    // psql's way: what was typed stays on screen, the statement is forgotten.
+    output.write('^C\n');
+    Object.assign(rl, { line: '', cursor: 0 });
     prompt();
   });
-  process.stdout.write(`sqlml on ${engine.adapter.sql.name}. \\? for help, \\q to quit.\n`);
+  output.write(`sqlml on ${client.description}. \\? for help, \\q to quit.\n`);
+  await refreshNames();
   prompt();
   for await (const line of rl) {
-    const trimmed = line.trim();
-    if (!buffer && (trimmed === '\\q' || trimmed === 'quit' || trimmed === 'exit')) break;
-    if (!buffer && (trimmed === '\\?' || trimmed === 'help')) {
-      process.stdout.write(`${HELP}\n`);
-      prompt();
-      continue;
-    }
-    buffer += (buffer ? '\n' : '') + line;
-    if (isComplete(engine, buffer)) {
-      const script = buffer;
-      buffer = '';
-      // readline keeps reading while the statement runs, so Ctrl-C reaches the SIGINT handler above.
-      running = new AbortController();
-      await runScript(engine, script, { json: options.json, signal: running.signal });
-      running = null;
-    } else if (!buffer.trim()) {
-      buffer = '';
-    }
+    if ((await session.line(line)) === 'quit') break;
     prompt();
   }
   rl.close();

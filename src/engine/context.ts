@@ -18,6 +18,8 @@ export interface Progress {
   readonly phase: Phase;
   /** Rows handled so far in this phase. */
   readonly rows: number;
+  /** The rows this phase will handle, where known (a database's estimate for reads): the face shows a percentage and time left. */
+  readonly totalRows?: number;
   readonly pass?: number;
   readonly passes?: number;
   /** The full-batch finish's iteration and its most iterations (phase 'finish'). */

@@ -26,7 +26,7 @@ export async function showModels(context: ExecContext): Promise<ResultTable> {
       { name: 'target', type: 'text' },
       { name: 'created_at', type: 'text' },
       { name: 'metric', type: 'text' },
-      { name: 'value', type: 'double' },
+      { name: 'value', type: 'double', metric: true },
     ],
     rows: models.map((m) => [m.name, m.version, m.type, m.target, m.createdAt, m.headline?.metric ?? null, m.headline?.value ?? null]),
   };

@@ -85,7 +85,7 @@ async function databaseEvaluation(context: ExecContext, model: TrainedModel, sou
 
 export function evaluationResult(task: Task, evaluation: Evaluation): ResultTable {
   const names = METRIC_COLUMNS[task];
-  const columns: ResultColumn[] = names.map((name) => ({ name, type: name === 'rows' ? 'bigint' : 'double' }));
+  const columns: ResultColumn[] = names.map((name) => (name === 'rows' ? { name, type: 'bigint' } : { name, type: 'double', metric: true }));
   const row: Value[] = names.map((name) => evaluation.metrics[name] ?? null);
   return { command: 'EVALUATE MODEL', columns, rows: [row] };
 }

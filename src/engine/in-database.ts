@@ -60,7 +60,7 @@ export function predictIntoResult(table: string, written: number, seconds: numbe
     columns: [
       { name: 'table', type: 'text' },
       { name: 'rows_written', type: 'bigint' },
-      { name: 'seconds', type: 'double' },
+      { name: 'seconds', type: 'double', metric: true },
       { name: 'engine', type: 'text' },
     ],
     rows: [[table, written, seconds, engine]],

@@ -10,6 +10,7 @@ import { ResultBudget } from '../../adapters/result-budget.js';
 import { valueAt } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
+import { resolveEvaluateOptions } from '../learn/options.js';
 import { isExactLabel } from '../learn/label.js';
 import { predictionColumns, type TrainedModel } from '../learn/model.js';
 import { createSparseVector } from '../learn/types.js';
@@ -28,6 +29,7 @@ import {
   type ExecContext,
 } from './context.js';
 import { chooseEngine, sourceColumns, takeEngineOption } from './engine-choice.js';
+import { estimateRows } from './row-estimate.js';
 import { predictIntoInDatabase, predictIntoResult, predictRowsInDatabase } from './in-database.js';
 import { checkPredictTarget } from './predict-target.js';
 import { hasExtras, PredictionExtras, takeExtrasOptions } from './predict-extras.js';
@@ -131,14 +133,29 @@ function labelToNumber(label: string, type: Column['type']): number {
   return Number(label);
 }
 
+/**
+ * `USING threshold = x`: the binary model with another cut-off for this prediction only.
+ * Both engines read the cut-off from the model's options (the Scorer, src/compile's
+ * outputs), so a copy with it changed is all it takes; the stored model is untouched.
+ */
+function withThreshold(model: TrainedModel, threshold: number | null, name: string): TrainedModel {
+  if (threshold === null) return model;
+  if (model.task !== 'binary') {
+    throw new SqlmlError('bad_option', `option threshold applies to binary models only; model ${name} is ${model.task}`);
+  }
+  return { ...model, options: { ...model.options, threshold } };
+}
+
 export async function predict(statement: Predict, context: ExecContext): Promise<ResultTable> {
   const started = performance.now();
   const { engine: requested, rest: notEngine } = takeEngineOption(statement.options, 'PREDICT');
+  const isThreshold = (option: { readonly name: string }) => option.name.toLowerCase() === 'threshold';
+  const { threshold } = resolveEvaluateOptions(notEngine.filter(isThreshold));
   const version = await getModelVersion(context, statement.model);
-  const model = loadModel(context, version);
-  const { extras: extraOptions, rest } = takeExtrasOptions(notEngine, model);
+  const model = withThreshold(loadModel(context, version), threshold, version.name);
+  const { extras: extraOptions, rest } = takeExtrasOptions(notEngine.filter((option) => !isThreshold(option)), model);
   const [other] = rest;
-  if (other) throw new SqlmlError('bad_option', `option ${other.name} is not accepted by PREDICT (options: engine, explain, probabilities)`);
+  if (other) throw new SqlmlError('bad_option', `option ${other.name} is not accepted by PREDICT (options: engine, threshold, explain, probabilities)`);
   const withExtras = hasExtras(extraOptions);
   if (withExtras && requested === 'database') {
     throw new SqlmlError('bad_option', "PREDICT with explain or probabilities runs in the stream: the compiled SQL computes the label and score only; use engine = 'auto' or 'stream'");
@@ -155,6 +172,7 @@ export async function predict(statement: Predict, context: ExecContext): Promise
       return statement.into ? predictIntoInDatabase(context, prediction, statement.into, started) : predictRowsInDatabase(context, prediction);
     }
   }
+  const totalRows = await estimateRows(context, query);
   const stream = await adapter.openStream(query, {
     batchRows: BATCH_ROWS,
     ...(signal ? { signal } : {}),
@@ -177,7 +195,7 @@ export async function predict(statement: Predict, context: ExecContext): Promise
       throwIfAborted(signal);
       const predictions = scorer.score(batch);
       rows += batch.rowCount;
-      context.onProgress?.({ phase: 'predict', rows, rowsPerSecond: rows / ((performance.now() - started) / 1000) });
+      context.onProgress?.({ phase: 'predict', rows, ...(totalRows ? { totalRows } : {}), rowsPerSecond: rows / ((performance.now() - started) / 1000) });
       yield { rowCount: batch.rowCount, columns: [...keep.map((i) => batch.columns[i]!), ...predictions] };
     }
   }

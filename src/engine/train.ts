@@ -47,6 +47,7 @@ import { driftProfileOf } from './monitor.js';
 import { ifBetter, takePromoteOption, withPromotion, type Promote } from './versions.js';
 import { givenOptions, trialRow } from './trials.js';
 import { trainModel } from './tune.js';
+import { estimateRows } from './row-estimate.js';
 
 /** Share of the training rows set aside to decide when to stop, when early stopping is on. */
 const VALIDATION_FRACTION = 0.1;
@@ -184,7 +185,7 @@ export const TRAINING_COLUMNS: readonly ResultColumn[] = [
   { name: 'rows_evaluated', type: 'bigint' },
   { name: 'rows_skipped', type: 'bigint' },
   { name: 'passes', type: 'integer' },
-  { name: 'seconds', type: 'double' },
+  { name: 'seconds', type: 'double', metric: true },
 ];
 
 function trainingResult(
@@ -196,7 +197,7 @@ function trainingResult(
   evaluation: Evaluation | null,
 ): ResultTable {
   const metricNames = METRIC_COLUMNS[type as Task].filter((m) => m !== 'rows');
-  const columns: ResultColumn[] = [...TRAINING_COLUMNS, ...metricNames.map((m) => ({ name: m, type: 'double' as const }))];
+  const columns: ResultColumn[] = [...TRAINING_COLUMNS, ...metricNames.map((m) => ({ name: m, type: 'double' as const, metric: true }))];
   const row: Value[] = [
     name,
     version,
@@ -312,6 +313,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
   try {
     // Pass 0: the only read of the database.
     // Each batch is copied into the row cache (and profiled or split) before the next is asked for.
+    const totalRows = await estimateRows(context, request.query);
     const stream = await adapter.openStream(request.query, { batchRows: BATCH_ROWS, reuseBatches: true, ...(signal ? { signal } : {}) });
     const columns = stream.columns;
     const targetIndex = findColumn(columns, request.target);
@@ -355,7 +357,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       } else {
         pipeline.added(batch, block);
       }
-      context.onProgress?.({ phase: 'read', rows: rowsRead, rowsPerSecond: rowsRead / ((performance.now() - started) / 1000) });
+      context.onProgress?.({ phase: 'read', rows: rowsRead, ...(totalRows ? { totalRows } : {}), rowsPerSecond: rowsRead / ((performance.now() - started) / 1000) });
     }
     if (rowsRead === 0) {
       throw new SqlmlError('empty_input', `the source of model ${request.name} returned no rows; a model needs rows to learn from`);
@@ -463,6 +465,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
           context.onProgress?.({
             phase: 'train',
             rows,
+            totalRows: current.train.rows,
             pass: pass + 1,
             passes: options.passes,
             ...(lastLoss !== undefined ? { loss: lastLoss } : {}),

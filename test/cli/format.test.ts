@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatTable } from '../../src/cli/format.js';
+import { formatCsv, formatExpanded, formatForTerminal, formatTable } from '../../src/cli/format.js';
 import type { ResultTable } from '../../src/data.js';
 import { metricsResult } from '../helpers/results.js';
 import { SqlmlError } from '../../src/errors.js';
@@ -98,5 +99,134 @@ describe('formatTable', () => {
     expect(() => formatTable(metricsResult, { maxWidth: 0 })).toThrow(SqlmlError);
     expect(() => formatTable(metricsResult, { maxWidth: 0 })).toThrow(/maxWidth/);
     expect(() => formatTable(metricsResult, { maxRows: -1 })).toThrow(/maxRows/);
+  });
+});
+
+describe('exact values and metrics', () => {
+  it('prints values from the database whole and rounds only the columns the engine marks as metrics', () => {
+    const result: ResultTable = {
+      command: 'SELECT',
+      columns: [
+        { name: 'pi', type: 'double' },
+        { name: 'd', type: 'decimal' },
+        { name: 'big', type: 'bigint' },
+        { name: 'auc', type: 'double', metric: true },
+      ],
+      rows: [[3.14159265, 93.994, '12345678901234567890', 0.934871]],
+    };
+    expect(formatTable(result).split('\n')[2]).toBe(' 3.14159265 | 93.994 | 12345678901234567890 | 0.9349');
+  });
+
+  it('gives every double back exactly: the cell parses to the same number', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+        const result: ResultTable = { command: 'SELECT', columns: [{ name: 'x', type: 'double' }], rows: [[x]] };
+        const cell = formatTable(result).split('\n')[2]!.trim();
+        expect(Object.is(Number(cell), x === 0 ? 0 : x) || (x === 0 && Number(cell) === 0)).toBe(true);
+        expect(Number(formatCsv(result).split('\n')[1])).toBe(x === 0 ? 0 : x);
+      }),
+    );
+  });
+});
+
+describe('formatExpanded', () => {
+  it("prints one field per line under psql's record headers, nothing cut", () => {
+    expect(formatExpanded(metricsResult)).toBe(
+      [
+        `-[ RECORD 1 ]+${'-'.repeat(15)}`,
+        'model | churn',
+        'auc   | 0.9349',
+        'rows  | 6000',
+        'note  |',
+        `-[ RECORD 2 ]+${'-'.repeat(15)}`,
+        'model | fraud_detector',
+        'auc   | 0.5',
+        'rows  | 12',
+        'note  | ok',
+      ].join('\n'),
+    );
+  });
+
+  it('continues a value with line breaks on lines of its own', () => {
+    const result: ResultTable = { command: 'SELECT', columns: [{ name: 'note', type: 'text' }], rows: [['one\ntwo']] };
+    expect(formatExpanded(result).split('\n').slice(1)).toEqual(['note | one', '     | two']);
+  });
+
+  it('says (0 rows) for an empty result and prints a command without columns as the table does', () => {
+    expect(formatExpanded({ command: 'SELECT', columns: [{ name: 'x', type: 'integer' }], rows: [] })).toBe('(0 rows)');
+    expect(formatExpanded({ command: 'INSERT', columns: [], rows: [], rowsAffected: 2 })).toBe('INSERT 2');
+  });
+
+  it('auto: a table that fits the terminal stays a table; a wider one is expanded', () => {
+    const width = Math.max(...formatTable(metricsResult).split('\n').map((line) => line.length));
+    expect(formatForTerminal(metricsResult, 'auto', width)).toBe(formatTable(metricsResult));
+    expect(formatForTerminal(metricsResult, 'auto', width - 1)).toBe(formatExpanded(metricsResult));
+    expect(formatForTerminal(metricsResult, 'auto', undefined)).toBe(formatTable(metricsResult));
+    expect(formatForTerminal(metricsResult, 'on', 1000)).toBe(formatExpanded(metricsResult));
+    expect(formatForTerminal(metricsResult, 'off', 1)).toBe(formatTable(metricsResult));
+  });
+});
+
+/** RFC 4180, as a reader of `--csv` output parses it. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  row.push(field);
+  rows.push(row);
+  return rows;
+}
+
+describe('formatCsv', () => {
+  it('quotes fields with commas, quotes or line breaks, and keeps NULL apart from the empty string', () => {
+    const result: ResultTable = {
+      command: 'SELECT',
+      columns: [
+        { name: 'a,b', type: 'text' },
+        { name: 'n', type: 'double' },
+        { name: 'e', type: 'text' },
+        { name: 'z', type: 'text' },
+        { name: 'ok', type: 'boolean' },
+      ],
+      rows: [['say "hi"\nthere', 0.1, '', null, true]],
+    };
+    expect(formatCsv(result)).toBe('"a,b",n,e,z,ok\n"say ""hi""\nthere",0.1,"",,true');
+    expect(formatCsv({ command: 'INSERT', columns: [], rows: [], rowsAffected: 1 })).toBe('');
+  });
+
+  it('round-trips any text through an RFC 4180 reader', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r', ' ', 'é') }), { minLength: 2, maxLength: 2 }), { maxLength: 5 }), (rows) => {
+        const result: ResultTable = {
+          command: 'SELECT',
+          columns: [
+            { name: 'x', type: 'text' },
+            { name: 'y', type: 'text' },
+          ],
+          rows,
+        };
+        expect(parseCsv(formatCsv(result))).toEqual([['x', 'y'], ...rows]);
+      }),
+    );
   });
 });

@@ -5,7 +5,7 @@ export const metricsResult: ResultTable = {
   command: 'EVALUATE MODEL',
   columns: [
     { name: 'model', type: 'text' },
-    { name: 'auc', type: 'double' },
+    { name: 'auc', type: 'double', metric: true },
     { name: 'rows', type: 'bigint' },
     { name: 'note', type: 'text' },
   ],

@@ -1,0 +1,107 @@
+/**
+ * What the REPL and the script runner talk to: the engine in this process, or a running
+ * `sqlml serve` over HTTP (`--server`, src/cli/remote.ts). Both run scripts and print
+ * their results the same way, and answer the REPL's catalog questions (`\dt`, `\d`, `\dm`,
+ * completion).
+ */
+import type { TableRef } from '../../adapters/adapter.js';
+import type { ResultTable } from '../data.js';
+import type { Engine } from '../engine/engine.js';
+import { SqlSyntaxError } from '../errors.js';
+import { runScript, type OutputOptions } from './run-script.js';
+
+export interface Client {
+  /** What the REPL's greeting says it is connected to. */
+  readonly description: string;
+  /** True when `text` holds one or more complete statements (ends with `;` outside quotes and comments). */
+  isComplete(text: string): boolean;
+  /** Runs the statements of `script`, printing each result; false when one failed (reported on stderr). */
+  run(script: string, options: OutputOptions): Promise<boolean>;
+  /** The tables and views the session sees: table_schema, table_name, table_type. */
+  tables(): Promise<ResultTable>;
+  /** The columns of `table`, or of every visible table: table_name, column_name, data_type, is_nullable. */
+  columns(table?: TableRef): Promise<ResultTable>;
+  /** SHOW MODELS. */
+  models(): Promise<ResultTable>;
+  /** The table a name typed unquoted in `\d name` denotes (`schema.name`, folded as the database folds it). */
+  tableRef(text: string): TableRef;
+  close(): Promise<void>;
+}
+
+/** Whether `split` accepts `text` as whole statements ending with `;`. */
+export function completeStatements(text: string, split: (text: string) => unknown): boolean {
+  if (!text.trimEnd().endsWith(';')) return false;
+  try {
+    split(text);
+    return true;
+  } catch (error) {
+    if (error instanceof SqlSyntaxError) return false;
+    throw error;
+  }
+}
+
+/** Splits `schema.name` at its last dot outside double quotes or backticks, removing the quotes of a quoted part. */
+export function splitTableName(text: string, fold: (value: string, quoted: boolean) => string): TableRef {
+  const parts: string[] = [];
+  let current = '';
+  let quote: string | null = null;
+  let quoted = false;
+  const push = (): void => {
+    parts.push(fold(current, quoted));
+    current = '';
+    quoted = false;
+  };
+  for (const c of text.trim()) {
+    if (quote !== null) {
+      if (c === quote) quote = null;
+      else current += c;
+    } else if (c === '"' || c === '`') {
+      quote = c;
+      quoted = true;
+    } else if (c === '.') push();
+    else current += c;
+  }
+  push();
+  const name = parts.pop()!;
+  return parts.length > 0 ? { schema: parts.join('.'), name } : { name };
+}
+
+export class LocalClient implements Client {
+  readonly engine: Engine;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  get description(): string {
+    return this.engine.adapter.sql.name;
+  }
+
+  isComplete(text: string): boolean {
+    return completeStatements(text, (t) => this.engine.split(t));
+  }
+
+  run(script: string, options: OutputOptions): Promise<boolean> {
+    return runScript(this.engine, script, options);
+  }
+
+  tables(): Promise<ResultTable> {
+    return this.engine.adapter.query(this.engine.adapter.sql.catalog.tables());
+  }
+
+  columns(table?: TableRef): Promise<ResultTable> {
+    return this.engine.adapter.query(this.engine.adapter.sql.catalog.columns(table));
+  }
+
+  models(): Promise<ResultTable> {
+    return this.engine.execute(this.engine.parse(this.engine.split('SHOW MODELS')[0]!));
+  }
+
+  tableRef(text: string): TableRef {
+    return splitTableName(text, (value, quoted) => this.engine.adapter.sql.foldIdentifier(value, quoted));
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
