@@ -52,6 +52,6 @@ describe('PREDICT … USING threshold', () => {
     expect((await rejectionOf(run(engine, 'PREDICT three FROM visits USING threshold = 0.3;'))).message).toBe(
       'option threshold applies to binary models only; model three is multiclass',
     );
-    expect((await rejectionOf(run(engine, 'PREDICT cut FROM visits USING explain = 3;'))).message).toMatch(/not accepted by PREDICT \(options: engine, threshold\)/);
+    expect((await rejectionOf(run(engine, 'PREDICT cut FROM visits USING horizon = 3;'))).message).toMatch(/not accepted by PREDICT \(options: engine, threshold, explain, probabilities\)/);
   });
 });
