@@ -5,7 +5,7 @@
  */
 import type { ColumnType } from '../../src/data.js';
 import { quoteIdentifierWith, type LexicalRules } from '../../src/sql/index.js';
-import { clampedExp, decimalCast, identifierQuoting, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { clampedExp, decimalCast, identifierQuoting, roundTrip, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { mysqlSplitSql } from './split-sql-dialect.js';
 
 /** The session modes that change how SQL text reads. */
@@ -146,6 +146,11 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     regexpReplaceAll: (text, pattern, replacement) => `REGEXP_REPLACE(CONVERT(${text} USING utf8mb4), ${pattern}, ${replacement})`,
     isFiniteTime: () => 'TRUE',
 
+    // No arrays: ELT evaluates only the argument its index picks (NULL past the end), and a
+    // literal with an exponent is a DOUBLE, parsed back exactly (a plain one would be a
+    // DECIMAL); `0e0 +` keeps ELT's result a double, not its text.
+    constantDoubleAt: (values, index) => `(0e0 + ELT((${index}) + 1, ${values.map((x) => roundTrip(x, true)).join(', ')}))`,
+    compiledSettings: [],
     // No set-returning split: REGEXP_SUBSTR takes one piece at a time.
     // MySQL's hard limit on the columns of a table, which a SELECT whose result is
     // materialized (derived table, temporary table for GROUP BY or ORDER BY) is held to
