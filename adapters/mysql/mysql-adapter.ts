@@ -314,6 +314,7 @@ export class MySQLAdapter implements Adapter {
       signal?.addEventListener('abort', kill, { once: true });
       let done = false;
       try {
+        for (const setting of this.sql.compiledSettings) await run(setting);
         const created = await run(createStagingSql(this.sql, staging, rows, 'declare'));
         const count = Number(created.header?.affectedRows ?? 0);
         if (!(await this.#tableExists(session, table))) {

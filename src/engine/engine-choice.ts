@@ -60,25 +60,12 @@ export function chooseEngine(
   if (requested === 'stream') return { engine: 'stream', compiled: null, reason: "USING engine = 'stream'" };
   const compilation = statementReason === null ? (context.compileModel ?? compileModel)(model, context.adapter.sql, columns) : { ok: false as const, reason: statementReason };
   if (compilation.ok) {
-    if (requested === 'auto' && hashesInSql(model)) return { engine: 'stream', compiled: null, reason: HASHED_IN_SQL_REASON };
     return { engine: 'database', compiled: compilation.compiled, reason: null };
   }
   if (requested === 'database') {
     throw new SqlmlError('unsupported', `the model cannot run in the ${context.adapter.sql.name} database (USING engine = 'database'): ${compilation.reason}`);
   }
   return { engine: 'stream', compiled: null, reason: compilation.reason };
-}
-
-/**
- * Why `auto` streams a model that compiles: its hashed features (high-cardinality
- * categories, text terms, crossings) become an md5 and a lookup over every hashed weight
- * per row in SQL, which measured slower than the stream (bench/predict-engines.ts);
- * `engine = 'database'` still runs it there.
- */
-const HASHED_IN_SQL_REASON = "the model has hashed features, whose lookups run slower in SQL than on the stream today; USING engine = 'database' runs it in the database";
-
-function hashesInSql(model: TrainedModel): boolean {
-  return model.recipe.features.some((feature) => feature.kind === 'hashed_category' || feature.kind === 'text' || feature.kind === 'cartesian');
 }
 
 /** The source's columns (names and types), without reading a row of it. */
