@@ -118,6 +118,12 @@ export interface SqlDialect extends SqlSpelling {
   /** A boolean: the date or timestamp `x` (not NULL) is finite, not ±infinity ('TRUE' where the database has no infinite dates). */
   isFiniteTime?(x: string): string;
   /**
+   * The finite double `x` as a constant of the database's double type that it reads back
+   * bit for bit, and reads once per statement, not once per row (compiled models hold
+   * hundreds of them in every row's expression).
+   */
+  doubleConstant(x: number): string;
+  /**
    * Element `index` (an integer expression, from 0) of the constant list of doubles
    * `values`, each read back bit for bit; NULL past its end. src/compile looks up a hashed
    * slot's weight with it: the database indexes the list, where a CASE over every non-zero

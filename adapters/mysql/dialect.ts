@@ -146,6 +146,11 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     regexpReplaceAll: (text, pattern, replacement) => `REGEXP_REPLACE(CONVERT(${text} USING utf8mb4), ${pattern}, ${replacement})`,
     isFiniteTime: () => 'TRUE',
 
+    // MariaDB evaluates CAST('…' AS DOUBLE) per row (0.36 µs each here: 1M rows of five
+    // took 3.3 s against 1.5 s as literals); a literal with an exponent is a DOUBLE
+    // parsed once (a plain one would be an exact DECIMAL). Negatives in parentheses, so
+    // no `- -` can run into a comment.
+    doubleConstant: (x) => (x < 0 ? `(${roundTrip(x, true)})` : roundTrip(x, true)),
     // No arrays: ELT evaluates only the argument its index picks (NULL past the end), and a
     // literal with an exponent is a DOUBLE, parsed back exactly (a plain one would be a
     // DECIMAL); `0e0 +` keeps ELT's result a double, not its text.

@@ -89,6 +89,8 @@ export const postgresDialect: SqlDialect = {
     length: (array) => `cardinality(${array})`,
     series: (first, last) => `generate_series(${first}, ${last})`,
   },
+  // A cast of a constant is folded when the statement is planned.
+  doubleConstant: (x) => `CAST('${roundTrip(x)}' AS DOUBLE PRECISION)`,
   // An array constant is folded once per statement; subscripting it is direct (fixed-width
   // elements, no NULLs). float8in parses the shortest round-trip digits back exactly.
   constantDoubleAt: (values, index) => `('{${values.map((x) => roundTrip(x)).join(',')}}'::float8[])[(${index}) + 1]`,

@@ -1,5 +1,5 @@
 /**
- * SqlDialect.constantDoubleAt on each database: every element of a constant list of
+ * SqlDialect.constantDoubleAt and doubleConstant on each database: every element of a constant list of
  * doubles comes back bit for bit (the hashed weights of a compiled model are read so),
  * whatever its digits, and past the end is NULL. Property-tested over arbitrary doubles.
  */
@@ -36,6 +36,16 @@ describe.each(TARGETS)('$label: constantDoubleAt', ({ url }) => {
     const got = await lookUp(AWKWARD, [...AWKWARD.keys(), AWKWARD.length, AWKWARD.length + 5]);
     AWKWARD.forEach((x, i) => expect(got[i], `element ${i} (${x})`).toBe(x === 0 ? 0 : x));
     expect(got.slice(AWKWARD.length)).toEqual([null, null]);
+  });
+
+  it('doubleConstant reads back each double exactly, in arithmetic too', async () => {
+    const sql = engine.adapter.sql;
+    const list = AWKWARD.map((x, n) => `${sql.doubleConstant(x)} AS ${sql.quoteIdent(`c${n}`)}`);
+    const got = (await engine.adapter.query(`SELECT ${list.join(', ')}`)).rows[0]!.map(Number);
+    AWKWARD.forEach((x, i) => expect(got[i], `constant ${i} (${x})`).toBe(x === 0 ? 0 : x));
+    // A negative after a minus stays arithmetic (no `--` comment), and stays a double.
+    const difference = await engine.adapter.query(`SELECT 1 - ${sql.doubleConstant(-0.1)} AS d, ${sql.doubleConstant(1)} / 3 AS q`);
+    expect(difference.rows[0]!.map(Number)).toEqual([1 - -0.1, 1 / 3]);
   });
 
   it('reads an index computed per row (an expression, as the hashed offset is)', async () => {
