@@ -124,6 +124,12 @@ export interface SqlDialect extends SqlSpelling {
    */
   doubleConstant(x: number): string;
   /**
+   * The text `value` as a constant equal to `split.partitionKey(column, 'text')` of a
+   * column holding it (so a one-hot's categories compare byte for byte), read once per
+   * statement rather than converted per row.
+   */
+  textKeyConstant(value: string): string;
+  /**
    * Element `index` (an integer expression, from 0) of the constant list of doubles
    * `values`, each read back bit for bit; NULL past its end. src/compile looks up a hashed
    * slot's weight with it: the database indexes the list, where a CASE over every non-zero

@@ -86,6 +86,8 @@ export const duckdbDialect: SqlDialect = {
     length: (array) => `len(${array})`,
     series: (first, last) => `generate_series(${first}, ${last})`,
   },
+  // Text is its own key (split.partitionKey).
+  textKeyConstant: (value) => STANDARD_SPELLING.quoteString(value),
   // A cast of a constant is folded when the statement is planned.
   doubleConstant: (x) => `CAST('${roundTrip(x)}' AS DOUBLE)`,
   // The cast of the constant text is folded once per statement; DuckDB parses each

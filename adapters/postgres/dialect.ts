@@ -89,6 +89,8 @@ export const postgresDialect: SqlDialect = {
     length: (array) => `cardinality(${array})`,
     series: (first, last) => `generate_series(${first}, ${last})`,
   },
+  // Text is its own key (split.partitionKey).
+  textKeyConstant: (value) => STANDARD_SPELLING.quoteString(value),
   // A cast of a constant is folded when the statement is planned.
   doubleConstant: (x) => `CAST('${roundTrip(x)}' AS DOUBLE PRECISION)`,
   // An array constant is folded once per statement; subscripting it is direct (fixed-width

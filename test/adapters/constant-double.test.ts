@@ -1,5 +1,5 @@
 /**
- * SqlDialect.constantDoubleAt and doubleConstant on each database: every element of a constant list of
+ * SqlDialect.constantDoubleAt, doubleConstant and textKeyConstant on each database: every element of a constant list of
  * doubles comes back bit for bit (the hashed weights of a compiled model are read so),
  * whatever its digits, and past the end is NULL. Property-tested over arbitrary doubles.
  */
@@ -46,6 +46,15 @@ describe.each(TARGETS)('$label: constantDoubleAt', ({ url }) => {
     // A negative after a minus stays arithmetic (no `--` comment), and stays a double.
     const difference = await engine.adapter.query(`SELECT 1 - ${sql.doubleConstant(-0.1)} AS d, ${sql.doubleConstant(1)} / 3 AS q`);
     expect(difference.rows[0]!.map(Number)).toEqual([1 - -0.1, 1 / 3]);
+  });
+
+  it('textKeyConstant equals the key of the same text and no other (case, trailing spaces, unicode)', async () => {
+    const sql = engine.adapter.sql;
+    const texts = ['café', 'cafe', 'a', 'A', 'a ', "it's", 'back\\slash', '日本', ''];
+    const key = (value: string): string => sql.split.partitionKey(sql.quoteString(value), 'text');
+    const cells = texts.flatMap((a, i) => texts.map((b, j) => `CASE WHEN ${key(a)} = ${sql.textKeyConstant(b)} THEN 1 ELSE 0 END AS ${sql.quoteIdent(`e${i}_${j}`)}`));
+    const got = (await engine.adapter.query(`SELECT ${cells.join(', ')}`)).rows[0]!.map(Number);
+    expect(got).toEqual(texts.flatMap((a) => texts.map((b) => (a === b ? 1 : 0))));
   });
 
   it('reads an index computed per row (an expression, as the hashed offset is)', async () => {
