@@ -153,6 +153,11 @@ export interface SqlDialect extends SqlSpelling {
     readonly transactionalDdl: boolean;
     /** A derived table inside a scalar subquery may read the outer row's columns (MariaDB: no); src/compile computes margins once that way. */
     readonly correlatedDerivedTables?: boolean;
+    /**
+     * Hashed categories and crossings (an md5 per row) score no faster in its SQL than on
+     * the stream, so `engine = 'auto'` streams models that have them (src/engine/engine-choice.ts).
+     */
+    readonly slowHashedFeatures?: boolean;
   };
   /** How wire-listener clients log in without a token. */
   readonly clientLogin: ClientLogin;

@@ -61,6 +61,9 @@ export function chooseEngine(
   const compilation = statementReason === null ? (context.compileModel ?? compileModel)(model, context.adapter.sql, columns) : { ok: false as const, reason: statementReason };
   if (compilation.ok) {
     if (requested === 'auto' && hasText(model)) return { engine: 'stream', compiled: null, reason: TEXT_IN_SQL_REASON };
+    if (requested === 'auto' && context.adapter.sql.capabilities.slowHashedFeatures === true && hasHashed(model)) {
+      return { engine: 'stream', compiled: null, reason: `the model has hashed features, whose md5 per row scores no faster in ${context.adapter.sql.name}'s SQL than on the stream; USING engine = 'database' runs it in the database` };
+    }
     return { engine: 'database', compiled: compilation.compiled, reason: null };
   }
   if (requested === 'database') {
@@ -81,6 +84,11 @@ const TEXT_IN_SQL_REASON = "the model has text features, whose terms run slower 
 
 function hasText(model: TrainedModel): boolean {
   return model.recipe.features.some((feature) => feature.kind === 'text');
+}
+
+/** Hashed categories and crossings: what SqlDialect.capabilities.slowHashedFeatures is about. */
+function hasHashed(model: TrainedModel): boolean {
+  return model.recipe.features.some((feature) => feature.kind === 'hashed_category' || feature.kind === 'cartesian');
 }
 
 /** The source's columns (names and types), without reading a row of it. */
