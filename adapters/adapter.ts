@@ -149,7 +149,7 @@ export interface Adapter {
    * connection killed, `signal` aborted) leaves `table` as it was and no staging table
    * behind. Passed-through columns keep the source's types; computed ones get the types
    * `write` gives them. Returns the number of rows written. The statements are spelled by
-   * adapters/select-into.ts.
+   * adapters/select-into.ts; the dialect's `compiledSettings` run first (a compiled model's SELECT).
    */
   writeSelect(table: TableRef, rows: SelectRows, mode: WriteMode, options?: { readonly signal?: AbortSignal }): Promise<number>;
 

@@ -32,6 +32,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -72,8 +73,9 @@ function predictGoal(database: string, rows: number): number | null {
 }
 const EVALUATE_GOALS: Record<string, number | null> = { duckdb: 5, postgres: 1.5, mysql: null };
 
+/** Each line with the machine's 1-minute load average when it was written: the cores are shared. */
 function emit(record: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: 'predict-engines', ...record })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'predict-engines', ...record, load_1m: Number(loadavg()[0]!.toFixed(2)) })}\n`);
 }
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 

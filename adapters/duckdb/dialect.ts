@@ -1,7 +1,7 @@
 /** DuckDB's SQL (see adapters/dialect.ts). Its scanner is PostgreSQL's, so it lexes and quotes as the standard does. */
 import type { ColumnType } from '../../src/data.js';
 import { STANDARD_SPELLING } from '../../src/sql/index.js';
-import { clampedExp, decimalCast, identifierQuoting, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { clampedExp, decimalCast, identifierQuoting, roundTrip, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { informationSchemaCatalog } from '../catalog-queries.js';
 import { duckdbSplitSql } from './split-sql-dialect.js';
 
@@ -88,6 +88,14 @@ export const duckdbDialect: SqlDialect = {
     length: (array) => `len(${array})`,
     series: (first, last) => `generate_series(${first}, ${last})`,
   },
+  // Text is its own key (split.partitionKey).
+  textKeyConstant: (value) => STANDARD_SPELLING.quoteString(value),
+  // A cast of a constant is folded when the statement is planned.
+  doubleConstant: (x) => `CAST('${roundTrip(x)}' AS DOUBLE)`,
+  // The cast of the constant text is folded once per statement; DuckDB parses each
+  // element's shortest round-trip digits back exactly.
+  constantDoubleAt: (values, index) => `list_extract(CAST('[${values.map((x) => roundTrip(x)).join(',')}]' AS DOUBLE[]), (${index}) + 1)`,
+  compiledSettings: [],
   // DuckDB documents no limit on the columns of a table or a SELECT list (duckdb.org,
   // Operations manual, "Limits").
   maxSelectList: Number.POSITIVE_INFINITY,

@@ -297,6 +297,7 @@ export class DuckDBAdapter implements Adapter {
       await this.#run('BEGIN TRANSACTION');
       try {
         const staging = stagingTable(table);
+        for (const setting of this.sql.compiledSettings) await this.#run(setting);
         await this.#run(createStagingSql(this.sql, staging, rows, 'cast'));
         const counted = await (await this.#run(`SELECT count(*) FROM ${this.sql.quoteTable(staging)}`)).getRows();
         if (!(await this.#tableExists(table))) {

@@ -331,6 +331,7 @@ export class MySQLAdapter implements Adapter {
       await holdStagingLock(session, tag).catch((error: unknown) => Promise.reject(this.#asError(error)));
       await dropAbandoned(session, this.sql, table.schema);
       try {
+        for (const setting of this.sql.compiledSettings) await run(setting);
         const created = await run(createStagingSql(this.sql, staging, rows, 'declare'));
         const count = Number(created.header?.affectedRows ?? 0);
         if (!(await this.#tableExists(session, table))) {

@@ -380,6 +380,7 @@ export class PostgresAdapter implements Adapter {
     try {
       const staging = stagingTable(table);
       await run(client, 'BEGIN');
+      for (const setting of this.sql.compiledSettings) await run(client, setting);
       const created = await run(client, createStagingSql(this.sql, staging, rows, 'cast'));
       const found = await run(client, `SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'f')`, [this.sql.quoteTable(table)]);
       if (found.rows.length === 0) {

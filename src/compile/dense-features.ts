@@ -68,7 +68,7 @@ export function translateOneHot(scope: FeatureScope, f: OneHotFeature): Translat
   return {
     ok: true,
     terms: perOutput(scope, (k) => {
-      const whens = f.categories.map((category, i) => `WHEN ${key(dialect.quoteString(category))} THEN ${weightLiteral(scope, f.offset + i, k)}`);
+      const whens = f.categories.map((category, i) => `WHEN ${dialect.textKeyConstant(category)} THEN ${weightLiteral(scope, f.offset + i, k)}`);
       const known = `CASE ${key(cleaned.sql)} ${whens.join(' ')} ELSE ${weightLiteral(scope, other, k)} END`;
       return [`(CASE WHEN ${ref} IS NULL THEN ${weightLiteral(scope, nullSlot, k)} ELSE ${known} END)`];
     }),

@@ -2,9 +2,9 @@
  * The hashed feature kinds (high-cardinality categories, text terms, crossings), as
  * src/learn/encode.ts hashes them in recipes with `hash: 'md5'`: each term's key string
  * (recipe-format.ts spells them) goes to slot base + (h32(key) & mask), h32 being the
- * dialect's md5Word(key, 0), and the slot's weight is looked up among the model's
- * non-zero hashed weights. Recipes stored before md5 hashed with MurmurHash3 over UTF-16
- * code units, which no SQL reproduces: they are refused.
+ * dialect's md5Word(key, 0), and the slot's weight is the element at that offset of the
+ * model's hashed weights written as a constant list. Recipes stored before md5 hashed
+ * with MurmurHash3 over UTF-16 code units, which no SQL reproduces: they are refused.
  */
 import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeature } from '../learn/recipe-format.js';
 import { doubleLiteral, numericInput } from './sql-values.js';
@@ -45,17 +45,21 @@ class HashedSpace {
     return `(${this.#scope.dialect.split.md5Word(key, 0)} & ${2 ** this.#recipe.hashBits - 1})`;
   }
 
-  /** The weight for output `k` of the slot at hashed offset `offset`: a simple CASE over the non-zero weights. */
+  /**
+   * The weight for output `k` of the slot at hashed offset `offset`: the slot's element of
+   * the hashed weights as a constant list, up to the last non-zero one (past it, 0), which
+   * the database indexes (the dialect's constantDoubleAt) instead of comparing the offset
+   * with every non-zero weight's as a CASE did.
+   */
   weightAt(offset: string, k: number): string {
     const { dialect, weights } = this.#scope;
     const base = this.#recipe.denseSize;
-    const whens: string[] = [];
-    for (let o = 0; o < 2 ** this.#recipe.hashBits; o++) {
-      const w = weights.weight(base + o, k);
-      if (w !== 0) whens.push(`WHEN ${o} THEN ${doubleLiteral(dialect, w)}`);
-    }
+    const values: number[] = [];
+    for (let o = 0; o < 2 ** this.#recipe.hashBits; o++) values.push(weights.weight(base + o, k));
+    let length = values.length;
+    while (length > 0 && values[length - 1] === 0) length--;
     const zero = doubleLiteral(dialect, 0);
-    return whens.length === 0 ? zero : `(CASE ${offset} ${whens.join(' ')} ELSE ${zero} END)`;
+    return length === 0 ? zero : `COALESCE(${dialect.constantDoubleAt(values.slice(0, length), offset)}, ${zero})`;
   }
 }
 

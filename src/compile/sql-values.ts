@@ -8,13 +8,13 @@ import type { Column, ColumnType } from '../data.js';
 import type { SqlDialect } from '../../adapters/dialect.js';
 
 /**
- * The double `x` as a literal the database parses back to the same double: JavaScript's
- * shortest round-trip digits, cast to the dialect's double type (a bare `0.5` would be an
- * exact decimal in some databases, and decimal arithmetic rounds differently).
+ * The double `x` as a constant the database reads back as the same double, of its double
+ * type (a bare `0.5` would be an exact decimal in some databases, and decimal arithmetic
+ * rounds differently), spelled by the dialect (doubleConstant) so it is read once.
  */
 export function doubleLiteral(dialect: SqlDialect, x: number): string {
   if (!Number.isFinite(x)) throw new Error(`a compiled model holds only finite numbers, got ${x}`);
-  return `CAST('${Object.is(x, -0) ? '0' : String(x)}' AS ${dialect.split.doubleCast})`;
+  return dialect.doubleConstant(x);
 }
 
 /** `a = b` for text, byte for byte (MySQL's default collations ignore case and trailing spaces). */

@@ -30,7 +30,8 @@ export function predictionSelect(context: ExecContext, prediction: DatabasePredi
 
 /** PREDICT without INTO: the rows, with the streaming path's column names and types. */
 export async function predictRowsInDatabase(context: ExecContext, prediction: DatabasePrediction): Promise<ResultTable> {
-  const result = await context.adapter.query(predictionSelect(context, prediction), {
+  // The settings scoped to the statement: a multi-statement query is one transaction, the SELECT's result answers.
+  const result = await context.adapter.query([...context.adapter.sql.compiledSettings, predictionSelect(context, prediction)].join('; '), {
     ...(context.resultLimit ? { limit: context.resultLimit } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
   });

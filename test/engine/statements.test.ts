@@ -197,13 +197,13 @@ describe('PREDICT without INTO', () => {
   });
 });
 
-describe('engine = auto with hashed features', () => {
-  it('streams (and says why) a model whose hashed lookups are slower in SQL; engine = database still runs it there alike', async () => {
+describe('engine = auto with text features', () => {
+  it('streams (and says why) a model whose text terms are slower in SQL; engine = database still runs it there alike', async () => {
     await run(engine, "CREATE TABLE hashed_src AS SELECT i AS id, 'w' || (i % 40) || ' w' || (i % 13) AS body, i % 3 = 0 AS y FROM range(300) r(i)");
     await run(engine, 'CREATE MODEL hashed_m FROM (SELECT id, body, y FROM hashed_src) PREDICT y RECIPE (exclude(id), ngram(body, 2))');
     const explained = firstRow(await run(engine, 'EXPLAIN PREDICT hashed_m FROM hashed_src'));
     expect(explained.engine).toBe('stream');
-    expect(String(explained.reason)).toContain('hashed features');
+    expect(String(explained.reason)).toContain('text features');
     const stream = await run(engine, 'PREDICT hashed_m FROM hashed_src');
     const database = await run(engine, "PREDICT hashed_m FROM hashed_src USING engine = 'database'");
     const score = stream.columns.findIndex((c) => c.name === 'score');

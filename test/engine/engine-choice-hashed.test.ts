@@ -1,0 +1,57 @@
+/**
+ * `engine = 'auto'` with a hashed category, decided from bench/predict-engines.ts's
+ * figures: the database on DuckDB and PostgreSQL (its weights looked up by position),
+ * the stream on MySQL/MariaDB, whose dialect says its md5 per row is no faster there
+ * (capabilities.slowHashedFeatures); `engine = 'database'` runs it there all the same,
+ * with the stream's answers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import { firstRow, run } from '../helpers/engine.js';
+import { serverTargets } from '../helpers/servers.js';
+
+const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets()).filter((target) => target.label !== 'postgres (cursor)')];
+const ROWS = 600;
+
+describe.each(TARGETS)('$label: auto with a hashed category', ({ url }) => {
+  let engine: Engine;
+  const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  const [src, model] = [`ech_src_${tag}`, `ech_model_${tag}`];
+
+  beforeAll(async () => {
+    engine = await Engine.open(url);
+    await engine.adapter.query(`CREATE TABLE ${src} (id INTEGER NOT NULL PRIMARY KEY, x DOUBLE PRECISION, cat VARCHAR(20), y INTEGER)`);
+    // 300 category values: above one-hot's limit, so the category is hashed.
+    const rows = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, ${(i % 37) / 4}, ${i % 17 === 0 ? 'NULL' : `'k${(i * 7919) % 300}'`}, ${(i % 37) > 18 || (i * 7919) % 300 < 60 ? 1 : 0})`);
+    await engine.adapter.query(`INSERT INTO ${src} VALUES ${rows.join(', ')}`);
+    await run(engine, `CREATE MODEL ${model} FROM (SELECT x, cat, y FROM ${src}) PREDICT y USING passes = 2;`);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (!engine) return;
+    await engine.adapter.query(`DROP TABLE IF EXISTS ${src}`).catch(() => undefined);
+    await run(engine, `DROP MODEL IF EXISTS ${model};`).catch(() => undefined);
+    await engine.close();
+  });
+
+  it('picks the engine the figures chose, and engine = database answers as the stream', async () => {
+    const explained = firstRow(await run(engine, `EXPLAIN PREDICT ${model} FROM ${src};`));
+    if (engine.adapter.sql.capabilities.slowHashedFeatures === true) {
+      expect(explained.engine).toBe('stream');
+      expect(String(explained.reason)).toContain('hashed features');
+    } else {
+      expect(explained).toMatchObject({ engine: 'database', reason: null });
+    }
+    expect(engine.adapter.sql.capabilities.slowHashedFeatures === true).toBe(engine.adapter.sql.name === 'mysql');
+    const stream = await run(engine, `PREDICT ${model} FROM ${src} USING engine = 'stream';`);
+    const database = await run(engine, `PREDICT ${model} FROM ${src} USING engine = 'database';`);
+    const at = (name: string): number => stream.columns.findIndex((column) => column.name === name);
+    const byId = (rows: readonly (readonly unknown[])[]): (readonly unknown[])[] => [...rows].sort((a, b) => Number(a[at('id')]) - Number(b[at('id')]));
+    const [s, d] = [byId(stream.rows), byId(database.rows)];
+    expect(d).toHaveLength(ROWS);
+    d.forEach((row, i) => {
+      expect(Number(row[at('predicted_label')])).toBe(Number(s[i]![at('predicted_label')]));
+      expect(Math.abs(Number(row[at('score')]) - Number(s[i]![at('score')]))).toBeLessThan(1e-9);
+    });
+  }, 120_000);
+});
