@@ -106,6 +106,13 @@ export interface SqlDialect extends SqlSpelling {
    * or a value computed in an inner SELECT.
    */
   safeExp(x: string): string;
+  /**
+   * The probability `x` (a double in [0, 1]; repeated in the text, so a column) rounded to
+   * a 32-bit float as JavaScript's Math.fround rounds it, read back as a double: the
+   * streaming evaluation keeps binary scores as float32 (src/engine/evaluation.ts), so
+   * EVALUATE in the database rounds them alike to give the same ties and the same AUC.
+   */
+  probabilityAsFloat32(x: string): string;
   /** A set-returning split of `text` at the matches of the regular expression `pattern` (one row per piece); absent where the database has none. */
   regexpSplit?(text: string, pattern: string): string;
   /**

@@ -77,6 +77,7 @@ export const duckdbDialect: SqlDialect = {
   exactNumber: (text) => decimalCast(text, DUCKDB_TYPES.decimal, 'DuckDB'),
   datePart: (part, x) => DATE_PARTS[part](x),
   safeExp: (x) => clampedExp(x),
+  probabilityAsFloat32: (x) => `CAST(CAST(${x} AS FLOAT) AS DOUBLE)`,
   regexpSplit: (text, pattern) => `unnest(string_split_regex(${text}, ${pattern}))`,
   lowerText: (text) => `lower(${text})`,
   translate: (text, from, to) => `translate(${text}, ${from}, ${to})`,

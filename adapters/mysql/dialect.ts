@@ -143,6 +143,7 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     datePart: (part, x) => DATE_PARTS[part](x),
     // EXP() of a large argument is an error ("DOUBLE value is out of range").
     safeExp: (x) => clampedExp(x),
+    probabilityAsFloat32: (x) => `CAST(CAST(${x} AS FLOAT) AS DOUBLE)`,
     lowerText: (text) => `LOWER(CONVERT(${text} USING utf8mb4))`,
     regexpReplaceAll: (text, pattern, replacement) => `REGEXP_REPLACE(CONVERT(${text} USING utf8mb4), ${pattern}, ${replacement})`,
     isFiniteTime: () => 'TRUE',

@@ -40,6 +40,12 @@ const DATE_PARTS: Readonly<Record<DatePart, (x: string) => string>> = {
   hour: (x) => `CAST(EXTRACT(HOUR FROM CAST(${x} AS TIMESTAMP)) AS INTEGER)`,
 };
 
+/**
+ * 2^-150, half the smallest float32: Math.fround takes it and anything below to 0, while a
+ * CAST to REAL of a nonzero double that rounds to 0 is PostgreSQL's "underflow" error.
+ */
+const FLOAT32_HALF_TINIEST = "CAST('7.006492321624085e-46' AS DOUBLE PRECISION)";
+
 const quoteName = STANDARD_SPELLING.quoteIdent;
 const { quoteTable } = identifierQuoting(quoteName);
 
@@ -80,6 +86,8 @@ export const postgresDialect: SqlDialect = {
   datePart: (part, x) => DATE_PARTS[part](x),
   // exp() of a double raises "value out of range: underflow" below about -708, and overflow above 709.
   safeExp: (x) => clampedExp(x),
+  probabilityAsFloat32: (x) => `CAST(CAST(CASE WHEN ${x} <= ${FLOAT32_HALF_TINIEST} THEN 0 ELSE ${x} END AS REAL) AS DOUBLE PRECISION)`,
+  // EVALUATE's aggregates over a compiled model: JIT compilation costs more than it saves there.
   regexpSplit: (text, pattern) => `regexp_split_to_table(${text}, ${pattern})`,
   lowerText: (text) => `lower(${text})`,
   translate: (text, from, to) => `translate(${text}, ${from}, ${to})`,

@@ -83,6 +83,9 @@ function marginsOf(model: TrainedModel, dialect: SqlDialect, weights: ModelWeigh
   return { ok: true, margins: sums };
 }
 
+/** The column `select` adds for its `probabilityOf` argument. */
+const PROBABILITY_OF = 'probability_of';
+
 class Compiled implements CompiledModel {
   readonly outputs: readonly Column[];
   readonly #model: TrainedModel;
@@ -153,7 +156,7 @@ class Compiled implements CompiledModel {
     }).p!;
   }
 
-  select(source: string, keep: readonly string[]): string {
+  select(source: string, keep: readonly string[], probabilityOf?: string): string {
     const dialect = this.#dialect;
     const model = this.#model;
     const q = (name: string): string => dialect.quoteIdent(name);
@@ -181,8 +184,17 @@ class Compiled implements CompiledModel {
       layer = `(SELECT ${list(marginNames.map((m, c) => `${softmaxProbability(dialect, q(m), q(lse))} AS ${q(pNames[c]!)}`))} FROM ${layer}${fence}) AS ${q(`${prefix}probabilities`)}`;
       const { label, score } = multiclassOutputs(dialect, model, pNames.map(q));
       outputs = { predicted_label: label, score };
+      if (probabilityOf !== undefined) {
+        const whens = pNames.map((p, c) => `WHEN ${isClass(dialect, model, probabilityOf, c)} THEN ${q(p)}`);
+        outputs[PROBABILITY_OF] = `(CASE ${whens.join(' ')} END)`;
+      }
     }
-    const columns = this.outputs.map((c) => `${outputs[c.name]} AS ${q(c.name)}`);
+    if (probabilityOf !== undefined && model.task === 'binary') {
+      const p = q(`${prefix}probability`);
+      outputs[PROBABILITY_OF] = `(CASE WHEN ${isClass(dialect, model, probabilityOf, 1)} THEN ${p} WHEN ${isClass(dialect, model, probabilityOf, 0)} THEN ${doubleLiteral(dialect, 1)} - ${p} END)`;
+    }
+    const names = probabilityOf !== undefined && model.task !== 'regression' ? [...this.outputs.map((c) => c.name), PROBABILITY_OF] : this.outputs.map((c) => c.name);
+    const columns = names.map((name) => `${outputs[name]} AS ${q(name)}`);
     return `SELECT ${list(columns)} FROM ${layer}`;
   }
 }

@@ -29,8 +29,13 @@ export interface CompiledModel {
    * `SELECT <keep columns>, <outputs> FROM <source>`: `source` is a parenthesized
    * subquery or a quoted table name, `keep` the source's column names passed through
    * first (quoted by the dialect). Ready to paste into a view.
+   * `probabilityOf` (classifiers; an expression over the kept columns, e.g. the actual
+   * label): one more column last, `probability_of`, the probability the model gives that
+   * label, NULL for none of its classes — computed from the layers' probabilities, so
+   * EVALUATE's log loss costs no second computation of the margins (`probabilityOf()`
+   * below repeats them).
    */
-  select(source: string, keep: readonly string[]): string;
+  select(source: string, keep: readonly string[], probabilityOf?: string): string;
   /**
    * Classifiers: the probability the model gives the label the expression `label` holds
    * (in the target's type), for EVALUATE's log loss; NULL for a label that is none of the

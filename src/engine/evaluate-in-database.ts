@@ -1,97 +1,177 @@
 /**
- * EVALUATE MODEL … ON with `engine = 'database'`: the metrics by aggregate queries over
- * the compiled predictions and the actual label, so no row leaves the database; the
- * numbers are the streaming collector's (evaluation.ts, learn/metrics.ts):
- * - binary: confusion counts at the threshold and the clipped log loss by one aggregate;
- *   AUC exact from ranks, ties counted half: per distinct score, positives × (negatives
- *   below + negatives equal / 2), the negatives below by a running window sum;
+ * EVALUATE MODEL … ON with `engine = 'database'`: the metrics by ONE aggregate statement
+ * over one scan of the compiled predictions (`compiled.select`, the model's margins and
+ * probabilities computed once per row in fenced layers) and the actual label, so no row
+ * leaves the database; the numbers are the streaming collector's (evaluation.ts,
+ * learn/metrics.ts):
+ * - binary: the rows grouped by score, P(positive) rounded to float32 first as the stream
+ *   keeps it (so ties, counts and the log loss are the stream's); from the groups, the
+ *   confusion counts at the threshold, the log loss (probability of the true label clipped
+ *   to [1e-15, 1 − 1e-15]) and the AUC EXACT from ranks, ties counted half: per distinct
+ *   score, positives × (negatives below + negatives equal / 2), the negatives below by a
+ *   running window sum over the groups — the Mann-Whitney sum exactMetrics computes;
+ * - multiclass: rows counted by (actual class, predicted class) and −ln p(actual class),
+ *   p the `probability_of` column `compiled.select` adds (from its layers' probabilities,
+ *   not a second computation of the margins), summed per cell; the figures from that confusion
+ *   matrix by learn/metrics.ts itself;
  * - regression: rmse, mae, r2 (total squares from VAR_POP), baseline_rmse against the
  *   stored training mean.
- * Rows whose label is NULL (or, binary, neither class) are skipped, as the stream skips
- * them. Multiclass, and labels that are text, dates or times, are evaluated by the stream
- * (`databaseEvaluationReason` says why).
+ * Rows the stream skips are skipped: a NULL (or NaN/±Infinity) target, and for a
+ * classifier a label that is none of the model's classes. Labels are matched in SQL in
+ * the model's target type, text byte for byte; a source whose target column has another
+ * type, and dates or times, are evaluated by the stream (`databaseEvaluationReason`).
  */
 import type { CompiledModel } from '../compile/index.js';
-import { isNumberType, type ColumnType } from '../data.js';
+import { isClass } from '../compile/outputs.js';
+import { doubleLiteral, numericInput } from '../compile/sql-values.js';
+import type { Column, ColumnType, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
+import { multiclassMetricsFromConfusion } from '../learn/metrics.js';
 import type { TrainedModel } from '../learn/model.js';
 import type { Source } from '../sql/ast.js';
 import { sourceText, type ExecContext } from './context.js';
 import type { Evaluation } from './evaluation.js';
 
 /** The stream's clipping of a probability in the log loss (learn/metrics.ts). */
-const PROBABILITY_FLOOR = '1e-15';
+const PROBABILITY_FLOOR = 1e-15;
 
-const NUMERIC_LABELS: ReadonlySet<ColumnType> = new Set(['boolean', 'integer', 'bigint', 'double', 'decimal']);
+const NUMBERS: ReadonlySet<ColumnType> = new Set(['integer', 'bigint', 'double', 'decimal']);
 
-/** Why this model's evaluation cannot run in the database, or null when it can. */
-export function databaseEvaluationReason(model: TrainedModel): string | null {
-  if (model.task === 'multiclass') return 'a multiclass evaluation needs every class probability, which the stream computes';
-  if (model.task === 'binary' && !NUMERIC_LABELS.has(model.target.type)) {
-    return `labels of type ${model.target.type} are matched by the stream (database collations may compare text differently)`;
+/** Whether labels of the model's `target` type are matched in SQL as the stream matches values of the source's `actual` type. */
+function sameLabelKind(target: ColumnType, actual: ColumnType): boolean {
+  if (NUMBERS.has(target)) return NUMBERS.has(actual);
+  return (target === 'text' || target === 'boolean') && actual === target;
+}
+
+/**
+ * Why this model's evaluation cannot run in the database, or null when it can.
+ * `actual` is the source's target column, when known.
+ */
+export function databaseEvaluationReason(model: TrainedModel, actual?: Column): string | null {
+  const type = model.target.type;
+  if (model.task === 'regression') {
+    if (!NUMBERS.has(type)) return `a ${type} target is parsed by the stream`;
+    if (actual && !NUMBERS.has(actual.type)) return `the source's ${actual.name} is ${actual.type}, which the stream parses as numbers`;
+    return null;
   }
-  if (model.task === 'regression' && !isNumberType(model.target.type)) return `a ${model.target.type} target is parsed by the stream`;
+  if (!NUMBERS.has(type) && type !== 'text' && type !== 'boolean') return `labels of type ${type} are matched by the stream`;
+  if (actual && !sameLabelKind(type, actual.type)) return `the source's ${actual.name} is ${actual.type} while the model's labels are ${type}: the stream matches them`;
   return null;
 }
 
-export async function evaluateInDatabase(context: ExecContext, model: TrainedModel, compiled: CompiledModel, source: Source, threshold: number): Promise<Evaluation> {
-  const { sql } = context.adapter;
-  const column = (name: string): string => `sqlml_src.${sql.quoteIdent(name)}`;
-  const outputs = compiled.expressions(column);
-  const from = `${sourceText(context.adapter, source)} AS sqlml_src`;
-  const actual = column(model.target.name);
-  const ask = async (text: string): Promise<number[]> => {
-    const result = await context.adapter.query(text, context.signal ? { signal: context.signal } : {});
-    return (result.rows[0] ?? []).map((value) => (value === null ? Number.NaN : Number(value)));
+/**
+ * `sourceColumns` are the source's columns (the scan adds its own next to them, under
+ * names none of them has; the target among them).
+ */
+export async function evaluateInDatabase(
+  context: ExecContext,
+  model: TrainedModel,
+  compiled: CompiledModel,
+  source: Source,
+  threshold: number,
+  sourceColumns: readonly Column[],
+): Promise<Evaluation> {
+  const dialect = context.adapter.sql;
+  const q = (name: string): string => dialect.quoteIdent(name);
+  const taken = new Set(sourceColumns.map((c) => c.name.toLowerCase()));
+  const fresh = (name: string): string => {
+    let candidate = name;
+    while (taken.has(candidate.toLowerCase())) candidate = `_${candidate}`;
+    taken.add(candidate.toLowerCase());
+    return candidate;
   };
+  const actualName = fresh('sqlml_actual');
+  const column = (name: string): string => `sqlml_src.${q(name)}`;
+  const actual = column(model.target.name);
+  // The source with the actual label passed through under a name of our own (the target
+  // may be called `score` or `predicted_label`), then scored once by the compiled layers;
+  // multiclass, with the probability of the actual label from the same layers.
+  const wrapped = `(SELECT sqlml_src.*, ${actual} AS ${q(actualName)} FROM ${sourceText(context.adapter, source)} AS sqlml_src)`;
+  const scored = `(${compiled.select(wrapped, [actualName], model.task === 'multiclass' ? q(actualName) : undefined)}) AS sqlml_scored`;
+  const ask = async (text: string): Promise<readonly (readonly Value[])[]> => {
+    // The dialect's compiledSettings (PostgreSQL: jit off) share the statement's implicit
+    // transaction, as PREDICT's do (in-database.ts), so they last for this statement only.
+    const result = await context.adapter.query([...dialect.compiledSettings, text].join('; '), context.signal ? { signal: context.signal } : {});
+    return result.rows;
+  };
+  const number = (value: Value | undefined): number => (value === null || value === undefined ? 0 : Number(value));
+  const clip = (p: string): string => `LEAST(${doubleLiteral(dialect, 1 - PROBABILITY_FLOOR)}, GREATEST(${doubleLiteral(dialect, PROBABILITY_FLOOR)}, ${p}))`;
+  const classIndex = (label: string): string =>
+    `(CASE ${model.label.classes.map((_, c) => `WHEN ${isClass(dialect, model, label, c)} THEN ${c}`).join(' ')} END)`;
+
   if (model.task === 'binary') {
-    const literal = (label: string | null): string => (model.target.type === 'boolean' ? (label === 'true' ? 'TRUE' : 'FALSE') : String(label));
-    const known = `SELECT sqlml_y, sqlml_s FROM (SELECT CASE WHEN ${actual} = ${literal(model.label.positive)} THEN 1 WHEN ${actual} = ${literal(model.label.negative)} THEN 0 END AS sqlml_y, ${outputs.score} AS sqlml_s FROM ${from}) AS sqlml_scored WHERE sqlml_y IS NOT NULL`;
-    const t = String(threshold);
-    const [rows = 0, tp = 0, fp = 0, tn = 0, fn = 0, lossSum = 0] = await ask(
-      `SELECT COUNT(*), SUM(CASE WHEN sqlml_s >= ${t} AND sqlml_y = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN sqlml_s >= ${t} AND sqlml_y = 0 THEN 1 ELSE 0 END),
-         SUM(CASE WHEN sqlml_s < ${t} AND sqlml_y = 0 THEN 1 ELSE 0 END), SUM(CASE WHEN sqlml_s < ${t} AND sqlml_y = 1 THEN 1 ELSE 0 END),
-         SUM(-LN(LEAST(1 - ${PROBABILITY_FLOOR}, GREATEST(${PROBABILITY_FLOOR}, CASE WHEN sqlml_y = 1 THEN sqlml_s ELSE 1 - sqlml_s END))))
-       FROM (${known}) AS sqlml_known`,
+    const t = doubleLiteral(dialect, threshold);
+    const one = doubleLiteral(dialect, 1);
+    const rows = `(SELECT ${classIndex(q(actualName))} AS sqlml_y, ${q('score')} AS sqlml_p FROM ${scored}) AS sqlml_rows`;
+    const rounded = `(SELECT sqlml_y, ${dialect.probabilityAsFloat32('sqlml_p')} AS sqlml_s FROM ${rows} WHERE sqlml_y IS NOT NULL) AS sqlml_known`;
+    // Per distinct (float32) score: positives, negatives and their summed log loss.
+    const groups = `(SELECT sqlml_s, SUM(sqlml_y) AS sqlml_pos, COUNT(*) - SUM(sqlml_y) AS sqlml_neg FROM ${rounded} GROUP BY sqlml_s) AS sqlml_groups`;
+    const ranked = `(SELECT sqlml_s, sqlml_pos, sqlml_neg, SUM(sqlml_neg) OVER (ORDER BY sqlml_s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sqlml_below FROM ${groups}) AS sqlml_ranked`;
+    const [row = []] = await ask(
+      `SELECT SUM(sqlml_pos), SUM(sqlml_neg),
+         SUM(CASE WHEN sqlml_s >= ${t} THEN sqlml_pos ELSE 0 END), SUM(CASE WHEN sqlml_s >= ${t} THEN sqlml_neg ELSE 0 END),
+         SUM(sqlml_pos * -LN(${clip('sqlml_s')}) + sqlml_neg * -LN(${clip(`${one} - sqlml_s`)})),
+         SUM(sqlml_pos * (COALESCE(sqlml_below, 0) + sqlml_neg * 0.5))
+       FROM ${ranked}`,
     );
-    if (rows === 0) throw noRows();
-    const [pairs = 0] = await ask(
-      `SELECT SUM(sqlml_p * (COALESCE(sqlml_below, 0) + sqlml_n * 0.5)) FROM (
-         SELECT sqlml_p, sqlml_n, SUM(sqlml_n) OVER (ORDER BY sqlml_s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sqlml_below FROM (
-           SELECT sqlml_s, SUM(sqlml_y) AS sqlml_p, COUNT(*) - SUM(sqlml_y) AS sqlml_n FROM (${known}) AS sqlml_known GROUP BY sqlml_s
-         ) AS sqlml_groups
-       ) AS sqlml_ranked`,
-    );
-    const positives = tp + fn;
-    const negatives = fp + tn;
+    const [positives, negatives, tp, fp, lossSum, wins] = [0, 1, 2, 3, 4, 5].map((i) => number(row[i]));
+    const count = positives + negatives;
+    if (count === 0) throw noRows();
+    const [fn, tn] = [positives - tp, negatives - fp];
     const precision = ratio(tp, tp + fp);
     const recall = ratio(tp, tp + fn);
     return {
       task: 'binary',
       metrics: {
-        auc: positives === 0 || negatives === 0 ? Number.NaN : pairs / (positives * negatives),
-        accuracy: (tp + tn) / rows,
+        auc: positives === 0 || negatives === 0 ? Number.NaN : wins / (positives * negatives),
+        accuracy: (tp + tn) / count,
         precision,
         recall,
         f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
-        log_loss: lossSum / rows,
+        log_loss: lossSum / count,
         threshold,
-        rows,
+        rows: count,
       },
       details: { engine: 'database', confusion: { tp, fp, tn, fn } },
     };
   }
-  const mean = String(model.label.mean);
-  const [rows = 0, squared = 0, absolute = 0, baseline = 0, variance = 0] = await ask(
+
+  if (model.task === 'multiclass') {
+    const rows = `(SELECT ${classIndex(q(actualName))} AS sqlml_y, ${classIndex(q('predicted_label'))} AS sqlml_k, ${q('probability_of')} AS sqlml_p FROM ${scored}) AS sqlml_rows`;
+    const cells = await ask(`SELECT sqlml_y, sqlml_k, COUNT(*), SUM(-LN(${clip('sqlml_p')})) FROM ${rows} WHERE sqlml_y IS NOT NULL GROUP BY sqlml_y, sqlml_k`);
+    const k = model.label.classes.length;
+    const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    let lossSum = 0;
+    let count = 0;
+    for (const [y, predicted, n, loss] of cells) {
+      confusion[number(y)]![number(predicted)]! += number(n);
+      count += number(n);
+      lossSum += number(loss);
+    }
+    if (count === 0) throw noRows();
+    const m = multiclassMetricsFromConfusion(confusion, lossSum / count);
+    return {
+      task: 'multiclass',
+      metrics: { accuracy: m.accuracy, macro_f1: m.macroF1, log_loss: m.logLoss, rows: m.rows },
+      details: { engine: 'database', classes: model.label.classes, confusion, per_class: m.perClass.map((c, i) => ({ label: model.label.classes[i], ...c })) },
+    };
+  }
+
+  const mean = doubleLiteral(dialect, model.label.mean);
+  // The stream's reading of the target: NULL, NaN and ±Infinity are no value.
+  const actualType = sourceColumns.find((c) => c.name === model.target.name)?.type ?? model.target.type;
+  const value = numericInput(dialect, q(actualName), actualType)!;
+  const [row = []] = await ask(
     `SELECT COUNT(*), SUM((sqlml_y - sqlml_v) * (sqlml_y - sqlml_v)), SUM(ABS(sqlml_y - sqlml_v)), SUM((sqlml_y - ${mean}) * (sqlml_y - ${mean})), VAR_POP(sqlml_y)
-     FROM (SELECT ${actual} AS sqlml_y, ${outputs.predicted_value} AS sqlml_v FROM ${from}) AS sqlml_scored WHERE sqlml_y IS NOT NULL`,
+     FROM (SELECT ${value.value} AS sqlml_y, ${q('predicted_value')} AS sqlml_v FROM ${scored} WHERE NOT ${value.missing}) AS sqlml_known`,
   );
-  if (rows === 0) throw noRows();
-  const total = variance * rows;
-  const r2 = rows < 2 ? Number.NaN : total === 0 ? (squared === 0 ? 1 : 0) : 1 - squared / total;
+  const [count, squared, absolute, baseline, variance] = [0, 1, 2, 3, 4].map((i) => number(row[i]));
+  if (count === 0) throw noRows();
+  const total = variance * count;
+  const r2 = count < 2 ? Number.NaN : total === 0 ? (squared === 0 ? 1 : 0) : 1 - squared / total;
   return {
     task: 'regression',
-    metrics: { rmse: Math.sqrt(squared / rows), mae: absolute / rows, r2, baseline_rmse: Math.sqrt(baseline / rows), rows },
+    metrics: { rmse: Math.sqrt(squared / count), mae: absolute / count, r2, baseline_rmse: Math.sqrt(baseline / count), rows: count },
     details: { engine: 'database' },
   };
 }

@@ -4,7 +4,7 @@
  * held-out split re-scored at another threshold.
  */
 import type { CompiledModel } from '../compile/index.js';
-import type { ResultColumn, ResultTable, Value } from '../data.js';
+import type { Column, ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
 import { LabelEncoder } from '../learn/label.js';
@@ -50,9 +50,9 @@ export async function evaluateModel(statement: EvaluateModel, context: ExecConte
   if (statement.source) {
     const model = loadModel(context, version);
     // The tables need every score, which the in-database evaluation does not bring back.
-    const compiled = requested === 'stream' || output !== null ? null : await databaseEvaluation(context, model, statement.source, requested);
-    evaluation = compiled
-      ? await evaluateInDatabase(context, model, compiled, statement.source, threshold ?? model.options.threshold)
+    const inDatabase = requested === 'stream' || output !== null ? null : await databaseEvaluation(context, model, statement.source, requested);
+    evaluation = inDatabase
+      ? await evaluateInDatabase(context, model, inDatabase.compiled, statement.source, threshold ?? model.options.threshold, inDatabase.columns)
       : await scoreSource(model, sourceQuery(context.adapter, statement.source), threshold ?? model.options.threshold, false, context);
   } else if (threshold !== null) {
     const model = loadModel(context, version);
@@ -74,13 +74,20 @@ export async function evaluateModel(statement: EvaluateModel, context: ExecConte
   return evaluationResult(task, evaluation);
 }
 
-/** The compiled model when the evaluation runs in the database (engine-choice.ts decides), else null. */
-async function databaseEvaluation(context: ExecContext, model: TrainedModel, source: Source, requested: EngineRequest): Promise<CompiledModel | null> {
+/** The compiled model and the source's columns when the evaluation runs in the database (engine-choice.ts decides), else null. */
+async function databaseEvaluation(
+  context: ExecContext,
+  model: TrainedModel,
+  source: Source,
+  requested: EngineRequest,
+): Promise<{ compiled: CompiledModel; columns: readonly Column[] } | null> {
   const columns = await sourceColumns(context, sourceQuery(context.adapter, source));
-  if (!columns.some((column) => column.name === model.target.name)) {
+  const actual = columns.find((column) => column.name === model.target.name);
+  if (!actual) {
     throw new SqlmlError('bad_column', `evaluating needs the target column ${model.target.name} in the source, which has ${columnList(columns)}`);
   }
-  return chooseEngine(context, model, columns, requested, databaseEvaluationReason(model)).compiled;
+  const { compiled } = chooseEngine(context, model, columns, requested, databaseEvaluationReason(model, actual));
+  return compiled ? { compiled, columns } : null;
 }
 
 export function evaluationResult(task: Task, evaluation: Evaluation): ResultTable {

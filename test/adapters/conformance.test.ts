@@ -650,6 +650,23 @@ describe.each(TARGETS)('$label', ({ url }) => {
       );
     });
 
+    it('probabilityAsFloat32: Math.fround of any probability, read back as a double, with no underflow error', async () => {
+      const check = async (x: number): Promise<void> => {
+        expect(Number(await scalar(adapter.sql.probabilityAsFloat32(double(`'${x}'`)))), String(x)).toBe(Math.fround(x));
+      };
+      for (const x of [0, 1, 0.5, 0.1, 1 - 1e-9, 1e-50, 2 ** -150, 2 ** -149, 1e-44, 1e-300]) await check(x);
+      await fc.assert(fc.asyncProperty(fc.double({ min: 0, max: 1, noNaN: true }), check), { numRuns: 40 });
+    });
+
+    it('compiledSettings: run with the statement in one query string and last for it only', async () => {
+      const settings = adapter.sql.compiledSettings;
+      expect((await adapter.query([...settings, `SELECT 1 AS ${q('one')}`].join('; '))).rows).toEqual([[1]]);
+      if (adapter.sql.name === 'postgres') {
+        expect((await adapter.query([...settings, `SELECT current_setting('jit')`].join('; '))).rows).toEqual([['off']]);
+        expect((await adapter.query(`SELECT current_setting('jit')`)).rows).not.toEqual([['off']]);
+      }
+    });
+
     it('foldIdentifier: names an unquoted or quoted table as the database resolves it', async () => {
       const bare = fresh('Folded');
       const quoted = fresh('Quoted');

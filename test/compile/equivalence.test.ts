@@ -249,4 +249,21 @@ describe.each(targets)('compiled models score as the stream does: $label', ({ la
     }
     if (model.task === 'multiclass') expect(checked).toBeGreaterThan(0);
   }, 120_000);
+
+  it.each(MODELS.filter((m) => m.name !== 'regression'))('$name: select with probabilityOf adds probabilityOf()\'s probability of a kept label as its last column', async (m) => {
+    const { compiled } = await compiledCase(m);
+    const sql = adapter.sql;
+    const q = (name: string): string => sql.quoteIdent(name);
+    const layered = await adapter.query(compiled.select(sql.quoteTable(score), [COLUMNS.id.name, m.target], q(m.target)));
+    expect(layered.columns.map((c) => c.name)).toEqual([COLUMNS.id.name, m.target, ...compiled.outputs.map((c) => c.name), 'probability_of']);
+    const inline = await adapter.query(`SELECT ${q(COLUMNS.id.name)}, ${compiled.probabilityOf!((name) => q(name), q(m.target))} AS p FROM ${sql.quoteTable(score)}`);
+    const expected = new Map(inline.rows.map((row) => [asNumber(row[0]!), row[1]]));
+    expect(layered.rows).toHaveLength(inline.rows.length);
+    for (const row of layered.rows) {
+      const p = expected.get(asNumber(row[0]!));
+      const got = row[row.length - 1];
+      if (p === null || p === undefined) expect(got).toBeNull();
+      else expect(closeEnough(asNumber(got!), asNumber(p)), `row ${asNumber(row[0]!)}`).toBe(true);
+    }
+  }, 120_000);
 });
