@@ -215,7 +215,7 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     const error = await rejectionOf(run(`EVALUATE MODEL ${bin} USING engine = 'database';`));
     expect(error.message).toContain('option engine of EVALUATE MODEL applies to EVALUATE MODEL … ON');
     const text = await rejectionOf(run(`EVALUATE MODEL ${txt} ON ${txtSrc} USING engine = 'database';`));
-    // Its text labels keep EVALUATE on the stream before the compiler is asked.
-    expect(text.message).toContain('labels of type text are matched by the stream');
+    // Text labels evaluate in the database; this old model's MurmurHash3 hashing does not.
+    expect(text.message).toContain('was stored by an earlier version whose hashing has no SQL equivalent');
   });
 });
