@@ -11,7 +11,6 @@ import type { ColumnType } from '../src/data.js';
 import { SqlmlError } from '../src/errors.js';
 import type { LexicalRules, SqlSpelling } from '../src/sql/index.js';
 import type { TableRef } from './adapter.js';
-import type { CatalogQueries } from './catalog-queries.js';
 import type { SplitSqlDialect } from './split-sql-dialect.js';
 
 /** The databases sqlml speaks to. */
@@ -179,8 +178,6 @@ export interface SqlDialect extends SqlSpelling {
   readonly clientLogin: ClientLogin;
   /** The SQL functions EXPORT MODEL creates and DROP MODEL drops (src/engine/export.ts). */
   readonly functions: FunctionSpelling;
-  /** The tables and columns a session sees, from the database's catalog (the CLI's `\dt`, `\d`, completion). */
-  readonly catalog: CatalogQueries;
   /**
    * How many rows a query will give, for progress with a percentage: the query that asks
    * (one row, one column) and how to read its answer. An estimate is fine; absent where the

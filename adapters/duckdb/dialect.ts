@@ -2,7 +2,6 @@
 import type { ColumnType } from '../../src/data.js';
 import { STANDARD_SPELLING } from '../../src/sql/index.js';
 import { clampedExp, decimalCast, identifierQuoting, roundTrip, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
-import { informationSchemaCatalog } from '../catalog-queries.js';
 import { duckdbSplitSql } from './split-sql-dialect.js';
 
 /** The type of each sqlml type, in CREATE TABLE and in CAST alike. */
@@ -109,9 +108,4 @@ export const duckdbDialect: SqlDialect = {
     sql: (select) => `SELECT count(*) FROM (${select}) AS sqlml_count`,
     read: (value) => (value === null || value === undefined ? undefined : Number(value)),
   },
-  catalog: informationSchemaCatalog({
-    visibleSchemas: 'table_catalog = current_database() AND table_schema = current_schema()',
-    typeColumn: 'data_type',
-    quoteString,
-  }),
 };

@@ -6,7 +6,6 @@
 import type { ColumnType } from '../../src/data.js';
 import { quoteIdentifierWith, type LexicalRules } from '../../src/sql/index.js';
 import { clampedExp, decimalCast, identifierQuoting, roundTrip, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
-import { informationSchemaCatalog } from '../catalog-queries.js';
 import { mysqlSplitSql } from './split-sql-dialect.js';
 
 /** The session modes that change how SQL text reads. */
@@ -175,8 +174,6 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     capabilities: { createTableAsSelect: true, transactionalDdl: false, correlatedDerivedTables: false, slowHashedFeatures: true },
     clientLogin: { kind: 'passthrough' },
     functions: mysqlFunctions(quoting.quoteTable, quoteString),
-    // A MySQL schema is a database; COLUMN_TYPE keeps lengths and UNSIGNED (varchar(20), int(10) unsigned).
-    catalog: informationSchemaCatalog({ visibleSchemas: 'table_schema = DATABASE()', typeColumn: 'column_type', quoteString }),
   };
 }
 

@@ -2,7 +2,6 @@
 import type { ColumnType } from '../../src/data.js';
 import { STANDARD_SPELLING } from '../../src/sql/index.js';
 import { clampedExp, dollarQuoted, roundTrip, identifierQuoting, plainDecimal, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
-import { informationSchemaCatalog } from '../catalog-queries.js';
 import { parsePostgresUrl } from './postgres-url.js';
 import { postgresSplitSql } from './split-sql-dialect.js';
 
@@ -114,7 +113,6 @@ export const postgresDialect: SqlDialect = {
   capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true },
   clientLogin: { kind: 'upstream', upstreamServer: parsePostgresUrl },
   functions: POSTGRES_FUNCTIONS,
-  // The schemas of the search path, as unqualified names resolve (pg_catalog's own left out).
   // The planner's estimate (from the tables' statistics, reltuples): nothing is run.
   rowEstimate: {
     sql: (select) => `EXPLAIN (FORMAT JSON) ${select}`,
@@ -123,9 +121,4 @@ export const postgresDialect: SqlDialect = {
       return plan?.[0]?.Plan?.['Plan Rows'];
     },
   },
-  catalog: informationSchemaCatalog({
-    visibleSchemas: 'table_schema = ANY (pg_catalog.current_schemas(false))',
-    typeColumn: 'data_type',
-    quoteString: STANDARD_SPELLING.quoteString,
-  }),
 };

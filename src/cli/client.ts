@@ -85,12 +85,26 @@ export class LocalClient implements Client {
     return runScript(this.engine, script, options);
   }
 
-  tables(): Promise<ResultTable> {
-    return this.engine.adapter.query(this.engine.adapter.sql.catalog.tables());
+  // \dt and \d read the database's catalog through adapter.introspect, the reader the
+  // wire protocol answers psql and JDBC from, so both faces list the same tables.
+  async tables(): Promise<ResultTable> {
+    const tables = await this.engine.adapter.introspect.tables();
+    return textTable(
+      ['table_schema', 'table_name', 'table_type'],
+      tables.map((t) => [t.schema, t.name, t.kind === 'view' ? 'VIEW' : 'BASE TABLE']),
+    );
   }
 
-  columns(table?: TableRef): Promise<ResultTable> {
-    return this.engine.adapter.query(this.engine.adapter.sql.catalog.columns(table));
+  async columns(table?: TableRef): Promise<ResultTable> {
+    const { introspect } = this.engine.adapter;
+    const tables =
+      table === undefined
+        ? (await introspect.allColumns()).sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name))
+        : [{ name: table.name, columns: await introspect.columns(table) }];
+    return textTable(
+      ['table_name', 'column_name', 'data_type', 'is_nullable'],
+      tables.flatMap((t) => t.columns.map((c) => [t.name, c.name, c.type, c.nullable ? 'YES' : 'NO'])),
+    );
   }
 
   models(): Promise<ResultTable> {
@@ -104,4 +118,14 @@ export class LocalClient implements Client {
   close(): Promise<void> {
     return this.engine.close();
   }
+}
+
+/** A result of text columns, as the catalog questions answer. */
+function textTable(names: readonly string[], rows: readonly (readonly string[])[]): ResultTable {
+  return { command: 'SELECT', columns: names.map((name) => ({ name, type: 'text' as const })), rows };
+}
+
+/** Byte order, as the catalog lists names. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
