@@ -8,10 +8,12 @@ import { formatBytes, formatNumber } from '../format.js';
 import { describeRecipe, featureName } from '../learn/recipe-describe.js';
 import { weightName } from '../learn/weight-names.js';
 import type { ExportStore } from '../catalog/export-store.js';
+import type { JobStore } from '../catalog/job-store.js';
 import type { DescribeModel, DropModel } from '../sql/ast.js';
 import { getModelVersion, loadModel, modelName, type ExecContext } from './context.js';
 import type { Evaluation } from './evaluation.js';
 import { dropExportedFunctions } from './export.js';
+import { jobsNamingModel } from './jobs.js';
 import type { TrainingStats } from './train.js';
 
 export async function showModels(context: ExecContext): Promise<ResultTable> {
@@ -32,9 +34,14 @@ export async function showModels(context: ExecContext): Promise<ResultTable> {
   };
 }
 
-export async function dropModel(statement: DropModel, context: ExecContext, exports: ExportStore): Promise<ResultTable> {
+export async function dropModel(statement: DropModel, context: ExecContext, exports: ExportStore, jobs: JobStore): Promise<ResultTable> {
   await context.store.ensureSchema();
   const name = modelName(statement.name);
+  const naming = await jobsNamingModel(name, jobs, context);
+  if (naming.length > 0) {
+    const list = naming.join(', ');
+    throw new SqlmlError('unsupported', `model ${name} is used by job${naming.length > 1 ? 's' : ''} ${list}; DROP JOB ${naming[0]} first (SHOW JOBS shows their statements)`);
+  }
   const functions = await dropExportedFunctions(name, context, exports);
   const dropped = await context.store.drop(name);
   if (!dropped && !statement.ifExists) {

@@ -9,7 +9,8 @@ import { Cron } from 'croner';
 import type { Job, JobStore } from '../catalog/job-store.js';
 import type { ResultTable } from '../data.js';
 import { errorMessage, SqlmlError } from '../errors.js';
-import type { CreateJob, DropJob, RunJob } from '../sql/ast.js';
+import type { CreateJob, DropJob, Identifier, RunJob, Statement } from '../sql/ast.js';
+import { parseScript } from '../sql/parser.js';
 import { modelName, type ExecContext } from './context.js';
 
 const UNIT_MS: Record<string, number> = {
@@ -268,4 +269,49 @@ function rowsOf(result: ResultTable): number | null {
   const index = result.columns.findIndex((c) => c.name === 'rows_written' || c.name === 'rows_trained');
   if (index >= 0 && result.rows[0]) return Number(result.rows[0][index]);
   return result.rowsAffected ?? result.rows.length;
+}
+
+/** The model a statement trains, scores, inspects or drops; null for one that names none. */
+function modelNamedBy(statement: Statement): Identifier | null {
+  switch (statement.kind) {
+    case 'create_model':
+    case 'drop_model':
+    case 'show_versions':
+    case 'activate_model':
+      return statement.name;
+    case 'retrain_model':
+    case 'evaluate_model':
+    case 'predict':
+    case 'explain_predict':
+    case 'describe_model':
+    case 'show_weights':
+    case 'show_trials':
+    case 'export_model':
+    case 'monitor_model':
+      return statement.model.name;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The jobs whose statement names model `name`, by job name: DROP MODEL refuses while
+ * there are any, since each of their runs would fail from then on. A stored statement
+ * that no longer parses names nothing.
+ */
+export async function jobsNamingModel(name: string, jobs: JobStore, context: ExecContext): Promise<string[]> {
+  const naming: string[] = [];
+  for (const job of await jobs.jobs()) {
+    let statements: Statement[];
+    try {
+      statements = parseScript(job.statement, context.adapter.sql.lexical);
+    } catch {
+      continue;
+    }
+    if (statements.some((statement) => {
+      const model = modelNamedBy(statement);
+      return model !== null && modelName(model) === name;
+    })) naming.push(job.name);
+  }
+  return naming.sort();
 }

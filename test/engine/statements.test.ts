@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import { firstRow, memoryEngine, rowObject, run } from '../helpers/engine.js';
+import { rejectionOf } from '../helpers/errors.js';
 import { CUSTOMERS_SQL } from '../helpers/tables.js';
 
 let engine: Engine;
@@ -182,6 +183,17 @@ describe('jobs', () => {
     await expect(run(engine, "CREATE JOB bad SCHEDULE 'at noon' AS SHOW MODELS;")).rejects.toThrow(/SCHEDULE 'at noon' is not a cron expression/);
     await run(engine, 'DROP JOB nightly;');
     expect((await run(engine, 'SHOW JOBS;')).rows).toHaveLength(0);
+  });
+
+  it('refuses DROP MODEL while a job names the model, naming the job; the model stays', async () => {
+    await run(engine, 'CREATE MODEL "Kept" FROM (SELECT spend, calls, churned FROM customers) PREDICT churned;');
+    await run(engine, `CREATE JOB "Scores" EVERY '1 day' AS PREDICT "Kept"@1 FROM customers INTO kept_scores KEY id;`);
+    await run(engine, `CREATE JOB other EVERY '1 day' AS PREDICT kept FROM customers;`);
+    const error = await rejectionOf(run(engine, 'DROP MODEL "Kept";'));
+    expect(error.message).toBe('model Kept is used by job Scores; DROP JOB Scores first (SHOW JOBS shows their statements)');
+    expect(firstRow(await run(engine, 'DESCRIBE MODEL "Kept";'))).toBeDefined();
+    await run(engine, 'DROP JOB "Scores"; DROP JOB other;');
+    expect(firstRow(await run(engine, 'DROP MODEL "Kept";'))).toMatchObject({ model: 'Kept', dropped: true });
   });
 });
 
