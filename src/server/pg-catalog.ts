@@ -183,6 +183,25 @@ async function psqlRelations(query: string, catalog: EmulatedCatalog): Promise<R
   );
 }
 
+/**
+ * The primary-key columns JDBC's getPrimaryKeys and getIndexInfo ask about (`n.nspname =`
+ * and `ct.relname =` when given), one entry per key column with its 1-based position.
+ */
+async function primaryKeyColumns(
+  query: string,
+  catalog: EmulatedCatalog,
+): Promise<{ relation: Relation; key: PrimaryKey; column: string; position: number }[]> {
+  const schema = literalAfter(query, 'n\\.nspname\\s*=');
+  const name = literalAfter(query, 'ct\\.relname\\s*=');
+  const columns: { relation: Relation; key: PrimaryKey; column: string; position: number }[] = [];
+  for (const relation of await catalog.relations()) {
+    if ((schema !== undefined && relation.schema !== schema) || (name !== undefined && relation.name !== name)) continue;
+    const key = await catalog.primaryKey(relation);
+    key?.columns.forEach((column, i) => columns.push({ relation, key, column, position: i + 1 }));
+  }
+  return columns;
+}
+
 const RECOGNISERS: readonly Recogniser[] = [
   // psql \d name, first query: which relations the pattern names.
   (query, catalog) =>
@@ -342,51 +361,36 @@ const RECOGNISERS: readonly Recogniser[] = [
   // JDBC getPrimaryKeys.
   (query, catalog) => {
     if (!/\bKEY_SEQ\b/i.test(query) || !/\bindisprimary\b/i.test(query)) return null;
-    return (async () => {
-      const schema = literalAfter(query, 'n\\.nspname\\s*=');
-      const name = literalAfter(query, 'ct\\.relname\\s*=');
-      const rows: Row[] = [];
-      for (const relation of await catalog.relations()) {
-        if ((schema !== undefined && relation.schema !== schema) || (name !== undefined && relation.name !== name)) continue;
-        const key = await catalog.primaryKey(relation);
-        key?.columns.forEach((column, i) =>
-          rows.push({ table_cat: null, table_schem: relation.schema, table_name: relation.name, column_name: column, key_seq: i + 1, pk_name: key.name }),
-        );
-      }
-      return rows;
-    })();
+    return (async () =>
+      (await primaryKeyColumns(query, catalog)).map(({ relation, key, column, position }) => ({
+        table_cat: null,
+        table_schem: relation.schema,
+        table_name: relation.name,
+        column_name: column,
+        key_seq: position,
+        pk_name: key.name,
+      })))();
   },
 
   // JDBC getIndexInfo: the primary key's index (the only index sqlml reports).
   (query, catalog) => {
     if (!/\bINDEX_QUALIFIER\b/i.test(query) || !/\bpg_catalog\.pg_index\b/i.test(query)) return null;
-    return (async () => {
-      const schema = literalAfter(query, 'n\\.nspname\\s*=');
-      const name = literalAfter(query, 'ct\\.relname\\s*=');
-      const rows: Row[] = [];
-      for (const relation of await catalog.relations()) {
-        if ((schema !== undefined && relation.schema !== schema) || (name !== undefined && relation.name !== name)) continue;
-        const key = await catalog.primaryKey(relation);
-        key?.columns.forEach((column, i) =>
-          rows.push({
-            table_cat: null,
-            table_schem: relation.schema,
-            table_name: relation.name,
-            non_unique: false,
-            index_qualifier: null,
-            index_name: key.name,
-            type: 3, // DatabaseMetaData.tableIndexOther
-            ordinal_position: i + 1,
-            column_name: column,
-            asc_or_desc: 'A',
-            cardinality: 0,
-            pages: 0,
-            filter_condition: null,
-          }),
-        );
-      }
-      return rows;
-    })();
+    return (async () =>
+      (await primaryKeyColumns(query, catalog)).map(({ relation, key, column, position }) => ({
+        table_cat: null,
+        table_schem: relation.schema,
+        table_name: relation.name,
+        non_unique: false,
+        index_qualifier: null,
+        index_name: key.name,
+        type: 3, // DatabaseMetaData.tableIndexOther
+        ordinal_position: position,
+        column_name: column,
+        asc_or_desc: 'A',
+        cardinality: 0,
+        pages: 0,
+        filter_condition: null,
+      })))();
   },
 
   // Settings drivers read (JDBC's getImportedKeys asks max_index_keys first).
