@@ -10,7 +10,7 @@
 import type { ColumnType, ResultColumn, ResultTable, Value } from '../data.js';
 import { DatabaseError, SqlmlError, SqlSyntaxError, errorMessage, type ErrorCode } from '../errors.js';
 import { MS_PER_DAY } from '../calendar.js';
-import { MessageWriter, commandComplete, type ErrorFields } from './pg-messages.js';
+import { MessageWriter, WireValueError, commandComplete, type ErrorFields } from './pg-messages.js';
 
 /** pg_type OIDs of the types sqlml results carry. */
 export const TypeOid = {
@@ -70,11 +70,19 @@ export function formatsFor(columns: number, requested: readonly number[]): numbe
 }
 
 export function rowDescription(columns: readonly ResultColumn[], formats: readonly number[] = []): Buffer {
-  const writer = new MessageWriter().int16(columns.length);
+  // Clients read the count as a signed Int16: a wider result is refused, not wrapped.
+  const writer = new MessageWriter().int16(columns.length, 'the column count of the result');
   columns.forEach((column, i) => {
     const oid = typeOidOf(column.type);
     // No table OID / attribute number: these are computed columns, as for `SELECT 1 AS x`.
-    writer.cstring(column.name).int32(0).int16(0).int32(oid).int16(typeLength(oid)).int32(-1).int16(formats[i] ?? 0);
+    writer
+      .cstring(column.name, `the name of result column ${i + 1}`)
+      .int32(0)
+      .int16(0)
+      .int32(oid)
+      .int16(typeLength(oid))
+      .int32(-1)
+      .int16(formats[i] ?? 0, `the format code of result column ${i + 1}`);
   });
   return writer.finish('T');
 }
@@ -102,21 +110,47 @@ function timestampText(value: string): string {
 
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
 
+/** A value with no binary form of its type (NaN as an integer, a date Date.parse cannot read). */
+function noBinaryForm(value: Exclude<Value, null>, type: ColumnType, column: string): WireValueError {
+  return new WireValueError('22P03', `the value ${JSON.stringify(String(value))} of column ${column} (${type}) has no binary form sqlml can send; ask for text format`);
+}
+
+/** `number` when it is an integer in [min, max], else the refusal: Buffer would write NaN as 0. */
+function integerIn(number: number, min: number, max: number, fail: () => WireValueError): number {
+  if (!Number.isInteger(number) || number < min || number > max) throw fail();
+  return number;
+}
+
+/** A whole number carried as a number or as its text; NaN for anything else (`Number('')` would be 0). */
+function wholeNumber(value: Exclude<Value, null>): number {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+}
+
+const TRUE_TEXT = new Set(['t', 'true', '1']);
+const FALSE_TEXT = new Set(['f', 'false', '0']);
+
 /** Binary forms (typsend) of the fixed-width types; null when the type has none here. */
-function binaryValue(value: Exclude<Value, null>, type: ColumnType): Buffer | null {
+function binaryValue(value: Exclude<Value, null>, type: ColumnType, column: string): Buffer | null {
   const oid = typeOidOf(type);
+  const fail = (): WireValueError => noBinaryForm(value, type, column);
   switch (oid) {
     case TypeOid.bool:
-      return Buffer.from([value === true || (typeof value === 'number' && value !== 0) || value === 't' ? 1 : 0]);
+      if (typeof value === 'boolean' || typeof value === 'number') return Buffer.from([value === true || (typeof value === 'number' && value !== 0) ? 1 : 0]);
+      if (TRUE_TEXT.has(value.toLowerCase())) return Buffer.from([1]);
+      if (FALSE_TEXT.has(value.toLowerCase())) return Buffer.from([0]);
+      throw fail();
     case TypeOid.int4: {
       const out = Buffer.allocUnsafe(4);
-      out.writeInt32BE(Number(value));
+      out.writeInt32BE(integerIn(wholeNumber(value), -0x80000000, 0x7fffffff, fail));
       return out;
     }
     case TypeOid.int8: {
       const out = Buffer.allocUnsafe(8);
       // A BIGINT beyond 2^53 arrives as its exact text: through a double it would round (or overflow int64).
-      out.writeBigInt64BE(typeof value === 'string' ? BigInt(value) : BigInt(Math.trunc(Number(value))));
+      const wide = typeof value === 'string' && /^[+-]?\d+$/.test(value.trim()) ? BigInt(value.trim()) : BigInt(integerIn(wholeNumber(value), -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, fail));
+      if (wide < -(2n ** 63n) || wide >= 2n ** 63n) throw fail();
+      out.writeBigInt64BE(wide);
       return out;
     }
     case TypeOid.float8: {
@@ -126,14 +160,15 @@ function binaryValue(value: Exclude<Value, null>, type: ColumnType): Buffer | nu
     }
     case TypeOid.date: {
       const out = Buffer.allocUnsafe(4);
-      out.writeInt32BE(Math.round((Date.parse(`${String(value).slice(0, 10)}T00:00:00Z`) - POSTGRES_EPOCH_MS) / MS_PER_DAY));
+      const days = Math.round((Date.parse(`${String(value).slice(0, 10)}T00:00:00Z`) - POSTGRES_EPOCH_MS) / MS_PER_DAY);
+      out.writeInt32BE(integerIn(days, -0x80000000, 0x7fffffff, fail));
       return out;
     }
     case TypeOid.timestamp: {
       const text = String(value);
       const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
       const out = Buffer.allocUnsafe(8);
-      out.writeBigInt64BE(BigInt(ms - POSTGRES_EPOCH_MS) * 1000n);
+      out.writeBigInt64BE(BigInt(integerIn(ms, -8.64e15, 8.64e15, fail) - POSTGRES_EPOCH_MS) * 1000n);
       return out;
     }
     case TypeOid.text:
@@ -157,15 +192,15 @@ export function checkFormats(columns: readonly ResultColumn[], formats: readonly
 }
 
 export function dataRow(row: readonly Value[], columns: readonly ResultColumn[], formats: readonly number[] = []): Buffer {
-  const writer = new MessageWriter().int16(row.length);
+  const writer = new MessageWriter().int16(row.length, 'the column count of the result');
   row.forEach((value, i) => {
     if (value === null || value === undefined) {
       writer.int32(-1);
       return;
     }
     const type = columns[i]?.type ?? 'text';
-    const bytes = formats[i] === 1 ? binaryValue(value, type)! : Buffer.from(textValue(value, type), 'utf8');
-    writer.int32(bytes.length).bytes(bytes);
+    const bytes = formats[i] === 1 ? binaryValue(value, type, columns[i]?.name ?? String(i + 1))! : Buffer.from(textValue(value, type), 'utf8');
+    writer.int32(bytes.length, `the length of a value of column ${columns[i]?.name ?? i + 1}`).bytes(bytes);
   });
   return writer.finish('D');
 }
@@ -272,5 +307,6 @@ export function errorFields(error: unknown, queryText?: string, databaseSawClien
   }
   if (error instanceof SqlmlError) return { severity: 'ERROR', code: SQLSTATE_BY_CODE[error.code], message: error.message };
   if (error instanceof UnsupportedFormat) return { severity: 'ERROR', code: '0A000', message: error.message };
+  if (error instanceof WireValueError) return { severity: 'ERROR', code: error.sqlstate, message: error.message };
   return { severity: 'ERROR', code: 'XX000', message: `internal error: ${errorMessage(error)}` };
 }

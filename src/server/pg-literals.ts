@@ -10,6 +10,7 @@
  */
 import { Tokenizer, type SqlSpelling } from '../sql/index.js';
 import { SqlmlError } from '../errors.js';
+import { WireValueError } from './pg-messages.js';
 
 interface Placeholder {
   readonly index: number;
@@ -61,11 +62,27 @@ export function bindLiterals(sql: string, dialect: SqlSpelling, values: readonly
   return out + sql.slice(at);
 }
 
+/** The width of each fixed-size binary parameter type, by type OID. */
+const BINARY_WIDTHS: ReadonlyMap<number, number> = new Map([
+  [16, 1],
+  [21, 2],
+  [23, 4],
+  [20, 8],
+  [700, 4],
+  [701, 8],
+]);
+
 /**
  * The text of a parameter sent in binary format (JDBC sends numbers that way), for the
- * types whose binary form is fixed; others must come as text.
+ * types whose binary form is fixed; others must come as text. A value whose length is
+ * not its type's width is refused as PostgreSQL does (22P03): read anyway, a short one
+ * would fail inside Buffer and a long one would lose its tail unseen.
  */
 export function binaryParameterText(value: Buffer, typeOid: number, index: number): string {
+  const width = BINARY_WIDTHS.get(typeOid);
+  if (width !== undefined && value.length !== width) {
+    throw new WireValueError('22P03', `incorrect binary data format in bind parameter ${index}: ${value.length} bytes for a type of ${width}`);
+  }
   switch (typeOid) {
     case 16:
       return value[0] ? 'true' : 'false';

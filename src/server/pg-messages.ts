@@ -14,21 +14,61 @@ export const SSL_REQUEST_CODE = 80877103;
 export const GSSENC_REQUEST_CODE = 80877104;
 export const CANCEL_REQUEST_CODE = 80877102;
 
-/** Grows a byte buffer for one backend message; `finish(type)` prefixes type and length. */
+/**
+ * A value a backend message cannot carry: a count or code outside its field's range, a
+ * C string holding NUL, a message beyond what a PostgreSQL server ever sends. Thrown
+ * before anything of the message is sent, so the client gets one ErrorResponse naming
+ * the field (SQLSTATE `sqlstate`) instead of a wrapped number or a corrupted stream.
+ */
+export class WireValueError extends Error {
+  readonly sqlstate: string;
+  constructor(sqlstate: string, message: string) {
+    super(message);
+    this.name = 'WireValueError';
+    this.sqlstate = sqlstate;
+  }
+}
+
+/**
+ * The largest message a PostgreSQL server sends: its own allocations stop at 1 GB
+ * (MaxAllocSize), so a longer announced length is a broken or hostile stream, not data.
+ * sqlml holds its own messages to the same bound.
+ */
+export const MAX_SERVER_MESSAGE_BYTES = 0x3fffffff;
+
+/** program_limit_exceeded: what PostgreSQL answers for a value beyond a protocol limit. */
+const LIMIT_EXCEEDED = '54000';
+
+function checkRange(value: number, min: number, max: number, kind: string, what: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new WireValueError(LIMIT_EXCEEDED, `${what} ${value} does not fit the PostgreSQL protocol's ${kind} field (${min} to ${max})`);
+  }
+}
+
+/**
+ * Grows a byte buffer for one backend message; `finish(type)` prefixes type and length.
+ * Every write checks its value against its field's range (`what` names the field in
+ * the error): Buffer's own writers would let NaN through as 0.
+ */
 export class MessageWriter {
   #buffer = Buffer.allocUnsafe(256);
   #length = 0;
 
   #ensure(extra: number): void {
     if (this.#length + extra <= this.#buffer.length) return;
+    // 4 bytes of the body are the length field itself.
+    if (4 + this.#length + extra > MAX_SERVER_MESSAGE_BYTES) {
+      throw new WireValueError(LIMIT_EXCEEDED, `a message of more than ${MAX_SERVER_MESSAGE_BYTES} bytes (what a PostgreSQL server sends at most) cannot be sent`);
+    }
     let size = this.#buffer.length * 2;
     while (size < this.#length + extra) size *= 2;
-    const grown = Buffer.allocUnsafe(size);
+    const grown = Buffer.allocUnsafe(Math.min(size, MAX_SERVER_MESSAGE_BYTES));
     this.#buffer.copy(grown, 0, 0, this.#length);
     this.#buffer = grown;
   }
 
-  int16(value: number): this {
+  int16(value: number, what = 'an Int16 value'): this {
+    checkRange(value, -0x8000, 0x7fff, 'Int16', what);
     this.#ensure(2);
     this.#buffer.writeInt16BE(value, this.#length);
     this.#length += 2;
@@ -36,21 +76,24 @@ export class MessageWriter {
   }
 
   /** A count: PostgreSQL reads the protocol's Int16 counts as unsigned (up to 65,535 parameters). */
-  uint16(value: number): this {
+  uint16(value: number, what = 'an Int16 count'): this {
+    checkRange(value, 0, 0xffff, 'unsigned Int16', what);
     this.#ensure(2);
     this.#buffer.writeUInt16BE(value, this.#length);
     this.#length += 2;
     return this;
   }
 
-  int32(value: number): this {
+  int32(value: number, what = 'an Int32 value'): this {
+    checkRange(value, -0x80000000, 0x7fffffff, 'Int32', what);
     this.#ensure(4);
     this.#buffer.writeInt32BE(value, this.#length);
     this.#length += 4;
     return this;
   }
 
-  byte(value: number): this {
+  byte(value: number, what = 'a Byte1 value'): this {
+    checkRange(value, 0, 0xff, 'Byte1', what);
     this.#ensure(1);
     this.#buffer[this.#length++] = value;
     return this;
@@ -63,7 +106,15 @@ export class MessageWriter {
     return this;
   }
 
-  cstring(value: string): this {
+  /**
+   * A NUL-terminated string. One holding NUL is refused: the reader would end the string
+   * there and take the rest for the next fields, a corrupted message.
+   */
+  cstring(value: string, what = 'a string'): this {
+    const nul = value.indexOf('\0');
+    if (nul >= 0) {
+      throw new WireValueError('22021', `${what} holds a NUL character (at character ${nul + 1}), which the PostgreSQL protocol cannot carry in a string field`);
+    }
     const length = Buffer.byteLength(value);
     this.#ensure(length + 1);
     this.#buffer.write(value, this.#length, 'utf8');
@@ -97,11 +148,11 @@ export function readyForQuery(status: TransactionStatus): Buffer {
 }
 
 export function commandComplete(tag: string): Buffer {
-  return new MessageWriter().cstring(tag).finish('C');
+  return new MessageWriter().cstring(tag, 'the command tag').finish('C');
 }
 
 export function parameterStatus(name: string, value: string): Buffer {
-  return new MessageWriter().cstring(name).cstring(value).finish('S');
+  return new MessageWriter().cstring(name, 'a parameter name').cstring(value, `the value of parameter ${name}`).finish('S');
 }
 
 export function backendKeyData(processId: number, secretKey: number): Buffer {
@@ -122,14 +173,15 @@ export function authenticationMd5(salt: Uint8Array): Buffer {
 
 /** The newest minor version of protocol 3 sqlml speaks, and the `_pq_.` options it does not know. */
 export function negotiateProtocolVersion(minorVersion: number, unrecognizedOptions: readonly string[]): Buffer {
-  const writer = new MessageWriter().int32((3 << 16) | minorVersion).int32(unrecognizedOptions.length);
-  for (const option of unrecognizedOptions) writer.cstring(option);
+  checkRange(minorVersion, 0, 0xffff, 'Int16', 'the protocol minor version');
+  const writer = new MessageWriter().int32((3 << 16) | minorVersion).int32(unrecognizedOptions.length, 'the count of options');
+  for (const option of unrecognizedOptions) writer.cstring(option, 'a protocol option name');
   return writer.finish('v');
 }
 
 export function parameterDescription(typeOids: readonly number[]): Buffer {
-  const writer = new MessageWriter().uint16(typeOids.length);
-  for (const oid of typeOids) writer.int32(oid);
+  const writer = new MessageWriter().uint16(typeOids.length, 'the parameter count');
+  for (const oid of typeOids) writer.int32(oid, 'a parameter type OID');
   return writer.finish('t');
 }
 
@@ -146,8 +198,10 @@ export interface ErrorFields {
 
 export function errorResponse(fields: ErrorFields): Buffer {
   const writer = new MessageWriter();
+  // The text of an error may quote the user's data, and data may hold NUL: it is shown
+  // as the two characters \\0 rather than refused, so the error still reaches the client.
   const field = (code: string, value: string | undefined): void => {
-    if (value !== undefined) writer.byte(code.charCodeAt(0)).cstring(value);
+    if (value !== undefined) writer.byte(code.charCodeAt(0)).cstring(value.replaceAll('\0', '\\0'), 'an error field');
   };
   field('S', fields.severity);
   field('V', fields.severity);
@@ -304,6 +358,7 @@ export function startupCode(packet: Buffer): number {
 
 /** The backend key of a CancelRequest packet. */
 export function readCancelRequest(packet: Buffer): { processId: number; secretKey: number } {
+  if (packet.length !== 16) throw new ProtocolViolation('invalid length of cancel request packet');
   return { processId: packet.readInt32BE(8), secretKey: packet.readInt32BE(12) };
 }
 
@@ -311,12 +366,6 @@ export function readCancelRequest(packet: Buffer): { processId: number; secretKe
  * Cuts a byte stream of typed messages into whole messages. Hands each chunk's complete
  * messages over at once so the relay can write them with one syscall.
  */
-/**
- * The largest message a PostgreSQL server sends: its own allocations stop at 1 GB
- * (MaxAllocSize), so a longer announced length is a broken or hostile stream, not data.
- */
-export const MAX_SERVER_MESSAGE_BYTES = 0x3fffffff;
-
 export class MessageFramer {
   #pending: Buffer = EMPTY;
 

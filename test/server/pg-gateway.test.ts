@@ -443,6 +443,35 @@ describe('pg wire protocol on DuckDB: pass-through through the adapter', () => {
     }
   });
 
+  it('node pg: a result wider than the 32,767 columns the protocol can count is one ERROR 54000 naming the count, and the session goes on', async () => {
+    const c = client(server.port);
+    await c.connect();
+    try {
+      const wide = `SELECT ${Array.from({ length: 32_768 }, (_, i) => `${i} AS c${i}`).join(', ')}`;
+      const refusal = { code: '54000', message: expect.stringContaining('the column count of the result 32768 does not fit') };
+      await expect(c.query(wide)).rejects.toMatchObject(refusal);
+      await expect(c.query({ text: wide, values: [], queryMode: 'extended' } as pg.QueryConfig)).rejects.toMatchObject(refusal);
+      expect((await c.query('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await c.end();
+    }
+  }, 120_000);
+
+  it('raw protocol: a binary Int4 parameter of 3 bytes is refused with 22P03 (not read short), and the session goes on', async () => {
+    const raw = new RawConnection(server.port);
+    try {
+      await raw.exchange(serialize.startup({ user: 'analyst', database: 'sqlml' }));
+      const short = await raw.exchange(serialize.parse({ text: 'SELECT $1::int AS n', types: [23] }), serialize.bind({ values: [Buffer.from([0, 0, 42])] }), serialize.execute({}), serialize.sync());
+      expect(short.types).toBe('1EZ');
+      expect(short.bodies[1]!.toString()).toContain('C22P03');
+      expect(short.bodies[1]!.toString()).toContain('incorrect binary data format in bind parameter 1: 3 bytes for a type of 4');
+      const right = await raw.exchange(serialize.parse({ text: 'SELECT $1::int AS n', types: [23] }), serialize.bind({ values: [Buffer.from([0, 0, 0, 42])] }), serialize.execute({}), serialize.sync());
+      expect(right.types).toBe('12DCZ');
+    } finally {
+      raw.socket.destroy();
+    }
+  });
+
   it.runIf(jdbc)('JDBC: connects (its protocol SETs are answered by the gateway), binary parameters, a sqlml statement', async () => {
     const result = await run('java', ['-cp', '/usr/share/java/postgresql.jar', resolve(CLIENTS, 'JdbcClient.java'), `jdbc:postgresql://127.0.0.1:${server.port}/sqlml`, 'scores'], {}, 120_000);
     expect(result.stderr).not.toMatch(/Exception/);
