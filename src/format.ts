@@ -47,13 +47,23 @@ export function formatBytes(bytes: number): string {
   return `${tenths / 10} ${BYTE_UNITS[index]![0]}`;
 }
 
+/** What {@link formatJsonLine} adds beyond the names and values. */
+export interface JsonLineOptions {
+  /**
+   * `"types"`: each column's sqlml type (`integer`, `double`, `text`…), and `"metrics"`:
+   * which columns are sqlml's own figures (only when some are). The HTTP API sends them so
+   * `sqlml --server` formats a result as the local CLI does; `--json` leaves them out.
+   */
+  readonly types?: boolean;
+}
+
 /**
  * One JSON object on one line: `{"command": …, "columns": [names], "rows": [{name: value}]}`,
  * plus `"rowsAffected"` when the statement reported it. Numbers stay JSON numbers (NaN and
  * ±Infinity become null, as JSON has no spelling for them). Keys keep the column order,
  * and a repeated column name gets a `_2`, `_3`… suffix so no value is lost.
  */
-export function formatJsonLine(result: ResultTable): string {
+export function formatJsonLine(result: ResultTable, options: JsonLineOptions = {}): string {
   const names = uniqueNames(result.columns.map((column) => column.name));
   const keys = names.map((name) => JSON.stringify(name));
   const rows = result.rows.map((row) => {
@@ -63,8 +73,12 @@ export function formatJsonLine(result: ResultTable): string {
   const parts = [
     `"command":${JSON.stringify(result.command)}`,
     `"columns":${JSON.stringify(names)}`,
-    `"rows":[${rows.join(',')}]`,
   ];
+  if (options.types) {
+    parts.push(`"types":${JSON.stringify(result.columns.map((column) => column.type))}`);
+    if (result.columns.some((column) => column.metric)) parts.push(`"metrics":${JSON.stringify(result.columns.map((column) => column.metric === true))}`);
+  }
+  parts.push(`"rows":[${rows.join(',')}]`);
   if (result.rowsAffected !== undefined) parts.push(`"rowsAffected":${JSON.stringify(result.rowsAffected)}`);
   if (result.notices !== undefined && result.notices.length > 0) parts.push(`"notices":${JSON.stringify(result.notices)}`);
   return `{${parts.join(',')}}`;

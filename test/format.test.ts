@@ -73,6 +73,19 @@ describe('formatJsonLine', () => {
     expect(Object.getOwnPropertyDescriptor(parsed.rows[0], '__proto__')?.value).toBe('say "hi"\n');
   });
 
+  it('with types (the HTTP API): each column\'s type after the names, and which are metrics only when some are', () => {
+    const result = {
+      command: 'EVALUATE MODEL',
+      columns: [{ name: 'auc', type: 'double' as const, metric: true }, { name: 'rows', type: 'bigint' as const }],
+      rows: [[0.9123456, '10']],
+    };
+    expect(formatJsonLine(result, { types: true })).toBe(
+      '{"command":"EVALUATE MODEL","columns":["auc","rows"],"types":["double","bigint"],"metrics":[true,false],"rows":[{"auc":0.9123456,"rows":"10"}]}',
+    );
+    expect(formatJsonLine({ command: 'SELECT', columns: [{ name: 'd', type: 'date' }], rows: [] }, { types: true })).toBe('{"command":"SELECT","columns":["d"],"types":["date"],"rows":[]}');
+    expect(formatJsonLine(result)).not.toContain('"types"');
+  });
+
   it('adds rowsAffected for a statement that reported it', () => {
     const parsed = JSON.parse(formatJsonLine({ command: 'INSERT', columns: [], rows: [], rowsAffected: 5 }));
     expect(parsed).toEqual({ command: 'INSERT', columns: [], rows: [], rowsAffected: 5 });

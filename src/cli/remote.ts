@@ -4,12 +4,17 @@
  * as local results do. This is the way to work beside a serve that holds a DuckDB file
  * (DuckDB lets one process open a file for writing).
  *
- * The HTTP answer carries column names and JSON values, not the database's types, so
- * numbers print as the server's JSON gives them (exactly; doubles round-trip) and metrics
- * are not rounded.
+ * The HTTP answer carries each column's sqlml type and which columns are sqlml's own
+ * metrics, so a result prints (and `--json` reads) as a local run's; values are JSON's
+ * (doubles round-trip, wide integers and decimals come as their exact text).
+ *
+ * The server's database is not known here, nor its session's string syntax (MySQL reads
+ * a backslash in a string literal as an escape unless NO_BACKSLASH_ESCAPES): no user name
+ * is ever written into SQL. The catalog questions read information_schema whole and pick
+ * the asked-for table out here.
  */
 import type { TableRef } from '../../adapters/adapter.js';
-import type { ResultColumn, ResultTable, Value } from '../data.js';
+import type { ColumnType, ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError, errorMessage } from '../errors.js';
 import { STANDARD_LEXICAL_RULES, splitScript } from '../sql/index.js';
 import { completeStatements, splitTableName, type Client } from './client.js';
@@ -18,8 +23,12 @@ import { printResult, timingLine, type OutputOptions } from './run-script.js';
 interface JsonResult {
   readonly command: string;
   readonly columns: readonly string[];
+  /** Absent from a server older than this client: the columns are then `other`. */
+  readonly types?: readonly ColumnType[];
+  readonly metrics?: readonly boolean[];
   readonly rows: readonly Record<string, Value>[];
   readonly rowsAffected?: number;
+  readonly notices?: readonly string[];
 }
 
 interface QueryAnswer {
@@ -30,9 +39,19 @@ interface QueryAnswer {
 
 /** A result line of the HTTP API as a ResultTable: its keys are the (unique) column names, in order. */
 export function resultFromJson(json: JsonResult): ResultTable {
-  const columns: ResultColumn[] = json.columns.map((name) => ({ name, type: 'other' }));
+  const columns: ResultColumn[] = json.columns.map((name, i) => ({
+    name,
+    type: json.types?.[i] ?? 'other',
+    ...(json.metrics?.[i] === true ? { metric: true } : {}),
+  }));
   const rows = json.rows.map((row) => json.columns.map((name) => row[name] ?? null));
-  return { command: json.command, columns, rows, ...(json.rowsAffected !== undefined ? { rowsAffected: json.rowsAffected } : {}) };
+  return {
+    command: json.command,
+    columns,
+    rows,
+    ...(json.rowsAffected !== undefined ? { rowsAffected: json.rowsAffected } : {}),
+    ...(json.notices !== undefined ? { notices: json.notices } : {}),
+  };
 }
 
 /** The server's base URL, checked: http or https, no path beyond `/`. */
@@ -48,6 +67,8 @@ export function serverUrl(text: string): URL {
   }
   return url;
 }
+
+const USER_SCHEMAS = "table_schema NOT IN ('information_schema', 'pg_catalog', 'mysql', 'performance_schema', 'sys')";
 
 export class RemoteClient implements Client {
   readonly #url: URL;
@@ -78,7 +99,12 @@ export class RemoteClient implements Client {
       err.write(`error: ${errorMessage(error)}\n`);
       return false;
     }
-    for (const json of answer.results ?? answer.error?.results ?? []) printResult(resultFromJson(json), options, out);
+    for (const json of answer.results ?? answer.error?.results ?? []) {
+      const result = resultFromJson(json);
+      // As a local run does: notices on stderr, before the result.
+      for (const notice of result.notices ?? []) err.write(`notice: ${notice}\n`);
+      printResult(result, options, out);
+    }
     if (options.timing) out.write(timingLine(performance.now() - started));
     if (answer.error) {
       err.write(`error: ${answer.error.message}\n`);
@@ -121,22 +147,18 @@ export class RemoteClient implements Client {
     return resultFromJson(answer.results![0]!);
   }
 
-  // The server's database is not known here: information_schema, which all three have,
-  // with the system schemas left out.
+  // information_schema, which all three databases have, with the system schemas left out.
   tables(): Promise<ResultTable> {
-    return this.#query(
-      "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema NOT IN " +
-        "('information_schema', 'pg_catalog', 'mysql', 'performance_schema', 'sys') ORDER BY table_schema, table_name",
-    );
+    return this.#query(`SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE ${USER_SCHEMAS} ORDER BY table_schema, table_name`);
   }
 
-  columns(table?: TableRef): Promise<ResultTable> {
-    const quote = (value: string): string => `'${value.replace(/'/g, "''")}'`;
-    const where = table === undefined ? '' : ` AND table_name = ${quote(table.name)}${table.schema === undefined ? '' : ` AND table_schema = ${quote(table.schema)}`}`;
-    return this.#query(
-      "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema NOT IN " +
-        `('information_schema', 'pg_catalog', 'mysql', 'performance_schema', 'sys')${where} ORDER BY table_schema, table_name, ordinal_position`,
+  async columns(table?: TableRef): Promise<ResultTable> {
+    const all = await this.#query(
+      `SELECT table_schema, table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE ${USER_SCHEMAS} ORDER BY table_schema, table_name, ordinal_position`,
     );
+    // The table is picked here, not in a WHERE: see the module comment.
+    const rows = table === undefined ? all.rows : all.rows.filter((row) => row[1] === table.name && (table.schema === undefined || row[0] === table.schema));
+    return { ...all, columns: all.columns.slice(1), rows: rows.map((row) => row.slice(1)) };
   }
 
   models(): Promise<ResultTable> {

@@ -22,11 +22,18 @@ const jsonError = (description: string): Record<string, unknown> => ({ descripti
 
 const resultSchema = {
   type: 'object',
-  description: 'One statement result: exactly the object `sqlml --json` prints for it',
+  description: 'One statement result: the object `sqlml --json` prints for it, with the column types',
   required: ['command', 'columns', 'rows'],
   properties: {
     command: { type: 'string', description: 'The statement tag: SELECT, CREATE MODEL, PREDICT, …' },
     columns: { type: 'array', items: { type: 'string' }, description: 'Column names in order; a repeated name gets a _2, _3… suffix' },
+    types: {
+      type: 'array',
+      items: { type: 'string', enum: ['boolean', 'integer', 'bigint', 'double', 'decimal', 'text', 'date', 'timestamp', 'other'] },
+      description: "Each column's type, in order (not in the --json line)",
+    },
+    metrics: { type: 'array', items: { type: 'boolean' }, description: "Per column, whether it is sqlml's own figure (a metric a reader may round); present only when one is" },
+    notices: { type: 'array', items: { type: 'string' }, description: "Warnings that did not stop the statement (CREATE MODEL's data alerts)" },
     rows: { type: 'array', items: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } } },
     rowsAffected: { type: 'integer' },
   },

@@ -301,7 +301,7 @@ async function runStatements(engine: Engine, sql: string, signal: AbortSignal, r
     for (const part of engine.split(sql)) {
       // A client that went away between statements stops the script too.
       if (signal.aborted) throw new SqlmlError('cancelled', 'the request was cancelled by the client');
-      results.push(formatJsonLine(await engine.execute(engine.parse(part), { signal, resultLimit })));
+      results.push(formatJsonLine(await engine.execute(engine.parse(part), { signal, resultLimit }), { types: true }));
     }
     return { status: 200, body: `{"results":[${results.join(',')}]}` };
   } catch (error) {
@@ -426,7 +426,7 @@ export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): P
 
   app.get('/v1/models', async (_request, reply) => {
     const [result] = await engine.runAll('SHOW MODELS;');
-    return reply.type(JSON_TYPE).send(formatJsonLine(result!));
+    return reply.type(JSON_TYPE).send(formatJsonLine(result!, { types: true }));
   });
 
   app.get('/v1/models/:name', async (request: FastifyRequest<{ Params: { name: string } }>) => describeJson(engine, predictions, request.params.name));

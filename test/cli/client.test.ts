@@ -130,6 +130,45 @@ describe('--server beside a serve that holds the DuckDB file', () => {
     expect(failing.stderr).toMatch(/^error: .*no_such_table/);
   });
 
+  it('prints a result as the local CLI does: typed columns aligned, metrics rounded, --json the same line', { timeout: SLOW }, async () => {
+    const env = { SQLML_TOKEN: token };
+    const setup =
+      "CREATE TABLE typed AS SELECT i AS id, CAST(i % 7 AS DOUBLE) * 1.37 AS x, (i * 7919) % 13 > (i % 7) + 3 AS y FROM range(0, 400) AS r(i) ORDER BY i; " +
+      'CREATE MODEL typed_model FROM (SELECT * FROM typed ORDER BY id) PREDICT y RECIPE (exclude(id));';
+    // Wide integers and decimals arrive as exact text: only the column type right-aligns them.
+    const shown =
+      'SELECT 9223372036854775807::BIGINT AS a_wide_bigint_column, 123.45::DECIMAL(10,2) AS a_decimal_column, NULL::INTEGER AS n, 1.5::DOUBLE AS d; ' +
+      'EVALUATE MODEL typed_model ON (SELECT * FROM typed ORDER BY id);';
+    expect((await sqlml(['--server', serve.addresses.http!, '-e', setup], { env })).code).toBe(0);
+    const local = join(dir, 'typed-local.duckdb');
+    expect((await sqlml(['--db', `duckdb:${local}`, '-e', setup])).code).toBe(0);
+    for (const flags of [[], ['--json']]) {
+      const remote = await sqlml(['--server', serve.addresses.http!, ...flags, '-e', shown], { env });
+      const here = await sqlml(['--db', `duckdb:${local}`, ...flags, '-e', shown]);
+      expect(remote.stderr).toBe('');
+      expect(remote.stdout).toBe(here.stdout);
+    }
+    const table = (await sqlml(['--server', serve.addresses.http!, '-e', shown], { env })).stdout;
+    expect(table).toContain(' 9223372036854775807 |           123.45 |');
+    // Metrics rounded for reading, as locally (unrounded, an auc has 15 digits or so).
+    expect(table).toMatch(/ auc +\|/);
+    expect(table).not.toMatch(/\d\.\d{5,}/);
+  });
+
+  it('\\d of a table whose name holds a quote, a backslash and a semicolon: no name is written into SQL', { timeout: SLOW }, async () => {
+    const env = { SQLML_TOKEN: token };
+    const hostile = "it's a \\ table;--";
+    const created = await sqlml(['--server', serve.addresses.http!, '-e', `CREATE TABLE "${hostile}" AS SELECT 1 AS "o'k", 'x' AS other;`], { env });
+    expect(created.stderr).toBe('');
+    const described = await sqlml(['--server', serve.addresses.http!, '-f', '-'], { env, stdin: `\\d "${hostile}"\n\\d typed\n` });
+    expect(described.stderr).toBe('');
+    expect(described.stdout).toContain(`Table ${hostile}`);
+    expect(described.stdout).toMatch(/ o'k +\| INTEGER/);
+    expect(described.stdout).toMatch(/ other +\| VARCHAR/);
+    expect(described.stdout).toMatch(/Table typed\n[\s\S]* id +\| BIGINT/);
+    expect(described.stdout).not.toMatch(/Table typed\n[^T]*o'k/);
+  });
+
   it('says when the token is wrong or the server does not answer', { timeout: SLOW }, async () => {
     const refused = await sqlml(['--server', serve.addresses.http!, '-e', 'SELECT 1;'], { env: { SQLML_TOKEN: 'wrong' } });
     expect(refused.code).toBe(1);

@@ -62,21 +62,25 @@ async function predictBySql(model: string, rows: readonly Record_[], columns: re
 }
 
 describe('POST /v1/query', () => {
-  it('answers with exactly what sqlml --json prints, column order included', async () => {
+  it('answers with what sqlml --json prints, column order included, plus each column\'s type', async () => {
     const sql = `SELECT 1 AS id, 'say "hi"' AS "2", 2.5 AS id, NULL AS nothing, true AS yes; SELECT 42 AS answer;`;
     const cli = await sqlml(['--db', 'duckdb::memory:', '--json', '-e', sql]);
     expect(cli.code).toBe(0);
     const response = await post('/v1/query', { sql });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    expect(response.body).toBe(`{"results":[${cli.stdout.trim().split('\n').join(',')}]}`);
+    // The --json line with "types" after "columns": the same text otherwise, byte for byte.
+    const lines = cli.stdout.trim().split('\n');
+    const types = [['integer', 'text', 'decimal', 'integer', 'boolean'], ['integer']];
+    const withTypes = lines.map((line, i) => line.replace(/("columns":\[[^\]]*\]),/, `$1,"types":${JSON.stringify(types[i])},`));
+    expect(response.body).toBe(`{"results":[${withTypes.join(',')}]}`);
   });
 
   it('runs sqlml statements and SQL alike, one result per statement', async () => {
     const sql = 'SHOW MODELS; EVALUATE MODEL churn; SELECT count(*) AS n FROM customers;';
     const response = await post('/v1/query', { sql });
     expect(response.statusCode).toBe(200);
-    const expected = (await engine.runAll(sql)).map((r) => JSON.parse(formatJsonLine(r)) as unknown);
+    const expected = (await engine.runAll(sql)).map((r) => JSON.parse(formatJsonLine(r, { types: true })) as unknown);
     expect(response.json()).toEqual({ results: expected });
   });
 
@@ -238,7 +242,7 @@ describe('POST /v1/models/:name/predict', () => {
 describe('models, health, OpenAPI', () => {
   it('lists models as SHOW MODELS does and describes one as structured JSON', async () => {
     const list = await app.inject({ method: 'GET', url: '/v1/models' });
-    expect(list.body).toBe(formatJsonLine((await engine.runAll('SHOW MODELS;'))[0]!));
+    expect(list.body).toBe(formatJsonLine((await engine.runAll('SHOW MODELS;'))[0]!, { types: true }));
     expect(list.json().rows.map((r: { name: string }) => r.name)).toEqual(expect.arrayContaining(['churn', 'fee_model', 'plan_model']));
 
     const churn = (await app.inject({ method: 'GET', url: '/v1/models/churn' })).json();
