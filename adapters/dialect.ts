@@ -217,6 +217,25 @@ export interface FunctionSpelling {
    * resolves to (built-in ones included where a new one would shadow them).
    */
   existing(name: TableRef): string;
+  /**
+   * Where `existing` cannot see the built-in functions (MySQL and MariaDB list native
+   * functions in no catalog table, and a stored function of a native's name is created,
+   * with a note, but never reached by an unqualified call): how to ask the server itself.
+   * Absent where `existing` already counts built-ins (PostgreSQL, DuckDB).
+   */
+  readonly builtIns?: BuiltInProbe;
+}
+
+/** A statement that resolves a function name without running any function, and how to read its outcome. */
+export interface BuiltInProbe {
+  /** The statement for a call of `name` as a user would write it (unqualified, unquoted where it can be). */
+  statement(name: string): string;
+  /**
+   * The probe's outcome: `null` when the statement succeeded. True when a built-in
+   * function (or a keyword) answers to the name, false when nothing does, and undefined
+   * for an error that says neither (the caller reports it as the database's error).
+   */
+  isBuiltIn(error: unknown): boolean | undefined;
 }
 
 /** `$$ body $$` with a tag the body does not contain (PostgreSQL-style dollar quoting). */

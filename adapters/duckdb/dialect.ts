@@ -60,7 +60,8 @@ const DUCKDB_FUNCTIONS: FunctionSpelling = {
   },
   drop: (signature) => `DROP MACRO IF EXISTS ${signature}`,
   existing: (name) =>
-    `SELECT function_name FROM duckdb_functions() WHERE function_name = ${quoteString(name.name)} AND (internal OR ` +
+    // Function names resolve case-insensitively, so a macro Lower shadows lower.
+    `SELECT function_name FROM duckdb_functions() WHERE lower(function_name) = lower(${quoteString(name.name)}) AND (internal OR ` +
     `(database_name = current_database() AND schema_name = ${name.schema === undefined ? 'current_schema()' : quoteString(name.schema)}))`,
 };
 

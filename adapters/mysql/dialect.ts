@@ -122,8 +122,30 @@ function mysqlFunctions(quoteTable: SqlDialect['quoteTable'], quoteString: (valu
     existing: (name) =>
       `SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION' AND ROUTINE_NAME = ${quoteString(name.name)} ` +
       `AND ROUTINE_SCHEMA = ${name.schema === undefined ? 'DATABASE()' : quoteString(name.schema)}`,
+    builtIns: {
+      // PREPARE resolves the call's name without running it (release_all_locks() must
+      // not run). A plain name is written bare, as a user calls it: quoted, `left`() is
+      // no longer the LEFT keyword. Any other name cannot be called bare, so cannot collide.
+      statement: (name) => `PREPARE sqlml_name_probe FROM ${quoteString(`SELECT ${PLAIN_NAME.test(name) ? name : quoteTable({ name })}()`)}`,
+      isBuiltIn: (error) => {
+        if (error === null) return true; // a native function of no arguments, such as NOW()
+        const errno = (error as { cause?: { errno?: unknown } }).cause?.errno;
+        if (errno === ER_SP_DOES_NOT_EXIST) return false;
+        if (errno === ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT || errno === ER_PARSE_ERROR) return true;
+        return undefined;
+      },
+    },
   };
 }
+
+/** A name MySQL reads as an identifier without quotes ("Schema Object Names"). */
+const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** FUNCTION db.name does not exist: no native function, no stored one. */
+const ER_SP_DOES_NOT_EXIST = 1305;
+/** Incorrect parameter count in the call to native function: the name is a native's. */
+const ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT = 1582;
+/** A syntax error at `name()`: the name is a keyword function (LEFT, COUNT, CHAR…) or reserved. */
+const ER_PARSE_ERROR = 1064;
 
 /** MySQL's dialect for a session with `modes`. */
 export function mysqlDialect(modes: MySQLModes): SqlDialect {

@@ -10,7 +10,7 @@
  */
 import type { TableRef } from '../../adapters/adapter.js';
 import { columnDefinitionType } from '../../adapters/column-definition.js';
-import type { SqlFunction } from '../../adapters/dialect.js';
+import type { BuiltInProbe, SqlFunction } from '../../adapters/dialect.js';
 import type { ExportStore } from '../catalog/export-store.js';
 import type { CompileModel } from '../compile/index.js';
 import type { Column, ResultTable } from '../data.js';
@@ -107,14 +107,34 @@ export function functionLabel(name: TableRef): string {
 async function recordedOrFree(context: ExecContext, exports: ExportStore, name: TableRef): Promise<{ signature: string } | undefined> {
   const recorded = await exports.get(name);
   if (recorded !== undefined) return recorded;
-  const existing = await query(context, context.adapter.sql.functions.existing(name));
+  const { functions, name: database } = context.adapter.sql;
+  const existing = await query(context, functions.existing(name));
   if (existing.rows.length > 0) {
     throw new SqlmlError(
       'unsupported',
       `a function ${functionLabel(name)} already exists and sqlml did not create it; it is left alone (export under another name, or drop it first)`,
     );
   }
+  if (functions.builtIns !== undefined && (await isBuiltIn(context, functions.builtIns, name.name))) {
+    throw new SqlmlError(
+      'unsupported',
+      `${name.name} is the name of a built-in function (or keyword) of ${database}: a call ${name.name}(…) would reach it, not the exported model; choose another name`,
+    );
+  }
   return undefined;
+}
+
+/** Asks the database whether a built-in answers to `name`: the probe's error is its answer. */
+async function isBuiltIn(context: ExecContext, probe: BuiltInProbe, name: string): Promise<boolean> {
+  let outcome: unknown = null;
+  try {
+    await context.adapter.query(probe.statement(name), context.signal ? { signal: context.signal } : {});
+  } catch (error) {
+    outcome = error;
+  }
+  const builtIn = probe.isBuiltIn(outcome);
+  if (builtIn === undefined) throw outcome instanceof SqlmlError ? outcome : new DatabaseError(errorMessage(outcome), outcome);
+  return builtIn;
 }
 
 async function run(context: ExecContext, sql: string): Promise<void> {

@@ -173,6 +173,22 @@ describe.each(TARGETS)('EXPORT MODEL on $label', ({ url }) => {
     }
   });
 
+  it('refuses the name of a built-in function (a call would reach the built-in, not the model), and creates nothing', async () => {
+    const name = await train('builtin', 'revenue');
+    // abs: a plain built-in; now: one of no arguments; left: a keyword function on MySQL; Lower: case does not hide it.
+    for (const fn of ['abs', 'now', 'left', 'Lower']) {
+      await expect(run(engine, `EXPORT MODEL ${q(name)} AS FUNCTION ${fn};`), fn).rejects.toThrow(
+        new RegExp(`^(a function ${fold(fn)} already exists and sqlml did not create it|${fold(fn)} is the name of a built-in function \\(or keyword\\) of \\w+: a call ${fold(fn)}\\(…\\) would reach it)`),
+      );
+      // No stored function of the name was left behind (where the catalog lists user functions apart).
+      const own = await engine.adapter.query(`SELECT COUNT(*) AS n FROM information_schema.routines WHERE routine_name = ${engine.adapter.sql.quoteString(fn)} AND routine_schema NOT IN ('pg_catalog', 'information_schema', 'main', 'system')`).catch(() => null);
+      if (own !== null) expect(Number(own.rows[0]![0]), fn).toBe(0);
+    }
+    // The model is still exportable under a free name.
+    await run(engine, `EXPORT MODEL ${q(name)} AS FUNCTION builtin_free_${tag};`);
+    expect(await exists({ name: fold(`builtin_free_${tag}`) })).toBe(true);
+  });
+
   it('refuses a function name the database would cut short (the score function’s included)', async () => {
     const functions = engine.adapter.sql.functions;
     let fn = `long_${tag}_`;
