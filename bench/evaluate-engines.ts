@@ -25,17 +25,16 @@
  * stream's, so it is ~1e-12 in practice). Every line carries the load average: the
  * machine is shared.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/engine/engine.js';
-import { buildOnce, createModelBuilt } from './built.js';
+import { buildOnce, createModelBuilt, statementBuilt, type BuiltStatement } from './built.js';
 import { median } from './median.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const one = join(here, 'predict-engines-one.mjs');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const sizes = option('--rows', '1000000').split(',').map(Number).sort((a, b) => a - b);
@@ -98,18 +97,10 @@ async function setupDuckdb(): Promise<void> {
   }
 }
 
-interface Measured {
-  seconds: number;
-  result: Record<string, unknown>;
-  peak_rss_mb: number;
-  client_read_bytes: number | null;
-}
-
-function measure(database: string, statement: string, context: Record<string, unknown>): Measured | null {
-  const child = spawnSync(process.execPath, [one, urls[database]!, '', statement], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutSeconds * 1000 });
-  if (child.status === 0) return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
-  const failed = child.signal !== null ? `timed out: killed after ${timeoutSeconds} s (--timeout)` : (child.stderr.split('\n').find((line) => /Error: /.test(line))?.trim() ?? `exit ${child.status}`);
-  emit({ ...context, statement, failed });
+function measure(database: string, statement: string, context: Record<string, unknown>): BuiltStatement | null {
+  const outcome = statementBuilt(urls[database]!, '', statement, timeoutSeconds);
+  if ('measured' in outcome) return outcome.measured;
+  emit({ ...context, statement, failed: outcome.failed });
   return null;
 }
 

@@ -39,12 +39,11 @@ import pg from 'pg';
 import { parseMySQLUrl } from '../adapters/mysql/mysql-url.js';
 import { parsePostgresUrl } from '../adapters/postgres/postgres-url.js';
 import { Engine } from '../src/engine/engine.js';
-import { buildOnce, createModelBuilt } from './built.js';
+import { buildOnce, createModelBuilt, statementBuilt, type BuiltStatement as Measured } from './built.js';
 import { median } from './median.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sharedBench = resolve(here, '..', '..', 'shared', 'bench');
-const one = join(here, 'predict-engines-one.mjs');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const sizes = option('--rows', '1000000,10000000').split(',').map(Number).sort((a, b) => a - b);
@@ -169,13 +168,6 @@ async function run(database: string, script: string): Promise<Awaited<ReturnType
   }
 }
 
-interface Measured {
-  seconds: number;
-  result: Record<string, unknown>;
-  peak_rss_mb: number;
-  client_read_bytes: number | null;
-  client_written_bytes: number | null;
-}
 
 /**
  * Cancels what is still running on the server for the bench's database after a child
@@ -196,21 +188,10 @@ async function cancelServerQueries(database: string): Promise<void> {
  * (the bench goes on), and null.
  */
 async function measure(url: string, setup: string, statement: string, context: { database: string } & Record<string, unknown>): Promise<Measured | null> {
-  const child = spawnSync(process.execPath, [one, url, setup, statement], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 1 << 24,
-    timeout: statementTimeoutSeconds * 1000,
-  });
-  if (child.status === 0) return JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
-  if (child.signal !== null) {
-    await cancelServerQueries(context.database);
-    emit({ ...context, statement, failed: `timed out: killed after ${statementTimeoutSeconds} s (--timeout)` });
-    return null;
-  }
-  const message = child.stderr.split('\n').find((line) => /^\w*Error: /.test(line));
-  if (message === undefined) process.stderr.write(child.stderr);
-  emit({ ...context, statement, failed: message?.trim() ?? `exit ${child.status}` });
+  const outcome = statementBuilt(url, setup, statement, statementTimeoutSeconds);
+  if ('measured' in outcome) return outcome.measured;
+  if (outcome.timedOut) await cancelServerQueries(context.database);
+  emit({ ...context, statement, failed: outcome.failed });
   return null;
 }
 

@@ -4,7 +4,6 @@
  * PostgreSQL JDBC driver. On PostgreSQL pass-through is forwarded verbatim to a per-session
  * connection; on DuckDB it runs through the adapter and is encoded by the gateway.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
@@ -16,41 +15,19 @@ import { Engine } from '../../src/engine/engine.js';
 import { startPgServer, type PgServer } from '../../src/server/pg-gateway.js';
 import { MessageFramer } from '../../src/server/pg-messages.js';
 import { POSTGRES_URL, serverTargets } from '../helpers/servers.js';
+import { runProgram, type ProgramRun } from '../helpers/program.js';
 import { loginFor, type Login, sendCancel } from '../helpers/wire.js';
 
 const postgres = (await serverTargets()).some((t) => t.label === 'postgres');
 const suffix = `${process.pid}_${Date.now() % 100000}`;
 const CLIENTS = resolve(import.meta.dirname, 'pg-clients');
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a program without blocking the event loop (the server under test lives in this process). */
-function run(command: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
-
 /** Any name will do where sqlml decides (DuckDB, or a token); on PostgreSQL without one, the database's own role. */
 const ANALYST: Login = { user: 'analyst', database: 'sqlml' };
 const AS_POSTGRES = loginFor(POSTGRES_URL);
 
-function psql(port: number, sql: string, password = 'anything', as: Login = ANALYST): Promise<Run> {
-  return run('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', as.user, '-d', as.database, '-X', '-v', 'ON_ERROR_STOP=0', '-c', sql], {
+function psql(port: number, sql: string, password = 'anything', as: Login = ANALYST): Promise<ProgramRun> {
+  return runProgram('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', as.user, '-d', as.database, '-X', '-v', 'ON_ERROR_STOP=0', '-c', sql], {
     PGPASSWORD: as.password ?? password,
     PGCONNECT_TIMEOUT: '10',
   });
@@ -60,9 +37,8 @@ function client(port: number, password = 'anything', as: Login = ANALYST): pg.Cl
   return new pg.Client({ host: '127.0.0.1', port, user: as.user, database: as.database, password: as.password ?? password });
 }
 
-
 // Debian's python3-psycopg2 lives in the system Python, whatever python3 is first on PATH.
-const psycopg2 = existsSync('/usr/bin/python3') && (await run('/usr/bin/python3', ['-c', 'import psycopg2'])).code === 0;
+const psycopg2 = existsSync('/usr/bin/python3') && (await runProgram('/usr/bin/python3', ['-c', 'import psycopg2'])).code === 0;
 const jdbc = existsSync('/usr/share/java/postgresql.jar') && existsSync('/usr/bin/java');
 if (process.env.CI === 'true') {
   // .ci/run installs them: postgresql-client, python3-psycopg2, libpostgresql-jdbc-java, openjdk-17-jdk-headless.
@@ -134,7 +110,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   const model = `pgw_churn_${suffix}`;
   let engine: Engine;
   let server: PgServer;
-  const pgPsql = (port: number, sql: string): Promise<Run> => psql(port, sql, undefined, AS_POSTGRES);
+  const pgPsql = (port: number, sql: string): Promise<ProgramRun> => psql(port, sql, undefined, AS_POSTGRES);
 
   beforeAll(async () => {
     engine = await Engine.open(POSTGRES_URL);
@@ -368,7 +344,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   });
 
   it.runIf(jdbc)('JDBC: a sqlml statement and a parameterized pass-through query', async () => {
-    const result = await run('java', ['-cp', '/usr/share/java/postgresql.jar', resolve(CLIENTS, 'JdbcClient.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${AS_POSTGRES.database}`, scores, AS_POSTGRES.user, AS_POSTGRES.password ?? ''], {}, 120_000);
+    const result = await runProgram('java', ['-cp', '/usr/share/java/postgresql.jar', resolve(CLIENTS, 'JdbcClient.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${AS_POSTGRES.database}`, scores, AS_POSTGRES.user, AS_POSTGRES.password ?? ''], {}, 120_000);
     expect(result.stderr).not.toMatch(/Exception/);
     expect(result.stdout).toContain(`model ${model}`);
     expect(result.stdout).toMatch(/top score [01]\.\d+/);
@@ -378,7 +354,7 @@ describe.runIf(postgres)('pg wire protocol on PostgreSQL: verbatim pass-through'
   }, 120_000);
 
   it.runIf(psycopg2)('psycopg2: a sqlml statement and a parameterized pass-through query', async () => {
-    const result = await run('/usr/bin/python3', [resolve(CLIENTS, 'psycopg2_client.py'), String(server.port), scores, AS_POSTGRES.user, AS_POSTGRES.database, AS_POSTGRES.password ?? '']);
+    const result = await runProgram('/usr/bin/python3', [resolve(CLIENTS, 'psycopg2_client.py'), String(server.port), scores, AS_POSTGRES.user, AS_POSTGRES.database, AS_POSTGRES.password ?? '']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(`model ${model}`);
     expect(result.stdout).toMatch(/top score [01]\.\d+/);
@@ -473,7 +449,7 @@ describe('pg wire protocol on DuckDB: pass-through through the adapter', () => {
   });
 
   it.runIf(jdbc)('JDBC: connects (its protocol SETs are answered by the gateway), binary parameters, a sqlml statement', async () => {
-    const result = await run('java', ['-cp', '/usr/share/java/postgresql.jar', resolve(CLIENTS, 'JdbcClient.java'), `jdbc:postgresql://127.0.0.1:${server.port}/sqlml`, 'scores'], {}, 120_000);
+    const result = await runProgram('java', ['-cp', '/usr/share/java/postgresql.jar', resolve(CLIENTS, 'JdbcClient.java'), `jdbc:postgresql://127.0.0.1:${server.port}/sqlml`, 'scores'], {}, 120_000);
     expect(result.stderr).not.toMatch(/Exception/);
     expect(result.stdout).toContain('model churn');
     expect(result.stdout).toMatch(/top score [01]\.\d+/);
@@ -482,7 +458,7 @@ describe('pg wire protocol on DuckDB: pass-through through the adapter', () => {
   }, 120_000);
 
   it.runIf(psycopg2)('psycopg2: a sqlml statement and a parameterized query', async () => {
-    const result = await run('/usr/bin/python3', [resolve(CLIENTS, 'psycopg2_client.py'), String(server.port), 'scores']);
+    const result = await runProgram('/usr/bin/python3', [resolve(CLIENTS, 'psycopg2_client.py'), String(server.port), 'scores']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('model churn');
     expect(result.stdout).toContain('after error 42');

@@ -6,37 +6,14 @@
  * of PostgreSQL (passed through). Tables: one with a quoted mixed-case name and a
  * primary key, one in a schema of its own where the database has schemas.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { startPgServer, type PgServer } from '../../src/server/pg-gateway.js';
 import { MYSQL_URL, ownDatabase, serverTargets } from '../helpers/servers.js';
+import { runProgram, type ProgramRun } from '../helpers/program.js';
 import { loginFor } from '../helpers/wire.js';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a program without blocking the event loop (the server under test lives in this process). */
-function run(command: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
 
 const CLIENTS = resolve(import.meta.dirname, 'pg-clients');
 const JDBC_JAR = '/usr/share/java/postgresql.jar';
@@ -92,9 +69,9 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     return { user: own.user, password: own.password ?? '', database: own.database };
   };
 
-  const psql = (...commands: string[]): Promise<Run> => {
+  const psql = (...commands: string[]): Promise<ProgramRun> => {
     const as = login();
-    return run('psql', ['-h', '127.0.0.1', '-p', String(server.port), '-U', as.user, '-d', as.database, '-X', '-v', 'ON_ERROR_STOP=0', ...commands.flatMap((c) => ['-c', c])], {
+    return runProgram('psql', ['-h', '127.0.0.1', '-p', String(server.port), '-U', as.user, '-d', as.database, '-X', '-v', 'ON_ERROR_STOP=0', ...commands.flatMap((c) => ['-c', c])], {
       PGPASSWORD: as.password,
       PGCONNECT_TIMEOUT: '10',
     });
@@ -181,7 +158,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
 
   it('JDBC DatabaseMetaData: getSchemas, getTables, getColumns, getPrimaryKeys (and getImportedKeys, getIndexInfo) return the real ones', async () => {
     const as = login();
-    const result = await run('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, mixed]);
+    const result = await runProgram('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, mixed]);
     expect(result.stderr).not.toMatch(/Exception/);
     const lines = result.stdout.split('\n');
     expect(lines).toContain(`schema ${schema}`);
@@ -210,7 +187,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     await engine.adapter.query(`CREATE TABLE ${odd} (span INTERVAL NOT NULL, id UUID)`);
     try {
       const as = login();
-      const result = await run('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, odd]);
+      const result = await runProgram('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, odd]);
       expect(result.stderr).not.toMatch(/Exception/);
       expect(result.stdout).toContain(`column main.${odd}.span interval 1111 NO`);
       expect(result.stdout).toContain(`column main.${odd}.id uuid 1111 YES`);
