@@ -33,14 +33,29 @@ interface Target {
   readonly schema?: string;
   /** PostgreSQL passes catalog queries through to the server; the others are answered by sqlml. */
   readonly upstream: boolean;
+  /** Answered by sqlml: the database a client logs in to, and the one \\l lists (by the default schema). */
+  readonly databases?: { readonly login: (schema: string) => string; readonly listed: (schema: string) => string };
+  /** Whether VARCHAR(20) keeps its length (DuckDB's VARCHAR has none). */
+  readonly varcharLength: boolean;
+  /** Column types of the database JDBC has no fixed type for, looked up in the (emulated) pg_type. */
+  readonly typesUnknownToJdbc?: { readonly columns: string; readonly expected: readonly string[] };
 }
 
 const servers = await serverTargets();
 const targets: Target[] = [
-  { label: 'duckdb', url: async () => 'duckdb::memory:', defaultSchema: () => 'main', schema: `bi_sch_${suffix}`, upstream: false },
+  {
+    label: 'duckdb',
+    url: async () => 'duckdb::memory:',
+    defaultSchema: () => 'main',
+    schema: `bi_sch_${suffix}`,
+    upstream: false,
+    databases: { login: () => 'sqlml', listed: () => 'memory' },
+    varcharLength: false,
+    typesUnknownToJdbc: { columns: 'span INTERVAL NOT NULL, id UUID', expected: ['span interval 1111 NO', 'id uuid 1111 YES'] },
+  },
   ...servers
     .filter((t) => t.label === 'postgres')
-    .map((t): Target => ({ label: 'postgres', url: async () => t.url, defaultSchema: () => 'public', schema: `bi_sch_${suffix}`, upstream: true })),
+    .map((t): Target => ({ label: 'postgres', url: async () => t.url, defaultSchema: () => 'public', schema: `bi_sch_${suffix}`, upstream: true, varcharLength: true })),
   ...servers
     .filter((t) => t.label === 'mysql')
     .map(
@@ -50,6 +65,9 @@ const targets: Target[] = [
         url: () => ownDatabase(MYSQL_URL, 'bi'),
         defaultSchema: (url) => decodeURIComponent(new URL(url).pathname.slice(1)),
         upstream: false,
+        // MySQL's schema is its database.
+        databases: { login: (schema) => schema, listed: (schema) => schema },
+        varcharLength: true,
       }),
     ),
 ];
@@ -64,7 +82,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
   let schema: string;
 
   const login = (): { user: string; password: string; database: string } => {
-    if (!target.upstream) return { user: 'analyst', password: TOKEN, database: target.label === 'mysql' ? schema : 'sqlml' };
+    if (target.databases) return { user: 'analyst', password: TOKEN, database: target.databases.login(schema) };
     const own = loginFor(url);
     return { user: own.user, password: own.password ?? '', database: own.database };
   };
@@ -126,7 +144,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     }
     expect(result.stdout).toMatch(new RegExp(`^ ${schema}\\s*\\|`, 'm'));
     expect(result.stdout).toContain('List of databases');
-    if (!target.upstream) expect(result.stdout).toMatch(new RegExp(`^ ${target.label === 'mysql' ? schema : 'memory'}\\s*\\| analyst\\s*\\| UTF8`, 'm'));
+    if (target.databases) expect(result.stdout).toMatch(new RegExp(`^ ${target.databases.listed(schema)}\\s*\\| analyst\\s*\\| UTF8`, 'm'));
   }, 60_000);
 
   it('psql \\d name shows the columns with their types and NOT NULL, and the primary key', async () => {
@@ -135,8 +153,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     const result = await psql(...commands);
     expect(result.stdout).toContain(`Table "${schema}.${mixed}"`);
     expect(result.stdout).toMatch(/^ id\s*\| integer\s*\|\s*\| not null\s*\|/m);
-    // DuckDB's VARCHAR has no length; MySQL's and PostgreSQL's keep it.
-    expect(result.stdout).toMatch(target.label === 'duckdb' ? /^ Label\s*\| character varying\s*\|\s*\| not null\s*\|/m : /^ Label\s*\| character varying\(20\)\s*\|\s*\| not null\s*\|/m);
+    expect(result.stdout).toMatch(target.varcharLength ? /^ Label\s*\| character varying\(20\)\s*\|\s*\| not null\s*\|/m : /^ Label\s*\| character varying\s*\|\s*\| not null\s*\|/m);
     expect(result.stdout).toMatch(/^ score\s*\| double precision\s*\|\s*\|\s*\|/m);
     expect(result.stdout).toMatch(/^Indexes:\n\s+"[^"]+" PRIMARY KEY, btree \(id\)$/m);
     expect(result.stderr).toContain('Did not find any relation named "no_such_table_here".');
@@ -169,7 +186,7 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
       expect(lines).toContain(`table ${target.schema}.${other} TABLE`);
     }
     expect(lines).toContain(`column ${schema}.${mixed}.id int4 4 NO size=10 position=1`);
-    expect(lines).toContain(`column ${schema}.${mixed}.Label varchar 12 NO size=${target.label === 'duckdb' ? 2147483647 : 20} position=2`);
+    expect(lines).toContain(`column ${schema}.${mixed}.Label varchar 12 NO size=${target.varcharLength ? 20 : 2147483647} position=2`);
     expect(lines).toContain(`column ${schema}.${mixed}.score float8 8 YES size=17 position=3`);
     expect(lines.filter((line) => line.startsWith('any-table column '))).toEqual([
       'any-table column id int4 position=1',
@@ -182,36 +199,38 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     expect(lines.filter((line) => line.startsWith('pk '))).toEqual([expect.stringMatching(new RegExp(`^pk ${mixed}\\.id 1 \\S+$`))]);
   }, 120_000);
 
-  it.runIf(target.label === 'duckdb')('JDBC: columns of types it does not know by heart (INTERVAL, UUID) are looked up in the emulated pg_type', async () => {
+  it.runIf(target.typesUnknownToJdbc !== undefined)('JDBC: columns of types it does not know by heart (DuckDB: INTERVAL, UUID) are looked up in the emulated pg_type', async () => {
     const odd = `bi_odd_${suffix}`;
-    await engine.adapter.query(`CREATE TABLE ${odd} (span INTERVAL NOT NULL, id UUID)`);
+    const unknown = target.typesUnknownToJdbc!;
+    await engine.adapter.query(`CREATE TABLE ${odd} (${unknown.columns})`);
     try {
       const as = login();
       const result = await runProgram('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, odd]);
       expect(result.stderr).not.toMatch(/Exception/);
-      expect(result.stdout).toContain(`column main.${odd}.span interval 1111 NO`);
-      expect(result.stdout).toContain(`column main.${odd}.id uuid 1111 YES`);
+      for (const column of unknown.expected) expect(result.stdout).toContain(`column ${schema}.${odd}.${column}`);
     } finally {
       await engine.adapter.query(`DROP TABLE ${odd}`);
     }
   }, 120_000);
 
-  it.runIf(target.label === 'mysql')('a pg_catalog query sqlml does not answer is refused with 0A000, never sent to MySQL, and the session goes on', async () => {
+  // Which of the two a database gets is its introspection's fact (nativePgCatalog), asked at run time.
+  it.runIf(!target.upstream)('a pg_catalog query sqlml does not answer: refused with 0A000 where the database has no pg_catalog (MySQL), else left to its own (DuckDB); the session goes on', async () => {
+    if (engine.adapter.introspect.nativePgCatalog) {
+      const result = await psql(`SELECT count(*) AS n FROM pg_catalog.pg_namespace WHERE nspname = '${target.schema}'`);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toMatch(/n\s*\n-+\n\s*1\n/);
+      return;
+    }
     const result = await psql('\\set VERBOSITY verbose', 'SELECT name, setting FROM pg_catalog.pg_settings', 'SELECT 40 + 2 AS answer');
     expect(result.stderr).toMatch(/ERROR: {2}0A000: sqlml answers the catalog queries of psql .* this one is not among them: SELECT name, setting FROM pg_catalog\.pg_settings/);
     expect(result.stdout).toMatch(/answer\s*\n-+\n\s*42\n/);
   }, 60_000);
 
-  it.runIf(target.label === 'mysql')('a pg_catalog query longer than any psql or JDBC sends is refused without being scanned', async () => {
+  it.runIf(!target.upstream)('a pg_catalog query longer than any psql or JDBC sends is not scanned: refused where the database has no pg_catalog, else left to its own', async () => {
     const long = `SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname = '${'x'.repeat(70_000)}'`;
     const result = await psql('\\set VERBOSITY verbose', long, 'SELECT 6 * 7 AS answer');
-    expect(result.stderr).toMatch(/ERROR: {2}0A000: a pg_catalog query of 70\d{3} characters is none sqlml answers on this database \(they are at most 65536\)/);
+    if (engine.adapter.introspect.nativePgCatalog) expect(result.stderr).not.toMatch(/0A000/);
+    else expect(result.stderr).toMatch(/ERROR: {2}0A000: a pg_catalog query of 70\d{3} characters is none sqlml answers on this database \(they are at most 65536\)/);
     expect(result.stdout).toMatch(/answer\s*\n-+\n\s*42\n/);
-  }, 60_000);
-
-  it.runIf(target.label === 'duckdb')("a pg_catalog query sqlml does not answer is left to DuckDB's own pg_catalog", async () => {
-    const result = await psql(`SELECT count(*) AS n FROM pg_catalog.pg_namespace WHERE nspname = '${target.schema}'`);
-    expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/n\s*\n-+\n\s*1\n/);
   }, 60_000);
 });
