@@ -58,7 +58,7 @@ describe('resolveOptions', () => {
     const error = errorOf(() => resolveOptions(using(['pases', num(3)])));
     expect(error.code).toBe('bad_option');
     expect(error.message).toBe(
-      "unknown option 'pases' (options: type, positive, passes, learning_rate, l1, l2, split, seed, shuffle, threshold, class_weights, max_model_size, early_stopping, tune)",
+      "unknown option 'pases' (options: type, positive, passes, learning_rate, l1, l2, split, seed, shuffle, threshold, class_weights, max_model_size, early_stopping, tune, tune_metric)",
     );
   });
 
