@@ -108,7 +108,9 @@ export class Yardstick {
    */
   gain(candidate: ValidationPredictions, baseline: ValidationPredictions, seed: number, resamples = BOOTSTRAP_RESAMPLES): { gain: number; standardError: number } {
     const sign = this.higherIsBetter ? 1 : -1;
-    const gain = sign * (this.value(candidate) - this.value(baseline));
+    const difference = sign * (this.value(candidate) - this.value(baseline));
+    // No -0 for a lower-is-better tie: a gain of nothing reads 0.
+    const gain = difference === 0 ? 0 : difference;
     const n = baseline.count;
     const random = mulberry32(seed);
     const rows = new Uint32Array(n);
