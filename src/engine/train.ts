@@ -476,10 +476,14 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       const own = new ExampleSplits(dir, options.seed, options.shuffle === 'auto', { train: roleCounts[RowRole.Train]!, validation: roleCounts[RowRole.Validation]! }, `bins${bins}-`);
       variantSplits.push(own);
       if (blockSource.writesCaches) throw new Error('internal: quantile-bin trials need the encoding on the main thread');
-      await blockSource.encode({ ...plan, recipe: binned }, (role, block) => {
-        own.cacheFor(role).appendBlock(block);
-        blockSource.release(block);
-      });
+      await blockSource.encode(
+        { ...plan, recipe: binned },
+        (role, block) => {
+          own.cacheFor(role).appendBlock(block);
+          blockSource.release(block);
+        },
+        () => throwIfAborted(signal),
+      );
       variants.set(bins, { recipe: binned, transforms, splits: own });
       return { source: own, dimension: binned.dimension };
     };
