@@ -125,6 +125,15 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
   }
   if (stats.tune !== undefined) {
     add('training', 'tune', `${stats.tune.trials} trials in ${formatNumber(stats.tune.seconds)} s, trial ${stats.tune.kept_trial} kept (SHOW TRIALS)`);
+    const t = stats.tune;
+    if (t.yardstick !== undefined && t.best_trial !== undefined) {
+      // Why this trial: the yardstick, and whether the best beat the untuned model by more than its noise.
+      const verdict =
+        t.best_trial === 1
+          ? 'trial 1 (untuned) was the best'
+          : `best trial ${t.best_trial} ${t.kept_trial === t.best_trial ? 'beat' : 'did not clearly beat'} trial 1 (untuned): gain ${formatNumber(t.gain ?? NaN)} ± ${formatNumber(t.standard_error ?? NaN)}`;
+      add('training', 'tune_yardstick', `${t.yardstick} on the validation rows; ${verdict}`);
+    }
   }
   add('training', 'seconds', stats.seconds);
   add('training', 'read_rows_per_second', stats.read_rows_per_second);

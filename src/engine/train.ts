@@ -14,9 +14,10 @@ import { formatBytes } from '../format.js';
 import { inferLabel } from '../learn/label.js';
 import type { TrainedModel } from '../learn/model.js';
 import { serializeModel } from '../learn/model-format.js';
-import { optionsToJson, resolveOptions, type ModelOptions } from '../learn/options.js';
+import { checkTuneMetric, optionsToJson, resolveOptions, type ModelOptions } from '../learn/options.js';
 import { permutation } from '../learn/random.js';
-import { buildRecipe } from '../learn/recipe.js';
+import { buildRecipe, transformText } from '../learn/recipe.js';
+import { hasQuantileBins, withQuantileBins } from '../learn/tuner.js';
 import { RowRole, type SplitSpec } from '../learn/split.js';
 import type { ExampleSource } from '../learn/train.js';
 import type { ExampleBlock, Task } from '../learn/types.js';
@@ -46,7 +47,7 @@ import { checkUsableFeatures, excludedBy, trainingAlerts } from './describe-data
 import { driftProfileOf } from './monitor.js';
 import { ifBetter, takePromoteOption, withPromotion, type Promote } from './versions.js';
 import { givenOptions, trialRow } from './trials.js';
-import { trainModel } from './tune.js';
+import { trainModel, type TrialData, type TuneChoice } from './tune.js';
 import { estimateRows } from './row-estimate.js';
 
 /** Share of the training rows set aside to decide when to stop, when early stopping is on. */
@@ -75,7 +76,16 @@ export interface TrainingStats {
   /** The L2 path the finish walked when the learner chose L2 (l2-path.ts); empty without one. */
   l2_path?: { l2: number; validation_loss: number; iterations: number }[];
   /** USING tune = N: trials run, the one kept, and their seconds (SHOW TRIALS lists them). */
-  tune?: { trials: number; kept_trial: number; seconds: number };
+  tune?: {
+    trials: number;
+    kept_trial: number;
+    seconds: number;
+    /** What the trials were compared by ('validation_loss' or the tune_metric), the best on it, and its gain over trial 1 ± standard error (absent before 2026-12). */
+    yardstick?: string;
+    best_trial?: number;
+    gain?: number;
+    standard_error?: number;
+  };
   task_rule: string;
   curve: { pass: number; rows: number; train_loss: number; validation_loss: number | null; seconds: number }[];
   /** The full-batch finish after the passes (learn/polish.ts); absent when it did not run. */
@@ -232,11 +242,14 @@ class ExampleSplits implements ExampleSource {
   /** Pass 0's training blocks while the encoding worker is still producing them. */
   feed: AsyncIterable<ExampleBlock> | null = null;
 
-  /** `expected` are pass 0's role counts (an upper bound: rows with an unusable label drop out when encoded). */
-  constructor(dir: CacheDir, seed: number, shuffle: boolean, expected: { train: number; validation: number }) {
-    this.train = new ExampleCache(dir.file('train.bin'), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
-    this.validationCache = new ExampleCache(dir.file('validation.bin'), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
-    this.holdout = new ExampleCache(dir.file('holdout.bin'), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
+  /**
+   * `expected` are pass 0's role counts (an upper bound: rows with an unusable label drop
+   * out when encoded); `prefix` names the cache files of a tuning trial's own encoding.
+   */
+  constructor(dir: CacheDir, seed: number, shuffle: boolean, expected: { train: number; validation: number }, prefix = '') {
+    this.train = new ExampleCache(dir.file(`${prefix}train.bin`), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
+    this.validationCache = new ExampleCache(dir.file(`${prefix}validation.bin`), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
+    this.holdout = new ExampleCache(dir.file(`${prefix}holdout.bin`), EXAMPLE_BLOCK_ROWS, 'write', dir.budget);
     this.trainRows = expected.train;
     this.validationRows = expected.validation;
     this.#seed = seed;
@@ -309,6 +322,8 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
   const dir = await openTrainingCache({ parent: context.cacheParent, limit: context.cacheLimit });
   let rowCache: RowCache | undefined;
   let splits: ExampleSplits | undefined;
+  // Tuning trials' own encodings (other quantile-bin counts), closed with the rest.
+  const variantSplits: ExampleSplits[] = [];
   let pipeline: RowPipeline | undefined;
   try {
     // Pass 0: the only read of the database.
@@ -334,7 +349,10 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     // Small sources are profiled on this thread; from ROW_WORKER_MIN_ROWS rows on, a worker
     // takes over (catching up on the blocks cached so far), so decoding the database's
     // rows and profiling them run on two cores.
-    const workerWanted = context.encodeWorker !== 'never';
+    // Tuning quantile-bin counts encodes the cached rows again per count, on this thread
+    // (the worker encodes once), so then the read stays here too.
+    const tunesBins = options.tune > 0 && options.earlyStopping && hasQuantileBins(request.transforms);
+    const workerWanted = context.encodeWorker !== 'never' && !tunesBins;
     const workerAt = context.encodeWorker === 'always' ? 0 : ROW_WORKER_MIN_ROWS;
     pipeline = new InlinePipeline(processor, rowCache);
     let rowsRead = 0;
@@ -370,6 +388,12 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     checkUsableFeatures(request.name, profile, targetIndex);
     const dataAlerts = trainingAlerts(columns, targetIndex, rowCache.batchCount, (block) => rowCache!.batch(block), excludedBy(request.transforms));
     const task = label.task;
+    if (options.tuneMetric !== undefined) {
+      checkTuneMetric(options.tuneMetric, task);
+      if (request.given.has('tune_metric') && options.tune === 0) {
+        throw new SqlmlError('bad_option', 'option tune_metric needs tune of 1 or more (it chooses among the tuning trials)');
+      }
+    }
     const recipe = buildRecipe(profile, label, request.transforms, options);
 
     // Encoding pass: rows → sparse examples, once, in a seeded order of the cached
@@ -443,7 +467,27 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     let passStarted = trainStarted;
     let lastLoss: number | undefined;
     const outputs = task === 'multiclass' ? label.classes.length : 1;
-    const { result, options: trainedOptions, trials } = await trainModel(
+    // A tuning trial's encoding with `bins` quantile bins: the same cached rows, roles and order, another recipe.
+    const variants = new Map<number, { recipe: typeof recipe; transforms: Transform[]; splits: ExampleSplits }>();
+    const variant = async (bins: number): Promise<TrialData> => {
+      const transforms = withQuantileBins(request.transforms ?? [], bins);
+      if (transforms.every((t, i) => transformText(t) === transformText(request.transforms![i]!))) return { source: current, dimension: recipe.dimension };
+      const binned = buildRecipe(profile, label, transforms, options);
+      const own = new ExampleSplits(dir, options.seed, options.shuffle === 'auto', { train: roleCounts[RowRole.Train]!, validation: roleCounts[RowRole.Validation]! }, `bins${bins}-`);
+      variantSplits.push(own);
+      if (blockSource.writesCaches) throw new Error('internal: quantile-bin trials need the encoding on the main thread');
+      await blockSource.encode(
+        { ...plan, recipe: binned },
+        (role, block) => {
+          own.cacheFor(role).appendBlock(block);
+          blockSource.release(block);
+        },
+        () => throwIfAborted(signal),
+      );
+      variants.set(bins, { recipe: binned, transforms, splits: own });
+      return { source: own, dimension: binned.dimension };
+    };
+    const { result, options: trainedOptions, bins: keptBins, trials, choice } = await trainModel(
       {
         source: splits,
         task,
@@ -454,6 +498,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
         given: request.given,
         earlyStopping: options.earlyStopping && splits.validationRows > 0,
         classWeights: (choice) => classWeights(task, { ...options, classWeights: choice }, trainCounts),
+        ...(tunesBins ? { variant } : {}),
       },
       {
         ...(signal ? { signal } : {}),
@@ -490,14 +535,18 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     );
     const trainSeconds = secondsSince(trainStarted);
     const { skipped } = await encoding;
+    // The kept trial's encoding: the recipe, transforms and held-out rows the model goes with.
+    const keptVariant = keptBins === null ? undefined : variants.get(keptBins);
+    const keptRecipe = keptVariant?.recipe ?? recipe;
+    const keptSplits = keptVariant?.splits ?? splits;
 
     const unnamed: TrainedModel = {
       task,
       label,
       target: columns[targetIndex]!,
       inputColumns: columns.filter((_, i) => i !== targetIndex),
-      recipe,
-      transforms: request.transforms,
+      recipe: keptRecipe,
+      transforms: keptVariant?.transforms ?? request.transforms,
       options: trainedOptions,
       learner: result.learner,
     };
@@ -505,10 +554,10 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
 
     // Evaluation on the held-out split.
     let evaluation: Evaluation | null = null;
-    if (splits.holdout.rows > 0) {
-      evaluation = await evaluateBlocks(model, splits.holdout.blocks(), options.threshold, context, splits.holdout.rows);
+    if (keptSplits.holdout.rows > 0) {
+      evaluation = await evaluateBlocks(model, keptSplits.holdout.blocks(), options.threshold, context, keptSplits.holdout.rows);
     }
-    const driftProfile = await driftProfileOf(model, profile, targetIndex, splits.holdout.blocks(), splits.holdout.rows);
+    const driftProfile = await driftProfileOf(model, profile, targetIndex, keptSplits.holdout.blocks(), keptSplits.holdout.rows);
     const modelText = serializeModel(model);
     if (modelText.length > options.maxModelSize) {
       throw new SqlmlError(
@@ -534,7 +583,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       learning_rate_search: result.learningRatesTried.map((t) => ({ learning_rate: t.learningRate, validation_loss: t.validationLoss, passes: t.passes })),
       l2: result.l2,
       l2_path: (result.polish?.l2Path ?? []).map((t) => ({ l2: t.l2, validation_loss: t.validationLoss, iterations: t.iterations })),
-      ...(trials.length > 0 ? { tune: { trials: trials.length, kept_trial: trials.find((t) => t.kept)!.trial, seconds: trials.reduce((sum, t) => sum + t.seconds, 0) } } : {}),
+      ...(choice === null ? {} : { tune: tuneStats(choice, trials.reduce((sum, t) => sum + t.seconds, 0), trials.length) }),
       task_rule: label.reason,
       ...(result.polish === null
         ? {}
@@ -555,7 +604,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
         validation_loss: p.validationLoss,
         seconds: p.seconds,
       })),
-      dimension: recipe.dimension,
+      dimension: keptRecipe.dimension,
       nonzero_weights: result.learner.nonZeroWeights(),
       model_bytes: modelText.length,
       drift_profile: driftProfile,
@@ -567,7 +616,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       type: task,
       target: columns[targetIndex]!.name,
       options: optionsToJson(trainedOptions),
-      recipe,
+      recipe: keptRecipe,
       model: modelText,
       trainingStats: stats,
       evaluation,
@@ -583,8 +632,21 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     await pipeline?.stop();
     rowCache?.close();
     splits?.close();
+    for (const own of variantSplits) own.close();
     dir.dispose();
   }
+}
+
+function tuneStats(choice: TuneChoice, seconds: number, trials: number): NonNullable<TrainingStats['tune']> {
+  return {
+    trials,
+    kept_trial: choice.keptTrial,
+    seconds,
+    yardstick: choice.yardstick,
+    best_trial: choice.bestTrial,
+    gain: choice.gain,
+    standard_error: choice.standardError,
+  };
 }
 
 /** Scores cached example blocks and collects the evaluation. */

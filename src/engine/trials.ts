@@ -42,6 +42,7 @@ export async function showTrials(statement: ShowTrials, context: ExecContext): P
       { name: 'l2', type: 'text' },
       { name: 'passes', type: 'integer' },
       { name: 'class_weights', type: 'text' },
+      { name: 'quantile_bins', type: 'text' },
       { name: 'rung', type: 'integer' },
       { name: 'passes_run', type: 'integer' },
       { name: 'validation_loss', type: 'double' },
@@ -59,6 +60,8 @@ export async function showTrials(statement: ShowTrials, context: ExecContext): P
         String(options.l2),
         Number(options.passes),
         String(options.class_weights),
+        // Null when the trials did not vary bin counts (no quantile_bin in the recipe, or trials stored before they could).
+        options.quantile_bins === undefined ? null : String(options.quantile_bins),
         row.rung,
         row.passes,
         row.validation_loss,

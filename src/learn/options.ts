@@ -33,6 +33,32 @@ export interface ModelOptions {
   readonly earlyStopping: boolean;
   /** Tuning trials (0 = no tuning): src/learn/tuner.ts. */
   readonly tune: number;
+  /**
+   * What tuning compares trials by: a metric on the validation rows (TUNE_METRICS), or,
+   * absent, the unweighted validation loss. Absent rather than null when not given, so the
+   * stored options of a model trained without it keep their bytes.
+   */
+  readonly tuneMetric?: TuneMetric;
+}
+
+/** The metrics `tune_metric` accepts per model type: EVALUATE's names (statements.md). */
+export const TUNE_METRICS: Readonly<Record<Task, readonly TuneMetric[]>> = {
+  binary: ['auc', 'log_loss', 'f1', 'accuracy'],
+  multiclass: ['accuracy', 'macro_f1', 'log_loss'],
+  regression: ['rmse', 'mae', 'r2'],
+};
+export type TuneMetric = 'auc' | 'log_loss' | 'f1' | 'accuracy' | 'macro_f1' | 'rmse' | 'mae' | 'r2';
+const ALL_TUNE_METRICS: readonly TuneMetric[] = ['auc', 'log_loss', 'f1', 'accuracy', 'macro_f1', 'rmse', 'mae', 'r2'];
+
+/** `tune_metric` for a model of `task`: throws `bad_option` naming the metrics that task accepts. */
+export function checkTuneMetric(metric: TuneMetric, task: Task): void {
+  if (!TUNE_METRICS[task].includes(metric)) {
+    throw new SqlmlError('bad_option', `option tune_metric must be one of ${quoteAll(TUNE_METRICS[task])} for a ${task} model, got '${metric}'`);
+  }
+}
+
+function quoteAll(words: readonly string[]): string {
+  return words.map((w) => `'${w}'`).join(', ');
 }
 
 const KB = 1024;
@@ -83,6 +109,7 @@ export const OPTION_NAMES = [
   'max_model_size',
   'early_stopping',
   'tune',
+  'tune_metric',
 ] as const;
 
 /** An option's name as written in USING and stored in JSON. */
@@ -186,6 +213,14 @@ const APPLY: Record<OptionName, (target: Mutable<ModelOptions>, value: RawValue)
     if (n === null || !Number.isInteger(n) || n < 0 || n > MAX_TUNE) throw invalid('tune', `a whole number from 0 (no tuning) to ${MAX_TUNE}`, v);
     o.tune = n;
   },
+  tune_metric: (o, v) => {
+    const word = wordOf(v);
+    const metric = ALL_TUNE_METRICS.find((m) => m === word);
+    if (metric === undefined) {
+      throw invalid('tune_metric', `one of ${quoteAll(ALL_TUNE_METRICS)} (binary: ${TUNE_METRICS.binary.join(', ')}; multiclass: ${TUNE_METRICS.multiclass.join(', ')}; regression: ${TUNE_METRICS.regression.join(', ')})`, v);
+    }
+    o.tuneMetric = metric;
+  },
 };
 
 /**
@@ -237,7 +272,7 @@ export function resolveEvaluateOptions(assignments: readonly OptionAssignment[])
  * DESCRIBE: inferred/automatic values read 'auto', `split` null reads 'none', sizes read
  * like '100MB' when they are a whole number of KB/MB/GB.
  */
-export function optionsToJson(o: ModelOptions): Record<OptionName, string | number | boolean | null> {
+export function optionsToJson(o: ModelOptions): Partial<Record<OptionName, string | number | boolean | null>> {
   return {
     type: o.type ?? 'auto',
     positive: o.positive,
@@ -253,6 +288,8 @@ export function optionsToJson(o: ModelOptions): Record<OptionName, string | numb
     max_model_size: formatSize(o.maxModelSize),
     early_stopping: o.earlyStopping,
     tune: o.tune,
+    // Only when given: the options of models trained without it read as they always did.
+    ...(o.tuneMetric === undefined ? {} : { tune_metric: o.tuneMetric }),
   };
 }
 

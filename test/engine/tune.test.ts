@@ -4,6 +4,11 @@ import { Engine } from '../../src/engine/engine.js';
 import { mulberry32 } from '../../src/learn/random.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { everyServerTarget } from '../helpers/servers.js';
+import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
+
+const ABALONE = sharedDataFile('abalone.csv');
+const BANK = sharedDataFile('bank_additional_full.csv');
+const CAR = sharedDataFile('car_evaluation.csv');
 
 /** A small nearly separable binary table, the same rows on every database. */
 function tableScript(table: string): string[] {
@@ -29,6 +34,34 @@ async function last(engine: Engine, script: string): Promise<ResultTable> {
 
 const FROM = `FROM (SELECT x1, x2, x3, x4, x5, x6, y FROM tune_t) PREDICT y`;
 
+/**
+ * The one yardstick rule: among the trials of the last rung, the best on the yardstick is
+ * kept when DESCRIBE says it beat trial 1 by more than its standard error, else trial 1.
+ */
+function expectKeptByYardstick(trials: Record<string, unknown>[], described: Record<string, unknown>[], yardstick: string, higherIsBetter: boolean): Record<string, unknown> {
+  const score = (t: Record<string, unknown>): number => (yardstick === 'validation_loss' ? (t.validation_loss as number) : (t.value as number));
+  const lastRung = Math.max(...trials.map((t) => t.rung as number));
+  const finalists = trials.filter((t) => t.rung === lastRung);
+  const bestScore = higherIsBetter ? Math.max(...finalists.map(score)) : Math.min(...finalists.map(score));
+  const best = finalists.find((t) => score(t) === bestScore)!;
+  const kept = trials.find((t) => t.kept === true)!;
+  const line = described.find((r) => r.section === 'training' && r.property === 'tune_yardstick')?.value as string;
+  expect(line.startsWith(`${yardstick} on the validation rows; `)).toBe(true);
+  const verdict = /gain (\S+) ± (\S+)$/.exec(line);
+  if (best.trial === 1) {
+    expect(line).toContain('trial 1 (untuned) was the best');
+    expect(kept.trial).toBe(1);
+  } else {
+    expect(line).toContain(`best trial ${String(best.trial)} `);
+    const [gain, standardError] = [Number(verdict![1]), Number(verdict![2])];
+    // DESCRIBE rounds to 4 significant digits: the gain is the scores' difference, and the decision follows it.
+    expect(gain).toBeCloseTo((higherIsBetter ? 1 : -1) * (score(best) - score(trials[0]!)), 3);
+    expect(kept.trial).toBe(gain > standardError ? best.trial : 1);
+  }
+  for (const t of trials) expect(t.metric).toBe(yardstick === 'validation_loss' ? t.metric : yardstick);
+  return kept;
+}
+
 describe('USING tune = N and SHOW TRIALS (DuckDB)', () => {
   let engine: Engine;
   beforeAll(async () => {
@@ -51,16 +84,17 @@ describe('USING tune = N and SHOW TRIALS (DuckDB)', () => {
       expect(t.seconds as number).toBeGreaterThanOrEqual(0);
       expect(t.passes_run as number).toBeGreaterThanOrEqual(1);
     }
-    // The kept trial ran the last rung and has the lowest validation loss there.
+    // The kept trial ran the last rung; it is the best there by validation loss, or trial 1 when the best did not beat it by more than the noise.
     const lastRung = Math.max(...trials.map((t) => t.rung as number));
     const finalists = trials.filter((t) => t.rung === lastRung);
     const kept = trials.find((t) => t.kept)!;
     expect(kept.rung).toBe(lastRung);
-    expect(kept.validation_loss).toBe(Math.min(...finalists.map((t) => t.validation_loss as number)));
     // Trial 1 always reaches the last rung.
     expect(trials[0]!.rung).toBe(lastRung);
     const described = records(await last(engine, 'DESCRIBE MODEL tuned'));
     expect(described.find((r) => r.section === 'training' && r.property === 'tune')?.value).toMatch(/^7 trials in .* s, trial \d+ kept \(SHOW TRIALS\)$/);
+    expectKeptByYardstick(trials, described, 'validation_loss', false);
+    expect(finalists.length).toBeGreaterThan(1);
   });
 
   it('is deterministic: the same seed gives the same trials and the same model', async () => {
@@ -120,6 +154,86 @@ describe('USING tune = N and SHOW TRIALS (DuckDB)', () => {
     } finally {
       await old.close();
     }
+  });
+});
+
+describe.skipIf(ABALONE === null || BANK === null || CAR === null)('USING tune = N on real data (DuckDB)', () => {
+  let engine: Engine;
+  const strip = (rows: Record<string, unknown>[]) => rows.map(({ seconds: _seconds, ...rest }) => rest);
+  const describeModel = async (name: string) => records(await last(engine, `DESCRIBE MODEL ${name}`));
+  beforeAll(async () => {
+    engine = await Engine.open('duckdb::memory:');
+    await engine.runAll(`CREATE TABLE abalone AS SELECT * FROM read_csv(${sqlString(ABALONE!)})`);
+    await engine.runAll(`CREATE TABLE car AS SELECT * FROM read_csv(${sqlString(CAR!)})`);
+    // A quarter of bank, with a third of its positives: 4% positive, where f1 at 0.5 and class weights part ways with the loss.
+    await engine.runAll(`CREATE TABLE bank AS SELECT * FROM read_csv(${sqlString(BANK!)})`);
+    await engine.runAll(`CREATE TABLE bank_rare AS SELECT * FROM bank WHERE rowid % 4 = 0 AND (y = 'no' OR rowid % 12 = 0)`);
+    await engine.runAll('DROP TABLE bank');
+  });
+  afterAll(() => engine.close());
+
+  const BINNED = `FROM abalone PREDICT rings RECIPE (quantile_bin(length, 4), quantile_bin(shell_weight, 4), quantile_bin(whole_weight, 4))`;
+
+  it('tunes the recipe quantile-bin counts, each count on its own encoding; the kept model carries its recipe; deterministic', async () => {
+    await engine.runAll(`CREATE MODEL bins_a ${BINNED} USING tune = 6, seed = 1`);
+    await engine.runAll(`CREATE MODEL bins_b ${BINNED} USING tune = 6, seed = 1`);
+    const trials = records(await last(engine, 'SHOW TRIALS bins_a'));
+    expect(strip(records(await last(engine, 'SHOW TRIALS bins_b')))).toEqual(strip(trials));
+    expect(trials[0]).toMatchObject({ trial: 1, quantile_bins: 'recipe', learning_rate: 'auto', l2: 'auto' });
+    for (const t of trials.slice(1)) expect(['5', '10', '20', '50']).toContain(t.quantile_bins);
+    expect(new Set(trials.slice(1).map((t) => t.quantile_bins)).size).toBeGreaterThan(1);
+    const described = await describeModel('bins_a');
+    const kept = expectKeptByYardstick(trials, described, 'validation_loss', false);
+    // Four bins are too few for these columns: a trial with more beats the recipe clearly, and the model keeps its count.
+    expect(kept.trial).not.toBe(1);
+    const recipe = described.filter((r) => r.section === 'recipe').map((r) => `${String(r.property)} ${String(r.value)}`).join('\n');
+    expect(recipe).toContain(`quantile_bin(length, ${String(kept.quantile_bins)})`);
+    expect(recipe).not.toContain('quantile_bin(length, 4)');
+    // The stored model predicts with the kept recipe, the same for both.
+    const sample = 'PREDICT bins_a FROM (SELECT * FROM abalone ORDER BY length, diameter, height, whole_weight LIMIT 40)';
+    expect(records(await last(engine, sample.replace('bins_a', 'bins_b')))).toEqual(records(await last(engine, sample)));
+  });
+
+  it('compares trials by tune_metric and records it in SHOW TRIALS and DESCRIBE', async () => {
+    await engine.runAll(`CREATE MODEL car_f1 FROM car PREDICT class USING tune = 8, tune_metric = 'macro_f1', seed = 2`);
+    const trials = records(await last(engine, 'SHOW TRIALS car_f1'));
+    expect(trials).toHaveLength(8);
+    for (const t of trials) expect(t.metric).toBe('macro_f1');
+    expect(trials[0]).toMatchObject({ learning_rate: 'auto', l2: 'auto', passes: 10, class_weights: 'none', quantile_bins: null });
+    expectKeptByYardstick(trials, await describeModel('car_f1'), 'macro_f1', true);
+    const options = records(await last(engine, 'DESCRIBE MODEL car_f1')).filter((r) => r.section === 'options');
+    expect(options.find((r) => r.property === 'tune_metric')?.value).toBe('macro_f1');
+  });
+
+  it('judges class weights on one yardstick: balanced loses on the unweighted loss and wins on f1', async () => {
+    await engine.runAll(`CREATE MODEL rare_loss FROM bank_rare PREDICT y USING tune = 6, seed = 2`);
+    await engine.runAll(`CREATE MODEL rare_f1 FROM bank_rare PREDICT y USING tune = 6, tune_metric = 'f1', seed = 2`);
+    const byLoss = records(await last(engine, 'SHOW TRIALS rare_loss'));
+    const byF1 = records(await last(engine, 'SHOW TRIALS rare_f1'));
+    // The same trials either way: only the yardstick differs.
+    expect(byF1.map((t) => t.class_weights)).toEqual(byLoss.map((t) => t.class_weights));
+    expect(byLoss.some((t) => t.class_weights === 'balanced')).toBe(true);
+    for (const t of byLoss.filter((t) => t.class_weights === 'balanced')) expect(t.validation_loss as number).toBeGreaterThan(byLoss[0]!.validation_loss as number);
+    const keptByLoss = expectKeptByYardstick(byLoss, await describeModel('rare_loss'), 'validation_loss', false);
+    const keptByF1 = expectKeptByYardstick(byF1, await describeModel('rare_f1'), 'f1', true);
+    expect(keptByLoss.class_weights).toBe('none');
+    expect(keptByF1.class_weights).toBe('balanced');
+    // The kept options are the version's options.
+    const options = (await describeModel('rare_f1')).filter((r) => r.section === 'options');
+    expect(options.find((r) => r.property === 'class_weights')?.value).toBe('balanced');
+  });
+
+  it('rejects a tune_metric the model type has not, an unknown one, and one without tune, storing nothing', async () => {
+    const wrongType = await rejectionOf(engine.runAll(`CREATE MODEL bad_metric FROM bank_rare PREDICT y USING tune = 3, tune_metric = 'rmse'`));
+    expect(wrongType.code).toBe('bad_option');
+    expect(wrongType.message).toBe("option tune_metric must be one of 'auc', 'log_loss', 'f1', 'accuracy' for a binary model, got 'rmse'");
+    const wrongMulti = await rejectionOf(engine.runAll(`CREATE MODEL bad_metric FROM car PREDICT class USING tune = 3, tune_metric = 'auc'`));
+    expect(wrongMulti.message).toBe("option tune_metric must be one of 'accuracy', 'macro_f1', 'log_loss' for a multiclass model, got 'auc'");
+    const unknown = await rejectionOf(engine.runAll(`CREATE MODEL bad_metric FROM car PREDICT class USING tune = 3, tune_metric = 'precision'`));
+    expect(unknown.message).toMatch(/^option tune_metric must be one of 'auc', 'log_loss', 'f1', 'accuracy', 'macro_f1', 'rmse', 'mae', 'r2' \(binary: .*\), got 'precision'$/);
+    const alone = await rejectionOf(engine.runAll(`CREATE MODEL bad_metric FROM car PREDICT class USING tune_metric = 'accuracy'`));
+    expect(alone.message).toBe('option tune_metric needs tune of 1 or more (it chooses among the tuning trials)');
+    expect((await last(engine, 'SHOW MODELS')).rows.map((r) => r[0])).not.toContain('bad_metric');
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OptionAssignment, OptionValue } from '../../src/sql/ast.js';
 import {
   DEFAULT_OPTIONS,
+  checkTuneMetric,
   optionsFromJson,
   optionsToJson,
   resolveEvaluateOptions,
@@ -58,7 +59,7 @@ describe('resolveOptions', () => {
     const error = errorOf(() => resolveOptions(using(['pases', num(3)])));
     expect(error.code).toBe('bad_option');
     expect(error.message).toBe(
-      "unknown option 'pases' (options: type, positive, passes, learning_rate, l1, l2, split, seed, shuffle, threshold, class_weights, max_model_size, early_stopping, tune)",
+      "unknown option 'pases' (options: type, positive, passes, learning_rate, l1, l2, split, seed, shuffle, threshold, class_weights, max_model_size, early_stopping, tune, tune_metric)",
     );
   });
 
@@ -151,6 +152,31 @@ describe('resolveOptions', () => {
       rejects('tune', num(2.5), 'option tune must be a whole number from 0 (no tuning) to 200, got 2.5');
       rejects('tune', num(201), 'option tune must be a whole number from 0 (no tuning) to 200, got 201');
       rejects('tune', word('lots'), "option tune must be a whole number from 0 (no tuning) to 200, got 'lots'");
+    });
+  });
+
+  describe('tune_metric', () => {
+    it('accepts the metric names, stored only when given', () => {
+      expect(resolveOptions(using(['tune_metric', str('F1')])).tuneMetric).toBe('f1');
+      expect(resolveOptions(using(['tune_metric', word('macro_f1')])).tuneMetric).toBe('macro_f1');
+      expect(resolveOptions([]).tuneMetric).toBeUndefined();
+      expect('tune_metric' in optionsToJson(DEFAULT_OPTIONS)).toBe(false);
+      const given = resolveOptions(using(['tune', num(5)], ['tune_metric', str('r2')]));
+      expect(optionsToJson(given).tune_metric).toBe('r2');
+      expect(optionsFromJson(JSON.parse(JSON.stringify(optionsToJson(given))))).toEqual(given);
+    });
+    it('rejects other words and numbers, listing the metrics per model type', () => {
+      const accepted =
+        "one of 'auc', 'log_loss', 'f1', 'accuracy', 'macro_f1', 'rmse', 'mae', 'r2' (binary: auc, log_loss, f1, accuracy; multiclass: accuracy, macro_f1, log_loss; regression: rmse, mae, r2)";
+      rejects('tune_metric', str('precision'), `option tune_metric must be ${accepted}, got 'precision'`);
+      rejects('tune_metric', num(1), `option tune_metric must be ${accepted}, got 1`);
+    });
+    it('checks the metric against the model type', () => {
+      expect(() => checkTuneMetric('auc', 'binary')).not.toThrow();
+      expect(errorOf(() => checkTuneMetric('macro_f1', 'binary')).message).toBe(
+        "option tune_metric must be one of 'auc', 'log_loss', 'f1', 'accuracy' for a binary model, got 'macro_f1'",
+      );
+      expect(errorOf(() => checkTuneMetric('f1', 'regression')).message).toBe("option tune_metric must be one of 'rmse', 'mae', 'r2' for a regression model, got 'f1'");
     });
   });
 
