@@ -244,6 +244,49 @@ describe('multiclass and regression', () => {
   });
 });
 
+describe('explanation order', () => {
+  it('property: the shown terms are the k largest |contribution| (ties: lower feature index), repeated indices merged, as a full sort gives', async () => {
+    const trained = await storedModel('shape_size');
+    const spec = trained.learner.spec;
+    const K = spec.classes;
+    const D = spec.dimension;
+    const term = fc.record({ index: fc.integer({ min: 0, max: D - 1 }), value: fc.constantFrom(1, -1, 0.5, 2, 0) });
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(0, 1, -1, 0.25, -0.25, 3), { minLength: 8, maxLength: 8 }),
+        fc.array(term, { minLength: 0, maxLength: 40 }),
+        fc.integer({ min: 1, max: 45 }),
+        fc.integer({ min: 0, max: K - 1 }),
+        (seedWeights, terms, shown, k) => {
+          // Few distinct weights, so ties are frequent.
+          const weights = Float64Array.from({ length: (D + 1) * K }, (_, i) => seedWeights[i % seedWeights.length]!);
+          const model: TrainedModel = { ...trained, learner: OnlineLearner.restore(spec, weights) };
+          const vector = createSparseVector(terms.length + 1);
+          for (const t of terms) {
+            vector.indices[vector.nnz] = t.index;
+            vector.values[vector.nnz++] = t.value;
+          }
+          const merged = new Map<number, number>();
+          for (const t of terms) {
+            const c = weights[t.index * K + k]! * t.value;
+            if (c !== 0) merged.set(t.index, (merged.get(t.index) ?? 0) + c);
+          }
+          const expected = [...merged].sort(([i, a], [j, b]) => Math.abs(b) - Math.abs(a) || i - j).slice(0, shown).map(([, c]) => c);
+          for (const explain of [shown, Infinity]) {
+            const extras = new PredictionExtras(model, { explain, probabilities: false });
+            // Twice: the second row reuses the buffers the first one left.
+            for (let pass = 0; pass < 2; pass++) {
+              const got = (JSON.parse(extras.explain(vector, k)) as Term[]).slice(0, -1).map((t) => t.contribution);
+              expect(got).toEqual(explain === Infinity ? [...merged].sort(([i, a], [j, b]) => Math.abs(b) - Math.abs(a) || i - j).map(([, c]) => c) : expected);
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe.skipIf(smsFile === null)('text', () => {
   it('n-gram weights and explanations name their words', async () => {
     await run(engine, `CREATE TABLE sms AS SELECT row_number() OVER () AS id, * FROM read_csv(${sqlString(smsFile!)});`);
