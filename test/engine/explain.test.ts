@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column, ColumnData, RowBatch } from '../../src/data.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { NAMED_SLOTS } from '../../src/engine/name-slots.js';
 import { PredictionExtras } from '../../src/engine/predict-extras.js';
 import { FeatureEncoder } from '../../src/learn/encode.js';
 import type { TrainedModel } from '../../src/learn/model.js';
@@ -292,13 +293,23 @@ describe.skipIf(smsFile === null)('text', () => {
     await run(engine, `CREATE TABLE sms AS SELECT row_number() OVER () AS id, * FROM read_csv(${sqlString(smsFile!)});`);
     await run(engine, 'CREATE MODEL spam FROM (SELECT label, text FROM sms) PREDICT label RECIPE (ngram(lowercase(text), 2));');
     const shown = await run(engine, 'SHOW WEIGHTS spam;');
-    const values = shown.rows.filter((r) => r[0] === 'ngram(lowercase(text), 2)').map((r) => r[1] as string);
-    expect(values.length).toBeGreaterThan(100);
-    expect(values.filter((v) => v.startsWith('slot ')).length).toBe(0);
-    expect(values.some((v) => v.split(' | ').includes('free'))).toBe(true);
-    const explained = firstRow(await run(engine, "PREDICT spam FROM (SELECT text FROM sms WHERE text LIKE 'FREE entry%' LIMIT 1) USING explain = 'all';"));
+    const grams = shown.rows.filter((r) => r[0] === 'ngram(lowercase(text), 2)').map((r) => ({ value: r[1] as string, weight: r[3] as number }));
+    // More weights than are named: the NAMED_SLOTS largest by |weight| carry their words, the rest read `slot N`.
+    expect(grams.length).toBeGreaterThan(NAMED_SLOTS);
+    const byMagnitude = [...grams].sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+    expect(byMagnitude.slice(0, NAMED_SLOTS).filter((g) => g.value.startsWith('slot ')).length).toBe(0);
+    expect(byMagnitude.slice(NAMED_SLOTS + 1).every((g) => g.value.startsWith('slot '))).toBe(true);
+    expect(grams.some((g) => g.value.split(' | ').includes('free'))).toBe(true);
+    const stored = await storedModel('spam');
+    const namesSize = JSON.stringify(stored.hashedNames).length;
+    console.log(JSON.stringify({ figure: 'sms ngram(lowercase(text), 2) names', weights: grams.length, namedSlots: Object.keys(stored.hashedNames!.slots).length, namesBytes: namesSize }));
+    expect(Object.keys(stored.hashedNames!.slots).length).toBeLessThanOrEqual(NAMED_SLOTS + 1);
+    const explained = firstRow(await run(engine, "PREDICT spam FROM (SELECT text FROM sms WHERE text LIKE 'FREE entry%' LIMIT 1) USING explain = 3;"));
     const terms = JSON.parse(explained.explanation as string) as Term[];
-    expect(terms.some((t) => (t.value ?? '').split(' | ').includes('free entry'))).toBe(true);
+    // The largest contributions are among the largest weights: named.
+    expect(terms.slice(0, -1).every((t) => !(t.value ?? '').startsWith('slot '))).toBe(true);
+    const all = JSON.parse(firstRow(await run(engine, "PREDICT spam FROM (SELECT text FROM sms WHERE text LIKE 'FREE entry%' LIMIT 1) USING explain = 'all';")).explanation as string) as Term[];
+    expect(all.some((t) => (t.value ?? '').split(' | ').includes('free entry'))).toBe(true);
   }, 120_000);
 });
 
