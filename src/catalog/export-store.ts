@@ -60,7 +60,7 @@ export class ExportStore {
   }
 }
 
-function toExported(row: { function_schema: string; function_name: string; model: string; version: number; signature: string }): ExportedFunction {
+export function toExported(row: { function_schema: string; function_name: string; model: string; version: number; signature: string }): ExportedFunction {
   const fn: TableRef = row.function_schema === '' ? { name: row.function_name } : { schema: row.function_schema, name: row.function_name };
   return { function: fn, model: row.model, version: Number(row.version), signature: row.signature };
 }

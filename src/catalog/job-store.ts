@@ -64,10 +64,27 @@ export class JobStore {
   /**
    * Stores a job and its first slot. Replacing a job keeps its run history and a lease
    * that is held (the running run finishes), but moves the next slot to the new schedule.
+   * `models` are the models the job's statement names: each one's catalog row is written
+   * (to itself) first, which takes the row's lock until commit, the lock DROP MODEL takes
+   * by deleting the row (ModelStore.drop). So a drop in flight is waited for (PostgreSQL,
+   * MySQL) or conflicts (DuckDB), and a drop that comes after sees this job and refuses:
+   * no job is ever stored naming a model dropped under it. Returns the named models that
+   * do not exist (once any drop in flight has committed).
    */
-  async save(job: Job, replace: boolean, nextRunAt: string): Promise<void> {
+  async save(job: Job, replace: boolean, nextRunAt: string, models: readonly string[] = []): Promise<string[]> {
     const db = this.#db;
-    await db.transaction().execute(async (tx) => {
+    return db.transaction().execute(async (tx) => {
+      const missing: string[] = [];
+      // In name order, so two jobs locking the same models cannot deadlock each other.
+      for (const model of [...new Set(models)].sort()) {
+        // A write of the row to itself: it locks the row (and counts it: MySQL's connection counts rows matched).
+        const locked = await tx
+          .updateTable('sqlml_models')
+          .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+          .where('name', '=', model)
+          .executeTakeFirst();
+        if (Number(locked.numUpdatedRows) === 0) missing.push(model);
+      }
       if (replace) await tx.deleteFrom('sqlml_jobs').where('name', '=', job.name).execute();
       await tx
         .insertInto('sqlml_jobs')
@@ -83,6 +100,7 @@ export class JobStore {
       const lease = await tx.selectFrom('sqlml_job_leases').select('job').where('job', '=', job.name).executeTakeFirst();
       if (lease) await tx.updateTable('sqlml_job_leases').set({ next_run_at: nextRunAt }).where('job', '=', job.name).execute();
       else await tx.insertInto('sqlml_job_leases').values({ job: job.name, holder: null, expires_at: null, next_run_at: nextRunAt }).execute();
+      return missing;
     });
   }
 

@@ -14,11 +14,12 @@
  * from the catalog as it is afterwards (the model exists now; the model was dropped)
  * or, where the race left nothing to refuse, simply run again.
  */
-import type { Selectable, Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Adapter } from '../../adapters/adapter.js';
 import { SqlmlError } from '../errors.js';
 import { openCatalogDb, type CatalogDb } from './catalog-db.js';
 import { catalogDdl } from './ddl.js';
+import { toExported, type ExportedFunction } from './export-store.js';
 import type { CatalogDatabase, ModelVersionsTable, TrialsTable } from './schema.js';
 
 /** What a training hands over to be stored. The JSON-valued fields may be any JSON-able value. */
@@ -291,20 +292,58 @@ export class ModelStore {
   }
 
   /**
-   * Removes every version of `name`; true if the model existed. The model row goes
-   * first: its lock makes the drop wait for a version being stored, whose row the
-   * versions' delete then sees and removes (deleting versions first would miss it and
-   * leave it behind without its model).
+   * Removes every version of `name`, with the functions exported from it, in one
+   * transaction. The model row goes first: its lock makes the drop wait for a version
+   * being stored, whose row the versions' delete then sees and removes (deleting versions
+   * first would miss it and leave it behind without its model), and for a CREATE JOB
+   * naming the model (JobStore.save takes the same row's lock), whose job `guard.refuse`
+   * then sees among the jobs and refuses; a job created after the drop commits finds no
+   * model. `guard.dropFunction` spells the drop of an exported function where the
+   * database's DDL is transactional: those are dropped inside the transaction, all or
+   * none with the model. Without it the functions come back as `leftover`, their records
+   * kept, for the caller to drop after the commit (MySQL commits implicitly before DDL).
    */
-  async drop(name: string): Promise<boolean> {
+  async drop(name: string, guard: DropGuard): Promise<DropOutcome> {
     return this.#db.transaction().execute(async (trx) => {
       const deleted = await trx.deleteFrom('sqlml_models').where('name', '=', name).executeTakeFirst();
+      // Only a model there is protected: with none, no job can lose it.
+      if (Number(deleted.numDeletedRows) > 0) guard.refuse(await trx.selectFrom('sqlml_jobs').select(['name', 'statement']).orderBy('name').execute());
       await trx.deleteFrom('sqlml_model_versions').where('name', '=', name).execute();
       await trx.deleteFrom('sqlml_monitor_runs').where('model', '=', name).execute();
       await trx.deleteFrom('sqlml_trials').where('name', '=', name).execute();
-      return Number(deleted.numDeletedRows) > 0;
+      const exported = (await trx.selectFrom('sqlml_exports').selectAll().where('model', '=', name).orderBy('function_name').execute()).map(toExported);
+      const dropFunction = guard.dropFunction;
+      if (dropFunction === null) return { dropped: Number(deleted.numDeletedRows) > 0, functions: [], leftover: exported };
+      for (const fn of exported) {
+        await sql.raw(dropFunction(fn.signature)).execute(trx);
+        await trx.deleteFrom('sqlml_exports').where('function_schema', '=', fn.function.schema ?? '').where('function_name', '=', fn.function.name).execute();
+      }
+      return { dropped: Number(deleted.numDeletedRows) > 0, functions: exported, leftover: [] };
     });
   }
+}
+
+/** A job as DROP MODEL's check reads it, inside the drop's transaction. */
+export interface StoredJobStatement {
+  readonly name: string;
+  readonly statement: string;
+}
+
+/** What DROP MODEL checks and drops besides the model's own rows (ModelStore.drop). */
+export interface DropGuard {
+  /** Throws to refuse the drop (nothing is dropped), given every job as stored once the model row is locked (called only when the model exists). */
+  refuse(jobs: readonly StoredJobStatement[]): void;
+  /** The statement dropping an exported function by its signature, where DDL is transactional; null where it is not. */
+  readonly dropFunction: ((signature: string) => string) | null;
+}
+
+export interface DropOutcome {
+  /** Whether the model existed. */
+  readonly dropped: boolean;
+  /** The exported functions dropped in the transaction. */
+  readonly functions: readonly ExportedFunction[];
+  /** The exported functions still there (DDL not transactional), for the caller to drop and forget. */
+  readonly leftover: readonly ExportedFunction[];
 }
 
 /** One attempt at saveVersion's transaction. */

@@ -3,16 +3,15 @@
  * drops the SQL functions exported from the model too (src/engine/export.ts).
  */
 import type { ResultTable, Value } from '../data.js';
-import { SqlmlError } from '../errors.js';
+import { errorMessage, SqlmlError } from '../errors.js';
 import { formatBytes, formatNumber } from '../format.js';
 import { describeRecipe, featureName } from '../learn/recipe-describe.js';
 import { weightName } from '../learn/weight-names.js';
-import type { ExportStore } from '../catalog/export-store.js';
-import type { JobStore } from '../catalog/job-store.js';
+import type { ExportedFunction, ExportStore } from '../catalog/export-store.js';
 import type { DescribeModel, DropModel } from '../sql/ast.js';
 import { getModelVersion, loadModel, modelName, type ExecContext } from './context.js';
 import type { Evaluation } from './evaluation.js';
-import { dropExportedFunctions } from './export.js';
+import { dropExportedFunction, functionLabel } from './export.js';
 import { jobsNamingModel } from './jobs.js';
 import type { TrainingStats } from './train.js';
 
@@ -34,20 +33,32 @@ export async function showModels(context: ExecContext): Promise<ResultTable> {
   };
 }
 
-export async function dropModel(statement: DropModel, context: ExecContext, exports: ExportStore, jobs: JobStore): Promise<ResultTable> {
+/**
+ * DROP MODEL: the model, its versions and the functions exported from it, refused while
+ * a job names the model — checked inside the drop's transaction, so a concurrent CREATE
+ * JOB is either seen (and the drop refused) or comes after (and finds no model). Where
+ * DDL is transactional (PostgreSQL, DuckDB) the functions are dropped in that same
+ * transaction; where not (MySQL), after it commits, one by one, each forgotten once
+ * dropped, and a failure says which remain and that DROP MODEL IF EXISTS drops them.
+ */
+export async function dropModel(statement: DropModel, context: ExecContext, exports: ExportStore): Promise<ResultTable> {
   await context.store.ensureSchema();
   const name = modelName(statement.name);
-  const naming = await jobsNamingModel(name, jobs, context);
-  if (naming.length > 0) {
-    const list = naming.join(', ');
-    throw new SqlmlError('unsupported', `model ${name} is used by job${naming.length > 1 ? 's' : ''} ${list}; DROP JOB ${naming[0]} first (SHOW JOBS shows their statements)`);
-  }
-  const functions = await dropExportedFunctions(name, context, exports);
-  const dropped = await context.store.drop(name);
-  if (!dropped && !statement.ifExists) {
+  const sqlDialect = context.adapter.sql;
+  const outcome = await context.store.drop(name, {
+    refuse: (jobs) => {
+      const naming = jobsNamingModel(name, jobs, context);
+      if (naming.length === 0) return;
+      throw new SqlmlError('unsupported', `model ${name} is used by job${naming.length > 1 ? 's' : ''} ${naming.join(', ')}; DROP JOB ${naming[0]} first (SHOW JOBS shows their statements)`);
+    },
+    dropFunction: sqlDialect.capabilities.transactionalDdl ? (signature) => sqlDialect.functions.drop(signature) : null,
+  });
+  for (const key of context.loadedModels.keys()) if (key.startsWith(`${name}@`)) context.loadedModels.delete(key);
+  const functions = outcome.functions.map((fn) => functionLabel(fn.function));
+  functions.push(...(await dropLeftoverFunctions(name, outcome.dropped, outcome.leftover, context, exports)));
+  if (!outcome.dropped && !statement.ifExists) {
     throw new SqlmlError('unknown_model', `model ${name} does not exist (DROP MODEL IF EXISTS ignores that)`);
   }
-  for (const key of context.loadedModels.keys()) if (key.startsWith(`${name}@`)) context.loadedModels.delete(key);
   return {
     command: 'DROP MODEL',
     columns: [
@@ -55,8 +66,24 @@ export async function dropModel(statement: DropModel, context: ExecContext, expo
       { name: 'dropped', type: 'boolean' },
       { name: 'functions', type: 'text' },
     ],
-    rows: [[name, dropped, functions.length > 0 ? functions.join(', ') : null]],
+    rows: [[name, outcome.dropped, functions.length > 0 ? functions.join(', ') : null]],
   };
+}
+
+/** The functions of a dropped model that its transaction could not drop (MySQL), one by one; an error names those left. */
+async function dropLeftoverFunctions(name: string, modelDropped: boolean, leftover: readonly ExportedFunction[], context: ExecContext, exports: ExportStore): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const [index, fn] of leftover.entries()) {
+    try {
+      await dropExportedFunction(fn, context, exports);
+    } catch (error) {
+      const remain = leftover.slice(index).map((left) => functionLabel(left.function)).join(', ');
+      const model = modelDropped ? `model ${name} was dropped, but` : `model ${name} does not exist;`;
+      throw new SqlmlError('internal', `${model} its exported function${leftover.length - index > 1 ? 's' : ''} ${remain} could not be dropped (${errorMessage(error)}); they remain, and DROP MODEL IF EXISTS ${name} drops them`, { cause: error });
+    }
+    dropped.push(functionLabel(fn.function));
+  }
+  return dropped;
 }
 
 /** How many of the largest weights DESCRIBE lists. */

@@ -131,7 +131,7 @@ export class Engine {
       case 'show_weights':
         return showWeights(statement, context);
       case 'drop_model':
-        return dropModel(statement, context, this.exports, this.jobs);
+        return dropModel(statement, context, this.exports);
       case 'export_model':
         return exportModel(statement, context, this.exports, compileModel);
       case 'create_job':

@@ -1,20 +1,21 @@
 /**
- * EXPLAIN PREDICT name FROM source: one row `engine, sql, reason`: the engine 'auto'
- * picks, the SELECT that computes the predictions from the source (NULL when the model
- * does not compile for this database), and why not the database (NULL when it runs there).
+ * EXPLAIN PREDICT name FROM source [USING …]: one row `engine, sql, reason`: the engine
+ * PREDICT with those options takes ('auto' unless they say otherwise), the SELECT that
+ * computes the predictions from the source (NULL when it would stream), and why not the
+ * database (NULL when it runs there). Options PREDICT would refuse are refused alike.
  */
 import type { ResultTable } from '../data.js';
 import type { ExplainPredict } from '../sql/ast.js';
-import { getModelVersion, loadModel, sourceQuery, type ExecContext } from './context.js';
+import { getModelVersion, sourceQuery, type ExecContext } from './context.js';
 import { chooseEngine, sourceColumns } from './engine-choice.js';
 import { predictionSelect } from './in-database.js';
 import { predictionColumns } from '../learn/model.js';
-import { keyColumns } from './predict.js';
+import { keyColumns, planPredict } from './predict.js';
 
 export async function explainPredict(statement: ExplainPredict, context: ExecContext): Promise<ResultTable> {
-  const model = loadModel(context, await getModelVersion(context, statement.model));
+  const { requested, model, streamReason } = planPredict(statement.options, context, await getModelVersion(context, statement.model));
   const columns = await sourceColumns(context, sourceQuery(context.adapter, statement.source));
-  const choice = chooseEngine(context, model, columns, 'auto');
+  const choice = chooseEngine(context, model, columns, requested, streamReason);
   const added = predictionColumns(model);
   // PREDICT without INTO keeps every input column: the same check of their names.
   const keep = keyColumns({ into: null }, columns, added).map((index) => columns[index]!);

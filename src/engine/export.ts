@@ -11,7 +11,7 @@
 import type { TableRef } from '../../adapters/adapter.js';
 import { columnDefinitionType } from '../../adapters/column-definition.js';
 import type { BuiltInProbe, SqlFunction } from '../../adapters/dialect.js';
-import type { ExportStore } from '../catalog/export-store.js';
+import type { ExportedFunction, ExportStore } from '../catalog/export-store.js';
 import type { CompileModel } from '../compile/index.js';
 import type { Column, ResultTable } from '../data.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../errors.js';
@@ -88,14 +88,10 @@ export async function exportModel(statement: ExportModel, context: ExecContext, 
  * Drops every function exported from `model` and forgets it; returns their names. Run
  * by DROP MODEL, so the functions do not outlive the model they compute.
  */
-export async function dropExportedFunctions(model: string, context: ExecContext, exports: ExportStore): Promise<string[]> {
-  const dropped: string[] = [];
-  for (const exported of await exports.ofModel(model)) {
-    await run(context, context.adapter.sql.functions.drop(exported.signature));
-    await exports.forget(exported.function);
-    dropped.push(functionLabel(exported.function));
-  }
-  return dropped;
+/** Drops one function exported from a model and forgets it (once dropped, so a failure leaves its record for the next try). */
+export async function dropExportedFunction(exported: ExportedFunction, context: ExecContext, exports: ExportStore): Promise<void> {
+  await run(context, context.adapter.sql.functions.drop(exported.signature));
+  await exports.forget(exported.function);
 }
 
 /** `schema.name` or `name`, as the database knows the function. */

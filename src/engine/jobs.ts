@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { Job, JobStore } from '../catalog/job-store.js';
+import type { StoredJobStatement } from '../catalog/model-store.js';
 import type { ResultTable } from '../data.js';
 import { errorMessage, SqlmlError } from '../errors.js';
 import type { CreateJob, DropJob, Identifier, RunJob, Statement } from '../sql/ast.js';
@@ -100,11 +101,17 @@ export async function createJob(statement: CreateJob, jobs: JobStore, context: E
     throw new SqlmlError('model_exists', `job ${name} already exists (CREATE OR REPLACE JOB replaces it)`);
   }
   const now = new Date();
-  await jobs.save(
-    { name, scheduleKind, schedule, statement: statement.body.text, createdAt: now.toISOString() },
+  const body = statement.body;
+  const named = modelNamedBy(body);
+  const models = named === null ? [] : [modelName(named)];
+  const missing = await jobs.save(
+    { name, scheduleKind, schedule, statement: body.text, createdAt: now.toISOString() },
     statement.orReplace,
     nextRun(scheduleKind, schedule, now).toISOString(),
+    models,
   );
+  // A job may be made before its model (or to create it); said, since each run fails until the model exists.
+  const notices = body.kind === 'create_model' ? [] : missing.map((model) => `model ${model} does not exist (yet): each run of job ${name} fails until it does`);
   return {
     command: 'CREATE JOB',
     columns: [
@@ -112,6 +119,7 @@ export async function createJob(statement: CreateJob, jobs: JobStore, context: E
       { name: 'schedule', type: 'text' },
     ],
     rows: [[name, scheduleText(scheduleKind, schedule)]],
+    ...(notices.length > 0 ? { notices } : {}),
   };
 }
 
@@ -296,12 +304,13 @@ function modelNamedBy(statement: Statement): Identifier | null {
 
 /**
  * The jobs whose statement names model `name`, by job name: DROP MODEL refuses while
- * there are any, since each of their runs would fail from then on. A stored statement
- * that no longer parses names nothing.
+ * there are any, since each of their runs would fail from then on. `jobs` are read
+ * inside the drop's transaction (ModelStore.drop). A stored statement that no longer
+ * parses names nothing.
  */
-export async function jobsNamingModel(name: string, jobs: JobStore, context: ExecContext): Promise<string[]> {
+export function jobsNamingModel(name: string, jobs: readonly StoredJobStatement[], context: ExecContext): string[] {
   const naming: string[] = [];
-  for (const job of await jobs.jobs()) {
+  for (const job of jobs) {
     let statements: Statement[];
     try {
       statements = parseScript(job.statement, context.adapter.sql.lexical);

@@ -95,6 +95,8 @@ export class PredictionExtras {
   #termIndex = new Int32Array(64);
   #termValue = new Float64Array(64);
   #order = new Int32Array(64);
+  /** Open-addressing table from feature index to its term (`#termIndex` position); -1 is empty. */
+  #slots = new Int32Array(256).fill(-1);
   #explanations: string[] = [];
   #probabilityColumns: Float64Array[] = [];
   #probabilityTexts: string[] = [];
@@ -165,7 +167,12 @@ export class PredictionExtras {
     this.#probabilityTexts[row] = `${text}}`;
   }
 
-  /** The explanation JSON of one encoded row for output `k`. */
+  /**
+   * The explanation JSON of one encoded row for output `k`: O(terms log shown). A row's
+   * repeated feature indices (two values hashed to one slot) are merged through an
+   * open-addressing table, and the `shown` largest |contribution| are kept in a bounded
+   * heap and then sorted in place; every buffer is reused from row to row.
+   */
   explain(vector: SparseVector, k: number): string {
     const K = this.#outputs;
     const weights = this.#weights;
@@ -176,38 +183,37 @@ export class PredictionExtras {
       this.#termValue = new Float64Array(nnz * 2);
       this.#order = new Int32Array(nnz * 2);
     }
+    if (this.#slots.length < nnz * 2) this.#slots = new Int32Array(nextPowerOfTwo(nnz * 4)).fill(-1);
     const termIndex = this.#termIndex;
     const termValue = this.#termValue;
+    const slots = this.#slots;
+    const mask = slots.length - 1;
     let m = 0;
     for (let j = 0; j < nnz; j++) {
       const index = vector.indices[j]!;
       const contribution = weights[index * K + k]! * vector.values[j]! * scale;
       // A term that adds nothing is no reason (and its hashed slot, weightless, has no recorded name).
       if (contribution === 0) continue;
-      let t = 0;
-      while (t < m && termIndex[t] !== index) t++;
-      if (t === m) {
+      let slot = Math.imul(index, 0x9e3779b1) & mask;
+      while (slots[slot] !== -1 && termIndex[slots[slot]!] !== index) slot = (slot + 1) & mask;
+      const t = slots[slot]!;
+      if (t === -1) {
+        slots[slot] = m;
         termIndex[m] = index;
         termValue[m++] = contribution;
       } else {
         termValue[t] = termValue[t]! + contribution;
       }
     }
-    const order = this.#order;
-    for (let t = 0; t < m; t++) order[t] = t;
-    const shown = Math.min(m, this.#explain ?? m);
-    // Selection of the `shown` largest |contribution| (ties: the lower feature index first).
-    for (let i = 0; i < shown; i++) {
-      let best = i;
-      for (let t = i + 1; t < m; t++) {
-        const a = Math.abs(termValue[order[t]!]!);
-        const b = Math.abs(termValue[order[best]!]!);
-        if (a > b || (a === b && termIndex[order[t]!]! < termIndex[order[best]!]!)) best = t;
-      }
-      const swap = order[i]!;
-      order[i] = order[best]!;
-      order[best] = swap;
+    // Only the slots this row took are cleared, so the table is all -1 for the next row; last
+    // in first out, so every term still finds its slot (its probe passed only earlier terms').
+    for (let t = m - 1; t >= 0; t--) {
+      let slot = Math.imul(termIndex[t]!, 0x9e3779b1) & mask;
+      while (slots[slot] !== -1 && slots[slot] !== t) slot = (slot + 1) & mask;
+      slots[slot] = -1;
     }
+    const shown = this.#selectLargest(m, Math.min(m, this.#explain ?? m));
+    const order = this.#order;
     let text = '[';
     for (let i = 0; i < shown; i++) {
       const t = order[i]!;
@@ -216,6 +222,54 @@ export class PredictionExtras {
     const label = this.#model.label;
     const bias = weights[this.#model.recipe.dimension * K + k]! * scale + (this.#model.task === 'regression' ? label.mean : 0);
     return `${text}${this.#biasPrefix}${bias}}]`;
+  }
+
+  /** Whether term `a` is shown before term `b`: the larger |contribution|, ties the lower feature index. */
+  #before(a: number, b: number): boolean {
+    const x = Math.abs(this.#termValue[a]!);
+    const y = Math.abs(this.#termValue[b]!);
+    return x > y || (x === y && this.#termIndex[a]! < this.#termIndex[b]!);
+  }
+
+  /** Restores the heap below `at` in `order[0, size)`: each parent is shown after (ranks below) its children. */
+  #siftDown(at: number, size: number): void {
+    const order = this.#order;
+    let parent = at;
+    for (;;) {
+      const left = 2 * parent + 1;
+      if (left >= size) return;
+      const right = left + 1;
+      const lower = right < size && this.#before(order[left]!, order[right]!) ? right : left;
+      if (!this.#before(order[parent]!, order[lower]!)) return;
+      const swap = order[parent]!;
+      order[parent] = order[lower]!;
+      order[lower] = swap;
+      parent = lower;
+    }
+  }
+
+  /**
+   * Puts the `shown` first terms of `m` in `order[0, shown)`, first shown first: a heap
+   * of the `shown` best so far whose root is the least of them (O(m log shown)), then a
+   * heap sort of those in place (O(shown log shown)).
+   */
+  #selectLargest(m: number, shown: number): number {
+    const order = this.#order;
+    if (shown === 0) return 0;
+    for (let t = 0; t < shown; t++) order[t] = t;
+    for (let at = (shown >> 1) - 1; at >= 0; at--) this.#siftDown(at, shown);
+    for (let t = shown; t < m; t++) {
+      if (!this.#before(t, order[0]!)) continue;
+      order[0] = t;
+      this.#siftDown(0, shown);
+    }
+    for (let end = shown - 1; end > 0; end--) {
+      const least = order[0]!;
+      order[0] = order[end]!;
+      order[end] = least;
+      this.#siftDown(0, end);
+    }
+    return shown;
   }
 
   #prefix(index: number): string {
@@ -227,4 +281,10 @@ export class PredictionExtras {
     }
     return prefix;
   }
+}
+
+function nextPowerOfTwo(n: number): number {
+  let power = 1;
+  while (power < n) power *= 2;
+  return power;
 }

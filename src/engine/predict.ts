@@ -7,6 +7,7 @@
  */
 import type { Column, ColumnData, NumberColumnData, ResultColumn, ResultTable, RowBatch, TextColumnData, Value } from '../data.js';
 import { ResultBudget } from '../../adapters/result-budget.js';
+import type { ModelVersion } from '../catalog/model-store.js';
 import { valueAt } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { FeatureEncoder } from '../learn/encode.js';
@@ -14,7 +15,7 @@ import { resolveEvaluateOptions } from '../learn/options.js';
 import { isExactLabel } from '../learn/label.js';
 import { predictionColumns, type TrainedModel } from '../learn/model.js';
 import { createSparseVector } from '../learn/types.js';
-import type { Predict } from '../sql/ast.js';
+import type { OptionAssignment, Predict } from '../sql/ast.js';
 import {
   BATCH_ROWS,
   columnList,
@@ -28,11 +29,11 @@ import {
   throwIfAborted,
   type ExecContext,
 } from './context.js';
-import { chooseEngine, sourceColumns, takeEngineOption } from './engine-choice.js';
+import { chooseEngine, sourceColumns, takeEngineOption, type EngineRequest } from './engine-choice.js';
 import { estimateRows } from './row-estimate.js';
 import { predictIntoInDatabase, predictIntoResult, predictRowsInDatabase } from './in-database.js';
 import { checkPredictTarget } from './predict-target.js';
-import { hasExtras, PredictionExtras, takeExtrasOptions } from './predict-extras.js';
+import { hasExtras, PredictionExtras, takeExtrasOptions, type PredictExtrasOptions } from './predict-extras.js';
 
 
 /**
@@ -146,20 +147,45 @@ function withThreshold(model: TrainedModel, threshold: number | null, name: stri
   return { ...model, options: { ...model.options, threshold } };
 }
 
-export async function predict(statement: Predict, context: ExecContext): Promise<ResultTable> {
-  const started = performance.now();
-  const { engine: requested, rest: notEngine } = takeEngineOption(statement.options, 'PREDICT');
+/**
+ * Why PREDICT with `explain` or `probabilities` runs on the stream: the SQL a model
+ * compiles to computes the label and its score, not each term's share of it nor every
+ * class's probability. One line, said by the error of engine = 'database' and by
+ * EXPLAIN PREDICT's reason alike.
+ */
+export const EXTRAS_ON_STREAM_REASON =
+  "explain and probabilities are computed on the stream: the model's compiled SQL computes only the label and its score, not each term's contribution or every class's probability";
+
+/** PREDICT's options resolved against its model: the engine asked for, the model (with its threshold), the extras. */
+export interface PredictPlan {
+  readonly requested: EngineRequest;
+  readonly model: TrainedModel;
+  readonly extras: PredictExtrasOptions;
+  /** Why the statement itself must stream whatever the model compiles to (its extras), or null. */
+  readonly streamReason: string | null;
+}
+
+/** Reads PREDICT's options (engine, threshold, explain, probabilities) the one way PREDICT and EXPLAIN PREDICT both do. */
+export function planPredict(options: readonly OptionAssignment[], context: ExecContext, version: ModelVersion): PredictPlan {
+  const { engine: requested, rest: notEngine } = takeEngineOption(options, 'PREDICT');
   const isThreshold = (option: { readonly name: string }) => option.name.toLowerCase() === 'threshold';
   const { threshold } = resolveEvaluateOptions(notEngine.filter(isThreshold));
-  const version = await getModelVersion(context, statement.model);
   const model = withThreshold(loadModel(context, version), threshold, version.name);
-  const { extras: extraOptions, rest } = takeExtrasOptions(notEngine.filter((option) => !isThreshold(option)), model);
+  const { extras, rest } = takeExtrasOptions(notEngine.filter((option) => !isThreshold(option)), model);
   const [other] = rest;
   if (other) throw new SqlmlError('bad_option', `option ${other.name} is not accepted by PREDICT (options: engine, threshold, explain, probabilities)`);
-  const withExtras = hasExtras(extraOptions);
-  if (withExtras && requested === 'database') {
-    throw new SqlmlError('bad_option', "PREDICT with explain or probabilities runs in the stream: the compiled SQL computes the label and score only; use engine = 'auto' or 'stream'");
+  const streamReason = hasExtras(extras) ? EXTRAS_ON_STREAM_REASON : null;
+  if (streamReason !== null && requested === 'database') {
+    throw new SqlmlError('bad_option', `PREDICT cannot run in the database (USING engine = 'database'): ${streamReason}; use engine = 'auto' or 'stream'`);
   }
+  return { requested, model, extras, streamReason };
+}
+
+export async function predict(statement: Predict, context: ExecContext): Promise<ResultTable> {
+  const started = performance.now();
+  const version = await getModelVersion(context, statement.model);
+  const { requested, model, extras: extraOptions, streamReason } = planPredict(statement.options, context, version);
+  const withExtras = streamReason !== null;
   const { adapter, signal } = context;
   const query = sourceQuery(adapter, statement.source);
   if (requested !== 'stream' && !withExtras) {

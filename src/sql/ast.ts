@@ -115,11 +115,13 @@ export interface Predict extends StatementBase {
   readonly options: readonly OptionAssignment[];
 }
 
-/** EXPLAIN PREDICT name FROM ...: which engine PREDICT would use, and the SQL it would run. */
+/** EXPLAIN PREDICT name FROM ... [USING ...]: which engine PREDICT (with those options) would use, and the SQL it would run. */
 export interface ExplainPredict extends StatementBase {
   readonly kind: 'explain_predict';
   readonly model: ModelRef;
   readonly source: Source;
+  /** PREDICT's own options (engine, explain, probabilities, threshold): they decide the engine. */
+  readonly options: readonly OptionAssignment[];
 }
 
 export interface ShowModels extends StatementBase {

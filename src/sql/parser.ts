@@ -293,15 +293,16 @@ class Parser {
     return { kind: 'predict', ...base, model, source, into, options };
   }
 
-  /** EXPLAIN PREDICT name FROM source: no INTO (nothing is written) and no options. */
+  /** EXPLAIN PREDICT name FROM source [USING …]: no INTO (nothing is written); PREDICT's options. */
   #explainPredict(base: Base): ExplainPredict {
     this.#next();
     this.#next();
     const model = this.#modelRef();
     this.#expectKeyword('FROM');
     const source = this.#source();
+    const options = this.#acceptKeyword('USING') ? this.#options() : [];
     this.#expectEnd();
-    return { kind: 'explain_predict', ...base, model, source };
+    return { kind: 'explain_predict', ...base, model, source, options };
   }
 
   #predictInto(): PredictInto {

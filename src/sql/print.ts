@@ -65,7 +65,7 @@ class Printer {
         return `${text} INTO ${this.#table(s.into.table)}${key}${s.into.mode === 'append' ? ' APPEND' : ''}${this.#options(s.options)}`;
       }
       case 'explain_predict':
-        return `EXPLAIN PREDICT ${this.#modelRef(s.model)} FROM ${this.#source(s.source)}`;
+        return `EXPLAIN PREDICT ${this.#modelRef(s.model)} FROM ${this.#source(s.source)}${this.#options(s.options)}`;
       case 'show_models':
         return 'SHOW MODELS';
       case 'describe_model':

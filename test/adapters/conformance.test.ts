@@ -29,6 +29,9 @@ import type { DialectFixture } from './fixtures/fixture.js';
 import { serverFixtures } from './fixtures/servers.js';
 import { serverTargets } from '../helpers/servers.js';
 
+/** DROP without a job check or function drops: the store's own rows only. */
+const NO_JOBS_CHECK = { refuse: (): void => undefined, dropFunction: null };
+
 const scratch = mkdtempSync(join(tmpdir(), 'sqlml-conformance-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -1032,10 +1035,10 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect((await store.list()).filter((summary) => summary.name === modelName)).toEqual([
         expect.objectContaining({ name: modelName, version: 2, versions: 2, headline: { metric: 'auc', value: 0.7 } }),
       ]);
-      expect(await store.drop(modelName)).toBe(true);
+      expect((await store.drop(modelName, NO_JOBS_CHECK)).dropped).toBe(true);
       expect(await store.exists(modelName)).toBe(false);
       expect(await store.get(modelName, 1)).toBeUndefined();
-      expect(await store.drop(modelName)).toBe(false);
+      expect((await store.drop(modelName, NO_JOBS_CHECK)).dropped).toBe(false);
     });
   });
 });

@@ -5,6 +5,9 @@ import { catalogDdl, splitDdl } from '../../src/catalog/ddl.js';
 import { ModelStore, type NewModelVersion } from '../../src/catalog/model-store.js';
 import { SqlmlError } from '../../src/errors.js';
 
+/** DROP without a job check or function drops: the store's own rows only. */
+const NO_JOBS_CHECK = { refuse: (): void => undefined, dropFunction: null };
+
 let adapter: Adapter;
 let store: ModelStore;
 
@@ -159,10 +162,10 @@ describe('ModelStore', () => {
     await store.saveVersion(newVersion());
     await store.saveVersion(newVersion());
     await store.saveVersion(newVersion({ name: 'kept' }));
-    expect(await store.drop('churn')).toBe(true);
+    expect((await store.drop('churn', NO_JOBS_CHECK)).dropped).toBe(true);
     expect(await store.exists('churn')).toBe(false);
     expect(await store.get('churn', 1)).toBeUndefined();
-    expect(await store.drop('churn')).toBe(false);
+    expect((await store.drop('churn', NO_JOBS_CHECK)).dropped).toBe(false);
     expect((await store.list()).map((m) => m.name)).toEqual(['kept']);
     // A new model of the dropped name starts again at version 1.
     expect((await store.saveVersion(newVersion())).version).toBe(1);

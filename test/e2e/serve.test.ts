@@ -172,7 +172,7 @@ describe.runIf(postgres)('sqlml serve on PostgreSQL, driven by real clients', ()
     }
   }, 60_000);
 
-  it.runIf(existsSync(CHROMIUM))('Chromium: the model page lists the versions, activates one with the token header, and shows the data alerts and the drift history', async () => {
+  it.runIf(existsSync(CHROMIUM))('Chromium: the model page lists the versions, activates one with the token header, and shows the weights, the data alerts and the drift history', async () => {
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const query = async (sql: string): Promise<{ status: number; text: string }> => {
       const response = await fetch(`${httpUrl}/v1/query`, { method: 'POST', headers, body: JSON.stringify({ sql }) });
@@ -211,6 +211,19 @@ describe.runIf(postgres)('sqlml serve on PostgreSQL, driven by real clients', ()
       expect(await page.locator('#drift tr[data-feature="tenure"]').getAttribute('data-drift')).toBe('none');
       expect(await page.locator('#drift tr[data-feature="(score)"]').count()).toBe(1);
       expect(await page.locator('#drift-chart').count()).toBe(1);
+      // The weights: the largest by |weight| as SHOW WEIGHTS names them, then the bias.
+      const shown = await query(`SHOW WEIGHTS ${MODEL}@1;`);
+      expect(shown.status, shown.text).toBe(200);
+      type WeightRow = { feature: string; value: string | null; weight: number };
+      const all = (JSON.parse(shown.text) as { results: [{ rows: WeightRow[] }] }).results[0].rows;
+      const bias = all.find((w) => w.feature === '(bias)')!;
+      const largest = all.filter((w) => w.feature !== '(bias)').sort((x, y) => Math.abs(y.weight) - Math.abs(x.weight));
+      const cells = await page.locator('#weights tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(cells).toEqual([
+        ...largest.slice(0, 20).map((w) => [w.feature, w.value ?? '', w.weight.toFixed(4)]),
+        ['(bias)', '', bias.weight.toFixed(4)],
+      ]);
+      expect(await page.locator('#weights').innerText()).toContain(`of ${largest.length} weights that are not zero`);
 
       await page.locator('#activate-token').fill('not-the-token');
       await page.locator('#versions button[data-version="2"]').click();

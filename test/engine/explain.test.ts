@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column, ColumnData, RowBatch } from '../../src/data.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { NAMED_SLOTS } from '../../src/engine/name-slots.js';
 import { PredictionExtras } from '../../src/engine/predict-extras.js';
 import { FeatureEncoder } from '../../src/learn/encode.js';
 import type { TrainedModel } from '../../src/learn/model.js';
@@ -136,7 +137,15 @@ describe.skipIf(bankFile === null)('bank marketing', () => {
     }
     const refused = await rejectionOf(run(engine, "PREDICT bank_x FROM bank USING explain = 1, engine = 'database';"));
     expect(refused.code).toBe('bad_option');
-    expect(refused.message).toMatch(/explain.*stream/);
+    expect(refused.message).toBe(
+      "PREDICT cannot run in the database (USING engine = 'database'): explain and probabilities are computed on the stream: the model's compiled SQL computes only the label and its score, not each term's contribution or every class's probability; use engine = 'auto' or 'stream'",
+    );
+    // EXPLAIN PREDICT with the same options says the same reason, in one line; without them the model runs in the database.
+    const explained = firstRow(await run(engine, 'EXPLAIN PREDICT bank_x FROM bank USING explain = 1;'));
+    expect(explained).toMatchObject({ engine: 'stream', sql: null });
+    expect(refused.message).toContain(explained.reason as string);
+    expect(firstRow(await run(engine, 'EXPLAIN PREDICT bank_x FROM bank;'))).toMatchObject({ engine: 'database', reason: null });
+    expect((await rejectionOf(run(engine, "EXPLAIN PREDICT bank_x FROM bank USING probabilities = true, engine = 'database';"))).message).toBe(refused.message);
     for (const bad of ['explain = 0', 'explain = 1.5', "explain = 'some'", 'probabilities = 3']) {
       const error = await rejectionOf(run(engine, `PREDICT bank_x FROM bank USING ${bad};`));
       expect(error.code).toBe('bad_option');
@@ -236,18 +245,71 @@ describe('multiclass and regression', () => {
   });
 });
 
+describe('explanation order', () => {
+  it('property: the shown terms are the k largest |contribution| (ties: lower feature index), repeated indices merged, as a full sort gives', async () => {
+    const trained = await storedModel('shape_size');
+    const spec = trained.learner.spec;
+    const K = spec.classes;
+    const D = spec.dimension;
+    const term = fc.record({ index: fc.integer({ min: 0, max: D - 1 }), value: fc.constantFrom(1, -1, 0.5, 2, 0) });
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(0, 1, -1, 0.25, -0.25, 3), { minLength: 8, maxLength: 8 }),
+        fc.array(term, { minLength: 0, maxLength: 40 }),
+        fc.integer({ min: 1, max: 45 }),
+        fc.integer({ min: 0, max: K - 1 }),
+        (seedWeights, terms, shown, k) => {
+          // Few distinct weights, so ties are frequent.
+          const weights = Float64Array.from({ length: (D + 1) * K }, (_, i) => seedWeights[i % seedWeights.length]!);
+          const model: TrainedModel = { ...trained, learner: OnlineLearner.restore(spec, weights) };
+          const vector = createSparseVector(terms.length + 1);
+          for (const t of terms) {
+            vector.indices[vector.nnz] = t.index;
+            vector.values[vector.nnz++] = t.value;
+          }
+          const merged = new Map<number, number>();
+          for (const t of terms) {
+            const c = weights[t.index * K + k]! * t.value;
+            if (c !== 0) merged.set(t.index, (merged.get(t.index) ?? 0) + c);
+          }
+          const expected = [...merged].sort(([i, a], [j, b]) => Math.abs(b) - Math.abs(a) || i - j).slice(0, shown).map(([, c]) => c);
+          for (const explain of [shown, Infinity]) {
+            const extras = new PredictionExtras(model, { explain, probabilities: false });
+            // Twice: the second row reuses the buffers the first one left.
+            for (let pass = 0; pass < 2; pass++) {
+              const got = (JSON.parse(extras.explain(vector, k)) as Term[]).slice(0, -1).map((t) => t.contribution);
+              expect(got).toEqual(explain === Infinity ? [...merged].sort(([i, a], [j, b]) => Math.abs(b) - Math.abs(a) || i - j).map(([, c]) => c) : expected);
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe.skipIf(smsFile === null)('text', () => {
   it('n-gram weights and explanations name their words', async () => {
     await run(engine, `CREATE TABLE sms AS SELECT row_number() OVER () AS id, * FROM read_csv(${sqlString(smsFile!)});`);
     await run(engine, 'CREATE MODEL spam FROM (SELECT label, text FROM sms) PREDICT label RECIPE (ngram(lowercase(text), 2));');
     const shown = await run(engine, 'SHOW WEIGHTS spam;');
-    const values = shown.rows.filter((r) => r[0] === 'ngram(lowercase(text), 2)').map((r) => r[1] as string);
-    expect(values.length).toBeGreaterThan(100);
-    expect(values.filter((v) => v.startsWith('slot ')).length).toBe(0);
-    expect(values.some((v) => v.split(' | ').includes('free'))).toBe(true);
-    const explained = firstRow(await run(engine, "PREDICT spam FROM (SELECT text FROM sms WHERE text LIKE 'FREE entry%' LIMIT 1) USING explain = 'all';"));
+    const grams = shown.rows.filter((r) => r[0] === 'ngram(lowercase(text), 2)').map((r) => ({ value: r[1] as string, weight: r[3] as number }));
+    // More weights than are named: the NAMED_SLOTS largest by |weight| carry their words, the rest read `slot N`.
+    expect(grams.length).toBeGreaterThan(NAMED_SLOTS);
+    const byMagnitude = [...grams].sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
+    expect(byMagnitude.slice(0, NAMED_SLOTS).filter((g) => g.value.startsWith('slot ')).length).toBe(0);
+    expect(byMagnitude.slice(NAMED_SLOTS + 1).every((g) => g.value.startsWith('slot '))).toBe(true);
+    expect(grams.some((g) => g.value.split(' | ').includes('free'))).toBe(true);
+    const stored = await storedModel('spam');
+    const namesSize = JSON.stringify(stored.hashedNames).length;
+    console.log(JSON.stringify({ figure: 'sms ngram(lowercase(text), 2) names', weights: grams.length, namedSlots: Object.keys(stored.hashedNames!.slots).length, namesBytes: namesSize }));
+    expect(Object.keys(stored.hashedNames!.slots).length).toBeLessThanOrEqual(NAMED_SLOTS + 1);
+    const explained = firstRow(await run(engine, "PREDICT spam FROM (SELECT text FROM sms WHERE text LIKE 'FREE entry%' LIMIT 1) USING explain = 3;"));
     const terms = JSON.parse(explained.explanation as string) as Term[];
-    expect(terms.some((t) => (t.value ?? '').split(' | ').includes('free entry'))).toBe(true);
+    // The largest contributions are among the largest weights: named.
+    expect(terms.slice(0, -1).every((t) => !(t.value ?? '').startsWith('slot '))).toBe(true);
+    const all = JSON.parse(firstRow(await run(engine, "PREDICT spam FROM (SELECT text FROM sms WHERE text LIKE 'FREE entry%' LIMIT 1) USING explain = 'all';")).explanation as string) as Term[];
+    expect(all.some((t) => (t.value ?? '').split(' | ').includes('free entry'))).toBe(true);
   }, 120_000);
 });
 

@@ -212,6 +212,32 @@ describe.each(TARGETS)('EXPORT MODEL on $label', ({ url }) => {
     expect(await exists({ name: fold(`${fn}_score`) })).toBe(false);
   });
 
+  it('DROP MODEL refused by a job drops no function; a function that cannot be dropped keeps the model where DDL is transactional', async () => {
+    const name = await train('guarded', 'churned');
+    const fn = `guarded_fn_${tag}`;
+    const job = `guarded_job_${tag}`;
+    await run(engine, `EXPORT MODEL ${q(name)} AS FUNCTION ${fn};`);
+    await run(engine, `CREATE JOB ${job} EVERY '1 day' AS EVALUATE MODEL ${q(name)};`);
+    await expect(run(engine, `DROP MODEL ${q(name)};`)).rejects.toThrow(`is used by job ${job}`);
+    expect(await exists({ name: fold(fn) })).toBe(true);
+    await run(engine, `DROP JOB ${job};`);
+    if (engine.adapter.sql.name === 'postgres') {
+      // PostgreSQL refuses to drop a function a view depends on: the whole DROP MODEL rolls back.
+      const view = `guarded_view_${tag}`;
+      await engine.adapter.query(`CREATE VIEW ${view} AS SELECT ${fold(fn)}_score(1, 'basic', 1.0, 1) AS s`);
+      try {
+        await expect(run(engine, `DROP MODEL ${q(name)};`)).rejects.toThrow(/depend/);
+        expect(await exists({ name: fold(fn) })).toBe(true);
+        expect(await exists({ name: fold(`${fn}_score`) })).toBe(true);
+        expect(firstRow(await run(engine, `DESCRIBE MODEL ${q(name)};`))).toBeDefined();
+      } finally {
+        await engine.adapter.query(`DROP VIEW ${view}`);
+      }
+    }
+    expect(firstRow(await run(engine, `DROP MODEL ${q(name)};`)).functions).toBe(`${fold(fn)}, ${fold(fn)}_score`);
+    expect(await exists({ name: fold(`${fn}_score`) })).toBe(false);
+  });
+
   it('names the reason when the model does not compile for the database (MySQL: a text feature)', async () => {
     if (engine.adapter.sql.regexpSplit !== undefined) return;
     const name = model('text');

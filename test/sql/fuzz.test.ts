@@ -187,7 +187,7 @@ function statementTree(dialect: DialectName): fc.Arbitrary<Statement> {
         options,
       })
       .map((r) => ({ kind: 'predict' as const, ...base, ...r })),
-    fc.record({ model: modelRef, source }).map((r) => ({ kind: 'explain_predict' as const, ...base, ...r })),
+    fc.record({ model: modelRef, source, options }).map((r) => ({ kind: 'explain_predict' as const, ...base, ...r })),
     fc.constant({ kind: 'show_models' as const, ...base }),
     modelRef.map((model) => ({ kind: 'describe_model' as const, ...base, model })),
     modelRef.map((model) => ({ kind: 'show_weights' as const, ...base, model })),

@@ -212,10 +212,17 @@ describe('parser: RETRAIN, EVALUATE, PREDICT', () => {
       kind: 'explain_predict',
       model: { name: id('churn'), version: 3 },
       source: { kind: 'query', sql: 'SELECT * FROM t' },
+      options: [],
     });
     expect(meaning('EXPLAIN SELECT 1')).toMatchObject({ kind: 'pass_through' });
     expect(() => parseScript('EXPLAIN PREDICT churn FROM t INTO s')).toThrow(/expected end of statement/);
-    expect(() => parseScript("EXPLAIN PREDICT churn FROM t USING engine = 'stream'")).toThrow(/expected end of statement/);
+    // PREDICT's options, which decide the engine PREDICT would take.
+    expect(meaning("EXPLAIN PREDICT churn FROM t USING explain = 3, engine = 'stream'")).toMatchObject({
+      options: [
+        { name: 'explain', value: { kind: 'number', value: 3 } },
+        { name: 'engine', value: { kind: 'string', value: 'stream' } },
+      ],
+    });
   });
 
   it('parses PREDICT ... INTO with keys and modes', () => {

@@ -16,6 +16,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SqlmlError } from '../../errors.js';
 import type { ModelSummary, ModelVersion } from '../../catalog/model-store.js';
 import type { Engine } from '../../engine/engine.js';
+import { topWeights, type NamedWeight } from '../../engine/show-weights.js';
+import { deserializeModel } from '../../learn/model-format.js';
 import { loadAssets } from './assets.js';
 import { renderErrorPage, renderIndex, renderModelPage } from './html.js';
 
@@ -90,6 +92,15 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return timingSafeEqual(sha256(header.slice(7).trim()), sha256(token));
 }
 
+/** How many of the largest weights the page lists (SHOW WEIGHTS lists them all). */
+const PAGE_WEIGHTS = 20;
+
+/** The page's weights: the largest by |weight|, named as SHOW WEIGHTS names them, and the bias. */
+function pageWeights(version: ModelVersion): { top: NamedWeight[]; bias: NamedWeight[]; non_zero: number; shown: number } {
+  const { top, bias, nonZero } = topWeights(deserializeModel(version.model), PAGE_WEIGHTS);
+  return { top, bias, non_zero: nonZero, shown: top.length };
+}
+
 export function registerEvaluationPages(app: FastifyInstance, engine: Engine, options: PageOptions = {}): void {
   const assets = loadAssets();
   const tokenRequired = options.token !== undefined;
@@ -136,6 +147,7 @@ export function registerEvaluationPages(app: FastifyInstance, engine: Engine, op
         metrics: (stored.evaluation as { metrics?: unknown } | null)?.metrics ?? null,
       })),
       drift: (await engine.monitors.history(v.name)).map((run) => ({ version: run.version, run_at: run.runAt, rows: run.rows, results: run.results })),
+      weights: pageWeights(v),
     });
   });
 

@@ -499,6 +499,32 @@
     box.appendChild(el('ul', null, alerts.map(function (alert) { return el('li', { text: alert }); })));
   }
 
+  /** The largest weights by |weight|, named as SHOW WEIGHTS names them, then the bias. */
+  function renderWeights(doc) {
+    var weights = doc.weights;
+    var box = section('Weights', 'weights');
+    box.id = 'weights';
+    if (!weights) return;
+    var multiclass = doc.model.type === 'multiclass';
+    box.appendChild(el('p', { text: 'The ' + weights.shown + ' largest of ' + weights.non_zero + ' weights that are not zero, by |weight| (on the standardized feature, as stored); SHOW WEIGHTS ' + doc.model.name + ' lists them all.' }));
+    function row(w, isBias) {
+      var cells = [
+        el('td', { text: w.feature }),
+        el('td', { text: w.value === null ? '' : w.value }),
+      ];
+      if (multiclass) cells.push(el('td', { text: w.class === null ? '' : w.class }));
+      cells.push(el('td', { class: 'number', text: format(w.weight) }));
+      return el('tr', isBias ? { class: 'bias' } : null, cells);
+    }
+    var head = ['Feature', 'Value'];
+    if (multiclass) head.push('Class');
+    head.push('Weight');
+    box.appendChild(el('table', { class: 'weights-table' }, [
+      el('thead', null, [el('tr', null, head.map(function (h) { return el('th', { scope: 'col', text: h }); }))]),
+      el('tbody', null, weights.top.map(function (w) { return row(w, false); }).concat(weights.bias.map(function (w) { return row(w, true); }))),
+    ]));
+  }
+
   var DRIFT_COLORS = ['#1c7ed6', '#d9480f', '#2b8a3e', '#7048e8', '#e67700', '#c2255c', '#0b7285', '#5c940d', '#862e9c', '#495057'];
 
   /** The latest MONITOR run as a table, and each feature's PSI over the runs as a chart. */
@@ -558,6 +584,7 @@
     else if (doc.model.type === 'regression') renderRegression(doc);
     renderTrainingCurve(doc.training);
     renderVersions(doc);
+    renderWeights(doc);
     renderAlerts(doc.training);
     renderDrift(doc);
     status.textContent = '';
