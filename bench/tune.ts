@@ -49,6 +49,8 @@ for (const set of SETS.filter((s) => s.name.includes(filter) || s.file.includes(
     const [result] = await engine.runAll(`CREATE OR REPLACE MODEL bench_tune FROM data PREDICT ${set.target} ${set.recipe} USING ${using}`);
     const row = Object.fromEntries(result!.columns.map((c, i) => [c.name, result!.rows[0]![i]]));
     figures[`${label}_${set.metric}`] = Number(row[set.metric]);
+    // The held-out figure the trials were compared by, too.
+    if (tuneMetric !== undefined && tuneMetric !== set.metric) figures[`${label}_${tuneMetric}`] = Number(row[tuneMetric]);
     figures[`${label}_seconds`] = Number(row.seconds);
   }
   const [described] = await engine.runAll('DESCRIBE MODEL bench_tune');
