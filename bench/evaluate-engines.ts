@@ -5,24 +5,25 @@
  *   npx tsx bench/evaluate-engines.ts [--rows 1000000,10000000] [--db duckdb,postgres,mysql]
  *     [--repeat 1] [--data /tmp/sqlml-predict-engines] [--timeout 600]
  *     [--postgres URL] [--mysql URL] [--models dense,hashed] [--train-rows 1000000]
+ *     [--own /tmp/sqlml-evaluate-engines]
  * The table is ../shared/bench/gen.py's binary one, made and loaded by
  * bench/predict-engines.ts (`--setup-only`, its generator and loaders, not a copy): its
  * cached CSV in the data dir, its `pe_binary_<rows>` tables in the PostgreSQL and MariaDB
  * databases named here (SQLML_TEST_POSTGRES / SQLML_TEST_MYSQL by default). DuckDB gets
- * its own file beside the script's own data (/tmp/sqlml-evaluate-engines), read from
+ * its own file in the script's own folder (`--own`, /tmp/sqlml-evaluate-engines), read from
  * that CSV, so a predict-engines run going on at the same time keeps its file.
  *
  * Two models, each trained once per database on the first `--train-rows` rows (streaming
  * CREATE MODEL, built package, default recipe): `dense` reads the numbers and the small
  * categories c1, c2 (one-hot: no hashed feature, what `engine = 'auto'` runs in the
- * database), `hashed` every column (c3…c5 hashed: their md5 and lookups in SQL are
+ * database), `hashed` every column (c4, c5 hashed, c3 one-hot: their md5 and lookups in SQL are
  * src/compile/hashed-features.ts's cost, which this bench shows but does not own). Then each EVALUATE runs in a fresh
  * process on the built package (bench/predict-engines-one.mjs): its seconds, metrics,
  * peak RSS and the bytes it read (the rows that crossed the wire, for the servers). Per
  * size and database, a line compares the engines: seconds, the ratio against the issue's
  * goal (10M rows: DuckDB ≥ 5×, PostgreSQL ≥ 1.5×), and |AUC stream − AUC database|
- * (goal ≤ 1e-4; the database's AUC is exact from ranks over float32 scores, as the
- * stream's, so it is ~1e-12 in practice). Every line carries the load average: the
+ * (goal ≤ 1e-4; the database's AUC comes from a score histogram certified within 1e-4 of
+ * exact, else exact: src/engine/binary-metrics-in-database.ts). Every line carries the load average: the
  * machine is shared.
  */
 import { execFileSync } from 'node:child_process';
@@ -41,7 +42,7 @@ const sizes = option('--rows', '1000000').split(',').map(Number).sort((a, b) => 
 const databases = option('--db', 'duckdb,postgres,mysql').split(',');
 const repeats = Number(option('--repeat', '1'));
 const dataDir = option('--data', '/tmp/sqlml-predict-engines');
-const ownDir = '/tmp/sqlml-evaluate-engines';
+const ownDir = option('--own', '/tmp/sqlml-evaluate-engines');
 const timeoutSeconds = Number(option('--timeout', '600'));
 const urls: Record<string, string> = {
   duckdb: `duckdb:${join(ownDir, 'bench.duckdb')}`,

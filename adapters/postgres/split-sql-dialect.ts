@@ -11,8 +11,12 @@ export const postgresSplitSql: SplitSqlDialect = {
   isNaN: (x) => `(${x} = 'NaN'::float8)`,
   isPositiveInfinity: (x) => `(${x} = 'Infinity'::float8)`,
   isNegativeInfinity: (x) => `(${x} = '-Infinity'::float8)`,
-  // PostgreSQL pulls a subquery up into its parent unless it has an OFFSET.
-  layerFence: ' OFFSET 0',
+  // PostgreSQL pulls a subquery up into its parent unless it has an OFFSET. NULL, not 0:
+  // the planner lets a parallel plan through a fenced subquery only when it can see the
+  // OFFSET needs no Limit node before folding constants, and `0` is an integer cast to
+  // bigint there (a function call), while NULL is a bigint constant — with `OFFSET 0` an
+  // aggregate over the layers never runs in the workers (no Partial Aggregate → Gather).
+  layerFence: ' OFFSET NULL',
   booleanToInteger: (x) => `CAST(CAST(${x} AS INTEGER) AS BIGINT)`,
   dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
   // The readers divide the double nearest the whole microseconds by 1000 (see

@@ -4,12 +4,9 @@
  * probabilities computed once per row in fenced layers) and the actual label, so no row
  * leaves the database; the numbers are the streaming collector's (evaluation.ts,
  * learn/metrics.ts):
- * - binary: the rows grouped by score, P(positive) rounded to float32 first as the stream
- *   keeps it (so ties, counts and the log loss are the stream's); from the groups, the
- *   confusion counts at the threshold, the log loss (probability of the true label clipped
- *   to [1e-15, 1 − 1e-15]) and the AUC EXACT from ranks, ties counted half: per distinct
- *   score, positives × (negatives below + negatives equal / 2), the negatives below by a
- *   running window sum over the groups — the Mann-Whitney sum exactMetrics computes;
+ * - binary: the (label, score) rows to binary-metrics-in-database.ts: confusion counts
+ *   and log loss as the stream's, the AUC from a score histogram within a certified 1e-4
+ *   of exact (else exact from ranks);
  * - multiclass: rows counted by (actual class, predicted class) and −ln p(actual class),
  *   p the `probability_of` column `compiled.select` adds (from its layers' probabilities,
  *   not a second computation of the margins), summed per cell; the figures from that confusion
@@ -30,10 +27,8 @@ import { multiclassMetricsFromConfusion } from '../learn/metrics.js';
 import type { TrainedModel } from '../learn/model.js';
 import type { Source } from '../sql/ast.js';
 import { sourceText, type ExecContext } from './context.js';
+import { binaryFiguresInDatabase, clippedProbability } from './binary-metrics-in-database.js';
 import type { Evaluation } from './evaluation.js';
-
-/** The stream's clipping of a probability in the log loss (learn/metrics.ts). */
-const PROBABILITY_FLOOR = 1e-15;
 
 const NUMBERS: ReadonlySet<ColumnType> = new Set(['integer', 'bigint', 'double', 'decimal']);
 
@@ -95,44 +90,30 @@ export async function evaluateInDatabase(
     return result.rows;
   };
   const number = (value: Value | undefined): number => (value === null || value === undefined ? 0 : Number(value));
-  const clip = (p: string): string => `LEAST(${doubleLiteral(dialect, 1 - PROBABILITY_FLOOR)}, GREATEST(${doubleLiteral(dialect, PROBABILITY_FLOOR)}, ${p}))`;
+  const clip = (p: string): string => clippedProbability(dialect, p);
   const classIndex = (label: string): string =>
     `(CASE ${model.label.classes.map((_, c) => `WHEN ${isClass(dialect, model, label, c)} THEN ${c}`).join(' ')} END)`;
 
   if (model.task === 'binary') {
-    const t = doubleLiteral(dialect, threshold);
-    const one = doubleLiteral(dialect, 1);
     const rows = `(SELECT ${classIndex(q(actualName))} AS sqlml_y, ${q('score')} AS sqlml_p FROM ${scored}) AS sqlml_rows`;
-    const rounded = `(SELECT sqlml_y, ${dialect.probabilityAsFloat32('sqlml_p')} AS sqlml_s FROM ${rows} WHERE sqlml_y IS NOT NULL) AS sqlml_known`;
-    // Per distinct (float32) score: positives, negatives and their summed log loss.
-    const groups = `(SELECT sqlml_s, SUM(sqlml_y) AS sqlml_pos, COUNT(*) - SUM(sqlml_y) AS sqlml_neg FROM ${rounded} GROUP BY sqlml_s) AS sqlml_groups`;
-    const ranked = `(SELECT sqlml_s, sqlml_pos, sqlml_neg, SUM(sqlml_neg) OVER (ORDER BY sqlml_s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS sqlml_below FROM ${groups}) AS sqlml_ranked`;
-    const [row = []] = await ask(
-      `SELECT SUM(sqlml_pos), SUM(sqlml_neg),
-         SUM(CASE WHEN sqlml_s >= ${t} THEN sqlml_pos ELSE 0 END), SUM(CASE WHEN sqlml_s >= ${t} THEN sqlml_neg ELSE 0 END),
-         SUM(sqlml_pos * -LN(${clip('sqlml_s')}) + sqlml_neg * -LN(${clip(`${one} - sqlml_s`)})),
-         SUM(sqlml_pos * (COALESCE(sqlml_below, 0) + sqlml_neg * 0.5))
-       FROM ${ranked}`,
-    );
-    const [positives, negatives, tp, fp, lossSum, wins] = [0, 1, 2, 3, 4, 5].map((i) => number(row[i]));
-    const count = positives + negatives;
-    if (count === 0) throw noRows();
-    const [fn, tn] = [positives - tp, negatives - fp];
+    const figures = await binaryFiguresInDatabase(ask, dialect, rows, threshold);
+    if (figures === null) throw noRows();
+    const { positives, negatives, tp, fp, tn, fn } = figures;
     const precision = ratio(tp, tp + fp);
     const recall = ratio(tp, tp + fn);
     return {
       task: 'binary',
       metrics: {
-        auc: positives === 0 || negatives === 0 ? Number.NaN : wins / (positives * negatives),
-        accuracy: (tp + tn) / count,
+        auc: figures.auc,
+        accuracy: (tp + tn) / (positives + negatives),
         precision,
         recall,
         f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
-        log_loss: lossSum / count,
+        log_loss: figures.logLoss,
         threshold,
-        rows: count,
+        rows: positives + negatives,
       },
-      details: { engine: 'database', confusion: { tp, fp, tn, fn } },
+      details: { engine: 'database', confusion: { tp, fp, tn, fn }, auc: figures.aucMethod },
     };
   }
 

@@ -1,8 +1,10 @@
 /**
  * EVALUATE MODEL … ON with `engine = 'database'` (src/engine/evaluate-in-database.ts) on
  * DuckDB, PostgreSQL and MariaDB, with src/compile's compiler, on real data sets: every
- * model type gives the streaming path's metrics — the same counts, the exact AUC within
- * 1e-9 (the database rounds scores to float32 as the stream keeps them), the log loss and
+ * model type gives the streaming path's metrics — the same counts, the AUC within 1e-9
+ * (the database rounds scores to float32 as the stream keeps them; its histogram AUC is
+ * certified within 1e-4 of exact, binary-metrics-in-database.test.ts checks the bound, and
+ * on these scores, few to a bin, it is within 1e-9), the log loss and
  * the regression figures within 1e-9 relative. The USING threshold is respected; NULL
  * labels and (multiclass) labels unseen in training are skipped as on the stream; a label
  * column named like a prediction column is no clash; an empty source is the stream's
@@ -98,7 +100,7 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
     close(database.log_loss!, stream.log_loss!, 1e-9, 'log_loss');
   }
 
-  it('binary, text, integer and boolean labels: the stream\'s counts, exact AUC and log loss, at the model\'s threshold and at USING threshold; NULL labels skipped', async () => {
+  it('binary, text, integer and boolean labels: the stream\'s counts, AUC and log loss, at the model\'s threshold and at USING threshold; NULL labels skipped', async () => {
     for (const model of [yes, flag, bool]) {
       for (const threshold of ['', ', threshold = 0.2']) {
         const [database, stream] = await both(model, bank, threshold);

@@ -3,11 +3,13 @@
  * gives for a model with a hashed category (its weights looked up in a constant array) is
  * planned under a Gather with workers when the settings favour parallelism, it answers
  * as the stream does under that plan, and the dialect's compiledSettings keep the JIT
- * from compiling it (25-38 s per statement before).
+ * from compiling it (25-38 s per statement before); EVALUATE's binary aggregate over the
+ * same SELECT is a partial aggregate in the workers under the Gather.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Value } from '../../src/data.js';
+import { binaryFiguresInDatabase } from '../../src/engine/binary-metrics-in-database.js';
 import { Engine } from '../../src/engine/engine.js';
 import { deserializeModel } from '../../src/learn/model-format.js';
 import { firstRow, run } from '../helpers/engine.js';
@@ -82,6 +84,29 @@ describe.each(TARGETS)('$label: compiled models in parallel plans', ({ url }) =>
       expect(Number(label), `row ${String(id)}`).toBe(Number(want[labelAt!]));
       expect(Math.abs(Number(score) - Number(want[scoreAt!])), `row ${String(id)}`).toBeLessThan(1e-9);
     }
+  }, 120_000);
+
+  it("EVALUATE's aggregate over the compiled layers runs in the workers (Partial Aggregate → Gather → Finalize), with the stream's figures", async () => {
+    const stream = firstRow(await run(engine, `EVALUATE MODEL ${model} ON ${src} USING engine = 'stream';`));
+    const plans: string[] = [];
+    const rows = `(SELECT CASE WHEN y = 1 THEN 1 WHEN y = 0 THEN 0 END AS sqlml_y, score AS sqlml_p FROM (${select}) AS scored) AS sqlml_rows`;
+    const figures = await inTransaction([...engine.adapter.sql.compiledSettings, ...FORCE_PARALLEL], () =>
+      binaryFiguresInDatabase(
+        async (text) => {
+          plans.push(await plan(`EXPLAIN ${text}`));
+          return (await client.query({ text, rowMode: 'array' })).rows as Value[][];
+        },
+        engine.adapter.sql,
+        rows,
+        0.5,
+      ),
+    );
+    // The layers' OFFSET NULL fences let the partial aggregate below the Gather (OFFSET 0 did not).
+    expect(plans[0]).toMatch(/Finalize (Hash|Group)Aggregate[\s\S]*Gather[\s\S]*Partial HashAggregate/);
+    expect(figures!.tp + figures!.fp + figures!.tn + figures!.fn).toBe(ROWS);
+    expect((figures!.tp + figures!.tn) / ROWS).toBe(stream.accuracy);
+    expect(Math.abs(figures!.auc - Number(stream.auc))).toBeLessThanOrEqual(1e-4);
+    expect(Math.abs(figures!.logLoss - Number(stream.log_loss))).toBeLessThanOrEqual(1e-9);
   }, 120_000);
 
   it('compiledSettings keep the JIT off even where the server would JIT everything', async () => {
