@@ -7,19 +7,21 @@
  * - thresholds (binary): at each threshold t = k/1000, k = 0…1000, the counts of rows
  *   predicted positive (score ≥ t) and the rest: `tp, fp, tn, fn, precision, recall`
  *   (precision NULL where no row is predicted positive);
+ * - roc and thresholds (multiclass): one-vs-rest, per class first (a `class` column in
+ *   the label's own type): class c against all others, scored by P(c). Both come from
+ *   the counts per threshold step of 1/1000, so the ROC points are those steps at which
+ *   the counts change (exact there; the binary curve is from the exact scores);
  * - classes: per label `precision, recall, f1, support` (binary: at the model's threshold).
  */
 import type { ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
-import type { LabelSpec } from '../learn/label.js';
+import { labelValue, type LabelSpec } from '../learn/label.js';
 import type { Task } from '../learn/types.js';
 import type { OptionAssignment } from '../sql/ast.js';
 import type { Evaluation, ThresholdTable } from './evaluation.js';
 
 export type EvaluationOutput = 'confusion' | 'roc' | 'thresholds' | 'classes';
 const OUTPUTS: readonly EvaluationOutput[] = ['confusion', 'roc', 'thresholds', 'classes'];
-/** Outputs of binary models only. */
-const BINARY_ONLY: readonly EvaluationOutput[] = ['roc', 'thresholds'];
 
 /** Takes `output` out of EVALUATE's options (null: the metrics row); the others are returned. */
 export function takeOutputOption(options: readonly OptionAssignment[]): { output: EvaluationOutput | null; rest: OptionAssignment[] } {
@@ -45,9 +47,6 @@ export function checkOutput(output: EvaluationOutput, task: Task, model: string)
   if (task === 'regression') {
     throw new SqlmlError('bad_option', `option output of EVALUATE MODEL applies to classifiers; model ${model} is a regression (its metrics row is all there is)`);
   }
-  if (task !== 'binary' && BINARY_ONLY.includes(output)) {
-    throw new SqlmlError('bad_option', `output = '${output}' applies to binary models; model ${model} is ${task} (outputs: 'confusion', 'classes')`);
-  }
 }
 
 /**
@@ -72,11 +71,19 @@ export function evaluationTable(output: EvaluationOutput, evaluation: Evaluation
       return { command, columns, rows: classes.map((name, a) => [name, ...matrix[a]!]) };
     }
     case 'roc': {
+      if (!binary) {
+        const rows = need<ThresholdTable[]>('one_vs_rest').flatMap((table, c) => thresholdRoc(table).map((point) => [labelValue(label, c), ...point]));
+        return { command, columns: [classColumn(label), { name: 'threshold', type: 'double' }, { name: 'fpr', type: 'double' }, { name: 'tpr', type: 'double' }], rows };
+      }
       const roc = need<{ fpr: number[]; tpr: number[]; thresholds: (number | null)[] }>('roc');
       const rows: Value[][] = roc.fpr.map((fpr, i) => [finiteOrNull(roc.thresholds[i]), fpr, roc.tpr[i]!]);
       return { command, columns: [{ name: 'threshold', type: 'double' }, { name: 'fpr', type: 'double' }, { name: 'tpr', type: 'double' }], rows };
     }
     case 'thresholds':
+      if (!binary) {
+        const rows = need<ThresholdTable[]>('one_vs_rest').flatMap((table, c) => thresholdRows(table).map((row) => [labelValue(label, c), ...row]));
+        return { command, columns: [classColumn(label), ...THRESHOLD_COLUMNS], rows };
+      }
       return { command, columns: THRESHOLD_COLUMNS, rows: thresholdRows(need<ThresholdTable>('threshold_table')) };
     case 'classes': {
       const perClass = binary ? binaryClasses(need('confusion'), labels) : need<{ label: string; precision: number; recall: number; f1: number; support: number }[]>('per_class');
@@ -148,4 +155,31 @@ function thresholdRows(table: ThresholdTable): Value[][] {
 
 function finiteOrNull(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** The class of a one-vs-rest row, in the label's own type (an integer target's classes are integers). */
+function classColumn(label: LabelSpec): ResultColumn {
+  return { name: 'class', type: label.columnType };
+}
+
+/**
+ * One class's ROC points from its counts per threshold step: (NULL, 0, 0) first (nothing
+ * predicted positive), then, from the highest step down, a point at each step k/steps
+ * where the counts change; the last is at 0 (everything positive). fpr/tpr NULL when the
+ * class has no negative/positive rows.
+ */
+function thresholdRoc(table: ThresholdTable): Value[][] {
+  const { steps, positive, negative } = table;
+  const P = positive.reduce((a, b) => a + b, 0);
+  const N = negative.reduce((a, b) => a + b, 0);
+  const rate = (count: number, total: number): number | null => (total > 0 ? count / total : null);
+  const points: Value[][] = [[null, rate(0, N), rate(0, P)]];
+  let tp = 0;
+  let fp = 0;
+  for (let k = steps; k >= 0; k--) {
+    tp += positive[k]!;
+    fp += negative[k]!;
+    if (positive[k]! + negative[k]! > 0 || k === 0) points.push([k / steps, rate(fp, N), rate(tp, P)]);
+  }
+  return points;
 }

@@ -78,6 +78,9 @@ export class EvaluationCollector {
   readonly #predicted: GrowingArray<GrowableArray>;
   readonly #confusion: Float64Array;
   readonly #classes: number;
+  /** Multiclass, one-vs-rest: per class c, rows at threshold step k of P(c) whose actual class is c (positive) or not. */
+  readonly #ovrPositive: Float64Array;
+  readonly #ovrNegative: Float64Array;
   #logLossSum = 0;
   #rows = 0;
 
@@ -88,6 +91,8 @@ export class EvaluationCollector {
     this.#threshold = threshold;
     this.#classes = task === 'multiclass' ? label.classes.length : 0;
     this.#confusion = new Float64Array(this.#classes * this.#classes);
+    this.#ovrPositive = new Float64Array(this.#classes * (THRESHOLD_STEPS + 1));
+    this.#ovrNegative = new Float64Array(this.#classes * (THRESHOLD_STEPS + 1));
     const binary = task === 'binary';
     this.#actual = new GrowingArray<GrowableArray>((n) => (binary ? new Uint8Array(n) : new Float64Array(n)), expectedRows);
     this.#predicted = new GrowingArray<GrowableArray>((n) => (binary ? new Float32Array(n) : new Float64Array(n)), expectedRows);
@@ -113,6 +118,11 @@ export class EvaluationCollector {
       let best = 0;
       for (let k = 1; k < this.#classes; k++) if (out[k]! > out[best]!) best = k;
       this.#confusion[y * this.#classes + best]! += 1;
+      for (let c = 0; c < this.#classes; c++) {
+        const at = c * (THRESHOLD_STEPS + 1) + thresholdStep(out[c]!, THRESHOLD_STEPS);
+        if (c === y) this.#ovrPositive[at]! += 1;
+        else this.#ovrNegative[at]! += 1;
+      }
       this.#logLossSum -= Math.log(Math.min(1 - PROBABILITY_FLOOR, Math.max(PROBABILITY_FLOOR, out[y]!)));
     }
   }
@@ -174,6 +184,11 @@ export class EvaluationCollector {
         classes: this.#label.classes,
         confusion,
         per_class: m.perClass.map((c, i) => ({ label: this.#label.classes[i], ...c })),
+        one_vs_rest: this.#label.classes.map((_, c): ThresholdTable => {
+          const from = c * (THRESHOLD_STEPS + 1);
+          const to = from + THRESHOLD_STEPS + 1;
+          return { steps: THRESHOLD_STEPS, positive: Array.from(this.#ovrPositive.subarray(from, to)), negative: Array.from(this.#ovrNegative.subarray(from, to)) };
+        }),
       },
     };
   }

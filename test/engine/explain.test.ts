@@ -363,7 +363,7 @@ describe.skipIf(bankFile === null)('EVALUATE MODEL … USING output', () => {
 });
 
 describe('EVALUATE MODEL … USING output, multiclass and regression', () => {
-  it('multiclass: a labelled confusion matrix and per-class figures; roc is for binary models', async () => {
+  it('multiclass: a labelled confusion matrix and per-class figures', async () => {
     const model = await storedModel('shape_size');
     const confusion = await run(engine, "EVALUATE MODEL shape_size USING output = 'confusion';");
     expect(confusion.columns.map((c) => c.name)).toEqual(['actual_label', ...model.label.classes]);
@@ -372,10 +372,56 @@ describe('EVALUATE MODEL … USING output, multiclass and regression', () => {
     expect(confusion.rows.flatMap((r) => r.slice(1) as number[]).reduce((a, b) => a + b, 0)).toBe(metrics.rows);
     const classes = await run(engine, "EVALUATE MODEL shape_size USING output = 'classes';");
     expect(classes.rows.map((r) => r[0])).toEqual([...model.label.classes]);
-    const roc = await rejectionOf(run(engine, "EVALUATE MODEL shape_size USING output = 'roc';"));
-    expect(roc.message).toMatch(/binary/);
     const regression = await rejectionOf(run(engine, "EVALUATE MODEL shape_weight USING output = 'confusion';"));
     expect(regression.message).toMatch(/classifiers/);
+  });
+});
+
+describe('EVALUATE MODEL … USING output = roc | thresholds, multiclass: one-vs-rest per class', () => {
+  it('stored: per class, from (NULL, 0, 0) up to (0, 1, 1), never going down', async () => {
+    const model = await storedModel('shape_size');
+    const roc = await run(engine, "EVALUATE MODEL shape_size USING output = 'roc';");
+    expect(roc.columns.map((c) => c.name)).toEqual(['class', 'threshold', 'fpr', 'tpr']);
+    expect([...new Set(roc.rows.map((r) => r[0]))]).toEqual([...model.label.classes]);
+    for (const label of model.label.classes) {
+      const points = roc.rows.filter((r) => r[0] === label);
+      expect(points[0]!.slice(1)).toEqual([null, 0, 0]);
+      expect(points.at(-1)!.slice(1)).toEqual([0, 1, 1]);
+      for (let i = 2; i < points.length; i++) {
+        expect(points[i]![1] as number).toBeLessThan(points[i - 1]![1] as number);
+        expect(points[i]![2] as number).toBeGreaterThanOrEqual(points[i - 1]![2] as number);
+        expect(points[i]![3] as number).toBeGreaterThanOrEqual(points[i - 1]![3] as number);
+      }
+    }
+  });
+
+  it('ON rows: the counts at each threshold are those of PREDICT … probabilities = true re-counted at t', async () => {
+    const model = await storedModel('shape_size');
+    const rows = '(SELECT i, x, colour, size FROM shapes WHERE i <= 600)';
+    const thresholds = await run(engine, `EVALUATE MODEL shape_size ON ${rows} USING output = 'thresholds';`);
+    expect(thresholds.columns.map((c) => c.name)).toEqual(['class', 'threshold', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall']);
+    expect(thresholds.rows.length).toBe(model.label.classes.length * 1001);
+    const predicted = await run(engine, `PREDICT shape_size FROM ${rows} USING probabilities = true;`);
+    const actualAt = predicted.columns.findIndex((c) => c.name === 'size');
+    for (const label of model.label.classes) {
+      const probabilityAt = predicted.columns.findIndex((c) => c.name === `probability_${label}`);
+      for (const t of [0, 0.001, 0.25, 0.5, 0.777, 1]) {
+        let [tp, fp, tn, fn] = [0, 0, 0, 0];
+        for (const row of predicted.rows) {
+          const positive = (row[probabilityAt] as number) >= t;
+          const actual = row[actualAt] === label;
+          if (positive && actual) tp++;
+          else if (positive) fp++;
+          else if (actual) fn++;
+          else tn++;
+        }
+        const row = thresholds.rows.find((r) => r[0] === label && r[1] === t)!;
+        expect(row.slice(2, 6), `${label} at ${t}`).toEqual([tp, fp, tn, fn]);
+      }
+    }
+    // Only the stream computes these tables: engine = database says so.
+    const refused = await rejectionOf(run(engine, `EVALUATE MODEL shape_size ON ${rows} USING output = 'roc', engine = 'database';`));
+    expect(refused.code).toBe('bad_option');
   });
 });
 
