@@ -145,6 +145,14 @@ export interface SqlDialect extends SqlSpelling {
    */
   textKeyConstant(value: string): string;
   /**
+   * A boolean: `key` (`split.partitionKey(column, 'text')` of a non-NULL text) sorts
+   * before the ASCII text `value` in byte order (the order src/compile sorts a one-hot's
+   * ASCII categories in; every server encoding orders ASCII as UTF-8 does). Where the database can compare so cheaply, a one-hot over many
+   * categories compiles to a binary search over them instead of one comparison per
+   * category (PostgreSQL: 60 categories cost 0.6 µs per row as a CASE, 0.15 µs searched).
+   */
+  textKeyBelow?(key: string, value: string): string;
+  /**
    * Element `index` (an integer expression, from 0) of the constant list of doubles
    * `values`, each read back bit for bit; NULL past its end. src/compile looks up a hashed
    * slot's weight with it: the database indexes the list, where a CASE over every non-zero

@@ -25,10 +25,10 @@
  *
  * Per size and database: PREDICT … INTO a new table with each engine, then the database
  * engine's REPLACE into the existing table; DuckDB's database engine again with
- * `threads = 1` (the default is one thread per core); PostgreSQL's `EXPLAIN (ANALYZE)`
- * of the compiled `CREATE TABLE … AS` (the SELECT from EXPLAIN PREDICT) with its
- * workers planned and launched, with the server's `jit` setting and with `jit = off`. At `--evaluate-rows`: EVALUATE MODEL … ON with each
- * engine, its seconds and metrics. Each comparison ends in a line with the issue's goal.
+ * `threads = 1` (the default is one thread per core); PostgreSQL's `EXPLAIN (ANALYZE,
+ * VERBOSE)` of the `CREATE TABLE … AS` that PREDICT … INTO runs, with its workers planned
+ * and launched, next to two hand-written floors of it (postgresPlan). At
+ * `--evaluate-rows`: EVALUATE MODEL … ON with each engine, its seconds and metrics. Each comparison ends in a line with the issue's goal.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -37,7 +37,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parseMySQLUrl } from '../adapters/mysql/mysql-url.js';
+import { postgresDialect } from '../adapters/postgres/dialect.js';
 import { parsePostgresUrl } from '../adapters/postgres/postgres-url.js';
+import { createStagingSql } from '../adapters/select-into.js';
+import { compileModel } from '../src/compile/index.js';
+import type { Column } from '../src/data.js';
+import { predictionColumns } from '../src/learn/model.js';
+import { deserializeModel } from '../src/learn/model-format.js';
 import { Engine } from '../src/engine/engine.js';
 import { buildOnce, createModelBuilt, statementBuilt, type BuiltStatement as Measured } from './built.js';
 import { median } from './median.js';
@@ -244,52 +250,82 @@ function compare(
   });
 }
 
-/** PostgreSQL: EXPLAIN (ANALYZE) of `CREATE TABLE … AS` the compiled SELECT of EXPLAIN PREDICT. */
+/**
+ * PostgreSQL: EXPLAIN (ANALYZE, VERBOSE) of the CREATE TABLE … AS that PREDICT … INTO
+ * KEY id runs (the SELECT of EXPLAIN PREDICT, its KEY and prediction columns cast as
+ * adapters/select-into.ts createStagingSql writes them, into a scratch table rolled
+ * back), with the settings sqlml scopes to it (`jit = off`): the workers planned and
+ * launched, each node's time. Then two floors of the same CTAS by hand, to show what the
+ * database itself needs: the scan and write alone (id and two constants), and those plus
+ * the two md5 per row the hashed categories need (c4, c5), nothing else of the model;
+ * both with parallel costs set to 0, as the planner would scan them serially.
+ */
 async function postgresPlan(rows: number): Promise<void> {
+  // The SELECT that PREDICT … INTO … KEY id hands the adapter: the model compiled against
+  // the source's columns, keeping only the KEY (src/engine/in-database.ts predictionSelect).
   let select: string;
+  let computed: Column[];
+  const engine = await Engine.open(urls.postgres);
   try {
-    const [explained] = await run('postgres', `EXPLAIN PREDICT ${MODEL} FROM ${table(rows)};`);
-    const field = (name: string): unknown => explained!.rows[0]![explained!.columns.findIndex((c) => c.name === name)];
-    if (typeof field('sql') !== 'string') throw new Error(`no SQL: ${String(field('reason'))}`);
-    select = field('sql') as string;
+    const model = deserializeModel((await engine.store.get(MODEL))!.model);
+    const stream = await engine.adapter.openStream(`SELECT * FROM ${table(rows)} LIMIT 0`, { batchRows: 1 });
+    const columns = [...stream.columns];
+    await stream.close();
+    const compilation = compileModel(model, postgresDialect, columns);
+    if (!compilation.ok) throw new Error(compilation.reason);
+    select = compilation.compiled.select(table(rows), ['id']);
+    computed = predictionColumns(model);
   } catch (error) {
-    emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, failed: `EXPLAIN PREDICT: ${(error as Error).message}` });
+    emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, failed: (error as Error).message });
     return;
+  } finally {
+    await engine.close();
   }
-  const settings = parsePostgresUrl(urls.postgres!);
-  const client = new pg.Client({ user: settings.user, password: settings.password, host: settings.host, port: settings.port, database: settings.database });
+  const server = parsePostgresUrl(urls.postgres!);
+  const client = new pg.Client({ user: server.user, password: server.password, host: server.host, port: server.port, database: server.database });
   await client.connect();
-  await client.query(`SET statement_timeout = ${statementTimeoutSeconds * 1000}`);
-  // The server's JIT compiles the plan's expressions before the first row, in the leader
-  // and in each worker; the plan says how long (its "JIT: Timing" line). Once as the
-  // server is configured, once without.
-  for (const jit of ['default', 'off']) {
-    await client.query(jit === 'default' ? 'RESET jit' : `SET jit = ${jit}`);
+  const scratch = { name: 'pe_plan' };
+  const md5 = (column: string): string => postgresDialect.split.md5Word(`CONCAT('p|', ${column})`, 0);
+  // The floors' expressions are cheap to the planner's eye (it costs md5 as an addition),
+  // so it would scan them serially: their parallel costs are set to 0 to give them the
+  // plan sqlml's statement gets.
+  const parallel = ['SET LOCAL parallel_setup_cost = 0', 'SET LOCAL parallel_tuple_cost = 0'];
+  const statements: [string, string, string[]][] = [
+    ['PREDICT … INTO KEY id as sqlml runs it', createStagingSql(postgresDialect, scratch, { select, passed: ['id'], computed }, 'cast'), []],
+    ['floor: the same scan and write, no model (id, a constant, x1)', `CREATE TABLE pe_plan AS SELECT id, CAST(1 AS BIGINT) AS predicted_label, CAST(x1 AS DOUBLE PRECISION) AS score FROM ${table(rows)}`, parallel],
+    [
+      'floor: scan, write and the md5 of c4 and c5 per row',
+      `CREATE TABLE pe_plan AS SELECT id, CAST(1 AS BIGINT) AS predicted_label, CAST((${md5('c4')} + ${md5('c5')}) AS DOUBLE PRECISION) AS score FROM ${table(rows)}`,
+      parallel,
+    ],
+  ];
+  for (const [what, statement, settings] of statements) {
     let lines: string[];
     try {
-      await client.query('DROP TABLE IF EXISTS pe_plan');
-      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE) CREATE TABLE pe_plan AS ${select}`);
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL statement_timeout = ${statementTimeoutSeconds * 1000}`);
+      for (const setting of [...postgresDialect.compiledSettings, ...settings]) await client.query(setting);
+      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, VERBOSE) ${statement}`);
       lines = plan.rows.map((row) => row['QUERY PLAN']);
     } catch (error) {
-      emit({ what: 'postgres plan of the compiled CREATE TABLE … AS', database: 'postgres', rows, jit, failed: (error as Error).message });
+      emit({ what: `postgres EXPLAIN (ANALYZE) CREATE TABLE … AS: ${what}`, database: 'postgres', rows, failed: (error as Error).message });
       continue;
     } finally {
-      await client.query('DROP TABLE IF EXISTS pe_plan');
+      await client.query('ROLLBACK');
     }
     const number = (pattern: RegExp): number | null => {
       const line = lines.find((l) => pattern.test(l));
       return line ? Number(pattern.exec(line)![1]) : null;
     };
     emit({
-      what: 'postgres EXPLAIN (ANALYZE) CREATE TABLE … AS <EXPLAIN PREDICT sql>',
+      what: `postgres EXPLAIN (ANALYZE, VERBOSE) CREATE TABLE … AS: ${what}`,
       database: 'postgres',
       rows,
-      jit,
       workers_planned: number(/Workers Planned: (\d+)/),
       workers_launched: number(/Workers Launched: (\d+)/),
       execution_ms: number(/Execution Time: ([0-9.]+) ms/),
-      jit_total_ms: number(/Timing: .*Total ([0-9.]+) ms/),
-      plan: lines.filter((l) => !/^\s*(Planning|Execution) Time/.test(l)).map((l) => l.trimEnd()),
+      // The node lines (Output: lists left out: the compiled expressions are long).
+      plan: lines.filter((l) => !/^\s*(Output|Planning|Execution)/.test(l)).map((l) => l.trimEnd()),
     });
   }
   await client.end();

@@ -100,6 +100,8 @@ export const postgresDialect: SqlDialect = {
   },
   // Text is its own key (split.partitionKey).
   textKeyConstant: (value) => STANDARD_SPELLING.quoteString(value),
+  // The "C" collation orders by memcmp of the bytes, whatever the column's collation.
+  textKeyBelow: (key, value) => `${key} < ${STANDARD_SPELLING.quoteString(value)} COLLATE "C"`,
   // A cast of a constant is folded when the statement is planned.
   doubleConstant: (x) => `CAST('${roundTrip(x)}' AS DOUBLE PRECISION)`,
   // An array constant is folded once per statement; subscripting it is direct (fixed-width

@@ -73,6 +73,8 @@ export function numericInput(dialect: SqlDialect, ref: string, type: ColumnType)
       return { missing: `${ref} IS NULL`, value: double(split.booleanToInteger(ref)) };
     case 'integer':
     case 'bigint':
+      // An integer is never NaN nor infinite: only NULL is missing (and the cast once per use, not four times).
+      return { missing: `${ref} IS NULL`, value: double(ref) };
     case 'double':
     case 'decimal': {
       const value = double(ref);
