@@ -79,15 +79,21 @@ function keys(batch: RowBatch, width: number): string[] {
   return Array.from({ length: batch.rowCount }, (_, row) => `${hashes[2 * row]}:${hashes[2 * row + 1]}`);
 }
 
+/** The column types of the test table that are no sqlml type of the dialect's: a short text in full Unicode, a zoned timestamp. */
+const COLUMN_TYPES = {
+  duckdb: { text: 'VARCHAR(20)', zoned: 'TIMESTAMPTZ' },
+  postgres: { text: 'VARCHAR(20)', zoned: 'TIMESTAMPTZ' },
+  mysql: { text: 'VARCHAR(20) CHARACTER SET utf8mb4', zoned: 'TIMESTAMP(6) NULL' },
+} as const;
+
 describe.each(TARGETS)('the split in SQL on $label', ({ url }) => {
   let adapter: Adapter;
   const q = (name: string): string => adapter.sql.quoteIdent(name);
   beforeAll(async () => {
     adapter = await openAdapter(url);
-    const double = adapter.sql.name === 'postgres' ? 'DOUBLE PRECISION' : 'DOUBLE';
-    const text = adapter.sql.name === 'mysql' ? 'VARCHAR(20) CHARACTER SET utf8mb4' : 'VARCHAR(20)';
+    const { double, timestamp } = adapter.sql.types.sqlTypeFor;
+    const { text, zoned } = COLUMN_TYPES[adapter.sql.name as keyof typeof COLUMN_TYPES];
     await adapter.query(`DROP TABLE IF EXISTS ${q(ROWS)}`);
-    const [timestamp, zoned] = adapter.sql.name === 'mysql' ? ['DATETIME(6)', 'TIMESTAMP(6) NULL'] : ['TIMESTAMP', 'TIMESTAMPTZ'];
     await adapter.query(`CREATE TABLE ${q(ROWS)} (i INTEGER, b BIGINT, d ${double}, n DECIMAL(19,5), t ${text}, f BOOLEAN, dt DATE, ts ${timestamp}, tz ${zoned}, y INTEGER)`);
     const all = rows(adapter.sql.name);
     for (let from = 0; from < all.length; from += 500) {

@@ -25,6 +25,18 @@ const POLL_MS = 20;
 const POLL_LIMIT_MS = 10_000;
 
 const TARGETS = (await serverTargets()).filter((target) => target.label === 'postgres' || target.label === 'mysql');
+
+/** Each server's SQL for a sleep of `seconds`, and for the other sessions running a statement that contains `marker`. */
+const SERVER_SQL = {
+  postgres: {
+    sleep: (seconds: number) => `pg_sleep(${seconds})`,
+    running: (marker: string) => `SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%${marker}%'`,
+  },
+  mysql: {
+    sleep: (seconds: number) => `SLEEP(${seconds})`,
+    running: (marker: string) => `SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%${marker}%'`,
+  },
+} as const;
 let targetCounter = 0;
 
 
@@ -41,21 +53,16 @@ describe.each(TARGETS)('$label', ({ label, url }) => {
   let admin: Adapter;
   let statementCounter = 0;
 
+  const server = SERVER_SQL[label as keyof typeof SERVER_SQL];
+
   /** A pass-through statement that sleeps SLEEP_SECONDS, named by a column alias the test can find it by. */
   const sleeping = (): { sql: string; marker: string } => {
     const marker = `cancel_mark_${tag}_${++statementCounter}`;
-    const sleep = label === 'mysql' ? `SLEEP(${SLEEP_SECONDS})` : `pg_sleep(${SLEEP_SECONDS})`;
-    return { sql: `SELECT ${sleep} AS ${marker}`, marker };
+    return { sql: `SELECT ${server.sleep(SLEEP_SECONDS)} AS ${marker}`, marker };
   };
 
   /** How many other sessions run a statement containing `marker`. */
-  const runningWith = async (marker: string): Promise<number> => {
-    const sql =
-      label === 'mysql'
-        ? `SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%${marker}%'`
-        : `SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%${marker}%'`;
-    return (await admin.query(sql)).rows.length;
-  };
+  const runningWith = async (marker: string): Promise<number> => (await admin.query(server.running(marker))).rows.length;
 
   /** Polls until `check` holds, or fails after POLL_LIMIT_MS naming `what`. */
   const waitUntil = async (what: string, check: () => Promise<boolean>): Promise<void> => {

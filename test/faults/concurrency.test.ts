@@ -74,6 +74,34 @@ interface LockHolder {
   close(): Promise<void>;
 }
 
+/** How each server locks a table against every reader, and lists the sessions waiting for a lock. */
+interface Locking {
+  /** Statements that take the lock and keep it until `unlock`. */
+  lockTable(table: string): readonly string[];
+  readonly unlock: string;
+  /** One number: the sessions of this database waiting for a lock, from the server's own views. */
+  readonly waiters: string;
+}
+
+const LOCKING: Record<'postgres' | 'mysql', Locking> = {
+  postgres: {
+    lockTable: (table) => ['BEGIN', `LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`],
+    unlock: 'COMMIT',
+    waiters: `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+  },
+  mysql: {
+    lockTable: (table) => [`LOCK TABLES ${table} WRITE`],
+    unlock: 'UNLOCK TABLES',
+    waiters: `SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
+                  WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE())
+              + (SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() AND state LIKE 'Waiting for table%lock')`,
+  },
+};
+
+function locking(engine: Engine): Locking {
+  return LOCKING[engine.adapter.sql.name as 'postgres' | 'mysql'];
+}
+
 async function lockHolder(url: string): Promise<LockHolder> {
   if (url.startsWith('postgres')) {
     const client = new pg.Client({ connectionString: url });
@@ -86,13 +114,7 @@ async function lockHolder(url: string): Promise<LockHolder> {
 
 /** Sessions of this database waiting for a lock, from the server's own views. */
 async function lockWaiters(engine: Engine): Promise<number> {
-  const sql =
-    engine.adapter.sql.name === 'postgres'
-      ? `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
-      : `SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
-                  WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE())
-              + (SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() AND state LIKE 'Waiting for table%lock')`;
-  return Number((await engine.adapter.query(sql)).rows[0]![0]);
+  return Number((await engine.adapter.query(locking(engine).waiters)).rows[0]![0]);
 }
 
 /**
@@ -183,13 +205,12 @@ describe.each(SERVERS)('$label: racing processes', ({ url }) => {
       await run(engine, `CREATE MODEL ${name} FROM ${source} PREDICT y USING passes = 2;`);
       const holder = await lockHolder(url);
       try {
-        await holder.run(engine.adapter.sql.name === 'postgres' ? 'BEGIN' : 'SELECT 1');
-        await holder.run(engine.adapter.sql.name === 'postgres' ? `LOCK TABLE ${source} IN ACCESS EXCLUSIVE MODE` : `LOCK TABLES ${source} WRITE`);
+        for (const statement of locking(engine).lockTable(source)) await holder.run(statement);
         const retrain = cli(`RETRAIN MODEL ${name};`);
         await untilWaiting(engine, 1, [retrain]);
         // From this process: another one than the retrain's, and no process start to wait for.
         expect(firstRow(await run(engine, `DROP MODEL ${name};`)).dropped).toBe(true);
-        await holder.run(engine.adapter.sql.name === 'postgres' ? 'COMMIT' : 'UNLOCK TABLES');
+        await holder.run(locking(engine).unlock);
         const result = await retrain;
         expect(result.code).toBe(1);
         expect(errorLine(result)).toBe(`error: model ${name} was dropped while it was being retrained; nothing was stored`);
@@ -210,13 +231,12 @@ describe.each(SERVERS)('$label: racing processes', ({ url }) => {
       await run(engine, `RETRAIN MODEL ${name};`);
       const holder = await lockHolder(url);
       try {
-        await holder.run(engine.adapter.sql.name === 'postgres' ? 'BEGIN' : 'SELECT 1');
-        await holder.run(engine.adapter.sql.name === 'postgres' ? `LOCK TABLE ${source} IN ACCESS EXCLUSIVE MODE` : `LOCK TABLES ${source} WRITE`);
+        for (const statement of locking(engine).lockTable(source)) await holder.run(statement);
         const replace = cli(`CREATE OR REPLACE MODEL ${name} FROM ${source} PREDICT y USING passes = 2;`);
         await untilWaiting(engine, 1, [replace]);
         // From this process: another one than the retrain's, and no process start to wait for.
         expect(firstRow(await run(engine, `DROP MODEL ${name};`)).dropped).toBe(true);
-        await holder.run(engine.adapter.sql.name === 'postgres' ? 'COMMIT' : 'UNLOCK TABLES');
+        await holder.run(locking(engine).unlock);
         const result = await replace;
         expect(result.code, result.stderr).toBe(0);
       } finally {

@@ -27,7 +27,7 @@ import { duckdbFixture } from '../adapters/fixtures/duckdb.js';
 import type { DialectFixture } from '../adapters/fixtures/fixture.js';
 import { serverFixtures } from '../adapters/fixtures/servers.js';
 import { sqlml } from '../helpers/cli.js';
-import { POSTGRES_URL, serverTargets } from '../helpers/servers.js';
+import { serverTargets } from '../helpers/servers.js';
 
 const FIXTURES: Partial<Record<DialectName, DialectFixture>> = { duckdb: duckdbFixture, ...serverFixtures };
 
@@ -210,9 +210,11 @@ describe.each(TARGETS)('$label', ({ label, url, cliUrl }) => {
   });
 
   it('the wire listener answers a sqlml statement and a pass-through SELECT with an ErrorResponse, and the session goes on', async () => {
-    const server = await startPgServer(engine, { port: 0, ...(engine.adapter.sql.name === 'postgres' ? { upstreamUrl: POSTGRES_URL } : {}) });
-    // On PostgreSQL the listener passes the login through, so the client logs in as the test database's role.
-    const login = engine.adapter.sql.name === 'postgres' ? loginFor(POSTGRES_URL) : { user: 'analyst', database: 'sqlml', password: 'anything' };
+    // Where the dialect's wire logins go to an upstream server (PostgreSQL), the listener passes the
+    // login through, so the client logs in as the test database's role; elsewhere the listener answers.
+    const upstream = engine.adapter.sql.clientLogin.kind === 'upstream';
+    const server = await startPgServer(engine, { port: 0, ...(upstream ? { upstreamUrl: url } : {}) });
+    const login = upstream ? loginFor(url) : { user: 'analyst', database: 'sqlml', password: 'anything' };
     const client = new pg.Client({ host: '127.0.0.1', port: server.port, ...login });
     try {
       await client.connect();

@@ -41,6 +41,12 @@ interface ValuesDialect {
   nonFinite: boolean;
   nan: string;
   infinity: string;
+  /** How columnType() reads the `decimal` type back. */
+  decimalColumnType: string;
+  /** Whether the DECIMAL type holds NaN (PostgreSQL's NUMERIC), else what writing one fails with. */
+  decimalNaN: true | RegExp;
+  /** The writers the adapter chooses between by URL parameter (`bulk_write`), each tested; none: the one writer. */
+  bulkWriters?: readonly string[];
 }
 
 const DIALECTS: Record<DialectName, ValuesDialect> = {
@@ -57,6 +63,9 @@ const DIALECTS: Record<DialectName, ValuesDialect> = {
     nonFinite: true,
     nan: `CAST('NaN' AS DOUBLE)`,
     infinity: `CAST('Infinity' AS DOUBLE)`,
+    decimalColumnType: 'decimal(38,10)',
+    // DuckDB's own cast error.
+    decimalNaN: /nan/i,
   },
   postgres: {
     series: (n) => `SELECT generate_series(0, ${n - 1}) AS i`,
@@ -71,6 +80,8 @@ const DIALECTS: Record<DialectName, ValuesDialect> = {
     nonFinite: true,
     nan: `CAST('NaN' AS DOUBLE PRECISION)`,
     infinity: `CAST('Infinity' AS DOUBLE PRECISION)`,
+    decimalColumnType: 'numeric(38,10)',
+    decimalNaN: true,
   },
   mysql: {
     series: (n) => `SELECT seq AS i FROM seq_0_to_${n - 1}`,
@@ -85,6 +96,9 @@ const DIALECTS: Record<DialectName, ValuesDialect> = {
     nonFinite: false,
     nan: 'NULL',
     infinity: 'NULL',
+    decimalColumnType: 'decimal(38,10)',
+    decimalNaN: /^column amount has NaN in row 2, which MySQL cannot store$/,
+    bulkWriters: ['load_data', 'insert'],
   },
 };
 
@@ -190,7 +204,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await run(engine, `PREDICT ${m} FROM ${source} INTO ${out} KEY k;`);
     expect(await count(`SELECT count(DISTINCT k) FROM ${out}`)).toBe(500);
     expect(await count(`SELECT count(*) FROM ${out} o JOIN ${source} s ON o.k = s.k`)).toBe(500);
-    expect(await scalar(d.columnType(out, 'k'))).toBe(engine.adapter.sql.name === 'postgres' ? 'numeric(38,10)' : 'decimal(38,10)');
+    expect(await scalar(d.columnType(out, 'k'))).toBe(d.decimalColumnType);
     // Without KEY every source column passes through, each in its own type.
     await run(engine, `PREDICT ${m} FROM ${source} INTO ${all};`);
     expect(await count(`SELECT count(*) FROM ${all} o JOIN ${source} s ON o.k = s.k AND o.x = s.x AND o.y = s.y`)).toBe(500);
@@ -248,13 +262,13 @@ describe.each(TARGETS)('$label', ({ url }) => {
     await outcome(`CREATE MODEL ${m} FROM ${source} PREDICT target;`, 'target', m, source, 'predicted_value');
   }, 30_000);
 
-  /** The writers of this database: MySQL's two (LOAD DATA and INSERT) each on its own adapter, else the engine's. */
+  /** The writers of this database: each bulk writer (MySQL's LOAD DATA and INSERT) on its own adapter, else the engine's. */
   async function eachWriter(body: (adapter: Adapter, label: string) => Promise<void>): Promise<void> {
-    if (engine.adapter.sql.name !== 'mysql') {
+    if (d.bulkWriters === undefined) {
       await body(engine.adapter, engine.adapter.sql.name);
       return;
     }
-    for (const method of ['load_data', 'insert']) {
+    for (const method of d.bulkWriters) {
       const adapter = await openAdapter(withParameter(url, `bulk_write=${method}`));
       try {
         await body(adapter, method);
@@ -310,7 +324,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
       (rows) => rows,
       (failure: unknown) => failure,
     );
-    if (engine.adapter.sql.name === 'postgres') {
+    if (d.decimalNaN === true) {
       expect(outcome).toBe(3);
       expect(await count(`SELECT id FROM ${target} WHERE amount = CAST('NaN' AS NUMERIC)`)).toBe(2);
       expect(await scalar(`SELECT CAST(sum(CASE WHEN id <> 2 THEN amount END) AS TEXT) FROM ${target}`)).toBe('3.5000000000');
@@ -319,8 +333,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     // DuckDB's DECIMAL and MariaDB's have no NaN: an error (DuckDB's own cast error, MySQL's by name), and no table.
     expect(outcome).toBeInstanceOf(SqlmlError);
     expect((outcome as Error).message).not.toContain('\n');
-    if (engine.adapter.sql.name === 'mysql') expect((outcome as Error).message).toBe('column amount has NaN in row 2, which MySQL cannot store');
-    else expect((outcome as Error).message).toMatch(/nan/i);
+    expect((outcome as Error).message).toMatch(d.decimalNaN);
     expect(await engine.adapter.tableExists({ name: target })).toBe(false);
   }, 30_000);
 

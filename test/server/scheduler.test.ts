@@ -217,8 +217,13 @@ describe('the scheduler on DuckDB', () => {
 });
 
 /** What each database needs for a job that takes a while: a sleeping SELECT passed through. */
+const SLEEP: Record<string, (seconds: number) => string> = {
+  postgres: (seconds) => `pg_sleep(${seconds})`,
+  mysql: (seconds) => `SLEEP(${seconds})`,
+};
+
 function sleepingSelect(label: string, seconds: number): string {
-  return label === 'mysql' ? `SELECT SLEEP(${seconds}) AS slept` : `SELECT pg_sleep(${seconds}) AS slept`;
+  return `SELECT ${SLEEP[label]!(seconds)} AS slept`;
 }
 
 const lockTargets: { label: string; open: () => Promise<[Engine, Engine]>; sleep: (seconds: number) => string }[] = [
