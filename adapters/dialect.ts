@@ -152,6 +152,14 @@ export interface SqlDialect extends SqlSpelling {
    */
   constantDoubleAt(values: readonly number[], index: string): string;
   /**
+   * Where the database looks a value up in a constant list faster than a CASE compares it
+   * with each: the position (from 0) of the text `x` among the constants `keys`
+   * (textKeyConstant spellings, compared as the CASE would), NULL where it is none of
+   * them. src/compile then reads a one-hot's weight by position (constantDoubleAt): a
+   * CASE over 60 categories tests each row against them one after the other.
+   */
+  constantKeyPosition?(keys: readonly string[], x: string): string;
+  /**
    * Statements run first in the transaction of each statement sqlml compiles a model into
    * (a multi-statement query is one transaction), each scoped to it (SET LOCAL): what the
    * database needs to run those long expressions well. Empty where nothing is needed.

@@ -95,6 +95,8 @@ export const duckdbDialect: SqlDialect = {
   // The cast of the constant text is folded once per statement; DuckDB parses each
   // element's shortest round-trip digits back exactly.
   constantDoubleAt: (values, index) => `list_extract(CAST('[${values.map((x) => roundTrip(x)).join(',')}]' AS DOUBLE[]), (${index}) + 1)`,
+  // list_position is NULL where x is in no element (and for NULL, which the caller tests first).
+  constantKeyPosition: (keys, x) => `(list_position([${keys.join(', ')}], ${x}) - 1)`,
   compiledSettings: [],
   // DuckDB documents no limit on the columns of a table or a SELECT list (duckdb.org,
   // Operations manual, "Limits").

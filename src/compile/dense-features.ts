@@ -65,11 +65,19 @@ export function translateOneHot(scope: FeatureScope, f: OneHotFeature): Translat
   const nullSlot = f.nullSlot ? other + 1 : other;
   // A simple CASE states the cleaned value once, however many categories there are.
   const key = (x: string): string => dialect.split.partitionKey(x, 'text');
+  const keys = f.categories.map((category) => dialect.textKeyConstant(category));
+  // Where the dialect looks a value up in a list, the category's weight is read by its position.
+  const position = keys.length > 0 ? dialect.constantKeyPosition?.(keys, key(cleaned.sql)) : undefined;
   return {
     ok: true,
     terms: perOutput(scope, (k) => {
-      const whens = f.categories.map((category, i) => `WHEN ${dialect.textKeyConstant(category)} THEN ${weightLiteral(scope, f.offset + i, k)}`);
-      const known = `CASE ${key(cleaned.sql)} ${whens.join(' ')} ELSE ${weightLiteral(scope, other, k)} END`;
+      const known =
+        position === undefined
+          ? `CASE ${key(cleaned.sql)} ${keys.map((constant, i) => `WHEN ${constant} THEN ${weightLiteral(scope, f.offset + i, k)}`).join(' ')} ELSE ${weightLiteral(scope, other, k)} END`
+          : `COALESCE(${dialect.constantDoubleAt(
+              keys.map((_, i) => scope.weights.weight(f.offset + i, k)),
+              position,
+            )}, ${weightLiteral(scope, other, k)})`;
       return [`(CASE WHEN ${ref} IS NULL THEN ${weightLiteral(scope, nullSlot, k)} ELSE ${known} END)`];
     }),
   };
