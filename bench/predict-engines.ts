@@ -278,7 +278,7 @@ function ceilingSql(select: string, rows: number): string {
   if (end < 0 || start < 0) throw new Error('the compiled SQL has no single margin to rewrite');
   let numbers = 0;
   const margin = select.slice(start + '"label", '.length, end).replace(
-    /\(CASE WHEN NOT COALESCE\(isfinite\(CAST\("(\w+)" AS DOUBLE\)\), FALSE\)\) THEN (CAST\('[^']*' AS DOUBLE\)) ELSE (CAST\('[^']*' AS DOUBLE\)) \* GREATEST\(CAST\('-1000000' AS DOUBLE\), LEAST\(CAST\('1000000' AS DOUBLE\), \(\(CAST\("\w+" AS DOUBLE\) - (CAST\('[^']*' AS DOUBLE\))\) \/ (CAST\('[^']*' AS DOUBLE\))\)\)\) END\)/g,
+    /\(CASE WHEN \(NOT COALESCE\(isfinite\(CAST\("(\w+)" AS DOUBLE\)\), FALSE\)\) THEN (CAST\('[^']*' AS DOUBLE\)) ELSE (CAST\('[^']*' AS DOUBLE\)) \* GREATEST\(CAST\('-1000000' AS DOUBLE\), LEAST\(CAST\('1000000' AS DOUBLE\), \(\(CAST\("\w+" AS DOUBLE\) - (CAST\('[^']*' AS DOUBLE\))\) \/ (CAST\('[^']*' AS DOUBLE\))\)\)\) END\)/g,
     (_, column: string, missing: string, weight: string, center: string, scale: string) => {
       numbers++;
       return `COALESCE(${weight} * (("${column}" - ${center}) / ${scale}), ${missing})`;
