@@ -25,7 +25,11 @@
  *
  * Per size and database: PREDICT … INTO a new table with each engine, then the database
  * engine's REPLACE into the existing table; DuckDB's database engine again with
- * `threads = 1` (the default is one thread per core); PostgreSQL's `EXPLAIN (ANALYZE)`
+ * `threads = 1` and `threads = 2` (the default is one thread per core), and its limit line:
+ * a hand-written CREATE TABLE … AS of the same model (ceilingSql), timed alike, with how
+ * far its rows are from sqlml's; for DuckDB also the CPU seconds of stream and database
+ * (embedded, the process does all the work: a figure the machine's load does not inflate
+ * as it does the seconds); PostgreSQL's `EXPLAIN (ANALYZE)`
  * of the compiled `CREATE TABLE … AS` (the SELECT from EXPLAIN PREDICT) with its
  * workers planned and launched, with the server's `jit` setting and with `jit = off`. At `--evaluate-rows`: EVALUATE MODEL … ON with each
  * engine, its seconds and metrics. Each comparison ends in a line with the issue's goal.
