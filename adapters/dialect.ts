@@ -100,9 +100,11 @@ export interface SqlDialect extends SqlSpelling {
   /** A calendar field of the date or timestamp `x` as an integer, as the learner computes it (UTC). */
   datePart(part: DatePart, x: string): string;
   /**
-   * exp(x) that neither overflows nor underflows to an error: the argument is clamped to
-   * what a double can take; NULL stays NULL. `x` is repeated in the text, so pass a column
-   * or a value computed in an inner SELECT.
+   * exp(x) that neither overflows nor underflows to an error: where the database raises
+   * one, the argument is clamped to what a double can take (`x` is then repeated in the
+   * text, so pass a column or a value computed in an inner SELECT); where it gives 0 and
+   * Infinity as Math.exp does (DuckDB), plain exp. NULL stays NULL. src/compile calls it
+   * only where the result is at most 1.
    */
   safeExp(x: string): string;
   /**
