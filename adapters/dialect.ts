@@ -100,9 +100,11 @@ export interface SqlDialect extends SqlSpelling {
   /** A calendar field of the date or timestamp `x` as an integer, as the learner computes it (UTC). */
   datePart(part: DatePart, x: string): string;
   /**
-   * exp(x) that neither overflows nor underflows to an error: the argument is clamped to
-   * what a double can take; NULL stays NULL. `x` is repeated in the text, so pass a column
-   * or a value computed in an inner SELECT.
+   * exp(x) that neither overflows nor underflows to an error: where the database raises
+   * one, the argument is clamped to what a double can take (`x` is then repeated in the
+   * text, so pass a column or a value computed in an inner SELECT); where it gives 0 and
+   * Infinity as Math.exp does (DuckDB), plain exp. NULL stays NULL. src/compile calls it
+   * only where the result is at most 1.
    */
   safeExp(x: string): string;
   /**
@@ -159,6 +161,14 @@ export interface SqlDialect extends SqlSpelling {
    * weight compared each row against them one by one (1,168 branches: 20k rows/s on DuckDB).
    */
   constantDoubleAt(values: readonly number[], index: string): string;
+  /**
+   * Where the database looks a value up in a constant list faster than a CASE compares it
+   * with each: the position (from 0) of the text `x` among the constants `keys`
+   * (textKeyConstant spellings, compared as the CASE would), NULL where it is none of
+   * them. src/compile then reads a one-hot's weight by position (constantDoubleAt): a
+   * CASE over 60 categories tests each row against them one after the other.
+   */
+  constantKeyPosition?(keys: readonly string[], x: string): string;
   /**
    * Statements run first in the transaction of each statement sqlml compiles a model into
    * (a multi-statement query is one transaction), each scoped to it (SET LOCAL): what the

@@ -23,6 +23,12 @@ export interface SplitSqlDialect {
   isPositiveInfinity(x: string): string;
   isNegativeInfinity(x: string): string;
   /**
+   * A boolean expression: the double `x` is NULL, NaN or ±Infinity, in one test where the
+   * database has one. Without it the four tests above are joined by OR, each evaluated
+   * per row (DuckDB: a fifth of a 16-feature score's CPU went to them).
+   */
+  isNonFinite?(x: string): string;
+  /**
    * Ends each derived table of the hash's layers so the planner keeps it a layer: merged
    * into the next, each layer's expressions would be repeated inside the next's, and
    * the query text the planner works on would grow exponentially.

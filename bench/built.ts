@@ -45,6 +45,8 @@ export function createModelBuilt(url: string, model: string, select: string, wor
 /** What bench/predict-engines-one.mjs prints for one statement. */
 export interface BuiltStatement {
   readonly seconds: number;
+  /** CPU seconds of every thread of the statement's process (bench/predict-engines-one.mjs). */
+  readonly cpu_seconds: number;
   readonly result: Record<string, unknown>;
   readonly peak_rss_mb: number;
   readonly client_read_bytes: number | null;

@@ -1,7 +1,7 @@
 /**
  * One statement of bench/predict-engines.ts on the built package, as users run it: plain
  * node, no TypeScript loader in the process, so its peak RSS is sqlml's own. Prints one
- * JSON line (after SETUP, run first and not timed): the statement's seconds and result row, the process's peak RSS, and what
+ * JSON line (after SETUP, run first and not timed): the statement's seconds, CPU seconds and result row, the process's peak RSS, and what
  * the process read and wrote while the statement ran (Linux /proc/self/io `rchar` and
  * `wchar`: every byte passed through read()/write(), sockets included, so for a server
  * database the rows that crossed the wire, both ways).
@@ -32,9 +32,11 @@ const { Engine } = await import(pathToFileURL(resolve(distDir, 'src/engine/engin
 const engine = await Engine.open(url);
 if (setup.trim() !== '') await engine.runAll(setup);
 const before = io();
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const [result] = await engine.runAll(statement);
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 const after = io();
 await engine.close();
 const row = Object.fromEntries(result.columns.map((column, i) => [column.name, result.rows[0]?.[i]]));
@@ -43,6 +45,9 @@ const plain = (_key, value) => (typeof value === 'bigint' ? Number(value) : valu
 console.log(
   JSON.stringify({
     seconds: Number(seconds.toFixed(3)),
+    // CPU time of every thread of the process (DuckDB's workers included, the servers' not):
+    // on a shared machine, the work done, where seconds also count waiting for a core.
+    cpu_seconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
     result: row,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     client_read_bytes: before && after ? after.rchar - before.rchar : null,

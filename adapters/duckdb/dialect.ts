@@ -1,7 +1,7 @@
 /** DuckDB's SQL (see adapters/dialect.ts). Its scanner is PostgreSQL's, so it lexes and quotes as the standard does. */
 import type { ColumnType } from '../../src/data.js';
 import { STANDARD_SPELLING } from '../../src/sql/index.js';
-import { clampedExp, decimalCast, identifierQuoting, roundTrip, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
+import { decimalCast, identifierQuoting, roundTrip, type FunctionSpelling, type DatePart, type DialectTypes, type SqlDialect } from '../dialect.js';
 import { duckdbSplitSql } from './split-sql-dialect.js';
 
 /** The type of each sqlml type, in CREATE TABLE and in CAST alike. */
@@ -76,7 +76,10 @@ export const duckdbDialect: SqlDialect = {
   split: duckdbSplitSql,
   exactNumber: (text) => decimalCast(text, DUCKDB_TYPES.decimal, 'DuckDB'),
   datePart: (part, x) => DATE_PARTS[part](x),
-  safeExp: (x) => clampedExp(x),
+  // DuckDB's exp is 0 below and Infinity above the double's range, as Math.exp is, and
+  // never raises an error: no clamping CASE per row (the overflow-safe logistic calls it
+  // twice per row), and scores at extreme margins equal the stream's exactly.
+  safeExp: (x) => `EXP(${x})`,
   probabilityAsFloat32: (x) => `CAST(CAST(${x} AS FLOAT) AS DOUBLE)`,
   regexpSplit: (text, pattern) => `unnest(string_split_regex(${text}, ${pattern}))`,
   lowerText: (text) => `lower(${text})`,
@@ -96,6 +99,8 @@ export const duckdbDialect: SqlDialect = {
   // The cast of the constant text is folded once per statement; DuckDB parses each
   // element's shortest round-trip digits back exactly.
   constantDoubleAt: (values, index) => `list_extract(CAST('[${values.map((x) => roundTrip(x)).join(',')}]' AS DOUBLE[]), (${index}) + 1)`,
+  // list_position is NULL where x is in no element (and for NULL, which the caller tests first).
+  constantKeyPosition: (keys, x) => `(list_position([${keys.join(', ')}], ${x}) - 1)`,
   compiledSettings: [],
   // DuckDB documents no limit on the columns of a table or a SELECT list (duckdb.org,
   // Operations manual, "Limits").

@@ -292,10 +292,15 @@ export class DuckDBAdapter implements Adapter {
     if (signal?.aborted) return Promise.reject(cancelled());
     return this.#exclusive(async () => {
       const written = writtenNames(table, rows);
+      await this.#run('BEGIN TRANSACTION');
+      // Listening only from here to the finally that stops it: a listener left behind (by
+      // a BEGIN that failed) would interrupt whatever statement holds the shared
+      // connection when this signal aborts later, another caller's.
       const interrupt = (): void => this.#connection.interrupt();
       signal?.addEventListener('abort', interrupt, { once: true });
-      await this.#run('BEGIN TRANSACTION');
       try {
+        // Aborted while BEGIN ran: the listener came too late to hear it.
+        if (signal?.aborted) throw cancelled();
         const staging = stagingTable(table);
         for (const setting of this.sql.compiledSettings) await this.#run(setting);
         await this.#run(createStagingSql(this.sql, staging, rows, 'cast'));

@@ -11,6 +11,8 @@ export const duckdbSplitSql: SplitSqlDialect = {
   isNaN: (x) => `isnan(${x})`,
   isPositiveInfinity: (x) => `(isinf(${x}) AND ${x} > 0)`,
   isNegativeInfinity: (x) => `(isinf(${x}) AND ${x} < 0)`,
+  // isfinite is NULL for NULL and false for NaN and ±Infinity.
+  isNonFinite: (x) => `NOT COALESCE(isfinite(${x}), FALSE)`,
   layerFence: '',
   booleanToInteger: (x) => `CAST(${x} AS BIGINT)`,
   dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,

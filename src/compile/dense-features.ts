@@ -64,10 +64,15 @@ export function translateOneHot(scope: FeatureScope, f: OneHotFeature): Translat
   // NULL never seen at training falls under 'other', as the encoder has it.
   const nullSlot = f.nullSlot ? other + 1 : other;
   const key = dialect.split.partitionKey(cleaned.sql, 'text');
+  const keys = f.categories.map((category) => dialect.textKeyConstant(category));
+  // Where the dialect looks a value up in a list (DuckDB), the category's weight is read by
+  // its position, found once for every output.
+  const position = keys.length > 0 ? dialect.constantKeyPosition?.(keys, key) : undefined;
   const slots = f.categories.map((category, i) => ({ category, slot: f.offset + i }));
   // A simple CASE states the key once and compares it with each category in turn; a
   // search states it once per level, so it is used only where the key is the column itself.
-  const searched = dialect.textKeyBelow !== undefined && cleaned.sql === ref && slots.length >= SEARCHED_CATEGORIES && slots.every(({ category }) => ASCII.test(category));
+  const searched =
+    position === undefined && dialect.textKeyBelow !== undefined && cleaned.sql === ref && slots.length >= SEARCHED_CATEGORIES && slots.every(({ category }) => ASCII.test(category));
   // ASCII text compares by code units as by bytes.
   if (searched) slots.sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : 0));
   return {
@@ -83,7 +88,15 @@ export function translateOneHot(scope: FeatureScope, f: OneHotFeature): Translat
         const middle = part.length >> 1;
         return `CASE WHEN ${dialect.textKeyBelow!(key, part[middle]!.category)} THEN ${search(part.slice(0, middle))} ELSE ${search(part.slice(middle))} END`;
       };
-      const known = searched ? search(slots) : caseOf(slots);
+      const known =
+        position !== undefined
+          ? `COALESCE(${dialect.constantDoubleAt(
+              keys.map((_, i) => scope.weights.weight(f.offset + i, k)),
+              position,
+            )}, ${otherwise})`
+          : searched
+            ? search(slots)
+            : caseOf(slots);
       return [`(CASE WHEN ${ref} IS NULL THEN ${weightLiteral(scope, nullSlot, k)} ELSE ${known} END)`];
     }),
   };

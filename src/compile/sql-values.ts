@@ -67,7 +67,7 @@ export function numericInput(dialect: SqlDialect, ref: string, type: ColumnType)
   const split = dialect.split;
   const double = (x: string): string => `CAST(${x} AS ${split.doubleCast})`;
   const nonFinite = (v: string): string =>
-    `${v} IS NULL OR ${split.isNaN(v)} OR ${split.isPositiveInfinity(v)} OR ${split.isNegativeInfinity(v)}`;
+    split.isNonFinite?.(v) ?? `${v} IS NULL OR ${split.isNaN(v)} OR ${split.isPositiveInfinity(v)} OR ${split.isNegativeInfinity(v)}`;
   switch (type) {
     case 'boolean':
       return { missing: `${ref} IS NULL`, value: double(split.booleanToInteger(ref)) };

