@@ -1,6 +1,6 @@
 /**
  * EXPLAIN PREDICT name FROM source: one row `engine, sql, reason`: the engine 'auto'
- * picks, the SELECT that computes the predictions from the source (NULL when the model
+ * picks for PREDICT without INTO, the SELECT that computes the predictions from the source (NULL when the model
  * does not compile for this database), and why not the database (NULL when it runs there).
  */
 import type { ResultTable } from '../data.js';
@@ -14,10 +14,11 @@ import { keyColumns } from './predict.js';
 export async function explainPredict(statement: ExplainPredict, context: ExecContext): Promise<ResultTable> {
   const model = loadModel(context, await getModelVersion(context, statement.model));
   const columns = await sourceColumns(context, sourceQuery(context.adapter, statement.source));
-  const choice = chooseEngine(context, model, columns, 'auto');
+  const choice = chooseEngine(context, model, columns, 'auto', 'predict');
   const added = predictionColumns(model);
   // PREDICT without INTO keeps every input column: the same check of their names.
   const keep = keyColumns({ into: null }, columns, added).map((index) => columns[index]!);
+  // The SQL whenever the model compiles, also where `auto` streams it for speed: it is what a view or a BI tool would run.
   const sql = choice.compiled === null ? null : predictionSelect(context, { compiled: choice.compiled, source: statement.source, keep, added });
   return {
     command: 'EXPLAIN PREDICT',
