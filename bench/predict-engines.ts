@@ -436,6 +436,11 @@ for (const database of databases) {
         readBytes[engine] = measured.client_read_bytes;
         (rss[engine] ??= {})[rows] = Math.max(rss[engine]![rows] ?? 0, measured.peak_rss_mb);
       }
+      // MariaDB's limit in each round too: the load on a shared machine moves between rounds.
+      if (database === 'mysql') {
+        const limit = await handWrittenLimit(rows);
+        if (limit !== null) (seconds.limit ??= []).push(limit);
+      }
       if (database === 'duckdb' && seconds.database) {
         for (const threads of [1, 2]) {
           const measured = await predictInto(database, rows, 'database', { url: threadsUrl(urls.duckdb!, threads), label: `database, threads = ${threads}` });
@@ -450,11 +455,8 @@ for (const database of databases) {
         client_read_bytes: readBytes,
       });
     }
-    if (database === 'mysql' && seconds.stream) {
-      const limit = await handWrittenLimit(rows);
-      if (limit !== null) {
-        compare('PREDICT INTO: stream / hand-written CREATE TABLE … AS (the limit)', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'limit', seconds: [limit] }, predictGoal(database, rows));
-      }
+    if (seconds.stream && seconds.limit) {
+      compare('PREDICT INTO: stream / hand-written CREATE TABLE … AS (the limit)', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'limit', seconds: seconds.limit }, predictGoal(database, rows));
     }
     if (seconds.threads1 && seconds.threads2) {
       compare('PREDICT INTO, DuckDB database engine: threads = 1 / threads = 2 seconds', database, rows, { label: 'threads1', seconds: seconds.threads1 }, { label: 'threads2', seconds: seconds.threads2 }, rows >= 10_000_000 ? 1.6 : null);
