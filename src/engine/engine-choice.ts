@@ -85,8 +85,9 @@ export function chooseEngine(
  * Why `auto` streams a model that compiles: its text features become, per row, a
  * subquery splitting the text and an md5 and a weight lookup per term, which measured
  * 4.7x slower than the stream (DuckDB, 100k rows of 5 words, ngram(body, 2): 25.5 s
- * against 5.4 s). Hashed categories and crossings, one md5 and one array lookup per row
- * (SqlDialect.constantDoubleAt), run faster in the database (docs/in-database.md has the
+ * against 5.4 s), on every database. Hashed categories and crossings, one md5 and one
+ * array lookup per row (SqlDialect.constantDoubleAt), run faster in the database except
+ * where the dialect's slowerThanStream says otherwise (docs/in-database.md has the
  * figures). `engine = 'database'` still runs text there.
  */
 const TEXT_IN_SQL_REASON = "the model has text features, whose terms run slower in SQL than on the stream today; USING engine = 'database' runs it in the database";
