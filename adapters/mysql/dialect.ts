@@ -128,16 +128,14 @@ function mysqlFunctions(quoteTable: SqlDialect['quoteTable'], quoteString: (valu
 /**
  * Where MariaDB 10.11 measured slower than the stream (docs/in-database.md, "MySQL and
  * MariaDB": bench/predict-engines.ts, gen.py's binary table, both engines side by side
- * on 2 vCPUs shared with the server, load average 22-27; PREDICT the median of 3 runs,
- * EVALUATE one run). One core runs the statement, PREDICT … INTO's InnoDB write costs
- * both engines alike while the stream reads and scores on the other core, and every row
- * of a compiled layer, GROUP BY or window goes through a temporary table. PREDICT … INTO
- * of a dense model is not here: 1.30x faster in the database (22.9 s against 29.8 s).
+ * on 2 vCPUs shared with the server; PREDICT without INTO the median of 3 runs at a load
+ * average of 22-27, EVALUATE one run): one core runs the statement, and every row of a
+ * compiled layer, GROUP BY or window goes through a temporary table. PREDICT … INTO is
+ * not here: 1M rows, on the quiet machine 1.63x faster in the database with a dense
+ * model (5.5 s against 9.0 s) and 1.14x with a hashed one (9.3 s against 10.5 s); under
+ * that load 1.30x and 0.78x.
  */
 const SLOWER_THAN_STREAM: SlowerThanStream = {
-  predictInto: {
-    hashed: { ratio: 0.78, measured: 'MariaDB 10.11, 1M rows: 24.7 s in the database against 19.3 s streaming' },
-  },
   predict: {
     dense: { ratio: 0.67, measured: 'MariaDB 10.11, 200k rows returned: 8.4 s in the database against 5.6 s streaming' },
     hashed: { ratio: 0.48, measured: 'MariaDB 10.11, 200k rows returned: 9.5 s in the database against 4.6 s streaming' },
