@@ -79,6 +79,27 @@ export interface TextArrays {
   series(first: string, last: string): string;
 }
 
+/** The statements whose compiled SQL `engine = 'auto'` weighs against the stream. */
+export type CompiledStatement = 'predictInto' | 'predict' | 'evaluate';
+
+/**
+ * The kinds of model whose compiled SQL costs differ: `hashed` has hashed categories or
+ * crossings (an md5 and a lookup per value), `dense` has neither.
+ */
+export type CompiledModelKind = 'dense' | 'hashed';
+
+/** One measurement: stream seconds ÷ database seconds (below 1: the database was slower), and what was measured. */
+export interface StreamRatio {
+  readonly ratio: number;
+  /** Where and how, for the reason EXPLAIN PREDICT gives, e.g. "MariaDB 10.11, 1M rows, bench/predict-engines.ts". */
+  readonly measured: string;
+}
+
+/** Per statement and kind of model, the figure where the database measured slower than the stream. */
+export type SlowerThanStream = {
+  readonly [S in CompiledStatement]?: { readonly [K in CompiledModelKind]?: StreamRatio };
+};
+
 export interface SqlDialect extends SqlSpelling {
   readonly name: DialectName;
   /** How its text is lexed: the tokenizer's, splitter's and parser's input. */
@@ -187,10 +208,17 @@ export interface SqlDialect extends SqlSpelling {
     /** A derived table inside a scalar subquery may read the outer row's columns (MariaDB: no); src/compile computes margins once that way. */
     readonly correlatedDerivedTables?: boolean;
     /**
-     * Hashed categories and crossings (an md5 per row) score no faster in its SQL than on
-     * the stream, so `engine = 'auto'` streams models that have them (src/engine/engine-choice.ts).
+     * Every fenced derived table (SplitSqlDialect.layerFence) is written to a temporary
+     * table row by row (MariaDB/MySQL), so src/compile keeps as few layers as it can.
      */
-    readonly slowHashedFeatures?: boolean;
+    readonly materializedLayers?: boolean;
+    /**
+     * Where compiled scoring measured SLOWER in this database than on the stream, per
+     * statement and per kind of model: `engine = 'auto'` streams those
+     * (src/engine/engine-choice.ts), and EXPLAIN PREDICT's reason quotes the figure.
+     * Absent: the database is the faster place for every statement.
+     */
+    readonly slowerThanStream?: SlowerThanStream;
   };
   /** How wire-listener clients log in without a token. */
   readonly clientLogin: ClientLogin;

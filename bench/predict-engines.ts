@@ -4,6 +4,7 @@
  *   npx tsx bench/predict-engines.ts [--rows 1000000,10000000] [--db duckdb,postgres,mysql]
  *     [--engines stream,database] [--evaluate-rows 10000000] [--repeat 1]
  *     [--data /tmp/sqlml-predict-engines] [--duckdb-memory-limit 256MB] [--timeout 300] [--setup-only]
+ *     [--model-columns '*'] [--select-rows 0] [--postgres URL] [--mysql URL]
  * The table is ../shared/bench/gen.py's binary one (10 numbers on wildly different scales
  * with NULLs, 5 categorical columns up to c5's 1,000 values, id, label), generated once
  * into the data dir (Debian's /usr/bin/python3 with python3-numpy; without scikit-learn
@@ -20,7 +21,9 @@
  * what that process read and wrote while the statement ran: for PostgreSQL and MariaDB
  * the bytes that crossed the wire; DuckDB is embedded, so there it is DuckDB's own file
  * I/O (no wire). `--engines` takes `stream`, `database`, `auto`, or `default` (no USING
- * engine clause, for a build that does not parse one). A statement running past
+ * engine clause, for a build that does not parse one). `--model-columns` names what the
+ * model reads (default `*`: c3…c5 hashed; `id, x1, …, x10, c1, c2, label` makes a dense
+ * model). A statement running past
  * `--timeout` seconds is killed (and cancelled on the server), and said so.
  *
  * Per size and database: PREDICT … INTO a new table with each engine, then the database
@@ -29,10 +32,13 @@
  * a hand-written CREATE TABLE … AS of the same model (ceilingSql), timed alike, with how
  * far its rows are from sqlml's; for DuckDB also the CPU seconds of stream and database
  * (embedded, the process does all the work: a figure the machine's load does not inflate
- * as it does the seconds); PostgreSQL's `EXPLAIN (ANALYZE, VERBOSE)` of the `CREATE TABLE
- * … AS` that PREDICT … INTO runs, with its workers planned and launched, next to two
- * hand-written floors of it (postgresPlan). At `--evaluate-rows`: EVALUATE MODEL … ON with
- * each engine, its seconds and metrics. Each comparison ends in a line with the issue's goal.
+ * as it does the seconds); on MariaDB, the hand-written limit (`CREATE TABLE … AS SELECT
+ * id, 1/(1+EXP(-(margin))) FROM table`: the least a statement of this model can do
+ * there); PostgreSQL's `EXPLAIN (ANALYZE, VERBOSE)` of the `CREATE TABLE … AS` that
+ * PREDICT … INTO runs, with its workers planned and launched, next to two hand-written
+ * floors of it (postgresPlan). At `--evaluate-rows`: EVALUATE MODEL … ON with each
+ * engine, its seconds and metrics; at `--select-rows`, PREDICT without INTO (every row
+ * back to the client) with each engine. Each comparison ends in a line with the issue's goal.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -64,6 +70,10 @@ const repeats = Number(option('--repeat', '1'));
 const dataDir = option('--data', '/tmp/sqlml-predict-engines');
 const duckdbMemoryLimit = option('--duckdb-memory-limit', '256MB');
 const statementTimeoutSeconds = Number(option('--timeout', '300'));
+/** The columns the model reads: `*` (c3…c5 hashed) or a list leaving the hashed ones out (a dense model). */
+const modelColumns = option('--model-columns', '*');
+/** PREDICT without INTO (every row back to the client) at this many rows, a head of the smallest table; 0: not run. */
+const selectRows = Number(option('--select-rows', '0'));
 const urls: Record<string, string> = {
   duckdb: `duckdb:${join(dataDir, 'bench.duckdb')}?memory_limit=${duckdbMemoryLimit}`,
   postgres: option('--postgres', process.env.SQLML_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/sqlml_bench'),
@@ -380,6 +390,55 @@ async function postgresPlan(rows: number): Promise<void> {
   await client.end();
 }
 
+/**
+ * MariaDB's ceiling for PREDICT … INTO: the minimal hand-written statement of the same
+ * model, `CREATE TABLE … AS SELECT id, 1/(1+EXP(-(margin))) FROM table`, the margin
+ * taken from EXPLAIN PREDICT's SQL (no label, no overflow guard, no layer, no swap).
+ * Timed in this process: the server does all of it.
+ */
+async function handWrittenLimit(rows: number): Promise<number | null> {
+  const [explained] = await run('mysql', `EXPLAIN PREDICT ${MODEL} FROM ${table(rows)};`);
+  const sql = String(explained!.rows[0]![explained!.columns.findIndex((c) => c.name === 'sql')]);
+  // The margin follows the kept columns, gen.py's last being `label`.
+  const end = sql.indexOf(' AS `sqlml_margin_0` FROM');
+  const start = sql.lastIndexOf('`label`, ', end) + '`label`, '.length;
+  if (end < 0 || start < '`label`, '.length) {
+    emit({ what: 'PREDICT INTO: hand-written limit', database: 'mysql', rows, failed: 'no margin in EXPLAIN PREDICT' });
+    return null;
+  }
+  const margin = sql.slice(start, end);
+  const statement = `CREATE TABLE pe_limit AS SELECT id, 1e0 / (1e0 + EXP(-(${margin}))) AS score FROM ${table(rows)}`;
+  const engine = await Engine.open(urls.mysql!);
+  try {
+    await engine.adapter.query('DROP TABLE IF EXISTS pe_limit');
+    const started = performance.now();
+    await engine.adapter.query(statement);
+    const seconds = round((performance.now() - started) / 1000);
+    emit({ what: 'PREDICT INTO: hand-written limit, CREATE TABLE t AS SELECT id, 1/(1+EXP(-(margin))) FROM src', database: 'mysql', rows, engine: 'limit', seconds, rows_per_second: Math.round(rows / seconds) });
+    return seconds;
+  } finally {
+    await engine.adapter.query('DROP TABLE IF EXISTS pe_limit').catch(() => undefined);
+    await engine.close();
+  }
+}
+
+/** PREDICT without INTO over the first `rows` rows: every row comes back to the client, with each engine. */
+async function predictRows(database: string, rows: number): Promise<void> {
+  const seconds: Record<string, number[]> = {};
+  for (let run = 0; run < repeats; run++) {
+    for (const engine of engines) {
+      const context = { what: 'PREDICT without INTO (rows returned)', database, rows, engine };
+      const measured = await measure(urls[database]!, '', `PREDICT ${MODEL} FROM (SELECT * FROM ${table(sizes[0]!)} WHERE id <= ${rows})${usingEngine(engine)};`, context);
+      if (!measured) continue;
+      (seconds[engine] ??= []).push(measured.seconds);
+      emit({ ...context, seconds: measured.seconds, rows_per_second: Math.round(rows / measured.seconds), peak_rss_mb: measured.peak_rss_mb, client_read_bytes: measured.client_read_bytes });
+    }
+  }
+  if (seconds.stream && seconds.database) {
+    compare('PREDICT without INTO: stream / database seconds', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'database', seconds: seconds.database }, null);
+  }
+}
+
 async function evaluate(database: string, rows: number): Promise<void> {
   const seconds: Record<string, number[]> = {};
   const metrics: Record<string, Record<string, unknown>> = {};
@@ -421,8 +480,8 @@ for (const database of databases) {
   for (const size of sizes) await load(database, size);
   if (args.includes('--setup-only')) continue;
   const [version] = await run(database, 'SELECT version() AS v;');
-  const training = createModelBuilt(urls[database]!, MODEL, `SELECT * FROM ${table(sizes[0]!)} WHERE id <= ${TRAINING_ROWS}`);
-  emit({ what: `CREATE MODEL on the first ${TRAINING_ROWS} rows (stream, built package, default recipe)`, database, server: String(version!.rows[0]![0]), oracle_auc: oracleAuc(), ...training });
+  const training = createModelBuilt(urls[database]!, MODEL, `SELECT ${modelColumns} FROM ${table(sizes[0]!)} WHERE id <= ${TRAINING_ROWS}`);
+  emit({ what: `CREATE MODEL on the first ${TRAINING_ROWS} rows (stream, built package, default recipe)`, database, model_columns: modelColumns, server: String(version!.rows[0]![0]), oracle_auc: oracleAuc(), ...training });
   /** Peak RSS of PREDICT INTO a new table, per engine and size: flat when memory does not grow with rows. */
   const rss: Record<string, Record<number, number>> = {};
   /** Engines that failed or timed out at a smaller size: not run again at a larger one. */
@@ -444,6 +503,11 @@ for (const database of databases) {
         (cpuSeconds[engine] ??= []).push(measured.cpu_seconds);
         readBytes[engine] = measured.client_read_bytes;
         (rss[engine] ??= {})[rows] = Math.max(rss[engine]![rows] ?? 0, measured.peak_rss_mb);
+      }
+      // MariaDB's limit in each round too: the load on a shared machine moves between rounds.
+      if (database === 'mysql') {
+        const limit = await handWrittenLimit(rows);
+        if (limit !== null) (seconds.limit ??= []).push(limit);
       }
       if (database === 'duckdb' && seconds.database) {
         for (const threads of [1, 2]) {
@@ -471,12 +535,16 @@ for (const database of databases) {
         ...(await ceilingAgreement()),
       });
     }
+    if (seconds.stream && seconds.limit) {
+      compare('PREDICT INTO: stream / hand-written CREATE TABLE … AS (the limit)', database, rows, { label: 'stream', seconds: seconds.stream }, { label: 'limit', seconds: seconds.limit }, predictGoal(database, rows));
+    }
     if (seconds.threads1 && seconds.threads2) {
       compare('PREDICT INTO, DuckDB database engine: threads = 1 / threads = 2 seconds', database, rows, { label: 'threads1', seconds: seconds.threads1 }, { label: 'threads2', seconds: seconds.threads2 }, rows >= 10_000_000 ? 1.6 : null);
     }
     if (database === 'postgres' && seconds.database) await postgresPlan(rows);
   }
   for (const [engine, bySize] of Object.entries(rss)) emit({ what: 'PREDICT INTO: client peak RSS (MB) by rows', database, engine, peak_rss_mb: bySize });
+  if (selectRows > 0) await predictRows(database, Math.min(selectRows, sizes[0]!));
   if (sizes.includes(evaluateRows)) await evaluate(database, evaluateRows);
   await run(database, `DROP TABLE IF EXISTS ${TARGET}; DROP MODEL IF EXISTS ${MODEL};`);
 }

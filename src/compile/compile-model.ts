@@ -2,8 +2,10 @@
  * compileModel: a stored model as SQL. Each recipe feature is translated by its kind's
  * module (dense-features.ts; hashed kinds in hashed-features.ts), the margins summed in
  * the streaming Scorer's order from the bias, and the outputs computed from them
- * (outputs.ts). `select` computes the margins and probabilities once each, in layers;
- * `expressions` repeats them inline, so it can stand where no layer can.
+ * (outputs.ts). `select` computes the margins and probabilities once each, in layers
+ * (where the dialect materializes each layer, a binary model's probability is computed
+ * inline from the margins' layer instead); `expressions` repeats them inline, so it can
+ * stand where no layer can.
  */
 import type { Column } from '../data.js';
 import { FeatureEncoder } from '../learn/encode.js';
@@ -146,10 +148,7 @@ class Compiled implements CompiledModel {
     const model = this.#model;
     if (model.task === 'regression') throw new Error('probabilityOf: a regression model gives no probabilities');
     return this.#onMargins(columns, (m) => {
-      if (model.task === 'binary') {
-        const p = logistic(dialect, m[0]!);
-        return { p: `(CASE WHEN ${isClass(dialect, model, label, 1)} THEN ${p} WHEN ${isClass(dialect, model, label, 0)} THEN ${doubleLiteral(dialect, 1)} - ${p} END)` };
-      }
+      if (model.task === 'binary') return { p: binaryProbabilityOf(dialect, model, label, logistic(dialect, m[0]!)) };
       const lse = logSumExp(dialect, m);
       const whens = m.map((mc, c) => `WHEN ${isClass(dialect, model, label, c)} THEN ${softmaxProbability(dialect, mc, lse)}`);
       return { p: `(CASE ${whens.join(' ')} END)` };
@@ -174,9 +173,17 @@ class Compiled implements CompiledModel {
     if (model.task === 'regression') {
       outputs = { predicted_value: regressionValue(dialect, model, q(marginNames[0]!)) };
     } else if (model.task === 'binary') {
-      const p = `${prefix}probability`;
-      layer = `(SELECT ${list([`${logistic(dialect, q(marginNames[0]!))} AS ${q(p)}`])} FROM ${layer}${fence}) AS ${q(`${prefix}probabilities`)}`;
-      outputs = { predicted_label: binaryLabel(dialect, model, q(p)), score: q(p) };
+      let p: string;
+      if (dialect.capabilities.materializedLayers === true) {
+        // The logistic of the margins' column, inline where it is used: a few EXPs per
+        // row cost less than writing every row to one more temporary table.
+        p = logistic(dialect, q(marginNames[0]!));
+      } else {
+        p = q(`${prefix}probability`);
+        layer = `(SELECT ${list([`${logistic(dialect, q(marginNames[0]!))} AS ${p}`])} FROM ${layer}${fence}) AS ${q(`${prefix}probabilities`)}`;
+      }
+      outputs = { predicted_label: binaryLabel(dialect, model, p), score: p };
+      if (probabilityOf !== undefined) outputs[PROBABILITY_OF] = binaryProbabilityOf(dialect, model, probabilityOf, p);
     } else {
       const lse = `${prefix}lse`;
       layer = `(SELECT ${list([...marginNames.map(q), `${logSumExp(dialect, marginNames.map(q))} AS ${q(lse)}`])} FROM ${layer}${fence}) AS ${q(`${prefix}lse`)}`;
@@ -189,12 +196,13 @@ class Compiled implements CompiledModel {
         outputs[PROBABILITY_OF] = `(CASE ${whens.join(' ')} END)`;
       }
     }
-    if (probabilityOf !== undefined && model.task === 'binary') {
-      const p = q(`${prefix}probability`);
-      outputs[PROBABILITY_OF] = `(CASE WHEN ${isClass(dialect, model, probabilityOf, 1)} THEN ${p} WHEN ${isClass(dialect, model, probabilityOf, 0)} THEN ${doubleLiteral(dialect, 1)} - ${p} END)`;
-    }
     const names = probabilityOf !== undefined && model.task !== 'regression' ? [...this.outputs.map((c) => c.name), PROBABILITY_OF] : this.outputs.map((c) => c.name);
     const columns = names.map((name) => `${outputs[name]} AS ${q(name)}`);
     return `SELECT ${list(columns)} FROM ${layer}`;
   }
+}
+
+/** The probability a binary model with P(positive) `p` gives the label `label` holds; NULL for neither class. */
+function binaryProbabilityOf(dialect: SqlDialect, model: TrainedModel, label: string, p: string): string {
+  return `(CASE WHEN ${isClass(dialect, model, label, 1)} THEN ${p} WHEN ${isClass(dialect, model, label, 0)} THEN ${doubleLiteral(dialect, 1)} - ${p} END)`;
 }

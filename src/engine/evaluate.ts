@@ -86,8 +86,8 @@ async function databaseEvaluation(
   if (!actual) {
     throw new SqlmlError('bad_column', `evaluating needs the target column ${model.target.name} in the source, which has ${columnList(columns)}`);
   }
-  const { compiled } = chooseEngine(context, model, columns, requested, databaseEvaluationReason(model, actual));
-  return compiled ? { compiled, columns } : null;
+  const choice = chooseEngine(context, model, columns, requested, 'evaluate', databaseEvaluationReason(model, actual));
+  return choice.engine === 'database' ? { compiled: choice.compiled, columns } : null;
 }
 
 export function evaluationResult(task: Task, evaluation: Evaluation): ResultTable {

@@ -190,7 +190,7 @@ export async function predict(statement: Predict, context: ExecContext): Promise
   const query = sourceQuery(adapter, statement.source);
   if (requested !== 'stream' && !withExtras) {
     const columns = await sourceColumns(context, query);
-    const choice = chooseEngine(context, model, columns, requested);
+    const choice = chooseEngine(context, model, columns, requested, statement.into ? 'predictInto' : 'predict');
     if (choice.engine === 'database') {
       const added = predictionColumns(model);
       const keep = keyColumns(statement, columns, added).map((index) => columns[index]!);

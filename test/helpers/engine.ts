@@ -1,5 +1,7 @@
+import { expect } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import type { ResultTable, Value } from '../../src/data.js';
+import type { CompiledModelKind, CompiledStatement } from '../../adapters/dialect.js';
 
 /** A fresh engine on an in-memory DuckDB. */
 export function memoryEngine(): Promise<Engine> {
@@ -21,4 +23,19 @@ export function rowObject(result: ResultTable, index: number): Record<string, Va
   const row = result.rows[index];
   if (!row) throw new Error(`result has no row ${index} (${result.rows.length} rows)`);
   return Object.fromEntries(result.columns.map((c, i) => [c.name, row[i] ?? null]));
+}
+
+/**
+ * The engine `auto` picks for a model that compiles (no text features), as the connected
+ * dialect's measured figures say (capabilities.slowerThanStream): tests ask the fact,
+ * never the database's name.
+ */
+export function autoEngine(engine: Engine, statement: CompiledStatement, kind: CompiledModelKind): 'database' | 'stream' {
+  return engine.adapter.sql.capabilities.slowerThanStream?.[statement]?.[kind] === undefined ? 'database' : 'stream';
+}
+
+/** What EXPLAIN PREDICT says of such a model: its engine and reason (the figure where it streams). */
+export function explainedAuto(engine: Engine, kind: CompiledModelKind): { engine: string; reason: unknown } {
+  const figure = engine.adapter.sql.capabilities.slowerThanStream?.predict?.[kind];
+  return figure === undefined ? { engine: 'database', reason: null } : { engine: 'stream', reason: expect.stringContaining(`${figure.ratio}x the stream's speed`) };
 }
