@@ -278,10 +278,10 @@ function ceilingSql(select: string, rows: number): string {
   if (end < 0 || start < 0) throw new Error('the compiled SQL has no single margin to rewrite');
   let numbers = 0;
   const margin = select.slice(start + '"label", '.length, end).replace(
-    /\(CASE WHEN \(NOT COALESCE\(isfinite\(CAST\("(\w+)" AS DOUBLE\)\), FALSE\)\) THEN (CAST\('[^']*' AS DOUBLE\)) ELSE (CAST\('[^']*' AS DOUBLE\)) \* GREATEST\(CAST\('-1000000' AS DOUBLE\), LEAST\(CAST\('1000000' AS DOUBLE\), \(\(CAST\("\w+" AS DOUBLE\) - (CAST\('[^']*' AS DOUBLE\))\) \/ (CAST\('[^']*' AS DOUBLE\))\)\)\) END\)/g,
-    (_, column: string, missing: string, weight: string, center: string, scale: string) => {
+    /\(CASE WHEN (?:\(NOT COALESCE\(isfinite\(CAST\("(\w+)" AS DOUBLE\)\), FALSE\)\)|"(\w+)" IS NULL) THEN (CAST\('[^']*' AS DOUBLE\)) ELSE (CAST\('[^']*' AS DOUBLE\)) \* GREATEST\(CAST\('-1000000' AS DOUBLE\), LEAST\(CAST\('1000000' AS DOUBLE\), \(\(CAST\("\w+" AS DOUBLE\) - (CAST\('[^']*' AS DOUBLE\))\) \/ (CAST\('[^']*' AS DOUBLE\))\)\)\) END\)/g,
+    (_, double: string | undefined, integer: string | undefined, missing: string, weight: string, center: string, scale: string) => {
       numbers++;
-      return `COALESCE(${weight} * (("${column}" - ${center}) / ${scale}), ${missing})`;
+      return `COALESCE(${weight} * (("${double ?? integer}" - ${center}) / ${scale}), ${missing})`;
     },
   );
   if (numbers !== 10) throw new Error(`the ceiling rewrote ${numbers} of gen.py's 10 number terms: the compiled SQL's shape changed`);
