@@ -90,6 +90,9 @@ export const duckdbDialect: SqlDialect = {
   },
   // Text is its own key (split.partitionKey).
   textKeyConstant: (value) => STANDARD_SPELLING.quoteString(value),
+  // DuckDB's strings are UTF-8 and compare byte for byte (its default collation, binary).
+  textKeyBelow: (key, value) => `${key} < ${STANDARD_SPELLING.quoteString(value)}`,
+  hashedTextKey: (x) => x,
   // A cast of a constant is folded when the statement is planned.
   doubleConstant: (x) => `CAST('${roundTrip(x)}' AS DOUBLE)`,
   // The cast of the constant text is folded once per statement; DuckDB parses each

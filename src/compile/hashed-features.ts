@@ -5,8 +5,15 @@
  * dialect's md5Word(key, 0), and the slot's weight is the element at that offset of the
  * model's hashed weights written as a constant list. Recipes stored before md5 hashed
  * with MurmurHash3 over UTF-16 code units, which no SQL reproduces: they are refused.
+ *
+ * A hashed category's values seen at training (the model's hashedNames) are looked up
+ * first in a dictionary of their keys, whose slots are computed here by the learner's own
+ * h32: a search by byte order costs a few comparisons where md5 costs a microsecond
+ * (docs/in-database.md). Only values not in it are hashed, so the answers are md5's.
  */
+import { h32 } from '../learn/md5.js';
 import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeature } from '../learn/recipe-format.js';
+import type { HashedNames } from '../learn/weight-names.js';
 import { doubleLiteral, numericInput } from './sql-values.js';
 import { cleanedText, wordsText } from './text-cleaning.js';
 import { perOutput, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
@@ -16,13 +23,13 @@ export const MURMUR_REASON = 'stored by an earlier version whose hashing has no 
 
 type Hashed = HashedCategoryFeature | TextFeature | CrossFeature;
 
-export function translateHashed(scope: FeatureScope, feature: Hashed, recipe: Recipe): Translated {
+export function translateHashed(scope: FeatureScope, feature: Hashed, recipe: Recipe, names: HashedNames | null): Translated {
   const what = feature.kind === 'cartesian' ? `crossing ${feature.transform}` : `${feature.kind === 'text' ? 'text' : 'hashed category'} feature ${feature.column}`;
   if (recipe.hash !== 'md5' || feature.hashPrefix === undefined) return { ok: false, reason: `${what}: the model was ${MURMUR_REASON}` };
   const space = new HashedSpace(scope, recipe);
   switch (feature.kind) {
     case 'hashed_category':
-      return hashedCategory(scope, space, feature, feature.hashPrefix);
+      return hashedCategory(scope, space, feature, feature.hashPrefix, knownValues(recipe, names, recipe.features.indexOf(feature), feature.hashPrefix));
     case 'text':
       return text(scope, space, feature, feature.hashPrefix);
     case 'cartesian':
@@ -80,12 +87,15 @@ function nullOr(scope: FeatureScope, ref: string, nullSlot: number | null, k: nu
   return `(CASE WHEN ${ref} IS NULL THEN ${missing} ELSE ${present} END)`;
 }
 
-function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCategoryFeature, prefix: string): Translated {
+function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCategoryFeature, prefix: string, known: readonly KnownValue[]): Translated {
   const column = textColumn(scope, f.column, 'hashed category');
   if ('reason' in column) return { ok: false, reason: column.reason };
   const cleaned = cleanedText(scope.dialect, column.ref, f.normalize);
   if (!cleaned.ok) return cleaned;
-  const offset = space.offsetOf(concat([scope.dialect.quoteString(prefix), cleaned.sql]));
+  const hashed = space.offsetOf(concat([scope.dialect.quoteString(prefix), cleaned.sql]));
+  // The key is prefix + value, the prefix a constant: the value alone is compared.
+  const looked = dictionary(scope, cleaned.sql, cleaned.sql === column.ref, known);
+  const offset = looked === null ? hashed : `COALESCE(${looked}, ${hashed})`;
   const terms: FeatureTerms = perOutput(scope, (k) => [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, k, space.weightAt(offset, k))]);
   return { ok: true, terms };
 }
@@ -185,4 +195,68 @@ function crossing(scope: FeatureScope, space: HashedSpace, f: CrossFeature, pref
   if ('reason' in right) return { ok: false, reason: right.reason };
   const offset = space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql]));
   return { ok: true, terms: perOutput(scope, (k) => [space.weightAt(offset, k)]) };
+}
+
+/** A value seen at training and its key's offset in the hashed space, h32(prefix + value) & mask. */
+export interface KnownValue {
+  readonly value: string;
+  readonly offset: number;
+}
+
+/**
+ * The values recorded in `names` for hashed feature number `feature` whose key (`prefix` +
+ * value, as the encoder spells it) hashes, by the learner's own h32, to the slot they are
+ * named under; a name that does not is not a key as the encoder hashed it and is left out,
+ * so whatever the names hold, the dictionary's answers are md5's. One entry per value.
+ */
+export function knownValues(recipe: Recipe, names: HashedNames | null, feature: number, prefix: string): KnownValue[] {
+  if (names === null || feature < 0) return [];
+  const mask = 2 ** recipe.hashBits - 1;
+  const known = new Map<string, number>();
+  for (const [slot, recorded] of Object.entries(names.slots)) {
+    const offset = Number(slot);
+    for (const [f, value] of recorded) {
+      if (f !== feature || known.has(value)) continue;
+      if ((h32(prefix + value) & mask) === offset) known.set(value, offset);
+    }
+  }
+  return [...known].map(([value, offset]) => ({ value, offset }));
+}
+
+/** Most known values a dictionary holds: past it the compiled SQL would grow without bound, and md5 alone is used. */
+export const DICTIONARY_CAP = 4096;
+/** Most known values compared in turn by one CASE where they cannot be searched. */
+const CASE_CAP = 16;
+/** Values left to a simple CASE at the end of the search. */
+const SEARCH_LEAF = 3;
+/** Searched values are ASCII, whose code-unit order here is the byte order in every encoding. */
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The offset of the text `value` (SQL, not NULL) when it is one of `known`, else NULL: a
+ * binary search by byte order over the known values (dialect.textKeyBelow) where `cheap`
+ * says repeating `value` at each level costs nothing (it is a column), else a simple CASE
+ * over a few of them. Null when there is no dictionary to ask.
+ */
+function dictionary(scope: FeatureScope, value: string, cheap: boolean, known: readonly KnownValue[]): string | null {
+  const { dialect } = scope;
+  if (known.length === 0 || known.length > DICTIONARY_CAP) return null;
+  const key = dialect.hashedTextKey(value);
+  const below = dialect.textKeyBelow;
+  const caseOf = (part: readonly KnownValue[]): string =>
+    `CASE ${key} ${part.map(({ value: v, offset }) => `WHEN ${dialect.textKeyConstant(v)} THEN ${offset}`).join(' ')} END`;
+  if (below !== undefined && cheap) {
+    // Non-ASCII values are left to md5: their byte order is the encoding's.
+    const sorted = known.filter(({ value: v }) => ASCII.test(v)).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    if (sorted.length === 0) return null;
+    // Halving the sorted values by the key's byte order: a key equal to one lands in the
+    // part holding it; any other reaches a CASE without it, which gives NULL.
+    const search = (part: readonly KnownValue[]): string => {
+      if (part.length <= SEARCH_LEAF) return caseOf(part);
+      const middle = part.length >> 1;
+      return `CASE WHEN ${below(key, part[middle]!.value)} THEN ${search(part.slice(0, middle))} ELSE ${search(part.slice(middle))} END`;
+    };
+    return `(${search(sorted)})`;
+  }
+  return known.length <= CASE_CAP ? `(${caseOf(known)})` : null;
 }
