@@ -157,8 +157,10 @@ export interface SqlDialect extends SqlSpelling {
    * byte by `=` with textKeyConstant and by textKeyBelow (whatever the column's collation or
    * character set): src/compile looks a hashed value up in a dictionary of the keys known at
    * compile time, whose slots it computed with the learner's md5, and hashes only the others.
+   * Used with textKeyBelow; absent where hashing every value measured faster (DuckDB) or
+   * is not measured (MySQL/MariaDB, which compares text keys by no byte order).
    */
-  hashedTextKey(x: string): string;
+  hashedTextKey?(x: string): string;
   /**
    * Element `index` (an integer expression, from 0) of the constant list of doubles
    * `values`, each read back bit for bit; NULL past its end. src/compile looks up a hashed

@@ -150,10 +150,6 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     // The bytes CAST('…' AS BINARY) gives, as a literal: MariaDB converted that cast per
     // row and per WHEN (a 1M-row score spent 40% of its time there).
     textKeyConstant: (value) => `_binary${quoteString(value)}`,
-    // Binary strings compare byte for byte, with no padding of trailing spaces.
-    textKeyBelow: (key, value) => `${key} < _binary${quoteString(value)}`,
-    // md5Word hashes the utf8mb4 bytes: a latin1 column's bytes would compare as other characters.
-    hashedTextKey: (x) => `CAST(CONVERT(${x} USING utf8mb4) AS BINARY)`,
     // MariaDB evaluates CAST('…' AS DOUBLE) per row (0.36 µs each here: 1M rows of five
     // took 3.3 s against 1.5 s as literals); a literal with an exponent is a DOUBLE
     // parsed once (a plain one would be an exact DECIMAL). Negatives in parentheses, so

@@ -16,7 +16,7 @@ import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeatu
 import type { HashedNames } from '../learn/weight-names.js';
 import { doubleLiteral, numericInput } from './sql-values.js';
 import { cleanedText, wordsText } from './text-cleaning.js';
-import { perOutput, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
+import { ASCII, byteOrderSearch, perOutput, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
 
 /** Why a model whose features are hashed the earlier way cannot be compiled. */
 export const MURMUR_REASON = 'stored by an earlier version whose hashing has no SQL equivalent; RETRAIN it to score it in the database';
@@ -225,38 +225,22 @@ export function knownValues(recipe: Recipe, names: HashedNames | null, feature: 
 
 /** Most known values a dictionary holds: past it the compiled SQL would grow without bound, and md5 alone is used. */
 export const DICTIONARY_CAP = 4096;
-/** Most known values compared in turn by one CASE where they cannot be searched. */
-const CASE_CAP = 16;
-/** Values left to a simple CASE at the end of the search. */
-const SEARCH_LEAF = 3;
-/** Searched values are ASCII, whose code-unit order here is the byte order in every encoding. */
-const ASCII = /^[\x00-\x7f]*$/;
-
 /**
  * The offset of the text `value` (SQL, not NULL) when it is one of `known`, else NULL: a
- * binary search by byte order over the known values (dialect.textKeyBelow) where `cheap`
- * says repeating `value` at each level costs nothing (it is a column), else a simple CASE
- * over a few of them. Null when there is no dictionary to ask.
+ * search by byte order over the known ASCII values (byteOrderSearch), where the dialect
+ * has one (hashedTextKey and textKeyBelow) and `cheap` says repeating `value` at each
+ * level costs nothing (it is a column). Null when there is no dictionary to ask.
  */
 function dictionary(scope: FeatureScope, value: string, cheap: boolean, known: readonly KnownValue[]): string | null {
   const { dialect } = scope;
-  if (known.length === 0 || known.length > DICTIONARY_CAP) return null;
-  const key = dialect.hashedTextKey(value);
-  const below = dialect.textKeyBelow;
-  const caseOf = (part: readonly KnownValue[]): string =>
-    `CASE ${key} ${part.map(({ value: v, offset }) => `WHEN ${dialect.textKeyConstant(v)} THEN ${offset}`).join(' ')} END`;
-  if (below !== undefined && cheap) {
-    // Non-ASCII values are left to md5: their byte order is the encoding's.
-    const sorted = known.filter(({ value: v }) => ASCII.test(v)).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-    if (sorted.length === 0) return null;
-    // Halving the sorted values by the key's byte order: a key equal to one lands in the
-    // part holding it; any other reaches a CASE without it, which gives NULL.
-    const search = (part: readonly KnownValue[]): string => {
-      if (part.length <= SEARCH_LEAF) return caseOf(part);
-      const middle = part.length >> 1;
-      return `CASE WHEN ${below(key, part[middle]!.value)} THEN ${search(part.slice(0, middle))} ELSE ${search(part.slice(middle))} END`;
-    };
-    return `(${search(sorted)})`;
-  }
-  return known.length <= CASE_CAP ? `(${caseOf(known)})` : null;
+  const keyOf = dialect.hashedTextKey;
+  if (keyOf === undefined || dialect.textKeyBelow === undefined || !cheap || known.length > DICTIONARY_CAP) return null;
+  // Non-ASCII values are left to md5: their byte order is the encoding's.
+  const ascii = known.filter(({ value: v }) => ASCII.test(v)).map(({ value: v, offset }) => ({ text: v, offset }));
+  if (ascii.length === 0) return null;
+  const key = keyOf(value);
+  // No ELSE: a value not in the part searched is NULL, and takes md5.
+  const caseOf = (part: readonly (typeof ascii)[number][]): string =>
+    `CASE ${key} ${part.map(({ text, offset }) => `WHEN ${dialect.textKeyConstant(text)} THEN ${offset}`).join(' ')} END`;
+  return `(${byteOrderSearch(dialect, key, ascii, caseOf)})`;
 }
