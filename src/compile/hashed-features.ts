@@ -6,10 +6,13 @@
  * model's hashed weights written as a constant list. Recipes stored before md5 hashed
  * with MurmurHash3 over UTF-16 code units, which no SQL reproduces: they are refused.
  *
- * A hashed category's values seen at training (the model's hashedNames) are looked up
+ * Where the dialect searches text by byte order (hashedTextKey, textKeyBelow: PostgreSQL),
+ * a hashed category's values seen at training (the model's hashedNames) are looked up
  * first in a dictionary of their keys, whose slots are computed here by the learner's own
- * h32: a search by byte order costs a few comparisons where md5 costs a microsecond
+ * h32: a search costs a few comparisons where PostgreSQL's md5 costs a microsecond
  * (docs/in-database.md). Only values not in it are hashed, so the answers are md5's.
+ * Crossings and text terms are always hashed. For a multiclass model the offset
+ * expression is stated once per class (the database evaluates it per class).
  */
 import { h32 } from '../learn/md5.js';
 import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeature } from '../learn/recipe-format.js';
