@@ -102,6 +102,9 @@ export const postgresDialect: SqlDialect = {
   textKeyConstant: (value) => STANDARD_SPELLING.quoteString(value),
   // The "C" collation orders by memcmp of the bytes, whatever the column's collation.
   textKeyBelow: (key, value) => `${key} < ${STANDARD_SPELLING.quoteString(value)} COLLATE "C"`,
+  // As text (a citext would compare ignoring case) in "C", which compares bytes, also where
+  // the column's collation is nondeterministic.
+  hashedTextKey: (x) => `CAST(${x} AS text) COLLATE "C"`,
   // A cast of a constant is folded when the statement is planned.
   doubleConstant: (x) => `CAST('${roundTrip(x)}' AS DOUBLE PRECISION)`,
   // An array constant is folded once per statement; subscripting it is direct (fixed-width

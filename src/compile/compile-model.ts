@@ -65,7 +65,7 @@ function translate(scope: FeatureScope, feature: FeatureSpec, model: TrainedMode
     case 'hashed_category':
     case 'text':
     case 'cartesian':
-      return translateHashed(scope, feature, model.recipe);
+      return translateHashed(scope, feature, model.recipe, model.hashedNames ?? null);
   }
 }
 

@@ -10,7 +10,7 @@ import { MAX_ABS_VALUE } from '../learn/encode.js';
 import type { BinnedFeature, BooleanFeature, DateFeature, NumberFeature, OneHotFeature } from '../learn/recipe-format.js';
 import { doubleLiteral, numericInput, type NumericInput } from './sql-values.js';
 import { cleanedText } from './text-cleaning.js';
-import { perOutput, slotChoice, standardized, weightLiteral, type FeatureScope, type Translated } from './terms.js';
+import { ASCII, byteOrderSearch, perOutput, slotChoice, standardized, weightLiteral, type FeatureScope, type Translated } from './terms.js';
 
 function numeric(scope: FeatureScope, name: string): NumericInput | { reason: string } {
   const column = scope.column(name);
@@ -68,26 +68,18 @@ export function translateOneHot(scope: FeatureScope, f: OneHotFeature): Translat
   // Where the dialect looks a value up in a list (DuckDB), the category's weight is read by
   // its position, found once for every output.
   const position = keys.length > 0 ? dialect.constantKeyPosition?.(keys, key) : undefined;
-  const slots = f.categories.map((category, i) => ({ category, slot: f.offset + i }));
+  const slots = f.categories.map((category, i) => ({ text: category, slot: f.offset + i }));
   // A simple CASE states the key once and compares it with each category in turn; a
   // search states it once per level, so it is used only where the key is the column itself.
   const searched =
-    position === undefined && dialect.textKeyBelow !== undefined && cleaned.sql === ref && slots.length >= SEARCHED_CATEGORIES && slots.every(({ category }) => ASCII.test(category));
-  // ASCII text compares by code units as by bytes.
-  if (searched) slots.sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : 0));
+    position === undefined && dialect.textKeyBelow !== undefined && cleaned.sql === ref && slots.length >= SEARCHED_CATEGORIES && slots.every(({ text }) => ASCII.test(text));
   return {
     ok: true,
     terms: perOutput(scope, (k) => {
       const otherwise = weightLiteral(scope, other, k);
-      const caseOf = (part: typeof slots): string =>
-        `CASE ${key} ${part.map(({ category, slot }) => `WHEN ${dialect.textKeyConstant(category)} THEN ${weightLiteral(scope, slot, k)}`).join(' ')} ELSE ${otherwise} END`;
-      // Halving the sorted categories by the key's byte order down to a few: a key equal to
-      // a category lands in the part holding it; any other reaches an ELSE, as in the CASE.
-      const search = (part: typeof slots): string => {
-        if (part.length <= SEARCH_LEAF) return caseOf(part);
-        const middle = part.length >> 1;
-        return `CASE WHEN ${dialect.textKeyBelow!(key, part[middle]!.category)} THEN ${search(part.slice(0, middle))} ELSE ${search(part.slice(middle))} END`;
-      };
+      // A value not among the categories reaches an ELSE giving it the unseen-category weight, searched or not.
+      const caseOf = (part: readonly (typeof slots)[number][]): string =>
+        `CASE ${key} ${part.map(({ text, slot }) => `WHEN ${dialect.textKeyConstant(text)} THEN ${weightLiteral(scope, slot, k)}`).join(' ')} ELSE ${otherwise} END`;
       const known =
         position !== undefined
           ? `COALESCE(${dialect.constantDoubleAt(
@@ -95,7 +87,7 @@ export function translateOneHot(scope: FeatureScope, f: OneHotFeature): Translat
               position,
             )}, ${otherwise})`
           : searched
-            ? search(slots)
+            ? byteOrderSearch(dialect, key, slots, caseOf)
             : caseOf(slots);
       return [`(CASE WHEN ${ref} IS NULL THEN ${weightLiteral(scope, nullSlot, k)} ELSE ${known} END)`];
     }),
@@ -104,13 +96,6 @@ export function translateOneHot(scope: FeatureScope, f: OneHotFeature): Translat
 
 /** From how many categories a one-hot is searched (dialect.textKeyBelow) rather than compared in turn. */
 const SEARCHED_CATEGORIES = 8;
-/** Categories left to a simple CASE at the end of the search. */
-const SEARCH_LEAF = 3;
-/**
- * Searched categories are ASCII: every server encoding orders ASCII alike, as UTF-8 does,
- * so the order they are sorted in here is the database's byte order.
- */
-const ASCII = /^[\x00-\x7f]*$/;
 
 export function translateDate(scope: FeatureScope, f: DateFeature): Translated {
   const column = scope.column(f.column);

@@ -5,24 +5,34 @@
  * dialect's md5Word(key, 0), and the slot's weight is the element at that offset of the
  * model's hashed weights written as a constant list. Recipes stored before md5 hashed
  * with MurmurHash3 over UTF-16 code units, which no SQL reproduces: they are refused.
+ *
+ * Where the dialect searches text by byte order (hashedTextKey, textKeyBelow: PostgreSQL),
+ * a hashed category's values seen at training (the model's hashedNames) are looked up
+ * first in a dictionary of their keys, whose slots are computed here by the learner's own
+ * h32: a search costs a few comparisons where PostgreSQL's md5 costs a microsecond
+ * (docs/in-database.md). Only values not in it are hashed, so the answers are md5's.
+ * Crossings and text terms are always hashed. For a multiclass model the offset
+ * expression is stated once per class (the database evaluates it per class).
  */
+import { h32 } from '../learn/md5.js';
 import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeature } from '../learn/recipe-format.js';
+import type { HashedNames } from '../learn/weight-names.js';
 import { doubleLiteral, numericInput } from './sql-values.js';
 import { cleanedText, wordsText } from './text-cleaning.js';
-import { perOutput, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
+import { ASCII, byteOrderSearch, perOutput, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
 
 /** Why a model whose features are hashed the earlier way cannot be compiled. */
 export const MURMUR_REASON = 'stored by an earlier version whose hashing has no SQL equivalent; RETRAIN it to score it in the database';
 
 type Hashed = HashedCategoryFeature | TextFeature | CrossFeature;
 
-export function translateHashed(scope: FeatureScope, feature: Hashed, recipe: Recipe): Translated {
+export function translateHashed(scope: FeatureScope, feature: Hashed, recipe: Recipe, names: HashedNames | null): Translated {
   const what = feature.kind === 'cartesian' ? `crossing ${feature.transform}` : `${feature.kind === 'text' ? 'text' : 'hashed category'} feature ${feature.column}`;
   if (recipe.hash !== 'md5' || feature.hashPrefix === undefined) return { ok: false, reason: `${what}: the model was ${MURMUR_REASON}` };
   const space = new HashedSpace(scope, recipe);
   switch (feature.kind) {
     case 'hashed_category':
-      return hashedCategory(scope, space, feature, feature.hashPrefix);
+      return hashedCategory(scope, space, feature, feature.hashPrefix, knownValues(recipe, names, recipe.features.indexOf(feature), feature.hashPrefix));
     case 'text':
       return text(scope, space, feature, feature.hashPrefix);
     case 'cartesian':
@@ -80,12 +90,15 @@ function nullOr(scope: FeatureScope, ref: string, nullSlot: number | null, k: nu
   return `(CASE WHEN ${ref} IS NULL THEN ${missing} ELSE ${present} END)`;
 }
 
-function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCategoryFeature, prefix: string): Translated {
+function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCategoryFeature, prefix: string, known: readonly KnownValue[]): Translated {
   const column = textColumn(scope, f.column, 'hashed category');
   if ('reason' in column) return { ok: false, reason: column.reason };
   const cleaned = cleanedText(scope.dialect, column.ref, f.normalize);
   if (!cleaned.ok) return cleaned;
-  const offset = space.offsetOf(concat([scope.dialect.quoteString(prefix), cleaned.sql]));
+  const hashed = space.offsetOf(concat([scope.dialect.quoteString(prefix), cleaned.sql]));
+  // The key is prefix + value, the prefix a constant: the value alone is compared.
+  const looked = dictionary(scope, cleaned.sql, cleaned.sql === column.ref, known);
+  const offset = looked === null ? hashed : `COALESCE(${looked}, ${hashed})`;
   const terms: FeatureTerms = perOutput(scope, (k) => [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, k, space.weightAt(offset, k))]);
   return { ok: true, terms };
 }
@@ -185,4 +198,52 @@ function crossing(scope: FeatureScope, space: HashedSpace, f: CrossFeature, pref
   if ('reason' in right) return { ok: false, reason: right.reason };
   const offset = space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql]));
   return { ok: true, terms: perOutput(scope, (k) => [space.weightAt(offset, k)]) };
+}
+
+/** A value seen at training and its key's offset in the hashed space, h32(prefix + value) & mask. */
+export interface KnownValue {
+  readonly value: string;
+  readonly offset: number;
+}
+
+/**
+ * The values recorded in `names` for hashed feature number `feature` whose key (`prefix` +
+ * value, as the encoder spells it) hashes, by the learner's own h32, to the slot they are
+ * named under; a name that does not is not a key as the encoder hashed it and is left out,
+ * so whatever the names hold, the dictionary's answers are md5's. One entry per value.
+ */
+export function knownValues(recipe: Recipe, names: HashedNames | null, feature: number, prefix: string): KnownValue[] {
+  if (names === null || feature < 0) return [];
+  const mask = 2 ** recipe.hashBits - 1;
+  const known = new Map<string, number>();
+  for (const [slot, recorded] of Object.entries(names.slots)) {
+    const offset = Number(slot);
+    for (const [f, value] of recorded) {
+      if (f !== feature || known.has(value)) continue;
+      if ((h32(prefix + value) & mask) === offset) known.set(value, offset);
+    }
+  }
+  return [...known].map(([value, offset]) => ({ value, offset }));
+}
+
+/** Most known values a dictionary holds: past it the compiled SQL would grow without bound, and md5 alone is used. */
+export const DICTIONARY_CAP = 4096;
+/**
+ * The offset of the text `value` (SQL, not NULL) when it is one of `known`, else NULL: a
+ * search by byte order over the known ASCII values (byteOrderSearch), where the dialect
+ * has one (hashedTextKey and textKeyBelow) and `cheap` says repeating `value` at each
+ * level costs nothing (it is a column). Null when there is no dictionary to ask.
+ */
+function dictionary(scope: FeatureScope, value: string, cheap: boolean, known: readonly KnownValue[]): string | null {
+  const { dialect } = scope;
+  const keyOf = dialect.hashedTextKey;
+  if (keyOf === undefined || dialect.textKeyBelow === undefined || !cheap || known.length > DICTIONARY_CAP) return null;
+  // Non-ASCII values are left to md5: their byte order is the encoding's.
+  const ascii = known.filter(({ value: v }) => ASCII.test(v)).map(({ value: v, offset }) => ({ text: v, offset }));
+  if (ascii.length === 0) return null;
+  const key = keyOf(value);
+  // No ELSE: a value not in the part searched is NULL, and takes md5.
+  const caseOf = (part: readonly (typeof ascii)[number][]): string =>
+    `CASE ${key} ${part.map(({ text, offset }) => `WHEN ${dialect.textKeyConstant(text)} THEN ${offset}`).join(' ')} END`;
+  return `(${byteOrderSearch(dialect, key, ascii, caseOf)})`;
 }

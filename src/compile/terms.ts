@@ -61,3 +61,36 @@ export function standardized(scope: FeatureScope, v: string, center: number, sca
   const { dialect } = scope;
   return clipped(scope, `((${v} - ${doubleLiteral(dialect, center)}) / ${doubleLiteral(dialect, scale)})`, maxAbs);
 }
+
+/**
+ * ASCII text: every server encoding orders it as UTF-8 does, by the code units JavaScript
+ * compares, so what src/compile sorts here is in the database's byte order.
+ */
+export const ASCII = /^[\x00-\x7f]*$/;
+
+/** Entries left to one CASE at the end of a search. */
+const SEARCH_LEAF = 3;
+
+/**
+ * A binary search by byte order for `key` (SQL, not NULL) among `entries`, each with an
+ * ASCII `text`: the entries sorted, the key compared with the middle one by
+ * dialect.textKeyBelow, down to a few, which `leaf` states (a CASE comparing the key with
+ * each). A key equal to an entry's text lands in the leaf holding it; any other reaches a
+ * leaf without it, whose CASE gives what it gives a value not in it.
+ */
+export function byteOrderSearch<T extends { readonly text: string }>(
+  dialect: SqlDialect,
+  key: string,
+  entries: readonly T[],
+  leaf: (part: readonly T[]) => string,
+): string {
+  const below = dialect.textKeyBelow;
+  if (below === undefined) throw new Error(`byteOrderSearch: ${dialect.name} has no comparison by byte order`);
+  const sorted = [...entries].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  const search = (part: readonly T[]): string => {
+    if (part.length <= SEARCH_LEAF) return leaf(part);
+    const middle = part.length >> 1;
+    return `CASE WHEN ${below(key, part[middle]!.text)} THEN ${search(part.slice(0, middle))} ELSE ${search(part.slice(middle))} END`;
+  };
+  return search(sorted);
+}
