@@ -140,11 +140,11 @@ describe.skipIf(bankFile === null)('bank marketing', () => {
     expect(refused.message).toBe(
       "PREDICT cannot run in the database (USING engine = 'database'): explain and probabilities are computed on the stream: the model's compiled SQL computes only the label and its score, not each term's contribution or every class's probability; use engine = 'auto' or 'stream'",
     );
-    // EXPLAIN PREDICT with the same options says the same reason, in one line; without them the model runs in the database.
+    // EXPLAIN PREDICT with the same options says the same reason, in one line; without them the model runs in the database when asked to.
     const explained = firstRow(await run(engine, 'EXPLAIN PREDICT bank_x FROM bank USING explain = 1;'));
     expect(explained).toMatchObject({ engine: 'stream', sql: null });
     expect(refused.message).toContain(explained.reason as string);
-    expect(firstRow(await run(engine, 'EXPLAIN PREDICT bank_x FROM bank;'))).toMatchObject({ engine: 'database', reason: null });
+    expect(firstRow(await run(engine, "EXPLAIN PREDICT bank_x FROM bank USING engine = 'database';"))).toMatchObject({ engine: 'database', reason: null });
     expect((await rejectionOf(run(engine, "EXPLAIN PREDICT bank_x FROM bank USING probabilities = true, engine = 'database';"))).message).toBe(refused.message);
     for (const bad of ['explain = 0', 'explain = 1.5', "explain = 'some'", 'probabilities = 3']) {
       const error = await rejectionOf(run(engine, `PREDICT bank_x FROM bank USING ${bad};`));

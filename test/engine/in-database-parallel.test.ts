@@ -40,7 +40,7 @@ describe.each(TARGETS)('$label: compiled models in parallel plans', ({ url }) =>
     await run(engine, `CREATE MODEL ${model} FROM (SELECT x, cat, y FROM ${src}) PREDICT y USING passes = 2;`);
     const stored = deserializeModel((await engine.store.get(model))!.model);
     expect(stored.recipe.features.map((feature) => feature.kind)).toContain('hashed_category');
-    const explained = firstRow(await run(engine, `EXPLAIN PREDICT ${model} FROM ${src};`));
+    const explained = firstRow(await run(engine, `EXPLAIN PREDICT ${model} FROM ${src} USING engine = 'database';`));
     expect(explained).toMatchObject({ engine: 'database', reason: null });
     select = String(explained.sql);
   }, 120_000);
