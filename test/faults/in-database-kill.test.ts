@@ -9,34 +9,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
-import { STAGING_PREFIX } from '../../adapters/select-into.js';
 import type { ResultTable, Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { firstRow } from '../helpers/engine.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { ownDatabase, serverTargets } from '../helpers/servers.js';
+import { inDatabaseFaultFixture, seedSource, SOURCE_ROWS, type InDatabaseFaultFixture } from './in-database-fixtures.js';
 
-const ROWS = 300;
-const PAUSE_AT = 250;
 /** Longer than the test waits: a kill that never lands shows as a failed test. */
 const PAUSE_SECONDS = 20;
 const POLL_MS = 20;
 const POLL_LIMIT_MS = 10_000;
-
-const FIXTURES = {
-  postgres: {
-    paused: (table: string) => `(SELECT id, x1, x2 FROM ${table} WHERE id <> ${PAUSE_AT} OR pg_sleep(${PAUSE_SECONDS}) IS NOT NULL)`,
-    ctas: `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE 'CREATE TABLE %${STAGING_PREFIX.replaceAll('_', '\\_')}%'`,
-    kill: (id: Value) => `SELECT pg_terminate_backend(${Number(id)})`,
-    staging: `SELECT count(*) FROM pg_tables WHERE tablename LIKE '${STAGING_PREFIX.replaceAll('_', '\\_')}%'`,
-  },
-  mysql: {
-    paused: (table: string) => `(SELECT id, x1, x2 FROM ${table} WHERE id <> ${PAUSE_AT} OR SLEEP(${PAUSE_SECONDS}) = 0)`,
-    ctas: `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE 'CREATE TABLE %${STAGING_PREFIX.replaceAll('_', '\\_')}%'`,
-    kill: (id: Value) => `KILL CONNECTION ${Number(id)}`,
-    staging: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE '${STAGING_PREFIX.replaceAll('_', '\\_')}%'`,
-  },
-} as const;
 
 const TARGETS = (await serverTargets()).filter((target) => target.label !== 'postgres (cursor)');
 
@@ -45,7 +28,7 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
   const [src, model, existing, missing] = [`kdb_src_${tag}`, `kdb_model_${tag}`, `kdb_old_${tag}`, `kdb_new_${tag}`];
   let engine: Engine;
   let admin: Adapter;
-  let fixture: (typeof FIXTURES)['postgres' | 'mysql'];
+  let fixture: InDatabaseFaultFixture;
   const run = async (text: string): Promise<ResultTable> => (await engine.runAll(text)).at(-1)!;
   const contents = async (table: string): Promise<(readonly Value[])[]> => [...(await admin.query(`SELECT * FROM ${table}`)).rows].sort((a, b) => Number(a[0]) - Number(b[0]));
 
@@ -69,11 +52,8 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     const url = await ownDatabase(sharedUrl, 'indbkill');
     engine = await Engine.open(url);
     admin = await openAdapter(url);
-    fixture = FIXTURES[admin.sql.name as 'postgres' | 'mysql'];
-    await admin.query(`DROP TABLE IF EXISTS ${src}`);
-    await admin.query(`CREATE TABLE ${src} (id INTEGER NOT NULL PRIMARY KEY, x1 DOUBLE PRECISION, x2 DOUBLE PRECISION, y INTEGER)`);
-    const rows = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, ${(i * 37) % 100}, ${(i * 53) % 90}, ${(i * 37) % 100 > 50 ? 1 : 0})`);
-    await admin.query(`INSERT INTO ${src} VALUES ${rows.join(', ')}`);
+    fixture = inDatabaseFaultFixture(admin.sql.name, PAUSE_SECONDS);
+    await seedSource(admin, src);
     await run(`CREATE MODEL ${model} FROM (SELECT x1, x2, y FROM ${src}) PREDICT y USING passes = 2;`);
   }, 120_000);
 
@@ -96,7 +76,7 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     expect(await contents(existing)).toEqual(before);
     expect(await admin.tableExists({ name: missing })).toBe(false);
     expect(Number((await admin.query(fixture.staging)).rows[0]![0])).toBe(0);
-    expect(firstRow(await run(`PREDICT ${model} FROM ${src} INTO ${existing} KEY id USING engine = 'database';`))).toMatchObject({ rows_written: ROWS, engine: 'database' });
+    expect(firstRow(await run(`PREDICT ${model} FROM ${src} INTO ${existing} KEY id USING engine = 'database';`))).toMatchObject({ rows_written: SOURCE_ROWS, engine: 'database' });
   }, 60_000);
 
   it('PREDICT … INTO in the database cancelled by its caller: `cancelled`, the statement stopped on the server, the target as it was, no staging table', async () => {

@@ -13,35 +13,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
-import { STAGING_PREFIX } from '../../adapters/select-into.js';
 import type { ResultTable, Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { CliProcess } from '../helpers/cli-process.js';
 import { firstRow } from '../helpers/engine.js';
 import { ownDatabase, serverTargets } from '../helpers/servers.js';
+import { inDatabaseFaultFixture, seedSource, SOURCE_ROWS, type InDatabaseFaultFixture } from './in-database-fixtures.js';
 
-const ROWS = 300;
-const PAUSE_AT = 250;
 /** The sleep at the late row: long enough to kill the process inside it, short enough to wait out. */
 const PAUSE_SECONDS = 3;
 const POLL_MS = 20;
 const POLL_LIMIT_MS = 20_000;
-const STAGING_LIKE = `'${STAGING_PREFIX.replaceAll('_', '\\_')}%'`;
-
-const FIXTURES = {
-  postgres: {
-    paused: (table: string) => `(SELECT id, x1, x2 FROM ${table} WHERE id <> ${PAUSE_AT} OR pg_sleep(${PAUSE_SECONDS}) IS NOT NULL)`,
-    ctas: `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND query LIKE 'CREATE TABLE %' || ${STAGING_LIKE}`,
-    session: (id: Value) => `SELECT 1 FROM pg_stat_activity WHERE pid = ${Number(id)}`,
-    staging: `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE ${STAGING_LIKE}`,
-  },
-  mysql: {
-    paused: (table: string) => `(SELECT id, x1, x2 FROM ${table} WHERE id <> ${PAUSE_AT} OR SLEEP(${PAUSE_SECONDS}) = 0)`,
-    ctas: `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE CONCAT('CREATE TABLE %', ${STAGING_LIKE})`,
-    session: (id: Value) => `SELECT 1 FROM information_schema.processlist WHERE id = ${Number(id)}`,
-    staging: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ${STAGING_LIKE}`,
-  },
-} as const;
 
 const TARGETS = (await serverTargets()).filter((target) => target.label !== 'postgres (cursor)');
 
@@ -61,7 +43,7 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
   let url: string;
   let engine: Engine;
   let admin: Adapter;
-  let fixture: (typeof FIXTURES)['postgres' | 'mysql'];
+  let fixture: InDatabaseFaultFixture;
   const run = async (text: string): Promise<ResultTable> => (await engine.runAll(text)).at(-1)!;
   const contents = async (table: string): Promise<(readonly Value[])[]> => [...(await admin.query(`SELECT * FROM ${table}`)).rows].sort((a, b) => Number(a[0]) - Number(b[0]));
   const stagingTables = async (): Promise<number> => Number((await admin.query(fixture.staging)).rows[0]![0]);
@@ -87,11 +69,8 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
   beforeAll(async () => {
     url = await ownDatabase(sharedUrl, 'indbsigkill');
     admin = await openAdapter(url);
-    fixture = FIXTURES[admin.sql.name as 'postgres' | 'mysql'];
-    await admin.query(`DROP TABLE IF EXISTS ${src}`);
-    await admin.query(`CREATE TABLE ${src} (id INTEGER NOT NULL PRIMARY KEY, x1 DOUBLE PRECISION, x2 DOUBLE PRECISION, y INTEGER)`);
-    const rows = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, ${(i * 37) % 100}, ${(i * 53) % 90}, ${(i * 37) % 100 > 50 ? 1 : 0})`);
-    await admin.query(`INSERT INTO ${src} VALUES ${rows.join(', ')}`);
+    fixture = inDatabaseFaultFixture(admin.sql.name, PAUSE_SECONDS);
+    await seedSource(admin, src);
     engine = await Engine.open(url);
     await run(`CREATE MODEL ${model} FROM (SELECT x1, x2, y FROM ${src}) PREDICT y USING passes = 2;`);
   }, 120_000);
@@ -110,9 +89,9 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     expect(await contents(existing)).toEqual(before);
     // MySQL's CTAS committed before the server noticed its client gone: the leftover the next write drops.
     expect(await stagingTables()).toBe(admin.sql.capabilities.transactionalDdl ? 0 : 1);
-    expect(firstRow(await run(`PREDICT ${model} FROM ${src} INTO ${existing} KEY id APPEND USING engine = 'database';`))).toMatchObject({ rows_written: ROWS, engine: 'database' });
+    expect(firstRow(await run(`PREDICT ${model} FROM ${src} INTO ${existing} KEY id APPEND USING engine = 'database';`))).toMatchObject({ rows_written: SOURCE_ROWS, engine: 'database' });
     expect(await stagingTables()).toBe(0);
-    expect(await contents(existing)).toHaveLength(9 + ROWS);
+    expect(await contents(existing)).toHaveLength(9 + SOURCE_ROWS);
   }, 60_000);
 
   it("killed mid-CTAS into a missing table: still missing; the next process's first catalog read leaves no staging table", async () => {
