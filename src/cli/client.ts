@@ -8,6 +8,7 @@ import type { TableRef } from '../../adapters/adapter.js';
 import type { ResultTable } from '../data.js';
 import type { Engine } from '../engine/engine.js';
 import { SqlSyntaxError } from '../errors.js';
+import { endsWithTerminator, type LexicalRules } from '../sql/index.js';
 import { runScript, type OutputOptions } from './run-script.js';
 
 export interface Client {
@@ -28,12 +29,15 @@ export interface Client {
   close(): Promise<void>;
 }
 
-/** Whether `split` accepts `text` as whole statements ending with `;`. */
-export function completeStatements(text: string, split: (text: string) => unknown): boolean {
+/**
+ * Whether `text`, lexed by `rules`, is whole statements, the last ended by its `;`: not by a
+ * `;` inside a comment (`DELETE FROM t -- old rows;` waits for the WHERE on the next line).
+ */
+export function completeStatements(text: string, rules: LexicalRules): boolean {
+  // Lexing a long statement at each of its lines is skipped until a line ends with `;`.
   if (!text.trimEnd().endsWith(';')) return false;
   try {
-    split(text);
-    return true;
+    return endsWithTerminator(text, rules);
   } catch (error) {
     if (error instanceof SqlSyntaxError) return false;
     throw error;
@@ -78,7 +82,7 @@ export class LocalClient implements Client {
   }
 
   isComplete(text: string): boolean {
-    return completeStatements(text, (t) => this.engine.split(t));
+    return completeStatements(text, this.engine.adapter.sql.lexical);
   }
 
   run(script: string, options: OutputOptions): Promise<boolean> {

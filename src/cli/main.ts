@@ -171,7 +171,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         } catch (error) {
           throw new CommanderError(EXIT_USAGE, 'sqlml.server', `error: ${errorMessage(error)}`);
         }
-        exitCode = await work(new RemoteClient(url, process.env.SQLML_TOKEN));
+        let client: RemoteClient;
+        try {
+          client = await RemoteClient.connect(url, process.env.SQLML_TOKEN);
+        } catch (error) {
+          // As a statement that cannot reach the server fails: an error line and exit status 1.
+          process.stderr.write(`error: ${errorMessage(error)}\n`);
+          exitCode = EXIT_STATEMENT_FAILED;
+          return;
+        }
+        exitCode = await work(client);
         return;
       }
       exitCode = await withEngine(options.db, (engine) => work(new LocalClient(engine)));

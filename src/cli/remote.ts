@@ -8,15 +8,20 @@
  * metrics, so a result prints (and `--json` reads) as a local run's; values are JSON's
  * (doubles round-trip, wide integers and decimals come as their exact text).
  *
- * The server's database is not known here, nor its session's string syntax (MySQL reads
- * a backslash in a string literal as an escape unless NO_BACKSLASH_ESCAPES): no user name
- * is ever written into SQL. The catalog questions read information_schema whole and pick
- * the asked-for table out here.
+ * The prompt sends what it has read once a statement ends, so it must see statements end
+ * where the server's database does: a `;` inside a MySQL `# comment` or after `\'` ends
+ * nothing there, and cutting at it would run `DELETE FROM t # old rows;` without the WHERE
+ * on the next line. The client asks the server for its lexical rules (`GET /v1/syntax`)
+ * before the first statement and splits by them.
+ *
+ * No user name is ever written into SQL: the rules say how the server's session lexes, not
+ * how a string must be quoted for it (MySQL's modes can change within the session). The
+ * catalog questions read information_schema whole and pick the asked-for table out here.
  */
 import type { TableRef } from '../../adapters/adapter.js';
 import type { ColumnType, ResultColumn, ResultTable, Value } from '../data.js';
 import { SqlmlError, errorMessage } from '../errors.js';
-import { STANDARD_LEXICAL_RULES, splitScript } from '../sql/index.js';
+import { STANDARD_LEXICAL_RULES, type LexicalRules } from '../sql/index.js';
 import { completeStatements, splitTableName, type Client } from './client.js';
 import { printResult, timingLine, type OutputOptions } from './run-script.js';
 
@@ -68,23 +73,66 @@ export function serverUrl(text: string): URL {
   return url;
 }
 
+/** The message of an error answer, if it is one. */
+function errorOf(body: unknown): string | undefined {
+  const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
+  return typeof message === 'string' ? message : undefined;
+}
+
 const USER_SCHEMAS = "table_schema NOT IN ('information_schema', 'pg_catalog', 'mysql', 'performance_schema', 'sys')";
+
+/** The server's answer to `GET /v1/syntax`. */
+export interface ServerSyntax {
+  /** Absent when the server predates /v1/syntax (it split by the standard rules then). */
+  readonly dialect?: string;
+  readonly lexical: LexicalRules;
+}
+
+/** `/v1/syntax`'s JSON checked member by member against the rules this client knows (members it does not know are left out). */
+export function syntaxFromJson(json: unknown, origin: string): ServerSyntax {
+  const body = (json ?? {}) as { dialect?: unknown; lexical?: Record<string, unknown> };
+  const lexical = body.lexical;
+  const bad = (what: string): SqlmlError => new SqlmlError('connection', `${origin} answered /v1/syntax without ${what}: is it sqlml serve?`);
+  if (typeof body.dialect !== 'string') throw bad('a dialect');
+  if (lexical === null || typeof lexical !== 'object') throw bad('its lexical rules');
+  const rules: Record<string, unknown> = {};
+  for (const [key, standard] of Object.entries(STANDARD_LEXICAL_RULES)) {
+    const value = lexical[key];
+    if (typeof value !== typeof standard) throw bad(`a ${typeof standard} lexical.${key}`);
+    rules[key] = value;
+  }
+  if (rules.identifierQuote !== '"' && rules.identifierQuote !== '`') throw bad('" or ` as lexical.identifierQuote');
+  return { dialect: body.dialect, lexical: Object.freeze(rules) as unknown as LexicalRules };
+}
 
 export class RemoteClient implements Client {
   readonly #url: URL;
   readonly #token: string | undefined;
+  readonly syntax: ServerSyntax;
 
-  constructor(url: URL, token: string | undefined) {
+  /** Use `connect`, which asks the server for `syntax`. */
+  constructor(url: URL, token: string | undefined, syntax: ServerSyntax) {
     this.#url = url;
     this.#token = token || undefined;
+    this.syntax = syntax;
+  }
+
+  /** A client of the serve at `url`, once it has said how it splits statements. */
+  static async connect(url: URL, token: string | undefined): Promise<RemoteClient> {
+    const client = new RemoteClient(url, token, { lexical: STANDARD_LEXICAL_RULES });
+    const { status, body } = await client.#request('GET', '/v1/syntax');
+    // A serve older than /v1/syntax split every database's scripts by the standard rules.
+    if (status === 404) return client;
+    if (status !== 200) throw new SqlmlError('connection', `${url.origin} answered /v1/syntax with ${status}: ${errorOf(body) ?? 'no error message'}`);
+    return new RemoteClient(url, token, syntaxFromJson(body, url.origin));
   }
 
   get description(): string {
-    return `sqlml serve at ${this.#url.origin}`;
+    return `sqlml serve at ${this.#url.origin}${this.syntax.dialect ? ` (${this.syntax.dialect})` : ''}`;
   }
 
   isComplete(text: string): boolean {
-    return completeStatements(text, (t) => splitScript(t, STANDARD_LEXICAL_RULES));
+    return completeStatements(text, this.syntax.lexical);
   }
 
   /** POSTs the script; prints the results that came back, then the error if one statement failed. */
@@ -114,13 +162,21 @@ export class RemoteClient implements Client {
   }
 
   async #post(sql: string, signal?: AbortSignal): Promise<QueryAnswer> {
-    const target = new URL('/v1/query', this.#url);
+    return (await this.#request('POST', '/v1/query', JSON.stringify({ sql }), signal)).body as QueryAnswer;
+  }
+
+  /** One request; its status and JSON body. Throws on no answer, a refused token or an answer that is not JSON. */
+  async #request(method: 'GET' | 'POST', path: string, body?: string, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+    const target = new URL(path, this.#url);
     let response: Response;
     try {
       response = await fetch(target, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}) },
-        body: JSON.stringify({ sql }),
+        method,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}),
+        },
+        ...(body !== undefined ? { body } : {}),
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
@@ -129,16 +185,14 @@ export class RemoteClient implements Client {
       throw new SqlmlError('connection', `cannot reach sqlml serve at ${this.#url.origin}: ${cause}`);
     }
     const text = await response.text();
-    let body: QueryAnswer;
-    try {
-      body = JSON.parse(text) as QueryAnswer;
-    } catch {
-      throw new SqlmlError('connection', `${this.#url.origin} answered ${response.status} with something other than sqlml's JSON: ${text.slice(0, 200)}`);
-    }
     if (response.status === 401 || response.status === 403) {
       throw new SqlmlError('connection', `${this.#url.origin} refused the token (${response.status}): set SQLML_TOKEN to the token sqlml serve was started with`);
     }
-    return body;
+    try {
+      return { status: response.status, body: JSON.parse(text) as unknown };
+    } catch {
+      throw new SqlmlError('connection', `${this.#url.origin} answered ${response.status} with something other than sqlml's JSON: ${text.slice(0, 200)}`);
+    }
   }
 
   async #query(sql: string): Promise<ResultTable> {

@@ -236,6 +236,42 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/syntax': {
+        get: {
+          summary: "How /v1/query cuts a script into statements: the database's lexical rules (quotes, escapes, comments), which `sqlml --server` splits its prompt's input by",
+          responses: {
+            '200': {
+              description: 'The dialect and its rules',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['dialect', 'lexical'],
+                    properties: {
+                      dialect: { enum: ['duckdb', 'postgres', 'mysql'] },
+                      lexical: {
+                        type: 'object',
+                        properties: {
+                          identifierQuote: { enum: ['"', '`'], description: 'The character that quotes names' },
+                          doubleQuotedStrings: { type: 'boolean', description: '"..." is a string (MySQL)' },
+                          backslashEscapes: { type: 'boolean', description: "A backslash escapes the next character in '...' and \"...\" (MySQL unless NO_BACKSLASH_ESCAPES)" },
+                          escapeStrings: { type: 'boolean', description: "E'...' strings with backslash escapes" },
+                          dollarQuotes: { type: 'boolean', description: '$$...$$ and $tag$...$tag$ bodies' },
+                          hashComments: { type: 'boolean', description: '# starts a line comment' },
+                          nestedBlockComments: { type: 'boolean', description: 'Block comments nest' },
+                          dashCommentNeedsSpace: { type: 'boolean', description: '-- starts a comment only before whitespace' },
+                          executableComments: { type: 'boolean', description: '/*!...*/ is executed, not a comment' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '401': clientErrors['401'],
+          },
+        },
+      },
       '/healthz': {
         get: {
           summary: 'The server answers and so does its database',

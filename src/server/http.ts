@@ -1,7 +1,7 @@
 /**
  * The HTTP face of `sqlml serve` (../shared/spec/cli.md, "Serving"): statements as JSON,
- * the real-time prediction endpoint, the model list and descriptions, a health check and
- * the OpenAPI description. It builds the fastify instance but does not listen: serve.ts
+ * the real-time prediction endpoint, the model list and descriptions, the lexical rules
+ * statements are split by, a health check and the OpenAPI description. It builds the fastify instance but does not listen: serve.ts
  * registers the evaluation pages on the same instance first, and the token hook here
  * (added at the root) covers them too.
  *
@@ -430,6 +430,12 @@ export async function buildHttpApp(engine: Engine, options: HttpOptions = {}): P
   });
 
   app.get('/v1/models/:name', async (request: FastifyRequest<{ Params: { name: string } }>) => describeJson(engine, predictions, request.params.name));
+
+  // How the server cuts a script into statements: `sqlml --server` reads its prompt's lines
+  // by these rules, so that it sends a statement when the database sees it end (a `;` in a
+  // MySQL `# comment` or after `\'` ends nothing there) and never half of one.
+  const syntax = JSON.stringify({ dialect: engine.adapter.sql.name, lexical: engine.adapter.sql.lexical });
+  app.get('/v1/syntax', async (_request, reply) => reply.type(JSON_TYPE).send(syntax));
 
   app.get('/healthz', async (_request, reply) => {
     try {

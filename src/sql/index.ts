@@ -3,7 +3,7 @@
  * (print). Everything else in sqlml reaches src/sql through this module.
  */
 export type * from './ast.js';
-export { splitScript, type ScriptPart } from './split.js';
+export { endsWithTerminator, splitScript, type ScriptPart } from './split.js';
 export { isSqlmlStatement, MAX_NESTING, parseScript, parseStatement } from './parser.js';
 export { toSql } from './print.js';
 export { SCRIPT_START, Tokenizer, type Token, type TokenKind } from './tokenizer.js';

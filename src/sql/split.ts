@@ -22,20 +22,38 @@ export interface ScriptPart {
  * @throws SqlSyntaxError at the opening of an unterminated quote, comment or `$$` body.
  */
 export function splitScript(text: string, rules: LexicalRules = STANDARD_LEXICAL_RULES): ScriptPart[] {
+  return scanScript(text, rules).parts;
+}
+
+/**
+ * Whether `text` ends with a statement's terminating `;`: its last token, ignoring comments,
+ * is a `;` outside parentheses. A prompt sends what it has read then, as psql does; a text
+ * that merely ends with the character (`DELETE FROM t -- old rows;`) ends no statement.
+ *
+ * @throws SqlSyntaxError at the opening of an unterminated quote, comment or `$$` body.
+ */
+export function endsWithTerminator(text: string, rules: LexicalRules = STANDARD_LEXICAL_RULES): boolean {
+  return scanScript(text, rules).terminated;
+}
+
+function scanScript(text: string, rules: LexicalRules): { parts: ScriptPart[]; terminated: boolean } {
   const tokenizer = new Tokenizer(text, rules, { endName: 'end of script' });
   const parts: ScriptPart[] = [];
   let start: Position | null = null;
   let end = 0;
   let depth = 0;
+  let terminated = false;
   for (;;) {
     const token = tokenizer.next();
     const isTerminator = token.kind === 'punctuation' && token.text === ';' && depth === 0;
     if (token.kind === 'eof' || isTerminator) {
       if (start) parts.push({ text: text.slice(start.offset, end), start });
-      if (token.kind === 'eof') return parts;
+      if (token.kind === 'eof') return { parts, terminated };
       start = null;
+      terminated = true;
       continue;
     }
+    terminated = false;
     if (token.kind === 'punctuation') {
       if (token.text === '(') depth++;
       // An unmatched `)` is the database's to report; it must not hide later `;`s.

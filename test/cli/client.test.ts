@@ -181,3 +181,50 @@ describe('--server beside a serve that holds the DuckDB file', () => {
     expect(bad.stderr).toContain('must be an http:// or https:// URL');
   });
 });
+
+/**
+ * Scripts whose statements end where only the database's own lexer sees them end, read line
+ * by line (the `\q` makes `-f` read them as the prompt does, sending each statement once its
+ * `;` comes). A line that merely ends with `;` would send the DELETE without its WHERE; split
+ * by another database's rules, a statement would be cut (MySQL: the `;` in `# ...` and after
+ * `\'` end nothing; PostgreSQL and DuckDB: block comments nest, and a `$$` body holds its `;`).
+ */
+const NESTED_AND_DOLLAR_QUOTED = [
+  'DELETE FROM split_probe -- only the old rows;',
+  '/* not /* the */ others;',
+  "*/ WHERE note = 'old';",
+  "INSERT INTO split_probe VALUES (3, $$it's;",
+  'two lines$$);',
+].join('\n');
+const SPLIT_SCRIPTS: Readonly<Record<string, string>> = {
+  mysql: [
+    'DELETE FROM split_probe # only the old rows;',
+    "WHERE note = 'old';",
+    "INSERT INTO split_probe VALUES (3, 'it\\'s;",
+    "two lines');",
+  ].join('\n'),
+  postgres: NESTED_AND_DOLLAR_QUOTED,
+  duckdb: NESTED_AND_DOLLAR_QUOTED,
+};
+
+describe('--server splits what it reads by the lexical rules of the database behind the serve', () => {
+  for (const target of catalogTargets.filter((t) => !t.label.includes('cursor'))) {
+    const dialect = target.url ? new URL(target.url).protocol.slice(0, -1) : 'duckdb';
+    it(`${target.label}: a ; in a comment or a string ends no statement`, { timeout: SLOW }, async () => {
+      const serve = await startServe(target.url || `duckdb:${join(dir, 'split.duckdb')}`, ['--http', '127.0.0.1:0']);
+      try {
+        const server = serve.addresses.http!;
+        const setup = 'DROP TABLE IF EXISTS split_probe; CREATE TABLE split_probe (id INTEGER, note VARCHAR(40)); ' + "INSERT INTO split_probe VALUES (1, 'keep'), (2, 'old');";
+        expect((await sqlml(['--server', server, '-e', setup])).stderr).toBe('');
+        const run = await sqlml(['--server', server, '-f', '-'], { stdin: `${SPLIT_SCRIPTS[dialect]}\n\\q\n` });
+        expect(run.stderr).toBe('');
+        expect(run.code).toBe(0);
+        const rows = await sqlml(['--server', server, '--csv', '-e', 'SELECT id, note FROM split_probe ORDER BY id; DROP TABLE split_probe;']);
+        expect(rows.stdout).toBe(`id,note\n1,keep\n3,"it's;\ntwo lines"\n`);
+      } finally {
+        serve.child.kill('SIGTERM');
+        await serve.exited;
+      }
+    });
+  }
+});

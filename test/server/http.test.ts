@@ -8,6 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJsonLine } from '../../src/format.js';
 import type { Value } from '../../src/data.js';
+import { DIALECTS } from '../../adapters/dialects.js';
 import { Engine } from '../../src/engine/engine.js';
 import { buildHttpApp } from '../../src/server/http.js';
 import { ACTIVE_VERSION_TTL_MS } from '../../src/server/http-predict.js';
@@ -278,6 +279,7 @@ describe('models, health, OpenAPI', () => {
       ['/v1/models/{name}/predict', 'post'],
       ['/v1/models', 'get'],
       ['/v1/models/{name}', 'get'],
+      ['/v1/syntax', 'get'],
       ['/healthz', 'get'],
       ['/openapi.json', 'get'],
     ] as const) {
@@ -285,6 +287,12 @@ describe('models, health, OpenAPI', () => {
       // Every documented route exists on the app.
       expect(app.hasRoute({ method: method.toUpperCase() as 'GET', url: path.replace('{name}', ':name') }), path).toBe(true);
     }
+  });
+
+  it("answers /v1/syntax with the lexical rules its scripts are split by (DuckDB's here)", async () => {
+    const syntax = (await app.inject({ method: 'GET', url: '/v1/syntax' })).json();
+    expect(syntax).toEqual({ dialect: 'duckdb', lexical: { ...DIALECTS.duckdb.lexical } });
+    expect(syntax.lexical.dollarQuotes).toBe(true);
   });
 
   it('answers /healthz with 503 when the database is gone', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SqlSyntaxError } from '../../src/errors.js';
-import { splitScript } from '../../src/sql/index.js';
+import { endsWithTerminator, splitScript } from '../../src/sql/index.js';
 import { lexical, type DialectName } from './dialects.js';
 
 function texts(script: string, dialect?: DialectName): string[] {
@@ -168,4 +168,33 @@ describe('splitScript: unterminated forms', () => {
       expect(error.code).toBe('syntax');
     });
   }
+});
+
+describe('endsWithTerminator: whether a prompt has read a whole statement', () => {
+  const cases: [string, DialectName, boolean][] = [
+    ['SELECT 1;', 'postgres', true],
+    ['SELECT 1; -- done', 'postgres', true],
+    ['SELECT 1; SELECT 2', 'postgres', false],
+    ['DELETE FROM t -- old rows;', 'postgres', false],
+    ['DELETE FROM t /* old /* rows */ ; */;', 'duckdb', true],
+    ['DELETE FROM t /* old /* rows */ ;', 'mysql', true],
+    ['DELETE FROM t # old rows;', 'mysql', false],
+    ['DELETE FROM t # old rows;', 'postgres', true],
+    ['SELECT (1;', 'postgres', false],
+    ["SELECT 'a\\';", 'postgres', true],
+    ['SELECT 1 --;', 'mysql', true],
+    ['SELECT 1 -- ;', 'mysql', false],
+    [';', 'postgres', true],
+    ['-- nothing;', 'postgres', false],
+  ];
+  for (const [script, dialect, ends] of cases) {
+    it(`${JSON.stringify(script)} on ${dialect}: ${ends}`, () => {
+      expect(endsWithTerminator(script, lexical(dialect))).toBe(ends);
+    });
+  }
+
+  it("throws at an unterminated quote or comment, as splitScript does (mysql's \\' escapes, nested comments)", () => {
+    expect(() => endsWithTerminator("SELECT 'a\\';", lexical('mysql'))).toThrow(SqlSyntaxError);
+    expect(() => endsWithTerminator('DELETE FROM t /* old /* rows */ ;', lexical('duckdb'))).toThrow(SqlSyntaxError);
+  });
 });
