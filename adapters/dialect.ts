@@ -291,6 +291,14 @@ export interface BuiltInProbe {
    * for an error that says neither (the caller reports it as the database's error).
    */
   isBuiltIn(error: unknown): boolean | undefined;
+  /**
+   * Run after a probe that succeeded, to free what it left on the session (MySQL: the
+   * prepared statement, which would otherwise count against the server-wide
+   * max_prepared_stmt_count for as long as the session lives). Its failure is ignored:
+   * a concurrent probe on the same session prepares under the same name, so one release
+   * may free both and the other then finds nothing.
+   */
+  readonly release?: string;
 }
 
 /** `$$ body $$` with a tag the body does not contain (PostgreSQL-style dollar quoting). */

@@ -126,7 +126,9 @@ function mysqlFunctions(quoteTable: SqlDialect['quoteTable'], quoteString: (valu
       // PREPARE resolves the call's name without running it (release_all_locks() must
       // not run). A plain name is written bare, as a user calls it: quoted, `left`() is
       // no longer the LEFT keyword. Any other name cannot be called bare, so cannot collide.
-      statement: (name) => `PREPARE sqlml_name_probe FROM ${quoteString(`SELECT ${PLAIN_NAME.test(name) ? name : quoteTable({ name })}()`)}`,
+      statement: (name) => `PREPARE ${NAME_PROBE} FROM ${quoteString(`SELECT ${PLAIN_NAME.test(name) ? name : quoteTable({ name })}()`)}`,
+      // A PREPARE that fails leaves no statement of its name; one that succeeds does, until deallocated.
+      release: `DEALLOCATE PREPARE ${NAME_PROBE}`,
       isBuiltIn: (error) => {
         if (error === null) return true; // a native function of no arguments, such as NOW()
         const errno = (error as { cause?: { errno?: unknown } }).cause?.errno;
@@ -138,6 +140,8 @@ function mysqlFunctions(quoteTable: SqlDialect['quoteTable'], quoteString: (valu
   };
 }
 
+/** The prepared statement the built-in probe resolves a name with. */
+const NAME_PROBE = 'sqlml_name_probe';
 /** A name MySQL reads as an identifier without quotes ("Schema Object Names"). */
 const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 /** FUNCTION db.name does not exist: no native function, no stored one. */

@@ -128,6 +128,9 @@ async function isBuiltIn(context: ExecContext, probe: BuiltInProbe, name: string
   } catch (error) {
     outcome = error;
   }
+  if (outcome === null && probe.release !== undefined) {
+    await context.adapter.query(probe.release).catch(() => undefined);
+  }
   const builtIn = probe.isBuiltIn(outcome);
   if (builtIn === undefined) throw outcome instanceof SqlmlError ? outcome : new DatabaseError(errorMessage(outcome), outcome);
   return builtIn;
