@@ -1,9 +1,10 @@
 /**
  * What a database holds, as its own catalog says: schemas, tables, columns with their
- * types and NULL-ability, primary keys. Read through `information_schema` (which DuckDB,
- * PostgreSQL and MySQL/MariaDB all have); each database's folder gives the few spellings
- * that differ (where "the current schema" is, which schemas are the system's, how its
- * type names read as PostgreSQL types).
+ * types and NULL-ability, primary keys, indexes, foreign keys, functions. Read through
+ * `information_schema` (which DuckDB, PostgreSQL and MySQL/MariaDB all have) where it says
+ * enough; each database's folder gives the spellings that differ (where "the current schema"
+ * is, which schemas are the system's, how its type names read as PostgreSQL types, and the
+ * queries for what information_schema does not standardise).
  *
  * Two faces use it: the wire protocol, which answers psql's and JDBC's pg_catalog
  * queries from it on databases without a pg_catalog of their own, and the command line's
@@ -51,6 +52,42 @@ export interface PrimaryKey {
   readonly columns: readonly string[];
 }
 
+/** An index of a table: a primary key's or UNIQUE constraint's, or one made by CREATE INDEX. */
+export interface IntrospectedIndex {
+  readonly name: string;
+  readonly primary: boolean;
+  readonly unique: boolean;
+  /** Made by a PRIMARY KEY or UNIQUE constraint (psql shows "UNIQUE CONSTRAINT"), not by CREATE INDEX. */
+  readonly constraint: boolean;
+  /** Its key: the column names in key order, or one expression as the database shows it (DuckDB's `(lower(note))`). */
+  readonly columns: readonly string[];
+  readonly expression?: string;
+}
+
+/** A foreign key: `table`'s `columns` reference `referencedTable`'s `referencedColumns`. */
+export interface ForeignKey {
+  readonly name: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly referencedSchema: string;
+  readonly referencedTable: string;
+  readonly referencedColumns: readonly string[];
+  /** The referential actions, as SQL spells them; `NO ACTION` where the database has none other. */
+  readonly onDelete: string;
+  readonly onUpdate: string;
+}
+
+/** A function of the user's schemas (an exported model's among them). */
+export interface IntrospectedFunction {
+  readonly schema: string;
+  readonly name: string;
+  /** The result type as a PostgreSQL type; null where the database does not say (DuckDB's macros). */
+  readonly result: string | null;
+  /** Its parameters in order: a name, and a PostgreSQL type where the database says one. */
+  readonly parameters: readonly { readonly name: string; readonly type: string | null }[];
+}
+
 export interface Introspection {
   /**
    * True when the database has a PostgreSQL-like pg_catalog of its own (DuckDB's views,
@@ -71,6 +108,31 @@ export interface Introspection {
   primaryKey(table: TableRef): Promise<PrimaryKey | undefined>;
   /** A view's defining query as the database shows it; undefined for a table or a missing view. */
   viewDefinition(view: TableRef): Promise<string | undefined>;
+  /** A table's indexes (its primary key's included), the primary key's first, then by name. */
+  indexes(table: TableRef): Promise<IntrospectedIndex[]>;
+  /** The foreign keys of `table` (`outgoing`) and those of tables referencing it (`incoming`), each by name. */
+  foreignKeys(table: TableRef): Promise<{ readonly outgoing: ForeignKey[]; readonly incoming: ForeignKey[] }>;
+  /** The functions of the user's schemas, by schema then name. */
+  functions(): Promise<IntrospectedFunction[]>;
+}
+
+/**
+ * Catalog reads information_schema does not standardise (indexes, foreign keys with the
+ * columns they reference, functions with their parameters), each a query of fixed columns.
+ * `{schema}` and `{table}` are replaced by the table's schema (an SQL expression) and name
+ * (a string literal).
+ */
+export interface CatalogQueries {
+  /** name, is_primary, is_unique, is_constraint, column (or the expression), is_expression: one row per key column, in key order. */
+  readonly indexes: string;
+  /**
+   * constraint, schema, table, column, referenced schema, referenced table, referenced column,
+   * delete rule, update rule: one row per key column in key order, of the foreign keys of
+   * the table and of those referencing it.
+   */
+  readonly foreignKeys: string;
+  /** schema, name, result type, parameter name, parameter type: one row per parameter in order (NULLs for a function without any). */
+  readonly functions: string;
 }
 
 /** What differs between databases in reading information_schema. */
@@ -89,6 +151,11 @@ export interface IntrospectionSpelling {
   postgresType(type: string, size: TypeSize): PostgresType;
   /** The default as information_schema shows it, as the database would print it (MariaDB writes NULL as the text 'NULL'). */
   defaultText?(text: string): string | null;
+  /**
+   * How indexes, foreign keys and functions are read. Absent where no face asks (PostgreSQL,
+   * whose pg_catalog answers psql itself): the reads then find none.
+   */
+  readonly catalogQueries?: CatalogQueries;
 }
 
 /** The sizes information_schema reports beside a type. */
@@ -122,12 +189,17 @@ export function informationSchemaIntrospection(query: Query, sql: SqlDialect, sp
       default: dflt === null || !spelling.defaultText ? dflt : spelling.defaultText(dflt),
     };
   };
+  const location = async (): Promise<{ database: string; schema: string }> => {
+    const [row] = await rows(`SELECT ${spelling.currentDatabase} AS db, ${spelling.currentSchema} AS sch`);
+    return { database: String(row?.[0] ?? ''), schema: String(row?.[1] ?? '') };
+  };
+  const queries = spelling.catalogQueries;
+  const inTable = (text: string, table: TableRef): string => text.replaceAll('{schema}', schemaOf(table)).replaceAll('{table}', sql.quoteString(table.name));
+  // A type as the database spells it (`varchar(20)`, `DOUBLE`), shown as PostgreSQL's.
+  const asPostgres = (type: string): string => spelling.postgresType(type.toLowerCase(), { length: null, precision: null, scale: null }).display;
   return {
     nativePgCatalog: spelling.nativePgCatalog,
-    async location() {
-      const [row] = await rows(`SELECT ${spelling.currentDatabase} AS db, ${spelling.currentSchema} AS sch`);
-      return { database: String(row?.[0] ?? ''), schema: String(row?.[1] ?? '') };
-    },
+    location,
     async schemas() {
       return (await rows(spelling.schemaList)).map((row) => String(row[0])).sort(compareText);
     },
@@ -167,6 +239,65 @@ export function informationSchemaIntrospection(query: Query, sql: SqlDialect, sp
       if (found.length === 0) return undefined;
       return { name: String(found[0]![0]), columns: found.map((row) => String(row[1])) };
     },
+    async indexes(table) {
+      if (!queries) return [];
+      const found = await rows(inTable(queries.indexes, table));
+      const byName = new Map<string, { name: string; primary: boolean; unique: boolean; constraint: boolean; columns: string[]; expression?: string }>();
+      for (const [name, primary, unique, constraint, column, isExpression] of found) {
+        const key = String(name);
+        let index = byName.get(key);
+        if (!index) byName.set(key, (index = { name: key, primary: truthy(primary), unique: truthy(unique), constraint: truthy(constraint), columns: [] }));
+        if (truthy(isExpression)) index.expression = String(column);
+        else index.columns.push(String(column));
+      }
+      return [...byName.values()].sort((a, b) => Number(b.primary) - Number(a.primary) || compareText(a.name, b.name));
+    },
+    async foreignKeys(table) {
+      if (!queries) return { outgoing: [], incoming: [] };
+      const { schema: current } = await location();
+      const schema = table.schema ?? current;
+      const found = await rows(inTable(queries.foreignKeys, table));
+      const byName = new Map<string, { name: string; schema: string; table: string; columns: string[]; referencedSchema: string; referencedTable: string; referencedColumns: string[]; onDelete: string; onUpdate: string }>();
+      for (const [name, sch, tbl, column, refSchema, refTable, refColumn, onDelete, onUpdate] of found) {
+        const key = `${String(sch)}\u0000${String(tbl)}\u0000${String(name)}`;
+        let fk = byName.get(key);
+        if (!fk) {
+          byName.set(
+            key,
+            (fk = {
+              name: String(name),
+              schema: String(sch),
+              table: String(tbl),
+              columns: [],
+              referencedSchema: String(refSchema),
+              referencedTable: String(refTable),
+              referencedColumns: [],
+              onDelete: String(onDelete ?? 'NO ACTION'),
+              onUpdate: String(onUpdate ?? 'NO ACTION'),
+            }),
+          );
+        }
+        fk.columns.push(String(column));
+        fk.referencedColumns.push(String(refColumn));
+      }
+      const all = [...byName.values()].sort((a, b) => compareText(a.name, b.name));
+      return {
+        outgoing: all.filter((fk) => fk.schema === schema && fk.table === table.name),
+        incoming: all.filter((fk) => fk.referencedSchema === schema && fk.referencedTable === table.name),
+      };
+    },
+    async functions() {
+      if (!queries) return [];
+      const found = await rows(queries.functions);
+      const byName = new Map<string, { schema: string; name: string; result: string | null; parameters: { name: string; type: string | null }[] }>();
+      for (const [sch, name, result, parameter, type] of found) {
+        const key = `${String(sch)}\u0000${String(name)}`;
+        let fn = byName.get(key);
+        if (!fn) byName.set(key, (fn = { schema: String(sch), name: String(name), result: result === null ? null : asPostgres(String(result)), parameters: [] }));
+        if (parameter !== null) fn.parameters.push({ name: String(parameter), type: type === null ? null : asPostgres(String(type)) });
+      }
+      return [...byName.values()].sort((a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
+    },
     async viewDefinition(view) {
       const [row] = await rows(
         `SELECT v.view_definition AS definition FROM information_schema.views v WHERE ${users('v.table_schema', 'v.table_catalog')} ` +
@@ -175,6 +306,11 @@ export function informationSchemaIntrospection(query: Query, sql: SqlDialect, sp
       return row === undefined || row[0] === null ? undefined : String(row[0]);
     },
   };
+}
+
+/** A catalog's boolean: MySQL answers 0 and 1. */
+function truthy(value: Value): boolean {
+  return value === true || value === 1 || value === '1' || value === 't' || value === 'true';
 }
 
 function numberOrNull(value: Value): number | null {

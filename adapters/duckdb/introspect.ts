@@ -15,6 +15,25 @@ export const duckdbIntrospection: IntrospectionSpelling = {
   schemaList: `SELECT schema_name FROM information_schema.schemata WHERE catalog_name = current_database() AND schema_name NOT IN ${SYSTEM_SCHEMAS}`,
   columnType: 'c.data_type',
   postgresType: duckdbPostgresType,
+  catalogQueries: {
+    // PRIMARY KEY and UNIQUE constraints are indexes DuckDB lists among its constraints; CREATE
+    // INDEX's are in duckdb_indexes(), their key only in the statement that made them.
+    indexes:
+      `SELECT constraint_name, constraint_type = 'PRIMARY KEY', true, true, unnest(constraint_column_names), false FROM duckdb_constraints() ` +
+      `WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE') AND database_name = current_database() AND schema_name = {schema} AND table_name = {table} ` +
+      `UNION ALL SELECT index_name, is_primary, is_unique, false, regexp_extract(sql, '\\((.*)\\);?\\s*$', 1), true FROM duckdb_indexes() ` +
+      `WHERE database_name = current_database() AND schema_name = {schema} AND table_name = {table}`,
+    // A foreign key references a table of its own schema.
+    foreignKeys:
+      `SELECT constraint_name, schema_name, table_name, unnest(constraint_column_names), schema_name, referenced_table, unnest(referenced_column_names), ` +
+      `'NO ACTION', 'NO ACTION' FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY' AND database_name = current_database() ` +
+      `AND schema_name = {schema} AND (table_name = {table} OR referenced_table = {table})`,
+    // Macros (EXPORT MODEL makes these) have untyped parameters and no declared result.
+    functions:
+      `SELECT schema_name, function_name, return_type, unnest(CASE WHEN len(parameters) = 0 THEN [NULL] ELSE parameters END), ` +
+      `unnest(CASE WHEN len(parameters) = 0 THEN [NULL] ELSE parameter_types END) FROM duckdb_functions() ` +
+      `WHERE NOT internal AND database_name = current_database() AND schema_name NOT IN ${SYSTEM_SCHEMAS}`,
+  },
 };
 
 function duckdbPostgresType(type: string): PostgresType {

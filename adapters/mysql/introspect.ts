@@ -16,6 +16,25 @@ export const mysqlIntrospection: IntrospectionSpelling = {
   postgresType: mysqlPostgresType,
   // MariaDB shows "no default" on a nullable column as the text NULL.
   defaultText: (text) => (text === 'NULL' ? null : text),
+  catalogQueries: {
+    // A PRIMARY KEY's index is named PRIMARY; a UNIQUE constraint's index has the constraint's name.
+    indexes:
+      `SELECT s.index_name, s.index_name = 'PRIMARY', s.non_unique = 0, tc.constraint_name IS NOT NULL, s.column_name, 0 ` +
+      `FROM information_schema.statistics s LEFT JOIN information_schema.table_constraints tc ON tc.table_schema = s.table_schema ` +
+      `AND tc.table_name = s.table_name AND tc.constraint_name = s.index_name AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE') ` +
+      `WHERE s.table_schema = {schema} AND s.table_name = {table} ORDER BY s.index_name, s.seq_in_index`,
+    foreignKeys:
+      `SELECT k.constraint_name, k.table_schema, k.table_name, k.column_name, k.referenced_table_schema, k.referenced_table_name, ` +
+      `k.referenced_column_name, r.delete_rule, r.update_rule FROM information_schema.key_column_usage k ` +
+      `JOIN information_schema.referential_constraints r ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name ` +
+      `AND r.table_name = k.table_name WHERE k.referenced_table_name IS NOT NULL ` +
+      `AND ((k.table_schema = {schema} AND k.table_name = {table}) OR (k.referenced_table_schema = {schema} AND k.referenced_table_name = {table})) ` +
+      `ORDER BY k.table_schema, k.table_name, k.constraint_name, k.ordinal_position`,
+    functions:
+      `SELECT r.routine_schema, r.routine_name, r.dtd_identifier, p.parameter_name, p.dtd_identifier FROM information_schema.routines r ` +
+      `LEFT JOIN information_schema.parameters p ON p.specific_schema = r.routine_schema AND p.specific_name = r.specific_name AND p.ordinal_position > 0 ` +
+      `WHERE r.routine_type = 'FUNCTION' AND r.routine_schema = DATABASE() ORDER BY r.routine_name, p.ordinal_position`,
+  },
 };
 
 function mysqlPostgresType(type: string): PostgresType {

@@ -1,8 +1,8 @@
 /**
  * An emulated pg_catalog for the wire protocol on databases that have none (MySQL,
  * MariaDB) or one psql and JDBC cannot use (DuckDB's lacks pg_get_userbyid, regclass,
- * OPERATOR(pg_catalog.~), _pg_expandarray…). The catalog queries psql's `\dt`, `\d name`,
- * `\dn`, `\l` and JDBC's DatabaseMetaData (getTables, getColumns, getSchemas,
+ * OPERATOR(pg_catalog.~), _pg_expandarray…). The catalog queries psql's `\dt`, `\d name`
+ * (indexes and foreign keys included), `\dn`, `\l`, `\df` and JDBC's DatabaseMetaData (getTables, getColumns, getSchemas,
  * getPrimaryKeys) send are recognised by what they read, their patterns taken from
  * their text, and answered from the database's own catalog (adapter.introspect), row
  * for row in the columns the client asked for. Such a query never reaches the database
@@ -12,7 +12,15 @@
  * OIDs are a hash of the object's schema and name: the same in every query and every
  * session, so psql's second query (by the OID its first one found) finds the same table.
  */
-import { postgresTypes, type IntrospectedColumn, type IntrospectedTable, type Introspection, type PrimaryKey } from '../../adapters/introspect.js';
+import {
+  postgresTypes,
+  type ForeignKey,
+  type IntrospectedColumn,
+  type IntrospectedIndex,
+  type IntrospectedTable,
+  type Introspection,
+  type PrimaryKey,
+} from '../../adapters/introspect.js';
 import type { ColumnType, ResultTable, Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { likeRegex, literalAfter, literalList, postgresIdent, postgresRegex, selectItems } from './pg-catalog-sql.js';
@@ -28,8 +36,8 @@ const CATALOG_QUERY = /\bpg_catalog\s*\.|\binformation_schema\s*\.\s*_pg_|\bFROM
 /**
  * Catalogs answered with no rows: what DuckDB and MySQL tables have no PostgreSQL
  * counterpart of (policies, statistics objects, publications, inheritance, triggers,
- * rules), and what sqlml does not report yet (foreign keys, other indexes, comments,
- * functions): docs/bi-tools.md says so.
+ * rules), and what sqlml does not report yet (comments, the queries of other clients on
+ * constraints and functions than psql's): docs/bi-tools.md says so.
  */
 const ALWAYS_EMPTY = /\bpg_catalog\.pg_(?:policy|statistic_ext|publication|inherits|trigger|rewrite|constraint|foreign_table|partitioned_table|sequence|description|attrdef|depend|event_trigger|extension|proc|collation)\b/i;
 
@@ -66,7 +74,7 @@ export async function answerCatalogQuery(query: string, introspect: Introspectio
   if (introspect.nativePgCatalog) return null;
   throw new SqlmlError(
     'unsupported',
-    `sqlml answers the catalog queries of psql (\\dt, \\d, \\dn, \\l) and of JDBC's DatabaseMetaData on this database, which has no pg_catalog; this one is not among them: ${query.replace(/\s+/g, ' ').slice(0, 120)}`,
+    `sqlml answers the catalog queries of psql (\\dt, \\d, \\df, \\dn, \\l) and of JDBC's DatabaseMetaData on this database, which has no pg_catalog; this one is not among them: ${query.replace(/\s+/g, ' ').slice(0, 120)}`,
   );
 }
 
@@ -139,6 +147,34 @@ class EmulatedCatalog {
   viewDefinition(relation: Relation): Promise<string | undefined> {
     return this.#introspect.viewDefinition({ schema: relation.schema, name: relation.name });
   }
+
+  indexes(relation: Relation): Promise<IntrospectedIndex[]> {
+    return this.#introspect.indexes({ schema: relation.schema, name: relation.name });
+  }
+
+  foreignKeys(relation: Relation): Promise<{ readonly outgoing: ForeignKey[]; readonly incoming: ForeignKey[] }> {
+    return this.#introspect.foreignKeys({ schema: relation.schema, name: relation.name });
+  }
+
+  functions(): ReturnType<Introspection['functions']> {
+    return this.#introspect.functions();
+  }
+}
+
+/** A foreign key as pg_get_constraintdef prints it: the referenced table qualified when it is not in `current`. */
+function foreignKeyDefinition(fk: ForeignKey, current: string): string {
+  const referenced = fk.referencedSchema === current ? postgresIdent(fk.referencedTable) : `${postgresIdent(fk.referencedSchema)}.${postgresIdent(fk.referencedTable)}`;
+  let text = `FOREIGN KEY (${fk.columns.map(postgresIdent).join(', ')}) REFERENCES ${referenced}(${fk.referencedColumns.map(postgresIdent).join(', ')})`;
+  // NO ACTION is PostgreSQL's default and is not printed; MySQL reports its default as RESTRICT, which acts the same there.
+  for (const [event, rule] of [['UPDATE', fk.onUpdate], ['DELETE', fk.onDelete]] as const) {
+    if (rule !== 'NO ACTION' && rule !== 'RESTRICT') text += ` ON ${event} ${rule}`;
+  }
+  return text;
+}
+
+/** A table's name as regclass prints it: qualified when it is not in `current`. */
+function relationName(schema: string, name: string, current: string): string {
+  return schema === current ? name : `${schema}.${name}`;
 }
 
 /** A stable OID from an object's kind and names: FNV-1a, above PostgreSQL's FirstNormalObjectId (16384). */
@@ -215,14 +251,15 @@ const RECOGNISERS: readonly Recogniser[] = [
     return (async () => {
       const relation = await catalog.relation(oidLiteral(query, 'c.oid') ?? -1);
       if (!relation) return [];
-      const key = await catalog.primaryKey(relation);
+      const [indexes, { outgoing, incoming }] = await Promise.all([catalog.indexes(relation), catalog.foreignKeys(relation)]);
       return [
         {
           relchecks: 0,
           relkind: RELKIND[relation.kind],
-          relhasindex: key !== undefined,
+          relhasindex: indexes.length > 0,
           relhasrules: false,
-          relhastriggers: false,
+          // PostgreSQL enforces foreign keys with triggers, and psql asks for them only where there are triggers.
+          relhastriggers: outgoing.length + incoming.length > 0,
           relrowsecurity: false,
           relforcerowsecurity: false,
           relhasoids: false,
@@ -246,30 +283,81 @@ const RECOGNISERS: readonly Recogniser[] = [
     })();
   },
 
-  // psql \d name: the indexes (the primary key's).
+  // psql \d name: the indexes.
   (query, catalog) => {
     if (!/FROM\s+pg_catalog\.pg_class\s+c,\s*pg_catalog\.pg_class\s+c2,\s*pg_catalog\.pg_index\s+i/i.test(query)) return null;
     return (async () => {
       const relation = await catalog.relation(oidLiteral(query, 'c.oid') ?? -1);
-      const key = relation && (await catalog.primaryKey(relation));
-      if (!relation || !key) return [];
-      const columns = key.columns.map(postgresIdent).join(', ');
-      return [
-        {
-          relname: key.name,
-          indisprimary: true,
-          indisunique: true,
+      if (!relation) return [];
+      const table = `${postgresIdent(relation.schema)}.${postgresIdent(relation.name)}`;
+      return (await catalog.indexes(relation)).map((index) => {
+        const key = index.expression ?? index.columns.map(postgresIdent).join(', ');
+        const contype = index.primary ? 'p' : index.constraint ? 'u' : null;
+        return {
+          relname: index.name,
+          indisprimary: index.primary,
+          indisunique: index.unique,
           indisclustered: false,
           indisvalid: true,
-          pg_get_indexdef: `CREATE UNIQUE INDEX ${postgresIdent(key.name)} ON ${postgresIdent(relation.schema)}.${postgresIdent(relation.name)} USING btree (${columns})`,
-          pg_get_constraintdef: `PRIMARY KEY (${columns})`,
-          contype: 'p',
+          pg_get_indexdef: `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${postgresIdent(index.name)} ON ${table} USING btree (${key})`,
+          pg_get_constraintdef: contype === null ? null : `${index.primary ? 'PRIMARY KEY' : 'UNIQUE'} (${key})`,
+          contype,
           condeferrable: false,
           condeferred: false,
           indisreplident: false,
           reltablespace: 0,
-        },
-      ];
+        };
+      });
+    })();
+  },
+
+  // psql \d name: the table's foreign keys.
+  (query, catalog) => {
+    if (!/FROM\s+pg_catalog\.pg_constraint\s+r\b/i.test(query) || !/r\.contype\s*=\s*'f'/i.test(query)) return null;
+    return (async () => {
+      const relation = await catalog.relation(oidLiteral(query, 'r.conrelid') ?? -1);
+      if (!relation) return [];
+      const { schema: current } = await catalog.location();
+      return (await catalog.foreignKeys(relation)).outgoing.map((fk) => ({
+        conname: fk.name,
+        condef: foreignKeyDefinition(fk, current),
+        ontable: relationName(fk.schema, fk.table, current),
+      }));
+    })();
+  },
+
+  // psql \d name: the foreign keys referencing the table ("Referenced by").
+  (query, catalog) => {
+    const oid = /\bconfrelid\s+IN\s*\(\s*SELECT\s+pg_catalog\.pg_partition_ancestors\(\s*'(\d+)'/i.exec(query)?.[1] ?? /\bconfrelid\s*=\s*'(\d+)'/i.exec(query)?.[1];
+    if (oid === undefined || !/FROM\s+pg_catalog\.pg_constraint\b/i.test(query)) return null;
+    return (async () => {
+      const relation = await catalog.relation(Number(oid));
+      if (!relation) return [];
+      const { schema: current } = await catalog.location();
+      return (await catalog.foreignKeys(relation)).incoming.map((fk) => ({
+        conname: fk.name,
+        ontable: relationName(fk.schema, fk.table, current),
+        condef: foreignKeyDefinition(fk, current),
+      }));
+    })();
+  },
+
+  // psql \df: the functions (EXPORT MODEL's among them).
+  (query, catalog) => {
+    if (!/FROM\s+pg_catalog\.pg_proc\s+p\b/i.test(query) || !/AS\s+"Argument data types"/i.test(query)) return null;
+    return (async () => {
+      const name = psqlPattern(query, 'p.proname');
+      const schema = psqlPattern(query, 'n.nspname');
+      const { schema: current } = await catalog.location();
+      return (await catalog.functions())
+        .filter((fn) => (name === undefined || name.test(fn.name)) && (schema === undefined ? fn.schema === current : schema.test(fn.schema)))
+        .map((fn) => ({
+          schema: fn.schema,
+          name: fn.name,
+          'result data type': fn.result,
+          'argument data types': fn.parameters.map((p) => (p.type === null ? postgresIdent(p.name) : `${postgresIdent(p.name)} ${p.type}`)).join(', '),
+          type: 'func',
+        }));
     })();
   },
 

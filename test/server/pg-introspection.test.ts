@@ -173,6 +173,51 @@ describe.runIf(tools).each(targets)('BI introspection through serve --pg on $lab
     expect(result.stdout).toMatch(new RegExp(`View definition:\\n.*${mixed}`, 'is'));
   }, 60_000);
 
+  it('psql \\d name shows every index and the foreign keys both ways; \\df lists an exported model\'s functions', async () => {
+    const parent = `bi_parent_${suffix}`;
+    const child = `bi_child_${suffix}`;
+    const note = `bi_child_note_${suffix}`;
+    const data = `bi_rows_${suffix}`;
+    const model = `bi_model_${suffix}`;
+    const fn = `bi_fn_${suffix}`;
+    const sql = engine.adapter.sql;
+    const drop = async (): Promise<void> => {
+      await engine.runAll(`DROP MODEL IF EXISTS ${model};`).catch(() => undefined);
+      for (const table of [child, parent, data]) await engine.adapter.query(`DROP TABLE IF EXISTS ${sql.quoteIdent(table)}`).catch(() => undefined);
+    };
+    await drop();
+    try {
+      for (const statement of [
+        `CREATE TABLE ${parent} (id INTEGER PRIMARY KEY, code VARCHAR(20) UNIQUE)`,
+        `CREATE TABLE ${child} (id INTEGER PRIMARY KEY, parent_id INTEGER, note VARCHAR(40), FOREIGN KEY (parent_id) REFERENCES ${parent} (id))`,
+        `CREATE INDEX ${note} ON ${child} (note)`,
+        `CREATE TABLE ${data} (x INTEGER, y INTEGER)`,
+        `INSERT INTO ${data} VALUES ${Array.from({ length: 40 }, (_, i) => `(${i}, ${i % 3 === 0 ? 1 : 0})`).join(', ')}`,
+      ]) {
+        await engine.adapter.query(statement);
+      }
+      await engine.runAll(`CREATE MODEL ${model} FROM (SELECT x, y FROM ${data}) PREDICT y USING type = 'binary'; EXPORT MODEL ${model} AS FUNCTION ${fn};`);
+
+      const result = await psql(`\\d ${child}`, `\\d ${parent}`, '\\df', `\\df ${fn}_score`);
+      expect(result.stderr).toBe('');
+      expect(result.stdout.split(/^(?=[ \t]*(?:Table "|List of functions))/m)).toHaveLength(4);
+      const [childPart, parentPart, functions, scoreOnly] = result.stdout.split(/^(?=[ \t]*(?:Table "|List of functions))/m);
+      expect(childPart).toMatch(/^Indexes:\n\s+"[^"]+" PRIMARY KEY, btree \(id\)$/m);
+      expect(childPart).toMatch(new RegExp(`^\\s+"${note}" btree \\(note\\)$`, 'm'));
+      expect(childPart).toMatch(new RegExp(`^Foreign-key constraints:\\n\\s+"[^"]+" FOREIGN KEY \\(parent_id\\) REFERENCES ${parent}\\(id\\)$`, 'm'));
+      expect(parentPart).toMatch(/^\s+"[^"]+" UNIQUE CONSTRAINT, btree \(code\)$/m);
+      expect(parentPart).toMatch(new RegExp(`^Referenced by:\\n\\s+TABLE "${child}" CONSTRAINT "[^"]+" FOREIGN KEY \\(parent_id\\) REFERENCES ${parent}\\(id\\)$`, 'm'));
+      expect(parentPart).not.toContain('Foreign-key constraints:');
+      expect(functions).toMatch(new RegExp(`^ ${schema}\\s*\\| ${fn}\\s*\\|`, 'm'));
+      expect(functions).toMatch(new RegExp(`^ ${schema}\\s*\\| ${fn}_score\\s*\\|`, 'm'));
+      // One argument (the model's input x), by type where the database declares one, by name where it names it.
+      expect(functions).toMatch(new RegExp(`^ ${schema}\\s*\\| ${fn}\\s*\\|[^|\\n]*\\| \\S[^|,\\n]*\\| func$`, 'm'));
+      expect(scoreOnly).toMatch(/\(1 row\)/);
+    } finally {
+      await drop();
+    }
+  }, 120_000);
+
   it('JDBC DatabaseMetaData: getSchemas, getTables, getColumns, getPrimaryKeys (and getImportedKeys, getIndexInfo) return the real ones', async () => {
     const as = login();
     const result = await runProgram('java', ['-cp', JDBC_JAR, resolve(CLIENTS, 'JdbcMetadata.java'), `jdbc:postgresql://127.0.0.1:${server.port}/${as.database}`, as.user, as.password, mixed]);
