@@ -108,7 +108,11 @@ export interface Introspection {
   primaryKey(table: TableRef): Promise<PrimaryKey | undefined>;
   /** A view's defining query as the database shows it; undefined for a table or a missing view. */
   viewDefinition(view: TableRef): Promise<string | undefined>;
-  /** A table's indexes (its primary key's included), the primary key's first, then by name. */
+  /**
+   * A table's indexes (its primary key's included), the primary key's first, then by name.
+   * This and the two below read nothing where the spelling has no `catalogQueries`
+   * (PostgreSQL, whose own pg_catalog answers psql): they answer none there.
+   */
   indexes(table: TableRef): Promise<IntrospectedIndex[]>;
   /** The foreign keys of `table` (`outgoing`) and those of tables referencing it (`incoming`), each by name. */
   foreignKeys(table: TableRef): Promise<{ readonly outgoing: ForeignKey[]; readonly incoming: ForeignKey[] }>;

@@ -11,6 +11,7 @@ import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
 import { firstRow, rowObject, run } from '../helpers/engine.js';
 import { POSTGRES_URL, serverTargets } from '../helpers/servers.js';
+import { DATABASE_FACTS } from '../helpers/database-facts.js';
 
 const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets())].filter(
   // One PostgreSQL target is enough: the read path does not matter here.
@@ -221,7 +222,7 @@ describe.each(TARGETS)('EXPORT MODEL on $label', ({ url }) => {
     await expect(run(engine, `DROP MODEL ${q(name)};`)).rejects.toThrow(`is used by job ${job}`);
     expect(await exists({ name: fold(fn) })).toBe(true);
     await run(engine, `DROP JOB ${job};`);
-    if (engine.adapter.sql.name === 'postgres') {
+    if (DATABASE_FACTS[engine.adapter.sql.name].functionDependencies) {
       // PostgreSQL refuses to drop a function a view depends on: the whole DROP MODEL rolls back.
       const view = `guarded_view_${tag}`;
       await engine.adapter.query(`CREATE VIEW ${view} AS SELECT ${fold(fn)}_score(1, 'basic', 1.0, 1) AS s`);

@@ -18,6 +18,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { explainedAuto, firstRow } from '../helpers/engine.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { ownDatabase, serverTargets } from '../helpers/servers.js';
+import { DATABASE_FACTS } from '../helpers/database-facts.js';
 
 const TARGETS = [
   { label: 'duckdb', url: 'duckdb::memory:' },
@@ -46,7 +47,7 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
   const run = async (text: string): Promise<ResultTable> => (await engine.runAll(text)).at(-1)!;
   const byFirst = (result: ResultTable): (readonly Value[])[] => [...result.rows].sort((a, b) => Number(a[0]) - Number(b[0]));
   const contents = async (table: string): Promise<(readonly Value[])[]> => byFirst(await sql(`SELECT * FROM ${table}`));
-  const here = (): string => (engine.adapter.sql.name === 'mysql' ? 'DATABASE()' : 'current_schema()');
+  const here = (): string => DATABASE_FACTS[engine.adapter.sql.name].currentSchema;
   const catalogTypes = async (table: string): Promise<Value[][]> =>
     (await sql(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${here()} AND table_name = '${table}' ORDER BY ordinal_position`)).rows.map((row) => [
       String(row[0]).toLowerCase(),

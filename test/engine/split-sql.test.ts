@@ -7,13 +7,14 @@
  * out as many copies of each content as the stream does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Adapter } from '../../adapters/adapter.js';
+import type { Adapter, DialectName } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
 import type { RowBatch } from '../../src/data.js';
 import { CONTENT_HASH_COLUMN, contentHashSql, heldOutSql } from '../../src/engine/split-sql.js';
 import { mulberry32 } from '../../src/learn/random.js';
 import { contentHashes, RowRole, RowSplitter, type SplitSpec } from '../../src/learn/split.js';
 import { serverTargets } from '../helpers/servers.js';
+import { DATABASE_FACTS } from '../helpers/database-facts.js';
 
 const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets())];
 const ROWS = 'split_sql_cells';
@@ -21,8 +22,9 @@ const SPEC: SplitSpec = { trainFraction: 0.7, validationFraction: 0, seed: 3 };
 const COLUMNS = ['i', 'b', 'd', 'n', 't', 'f', 'dt', 'ts', 'tz', 'y'] as const;
 
 /** Each column's nasty values, as SQL literals for `dialect`; the pool cycles through them at coprime periods. */
-function nastyValues(dialect: string): string[][] {
-  const special = (v: string): string => (dialect === 'mysql' ? 'NULL' : `CAST('${v}' AS DOUBLE PRECISION)`);
+function nastyValues(dialect: DialectName): string[][] {
+  // Where a DOUBLE holds no NaN or infinity, NULLs stand in for them.
+  const special = (v: string): string => (DATABASE_FACTS[dialect].nonFiniteDoubles ? `CAST('${v}' AS DOUBLE PRECISION)` : 'NULL');
   return [
     ['NULL', '0', '-1', '2147483647', '-2147483648', '7'],
     ['NULL', '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', '4294967296', '-4294967297', '12'],
@@ -45,28 +47,37 @@ function nastyValues(dialect: string): string[][] {
  * are coprime to 13).
  */
 const TIMESTAMP_VALUES = 12;
-function timestamps(dialect: string, column: 'ts' | 'tz'): string[] {
-  const common = ['1970-01-01 00:00:00.000001', '2024-02-29 13:14:15.123456', '2038-01-19 03:14:07.999999', '2001-09-09 01:46:40.1'];
-  if (dialect === 'mysql') {
+function timestamps(dialect: DialectName, column: 'ts' | 'tz'): string[] {
+  return ['NULL', ...TIMESTAMPS[dialect](column)];
+}
+
+const COMMON_TIMESTAMPS = ['1970-01-01 00:00:00.000001', '2024-02-29 13:14:15.123456', '2038-01-19 03:14:07.999999', '2001-09-09 01:46:40.1'];
+
+/** Typed literals, `tz` at +05:30, then `far` (as they are, unzoned) where the database's range ends. */
+function typedTimestamps(column: 'ts' | 'tz', far: readonly string[]): string[] {
+  const type = column === 'ts' ? 'TIMESTAMP' : 'TIMESTAMPTZ';
+  const zone = column === 'ts' ? '' : '+05:30';
+  const more = ['1970-01-01 00:00:00', '1969-12-31 23:59:59.999999', '1000-01-01 00:00:00.000001', '9999-12-31 23:59:59.999999'];
+  return [...[...COMMON_TIMESTAMPS, ...more].map((v) => `${type} '${v}${zone}'`), ...far.map((v) => `${type} '${v}'`)];
+}
+
+/** Per database, TIMESTAMP_VALUES timestamps of each column within what it can hold. */
+const TIMESTAMPS: Readonly<Record<DialectName, (column: 'ts' | 'tz') => string[]>> = {
+  // MariaDB's zoned TIMESTAMP holds 1970-2038 only, and its literals are plain strings.
+  mysql: (column) => {
     const more =
       column === 'ts'
         ? ['1970-01-01 00:00:00', '1969-12-31 23:59:59.999999', '1000-01-01 00:00:00.000001', '9999-12-31 23:59:59.999999', '1900-01-01 00:00:00.5', '1969-07-20 20:17:40.000003', '1582-10-15 12:00:00.333333', '5000-06-15 06:30:00.000007']
         : ['1970-01-01 00:00:01', '2000-02-29 23:59:59.999999', '1999-12-31 23:59:59.000001', '2021-03-28 01:00:00.000002', '1985-06-30 23:59:59.7', '2012-06-30 23:59:59.999998', '2038-01-19 03:14:07', '1970-01-01 00:00:01.000001', '2037-12-31 12:00:00.5'];
-    return ['NULL', ...[...(column === 'ts' ? common : common.slice(1)), ...more].map((v) => `'${v}'`)];
-  }
-  const type = column === 'ts' ? 'TIMESTAMP' : 'TIMESTAMPTZ';
-  const zone = column === 'ts' ? '' : '+05:30';
-  const more = ['1970-01-01 00:00:00', '1969-12-31 23:59:59.999999', '1000-01-01 00:00:00.000001', '9999-12-31 23:59:59.999999'];
+    return [...(column === 'ts' ? COMMON_TIMESTAMPS : COMMON_TIMESTAMPS.slice(1)), ...more].map((v) => `'${v}'`);
+  },
   // PostgreSQL's latest timestamps are beyond 2^63 microseconds since 1970.
-  const far =
-    dialect === 'postgres'
-      ? ['infinity', '-infinity', '0044-03-15 12:00:00.000007 BC', '294276-12-31 23:59:59.999999']
-      : ['0001-01-01 00:00:00.000001', '1582-10-15 12:00:00.333333', '5000-06-15 06:30:00.000007', '1969-07-20 20:17:40.000003'];
-  return ['NULL', ...[...common, ...more].map((v) => `${type} '${v}${zone}'`), ...far.map((v) => `${type} '${v}'`)];
-}
+  postgres: (column) => typedTimestamps(column, ['infinity', '-infinity', '0044-03-15 12:00:00.000007 BC', '294276-12-31 23:59:59.999999']),
+  duckdb: (column) => typedTimestamps(column, ['0001-01-01 00:00:00.000001', '1582-10-15 12:00:00.333333', '5000-06-15 06:30:00.000007', '1969-07-20 20:17:40.000003']),
+};
 
 /** 2,000 rows over 60 contents (repeated, shuffled), targets NULL now and then. */
-function rows(dialect: string): string[][] {
+function rows(dialect: DialectName): string[][] {
   const values = nastyValues(dialect);
   const pool = Array.from({ length: 60 }, (_, p) => [...values.map((column, c) => column[(p * (c + 2) + c) % column.length]!), p % 13 === 0 ? 'NULL' : String(p % 2)]);
   const next = mulberry32(17);

@@ -24,6 +24,7 @@ import { SqlmlError } from '../../src/errors.js';
 import { ownDatabase, serverTargets } from '../helpers/servers.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { factsOfUrl } from '../helpers/database-facts.js';
 
 const SOURCE_ROWS = 90_000;
 const PAUSE_AT = 60_000;
@@ -205,8 +206,9 @@ describe.each(TARGETS)('$label', ({ label, url: sharedUrl }) => {
     expect(await snapshot()).toEqual(before);
   }, 30_000);
 
-  it.runIf(label === 'mysql')('a writer session killed between multi-row INSERTs (bulk_write=insert) fails the write at once: the table as it was, no staging table', async () => {
-    const inserting = await Engine.open(`${url}${url.includes('?') ? '&' : '?'}bulk_write=insert`);
+  const insertWrites = factsOfUrl(sharedUrl).insertWritesParameter;
+  it.runIf(insertWrites !== undefined)('a writer session killed between multi-row INSERTs (bulk_write=insert) fails the write at once: the table as it was, no staging table', async () => {
+    const inserting = await Engine.open(`${url}${url.includes('?') ? '&' : '?'}${insertWrites}`);
     try {
       const before = await snapshot();
       const statement = inserting.runAll(`PREDICT ${model} FROM (${paused}) INTO ${target} KEY id USING engine = 'stream'`);

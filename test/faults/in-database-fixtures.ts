@@ -4,7 +4,7 @@
  * caught running), the query finding that statement's session, ending one, seeing one,
  * and counting staging tables left behind; and the seeded source table itself.
  */
-import type { Adapter } from '../../adapters/adapter.js';
+import type { Adapter, DialectName } from '../../adapters/adapter.js';
 import { STAGING_PREFIX } from '../../adapters/select-into.js';
 import type { Value } from '../../src/data.js';
 
@@ -26,26 +26,28 @@ export interface InDatabaseFaultFixture {
   readonly staging: string;
 }
 
-export function inDatabaseFaultFixture(database: string, seconds: number): InDatabaseFaultFixture {
-  if (database === 'postgres') {
-    return {
-      paused: (table) => `(SELECT id, x1, x2 FROM ${table} WHERE id <> ${PAUSE_AT} OR pg_sleep(${seconds}) IS NOT NULL)`,
-      ctas: `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state = 'active' AND query LIKE 'CREATE TABLE %' || ${STAGING_LIKE}`,
-      kill: (id) => `SELECT pg_terminate_backend(${Number(id)})`,
-      session: (id) => `SELECT 1 FROM pg_stat_activity WHERE pid = ${Number(id)}`,
-      staging: `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE ${STAGING_LIKE}`,
-    };
-  }
-  if (database === 'mysql') {
-    return {
-      paused: (table) => `(SELECT id, x1, x2 FROM ${table} WHERE id <> ${PAUSE_AT} OR SLEEP(${seconds}) = 0)`,
-      ctas: `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE CONCAT('CREATE TABLE %', ${STAGING_LIKE})`,
-      kill: (id) => `KILL CONNECTION ${Number(id)}`,
-      session: (id) => `SELECT 1 FROM information_schema.processlist WHERE id = ${Number(id)}`,
-      staging: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ${STAGING_LIKE}`,
-    };
-  }
-  throw new Error(`no in-database fault fixture for ${database}`);
+/** Per server, its fixture for a source whose read sleeps `seconds`; DuckDB has none (no other session can watch it). */
+const FIXTURES: Readonly<Partial<Record<DialectName, (seconds: number) => InDatabaseFaultFixture>>> = {
+  postgres: (seconds) => ({
+    paused: (table) => `(SELECT id, x1, x2 FROM ${table} WHERE id <> ${PAUSE_AT} OR pg_sleep(${seconds}) IS NOT NULL)`,
+    ctas: `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state = 'active' AND query LIKE 'CREATE TABLE %' || ${STAGING_LIKE}`,
+    kill: (id) => `SELECT pg_terminate_backend(${Number(id)})`,
+    session: (id) => `SELECT 1 FROM pg_stat_activity WHERE pid = ${Number(id)}`,
+    staging: `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE ${STAGING_LIKE}`,
+  }),
+  mysql: (seconds) => ({
+    paused: (table) => `(SELECT id, x1, x2 FROM ${table} WHERE id <> ${PAUSE_AT} OR SLEEP(${seconds}) = 0)`,
+    ctas: `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE CONCAT('CREATE TABLE %', ${STAGING_LIKE})`,
+    kill: (id) => `KILL CONNECTION ${Number(id)}`,
+    session: (id) => `SELECT 1 FROM information_schema.processlist WHERE id = ${Number(id)}`,
+    staging: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ${STAGING_LIKE}`,
+  }),
+};
+
+export function inDatabaseFaultFixture(database: DialectName, seconds: number): InDatabaseFaultFixture {
+  const fixture = FIXTURES[database];
+  if (fixture === undefined) throw new Error(`no in-database fault fixture for ${database}`);
+  return fixture(seconds);
 }
 
 /** (Re)creates `table`: SOURCE_ROWS rows of id, two numbers and a 0/1 label, the same every run. */

@@ -5,6 +5,7 @@
  * address fails the run; elsewhere its tests are skipped with a message.
  */
 import { createConnection } from 'node:net';
+import { DATABASE_FACTS } from './database-facts.js';
 
 export interface ServerTarget {
   readonly label: string;
@@ -78,11 +79,11 @@ export async function ownDatabase(url: string, suffix: string): Promise<string> 
   const { openAdapter } = await import('../../adapters/registry.js');
   const admin = await openAdapter(url);
   try {
-    if (admin.sql.name === 'postgres') {
-      const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = '${name.replaceAll("'", "''")}'`);
-      if (exists.rows.length === 0) await admin.query(`CREATE DATABASE ${admin.sql.quoteIdent(name)}`);
-    } else {
+    if (DATABASE_FACTS[admin.sql.name].createDatabaseIfNotExists) {
       await admin.query(`CREATE DATABASE IF NOT EXISTS ${admin.sql.quoteIdent(name)}`);
+    } else {
+      const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = ${admin.sql.quoteString(name)}`);
+      if (exists.rows.length === 0) await admin.query(`CREATE DATABASE ${admin.sql.quoteIdent(name)}`);
     }
   } finally {
     await admin.close();
