@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SqlSyntaxError } from '../../src/errors.js';
 import { endsWithTerminator, splitScript } from '../../src/sql/index.js';
@@ -192,6 +193,29 @@ describe('endsWithTerminator: whether a prompt has read a whole statement', () =
       expect(endsWithTerminator(script, lexical(dialect))).toBe(ends);
     });
   }
+
+  // The prompt's test agrees with the split: a text ends with its terminator exactly when
+  // a statement typed after it (on a new line) is a statement of its own.
+  it('agrees with splitScript on random scripts of quotes, comments and parentheses holding semicolons', () => {
+    const fragments = ['SELECT 1', ';', ' ', '\n', '(', ')', "'a;b'", '-- c;\n', '/* x; */', '$$ ; $$', '# h;\n', '`q;`', '"d;"', "'\\';'", "E'\\';'"];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...fragments), { maxLength: 12 }), fc.constantFrom<DialectName>('duckdb', 'postgres', 'mysql'), (pieces, dialect) => {
+        const text = pieces.join('');
+        const rules = lexical(dialect);
+        let parts: number;
+        try {
+          parts = splitScript(text, rules).length;
+        } catch (error) {
+          if (!(error instanceof SqlSyntaxError)) throw error;
+          expect(() => endsWithTerminator(text, rules)).toThrow(SqlSyntaxError);
+          return;
+        }
+        fc.pre(parts > 0);
+        expect(endsWithTerminator(text, rules)).toBe(splitScript(`${text}\nSELECT 2`, rules).length === parts + 1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 
   it("throws at an unterminated quote or comment, as splitScript does (mysql's \\' escapes, nested comments)", () => {
     expect(() => endsWithTerminator("SELECT 'a\\';", lexical('mysql'))).toThrow(SqlSyntaxError);
