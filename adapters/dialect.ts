@@ -110,6 +110,13 @@ export interface SqlDialect extends SqlSpelling {
   quoteTable(table: TableRef): string;
   /** A string literal that the session reads back as exactly `value` (its modes honoured). */
   quoteString(value: string): string;
+  /**
+   * The text `value` as a constant expression where quoteString's literal cannot carry it
+   * (DuckDB reads a statement only up to a NUL: there `('a' || chr(0) || 'b')`); absent,
+   * quoteString. src/compile writes a model's labels with it (and categories through
+   * textKeyConstant), so a value holding NUL compiles to itself.
+   */
+  textConstant?(value: string): string;
   /** The name an identifier denotes: PostgreSQL folds unquoted ones to lower case; the others keep them as written. */
   foldIdentifier(value: string, quoted: boolean): string;
   /** The types `write()` gives the columns it creates (adapters/column-definition.ts). */
