@@ -11,15 +11,17 @@
  * first in a dictionary of their keys, whose slots are computed here by the learner's own
  * h32: a search costs a few comparisons where PostgreSQL's md5 costs a microsecond
  * (docs/in-database.md). Only values not in it are hashed, so the answers are md5's.
- * Crossings and text terms are always hashed. For a multiclass model the offset
- * expression is stated once per class (the database evaluates it per class).
+ * Crossings and text terms are always hashed. A hashed category's or crossing's offset
+ * goes through scope.share: a multiclass model's compiled SELECT computes it once per row
+ * in a layer below the margins, which its K classes' weights are read at, where it was
+ * stated (and md5 computed) once per class.
  */
 import { h32 } from '../learn/md5.js';
 import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeature } from '../learn/recipe-format.js';
 import type { HashedNames } from '../learn/weight-names.js';
 import { doubleLiteral, numericInput } from './sql-values.js';
 import { cleanedText, wordsText } from './text-cleaning.js';
-import { ASCII, byteOrderSearch, perOutput, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
+import { ASCII, byteOrderSearch, perOutput, shared, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
 
 /** Why a model whose features are hashed the earlier way cannot be compiled. */
 export const MURMUR_REASON = 'stored by an earlier version whose hashing has no SQL equivalent; RETRAIN it to score it in the database';
@@ -98,7 +100,7 @@ function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCatego
   const hashed = space.offsetOf(concat([scope.dialect.quoteString(prefix), cleaned.sql]));
   // The key is prefix + value, the prefix a constant: the value alone is compared.
   const looked = dictionary(scope, cleaned.sql, cleaned.sql === column.ref, known);
-  const offset = looked === null ? hashed : `COALESCE(${looked}, ${hashed})`;
+  const offset = shared(scope, looked === null ? hashed : `COALESCE(${looked}, ${hashed})`);
   const terms: FeatureTerms = perOutput(scope, (k) => [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, k, space.weightAt(offset, k))]);
   return { ok: true, terms };
 }
@@ -196,7 +198,7 @@ function crossing(scope: FeatureScope, space: HashedSpace, f: CrossFeature, pref
   if ('reason' in left) return { ok: false, reason: left.reason };
   const right = crossToken(scope, f.right);
   if ('reason' in right) return { ok: false, reason: right.reason };
-  const offset = space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql]));
+  const offset = shared(scope, space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql])));
   return { ok: true, terms: perOutput(scope, (k) => [space.weightAt(offset, k)]) };
 }
 

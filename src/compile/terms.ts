@@ -23,6 +23,13 @@ export interface FeatureScope {
   column(name: string): Column;
   /** The SQL reference of a source column. */
   readonly columns: ColumnExpressions;
+  /**
+   * An expression of the row that the terms of several outputs read (a hashed feature's
+   * slot, which a multiclass model's K margins each index by): the reference to it
+   * computed once in a layer below the margins, where the caller builds one; else the
+   * expression itself, stated in each term.
+   */
+  share?(expression: string): string;
 }
 
 /** Per output, the feature's terms in push order. */
@@ -30,6 +37,11 @@ export type FeatureTerms = string[][];
 
 /** A translation, or why the feature cannot be expressed. */
 export type Translated = { readonly ok: true; readonly terms: FeatureTerms } | { readonly ok: false; readonly reason: string };
+
+/** `expression` as the terms of every output read it: through scope.share where the caller computes it once, else itself. */
+export function shared(scope: FeatureScope, expression: string): string {
+  return scope.share?.(expression) ?? expression;
+}
 
 /** The weight of dense slot `index` for output `k` as a literal. */
 export function weightLiteral(scope: FeatureScope, index: number, k: number): string {
