@@ -27,3 +27,25 @@ export function checkBatchRows(batchRows: number): void {
 export function streamReadTwice(): SqlmlError {
   return new SqlmlError('internal', 'a row stream can be read only once');
 }
+
+/** Where the first NUL character of `text` is (an index), -1 for none. */
+export function nulAt(text: string): number {
+  return text.indexOf('\0');
+}
+
+/**
+ * The error for SQL text holding a NUL character at `index`, which the database would read
+ * only up to it or cannot carry at all (`why` says which): the statement is refused before
+ * it is sent, never run cut short. The message names the character's place and what
+ * precedes it, so the value or name holding it can be found.
+ */
+export function nulInStatement(text: string, index: number, why: string, cause?: unknown): SqlmlError {
+  const before = text.slice(Math.max(0, index - 24), index).replace(/\s+/g, ' ');
+  return new SqlmlError('unsupported', `the statement holds a NUL character (U+0000) at character ${index + 1}, after "${index > 24 ? '…' : ''}${before}": ${why}`, { cause });
+}
+
+/** Refuses `text` when it holds a NUL character (nulInStatement). */
+export function refuseNul(text: string, why: string): void {
+  const index = nulAt(text);
+  if (index >= 0) throw nulInStatement(text, index, why);
+}

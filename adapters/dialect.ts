@@ -110,6 +110,13 @@ export interface SqlDialect extends SqlSpelling {
   quoteTable(table: TableRef): string;
   /** A string literal that the session reads back as exactly `value` (its modes honoured). */
   quoteString(value: string): string;
+  /**
+   * The text `value` as a constant expression where quoteString's literal cannot carry it
+   * (DuckDB reads a statement only up to a NUL: there `('a' || chr(0) || 'b')`); absent,
+   * quoteString. src/compile writes a model's labels with it (and categories through
+   * textKeyConstant), so a value holding NUL compiles to itself.
+   */
+  textConstant?(value: string): string;
   /** The name an identifier denotes: PostgreSQL folds unquoted ones to lower case; the others keep them as written. */
   foldIdentifier(value: string, quoted: boolean): string;
   /** The types `write()` gives the columns it creates (adapters/column-definition.ts). */
@@ -169,8 +176,10 @@ export interface SqlDialect extends SqlSpelling {
   textKeyConstant(value: string): string;
   /**
    * A boolean: `key` (`split.partitionKey(column, 'text')` of a non-NULL text) sorts
-   * before the ASCII text `value` in byte order (the order src/compile sorts a one-hot's
-   * ASCII categories in; every server encoding orders ASCII as UTF-8 does). Where the database can compare so cheaply, a one-hot over many
+   * before the text `value` in byte order: UTF-8's, the order of code points, in which
+   * src/compile sorts what it searches (terms.ts byteOrder): a hashed category's known
+   * values, whose miss takes md5's answer, and a one-hot's categories when all are ASCII,
+   * which every server encoding orders as UTF-8 does. Where the database can compare so cheaply, a one-hot over many
    * categories compiles to a binary search over them instead of one comparison per
    * category (PostgreSQL: 60 categories cost 0.6 µs per row as a CASE, 0.15 µs searched).
    */

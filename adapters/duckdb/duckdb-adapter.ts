@@ -38,7 +38,7 @@ import { columnDefinitionType, columnTypeOf, createColumnDecoder, toColumn, toRe
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
 import { ConnectionLock } from '../connection-lock.js';
 import { MS_PER_DAY } from '../../src/calendar.js';
-import { asDatabaseError, cancelled, checkBatchRows, streamReadTwice } from '../adapter-errors.js';
+import { asDatabaseError, cancelled, checkBatchRows, refuseNul, streamReadTwice } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
 import { OpenStreams } from '../open-streams.js';
 
@@ -57,6 +57,14 @@ export function duckdbLocation(url: string): string {
   if (rest === '' || rest === MEMORY) return MEMORY;
   return resolve(rest);
 }
+
+/**
+ * Why SQL text holding a NUL is refused: node-api hands DuckDB's C API the text as a C
+ * string, which ends at the first NUL, so `DELETE FROM t\0 WHERE id = 1` ran as
+ * `DELETE FROM t` (test/adapters/nul-text.test.ts). Compiled models spell a NUL in a
+ * value as chr(0) (adapters/duckdb/dialect.ts quoteString), never as the character.
+ */
+const CUT_AT_NUL = "DuckDB reads a statement's text only up to a NUL, so it is refused rather than run cut short (in a string, write chr(0))";
 
 /**
  * DuckDB settings from the URL's query, e.g. `duckdb:shop.duckdb?memory_limit=512MB&threads=2`:
@@ -128,6 +136,7 @@ export class DuckDBAdapter implements Adapter {
     const { batchRows, signal } = options;
     checkBatchRows(batchRows);
     this.#assertOpen();
+    refuseNul(select, CUT_AT_NUL);
     if (signal?.aborted) throw cancelled();
     const connection = await this.#instance.connect();
     // Interrupting the connection stops DuckDB whether it is still planning, computing
@@ -150,6 +159,11 @@ export class DuckDBAdapter implements Adapter {
 
   query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
     const { signal } = options;
+    try {
+      refuseNul(sql, CUT_AT_NUL);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#exclusive(async () => {
       // Aborted just as its turn came: it does not start.
       if (signal?.aborted) throw cancelled();
@@ -253,6 +267,8 @@ export class DuckDBAdapter implements Adapter {
       let appender: DuckDBAppender | undefined;
       try {
         const sources = await this.#prepareTarget(table, columns, mode);
+        // The names go to DuckDB as C strings too: a NUL would name another table.
+        refuseNul(`${table.schema ?? ''}.${table.name}`, CUT_AT_NUL);
         appender = await this.#connection.createAppender(table.name, table.schema ?? null);
         let rows = 0;
         for await (const batch of batches) {
@@ -383,6 +399,7 @@ export class DuckDBAdapter implements Adapter {
 
   /** Runs SQL on the shared connection; the caller holds the lock. */
   async #run(sql: string, values?: (string | null)[]): Promise<DuckDBMaterializedResult> {
+    refuseNul(sql, CUT_AT_NUL);
     try {
       return await this.#connection.run(sql, values);
     } catch (error) {

@@ -32,7 +32,7 @@ import {
 } from 'kysely';
 import type { Value } from '../../src/data.js';
 import { DatabaseError, SqlmlError } from '../../src/errors.js';
-import { asDatabaseError } from '../adapter-errors.js';
+import { asDatabaseError, refuseNul } from '../adapter-errors.js';
 import { toResultValue } from './duckdb-types.js';
 
 export interface DuckDBDialectConfig {
@@ -189,6 +189,8 @@ class DuckDBKyselyConnection implements DatabaseConnection {
   }
 
   async #prepare(compiledQuery: CompiledQuery): Promise<DuckDBPreparedStatement> {
+    // The text goes to DuckDB as a C string, cut at a NUL (values go as parameters, whole).
+    refuseNul(compiledQuery.sql, "DuckDB reads a statement's text only up to a NUL");
     const statement = await this.#connection.prepare(compiledQuery.sql);
     try {
       compiledQuery.parameters.forEach((value, index) => bindParameter(statement, index + 1, value));

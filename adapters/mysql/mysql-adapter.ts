@@ -24,7 +24,8 @@ import { ResultBudget } from '../result-budget.js';
 import { DatabaseError, SqlmlError, errorMessage } from '../../src/errors.js';
 import { MySQLCatalogDialect } from './mysql-kysely.js';
 import { MySQLRowStream, asFields } from './mysql-reader.js';
-import { asDatabaseError, cancelled, checkBatchRows } from '../adapter-errors.js';
+import { asDatabaseError, cancelled, checkBatchRows, nulAt, nulInStatement } from '../adapter-errors.js';
+import { Tokenizer, type LexicalRules } from '../../src/sql/index.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
 import { checkedLower, probeLetters } from '../lower-probe.js';
 import { OpenStreams } from '../open-streams.js';
@@ -451,7 +452,10 @@ export class MySQLAdapter implements Adapter {
 
   #asError(error: unknown): SqlmlError {
     if (error instanceof SqlmlError) return error;
-    const driver = error as { errno?: unknown; fatal?: unknown } | null;
+    const driver = error as { errno?: unknown; fatal?: unknown; sql?: unknown } | null;
+    // The server refused text holding a NUL outside a string (mysql2 keeps the text on its error).
+    const stray = typeof driver?.sql === 'string' && typeof driver.errno === 'number' && driver.errno > 0 ? strayNulAt(driver.sql, this.sql.lexical) : -1;
+    if (stray >= 0) return nulInStatement(driver!.sql as string, stray, 'MariaDB and MySQL take a NUL only inside a string literal', error);
     const server = `the MySQL server at ${this.#settings.host}:${this.#settings.port}`;
     if (driver?.errno === CONNECTION_KILLED) {
       return new SqlmlError('connection', `${server} ended the connection: ${errorMessage(error)}`, { cause: error });
@@ -467,6 +471,30 @@ export class MySQLAdapter implements Adapter {
 }
 
 /** Whether a connection can still run commands (not failed, not closing). */
+/**
+ * Where `sql` holds a NUL outside its string literals (lexed by the session's `lexical`
+ * rules), -1 for nowhere. MariaDB takes a NUL inside a string as data (`'a\0b'` is three
+ * characters, as the stream reads them) and refuses one anywhere else, never running the
+ * text cut short, but with "syntax error … near ''", naming nothing: #asError names it.
+ */
+function strayNulAt(sql: string, lexical: LexicalRules): number {
+  if (nulAt(sql) < 0) return -1;
+  let from = 0;
+  try {
+    const tokens = new Tokenizer(sql, lexical);
+    for (let token = tokens.next(); token.kind !== 'eof'; token = tokens.next()) {
+      if (token.kind !== 'string') continue;
+      const stray = sql.indexOf('\0', from);
+      if (stray >= 0 && stray < token.start.offset) return stray;
+      from = token.end;
+    }
+  } catch {
+    // Text the tokenizer cannot read (an unterminated quote): the first NUL is named.
+    from = 0;
+  }
+  return sql.indexOf('\0', from);
+}
+
 function isAlive(connection: Connection): boolean {
   const state = connection.state;
   return state !== 'error' && state !== 'disconnected';

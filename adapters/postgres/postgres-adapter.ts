@@ -39,7 +39,7 @@ import { Oid, columnDefinitionType, columnTypeOf, rawTextTypes, resultTypes, typ
 import { parsePostgresUrl, type PostgresSettings } from './postgres-url.js';
 import { CopyTextEncoder } from './postgres-writer.js';
 import { checkBatch, checkColumnNames, tableLabel } from '../write-checks.js';
-import { asDatabaseError, cancelled, checkBatchRows, streamReadTwice } from '../adapter-errors.js';
+import { asDatabaseError, cancelled, checkBatchRows, refuseNul, streamReadTwice } from '../adapter-errors.js';
 import { keywordOf, leadingWords, schemaChangeTag } from '../command-tag.js';
 import { checkedLower, probeLetters } from '../lower-probe.js';
 import { OpenStreams } from '../open-streams.js';
@@ -55,6 +55,13 @@ const READ_AHEAD_BYTES = 4 << 20;
 const CATALOG_LOCK_KEY = 0x5371_6c6d;
 /** Fast path minimum: `COPY (query) TO` arrived in 8.2, binary COPY of every type we decode well before 9.4. */
 const COPY_MIN_VERSION = 90_400;
+/**
+ * Why SQL text holding a NUL is refused before it is sent: the protocol carries a
+ * statement as a C string, and the server, reading it only to the NUL, ended the session
+ * with "invalid message format" (test/adapters/nul-text.test.ts); its text values cannot
+ * hold a NUL anyway.
+ */
+const CANNOT_CARRY_NUL = "PostgreSQL's protocol ends a statement's text at a NUL and its text cannot hold one";
 
 /**
  * Opens a PostgreSQL database from a `postgres://user:password@host:port/database` URL
@@ -168,6 +175,7 @@ export class PostgresAdapter implements Adapter {
     const { batchRows, signal } = options;
     checkBatchRows(batchRows);
     this.#assertOpen();
+    refuseNul(select, CANNOT_CARRY_NUL);
     if (signal?.aborted) throw cancelled();
     const client = new pg.Client({ ...clientConfig(this.#settings), types: rawTextTypes });
     client.on('error', () => undefined);
@@ -182,6 +190,7 @@ export class PostgresAdapter implements Adapter {
 
   async query(sql: string, options: QueryOptions = {}): Promise<ResultTable> {
     this.#assertOpen();
+    refuseNul(sql, CANNOT_CARRY_NUL);
     let results: pg.QueryArrayResult<Value[]> | pg.QueryArrayResult<Value[]>[];
     try {
       results = await this.#boundedQuery(sql, new ResultBudget(options.limit), options.signal);
@@ -344,7 +353,9 @@ export class PostgresAdapter implements Adapter {
     try {
       await run(client, 'BEGIN');
       const plan = await this.#planWrite(client, table, columns, mode);
-      const copy = client.query(copyStreams.from(`COPY ${plan.into} (${plan.columnList}) FROM STDIN`));
+      const copyStatement = `COPY ${plan.into} (${plan.columnList}) FROM STDIN`;
+      refuseNul(copyStatement, CANNOT_CARRY_NUL);
+      const copy = client.query(copyStreams.from(copyStatement));
       const rows = await pumpRows(copy, columns, batches, new CopyTextEncoder(columns, plan.sources));
       await run(client, 'COMMIT');
       committed = true;
@@ -707,6 +718,7 @@ function socketOf(client: pg.Client): Socket | undefined {
 }
 
 async function run(client: pg.PoolClient, sql: string, values?: unknown[]): Promise<pg.QueryResult> {
+  refuseNul(sql, CANNOT_CARRY_NUL);
   try {
     return await client.query(sql, values);
   } catch (error) {
@@ -778,6 +790,10 @@ export function commandTag(sql: string, reported: string | null | undefined): st
 function asPostgresError(error: unknown): SqlmlError {
   if (error instanceof SqlmlError) return error;
   if (isLostConnection(error)) return new SqlmlError('connection', `the connection to PostgreSQL was lost: ${errorMessage(error)}`, { cause: error });
+  // A parameter holding NUL (a table or model name sent as a value): its own message names only the byte.
+  if ((error as { code?: unknown } | null)?.code === '22021' && errorMessage(error).endsWith(': 0x00')) {
+    return new SqlmlError('unsupported', `a name or value sent with the statement holds a NUL character (U+0000), which PostgreSQL's text cannot hold`, { cause: error });
+  }
   return asDatabaseError(error);
 }
 

@@ -72,8 +72,15 @@ function translate(scope: FeatureScope, feature: FeatureSpec, model: TrainedMode
 type Margins = { readonly ok: true; readonly margins: string[] } | { readonly ok: false; readonly reason: string };
 
 /** Per output: bias + each feature's terms, left to right in the encoder's push order. */
-function marginsOf(model: TrainedModel, dialect: SqlDialect, weights: ModelWeights, bound: Map<string, Column>, columns: ColumnExpressions): Margins {
-  const scope: FeatureScope = { dialect, weights, columns, column: (name) => bound.get(name)! };
+function marginsOf(
+  model: TrainedModel,
+  dialect: SqlDialect,
+  weights: ModelWeights,
+  bound: Map<string, Column>,
+  columns: ColumnExpressions,
+  share?: (expression: string) => string,
+): Margins {
+  const scope: FeatureScope = { dialect, weights, columns, column: (name) => bound.get(name)!, ...(share === undefined ? {} : { share }) };
   const sums = Array.from({ length: weights.outputs }, (_, k) => doubleLiteral(dialect, biasOf(model, k)));
   for (const feature of model.recipe.features) {
     const translated = translate(scope, feature, model);
@@ -103,8 +110,8 @@ class Compiled implements CompiledModel {
     this.#bound = bound;
   }
 
-  #margins(columns: ColumnExpressions): string[] {
-    const margins = marginsOf(this.#model, this.#dialect, this.#weights, this.#bound, columns);
+  #margins(columns: ColumnExpressions, share?: (expression: string) => string): string[] {
+    const margins = marginsOf(this.#model, this.#dialect, this.#weights, this.#bound, columns, share);
     if (!margins.ok) throw new Error(margins.reason);
     return margins.margins;
   }
@@ -133,12 +140,24 @@ class Compiled implements CompiledModel {
    */
   #onMargins(columns: ColumnExpressions, use: (margins: readonly string[]) => Record<string, string>): Record<string, string> {
     const dialect = this.#dialect;
-    const margins = this.#margins(columns);
-    if (dialect.capabilities.correlatedDerivedTables !== true) return use(margins);
+    if (dialect.capabilities.correlatedDerivedTables !== true) return use(this.#margins(columns));
     const q = (name: string): string => dialect.quoteIdent(name);
+    const fence = dialect.split.layerFence;
+    // As in select: a multiclass model's hashed slots computed once, in a layer the margins read.
+    const slots: string[] = [];
+    const share =
+      this.#weights.outputs > 1
+        ? (expression: string): string => {
+            const name = q(`sqlml_slot_${slots.length}`);
+            slots.push(`${expression} AS ${name}`);
+            return `${q('sqlml_slots')}.${name}`;
+          }
+        : undefined;
+    const margins = this.#margins(columns, share);
     const names = margins.map((_, k) => q(`sqlml_margin_${k}`));
+    const from = slots.length > 0 ? ` FROM (SELECT ${slots.join(', ')}${fence}) AS ${q('sqlml_slots')}` : '';
     // Fenced, so the planner keeps it a layer instead of copying the margins into every use.
-    const layer = `(SELECT ${margins.map((m, k) => `${m} AS ${names[k]}`).join(', ')}${dialect.split.layerFence}) AS ${q('sqlml_margins')}`;
+    const layer = `(SELECT ${margins.map((m, k) => `${m} AS ${names[k]}`).join(', ')}${from}${fence}) AS ${q('sqlml_margins')}`;
     const outputs = use(names.map((name) => `${q('sqlml_margins')}.${name}`));
     return Object.fromEntries(Object.entries(outputs).map(([name, sql]) => [name, `(SELECT ${sql} FROM ${layer})`]));
   }
@@ -160,15 +179,30 @@ class Compiled implements CompiledModel {
     const model = this.#model;
     const q = (name: string): string => dialect.quoteIdent(name);
     const fence = dialect.split.layerFence;
-    const taken = new Set(keep.map((name) => name.toLowerCase()));
+    // The source columns the features read, which a layer below the margins passes up.
+    const inputs = [...new Set([...this.#bound.values()].map((column) => column.name))].filter((name) => !keep.includes(name));
+    const taken = new Set([...keep, ...inputs].map((name) => name.toLowerCase()));
     let prefix = 'sqlml_';
     while ([...taken].some((name) => name.startsWith(prefix))) prefix = `_${prefix}`;
     const kept = keep.map(q);
     const list = (extra: readonly string[]): string => [...kept, ...extra].join(', ');
     const K = this.#weights.outputs;
     const marginNames = Array.from({ length: K }, (_, k) => `${prefix}margin_${k}`);
-    const margins = this.#margins((name) => q(name));
-    let layer = `(SELECT ${list(margins.map((m, k) => `${m} AS ${q(marginNames[k]!)}`))} FROM ${source} AS ${q(`${prefix}source`)}${fence}) AS ${q(`${prefix}margins`)}`;
+    // A multiclass model's K margins each read every hashed feature's slot: computed once
+    // per row in a layer of their own (md5 or the dictionary's search once, not K times).
+    const slots: string[] = [];
+    const share =
+      K > 1
+        ? (expression: string): string => {
+            const name = q(`${prefix}slot_${slots.length}`);
+            slots.push(`${expression} AS ${name}`);
+            return name;
+          }
+        : undefined;
+    const margins = this.#margins((name) => q(name), share);
+    let from = `${source} AS ${q(`${prefix}source`)}`;
+    if (slots.length > 0) from = `(SELECT ${list([...inputs.map(q), ...slots])} FROM ${from}${fence}) AS ${q(`${prefix}slots`)}`;
+    let layer = `(SELECT ${list(margins.map((m, k) => `${m} AS ${q(marginNames[k]!)}`))} FROM ${from}${fence}) AS ${q(`${prefix}margins`)}`;
     let outputs: Record<string, string>;
     if (model.task === 'regression') {
       outputs = { predicted_value: regressionValue(dialect, model, q(marginNames[0]!)) };

@@ -11,15 +11,17 @@
  * first in a dictionary of their keys, whose slots are computed here by the learner's own
  * h32: a search costs a few comparisons where PostgreSQL's md5 costs a microsecond
  * (docs/in-database.md). Only values not in it are hashed, so the answers are md5's.
- * Crossings and text terms are always hashed. For a multiclass model the offset
- * expression is stated once per class (the database evaluates it per class).
+ * Crossings and text terms are always hashed. A hashed category's or crossing's offset
+ * goes through scope.share: a multiclass model's compiled SELECT computes it once per row
+ * in a layer below the margins, which its K classes' weights are read at, where it was
+ * stated (and md5 computed) once per class.
  */
 import { h32 } from '../learn/md5.js';
 import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeature } from '../learn/recipe-format.js';
 import type { HashedNames } from '../learn/weight-names.js';
 import { doubleLiteral, numericInput } from './sql-values.js';
 import { cleanedText, wordsText } from './text-cleaning.js';
-import { ASCII, byteOrderSearch, perOutput, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
+import { byteOrderSearch, hasUtf8Order, perOutput, shared, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
 
 /** Why a model whose features are hashed the earlier way cannot be compiled. */
 export const MURMUR_REASON = 'stored by an earlier version whose hashing has no SQL equivalent; RETRAIN it to score it in the database';
@@ -98,7 +100,7 @@ function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCatego
   const hashed = space.offsetOf(concat([scope.dialect.quoteString(prefix), cleaned.sql]));
   // The key is prefix + value, the prefix a constant: the value alone is compared.
   const looked = dictionary(scope, cleaned.sql, cleaned.sql === column.ref, known);
-  const offset = looked === null ? hashed : `COALESCE(${looked}, ${hashed})`;
+  const offset = shared(scope, looked === null ? hashed : `COALESCE(${looked}, ${hashed})`);
   const terms: FeatureTerms = perOutput(scope, (k) => [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, k, space.weightAt(offset, k))]);
   return { ok: true, terms };
 }
@@ -196,7 +198,7 @@ function crossing(scope: FeatureScope, space: HashedSpace, f: CrossFeature, pref
   if ('reason' in left) return { ok: false, reason: left.reason };
   const right = crossToken(scope, f.right);
   if ('reason' in right) return { ok: false, reason: right.reason };
-  const offset = space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql]));
+  const offset = shared(scope, space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql])));
   return { ok: true, terms: perOutput(scope, (k) => [space.weightAt(offset, k)]) };
 }
 
@@ -230,7 +232,7 @@ export function knownValues(recipe: Recipe, names: HashedNames | null, feature: 
 export const DICTIONARY_CAP = 4096;
 /**
  * The offset of the text `value` (SQL, not NULL) when it is one of `known`, else NULL: a
- * search by byte order over the known ASCII values (byteOrderSearch), where the dialect
+ * search by byte order over the known values (byteOrderSearch), where the dialect
  * has one (hashedTextKey and textKeyBelow) and `cheap` says repeating `value` at each
  * level costs nothing (it is a column). Null when there is no dictionary to ask.
  */
@@ -238,12 +240,13 @@ function dictionary(scope: FeatureScope, value: string, cheap: boolean, known: r
   const { dialect } = scope;
   const keyOf = dialect.hashedTextKey;
   if (keyOf === undefined || dialect.textKeyBelow === undefined || !cheap || known.length > DICTIONARY_CAP) return null;
-  // Non-ASCII values are left to md5: their byte order is the encoding's.
-  const ascii = known.filter(({ value: v }) => ASCII.test(v)).map(({ value: v, offset }) => ({ text: v, offset }));
-  if (ascii.length === 0) return null;
+  // Searched in UTF-8 byte order (byteOrder: code points, not JavaScript's UTF-16 units).
+  // Left to md5: text with no UTF-8 form, and NUL, which no searching database's text holds.
+  const entries = known.filter(({ value: v }) => hasUtf8Order(v) && !v.includes('\0')).map(({ value: v, offset }) => ({ text: v, offset }));
+  if (entries.length === 0) return null;
   const key = keyOf(value);
   // No ELSE: a value not in the part searched is NULL, and takes md5.
-  const caseOf = (part: readonly (typeof ascii)[number][]): string =>
+  const caseOf = (part: readonly (typeof entries)[number][]): string =>
     `CASE ${key} ${part.map(({ text, offset }) => `WHEN ${dialect.textKeyConstant(text)} THEN ${offset}`).join(' ')} END`;
-  return `(${byteOrderSearch(dialect, key, ascii, caseOf)})`;
+  return `(${byteOrderSearch(dialect, key, entries, caseOf)})`;
 }

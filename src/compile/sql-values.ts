@@ -22,6 +22,11 @@ export function textEquals(dialect: SqlDialect, a: string, b: string): string {
   return `${dialect.split.partitionKey(a, 'text')} = ${dialect.split.partitionKey(b, 'text')}`;
 }
 
+/** The text `value` as a constant: the dialect's textConstant where it has one (a NUL DuckDB cannot read in a literal), else its string literal. */
+export function textLiteral(dialect: SqlDialect, value: string): string {
+  return dialect.textConstant?.(value) ?? dialect.quoteString(value);
+}
+
 const EXACT_NUMBER_TYPES: ReadonlySet<ColumnType> = new Set(['integer', 'bigint', 'decimal']);
 
 /**
@@ -33,7 +38,7 @@ export function labelLiteral(dialect: SqlDialect, target: Column, label: string)
   switch (target.type) {
     case 'text':
     case 'other':
-      return dialect.quoteString(label);
+      return textLiteral(dialect, label);
     case 'boolean':
       return label === 'true' ? 'TRUE' : 'FALSE';
     case 'double':
@@ -46,7 +51,7 @@ export function labelLiteral(dialect: SqlDialect, target: Column, label: string)
         const exact = dialect.exactNumber(label);
         return target.type === 'decimal' ? exact : `CAST(${exact} AS ${dialect.types.castTypeFor[target.type]})`;
       }
-      return dialect.quoteString(label);
+      return textLiteral(dialect, label);
   }
 }
 

@@ -23,6 +23,13 @@ export interface FeatureScope {
   column(name: string): Column;
   /** The SQL reference of a source column. */
   readonly columns: ColumnExpressions;
+  /**
+   * An expression of the row that the terms of several outputs read (a hashed feature's
+   * slot, which a multiclass model's K margins each index by): the reference to it
+   * computed once in a layer below the margins, where the caller builds one; else the
+   * expression itself, stated in each term.
+   */
+  share?(expression: string): string;
 }
 
 /** Per output, the feature's terms in push order. */
@@ -30,6 +37,11 @@ export type FeatureTerms = string[][];
 
 /** A translation, or why the feature cannot be expressed. */
 export type Translated = { readonly ok: true; readonly terms: FeatureTerms } | { readonly ok: false; readonly reason: string };
+
+/** `expression` as the terms of every output read it: through scope.share where the caller computes it once, else itself. */
+export function shared(scope: FeatureScope, expression: string): string {
+  return scope.share?.(expression) ?? expression;
+}
 
 /** The weight of dense slot `index` for output `k` as a literal. */
 export function weightLiteral(scope: FeatureScope, index: number, k: number): string {
@@ -63,17 +75,44 @@ export function standardized(scope: FeatureScope, v: string, center: number, sca
 }
 
 /**
- * ASCII text: every server encoding orders it as UTF-8 does, by the code units JavaScript
- * compares, so what src/compile sorts here is in the database's byte order.
+ * ASCII text: every server encoding orders it as UTF-8 does. A one-hot is searched only
+ * over ASCII categories: there a category the search missed would take the unseen
+ * category's weight, where the hashed dictionary's miss falls back to md5.
  */
 export const ASCII = /^[\x00-\x7f]*$/;
+
+/** A surrogate without its other half: text no database holds, with no UTF-8 bytes to order. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Text with a UTF-8 form (no lone surrogate): what byteOrder can order. */
+export function hasUtf8Order(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/**
+ * `a` against `b` in UTF-8 byte order (negative: before), which is code point order.
+ * JavaScript's `<` compares UTF-16 code units instead, and differs where an astral
+ * character (a surrogate pair, 0xD800–0xDFFF) meets one of U+E000–U+FFFF: `'🙂' < '\uff01'`
+ * in UTF-16, after it in UTF-8 (F0 9F… against EF BC…).
+ */
+export function byteOrder(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; ) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    i += x > 0xffff ? 2 : 1;
+  }
+  return a.length - b.length;
+}
 
 /** Entries left to one CASE at the end of a search. */
 const SEARCH_LEAF = 3;
 
 /**
- * A binary search by byte order for `key` (SQL, not NULL) among `entries`, each with an
- * ASCII `text`: the entries sorted, the key compared with the middle one by
+ * A binary search by byte order for `key` (SQL, not NULL) among `entries`, each with a
+ * `text` in UTF-8 (hasUtf8Order; the database's encoding, as its md5 of text assumes):
+ * the entries sorted by byteOrder, the key compared with the middle one by
  * dialect.textKeyBelow, down to a few, which `leaf` states (a CASE comparing the key with
  * each). A key equal to an entry's text lands in the leaf holding it; any other reaches a
  * leaf without it, whose CASE gives what it gives a value not in it.
@@ -86,7 +125,7 @@ export function byteOrderSearch<T extends { readonly text: string }>(
 ): string {
   const below = dialect.textKeyBelow;
   if (below === undefined) throw new Error(`byteOrderSearch: ${dialect.name} has no comparison by byte order`);
-  const sorted = [...entries].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  const sorted = [...entries].sort((a, b) => byteOrder(a.text, b.text));
   const search = (part: readonly T[]): string => {
     if (part.length <= SEARCH_LEAF) return leaf(part);
     const middle = part.length >> 1;

@@ -70,7 +70,14 @@ const MODELS: readonly ModelCase[] = [
     name: 'multiclass',
     kinds: [...DENSE, 'hashed_category', 'text'],
     target: c.yClass.name,
-    recipe: (q, words) => [`no_punct(${q(c.note.name)})`, `quantile_bin(${q(c.at.name)}, 3)`, ...(words ? [`ngram(no_punct(${q(c.body.name)}), 3)`] : [])],
+    // A hashed category and (where probabilityOf() is not inlined per class, as on MySQL,
+    // whose 8,192-weight ELT lists it would repeat past max_allowed_packet) a crossing:
+    // each one's slot is computed once for the three classes' margins.
+    recipe: (q, words) => [
+      `no_punct(${q(c.note.name)})`,
+      `quantile_bin(${q(c.at.name)}, 3)`,
+      ...(words ? [`cartesian(${q(c.color.name)}, ${q(c.count.name)})`, `ngram(no_punct(${q(c.body.name)}), 3)`] : []),
+    ],
   },
   {
     name: 'regression',

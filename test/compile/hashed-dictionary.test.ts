@@ -1,6 +1,6 @@
 /**
  * A hashed category's values seen at training compile, where the dialect searches text by
- * byte order (PostgreSQL), to a dictionary of their keys (slots computed by the learner's
+ * byte order (PostgreSQL; UTF-8's, astral characters after U+E000–U+FFFF), to a dictionary of their keys (slots computed by the learner's
  * h32, self-checked against the slots they were named under); every other value takes
  * md5 in the database, as every value does elsewhere. On every
  * database the compiled model answers as the stream for known values, values differing
@@ -20,10 +20,14 @@ import { ownDatabase, serverTargets } from '../helpers/servers.js';
 
 const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets()).filter((target) => target.label !== 'postgres (cursor)')];
 
-/** 150 categories (past ONE_HOT_MAX, so hashed): ASCII ones, '', a space inside, unicode. */
-const KNOWN = [...Array.from({ length: 140 }, (_, i) => `k${i}`), '', 'a b', 'Ünï', '日本', '🙂', 'x~', 'Q', 'q_1', 'z', '!'];
-/** Scored values never seen: case and trailing-space twins of known ones, unicode, between and around them. */
-const UNSEEN = ['K1', 'k1 ', ' k1', 'k140', 'k', 'A B', 'ünï', '日', ' ', 'Z', 'zz', '~', '', 'q_10', 'k0\u00a0', 'é'];
+/**
+ * 156 categories (past ONE_HOT_MAX, so hashed): ASCII ones, '', a space inside, unicode:
+ * astral characters (surrogate pairs in JavaScript) beside U+E000–U+FFFF ones, which UTF-8
+ * orders the other way round, and a letter with a combining mark.
+ */
+const KNOWN = [...Array.from({ length: 140 }, (_, i) => `k${i}`), '', 'a b', 'Ünï', '日本', '🙂', 'x~', 'Q', 'q_1', 'z', '!', '\uff01', '\ue000', '😀', '𝔘', 'e\u0301', 'a|b'];
+/** Scored values never seen: case and trailing-space twins of known ones, unicode (the precomposed twin of a combined letter), between and around them. */
+const UNSEEN = ['K1', 'k1 ', ' k1', 'k140', 'k', 'A B', 'ünï', '日', ' ', 'Z', 'zz', '~', '', 'q_10', 'k0\u00a0', 'é', 'e', 'e\u0300', '\uff02', '🙃', '𝔙', 'a|'];
 
 describe('knownValues', () => {
   const recipe = { hashBits: 6 } as Recipe;
@@ -103,10 +107,10 @@ describe.each(TARGETS)('$label', ({ url: sharedUrl }) => {
     const name = task === 'binary' ? model : multiclass;
     // (EXPLAIN PREDICT shows no SQL where 'auto' keeps a hashed model on the stream: MySQL.)
     const compiled = compiledSelect(deserializeModel((await engine.store.get(name))!.model));
-    // The category is hashed, and its known ASCII values are in the dictionary where the dialect searches one.
+    // The category is hashed, and its known values (ASCII or not) are in the dictionary where the dialect searches one.
     expect(compiled).toMatch(/md5/i);
     const searched = engine.adapter.sql.hashedTextKey !== undefined && engine.adapter.sql.textKeyBelow !== undefined;
-    for (const value of ['k0', 'k139', 'a b', 'x~']) expect(compiled.includes(engine.adapter.sql.quoteString(value))).toBe(searched);
+    for (const value of ['k0', 'k139', 'a b', 'x~', '🙂', '\uff01', '𝔘', 'e\u0301', '日本']) expect(compiled.includes(engine.adapter.sql.quoteString(value)), value).toBe(searched);
     const byId = (result: ResultTable): Map<number, readonly Value[]> => new Map(result.rows.map((row) => [Number(row[0]), row]));
     const database = byId(await run(`PREDICT ${name} FROM (SELECT id, cat FROM ${score}) USING engine = 'database';`));
     const stream = byId(await run(`PREDICT ${name} FROM (SELECT id, cat FROM ${score}) USING engine = 'stream';`));

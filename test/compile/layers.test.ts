@@ -2,10 +2,13 @@
  * How many fenced layers the compiled SELECT has: where the dialect materializes every
  * fenced derived table (capabilities.materializedLayers: MariaDB writes each to a
  * temporary table), a binary model keeps only the margins' layer and computes its
- * probability in the outer SELECT; elsewhere the probability has its own layer. The
- * answers of both forms are the equivalence suite's (test/compile/equivalence.test.ts).
+ * probability in the outer SELECT; elsewhere the probability has its own layer. A
+ * multiclass model's hashed slots are computed once, in a layer below the margins, not
+ * once per class. The answers of every form are the equivalence suite's
+ * (test/compile/equivalence.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { duckdbDialect } from '../../adapters/duckdb/dialect.js';
 import { MYSQL_DIALECT } from '../../adapters/mysql/dialect.js';
 import { postgresDialect } from '../../adapters/postgres/dialect.js';
 import type { SqlDialect } from '../../adapters/dialect.js';
@@ -53,5 +56,48 @@ describe('compiled layers', () => {
     const withLabel = compilation.compiled.select(dialect.quoteTable({ name: 'src' }), ['id', 'y'], dialect.quoteIdent('y'));
     expect(fences(dialect, withLabel)).toBe(layers);
     expect(withLabel).toContain(`AS ${dialect.quoteIdent('probability_of')}`);
+  });
+});
+
+describe('a multiclass model with hashed features', () => {
+  let engine: Engine;
+  let model: TrainedModel;
+  const columns: Column[] = [
+    { name: 'id', type: 'integer', dbType: 'INT' },
+    { name: 'c', type: 'text', dbType: 'VARCHAR' },
+    { name: 'd', type: 'text', dbType: 'VARCHAR' },
+    { name: 'n', type: 'integer', dbType: 'INT' },
+  ];
+  const md5s = (sql: string): number => sql.match(/md5\(/gi)?.length ?? 0;
+
+  beforeAll(async () => {
+    engine = await memoryEngine();
+    // c: 150 values (hashed); the crossing of d and n hashed too; three classes.
+    await run(engine, "CREATE TABLE src AS SELECT i AS id, 'c' || (i % 150) AS c, 'd' || (i % 3) AS d, i % 5 AS n, (i % 150) % 3 AS k FROM range(900) t(i);");
+    await run(engine, 'CREATE MODEL mc FROM (SELECT c, d, n, k FROM src) PREDICT k RECIPE (cartesian(d, n)) USING passes = 2;');
+    model = deserializeModel((await engine.store.get('mc'))!.model);
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it.each([duckdbDialect, postgresDialect, MYSQL_DIALECT])('$name: computes each hashed slot once, not once per class', (dialect) => {
+    expect(model.task).toBe('multiclass');
+    expect(model.recipe.outputs).toBe(3);
+    const hashed = model.recipe.features.filter((f) => f.kind === 'hashed_category' || f.kind === 'cartesian').length;
+    expect(hashed).toBe(2);
+    const compilation = compileModel(model, dialect, columns);
+    if (!compilation.ok) throw new Error(compilation.reason);
+    const perSlot = md5s(dialect.split.md5Word('x', 0));
+    const select = compilation.compiled.select(dialect.quoteTable({ name: 'src' }), ['id']);
+    expect(md5s(select)).toBe(hashed * perSlot);
+    // One layer more than the margins' and the probabilities' (the slots), read by name.
+    expect(select).toContain(`AS ${dialect.quoteIdent('sqlml_slots')}`);
+    // The expressions (a function's body): once where a derived table reads the outer row (elsewhere inline, per class).
+    const expressions = compilation.compiled.expressions((name) => dialect.quoteIdent(name));
+    if (dialect.capabilities.correlatedDerivedTables === true) {
+      for (const output of compilation.compiled.outputs) expect(md5s(expressions[output.name]!), output.name).toBe(hashed * perSlot);
+    }
   });
 });
