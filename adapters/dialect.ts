@@ -93,11 +93,19 @@ export interface ProfileSqlDialect {
    */
   regexpCodePoint(code: number): string;
   /**
-   * A seeded hash of a row's `values` (expressions, NULLs allowed) that sorts: equal
-   * rows get equal hashes, so `ORDER BY hash, value LIMIT k` picks the same values
-   * whatever the physical order or the parallel plan.
+   * A seeded hash of a row's `values` (expressions, NULLs allowed), an integer in
+   * [0, 2^32): equal rows get equal hashes, so `ORDER BY hash, value LIMIT k` picks the
+   * same values whatever the physical order or the parallel plan.
    */
   rowHash(values: readonly string[], seed: number): string;
+  /**
+   * A hash of the value `x` (a double or a text, as `kind` says), an integer in [0, 2^32) spread
+   * evenly, cheap enough to compute for every value of every column: the distinct values
+   * whose hash is below a threshold are a seeded sample of them, whose count tells a column
+   * of millions of values from one of a thousand without grouping them all. Absent where
+   * the database has no cheap even hash (every column is then grouped exactly).
+   */
+  valueHash?(x: string, kind: 'double' | 'text'): string;
 }
 
 /** The statements whose compiled SQL `engine = 'auto'` weighs against the stream. */

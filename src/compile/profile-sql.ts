@@ -9,22 +9,25 @@
  *    a date's year and hour moments. Plain aggregates, so PostgreSQL runs them as Partial
  *    Aggregate → Gather → Finalize. One-pass VAR_POP loses digits to mean²/variance,
  *    so a second such query asks again of the values minus the first mean.
- * 2. distinct — per column, `GROUP BY` its key (what JavaScript sees as one value: text
- *    byte for byte, numbers as doubles, exact text for the long BIGINT/DECIMAL values the
- *    stream keeps as text), at most DISTINCT_CAP + 1 groups read back, with the number of
- *    groups beside them (`COUNT(*) OVER ()` over the grouped rows). A GROUP BY is the
- *    cheapest correct means on all three: it gives the exact counts the profile keeps
- *    anyway, and its group count is the exact distinct number beyond the cap (DuckDB's
- *    approx_count_distinct was 24% off on a million distinct doubles, PostgreSQL and
- *    MariaDB have no sketch). It runs in parallel where the database parallelises a
- *    hash aggregate.
- * 3. text beyond the cap — length in UTF-16 code units and whitespace tokens as
+ * 2. centered — the means and variances again of the values minus the first means (see
+ *    centeredQueries), and where the dialect has a cheap value hash, a sketch of each
+ *    column's distinct values: those hashing below a threshold, counted.
+ * 3. distinct — per column the sketch does not already show past DISTINCT_CAP, `GROUP BY`
+ *    its key (what JavaScript sees as one value: text byte for byte, numbers as doubles,
+ *    exact text for the long BIGINT/DECIMAL values the stream keeps as text), at most
+ *    DISTINCT_CAP + 1 groups read back, with the number of groups beside them
+ *    (`COUNT(*) OVER ()` over the grouped rows): the exact counts the profile keeps, and
+ *    past the cap the exact distinct number. A GROUP BY of a million groups costs about
+ *    what streaming the column does, hence the sketch; DuckDB's approx_count_distinct was
+ *    24% off on a million distinct doubles, PostgreSQL and MariaDB have no sketch of their own.
+ * 4. text beyond the cap — length in UTF-16 code units and whitespace tokens as
  *    tokenize-text.ts countTokens counts them, summed in SQL for the text columns whose
  *    distinct values overflowed; below the cap they come exactly from the distinct map.
- * 4. the numeric sample beyond the cap — `ORDER BY <seeded row hash>, value LIMIT
- *    SAMPLE_SIZE`: a uniform sample of rows that is the same whatever the physical order
- *    or the plan (equal rows hash alike, and the value breaks ties). Columns with at most
- *    DISTINCT_CAP values need no query: their sample is drawn from the exact counts.
+ * 5. the numeric sample beyond the cap — the first SAMPLE_SIZE values by a seeded hash
+ *    of the whole row, then the value: a uniform sample of rows that is the same whatever
+ *    the physical order or the plan (equal rows hash alike, and the value breaks ties),
+ *    for several columns at once from the rows whose hash is below a threshold. Columns
+ *    with at most DISTINCT_CAP values need no query: their sample is drawn from the exact counts.
  */
 import type { ProfileSqlDialect, SqlDialect } from '../../adapters/dialect.js';
 import { isNumberType, needsExactText, type Column, type ColumnType, type Value } from '../data.js';
@@ -118,7 +121,7 @@ function layer(d: ProfileDialect, source: string, items: readonly string[]): str
 // ---- 1. moments ----
 
 /** One select item of the moments query and what it is. */
-type MomentField = 'count' | 'min' | 'max' | 'mean' | 'variance' | 'fraction' | 'yearMean' | 'yearVariance' | 'hourMean' | 'hourVariance';
+type MomentField = 'count' | 'min' | 'max' | 'mean' | 'variance' | 'fraction' | 'yearMean' | 'yearVariance' | 'hourMean' | 'hourVariance' | 'sketch';
 
 export interface MomentsQuery {
   readonly sql: string;
@@ -212,30 +215,67 @@ export function momentsQueries(d: ProfileDialect, source: string, columns: reado
 }
 
 /**
- * The means and variances again, of each value minus the first answer's mean (a
- * constant), so the databases' one-pass updates add small numbers: uncentered, they lose
- * digits to mean²/variance — PostgreSQL's Youngs-Cramer 8e-11 relative on bank's
- * cons_price_idx, and Welford's (DuckDB's, MariaDB's and the stream Profiler's own)
- * 1.4e-11 on bike sharing's years, 0.12 on BIGINTs near 2^53 two apart. Centered, all three
- * agree with a compensated two-pass sum to 1e-12. `readCentered` adds the means back.
- * Empty where no number column has values.
+ * How many distinct values the sketch of a column counts at most: those whose hash is
+ * below share·2^32, share = SKETCH_VALUES / (the column's values). Their count m divided
+ * by the share estimates all of them within 1/√m (one standard error): 0.8% for a column
+ * of distinct values.
+ */
+export const SKETCH_VALUES = 16_384;
+/**
+ * The least sketch count that stands for the column's distinct number (1.6% standard
+ * error, so ±3% at about two): below it the column is grouped exactly. Any count past
+ * DISTINCT_CAP already proves the column past the cap (a subset's distinct values are
+ * distinct values); this bound is for the estimate's precision.
+ */
+export const SKETCH_TRUSTED = 4096;
+
+/** The share of a column's distinct values its sketch counts: their hashes are below share·2^32. */
+export function sketchShare(count: number): number {
+  return Math.min(1, SKETCH_VALUES / count);
+}
+
+/**
+ * The second scan, which the first one's answers make possible:
+ * - the means and variances again, of each value minus the first answer's mean (a
+ *   constant), so the databases' one-pass updates add small numbers: uncentered, they
+ *   lose digits to mean²/variance — PostgreSQL's Youngs-Cramer 8e-11 relative on bank's
+ *   cons_price_idx, and Welford's (DuckDB's, MariaDB's and the stream Profiler's own)
+ *   1.4e-11 on bike sharing's years, 0.12 on BIGINTs near 2^53 two apart. Centered, all
+ *   three agree with a compensated two-pass sum to 1e-12. `readCentered` adds the means back.
+ * - where the dialect has a cheap value hash, the sketch of each column of more than
+ *   DISTINCT_CAP values: how many distinct values hash below sketchShare·2^32 (a
+ *   COUNT(DISTINCT) of at most SKETCH_VALUES values). From SKETCH_TRUSTED of them, the
+ *   column is known past the cap, its distinct number estimated, without its GROUP BY
+ *   (which for a column of a million distinct doubles cost as much as the whole stream).
+ * Empty where no column has values. PostgreSQL runs a COUNT(DISTINCT) serially: with a
+ * sketch, this scan has no parallel plan.
  */
 export function centeredQueries(d: ProfileDialect, source: string, columns: readonly Column[], moments: readonly ColumnMoments[]): MomentsQuery[] {
+  const hash = d.profile.valueHash;
   const parts = columns.flatMap((column, i): MomentPart[] => {
     const m = moments[i]!;
-    if (!isNumberType(column.type) || !(m.count > 0) || !Number.isFinite(m.mean)) return [];
-    const shifted = (field: 'mean' | 'yearMean' | 'hourMean', value: string, center: number): MomentItem[] => {
-      const x = `(${value} - ${d.doubleConstant(center)})`;
-      const variance = field === 'mean' ? 'variance' : field === 'yearMean' ? 'yearVariance' : 'hourVariance';
-      return [
-        { column: i, field, aggregate: `AVG(${x})` },
-        { column: i, field: variance, aggregate: `VAR_POP(${x})` },
-      ];
-    };
-    const items = shifted('mean', `${P}.v${i}`, m.mean);
-    if (m.year !== null && Number.isFinite(m.year.mean)) items.push(...shifted('yearMean', `${P}.y${i}`, m.year.mean));
-    if (m.hour !== null && Number.isFinite(m.hour.mean)) items.push(...shifted('hourMean', `${P}.h${i}`, m.hour.mean));
-    return [{ inner: numberLayer(d, column, i), items }];
+    const number = isNumberType(column.type);
+    const items: MomentItem[] = [];
+    if (hash !== undefined && m.count > DISTINCT_CAP) {
+      const threshold = Math.floor(sketchShare(m.count) * 4294967296);
+      const v = `${P}.v${i}`;
+      items.push({ column: i, field: 'sketch', aggregate: `COUNT(DISTINCT CASE WHEN ${hash(v, number ? 'double' : 'text')} < ${threshold} THEN ${v} END)` });
+    }
+    if (number && m.count > 0 && Number.isFinite(m.mean)) {
+      const shifted = (field: 'mean' | 'yearMean' | 'hourMean', value: string, center: number): MomentItem[] => {
+        const x = `(${value} - ${d.doubleConstant(center)})`;
+        const variance = field === 'mean' ? 'variance' : field === 'yearMean' ? 'yearVariance' : 'hourVariance';
+        return [
+          { column: i, field, aggregate: `AVG(${x})` },
+          { column: i, field: variance, aggregate: `VAR_POP(${x})` },
+        ];
+      };
+      items.push(...shifted('mean', `${P}.v${i}`, m.mean));
+      if (m.year !== null && Number.isFinite(m.year.mean)) items.push(...shifted('yearMean', `${P}.y${i}`, m.year.mean));
+      if (m.hour !== null && Number.isFinite(m.hour.mean)) items.push(...shifted('hourMean', `${P}.h${i}`, m.hour.mean));
+    }
+    if (items.length === 0) return [];
+    return [{ inner: number ? numberLayer(d, column, i) : [`${textValue(d, column)} AS v${i}`], items }];
   });
   return parts.length === 0 ? [] : splitQueries(d, source, parts);
 }
@@ -250,6 +290,8 @@ export interface ColumnMoments {
   integral: boolean;
   year: MomentSummary | null;
   hour: MomentSummary | null;
+  /** The distinct values among those hashing below sketchShare(count)·2^32; null where no sketch was taken. */
+  sketch: number | null;
 }
 
 /** The rows of `momentsQueries` (one row each), read into the row count and each column's moments. */
@@ -265,6 +307,7 @@ export function readMoments(columns: readonly Column[], queries: readonly Moment
       integral: isNumberType(c.type),
       year: dated ? { mean: Number.NaN, variance: Number.NaN } : null,
       hour: dated ? { mean: Number.NaN, variance: Number.NaN } : null,
+      sketch: null,
     };
   });
   let rows = 0;
@@ -318,7 +361,8 @@ export function readCentered(moments: readonly ColumnMoments[], queries: readonl
     query.fields.forEach(({ column, field }, k) => {
       const m = moments[column]!;
       const value = numberOf(row[k + 1]!);
-      if (field === 'mean') m.mean += value;
+      if (field === 'sketch') m.sketch = value;
+      else if (field === 'mean') m.mean += value;
       else if (field === 'variance') m.variance = Math.max(0, value);
       else if (field === 'yearMean' || field === 'hourMean') {
         const part = field === 'yearMean' ? 'year' : 'hour';
@@ -382,6 +426,16 @@ export interface ColumnDistinct {
   readonly distinctCount: number;
   /** Number columns within the cap: each distinct double with its occurrences, ascending (the sample is drawn from them). */
   readonly values: readonly (readonly [number, number])[] | null;
+}
+
+/**
+ * A column past the cap by its sketch (`centeredQueries`), which needs no GROUP BY: its
+ * distinct number estimated from the sketch; null where the sketch leaves it open.
+ */
+export function distinctFromSketch(m: ColumnMoments): ColumnDistinct | null {
+  if (m.sketch === null || !(m.sketch >= Math.max(SKETCH_TRUSTED, DISTINCT_CAP + 1))) return null;
+  const estimate = Math.round(m.sketch / sketchShare(m.count));
+  return { distinct: null, distinctCount: Math.min(m.count, Math.max(m.sketch, estimate)), values: null };
 }
 
 /** The rows of `distinctSql`, read into the profile's distinct map under the stream's canonical keys. */
@@ -477,6 +531,33 @@ export function sampleSql(d: ProfileDialect, source: string, columns: readonly C
   const inner = [...indexes.map((i) => `${numberValue(d, columns[i]!)} AS v${i}`), `${d.profile.rowHash(hashed, seed)} AS sqlml_h`];
   const where = indexes.length === 1 ? ` WHERE ${values[0]} IS NOT NULL` : '';
   return `SELECT ${values.join(', ')} FROM ${layer(d, source, inner)}${where} ORDER BY ${P}.sqlml_h, ${values.join(', ')} LIMIT ${SAMPLE_SIZE}`;
+}
+
+/**
+ * The rows whose seeded row hash is below `threshold` (of 2^32), with that hash first and
+ * then the values of the number columns `indexes`: one scan for the samples of several
+ * columns, each then `sampleFromRows` — the same values `sampleSql` gives, whenever at
+ * least SAMPLE_SIZE of the column's values are among the rows.
+ */
+export function sampleRowsSql(d: ProfileDialect, source: string, columns: readonly Column[], indexes: readonly number[], seed: number, threshold: number): string {
+  const hashed = columns.flatMap((c) => (c.type === 'other' ? [] : [`${S}.${d.quoteIdent(c.name)}`]));
+  const inner = [...indexes.map((i) => `${numberValue(d, columns[i]!)} AS v${i}`), `${d.profile.rowHash(hashed, seed)} AS sqlml_h`];
+  return `SELECT ${P}.sqlml_h, ${indexes.map((i) => `${P}.v${i}`).join(', ')} FROM ${layer(d, source, inner)} WHERE ${P}.sqlml_h < ${Math.floor(threshold)}`;
+}
+
+/**
+ * Column `k` (0-based among the values) of `sampleRowsSql`'s rows: its first SAMPLE_SIZE
+ * non-NULL values by (hash, value), sorted by value; null when the rows hold fewer.
+ */
+export function sampleFromRows(rows: readonly (readonly Value[])[], k: number): Float64Array | null {
+  const pairs: [number, number][] = [];
+  for (const row of rows) {
+    const v = row[k + 1];
+    if (v !== null && v !== undefined) pairs.push([numberOf(row[0]!), numberOf(v)]);
+  }
+  if (pairs.length < SAMPLE_SIZE) return null;
+  pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return Float64Array.from(pairs.slice(0, SAMPLE_SIZE), (p) => p[1]).sort();
 }
 
 /** The sorted sample of a number column within the cap, from its exact counts: all values up to SAMPLE_SIZE, else evenly spaced order statistics. */

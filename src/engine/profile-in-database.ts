@@ -1,22 +1,27 @@
 /**
  * The column profile computed by the database (src/compile/profile-sql.ts spells the
  * queries and reads their rows): what learn/profile.ts's streaming Profiler computes from
- * every row, without a row leaving the database but the bounded results — one moments
- * query over every column and one over its values centered on the means, one GROUP BY per column for its distinct values, then only
- * where needed one query for the text columns past the distinct cap and the samples of
- * the number columns past it. Cancelling `signal` cancels the running query in the database.
+ * every row, without a row leaving the database but the bounded results: one moments
+ * query over every column, one over its values centered on the means (with the distinct
+ * sketches), one GROUP BY per column the sketch does not show past the distinct cap,
+ * then only where needed one query for the text columns past the cap and one for the
+ * samples of the number columns past it (one more per column with NULLs in most rows).
+ * Cancelling `signal` cancels the running query in the database.
  */
 import type { Adapter } from '../../adapters/adapter.js';
 import {
   assembleProfile,
   centeredQueries,
   columnProfile,
+  distinctFromSketch,
   distinctSql,
   momentsQueries,
   readCentered,
   readDistinct,
   readMoments,
   sampleFromCounts,
+  sampleFromRows,
+  sampleRowsSql,
   sampleSql,
   textMeansFromDistinct,
   textSumsSql,
@@ -24,7 +29,7 @@ import {
 } from '../compile/profile-sql.js';
 import { isNumberType, type Column, type Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
-import type { Profile } from '../learn/profile.js';
+import { SAMPLE_SIZE, type Profile } from '../learn/profile.js';
 
 export interface DatabaseProfile {
   readonly profile: Profile;
@@ -62,9 +67,12 @@ export async function profileInDatabase(
   readCentered(moments, centered, centeredRows);
 
   // A column without values has no distinct values to group: no query.
+  // A column its sketch shows past the cap has no GROUP BY either.
   const distinct: ColumnDistinct[] = [];
   for (let i = 0; i < columns.length; i++) {
-    distinct.push(moments[i]!.count === 0 ? { distinct: new Map(), distinctCount: 0, values: isNumberType(columns[i]!.type) ? [] : null } : readDistinct(columns[i]!, await run(distinctSql(d, source, columns, i))));
+    const m = moments[i]!;
+    if (m.count === 0) distinct.push({ distinct: new Map(), distinctCount: 0, values: isNumberType(columns[i]!.type) ? [] : null });
+    else distinct.push(distinctFromSketch(m) ?? readDistinct(columns[i]!, await run(distinctSql(d, source, columns, i))));
   }
 
   // Text: the means from the distinct values within the cap, by SQL past it.
@@ -86,26 +94,33 @@ export async function profileInDatabase(
     });
   }
 
-  // Numbers: the sample from the exact counts within the cap, by SQL past it (one query
-  // for the columns without NULLs, one for each column with some).
+  // Numbers: the sample from the exact counts within the cap, by SQL past it: one scan of
+  // the rows whose row hash is below a threshold for the columns with values in at least
+  // half the rows (about 3·SAMPLE_SIZE values each), each of the others (and any the
+  // threshold left short) by its own ORDER BY hash LIMIT SAMPLE_SIZE.
   const samples = new Map<number, Float64Array>();
-  const whole: number[] = [];
-  const partial: number[] = [];
+  const dense: number[] = [];
+  const single: number[] = [];
   columns.forEach((c, i) => {
     if (!isNumberType(c.type)) return;
     const values = distinct[i]!.values;
-    if (values !== null) samples.set(i, sampleFromCounts(values, moments[i]!.count));
-    else if (moments[i]!.count === rows) whole.push(i);
-    else partial.push(i);
+    const count = moments[i]!.count;
+    if (values !== null) samples.set(i, sampleFromCounts(values, count));
+    else if (count > 3 * SAMPLE_SIZE && 2 * count >= rows) dense.push(i);
+    else single.push(i);
   });
-  const sampleGroups = [...(whole.length > 0 ? [whole] : []), ...partial.map((i) => [i])];
-  for (const group of sampleGroups) {
-    const result = await run(sampleSql(d, source, columns, group, options.seed));
-    group.forEach((i, k) => {
-      const sample = new Float64Array(result.length);
-      for (let r = 0; r < result.length; r++) sample[r] = Number(result[r]![k]);
-      samples.set(i, sample.sort());
+  if (dense.length > 0) {
+    const least = Math.min(...dense.map((i) => moments[i]!.count));
+    const result = await run(sampleRowsSql(d, source, columns, dense, options.seed, ((3 * SAMPLE_SIZE) / least) * 4294967296));
+    dense.forEach((i, k) => {
+      const sample = sampleFromRows(result, k);
+      if (sample === null) single.push(i);
+      else samples.set(i, sample);
     });
+  }
+  for (const i of single) {
+    const result = await run(sampleSql(d, source, columns, [i], options.seed));
+    samples.set(i, Float64Array.from(result, (row) => Number(row[0])).sort());
   }
 
   const profiles = columns.map((c, i) => columnProfile(c, moments[i]!, distinct[i]!, text.get(i) ?? null, samples.get(i) ?? null));
