@@ -81,17 +81,12 @@ export interface TextArrays {
 
 /**
  * What profiling a source inside the database (src/compile/profile-sql.ts) needs spelled
- * beyond the split's facts: text measured as JavaScript measures it, and a seeded row hash
- * that orders the rows of the numeric sample.
+ * beyond the split's facts: text counted in code points, a seeded row hash that orders
+ * the rows of the numeric sample, and a value hash for the distinct values' sketch.
  */
 export interface ProfileSqlDialect {
   /** The number of characters (Unicode code points) of the text `x`; NULL stays NULL. */
   charLength(x: string): string;
-  /**
-   * The code point `code` written as an escape inside a bracket expression of the patterns
-   * `regexpReplaceAll` takes (PostgreSQL's `\uXXXX`, RE2's and PCRE's `\x{…}`).
-   */
-  regexpCodePoint(code: number): string;
   /**
    * A seeded hash of a row's `values` (expressions, NULLs allowed), an integer in
    * [0, 2^32): equal rows get equal hashes, so `ORDER BY hash, value LIMIT k` picks the

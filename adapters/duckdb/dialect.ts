@@ -91,7 +91,6 @@ export const duckdbDialect: SqlDialect = {
   profile: {
     // length counts code points (length_grapheme counts what a reader sees as one).
     charLength: (x) => `length(${x})`,
-    regexpCodePoint: (code) => `\\x{${code.toString(16)}}`,
     // hash() takes any number of values of any type; a UBIGINT, whose low 32 bits are as even as the rest.
     rowHash: (values, seed) => `(hash(${[String(seed >>> 0), ...values].join(', ')}) % 4294967296)`,
     valueHash: (x) => `(hash(${x}) % 4294967296)`,

@@ -188,8 +188,6 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     profile: {
       // CHAR_LENGTH counts characters in the value's character set: code points in utf8mb4.
       charLength: (x) => `CHAR_LENGTH(CONVERT(${x} USING utf8mb4))`,
-      // PCRE's escape (REGEXP_REPLACE's library).
-      regexpCodePoint: (code) => `\\x{${code.toString(16)}}`,
       // No hash of a row: md5 of its values' text, separated by a control character
       // (CONCAT_WS skips NULLs, so (NULL, 'a') and ('a', NULL) collide: ties the caller's
       // ORDER BY breaks by the value). Its first 32 bits. No valueHash: CRC32 is linear

@@ -98,7 +98,6 @@ export const postgresDialect: SqlDialect = {
   profile: {
     // Code points, in a UTF8 database (the only encoding that holds every character).
     charLength: (x) => `char_length(${x})`,
-    regexpCodePoint: (code) => (code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`),
     // The row's hash by each value's own hash function (PostgreSQL 14 and later), a BIGINT: its low 32 bits.
     rowHash: (values, seed) => `(hash_record_extended(ROW(${values.join(', ')}), ${seed >>> 0}) & 4294967295)`,
     // The hashes its hash joins and hash aggregates use (text by its bytes, with deterministic collations).

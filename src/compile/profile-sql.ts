@@ -29,28 +29,13 @@
  *    for several columns at once from the rows whose hash is below a threshold. Columns
  *    with at most DISTINCT_CAP values need no query: their sample is drawn from the exact counts.
  */
-import type { ProfileSqlDialect, SqlDialect } from '../../adapters/dialect.js';
+import type { SqlDialect } from '../../adapters/dialect.js';
 import { isNumberType, needsExactText, type Column, type ColumnType, type Value } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { DISTINCT_CAP, SAMPLE_SIZE, valueKey, type ColumnProfile, type MomentSummary, type Profile } from '../learn/profile.js';
 import { countTokens } from '../learn/tokenize-text.js';
+import { WHITESPACE_CLASS } from './text-cleaning.js';
 
-/**
- * The code points tokenize-text.ts isWhitespace takes for whitespace, as inclusive ranges
- * (test/compile/profile-sql.test.ts checks them against it for every BMP code point).
- */
-export const WHITESPACE_RANGES: readonly (readonly [number, number])[] = [
-  [0, 32],
-  [0x85, 0x85],
-  [0xa0, 0xa0],
-  [0x1680, 0x1680],
-  [0x2000, 0x200b],
-  [0x2028, 0x2029],
-  [0x202f, 0x202f],
-  [0x205f, 0x205f],
-  [0x3000, 0x3000],
-  [0xfeff, 0xfeff],
-];
 
 /** The facts of the dialect profiling reads. */
 export type ProfileDialect = Pick<
@@ -464,11 +449,6 @@ export function readDistinct(column: Column, rows: readonly (readonly Value[])[]
 
 // ---- 3. text beyond the cap ----
 
-/** A bracket expression of the code point ranges, in the dialect's escapes; `negated` for [^…]. */
-function bracket(p: ProfileSqlDialect, ranges: readonly (readonly [number, number])[], negated: boolean): string {
-  const parts = ranges.map(([from, to]) => (from === to ? p.regexpCodePoint(from) : `${p.regexpCodePoint(from)}-${p.regexpCodePoint(to)}`));
-  return `[${negated ? '^' : ''}${parts.join('')}]`;
-}
 
 /**
  * Text length in UTF-16 code units (String.length): code points, plus one for each beyond
@@ -481,9 +461,11 @@ export function textMeasures(d: ProfileDialect, value: string): { length: string
   const replace = d.regexpReplaceAll;
   if (replace === undefined) return null;
   const p = d.profile;
-  const astral = d.quoteString(bracket(p, [[0x10000, 0x10ffff]], true));
-  const runs = d.quoteString(`${bracket(p, WHITESPACE_RANGES, true)}+`);
-  const spaces = d.quoteString(`${bracket(p, WHITESPACE_RANGES, false)}+`);
+  // The compiler's classes (text-cleaning.ts), built from the learner's isWhitespace; the
+  // characters beyond the BMP written as themselves, as they are there.
+  const astral = d.quoteString(`[^${String.fromCodePoint(0x10000)}-${String.fromCodePoint(0x10ffff)}]`);
+  const runs = d.quoteString(`${WHITESPACE_CLASS.replace('[', '[^')}+`);
+  const spaces = d.quoteString(`${WHITESPACE_CLASS}+`);
   return {
     length: `(${p.charLength(value)} + ${p.charLength(replace(value, astral, "''"))})`,
     tokens: p.charLength(replace(replace(value, runs, "'a'"), spaces, "''")),
