@@ -79,6 +79,30 @@ export interface TextArrays {
   series(first: string, last: string): string;
 }
 
+/**
+ * What profiling a source inside the database (src/compile/profile-sql.ts) needs spelled
+ * beyond the split's facts: text counted in code points, a seeded row hash that orders
+ * the rows of the numeric sample, and a value hash for the distinct values' sketch.
+ */
+export interface ProfileSqlDialect {
+  /** The number of characters (Unicode code points) of the text `x`; NULL stays NULL. */
+  charLength(x: string): string;
+  /**
+   * A seeded hash of a row's `values` (expressions, NULLs allowed), an integer in
+   * [0, 2^32): equal rows get equal hashes, so `ORDER BY hash, value LIMIT k` picks the
+   * same values whatever the physical order or the parallel plan.
+   */
+  rowHash(values: readonly string[], seed: number): string;
+  /**
+   * A hash of the value `x` (a double or a text, as `kind` says), an integer in [0, 2^32) spread
+   * evenly, cheap enough to compute for every value of every column: the distinct values
+   * whose hash is below a threshold are a seeded sample of them, whose count tells a column
+   * of millions of values from one of a thousand without grouping them all. Absent where
+   * the database has no cheap even hash (every column is then grouped exactly).
+   */
+  valueHash?(x: string, kind: 'double' | 'text'): string;
+}
+
 /** The statements whose compiled SQL `engine = 'auto'` weighs against the stream. */
 export type CompiledStatement = 'predictInto' | 'predict' | 'evaluate';
 
@@ -123,6 +147,8 @@ export interface SqlDialect extends SqlSpelling {
   readonly types: DialectTypes;
   /** The split's content hash in plain SQL (src/engine/split-sql.ts). */
   readonly split: SplitSqlDialect;
+  /** What the profile's aggregate queries need (src/compile/profile-sql.ts). */
+  readonly profile: ProfileSqlDialect;
   /** An exact numeric literal for the decimal `text` (e.g. `-12.5`, `1e-3`): every digit kept, never rounded to a double. */
   exactNumber(text: string): string;
   /** A calendar field of the date or timestamp `x` as an integer, as the learner computes it (UTC). */

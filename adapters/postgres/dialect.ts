@@ -95,6 +95,14 @@ export const postgresDialect: SqlDialect = {
   foldIdentifier: (value, quoted) => (quoted ? value : value.toLowerCase()),
   types: POSTGRES_TYPES,
   split: postgresSplitSql,
+  profile: {
+    // Code points, in a UTF8 database (the only encoding that holds every character).
+    charLength: (x) => `char_length(${x})`,
+    // The row's hash by each value's own hash function (PostgreSQL 14 and later), a BIGINT: its low 32 bits.
+    rowHash: (values, seed) => `(hash_record_extended(ROW(${values.join(', ')}), ${seed >>> 0}) & 4294967295)`,
+    // The hashes its hash joins and hash aggregates use (text by its bytes, with deterministic collations).
+    valueHash: (x, kind) => `(${kind === 'text' ? 'hashtextextended' : 'hashfloat8extended'}(${x}, 0) & 4294967295)`,
+  },
   // NUMERIC has up to 131072 digits before the point and 16383 after it.
   exactNumber: (text) => `CAST('${plainDecimal(text).text}' AS NUMERIC)`,
   datePart: (part, x) => DATE_PARTS[part](x),

@@ -790,6 +790,31 @@ describe.each(TARGETS)('$label', ({ url }) => {
       expect(await scalar(replace(s('a\u00a0\u2003b\tc'), s(`${WHITESPACE_CLASS}+`), s(' ')))).toBe('a b c');
     });
 
+    it('profile: charLength counts code points; rowHash and valueHash are seeded integers in [0, 2^32), equal for equal values', async () => {
+      const p = adapter.sql.profile;
+      const s = adapter.sql.quoteString;
+      expect(Number(await scalar(p.charLength(s('a😀é '))))).toBe(4);
+      const inRange = (h: number): void => {
+        expect(Number.isInteger(h) && h >= 0 && h < 2 ** 32, String(h)).toBe(true);
+      };
+      // Typed values, as the columns the profile hashes are (PostgreSQL hashes no `unknown`).
+      const text = (x: string): string => `CAST(${s(x)} AS ${adapter.sql.split.textCast})`;
+      const row = async (seed: number, x: string): Promise<number> => Number(await scalar(p.rowHash([text(x), double(`'1.5'`), double('NULL')], seed)));
+      const h = await row(1, 'a');
+      inRange(h);
+      expect(await row(1, 'a')).toBe(h);
+      expect(await row(2, 'a')).not.toBe(h);
+      expect(await row(1, 'b')).not.toBe(h);
+      const value = p.valueHash;
+      if (value === undefined) return;
+      for (const [x, kind] of [[double(`'2.25'`), 'double'], [text('Ab😀'), 'text']] as const) {
+        const v = Number(await scalar(value(x, kind)));
+        inRange(v);
+        expect(Number(await scalar(value(x, kind)))).toBe(v);
+      }
+      expect(Number(await scalar(value(text('a'), 'text')))).not.toBe(Number(await scalar(value(text('A'), 'text'))));
+    });
+
     it('isFiniteTime: true for dates and timestamps, false for ±infinity where the database has them', async () => {
       const finite = adapter.sql.isFiniteTime;
       if (finite === undefined) throw new Error(`${adapter.sql.name} has no isFiniteTime`);
