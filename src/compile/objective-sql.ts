@@ -16,7 +16,9 @@
  *     rows } over the training rows (role 0), w the importance weight;
  *   - curvatureQueries(v) / readCurvature(results, out): Σ w·c·x² per coordinate (c the
  *     loss's curvature in the margin, x the normalized value) and Σ w;
- *   - validationQuery(v) / readValidation(result): Σ w·loss, Σ w and the rows of role 1.
+ *   - validationQuery(v) / readValidation(result): Σ w·loss, Σ w and the rows of role 1;
+ *   - pairedValidationQuery(start, fit) / readPairedValidation(result): the sums of the
+ *     per-row validation loss differences the L2 path's last check needs (l2-path.ts).
  *   The mean and the L2 penalty are the caller's (ObjectiveCoordinates), as in memory.
  *
  * How: every feature is translated by the scoring compiler's own translation
@@ -83,6 +85,15 @@ export interface CompiledObjective {
   readCurvature(results: readonly ResultTable[], out: Float64Array): ObjectiveSums;
   validationQuery(v: Float64Array): string;
   readValidation(result: ResultTable): ObjectiveSums;
+  /** Over the validation rows, d = loss at `fit` − loss at `start` per row: Σ w, Σ w·d and Σ w·d². */
+  pairedValidationQuery(start: Float64Array, fit: Float64Array): string;
+  readPairedValidation(result: ResultTable): PairedSums;
+}
+
+export interface PairedSums {
+  readonly weight: number;
+  readonly sum: number;
+  readonly squares: number;
 }
 
 export type ObjectiveCompilation = { readonly ok: true; readonly objective: CompiledObjective } | { readonly ok: false; readonly reason: string };
@@ -260,8 +271,17 @@ class Objective implements CompiledObjective {
     return `(CASE WHEN ${x} < 0 THEN -${round(`(-${x})`)} ELSE ${round(x)} END)`;
   }
 
-  /** The rows of `role` with y, importance weight w, the float32 values, the choice indices and the K margins at `v`. */
-  #marginRows(v: Float64Array, role: number): string {
+  /** Column names of the margins (and log-sum-exp) of the `n`th vector a query computes. */
+  #marginName(n: number, k: number): string {
+    return this.#q(`sqlml_m${n === 0 ? '' : `${n}_`}${k}`);
+  }
+
+  #lseName(n: number): string {
+    return this.#q(`sqlml_lse${n === 0 ? '' : n}`);
+  }
+
+  /** The rows of `role` with y, importance weight w, the float32 values, the choice indices and the K margins at each of `vectors`. */
+  #marginRows(vectors: readonly Float64Array[], role: number): string {
     const d = this.#dialect;
     const q = (name: string): string => this.#q(name);
     const fence = d.split.layerFence;
@@ -280,7 +300,7 @@ class Objective implements CompiledObjective {
     const rounded = [y, `${importance} AS ${w}`, ...this.#values.map((slot) => `${this.#float32(this.#x(slot))} AS ${this.#x(slot)}`), ...choiceNames];
     const weighted = `(SELECT ${rounded.join(', ')} FROM ${rows} WHERE ${y} IS NOT NULL${fence}) AS ${q('sqlml_values')}`;
     const { inverseScale, live } = this.#coordinates;
-    const margins = Array.from({ length: K }, (_, k) => {
+    const margins = vectors.flatMap((v, n) => Array.from({ length: K }, (_, k) => {
       let sum = this.#literal(v[live * K + k]!);
       for (const feature of this.#order) {
         for (const slot of feature.values) {
@@ -294,13 +314,14 @@ class Objective implements CompiledObjective {
           sum = `(${sum} + (CASE ${choiceNames[c]} ${whens.join(' ')} ELSE ${this.#literal(0)} END))`;
         }
       }
-      return `${sum} AS ${q(`sqlml_m${k}`)}`;
-    });
+      return `${sum} AS ${this.#marginName(n, k)}`;
+    }));
     const carried = [y, w, ...this.#values.map((slot) => this.#x(slot)), ...choiceNames];
     let layer = `(SELECT ${[...carried, ...margins].join(', ')} FROM ${weighted}${fence}) AS ${q('sqlml_margins')}`;
     if (this.#task === 'multiclass') {
-      const ms = Array.from({ length: K }, (_, k) => q(`sqlml_m${k}`));
-      layer = `(SELECT ${[...carried, ...ms, `${logSumExp(d, ms)} AS ${q('sqlml_lse')}`].join(', ')} FROM ${layer}${fence}) AS ${q('sqlml_lse')}`;
+      const ms = vectors.map((_, n) => Array.from({ length: K }, (_, k) => this.#marginName(n, k)));
+      const lses = ms.map((m, n) => `${logSumExp(d, m)} AS ${this.#lseName(n)}`);
+      layer = `(SELECT ${[...carried, ...ms.flat(), ...lses].join(', ')} FROM ${layer}${fence}) AS ${q('sqlml_lse')}`;
     }
     return layer;
   }
@@ -309,14 +330,14 @@ class Objective implements CompiledObjective {
    * Per row: Σ-ready w·loss and, per output, w·∂loss/∂m (`gradient`) or w·∂²loss/∂m²
    * (curvature), as src/learn/loss.ts computes them without overflow.
    */
-  #rowTerms(what: 'gradient' | 'curvature' | 'loss'): { loss: string | null; factors: string[] } {
+  #rowTerms(what: 'gradient' | 'curvature' | 'loss', n = 0): { loss: string | null; factors: string[] } {
     const d = this.#dialect;
     const q = (name: string): string => this.#q(name);
     const y = q('sqlml_y');
     const w = q('sqlml_w');
     const K = this.#coordinates.K;
     const one = this.#literal(1);
-    const m = (k: number): string => q(`sqlml_m${k}`);
+    const m = (k: number): string => this.#marginName(n, k);
     if (this.#task === 'regression') {
       const r = `(${m(0)} - ${y})`;
       return {
@@ -335,7 +356,7 @@ class Objective implements CompiledObjective {
         factors: what === 'gradient' ? [slope] : [`${w} * ${p} * (${one} - ${p})`],
       };
     }
-    const lse = q('sqlml_lse');
+    const lse = this.#lseName(n);
     const own = `(CASE ${y} ${Array.from({ length: K }, (_, k) => `WHEN ${k} THEN ${m(k)}`).join(' ')} END)`;
     const probability = (k: number): string => d.safeExp(`(${m(k)} - ${lse})`);
     return {
@@ -378,7 +399,7 @@ class Objective implements CompiledObjective {
     const terms = this.#rowTerms(what);
     const carried = [q('sqlml_w'), ...this.#values.map((slot) => this.#x(slot)), ...this.#choices.map((_, c) => this.#choiceColumn(c))];
     const rowList = [...carried, ...(terms.loss === null ? [] : [`${terms.loss} AS ${q('sqlml_loss')}`]), ...(what === 'loss' ? [] : terms.factors.map((sql, k) => `${sql} AS ${q(`sqlml_f${k}`)}`))];
-    const rows = `(SELECT ${rowList.join(', ')} FROM ${this.#marginRows(v, role)}${this.#dialect.split.layerFence}) AS ${q('sqlml_terms')}`;
+    const rows = `(SELECT ${rowList.join(', ')} FROM ${this.#marginRows([v], role)}${this.#dialect.split.layerFence}) AS ${q('sqlml_terms')}`;
     const chunk = Math.min(this.#dialect.maxSelectList, 1 << 20);
     const queries: string[] = [];
     for (let start = 0; start < sums.length; start += chunk) {
@@ -438,6 +459,22 @@ class Objective implements CompiledObjective {
 
   readValidation(result: ResultTable): ObjectiveSums {
     return this.#read([result], VALIDATION_SUMS, null, 1);
+  }
+
+  pairedValidationQuery(start: Float64Array, fit: Float64Array): string {
+    const q = (name: string): string => this.#q(name);
+    const a = this.#rowTerms('loss', 0).loss!;
+    const b = this.#rowTerms('loss', 1).loss!;
+    const w = q('sqlml_w');
+    // Both losses are w·loss, so their difference is w·d, and w·d² is (w·d)² / w.
+    const rows = `(SELECT ${w}, ${b} - ${a} AS ${q('sqlml_wd')} FROM ${this.#marginRows([start, fit], VALIDATION_ROLE)}${this.#dialect.split.layerFence}) AS ${q('sqlml_terms')}`;
+    const wd = q('sqlml_wd');
+    return `SELECT SUM(${w}), SUM(${wd}), SUM(CASE WHEN ${w} > 0 THEN ${wd} * ${wd} / ${w} END) FROM ${rows}`;
+  }
+
+  readPairedValidation(result: ResultTable): PairedSums {
+    const row = result.rows[0] ?? [];
+    return { weight: numberOf(row[0] ?? null), sum: numberOf(row[1] ?? null), squares: numberOf(row[2] ?? null) };
   }
 }
 

@@ -10,6 +10,7 @@ import type { ResultTable } from '../data.js';
 import type { CompiledObjective, ObjectiveSums } from '../compile/objective-sql.js';
 import { SqlmlError } from '../errors.js';
 import type { ObjectiveCoordinates } from '../learn/coordinates.js';
+import type { PairedDifference } from '../learn/l2-path.js';
 import type { Objective } from '../learn/objective.js';
 
 export class DatabaseObjective implements Objective {
@@ -22,16 +23,23 @@ export class DatabaseObjective implements Objective {
 
   /**
    * `compiled` is objective-sql.ts's compilation over the relation, made with
-   * `coordinates` (the learner's, at the L2 amount to fit).
+   * `coordinates` (the learner's, at the L2 amount to fit); `trainingRows`, when the
+   * caller knows it, is `distinctRows` before the first evaluation counts them (the L2
+   * path's decision reads it first).
    */
   constructor(
     private readonly adapter: Adapter,
     readonly compiled: CompiledObjective,
     readonly coordinates: ObjectiveCoordinates,
-    private readonly signal?: AbortSignal,
-  ) {}
+    options: { readonly signal?: AbortSignal; readonly trainingRows?: number } = {},
+  ) {
+    this.signal = options.signal;
+    this.#distinctRows = options.trainingRows ?? 0;
+  }
 
-  /** Training rows the last evaluation summed over (0 before the first; the database folds nothing, so each row counts once). */
+  private readonly signal: AbortSignal | undefined;
+
+  /** Training rows the last evaluation summed over (before the first, the count given; the database folds nothing, so each row counts once). */
   get distinctRows(): number {
     return this.#distinctRows;
   }
@@ -60,6 +68,16 @@ export class DatabaseObjective implements Objective {
     const { weight } = this.compiled.readCurvature(await this.#run(this.compiled.curvatureQueries(v)), out);
     if (!(weight > 0)) throw new SqlmlError('internal', 'the in-database objective found no training rows (sqlml_role = 0)');
     this.coordinates.inverseDiagonal(out, weight);
+  }
+
+  /** The L2 path's paired comparison (l2-path.ts), from one pass over the validation rows at both vectors. */
+  async pairedValidation(start: Float64Array, fit: Float64Array): Promise<PairedDifference | null> {
+    const { weight, sum, squares } = this.compiled.readPairedValidation((await this.#run([this.compiled.pairedValidationQuery(start, fit)]))[0]!);
+    if (!(weight > 0)) return null;
+    const mean = sum / weight;
+    // Σ w·(d − mean)² from the raw sums; cancellation can take it a hair below 0.
+    const spread = Math.max(0, squares - sum * mean);
+    return { mean, standardError: Math.sqrt(spread / weight / Math.max(1, weight - 1)) };
   }
 
   async validationLoss(v: Float64Array): Promise<number | null> {

@@ -9,6 +9,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SqlmlError } from '../errors.js';
 import { logisticLoss, softmaxCrossEntropy, squaredLoss, type Loss } from './loss.js';
 import { ObjectiveCoordinates } from './coordinates.js';
+import { pairedDifference, type PairedDifference } from './l2-path.js';
 import type { Objective } from './objective.js';
 import type { OnlineLearner } from './sgd.js';
 import { grownCopy } from './typed-arrays.js';
@@ -333,6 +334,11 @@ export class CachedObjective implements Objective {
   async validationLoss(v: Float64Array): Promise<number | null> {
     const { loss, weight } = this.score(v, this.validationRows!, null);
     return weight > 0 ? loss / weight : null;
+  }
+
+  /** The paired difference of the validation rows' losses at `fit` and at `start` (l2-path.ts). */
+  async pairedValidation(start: Float64Array, fit: Float64Array): Promise<PairedDifference | null> {
+    return pairedDifference(this.validationRowLosses(start), this.validationRowLosses(fit));
   }
 
   /**

@@ -139,8 +139,9 @@ export async function polish(
  * The finish on a given objective (e.g. the database's, src/engine/database-objective.ts,
  * made from `learner`'s coordinates) instead of rows loaded into memory: the same L-BFGS
  * and the same keep-the-better-on-validation rule as `polish`. The L2 path (spec.l2Path)
- * is walked only on an objective that can set its amount and give per-row validation
- * losses (l2-path.ts RegularizedObjective); on another, `spec.l2` is fitted alone.
+ * is walked only on an objective that can set its amount and compare two fits on the
+ * validation rows (l2-path.ts RegularizedObjective); on another, `spec.l2` is fitted alone.
+ * `objective` starts at `spec.l2`.
  */
 export async function polishObjective(
   learner: OnlineLearner,
@@ -153,7 +154,7 @@ export async function polishObjective(
 
 function isRegularized(objective: Objective): objective is RegularizedObjective {
   const candidate = objective as Partial<RegularizedObjective>;
-  return typeof candidate.setL2 === 'function' && typeof candidate.validationRowLosses === 'function';
+  return typeof candidate.setL2 === 'function' && typeof candidate.pairedValidation === 'function';
 }
 
 async function finish(
