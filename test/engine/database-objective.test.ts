@@ -49,7 +49,12 @@ interface Case {
   readonly target: string;
   readonly task: 'binary' | 'multiclass' | 'regression';
   readonly balanced: boolean;
-  /** Whether L-BFGS runs to the optimum on both objectives (each run is a hundred or so evaluations, so two cases). */
+  /**
+   * Whether L-BFGS runs to the optimum on both objectives (each run is a hundred or so
+   * evaluations, so two cases). Not the synthetic regression: its extreme rows give a
+   * feature a scale of 1e6 standard deviations, so a direction with next to no curvature,
+   * where two runs stop microns apart.
+   */
   readonly minimize: boolean;
   /** RECIPE transforms (q quotes a column name). */
   readonly recipe: (q: (name: string) => string) => string[];
@@ -65,11 +70,11 @@ const realRecipe = (q: (name: string) => string): string[] => [`exclude(${q('id'
 const CASES: readonly Case[] = [
   { name: 'synthetic binary, balanced', table: 'synthetic', target: c.yBinary.name, task: 'binary', balanced: true, minimize: true, recipe: syntheticRecipe(c.yBinary.name) },
   { name: 'synthetic multiclass', table: 'synthetic', target: c.yClass.name, task: 'multiclass', balanced: false, minimize: false, recipe: syntheticRecipe(c.yClass.name) },
-  { name: 'synthetic regression', table: 'synthetic', target: c.yValue.name, task: 'regression', balanced: false, minimize: true, recipe: syntheticRecipe(c.yValue.name) },
+  { name: 'synthetic regression', table: 'synthetic', target: c.yValue.name, task: 'regression', balanced: false, minimize: false, recipe: syntheticRecipe(c.yValue.name) },
   { name: 'bank, balanced', table: 'bank', target: 'y', task: 'binary', balanced: true, minimize: false, recipe: realRecipe },
   { name: 'adult', table: 'adult', target: 'income', task: 'binary', balanced: false, minimize: false, recipe: realRecipe },
   { name: 'letters, balanced', table: 'letters', target: 'letter', task: 'multiclass', balanced: true, minimize: false, recipe: realRecipe },
-  { name: 'california', table: 'california', target: 'median_house_value', task: 'regression', balanced: false, minimize: false, recipe: realRecipe },
+  { name: 'california', table: 'california', target: 'median_house_value', task: 'regression', balanced: false, minimize: true, recipe: realRecipe },
 ];
 
 /**
@@ -309,8 +314,9 @@ describe.each(targets)('the objective in the database is the one in memory: $lab
     let inMemory: { v: Float64Array };
     let inDatabase: { v: Float64Array };
     try {
-      inMemory = await minimize(cached, Float64Array.from(start), 300, {});
-      inDatabase = await minimize(database, Float64Array.from(start), 300, {});
+      // Run to where no step lowers the objective (converged = 0), not to the finish's relative 1e-12: the optimum itself, not a point near it.
+      inMemory = await minimize(cached, Float64Array.from(start), 300, {}, 0);
+      inDatabase = await minimize(database, Float64Array.from(start), 300, {}, 0);
     } finally {
       cached.setL2(L2);
       database.setL2(L2);
