@@ -41,11 +41,17 @@ export interface FitHooks {
   signal?: AbortSignal;
 }
 
-/** An objective whose L2 amount can change between fits (cached-objective.ts). */
+/** The validation rows' mean paired loss difference (fit − start, rows weighted) and its standard error. */
+export interface PairedDifference {
+  readonly mean: number;
+  readonly standardError: number;
+}
+
+/** An objective whose L2 amount can change between fits (cached-objective.ts, src/engine/database-objective.ts). */
 export interface RegularizedObjective extends Objective {
   setL2(l2: number): void;
-  /** Per distinct validation row: its loss at `v` and its weight. */
-  validationRowLosses(v: Float64Array): { losses: Float64Array; weights: Float64Array };
+  /** The paired difference of the validation losses at `fit` and at `start`; null without validation rows. */
+  pairedValidation(start: Float64Array, fit: Float64Array): Promise<PairedDifference | null>;
 }
 
 /**
@@ -153,7 +159,7 @@ export async function regularizationPath(
       best = more.v;
     }
   }
-  if (best === null || startClearlyBetter(objective, start, best)) return { v: null, l2: null, validationLoss: startValidation, tried, iterations };
+  if (best === null || (await startClearlyBetter(objective, start, best))) return { v: null, l2: null, validationLoss: startValidation, tried, iterations };
   return { v: best, l2: bestL2, validationLoss: bestLoss, tried, iterations };
 }
 
@@ -161,16 +167,23 @@ export async function regularizationPath(
  * Whether `start` has a lower validation loss than `fit` by more than one standard error
  * of the mean paired difference (weighted rows).
  */
-export function startClearlyBetter(objective: RegularizedObjective, start: Float64Array, fit: Float64Array): boolean {
-  const a = objective.validationRowLosses(start);
-  const b = objective.validationRowLosses(fit);
+export async function startClearlyBetter(objective: RegularizedObjective, start: Float64Array, fit: Float64Array): Promise<boolean> {
+  const difference = await objective.pairedValidation(start, fit);
+  return difference !== null && difference.mean > difference.standardError;
+}
+
+/** The paired difference of per-row losses `b` − `a` (each row's weight in `a.weights`); null when the weights sum to nothing. */
+export function pairedDifference(
+  a: { readonly losses: Float64Array; readonly weights: Float64Array },
+  b: { readonly losses: Float64Array },
+): PairedDifference | null {
   let weight = 0;
   let sum = 0;
   for (let r = 0; r < a.losses.length; r++) {
     weight += a.weights[r]!;
     sum += a.weights[r]! * (b.losses[r]! - a.losses[r]!);
   }
-  if (!(weight > 0)) return false;
+  if (!(weight > 0)) return null;
   const mean = sum / weight;
   let squares = 0;
   for (let r = 0; r < a.losses.length; r++) {
@@ -178,5 +191,5 @@ export function startClearlyBetter(objective: RegularizedObjective, start: Float
     squares += a.weights[r]! * d * d;
   }
   const standardError = Math.sqrt(squares / weight / Math.max(1, weight - 1));
-  return mean > standardError;
+  return { mean, standardError };
 }
