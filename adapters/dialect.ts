@@ -231,6 +231,14 @@ export interface SqlDialect extends SqlSpelling {
   };
   /** How wire-listener clients log in without a token. */
   readonly clientLogin: ClientLogin;
+  /**
+   * How training in the database (src/engine/scratch-table.ts) materializes its rows once:
+   * the words that begin the `CREATE … TABLE name AS SELECT`. A table the database may
+   * read with parallel workers (PostgreSQL's cannot read TEMP tables, so an UNLOGGED
+   * regular one there) and need not make durable. Not a TEMP table anywhere: the adapters
+   * stream on connections of their own, which would not see it.
+   */
+  readonly scratchTable: { readonly create: string };
   /** The SQL functions EXPORT MODEL creates and DROP MODEL drops (src/engine/export.ts). */
   readonly functions: FunctionSpelling;
   /**

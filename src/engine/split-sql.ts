@@ -237,3 +237,23 @@ export function roleSql(inputs: { readonly contentHash: string; readonly validat
   }
   return cases.length === 0 ? String(RowRole.Train) : `CASE ${cases.join(' ')} ELSE ${RowRole.Train} END`;
 }
+
+/** Salt and step of the sample key (below): any constants independent of the split's. */
+const SAMPLE_SALT = 0x2545f491;
+const SAMPLE_STEP = 0x3c6ef372;
+
+/**
+ * A row's sample key, 0 ≤ key < 2^32: a hash of its content hash and occurrence,
+ * independent of both split tests (so a sample of training rows by `key < t · 2^32` is a
+ * fair share of them), and the same for the same content and occurrence in any plan or
+ * row order. `contentHash` and `occurrence` are repeated: best columns.
+ */
+export function sampleKeySql(dialect: SplitSqlDialect, contentHash: string, occurrence: string): string {
+  let x = `((${dialect.xor(`(${contentHash})`, u32(SAMPLE_SALT))} + (${occurrence}) * ${SAMPLE_STEP}) % ${TWO_32})`;
+  // content-hash.ts's finalizer (mix), with the products kept under 2^48.
+  x = xorShift32(dialect, x, 16);
+  x = times32(x, MIX_1);
+  x = xorShift32(dialect, x, 15);
+  x = times32(x, MIX_2);
+  return xorShift32(dialect, x, 16);
+}
