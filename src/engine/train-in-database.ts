@@ -26,7 +26,7 @@ import type { TrainedModel } from '../learn/model.js';
 import { serializeModel } from '../learn/model-format.js';
 import { checkTuneMetric, DEFAULT_L2, optionsToJson, type TrainingEngine } from '../learn/options.js';
 import type { OnlineLearner } from '../learn/sgd.js';
-import type { PolishResult } from '../learn/polish.js';
+import { POLISH_MAX_ITERATIONS, type PolishResult } from '../learn/polish.js';
 import type { Profile } from '../learn/profile.js';
 import { permutation } from '../learn/random.js';
 import { buildRecipe } from '../learn/recipe.js';
@@ -186,7 +186,7 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
       ...(choosesL2 ? { l2Path: L2_PATH } : {}),
       classWeights: weights,
       ...signalOption,
-      onIteration: (iteration, loss) => context.onProgress?.({ phase: 'finish', rows: trainRows, iteration, iterations: 100, loss }),
+      onIteration: (iteration, loss) => context.onProgress?.({ phase: 'finish', rows: trainRows, iteration, iterations: POLISH_MAX_ITERATIONS, loss }),
     });
     queries += finished.queries;
     const polish = finished.result;
