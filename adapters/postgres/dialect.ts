@@ -95,6 +95,13 @@ export const postgresDialect: SqlDialect = {
   foldIdentifier: (value, quoted) => (quoted ? value : value.toLowerCase()),
   types: POSTGRES_TYPES,
   split: postgresSplitSql,
+  profile: {
+    // Code points, in a UTF8 database (the only encoding that holds every character).
+    charLength: (x) => `char_length(${x})`,
+    regexpCodePoint: (code) => (code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`),
+    // The row's hash by each value's own hash function (PostgreSQL 14 and later), a BIGINT.
+    rowHash: (values, seed) => `hash_record_extended(ROW(${values.join(', ')}), ${seed >>> 0})`,
+  },
   // NUMERIC has up to 131072 digits before the point and 16383 after it.
   exactNumber: (text) => `CAST('${plainDecimal(text).text}' AS NUMERIC)`,
   datePart: (part, x) => DATE_PARTS[part](x),
