@@ -67,20 +67,25 @@ export function trainingEngine(requested: TrainingEngine): 'stream' | 'database'
 /** What the pieces built beside this one provide (the profile and the objective as aggregate queries). */
 export interface InDatabaseParts {
   profile(adapter: Adapter, source: string, columns: readonly Column[], options: { readonly seed: number; readonly signal?: AbortSignal }): Promise<{ readonly profile: Profile; readonly queries: number; readonly seconds: number }>;
-  /** Why the objective of `recipe` cannot be computed in this database, or null when it can. */
-  objectiveReason(adapter: Adapter, recipe: Recipe, label: LabelSpec, task: Task, columns: readonly Column[]): string | null;
+  /** Why the objective of `model` cannot be computed in this database over rows with `columns`, or null when it can. */
+  objectiveReason(adapter: Adapter, model: ObjectiveModel, columns: readonly Column[]): string | null;
   /** The finish on the objective over `relation` (rows with ROLE_COLUMN), leaving the learner holding its fit. */
   finish(request: FinishRequest): Promise<{ readonly result: PolishResult | null; readonly queries: number; readonly seconds: number }>;
 }
 
-export interface FinishRequest {
+/** What of the model the objective needs. */
+export interface ObjectiveModel {
+  readonly task: Task;
+  readonly label: LabelSpec;
+  readonly target: Column;
+  readonly recipe: Recipe;
+}
+
+export interface FinishRequest extends ObjectiveModel {
   readonly adapter: Adapter;
   /** The scratch table's quoted name. */
   readonly relation: string;
   readonly columns: readonly Column[];
-  readonly recipe: Recipe;
-  readonly label: LabelSpec;
-  readonly task: Task;
   readonly learner: OnlineLearner;
   readonly l2: number;
   readonly l2Path?: readonly number[];
@@ -121,7 +126,8 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
   const task = label.task;
   if (options.tuneMetric !== undefined) checkTuneMetric(options.tuneMetric, task);
   const recipe = buildRecipe(profile, label, request.transforms, options);
-  const objectiveWhy = parts.objectiveReason(adapter, recipe, label, task, columns);
+  const target = columns[targetIndex]!;
+  const objectiveWhy = parts.objectiveReason(adapter, { task, label, target, recipe }, columns);
   if (objectiveWhy !== null) throw unsupported(objectiveWhy);
   throwIfAborted(signal);
 
@@ -135,7 +141,6 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
       throw new SqlmlError('empty_input', `no rows are left to train model ${request.name} on after the split (rows with a target: ${trainRows + validationRows + holdoutRows})`);
     }
     const classCount = task === 'multiclass' ? label.classes.length : task === 'binary' ? 2 : 0;
-    const target = columns[targetIndex]!;
     let queries = profiled.queries + scratch.queries;
     let weights: Float64Array | null = null;
     if (options.classWeights === 'balanced' && task !== 'regression') {
@@ -181,6 +186,7 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
       recipe,
       label,
       task,
+      target,
       learner: warm.learner,
       l2: options.l2 ?? DEFAULT_L2,
       ...(choosesL2 ? { l2Path: L2_PATH } : {}),
