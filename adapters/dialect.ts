@@ -259,9 +259,11 @@ export interface SqlDialect extends SqlSpelling {
    * the words that begin the `CREATE … TABLE name AS SELECT`. A table the database may
    * read with parallel workers (PostgreSQL's cannot read TEMP tables, so an UNLOGGED
    * regular one there) and need not make durable. Not a TEMP table anywhere: the adapters
-   * stream on connections of their own, which would not see it.
+   * stream on connections of their own, which would not see it. `analyze`, where the
+   * planner needs the new table's statistics to plan its scans (PostgreSQL: without them
+   * it estimates too few rows to be worth parallel workers).
    */
-  readonly scratchTable: { readonly create: string };
+  readonly scratchTable: { readonly create: string; analyze?(table: string): string };
   /** The SQL functions EXPORT MODEL creates and DROP MODEL drops (src/engine/export.ts). */
   readonly functions: FunctionSpelling;
   /**
