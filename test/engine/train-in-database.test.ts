@@ -106,6 +106,19 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
     expect(Math.abs(d - s) / s, `rmse ${d} vs ${s}`).toBeLessThanOrEqual(0.002);
   }, 600_000);
 
+  it("balanced class weights: the training rows' class counts from the database weigh the objective as the stream's do", async () => {
+    const model = `tid_balanced_${tag}`;
+    models.push(`${model}_s`, `${model}_d`);
+    const source = `(SELECT age, job, marital, contact, campaign, euribor3m, y FROM ${tables.bank})`;
+    const stream = firstRow(await run(`CREATE MODEL ${model}_s FROM ${source} PREDICT y USING engine = 'stream', class_weights = 'balanced';`));
+    const database = firstRow(await run(`CREATE MODEL ${model}_d FROM ${source} PREDICT y USING engine = 'database', class_weights = 'balanced';`));
+    expect(database.rows_evaluated).toBe(stream.rows_evaluated);
+    expect(Math.abs(Number(database.auc) - Number(stream.auc)), `auc ${database.auc} vs ${stream.auc}`).toBeLessThanOrEqual(0.001);
+    // Balanced weights move the cut-off: recall of the rare class is far above the unweighted model's.
+    expect(Math.abs(Number(database.recall) - Number(stream.recall))).toBeLessThanOrEqual(0.01);
+    expect(Number(database.recall)).toBeGreaterThan(0.5);
+  }, 600_000);
+
   it('refuses what cannot train in the database (l1, tune, a crossing), naming it, and stores nothing', async () => {
     for (const [using, named] of [
       ['l1 = 0.01', 'l1 > 0'],
