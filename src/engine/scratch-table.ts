@@ -1,6 +1,6 @@
 /**
  * The rows a training in the database works on, materialized once per training: the
- * source's used columns, each row's split role (`sqlml_role`, src/learn/split.ts RowRole,
+ * source's columns the training keeps, each row's split role (`sqlml_role`, src/learn/split.ts RowRole,
  * computed in SQL by split-sql.ts exactly as the stream assigns it) and a sample key
  * (`sqlml_pick`), for rows with a target. Why a table: the role needs ROW_NUMBER over
  * every column (a window: serial, a sort), far too costly to repeat in every iteration's
@@ -43,7 +43,7 @@ export interface ScratchPlan {
   /** All the source's columns (the split hashes and partitions by every one of them). */
   readonly columns: readonly Column[];
   readonly targetIndex: number;
-  /** Names of the columns kept (the recipe's inputs and the target). */
+  /** Names of the columns kept (at least the recipe's inputs and the target). */
   readonly keep: readonly string[];
   readonly fractions: RoleFractions;
   readonly seed: number;

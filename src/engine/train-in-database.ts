@@ -132,6 +132,8 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
   throwIfAborted(signal);
 
   const fractions = { trainFraction: options.split, validationFraction: options.earlyStopping ? VALIDATION_FRACTION : 0 };
+  // Every column is kept: the encoder and the objective compiler bind the recipe to the
+  // source's columns by name, as the stream's do (columns the recipe leaves out cost the CTAS their copy).
   const select = scratchSelect(adapter, { source: request.from, columns, targetIndex, keep: columns.map((c) => c.name), fractions, seed: options.seed });
   let scratch: ScratchTable | undefined;
   try {
