@@ -266,6 +266,16 @@ export interface SqlDialect extends SqlSpelling {
   };
   /** How wire-listener clients log in without a token. */
   readonly clientLogin: ClientLogin;
+  /**
+   * How training in the database (src/engine/scratch-table.ts) materializes its rows once:
+   * the words that begin the `CREATE … TABLE name AS SELECT`. A table the database may
+   * read with parallel workers (PostgreSQL's cannot read TEMP tables, so an UNLOGGED
+   * regular one there) and need not make durable. Not a TEMP table anywhere: the adapters
+   * stream on connections of their own, which would not see it. `analyze`, where the
+   * planner needs the new table's statistics to plan its scans (PostgreSQL: without them
+   * it estimates too few rows to be worth parallel workers).
+   */
+  readonly scratchTable: { readonly create: string; analyze?(table: string): string };
   /** The SQL functions EXPORT MODEL creates and DROP MODEL drops (src/engine/export.ts). */
   readonly functions: FunctionSpelling;
   /**

@@ -230,6 +230,7 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     // DDL commits the transaction implicitly. MariaDB writes every fenced derived table
     // to a temporary table (on disk past tmp_table_size), so compiled layers are few.
     capabilities: { createTableAsSelect: true, transactionalDdl: false, correlatedDerivedTables: false, materializedLayers: true, slowerThanStream: SLOWER_THAN_STREAM },
+    scratchTable: { create: 'CREATE TABLE' },
     clientLogin: { kind: 'passthrough' },
     functions: mysqlFunctions(quoting.quoteTable, quoteString),
   };

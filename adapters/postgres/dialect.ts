@@ -139,6 +139,8 @@ export const postgresDialect: SqlDialect = {
   // "target lists can have at most 1664 entries" (MaxTupleAttributeNumber in htup_details.h).
   maxSelectList: 1664,
   capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true, slowerThanStream: SLOWER_THAN_STREAM },
+  // Parallel workers cannot read TEMP tables; UNLOGGED skips the WAL of rows rebuilt every training.
+  scratchTable: { create: 'CREATE UNLOGGED TABLE', analyze: (table) => `ANALYZE ${table}` },
   clientLogin: { kind: 'upstream', upstreamServer: parsePostgresUrl },
   functions: POSTGRES_FUNCTIONS,
   // The planner's estimate (from the tables' statistics, reltuples): nothing is run.
