@@ -33,7 +33,10 @@ export const IN_DATABASE_PARTS: InDatabaseParts = {
       classWeights: request.classWeights,
     });
     if (!compilation.ok) throw new SqlmlError('unsupported', compilation.reason);
-    const objective = new DatabaseObjective(request.adapter, compilation.objective, coordinates, request.signal);
+    const objective = new DatabaseObjective(request.adapter, compilation.objective, coordinates, {
+      trainingRows: request.trainingRows,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
     const result = await polishObjective(
       request.learner,
       objective,

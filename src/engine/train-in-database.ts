@@ -90,6 +90,8 @@ export interface FinishRequest extends ObjectiveModel {
   readonly l2: number;
   readonly l2Path?: readonly number[];
   readonly classWeights: Float64Array | null;
+  /** Rows with the training role: what the objective sums over (the L2 path's size check reads it before the first evaluation). */
+  readonly trainingRows: number;
   readonly signal?: AbortSignal;
   onIteration(iteration: number, objective: number): void;
 }
@@ -193,6 +195,7 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
       l2: options.l2 ?? DEFAULT_L2,
       ...(choosesL2 ? { l2Path: L2_PATH } : {}),
       classWeights: weights,
+      trainingRows: trainRows,
       ...signalOption,
       onIteration: (iteration, loss) => context.onProgress?.({ phase: 'finish', rows: trainRows, iteration, iterations: POLISH_MAX_ITERATIONS, loss }),
     });
