@@ -104,27 +104,45 @@ describe.each(TARGETS)('$label', ({ url }) => {
 
   it.skipIf(url.startsWith('duckdb'))('the session killed by the server mid-aggregate: a clear error, version 1 active, no scratch table', async () => {
     const kill = KILL[engine.adapter.sql.name as 'postgres' | 'mysql'];
-    let killed = 0;
-    let done = false;
-    const killer = (async () => {
-      while (!done && killed === 0) {
-        const running = await admin.adapter.query(kill.running);
-        for (const [id] of running.rows) {
-          await admin.adapter.query(kill.kill(id)).catch(() => undefined);
-          killed++;
+    // A kill that lands just after an aggregate finished (the killer saw it active, the
+    // server ended the idle session) is survived: the pool opens a new session and the
+    // training completes; so does one whose aggregates all ended between the killer's
+    // looks. Each attempt must end either way cleanly, and one must land mid-aggregate.
+    let landed = false;
+    for (let attempt = 0; attempt < 8 && !landed; attempt++) {
+      const before = await activeVersion();
+      let killed = 0;
+      let done = false;
+      const killer = (async () => {
+        while (!done && killed === 0) {
+          const running = await admin.adapter.query(kill.running);
+          for (const [id] of running.rows) {
+            await admin.adapter.query(kill.kill(id)).catch(() => undefined);
+            killed++;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    })();
-    const error = await rejectionOf(run(`CREATE OR REPLACE MODEL ${model} FROM ${clean()} PREDICT y USING engine = 'database';`)).finally(() => {
+      })();
+      const outcome = await run(`CREATE OR REPLACE MODEL ${model} FROM ${clean()} PREDICT y USING engine = 'database';`).then(
+        () => null,
+        (error: unknown) => error as { code?: string },
+      );
       done = true;
-    });
-    await killer;
-    expect(killed).toBeGreaterThan(0);
-    expect(['connection', 'database']).toContain(error.code);
-    expect(await activeVersion()).toBe(1);
-    expect(await scratchLeft()).toBe(0);
+      await killer;
+      expect(await scratchLeft()).toBe(0);
+      // No kill (every aggregate ended between two looks) or one between aggregates: a clean success.
+      if (outcome === null) {
+        expect(await activeVersion()).toBe(before + 1);
+        continue;
+      }
+      landed = true;
+      expect(killed).toBeGreaterThan(0);
+      expect(['connection', 'database']).toContain(outcome.code);
+      expect(await activeVersion()).toBe(before);
+    }
+    expect(landed).toBe(true);
     // The engine works on: the next training in the database succeeds.
-    expect(firstRow(await run(`CREATE OR REPLACE MODEL ${model} FROM ${clean()} PREDICT y USING engine = 'database';`)).version).toBe(2);
+    const version = await activeVersion();
+    expect(firstRow(await run(`CREATE OR REPLACE MODEL ${model} FROM ${clean()} PREDICT y USING engine = 'database';`)).version).toBe(version + 1);
   }, 300_000);
 });
