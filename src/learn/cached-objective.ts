@@ -182,6 +182,8 @@ export class CachedObjective implements Objective {
   private readonly activeClasses: Int32Array;
   private training: RowSet | null = null;
   private validationRows: RowSet | null = null;
+  /** Whether evaluate() and inverseDiagonal() sum over the validation rows too (fitValidationToo). */
+  private fitsValidation = false;
 
   /**
    * The objective of `learner`'s model over `source`'s rows, read into memory; null when
@@ -243,6 +245,16 @@ export class CachedObjective implements Objective {
     return training.count > 0;
   }
 
+  /**
+   * From now on the objective sums over the validation rows too (the regularization
+   * path's refit, l2-path.ts): once they have chosen the L2 amount, they are training
+   * rows like the others. Their validation losses stay readable, but no longer measure
+   * anything unseen.
+   */
+  fitValidationToo(): void {
+    this.fitsValidation = true;
+  }
+
   /** Changes the L2 amount (per example, on the real weights) the objective penalizes: the regularization path's step. */
   setL2(l2: number): void {
     if (l2 === this.l2Amount) return;
@@ -288,7 +300,12 @@ export class CachedObjective implements Objective {
     this.evaluations++;
     checkCancelled(this.signal);
     gradient.fill(0);
-    const { loss, weight } = this.score(v, this.training!, gradient);
+    let { loss, weight } = this.score(v, this.training!, gradient);
+    if (this.fitsValidation) {
+      const more = this.score(v, this.validationRows!, gradient);
+      loss += more.loss;
+      weight += more.weight;
+    }
     await yieldToEventLoop();
     const K = this.K;
     const biasAt = this.live * K;
@@ -312,7 +329,20 @@ export class CachedObjective implements Objective {
    * a step scaled by the whole problem's curvature would barely move it.
    */
   async inverseDiagonal(v: Float64Array, out: Float64Array): Promise<void> {
-    const rows = this.training!;
+    const K = this.K;
+    out.fill(0);
+    let weight = this.addCurvature(v, this.training!, out);
+    if (this.fitsValidation) weight += this.addCurvature(v, this.validationRows!, out);
+    const features = this.live * K;
+    for (let i = 0; i < out.length; i++) {
+      // The floor keeps a coordinate no row moves (or one the model is certain about) from an unbounded step.
+      const curvature = out[i]! / weight + (i < features ? this.l2[Math.floor(i / K)]! : 0);
+      out[i] = 1 / Math.max(curvature, MIN_CURVATURE);
+    }
+  }
+
+  /** Adds Σ w·x²·c_k over `rows` into `out` (see inverseDiagonal); returns Σ w. */
+  private addCurvature(v: Float64Array, rows: RowSet, out: Float64Array): number {
     const { labels, multiplicity } = rows;
     const K = this.K;
     const margins = this.margins;
@@ -320,7 +350,6 @@ export class CachedObjective implements Objective {
     const factors = this.factors;
     const classWeights = this.spec.classWeights;
     const single = this.single;
-    out.fill(0);
     let weight = 0;
     for (let r = 0; r < rows.count; r++) {
       const y = labels[r]!;
@@ -331,12 +360,7 @@ export class CachedObjective implements Objective {
       else softmaxCrossEntropy.weightedCurvature(margins, K, w, probabilities, factors);
       this.scatter(out, rows, r, true);
     }
-    const features = this.live * K;
-    for (let i = 0; i < out.length; i++) {
-      // The floor keeps a coordinate no row moves (or one the model is certain about) from an unbounded step.
-      const curvature = out[i]! / weight + (i < features ? this.l2[Math.floor(i / K)]! : 0);
-      out[i] = 1 / Math.max(curvature, MIN_CURVATURE);
-    }
+    return weight;
   }
 
   /**

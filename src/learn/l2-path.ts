@@ -46,6 +46,8 @@ export interface RegularizedObjective extends Objective {
   setL2(l2: number): void;
   /** Per distinct validation row: its loss at `v` and its weight. */
   validationRowLosses(v: Float64Array): { losses: Float64Array; weights: Float64Array };
+  /** From now on the objective sums over the validation rows too (the refit). */
+  fitValidationToo(): void;
 }
 
 /**
@@ -95,7 +97,10 @@ export interface PathResult {
   readonly l2: number | null;
   readonly validationLoss: number;
   readonly tried: readonly PathStep[];
+  /** L-BFGS iterations of every fit, the refit's included. */
   readonly iterations: number;
+  /** L-BFGS iterations of the refit on the training and validation rows (0 when the start was kept). */
+  readonly refitIterations: number;
 }
 
 /**
@@ -138,23 +143,22 @@ export async function regularizationPath(
     }
   }
   let iterations = tried.reduce((sum, step) => sum + step.iterations, 0);
-  // The kept step, fitted on to the finish's cap when its step stopped at the step cap; kept only if the validation rows agree.
-  const kept = tried.find((step) => step.l2 === bestL2);
-  if (best !== null && bestL2 !== null && kept !== undefined && kept.iterations >= Math.min(maxIterations, PATH_STEP_MAX_ITERATIONS) && maxIterations > kept.iterations) {
-    objective.setL2(bestL2);
-    const more = await fit(objective, Float64Array.from(best), maxIterations - kept.iterations, {
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
-    });
-    iterations += more.iterations;
-    const loss = (await objective.validationLoss(more.v)) ?? Infinity;
-    if (loss <= bestLoss) {
-      bestLoss = loss;
-      best = more.v;
-    }
+  if (best === null || bestL2 === null || startClearlyBetter(objective, start, best)) {
+    return { v: null, l2: null, validationLoss: startValidation, tried, iterations, refitIterations: 0 };
   }
-  if (best === null || startClearlyBetter(objective, start, best)) return { v: null, l2: null, validationLoss: startValidation, tried, iterations };
-  return { v: best, l2: bestL2, validationLoss: bestLoss, tried, iterations };
+  // The refit: the amount chosen, the validation rows join the training rows, and the fit
+  // runs on from the kept step to the finish's cap. On small sets the carve-out is a tenth
+  // of the few rows there are, and a fit without them is measurably worse on new rows
+  // (bench/small-data.ts: scikit-learn's C = 1 on the training rows without the carve-out
+  // loses 0.004 AUC and 0.010 accuracy, median over shapes, to the same on all of them).
+  objective.setL2(bestL2);
+  objective.fitValidationToo();
+  const refit = await fit(objective, Float64Array.from(best), maxIterations, {
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+    onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
+  });
+  iterations += refit.iterations;
+  return { v: refit.v, l2: bestL2, validationLoss: bestLoss, tried, iterations, refitIterations: refit.iterations };
 }
 
 /**
