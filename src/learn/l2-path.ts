@@ -21,7 +21,10 @@
  *   once the validation loss has risen PATH_PATIENCE steps in a row past its best, so the
  *   slow, ill-conditioned weak end is only fitted when the data asks for it.
  * - The validation rows are the carve-out of the training rows early stopping watches;
- *   the held-out rows never choose anything.
+ *   the held-out rows never choose anything. Once they have chosen, they are training
+ *   rows again: the kept fit is refitted on both (see the refit below).
+ * - The path's own step cap no longer needs a separate fit-on of the kept step: the refit
+ *   runs to the finish's cap from it.
  * - Pure and deterministic: the same objective and start give the same choice.
  */
 
