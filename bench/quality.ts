@@ -159,10 +159,9 @@ for (const ref of references) {
   }
   for (const metric of metrics) {
     record[metric] = round(median(sqlml[metric]!));
-    if (peer !== null) {
-      record[`${metric}_by_seed`] = sqlml[metric]!.map(round);
-      record[`gap_${metric}_by_seed`] = gapBySeed[metric];
-    }
+    // Per seed, so a change can be read against the seeds' spread (its noise).
+    record[`${metric}_by_seed`] = sqlml[metric]!.map(round);
+    if (peer !== null) record[`gap_${metric}_by_seed`] = gapBySeed[metric];
     if (!referenced) {
       record[`min_${metric}`] = round(Math.min(...sqlml[metric]!));
       record[`max_${metric}`] = round(Math.max(...sqlml[metric]!));

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/engine/engine.js';
 import { mulberry32 } from '../src/learn/random.js';
+import { RowSplitter } from '../src/learn/split.js';
 import { median } from './median.js';
 
 const args = process.argv.slice(2);
@@ -25,6 +26,8 @@ const seeds = option('--seeds', 3);
 const only = args.includes('--shape') ? Number(args[args.indexOf('--shape') + 1]) : null;
 const splits = option('--splits', 5);
 const extra = args.includes('--l2') ? args[args.indexOf('--l2') + 1] : null;
+/** More USING options for every model, e.g. --using "early_stopping = false". */
+const moreUsing = args.includes('--using') ? `, ${args[args.indexOf('--using') + 1]}` : '';
 
 interface Shape {
   readonly rows: number;
@@ -84,6 +87,29 @@ function generate(shape: Shape, seed: number): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * scikit-learn on sqlml's own split of each seed (the CSV's last column: 'train', 'validation'
+ * or 'test'; scikit-learn fits the first two, as a batch solver trains on the validation
+ * carve-out too, and is scored on 'test', the held-out rows): the paired comparison, free
+ * of the split-to-split noise that dominates a 30-row held-out set.
+ */
+const SKLEARN_SAME_SPLIT = `
+import sys, json, numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import make_pipeline
+from sklearn.metrics import roc_auc_score, accuracy_score
+scores = []
+for path in sys.argv[1:]:
+    d = np.genfromtxt(path, delimiter=',', skip_header=1, dtype=str)
+    X = d[:, :-2].astype(float); y = d[:, -2]
+    fit = (d[:, -1] == 'train') | (d[:, -1] == 'validation'); test = d[:, -1] == 'test'
+    m = make_pipeline(StandardScaler(), LogisticRegression(max_iter=10000)).fit(X[fit], y[fit])
+    if len(set(y)) == 2: scores.append(roc_auc_score(y[test], m.predict_proba(X[test])[:, list(m.classes_).index('1')]))
+    else: scores.append(accuracy_score(y[test], m.predict(X[test])))
+print(json.dumps(scores))
+`;
+
 const SKLEARN = `
 import sys, json, numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -107,6 +133,28 @@ print(json.dumps(float(np.median(scores))))
 const keep = args.includes('--keep') ? args[args.indexOf('--keep') + 1]! : null;
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'sqlml-small-'));
 const diffs: Record<string, number[]> = { binary: [], multiclass: [] };
+const pairedDiffs: Record<string, number[]> = { binary: [], multiclass: [] };
+
+const ROLE_NAMES = ['train', 'validation', 'test', 'skip'];
+
+/** Writes `data` with sqlml's role of each row under `seed` (fit or test) as a CSV for SKLEARN_SAME_SPLIT. */
+async function writeSplit(engine: Engine, file: string, seed: number): Promise<void> {
+  const stream = await engine.adapter.openStream('SELECT * FROM data', { batchRows: 4096 });
+  const columns = stream.columns;
+  const target = columns.findIndex((c) => c.name === 'y');
+  const splitter = new RowSplitter({ trainFraction: 0.7, validationFraction: 0.1, seed });
+  const lines = [[...columns.map((c) => c.name), 'role'].join(',')];
+  for await (const batch of stream.batches()) {
+    const roles = new Uint8Array(batch.rowCount);
+    splitter.assign(batch, target, roles);
+    for (let row = 0; row < batch.rowCount; row++) {
+      const cells = batch.columns.map((c) => String(c.kind === 'number' ? c.values[row] : c.values[row]));
+      lines.push([...cells, ROLE_NAMES[roles[row]!]].join(','));
+    }
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
 try {
   const engine = await Engine.open('duckdb::memory:');
   for (const shape of only === null ? SHAPES : [SHAPES[only]!]) {
@@ -117,23 +165,46 @@ try {
       const task = shape.classes === 2 ? 'binary' : 'multiclass';
       const metric = task === 'binary' ? 'auc' : 'accuracy';
       const values: number[] = [];
+      const splitFiles: string[] = [];
       const chosen: number[] = [];
       let seconds = 0;
       for (let split = 1; split <= splits; split++) {
-        const using = `seed = ${split}${extra === null ? '' : `, l2 = ${extra}`}`;
+        const using = `seed = ${split}${extra === null ? '' : `, l2 = ${extra}`}${moreUsing}`;
         const [created] = await engine.runAll(`CREATE OR REPLACE MODEL small_m FROM data PREDICT y USING ${using}`);
         const row = Object.fromEntries(created!.columns.map((c, i) => [c.name, created!.rows[0]![i]]));
         values.push(Number(row[metric]));
+        const splitFile = file.replace(/\.csv$/, `-split${split}.csv`);
+        await writeSplit(engine, splitFile, split);
+        splitFiles.push(splitFile);
         seconds += Number(row.seconds);
         const [described] = await engine.runAll('DESCRIBE MODEL small_m');
         const l2Row = described!.rows.find((r) => r[0] === 'training' && r[1] === 'l2');
         if (l2Row) chosen.push(Number(l2Row[2]));
       }
       const sklearn = JSON.parse(execFileSync('/usr/bin/python3', ['-c', SKLEARN, file, String(splits)], { encoding: 'utf8' })) as number;
+      const paired = JSON.parse(execFileSync('/usr/bin/python3', ['-c', SKLEARN_SAME_SPLIT, ...splitFiles], { encoding: 'utf8' })) as number[];
       const sqlml = median(values);
-      const diff = Math.round((sqlml - sklearn) * 10000) / 10000;
+      const diff = round(sqlml - sklearn);
       diffs[task]!.push(diff);
-      console.log(JSON.stringify({ bench: 'small-data', task, ...shape, seed, metric, sqlml: round(sqlml), sklearn: round(sklearn), diff, l2: chosen, seconds_per_model: round(seconds / splits) }));
+      // The paired difference: per split, sqlml minus scikit-learn on the same rows; its median.
+      const diffSameSplit = round(median(values.map((v, i) => v - paired[i]!)));
+      pairedDiffs[task]!.push(diffSameSplit);
+      console.log(
+        JSON.stringify({
+          bench: 'small-data',
+          task,
+          ...shape,
+          seed,
+          metric,
+          sqlml: round(sqlml),
+          sklearn: round(sklearn),
+          diff,
+          sklearn_same_split: round(median(paired)),
+          diff_same_split: diffSameSplit,
+          l2: chosen,
+          seconds_per_model: round(seconds / splits),
+        }),
+      );
     }
   }
   await engine.close();
@@ -145,6 +216,10 @@ try {
       binary_worst_diff_auc: Math.min(...diffs.binary!),
       multiclass_median_diff_accuracy: median(diffs.multiclass!),
       multiclass_worst_diff_accuracy: Math.min(...diffs.multiclass!),
+      binary_median_diff_same_split_auc: median(pairedDiffs.binary!),
+      binary_worst_diff_same_split_auc: Math.min(...pairedDiffs.binary!),
+      multiclass_median_diff_same_split_accuracy: median(pairedDiffs.multiclass!),
+      multiclass_worst_diff_same_split_accuracy: Math.min(...pairedDiffs.multiclass!),
     }),
   );
 } finally {

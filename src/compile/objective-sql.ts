@@ -11,7 +11,8 @@
  *   input columns, the target and an integer `sqlml_role` (src/learn/split.ts RowRole:
  *   0 train, 1 validation); `coordinates` the learner's (src/learn/coordinates.ts), whose
  *   layout every answer is in. For a coordinate vector v:
- *   - gradientQueries(v) → SQL texts, one row each; readGradient(results, gradient) adds
+ *   - gradientQueries(v, withValidation?) → SQL texts, one row each (over role 0, or roles 0
+ *     and 1 for the L2 path's refit); readGradient(results, gradient) adds
  *     Σ w·∂loss/∂v per coordinate into `gradient` and returns { loss: Σ w·loss, weight: Σ w,
  *     rows } over the training rows (role 0), w the importance weight;
  *   - curvatureQueries(v) / readCurvature(results, out): Σ w·c·x² per coordinate (c the
@@ -79,9 +80,10 @@ export interface ObjectiveSums {
 }
 
 export interface CompiledObjective {
-  gradientQueries(v: Float64Array): string[];
+  /** `withValidation`: over the validation rows too (the L2 path's refit, once they have chosen the amount). */
+  gradientQueries(v: Float64Array, withValidation?: boolean): string[];
   readGradient(results: readonly ResultTable[], gradient: Float64Array): ObjectiveSums;
-  curvatureQueries(v: Float64Array): string[];
+  curvatureQueries(v: Float64Array, withValidation?: boolean): string[];
   readCurvature(results: readonly ResultTable[], out: Float64Array): ObjectiveSums;
   validationQuery(v: Float64Array): string;
   readValidation(result: ResultTable): ObjectiveSums;
@@ -101,6 +103,8 @@ export type ObjectiveCompilation = { readonly ok: true; readonly objective: Comp
 /** The role numbers of src/learn/split.ts RowRole the objective reads. */
 const TRAIN_ROLE = 0;
 const VALIDATION_ROLE = 1;
+/** The training and validation rows together: the roles below HOLDOUT (2). */
+const FITTED_ROLES = [TRAIN_ROLE, VALIDATION_ROLE] as const;
 
 /** A live slot whose value is its own column (value features). */
 interface ValueSlot {
@@ -281,7 +285,7 @@ class Objective implements CompiledObjective {
   }
 
   /** The rows of `role` with y, importance weight w, the float32 values, the choice indices and the K margins at each of `vectors`. */
-  #marginRows(vectors: readonly Float64Array[], role: number): string {
+  #marginRows(vectors: readonly Float64Array[], role: number | readonly number[]): string {
     const d = this.#dialect;
     const q = (name: string): string => this.#q(name);
     const fence = d.split.layerFence;
@@ -294,7 +298,7 @@ class Objective implements CompiledObjective {
       ...this.#values.map((slot) => `${slot.sql} AS ${this.#x(slot)}`),
       ...this.#choices.map((choice, c) => `${choice.sql} AS ${choiceNames[c]}`),
     ];
-    const rows = `(SELECT ${inputs.join(', ')} FROM ${this.#relation} AS ${q('sqlml_rows')} WHERE ${q('sqlml_role')} = ${role}${fence}) AS ${q('sqlml_inputs')}`;
+    const rows = `(SELECT ${inputs.join(', ')} FROM ${this.#relation} AS ${q('sqlml_rows')} WHERE ${q('sqlml_role')} ${typeof role === 'number' ? `= ${role}` : `IN (${role.join(', ')})`}${fence}) AS ${q('sqlml_inputs')}`;
     const cw = this.#classWeights;
     const importance = cw === null ? this.#literal(1) : `(CASE ${y} ${Array.from(cw, (c, k) => `WHEN ${k} THEN ${this.#literal(c)}`).join(' ')} END)`;
     const rounded = [y, `${importance} AS ${w}`, ...this.#values.map((slot) => `${this.#float32(this.#x(slot))} AS ${this.#x(slot)}`), ...choiceNames];
@@ -394,7 +398,7 @@ class Objective implements CompiledObjective {
   }
 
   /** The SELECTs of `sums` over the per-row terms at `v`, as many as the dialect's select list needs. */
-  #queries(v: Float64Array, role: number, what: 'gradient' | 'curvature' | 'loss', sums: readonly Sum[]): string[] {
+  #queries(v: Float64Array, role: number | readonly number[], what: 'gradient' | 'curvature' | 'loss', sums: readonly Sum[]): string[] {
     const q = (name: string): string => this.#q(name);
     const terms = this.#rowTerms(what);
     const carried = [q('sqlml_w'), ...this.#values.map((slot) => this.#x(slot)), ...this.#choices.map((_, c) => this.#choiceColumn(c))];
@@ -437,16 +441,16 @@ class Objective implements CompiledObjective {
     return { loss, weight, rows };
   }
 
-  gradientQueries(v: Float64Array): string[] {
-    return this.#queries(v, TRAIN_ROLE, 'gradient', this.#sums('gradient'));
+  gradientQueries(v: Float64Array, withValidation = false): string[] {
+    return this.#queries(v, withValidation ? FITTED_ROLES : TRAIN_ROLE, 'gradient', this.#sums('gradient'));
   }
 
   readGradient(results: readonly ResultTable[], gradient: Float64Array): ObjectiveSums {
     return this.#read(results, this.#sums('gradient'), gradient, 1);
   }
 
-  curvatureQueries(v: Float64Array): string[] {
-    return this.#queries(v, TRAIN_ROLE, 'curvature', this.#sums('curvature'));
+  curvatureQueries(v: Float64Array, withValidation = false): string[] {
+    return this.#queries(v, withValidation ? FITTED_ROLES : TRAIN_ROLE, 'curvature', this.#sums('curvature'));
   }
 
   readCurvature(results: readonly ResultTable[], out: Float64Array): ObjectiveSums {

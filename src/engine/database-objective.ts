@@ -48,6 +48,13 @@ export class DatabaseObjective implements Objective {
     this.coordinates.setL2(l2);
   }
 
+  /** The L2 path's refit: from now on the sums run over the validation rows too (l2-path.ts). */
+  fitValidationToo(): void {
+    this.#withValidation = true;
+  }
+
+  #withValidation = false;
+
   fromModel(model: Float64Array): Float64Array {
     return this.coordinates.fromModel(model);
   }
@@ -58,14 +65,14 @@ export class DatabaseObjective implements Objective {
 
   async evaluate(v: Float64Array, gradient: Float64Array): Promise<number> {
     this.evaluations++;
-    const { loss, weight, rows } = this.compiled.readGradient(await this.#run(this.compiled.gradientQueries(v)), gradient);
+    const { loss, weight, rows } = this.compiled.readGradient(await this.#run(this.compiled.gradientQueries(v, this.#withValidation)), gradient);
     this.#distinctRows = rows;
     if (!(weight > 0)) throw new SqlmlError('internal', 'the in-database objective found no training rows (sqlml_role = 0)');
     return this.coordinates.regularized(v, loss, weight, gradient);
   }
 
   async inverseDiagonal(v: Float64Array, out: Float64Array): Promise<void> {
-    const { weight } = this.compiled.readCurvature(await this.#run(this.compiled.curvatureQueries(v)), out);
+    const { weight } = this.compiled.readCurvature(await this.#run(this.compiled.curvatureQueries(v, this.#withValidation)), out);
     if (!(weight > 0)) throw new SqlmlError('internal', 'the in-database objective found no training rows (sqlml_role = 0)');
     this.coordinates.inverseDiagonal(out, weight);
   }

@@ -179,6 +179,8 @@ export class CachedObjective implements Objective {
   private readonly activeClasses: Int32Array;
   private training: RowSet | null = null;
   private validationRows: RowSet | null = null;
+  /** Whether evaluate() and inverseDiagonal() sum over the validation rows too (fitValidationToo). */
+  private fitsValidation = false;
 
   /**
    * The objective of `learner`'s model over `source`'s rows, read into memory; null when
@@ -234,6 +236,16 @@ export class CachedObjective implements Objective {
     return training.count > 0;
   }
 
+  /**
+   * From now on the objective sums over the validation rows too (the regularization
+   * path's refit, l2-path.ts): once they have chosen the L2 amount, they are training
+   * rows like the others. Their validation losses stay readable, but no longer measure
+   * anything unseen.
+   */
+  fitValidationToo(): void {
+    this.fitsValidation = true;
+  }
+
   /** Changes the L2 amount (per example, on the real weights) the objective penalizes: the regularization path's step. */
   setL2(l2: number): void {
     this.coordinates.setL2(l2);
@@ -259,7 +271,12 @@ export class CachedObjective implements Objective {
     this.evaluations++;
     checkCancelled(this.signal);
     gradient.fill(0);
-    const { loss, weight } = this.score(v, this.training!, gradient);
+    let { loss, weight } = this.score(v, this.training!, gradient);
+    if (this.fitsValidation) {
+      const more = this.score(v, this.validationRows!, gradient);
+      loss += more.loss;
+      weight += more.weight;
+    }
     await yieldToEventLoop();
     return this.coordinates.regularized(v, loss, weight, gradient);
   }
@@ -272,7 +289,14 @@ export class CachedObjective implements Objective {
    * a step scaled by the whole problem's curvature would barely move it.
    */
   async inverseDiagonal(v: Float64Array, out: Float64Array): Promise<void> {
-    const rows = this.training!;
+    out.fill(0);
+    let weight = this.addCurvature(v, this.training!, out);
+    if (this.fitsValidation) weight += this.addCurvature(v, this.validationRows!, out);
+    this.coordinates.inverseDiagonal(out, weight);
+  }
+
+  /** Adds Σ w·x²·c_k over `rows` into `out` (see inverseDiagonal); returns Σ w. */
+  private addCurvature(v: Float64Array, rows: RowSet, out: Float64Array): number {
     const { labels, multiplicity } = rows;
     const K = this.K;
     const margins = this.margins;
@@ -280,7 +304,6 @@ export class CachedObjective implements Objective {
     const factors = this.factors;
     const classWeights = this.spec.classWeights;
     const single = this.single;
-    out.fill(0);
     let weight = 0;
     for (let r = 0; r < rows.count; r++) {
       const y = labels[r]!;
@@ -291,7 +314,7 @@ export class CachedObjective implements Objective {
       else softmaxCrossEntropy.weightedCurvature(margins, K, w, probabilities, factors);
       this.scatter(out, rows, r, true);
     }
-    this.coordinates.inverseDiagonal(out, weight);
+    return weight;
   }
 
   /**

@@ -21,7 +21,10 @@
  *   once the validation loss has risen PATH_PATIENCE steps in a row past its best, so the
  *   slow, ill-conditioned weak end is only fitted when the data asks for it.
  * - The validation rows are the carve-out of the training rows early stopping watches;
- *   the held-out rows never choose anything.
+ *   the held-out rows never choose anything. Once they have chosen, they are training
+ *   rows again: the kept fit is refitted on both (see the refit below).
+ * - The path's own step cap no longer needs a separate fit-on of the kept step: the refit
+ *   runs to the finish's cap from it.
  * - Pure and deterministic: the same objective and start give the same choice.
  */
 
@@ -52,6 +55,8 @@ export interface RegularizedObjective extends Objective {
   setL2(l2: number): void;
   /** The paired difference of the validation losses at `fit` and at `start`; null without validation rows. */
   pairedValidation(start: Float64Array, fit: Float64Array): Promise<PairedDifference | null>;
+  /** From now on the objective sums over the validation rows too (the refit). */
+  fitValidationToo(): void;
 }
 
 /**
@@ -101,7 +106,10 @@ export interface PathResult {
   readonly l2: number | null;
   readonly validationLoss: number;
   readonly tried: readonly PathStep[];
+  /** L-BFGS iterations of every fit, the refit's included. */
   readonly iterations: number;
+  /** L-BFGS iterations of the refit on the training and validation rows (0 when the start was kept). */
+  readonly refitIterations: number;
 }
 
 /**
@@ -144,23 +152,22 @@ export async function regularizationPath(
     }
   }
   let iterations = tried.reduce((sum, step) => sum + step.iterations, 0);
-  // The kept step, fitted on to the finish's cap when its step stopped at the step cap; kept only if the validation rows agree.
-  const kept = tried.find((step) => step.l2 === bestL2);
-  if (best !== null && bestL2 !== null && kept !== undefined && kept.iterations >= Math.min(maxIterations, PATH_STEP_MAX_ITERATIONS) && maxIterations > kept.iterations) {
-    objective.setL2(bestL2);
-    const more = await fit(objective, Float64Array.from(best), maxIterations - kept.iterations, {
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
-    });
-    iterations += more.iterations;
-    const loss = (await objective.validationLoss(more.v)) ?? Infinity;
-    if (loss <= bestLoss) {
-      bestLoss = loss;
-      best = more.v;
-    }
+  if (best === null || bestL2 === null || (await startClearlyBetter(objective, start, best))) {
+    return { v: null, l2: null, validationLoss: startValidation, tried, iterations, refitIterations: 0 };
   }
-  if (best === null || (await startClearlyBetter(objective, start, best))) return { v: null, l2: null, validationLoss: startValidation, tried, iterations };
-  return { v: best, l2: bestL2, validationLoss: bestLoss, tried, iterations };
+  // The refit: the amount chosen, the validation rows join the training rows, and the fit
+  // runs on from the kept step to the finish's cap. On small sets the carve-out is a tenth
+  // of the few rows there are, and a fit without them is measurably worse on new rows
+  // (bench/small-data.ts: scikit-learn's C = 1 on the training rows without the carve-out
+  // loses 0.004 AUC and 0.010 accuracy, median over shapes, to the same on all of them).
+  objective.setL2(bestL2);
+  objective.fitValidationToo();
+  const refit = await fit(objective, Float64Array.from(best), maxIterations, {
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+    onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
+  });
+  iterations += refit.iterations;
+  return { v: refit.v, l2: bestL2, validationLoss: bestLoss, tried, iterations, refitIterations: refit.iterations };
 }
 
 /**

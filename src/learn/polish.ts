@@ -92,6 +92,8 @@ export interface PolishResult {
   readonly l2: number;
   /** The path's steps (amount, validation loss, iterations); empty without a path. */
   readonly l2Path: readonly PathStep[];
+  /** L-BFGS iterations of the path's refit on the training and validation rows together (0 without one). */
+  readonly refitIterations: number;
   /** Whether the learner holds the finish's fit ('finish') or the passes' model it started from ('passes'). */
   readonly kept: 'finish' | 'passes';
 }
@@ -172,10 +174,11 @@ async function finish(
   let l2 = spec.l2;
   let validationLoss: number | null;
   let tried: readonly PathStep[] = [];
+  let refitIterations = 0;
   const coordinates = startModel.length;
   if (spec.l2Path !== undefined && spec.l2Path.length > 0 && startValidation !== null && isRegularized(objective) && pathPays(objective.distinctRows, coordinates)) {
     const path = await regularizationPath(objective, startModel, startValidation, spec.l2Path, maxIterations, minimize, hooks);
-    ({ iterations, tried, validationLoss } = path);
+    ({ iterations, tried, validationLoss, refitIterations } = path);
     kept = path.v;
     if (path.l2 !== null) l2 = path.l2;
   } else {
@@ -196,6 +199,7 @@ async function finish(
     seconds: (performance.now() - started) / 1000,
     l2,
     l2Path: tried,
+    refitIterations,
     kept: kept !== null ? 'finish' : 'passes',
   };
 }
