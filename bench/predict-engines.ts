@@ -6,7 +6,7 @@
  *     [--data /tmp/sqlml-predict-engines] [--duckdb-memory-limit 256MB] [--timeout 300] [--setup-only]
  *     [--model-columns '*'] [--select-rows 0] [--postgres URL] [--mysql URL]
  * The table is ../shared/bench/gen.py's binary one, made into CSV in the data dir and
- * loaded into each database once, kept between runs (bench/binary-tables.ts: a DuckDB file
+ * loaded into each database once, kept between runs (bench/gen-tables.ts: a DuckDB file
  * there, PostgreSQL and MariaDB through ../shared/bench/load.py); the smaller sizes are
  * the first rows of the largest.
  * `--setup-only` generates and loads the tables, nothing else.
@@ -46,7 +46,7 @@ import type { Column } from '../src/data.js';
 import { predictionColumns } from '../src/learn/model.js';
 import { deserializeModel } from '../src/learn/model-format.js';
 import { Engine } from '../src/engine/engine.js';
-import { BinaryTables, binaryTable, cancelServerQueries, emitter, machine, round, runIn } from './binary-tables.js';
+import { GenTables, binaryTable, cancelServerQueries, emitter, machine, round, runIn } from './gen-tables.js';
 import { buildOnce, createModelBuilt, statementBuilt, type BuiltStatement as Measured } from './built.js';
 import { median } from './median.js';
 
@@ -74,7 +74,7 @@ const TARGET = 'pe_scores';
 const TRAINING_ROWS = 1_000_000;
 const table = binaryTable;
 const emit = emitter('predict-engines');
-const tables = new BinaryTables(dataDir, emit);
+const tables = new GenTables(dataDir, emit);
 
 /** The issue's goals: database engine vs stream, per database and size. */
 function predictGoal(database: string, rows: number): number | null {

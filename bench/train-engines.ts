@@ -7,7 +7,7 @@
  *     [--duckdb-file /tmp/sqlml-train-bench/train.duckdb] [--postgres URL]
  *     [--cache-dir /tmp/sqlml-train-bench/cache] [--memory-limit 128MB] [--threads-rows 10000000]
  *     [--columns '*'] [--no-limit] [--timeout 3600] [--setup-only]
- * The table is gen.py's binary one (bench/binary-tables.ts: CSV in the data dir, loaded
+ * The table is gen.py's binary one (bench/gen-tables.ts: CSV in the data dir, loaded
  * once into the DuckDB file and into PostgreSQL with VACUUM ANALYZE, kept between runs;
  * the smaller sizes are the first rows of the largest). `--postgres` defaults to
  * SQLML_TEST_POSTGRES, else the sqlml_bench database.
@@ -45,7 +45,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { parsePostgresUrl } from '../adapters/postgres/postgres-url.js';
-import { BinaryTables, binaryTable, cancelServerQueries, emitter, machine, round, runIn } from './binary-tables.js';
+import { GenTables, binaryTable, cancelServerQueries, emitter, machine, round, runIn } from './gen-tables.js';
 import { buildOnce } from './built.js';
 import { median } from './median.js';
 
@@ -74,7 +74,7 @@ const MODEL = 'te_binary';
 const ONE = fileURLToPath(new URL('./train-engines-one.mjs', import.meta.url));
 
 const emit = emitter('train-engines');
-const tables = new BinaryTables(dataDir, emit);
+const tables = new GenTables(dataDir, emit);
 const cpu = machine();
 
 /** What CREATE MODEL reads: the table itself, or the chosen columns of it. */

@@ -1,9 +1,10 @@
 /**
- * gen.py's binary table (../shared/bench/gen.py --task binary --seed 42: 10 numbers on
- * wildly different scales with NULLs, 5 categorical columns up to c5's 1,000 values, id,
- * label) at several sizes, as CSV in a data dir and loaded into DuckDB, PostgreSQL and
+ * gen.py's tables (../shared/bench/gen.py --seed 42; the binary one: 10 numbers on wildly
+ * different scales with NULLs, 5 categorical columns up to c5's 1,000 values, id, label)
+ * at several sizes, as CSV in a data dir and loaded into DuckDB, PostgreSQL and
  * MariaDB once, kept between runs; what the benches that read it share
- * (bench/predict-engines.ts, bench/train-engines.ts), with their JSON-line and machine
+ * (bench/predict-engines.ts, bench/train-engines.ts; bench/quality.ts takes the CSV of
+ * all three tasks), with their JSON-line and machine
  * helpers.
  *
  * The CSV of a size is made once: cut with `head` from a larger one in the data dir when
@@ -81,31 +82,33 @@ export function databaseOf(url: string): 'duckdb' | 'postgres' | 'mysql' {
   throw new Error(`no database for the URL ${url}`);
 }
 
-export class BinaryTables {
+export class GenTables {
   constructor(
     /** Where the CSV files are (and are made). */
     readonly dataDir: string,
     readonly emit: Emit,
+    /** gen.py's --task: its CSV files are `<task>_<rows>.csv`. */
+    readonly task: 'binary' | 'multiclass' | 'regression' = 'binary',
   ) {}
 
-  /** gen.py's binary table of `rows` rows as CSV in the data dir, made once: cut from a larger one if there is one. */
+  /** gen.py's table of `rows` rows as CSV in the data dir, made once: cut from a larger one if there is one. */
   csvOf(rows: number): string {
-    const path = join(this.dataDir, `binary_${rows}.csv`);
+    const path = join(this.dataDir, `${this.task}_${rows}.csv`);
     if (existsSync(path)) return path;
     mkdirSync(this.dataDir, { recursive: true });
     const partial = `${path}.partial`;
     const started = performance.now();
     const larger = readdirSync(this.dataDir)
-      .map((name) => /^binary_(\d+)\.csv$/.exec(name))
+      .map((name) => new RegExp(`^${this.task}_(\\d+)\\.csv$`).exec(name))
       .map((match) => (match ? Number(match[1]) : 0))
       .filter((size) => size > rows)
       .sort((a, b) => a - b)[0];
     if (larger !== undefined) {
-      execFileSync('sh', ['-c', `head -n ${rows + 1} "$0" > "$1"`, join(this.dataDir, `binary_${larger}.csv`), partial]);
+      execFileSync('sh', ['-c', `head -n ${rows + 1} "$0" > "$1"`, join(this.dataDir, `${this.task}_${larger}.csv`), partial]);
     } else {
       const out = openSync(partial, 'w');
       const err = openSync(`${path}.summary`, 'w');
-      spawnSync('/usr/bin/python3', [join(sharedBench, 'gen.py'), '--task', 'binary', '--rows', String(rows), '--seed', '42'], { stdio: ['ignore', out, err] });
+      spawnSync('/usr/bin/python3', [join(sharedBench, 'gen.py'), '--task', this.task, '--rows', String(rows), '--seed', '42'], { stdio: ['ignore', out, err] });
       closeSync(out);
       closeSync(err);
     }
@@ -115,17 +118,17 @@ export class BinaryTables {
     const lines = lineCount(partial);
     if (lines !== rows + 1) {
       rmSync(partial, { force: true });
-      throw new Error(`binary_${rows}.csv got ${lines - 1} of ${rows} rows (${larger === undefined ? `gen.py; see ${path}.summary` : `binary_${larger}.csv is not whole yet`})`);
+      throw new Error(`${this.task}_${rows}.csv got ${lines - 1} of ${rows} rows (${larger === undefined ? `gen.py; see ${path}.summary` : `${this.task}_${larger}.csv is not whole yet`})`);
     }
     renameSync(partial, path);
-    this.emit({ what: 'setup: gen.py binary table as CSV', rows, seconds: round((performance.now() - started) / 1000), from: larger === undefined ? 'gen.py' : `head of binary_${larger}.csv` });
+    this.emit({ what: `setup: gen.py ${this.task} table as CSV`, rows, seconds: round((performance.now() - started) / 1000), from: larger === undefined ? 'gen.py' : `head of ${this.task}_${larger}.csv` });
     return path;
   }
 
   /** gen.py's oracle AUC (the generating model's own) from the largest of `sizes` that has a summary, or null. */
   oracleAuc(sizes: readonly number[]): number | null {
     for (const size of [...sizes].sort((a, b) => b - a)) {
-      const summary = join(this.dataDir, `binary_${size}.summary`);
+      const summary = join(this.dataDir, `${this.task}_${size}.summary`);
       if (!existsSync(summary)) continue;
       const match = /"oracle_auc": ([0-9.]+)/.exec(readFileSync(summary, 'utf8'));
       if (match) return Number(match[1]);
@@ -133,8 +136,9 @@ export class BinaryTables {
     return null;
   }
 
-  /** Loads the table of `rows` rows into the database `url` names unless a whole one is there already. */
+  /** Loads the binary table of `rows` rows into the database `url` names (as binaryTable(rows)) unless a whole one is there already. */
   async load(url: string, rows: number): Promise<void> {
+    if (this.task !== 'binary') throw new Error(`only the binary table is loaded, not ${this.task}`);
     const database = databaseOf(url);
     const table = binaryTable(rows);
     const engine = await Engine.open(url);
