@@ -177,11 +177,11 @@ for (const ref of references) {
       into.seconds += (performance.now() - started) / 1000;
       const row = Object.fromEntries(trained!.columns.map((c, i) => [c.name, trained!.rows[0]![i]]));
       into.passes.push(Number(row.passes));
-      const stats = (await engine.store.get('m'))!.trainingStats as { learning_rate: number; polish?: { iterations: number }; iterations?: number; queries?: number };
+      const stats = (await engine.store.get('m'))!.trainingStats as { learning_rate: number; polish?: { iterations: number }; in_database?: { iterations: number; queries: number } };
       into.learningRates.push(stats.learning_rate);
       into.finishes.push(stats.polish === undefined ? 'none' : `${stats.polish.iterations}`);
-      into.iterations.push(stats.iterations ?? null);
-      into.queries.push(stats.queries ?? null);
+      into.iterations.push(stats.in_database?.iterations ?? null);
+      into.queries.push(stats.in_database?.queries ?? null);
       for (const metric of metrics) {
         (into.sqlml[metric] ??= []).push(row[metric] as number);
         (into.gapBySeed[metric] ??= []).push(reference === null ? null : round((row[metric] as number) - reference[metric]!));

@@ -167,7 +167,9 @@ async function train(url: string, rows: number, using: string): Promise<Outcome>
 /** What one run's line says, from the child's figures. */
 function figures(rows: number, outcome: Extract<Outcome, { child: Child }>): Record<string, unknown> {
   const { child } = outcome;
-  const stats = child.stats;
+  // The database engine's figures are the stats' `in_database` (DESCRIBE's training section).
+  const inDatabase = (child.stats.in_database ?? {}) as Record<string, unknown>;
+  const stats = { ...child.stats, ...inDatabase };
   const number = (value: unknown): number | null => (typeof value === 'number' ? value : null);
   // The database engine counts full-batch iterations; the stream, passes over the rows.
   const fullBatch = number(stats.iterations) !== null;
@@ -193,6 +195,8 @@ function figures(rows: number, outcome: Extract<Outcome, { child: Child }>): Rec
     ...(outcome.spillPeakMb > 0 ? { duckdb_spill_peak_mb: outcome.spillPeakMb } : {}),
     auc: number(child.result.auc),
     read_method: stats.read_method ?? null,
+    // Where the database engine's seconds went (absent for the stream).
+    ...Object.fromEntries(['profile_seconds', 'scratch_seconds', 'sample_rows', 'evaluate_seconds'].filter((key) => key in inDatabase).map((key) => [key, inDatabase[key]])),
   };
 }
 
