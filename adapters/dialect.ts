@@ -79,6 +79,27 @@ export interface TextArrays {
   series(first: string, last: string): string;
 }
 
+/**
+ * What profiling a source inside the database (src/compile/profile-sql.ts) needs spelled
+ * beyond the split's facts: text measured as JavaScript measures it, and a seeded row hash
+ * that orders the rows of the numeric sample.
+ */
+export interface ProfileSqlDialect {
+  /** The number of characters (Unicode code points) of the text `x`; NULL stays NULL. */
+  charLength(x: string): string;
+  /**
+   * The code point `code` written as an escape inside a bracket expression of the patterns
+   * `regexpReplaceAll` takes (PostgreSQL's `\uXXXX`, RE2's and PCRE's `\x{…}`).
+   */
+  regexpCodePoint(code: number): string;
+  /**
+   * A seeded hash of a row's `values` (expressions, NULLs allowed) that sorts: equal
+   * rows get equal hashes, so `ORDER BY hash, value LIMIT k` picks the same values
+   * whatever the physical order or the parallel plan.
+   */
+  rowHash(values: readonly string[], seed: number): string;
+}
+
 /** The statements whose compiled SQL `engine = 'auto'` weighs against the stream. */
 export type CompiledStatement = 'predictInto' | 'predict' | 'evaluate';
 
@@ -116,6 +137,8 @@ export interface SqlDialect extends SqlSpelling {
   readonly types: DialectTypes;
   /** The split's content hash in plain SQL (src/engine/split-sql.ts). */
   readonly split: SplitSqlDialect;
+  /** What the profile's aggregate queries need (src/compile/profile-sql.ts). */
+  readonly profile: ProfileSqlDialect;
   /** An exact numeric literal for the decimal `text` (e.g. `-12.5`, `1e-3`): every digit kept, never rounded to a double. */
   exactNumber(text: string): string;
   /** A calendar field of the date or timestamp `x` as an integer, as the learner computes it (UTC). */
@@ -231,6 +254,16 @@ export interface SqlDialect extends SqlSpelling {
   };
   /** How wire-listener clients log in without a token. */
   readonly clientLogin: ClientLogin;
+  /**
+   * How training in the database (src/engine/scratch-table.ts) materializes its rows once:
+   * the words that begin the `CREATE … TABLE name AS SELECT`. A table the database may
+   * read with parallel workers (PostgreSQL's cannot read TEMP tables, so an UNLOGGED
+   * regular one there) and need not make durable. Not a TEMP table anywhere: the adapters
+   * stream on connections of their own, which would not see it. `analyze`, where the
+   * planner needs the new table's statistics to plan its scans (PostgreSQL: without them
+   * it estimates too few rows to be worth parallel workers).
+   */
+  readonly scratchTable: { readonly create: string; analyze?(table: string): string };
   /** The SQL functions EXPORT MODEL creates and DROP MODEL drops (src/engine/export.ts). */
   readonly functions: FunctionSpelling;
   /**

@@ -88,6 +88,13 @@ export const duckdbDialect: SqlDialect = {
   foldIdentifier: (value) => value,
   types: DUCKDB_TYPES,
   split: duckdbSplitSql,
+  profile: {
+    // length counts code points (length_grapheme counts what a reader sees as one).
+    charLength: (x) => `length(${x})`,
+    regexpCodePoint: (code) => `\\x{${code.toString(16)}}`,
+    // hash() takes any number of values of any type; a UBIGINT.
+    rowHash: (values, seed) => `hash(${[String(seed >>> 0), ...values].join(', ')})`,
+  },
   exactNumber: (text) => decimalCast(text, DUCKDB_TYPES.decimal, 'DuckDB'),
   datePart: (part, x) => DATE_PARTS[part](x),
   // DuckDB's exp is 0 below and Infinity above the double's range, as Math.exp is, and
@@ -123,6 +130,7 @@ export const duckdbDialect: SqlDialect = {
   // Operations manual, "Limits").
   maxSelectList: Number.POSITIVE_INFINITY,
   capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true, slowerThanStream: SLOWER_THAN_STREAM },
+  scratchTable: { create: 'CREATE TABLE' },
   clientLogin: { kind: 'none' },
   functions: DUCKDB_FUNCTIONS,
   // information_schema lists every attached database's tables: the session's own are its current database's current schema.

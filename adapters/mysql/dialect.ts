@@ -185,6 +185,17 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     foldIdentifier: (value) => value,
     types: MYSQL_TYPES,
     split: mysqlSplitSql,
+    profile: {
+      // CHAR_LENGTH counts characters in the value's character set: code points in utf8mb4.
+      charLength: (x) => `CHAR_LENGTH(CONVERT(${x} USING utf8mb4))`,
+      // PCRE's escape (REGEXP_REPLACE's library).
+      regexpCodePoint: (code) => `\\x{${code.toString(16)}}`,
+      // No hash of a row: md5 of its values' text, separated by a control character
+      // (CONCAT_WS skips NULLs, so (NULL, 'a') and ('a', NULL) collide: ties the caller's
+      // ORDER BY breaks by the value). The first 48 bits as an unsigned integer.
+      rowHash: (values, seed) =>
+        `CAST(CONV(SUBSTRING(MD5(CONCAT_WS(CHAR(31), ${[String(seed >>> 0), ...values].join(', ')})), 1, 12), 16, 10) AS UNSIGNED)`,
+    },
     exactNumber: (text) => decimalCast(text, MYSQL_TYPES.decimal, 'MySQL'),
     datePart: (part, x) => DATE_PARTS[part](x),
     // EXP() of a large argument is an error ("DOUBLE value is out of range").
@@ -216,6 +227,7 @@ export function mysqlDialect(modes: MySQLModes): SqlDialect {
     // DDL commits the transaction implicitly. MariaDB writes every fenced derived table
     // to a temporary table (on disk past tmp_table_size), so compiled layers are few.
     capabilities: { createTableAsSelect: true, transactionalDdl: false, correlatedDerivedTables: false, materializedLayers: true, slowerThanStream: SLOWER_THAN_STREAM },
+    scratchTable: { create: 'CREATE TABLE' },
     clientLogin: { kind: 'passthrough' },
     functions: mysqlFunctions(quoting.quoteTable, quoteString),
   };

@@ -95,6 +95,13 @@ export const postgresDialect: SqlDialect = {
   foldIdentifier: (value, quoted) => (quoted ? value : value.toLowerCase()),
   types: POSTGRES_TYPES,
   split: postgresSplitSql,
+  profile: {
+    // Code points, in a UTF8 database (the only encoding that holds every character).
+    charLength: (x) => `char_length(${x})`,
+    regexpCodePoint: (code) => (code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`),
+    // The row's hash by each value's own hash function (PostgreSQL 14 and later), a BIGINT.
+    rowHash: (values, seed) => `hash_record_extended(ROW(${values.join(', ')}), ${seed >>> 0})`,
+  },
   // NUMERIC has up to 131072 digits before the point and 16383 after it.
   exactNumber: (text) => `CAST('${plainDecimal(text).text}' AS NUMERIC)`,
   datePart: (part, x) => DATE_PARTS[part](x),
@@ -131,6 +138,8 @@ export const postgresDialect: SqlDialect = {
   // "target lists can have at most 1664 entries" (MaxTupleAttributeNumber in htup_details.h).
   maxSelectList: 1664,
   capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true, slowerThanStream: SLOWER_THAN_STREAM },
+  // Parallel workers cannot read TEMP tables; UNLOGGED skips the WAL of rows rebuilt every training.
+  scratchTable: { create: 'CREATE UNLOGGED TABLE', analyze: (table) => `ANALYZE ${table}` },
   clientLogin: { kind: 'upstream', upstreamServer: parsePostgresUrl },
   functions: POSTGRES_FUNCTIONS,
   // The planner's estimate (from the tables' statistics, reltuples): nothing is run.

@@ -41,7 +41,7 @@ function biasOf(model: TrainedModel, k: number): number {
 }
 
 /** Recipe input name → source column, as the encoder binds them (exact, else the one case-insensitive match). */
-function bindColumns(model: TrainedModel, sourceColumns: readonly Column[]): Map<string, Column> {
+export function bindColumns(model: Pick<TrainedModel, 'recipe'>, sourceColumns: readonly Column[]): Map<string, Column> {
   const bound = new Map<string, Column>();
   for (const input of model.recipe.inputs) {
     const exact = sourceColumns.find((c) => c.name === input.name);
@@ -50,7 +50,8 @@ function bindColumns(model: TrainedModel, sourceColumns: readonly Column[]): Map
   return bound;
 }
 
-function translate(scope: FeatureScope, feature: FeatureSpec, model: TrainedModel): Translated {
+/** One recipe feature's terms by its kind's translation (also objective-sql.ts's, with weights of its own). */
+export function translate(scope: FeatureScope, feature: FeatureSpec, model: Pick<TrainedModel, 'recipe' | 'hashedNames'>): Translated {
   switch (feature.kind) {
     case 'number':
       return translateNumber(scope, feature);

@@ -58,7 +58,7 @@ export function multiclassInline(dialect: SqlDialect, model: TrainedModel, margi
 }
 
 /** `label = <class>` in the target's type, text byte for byte. */
-export function isClass(dialect: SqlDialect, model: TrainedModel, label: string, classIndex: number): string {
+export function isClass(dialect: SqlDialect, model: Pick<TrainedModel, 'target' | 'label'>, label: string, classIndex: number): string {
   const literal = labelLiteral(dialect, model.target, model.label.classes[classIndex]!);
   const type = model.target.type;
   return type === 'text' || type === 'other' ? textEquals(dialect, label, literal) : `${label} = ${literal}`;

@@ -162,6 +162,17 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
       add('training', 'tune_yardstick', `${t.yardstick} on the validation rows; ${verdict}`);
     }
   }
+  // Where the training ran: the stream, or the database (its iterations, queries and what left it).
+  add('training', 'engine', stats.in_database?.engine ?? 'stream');
+  if (stats.in_database !== undefined) {
+    const d = stats.in_database;
+    add('training', 'iterations', d.iterations);
+    add('training', 'queries', d.queries);
+    add('training', 'seconds_per_iteration', d.seconds_per_iteration);
+    add('training', 'profile_seconds', d.profile_seconds);
+    add('training', 'scratch_seconds', d.scratch_seconds);
+    add('training', 'evaluate_seconds', d.evaluate_seconds);
+  }
   add('training', 'seconds', stats.seconds);
   add('training', 'read_rows_per_second', stats.read_rows_per_second);
   add('training', 'read_method', stats.read_method ?? null);

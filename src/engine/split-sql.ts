@@ -22,7 +22,8 @@
 import type { SplitSqlDialect } from '../../adapters/split-sql-dialect.js';
 import type { ColumnType } from '../data.js';
 import { MIX_1, MIX_2, NULL_VALUE, ROW_PRIME } from '../learn/content-hash.js';
-import { HOLDOUT_STEP } from '../learn/split.js';
+import { mixK } from '../learn/hash.js';
+import { HOLDOUT_STEP, RowRole, VALIDATION_SALT, VALIDATION_STEP } from '../learn/split.js';
 
 const TWO_TO_32 = 4294967296;
 
@@ -158,4 +159,101 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
   from = layer(from, values);
   from = layer(from, [`${fold} AS sqlml_fold`]);
   return `SELECT s.*, ${mix('sqlml_fold')} AS ${CONTENT_HASH_COLUMN} FROM ${from} s`;
+}
+
+/** An unsigned 32-bit integer as a SQL literal (parenthesized by the caller's operators). */
+function u32(n: number): string {
+  return String(n >>> 0);
+}
+
+/**
+ * `(x · m) mod 2^32` for an integer 0 ≤ x < 2^32 and a constant m, without a product
+ * above 2^48 (x · m itself may pass 2^63, which a SQL BIGINT does not hold): m split into
+ * its 16-bit halves, the high half's product reduced mod 2^16 before it is shifted.
+ */
+function times32(x: string, m: number): string {
+  const low = (m >>> 0) & 0xffff;
+  const high = (m >>> 0) >>> 16;
+  return `(((${x}) * ${low} + (((${x}) * ${high}) % 65536) * 65536) % ${TWO_32})`;
+}
+
+/** `x ^ (x >>> by)` over 0 ≤ x < 2^32. */
+function xorShift32(dialect: SplitSqlDialect, x: string, by: number): string {
+  return dialect.xor(`(${x})`, `((${x}) >> ${by})`);
+}
+
+/**
+ * The validation test's hash in SQL: `hashCombine(contentHash, VALIDATION_SALT)` of
+ * src/learn/hash.ts (one MurmurHash3 block, then its finalizer, over 0 ≤ h < 2^32).
+ * The block is a constant, so its scramble (mixK) is folded here; the rest is xors,
+ * shifts and multiplications mod 2^32. `contentHash` is best a column: it is repeated.
+ */
+export function validationHashSql(dialect: SplitSqlDialect, contentHash: string): string {
+  // mixH(h, k): h ^= mixK(k); h = rotl(h, 13); h = h · 5 + 0xe6546b64.
+  const mixed = dialect.xor(`(${contentHash})`, u32(mixK(VALIDATION_SALT)));
+  const rotated = `(((${mixed}) % 524288) * 8192 + ((${mixed}) >> 19))`;
+  let h = `((${rotated} * 5 + ${u32(0xe6546b64)}) % ${TWO_32})`;
+  // finalize(h, 4): the length, then fmix32.
+  h = dialect.xor(h, '4');
+  h = xorShift32(dialect, h, 16);
+  h = times32(h, 0x85ebca6b);
+  h = xorShift32(dialect, h, 13);
+  h = times32(h, 0xc2b2ae35);
+  return xorShift32(dialect, h, 16);
+}
+
+/** The occurrence k of a row among the rows of the same content (see heldOutSql), from 0. */
+export function occurrenceSql(partitionBy: readonly string[]): string {
+  if (partitionBy.length === 0) throw new Error('the split partitions by at least one column');
+  return `(ROW_NUMBER() OVER (PARTITION BY ${partitionBy.join(', ')}) - 1)`;
+}
+
+/** The split's fractions as `roleOf` takes them (src/learn/split.ts SplitSpec without its seed: the seed is in the hash). */
+export interface RoleFractions {
+  readonly trainFraction: number | null;
+  readonly validationFraction: number;
+}
+
+/**
+ * A row's RowRole (0 train, 1 validation, 2 held out) as one integer expression, equal
+ * to `roleOf(contentHash, spec, occurrence)` for every row with a target: the held-out
+ * test first (as heldOutSql), then the validation carve-out's second Weyl sequence over
+ * the same occurrence. The three inputs are expressions (best columns of a layer below:
+ * each is repeated): `validationHash` is `validationHashSql(contentHash)`, and may be
+ * null when the validation fraction is 0; `occurrence` is `occurrenceSql(...)`'s k.
+ */
+export function roleSql(inputs: { readonly contentHash: string; readonly validationHash: string | null; readonly occurrence: string }, fractions: RoleFractions): string {
+  const cases: string[] = [];
+  if (fractions.trainFraction !== null) {
+    // For an integer u, u / 2^32 ≥ t exactly when u ≥ ceil(t · 2^32).
+    const held = Math.ceil(fractions.trainFraction * TWO_TO_32);
+    cases.push(`WHEN ((${inputs.contentHash}) + (${inputs.occurrence}) * ${HOLDOUT_STEP}) % ${TWO_TO_32} >= ${held} THEN ${RowRole.Holdout}`);
+  }
+  if (fractions.validationFraction > 0) {
+    if (inputs.validationHash === null) throw new Error('a validation carve-out needs the validation hash');
+    // u / 2^32 < f exactly when u < ceil(f · 2^32), for an integer u.
+    const below = Math.ceil(fractions.validationFraction * TWO_TO_32);
+    cases.push(`WHEN ((${inputs.validationHash}) + (${inputs.occurrence}) * ${VALIDATION_STEP}) % ${TWO_TO_32} < ${below} THEN ${RowRole.Validation}`);
+  }
+  return cases.length === 0 ? String(RowRole.Train) : `CASE ${cases.join(' ')} ELSE ${RowRole.Train} END`;
+}
+
+/** Salt and step of the sample key (below): any constants independent of the split's. */
+const SAMPLE_SALT = 0x2545f491;
+const SAMPLE_STEP = 0x3c6ef372;
+
+/**
+ * A row's sample key, 0 ≤ key < 2^32: a hash of its content hash and occurrence,
+ * independent of both split tests (so a sample of training rows by `key < t · 2^32` is a
+ * fair share of them), and the same for the same content and occurrence in any plan or
+ * row order. `contentHash` and `occurrence` are repeated: best columns.
+ */
+export function sampleKeySql(dialect: SplitSqlDialect, contentHash: string, occurrence: string): string {
+  let x = `((${dialect.xor(`(${contentHash})`, u32(SAMPLE_SALT))} + (${occurrence}) * ${SAMPLE_STEP}) % ${TWO_32})`;
+  // content-hash.ts's finalizer (mix), with the products kept under 2^48.
+  x = xorShift32(dialect, x, 16);
+  x = times32(x, MIX_1);
+  x = xorShift32(dialect, x, 15);
+  x = times32(x, MIX_2);
+  return xorShift32(dialect, x, 16);
 }

@@ -49,9 +49,11 @@ import { ifBetter, takePromoteOption, withPromotion, type Promote } from './vers
 import { givenOptions, trialRow } from './trials.js';
 import { trainModel, type TrialData, type TuneChoice } from './tune.js';
 import { estimateRows } from './row-estimate.js';
+import { trainInDatabase, trainingEngine } from './train-in-database.js';
+import { IN_DATABASE_PARTS } from './in-database-parts.js';
 
 /** Share of the training rows set aside to decide when to stop, when early stopping is on. */
-const VALIDATION_FRACTION = 0.1;
+export const VALIDATION_FRACTION = 0.1;
 
 export interface TrainingStats {
   rows_read: number;
@@ -108,9 +110,24 @@ export interface TrainingStats {
   drift_profile?: DriftProfile;
   /** The training source's data alerts (describe-data.ts), as `column: alert` lines. */
   data_alerts?: string[];
+  /** USING engine = 'database' (train-in-database.ts): what ran in the database; absent for the stream. */
+  in_database?: {
+    engine: 'database';
+    /** Iterations of the full-batch finish, each one or more aggregate queries over every training row. */
+    iterations: number;
+    /** Queries run in the database: profile, scratch table, sample, objective evaluations, evaluation. */
+    queries: number;
+    seconds_per_iteration: number | null;
+    profile_seconds: number;
+    /** Building the scratch table (its CTAS and role counts). */
+    scratch_seconds: number;
+    /** Rows that left the database: the warm start's sample (also `rows_read`). */
+    sample_rows: number;
+    evaluate_seconds: number;
+  };
 }
 
-interface TrainingRequest {
+export interface TrainingRequest {
   readonly name: string;
   /** The FROM clause as stored: `(select ...)` or a quoted table name. */
   readonly from: string;
@@ -198,7 +215,7 @@ export const TRAINING_COLUMNS: readonly ResultColumn[] = [
   { name: 'seconds', type: 'double', metric: true },
 ];
 
-function trainingResult(
+export function trainingResult(
   name: string,
   version: number,
   type: string,
@@ -305,7 +322,7 @@ class ExampleSplits implements ExampleSource {
 /** Rows read from which profiling and encoding move to a worker thread (below it, starting one costs more than it saves). */
 export const ROW_WORKER_MIN_ROWS = 50_000;
 
-function classWeights(task: Task, options: ModelOptions, counts: Float64Array): Float64Array | null {
+export function classWeights(task: Task, options: ModelOptions, counts: Float64Array): Float64Array | null {
   if (options.classWeights === 'none' || task === 'regression') return null;
   const k = counts.length;
   let total = 0;
@@ -315,6 +332,7 @@ function classWeights(task: Task, options: ModelOptions, counts: Float64Array): 
 }
 
 async function runTraining(request: TrainingRequest, context: ExecContext): Promise<ResultTable> {
+  if (trainingEngine(request.options.engine ?? 'auto') === 'database') return trainInDatabase(request, context, IN_DATABASE_PARTS);
   const { adapter, signal } = context;
   const { options } = request;
   const started = performance.now();

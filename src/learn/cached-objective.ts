@@ -8,13 +8,12 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SqlmlError } from '../errors.js';
 import { logisticLoss, softmaxCrossEntropy, squaredLoss, type Loss } from './loss.js';
+import { ObjectiveCoordinates } from './coordinates.js';
 import type { Objective } from './objective.js';
 import type { OnlineLearner } from './sgd.js';
 import { grownCopy } from './typed-arrays.js';
 import type { ExampleBlock, Task } from './types.js';
 
-/** Smallest Hessian diagonal entry the preconditioner divides by. */
-const MIN_CURVATURE = 1e-8;
 /** A multiclass row's gradient factor below this share of its weight is not added (see scatterActive). */
 const NEGLIGIBLE_SHARE = 1e-12;
 
@@ -167,12 +166,9 @@ export class CachedObjective implements Objective {
   evaluations = 0;
   readonly live: number;
   readonly position: Int32Array;
+  /** The coordinates' layout, scaling and L2 penalty (shared with the database's objective). */
+  private readonly coordinates: ObjectiveCoordinates;
   private readonly inverseScale: Float64Array;
-  /** Each coordinate's L2 amount: the penalty is on the real weight v / scale (sgd.ts). */
-  private readonly l2: Float64Array;
-  /** The L2 amount per example the coordinates' amounts were derived from. */
-  private l2Amount: number;
-  private readonly scales: Float64Array;
   private readonly margins: Float64Array;
   private readonly probabilities: Float64Array;
   private readonly factors: Float64Array;
@@ -202,18 +198,12 @@ export class CachedObjective implements Objective {
     private readonly spec: CachedObjectiveSpec,
     private readonly signal: AbortSignal | undefined,
   ) {
-    this.K = spec.task === 'multiclass' ? learner.spec.classes : 1;
     this.single = spec.task === 'binary' ? logisticLoss : spec.task === 'regression' ? squaredLoss : null;
-    this.scales = learner.featureScales();
-    this.position = new Int32Array(this.scales.length).fill(-1);
-    let live = 0;
-    for (let i = 0; i < this.scales.length; i++) if (this.scales[i]! > 0) this.position[i] = live++;
-    this.live = live;
-    this.inverseScale = new Float64Array(live);
-    for (let i = 0; i < this.scales.length; i++) if (this.position[i]! >= 0) this.inverseScale[this.position[i]!] = 1 / this.scales[i]!;
-    this.l2 = new Float64Array(live);
-    this.l2Amount = NaN;
-    this.setL2(spec.l2);
+    this.coordinates = new ObjectiveCoordinates(learner, spec.l2);
+    this.K = this.coordinates.K;
+    this.live = this.coordinates.live;
+    this.position = this.coordinates.position;
+    this.inverseScale = this.coordinates.inverseScale;
     this.margins = new Float64Array(this.K);
     this.probabilities = new Float64Array(this.K);
     this.factors = new Float64Array(this.K);
@@ -245,9 +235,7 @@ export class CachedObjective implements Objective {
 
   /** Changes the L2 amount (per example, on the real weights) the objective penalizes: the regularization path's step. */
   setL2(l2: number): void {
-    if (l2 === this.l2Amount) return;
-    this.l2Amount = l2;
-    for (let p = 0; p < this.live; p++) this.l2[p] = l2 * this.inverseScale[p]! * this.inverseScale[p]!;
+    this.coordinates.setL2(l2);
   }
 
   /** Distinct training rows held (after folding duplicates). */
@@ -257,30 +245,12 @@ export class CachedObjective implements Objective {
 
   /** Real weights (index·K + k, biases at dimension·K) to coordinates. */
   fromModel(model: Float64Array): Float64Array {
-    const K = this.K;
-    const v = new Float64Array((this.live + 1) * K);
-    for (let i = 0; i < this.scales.length; i++) {
-      const p = this.position[i]!;
-      if (p < 0) continue;
-      for (let k = 0; k < K; k++) v[p * K + k] = model[i * K + k]! * this.scales[i]!;
-    }
-    const biasAt = this.scales.length * K;
-    for (let k = 0; k < K; k++) v[this.live * K + k] = model[biasAt + k]!;
-    return v;
+    return this.coordinates.fromModel(model);
   }
 
   /** Coordinates back to real weights; features without a coordinate keep weight 0. */
   toModel(v: Float64Array): Float64Array {
-    const K = this.K;
-    const model = new Float64Array((this.scales.length + 1) * K);
-    for (let i = 0; i < this.scales.length; i++) {
-      const p = this.position[i]!;
-      if (p < 0) continue;
-      for (let k = 0; k < K; k++) model[i * K + k] = v[p * K + k]! * this.inverseScale[p]!;
-    }
-    const biasAt = this.scales.length * K;
-    for (let k = 0; k < K; k++) model[biasAt + k] = v[this.live * K + k]!;
-    return model;
+    return this.coordinates.toModel(v);
   }
 
   /** The regularized mean training loss at `v`, its gradient into `gradient`. */
@@ -290,18 +260,7 @@ export class CachedObjective implements Objective {
     gradient.fill(0);
     const { loss, weight } = this.score(v, this.training!, gradient);
     await yieldToEventLoop();
-    const K = this.K;
-    const biasAt = this.live * K;
-    let penalty = 0;
-    for (let p = 0; p < this.live; p++) {
-      const l2 = this.l2[p]!;
-      for (let i = p * K; i < p * K + K; i++) {
-        penalty += l2 * v[i]! * v[i]!;
-        gradient[i] = gradient[i]! / weight + l2 * v[i]!;
-      }
-    }
-    for (let i = biasAt; i < gradient.length; i++) gradient[i] = gradient[i]! / weight;
-    return loss / weight + 0.5 * penalty;
+    return this.coordinates.regularized(v, loss, weight, gradient);
   }
 
   /**
@@ -331,12 +290,7 @@ export class CachedObjective implements Objective {
       else softmaxCrossEntropy.weightedCurvature(margins, K, w, probabilities, factors);
       this.scatter(out, rows, r, true);
     }
-    const features = this.live * K;
-    for (let i = 0; i < out.length; i++) {
-      // The floor keeps a coordinate no row moves (or one the model is certain about) from an unbounded step.
-      const curvature = out[i]! / weight + (i < features ? this.l2[Math.floor(i / K)]! : 0);
-      out[i] = 1 / Math.max(curvature, MIN_CURVATURE);
-    }
+    this.coordinates.inverseDiagonal(out, weight);
   }
 
   /**

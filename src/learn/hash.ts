@@ -9,7 +9,8 @@
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
-function mixK(k: number): number {
+/** MurmurHash3's block scramble (exported for the split's SQL form, split-sql.ts, which folds a constant block). */
+export function mixK(k: number): number {
   k = Math.imul(k, C1);
   k = (k << 15) | (k >>> 17);
   return Math.imul(k, C2);

@@ -39,7 +39,16 @@ export interface ModelOptions {
    * stored options of a model trained without it keep their bytes.
    */
   readonly tuneMetric?: TuneMetric;
+  /**
+   * Where training runs (src/engine/train-engine.ts decides `'auto'`). Absent means
+   * `'auto'`, and stays absent in the stored options unless given, so models trained
+   * without it keep their bytes.
+   */
+  readonly engine?: TrainingEngine;
 }
+
+/** `USING engine = …` of CREATE / TRAIN / RETRAIN MODEL: streamed through sqlml, inside the database, or sqlml's choice. */
+export type TrainingEngine = 'stream' | 'database' | 'auto';
 
 /** The metrics `tune_metric` accepts per model type: EVALUATE's names (statements.md). */
 export const TUNE_METRICS: Readonly<Record<Task, readonly TuneMetric[]>> = {
@@ -110,6 +119,7 @@ export const OPTION_NAMES = [
   'early_stopping',
   'tune',
   'tune_metric',
+  'engine',
 ] as const;
 
 /** An option's name as written in USING and stored in JSON. */
@@ -221,6 +231,11 @@ const APPLY: Record<OptionName, (target: Mutable<ModelOptions>, value: RawValue)
     }
     o.tuneMetric = metric;
   },
+  engine: (o, v) => {
+    const word = wordOf(v);
+    if (word === 'stream' || word === 'database' || word === 'auto') o.engine = word;
+    else throw invalid('engine', "'stream', 'database' or 'auto'", v);
+  },
 };
 
 /**
@@ -290,6 +305,7 @@ export function optionsToJson(o: ModelOptions): Partial<Record<OptionName, strin
     tune: o.tune,
     // Only when given: the options of models trained without it read as they always did.
     ...(o.tuneMetric === undefined ? {} : { tune_metric: o.tuneMetric }),
+    ...(o.engine === undefined ? {} : { engine: o.engine }),
   };
 }
 

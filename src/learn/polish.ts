@@ -25,7 +25,7 @@
  */
 
 import { CachedObjective, type ObjectiveRows } from './cached-objective.js';
-import { pathPays, regularizationPath, type PathStep } from './l2-path.js';
+import { pathPays, regularizationPath, type PathStep, type RegularizedObjective } from './l2-path.js';
 import type { Objective } from './objective.js';
 import type { OnlineLearner } from './sgd.js';
 import type { Task } from './types.js';
@@ -132,6 +132,37 @@ export async function polish(
     hooks.signal,
   );
   if (objective === null) return null;
+  return finish(learner, objective, spec, hooks, started);
+}
+
+/**
+ * The finish on a given objective (e.g. the database's, src/engine/database-objective.ts,
+ * made from `learner`'s coordinates) instead of rows loaded into memory: the same L-BFGS
+ * and the same keep-the-better-on-validation rule as `polish`. The L2 path (spec.l2Path)
+ * is walked only on an objective that can set its amount and give per-row validation
+ * losses (l2-path.ts RegularizedObjective); on another, `spec.l2` is fitted alone.
+ */
+export async function polishObjective(
+  learner: OnlineLearner,
+  objective: Objective,
+  spec: Omit<PolishSpec, 'pass' | 'maxNnz'>,
+  hooks: PolishHooks = {},
+): Promise<PolishResult> {
+  return finish(learner, objective, spec, hooks, performance.now());
+}
+
+function isRegularized(objective: Objective): objective is RegularizedObjective {
+  const candidate = objective as Partial<RegularizedObjective>;
+  return typeof candidate.setL2 === 'function' && typeof candidate.validationRowLosses === 'function';
+}
+
+async function finish(
+  learner: OnlineLearner,
+  objective: Objective,
+  spec: Omit<PolishSpec, 'pass' | 'maxNnz'>,
+  hooks: PolishHooks,
+  started: number,
+): Promise<PolishResult> {
   const startModel = objective.fromModel(learner.modelCopy());
   const startValidation = await objective.validationLoss(startModel);
   const maxIterations = spec.maxIterations ?? POLISH_MAX_ITERATIONS;
@@ -141,7 +172,7 @@ export async function polish(
   let validationLoss: number | null;
   let tried: readonly PathStep[] = [];
   const coordinates = startModel.length;
-  if (spec.l2Path !== undefined && spec.l2Path.length > 0 && startValidation !== null && pathPays(objective.distinctRows, coordinates)) {
+  if (spec.l2Path !== undefined && spec.l2Path.length > 0 && startValidation !== null && isRegularized(objective) && pathPays(objective.distinctRows, coordinates)) {
     const path = await regularizationPath(objective, startModel, startValidation, spec.l2Path, maxIterations, minimize, hooks);
     ({ iterations, tried, validationLoss } = path);
     kept = path.v;

@@ -48,11 +48,12 @@ export interface SplitSpec {
   readonly seed: number;
 }
 
-const VALIDATION_SALT = 0x9e3779b9;
+/** Salts the validation test's hash (hashCombine), so it is independent of the held-out test's. */
+export const VALIDATION_SALT = 0x9e3779b9;
 /** round(2^32 / φ), odd: the held-out test's step from one copy of a content to the next. */
 export const HOLDOUT_STEP = 0x9e3779b9;
 /** floor(2^32 · (√2 − 1)), odd: the validation test's step, independent of HOLDOUT_STEP. */
-const VALIDATION_STEP = 0x6a09e667;
+export const VALIDATION_STEP = 0x6a09e667;
 /** Seeds the second half of the 64-bit content key (see OccurrenceCounter). */
 const KEY_SALT = 0x5bd1e995;
 /** A NULL's two blocks in the key's second half: a NaN whose payload spells "null". */

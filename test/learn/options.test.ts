@@ -59,7 +59,7 @@ describe('resolveOptions', () => {
     const error = errorOf(() => resolveOptions(using(['pases', num(3)])));
     expect(error.code).toBe('bad_option');
     expect(error.message).toBe(
-      "unknown option 'pases' (options: type, positive, passes, learning_rate, l1, l2, split, seed, shuffle, threshold, class_weights, max_model_size, early_stopping, tune, tune_metric)",
+      "unknown option 'pases' (options: type, positive, passes, learning_rate, l1, l2, split, seed, shuffle, threshold, class_weights, max_model_size, early_stopping, tune, tune_metric, engine)",
     );
   });
 
@@ -152,6 +152,22 @@ describe('resolveOptions', () => {
       rejects('tune', num(2.5), 'option tune must be a whole number from 0 (no tuning) to 200, got 2.5');
       rejects('tune', num(201), 'option tune must be a whole number from 0 (no tuning) to 200, got 201');
       rejects('tune', word('lots'), "option tune must be a whole number from 0 (no tuning) to 200, got 'lots'");
+    });
+  });
+
+  describe('engine', () => {
+    it("accepts 'stream', 'database' and 'auto' in any case, stored only when given", () => {
+      expect(resolveOptions(using(['engine', str('Database')])).engine).toBe('database');
+      expect(resolveOptions(using(['engine', word('stream')])).engine).toBe('stream');
+      expect(resolveOptions([]).engine).toBeUndefined();
+      expect('engine' in optionsToJson(DEFAULT_OPTIONS)).toBe(false);
+      const given = resolveOptions(using(['engine', str('auto')]));
+      expect(optionsToJson(given).engine).toBe('auto');
+      expect(optionsFromJson(JSON.parse(JSON.stringify(optionsToJson(given))))).toEqual(given);
+    });
+    it('rejects anything else, naming the option and its values', () => {
+      rejects('engine', str('gpu'), "option engine must be 'stream', 'database' or 'auto', got 'gpu'");
+      rejects('engine', num(1), "option engine must be 'stream', 'database' or 'auto', got 1");
     });
   });
 

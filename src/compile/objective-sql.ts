@@ -1,0 +1,444 @@
+/**
+ * The full-batch finish's objective (src/learn/polish.ts) as aggregate SQL, so the
+ * database sums the training loss, its gradient, the Hessian's diagonal and the
+ * validation loss without a row leaving it. Pure: text in, text out.
+ *
+ * Signature:
+ *   compileObjective({ model, dialect, sourceColumns, relation, coordinates, classWeights })
+ *     → { ok: false, reason } naming the feature (and dialect) that cannot be expressed,
+ *     | { ok: true, objective: CompiledObjective }.
+ *   `relation` is a quoted table name or a parenthesized subquery holding the recipe's
+ *   input columns, the target and an integer `sqlml_role` (src/learn/split.ts RowRole:
+ *   0 train, 1 validation); `coordinates` the learner's (src/learn/coordinates.ts), whose
+ *   layout every answer is in. For a coordinate vector v:
+ *   - gradientQueries(v) → SQL texts, one row each; readGradient(results, gradient) adds
+ *     Σ w·∂loss/∂v per coordinate into `gradient` and returns { loss: Σ w·loss, weight: Σ w,
+ *     rows } over the training rows (role 0), w the importance weight;
+ *   - curvatureQueries(v) / readCurvature(results, out): Σ w·c·x² per coordinate (c the
+ *     loss's curvature in the margin, x the normalized value) and Σ w;
+ *   - validationQuery(v) / readValidation(result): Σ w·loss, Σ w and the rows of role 1.
+ *   The mean and the L2 penalty are the caller's (ObjectiveCoordinates), as in memory.
+ *
+ * How: every feature is translated by the scoring compiler's own translation
+ * (compile-model.ts translate) with weights of our choosing instead of the model's:
+ * - a value feature (number, date) once per live slot with weight 1 on that slot and 0
+ *   elsewhere, which gives the slot's value x;
+ * - a choice feature (boolean, one_hot, quantile_bin: one slot of value 1 at most) once
+ *   with weight slot + 1 on every slot, which gives the index of the row's slot (+1; 0 for
+ *   none). Its gradient per slot is SUM(CASE WHEN index = slot THEN factor END).
+ * Values are rounded to float32, as the encoder stores them (ExampleBlock.values), so the
+ * sums are the learner's own objective. Each margin is summed from the bias in the
+ * encoder's push order with the in-memory objective's products, v·(x·(1/scale)).
+ *
+ * The rows pass through layers (derived tables behind the dialect's layerFence, which on
+ * PostgreSQL keeps the layer without adding a Limit, so the plan stays parallel):
+ * inputs → float32 values and importance weight → margins → [log-sum-exp] → the row's
+ * loss and factors → one aggregate row. Only SUM, in read-only SELECTs: PostgreSQL plans
+ * Partial Aggregate → Gather → Finalize Aggregate, DuckDB aggregates on its threads. The
+ * sums are split over several queries when they pass the dialect's maxSelectList.
+ */
+import type { SqlDialect } from '../../adapters/dialect.js';
+import type { Column, ResultTable, Value } from '../data.js';
+import { FeatureEncoder } from '../learn/encode.js';
+import type { ObjectiveCoordinates } from '../learn/coordinates.js';
+import type { TrainedModel } from '../learn/model.js';
+import type { FeatureSpec } from '../learn/recipe-format.js';
+import { bindColumns, translate } from './compile-model.js';
+import { isClass, logistic, logSumExp } from './outputs.js';
+import { doubleLiteral, numericInput } from './sql-values.js';
+import type { FeatureScope, ModelWeights } from './terms.js';
+
+/** What of a trained model the objective reads: the task, the label mapping, the target and the recipe. */
+export type ObjectiveModel = Pick<TrainedModel, 'task' | 'label' | 'target' | 'recipe' | 'hashedNames'>;
+
+export interface ObjectiveSqlInput {
+  readonly model: ObjectiveModel;
+  readonly dialect: SqlDialect;
+  /** The relation's columns (the recipe's inputs and the target bind to them as the encoder binds them). */
+  readonly sourceColumns: readonly Column[];
+  /** A quoted table name or a parenthesized subquery, with an integer `sqlml_role` column. */
+  readonly relation: string;
+  readonly coordinates: ObjectiveCoordinates;
+  /** Per-class importance weights, or null. */
+  readonly classWeights: Float64Array | null;
+}
+
+/** Σ w·loss, Σ w and the count of the rows summed. */
+export interface ObjectiveSums {
+  readonly loss: number;
+  readonly weight: number;
+  readonly rows: number;
+}
+
+export interface CompiledObjective {
+  gradientQueries(v: Float64Array): string[];
+  readGradient(results: readonly ResultTable[], gradient: Float64Array): ObjectiveSums;
+  curvatureQueries(v: Float64Array): string[];
+  readCurvature(results: readonly ResultTable[], out: Float64Array): ObjectiveSums;
+  validationQuery(v: Float64Array): string;
+  readValidation(result: ResultTable): ObjectiveSums;
+}
+
+export type ObjectiveCompilation = { readonly ok: true; readonly objective: CompiledObjective } | { readonly ok: false; readonly reason: string };
+
+/** The role numbers of src/learn/split.ts RowRole the objective reads. */
+const TRAIN_ROLE = 0;
+const VALIDATION_ROLE = 1;
+
+/** A live slot whose value is its own column (value features). */
+interface ValueSlot {
+  readonly index: number;
+  readonly position: number;
+  /** The slot's value, before rounding to float32. */
+  readonly sql: string;
+}
+
+/** A choice feature: one column holding the row's slot + 1 (0 for none), and its live slots. */
+interface ChoiceFeature {
+  readonly sql: string;
+  readonly slots: readonly { readonly index: number; readonly position: number }[];
+}
+
+/** One aggregate of the final SELECT and where its sum goes. */
+interface Sum {
+  /** -1 Σ w·loss, -2 Σ w, -3 the row count, else the coordinate. */
+  readonly target: number;
+  readonly sql: string;
+}
+
+const LOSS = -1;
+const WEIGHT = -2;
+const ROWS = -3;
+
+export function compileObjective(input: ObjectiveSqlInput): ObjectiveCompilation {
+  const { model, dialect, coordinates } = input;
+  // The streaming encoder's binding: the same missing-column and wrong-type errors.
+  new FeatureEncoder(model.recipe, input.sourceColumns);
+  const bound = bindColumns(model, input.sourceColumns);
+  const q = (name: string): string => dialect.quoteIdent(name);
+  const scopeWith = (weights: ModelWeights): FeatureScope => ({ dialect, weights, columns: (name) => q(name), column: (name) => bound.get(name)! });
+  const values: ValueSlot[] = [];
+  const choices: ChoiceFeature[] = [];
+  /** Per feature in recipe order: its value slots and choice, for the margins' push order. */
+  const order: { values: ValueSlot[]; choice: ChoiceFeature | null }[] = [];
+  for (const feature of model.recipe.features) {
+    const kind = KINDS[feature.kind];
+    if (kind === 'refused') return { ok: false, reason: `${describe(feature)}: the in-database objective does not express ${feature.kind} features yet` };
+    const live: { index: number; position: number }[] = [];
+    for (let index = feature.offset; index < feature.offset + feature.size; index++) {
+      const position = coordinates.position[index]!;
+      if (position >= 0) live.push({ index, position });
+    }
+    const entry: { values: ValueSlot[]; choice: ChoiceFeature | null } = { values: [], choice: null };
+    order.push(entry);
+    if (live.length === 0) continue;
+    if (kind === 'choice') {
+      const translated = translate(scopeWith({ outputs: 1, weight: (index) => index + 1 }), feature, model);
+      if (!translated.ok) return { ok: false, reason: `${describe(feature)}: ${translated.reason}` };
+      entry.choice = { sql: sumOf(dialect, translated.terms[0]!), slots: live };
+      choices.push(entry.choice);
+    } else {
+      for (const slot of live) {
+        const translated = translate(scopeWith({ outputs: 1, weight: (index) => (index === slot.index ? 1 : 0) }), feature, model);
+        if (!translated.ok) return { ok: false, reason: `${describe(feature)}: ${translated.reason}` };
+        const value = { ...slot, sql: sumOf(dialect, translated.terms[0]!) };
+        entry.values.push(value);
+        values.push(value);
+      }
+    }
+  }
+  const label = labelOf(dialect, model, input.sourceColumns);
+  if ('reason' in label) return { ok: false, reason: label.reason };
+  return { ok: true, objective: new Objective(input, values, choices, order, label.sql) };
+}
+
+type Kind = 'value' | 'choice' | 'refused';
+
+const KINDS: Readonly<Record<FeatureSpec['kind'], Kind>> = {
+  number: 'value',
+  date: 'value',
+  boolean: 'choice',
+  one_hot: 'choice',
+  quantile_bin: 'choice',
+  hashed_category: 'refused',
+  text: 'refused',
+  cartesian: 'refused',
+};
+
+function describe(feature: FeatureSpec): string {
+  return feature.kind === 'cartesian' ? `crossing ${feature.transform}` : `${feature.kind} feature ${feature.column}`;
+}
+
+/** The terms of a translation summed (a feature's terms are 0 where the encoder writes nothing). */
+function sumOf(dialect: SqlDialect, terms: readonly string[]): string {
+  return terms.length === 1 ? terms[0]! : `(${terms.join(' + ')})`;
+}
+
+/**
+ * The learner's y from the target, as label.ts LabelEncoder encodes it: binary 0/1 and
+ * multiclass the class index (compared in the target's own type), regression
+ * (v − mean) / std; NULL where the encoder gives NaN (NULL, unseen class, non-finite).
+ */
+function labelOf(dialect: SqlDialect, model: ObjectiveModel, sourceColumns: readonly Column[]): { sql: string } | { reason: string } {
+  const name = model.label.column;
+  const target = sourceColumns.find((c) => c.name === name) ?? sourceColumns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  if (target === undefined) return { reason: `the rows have no target column ${name}` };
+  const ref = dialect.quoteIdent(target.name);
+  if (model.task === 'regression') {
+    const input = numericInput(dialect, ref, target.type);
+    if (input === null) return { reason: `target ${target.name} (${target.type}): ${dialect.name} has no reading of it as the learner's number` };
+    return { sql: `(CASE WHEN ${input.missing} THEN NULL ELSE ((${input.value} - ${doubleLiteral(dialect, model.label.mean)}) / ${doubleLiteral(dialect, model.label.std)}) END)` };
+  }
+  const whens = model.label.classes.map((_, c) => `WHEN ${isClass(dialect, model, ref, c)} THEN ${c}`);
+  return { sql: `(CASE WHEN ${ref} IS NULL THEN NULL ${whens.join(' ')} END)` };
+}
+
+class Objective implements CompiledObjective {
+  readonly #dialect: SqlDialect;
+  readonly #relation: string;
+  readonly #coordinates: ObjectiveCoordinates;
+  readonly #task: ObjectiveModel['task'];
+  readonly #classWeights: Float64Array | null;
+  readonly #values: readonly ValueSlot[];
+  readonly #choices: readonly ChoiceFeature[];
+  readonly #order: readonly { values: readonly ValueSlot[]; choice: ChoiceFeature | null }[];
+  readonly #label: string;
+
+  constructor(
+    input: ObjectiveSqlInput,
+    values: readonly ValueSlot[],
+    choices: readonly ChoiceFeature[],
+    order: readonly { values: readonly ValueSlot[]; choice: ChoiceFeature | null }[],
+    label: string,
+  ) {
+    this.#dialect = input.dialect;
+    this.#relation = input.relation;
+    this.#coordinates = input.coordinates;
+    this.#task = input.model.task;
+    this.#classWeights = input.classWeights;
+    this.#values = values;
+    this.#choices = choices;
+    this.#order = order;
+    this.#label = label;
+  }
+
+  #q(name: string): string {
+    return this.#dialect.quoteIdent(name);
+  }
+
+  #x(slot: { index: number }): string {
+    return this.#q(`sqlml_x${slot.index}`);
+  }
+
+  #choiceColumn(c: number): string {
+    return this.#q(`sqlml_i${c}`);
+  }
+
+  #literal(x: number): string {
+    return doubleLiteral(this.#dialect, x);
+  }
+
+  /**
+   * Rounded to float32 as Math.fround rounds it. The dialect's rounding is for
+   * non-negative values (PostgreSQL's takes what is below half the smallest float32 to
+   * 0), and rounding to nearest is symmetric in the sign, so negatives round as their
+   * magnitude.
+   */
+  #float32(x: string): string {
+    const round = (y: string): string => this.#dialect.probabilityAsFloat32(y);
+    return `(CASE WHEN ${x} < 0 THEN -${round(`(-${x})`)} ELSE ${round(x)} END)`;
+  }
+
+  /** The rows of `role` with y, importance weight w, the float32 values, the choice indices and the K margins at `v`. */
+  #marginRows(v: Float64Array, role: number): string {
+    const d = this.#dialect;
+    const q = (name: string): string => this.#q(name);
+    const fence = d.split.layerFence;
+    const y = q('sqlml_y');
+    const w = q('sqlml_w');
+    const K = this.#coordinates.K;
+    const choiceNames = this.#choices.map((_, c) => this.#choiceColumn(c));
+    const inputs = [
+      `${this.#label} AS ${y}`,
+      ...this.#values.map((slot) => `${slot.sql} AS ${this.#x(slot)}`),
+      ...this.#choices.map((choice, c) => `${choice.sql} AS ${choiceNames[c]}`),
+    ];
+    const rows = `(SELECT ${inputs.join(', ')} FROM ${this.#relation} AS ${q('sqlml_rows')} WHERE ${q('sqlml_role')} = ${role}${fence}) AS ${q('sqlml_inputs')}`;
+    const cw = this.#classWeights;
+    const importance = cw === null ? this.#literal(1) : `(CASE ${y} ${Array.from(cw, (c, k) => `WHEN ${k} THEN ${this.#literal(c)}`).join(' ')} END)`;
+    const rounded = [y, `${importance} AS ${w}`, ...this.#values.map((slot) => `${this.#float32(this.#x(slot))} AS ${this.#x(slot)}`), ...choiceNames];
+    const weighted = `(SELECT ${rounded.join(', ')} FROM ${rows} WHERE ${y} IS NOT NULL${fence}) AS ${q('sqlml_values')}`;
+    const { inverseScale, live } = this.#coordinates;
+    const margins = Array.from({ length: K }, (_, k) => {
+      let sum = this.#literal(v[live * K + k]!);
+      for (const feature of this.#order) {
+        for (const slot of feature.values) {
+          const p = slot.position;
+          sum = `(${sum} + ${this.#literal(v[p * K + k]!)} * (${this.#x(slot)} * ${this.#literal(inverseScale[p]!)}))`;
+        }
+        const choice = feature.choice;
+        if (choice !== null) {
+          const c = this.#choices.indexOf(choice);
+          const whens = choice.slots.map((s) => `WHEN ${this.#literal(s.index + 1)} THEN ${this.#literal(v[s.position * K + k]! * inverseScale[s.position]!)}`);
+          sum = `(${sum} + (CASE ${choiceNames[c]} ${whens.join(' ')} ELSE ${this.#literal(0)} END))`;
+        }
+      }
+      return `${sum} AS ${q(`sqlml_m${k}`)}`;
+    });
+    const carried = [y, w, ...this.#values.map((slot) => this.#x(slot)), ...choiceNames];
+    let layer = `(SELECT ${[...carried, ...margins].join(', ')} FROM ${weighted}${fence}) AS ${q('sqlml_margins')}`;
+    if (this.#task === 'multiclass') {
+      const ms = Array.from({ length: K }, (_, k) => q(`sqlml_m${k}`));
+      layer = `(SELECT ${[...carried, ...ms, `${logSumExp(d, ms)} AS ${q('sqlml_lse')}`].join(', ')} FROM ${layer}${fence}) AS ${q('sqlml_lse')}`;
+    }
+    return layer;
+  }
+
+  /**
+   * Per row: Σ-ready w·loss and, per output, w·∂loss/∂m (`gradient`) or w·∂²loss/∂m²
+   * (curvature), as src/learn/loss.ts computes them without overflow.
+   */
+  #rowTerms(what: 'gradient' | 'curvature' | 'loss'): { loss: string | null; factors: string[] } {
+    const d = this.#dialect;
+    const q = (name: string): string => this.#q(name);
+    const y = q('sqlml_y');
+    const w = q('sqlml_w');
+    const K = this.#coordinates.K;
+    const one = this.#literal(1);
+    const m = (k: number): string => q(`sqlml_m${k}`);
+    if (this.#task === 'regression') {
+      const r = `(${m(0)} - ${y})`;
+      return {
+        loss: what === 'curvature' ? null : `${w} * ${this.#literal(0.5)} * ${r} * ${r}`,
+        factors: what === 'gradient' ? [`${w} * ${r}`] : [w],
+      };
+    }
+    if (this.#task === 'binary') {
+      // a: the margin on the wrong side; softplus(a) = a + ln(1 + e^-a) for a > 0, else ln(1 + e^a).
+      const a = `(CASE WHEN ${y} = 1 THEN -${m(0)} ELSE ${m(0)} END)`;
+      const softplus = `(CASE WHEN ${a} > 0 THEN ${a} + LN(${one} + ${d.safeExp(`(-${a})`)}) ELSE LN(${one} + ${d.safeExp(a)}) END)`;
+      const p = logistic(d, m(0));
+      const slope = `(CASE WHEN ${y} = 1 THEN -${w} * ${logistic(d, `(-${m(0)})`)} ELSE ${w} * ${p} END)`;
+      return {
+        loss: what === 'curvature' ? null : `${w} * ${softplus}`,
+        factors: what === 'gradient' ? [slope] : [`${w} * ${p} * (${one} - ${p})`],
+      };
+    }
+    const lse = q('sqlml_lse');
+    const own = `(CASE ${y} ${Array.from({ length: K }, (_, k) => `WHEN ${k} THEN ${m(k)}`).join(' ')} END)`;
+    const probability = (k: number): string => d.safeExp(`(${m(k)} - ${lse})`);
+    return {
+      loss: what === 'curvature' ? null : `${w} * (${lse} - ${own})`,
+      factors: Array.from({ length: K }, (_, k) =>
+        what === 'gradient'
+          ? `(${w} * ${probability(k)} - (CASE WHEN ${y} = ${k} THEN ${w} ELSE ${this.#literal(0)} END))`
+          : `${w} * ${probability(k)} * (${one} - ${probability(k)})`,
+      ),
+    };
+  }
+
+  /** The aggregates of `what`: Σ w·loss, Σ w and per coordinate Σ factor·x (gradient) or Σ factor·x² (curvature). */
+  #sums(what: 'gradient' | 'curvature'): Sum[] {
+    const q = (name: string): string => this.#q(name);
+    const K = this.#coordinates.K;
+    const live = this.#coordinates.live;
+    const f = (k: number): string => q(`sqlml_f${k}`);
+    const sums: Sum[] = [];
+    if (what === 'gradient') sums.push({ target: LOSS, sql: `SUM(${q('sqlml_loss')})` });
+    sums.push({ target: WEIGHT, sql: `SUM(${q('sqlml_w')})` }, { target: ROWS, sql: 'COUNT(*)' });
+    for (let k = 0; k < K; k++) sums.push({ target: live * K + k, sql: `SUM(${f(k)})` });
+    for (const slot of this.#values) {
+      const x = this.#x(slot);
+      for (let k = 0; k < K; k++) sums.push({ target: slot.position * K + k, sql: what === 'gradient' ? `SUM(${f(k)} * ${x})` : `SUM(${f(k)} * ${x} * ${x})` });
+    }
+    this.#choices.forEach((choice, c) => {
+      for (const slot of choice.slots) {
+        for (let k = 0; k < K; k++) {
+          sums.push({ target: slot.position * K + k, sql: `SUM(CASE WHEN ${this.#choiceColumn(c)} = ${this.#literal(slot.index + 1)} THEN ${f(k)} END)` });
+        }
+      }
+    });
+    return sums;
+  }
+
+  /** The SELECTs of `sums` over the per-row terms at `v`, as many as the dialect's select list needs. */
+  #queries(v: Float64Array, role: number, what: 'gradient' | 'curvature' | 'loss', sums: readonly Sum[]): string[] {
+    const q = (name: string): string => this.#q(name);
+    const terms = this.#rowTerms(what);
+    const carried = [q('sqlml_w'), ...this.#values.map((slot) => this.#x(slot)), ...this.#choices.map((_, c) => this.#choiceColumn(c))];
+    const rowList = [...carried, ...(terms.loss === null ? [] : [`${terms.loss} AS ${q('sqlml_loss')}`]), ...(what === 'loss' ? [] : terms.factors.map((sql, k) => `${sql} AS ${q(`sqlml_f${k}`)}`))];
+    const rows = `(SELECT ${rowList.join(', ')} FROM ${this.#marginRows(v, role)}${this.#dialect.split.layerFence}) AS ${q('sqlml_terms')}`;
+    const chunk = Math.min(this.#dialect.maxSelectList, 1 << 20);
+    const queries: string[] = [];
+    for (let start = 0; start < sums.length; start += chunk) {
+      queries.push(`SELECT ${sums.slice(start, start + chunk).map((s) => s.sql).join(', ')} FROM ${rows}`);
+    }
+    return queries;
+  }
+
+  /** Reads the one-row results of `#queries` into `out` (coordinates, times the inverse scale `power` times) and the two sums. */
+  #read(results: readonly ResultTable[], sums: readonly Sum[], out: Float64Array | null, power: 1 | 2): ObjectiveSums {
+    const K = this.#coordinates.K;
+    const live = this.#coordinates.live;
+    const inverseScale = this.#coordinates.inverseScale;
+    out?.fill(0);
+    let loss = 0;
+    let weight = 0;
+    let rows = 0;
+    let at = 0;
+    for (const result of results) {
+      const row = result.rows[0] ?? [];
+      for (let i = 0; i < row.length; i++, at++) {
+        const x = numberOf(row[i]!);
+        const target = sums[at]!.target;
+        if (target === LOSS) loss = x;
+        else if (target === WEIGHT) weight = x;
+        else if (target === ROWS) rows = x;
+        else if (out !== null) {
+          const p = Math.floor(target / K);
+          const scale = p < live ? (power === 1 ? inverseScale[p]! : inverseScale[p]! * inverseScale[p]!) : 1;
+          out[target] = out[target]! + x * scale;
+        }
+      }
+    }
+    if (at !== sums.length) throw new Error(`objective: expected ${sums.length} sums, the database gave ${at}`);
+    return { loss, weight, rows };
+  }
+
+  gradientQueries(v: Float64Array): string[] {
+    return this.#queries(v, TRAIN_ROLE, 'gradient', this.#sums('gradient'));
+  }
+
+  readGradient(results: readonly ResultTable[], gradient: Float64Array): ObjectiveSums {
+    return this.#read(results, this.#sums('gradient'), gradient, 1);
+  }
+
+  curvatureQueries(v: Float64Array): string[] {
+    return this.#queries(v, TRAIN_ROLE, 'curvature', this.#sums('curvature'));
+  }
+
+  readCurvature(results: readonly ResultTable[], out: Float64Array): ObjectiveSums {
+    return this.#read(results, this.#sums('curvature'), out, 2);
+  }
+
+  validationQuery(v: Float64Array): string {
+    return this.#queries(v, VALIDATION_ROLE, 'loss', VALIDATION_SUMS.map((s) => ({ ...s, sql: s.sql.replace(/\$(\w+)/g, (_, name: string) => this.#q(name)) })))[0]!;
+  }
+
+  readValidation(result: ResultTable): ObjectiveSums {
+    return this.#read([result], VALIDATION_SUMS, null, 1);
+  }
+}
+
+/** The validation query's two sums ($name: a quoted column). */
+const VALIDATION_SUMS: readonly Sum[] = [
+  { target: LOSS, sql: 'SUM($sqlml_loss)' },
+  { target: WEIGHT, sql: 'SUM($sqlml_w)' },
+  { target: ROWS, sql: 'COUNT(*)' },
+];
+
+/** A sum as the driver gives it (a double, or text for exact types); NULL (no rows) is 0. */
+function numberOf(value: Value): number {
+  if (value === null) return 0;
+  return typeof value === 'number' ? value : Number(value);
+}

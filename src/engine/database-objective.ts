@@ -1,0 +1,91 @@
+/**
+ * The finish's objective summed by the database: each evaluation runs the read-only
+ * aggregate SELECTs src/compile/objective-sql.ts writes for the coordinate vector, over
+ * the relation holding the rows and their roles, so no training row leaves the
+ * database. The coordinates, their scaling and the L2 penalty are the learner's
+ * (learn/coordinates.ts), as in memory, so polish.ts's L-BFGS runs on it unchanged.
+ */
+import type { Adapter } from '../../adapters/adapter.js';
+import type { ResultTable } from '../data.js';
+import type { CompiledObjective, ObjectiveSums } from '../compile/objective-sql.js';
+import { SqlmlError } from '../errors.js';
+import type { ObjectiveCoordinates } from '../learn/coordinates.js';
+import type { Objective } from '../learn/objective.js';
+
+export class DatabaseObjective implements Objective {
+  evaluations = 0;
+  /** Queries run (an evaluation is one unless the sums pass the dialect's select list). */
+  queries = 0;
+  /** Seconds spent waiting for the database. */
+  seconds = 0;
+  #distinctRows = 0;
+
+  /**
+   * `compiled` is objective-sql.ts's compilation over the relation, made with
+   * `coordinates` (the learner's, at the L2 amount to fit).
+   */
+  constructor(
+    private readonly adapter: Adapter,
+    readonly compiled: CompiledObjective,
+    readonly coordinates: ObjectiveCoordinates,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** Training rows the last evaluation summed over (0 before the first; the database folds nothing, so each row counts once). */
+  get distinctRows(): number {
+    return this.#distinctRows;
+  }
+
+  setL2(l2: number): void {
+    this.coordinates.setL2(l2);
+  }
+
+  fromModel(model: Float64Array): Float64Array {
+    return this.coordinates.fromModel(model);
+  }
+
+  toModel(v: Float64Array): Float64Array {
+    return this.coordinates.toModel(v);
+  }
+
+  async evaluate(v: Float64Array, gradient: Float64Array): Promise<number> {
+    this.evaluations++;
+    const { loss, weight, rows } = this.compiled.readGradient(await this.#run(this.compiled.gradientQueries(v)), gradient);
+    this.#distinctRows = rows;
+    if (!(weight > 0)) throw new SqlmlError('internal', 'the in-database objective found no training rows (sqlml_role = 0)');
+    return this.coordinates.regularized(v, loss, weight, gradient);
+  }
+
+  async inverseDiagonal(v: Float64Array, out: Float64Array): Promise<void> {
+    const { weight } = this.compiled.readCurvature(await this.#run(this.compiled.curvatureQueries(v)), out);
+    if (!(weight > 0)) throw new SqlmlError('internal', 'the in-database objective found no training rows (sqlml_role = 0)');
+    this.coordinates.inverseDiagonal(out, weight);
+  }
+
+  async validationLoss(v: Float64Array): Promise<number | null> {
+    const sums: ObjectiveSums = this.compiled.readValidation((await this.#run([this.compiled.validationQuery(v)]))[0]!);
+    return sums.weight > 0 ? sums.loss / sums.weight : null;
+  }
+
+  #options(): { signal?: AbortSignal } {
+    return this.signal ? { signal: this.signal } : {};
+  }
+
+  async #run(queries: readonly string[]): Promise<ResultTable[]> {
+    if (this.signal?.aborted) throw new SqlmlError('cancelled', 'training was cancelled');
+    const started = performance.now();
+    const results: ResultTable[] = [];
+    // The dialect's compiledSettings (PostgreSQL: jit off) share each statement's implicit
+    // transaction, as the in-database statements run their compiled SQL.
+    const settings = this.adapter.sql.compiledSettings;
+    try {
+      for (const sql of queries) {
+        this.queries++;
+        results.push(await this.adapter.query([...settings, sql].join('; '), this.#options()));
+      }
+    } finally {
+      this.seconds += (performance.now() - started) / 1000;
+    }
+    return results;
+  }
+}

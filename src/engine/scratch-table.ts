@@ -1,0 +1,115 @@
+/**
+ * The rows a training in the database works on, materialized once per training: the
+ * source's used columns, each row's split role (`sqlml_role`, src/learn/split.ts RowRole,
+ * computed in SQL by split-sql.ts exactly as the stream assigns it) and a sample key
+ * (`sqlml_pick`), for rows with a target. Why a table: the role needs ROW_NUMBER over
+ * every column (a window: serial, a sort), far too costly to repeat in every iteration's
+ * aggregate; the table is read by plain scans, which PostgreSQL runs with parallel workers.
+ *
+ * It is built by ONE `CREATE … TABLE … AS SELECT` (PostgreSQL parallelises the scan of a
+ * CTAS, never of an INSERT … SELECT), spelled by the dialect's `scratchTable` fact, and
+ * dropped in a `finally` (after a cancel too). Its name is the model's
+ * (`sqlml_scratch_<name>_<md5 digits of the name>`): a crash leaves at most one table
+ * per model, clearly named, which the model's next training drops before building its own.
+ */
+import type { Adapter } from '../../adapters/adapter.js';
+import type { Column } from '../data.js';
+import { SqlmlError } from '../errors.js';
+import { md5Utf8, md5Word } from '../learn/md5.js';
+import type { RoleFractions } from './split-sql.js';
+import { CONTENT_HASH_COLUMN, contentHashSql, occurrenceSql, roleSql, sampleKeySql, validationHashSql } from './split-sql.js';
+import { secondsSince } from './context.js';
+
+/** Every scratch table's name starts so (tests look for leftovers by it). */
+export const SCRATCH_PREFIX = 'sqlml_scratch_';
+export const ROLE_COLUMN = 'sqlml_role';
+export const PICK_COLUMN = 'sqlml_pick';
+
+/**
+ * The scratch table of model `model`: its name in lower-case letters, digits and
+ * underscores (cut to fit every database's 63-character names), then 8 hex digits of
+ * md5 of the exact name, so two models whose names read alike get two tables.
+ */
+export function scratchTableName(model: string): string {
+  const readable = model.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 32);
+  md5Utf8(model);
+  const digits = (md5Word(0) >>> 0).toString(16).padStart(8, '0');
+  return `${SCRATCH_PREFIX}${readable}_${digits}`;
+}
+
+export interface ScratchPlan {
+  /** The source as stored with the model: a parenthesized SELECT or a quoted table. */
+  readonly source: string;
+  /** All the source's columns (the split hashes and partitions by every one of them). */
+  readonly columns: readonly Column[];
+  readonly targetIndex: number;
+  /** Names of the columns kept (the recipe's inputs and the target). */
+  readonly keep: readonly string[];
+  readonly fractions: RoleFractions;
+  readonly seed: number;
+}
+
+/** The SELECT whose rows the scratch table holds (pure: text in, text out). */
+export function scratchSelect(adapter: Adapter, plan: ScratchPlan): string {
+  const dialect = adapter.sql;
+  const q = (name: string): string => dialect.quoteIdent(name);
+  const clash = plan.columns.find((c) => [ROLE_COLUMN, PICK_COLUMN].includes(c.name.toLowerCase()));
+  if (clash !== undefined) throw new SqlmlError('unsupported', `column ${clash.name} of the source has a name training in the database uses itself; rename it in the source's SELECT`);
+  let hashed: string;
+  try {
+    hashed = contentHashSql(dialect.split, plan.source, plan.columns.map((c) => ({ sql: q(c.name), type: c.type })), plan.seed);
+  } catch (error) {
+    throw new SqlmlError('unsupported', `the split cannot be computed in the ${dialect.name} database: ${(error as Error).message}`);
+  }
+  const target = q(plan.columns[plan.targetIndex]!.name);
+  const needsValidation = plan.fractions.validationFraction > 0;
+  const validation = needsValidation ? `, ${validationHashSql(dialect.split, `h.${CONTENT_HASH_COLUMN}`)} AS sqlml_vh` : '';
+  const partition = occurrenceSql(plan.columns.map((c) => dialect.split.partitionKey(`v.${q(c.name)}`, c.type)));
+  const role = roleSql({ contentHash: CONTENT_HASH_COLUMN, validationHash: needsValidation ? 'sqlml_vh' : null, occurrence: 'sqlml_k' }, plan.fractions);
+  // Rows without a target take no part, and are not counted as occurrences (RowSplitter skips them so).
+  const withHashes = `(SELECT h.*${validation} FROM (${hashed}) h WHERE h.${target} IS NOT NULL) v`;
+  const withOccurrence = `(SELECT v.*, ${partition} AS sqlml_k FROM ${withHashes}) o`;
+  const kept = plan.keep.map((name) => `o.${q(name)}`);
+  return `SELECT ${[...kept, `${sampleKeySql(dialect.split, CONTENT_HASH_COLUMN, 'sqlml_k')} AS ${PICK_COLUMN}`, `${role} AS ${ROLE_COLUMN}`].join(', ')} FROM ${withOccurrence}`;
+}
+
+/** The materialized rows: the table's quoted name, its rows per role, and the seconds building took. */
+export interface ScratchTable {
+  readonly table: string;
+  /** Rows per RowRole (train, validation, held out). */
+  readonly roleCounts: readonly [number, number, number];
+  readonly seconds: number;
+  readonly queries: number;
+}
+
+/**
+ * Builds model `model`'s scratch table from `select` (dropping a leftover of the model's
+ * crashed training first), and counts its rows per role. On failure nothing is left.
+ */
+export async function createScratchTable(adapter: Adapter, model: string, select: string, signal: AbortSignal | undefined): Promise<ScratchTable> {
+  const started = performance.now();
+  const table = adapter.sql.quoteIdent(scratchTableName(model));
+  const options = signal ? { signal } : {};
+  await adapter.query(`DROP TABLE IF EXISTS ${table}`, options);
+  try {
+    await adapter.query(`${adapter.sql.scratchTable.create} ${table} AS ${select}`, options);
+    const analyze = adapter.sql.scratchTable.analyze?.(table);
+    if (analyze !== undefined) await adapter.query(analyze, options);
+    const counts = await adapter.query(`SELECT ${ROLE_COLUMN}, COUNT(*) FROM ${table} GROUP BY ${ROLE_COLUMN}`, options);
+    const roleCounts: [number, number, number] = [0, 0, 0];
+    for (const [role, n] of counts.rows) roleCounts[Number(role)] = Number(n);
+    return { table, roleCounts, seconds: secondsSince(started), queries: analyze === undefined ? 3 : 4 };
+  } catch (error) {
+    await dropScratchTable(adapter, table);
+    throw error;
+  }
+}
+
+/**
+ * Drops a scratch table, without a signal (it runs after a cancel). Best effort: a
+ * server that is gone keeps the table for the model's next training to drop, and the
+ * error that ended the training is the one reported.
+ */
+export async function dropScratchTable(adapter: Adapter, table: string): Promise<void> {
+  await adapter.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+}
