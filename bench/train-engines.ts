@@ -6,7 +6,7 @@
  *     [--engines stream,database|default] [--repeat 1] [--data /tmp/sqlml-predict-engines]
  *     [--duckdb-file /tmp/sqlml-train-bench/train.duckdb] [--postgres URL]
  *     [--cache-dir /tmp/sqlml-train-bench/cache] [--memory-limit 128MB] [--threads-rows 10000000]
- *     [--columns '*'] [--no-limit] [--timeout 3600] [--setup-only]
+ *     [--columns 'id, x1, …, c3, label'] [--no-limit] [--timeout 3600] [--setup-only]
  * The table is gen.py's binary one (bench/gen-tables.ts: CSV in the data dir, loaded
  * once into the DuckDB file and into PostgreSQL with VACUUM ANALYZE, kept between runs;
  * the smaller sizes are the first rows of the largest). `--postgres` defaults to
@@ -62,8 +62,13 @@ const cacheRoot = option('--cache-dir', '/tmp/sqlml-train-bench/cache');
 const memoryLimit = option('--memory-limit', '128MB');
 /** Sizes at which the DuckDB database engine runs again with threads = 1 and threads = 2. */
 const threadsRows = option('--threads-rows', '10000000').split(',').map(Number);
-/** What the model reads: `*` (the whole table), or a column list (the source becomes a parenthesized SELECT). */
-const columns = option('--columns', '*');
+/**
+ * What the model reads: a column list (the source becomes a parenthesized SELECT), or `*`
+ * (the whole table). The default leaves out c4 and c5 (250 and 1,000 values), which the
+ * recipe hashes: hashed categories do not train in the database yet
+ * (docs/training-in-database.md), so with them the database engine refuses the model.
+ */
+const columns = option('--columns', 'id, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, c1, c2, c3, label');
 const timeoutSeconds = Number(option('--timeout', '3600'));
 const urls: Record<string, string> = {
   duckdb: `duckdb:${duckdbFile}`,
