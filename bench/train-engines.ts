@@ -180,7 +180,8 @@ function figures(rows: number, outcome: Extract<Outcome, { child: Child }>): Rec
   const fullBatch = number(stats.iterations) !== null;
   const iterations = fullBatch ? number(stats.iterations)! : number(stats.passes);
   const perIteration =
-    number(stats.seconds_per_iteration) ?? (child.pass_seconds.length > 0 ? round(child.pass_seconds.reduce((a, b) => a + b, 0) / child.pass_seconds.length) : null);
+    (number(stats.seconds_per_iteration) === null ? null : round(number(stats.seconds_per_iteration)!)) ??
+    (child.pass_seconds.length > 0 ? round(child.pass_seconds.reduce((a, b) => a + b, 0) / child.pass_seconds.length) : null);
   const polish = stats.polish as { iterations?: number } | undefined;
   return {
     engine_used: stats.engine ?? 'stream',
@@ -201,7 +202,9 @@ function figures(rows: number, outcome: Extract<Outcome, { child: Child }>): Rec
     auc: number(child.result.auc),
     read_method: stats.read_method ?? null,
     // Where the database engine's seconds went (absent for the stream).
-    ...Object.fromEntries(['profile_seconds', 'scratch_seconds', 'sample_rows', 'evaluate_seconds'].filter((key) => key in inDatabase).map((key) => [key, inDatabase[key]])),
+    ...Object.fromEntries(
+      ['profile_seconds', 'scratch_seconds', 'sample_rows', 'evaluate_seconds'].filter((key) => key in inDatabase).map((key) => [key, typeof inDatabase[key] === 'number' ? round(inDatabase[key]) : inDatabase[key]]),
+    ),
   };
 }
 
