@@ -5,14 +5,10 @@
  *     [--engines stream,database] [--evaluate-rows 10000000] [--repeat 1]
  *     [--data /tmp/sqlml-predict-engines] [--duckdb-memory-limit 256MB] [--timeout 300] [--setup-only]
  *     [--model-columns '*'] [--select-rows 0] [--postgres URL] [--mysql URL]
- * The table is ../shared/bench/gen.py's binary one (10 numbers on wildly different scales
- * with NULLs, 5 categorical columns up to c5's 1,000 values, id, label), generated once
- * into the data dir (Debian's /usr/bin/python3 with python3-numpy; without scikit-learn
- * gen.py cannot print its oracle AUC, and the table is used all the same) and loaded
- * into each database once, kept between runs: a DuckDB file there, PostgreSQL by
- * `\copy` and MariaDB by `LOAD DATA LOCAL INFILE` (both through ../shared/bench/load.py,
- * as the peer benchmark loads them). The smaller sizes are the first rows of the largest
- * (gen.py draws rows in fixed chunks, so its 1M table is the head of its 10M one).
+ * The table is ../shared/bench/gen.py's binary one, made into CSV in the data dir and
+ * loaded into each database once, kept between runs (bench/gen-tables.ts: a DuckDB file
+ * there, PostgreSQL and MariaDB through ../shared/bench/load.py); the smaller sizes are
+ * the first rows of the largest.
  * `--setup-only` generates and loads the tables, nothing else.
  *
  * The model is trained once per database and run (streaming CREATE MODEL on the first 1M
@@ -40,13 +36,8 @@
  * engine, its seconds and metrics; at `--select-rows`, PREDICT without INTO (every row
  * back to the client) with each engine. Each comparison ends in a line with the issue's goal.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
-import { parseMySQLUrl } from '../adapters/mysql/mysql-url.js';
 import { postgresDialect } from '../adapters/postgres/dialect.js';
 import { parsePostgresUrl } from '../adapters/postgres/postgres-url.js';
 import { createStagingSql } from '../adapters/select-into.js';
@@ -55,11 +46,10 @@ import type { Column } from '../src/data.js';
 import { predictionColumns } from '../src/learn/model.js';
 import { deserializeModel } from '../src/learn/model-format.js';
 import { Engine } from '../src/engine/engine.js';
+import { GenTables, binaryTable, cancelServerQueries, emitter, machine, round, runIn } from './gen-tables.js';
 import { buildOnce, createModelBuilt, statementBuilt, type BuiltStatement as Measured } from './built.js';
 import { median } from './median.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const sharedBench = resolve(here, '..', '..', 'shared', 'bench');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const sizes = option('--rows', '1000000,10000000').split(',').map(Number).sort((a, b) => a - b);
@@ -82,7 +72,9 @@ const urls: Record<string, string> = {
 const MODEL = 'pe_binary';
 const TARGET = 'pe_scores';
 const TRAINING_ROWS = 1_000_000;
-const table = (rows: number): string => `pe_binary_${rows}`;
+const table = binaryTable;
+const emit = emitter('predict-engines');
+const tables = new GenTables(dataDir, emit);
 
 /** The issue's goals: database engine vs stream, per database and size. */
 function predictGoal(database: string, rows: number): number | null {
@@ -92,115 +84,8 @@ function predictGoal(database: string, rows: number): number | null {
 }
 const EVALUATE_GOALS: Record<string, number | null> = { duckdb: 5, postgres: 1.5, mysql: null };
 
-/** Each line with the machine's 1-minute load average when it was written: the cores are shared. */
-function emit(record: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ bench: 'predict-engines', ...record, load_1m: Number(loadavg()[0]!.toFixed(2)) })}\n`);
-}
-const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
-
-/** gen.py's binary table of `rows` rows as CSV in the data dir, made once: cut from a larger one if there is one. */
-function csvOf(rows: number): string {
-  const path = join(dataDir, `binary_${rows}.csv`);
-  if (existsSync(path)) return path;
-  mkdirSync(dataDir, { recursive: true });
-  const partial = `${path}.partial`;
-  const started = performance.now();
-  const larger = readdirSync(dataDir)
-    .map((name) => /^binary_(\d+)\.csv$/.exec(name))
-    .map((match) => (match ? Number(match[1]) : 0))
-    .filter((size) => size > rows)
-    .sort((a, b) => a - b)[0];
-  if (larger !== undefined) {
-    execFileSync('sh', ['-c', `head -n ${rows + 1} "$0" > "$1"`, join(dataDir, `binary_${larger}.csv`), partial]);
-  } else {
-    const out = openSync(partial, 'w');
-    const err = openSync(`${path}.summary`, 'w');
-    spawnSync('/usr/bin/python3', [join(sharedBench, 'gen.py'), '--task', 'binary', '--rows', String(rows), '--seed', '42'], { stdio: ['ignore', out, err] });
-    closeSync(out);
-    closeSync(err);
-  }
-  // gen.py writes every row before it computes its oracle AUC (which needs scikit-learn):
-  // the table is whole when it has every line, whatever became of the oracle.
-  const lines = Number(execFileSync('wc', ['-l', partial], { encoding: 'utf8' }).trim().split(' ')[0]);
-  if (lines !== rows + 1) {
-    rmSync(partial, { force: true });
-    throw new Error(`gen.py wrote ${lines - 1} of ${rows} rows; see ${path}.summary`);
-  }
-  renameSync(partial, path);
-  emit({ what: 'setup: gen.py binary table as CSV', rows, seconds: round((performance.now() - started) / 1000), from: larger === undefined ? 'gen.py' : `head of binary_${larger}.csv` });
-  return path;
-}
-
-function oracleAuc(): number | null {
-  for (const size of [...sizes].reverse()) {
-    const summary = join(dataDir, `binary_${size}.summary`);
-    if (!existsSync(summary)) continue;
-    const match = /"oracle_auc": ([0-9.]+)/.exec(readFileSync(summary, 'utf8'));
-    if (match) return Number(match[1]);
-  }
-  return null;
-}
-
-/** Rows in `name`, or -1 where the table is not there. */
-async function rowCount(engine: Engine, name: string): Promise<number> {
-  try {
-    const [result] = await engine.runAll(`SELECT count(*) AS n FROM ${name}`);
-    return Number(result!.rows[0]![0]);
-  } catch {
-    return -1;
-  }
-}
-
-/** Loads the table of `rows` rows into `database` unless a whole one is there already. */
-async function load(database: string, rows: number): Promise<void> {
-  const engine = await Engine.open(urls[database]);
-  const present = await rowCount(engine, table(rows));
-  if (present === rows) {
-    await engine.close();
-    return;
-  }
-  const csv = csvOf(rows);
-  const started = performance.now();
-  if (database === 'duckdb') {
-    await engine.runAll(`CREATE OR REPLACE TABLE ${table(rows)} AS SELECT * FROM read_csv('${csv}', header = true, nullstr = '');`);
-    await engine.close();
-  } else {
-    await engine.close();
-    const env =
-      database === 'postgres'
-        ? (({ host, port, user, password, database: db }) => ({ PGHOST: host, PGPORT: String(port), PGUSER: user, PGPASSWORD: password ?? '', PGDATABASE: db }))(parsePostgresUrl(urls.postgres!))
-        : (({ host, port, user, password, database: db }) => ({ MYHOST: host, MYPORT: String(port), MYUSER: user, MYPASSWORD: password, MYDATABASE: db }))(parseMySQLUrl(urls.mysql!));
-    execFileSync('/usr/bin/python3', [join(sharedBench, 'load.py'), csv, '--table', table(rows), '--db', database === 'postgres' ? 'pg' : 'mysql'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  }
-  emit({ what: `setup: table loaded (${database === 'duckdb' ? 'read_csv into the DuckDB file' : database === 'postgres' ? '\\copy, primary key, VACUUM ANALYZE' : 'LOAD DATA LOCAL INFILE, primary key'})`, database, rows, seconds: round((performance.now() - started) / 1000) });
-}
-
 /** Runs statements in this process (setup and plans, not measured). */
-async function run(database: string, script: string): Promise<Awaited<ReturnType<Engine['runAll']>>> {
-  const engine = await Engine.open(urls[database]);
-  try {
-    return await engine.runAll(script);
-  } finally {
-    await engine.close();
-  }
-}
-
-
-/**
- * Cancels what is still running on the server for the bench's database after a child
- * was killed: a killed client does not stop a CREATE TABLE … AS that sends it nothing.
- */
-async function cancelServerQueries(database: string): Promise<void> {
-  if (database === 'postgres') {
-    await run(database, `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active';`);
-  } else if (database === 'mysql') {
-    const [running] = await run(database, `SELECT id FROM information_schema.processlist WHERE db = database() AND id <> connection_id() AND command = 'Query';`);
-    for (const [id] of running!.rows) await run(database, `KILL QUERY ${Number(id)};`).catch(() => undefined);
-  }
-}
+const run = (database: string, script: string): ReturnType<typeof runIn> => runIn(urls[database]!, script);
 
 /**
  * One statement in a fresh process on the built package, after `setup` (not timed)
@@ -210,7 +95,7 @@ async function cancelServerQueries(database: string): Promise<void> {
 async function measure(url: string, setup: string, statement: string, context: { database: string } & Record<string, unknown>): Promise<Measured | null> {
   const outcome = statementBuilt(url, setup, statement, statementTimeoutSeconds);
   if ('measured' in outcome) return outcome.measured;
-  if (outcome.timedOut) await cancelServerQueries(context.database);
+  if (outcome.timedOut) await cancelServerQueries(urls[context.database]!);
   emit({ ...context, statement, failed: outcome.failed });
   return null;
 }
@@ -467,21 +352,15 @@ async function evaluate(database: string, rows: number): Promise<void> {
   }
 }
 
-function cpu(): Record<string, unknown> {
-  const text = execFileSync('lscpu', { encoding: 'utf8' });
-  const field = (name: string): string | undefined => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim();
-  return { cpu: field('Model name'), cpus: Number(field('CPU\\(s\\)')), hypervisor: field('Hypervisor vendor') ?? null, node: process.version };
-}
-
 buildOnce();
-emit({ what: 'machine', ...cpu() });
-for (const size of sizes) csvOf(size);
+emit({ what: 'machine', ...machine() });
+for (const size of sizes) tables.csvOf(size);
 for (const database of databases) {
-  for (const size of sizes) await load(database, size);
+  for (const size of sizes) await tables.load(urls[database]!, size);
   if (args.includes('--setup-only')) continue;
   const [version] = await run(database, 'SELECT version() AS v;');
   const training = createModelBuilt(urls[database]!, MODEL, `SELECT ${modelColumns} FROM ${table(sizes[0]!)} WHERE id <= ${TRAINING_ROWS}`);
-  emit({ what: `CREATE MODEL on the first ${TRAINING_ROWS} rows (stream, built package, default recipe)`, database, model_columns: modelColumns, server: String(version!.rows[0]![0]), oracle_auc: oracleAuc(), ...training });
+  emit({ what: `CREATE MODEL on the first ${TRAINING_ROWS} rows (stream, built package, default recipe)`, database, model_columns: modelColumns, server: String(version!.rows[0]![0]), oracle_auc: tables.oracleAuc(sizes), ...training });
   /** Peak RSS of PREDICT INTO a new table, per engine and size: flat when memory does not grow with rows. */
   const rss: Record<string, Record<number, number>> = {};
   /** Engines that failed or timed out at a smaller size: not run again at a larger one. */
