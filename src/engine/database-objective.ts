@@ -66,7 +66,8 @@ export class DatabaseObjective implements Objective {
   async evaluate(v: Float64Array, gradient: Float64Array): Promise<number> {
     this.evaluations++;
     const { loss, weight, rows } = this.compiled.readGradient(await this.#run(this.compiled.gradientQueries(v, this.#withValidation)), gradient);
-    this.#distinctRows = rows;
+    // The training rows alone, as CachedObjective counts them, also once the refit adds the validation rows.
+    if (!this.#withValidation) this.#distinctRows = rows;
     if (!(weight > 0)) throw new SqlmlError('internal', 'the in-database objective found no training rows (sqlml_role = 0)');
     return this.coordinates.regularized(v, loss, weight, gradient);
   }
