@@ -7,9 +7,10 @@
  * database the rows that crossed the wire, both ways).
  *   node bench/predict-engines-one.mjs URL "SETUP;" "PREDICT … ;" [DIST_DIR]   (SETUP may be '')
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { io } from './process-io.mjs';
+
 
 const [url, setup, statement, distDir = new URL('../dist', import.meta.url).pathname] = process.argv.slice(2);
 if (!url || setup === undefined || !statement) {
@@ -17,16 +18,6 @@ if (!url || setup === undefined || !statement) {
   process.exit(2);
 }
 
-/** The process's I/O counters, or null where /proc/self/io is not there (not Linux). */
-function io() {
-  try {
-    const text = readFileSync('/proc/self/io', 'utf8');
-    const field = (name) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(text)[1]);
-    return { rchar: field('rchar'), wchar: field('wchar') };
-  } catch {
-    return null;
-  }
-}
 
 const { Engine } = await import(pathToFileURL(resolve(distDir, 'src/engine/engine.js')).href);
 const engine = await Engine.open(url);

@@ -12,10 +12,11 @@
  * SOURCE is a table or a parenthesized SELECT; "USING …" may be ''. The model is left in
  * the database (the caller drops it).
  */
-import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { io } from './process-io.mjs';
+
 
 const [url, model, source, using, distDir = new URL('../dist', import.meta.url).pathname] = process.argv.slice(2);
 if (!url || !model || !source || using === undefined) {
@@ -23,16 +24,6 @@ if (!url || !model || !source || using === undefined) {
   process.exit(2);
 }
 
-/** The process's I/O counters, or null where /proc/self/io is not there (not Linux). */
-function io() {
-  try {
-    const text = readFileSync('/proc/self/io', 'utf8');
-    const field = (name) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(text)[1]);
-    return { rchar: field('rchar'), wchar: field('wchar') };
-  } catch {
-    return null;
-  }
-}
 
 // Every socket the process connects, for the bytes that came in over the wire (rchar also
 // counts the example cache's file reads). pg makes `new Socket()` and connects it, which
