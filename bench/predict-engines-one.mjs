@@ -11,13 +11,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { io } from './process-io.mjs';
 
-
 const [url, setup, statement, distDir = new URL('../dist', import.meta.url).pathname] = process.argv.slice(2);
 if (!url || setup === undefined || !statement) {
   console.error('usage: node bench/predict-engines-one.mjs URL "SETUP;" "STATEMENT;" [DIST_DIR]');
   process.exit(2);
 }
-
 
 const { Engine } = await import(pathToFileURL(resolve(distDir, 'src/engine/engine.js')).href);
 const engine = await Engine.open(url);

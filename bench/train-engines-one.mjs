@@ -17,13 +17,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { io } from './process-io.mjs';
 
-
 const [url, model, source, using, distDir = new URL('../dist', import.meta.url).pathname] = process.argv.slice(2);
 if (!url || !model || !source || using === undefined) {
   console.error('usage: node bench/train-engines-one.mjs URL MODEL SOURCE "USING …" [DIST_DIR]');
   process.exit(2);
 }
-
 
 // Every socket the process connects, for the bytes that came in over the wire (rchar also
 // counts the example cache's file reads). pg makes `new Socket()` and connects it, which
