@@ -264,13 +264,11 @@ describe.each(TARGETS)('HTTP faults on $label', ({ url }) => {
 
       left = 100;
       const chunk = Buffer.concat([Buffer.from(`${megabyte.length.toString(16)}\r\n`), megabyte, Buffer.from('\r\n')]);
-      const chunked = await rawExchange(
-        port,
-        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
-        () => (left-- > 0 ? chunk : null),
-      );
+      const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+      const chunked = await rawExchange(port, head, () => (left-- > 0 ? chunk : null));
       expectJsonError(chunked, 413, 'FST_ERR_CTP_BODY_TOO_LARGE', /larger than the server's limit of 10 MB/);
-      expect(chunked.sent).toBeLessThan(DEFAULT_BODY_LIMIT + 8 * megabyte.length);
+      // At most 8 chunks past the limit went out before the answer: the chunks' own framing counts in the bytes sent.
+      expect(chunked.sent).toBeLessThan(head.length + DEFAULT_BODY_LIMIT + 8 * chunk.length);
     }
     await stillServing();
   }, 30_000);
