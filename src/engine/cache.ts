@@ -90,6 +90,43 @@ class BlockFile {
   }
 }
 
+/**
+ * The split's content hashes of every batch of the read (two int32 a row), on disk: the
+ * split resolves the copies it deferred from them once the read has ended
+ * (RowSplitter.resolve), so they need not stay in memory (8 bytes a row).
+ */
+export class SplitHashFile {
+  readonly #file: BlockFile;
+  #scratch = new Int32Array(0);
+
+  constructor(path: string, budget: CacheBudget | null = null) {
+    this.#file = new BlockFile(path, 'write', budget);
+  }
+
+  get batchCount(): number {
+    return this.#file.blockCount;
+  }
+
+  append(hashes: Int32Array, rowCount: number): void {
+    this.#file.append([hashes.subarray(0, 2 * rowCount)]);
+  }
+
+  /** Batch `batch`'s hashes, in an array reused by the next call. */
+  batch(batch: number): Int32Array {
+    const buffer = this.#file.read(batch, true);
+    const n = buffer.byteLength >>> 2;
+    if (this.#scratch.length < n) this.#scratch = new Int32Array(Math.max(n, 2 * this.#scratch.length));
+    // Copied out: the reused read buffer need not be 4-byte aligned.
+    const into = this.#scratch.subarray(0, n);
+    new Uint8Array(into.buffer, 0, buffer.byteLength).set(buffer);
+    return into;
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}
+
 /** Reads typed arrays out of a block buffer, 8-byte aligned. */
 class Cursor {
   #at = 0;

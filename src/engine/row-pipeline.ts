@@ -19,10 +19,10 @@ import { FeatureEncoder } from '../learn/encode.js';
 import { LabelEncoder, type LabelSpec } from '../learn/label.js';
 import { Profiler, type Profile } from '../learn/profile.js';
 import type { Recipe } from '../learn/recipe-format.js';
-import { contentHashes, RowRole, RowSplitter, type SplitSpec } from '../learn/split.js';
+import { contentHashes, PENDING_ROLE, RowRole, RowSplitter, type SplitSpec } from '../learn/split.js';
 import type { ExampleBlock } from '../learn/types.js';
-import type { SharedCacheBudget } from './cache-dir.js';
-import { blockBuffers, EXAMPLE_BLOCK_ROWS, type BlockArrays, type BlockEntry, type ExampleCache, type RowCache, type WrittenExamples } from './cache.js';
+import type { CacheBudget, SharedCacheBudget } from './cache-dir.js';
+import { blockBuffers, EXAMPLE_BLOCK_ROWS, SplitHashFile, type BlockArrays, type BlockEntry, type ExampleCache, type RowCache, type WrittenExamples } from './cache.js';
 import { SHUFFLE_BUFFER_ROWS } from '../learn/train.js';
 import { encodeExamples, rowsWithRoles, type EncodingTotals } from './encode-examples.js';
 
@@ -58,10 +58,23 @@ export class RowProcessor {
   readonly #roles: Uint8Array[] = [];
   readonly #roleCounts = new Float64Array(4);
 
-  constructor(columns: readonly Column[], targetIndex: number, split: SplitSpec) {
+  readonly #split: SplitSpec;
+  /** Each batch's content hashes, kept for the split's deferred copies (null: copies counted as they come). */
+  readonly #hashFile: SplitHashFile | null;
+  #scratchHashes = new Int32Array(0);
+
+  /**
+   * `copies`: where to keep the content hashes so the split can defer copy counts
+   * (RowSplitter's deferCopies: about 1.25 bytes a row in memory, not 16-32 per distinct
+   * row, for 8 bytes a row on disk), and the rows expected; null counts copies exactly as
+   * they come (the small sources).
+   */
+  constructor(columns: readonly Column[], targetIndex: number, split: SplitSpec, copies: { readonly hashesPath: string; readonly expectedRows: number; readonly budget: CacheBudget | null } | null = null) {
     this.#columns = columns;
     this.#targetIndex = targetIndex;
-    this.#splitter = new RowSplitter(split);
+    this.#split = split;
+    this.#splitter = new RowSplitter(split, copies === null ? {} : { deferCopies: true, expectedRows: copies.expectedRows });
+    this.#hashFile = copies === null ? null : new SplitHashFile(copies.hashesPath, copies.budget);
     this.#profiler = new Profiler(columns);
   }
 
@@ -73,17 +86,30 @@ export class RowProcessor {
   add(batch: RowBatch, hashes?: Int32Array): void {
     if (this.#splitter === null) throw new Error('a batch came after the read was finished');
     const roles = new Uint8Array(batch.rowCount);
+    if (this.#hashFile !== null && hashes === undefined) {
+      if (this.#scratchHashes.length < 2 * batch.rowCount) this.#scratchHashes = new Int32Array(2 * batch.rowCount);
+      hashes = contentHashes(batch, this.#split.seed, this.#scratchHashes);
+    }
     this.#splitter.assign(batch, this.#targetIndex, roles, hashes);
+    this.#hashFile?.append(hashes!, batch.rowCount);
     const counts = this.#roleCounts;
-    for (let row = 0; row < roles.length; row++) counts[roles[row]!]! += 1;
+    // Pending rows (deferred copies) are counted once resolved.
+    for (let row = 0; row < roles.length; row++) if (roles[row] !== PENDING_ROLE) counts[roles[row]!]! += 1;
     this.#profiler.add(batch);
     this.#roles.push(roles);
   }
 
   finishRead(): ReadSummary {
+    const splitter = this.#splitter;
+    const hashFile = this.#hashFile;
+    if (splitter !== null && hashFile !== null && splitter.pendingRows > 0) {
+      // Every batch, in stream order: the first copy of a pending content may be in any of them.
+      for (let batch = 0; batch < this.#roles.length; batch++) splitter.resolve(hashFile.batch(batch), this.#roles[batch]!, this.#roleCounts);
+    }
+    hashFile?.close();
     // The copy counts are the largest thing the read keeps (16-32 bytes per distinct row):
     // their memory goes back now, not whenever the collector gets to it.
-    this.#splitter?.release();
+    splitter?.release();
     this.#splitter = null;
     return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };
   }
@@ -257,6 +283,8 @@ export interface RowWorkerData {
   readonly columns: readonly Column[];
   readonly targetIndex: number;
   readonly split: SplitSpec;
+  /** Where the worker keeps the content hashes for the split's deferred copies, and the rows expected (RowProcessor). */
+  readonly copies: { readonly hashesPath: string; readonly expectedRows: number };
   readonly control: SharedArrayBuffer;
   /** Where the main thread sends released blocks' buffers back (BlockBuffers messages). */
   readonly recycle: MessagePort;

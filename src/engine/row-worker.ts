@@ -40,7 +40,7 @@ function spare(): BlockArrays | null {
   }
   return spares.pop() ?? null;
 }
-const processor = new RowProcessor(data.columns, data.targetIndex, data.split);
+const processor = new RowProcessor(data.columns, data.targetIndex, data.split, { ...data.copies, budget: CacheBudget.from(data.budget) });
 
 port.on('message', (request: RowWorkerRequest) => {
   try {

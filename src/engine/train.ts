@@ -363,7 +363,6 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       seed: options.seed,
     };
     rowCache = new RowCache(dir.file('rows.bin'), columns, 'write', dir.budget);
-    const processor = new RowProcessor(columns, targetIndex, split);
     // Small sources are profiled on this thread; from ROW_WORKER_MIN_ROWS rows on, a worker
     // takes over (catching up on the blocks cached so far), so decoding the database's
     // rows and profiling them run on two cores.
@@ -372,6 +371,11 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     const tunesBins = options.tune > 0 && options.earlyStopping && hasQuantileBins(request.transforms);
     const workerWanted = context.encodeWorker !== 'never' && !tunesBins;
     const workerAt = context.encodeWorker === 'always' ? 0 : ROW_WORKER_MIN_ROWS;
+    // Whichever processor sees every row defers the split's copy counts to the end of the
+    // read (a filter in memory, the content hashes on disk), so memory does not grow by
+    // 16-32 bytes per distinct row; this thread's processor only when no worker will take over.
+    const copies = (path: string): { hashesPath: string; expectedRows: number; budget: typeof dir.budget } => ({ hashesPath: dir.file(path), expectedRows: totalRows ?? 0, budget: dir.budget });
+    const processor = new RowProcessor(columns, targetIndex, split, workerWanted ? null : copies('split-hashes.bin'));
     pipeline = new InlinePipeline(processor, rowCache);
     let rowsRead = 0;
     for await (const batch of stream.batches()) {
@@ -386,6 +390,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
             columns,
             targetIndex,
             split,
+            copies: { hashesPath: dir.file('split-hashes-worker.bin'), expectedRows: totalRows ?? 0 },
           },
           rowCache,
           block + 1,

@@ -78,6 +78,19 @@ export class OccurrenceCounter {
     }
   }
 
+  /** Whether the content whose hash is (`lo`, `hi`) has been counted (nothing is counted). */
+  has(lo: number, hi: number): boolean {
+    lo |= 0;
+    hi |= 0;
+    const keys = this.#keys;
+    const counts = this.#counts;
+    for (let slot = lo & this.#mask; slot < counts.length; slot++) {
+      if (counts[slot] === 0) return false;
+      if (keys[2 * slot] === lo && keys[2 * slot + 1] === hi) return true;
+    }
+    return false;
+  }
+
   /** Distinct contents seen. */
   get distinct(): number {
     return this.#used;
