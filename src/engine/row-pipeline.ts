@@ -62,6 +62,7 @@ export class RowProcessor {
   /** Each batch's content hashes, kept for the split's deferred copies (null: copies counted as they come). */
   readonly #hashFile: SplitHashFile | null;
   #scratchHashes = new Int32Array(0);
+  #hashClosed = false;
 
   /**
    * `copies`: where to keep the content hashes so the split can defer copy counts
@@ -106,12 +107,19 @@ export class RowProcessor {
       // Every batch, in stream order: the first copy of a pending content may be in any of them.
       for (let batch = 0; batch < this.#roles.length; batch++) splitter.resolve(hashFile.batch(batch), this.#roles[batch]!, this.#roleCounts);
     }
-    hashFile?.close();
+    this.close();
     // The copy counts are the largest thing the read keeps (16-32 bytes per distinct row):
     // their memory goes back now, not whenever the collector gets to it.
     splitter?.release();
     this.#splitter = null;
     return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };
+  }
+
+  /** Closes the content hashes' file, if any (a training that ends before finishRead). */
+  close(): void {
+    if (this.#hashFile === null || this.#hashClosed) return;
+    this.#hashClosed = true;
+    this.#hashFile.close();
   }
 
   /**
@@ -244,7 +252,9 @@ export class InlinePipeline implements RowPipeline {
   /** Nothing to do: the blocks are views of the builders' own arrays, reused in place. */
   release(): void {}
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.#processor.close();
+  }
 }
 
 /** Blocks the worker may post ahead of the main thread (each ~4,096 rows). */

@@ -53,6 +53,23 @@ describe.skipIf(bankFile === null)('the split on duplicated rows', () => {
     expect(again.log_loss as number).toBeCloseTo(firstRow(await run(engine, 'EVALUATE MODEL shuffled;')).log_loss as number, 8);
   });
 
+  it("counts the copies after the read (the worker's and the main thread's deferred count) as EVALUATE's re-read counts them as they come: the same held-out rows", async () => {
+    const path = bankFile!;
+    for (const encodeWorker of ['always', 'never'] as const) {
+      const e = await Engine.open('duckdb::memory:', { encodeWorker });
+      try {
+        await run(e, `CREATE TABLE bank AS SELECT age, marital, y FROM read_csv(${sqlString(path)});`);
+        // ~300 distinct rows among 41,188: nearly every row is a copy, counted after the read.
+        const trained = firstRow(await run(e, 'CREATE MODEL m FROM (SELECT * FROM bank ORDER BY random()) PREDICT y;'));
+        const again = firstRow(await run(e, 'EVALUATE MODEL m USING threshold = 0.5;'));
+        expect(again.rows, encodeWorker).toBe(trained.rows_evaluated);
+        expect(again.auc as number, encodeWorker).toBeCloseTo(trained.auc as number, 12);
+      } finally {
+        await e.close();
+      }
+    }
+  });
+
   it('counts the copies alike in the training worker and on the main thread: same model bytes', async () => {
     const path = bankFile!;
     const inWorker = await Engine.open('duckdb::memory:', { encodeWorker: 'always' });
