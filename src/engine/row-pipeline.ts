@@ -108,8 +108,9 @@ export class RowProcessor {
       for (let batch = 0; batch < this.#roles.length; batch++) splitter.resolve(hashFile.batch(batch), this.#roles[batch]!, this.#roleCounts);
     }
     this.close();
-    // The copy counts are the largest thing the read keeps (16-32 bytes per distinct row):
-    // their memory goes back now, not whenever the collector gets to it.
+    // The copy counts are the largest thing the read keeps (counted as they come: 16-32
+    // bytes per distinct row; deferred: the filter and the pending contents): their
+    // memory goes back now, not whenever the collector gets to it.
     splitter?.release();
     this.#splitter = null;
     return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };

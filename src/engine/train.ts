@@ -374,8 +374,12 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     // Whichever processor sees every row defers the split's copy counts to the end of the
     // read (a filter in memory, the content hashes on disk), so memory does not grow by
     // 16-32 bytes per distinct row; this thread's processor only when no worker will take over.
-    const copies = (path: string): { hashesPath: string; expectedRows: number; budget: typeof dir.budget } => ({ hashesPath: dir.file(path), expectedRows: totalRows ?? 0, budget: dir.budget });
-    const processor = new RowProcessor(columns, targetIndex, split, workerWanted ? null : copies('split-hashes.bin'));
+    const processor = new RowProcessor(
+      columns,
+      targetIndex,
+      split,
+      workerWanted ? null : { hashesPath: dir.file('split-hashes.bin'), expectedRows: totalRows ?? 0, budget: dir.budget },
+    );
     pipeline = new InlinePipeline(processor, rowCache);
     let rowsRead = 0;
     for await (const batch of stream.batches()) {
