@@ -4,11 +4,13 @@
  * validation loss without a row leaving it. Pure: text in, text out.
  *
  * Signature:
- *   compileObjective({ model, dialect, sourceColumns, relation, coordinates, classWeights })
+ *   compileEncoding(model, dialect, sourceColumns) → { ok, encoding: { inner, outer } }:
+ *     the encoded columns (ObjectiveEncoding) as two layers of SQL over the source's columns.
+ *   compileObjective({ model, dialect, sourceColumns, relation, encoded?, coordinates, classWeights })
  *     → { ok: false, reason } naming the feature (and dialect) that cannot be expressed,
  *     | { ok: true, objective: CompiledObjective }.
  *   `relation` is a quoted table name or a parenthesized subquery holding the recipe's
- *   input columns, the target and an integer `sqlml_role` (src/learn/split.ts RowRole:
+ *   input columns and the target (or, with `encoded`, compileEncoding's columns) and an integer `sqlml_role` (src/learn/split.ts RowRole:
  *   0 train, 1 validation); `coordinates` the learner's (src/learn/coordinates.ts), whose
  *   layout every answer is in. For a coordinate vector v:
  *   - gradientQueries(v, withValidation?) → SQL texts, one row each (over role 0, or roles 0
@@ -22,26 +24,33 @@
  *     per-row validation loss differences the L2 path's last check needs (l2-path.ts).
  *   The mean and the L2 penalty are the caller's (ObjectiveCoordinates), as in memory.
  *
- * How: every feature is translated by the scoring compiler's own translation
- * (compile-model.ts translate) with weights of our choosing instead of the model's:
- * - a value feature (number, date) once per live slot with weight 1 on that slot and 0
- *   elsewhere, which gives the slot's value x;
+ * How: the rows are encoded first (compileEncoding; the training's scratch table stores
+ * the encoding, computed once by its CTAS, so an iteration only sums columns; over a
+ * relation of source columns the queries compute it as their first layers). Every feature
+ * is translated by the scoring compiler's own translation (compile-model.ts translate)
+ * with weights of our choosing instead of the model's:
+ * - a value feature (number, date) once per slot with weight 1 on that slot and 0
+ *   elsewhere, which gives the slot's value x, rounded to float32 as the encoder stores
+ *   it (ExampleBlock.values), so the sums are the learner's own objective;
  * - a choice feature (boolean, one_hot, quantile_bin: one slot of value 1 at most) once
- *   with weight slot + 1 on every slot, which gives the index of the row's slot (+1; 0 for
- *   none). Its gradient per slot is SUM(CASE WHEN index = slot THEN factor END). Measured
- *   against a GROUP BY over (feature, index) pairs unpivoted by a CROSS JOIN with the
- *   feature numbers (bench/objective-sql.ts: bank repeated to 1M rows, 10 one-hots of 2
- *   to 12 categories, load average 15 on 2 cores), one gradient took 3.6 s against 7.4-8.1 s
- *   on PostgreSQL and 5.9-9.9 s against 9.2-11.5 s on DuckDB: the per-slot sums win at
- *   these sizes. The GROUP BY's cost does not grow with the categories, so it is the way
- *   for hashed slots and large vocabularies (not expressed yet).
- * Values are rounded to float32, as the encoder stores them (ExampleBlock.values), so the
- * sums are the learner's own objective. Each margin is summed from the bias in the
- * encoder's push order with the in-memory objective's products, v·(x·(1/scale)).
+ *   with weight slot + 1 on every slot, which gives the row's slot id (+1; 0 for none).
+ *   Its gradient per slot is SUM(CASE WHEN id = slot THEN factor END). Measured on the
+ *   encoded table (bench/objective-sql.ts: bank repeated to 1M rows, 10 one-hots of 2 to
+ *   12 categories, load average 19-23 on 2 cores, two runs), one gradient took 2.3/1.8 s
+ *   on PostgreSQL against 5.1/3.7 s with GROUP BY GROUPING SETS ((), (id), …) (which
+ *   PostgreSQL never runs as a parallel aggregate) and 4.9/3.7 s with a GROUP BY over
+ *   (feature, id) pairs unpivoted by a CROSS JOIN; on DuckDB 4.1/3.4 s against 2.7/3.5 s
+ *   and 3.2/3.6 s: no clear winner there, so the per-slot sums everywhere. The grouped
+ *   forms' cost does not grow with the categories, so they are the way for hashed slots
+ *   and large vocabularies (not expressed yet). Over the source's columns instead of the
+ *   encoded table the same gradient took 4.0/3.3 s (PostgreSQL) and 7.6/8.3 s (DuckDB).
+ * Each margin is summed from the bias in the encoder's push order with the in-memory
+ * objective's products, v·(x·(1/scale)).
  *
  * The rows pass through layers (derived tables behind the dialect's layerFence, which on
  * PostgreSQL keeps the layer without adding a Limit, so the plan stays parallel):
- * inputs → float32 values and importance weight → margins → [log-sum-exp] → the row's
+ * [source columns → slots → float32 values] → encoded rows of the role and importance
+ * weight → margins → [log-sum-exp] → the row's
  * loss and factors → one aggregate row. Only SUM, in read-only SELECTs: PostgreSQL plans
  * Partial Aggregate → Gather → Finalize Aggregate, DuckDB aggregates on its threads. The
  * sums are split over several queries when they pass the dialect's maxSelectList.

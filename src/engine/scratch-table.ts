@@ -1,8 +1,11 @@
 /**
- * The rows a training in the database works on, materialized once per training: the
- * source's columns the training keeps, each row's split role (`sqlml_role`, src/learn/split.ts RowRole,
- * computed in SQL by split-sql.ts exactly as the stream assigns it) and a sample key
- * (`sqlml_pick`), for rows with a target. Why a table: the role needs ROW_NUMBER over
+ * The rows a training in the database works on, materialized once per training: each
+ * row's encoded features and label (objective-sql.ts compileEncoding: what every
+ * iteration sums, computed here once instead of in each iteration's query), its split
+ * role (`sqlml_role`, src/learn/split.ts RowRole, computed in SQL by split-sql.ts exactly
+ * as the stream assigns it) and a sample key (`sqlml_pick`), for rows with a target; the
+ * source's columns only on the rows read back as they are (held out, or in the sample's
+ * reach) where the dialect can leave them out of the others. Why a table: the role needs ROW_NUMBER over
  * every column (a window: serial, a sort), far too costly to repeat in every iteration's
  * aggregate; the table is read by plain scans, which PostgreSQL runs with parallel workers.
  *

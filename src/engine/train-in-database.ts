@@ -3,8 +3,9 @@
  * inside the database, and what leaves it is aggregates and a bounded sample.
  *
  *   source columns (no row read) → the profile as aggregate queries → label and recipe
- *   (as the stream builds them) → the scratch table (scratch-table.ts: the used columns,
- *   each row's split role as the stream assigns it, a sample key; one CTAS) → a warm
+ *   (as the stream builds them) → the scratch table (scratch-table.ts: the encoded
+ *   features and label, each row's split role as the stream assigns it, a sample key, the
+ *   source's columns where read back; one CTAS) → a warm
  *   start: SGD over a seeded sample of at most SAMPLE_ROWS training rows (and the
  *   validation rows drawn alike) streamed out → the full-batch finish (L-BFGS, the L2 path
  *   on the validation rows where the stream walks it) on the objective computed by
