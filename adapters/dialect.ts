@@ -273,9 +273,14 @@ export interface SqlDialect extends SqlSpelling {
    * regular one there) and need not make durable. Not a TEMP table anywhere: the adapters
    * stream on connections of their own, which would not see it. `analyze`, where the
    * planner needs the new table's statistics to plan its scans (PostgreSQL: without them
-   * it estimates too few rows to be worth parallel workers).
+   * it estimates too few rows to be worth parallel workers). `keepIf`, where a column can
+   * be kept on some rows only (NULL on the others) with its type unchanged: the scratch
+   * table keeps the source's columns only on the rows read back as they are (the sample,
+   * the held-out rows), so the objective's scans of a row store pass narrower rows; absent,
+   * every row keeps them (MariaDB: a CASE turns a BOOLEAN's TINYINT(1) into TINYINT(4),
+   * which reads back as a number).
    */
-  readonly scratchTable: { readonly create: string; analyze?(table: string): string };
+  readonly scratchTable: { readonly create: string; analyze?(table: string): string; keepIf?(condition: string, column: string): string };
   /** The SQL functions EXPORT MODEL creates and DROP MODEL drops (src/engine/export.ts). */
   readonly functions: FunctionSpelling;
   /**

@@ -4,17 +4,22 @@
  *   npx tsx bench/objective-sql.ts [--rows 1000000] [--db duckdb,postgres] [--postgres URL] [--repeat 2]
  * The rows are ../shared/data/bank_additional_full.csv repeated up to --rows (ids
  * 1…rows, roles from the id as the tests assign them), a dense model on all its columns
- * (10 one-hots of 2 to 12 categories, 10 numbers). Per database: the evaluation's
- * gradient query as compiled (each one-hot slot's gradient a SUM(CASE WHEN index = slot …)),
- * and beside it the same sums with the one-hot slots' gradients from a GROUP BY over
- * (feature, index) pairs unpivoted from each row by a CROSS JOIN with a constant table of
- * feature numbers, so the two ways of summing a gradient per index are timed side by side
- * on the same rows in one run. Each line has the load average when it was taken.
+ * (10 one-hots of 2 to 12 categories, 10 numbers). Per database, one gradient query:
+ * - `source/sum-case`: compiled over the source's columns (every feature translated in
+ *   the query, as before the scratch table held the encoding);
+ * - `encoded/sum-case`: compiled over a table holding the encoded columns (one CTAS of
+ *   compileEncoding's columns, as the scratch table holds them), each one-hot slot's
+ *   gradient a SUM(CASE WHEN slot id = slot …);
+ * - `encoded/grouping-sets`: the same sums with the one-hot slots' gradients from one
+ *   GROUP BY GROUPING SETS ((), (slot id of each one-hot)) (PostgreSQL and DuckDB);
+ * - `encoded/group-by`: the one-hot gradients from a GROUP BY over (feature, slot id)
+ *   pairs unpivoted from each row by a CROSS JOIN with the feature numbers;
+ * side by side on the same rows in one run. Each line has the load average when it was taken.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Adapter } from '../adapters/adapter.js';
-import { compileObjective } from '../src/compile/objective-sql.js';
+import { compileEncoding, compileObjective } from '../src/compile/objective-sql.js';
 import { Engine } from '../src/engine/engine.js';
 import { ObjectiveCoordinates } from '../src/learn/coordinates.js';
 import { FeatureEncoder } from '../src/learn/encode.js';
@@ -74,12 +79,32 @@ async function bench(label: string, engine: Engine, reader: Engine): Promise<voi
   const coordinates = new ObjectiveCoordinates(learner, 1e-3);
   const compilation = compileObjective({ model, dialect: adapter.sql, sourceColumns: columns, relation: q(relation.name), coordinates, classWeights: null });
   if (!compilation.ok) throw new Error(compilation.reason);
+  const encoding = compileEncoding(model, adapter.sql, columns);
+  if (!encoding.ok) throw new Error(encoding.reason);
+  const encodedTable = { name: 'sqlml_objective_bench_encoded' };
+  const select = (list: readonly { name: string; sql: string }[]): string => list.map((c) => `${c.sql} AS ${q(c.name)}`).join(', ');
+  started = performance.now();
+  await adapter.query(`DROP TABLE IF EXISTS ${q(encodedTable.name)}`);
+  await adapter.query(
+    `${adapter.sql.scratchTable.create} ${q(encodedTable.name)} AS SELECT ${select(encoding.encoding.outer)}, sqlml_role FROM (SELECT ${select(encoding.encoding.inner)}, sqlml_role FROM ${q(relation.name)}${adapter.sql.split.layerFence}) AS e`,
+  );
+  const analyze = adapter.sql.scratchTable.analyze?.(q(encodedTable.name));
+  if (analyze !== undefined) await adapter.query(analyze);
+  emit({ db: label, step: 'encoded table (CTAS)', rows, seconds: (performance.now() - started) / 1000 });
+  const encoded = compileObjective({ model, dialect: adapter.sql, sourceColumns: columns, relation: q(encodedTable.name), encoded: true, coordinates, classWeights: null });
+  if (!encoded.ok) throw new Error(encoded.reason);
   const v = coordinates.fromModel(learner.modelCopy());
-  const [caseSql] = compilation.objective.gradientQueries(v);
-  const groupSql = groupedVariant(adapter, caseSql!);
+  const [sourceSql] = compilation.objective.gradientQueries(v);
+  const [caseSql] = encoded.objective.gradientQueries(v);
+  const variants: [string, string][] = [
+    ['source/sum-case', sourceSql!],
+    ['encoded/sum-case', caseSql!],
+    ['encoded/group-by', groupedVariant(adapter, caseSql!)],
+  ];
+  if (label !== 'mysql') variants.push(['encoded/grouping-sets', groupingSetsVariant(adapter, caseSql!)]);
   const settings = adapter.sql.compiledSettings;
   for (let n = 0; n < Number(args.repeat); n++) {
-    for (const [variant, sql] of [['sum-case', caseSql!], ['group-by', groupSql]] as const) {
+    for (const [variant, sql] of variants) {
       started = performance.now();
       await adapter.query([...settings, sql].join('; '));
       emit({ db: label, step: 'gradient', variant, rows, seconds: (performance.now() - started) / 1000, sqlBytes: sql.length });
@@ -87,11 +112,28 @@ async function bench(label: string, engine: Engine, reader: Engine): Promise<voi
   }
   await engine.runAll('DROP MODEL IF EXISTS sqlml_objective_bench;');
   await adapter.query(`DROP TABLE IF EXISTS ${q(relation.name)}`);
+  await adapter.query(`DROP TABLE IF EXISTS ${q(encodedTable.name)}`);
   await adapter.query(`DROP TABLE IF EXISTS ${q(source.name)}`);
 }
 
 /**
- * The compiled gradient query with its per-slot SUM(CASE WHEN "sqlml_iF" = s THEN f END)
+ * The compiled gradient query with its per-slot SUM(CASE WHEN "sqlml_sF" = s THEN f END)
+ * sums replaced by one SUM per grouping set: GROUP BY GROUPING SETS ((), ("sqlml_sF"), …);
+ * the () row holds the other sums (every set computes every aggregate: one scan).
+ */
+function groupingSetsVariant(adapter: Adapter, sql: string): string {
+  const from = sql.indexOf(' FROM (');
+  const sums = sql.slice('SELECT '.length, from);
+  const rowsLayer = sql.slice(from + ' FROM '.length);
+  const kept = sums.split(/, (?=SUM\(|COUNT\()/).filter((s) => !s.startsWith('SUM(CASE WHEN'));
+  const features = [...new Set([...sums.matchAll(/"sqlml_s(\d+)"/g)].map((m) => Number(m[1])))];
+  const q = (name: string): string => adapter.sql.quoteIdent(name);
+  const keys = features.map((f) => q(`sqlml_s${f}`));
+  return `SELECT ${[...keys, ...kept].join(', ')} FROM ${rowsLayer} GROUP BY GROUPING SETS ((), ${keys.map((k) => `(${k})`).join(', ')})`;
+}
+
+/**
+ * The compiled gradient query with its per-slot SUM(CASE WHEN "sqlml_sF" = s THEN f END)
  * sums replaced by one GROUP BY over (feature, index) pairs: the rows' layer cross-joined
  * with the feature numbers, the index picked by a CASE on the number.
  */
@@ -100,10 +142,10 @@ function groupedVariant(adapter: Adapter, sql: string): string {
   const sums = sql.slice('SELECT '.length, from);
   const rowsLayer = sql.slice(from + ' FROM '.length);
   const kept = sums.split(/, (?=SUM\(|COUNT\()/).filter((s) => !s.startsWith('SUM(CASE WHEN'));
-  const features = [...new Set([...sums.matchAll(/"sqlml_i(\d+)"/g)].map((m) => Number(m[1])))];
+  const features = [...new Set([...sums.matchAll(/"sqlml_s(\d+)"/g)].map((m) => Number(m[1])))];
   const q = (name: string): string => adapter.sql.quoteIdent(name);
   const numbers = features.map((f) => `SELECT ${f} AS ${q('n')}`).join(' UNION ALL ');
-  const index = `CASE ${q('n')} ${features.map((f) => `WHEN ${f} THEN ${q(`sqlml_i${f}`)}`).join(' ')} END`;
+  const index = `CASE ${q('n')} ${features.map((f) => `WHEN ${f} THEN ${q(`sqlml_s${f}`)}`).join(' ')} END`;
   const grouped = `SELECT ${q('n')}, ${index} AS ${q('i')}, SUM(${q('sqlml_f0')}) FROM ${rowsLayer} CROSS JOIN (${numbers}) AS ${q('features')} GROUP BY 1, 2`;
   const dense = `SELECT NULL, NULL, ${kept.join(', ')} FROM ${rowsLayer}`;
   // Both parts in one statement, as one evaluation would run them (the dense sums' columns padded).

@@ -145,7 +145,7 @@ export const duckdbDialect: SqlDialect = {
   // Operations manual, "Limits").
   maxSelectList: Number.POSITIVE_INFINITY,
   capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true, slowerThanStream: SLOWER_THAN_STREAM },
-  scratchTable: { create: 'CREATE TABLE' },
+  scratchTable: { create: 'CREATE TABLE', keepIf: (condition, column) => `CASE WHEN ${condition} THEN ${column} END` },
   clientLogin: { kind: 'none' },
   functions: DUCKDB_FUNCTIONS,
   // information_schema lists every attached database's tables: the session's own are its current database's current schema.

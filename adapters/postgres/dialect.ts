@@ -140,7 +140,7 @@ export const postgresDialect: SqlDialect = {
   maxSelectList: 1664,
   capabilities: { createTableAsSelect: true, transactionalDdl: true, correlatedDerivedTables: true, slowerThanStream: SLOWER_THAN_STREAM },
   // Parallel workers cannot read TEMP tables; UNLOGGED skips the WAL of rows rebuilt every training.
-  scratchTable: { create: 'CREATE UNLOGGED TABLE', analyze: (table) => `ANALYZE ${table}` },
+  scratchTable: { create: 'CREATE UNLOGGED TABLE', analyze: (table) => `ANALYZE ${table}`, keepIf: (condition, column) => `CASE WHEN ${condition} THEN ${column} END` },
   clientLogin: { kind: 'upstream', upstreamServer: parsePostgresUrl },
   functions: POSTGRES_FUNCTIONS,
   // The planner's estimate (from the tables' statistics, reltuples): nothing is run.

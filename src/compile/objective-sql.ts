@@ -4,11 +4,13 @@
  * validation loss without a row leaving it. Pure: text in, text out.
  *
  * Signature:
- *   compileObjective({ model, dialect, sourceColumns, relation, coordinates, classWeights })
+ *   compileEncoding(model, dialect, sourceColumns) → { ok, encoding: { inner, outer } }:
+ *     the encoded columns (ObjectiveEncoding) as two layers of SQL over the source's columns.
+ *   compileObjective({ model, dialect, sourceColumns, relation, encoded?, coordinates, classWeights })
  *     → { ok: false, reason } naming the feature (and dialect) that cannot be expressed,
  *     | { ok: true, objective: CompiledObjective }.
  *   `relation` is a quoted table name or a parenthesized subquery holding the recipe's
- *   input columns, the target and an integer `sqlml_role` (src/learn/split.ts RowRole:
+ *   input columns and the target (or, with `encoded`, compileEncoding's columns) and an integer `sqlml_role` (src/learn/split.ts RowRole:
  *   0 train, 1 validation); `coordinates` the learner's (src/learn/coordinates.ts), whose
  *   layout every answer is in. For a coordinate vector v:
  *   - gradientQueries(v, withValidation?) → SQL texts, one row each (over role 0, or roles 0
@@ -22,26 +24,33 @@
  *     per-row validation loss differences the L2 path's last check needs (l2-path.ts).
  *   The mean and the L2 penalty are the caller's (ObjectiveCoordinates), as in memory.
  *
- * How: every feature is translated by the scoring compiler's own translation
- * (compile-model.ts translate) with weights of our choosing instead of the model's:
- * - a value feature (number, date) once per live slot with weight 1 on that slot and 0
- *   elsewhere, which gives the slot's value x;
+ * How: the rows are encoded first (compileEncoding; the training's scratch table stores
+ * the encoding, computed once by its CTAS, so an iteration only sums columns; over a
+ * relation of source columns the queries compute it as their first layers). Every feature
+ * is translated by the scoring compiler's own translation (compile-model.ts translate)
+ * with weights of our choosing instead of the model's:
+ * - a value feature (number, date) once per slot with weight 1 on that slot and 0
+ *   elsewhere, which gives the slot's value x, rounded to float32 as the encoder stores
+ *   it (ExampleBlock.values), so the sums are the learner's own objective;
  * - a choice feature (boolean, one_hot, quantile_bin: one slot of value 1 at most) once
- *   with weight slot + 1 on every slot, which gives the index of the row's slot (+1; 0 for
- *   none). Its gradient per slot is SUM(CASE WHEN index = slot THEN factor END). Measured
- *   against a GROUP BY over (feature, index) pairs unpivoted by a CROSS JOIN with the
- *   feature numbers (bench/objective-sql.ts: bank repeated to 1M rows, 10 one-hots of 2
- *   to 12 categories, load average 15 on 2 cores), one gradient took 3.6 s against 7.4-8.1 s
- *   on PostgreSQL and 5.9-9.9 s against 9.2-11.5 s on DuckDB: the per-slot sums win at
- *   these sizes. The GROUP BY's cost does not grow with the categories, so it is the way
- *   for hashed slots and large vocabularies (not expressed yet).
- * Values are rounded to float32, as the encoder stores them (ExampleBlock.values), so the
- * sums are the learner's own objective. Each margin is summed from the bias in the
- * encoder's push order with the in-memory objective's products, v·(x·(1/scale)).
+ *   with weight slot + 1 on every slot, which gives the row's slot id (+1; 0 for none).
+ *   Its gradient per slot is SUM(CASE WHEN id = slot THEN factor END). Measured on the
+ *   encoded table (bench/objective-sql.ts: bank repeated to 1M rows, 10 one-hots of 2 to
+ *   12 categories, load average 19-23 on 2 cores, two runs), one gradient took 2.3/1.8 s
+ *   on PostgreSQL against 5.1/3.7 s with GROUP BY GROUPING SETS ((), (id), …) (which
+ *   PostgreSQL never runs as a parallel aggregate) and 4.9/3.7 s with a GROUP BY over
+ *   (feature, id) pairs unpivoted by a CROSS JOIN; on DuckDB 4.1/3.4 s against 2.7/3.5 s
+ *   and 3.2/3.6 s: no clear winner there, so the per-slot sums everywhere. The grouped
+ *   forms' cost does not grow with the categories, so they are the way for hashed slots
+ *   and large vocabularies (not expressed yet). Over the source's columns instead of the
+ *   encoded table the same gradient took 4.0/3.3 s (PostgreSQL) and 7.6/8.3 s (DuckDB).
+ * Each margin is summed from the bias in the encoder's push order with the in-memory
+ * objective's products, v·(x·(1/scale)).
  *
  * The rows pass through layers (derived tables behind the dialect's layerFence, which on
  * PostgreSQL keeps the layer without adding a Limit, so the plan stays parallel):
- * inputs → float32 values and importance weight → margins → [log-sum-exp] → the row's
+ * [source columns → slots → float32 values] → encoded rows of the role and importance
+ * weight → margins → [log-sum-exp] → the row's
  * loss and factors → one aggregate row. Only SUM, in read-only SELECTs: PostgreSQL plans
  * Partial Aggregate → Gather → Finalize Aggregate, DuckDB aggregates on its threads. The
  * sums are split over several queries when they pass the dialect's maxSelectList.
@@ -65,8 +74,14 @@ export interface ObjectiveSqlInput {
   readonly dialect: SqlDialect;
   /** The relation's columns (the recipe's inputs and the target bind to them as the encoder binds them). */
   readonly sourceColumns: readonly Column[];
-  /** A quoted table name or a parenthesized subquery, with an integer `sqlml_role` column. */
+  /**
+   * A quoted table name or a parenthesized subquery, with an integer `sqlml_role` column
+   * and either the source's columns (the encoding runs in every query) or, with
+   * `encoded`, the encoded columns of {@link compileEncoding} (computed once, by the
+   * CTAS of the scratch table).
+   */
   readonly relation: string;
+  readonly encoded?: boolean;
   readonly coordinates: ObjectiveCoordinates;
   /** Per-class importance weights, or null. */
   readonly classWeights: Float64Array | null;
@@ -106,17 +121,17 @@ const VALIDATION_ROLE = 1;
 /** The training and validation rows together: the roles below HOLDOUT (2). */
 const FITTED_ROLES = [TRAIN_ROLE, VALIDATION_ROLE] as const;
 
-/** A live slot whose value is its own column (value features). */
+/** A live slot whose value is its own encoded column (value features). */
 interface ValueSlot {
   readonly index: number;
   readonly position: number;
-  /** The slot's value, before rounding to float32. */
-  readonly sql: string;
+  /** The encoded column's name (unquoted). */
+  readonly column: string;
 }
 
-/** A choice feature: one column holding the row's slot + 1 (0 for none), and its live slots. */
+/** A choice feature: its encoded column holding the row's slot + 1 (0 for none), and its live slots. */
 interface ChoiceFeature {
-  readonly sql: string;
+  readonly column: string;
   readonly slots: readonly { readonly index: number; readonly position: number }[];
 }
 
@@ -131,38 +146,115 @@ const LOSS = -1;
 const WEIGHT = -2;
 const ROWS = -3;
 
-export function compileObjective(input: ObjectiveSqlInput): ObjectiveCompilation {
-  const { model, dialect, coordinates } = input;
+/** A column of the encoding: its name and its SQL over the layer below. */
+export interface EncodedColumn {
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * The objective's rows encoded, as two layers over the source's columns: `inner` (over
+ * the source's columns) translates each value slot (before rounding), each choice
+ * feature's slot and the label y; `outer` (over `inner`'s names) rounds the values to
+ * float32 and passes the rest. Its column names (`names`):
+ * - `sqlml_y`: the learner's y (NULL where the encoder gives NaN);
+ * - `sqlml_x<slot>`: a value slot's float32 value, per slot number of the recipe;
+ * - `sqlml_s<feature>`: a choice feature's slot number + 1 (0 for none) as an integer,
+ *   per feature number of the recipe. A slot id, not a value: hashed slots could be stored
+ *   the same way (the hash's slot number), and the objective's per-slot sums read them alike.
+ */
+export interface ObjectiveEncoding {
+  readonly inner: readonly EncodedColumn[];
+  readonly outer: readonly EncodedColumn[];
+}
+
+export const ENCODED_LABEL = 'sqlml_y';
+export const encodedValue = (slot: number): string => `sqlml_x${slot}`;
+export const encodedChoice = (feature: number): string => `sqlml_s${feature}`;
+/** The prefix of every name the encoding uses (the scratch table refuses source columns starting so). */
+export const ENCODED_PREFIX = 'sqlml_';
+
+/**
+ * The encoding of the recipe's features and label over `sourceColumns`: every slot, or
+ * only those `wanted` says (the objective computed from the source needs only the live
+ * ones). Refuses, naming it, a feature the objective cannot express.
+ */
+export function compileEncoding(
+  model: ObjectiveModel,
+  dialect: SqlDialect,
+  sourceColumns: readonly Column[],
+  wanted: (slot: number) => boolean = () => true,
+): { readonly ok: true; readonly encoding: ObjectiveEncoding } | { readonly ok: false; readonly reason: string } {
   // The streaming encoder's binding: the same missing-column and wrong-type errors.
-  new FeatureEncoder(model.recipe, input.sourceColumns);
-  const bound = bindColumns(model, input.sourceColumns);
+  new FeatureEncoder(model.recipe, sourceColumns);
+  const bound = bindColumns(model, sourceColumns);
   const q = (name: string): string => dialect.quoteIdent(name);
   const scopeWith = (weights: ModelWeights): FeatureScope => ({ dialect, weights, columns: (name) => q(name), column: (name) => bound.get(name)! });
+  const label = labelOf(dialect, model, sourceColumns);
+  if ('reason' in label) return { ok: false, reason: label.reason };
+  const inner: EncodedColumn[] = [{ name: ENCODED_LABEL, sql: label.sql }];
+  const outer: EncodedColumn[] = [{ name: ENCODED_LABEL, sql: q(ENCODED_LABEL) }];
+  for (const [number, feature] of model.recipe.features.entries()) {
+    const kind = KINDS[feature.kind];
+    if (kind === 'refused') return { ok: false, reason: `${describe(feature)}: the in-database objective does not express ${feature.kind} features yet` };
+    const slots: number[] = [];
+    for (let index = feature.offset; index < feature.offset + feature.size; index++) if (wanted(index)) slots.push(index);
+    if (slots.length === 0) continue;
+    if (kind === 'choice') {
+      const translated = translate(scopeWith({ outputs: 1, weight: (index) => index + 1 }), feature, model);
+      if (!translated.ok) return { ok: false, reason: `${describe(feature)}: ${translated.reason}` };
+      const name = encodedChoice(number);
+      inner.push({ name, sql: `CAST(${sumOf(dialect, translated.terms[0]!)} AS ${dialect.split.bigintCast})` });
+      outer.push({ name, sql: q(name) });
+    } else {
+      for (const slot of slots) {
+        const translated = translate(scopeWith({ outputs: 1, weight: (index) => (index === slot ? 1 : 0) }), feature, model);
+        if (!translated.ok) return { ok: false, reason: `${describe(feature)}: ${translated.reason}` };
+        const name = encodedValue(slot);
+        inner.push({ name, sql: sumOf(dialect, translated.terms[0]!) });
+        outer.push({ name, sql: float32(dialect, q(name)) });
+      }
+    }
+  }
+  return { ok: true, encoding: { inner, outer } };
+}
+
+/**
+ * Rounded to float32 as Math.fround rounds it, as the encoder stores values
+ * (ExampleBlock.values), so the sums are the learner's own objective. The dialect's
+ * rounding is for non-negative values (PostgreSQL's takes what is below half the smallest
+ * float32 to 0), and rounding to nearest is symmetric in the sign, so negatives round as
+ * their magnitude.
+ */
+function float32(dialect: SqlDialect, x: string): string {
+  const round = (y: string): string => dialect.probabilityAsFloat32(y);
+  return `(CASE WHEN ${x} < 0 THEN -${round(`(-${x})`)} ELSE ${round(x)} END)`;
+}
+
+export function compileObjective(input: ObjectiveSqlInput): ObjectiveCompilation {
+  const { model, dialect, coordinates } = input;
+  const live = (index: number): boolean => coordinates.position[index]! >= 0;
+  // Over the source, only the live slots are worth translating; an encoded table has them all.
+  const compiled = compileEncoding(model, dialect, input.sourceColumns, input.encoded === true ? undefined : live);
+  if (!compiled.ok) return compiled;
   const values: ValueSlot[] = [];
   const choices: ChoiceFeature[] = [];
   /** Per feature in recipe order: its value slots and choice, for the margins' push order. */
   const order: { values: ValueSlot[]; choice: ChoiceFeature | null }[] = [];
-  for (const feature of model.recipe.features) {
-    const kind = KINDS[feature.kind];
-    if (kind === 'refused') return { ok: false, reason: `${describe(feature)}: the in-database objective does not express ${feature.kind} features yet` };
-    const live: { index: number; position: number }[] = [];
+  for (const [number, feature] of model.recipe.features.entries()) {
+    const slots: { index: number; position: number }[] = [];
     for (let index = feature.offset; index < feature.offset + feature.size; index++) {
-      const position = coordinates.position[index]!;
-      if (position >= 0) live.push({ index, position });
+      if (live(index)) slots.push({ index, position: coordinates.position[index]! });
     }
     const entry: { values: ValueSlot[]; choice: ChoiceFeature | null } = { values: [], choice: null };
     order.push(entry);
-    if (live.length === 0) continue;
-    if (kind === 'choice') {
-      const translated = translate(scopeWith({ outputs: 1, weight: (index) => index + 1 }), feature, model);
-      if (!translated.ok) return { ok: false, reason: `${describe(feature)}: ${translated.reason}` };
-      entry.choice = { sql: sumOf(dialect, translated.terms[0]!), slots: live };
+    if (slots.length === 0) continue;
+    if (KINDS[feature.kind] === 'choice') {
+      entry.choice = { column: encodedChoice(number), slots };
       choices.push(entry.choice);
     } else {
-      for (const slot of live) {
-        const translated = translate(scopeWith({ outputs: 1, weight: (index) => (index === slot.index ? 1 : 0) }), feature, model);
-        if (!translated.ok) return { ok: false, reason: `${describe(feature)}: ${translated.reason}` };
-        const value = { ...slot, sql: sumOf(dialect, translated.terms[0]!) };
+      for (const slot of slots) {
+        const value = { ...slot, column: encodedValue(slot.index) };
         entry.values.push(value);
         values.push(value);
       }
@@ -173,9 +265,7 @@ export function compileObjective(input: ObjectiveSqlInput): ObjectiveCompilation
   if (carried > dialect.maxSelectList) {
     return { ok: false, reason: `the model's ${values.length} value slots and ${choices.length} choice features pass ${dialect.name}'s ${dialect.maxSelectList} columns per SELECT` };
   }
-  const label = labelOf(dialect, model, input.sourceColumns);
-  if ('reason' in label) return { ok: false, reason: label.reason };
-  return { ok: true, objective: new Objective(input, values, choices, order, label.sql) };
+  return { ok: true, objective: new Objective(input, values, choices, order, input.encoded === true ? null : compiled.encoding) };
 }
 
 type Kind = 'value' | 'choice' | 'refused';
@@ -228,14 +318,15 @@ class Objective implements CompiledObjective {
   readonly #values: readonly ValueSlot[];
   readonly #choices: readonly ChoiceFeature[];
   readonly #order: readonly { values: readonly ValueSlot[]; choice: ChoiceFeature | null }[];
-  readonly #label: string;
+  /** The encoding each query computes from the source's columns; null over an encoded table. */
+  readonly #encoding: ObjectiveEncoding | null;
 
   constructor(
     input: ObjectiveSqlInput,
     values: readonly ValueSlot[],
     choices: readonly ChoiceFeature[],
     order: readonly { values: readonly ValueSlot[]; choice: ChoiceFeature | null }[],
-    label: string,
+    encoding: ObjectiveEncoding | null,
   ) {
     this.#dialect = input.dialect;
     this.#relation = input.relation;
@@ -245,34 +336,23 @@ class Objective implements CompiledObjective {
     this.#values = values;
     this.#choices = choices;
     this.#order = order;
-    this.#label = label;
+    this.#encoding = encoding;
   }
 
   #q(name: string): string {
     return this.#dialect.quoteIdent(name);
   }
 
-  #x(slot: { index: number }): string {
-    return this.#q(`sqlml_x${slot.index}`);
+  #x(slot: ValueSlot): string {
+    return this.#q(slot.column);
   }
 
   #choiceColumn(c: number): string {
-    return this.#q(`sqlml_i${c}`);
+    return this.#q(this.#choices[c]!.column);
   }
 
   #literal(x: number): string {
     return doubleLiteral(this.#dialect, x);
-  }
-
-  /**
-   * Rounded to float32 as Math.fround rounds it. The dialect's rounding is for
-   * non-negative values (PostgreSQL's takes what is below half the smallest float32 to
-   * 0), and rounding to nearest is symmetric in the sign, so negatives round as their
-   * magnitude.
-   */
-  #float32(x: string): string {
-    const round = (y: string): string => this.#dialect.probabilityAsFloat32(y);
-    return `(CASE WHEN ${x} < 0 THEN -${round(`(-${x})`)} ELSE ${round(x)} END)`;
   }
 
   /** Column names of the margins (and log-sum-exp) of the `n`th vector a query computes. */
@@ -293,16 +373,18 @@ class Objective implements CompiledObjective {
     const w = q('sqlml_w');
     const K = this.#coordinates.K;
     const choiceNames = this.#choices.map((_, c) => this.#choiceColumn(c));
-    const inputs = [
-      `${this.#label} AS ${y}`,
-      ...this.#values.map((slot) => `${slot.sql} AS ${this.#x(slot)}`),
-      ...this.#choices.map((choice, c) => `${choice.sql} AS ${choiceNames[c]}`),
-    ];
-    const rows = `(SELECT ${inputs.join(', ')} FROM ${this.#relation} AS ${q('sqlml_rows')} WHERE ${q('sqlml_role')} ${typeof role === 'number' ? `= ${role}` : `IN (${role.join(', ')})`}${fence}) AS ${q('sqlml_inputs')}`;
+    const ofRole = `${q('sqlml_role')} ${typeof role === 'number' ? `= ${role}` : `IN (${role.join(', ')})`}`;
+    // The encoded rows of the role: the table's, or the encoding computed here from the source's columns.
+    const encoding = this.#encoding;
+    const select = (columns: readonly EncodedColumn[]): string => columns.map((c) => `${c.sql} AS ${q(c.name)}`).join(', ');
+    const encoded =
+      encoding === null
+        ? `${this.#relation} AS ${q('sqlml_rows')} WHERE ${ofRole} AND`
+        : `(SELECT ${select(encoding.outer)} FROM (SELECT ${select(encoding.inner)} FROM ${this.#relation} AS ${q('sqlml_rows')} WHERE ${ofRole}${fence}) AS ${q('sqlml_inputs')}${fence}) AS ${q('sqlml_encoded')} WHERE`;
     const cw = this.#classWeights;
     const importance = cw === null ? this.#literal(1) : `(CASE ${y} ${Array.from(cw, (c, k) => `WHEN ${k} THEN ${this.#literal(c)}`).join(' ')} END)`;
-    const rounded = [y, `${importance} AS ${w}`, ...this.#values.map((slot) => `${this.#float32(this.#x(slot))} AS ${this.#x(slot)}`), ...choiceNames];
-    const weighted = `(SELECT ${rounded.join(', ')} FROM ${rows} WHERE ${y} IS NOT NULL${fence}) AS ${q('sqlml_values')}`;
+    const inputs = [y, `${importance} AS ${w}`, ...this.#values.map((slot) => this.#x(slot)), ...choiceNames];
+    const weighted = `(SELECT ${inputs.join(', ')} FROM ${encoded} ${y} IS NOT NULL${fence}) AS ${q('sqlml_values')}`;
     const { inverseScale, live } = this.#coordinates;
     const margins = vectors.flatMap((v, n) => Array.from({ length: K }, (_, k) => {
       let sum = this.#literal(v[live * K + k]!);
@@ -314,7 +396,7 @@ class Objective implements CompiledObjective {
         const choice = feature.choice;
         if (choice !== null) {
           const c = this.#choices.indexOf(choice);
-          const whens = choice.slots.map((s) => `WHEN ${this.#literal(s.index + 1)} THEN ${this.#literal(v[s.position * K + k]! * inverseScale[s.position]!)}`);
+          const whens = choice.slots.map((s) => `WHEN ${s.index + 1} THEN ${this.#literal(v[s.position * K + k]! * inverseScale[s.position]!)}`);
           sum = `(${sum} + (CASE ${choiceNames[c]} ${whens.join(' ')} ELSE ${this.#literal(0)} END))`;
         }
       }
@@ -390,7 +472,7 @@ class Objective implements CompiledObjective {
     this.#choices.forEach((choice, c) => {
       for (const slot of choice.slots) {
         for (let k = 0; k < K; k++) {
-          sums.push({ target: slot.position * K + k, sql: `SUM(CASE WHEN ${this.#choiceColumn(c)} = ${this.#literal(slot.index + 1)} THEN ${f(k)} END)` });
+          sums.push({ target: slot.position * K + k, sql: `SUM(CASE WHEN ${this.#choiceColumn(c)} = ${slot.index + 1} THEN ${f(k)} END)` });
         }
       }
     });

@@ -8,7 +8,7 @@ import { SqlmlError } from '../errors.js';
 import { ObjectiveCoordinates } from '../learn/coordinates.js';
 import { polishObjective } from '../learn/polish.js';
 import { OnlineLearner } from '../learn/sgd.js';
-import { DatabaseObjective } from './database-objective.js';
+import { databaseConverged, DatabaseObjective } from './database-objective.js';
 import { profileInDatabase } from './profile-in-database.js';
 import type { InDatabaseParts } from './train-in-database.js';
 
@@ -28,7 +28,9 @@ export const IN_DATABASE_PARTS: InDatabaseParts = {
       model: { task: request.task, label: request.label, target: request.target, recipe: request.recipe, hashedNames: null },
       dialect: request.adapter.sql,
       sourceColumns: request.columns,
+      // The scratch table holds the encoded columns (scratch-table.ts), so the queries read them as they are.
       relation: request.relation,
+      encoded: true,
       coordinates,
       classWeights: request.classWeights,
     });
@@ -40,7 +42,7 @@ export const IN_DATABASE_PARTS: InDatabaseParts = {
     const result = await polishObjective(
       request.learner,
       objective,
-      { task: request.task, l2: request.l2, classWeights: request.classWeights, ...(request.l2Path ? { l2Path: request.l2Path } : {}) },
+      { task: request.task, l2: request.l2, classWeights: request.classWeights, converged: databaseConverged(request.trainingRows), ...(request.l2Path ? { l2Path: request.l2Path } : {}) },
       { ...(request.signal ? { signal: request.signal } : {}), onIteration: request.onIteration },
     );
     return { result, queries: objective.queries, seconds: objective.seconds };

@@ -1,8 +1,11 @@
 /**
- * The rows a training in the database works on, materialized once per training: the
- * source's columns the training keeps, each row's split role (`sqlml_role`, src/learn/split.ts RowRole,
- * computed in SQL by split-sql.ts exactly as the stream assigns it) and a sample key
- * (`sqlml_pick`), for rows with a target. Why a table: the role needs ROW_NUMBER over
+ * The rows a training in the database works on, materialized once per training: each
+ * row's encoded features and label (objective-sql.ts compileEncoding: what every
+ * iteration sums, computed here once instead of in each iteration's query), its split
+ * role (`sqlml_role`, src/learn/split.ts RowRole, computed in SQL by split-sql.ts exactly
+ * as the stream assigns it) and a sample key (`sqlml_pick`), for rows with a target; the
+ * source's columns only on the rows read back as they are (held out, or in the sample's
+ * reach) where the dialect can leave them out of the others. Why a table: the role needs ROW_NUMBER over
  * every column (a window: serial, a sort), far too costly to repeat in every iteration's
  * aggregate; the table is read by plain scans, which PostgreSQL runs with parallel workers.
  *
@@ -16,6 +19,8 @@ import type { Adapter } from '../../adapters/adapter.js';
 import type { Column } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { md5Utf8, md5Word } from '../learn/md5.js';
+import { ENCODED_LABEL, type EncodedColumn, type ObjectiveEncoding } from '../compile/objective-sql.js';
+import { RowRole } from '../learn/split.js';
 import type { RoleFractions } from './split-sql.js';
 import { CONTENT_HASH_COLUMN, contentHashSql, occurrenceSql, roleSql, sampleKeySql, validationHashSql } from './split-sql.js';
 import { secondsSince } from './context.js';
@@ -43,17 +48,24 @@ export interface ScratchPlan {
   /** All the source's columns (the split hashes and partitions by every one of them). */
   readonly columns: readonly Column[];
   readonly targetIndex: number;
-  /** Names of the columns kept (at least the recipe's inputs and the target). */
-  readonly keep: readonly string[];
   readonly fractions: RoleFractions;
   readonly seed: number;
+  /** The objective's encoded columns (objective-sql.ts compileEncoding), computed here once for every iteration to read. */
+  readonly encoding: ObjectiveEncoding;
+  /**
+   * The source's columns are kept on the held-out rows (the evaluation scores them) and
+   * on the rows whose sample key is below this (the warm start's sample reads them),
+   * NULL elsewhere where the dialect can (scratchTable.keepIf).
+   */
+  readonly rawBelow: number;
 }
 
 /** The SELECT whose rows the scratch table holds (pure: text in, text out). */
 export function scratchSelect(adapter: Adapter, plan: ScratchPlan): string {
   const dialect = adapter.sql;
   const q = (name: string): string => dialect.quoteIdent(name);
-  const clash = plan.columns.find((c) => [ROLE_COLUMN, PICK_COLUMN].includes(c.name.toLowerCase()));
+  const own = new Set([ROLE_COLUMN, PICK_COLUMN, ...plan.encoding.inner.map((c) => c.name)]);
+  const clash = plan.columns.find((c) => own.has(c.name.toLowerCase()));
   if (clash !== undefined) throw new SqlmlError('unsupported', `column ${clash.name} of the source has a name training in the database uses itself; rename it in the source's SELECT`);
   let hashed: string;
   try {
@@ -69,11 +81,23 @@ export function scratchSelect(adapter: Adapter, plan: ScratchPlan): string {
   // Rows without a target take no part, and are not counted as occurrences (RowSplitter skips them so).
   const withHashes = `(SELECT h.*${validation} FROM (${hashed}) h WHERE h.${target} IS NOT NULL) v`;
   const withOccurrence = `(SELECT v.*, ${partition} AS sqlml_k FROM ${withHashes}) o`;
-  const kept = plan.keep.map((name) => `o.${q(name)}`);
-  return `SELECT ${[...kept, `${sampleKeySql(dialect.split, CONTENT_HASH_COLUMN, 'sqlml_k')} AS ${PICK_COLUMN}`, `${role} AS ${ROLE_COLUMN}`].join(', ')} FROM ${withOccurrence}`;
+  const withRole = `(SELECT o.*, ${sampleKeySql(dialect.split, CONTENT_HASH_COLUMN, 'sqlml_k')} AS ${PICK_COLUMN}, ${role} AS ${ROLE_COLUMN} FROM ${withOccurrence}) r`;
+  const select = (columns: readonly EncodedColumn[]): string[] => columns.map((c) => `${c.sql} AS ${q(c.name)}`);
+  const translated = `(SELECT r.*, ${select(plan.encoding.inner).join(', ')} FROM ${withRole}${dialect.split.layerFence}) e`;
+  const keepIf = dialect.scratchTable.keepIf;
+  const readBack = `(e.${ROLE_COLUMN} = ${RowRole.Holdout} OR e.${PICK_COLUMN} < ${plan.rawBelow})`;
+  const raw = plan.columns.map((c) => `${keepIf === undefined ? `e.${q(c.name)}` : keepIf(readBack, `e.${q(c.name)}`)} AS ${q(c.name)}`);
+  // The encoded columns first: a row store's scan stops unpacking a row at the last column a query reads.
+  // Rows whose label the learner cannot read (y NULL: an unseen class, a non-finite number)
+  // are no training or validation rows, as the stream skips them; the held-out rows stay
+  // whole, for the evaluation to count as the stream's does.
+  return (
+    `SELECT ${[...select(plan.encoding.outer), `e.${ROLE_COLUMN} AS ${ROLE_COLUMN}`, `e.${PICK_COLUMN} AS ${PICK_COLUMN}`, ...raw].join(', ')} ` +
+    `FROM ${translated} WHERE e.${ROLE_COLUMN} = ${RowRole.Holdout} OR e.${q(ENCODED_LABEL)} IS NOT NULL`
+  );
 }
 
-/** The materialized rows: the table's quoted name, its rows per role, and the seconds building took. */
+/** The materialized rows: the table's quoted name, its rows per role (with a usable label), and the seconds building took. */
 export interface ScratchTable {
   readonly table: string;
   /** Rows per RowRole (train, validation, held out). */
@@ -95,7 +119,8 @@ export async function createScratchTable(adapter: Adapter, model: string, select
     await adapter.query(`${adapter.sql.scratchTable.create} ${table} AS ${select}`, options);
     const analyze = adapter.sql.scratchTable.analyze?.(table);
     if (analyze !== undefined) await adapter.query(analyze, options);
-    const counts = await adapter.query(`SELECT ${ROLE_COLUMN}, COUNT(*) FROM ${table} GROUP BY ${ROLE_COLUMN}`, options);
+    // Rows with a label the learner reads (sqlml_y not NULL), as the stream counts its rows per role.
+    const counts = await adapter.query(`SELECT ${ROLE_COLUMN}, COUNT(${adapter.sql.quoteIdent(ENCODED_LABEL)}) FROM ${table} GROUP BY ${ROLE_COLUMN}`, options);
     const roleCounts: [number, number, number] = [0, 0, 0];
     for (const [role, n] of counts.rows) roleCounts[Number(role)] = Number(n);
     return { table, roleCounts, seconds: secondsSince(started), queries: analyze === undefined ? 3 : 4 };

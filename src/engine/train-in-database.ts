@@ -3,8 +3,9 @@
  * inside the database, and what leaves it is aggregates and a bounded sample.
  *
  *   source columns (no row read) → the profile as aggregate queries → label and recipe
- *   (as the stream builds them) → the scratch table (scratch-table.ts: the used columns,
- *   each row's split role as the stream assigns it, a sample key; one CTAS) → a warm
+ *   (as the stream builds them) → the scratch table (scratch-table.ts: the encoded
+ *   features and label, each row's split role as the stream assigns it, a sample key, the
+ *   source's columns where read back; one CTAS) → a warm
  *   start: SGD over a seeded sample of at most SAMPLE_ROWS training rows (and the
  *   validation rows drawn alike) streamed out → the full-batch finish (L-BFGS, the L2 path
  *   on the validation rows where the stream walks it) on the objective computed by
@@ -17,6 +18,7 @@
  */
 import type { Adapter } from '../../adapters/adapter.js';
 import { compileModel } from '../compile/index.js';
+import { compileEncoding } from '../compile/objective-sql.js';
 import type { Column, ResultTable, RowBatch } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { formatBytes } from '../format.js';
@@ -52,6 +54,9 @@ import { ifBetter, withPromotion } from './versions.js';
  * few full-data iterations, and a bound on what leaves the database whatever the table's size.
  */
 export const SAMPLE_ROWS = 100_000;
+
+/** The sample key's range (split-sql.ts sampleKeySql: 0 ≤ key < 2^32). */
+const TWO_TO_32 = 4294967296;
 
 /**
  * Where a training runs, for its `engine` option. `'auto'` streams: the database engine
@@ -134,9 +139,18 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
   throwIfAborted(signal);
 
   const fractions = { trainFraction: options.split, validationFraction: options.earlyStopping ? VALIDATION_FRACTION : 0 };
-  // Every column is kept: the encoder and the objective compiler bind the recipe to the
-  // source's columns by name, as the stream's do (columns the recipe leaves out cost the CTAS their copy).
-  const select = scratchSelect(adapter, { source: request.from, columns, targetIndex, keep: columns.map((c) => c.name), fractions, seed: options.seed });
+  // The encoding (every slot: which are live is the warm start's to tell) is computed once,
+  // by the CTAS, so each iteration sums plain columns instead of translating every feature again.
+  const encoding = compileEncoding({ task, label, target, recipe, hashedNames: null }, adapter.sql, columns);
+  if (!encoding.ok) throw unsupported(encoding.reason);
+  const width = encoding.encoding.outer.length + 2 + columns.length;
+  if (width > adapter.sql.maxSelectList) throw unsupported(`the scratch table's ${width} columns (the encoded slots, the source's columns) pass ${adapter.sql.name}'s ${adapter.sql.maxSelectList} columns per SELECT`);
+  // The source's columns stay on the rows the sample may read: twice the expected training
+  // rows' share (readSample never reads past this bound), so the sample is the same as with every row kept.
+  const targetProfile = profile.columns[targetIndex]!;
+  const expectedTrain = targetProfile.count * (fractions.trainFraction ?? 1) * (1 - fractions.validationFraction);
+  const rawBelow = expectedTrain <= 2 * SAMPLE_ROWS ? TWO_TO_32 : Math.floor(((2 * SAMPLE_ROWS) / expectedTrain) * TWO_TO_32);
+  const select = scratchSelect(adapter, { source: request.from, columns, targetIndex, fractions, seed: options.seed, encoding: encoding.encoding, rawBelow });
   let scratch: ScratchTable | undefined;
   try {
     scratch = await createScratchTable(adapter, request.name, select, signal);
@@ -154,7 +168,7 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
 
     // The warm start: SGD over the sample, in an order fixed by the sample key.
     const sampleStarted = performance.now();
-    const sample = await readSample(adapter, scratch, columns, targetIndex, recipe, label, classCount, signal);
+    const sample = await readSample(adapter, scratch, columns, targetIndex, recipe, label, classCount, rawBelow, signal);
     queries++;
     const sampleSeconds = secondsSince(sampleStarted);
     const earlyStopping = options.earlyStopping && sample.validation.length > 0;
@@ -342,11 +356,14 @@ async function readSample(
   recipe: Recipe,
   label: LabelSpec,
   classCount: number,
+  rawBelow: number,
   signal: AbortSignal | undefined,
 ): Promise<Sample> {
   const q = (name: string): string => adapter.sql.quoteIdent(name);
   const trainRows = scratch.roleCounts[RowRole.Train];
-  const below = trainRows <= SAMPLE_ROWS ? null : Math.floor((SAMPLE_ROWS / trainRows) * 4294967296);
+  // Never past the rows that kept the source's columns (only short of SAMPLE_ROWS if the split's training rows came out under half the expected count).
+  const wanted = trainRows <= SAMPLE_ROWS ? TWO_TO_32 : Math.floor((SAMPLE_ROWS / trainRows) * TWO_TO_32);
+  const below = Math.min(wanted, rawBelow) >= TWO_TO_32 ? null : Math.min(wanted, rawBelow);
   const order = [PICK_COLUMN, ROLE_COLUMN, ...columns.map((c) => adapter.sql.split.partitionKey(q(c.name), c.type))];
   const select =
     `SELECT ${[...columns.map((c) => q(c.name)), ROLE_COLUMN].join(', ')} FROM ${scratch.table} ` +

@@ -125,6 +125,8 @@ export async function regularizationPath(
   maxIterations: number,
   fit: Fit,
   hooks: FitHooks = {},
+  /** The refit's stop (the fit's own default when absent); a path step stops at the looser of it and PATH_STEP_CONVERGED. */
+  converged?: number,
 ): Promise<PathResult> {
   const tried: PathStep[] = [];
   let v: Float64Array = Float64Array.from(start);
@@ -138,7 +140,7 @@ export async function regularizationPath(
     const fitted = await fit(objective, v, Math.min(maxIterations, PATH_STEP_MAX_ITERATIONS), {
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
-    }, PATH_STEP_CONVERGED);
+    }, Math.max(PATH_STEP_CONVERGED, converged ?? 0));
     v = fitted.v;
     const loss = (await objective.validationLoss(v)) ?? Infinity;
     tried.push({ l2, validationLoss: loss, iterations: fitted.iterations });
@@ -165,7 +167,7 @@ export async function regularizationPath(
   const refit = await fit(objective, Float64Array.from(best), maxIterations, {
     ...(hooks.signal ? { signal: hooks.signal } : {}),
     onIteration: (_iteration, value) => hooks.onIteration?.(++total, value),
-  });
+  }, converged);
   iterations += refit.iterations;
   return { v: refit.v, l2: bestL2, validationLoss: bestLoss, tried, iterations, refitIterations: refit.iterations };
 }

@@ -74,6 +74,12 @@ export interface PolishSpec {
   readonly l2Path?: readonly number[];
   /** Budget of distinct (row, feature) entries held in memory; default POLISH_MAX_NNZ. */
   readonly maxNnz?: number;
+  /**
+   * The share of the objective an iteration must lower it by to go on (default CONVERGED,
+   * the stream's): an objective computed elsewhere may know its own precision
+   * (src/engine/database-objective.ts).
+   */
+  readonly converged?: number;
 }
 
 export interface PolishResult {
@@ -177,12 +183,12 @@ async function finish(
   let refitIterations = 0;
   const coordinates = startModel.length;
   if (spec.l2Path !== undefined && spec.l2Path.length > 0 && startValidation !== null && isRegularized(objective) && pathPays(objective.distinctRows, coordinates)) {
-    const path = await regularizationPath(objective, startModel, startValidation, spec.l2Path, maxIterations, minimize, hooks);
+    const path = await regularizationPath(objective, startModel, startValidation, spec.l2Path, maxIterations, minimize, hooks, spec.converged);
     ({ iterations, tried, validationLoss, refitIterations } = path);
     kept = path.v;
     if (path.l2 !== null) l2 = path.l2;
   } else {
-    const fit = await minimize(objective, startModel, maxIterations, hooks);
+    const fit = await minimize(objective, startModel, maxIterations, hooks, spec.converged ?? CONVERGED);
     iterations = fit.iterations;
     const after = await objective.validationLoss(fit.v);
     const worse = startValidation !== null && after !== null && after > startValidation;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter, DialectName } from '../../adapters/adapter.js';
 import { openAdapter } from '../../adapters/registry.js';
 import { createScratchTable, dropScratchTable, ROLE_COLUMN, SCRATCH_PREFIX, scratchSelect, scratchTableName } from '../../src/engine/scratch-table.js';
+import type { ObjectiveEncoding } from '../../src/compile/objective-sql.js';
 import { RowRole, RowSplitter, type SplitSpec } from '../../src/learn/split.js';
 import { duckdbFixture } from '../adapters/fixtures/duckdb.js';
 import type { DialectFixture } from '../adapters/fixtures/fixture.js';
@@ -20,6 +21,8 @@ const FIXTURES: Partial<Record<DialectName, DialectFixture>> = { duckdb: duckdbF
 const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets()).filter((target) => target.label !== 'postgres (cursor)')];
 const SPEC: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed: 4 };
 const ROWS = 3000;
+/** A sample key bound: half the rows' keys are below it. */
+const HALF = 2 ** 31;
 
 it('names the table after the model, readably and apart from every other model', () => {
   expect(scratchTableName('churn')).toMatch(/^sqlml_scratch_churn_[0-9a-f]{8}$/);
@@ -38,6 +41,20 @@ describe.each(TARGETS)('the scratch table on $label', ({ url }) => {
     const result = await adapter.query(`SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE '${like.replaceAll('_', '\\_')}' ${adapter.sql.name === 'mysql' ? '' : "ESCAPE '\\'"} AND table_name LIKE '%${scratchTableName(model).slice(-8)}'`);
     return Number(result.rows[0]![0]);
   };
+  /**
+   * A hand-written encoding of (x, label): the label as 1 / 0 (NULL for none), x as its
+   * own value (x is k/4 for small k, a float32 already).
+   */
+  const encoding = (): ObjectiveEncoding => ({
+    inner: [
+      { name: 'sqlml_y', sql: `CASE WHEN ${q('label')} = 'yes' THEN 1 WHEN ${q('label')} = 'no' THEN 0 END` },
+      { name: 'sqlml_x0', sql: `CAST(${q('x')} AS ${adapter.sql.split.doubleCast})` },
+    ],
+    outer: [
+      { name: 'sqlml_y', sql: q('sqlml_y') },
+      { name: 'sqlml_x0', sql: q('sqlml_x0') },
+    ],
+  });
   beforeAll(async () => {
     adapter = await openAdapter(url);
     await adapter.query(`DROP TABLE IF EXISTS ${q(source)}`);
@@ -63,7 +80,7 @@ describe.each(TARGETS)('the scratch table on $label', ({ url }) => {
       splitter.assign(batch, 2, roles);
       for (let row = 0; row < batch.rowCount; row++) expected[roles[row]!]!++;
     }
-    const select = scratchSelect(adapter, { source: from, columns, targetIndex: 2, keep: ['x', 'label'], fractions: SPEC, seed: SPEC.seed });
+    const select = scratchSelect(adapter, { source: from, columns, targetIndex: 2, fractions: SPEC, seed: SPEC.seed, encoding: encoding(), rawBelow: HALF });
     // A leftover of a crashed training of the same model is replaced, not an error.
     await adapter.query(`CREATE TABLE ${q(scratchTableName(model))} (leftover INTEGER)`);
     const scratch = await createScratchTable(adapter, model, select, undefined);
@@ -71,7 +88,21 @@ describe.each(TARGETS)('the scratch table on $label', ({ url }) => {
       expect([...scratch.roleCounts]).toEqual([expected[RowRole.Train], expected[RowRole.Validation], expected[RowRole.Holdout]]);
       expect(expected[RowRole.Skip]).toBeGreaterThan(100);
       const kept = await adapter.query(`SELECT * FROM ${scratch.table} WHERE ${ROLE_COLUMN} = ${RowRole.Validation}`);
-      expect(kept.columns.map((c) => c.name)).toEqual(['x', 'label', 'sqlml_pick', ROLE_COLUMN]);
+      expect(kept.columns.map((c) => c.name)).toEqual(['sqlml_y', 'sqlml_x0', ROLE_COLUMN, 'sqlml_pick', 'g', 'x', 'label']);
+      // The encoded columns on every row; the source's only where they are read back (held out, or under the sample bound) if the dialect can leave them out.
+      const [encoded, holdoutRaw, sampleRaw, otherRaw] = (
+        await adapter.query(
+          `SELECT SUM(CASE WHEN ${q('sqlml_x0')} = CAST(${q('x')} AS ${adapter.sql.split.doubleCast}) OR ${q('x')} IS NULL THEN 1 ELSE 0 END), ` +
+            `SUM(CASE WHEN ${ROLE_COLUMN} = ${RowRole.Holdout} AND ${q('label')} IS NOT NULL THEN 1 ELSE 0 END), ` +
+            `SUM(CASE WHEN ${ROLE_COLUMN} <> ${RowRole.Holdout} AND sqlml_pick < ${HALF} AND ${q('label')} IS NOT NULL THEN 1 ELSE 0 END), ` +
+            `SUM(CASE WHEN ${ROLE_COLUMN} <> ${RowRole.Holdout} AND sqlml_pick >= ${HALF} AND ${q('label')} IS NOT NULL THEN 1 ELSE 0 END) FROM ${scratch.table}`,
+        )
+      ).rows[0]!.map(Number);
+      expect(encoded).toBe(scratch.roleCounts.reduce((a, b) => a + b, 0));
+      expect(holdoutRaw).toBe(expected[RowRole.Holdout]);
+      expect(sampleRaw).toBeGreaterThan(0);
+      if (adapter.sql.scratchTable.keepIf === undefined) expect(otherRaw).toBeGreaterThan(0);
+      else expect(otherRaw).toBe(0);
       expect(await scratchTables()).toBe(1);
     } finally {
       await dropScratchTable(adapter, scratch.table);
@@ -85,7 +116,7 @@ describe.each(TARGETS)('the scratch table on $label', ({ url }) => {
     const stream = await adapter.openStream(`SELECT * FROM ${from} AS s LIMIT 0`, { batchRows: 10 });
     const columns = stream.columns;
     await stream.close();
-    const select = scratchSelect(adapter, { source: from, columns, targetIndex: 2, keep: ['x', 'label'], fractions: SPEC, seed: SPEC.seed });
+    const select = scratchSelect(adapter, { source: from, columns, targetIndex: 2, fractions: SPEC, seed: SPEC.seed, encoding: encoding(), rawBelow: HALF });
     const error = await rejectionOf(createScratchTable(adapter, model, select, undefined));
     expect(error.message).toMatch(failure.message);
     expect(await scratchTables()).toBe(0);
