@@ -124,6 +124,7 @@ export const duckdbDialect: SqlDialect = {
     item: (array, index) => `(${array})[${index}]`,
     length: (array) => `len(${array})`,
     series: (first, last) => `generate_series(${first}, ${last})`,
+    collect: (x) => `list(${x})`,
   },
   // Text is its own key (split.partitionKey).
   textKeyConstant: (value) => textConstant(value),
