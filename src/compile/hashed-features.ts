@@ -11,7 +11,11 @@
  * first in a dictionary of their keys, whose slots are computed here by the learner's own
  * h32: a search costs a few comparisons where PostgreSQL's md5 costs a microsecond
  * (docs/in-database.md). Only values not in it are hashed, so the answers are md5's.
- * Crossings and text terms are always hashed. A hashed category's or crossing's offset,
+ * A crossing whose two sides are compared as they stand (an uncleaned text column, an
+ * integer column) looks its pair up likewise, in the pairs its names record (the keys
+ * rebuilt from them and self-checked, crossDictionary). Text terms are always hashed. On
+ * DuckDB the dictionaries measured slower than md5 (categories and crossings alike), so
+ * it has no byte-order search and hashes. A hashed category's or crossing's offset,
  * and the array of a text's terms' offsets, go through scope.share: a multiclass model's
  * compiled SELECT computes them once per row in a layer below the margins, which its K
  * classes' weights are read at, where they were stated (and md5 computed) once per class.
@@ -110,7 +114,10 @@ function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCatego
  * A text value's terms in one scalar subquery per output: the words as an array, a
  * series over the first word of each term and one over its length (n-grams) or distance
  * (OSB), the key spelled per length or distance; the sum of the terms' weights times
- * 1/√terms (0 for no terms).
+ * 1/√terms (0 for no terms). A multiclass model's compiled SELECT splits and hashes once
+ * per row instead where the dialect collects (TextArrays.collect: PostgreSQL): the terms'
+ * offsets collected into an array (scope.share), which each class's subquery reads by
+ * position.
  */
 function text(scope: FeatureScope, space: HashedSpace, f: TextFeature, prefix: string): Translated {
   const { dialect } = scope;
@@ -156,7 +163,7 @@ function text(scope: FeatureScope, space: HashedSpace, f: TextFeature, prefix: s
   const sumOf = (weight: (out: number) => string, rows: string): ((out: number) => string) => (out) =>
     `(SELECT CASE WHEN COUNT(*) = 0 THEN ${zero} ELSE SUM(${weight(out)}) * (${one} / SQRT(CAST(COUNT(*) AS ${dialect.split.doubleCast}))) END ${rows})`;
   let sum = sumOf((out) => space.weightAt(space.offsetOf(key), out), from);
-  if (scope.share !== undefined && scope.weights.outputs > 1) {
+  if (scope.share !== undefined && scope.weights.outputs > 1 && arrays.collect !== undefined) {
     // Multiclass: the row's text split and each term's md5 once, as an array of its terms'
     // offsets in the layer below the margins; each class reads its weights at them, where
     // it split the text and hashed every term again.
