@@ -1,18 +1,23 @@
 /**
- * A multiclass model's hashed slots computed once per row (a layer below the margins)
- * against once per class, side by side in one run, as JSON lines:
+ * A multiclass model compiled by this checkout's compiler against another's (its hashed
+ * slots and text terms computed once per row in a layer below the margins, crossings
+ * looked up in a dictionary, or not), side by side in one run, as JSON lines:
  *   npx tsx bench/multiclass-slots.ts --csv mc_1m.csv --base /path/to/other/checkout
  *     [--db duckdb,postgres] [--repeat 3] [--train-rows 200000] [--postgres URL]
+ *     [--recipe 'cartesian(c2, c3)'] [--text sms_spam.csv] [--work /tmp/dir]
  * `--csv` is ../shared/bench/gen.py's multiclass table (`--task multiclass --rows 1000000
  * --seed 42`: c4 and c5 hashed, 7 classes); `--base` a checkout of the compiler to compare
  * with (e.g. `git worktree add --detach /tmp/base <commit>`), whose src/compile is loaded
- * beside this one. One model is trained once (DuckDB, the first `--train-rows` rows) and
- * compiled by both; then, alternately, `CREATE TABLE … AS` the compiled SELECT of every
- * row (what PREDICT … INTO runs): DuckDB embedded, timed with this process's CPU seconds;
- * PostgreSQL with parallel workers off, so the one backend does all the work and its CPU
- * seconds (from /proc, the server being local) are the statement's. Each line carries the
- * SQL's length, the seconds, the CPU seconds and the load average; a last line per
- * database counts the rows whose label or score differ between the two (0 expected).
+ * beside this one. `--recipe` adds transforms to the recipe (after exclude(id));
+ * `--text` adds a text column `msg`, row id's message being the (id mod N)th of that CSV's
+ * `text` column (the SMS spam set: 5,574 messages). One model is trained once (DuckDB,
+ * the first `--train-rows` rows) and compiled by both; then, alternately, `CREATE TABLE …
+ * AS` the compiled SELECT of every row (what PREDICT … INTO runs): DuckDB embedded, timed
+ * with this process's CPU seconds; PostgreSQL with parallel workers off, so the one
+ * backend does all the work and its CPU seconds (from /proc, the server being local) are
+ * the statement's. Each line carries the SQL's length, the seconds, the CPU seconds and
+ * the load average; a last line per database counts the rows whose label or score differ
+ * between the two (0 expected).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -39,22 +44,33 @@ const databases = option('db', 'duckdb,postgres').split(',');
 const repeat = Number(option('repeat', '3'));
 const trainRows = Number(option('train-rows', '200000'));
 const postgresUrl = option('postgres', process.env.SQLML_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/sqlml_test');
+const extraRecipe = option('recipe', '');
+const textCsv = option('text', '');
+const workDir = option('work', '/tmp');
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 const print = (line: Record<string, unknown>): void => console.log(JSON.stringify({ ...line, load: load() }));
 
 const baseCompile = ((await import(join(base, 'src/compile/index.ts'))) as { compileModel: CompileModel }).compileModel;
 const COMPILERS: readonly [string, CompileModel][] = [
-  ['slots once', compileModel],
-  ['slots per class', baseCompile],
+  ['this', compileModel],
+  ['base', baseCompile],
 ];
 
 const TABLE = 'sqlml_bench_mc';
-const work = `/tmp/sqlml-multiclass-slots-${process.pid}.duckdb`;
+const work = join(workDir, `sqlml-multiclass-slots-${process.pid}.duckdb`);
 const duck = await Engine.open(`duckdb:${work}`);
 await duck.adapter.query(`CREATE TABLE ${TABLE} AS SELECT * FROM read_csv('${csv}', header = true)`);
-await duck.runAll(`CREATE MODEL mc FROM (SELECT * FROM ${TABLE} WHERE id < ${trainRows}) PREDICT label RECIPE (exclude(id)) USING passes = 2;`);
+if (textCsv !== '') {
+  await duck.adapter.query(`CREATE TABLE sqlml_bench_sms AS SELECT row_number() OVER () - 1 AS rn, text FROM read_csv('${resolve(textCsv)}', header = true)`);
+  await duck.adapter.query(
+    `CREATE OR REPLACE TABLE ${TABLE} AS SELECT m.*, s.text AS msg FROM ${TABLE} m JOIN sqlml_bench_sms s ON m.id % (SELECT count(*) FROM sqlml_bench_sms) = s.rn ORDER BY m.id`,
+  );
+}
+await duck.runAll(
+  `CREATE MODEL mc FROM (SELECT * FROM ${TABLE} WHERE id < ${trainRows}) PREDICT label RECIPE (${['exclude(id)', ...(extraRecipe === '' ? [] : [extraRecipe])].join(', ')}) USING passes = 2;`,
+);
 const model: TrainedModel = deserializeModel((await duck.store.get('mc'))!.model);
-print({ model: 'mc', task: model.task, classes: model.recipe.outputs, features: model.recipe.features.map((f) => f.kind) });
+print({ model: 'mc', task: model.task, classes: model.recipe.outputs, features: model.recipe.features.map((f) => f.kind), rows: Number((await duck.adapter.query(`SELECT count(*) FROM ${TABLE}`)).rows[0]![0]) });
 
 async function columnsOf(engine: { openStream: Engine['adapter']['openStream'] }, select: string): Promise<Column[]> {
   const stream = await engine.openStream(select, { batchRows: 16 });
@@ -106,8 +122,12 @@ if (databases.includes('postgres')) {
   await client.query(`DROP TABLE IF EXISTS ${TABLE}`);
   const numbers = Array.from({ length: 10 }, (_, i) => `x${i + 1} DOUBLE PRECISION`).join(', ');
   const texts = Array.from({ length: 5 }, (_, i) => `c${i + 1} TEXT`).join(', ');
-  await client.query(`CREATE TABLE ${TABLE} (id BIGINT, ${numbers}, ${texts}, label INTEGER)`);
-  execFileSync('psql', [postgresUrl, '-qc', `\\copy ${TABLE} FROM '${csv}' CSV HEADER`]);
+  await client.query(`CREATE TABLE ${TABLE} (id BIGINT, ${numbers}, ${texts}, label INTEGER${textCsv === '' ? '' : ', msg TEXT'})`);
+  // The table as DuckDB holds it (with the text column, when there is one), in CSV.
+  const copy = join(workDir, `sqlml-multiclass-slots-${process.pid}.csv`);
+  await duck.adapter.query(`COPY (SELECT * FROM ${TABLE} ORDER BY id) TO '${copy}' (HEADER)`);
+  execFileSync('psql', [postgresUrl, '-qc', `\\copy ${TABLE} FROM '${copy}' CSV HEADER`]);
+  rmSync(copy, { force: true });
   await client.query(`VACUUM ANALYZE ${TABLE}`);
   const engine = await Engine.open(postgresUrl);
   const variants = selects(postgresDialect, await columnsOf(engine.adapter, `SELECT * FROM ${TABLE}`));

@@ -120,6 +120,7 @@ export const postgresDialect: SqlDialect = {
     item: (array, index) => `(${array})[${index}]`,
     length: (array) => `cardinality(${array})`,
     series: (first, last) => `generate_series(${first}, ${last})`,
+    collect: (x) => `array_agg(${x})`,
   },
   // Text is its own key (split.partitionKey).
   textKeyConstant: (value) => STANDARD_SPELLING.quoteString(value),

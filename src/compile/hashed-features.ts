@@ -11,17 +11,22 @@
  * first in a dictionary of their keys, whose slots are computed here by the learner's own
  * h32: a search costs a few comparisons where PostgreSQL's md5 costs a microsecond
  * (docs/in-database.md). Only values not in it are hashed, so the answers are md5's.
- * Crossings and text terms are always hashed. A hashed category's or crossing's offset
- * goes through scope.share: a multiclass model's compiled SELECT computes it once per row
- * in a layer below the margins, which its K classes' weights are read at, where it was
- * stated (and md5 computed) once per class.
+ * A crossing whose two sides are compared as they stand (an uncleaned text column, an
+ * integer column) looks its pair up likewise, in the pairs its names record (the keys
+ * rebuilt from them and self-checked, crossDictionary). Text terms are always hashed. On
+ * DuckDB the dictionaries measured slower than md5 (categories and crossings alike), so
+ * it has no byte-order search and hashes. A hashed category's or crossing's offset,
+ * and the array of a text's terms' offsets, go through scope.share: a multiclass model's
+ * compiled SELECT computes them once per row in a layer below the margins, which its K
+ * classes' weights are read at, where they were stated (and md5 computed) once per class.
  */
 import { h32 } from '../learn/md5.js';
 import type { CrossFeature, CrossInput, HashedCategoryFeature, Recipe, TextFeature } from '../learn/recipe-format.js';
-import type { HashedNames } from '../learn/weight-names.js';
+import { crossNumberText } from '../learn/encode.js';
+import { CROSS_SEPARATOR, NULL_VALUE, type HashedNames } from '../learn/weight-names.js';
 import { doubleLiteral, numericInput } from './sql-values.js';
 import { cleanedText, wordsText } from './text-cleaning.js';
-import { byteOrderSearch, hasUtf8Order, perOutput, shared, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
+import { byteOrder, byteOrderSearch, hasUtf8Order, orderedSearch, perOutput, shared, weightLiteral, type FeatureScope, type FeatureTerms, type Translated } from './terms.js';
 
 /** Why a model whose features are hashed the earlier way cannot be compiled. */
 export const MURMUR_REASON = 'stored by an earlier version whose hashing has no SQL equivalent; RETRAIN it to score it in the database';
@@ -38,7 +43,7 @@ export function translateHashed(scope: FeatureScope, feature: Hashed, recipe: Re
     case 'text':
       return text(scope, space, feature, feature.hashPrefix);
     case 'cartesian':
-      return crossing(scope, space, feature, feature.hashPrefix);
+      return crossing(scope, space, feature, feature.hashPrefix, knownPairs(recipe, names, recipe.features.indexOf(feature), feature, feature.hashPrefix));
   }
 }
 
@@ -109,7 +114,10 @@ function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCatego
  * A text value's terms in one scalar subquery per output: the words as an array, a
  * series over the first word of each term and one over its length (n-grams) or distance
  * (OSB), the key spelled per length or distance; the sum of the terms' weights times
- * 1/√terms (0 for no terms).
+ * 1/√terms (0 for no terms). A multiclass model's compiled SELECT splits and hashes once
+ * per row instead where the dialect collects (TextArrays.collect: PostgreSQL): the terms'
+ * offsets collected into an array (scope.share), which each class's subquery reads by
+ * position.
  */
 function text(scope: FeatureScope, space: HashedSpace, f: TextFeature, prefix: string): Translated {
   const { dialect } = scope;
@@ -152,10 +160,21 @@ function text(scope: FeatureScope, space: HashedSpace, f: TextFeature, prefix: s
     `CROSS JOIN ${steps} AS ${q('sqlml_step')}(${q('k')}) WHERE ${within}`;
   const zero = doubleLiteral(dialect, 0);
   const one = doubleLiteral(dialect, 1);
-  const terms = perOutput(scope, (out) => {
-    const sum = `(SELECT CASE WHEN COUNT(*) = 0 THEN ${zero} ELSE SUM(${space.weightAt(space.offsetOf(key), out)}) * (${one} / SQRT(CAST(COUNT(*) AS ${dialect.split.doubleCast}))) END ${from})`;
-    return [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, out, sum)];
-  });
+  const sumOf = (weight: (out: number) => string, rows: string): ((out: number) => string) => (out) =>
+    `(SELECT CASE WHEN COUNT(*) = 0 THEN ${zero} ELSE SUM(${weight(out)}) * (${one} / SQRT(CAST(COUNT(*) AS ${dialect.split.doubleCast}))) END ${rows})`;
+  let sum = sumOf((out) => space.weightAt(space.offsetOf(key), out), from);
+  if (scope.share !== undefined && scope.weights.outputs > 1 && arrays.collect !== undefined) {
+    // Multiclass: the row's text split and each term's md5 once, as an array of its terms'
+    // offsets in the layer below the margins; each class reads its weights at them, where
+    // it split the text and hashed every term again.
+    const slots = shared(scope, `(SELECT ${arrays.collect(space.offsetOf(key))} ${from})`);
+    const t = `${q('sqlml_term')}.${q('t')}`;
+    sum = sumOf(
+      (out) => space.weightAt(arrays.item(slots, t), out),
+      `FROM ${arrays.series('1', `COALESCE(${arrays.length(slots)}, 0)`)} AS ${q('sqlml_term')}(${q('t')})`,
+    );
+  }
+  const terms = perOutput(scope, (out) => [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, out, sum(out))]);
   return { ok: true, terms };
 }
 
@@ -193,13 +212,162 @@ function crossToken(scope: FeatureScope, input: CrossInput): { sql: string } | {
   return { sql: `(CASE WHEN ${value.missing} THEN ${q('n')} ELSE ${concat([q('v'), asText(integer)])} END)` };
 }
 
-function crossing(scope: FeatureScope, space: HashedSpace, f: CrossFeature, prefix: string): Translated {
+function crossing(scope: FeatureScope, space: HashedSpace, f: CrossFeature, prefix: string, known: readonly KnownPair[]): Translated {
   const left = crossToken(scope, f.left);
   if ('reason' in left) return { ok: false, reason: left.reason };
   const right = crossToken(scope, f.right);
   if ('reason' in right) return { ok: false, reason: right.reason };
-  const offset = shared(scope, space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql])));
+  const hashed = space.offsetOf(concat([scope.dialect.quoteString(prefix), left.sql, scope.dialect.quoteString('|'), right.sql]));
+  const looked = crossDictionary(scope, f, known);
+  const offset = shared(scope, looked === null ? hashed : `COALESCE(${looked}, ${hashed})`);
   return { ok: true, terms: perOutput(scope, (k) => [space.weightAt(offset, k)]) };
+}
+
+/** A crossing side's value: NULL (token `n`), text (`t` + it) or an integer (`v` + its decimal). */
+export type CrossValue = null | { readonly text: string } | { readonly integer: number };
+
+/** A pair of values seen at training in a crossing, and its key's offset in the hashed space. */
+export interface KnownPair {
+  readonly left: CrossValue;
+  readonly right: CrossValue;
+  readonly offset: number;
+}
+
+function tokenOf(value: CrossValue): string {
+  if (value === null) return 'n';
+  return 'text' in value ? `t${value.text}` : `v${crossNumberText(value.integer)}`;
+}
+
+/**
+ * The values a side's recorded name may stand for (weight-names.ts's crossSide spells
+ * them): the text itself, or NULL where it reads NULL_VALUE; an integer in plain
+ * decimal; none for bins (their names are ranges, not searched).
+ */
+function sideValues(input: CrossInput, name: string): CrossValue[] {
+  if (input.kind === 'bins') return [];
+  const values: CrossValue[] = name === NULL_VALUE ? [null] : [];
+  if (input.kind === 'text') values.push({ text: name });
+  else if (/^-?[0-9]+$/.test(name) && Number.isSafeInteger(Number(name)) && String(Number(name)) === name) values.push({ integer: Number(name) });
+  return values;
+}
+
+/**
+ * The pairs recorded in `names` for crossing number `feature` (each name `L × R`, read at
+ * every separator it holds) whose key, prefix + token(L) + '|' + token(R) as the encoder
+ * spells it, hashes by the learner's own h32 to the slot it is named under; a reading
+ * that does not is left out. Whatever the names hold, each pair's offset is its key's h32,
+ * so the dictionary's answers are md5's. One entry per pair.
+ */
+export function knownPairs(recipe: Recipe, names: HashedNames | null, feature: number, f: CrossFeature, prefix: string): KnownPair[] {
+  if (names === null || feature < 0) return [];
+  const mask = 2 ** recipe.hashBits - 1;
+  const known = new Map<string, KnownPair>();
+  for (const [slot, recorded] of Object.entries(names.slots)) {
+    const offset = Number(slot);
+    for (const [g, name] of recorded) {
+      if (g !== feature) continue;
+      for (let at = name.indexOf(CROSS_SEPARATOR); at >= 0; at = name.indexOf(CROSS_SEPARATOR, at + 1)) {
+        for (const left of sideValues(f.left, name.slice(0, at))) {
+          for (const right of sideValues(f.right, name.slice(at + CROSS_SEPARATOR.length))) {
+            const key = `${tokenOf(left)}|${tokenOf(right)}`;
+            if (!known.has(key) && (h32(prefix + key) & mask) === offset) known.set(key, { left, right, offset });
+          }
+        }
+      }
+    }
+  }
+  return [...known.values()];
+}
+
+/**
+ * How a crossing side is searched: its column compared as it stands, so repeating it at
+ * each level of the search costs nothing — a text column uncleaned (by byte order, as a
+ * hashed category's dictionary), an integer column (by number). Null for any other side
+ * (cleaned text, bins, booleans, dates), whose crossing is hashed alone.
+ */
+interface SideSearch {
+  readonly ref: string;
+  /** The side's non-NULL value as SQL, and the search's order and key. */
+  readonly constant: (value: CrossValue & object) => string;
+  readonly below: (value: CrossValue & object) => string;
+  readonly key: string;
+  readonly compare: (a: CrossValue & object, b: CrossValue & object) => number;
+  /** Whether a value of this kind can be searched. */
+  readonly takes: (value: CrossValue & object) => boolean;
+}
+
+function sideSearch(scope: FeatureScope, input: CrossInput): SideSearch | null {
+  const { dialect } = scope;
+  const column = scope.column(input.column);
+  const ref = scope.columns(column.name);
+  if (input.kind === 'text') {
+    const keyOf = dialect.hashedTextKey;
+    const below = dialect.textKeyBelow;
+    if (keyOf === undefined || below === undefined || (column.type !== 'text' && column.type !== 'other')) return null;
+    if (input.normalize.lowercase || input.normalize.noPunct) return null;
+    const key = keyOf(ref);
+    const text = (v: CrossValue & object): string => ('text' in v ? v.text : '');
+    return {
+      ref,
+      key,
+      constant: (v) => dialect.textKeyConstant(text(v)),
+      below: (v) => below(key, text(v)),
+      compare: (a, b) => byteOrder(text(a), text(b)),
+      // Left to md5 as a category's: text with no UTF-8 form, and NUL.
+      takes: (v) => 'text' in v && hasUtf8Order(v.text) && !v.text.includes('\0'),
+    };
+  }
+  if (input.kind !== 'number' || (column.type !== 'integer' && column.type !== 'bigint')) return null;
+  const integer = (v: CrossValue & object): number => ('integer' in v ? v.integer : 0);
+  return {
+    ref,
+    key: ref,
+    constant: (v) => String(integer(v)),
+    below: (v) => `${ref} < ${integer(v)}`,
+    compare: (a, b) => integer(a) - integer(b),
+    takes: (v) => 'integer' in v,
+  };
+}
+
+/**
+ * The offset of the row's crossing when its pair of values is one of `known`, else NULL:
+ * the left value searched (NULL tested first), then, among the pairs with that left
+ * value, the right one, each side by sideSearch. Only where both sides can be searched
+ * so, and the dialect searches text by byte order (hashedTextKey, textKeyBelow), as a
+ * hashed category's dictionary; null when there is nothing to ask.
+ */
+function crossDictionary(scope: FeatureScope, f: CrossFeature, known: readonly KnownPair[]): string | null {
+  const { dialect } = scope;
+  if (dialect.hashedTextKey === undefined || dialect.textKeyBelow === undefined || known.length === 0 || known.length > DICTIONARY_CAP) return null;
+  const left = sideSearch(scope, f.left);
+  const right = sideSearch(scope, f.right);
+  if (left === null || right === null) return null;
+  const usable = known.filter((p) => (p.left === null || left.takes(p.left)) && (p.right === null || right.takes(p.right)));
+  if (usable.length === 0) return null;
+  // No ELSE anywhere: a value not in the part searched is NULL, and takes md5.
+  const side = <T>(search: SideSearch, entries: readonly T[], valueOf: (entry: T) => CrossValue, then: (group: readonly T[]) => string): string => {
+    const groups = new Map<string, { value: CrossValue; entries: T[] }>();
+    for (const entry of entries) {
+      const value = valueOf(entry);
+      const id = tokenOf(value);
+      const group = groups.get(id) ?? { value, entries: [] };
+      group.entries.push(entry);
+      groups.set(id, group);
+    }
+    const nulls = groups.get('n');
+    const values = [...groups.values()].filter((g): g is { value: CrossValue & object; entries: T[] } => g.value !== null).sort((a, b) => search.compare(a.value, b.value));
+    const searched =
+      values.length === 0
+        ? null
+        : orderedSearch(
+            values,
+            (g) => search.below(g.value),
+            (part) => `CASE ${search.key} ${part.map((g) => `WHEN ${search.constant(g.value)} THEN ${then(g.entries)}`).join(' ')} END`,
+          );
+    if (nulls === undefined) return searched!;
+    return `CASE WHEN ${search.ref} IS NULL THEN ${then(nulls.entries)}${searched === null ? '' : ` ELSE ${searched}`} END`;
+  };
+  return `(${side(left, usable, (p) => p.left, (pairs) => side(right, pairs, (p) => p.right, (one) => String(one[0]!.offset)))})`;
 }
 
 /** A value seen at training and its key's offset in the hashed space, h32(prefix + value) & mask. */

@@ -125,11 +125,23 @@ export function byteOrderSearch<T extends { readonly text: string }>(
 ): string {
   const below = dialect.textKeyBelow;
   if (below === undefined) throw new Error(`byteOrderSearch: ${dialect.name} has no comparison by byte order`);
-  const sorted = [...entries].sort((a, b) => byteOrder(a.text, b.text));
+  return orderedSearch(
+    [...entries].sort((a, b) => byteOrder(a.text, b.text)),
+    (entry) => below(key, entry.text),
+    leaf,
+  );
+}
+
+/**
+ * A binary search among `sorted` entries (in the order `below` compares them): the key
+ * compared with the middle entry by `below(entry)` (SQL: the key sorts before it), down
+ * to a few, which `leaf` states.
+ */
+export function orderedSearch<T>(sorted: readonly T[], below: (entry: T) => string, leaf: (part: readonly T[]) => string): string {
   const search = (part: readonly T[]): string => {
     if (part.length <= SEARCH_LEAF) return leaf(part);
     const middle = part.length >> 1;
-    return `CASE WHEN ${below(key, part[middle]!.text)} THEN ${search(part.slice(0, middle))} ELSE ${search(part.slice(middle))} END`;
+    return `CASE WHEN ${below(part[middle]!)} THEN ${search(part.slice(0, middle))} ELSE ${search(part.slice(middle))} END`;
   };
   return search(sorted);
 }

@@ -3,8 +3,8 @@
  * fenced derived table (capabilities.materializedLayers: MariaDB writes each to a
  * temporary table), a binary model keeps only the margins' layer and computes its
  * probability in the outer SELECT; elsewhere the probability has its own layer. A
- * multiclass model's hashed slots are computed once, in a layer below the margins, not
- * once per class. The answers of every form are the equivalence suite's
+ * multiclass model's hashed slots, and its text terms' slots, are computed once, in a
+ * layer below the margins, not once per class. The answers of every form are the equivalence suite's
  * (test/compile/equivalence.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,5 +99,54 @@ describe('a multiclass model with hashed features', () => {
     if (dialect.capabilities.correlatedDerivedTables === true) {
       for (const output of compilation.compiled.outputs) expect(md5s(expressions[output.name]!), output.name).toBe(hashed * perSlot);
     }
+  });
+});
+
+describe('a multiclass model with a text feature', () => {
+  let engine: Engine;
+  let model: TrainedModel;
+  const columns: Column[] = [
+    { name: 'id', type: 'integer', dbType: 'INT' },
+    { name: 'c', type: 'text', dbType: 'VARCHAR' },
+    { name: 't', type: 'text', dbType: 'VARCHAR' },
+  ];
+  const md5s = (sql: string): number => sql.match(/md5\(/gi)?.length ?? 0;
+
+  beforeAll(async () => {
+    engine = await memoryEngine();
+    // c: 150 values (hashed); t: words, bigrams of which are hashed; three classes.
+    await run(
+      engine,
+      "CREATE TABLE src AS SELECT i AS id, 'c' || (i % 150) AS c, 'w' || (i % 7) || ' v' || (i % 11) || ' u' || (i % 4) AS t, (i % 150) % 3 AS k FROM range(900) t(i);",
+    );
+    await run(engine, 'CREATE MODEL mt FROM (SELECT c, t, k FROM src) PREDICT k RECIPE (ngram(t, 2)) USING passes = 2;');
+    model = deserializeModel((await engine.store.get('mt'))!.model);
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it.each([duckdbDialect, postgresDialect])('$name: splits the text and hashes its terms once per row where the dialect collects them, else once per class', (dialect) => {
+    expect(model.recipe.outputs).toBe(3);
+    expect(model.recipe.features.map((f) => f.kind)).toEqual(expect.arrayContaining(['hashed_category', 'text']));
+    const compilation = compileModel(model, dialect, columns);
+    if (!compilation.ok) throw new Error(compilation.reason);
+    const perSlot = md5s(dialect.split.md5Word('x', 0));
+    const select = compilation.compiled.select(dialect.quoteTable({ name: 'src' }), ['id']);
+    const collect = dialect.textArrays!.collect;
+    // The category's slot once; the text's array of term slots once where the dialect collects, else per class.
+    const md5Count = (1 + (collect === undefined ? 3 : 1)) * perSlot;
+    expect(dialect.name !== 'postgres' || collect !== undefined).toBe(true);
+    expect(md5s(select)).toBe(md5Count);
+    if (collect !== undefined) expect(select.split(`${collect('x').split('(')[0]!}(`).length - 1).toBe(1);
+    const expressions = compilation.compiled.expressions((name) => dialect.quoteIdent(name));
+    for (const output of compilation.compiled.outputs) expect(md5s(expressions[output.name]!), output.name).toBe(md5Count);
+  });
+
+  it('MySQL: refuses the text feature, naming it', () => {
+    const compilation = compileModel(model, MYSQL_DIALECT, columns);
+    expect(compilation.ok).toBe(false);
+    if (!compilation.ok) expect(compilation.reason).toMatch(/text feature t\b/);
   });
 });
