@@ -38,7 +38,7 @@ import { L2_PATH_MAX_ROWS, train, type ExampleSource } from '../learn/train.js';
 import type { ExampleBlock, Task } from '../learn/types.js';
 import { FeatureEncoder } from '../learn/encode.js';
 import { columnList, findColumn, secondsSince, throwIfAborted, type ExecContext } from './context.js';
-import { checkUsableFeatures } from './describe-data.js';
+import { checkUsableFeatures, excludedBy, trainingAlerts } from './describe-data.js';
 import { encodeExamples } from './encode-examples.js';
 import { sourceColumns } from './engine-choice.js';
 import { evaluateInDatabase } from './evaluate-in-database.js';
@@ -168,7 +168,7 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
 
     // The warm start: SGD over the sample, in an order fixed by the sample key.
     const sampleStarted = performance.now();
-    const sample = await readSample(adapter, scratch, columns, targetIndex, recipe, label, classCount, rawBelow, signal);
+    const sample = await readSample(adapter, scratch, columns, targetIndex, recipe, label, classCount, rawBelow, excludedBy(request.transforms), signal);
     queries++;
     const sampleSeconds = secondsSince(sampleStarted);
     const earlyStopping = options.earlyStopping && sample.validation.length > 0;
@@ -284,6 +284,7 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
       nonzero_weights: warm.learner.nonZeroWeights(),
       model_bytes: modelText.length,
       drift_profile: driftProfile,
+      data_alerts: sample.alerts,
       in_database: {
         engine: 'database',
         iterations,
@@ -313,7 +314,7 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
       request.basis,
     );
     context.loadedModels.set(`${saved.name}@${saved.version}`, model);
-    return withPromotion(trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation), request.promote === null ? null : saved.active, []);
+    return withPromotion(trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation), request.promote === null ? null : saved.active, sample.alerts);
   } finally {
     if (scratch !== undefined) await dropScratchTable(adapter, scratch.table);
   }
@@ -341,6 +342,8 @@ interface Sample {
   readonly validation: ExampleBlock[];
   /** Rows read out of the database. */
   readonly rows: number;
+  /** The data alerts of the sample's rows (describe-data.ts trainingAlerts), as the stream finds them in its cached rows. */
+  readonly alerts: string[];
 }
 
 /**
@@ -357,6 +360,7 @@ async function readSample(
   label: LabelSpec,
   classCount: number,
   rawBelow: number,
+  excluded: (name: string) => boolean,
   signal: AbortSignal | undefined,
 ): Promise<Sample> {
   const q = (name: string): string => adapter.sql.quoteIdent(name);
@@ -383,7 +387,14 @@ async function readSample(
   const train: ExampleBlock[] = [];
   const validation: ExampleBlock[] = [];
   encodeExamples(batches, encoder, labels, targetIndex, classCount, (role, block) => (role === RowRole.Train ? train : validation).push(block));
-  return { train, validation, rows };
+  // The alerts look at the raw rows, which are dropped once encoded: so here, over the sample.
+  const alerts = trainingAlerts(stream.columns.slice(0, columns.length), targetIndex, batches.length, (b) => withoutRole(batches[b]!.batch, columns.length), excluded);
+  return { train, validation, rows, alerts };
+}
+
+/** A sample batch without the role column the scratch table adds after the source's. */
+function withoutRole(batch: RowBatch, sourceColumns: number): RowBatch {
+  return { ...batch, columns: batch.columns.slice(0, sourceColumns) };
 }
 
 /** The sample as the learner's source: pass 0 in the key's order, later passes in a seeded block order. */

@@ -92,6 +92,18 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
     expect(await scratchLeft()).toBe(0);
   }, 600_000);
 
+  it("the data alerts come from the sample as notices, the stream's own", async () => {
+    const source = `(SELECT ROW_NUMBER() OVER () AS id, age, euribor3m, CASE WHEN y THEN 1 ELSE 0 END AS leak, y FROM ${tables.bank})`;
+    const notices: Record<string, readonly string[] | undefined> = {};
+    for (const engineName of ['stream', 'database']) {
+      const model = `tid_alerts_${tag}_${engineName[0]}`;
+      models.push(model);
+      notices[engineName] = (await run(`CREATE MODEL ${model} FROM ${source} PREDICT y USING engine = '${engineName}';`)).notices;
+    }
+    expect(notices.database).toEqual(['id: identifier-like: nearly every value is distinct', expect.stringMatching(/^leak: likely leakage: alone reaches AUC 1\.000/)]);
+    expect(notices.database).toEqual(notices.stream);
+  }, 600_000);
+
   it("multiclass (letters): the stream's held-out rows and macro-F1 within 0.002", async () => {
     const { stream, database } = await both(`tid_letters_${tag}`, tables.letters, 'letter');
     expect(database.rows_evaluated).toBe(stream.rows_evaluated);
