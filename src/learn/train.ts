@@ -255,6 +255,7 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
             l2: spec.l2,
             classWeights: spec.classWeights,
             pass: spec.passes,
+            seed: spec.seed,
             ...(spec.chooseL2 === true && sawValidation && trainRows <= L2_PATH_MAX_ROWS ? { l2Path: L2_PATH } : {}),
           },
           {
