@@ -91,25 +91,49 @@ describe('quality at default settings on the shared data sets', () => {
     expect(line('finish_held_out_loss')).toMatch(/^[0-9.]+ → [0-9.]+$/);
   });
 
-  it.skipIf(FILES.obesity === null)('obesity at defaults: few validation rows, so the finish walks the L2 path by 5-fold cross-validation, keeps its lowest pooled loss, and DESCRIBE shows what was tried and by what', async () => {
+  it.skipIf(FILES.obesity === null)('obesity at defaults: the finish walks the L2 path, keeps its lowest validation loss, and DESCRIBE shows what was tried', async () => {
     await load('obesity');
     await run(engine, 'CREATE OR REPLACE MODEL obesity_path FROM obesity PREDICT nobeyesdad USING seed = 1;');
     const stats = (await engine.store.get('obesity_path'))!.trainingStats as {
+      l2: number;
+      l2_path: { l2: number; validation_loss: number; iterations: number }[];
+      polish: { kept: string; validation_loss_after: number };
+    };
+    expect(stats.l2_path.length).toBeGreaterThan(0);
+    if (stats.polish.kept === 'finish') {
+      const lowest = Math.min(...stats.l2_path.map((t) => t.validation_loss));
+      expect(stats.l2_path.find((t) => t.l2 === stats.l2)!.validation_loss).toBe(lowest);
+      expect(stats.polish.validation_loss_after).toBeLessThanOrEqual(lowest);
+    }
+    const described = await run(engine, 'DESCRIBE MODEL obesity_path;');
+    const rows = described.rows.filter((row) => row[0] === 'training');
+    expect(Number(rows.find((row) => row[1] === 'l2')?.[2])).toBe(stats.l2);
+    expect(rows.filter((row) => String(row[1]).startsWith('l2_tried_'))).toHaveLength(stats.l2_path.length);
+    expect(String(rows.find((row) => row[1] === `l2_tried_${stats.l2_path[0]!.l2}`)?.[2])).toMatch(/^validation loss [0-9.]+ after \d+ iterations$/);
+    expect(String(rows.find((row) => row[1] === 'l2_chosen_by')?.[2])).toBe('the validation rows');
+  });
+
+  it.skipIf(FILES.obesity === null)('obesity, 700 rows at defaults: few validation rows, so the L2 amount is chosen by 5-fold cross-validation, and DESCRIBE shows what was tried and by what', async () => {
+    await load('obesity');
+    await run(engine, 'CREATE OR REPLACE TABLE obesity_700 AS SELECT * FROM obesity LIMIT 700;');
+    await run(engine, 'CREATE OR REPLACE MODEL obesity_cv FROM obesity_700 PREDICT nobeyesdad USING seed = 1;');
+    const stats = (await engine.store.get('obesity_cv'))!.trainingStats as {
       l2: number;
       l2_path: { l2: number; validation_loss: number; iterations: number }[];
       l2_folds?: number;
       rows_validation: number;
       polish: { kept: string; validation_loss_after: number };
     };
-    // 2,111 rows: about 150 validation rows, fewer than cross-validation's threshold.
+    // About 50 validation rows: fewer than cross-validation's threshold.
     expect(stats.rows_validation).toBeLessThan(CV_MAX_VALIDATION_ROWS);
     expect(stats.l2_folds).toBe(CV_FOLDS);
     expect(stats.l2_path.length).toBeGreaterThan(0);
+    // The passes' model is no candidate under cross-validation: the path's choice is refitted.
     expect(stats.polish.kept).toBe('finish');
     const lowest = Math.min(...stats.l2_path.map((t) => t.validation_loss));
     expect(stats.l2_path.find((t) => t.l2 === stats.l2)!.validation_loss).toBe(lowest);
     expect(stats.polish.validation_loss_after).toBe(lowest);
-    const described = await run(engine, 'DESCRIBE MODEL obesity_path;');
+    const described = await run(engine, 'DESCRIBE MODEL obesity_cv;');
     const rows = described.rows.filter((row) => row[0] === 'training');
     expect(Number(rows.find((row) => row[1] === 'l2')?.[2])).toBe(stats.l2);
     expect(rows.filter((row) => String(row[1]).startsWith('l2_tried_'))).toHaveLength(stats.l2_path.length);

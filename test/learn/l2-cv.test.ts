@@ -217,8 +217,8 @@ describe('the default L2 amount chosen by cross-validation when the validation r
   });
 
   it('leaves the choice to the validation rows when they are many', async () => {
-    // 3,000 training rows on 81 weights (within the path's 50 rows per weight) and 600 validation rows.
-    const { data, training, validation } = smallWide('binary', 6, 3_750, 80);
+    // 640 training rows on 81 weights (within the path's 50 rows per weight) and 160 validation rows.
+    const { data, training, validation } = smallWide('binary', 6, 800, 80);
     expect(validation.reduce((sum, block) => sum + block.count, 0)).toBeGreaterThanOrEqual(CV_MAX_VALIDATION_ROWS);
     const result = await train(memorySource(training, validation), spec('binary', data.dimension, { chooseL2: true, passes: 2 }));
     expect(result.polish!.l2Path.length).toBeGreaterThan(0);
