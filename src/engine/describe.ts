@@ -142,13 +142,21 @@ export async function describeModel(statement: DescribeModel, context: ExecConte
     if (p.kept_iteration !== undefined) add('training', 'finish_kept', p.kept_iteration === 0 ? "none: the passes' model" : `iteration ${p.kept_iteration}`);
     if (p.kept === 'passes') add('training', 'finish_kept', "none: the passes' model (lower validation loss)");
     if (p.validation_loss_before !== null && p.validation_loss_after !== null) {
-      add('training', 'finish_held_out_loss', `${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}`);
+      // After cross-validation the second figure is the kept amount's pooled held-out loss over the folds, not the validation rows'.
+      const after = (stats.l2_folds ?? 0) > 0 ? ' (cross-validated)' : '';
+      add('training', 'finish_held_out_loss', `${formatNumber(p.validation_loss_before)} → ${formatNumber(p.validation_loss_after)}${after}`);
     }
   }
   // The L2 amount trained with, and the path the learner chose it on (absent in older versions).
   if (stats.l2 !== undefined) add('training', 'l2', stats.l2);
+  // Who chose the amount: few validation rows hand the choice to cross-validation (l2-path.ts).
+  const folds = stats.l2_folds ?? 0;
+  if ((stats.l2_path ?? []).length > 0) {
+    add('training', 'l2_chosen_by', folds > 0 ? `${folds}-fold cross-validation (training + validation rows)` : 'the validation rows');
+  }
   for (const tried of stats.l2_path ?? []) {
-    add('training', `l2_tried_${tried.l2}`, `validation loss ${formatNumber(tried.validation_loss)} after ${tried.iterations} iterations`);
+    const loss = folds > 0 ? 'cross-validated loss' : 'validation loss';
+    add('training', `l2_tried_${tried.l2}`, `${loss} ${formatNumber(tried.validation_loss)} after ${tried.iterations} iterations`);
   }
   if (stats.tune !== undefined) {
     add('training', 'tune', `${stats.tune.trials} trials in ${formatNumber(stats.tune.seconds)} s, trial ${stats.tune.kept_trial} kept (SHOW TRIALS)`);

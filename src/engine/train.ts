@@ -77,6 +77,8 @@ export interface TrainingStats {
   l2?: number;
   /** The L2 path the finish walked when the learner chose L2 (l2-path.ts); empty without one. */
   l2_path?: { l2: number; validation_loss: number; iterations: number }[];
+  /** Folds of the cross-validation that chose the L2 amount (its `l2_path` losses are then pooled held-out losses); absent or 0: the validation rows chose. */
+  l2_folds?: number;
   /** USING tune = N: trials run, the one kept, and their seconds (SHOW TRIALS lists them). */
   tune?: {
     trials: number;
@@ -610,6 +612,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       learning_rate_search: result.learningRatesTried.map((t) => ({ learning_rate: t.learningRate, validation_loss: t.validationLoss, passes: t.passes })),
       l2: result.l2,
       l2_path: (result.polish?.l2Path ?? []).map((t) => ({ l2: t.l2, validation_loss: t.validationLoss, iterations: t.iterations })),
+      ...(result.polish !== null && result.polish.l2Folds > 0 ? { l2_folds: result.polish.l2Folds } : {}),
       ...(choice === null ? {} : { tune: tuneStats(choice, trials.reduce((sum, t) => sum + t.seconds, 0), trials.length) }),
       task_rule: label.reason,
       ...(result.polish === null

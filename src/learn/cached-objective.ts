@@ -9,7 +9,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SqlmlError } from '../errors.js';
 import { logisticLoss, softmaxCrossEntropy, squaredLoss, type Loss } from './loss.js';
 import { ObjectiveCoordinates } from './coordinates.js';
-import { pairedDifference, type PairedDifference } from './l2-path.js';
+import { assignFolds } from './folds.js';
+import { pairedDifference, type FoldedObjective, type PairedDifference } from './l2-path.js';
 import type { Objective } from './objective.js';
 import type { OnlineLearner } from './sgd.js';
 import { grownCopy } from './typed-arrays.js';
@@ -162,7 +163,7 @@ function floatBits(x: number): number {
  * The objective in compact normalized coordinates: coordinate `p·K + k` is the weight
  * of the feature at position p for output k times its scale, and the K biases come last.
  */
-export class CachedObjective implements Objective {
+export class CachedObjective implements Objective, FoldedObjective {
   readonly K: number;
   evaluations = 0;
   readonly live: number;
@@ -181,6 +182,11 @@ export class CachedObjective implements Objective {
   private validationRows: RowSet | null = null;
   /** Whether evaluate() and inverseDiagonal() sum over the validation rows too (fitValidationToo). */
   private fitsValidation = false;
+  /** Each training and validation row's fold (assignFolds), or null before folds are assigned. */
+  private trainingFolds: Uint8Array | null = null;
+  private validationFolds: Uint8Array | null = null;
+  /** The fold held out (holdOut): evaluate() sums over every other fold of both row sets; −1: none. */
+  private held = -1;
 
   /**
    * The objective of `learner`'s model over `source`'s rows, read into memory; null when
@@ -251,6 +257,43 @@ export class CachedObjective implements Objective {
     this.coordinates.setL2(l2);
   }
 
+  /** Distinct validation rows held (after folding duplicates). */
+  get validationRowCount(): number {
+    return this.validationRows?.count ?? 0;
+  }
+
+  /**
+   * Deals the training and validation rows together into `folds` folds (folds.ts),
+   * stratified by class for classification; false when there are fewer than two rows per
+   * fold.
+   */
+  assignFolds(folds: number, seed: number): boolean {
+    const training = this.training!;
+    const validation = this.validationRows!;
+    const count = training.count + validation.count;
+    if (count < 2 * folds) return false;
+    const labels = new Float64Array(count);
+    labels.set(training.labels.subarray(0, training.count));
+    labels.set(validation.labels.subarray(0, validation.count), training.count);
+    const fold = assignFolds(labels, count, folds, seed, this.spec.task !== 'regression');
+    this.trainingFolds = fold.subarray(0, training.count);
+    this.validationFolds = fold.subarray(training.count);
+    return true;
+  }
+
+  /** From now on evaluate() and inverseDiagonal() sum over every fold but `fold`, of both row sets; −1: back to the training rows. */
+  holdOut(fold: number): void {
+    if (fold >= 0 && this.trainingFolds === null) throw new Error('holdOut before assignFolds');
+    this.held = fold;
+  }
+
+  /** Σ weight·loss and Σ weight over the held-out fold's rows, of both row sets, at `v`. */
+  heldOutLoss(v: Float64Array): { loss: number; weight: number } {
+    const a = this.score(v, this.training!, null, this.trainingFolds, true);
+    const b = this.score(v, this.validationRows!, null, this.validationFolds, true);
+    return { loss: a.loss + b.loss, weight: a.weight + b.weight };
+  }
+
   /** Distinct training rows held (after folding duplicates). */
   get distinctRows(): number {
     return this.training?.count ?? 0;
@@ -271,9 +314,10 @@ export class CachedObjective implements Objective {
     this.evaluations++;
     checkCancelled(this.signal);
     gradient.fill(0);
-    let { loss, weight } = this.score(v, this.training!, gradient);
-    if (this.fitsValidation) {
-      const more = this.score(v, this.validationRows!, gradient);
+    const folded = this.held >= 0;
+    let { loss, weight } = this.score(v, this.training!, gradient, folded ? this.trainingFolds : null, false);
+    if (this.fitsValidation || folded) {
+      const more = this.score(v, this.validationRows!, gradient, folded ? this.validationFolds : null, false);
       loss += more.loss;
       weight += more.weight;
     }
@@ -290,13 +334,14 @@ export class CachedObjective implements Objective {
    */
   async inverseDiagonal(v: Float64Array, out: Float64Array): Promise<void> {
     out.fill(0);
-    let weight = this.addCurvature(v, this.training!, out);
-    if (this.fitsValidation) weight += this.addCurvature(v, this.validationRows!, out);
+    const folded = this.held >= 0;
+    let weight = this.addCurvature(v, this.training!, out, folded ? this.trainingFolds : null);
+    if (this.fitsValidation || folded) weight += this.addCurvature(v, this.validationRows!, out, folded ? this.validationFolds : null);
     this.coordinates.inverseDiagonal(out, weight);
   }
 
-  /** Adds Σ w·x²·c_k over `rows` into `out` (see inverseDiagonal); returns Σ w. */
-  private addCurvature(v: Float64Array, rows: RowSet, out: Float64Array): number {
+  /** Adds Σ w·x²·c_k over `rows` (those outside the held-out fold, given `folds`) into `out` (see inverseDiagonal); returns Σ w. */
+  private addCurvature(v: Float64Array, rows: RowSet, out: Float64Array, folds: Uint8Array | null): number {
     const { labels, multiplicity } = rows;
     const K = this.K;
     const margins = this.margins;
@@ -304,8 +349,10 @@ export class CachedObjective implements Objective {
     const factors = this.factors;
     const classWeights = this.spec.classWeights;
     const single = this.single;
+    const held = this.held;
     let weight = 0;
     for (let r = 0; r < rows.count; r++) {
+      if (folds !== null && folds[r] === held) continue;
       const y = labels[r]!;
       const w = (classWeights === null ? 1 : classWeights[y]!) * multiplicity[r]!;
       weight += w;
@@ -355,7 +402,7 @@ export class CachedObjective implements Objective {
 
   /** Importance-weighted mean validation loss at `v`; null when there are no validation rows. */
   async validationLoss(v: Float64Array): Promise<number | null> {
-    const { loss, weight } = this.score(v, this.validationRows!, null);
+    const { loss, weight } = this.score(v, this.validationRows!, null, null, false);
     return weight > 0 ? loss / weight : null;
   }
 
@@ -387,8 +434,11 @@ export class CachedObjective implements Objective {
     return { losses, weights };
   }
 
-  /** Σ weight·loss and Σ weight over the rows, adding the loss gradient (unnormalized) when given. */
-  private score(v: Float64Array, rows: RowSet, gradient: Float64Array | null): { loss: number; weight: number } {
+  /**
+   * Σ weight·loss and Σ weight over the rows, adding the loss gradient (unnormalized) when
+   * given. With `folds`, only the rows of the held-out fold (`heldOnly`) or only the others.
+   */
+  private score(v: Float64Array, rows: RowSet, gradient: Float64Array | null, folds: Uint8Array | null, heldOnly: boolean): { loss: number; weight: number } {
     const { labels, multiplicity } = rows;
     const K = this.K;
     const margins = this.margins;
@@ -396,9 +446,11 @@ export class CachedObjective implements Objective {
     const factors = this.factors;
     const classWeights = this.spec.classWeights;
     const single = this.single;
+    const held = this.held;
     let loss = 0;
     let weight = 0;
     for (let r = 0; r < rows.count; r++) {
+      if (folds !== null && (folds[r] === held) !== heldOnly) continue;
       this.rowMargins(v, rows, r);
       const y = labels[r]!;
       const w = (classWeights === null ? 1 : classWeights[y]!) * multiplicity[r]!;

@@ -20,12 +20,23 @@
  * - The last iterate is kept unless the passes' model has a lower validation loss: the
  *   finish never leaves the model worse on the validation rows than it found it. When
  *   the L2 amount is the learner's to choose, the finish walks l2-path.ts's path instead
- *   of fitting one amount, and the validation rows choose the amount.
+ *   of fitting one amount, and the validation rows choose the amount (or, when they are
+ *   few, cross-validation over the training and validation rows together).
  * - The objective sums in a fixed block order, so the same seed gives the same bytes.
  */
 
 import { CachedObjective, type ObjectiveRows } from './cached-objective.js';
-import { pathPays, regularizationPath, type PathStep, type RegularizedObjective } from './l2-path.js';
+import {
+  crossValidatedPath,
+  crossValidates,
+  CV_FOLDS,
+  pathPays,
+  regularizationPath,
+  type FoldedObjective,
+  type PathResult,
+  type PathStep,
+  type RegularizedObjective,
+} from './l2-path.js';
 import type { Objective } from './objective.js';
 import type { OnlineLearner } from './sgd.js';
 import type { Task } from './types.js';
@@ -80,6 +91,14 @@ export interface PolishSpec {
    * (src/engine/database-objective.ts).
    */
   readonly converged?: number;
+  /** Seed of the folds when the path cross-validates (l2-path.ts crossValidates); default 0. */
+  readonly seed?: number;
+  /**
+   * false: the validation rows choose the L2 amount however few they are — the rule the
+   * database's objective follows (it cannot hold folds), so the two can be compared on
+   * the same rows. Default true.
+   */
+  readonly crossValidate?: boolean;
 }
 
 export interface PolishResult {
@@ -100,6 +119,8 @@ export interface PolishResult {
   readonly l2Path: readonly PathStep[];
   /** L-BFGS iterations of the path's refit on the training and validation rows together (0 without one). */
   readonly refitIterations: number;
+  /** Folds of the cross-validation that chose the L2 amount; 0 when the validation rows chose it (or nothing did). */
+  readonly l2Folds: number;
   /** Whether the learner holds the finish's fit ('finish') or the passes' model it started from ('passes'). */
   readonly kept: 'finish' | 'passes';
 }
@@ -165,6 +186,31 @@ function isRegularized(objective: Objective): objective is RegularizedObjective 
   return typeof candidate.setL2 === 'function' && typeof candidate.pairedValidation === 'function';
 }
 
+function isFolded(objective: RegularizedObjective): objective is FoldedObjective {
+  const candidate = objective as Partial<FoldedObjective>;
+  return typeof candidate.assignFolds === 'function' && typeof candidate.holdOut === 'function';
+}
+
+/**
+ * The L2 path on `objective`: cross-validated when its validation rows are few and it can
+ * split its rows into folds (held in memory; the database's objective cannot cheaply, and
+ * keeps the validation rows' choice), else chosen on the validation rows.
+ */
+function walkPath(
+  objective: RegularizedObjective,
+  start: Float64Array,
+  startValidation: number,
+  spec: Omit<PolishSpec, 'pass' | 'maxNnz'>,
+  maxIterations: number,
+  hooks: PolishHooks,
+): Promise<PathResult> {
+  const path = spec.l2Path!;
+  if (spec.crossValidate !== false && isFolded(objective) && crossValidates(objective.validationRowCount) && objective.assignFolds(CV_FOLDS, spec.seed ?? 0)) {
+    return crossValidatedPath(objective, start, startValidation, CV_FOLDS, path, maxIterations, minimize, hooks);
+  }
+  return regularizationPath(objective, start, startValidation, path, maxIterations, minimize, hooks, spec.converged);
+}
+
 async function finish(
   learner: OnlineLearner,
   objective: Objective,
@@ -181,10 +227,12 @@ async function finish(
   let validationLoss: number | null;
   let tried: readonly PathStep[] = [];
   let refitIterations = 0;
+  let l2Folds = 0;
   const coordinates = startModel.length;
   if (spec.l2Path !== undefined && spec.l2Path.length > 0 && startValidation !== null && isRegularized(objective) && pathPays(objective.distinctRows, coordinates)) {
-    const path = await regularizationPath(objective, startModel, startValidation, spec.l2Path, maxIterations, minimize, hooks, spec.converged);
+    const path = await walkPath(objective, startModel, startValidation, spec, maxIterations, hooks);
     ({ iterations, tried, validationLoss, refitIterations } = path);
+    l2Folds = path.folds;
     kept = path.v;
     if (path.l2 !== null) l2 = path.l2;
   } else {
@@ -206,6 +254,7 @@ async function finish(
     l2,
     l2Path: tried,
     refitIterations,
+    l2Folds,
     kept: kept !== null ? 'finish' : 'passes',
   };
 }

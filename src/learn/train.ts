@@ -47,7 +47,8 @@ export interface TrainSpec extends LearnerSpec {
   /**
    * The L2 amount is the learner's to choose: when the finish runs on at most
    * L2_PATH_MAX_ROWS training rows with validation rows, it walks L2_PATH and keeps the
-   * amount with the lowest validation loss (l2-path.ts); otherwise `l2` is used.
+   * amount with the lowest validation loss (l2-path.ts; with few validation rows, the
+   * lowest 5-fold cross-validated loss, its folds seeded by `seed`); otherwise `l2` is used.
    */
   readonly chooseL2?: boolean;
 }
@@ -255,6 +256,7 @@ export async function train(source: ExampleSource, spec: TrainSpec, hooks: Train
             l2: spec.l2,
             classWeights: spec.classWeights,
             pass: spec.passes,
+            seed: spec.seed,
             ...(spec.chooseL2 === true && sawValidation && trainRows <= L2_PATH_MAX_ROWS ? { l2Path: L2_PATH } : {}),
           },
           {

@@ -10,6 +10,7 @@ import { firstRow, memoryEngine, run } from '../helpers/engine.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
 import { convergedReference } from '../../bench/converged.js';
 import { POLISH_MAX_ITERATIONS } from '../../src/learn/polish.js';
+import { CV_FOLDS, CV_MAX_VALIDATION_ROWS } from '../../src/learn/l2-path.js';
 
 /** Each data set's file, looked up once: a test whose file is missing is skipped (outside CI). */
 const FILES = {
@@ -109,6 +110,36 @@ describe('quality at default settings on the shared data sets', () => {
     expect(Number(rows.find((row) => row[1] === 'l2')?.[2])).toBe(stats.l2);
     expect(rows.filter((row) => String(row[1]).startsWith('l2_tried_'))).toHaveLength(stats.l2_path.length);
     expect(String(rows.find((row) => row[1] === `l2_tried_${stats.l2_path[0]!.l2}`)?.[2])).toMatch(/^validation loss [0-9.]+ after \d+ iterations$/);
+    expect(String(rows.find((row) => row[1] === 'l2_chosen_by')?.[2])).toBe('the validation rows');
+  });
+
+  it.skipIf(FILES.obesity === null)('obesity, 700 rows at defaults: few validation rows, so the L2 amount is chosen by 5-fold cross-validation, and DESCRIBE shows what was tried and by what', async () => {
+    await load('obesity');
+    await run(engine, 'CREATE OR REPLACE TABLE obesity_700 AS SELECT * FROM obesity LIMIT 700;');
+    await run(engine, 'CREATE OR REPLACE MODEL obesity_cv FROM obesity_700 PREDICT nobeyesdad USING seed = 1;');
+    const stats = (await engine.store.get('obesity_cv'))!.trainingStats as {
+      l2: number;
+      l2_path: { l2: number; validation_loss: number; iterations: number }[];
+      l2_folds?: number;
+      rows_validation: number;
+      polish: { kept: string; validation_loss_after: number };
+    };
+    // About 50 validation rows: fewer than cross-validation's threshold.
+    expect(stats.rows_validation).toBeLessThan(CV_MAX_VALIDATION_ROWS);
+    expect(stats.l2_folds).toBe(CV_FOLDS);
+    expect(stats.l2_path.length).toBeGreaterThan(0);
+    // The passes' model is no candidate under cross-validation: the path's choice is refitted.
+    expect(stats.polish.kept).toBe('finish');
+    const lowest = Math.min(...stats.l2_path.map((t) => t.validation_loss));
+    expect(stats.l2_path.find((t) => t.l2 === stats.l2)!.validation_loss).toBe(lowest);
+    expect(stats.polish.validation_loss_after).toBe(lowest);
+    const described = await run(engine, 'DESCRIBE MODEL obesity_cv;');
+    const rows = described.rows.filter((row) => row[0] === 'training');
+    expect(Number(rows.find((row) => row[1] === 'l2')?.[2])).toBe(stats.l2);
+    expect(rows.filter((row) => String(row[1]).startsWith('l2_tried_'))).toHaveLength(stats.l2_path.length);
+    expect(String(rows.find((row) => row[1] === `l2_tried_${stats.l2_path[0]!.l2}`)?.[2])).toMatch(/^cross-validated loss [0-9.]+ after \d+ iterations$/);
+    expect(String(rows.find((row) => row[1] === 'l2_chosen_by')?.[2])).toBe('5-fold cross-validation (training + validation rows)');
+    expect(String(rows.find((row) => row[1] === 'finish_held_out_loss')?.[2])).toMatch(/^[0-9.]+ → [0-9.]+ \(cross-validated\)$/);
   });
 
   it.skipIf(FILES.obesity === null)('obesity with early_stopping = false: no validation rows, the finish still runs, and DESCRIBE shows no held-out loss', async () => {

@@ -1,0 +1,227 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assignFolds } from '../../src/learn/folds.js';
+import { crossValidates, CV_FOLDS, CV_MAX_VALIDATION_ROWS, L2_PATH } from '../../src/learn/l2-path.js';
+import { polish } from '../../src/learn/polish.js';
+import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
+import { train, type TrainSpec } from '../../src/learn/train.js';
+import type { ExampleBlock, Task } from '../../src/learn/types.js';
+import { memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
+
+function spec(task: Task, dimension: number, overrides: Partial<TrainSpec> = {}): TrainSpec {
+  return {
+    task,
+    dimension,
+    classes: task === 'multiclass' ? 3 : 1,
+    l1: 0,
+    l2: 1e-6,
+    learningRate: null,
+    seed: 1,
+    passes: 4,
+    earlyStopping: true,
+    shuffle: true,
+    classWeights: null,
+    polish: true,
+    ...overrides,
+  };
+}
+
+/** Small, wide data cut into training and validation rows (a fifth). */
+function smallWide(task: Task, seed: number, rows: number, width: number) {
+  const data = synthesize({
+    task,
+    rows,
+    seed,
+    classes: task === 'multiclass' ? 3 : undefined,
+    denseScales: Array.from({ length: width }, (_, i) => 1 + (i % 5)),
+    irrelevant: Array.from({ length: Math.floor(width / 2) }, (_, i) => width - 1 - i),
+  } as Parameters<typeof synthesize>[0]);
+  const cut = Math.floor(rows * 0.8);
+  return { data, training: toBlocks(data.block, 64, 0, cut), validation: toBlocks(data.block, 64, cut, rows) };
+}
+
+/**
+ * Ridge regression on `rows` of `block` by the normal equations: the exact minimizer of
+ * ½·mean (x·w + b − y)² + ½·l2·Σw² (bias unpenalized), weights then bias.
+ */
+function ridge(block: ExampleBlock, rows: readonly number[], dimension: number, l2: number): Float64Array {
+  const n = dimension + 1;
+  const a = Array.from({ length: n }, () => new Float64Array(n + 1));
+  const x = new Float64Array(n);
+  for (const r of rows) {
+    x.fill(0);
+    for (let j = block.offsets[r]!; j < block.offsets[r + 1]!; j++) x[block.indices[j]!] = block.values[j]!;
+    x[dimension] = 1;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) a[i]![j]! += x[i]! * x[j]!;
+      a[i]![n]! += x[i]! * block.labels[r]!;
+    }
+  }
+  for (let i = 0; i < dimension; i++) a[i]![i]! += rows.length * l2;
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[pivot]![c]!)) pivot = r;
+    [a[c], a[pivot]] = [a[pivot]!, a[c]!];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = a[r]![c]! / a[c]![c]!;
+      for (let j = c; j <= n; j++) a[r]![j]! -= f * a[c]![j]!;
+    }
+  }
+  return Float64Array.from({ length: n }, (_, i) => a[i]![n]! / a[i]![i]!);
+}
+
+function predict(block: ExampleBlock, r: number, w: Float64Array, dimension: number): number {
+  let p = w[dimension]!;
+  for (let j = block.offsets[r]!; j < block.offsets[r + 1]!; j++) p += w[block.indices[j]!]! * block.values[j]!;
+  return p;
+}
+
+describe('folds (folds.ts)', () => {
+  it('deals every row one fold, sizes within one per label, and the same folds for the same seed', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.boolean(),
+        (count, folds, classes, seed, stratify) => {
+          const labels = Float64Array.from({ length: count }, (_, i) => (i * 7 + (i >> 3)) % classes);
+          const fold = assignFolds(labels, count, folds, seed, stratify);
+          expect(fold).toEqual(assignFolds(labels, count, folds, seed, stratify));
+          expect(fold.length).toBe(count);
+          for (const f of fold) expect(f).toBeLessThan(folds);
+          const groups = stratify ? classes : 1;
+          for (let c = 0; c < groups; c++) {
+            const sizes = new Array<number>(folds).fill(0);
+            for (let r = 0; r < count; r++) if (!stratify || labels[r] === c) sizes[fold[r]!]!++;
+            expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+          }
+        },
+      ),
+      { numRuns: 200, seed: 19 },
+    );
+  });
+
+  it('depends on the seed: another seed deals the rows differently, into folds of the same sizes', () => {
+    const labels = Float64Array.from({ length: 100 }, (_, i) => i % 2);
+    const a = assignFolds(labels, 100, 5, 1, true);
+    const b = assignFolds(labels, 100, 5, 2, true);
+    expect(b).not.toEqual(a);
+    const sizes = (fold: Uint8Array) => Array.from({ length: 5 }, (_, k) => fold.filter((f) => f === k).length);
+    expect(sizes(b)).toEqual(sizes(a));
+  });
+});
+
+describe('the default L2 amount chosen by cross-validation when the validation rows are few (l2-path.ts)', () => {
+  it('runs on few validation rows only', () => {
+    expect(crossValidates(0)).toBe(true);
+    expect(crossValidates(CV_MAX_VALIDATION_ROWS - 1)).toBe(true);
+    expect(crossValidates(CV_MAX_VALIDATION_ROWS)).toBe(false);
+  });
+
+  it('pools the held-out loss of each fold’s exact ridge fit, keeps the lowest, and refits it on every row (regression, against the normal equations)', async () => {
+    for (const seed of [3, 8]) {
+      const data = synthesize({ task: 'regression', rows: 150, seed, denseScales: [1, 3, 0.5, 2, 1, 4], irrelevant: [3, 4, 5], noise: 1.5 });
+      const cut = 120;
+      const training = toBlocks(data.block, 50, 0, cut);
+      const validation = toBlocks(data.block, 50, cut, 150);
+      const learnerSpec: LearnerSpec = { ...spec('regression', data.dimension), l2: 1e-6 };
+      const learner = new OnlineLearner(learnerSpec);
+      for (const block of training) for (let r = 0; r < block.count; r++) learner.learn(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!, 1);
+      learner.endPass();
+      const result = (await polish(learner, memorySource(training, validation), { task: 'regression', l2: 1e-6, classWeights: null, pass: 1, l2Path: L2_PATH, seed }))!;
+      expect(result.l2Folds).toBe(CV_FOLDS);
+      expect(result.kept).toBe('finish');
+      // The folds: training rows then validation rows, as the objective holds them (no duplicates here).
+      const fold = assignFolds(data.block.labels, 150, CV_FOLDS, seed, false);
+      const all = Array.from({ length: 150 }, (_, r) => r);
+      for (const step of result.l2Path) {
+        let loss = 0;
+        for (let k = 0; k < CV_FOLDS; k++) {
+          const w = ridge(data.block, all.filter((r) => fold[r] !== k), data.dimension, step.l2);
+          for (const r of all.filter((r) => fold[r] === k)) loss += 0.5 * (predict(data.block, r, w, data.dimension) - data.block.labels[r]!) ** 2;
+        }
+        expect(step.validationLoss).toBeCloseTo(loss / 150, 5);
+      }
+      const lowest = Math.min(...result.l2Path.map((step) => step.validationLoss));
+      expect(result.l2Path.find((step) => step.l2 === result.l2)!.validationLoss).toBe(lowest);
+      expect(result.validationLoss).toBe(lowest);
+      // The data is noisy and small: some regularization beats none, so the choice is not the path's weak end.
+      expect(result.l2).toBeGreaterThan(1e-6);
+      // The refit: the exact ridge optimum over all 150 rows at the chosen amount.
+      const exact = ridge(data.block, all, data.dimension, result.l2);
+      for (let i = 0; i < data.dimension; i++) expect(learner.weight(i, 0)).toBeCloseTo(exact[i]!, 4);
+      expect(learner.bias(0)).toBeCloseTo(exact[data.dimension]!, 4);
+    }
+  });
+
+  it('chooses by cross-validation for binary, multiclass and regression on few validation rows: an amount of the path, the lowest pooled loss', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Task>('binary', 'multiclass', 'regression'),
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.integer({ min: 60, max: 200 }),
+        fc.integer({ min: 8, max: 30 }),
+        async (task, seed, rows, width) => {
+          const { data, training, validation } = smallWide(task, seed, rows, width);
+          const result = await train(memorySource(training, validation), spec(task, data.dimension, { seed, chooseL2: true }));
+          const finish = result.polish!;
+          expect(finish.l2Folds).toBe(CV_FOLDS);
+          // Under cross-validation the passes' model is no candidate: the path's choice is always refitted.
+          expect(finish.kept).toBe('finish');
+          expect(finish.refitIterations).toBeGreaterThan(0);
+          expect(L2_PATH).toContain(result.l2);
+          expect(finish.l2Path.map((step) => step.l2)).toEqual(L2_PATH.slice(0, finish.l2Path.length));
+          const lowest = Math.min(...finish.l2Path.map((step) => step.validationLoss));
+          expect(finish.l2Path.find((step) => step.l2 === result.l2)!.validationLoss).toBe(lowest);
+        },
+      ),
+      { numRuns: 9, seed: 19 },
+    );
+  });
+
+  it('is deterministic, and its folds follow the seed', async () => {
+    const { data, training, validation } = smallWide('binary', 4, 150, 24);
+    const a = await train(memorySource(training, validation), spec('binary', data.dimension, { chooseL2: true, seed: 5 }));
+    const b = await train(memorySource(training, validation), spec('binary', data.dimension, { chooseL2: true, seed: 5 }));
+    expect(b.l2).toBe(a.l2);
+    expect(b.polish!.l2Path).toEqual(a.polish!.l2Path);
+    expect(b.learner.modelCopy()).toEqual(a.learner.modelCopy());
+    // The polish seed alone changes the folds, so the pooled losses (the passes' model is the same start).
+    const learner = () => {
+      const l = new OnlineLearner({ ...spec('binary', data.dimension), l2: 1e-6 });
+      for (const block of training) for (let r = 0; r < block.count; r++) l.learn(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, block.labels[r]!, 1);
+      l.endPass();
+      return l;
+    };
+    const one = await polish(learner(), memorySource(training, validation), { task: 'binary', l2: 1e-6, classWeights: null, pass: 1, l2Path: L2_PATH, seed: 1 });
+    const two = await polish(learner(), memorySource(training, validation), { task: 'binary', l2: 1e-6, classWeights: null, pass: 1, l2Path: L2_PATH, seed: 2 });
+    expect(two!.l2Path[0]!.validationLoss).not.toBe(one!.l2Path[0]!.validationLoss);
+    // crossValidate = false (the database engine's rule): the validation rows choose, however few.
+    const plain = await polish(learner(), memorySource(training, validation), { task: 'binary', l2: 1e-6, classWeights: null, pass: 1, l2Path: L2_PATH, seed: 1, crossValidate: false });
+    expect(plain!.l2Folds).toBe(0);
+    expect(plain!.l2Path.length).toBeGreaterThan(0);
+    expect(plain!.l2Path[0]!.validationLoss).not.toBe(one!.l2Path[0]!.validationLoss);
+  });
+
+  it('never overrides a given amount: no path, no folds', async () => {
+    for (const task of ['binary', 'multiclass', 'regression'] as const) {
+      const { data, training, validation } = smallWide(task, 2, 120, 20);
+      const result = await train(memorySource(training, validation), spec(task, data.dimension, { l2: 0.37 }));
+      expect(result.l2).toBe(0.37);
+      expect(result.polish!.l2Path).toEqual([]);
+      expect(result.polish!.l2Folds).toBe(0);
+    }
+  });
+
+  it('leaves the choice to the validation rows when they are many', async () => {
+    // 640 training rows on 81 weights (within the path's 50 rows per weight) and 160 validation rows.
+    const { data, training, validation } = smallWide('binary', 6, 800, 80);
+    expect(validation.reduce((sum, block) => sum + block.count, 0)).toBeGreaterThanOrEqual(CV_MAX_VALIDATION_ROWS);
+    const result = await train(memorySource(training, validation), spec('binary', data.dimension, { chooseL2: true, passes: 2 }));
+    expect(result.polish!.l2Path.length).toBeGreaterThan(0);
+    expect(result.polish!.l2Folds).toBe(0);
+  });
+});
