@@ -13,7 +13,7 @@
  * two forms' sums must agree (`same`).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -26,6 +26,7 @@ import { Engine } from '../src/engine/engine.js';
 import { deserializeModel } from '../src/learn/model-format.js';
 import type { TrainedModel } from '../src/learn/model.js';
 import { median } from './median.js';
+import { serialBackend } from './serial-backend.js';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -114,13 +115,7 @@ if (databases.includes('postgres')) {
   execFileSync('psql', [postgresUrl, '-qc', `\\copy ${TABLE} FROM '${copy}' CSV HEADER`]);
   rmSync(copy, { force: true });
   await client.query(`VACUUM ANALYZE ${TABLE}`);
-  const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-  const cpuOf = (): number => {
-    const fields = readFileSync(`/proc/${backend}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-  await client.query('SET max_parallel_workers_per_gather = 0');
-  await client.query('SET jit = off');
+  const cpuOf = await serialBackend(client);
   await measure(
     'postgres',
     async (sql) => {

@@ -20,7 +20,7 @@
  * between the two (0 expected).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -32,6 +32,7 @@ import { Engine } from '../src/engine/engine.js';
 import { deserializeModel } from '../src/learn/model-format.js';
 import type { TrainedModel } from '../src/learn/model.js';
 import { median } from './median.js';
+import { serialBackend } from './serial-backend.js';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -132,14 +133,7 @@ if (databases.includes('postgres')) {
   const engine = await Engine.open(postgresUrl);
   const variants = selects(postgresDialect, await columnsOf(engine.adapter, `SELECT * FROM ${TABLE}`));
   await engine.close();
-  const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-  // utime + stime of the backend, in seconds (clock ticks of 1/100 s).
-  const cpuOf = (): number => {
-    const fields = readFileSync(`/proc/${backend}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-  await client.query('SET max_parallel_workers_per_gather = 0');
-  await client.query('SET jit = off');
+  const cpuOf = await serialBackend(client);
   const times = new Map<string, { seconds: number[]; cpu: number[] }>(variants.map(([name]) => [name, { seconds: [], cpu: [] }]));
   for (let round = 0; round < repeat; round++) {
     for (const [name, select] of round % 2 === 0 ? variants : [...variants].reverse()) {

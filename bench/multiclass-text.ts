@@ -10,7 +10,6 @@
  * seconds. A last line per database counts the rows whose label or score differ (0
  * expected). (bench/multiclass-slots.ts --text does the same over gen.py's 1M rows.)
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -21,6 +20,7 @@ import { compileModel } from '../src/compile/index.js';
 import type { Column } from '../src/data.js';
 import { Engine } from '../src/engine/engine.js';
 import { deserializeModel } from '../src/learn/model-format.js';
+import { serialBackend } from './serial-backend.js';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -97,13 +97,7 @@ if (databases.includes('postgres')) {
     await client.query(`INSERT INTO sqlml_bench_sms VALUES ${part.map((_, j) => `($${2 * j + 1}, $${2 * j + 2})`).join(', ')}`, part.flatMap((r) => [Number(r[0]), r[1]]));
   }
   await client.query(`INSERT INTO sqlml_bench_sms SELECT s.id + 100000 * r, s.msg FROM sqlml_bench_sms s CROSS JOIN generate_series(1, ${times}) AS r`);
-  const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-  const cpuOf = (): number => {
-    const fields = readFileSync(`/proc/${backend}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-  await client.query('SET max_parallel_workers_per_gather = 0');
-  await client.query('SET jit = off');
+  const cpuOf = await serialBackend(client);
   await measure(
     'postgres',
     postgresDialect,

@@ -4,41 +4,10 @@ import { assignFolds } from '../../src/learn/folds.js';
 import { crossValidates, CV_FOLDS, CV_MAX_VALIDATION_ROWS, L2_PATH } from '../../src/learn/l2-path.js';
 import { polish } from '../../src/learn/polish.js';
 import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
-import { train, type TrainSpec } from '../../src/learn/train.js';
+import { train } from '../../src/learn/train.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
 import { memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
-
-function spec(task: Task, dimension: number, overrides: Partial<TrainSpec> = {}): TrainSpec {
-  return {
-    task,
-    dimension,
-    classes: task === 'multiclass' ? 3 : 1,
-    l1: 0,
-    l2: 1e-6,
-    learningRate: null,
-    seed: 1,
-    passes: 4,
-    earlyStopping: true,
-    shuffle: true,
-    classWeights: null,
-    polish: true,
-    ...overrides,
-  };
-}
-
-/** Small, wide data cut into training and validation rows (a fifth). */
-function smallWide(task: Task, seed: number, rows: number, width: number) {
-  const data = synthesize({
-    task,
-    rows,
-    seed,
-    classes: task === 'multiclass' ? 3 : undefined,
-    denseScales: Array.from({ length: width }, (_, i) => 1 + (i % 5)),
-    irrelevant: Array.from({ length: Math.floor(width / 2) }, (_, i) => width - 1 - i),
-  } as Parameters<typeof synthesize>[0]);
-  const cut = Math.floor(rows * 0.8);
-  return { data, training: toBlocks(data.block, 64, 0, cut), validation: toBlocks(data.block, 64, cut, rows) };
-}
+import { smallWide, spec } from '../helpers/small-wide.js';
 
 /**
  * Ridge regression on `rows` of `block` by the normal equations: the exact minimizer of

@@ -1,41 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { L2_PATH } from '../../src/learn/l2-path.js';
-import { train, type TrainSpec } from '../../src/learn/train.js';
+import { train } from '../../src/learn/train.js';
 import type { Task } from '../../src/learn/types.js';
-import { meanLoss, memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
-
-function spec(task: Task, dimension: number, overrides: Partial<TrainSpec> = {}): TrainSpec {
-  return {
-    task,
-    dimension,
-    classes: task === 'multiclass' ? 3 : 1,
-    l1: 0,
-    l2: 1e-6,
-    learningRate: null,
-    seed: 1,
-    passes: 4,
-    earlyStopping: true,
-    shuffle: true,
-    classWeights: null,
-    polish: true,
-    ...overrides,
-  };
-}
-
-/** Small, wide data: few rows per weight, where the L2 amount matters. */
-function smallWide(task: Task, seed: number, rows: number, width: number) {
-  const data = synthesize({
-    task,
-    rows,
-    seed,
-    classes: task === 'multiclass' ? 3 : undefined,
-    denseScales: Array.from({ length: width }, (_, i) => 1 + (i % 5)),
-    irrelevant: Array.from({ length: Math.floor(width / 2) }, (_, i) => width - 1 - i),
-  } as Parameters<typeof synthesize>[0]);
-  const cut = Math.floor(rows * 0.8);
-  return { data, training: toBlocks(data.block, 64, 0, cut), validation: toBlocks(data.block, 64, cut, rows) };
-}
+import { meanLoss, memorySource } from '../helpers/synthetic.js';
+import { smallWide, spec } from '../helpers/small-wide.js';
 
 /** `model` (real weights, the K biases after the dimension·K weights) with its biases' mean subtracted. */
 function centredBiases(model: Float64Array, dimension: number): Float64Array {
