@@ -22,7 +22,7 @@ import { md5Utf8, md5Word } from '../learn/md5.js';
 import { ENCODED_LABEL, type EncodedColumn, type ObjectiveEncoding } from '../compile/objective-sql.js';
 import { RowRole } from '../learn/split.js';
 import type { RoleFractions } from './split-sql.js';
-import { CONTENT_HASH_COLUMN, contentHashSql, occurrenceSql, roleSql, sampleKeySql, validationHashSql } from './split-sql.js';
+import { CONTENT_HASH_COLUMN, contentHashSql, hashLayers, occurrenceSql, roleSql, sampleKeySteps, validationHashSteps } from './split-sql.js';
 import { secondsSince } from './context.js';
 
 /** Every scratch table's name starts so (tests look for leftovers by it). */
@@ -75,15 +75,22 @@ export function scratchSelect(adapter: Adapter, plan: ScratchPlan): string {
   }
   const target = q(plan.columns[plan.targetIndex]!.name);
   const needsValidation = plan.fractions.validationFraction > 0;
-  const validation = needsValidation ? `, ${validationHashSql(dialect.split, `h.${CONTENT_HASH_COLUMN}`)} AS sqlml_vh` : '';
+  const fence = dialect.split.layerFence;
   const partition = occurrenceSql(plan.columns.map((c) => dialect.split.partitionKey(`v.${q(c.name)}`, c.type)));
   const role = roleSql({ contentHash: CONTENT_HASH_COLUMN, validationHash: needsValidation ? 'sqlml_vh' : null, occurrence: 'sqlml_k' }, plan.fractions);
   // Rows without a target take no part, and are not counted as occurrences (RowSplitter skips them so).
-  const withHashes = `(SELECT h.*${validation} FROM (${hashed}) h WHERE h.${target} IS NOT NULL) v`;
-  const withOccurrence = `(SELECT v.*, ${partition} AS sqlml_k FROM ${withHashes}) o`;
-  const withRole = `(SELECT o.*, ${sampleKeySql(dialect.split, CONTENT_HASH_COLUMN, 'sqlml_k')} AS ${PICK_COLUMN}, ${role} AS ${ROLE_COLUMN} FROM ${withOccurrence}) r`;
+  // The hashes are computed in layers (split-sql.ts hashLayers), which keeps each
+  // expression short: the validation hash below the window, where PostgreSQL's workers
+  // compute it, and the sample key, which needs the occurrence, above it. (The features'
+  // encoding below the window too measured no faster: the sort then carries and spills
+  // twice the bytes.)
+  const targeted = `(SELECT h.* FROM (${hashed}) h WHERE h.${target} IS NOT NULL${fence})`;
+  const withHashes = `${needsValidation ? hashLayers(dialect.split, targeted, 'sqlml_vh', validationHashSteps(dialect.split, CONTENT_HASH_COLUMN)) : targeted} v`;
+  const withOccurrence = `(SELECT v.*, ${partition} AS sqlml_k FROM ${withHashes}${fence})`;
+  const withPick = hashLayers(dialect.split, withOccurrence, PICK_COLUMN, sampleKeySteps(dialect.split, CONTENT_HASH_COLUMN, 'sqlml_k'));
+  const withRole = `(SELECT o.*, ${role} AS ${ROLE_COLUMN} FROM ${withPick} o) r`;
   const select = (columns: readonly EncodedColumn[]): string[] => columns.map((c) => `${c.sql} AS ${q(c.name)}`);
-  const translated = `(SELECT r.*, ${select(plan.encoding.inner).join(', ')} FROM ${withRole}${dialect.split.layerFence}) e`;
+  const translated = `(SELECT r.*, ${select(plan.encoding.inner).join(', ')} FROM ${withRole}${fence}) e`;
   const keepIf = dialect.scratchTable.keepIf;
   const readBack = `(e.${ROLE_COLUMN} = ${RowRole.Holdout} OR e.${PICK_COLUMN} < ${plan.rawBelow})`;
   const raw = plan.columns.map((c) => `${keepIf === undefined ? `e.${q(c.name)}` : keepIf(readBack, `e.${q(c.name)}`)} AS ${q(c.name)}`);

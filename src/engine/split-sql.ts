@@ -140,7 +140,11 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
       }
     }
   });
-  // Layer 4: mix(hi) of each number; layer 5: each cell's value hash.
+  // Layer 4: mix(hi) of each number; layer 5: each cell's value hash. (mix states its
+  // input 8 times. Naming its steps in layers of their own, as hashLayers does, measured
+  // slower here: the scratch table's SELECT over gen.py's 1M rows on PostgreSQL took
+  // 17.2-17.5 s against 14.6-15.1 s, quiet: each layer copies the row's every column,
+  // and these rows are wide by then; hashLayers pays where a 64-fold expression ran serially.)
   const mixedHighs = columns.flatMap((c, i) => (c.type === 'text' ? [] : [`${mix(name('hi', i))} AS ${name('mh', i)}`]));
   const values = columns.map((c, i) => {
     const lo = name('lo', i);
@@ -189,17 +193,67 @@ function xorShift32(dialect: SplitSqlDialect, x: string, by: number): string {
  * shifts and multiplications mod 2^32. `contentHash` is best a column: it is repeated.
  */
 export function validationHashSql(dialect: SplitSqlDialect, contentHash: string): string {
+  return inline(validationHashSteps(dialect, contentHash));
+}
+
+/** validationHashSql as steps, for hashLayers. */
+export function validationHashSteps(dialect: SplitSqlDialect, contentHash: string): HashSteps {
   // mixH(h, k): h ^= mixK(k); h = rotl(h, 13); h = h · 5 + 0xe6546b64.
   const mixed = dialect.xor(`(${contentHash})`, u32(mixK(VALIDATION_SALT)));
   const rotated = `(((${mixed}) % 524288) * 8192 + ((${mixed}) >> 19))`;
-  let h = `((${rotated} * 5 + ${u32(0xe6546b64)}) % ${TWO_32})`;
-  // finalize(h, 4): the length, then fmix32.
-  h = dialect.xor(h, '4');
-  h = xorShift32(dialect, h, 16);
-  h = times32(h, 0x85ebca6b);
-  h = xorShift32(dialect, h, 13);
-  h = times32(h, 0xc2b2ae35);
-  return xorShift32(dialect, h, 16);
+  return {
+    first: `((${rotated} * 5 + ${u32(0xe6546b64)}) % ${TWO_32})`,
+    // finalize(h, 4): the length, then fmix32.
+    steps: [
+      (h) => dialect.xor(h, '4'),
+      (h) => xorShift32(dialect, h, 16),
+      (h) => times32(h, 0x85ebca6b),
+      (h) => xorShift32(dialect, h, 13),
+      (h) => times32(h, 0xc2b2ae35),
+      (h) => xorShift32(dialect, h, 16),
+    ],
+  };
+}
+
+/**
+ * A hash of 32-bit integers as SQL: `first`, then each step applied to the result of the
+ * one before. A step states its input twice or more (x ^ (x >> 16)), so written as one
+ * expression the chain repeats its first value 2^steps times: 64 copies for the
+ * validation hash, which PostgreSQL evaluated in the serial part of the scratch table's
+ * plan (above the window), about 13 µs per row. hashLayers names the intermediate results
+ * instead: the scratch table's SELECT over gen.py's 1M rows on PostgreSQL went from
+ * 25.9-26.6 s to 14.6-15.1 s (EXPLAIN ANALYZE, alternately, quiet 2-vCPU AMD EPYC), its
+ * WindowAgg node from 13.4 s to 1.0 s.
+ */
+export interface HashSteps {
+  readonly first: string;
+  readonly steps: readonly ((x: string) => string)[];
+}
+
+/** The steps as one expression (tests, and where it is evaluated once). */
+function inline(hash: HashSteps): string {
+  return hash.steps.reduce((x, step) => step(x), hash.first);
+}
+
+/** Steps per layer in hashLayers: each layer states its input at most 4 times. */
+const STEPS_PER_LAYER = 2;
+
+/**
+ * `from` (a parenthesized subquery) with the hash's value as column `name`, computed in
+ * layers of derived tables behind the dialect's fence, each naming its result
+ * (`<name>_<i>`, columns the layers above carry along), so no expression repeats a long one.
+ */
+export function hashLayers(dialect: SplitSqlDialect, from: string, name: string, hash: HashSteps): string {
+  let layer = `(SELECT s.*, ${hash.first} AS ${name}_0 FROM ${from} s${dialect.layerFence})`;
+  let current = `${name}_0`;
+  for (let i = 0; i < hash.steps.length; i += STEPS_PER_LAYER) {
+    const value = hash.steps.slice(i, i + STEPS_PER_LAYER).reduce((x, step) => step(x), `s.${current}`);
+    const last = i + STEPS_PER_LAYER >= hash.steps.length;
+    const out = last ? name : `${name}_${i + 1}`;
+    layer = `(SELECT s.*, ${value} AS ${out} FROM ${layer} s${dialect.layerFence})`;
+    current = out;
+  }
+  return layer;
 }
 
 /** The occurrence k of a row among the rows of the same content (see heldOutSql), from 0. */
@@ -249,11 +303,14 @@ const SAMPLE_STEP = 0x3c6ef372;
  * row order. `contentHash` and `occurrence` are repeated: best columns.
  */
 export function sampleKeySql(dialect: SplitSqlDialect, contentHash: string, occurrence: string): string {
-  let x = `((${dialect.xor(`(${contentHash})`, u32(SAMPLE_SALT))} + (${occurrence}) * ${SAMPLE_STEP}) % ${TWO_32})`;
-  // content-hash.ts's finalizer (mix), with the products kept under 2^48.
-  x = xorShift32(dialect, x, 16);
-  x = times32(x, MIX_1);
-  x = xorShift32(dialect, x, 15);
-  x = times32(x, MIX_2);
-  return xorShift32(dialect, x, 16);
+  return inline(sampleKeySteps(dialect, contentHash, occurrence));
+}
+
+/** sampleKeySql as steps, for hashLayers. */
+export function sampleKeySteps(dialect: SplitSqlDialect, contentHash: string, occurrence: string): HashSteps {
+  return {
+    first: `((${dialect.xor(`(${contentHash})`, u32(SAMPLE_SALT))} + (${occurrence}) * ${SAMPLE_STEP}) % ${TWO_32})`,
+    // content-hash.ts's finalizer (mix), with the products kept under 2^48.
+    steps: [(x) => xorShift32(dialect, x, 16), (x) => times32(x, MIX_1), (x) => xorShift32(dialect, x, 15), (x) => times32(x, MIX_2), (x) => xorShift32(dialect, x, 16)],
+  };
 }
