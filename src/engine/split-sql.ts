@@ -143,7 +143,7 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
   // Layer 4: mix(hi) of each number; layer 5: each cell's value hash. (mix states its
   // input 8 times. Naming its steps in layers of their own, as hashLayers does, measured
   // slower here: the scratch table's SELECT over gen.py's 1M rows on PostgreSQL took
-  // 17.2-17.5 s against 14.6-15.1 s, quiet: each layer copies the row's every column,
+  // 17.2-17.5 s against 14.6-15.1 s under EXPLAIN ANALYZE, quiet: each layer copies the row's every column,
   // and these rows are wide by then; hashLayers pays where a 64-fold expression ran serially.)
   const mixedHighs = columns.flatMap((c, i) => (c.type === 'text' ? [] : [`${mix(name('hi', i))} AS ${name('mh', i)}`]));
   const values = columns.map((c, i) => {
@@ -220,10 +220,10 @@ export function validationHashSteps(dialect: SplitSqlDialect, contentHash: strin
  * one before. A step states its input twice or more (x ^ (x >> 16)), so written as one
  * expression the chain repeats its first value 2^steps times: 64 copies for the
  * validation hash, which PostgreSQL evaluated in the serial part of the scratch table's
- * plan (above the window), about 13 µs per row. hashLayers names the intermediate results
- * instead: the scratch table's SELECT over gen.py's 1M rows on PostgreSQL went from
- * 25.9-26.6 s to 14.6-15.1 s (EXPLAIN ANALYZE, alternately, quiet 2-vCPU AMD EPYC), its
- * WindowAgg node from 13.4 s to 1.0 s.
+ * plan (above the window). hashLayers names the intermediate results instead: on gen.py's
+ * 1M rows on PostgreSQL (quiet 2-vCPU AMD EPYC) the scratch table's CREATE TABLE … AS went
+ * from 19.1 s to 15.5 s (bench/train-engines.ts); under EXPLAIN ANALYZE, whose timing
+ * inflates every layer, its WindowAgg node went from 13.4 s to 1.0 s.
  */
 export interface HashSteps {
   readonly first: string;
