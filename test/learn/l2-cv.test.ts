@@ -8,37 +8,7 @@ import { train } from '../../src/learn/train.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
 import { memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
 import { smallWide, spec } from '../helpers/small-wide.js';
-
-/**
- * Ridge regression on `rows` of `block` by the normal equations: the exact minimizer of
- * ½·mean (x·w + b − y)² + ½·l2·Σw² (bias unpenalized), weights then bias.
- */
-function ridge(block: ExampleBlock, rows: readonly number[], dimension: number, l2: number): Float64Array {
-  const n = dimension + 1;
-  const a = Array.from({ length: n }, () => new Float64Array(n + 1));
-  const x = new Float64Array(n);
-  for (const r of rows) {
-    x.fill(0);
-    for (let j = block.offsets[r]!; j < block.offsets[r + 1]!; j++) x[block.indices[j]!] = block.values[j]!;
-    x[dimension] = 1;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) a[i]![j]! += x[i]! * x[j]!;
-      a[i]![n]! += x[i]! * block.labels[r]!;
-    }
-  }
-  for (let i = 0; i < dimension; i++) a[i]![i]! += rows.length * l2;
-  for (let c = 0; c < n; c++) {
-    let pivot = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[pivot]![c]!)) pivot = r;
-    [a[c], a[pivot]] = [a[pivot]!, a[c]!];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = a[r]![c]! / a[c]![c]!;
-      for (let j = c; j <= n; j++) a[r]![j]! -= f * a[c]![j]!;
-    }
-  }
-  return Float64Array.from({ length: n }, (_, i) => a[i]![n]! / a[i]![i]!);
-}
+import { leastSquares } from '../helpers/least-squares.js';
 
 function predict(block: ExampleBlock, r: number, w: Float64Array, dimension: number): number {
   let p = w[dimension]!;
@@ -109,7 +79,7 @@ describe('the default L2 amount chosen by cross-validation when the validation r
       for (const step of result.l2Path) {
         let loss = 0;
         for (let k = 0; k < CV_FOLDS; k++) {
-          const w = ridge(data.block, all.filter((r) => fold[r] !== k), data.dimension, step.l2);
+          const w = leastSquares(data.block, data.dimension, step.l2, all.filter((r) => fold[r] !== k));
           for (const r of all.filter((r) => fold[r] === k)) loss += 0.5 * (predict(data.block, r, w, data.dimension) - data.block.labels[r]!) ** 2;
         }
         expect(step.validationLoss).toBeCloseTo(loss / 150, 5);
@@ -120,7 +90,7 @@ describe('the default L2 amount chosen by cross-validation when the validation r
       // The data is noisy and small: some regularization beats none, so the choice is not the path's weak end.
       expect(result.l2).toBeGreaterThan(1e-6);
       // The refit: the exact ridge optimum over all 150 rows at the chosen amount.
-      const exact = ridge(data.block, all, data.dimension, result.l2);
+      const exact = leastSquares(data.block, data.dimension, result.l2, all);
       for (let i = 0; i < data.dimension; i++) expect(learner.weight(i, 0)).toBeCloseTo(exact[i]!, 4);
       expect(learner.bias(0)).toBeCloseTo(exact[data.dimension]!, 4);
     }

@@ -6,6 +6,7 @@ import { OnlineLearner, type LearnerSpec } from '../../src/learn/sgd.js';
 import { train, type TrainSpec } from '../../src/learn/train.js';
 import type { ExampleBlock, Task } from '../../src/learn/types.js';
 import { meanLoss, memorySource, synthesize, toBlocks } from '../helpers/synthetic.js';
+import { leastSquares } from '../helpers/least-squares.js';
 
 function spec(task: Task, dimension: number, overrides: Partial<TrainSpec> = {}): TrainSpec {
   return {
@@ -34,37 +35,6 @@ async function sgdLearner(learnerSpec: LearnerSpec, blocks: readonly ExampleBloc
   }
   learner.endPass();
   return learner;
-}
-
-/**
- * Least squares by the normal equations (Gaussian elimination with partial pivoting): the
- * exact minimizer of ½·mean (x·w − y)² + ½·l2·Σw² (bias unpenalized).
- */
-function leastSquares(block: ExampleBlock, dimension: number, l2 = 0): Float64Array {
-  const n = dimension + 1;
-  const a = Array.from({ length: n }, () => new Float64Array(n + 1));
-  const x = new Float64Array(n);
-  for (let r = 0; r < block.count; r++) {
-    x.fill(0);
-    for (let j = block.offsets[r]!; j < block.offsets[r + 1]!; j++) x[block.indices[j]!] = block.values[j]!;
-    x[dimension] = 1;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) a[i]![j]! += x[i]! * x[j]!;
-      a[i]![n]! += x[i]! * block.labels[r]!;
-    }
-  }
-  for (let i = 0; i < dimension; i++) a[i]![i]! += block.count * l2;
-  for (let c = 0; c < n; c++) {
-    let pivot = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[pivot]![c]!)) pivot = r;
-    [a[c], a[pivot]] = [a[pivot]!, a[c]!];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = a[r]![c]! / a[c]![c]!;
-      for (let j = c; j <= n; j++) a[r]![j]! -= f * a[c]![j]!;
-    }
-  }
-  return Float64Array.from({ length: n }, (_, i) => a[i]![n]! / a[i]![i]!);
 }
 
 describe('full-batch finish (L-BFGS after the SGD passes)', () => {
