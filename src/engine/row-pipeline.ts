@@ -462,6 +462,15 @@ export class ThreadPipeline implements RowPipeline {
   }
 }
 
+/**
+ * The worker's own options. `trackUnmanagedFds`: the worker opens its cache files with
+ * plain descriptors (openSync), and a cancel ends it from outside (`terminate`) wherever
+ * it is; tracked, they are closed as the thread ends. Node's default, stated because
+ * without it every cancelled training would keep its deleted cache files open for the
+ * life of the process (test/faults/cancel-training-files.test.ts).
+ */
+const WORKER_OPTIONS = { resourceLimits: WORKER_LIMITS, trackUnmanagedFds: true } as const;
+
 function startWorker(workerData: RowWorkerData): Worker {
   const transferList = [workerData.recycle];
   // From source (tests, benches under tsx) the worker is TypeScript too: it registers
@@ -469,9 +478,9 @@ function startWorker(workerData: RowWorkerData): Worker {
   if (import.meta.url.endsWith('.ts')) {
     const entry = JSON.stringify(new URL('./row-worker.ts', import.meta.url).href);
     const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((api) => { api.register(); return import(${entry}); })`;
-    return new Worker(bootstrap, { eval: true, workerData, transferList, resourceLimits: WORKER_LIMITS });
+    return new Worker(bootstrap, { eval: true, workerData, transferList, ...WORKER_OPTIONS });
   }
-  return new Worker(new URL('./row-worker.js', import.meta.url), { workerData, transferList, resourceLimits: WORKER_LIMITS });
+  return new Worker(new URL('./row-worker.js', import.meta.url), { workerData, transferList, ...WORKER_OPTIONS });
 }
 
 /**
