@@ -4,8 +4,9 @@
  * Generates the synthetic table (bench/synthetic.ts) into a temporary DuckDB file, then,
  * per repeat, streams it once exactly as train.ts's pass 0 does and times each step on
  * its own: the adapter's decoding (waiting for the next batch), splitter.assign (the
- * copies counted exactly as they come, and deferred as training does: content hashes to
- * disk, a filter, the copies resolved after the read), profiler.add and rowCache.append;
+ * copies counted exactly as they come, and as training does: first copies' roles to a
+ * role file, content keys to partitions on disk, the copies counted after the read:
+ * src/engine/split-copies.ts), profiler.add and rowCache.append;
  * then the replay of the row cache. Steps are timed
  * inside one pass, not by subtracting whole runs, so the other steps' garbage and the
  * database's noise stay out of each figure as far as possible. The last line sums the
@@ -15,7 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuckDBAdapter } from '../adapters/duckdb/duckdb-adapter.js';
-import { CacheDir, RowCache, SplitHashFile } from '../src/engine/cache.js';
+import { CacheDir, RowCache } from '../src/engine/cache.js';
+import { RoleFile, SplitCopies } from '../src/engine/split-copies.js';
 import { BATCH_ROWS } from '../src/engine/context.js';
 import { Profiler } from '../src/learn/profile.js';
 import { contentHashes, RowSplitter, type SplitSpec } from '../src/learn/split.js';
@@ -31,7 +33,7 @@ const repeats = option('repeat', 3);
 
 /** The defaults of CREATE MODEL: split 0.7, early stopping on (10% validation), seed 1. */
 const split: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed: 1 };
-const STEPS = ['decode', 'splitter.assign', 'splitter.assign (deferred copies)', 'splitter.resolve', 'profiler.add', 'rowCache.append', 'rowCache.replay'] as const;
+const STEPS = ['decode', 'splitter.assign', 'splitter.assign (first copies, keys to disk)', 'copies.resolve', 'profiler.add', 'rowCache.append', 'rowCache.replay'] as const;
 type Step = (typeof STEPS)[number];
 
 function emit(record: Record<string, unknown>): void {
@@ -54,7 +56,7 @@ try {
   const ownSteps = STEPS.filter((step) => step !== 'decode' && step !== 'splitter.assign');
   const total = ownSteps.reduce((sum, step) => sum + best.get(step)!, 0);
   emit({
-    step: 'best of repeats: splitter.assign (deferred copies) + splitter.resolve + profiler.add + rowCache.append + rowCache.replay',
+    step: 'best of repeats: splitter.assign (first copies, keys to disk) + copies.resolve + profiler.add + rowCache.append + rowCache.replay',
     seconds: round(total),
     load_1m: loadavg()[0],
     rows_per_second: Math.round(rows / total),
@@ -69,8 +71,8 @@ async function measure(): Promise<Record<Step, number>> {
   const elapsed: Record<Step, number> = {
     decode: 0,
     'splitter.assign': 0,
-    'splitter.assign (deferred copies)': 0,
-    'splitter.resolve': 0,
+    'splitter.assign (first copies, keys to disk)': 0,
+    'copies.resolve': 0,
     'profiler.add': 0,
     'rowCache.append': 0,
     'rowCache.replay': 0,
@@ -85,10 +87,12 @@ async function measure(): Promise<Record<Step, number>> {
     const splitter = new RowSplitter(split);
     // What training's row processor does instead (row-pipeline.ts): the hashes computed
     // apart and kept on disk, a filter in place of the exact counts, the copies resolved after.
-    const deferred = new RowSplitter(split, { deferCopies: true, expectedRows: rows });
-    const hashFile = new SplitHashFile(cacheDir.file('hashes.bin'));
+    const deferred = new RowSplitter(split, { firstCopies: true });
+    const roleFile = new RoleFile(cacheDir.file('roles.bin'));
+    const copies = new SplitCopies(cacheDir.file('copies.bin'), split, rows);
     const hashes = new Int32Array(2 * BATCH_ROWS);
-    const deferredRoles: Uint8Array[] = [];
+    const own = new Uint8Array(BATCH_ROWS);
+    const batchRows: number[] = [];
     const iterator = stream.batches()[Symbol.asyncIterator]();
     let at = 0;
     const lap = (): number => {
@@ -105,11 +109,11 @@ async function measure(): Promise<Record<Step, number>> {
       const batch = next.value;
       splitter.assign(batch, targetIndex, roles);
       elapsed['splitter.assign'] += lap();
-      const own = new Uint8Array(batch.rowCount);
       deferred.assign(batch, targetIndex, own, contentHashes(batch, split.seed, hashes));
-      hashFile.append(hashes, batch.rowCount);
-      deferredRoles.push(own);
-      elapsed['splitter.assign (deferred copies)'] += lap();
+      copies.add(hashes, own, batch.rowCount);
+      roleFile.append(own, batch.rowCount);
+      batchRows.push(batch.rowCount);
+      elapsed['splitter.assign (first copies, keys to disk)'] += lap();
       profiler.add(batch);
       elapsed['profiler.add'] += lap();
       rowCache.append(batch);
@@ -118,9 +122,10 @@ async function measure(): Promise<Record<Step, number>> {
     profiler.finish();
     const resolving = performance.now();
     const counts = new Float64Array(4);
-    if (deferred.pendingRows > 0) for (let b = 0; b < deferredRoles.length; b++) deferred.resolve(hashFile.batch(b), deferredRoles[b]!, counts);
-    hashFile.close();
-    elapsed['splitter.resolve'] = (performance.now() - resolving) / 1000;
+    copies.resolve(roleFile, batchRows, counts);
+    copies.close();
+    roleFile.close();
+    elapsed['copies.resolve'] = (performance.now() - resolving) / 1000;
     const started = performance.now();
     let replayed = 0;
     for (const batch of rowCache.batches()) replayed += batch.rowCount;

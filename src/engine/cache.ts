@@ -7,7 +7,7 @@
  * how much, and whose); memory holds only the block index (one entry per few thousand
  * rows), never the rows.
  */
-import { closeSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import type { Column, ColumnData, RowBatch } from '../data.js';
 import { isNumberType, mayCarryExact } from '../data.js';
 import type { ExampleBlock } from '../learn/types.js';
@@ -21,8 +21,8 @@ export interface BlockEntry {
   readonly length: number;
 }
 
-/** Append-only file of length-known blocks, read back by block. */
-class BlockFile {
+/** Append-only file of length-known blocks, read back by block (and rewritten in place, same length). */
+export class BlockFile {
   readonly #fd: number;
   readonly #budget: CacheBudget | null;
   #scratch: Buffer | null = null;
@@ -59,6 +59,13 @@ class BlockFile {
     this.#offsets.push(this.#size);
     this.#lengths.push(length);
     this.#size += length;
+  }
+  /** Writes block `block` over with `data`, of its length. */
+  rewrite(block: number, data: Uint8Array): void {
+    const length = this.#lengths[block]!;
+    if (data.byteLength !== length) throw new Error(`sqlml cache block ${block} is ${length} bytes, not ${data.byteLength}`);
+    let done = 0;
+    while (done < length) done += writeSync(this.#fd, data, done, length - done, this.#offsets[block]! + done);
   }
   /**
    * Reads block `block` into a new buffer, or with `reuse` into this file's one scratch

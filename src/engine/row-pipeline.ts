@@ -19,12 +19,13 @@ import { FeatureEncoder } from '../learn/encode.js';
 import { LabelEncoder, type LabelSpec } from '../learn/label.js';
 import { Profiler, type Profile } from '../learn/profile.js';
 import type { Recipe } from '../learn/recipe-format.js';
-import { contentHashes, PENDING_ROLE, RowRole, RowSplitter, type SplitSpec } from '../learn/split.js';
+import { contentHashes, countsCopies, RowRole, RowSplitter, type SplitSpec } from '../learn/split.js';
 import type { ExampleBlock } from '../learn/types.js';
 import type { CacheBudget, SharedCacheBudget } from './cache-dir.js';
-import { blockBuffers, EXAMPLE_BLOCK_ROWS, SplitHashFile, type BlockArrays, type BlockEntry, type ExampleCache, type RowCache, type WrittenExamples } from './cache.js';
+import { blockBuffers, EXAMPLE_BLOCK_ROWS, type BlockArrays, type BlockEntry, type ExampleCache, type RowCache, type WrittenExamples } from './cache.js';
 import { SHUFFLE_BUFFER_ROWS } from '../learn/train.js';
 import { encodeExamples, rowsWithRoles, type EncodingTotals } from './encode-examples.js';
+import { RoleFile, SplitCopies } from './split-copies.js';
 
 /** What pass 0 learnt about the rows. */
 export interface ReadSummary {
@@ -47,35 +48,51 @@ export function splitHashes(batch: RowBatch, split: SplitSpec): Int32Array {
   return contentHashes(batch, split.seed, new Int32Array(2 * batch.rowCount));
 }
 
+/** Where a RowProcessor keeps its roles and counts copies on disk (see its constructor). */
+export interface CopyFiles {
+  /** The roles, a byte a row (RoleFile). */
+  readonly rolesPath: string;
+  /** The content keys' partitions (SplitCopies). */
+  readonly copiesPath: string;
+  /** The rows expected (0: unknown), which sizes the partitions. */
+  readonly expectedRows: number;
+}
+
 /** Roles and profile of each batch as it comes; the encoding pass over the row cache after. */
 export class RowProcessor {
   readonly #columns: readonly Column[];
   readonly #targetIndex: number;
-  /** Counts the copies of each row content during the read; dropped after it. */
+  /** Assigns the roles during the read (counting copies as they come, or only first copies' roles); dropped after it. */
   #splitter: RowSplitter | null;
   readonly #profiler: Profiler;
-  /** Roles of each cached batch, by batch number: one byte per row. */
+  /** Roles of each cached batch, by batch number, one byte a row: here (the small sources) or on disk (#roleFile). */
   readonly #roles: Uint8Array[] = [];
+  readonly #roleFile: RoleFile | null;
+  /** The copies counted on disk, after the read (null: counted as they come, or none to count). */
+  readonly #copies: SplitCopies | null;
+  /** Rows of each batch, when the roles are on disk. */
+  readonly #batchRows: number[] = [];
   readonly #roleCounts = new Float64Array(4);
 
   readonly #split: SplitSpec;
-  /** Each batch's content hashes, kept for the split's deferred copies (null: copies counted as they come). */
-  readonly #hashFile: SplitHashFile | null;
   #scratchHashes = new Int32Array(0);
-  #hashClosed = false;
+  #scratchRoles = new Uint8Array(0);
+  #copiesClosed = false;
+  #rolesClosed = false;
 
   /**
-   * `copies`: where to keep the content hashes so the split can defer copy counts
-   * (RowSplitter's deferCopies: about 1.25 bytes a row in memory, not 16-32 per distinct
-   * row, for 8 bytes a row on disk), and the rows expected; null counts copies exactly as
-   * they come (the small sources).
+   * `files`: keep the roles on disk and count the copies there after the read
+   * (split-copies.ts: memory that does not grow with the rows, for about 13 bytes a row on
+   * disk); null keeps the roles here and counts copies exactly as they come (16-32 bytes
+   * per distinct row: the small sources).
    */
-  constructor(columns: readonly Column[], targetIndex: number, split: SplitSpec, copies: { readonly hashesPath: string; readonly expectedRows: number; readonly budget: CacheBudget | null } | null = null) {
+  constructor(columns: readonly Column[], targetIndex: number, split: SplitSpec, files: (CopyFiles & { readonly budget: CacheBudget | null }) | null = null) {
     this.#columns = columns;
     this.#targetIndex = targetIndex;
     this.#split = split;
-    this.#splitter = new RowSplitter(split, copies === null ? {} : { deferCopies: true, expectedRows: copies.expectedRows });
-    this.#hashFile = copies === null ? null : new SplitHashFile(copies.hashesPath, copies.budget);
+    this.#splitter = new RowSplitter(split, files === null ? {} : { firstCopies: true });
+    this.#roleFile = files === null ? null : new RoleFile(files.rolesPath, files.budget);
+    this.#copies = files === null || !countsCopies(split) ? null : new SplitCopies(files.copiesPath, split, files.expectedRows, files.budget);
     this.#profiler = new Profiler(columns);
   }
 
@@ -86,41 +103,57 @@ export class RowProcessor {
    */
   add(batch: RowBatch, hashes?: Int32Array): void {
     if (this.#splitter === null) throw new Error('a batch came after the read was finished');
-    const roles = new Uint8Array(batch.rowCount);
-    if (this.#hashFile !== null && hashes === undefined) {
-      if (this.#scratchHashes.length < 2 * batch.rowCount) this.#scratchHashes = new Int32Array(2 * batch.rowCount);
+    const n = batch.rowCount;
+    let roles: Uint8Array;
+    if (this.#roleFile === null) roles = new Uint8Array(n);
+    else {
+      if (this.#scratchRoles.length < n) this.#scratchRoles = new Uint8Array(n);
+      roles = this.#scratchRoles.subarray(0, n);
+    }
+    if (this.#copies !== null && hashes === undefined) {
+      if (this.#scratchHashes.length < 2 * n) this.#scratchHashes = new Int32Array(2 * n);
       hashes = contentHashes(batch, this.#split.seed, this.#scratchHashes);
     }
     this.#splitter.assign(batch, this.#targetIndex, roles, hashes);
-    this.#hashFile?.append(hashes!, batch.rowCount);
+    this.#copies?.add(hashes!, roles, n);
     const counts = this.#roleCounts;
-    // Pending rows (deferred copies) are counted once resolved.
-    for (let row = 0; row < roles.length; row++) if (roles[row] !== PENDING_ROLE) counts[roles[row]!]! += 1;
+    for (let row = 0; row < n; row++) counts[roles[row]!]! += 1;
     this.#profiler.add(batch);
-    this.#roles.push(roles);
+    if (this.#roleFile === null) this.#roles.push(roles);
+    else {
+      this.#roleFile.append(roles, n);
+      this.#batchRows.push(n);
+    }
   }
 
   finishRead(): ReadSummary {
     const splitter = this.#splitter;
-    const hashFile = this.#hashFile;
-    if (splitter !== null && hashFile !== null && splitter.pendingRows > 0) {
-      // Every batch, in stream order: the first copy of a pending content may be in any of them.
-      for (let batch = 0; batch < this.#roles.length; batch++) splitter.resolve(hashFile.batch(batch), this.#roles[batch]!, this.#roleCounts);
-    }
-    this.close();
-    // The copy counts are the largest thing the read keeps (counted as they come: 16-32
-    // bytes per distinct row; deferred: the filter and the pending contents): their
-    // memory goes back now, not whenever the collector gets to it.
+    if (splitter !== null && this.#copies !== null && !this.#copiesClosed) this.#copies.resolve(this.#roleFile!, this.#batchRows, this.#roleCounts);
+    this.#closeCopies();
+    // Counted as they come, the copy counts are the largest thing the read keeps (16-32
+    // bytes per distinct row): their memory goes back now, not whenever the collector gets to it.
     splitter?.release();
     this.#splitter = null;
     return { profile: this.#profiler.finish(), roleCounts: this.#roleCounts };
   }
 
-  /** Closes the content hashes' file, if any (a training that ends before finishRead). */
+  /** Closes the files the processor keeps, if any (after the encoding, or a training that ends before). */
   close(): void {
-    if (this.#hashFile === null || this.#hashClosed) return;
-    this.#hashClosed = true;
-    this.#hashFile.close();
+    this.#closeCopies();
+    if (this.#roleFile === null || this.#rolesClosed) return;
+    this.#rolesClosed = true;
+    this.#roleFile.close();
+  }
+
+  #closeCopies(): void {
+    if (this.#copies === null || this.#copiesClosed) return;
+    this.#copiesClosed = true;
+    this.#copies.close();
+  }
+
+  /** Batch `index`'s roles (from the role file: valid until the next call). */
+  #rolesOf(index: number): Uint8Array {
+    return this.#roleFile === null ? this.#roles[index]! : this.#roleFile.batch(index);
   }
 
   /**
@@ -141,9 +174,10 @@ export class RowProcessor {
   ): EncodingTotals {
     const encoder = new FeatureEncoder(plan.recipe, this.#columns);
     const labels = new LabelEncoder(plan.label, this.#columns[this.#targetIndex]!);
-    const roles = this.#roles;
+    const rolesOf = (index: number): Uint8Array => this.#rolesOf(index);
+    // Each batch and its roles are used up before the next are read (both are views the next read reuses).
     function* batches(): Generator<{ batch: RowBatch; roles: Uint8Array }> {
-      for (const index of plan.order) yield { batch: cache.transientBatch(index), roles: roles[index]! };
+      for (const index of plan.order) yield { batch: cache.transientBatch(index), roles: rolesOf(index) };
     }
     if (holdout === null) return encodeExamples(batches(), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch, spare);
     const first = encodeExamples(rowsWithRoles(batches(), ALL_BUT_HOLDOUT), encoder, labels, this.#targetIndex, plan.classCount, emit, afterBatch, spare);
@@ -294,8 +328,8 @@ export interface RowWorkerData {
   readonly columns: readonly Column[];
   readonly targetIndex: number;
   readonly split: SplitSpec;
-  /** Where the worker keeps the content hashes for the split's deferred copies, and the rows expected (RowProcessor). */
-  readonly copies: { readonly hashesPath: string; readonly expectedRows: number };
+  /** Where the worker keeps the roles and counts the split's copies (RowProcessor). */
+  readonly copies: CopyFiles;
   readonly control: SharedArrayBuffer;
   /** Where the main thread sends released blocks' buffers back (BlockBuffers messages). */
   readonly recycle: MessagePort;

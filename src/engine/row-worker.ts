@@ -96,6 +96,7 @@ port.on('message', (request: RowWorkerRequest) => {
       const written = { train: train.written(), validation: validation.written(), holdout: holdout.written() };
       for (const c of caches) c.close();
       post({ kind: 'encoded', totals, written });
+      processor.close();
       cache.close();
       data.recycle.close();
       port.close();

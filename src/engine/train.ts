@@ -373,14 +373,14 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     const tunesBins = options.tune > 0 && options.earlyStopping && hasQuantileBins(request.transforms);
     const workerWanted = context.encodeWorker !== 'never' && !tunesBins;
     const workerAt = context.encodeWorker === 'always' ? 0 : ROW_WORKER_MIN_ROWS;
-    // Whichever processor sees every row defers the split's copy counts to the end of the
-    // read (a filter in memory, the content hashes on disk), so memory does not grow by
-    // 16-32 bytes per distinct row; this thread's processor only when no worker will take over.
+    // Whichever processor sees every row keeps the roles on disk and counts the split's
+    // copies there after the read (split-copies.ts), so memory does not grow with the rows;
+    // this thread's processor only when no worker will take over.
     const processor = new RowProcessor(
       columns,
       targetIndex,
       split,
-      workerWanted ? null : { hashesPath: dir.file('split-hashes.bin'), expectedRows: totalRows ?? 0, budget: dir.budget },
+      workerWanted ? null : { rolesPath: dir.file('split-roles.bin'), copiesPath: dir.file('split-copies.bin'), expectedRows: totalRows ?? 0, budget: dir.budget },
     );
     pipeline = new InlinePipeline(processor, rowCache);
     let rowsRead = 0;
@@ -396,7 +396,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
             columns,
             targetIndex,
             split,
-            copies: { hashesPath: dir.file('split-hashes-worker.bin'), expectedRows: totalRows ?? 0 },
+            copies: { rolesPath: dir.file('split-roles-worker.bin'), copiesPath: dir.file('split-copies-worker.bin'), expectedRows: totalRows ?? 0 },
           },
           rowCache,
           block + 1,

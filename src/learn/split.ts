@@ -26,7 +26,6 @@
 import type { ColumnData, NumberColumnData, RowBatch } from '../data.js';
 import { exactWords, mix, NULL_VALUE, numberValue, numberWords, ROW_PRIME, textWords, wordHi, wordLo } from './content-hash.js';
 import { finishHash, hashCombine, hashString, hashToUnit, mixBlock } from './hash.js';
-import { CopyFilter } from './copy-filter.js';
 import { OccurrenceCounter } from './occurrences.js';
 
 /** What a row is used for; one byte per row in the row cache. */
@@ -86,25 +85,20 @@ export function roleOf(hash: number, spec: SplitSpec, occurrence = 0): RowRole {
   return RowRole.Train;
 }
 
-/**
- * A role `assign` leaves for `resolve` (deferred copies only): the row's content may
- * have been seen before, so its copy number is not known yet. Never a RowRole.
- */
-export const PENDING_ROLE = 0xff;
+/** Whether the split's roles depend on copy numbers (any held-out or validation rows), so copies must be counted. */
+export function countsCopies(spec: SplitSpec): boolean {
+  return !(spec.trainFraction === null && spec.validationFraction === 0);
+}
 
 /** How a RowSplitter counts copies. */
 export interface SplitterOptions {
   /**
-   * Defer the copy counts of the rows whose content a Bloom filter (copy-filter.ts)
-   * cannot rule out as seen before: `assign` gives them PENDING_ROLE and the caller,
-   * once the stream has ended, hands every batch's content hashes and roles back to
-   * `resolve` in stream order. Memory is then about 1.25 bytes per row plus the exact
-   * counts of the pending contents, instead of 16-32 bytes per distinct row; the roles
-   * are the same.
+   * Count no copies: `assign` gives every row its content's first copy's role (k = 0),
+   * and the caller counts the copies and corrects the roles of the later ones itself
+   * (the training's read does, on disk: src/engine/split-copies.ts), so the splitter
+   * keeps nothing per row.
    */
-  readonly deferCopies?: boolean;
-  /** Rows expected (sizes the filter; more may come). */
-  readonly expectedRows?: number;
+  readonly firstCopies?: boolean;
 }
 
 /**
@@ -114,52 +108,15 @@ export interface SplitterOptions {
  */
 export class RowSplitter {
   readonly #spec: SplitSpec;
-  /** Null when every row with a target is a training row, so no count is needed. */
+  /** Null when no copy is counted: every row with a target is a training row, or `firstCopies`. */
   readonly #occurrences: OccurrenceCounter | null;
-  /** Deferred copies: the filter of contents seen; #occurrences then holds the pending rows' contents. */
-  readonly #seen: CopyFilter | null;
-  #pending = 0;
-  /** Deferred copies, while resolving: the copies so far of each pending content. */
-  #copies: OccurrenceCounter | null = null;
+  /** Whether a row's role depends on its content at all (a split asked for). */
+  readonly #splits: boolean;
 
   constructor(spec: SplitSpec, options: SplitterOptions = {}) {
     this.#spec = spec;
-    const counts = !(spec.trainFraction === null && spec.validationFraction === 0);
-    this.#occurrences = counts ? new OccurrenceCounter() : null;
-    this.#seen = counts && options.deferCopies === true ? new CopyFilter(options.expectedRows ?? 0) : null;
-  }
-
-  /** Rows `assign` left PENDING_ROLE so far (deferred copies). */
-  get pendingRows(): number {
-    return this.#pending;
-  }
-
-  /**
-   * Deferred copies: gives each PENDING_ROLE row of the next batch its role, from its
-   * content hashes (`contentHashes` of the batch, as `assign` used). Every batch of the
-   * stream must come back, in stream order, with the roles `assign` gave it. Each role
-   * given is counted in `counts` (indexed by RowRole).
-   */
-  resolve(hashes: Int32Array, roles: Uint8Array, counts: Float64Array): void {
-    const suspects = this.#occurrences!;
-    this.#copies ??= new OccurrenceCounter();
-    const copies = this.#copies;
-    const spec = this.#spec;
-    for (let row = 0; row < roles.length; row++) {
-      const role = roles[row]!;
-      if (role === RowRole.Skip) continue;
-      const lo = hashes[2 * row]!;
-      const hi = hashes[2 * row + 1]!;
-      // A content not pending anywhere was new every time the filter saw it: its one row keeps its role.
-      if (!suspects.has(lo, hi)) continue;
-      // The first row of a pending content is counted too: it may have passed the filter as new.
-      const k = copies.next(lo, hi);
-      if (role === PENDING_ROLE) {
-        const given = roleOf(lo >>> 0, spec, k);
-        roles[row] = given;
-        counts[given]! += 1;
-      }
-    }
+    this.#splits = countsCopies(spec);
+    this.#occurrences = this.#splits && options.firstCopies !== true ? new OccurrenceCounter() : null;
   }
 
   /**
@@ -167,28 +124,19 @@ export class RowSplitter {
    * get `Skip` (and are not counted). `hashes` are the batch's `contentHashes`, when
    * another thread computed them already.
    */
-  assign(batch: RowBatch, targetIndex: number, roles: Uint8Array, hashes: Int32Array = contentHashes(batch, this.#spec.seed)): void {
+  assign(batch: RowBatch, targetIndex: number, roles: Uint8Array, hashes?: Int32Array): void {
     const n = batch.rowCount;
     const spec = this.#spec;
     const occurrences = this.#occurrences;
-    const seen = this.#seen;
     const target = batch.columns[targetIndex]!;
+    if (this.#splits && hashes === undefined) hashes = contentHashes(batch, spec.seed);
     for (let row = 0; row < n; row++) {
       const isNull = target.kind === 'number' ? target.nulls[row] === 1 : target.values[row] == null;
       if (isNull) roles[row] = RowRole.Skip;
-      else if (occurrences === null) roles[row] = RowRole.Train;
-      else if (seen !== null) {
-        const hash = hashes[2 * row]!;
-        const hi = hashes[2 * row + 1]!;
-        if (!seen.testAndAdd(hash, hi)) roles[row] = roleOf(hash >>> 0, spec, 0);
-        else {
-          occurrences.next(hash, hi);
-          roles[row] = PENDING_ROLE;
-          this.#pending++;
-        }
-      } else {
-        const hash = hashes[2 * row]!;
-        roles[row] = roleOf(hash >>> 0, spec, occurrences.next(hash, hashes[2 * row + 1]!));
+      else if (!this.#splits) roles[row] = RowRole.Train;
+      else {
+        const hash = hashes![2 * row]!;
+        roles[row] = roleOf(hash >>> 0, spec, occurrences === null ? 0 : occurrences.next(hash, hashes![2 * row + 1]!));
       }
     }
   }
@@ -198,15 +146,14 @@ export class RowSplitter {
     return this.#occurrences?.distinct ?? 0;
   }
 
-  /** Bytes held by the occurrence counts (and the filter). */
+  /** Bytes held by the occurrence counts. */
   get byteLength(): number {
-    return (this.#occurrences?.byteLength ?? 0) + (this.#seen?.byteLength ?? 0) + (this.#copies?.byteLength ?? 0);
+    return this.#occurrences?.byteLength ?? 0;
   }
 
   /** Gives the occurrence counts' memory back; the splitter is not to be used after. */
   release(): void {
     this.#occurrences?.release();
-    this.#copies?.release();
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Fault injection: a CREATE MODEL over PostgreSQL cancelled while its training worker runs
  * (the Ctrl-C path: the statement's AbortSignal) fails `cancelled` and leaves no file open.
- * The worker opens the row cache, the split's content hashes and the example caches
+ * The worker opens the row cache, the split's roles and copies and the example caches
  * itself with plain descriptors, and a cancel ends it from outside (`terminate`) while it
  * may be in the middle of any of them; Node closes such a thread's descriptors as it
  * ends only because the worker tracks them (`trackUnmanagedFds`, row-pipeline.ts). One
@@ -78,7 +78,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
   it('cancelled mid-read, after the worker took over, it fails `cancelled` and every file it opened is closed', async () => {
     const before = openFiles();
     // Once the worker has opened its own files (it starts a while after the read does).
-    const workerReads = (): boolean => openFiles().some((file) => file.endsWith('split-hashes-worker.bin'));
+    const workerReads = (): boolean => openFiles().some((file) => file.endsWith('split-copies-worker.bin'));
     const error = await cancelledTraining('cancel_mid_read', (p) => p.phase === 'read' && workerReads());
     expect(error.code).toBe('cancelled');
     const after = openFiles();
@@ -100,7 +100,7 @@ describe.each(TARGETS)('$label', ({ url }) => {
     expect(after.sort()).toEqual(before.sort());
   }, 120_000);
 
-  it('cancelled mid-read without a worker (the content hashes file on the main thread), every file it opened is closed', async () => {
+  it('cancelled mid-read without a worker (the roles and copies files on the main thread), every file it opened is closed', async () => {
     const before = openFiles();
     const error = await cancelledTraining('cancel_inline', (p) => p.phase === 'read' && p.rows >= 2 * ROW_WORKER_MIN_ROWS, inline);
     expect(error.code).toBe('cancelled');

@@ -5,7 +5,7 @@ import { OccurrenceCounter } from '../../src/learn/occurrences.js';
 import { mulberry32, permutation } from '../../src/learn/random.js';
 import { mix, NULL_VALUE, numberValue, numberWords, ROW_PRIME, wordHi, wordLo } from '../../src/learn/content-hash.js';
 import { finishHash, mixBlock } from '../../src/learn/hash.js';
-import { contentHashes, hashRow, PENDING_ROLE, roleOf, RowRole, RowSplitter, type SplitSpec } from '../../src/learn/split.js';
+import { contentHashes, hashRow, roleOf, RowRole, RowSplitter, type SplitSpec } from '../../src/learn/split.js';
 
 /** The roles a fresh splitter gives one batch (a whole stream of one batch). */
 function assignRoles(batch: RowBatch, targetIndex: number, spec: SplitSpec, roles: Uint8Array): void {
@@ -232,120 +232,6 @@ describe('the split of duplicated rows', () => {
       const copies = counts.reduce((sum, c) => sum + c, 0);
       expect(Math.abs(counts[RowRole.Holdout]! - 0.3 * copies), key).toBeLessThanOrEqual(2);
     }
-  });
-});
-
-/** `n` rows over `distinct` contents (a number, a 0/1 target that is NULL in 1 row of 50), skewed, seeded. */
-function manyContents(n: number, distinct: number, seed: number): RowBatch {
-  const next = mulberry32(seed);
-  const a = new Float64Array(n);
-  const y = new Float64Array(n);
-  const nulls = new Uint8Array(n);
-  for (let row = 0; row < n; row++) {
-    const pick = Math.floor(next() ** 2 * distinct);
-    a[row] = pick * 0.25;
-    y[row] = pick % 2;
-    nulls[row] = pick % 50 === 7 ? 1 : 0;
-  }
-  return { rowCount: n, columns: [{ kind: 'number', values: a, nulls: new Uint8Array(n) }, { kind: 'number', values: y, nulls }] };
-}
-
-function sliceBatch(batch: RowBatch, from: number, to: number): RowBatch {
-  return {
-    rowCount: to - from,
-    columns: batch.columns.map((c) =>
-      c.kind === 'number' ? { kind: 'number' as const, values: c.values.subarray(from, to), nulls: c.nulls.subarray(from, to) } : { kind: 'text' as const, values: c.values.slice(from, to) },
-    ),
-  };
-}
-
-/** Roles of `batch` streamed in batches of `batchRows` by a deferring splitter, resolved after; the role counts; the pending rows. */
-function deferredRoles(batch: RowBatch, spec: SplitSpec, batchRows: number, expectedRows: number): { roles: Uint8Array; counts: Float64Array; pending: number } {
-  const splitter = new RowSplitter(spec, { deferCopies: true, expectedRows });
-  const parts: { roles: Uint8Array; hashes: Int32Array }[] = [];
-  const counts = new Float64Array(4);
-  for (let from = 0; from < batch.rowCount; from += batchRows) {
-    const part = sliceBatch(batch, from, Math.min(batch.rowCount, from + batchRows));
-    const hashes = contentHashes(part, spec.seed, new Int32Array(2 * part.rowCount));
-    const roles = new Uint8Array(part.rowCount);
-    splitter.assign(part, 1, roles, hashes);
-    for (const role of roles) if (role !== PENDING_ROLE) counts[role]! += 1;
-    parts.push({ roles, hashes });
-  }
-  const pending = splitter.pendingRows;
-  for (const part of parts) splitter.resolve(part.hashes, part.roles, counts);
-  const roles = new Uint8Array(batch.rowCount);
-  let at = 0;
-  for (const part of parts) {
-    roles.set(part.roles, at);
-    at += part.roles.length;
-  }
-  return { roles, counts, pending };
-}
-
-describe('the split with deferred copies (a filter during the read, exact counts after)', () => {
-  it('gives every row the role the exact count gives, past many false positives of a filter sized far too small', () => {
-    const n = 120_000;
-    const batch = manyContents(n, 60_000, 9);
-    const exact = new Uint8Array(n);
-    new RowSplitter(SPEC).assign(batch, 1, exact);
-    // Expecting 5,000 rows: the filter grows by five layers and says "maybe" to contents it never saw.
-    const { roles, counts, pending } = deferredRoles(batch, SPEC, 2048, 5_000);
-    expect(roles).toEqual(exact);
-    const distinct = new Set<number>();
-    let withTarget = 0;
-    const values = (batch.columns[0] as { values: Float64Array }).values;
-    const nulls = (batch.columns[1] as { nulls: Uint8Array }).nulls;
-    for (let row = 0; row < n; row++) {
-      if (nulls[row] === 1) continue;
-      withTarget++;
-      distinct.add(values[row]!);
-    }
-    const copies = withTarget - distinct.size;
-    // Every later copy was pending, and some first copies too (the filter's false positives).
-    expect(pending).toBeGreaterThan(copies);
-    expect(pending).toBeLessThan(copies + 0.05 * distinct.size);
-    for (const role of [RowRole.Train, RowRole.Validation, RowRole.Holdout, RowRole.Skip]) {
-      expect(counts[role], `role ${role}`).toBe(exact.filter((r) => r === role).length);
-    }
-  });
-
-  it('property: equals the exact split row by row, whatever the batch size, the duplication and the row estimate', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 20_000 }),
-        fc.integer({ min: 1, max: 30_000 }),
-        fc.integer(),
-        fc.integer({ min: 1, max: 3000 }),
-        fc.integer({ min: 0, max: 40_000 }),
-        (n, distinct, seed, batchRows, expectedRows) => {
-          const batch = manyContents(n, distinct, seed);
-          const spec: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed };
-          const exact = new Uint8Array(n);
-          new RowSplitter(spec).assign(batch, 1, exact);
-          expect(deferredRoles(batch, spec, batchRows, expectedRows).roles).toEqual(exact);
-        },
-      ),
-      { numRuns: 40 },
-    );
-  });
-
-  it('keeps about 1.25 bytes a row in its filter, where the exact counts keep 16-32 bytes a distinct row', () => {
-    const n = 200_000;
-    const batch: RowBatch = {
-      rowCount: n,
-      columns: [
-        { kind: 'number', values: Float64Array.from({ length: n }, (_, i) => i), nulls: new Uint8Array(n) },
-        { kind: 'number', values: Float64Array.from({ length: n }, (_, i) => i % 2), nulls: new Uint8Array(n) },
-      ],
-    };
-    const exact = new RowSplitter(SPEC);
-    exact.assign(batch, 1, new Uint8Array(n));
-    const deferred = new RowSplitter(SPEC, { deferCopies: true, expectedRows: n });
-    deferred.assign(batch, 1, new Uint8Array(n), contentHashes(batch, SPEC.seed, new Int32Array(2 * n)));
-    expect(exact.byteLength).toBeGreaterThanOrEqual(16 * n);
-    // The filter (10 bits a row) and the exact counts of the ~1% the filter could not rule out.
-    expect(deferred.byteLength).toBeLessThan(2 * n);
   });
 });
 
