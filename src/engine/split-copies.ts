@@ -7,8 +7,8 @@
  * before this) still 1.25 bytes a row, plus a role byte a row kept for the encoding.
  * Here, during the read, every row gets its first copy's role (k = 0), written to the
  * training's cache folder with the others (`RoleFile`, a byte a row on disk), and its
- * 64-bit content key and row number go to one of P partitions on disk, chosen by the
- * key, so that all copies of a content meet in one partition, in stream order. After the
+ * 64-bit content key and row number go to one of P partitions on disk (256 to 1024, by
+ * the row estimate), chosen by the key, so that all copies of a content meet in one partition, in stream order. After the
  * read, each partition in turn is counted exactly (one OccurrenceCounter of at most about
  * ROWS_PER_PARTITION contents), and the rows whose copy number changes their role are
  * patched into the role file. The roles are the exact count's; memory is the partitions'
@@ -21,8 +21,21 @@ import { BlockFile } from './cache.js';
 
 /** Rows a partition is sized for (its counts then take about 4-8 MB). */
 export const ROWS_PER_PARTITION = 1 << 18;
+/**
+ * Least partitions, whatever the estimate (their write buffers take 3 MB): a training
+ * often has no row estimate (one is asked for only to show progress), and with one
+ * partition the counts of 10M distinct rows took 190 MB more at the end of the read.
+ * With 256, a partition holds about ROWS_PER_PARTITION rows up to 67M rows.
+ */
+export const MIN_PARTITIONS = 256;
 /** Most partitions (their write buffers then take 12 MB); past 2^28 rows a partition holds more than ROWS_PER_PARTITION. */
 const MAX_PARTITIONS = 1024;
+
+/** How SplitCopies sizes its partitions (tests make them small). */
+export interface PartitionSizing {
+  readonly rowsPerPartition: number;
+  readonly minPartitions: number;
+}
 /** Entries a partition buffers before it writes them out: (lo, hi, row), three int32 each. */
 const BUFFER_ENTRIES = 1024;
 /** Rows a stream may have: a row number is stored in 32 bits. */
@@ -77,10 +90,16 @@ export class SplitCopies {
   #row = 0;
 
   /** `expectedRows`: the rows the stream is expected to have (0: unknown), which sets the partitions. */
-  constructor(path: string, spec: SplitSpec, expectedRows: number, budget: CacheBudget | null = null, rowsPerPartition = ROWS_PER_PARTITION) {
+  constructor(
+    path: string,
+    spec: SplitSpec,
+    expectedRows: number,
+    budget: CacheBudget | null = null,
+    sizing: PartitionSizing = { rowsPerPartition: ROWS_PER_PARTITION, minPartitions: MIN_PARTITIONS },
+  ) {
     this.#spec = spec;
     this.#file = new BlockFile(path, 'write', budget);
-    const wanted = Math.ceil(Math.max(expectedRows, rowsPerPartition) / rowsPerPartition);
+    const wanted = Math.max(sizing.minPartitions, Math.ceil(expectedRows / sizing.rowsPerPartition), 1);
     this.#partitions = Math.min(MAX_PARTITIONS, 2 ** Math.ceil(Math.log2(wanted)));
     this.#buffers = Array.from({ length: this.#partitions }, () => new Int32Array(3 * BUFFER_ENTRIES));
     this.#fill = new Int32Array(this.#partitions);
