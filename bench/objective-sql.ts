@@ -102,6 +102,7 @@ async function bench(label: string, engine: Engine, reader: Engine): Promise<voi
     ['encoded/group-by', groupedVariant(adapter, caseSql!)],
   ];
   if (label !== 'mysql') variants.push(['encoded/grouping-sets', groupingSetsVariant(adapter, caseSql!)]);
+  variants.push(['limit/plain-sums', await plainSums(adapter, q(encodedTable.name))]);
   const settings = adapter.sql.compiledSettings;
   for (let n = 0; n < Number(args.repeat); n++) {
     for (const [variant, sql] of variants) {
@@ -151,6 +152,16 @@ function groupedVariant(adapter: Adapter, sql: string): string {
   // Both parts in one statement, as one evaluation would run them (the dense sums' columns padded).
   const pad = Array.from({ length: kept.length - 1 }, () => 'NULL').join(', ');
   return `${dense} UNION ALL SELECT *${pad ? `, ${pad}` : ''} FROM (${grouped}) AS ${q('per_index')}`;
+}
+
+/**
+ * The floor an iteration stands on: one scan of the encoded table summing each of its
+ * columns once (no margin, no loss, no per-slot CASE), the least any gradient query over
+ * it must do; the compiled query's time over this one is what the compiler could still win.
+ */
+async function plainSums(adapter: Adapter, table: string): Promise<string> {
+  const probe = await adapter.query(`SELECT * FROM ${table} WHERE 1 = 0`);
+  return `SELECT ${probe.columns.map((c) => `SUM(${adapter.sql.quoteIdent(c.name)})`).join(', ')} FROM ${table}`;
 }
 
 const reader = await Engine.open('duckdb::memory:');
