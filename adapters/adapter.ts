@@ -96,6 +96,12 @@ export interface QueryOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A lock taken by `Adapter.holdLock`. */
+export interface HeldLock {
+  /** Frees the lock (and ends the session that held it). Never throws. */
+  release(): Promise<void>;
+}
+
 export interface Adapter {
   /** The database's SQL: its name, quoting and the spellings asked for by name. */
   readonly sql: SqlDialect;
@@ -116,6 +122,16 @@ export interface Adapter {
    * nothing more is buffered, and the adapter stays usable.
    */
   query(sql: string, options?: QueryOptions): Promise<ResultTable>;
+
+  /**
+   * Takes the lock named `name` (at most 64 characters) without waiting, held by a
+   * session of its own until `release()`, or until the process holding it dies: the
+   * server frees a lock with the session that held it (PostgreSQL's advisory locks,
+   * MariaDB's GET_LOCK; DuckDB, which one process opens at a time, in the process). Null
+   * when a live session holds it. Marks a training's scratch table as in use, so another
+   * session can tell it from a crashed one's leftover (src/engine/scratch-table.ts).
+   */
+  holdLock(name: string): Promise<HeldLock | null>;
 
   /** Whether a table exists (schema-qualified or on the search path). */
   tableExists(table: TableRef): Promise<boolean>;

@@ -22,7 +22,7 @@ import {
   type DuckDBResult,
 } from '@duckdb/node-api';
 import type { Dialect as KyselyDialect } from 'kysely';
-import type { Adapter, AdapterFactory, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, HeldLock, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { duckdbDialect } from './dialect.js';
 import { informationSchemaIntrospection, type Introspection } from '../introspect.js';
@@ -114,6 +114,12 @@ function isDirectory(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * The locks `holdLock` holds in this process, by name, whatever the database: the names
+ * sqlml takes are its scratch tables', random per training, so two databases never share one.
+ */
+const HELD_LOCKS = new Set<string>();
 
 export class DuckDBAdapter implements Adapter {
   /** DuckDB's SQL; its `lowerText` as checked on connecting (lower-probe.ts). */
@@ -362,6 +368,18 @@ export class DuckDBAdapter implements Adapter {
         throw error;
       }
     });
+  }
+
+  /** In the process: a DuckDB file is open in one process at a time, so this process's locks are all there are. */
+  async holdLock(name: string): Promise<HeldLock | null> {
+    this.#assertOpen();
+    if (HELD_LOCKS.has(name)) return null;
+    HELD_LOCKS.add(name);
+    return {
+      release: async () => {
+        HELD_LOCKS.delete(name);
+      },
+    };
   }
 
   async close(): Promise<void> {

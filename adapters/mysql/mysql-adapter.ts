@@ -13,7 +13,7 @@
  */
 import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2';
 import type { Dialect as KyselyDialect } from 'kysely';
-import type { Adapter, AdapterFactory, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, HeldLock, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { mysqlDialect } from './dialect.js';
 import { informationSchemaIntrospection, type Introspection } from '../introspect.js';
@@ -371,6 +371,30 @@ export class MySQLAdapter implements Adapter {
       // Staging tables of writers killed since the last write, gone before anyone lists tables.
       await dropAbandoned(session, this.sql, undefined);
     });
+  }
+
+  /** GET_LOCK on a connection of its own (the pool's connections come and go, and with them a session's locks). */
+  async holdLock(name: string): Promise<HeldLock | null> {
+    this.#assertOpen();
+    let connection: Connection;
+    try {
+      connection = await connect(this.#options, sessionSetup(this.#settings));
+    } catch (error) {
+      throw this.#asError(error);
+    }
+    connection.on('error', () => undefined);
+    const end = (): Promise<void> => new Promise((done) => connection.end(() => done()));
+    let held = false;
+    try {
+      const taken = await runQuery(connection, `SELECT GET_LOCK(${this.sql.quoteString(name)}, 0)`);
+      held = Number(taken.rows[0]?.[0]) === 1;
+    } catch (error) {
+      throw this.#asError(error);
+    } finally {
+      if (!held) await end();
+    }
+    // Ending the session frees its named locks.
+    return held ? { release: end } : null;
   }
 
   async close(): Promise<void> {

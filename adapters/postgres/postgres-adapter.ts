@@ -24,7 +24,7 @@ import { PostgresDialect, type Dialect as KyselyDialect, type PostgresPool, type
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
-import type { Adapter, AdapterFactory, ForeignKeyReference, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
+import type { Adapter, AdapterFactory, ForeignKeyReference, HeldLock, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { postgresDialect } from './dialect.js';
 import { informationSchemaIntrospection, type Introspection } from '../introspect.js';
@@ -46,6 +46,8 @@ import { OpenStreams } from '../open-streams.js';
 
 /** Connections of the shared pool: pass-through, catalog and writes may overlap (the engine writes while it reads). */
 const POOL_SIZE = 6;
+/** The first key of sqlml's two-key advisory locks ('sqlm' in ASCII), apart from an application's one-key locks. */
+const ADVISORY_LOCK_CLASS = 0x73716c6d;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** A cancel can reach the backend before the query does; it is repeated until the stream ends. */
 const CANCEL_RETRY_MS = 250;
@@ -437,6 +439,33 @@ export class PostgresAdapter implements Adapter {
     } finally {
       client.release(done ? undefined : true);
     }
+  }
+
+  /**
+   * An advisory lock on a connection of its own (the pool's connections come and go, and
+   * with them a session lock); the key is sqlml's class number and the name's hashtext.
+   */
+  async holdLock(name: string): Promise<HeldLock | null> {
+    this.#assertOpen();
+    const client = new pg.Client(clientConfig(this.#settings));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      throw connectionError(this.#settings, error);
+    }
+    let held = false;
+    try {
+      const result = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1::integer, hashtext($2)) AS held', [ADVISORY_LOCK_CLASS, name]);
+      held = result.rows[0]?.held === true;
+    } catch (error) {
+      throw asPostgresError(error);
+    } finally {
+      if (!held) await client.end().catch(() => undefined);
+    }
+    if (!held) return null;
+    // Ending the session frees its advisory locks.
+    return { release: () => client.end().catch(() => undefined) };
   }
 
   async close(): Promise<void> {

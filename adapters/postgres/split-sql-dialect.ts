@@ -17,6 +17,8 @@ export const postgresSplitSql: SplitSqlDialect = {
   // bigint there (a function call), while NULL is a bigint constant — with `OFFSET 0` an
   // aggregate over the layers never runs in the workers (no Partial Aggregate → Gather).
   layerFence: ' OFFSET NULL',
+  // float8send is the double's 8 bytes, big-endian; bit(64) to bigint reads them as two's complement.
+  doubleBits: (x) => `CAST(CAST(('x' || encode(float8send(${x}), 'hex')) AS bit(64)) AS BIGINT)`,
   booleanToInteger: (x) => `CAST(CAST(${x} AS INTEGER) AS BIGINT)`,
   dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
   // The readers divide the double nearest the whole microseconds by 1000 (see

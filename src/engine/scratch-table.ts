@@ -11,11 +11,18 @@
  *
  * It is built by ONE `CREATE … TABLE … AS SELECT` (PostgreSQL parallelises the scan of a
  * CTAS, never of an INSERT … SELECT), spelled by the dialect's `scratchTable` fact, and
- * dropped in a `finally` (after a cancel too). Its name is the model's
- * (`sqlml_scratch_<name>_<md5 digits of the name>`): a crash leaves at most one table
- * per model, clearly named, which the model's next training drops before building its own.
+ * dropped in a `finally` (after a cancel too). Its name is the model's and the training's
+ * own (`sqlml_scratch_<name>_<md5 digits of the name>_<random digits>`), so two trainings
+ * of one model at the same moment each have their own. While it lives, a lock of the same
+ * name is held by a session of the training's (Adapter.holdLock), which the server frees
+ * when the process dies, however it dies: a scratch table whose lock is free is a dead
+ * training's leftover, and every training drops those before building its own. (A name
+ * shared per model would not do even with a lock: a PostgreSQL backend whose client was
+ * killed runs its CREATE TABLE … AS to the end, and would commit the table under the feet
+ * of the next training.)
  */
-import type { Adapter } from '../../adapters/adapter.js';
+import { randomBytes } from 'node:crypto';
+import type { Adapter, HeldLock } from '../../adapters/adapter.js';
 import type { Column } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { md5Utf8, md5Word } from '../learn/md5.js';
@@ -30,16 +37,25 @@ export const SCRATCH_PREFIX = 'sqlml_scratch_';
 export const ROLE_COLUMN = 'sqlml_role';
 export const PICK_COLUMN = 'sqlml_pick';
 
+/** A scratch table's name: the prefix, the model's readable name and digits, the training's digits. */
+const SCRATCH_NAME = /^sqlml_scratch_[a-z0-9_]*_[0-9a-f]{8}_[0-9a-f]{8}$/;
+
 /**
- * The scratch table of model `model`: its name in lower-case letters, digits and
- * underscores (cut to fit every database's 63-character names), then 8 hex digits of
- * md5 of the exact name, so two models whose names read alike get two tables.
+ * The start of model `model`'s scratch tables' names: its name in lower-case letters,
+ * digits and underscores (cut so the whole name fits every database's 63-character names
+ * and MariaDB's 64-character lock names), then 8 hex digits of md5 of the exact name, so
+ * two models whose names read alike get two prefixes.
  */
-export function scratchTableName(model: string): string {
-  const readable = model.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 32);
+export function scratchTablePrefix(model: string): string {
+  const readable = model.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 24);
   md5Utf8(model);
   const digits = (md5Word(0) >>> 0).toString(16).padStart(8, '0');
-  return `${SCRATCH_PREFIX}${readable}_${digits}`;
+  return `${SCRATCH_PREFIX}${readable}_${digits}_`;
+}
+
+/** The scratch table of one training of model `model`: the model's prefix and 8 random hex digits. */
+export function scratchTableName(model: string, training = randomBytes(4).toString('hex')): string {
+  return `${scratchTablePrefix(model)}${training}`;
 }
 
 export interface ScratchPlan {
@@ -107,6 +123,8 @@ export function scratchSelect(adapter: Adapter, plan: ScratchPlan): string {
 /** The materialized rows: the table's quoted name, its rows per role (with a usable label), and the seconds building took. */
 export interface ScratchTable {
   readonly table: string;
+  /** The lock that marks the table as in use, released when it is dropped. */
+  readonly lock: HeldLock;
   /** Rows per RowRole (train, validation, held out). */
   readonly roleCounts: readonly [number, number, number];
   readonly seconds: number;
@@ -114,15 +132,20 @@ export interface ScratchTable {
 }
 
 /**
- * Builds model `model`'s scratch table from `select` (dropping a leftover of the model's
- * crashed training first), and counts its rows per role. On failure nothing is left.
+ * Builds a scratch table of model `model` from `select`, under a name of its own whose
+ * lock it holds (dropping dead trainings' leftovers first), and counts its rows per role.
+ * On failure nothing is left.
  */
 export async function createScratchTable(adapter: Adapter, model: string, select: string, signal: AbortSignal | undefined): Promise<ScratchTable> {
   const started = performance.now();
-  const table = adapter.sql.quoteIdent(scratchTableName(model));
   const options = signal ? { signal } : {};
-  await adapter.query(`DROP TABLE IF EXISTS ${table}`, options);
+  // The lock first: the table never exists without it, so no other training takes it for a leftover.
+  const name = scratchTableName(model);
+  const lock = await adapter.holdLock(name);
+  if (lock === null) throw new SqlmlError('internal', `the lock of the new scratch table ${name} is held by another session`);
+  const table = adapter.sql.quoteIdent(name);
   try {
+    const swept = await dropLeftovers(adapter);
     await adapter.query(`${adapter.sql.scratchTable.create} ${table} AS ${select}`, options);
     const analyze = adapter.sql.scratchTable.analyze?.(table);
     if (analyze !== undefined) await adapter.query(analyze, options);
@@ -130,18 +153,42 @@ export async function createScratchTable(adapter: Adapter, model: string, select
     const counts = await adapter.query(`SELECT ${ROLE_COLUMN}, COUNT(${adapter.sql.quoteIdent(ENCODED_LABEL)}) FROM ${table} GROUP BY ${ROLE_COLUMN}`, options);
     const roleCounts: [number, number, number] = [0, 0, 0];
     for (const [role, n] of counts.rows) roleCounts[Number(role)] = Number(n);
-    return { table, roleCounts, seconds: secondsSince(started), queries: analyze === undefined ? 3 : 4 };
+    return { table, lock, roleCounts, seconds: secondsSince(started), queries: swept + (analyze === undefined ? 2 : 3) };
   } catch (error) {
-    await dropScratchTable(adapter, table);
+    await dropScratchTable(adapter, { table, lock });
     throw error;
   }
 }
 
 /**
- * Drops a scratch table, without a signal (it runs after a cancel). Best effort: a
- * server that is gone keeps the table for the model's next training to drop, and the
- * error that ended the training is the one reported.
+ * Drops a scratch table and frees its lock, without a signal (it runs after a cancel).
+ * Best effort: a server that is gone keeps the table, with its lock freed, for the next
+ * training to drop, and the error that ended the training is the one reported.
  */
-export async function dropScratchTable(adapter: Adapter, table: string): Promise<void> {
-  await adapter.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+export async function dropScratchTable(adapter: Adapter, scratch: Pick<ScratchTable, 'table' | 'lock'>): Promise<void> {
+  await adapter.query(`DROP TABLE IF EXISTS ${scratch.table}`).catch(() => undefined);
+  await scratch.lock.release();
+}
+
+/**
+ * Drops the scratch tables (of any model) in the current schema whose lock is free: their
+ * training's process has died. A table whose lock a live session holds is left to it.
+ * Best effort (a user who may not list or drop them still trains). Returns the queries run.
+ */
+export async function dropLeftovers(adapter: Adapter): Promise<number> {
+  let queries = 1;
+  try {
+    const { schema } = await adapter.introspect.location();
+    const listed = await adapter.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = ${adapter.sql.quoteString(schema)} AND table_name LIKE 'sqlml%'`);
+    for (const [name] of listed.rows) {
+      if (typeof name !== 'string' || !SCRATCH_NAME.test(name)) continue;
+      const lock = await adapter.holdLock(name);
+      if (lock === null) continue;
+      queries++;
+      await dropScratchTable(adapter, { table: adapter.sql.quoteIdent(name), lock });
+    }
+  } catch {
+    // Listing or dropping needs privileges the training itself may not: leave them.
+  }
+  return queries;
 }

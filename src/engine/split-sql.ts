@@ -81,10 +81,13 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
   // may round twice).
   const valueOf = (c: HashedColumn): string => (c.type === 'timestamp' ? timestampToEpochMs!(c.sql) : c.type === 'decimal' ? `CAST(${c.sql} AS ${d.textCast})` : c.sql);
 
+  // Where the dialect reads a double's bits out (doubleBits), its words are those bits
+  // and layers 1 and 2 are not needed.
+  const bitsOf = d.doubleBits;
   // Layer 1: for doubles outside int64's integers, a first guess at the binary exponent.
   const guesses: string[] = [];
   columns.forEach((c, i) => {
-    if (!numeric[i]) return;
+    if (!numeric[i] || bitsOf !== undefined) return;
     const x = double(valueOf(c));
     guesses.push(
       `CASE WHEN ${c.sql} IS NULL OR ${d.isNaN(x)} OR ${d.isPositiveInfinity(x)} OR ${d.isNegativeInfinity(x)} OR ${x} = 0 OR ABS(${x}) < ${SMALLEST_NORMAL} THEN NULL ` +
@@ -93,7 +96,7 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
   });
   // Layer 2: the exact exponent (the logarithm may be one off next to a power of two).
   const exponents = columns.flatMap((c, i) => {
-    if (!numeric[i]) return [];
+    if (!numeric[i] || bitsOf !== undefined) return [];
     const e0 = name('e0', i);
     const scaled = `ABS(${double(valueOf(c))}) * ${pow2(`-${e0}`)}`;
     return [`${e0} + CASE WHEN ${scaled} >= 2 THEN 1 WHEN ${scaled} < 1 THEN -1 ELSE 0 END AS ${name('e', i)}`];
@@ -122,6 +125,12 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
         const exact = c.type === 'double' || c.type === 'timestamp' ? x : c.sql;
         const integral = `NOT ${d.isNaN(x)} AND ${exact} = FLOOR(${exact}) AND ${exact} >= ${INT64_MIN} AND ${exact} < ${INT64_END}`;
         const [intLo, intHi] = int64Words(exact, i);
+        if (bitsOf !== undefined) {
+          // Every NaN hashes as the canonical one (0x7ff80000 00000000), whatever its sign and payload.
+          const bits = bitsOf(x);
+          const nonIntegral = (word: string, nan: string): string => `CASE WHEN ${c.sql} IS NULL THEN NULL WHEN ${integral} THEN ${word} WHEN ${d.isNaN(x)} THEN ${nan} `;
+          return as([`${nonIntegral(intLo, '0')}ELSE (${bits} & ${MASK_32}) END`, `${nonIntegral(intHi, '2146959360')}ELSE ((${bits} >> 32) & ${MASK_32}) END`]);
+        }
         const sign = `CASE WHEN ${x} < 0 THEN 2147483648 ELSE 0 END`;
         const e = name('e', i);
         const subnormal = `(ABS(${x}) * ${pow2('537')} * ${pow2('537')})`;

@@ -316,7 +316,7 @@ export async function trainInDatabase(request: TrainingRequest, context: ExecCon
     context.loadedModels.set(`${saved.name}@${saved.version}`, model);
     return withPromotion(trainingResult(saved.name, saved.version, task, saved.target, stats, evaluation), request.promote === null ? null : saved.active, sample.alerts);
   } finally {
-    if (scratch !== undefined) await dropScratchTable(adapter, scratch.table);
+    if (scratch !== undefined) await dropScratchTable(adapter, scratch);
   }
 }
 

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DialectName } from '../../adapters/adapter.js';
 import type { Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
+import { scratchTablePrefix } from '../../src/engine/scratch-table.js';
 import { CliProcess } from '../helpers/cli-process.js';
 import { serverTargets } from '../helpers/servers.js';
 import { numberedSourceTable } from './numbered-source.js';
@@ -172,6 +173,32 @@ describe.each(TARGETS)('SIGKILL on $label', ({ url }) => {
       await holder.close();
     }
     await expectUnchanged([1]);
+  });
+
+  it("during a training in the database (its iterations): its scratch table stays, and the next training drops it", async () => {
+    const model = 'fault_kill_db';
+    const scratchTables = async (engine: Engine): Promise<string[]> =>
+      (await rows(engine, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'sqlml%'")).map((row) => String(row[0])).filter((name) => name.startsWith(scratchTablePrefix(model)));
+    const cli = start(`CREATE OR REPLACE MODEL ${model} FROM (${FEATURES}) PREDICT y USING engine = 'database'`);
+    await cli.stopAt(/^finishing/);
+    expect((await cli.kill()).signal).toBe('SIGKILL');
+    await withEngine(async (engine) => {
+      const [left] = await scratchTables(engine);
+      expect(left).toBeDefined();
+      // The server frees the dead session's lock once it has seen the connection close.
+      for (let waited = 0; ; waited += 50) {
+        const lock = await engine.adapter.holdLock(left!);
+        if (lock !== null) {
+          await lock.release();
+          break;
+        }
+        expect(waited).toBeLessThan(10_000);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await engine.runAll(`CREATE OR REPLACE MODEL ${model} FROM (${FEATURES}) PREDICT y USING engine = 'database'`);
+      expect(await scratchTables(engine)).toEqual([]);
+      await engine.runAll(`DROP MODEL ${model}`);
+    });
   });
 
   it('the next run trains and writes, and no cache folder or staging table is left', async () => {

@@ -102,6 +102,32 @@ describe.each(TARGETS)('$label', ({ url }) => {
     expect(await scratchLeft()).toBe(0);
   }, 300_000);
 
+  it.skipIf(url.startsWith('duckdb'))('two trainings of the model at the same moment, from two processes: each on a scratch table of its own, both succeed, none is left', async () => {
+    const before = await activeVersion();
+    const other = await Engine.open(url);
+    // What the two trainings' tables are while both run: sampled by a third session.
+    let most = 0;
+    let running = true;
+    const watcher = (async () => {
+      while (running) {
+        most = Math.max(most, await scratchLeft());
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    try {
+      const statement = `CREATE OR REPLACE MODEL ${model} FROM ${clean()} PREDICT y USING engine = 'database';`;
+      const outcomes = await Promise.allSettled([run(statement), other.runAll(statement)]);
+      expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? String(outcome.reason) : 'ok'))).toEqual(['ok', 'ok']);
+    } finally {
+      running = false;
+      await watcher;
+      await other.close();
+    }
+    expect(most).toBe(2);
+    expect(await activeVersion()).toBe(before + 2);
+    expect(await scratchLeft()).toBe(0);
+  }, 300_000);
+
   it.skipIf(url.startsWith('duckdb'))('the session killed by the server mid-aggregate: a clear error, version 1 active, no scratch table', async () => {
     const kill = KILL[engine.adapter.sql.name as 'postgres' | 'mysql'];
     // A kill that lands just after an aggregate finished (the killer saw it active, the
