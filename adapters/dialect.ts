@@ -84,6 +84,19 @@ export interface TextArrays {
    * Absent where that measured slower than each class hashing the terms itself.
    */
   collect?(x: string): string;
+  /**
+   * The aggregate of `x` over a group's rows as an array value, any order; NULL over no
+   * rows. The in-database training's scratch table stores a text's term slots so
+   * (src/compile/objective-sql.ts), which is not collect's measured opt-in.
+   */
+  gather(x: string): string;
+  /** The sum of `term(element)` over the elements of `array` (a double; NULL for an empty or NULL array): a text's terms' weights in the objective's margin. */
+  sumOver(array: string, term: (element: string) => string): string;
+  /**
+   * A FROM item with one row per element of `array` (each its own row: repeats kept), which
+   * may read the columns of the FROM items before it; the caller names it `AS alias(column)`.
+   */
+  elements(array: string): string;
 }
 
 /**

@@ -11,8 +11,7 @@
  * reference.jsonl lacks, is compared with converged fits stored per seed and shown next
  * to ../shared/bench/peer.md's fits (see UNREFERENCED). Next to the shared data sets,
  * gen.py's binary, multiclass and regression tables of `--gen-rows` rows (0: none; made
- * once as CSV in `--gen-data`, bench/gen-tables.ts; without c4 and c5 when the database
- * engine is among `--engine`'s, since it does not train hashed categories yet).
+ * once as CSV in `--gen-data`, bench/gen-tables.ts; c4 and c5 hashed, on both engines).
  *
  * `--engine` trains each model with `USING engine = '…'` for each engine named (without
  * it: no engine clause, the default), on the same seeds and against the same converged
@@ -110,15 +109,14 @@ const references: Unreferenced[] = [
     .map((line) => JSON.parse(line) as Reference),
   ...UNREFERENCED,
   // gen.py's tables: exclude(id), as bench/scale.ts trains on them; no scikit-learn figures.
-  // With the database engine also c4 and c5 (250 and 1,000 values), which the recipe
-  // hashes: hashed categories do not train in the database yet (docs/training-in-database.md).
+  // c4 and c5 (250 and 1,000 values) are hashed by the recipe, on both engines.
   ...(genRows > 0
     ? (['binary', 'multiclass', 'regression'] as const).map((task) => ({
         file: `${task}_${genRows}.csv`,
         generated: true,
         target: 'label',
         task,
-        dropped: engines.includes('database') ? ['id', 'c4', 'c5'] : ['id'],
+        dropped: ['id'],
         rows: genRows,
       }))
     : []),

@@ -6,7 +6,7 @@
  *     [--engines stream,database|default] [--repeat 1] [--data /tmp/sqlml-predict-engines]
  *     [--duckdb-file /tmp/sqlml-train-bench/train.duckdb] [--postgres URL]
  *     [--cache-dir /tmp/sqlml-train-bench/cache] [--memory-limit 128MB] [--threads-rows 10000000]
- *     [--columns 'id, x1, …, c3, label'] [--no-limit] [--timeout 3600] [--setup-only]
+ *     [--columns 'id, x1, …, c3, label' | --hashed] [--no-limit] [--timeout 3600] [--setup-only]
  * The table is gen.py's binary one (bench/gen-tables.ts: CSV in the data dir, loaded
  * once into the DuckDB file and into PostgreSQL with VACUUM ANALYZE, kept between runs;
  * the smaller sizes are the first rows of the largest). `--postgres` defaults to
@@ -64,11 +64,12 @@ const memoryLimit = option('--memory-limit', '128MB');
 const threadsRows = option('--threads-rows', '10000000').split(',').map(Number);
 /**
  * What the model reads: a column list (the source becomes a parenthesized SELECT), or `*`
- * (the whole table). The default leaves out c4 and c5 (250 and 1,000 values), which the
- * recipe hashes: hashed categories do not train in the database yet
- * (docs/training-in-database.md), so with them the database engine refuses the model.
+ * (the whole table). The default, the dense model, leaves out c4 and c5 (250 and 1,000
+ * values), which the recipe hashes; `--hashed` adds c5, the hashed model of
+ * bench/predict-engines.ts (one hashed category, the dense columns beside it).
  */
-const columns = option('--columns', 'id, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, c1, c2, c3, label');
+const DENSE_COLUMNS = 'id, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, c1, c2, c3, label';
+const columns = option('--columns', args.includes('--hashed') ? DENSE_COLUMNS.replace(', label', ', c5, label') : DENSE_COLUMNS);
 const timeoutSeconds = Number(option('--timeout', '3600'));
 const urls: Record<string, string> = {
   duckdb: `duckdb:${duckdbFile}`,

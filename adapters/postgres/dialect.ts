@@ -121,6 +121,9 @@ export const postgresDialect: SqlDialect = {
     length: (array) => `cardinality(${array})`,
     series: (first, last) => `generate_series(${first}, ${last})`,
     collect: (x) => `array_agg(${x})`,
+    gather: (x) => `array_agg(${x})`,
+    sumOver: (array, term) => `(SELECT SUM(${term('sqlml_e.e')}) FROM unnest(${array}) AS sqlml_e(e))`,
+    elements: (array) => `unnest(${array})`,
   },
   // Text is its own key (split.partitionKey).
   textKeyConstant: (value) => STANDARD_SPELLING.quoteString(value),

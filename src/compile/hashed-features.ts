@@ -71,6 +71,7 @@ class HashedSpace {
   weightAt(offset: string, k: number): string {
     const { dialect, weights } = this.#scope;
     const base = this.#recipe.denseSize;
+    if (this.#scope.slotIds === true) return `(${base + 1} + ${offset})`;
     const values: number[] = [];
     for (let o = 0; o < 2 ** this.#recipe.hashBits; o++) values.push(weights.weight(base + o, k));
     let length = values.length;
@@ -111,15 +112,49 @@ function hashedCategory(scope: FeatureScope, space: HashedSpace, f: HashedCatego
 }
 
 /**
- * A text value's terms in one scalar subquery per output: the words as an array, a
- * series over the first word of each term and one over its length (n-grams) or distance
- * (OSB), the key spelled per length or distance; the sum of the terms' weights times
+ * A text value's terms in one scalar subquery per output (textTerms lists them); the sum of the terms' weights times
  * 1/√terms (0 for no terms). A multiclass model's compiled SELECT splits and hashes once
  * per row instead where the dialect collects (TextArrays.collect: PostgreSQL): the terms'
  * offsets collected into an array (scope.share), which each class's subquery reads by
  * position.
  */
 function text(scope: FeatureScope, space: HashedSpace, f: TextFeature, prefix: string): Translated {
+  const found = textTerms(scope, space, prefix, f);
+  if (!found.ok) return found;
+  const { dialect } = scope;
+  const { arrays, column, key, from } = found;
+  const q = (name: string): string => dialect.quoteIdent(name);
+  const zero = doubleLiteral(dialect, 0);
+  const one = doubleLiteral(dialect, 1);
+  const sumOf = (weight: (out: number) => string, rows: string): ((out: number) => string) => (out) =>
+    `(SELECT CASE WHEN COUNT(*) = 0 THEN ${zero} ELSE SUM(${weight(out)}) * (${one} / SQRT(CAST(COUNT(*) AS ${dialect.split.doubleCast}))) END ${rows})`;
+  let sum = sumOf((out) => space.weightAt(space.offsetOf(key), out), from);
+  if (scope.share !== undefined && scope.weights.outputs > 1 && arrays.collect !== undefined) {
+    // Multiclass: the row's text split and each term's md5 once, as an array of its terms'
+    // offsets in the layer below the margins; each class reads its weights at them, where
+    // it split the text and hashed every term again.
+    const slots = shared(scope, `(SELECT ${arrays.collect(space.offsetOf(key))} ${from})`);
+    const t = `${q('sqlml_term')}.${q('t')}`;
+    sum = sumOf(
+      (out) => space.weightAt(arrays.item(slots, t), out),
+      `FROM ${arrays.series('1', `COALESCE(${arrays.length(slots)}, 0)`)} AS ${q('sqlml_term')}(${q('t')})`,
+    );
+  }
+  const terms = perOutput(scope, (out) => [nullOr(scope, column, f.nullSlot ? f.offset : null, out, sum(out))]);
+  return { ok: true, terms };
+}
+
+/** A text value's terms: the FROM listing them (one row per term) and each term's key, over the column `column`. */
+interface TextTerms {
+  readonly ok: true;
+  readonly arrays: NonNullable<FeatureScope['dialect']['textArrays']>;
+  readonly column: string;
+  readonly key: string;
+  readonly from: string;
+}
+
+/** The words as an array, a series over the first word of each term and one over its length (n-grams) or distance (OSB), the key spelled per length or distance. */
+function textTerms(scope: FeatureScope, space: HashedSpace, prefix: string, f: TextFeature): TextTerms | { readonly ok: false; readonly reason: string } {
   const { dialect } = scope;
   const arrays = dialect.textArrays;
   if (arrays === undefined) return { ok: false, reason: `text feature ${f.column}: ${dialect.name} has no split of text into an array of words` };
@@ -158,24 +193,25 @@ function text(scope: FeatureScope, space: HashedSpace, f: TextFeature, prefix: s
     `FROM (SELECT ${arrays.split(words.sql, space1)} AS ${q('a')}) AS ${q('sqlml_words')} ` +
     `CROSS JOIN ${arrays.series('1', count)} AS ${q('sqlml_first')}(${q('i')}) ` +
     `CROSS JOIN ${steps} AS ${q('sqlml_step')}(${q('k')}) WHERE ${within}`;
-  const zero = doubleLiteral(dialect, 0);
-  const one = doubleLiteral(dialect, 1);
-  const sumOf = (weight: (out: number) => string, rows: string): ((out: number) => string) => (out) =>
-    `(SELECT CASE WHEN COUNT(*) = 0 THEN ${zero} ELSE SUM(${weight(out)}) * (${one} / SQRT(CAST(COUNT(*) AS ${dialect.split.doubleCast}))) END ${rows})`;
-  let sum = sumOf((out) => space.weightAt(space.offsetOf(key), out), from);
-  if (scope.share !== undefined && scope.weights.outputs > 1 && arrays.collect !== undefined) {
-    // Multiclass: the row's text split and each term's md5 once, as an array of its terms'
-    // offsets in the layer below the margins; each class reads its weights at them, where
-    // it split the text and hashed every term again.
-    const slots = shared(scope, `(SELECT ${arrays.collect(space.offsetOf(key))} ${from})`);
-    const t = `${q('sqlml_term')}.${q('t')}`;
-    sum = sumOf(
-      (out) => space.weightAt(arrays.item(slots, t), out),
-      `FROM ${arrays.series('1', `COALESCE(${arrays.length(slots)}, 0)`)} AS ${q('sqlml_term')}(${q('t')})`,
-    );
-  }
-  const terms = perOutput(scope, (out) => [nullOr(scope, column.ref, f.nullSlot ? f.offset : null, out, sum(out))]);
-  return { ok: true, terms };
+  return { ok: true, arrays, column: column.ref, key, from };
+}
+
+/**
+ * The objective's encoding of a text feature (objective-sql.ts): the row's slots as an
+ * array (TextArrays.gather), one element per term as the encoder pushes them (a repeated
+ * term twice): each term's key's slot in the shared hashed space, or, for NULL, the NULL
+ * slot (when the feature has one); NULL for no terms. Each element's value is 1/√(elements).
+ */
+export function textTermSlots(scope: FeatureScope, f: TextFeature, recipe: Recipe): { readonly ok: true; readonly sql: string } | { readonly ok: false; readonly reason: string } {
+  if (recipe.hash !== 'md5' || f.hashPrefix === undefined) return { ok: false, reason: `text feature ${f.column}: the model was ${MURMUR_REASON}` };
+  const space = new HashedSpace(scope, recipe);
+  const found = textTerms(scope, space, f.hashPrefix, f);
+  if (!found.ok) return found;
+  const { dialect } = scope;
+  const { arrays, column, key, from } = found;
+  const slot = (x: string): string => `CAST(${x} AS ${dialect.split.bigintCast})`;
+  const missing = f.nullSlot ? `(SELECT ${arrays.gather(slot(String(f.offset)))})` : 'NULL';
+  return { ok: true, sql: `(CASE WHEN ${column} IS NULL THEN ${missing} ELSE (SELECT ${arrays.gather(slot(`${recipe.denseSize} + ${space.offsetOf(key)}`))} ${from}) END)` };
 }
 
 /** One side's token in a crossing key: `n` for NULL, `t` + cleaned text, `b` + bin, `v` + integer. */

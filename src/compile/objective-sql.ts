@@ -60,8 +60,9 @@ import type { Column, ResultTable, Value } from '../data.js';
 import { FeatureEncoder } from '../learn/encode.js';
 import type { ObjectiveCoordinates } from '../learn/coordinates.js';
 import type { TrainedModel } from '../learn/model.js';
-import type { FeatureSpec } from '../learn/recipe-format.js';
+import type { FeatureSpec, Recipe } from '../learn/recipe-format.js';
 import { bindColumns, translate } from './compile-model.js';
+import { textTermSlots } from './hashed-features.js';
 import { isClass, logistic, logSumExp } from './outputs.js';
 import { doubleLiteral, numericInput } from './sql-values.js';
 import type { FeatureScope, ModelWeights } from './terms.js';
@@ -162,6 +163,30 @@ interface ChoiceFeature {
  */
 export const GROUPED_CHOICES_MAX = 2 ** 17;
 
+/**
+ * A hashed category or crossing: its encoded column holding the row's slot + 1 (its key's
+ * slot in the shared hashed space, the NULL slot, or 0 for none) and its NULL slot.
+ */
+interface HashedFeature {
+  readonly column: string;
+  readonly nullSlot: { readonly index: number; readonly position: number } | null;
+}
+
+/** A text feature: its encoded array of the row's term slots (NULL for none), the terms' value, and its NULL slot. */
+interface TextTermsFeature {
+  readonly column: string;
+  readonly value: string;
+  readonly nullSlot: { readonly index: number; readonly position: number } | null;
+}
+
+/** Per feature in recipe order: what its margin term reads. */
+interface OrderEntry {
+  readonly values: ValueSlot[];
+  choice: ChoiceFeature | null;
+  hashed: HashedFeature | null;
+  text: TextTermsFeature | null;
+}
+
 /** One aggregate of the final SELECT and where its sum goes. */
 interface Sum {
   /** -1 Σ w·loss, -2 Σ w, -3 the row count, else the coordinate. */
@@ -188,9 +213,13 @@ export interface EncodedColumn {
  * float32 and passes the rest. Its column names (`names`):
  * - `sqlml_y`: the learner's y (NULL where the encoder gives NaN);
  * - `sqlml_x<slot>`: a value slot's float32 value, per slot number of the recipe;
- * - `sqlml_s<feature>`: a choice feature's slot number + 1 (0 for none) as an integer,
- *   per feature number of the recipe. A slot id, not a value: hashed slots could be stored
- *   the same way (the hash's slot number), and the objective's per-slot sums read them alike.
+ * - `sqlml_s<feature>`: a choice feature's, a hashed category's or a crossing's slot
+ *   number + 1 (0 for none) as an integer, per feature number of the recipe: a slot id,
+ *   not a value (1). A hashed one is its key's slot in the shared hashed space, by the
+ *   scoring compiler's own translation of the key (hashed-features.ts, FeatureScope.slotIds);
+ * - `sqlml_t<feature>`: a text feature's term slots as an array (TextArrays.gather), a
+ *   repeated term twice, NULL for none; `sqlml_v<feature>` each term's float32 value,
+ *   1/√(terms) as the encoder writes it.
  */
 export interface ObjectiveEncoding {
   readonly inner: readonly EncodedColumn[];
@@ -200,6 +229,8 @@ export interface ObjectiveEncoding {
 export const ENCODED_LABEL = 'sqlml_y';
 export const encodedValue = (slot: number): string => `sqlml_x${slot}`;
 export const encodedChoice = (feature: number): string => `sqlml_s${feature}`;
+export const encodedTerms = (feature: number): string => `sqlml_t${feature}`;
+export const encodedTermValue = (feature: number): string => `sqlml_v${feature}`;
 /** The prefix of every name the encoding uses (the scratch table refuses source columns starting so). */
 export const ENCODED_PREFIX = 'sqlml_';
 
@@ -225,7 +256,25 @@ export function compileEncoding(
   const outer: EncodedColumn[] = [{ name: ENCODED_LABEL, sql: q(ENCODED_LABEL) }];
   for (const [number, feature] of model.recipe.features.entries()) {
     const kind = KINDS[feature.kind];
-    if (kind === 'refused') return { ok: false, reason: `${describe(feature)}: the in-database objective does not express ${feature.kind} features yet` };
+    if (kind === 'hashed') {
+      // Every row may take any slot of the shared hashed space: stored whatever is live.
+      const translated = translate({ ...scopeWith({ outputs: 1, weight: (index) => index + 1 }), slotIds: true }, feature, model);
+      if (!translated.ok) return { ok: false, reason: translated.reason };
+      const name = encodedChoice(number);
+      inner.push({ name, sql: `CAST(${sumOf(dialect, translated.terms[0]!)} AS ${dialect.split.bigintCast})` });
+      outer.push({ name, sql: q(name) });
+      continue;
+    }
+    if (kind === 'text' && feature.kind === 'text') {
+      const slots = textTermSlots(scopeWith({ outputs: 1, weight: () => 0 }), feature, model.recipe);
+      if (!slots.ok) return { ok: false, reason: slots.reason };
+      const name = encodedTerms(number);
+      inner.push({ name, sql: slots.sql });
+      outer.push({ name, sql: q(name) });
+      const count = `CAST(${dialect.textArrays!.length(q(name))} AS ${dialect.split.doubleCast})`;
+      outer.push({ name: encodedTermValue(number), sql: `(CASE WHEN ${q(name)} IS NULL THEN 0 ELSE ${float32(dialect, `(${doubleLiteral(dialect, 1)} / SQRT(${count}))`)} END)` });
+      continue;
+    }
     const slots: number[] = [];
     for (let index = feature.offset; index < feature.offset + feature.size; index++) if (wanted(index)) slots.push(index);
     if (slots.length === 0) continue;
@@ -268,17 +317,32 @@ export function compileObjective(input: ObjectiveSqlInput): ObjectiveCompilation
   if (!compiled.ok) return compiled;
   const values: ValueSlot[] = [];
   const choices: ChoiceFeature[] = [];
-  /** Per feature in recipe order: its value slots and choice, for the margins' push order. */
-  const order: { values: ValueSlot[]; choice: ChoiceFeature | null }[] = [];
+  const hashed: HashedFeature[] = [];
+  const texts: TextTermsFeature[] = [];
+  /** Per feature in recipe order: what its margin term reads, for the margins' push order. */
+  const order: OrderEntry[] = [];
   for (const [number, feature] of model.recipe.features.entries()) {
     const slots: { index: number; position: number }[] = [];
     for (let index = feature.offset; index < feature.offset + feature.size; index++) {
       if (live(index)) slots.push({ index, position: coordinates.position[index]! });
     }
-    const entry: { values: ValueSlot[]; choice: ChoiceFeature | null } = { values: [], choice: null };
+    const entry: OrderEntry = { values: [], choice: null, hashed: null, text: null };
     order.push(entry);
+    const kind = KINDS[feature.kind];
+    // A hashed feature's NULL slot is its one dense slot (hashed categories and text: the first).
+    const nullSlot = 'nullSlot' in feature && feature.nullSlot ? (slots.find((s) => s.index === feature.offset) ?? null) : null;
+    if (kind === 'hashed') {
+      entry.hashed = { column: encodedChoice(number), nullSlot };
+      hashed.push(entry.hashed);
+      continue;
+    }
+    if (kind === 'text') {
+      entry.text = { column: encodedTerms(number), value: encodedTermValue(number), nullSlot };
+      texts.push(entry.text);
+      continue;
+    }
     if (slots.length === 0) continue;
-    if (KINDS[feature.kind] === 'choice') {
+    if (kind === 'choice') {
       entry.choice = { column: encodedChoice(number), slots, ids: feature.size + 1 };
       choices.push(entry.choice);
     } else {
@@ -290,16 +354,21 @@ export function compileObjective(input: ObjectiveSqlInput): ObjectiveCompilation
     }
   }
   // Every layer carries the values and indices beside y, w, the K margins (or factors) and the loss.
-  const carried = values.length + choices.length + coordinates.K + 4;
+  const carried = values.length + choices.length + hashed.length + 2 * texts.length + coordinates.K + 4;
   if (carried > dialect.maxSelectList) {
-    return { ok: false, reason: `the model's ${values.length} value slots and ${choices.length} choice features pass ${dialect.name}'s ${dialect.maxSelectList} columns per SELECT` };
+    return { ok: false, reason: `the model's ${values.length} value slots and ${choices.length + hashed.length + texts.length} choice, hashed and text features pass ${dialect.name}'s ${dialect.maxSelectList} columns per SELECT` };
   }
   const combinations = choices.reduce((product, choice) => product * choice.ids, 1);
   const choiceSums = input.choiceSums ?? (combinations <= GROUPED_CHOICES_MAX ? 'grouped' : 'per-slot');
-  return { ok: true, objective: new Objective(input, values, choices, order, input.encoded === true ? null : compiled.encoding, choices.length > 0 && choiceSums === 'grouped') };
+  return { ok: true, objective: new Objective(input, { values, choices, hashed, texts, order }, input.encoded === true ? null : compiled.encoding, choices.length > 0 && choiceSums === 'grouped') };
 }
 
-type Kind = 'value' | 'choice' | 'refused';
+/**
+ * How a feature's slots are stored and summed: a value per slot; a choice's one slot id,
+ * summed per slot (SUM(CASE)); a hashed category's or crossing's one slot id among the
+ * 2^hashBits of the hashed space, and a text's array of them, summed by GROUP BY slot.
+ */
+type Kind = 'value' | 'choice' | 'hashed' | 'text';
 
 const KINDS: Readonly<Record<FeatureSpec['kind'], Kind>> = {
   number: 'value',
@@ -307,9 +376,9 @@ const KINDS: Readonly<Record<FeatureSpec['kind'], Kind>> = {
   boolean: 'choice',
   one_hot: 'choice',
   quantile_bin: 'choice',
-  hashed_category: 'refused',
-  text: 'refused',
-  cartesian: 'refused',
+  hashed_category: 'hashed',
+  text: 'text',
+  cartesian: 'hashed',
 };
 
 function describe(feature: FeatureSpec): string {
@@ -346,32 +415,80 @@ class Objective implements CompiledObjective {
   readonly #coordinates: ObjectiveCoordinates;
   readonly #task: ObjectiveModel['task'];
   readonly #classWeights: Float64Array | null;
+  readonly #recipe: Recipe;
   readonly #values: readonly ValueSlot[];
   readonly #choices: readonly ChoiceFeature[];
-  readonly #order: readonly { values: readonly ValueSlot[]; choice: ChoiceFeature | null }[];
+  readonly #hashed: readonly HashedFeature[];
+  readonly #texts: readonly TextTermsFeature[];
+  readonly #order: readonly OrderEntry[];
   /** The encoding each query computes from the source's columns; null over an encoded table. */
   readonly #encoding: ObjectiveEncoding | null;
   /** Whether the choice slots' sums are taken over groups of slot ids (GROUPED_CHOICES_MAX). */
-  readonly #grouped: boolean;
+  readonly #choiceGroups: boolean;
 
   constructor(
     input: ObjectiveSqlInput,
-    values: readonly ValueSlot[],
-    choices: readonly ChoiceFeature[],
-    order: readonly { values: readonly ValueSlot[]; choice: ChoiceFeature | null }[],
+    features: {
+      readonly values: readonly ValueSlot[];
+      readonly choices: readonly ChoiceFeature[];
+      readonly hashed: readonly HashedFeature[];
+      readonly texts: readonly TextTermsFeature[];
+      readonly order: readonly OrderEntry[];
+    },
     encoding: ObjectiveEncoding | null,
-    grouped: boolean,
+    choiceGroups: boolean,
   ) {
     this.#dialect = input.dialect;
     this.#relation = input.relation;
     this.#coordinates = input.coordinates;
     this.#task = input.model.task;
+    this.#recipe = input.model.recipe;
     this.#classWeights = input.classWeights;
-    this.#values = values;
-    this.#choices = choices;
-    this.#order = order;
+    this.#values = features.values;
+    this.#choices = features.choices;
+    this.#hashed = features.hashed;
+    this.#texts = features.texts;
+    this.#order = features.order;
     this.#encoding = encoding;
-    this.#grouped = grouped;
+    this.#choiceGroups = choiceGroups;
+  }
+
+  /** The encoded columns every layer carries for the sums: the values, the choices' and hashed features' slot ids, the texts' term arrays and values. */
+  #carriedColumns(): string[] {
+    const q = (name: string): string => this.#q(name);
+    return [
+      ...this.#values.map((slot) => this.#x(slot)),
+      ...this.#choices.map((_, c) => this.#choiceColumn(c)),
+      ...this.#hashed.map((h) => q(h.column)),
+      ...this.#texts.flatMap((t) => [q(t.column), q(t.value)]),
+    ];
+  }
+
+  /**
+   * The weight (times 1/scale: the value is 1) for output k of the hashed-space slot whose
+   * id `slot` (SQL) holds: the live hashed slots' weights at `v` as the dialect's constant
+   * list, indexed by slot − base (`plusOne`: the id is slot + 1), as the scoring compiler
+   * reads a model's; the NULL slot's, and 0 for anything else (no slot: id 0).
+   */
+  #hashedWeight(v: Float64Array, k: number, slot: string, plusOne: boolean, nullSlot: HashedFeature['nullSlot']): string {
+    const { position, inverseScale, K } = this.#coordinates;
+    const base = this.#recipe.denseSize;
+    const size = this.#recipe.hashBits > 0 ? 2 ** this.#recipe.hashBits : 0;
+    let length = 0;
+    const list: number[] = [];
+    for (let o = 0; o < size; o++) {
+      const p = position[base + o]!;
+      const w = p >= 0 ? v[p * K + k]! * inverseScale[p]! : 0;
+      list.push(w);
+      if (w !== 0) length = o + 1;
+    }
+    const zero = this.#literal(0);
+    const first = plusOne ? base + 1 : base;
+    const whens: string[] = [];
+    // Guarded by the range: below it some dialects' lists count from the end.
+    if (length > 0) whens.push(`WHEN ${slot} >= ${first} THEN COALESCE(${this.#dialect.constantDoubleAt(list.slice(0, length), `${slot} - ${first}`)}, ${zero})`);
+    if (nullSlot !== null) whens.push(`WHEN ${slot} = ${nullSlot.index + (plusOne ? 1 : 0)} THEN ${this.#literal(v[nullSlot.position * K + k]! * inverseScale[nullSlot.position]!)}`);
+    return whens.length === 0 ? zero : `(CASE ${whens.join(' ')} ELSE ${zero} END)`;
   }
 
   #q(name: string): string {
@@ -418,7 +535,7 @@ class Objective implements CompiledObjective {
         : `(SELECT ${select(encoding.outer)} FROM (SELECT ${select(encoding.inner)} FROM ${this.#relation} AS ${q('sqlml_rows')} WHERE ${ofRole}${fence}) AS ${q('sqlml_inputs')}${fence}) AS ${q('sqlml_encoded')} WHERE`;
     const cw = this.#classWeights;
     const importance = cw === null ? this.#literal(1) : `(CASE ${y} ${Array.from(cw, (c, k) => `WHEN ${k} THEN ${this.#literal(c)}`).join(' ')} END)`;
-    const inputs = [y, `${importance} AS ${w}`, ...this.#values.map((slot) => this.#x(slot)), ...choiceNames];
+    const inputs = [y, `${importance} AS ${w}`, ...this.#carriedColumns()];
     const weighted = `(SELECT ${inputs.join(', ')} FROM ${encoded} ${y} IS NOT NULL${fence}) AS ${q('sqlml_values')}`;
     const { inverseScale, live } = this.#coordinates;
     const margins = vectors.flatMap((v, n) => Array.from({ length: K }, (_, k) => {
@@ -434,10 +551,17 @@ class Objective implements CompiledObjective {
           const whens = choice.slots.map((s) => `WHEN ${s.index + 1} THEN ${this.#literal(v[s.position * K + k]! * inverseScale[s.position]!)}`);
           sum = `(${sum} + (CASE ${choiceNames[c]} ${whens.join(' ')} ELSE ${this.#literal(0)} END))`;
         }
+        if (feature.hashed !== null) sum = `(${sum} + ${this.#hashedWeight(v, k, q(feature.hashed.column), true, feature.hashed.nullSlot)})`;
+        const text = feature.text;
+        if (text !== null) {
+          // The terms' weights summed, times their one value (1/√terms).
+          const weights = this.#dialect.textArrays!.sumOver(q(text.column), (e) => this.#hashedWeight(v, k, e, false, text.nullSlot));
+          sum = `(${sum} + ${q(text.value)} * COALESCE(${weights}, ${this.#literal(0)}))`;
+        }
       }
       return `${sum} AS ${this.#marginName(n, k)}`;
     }));
-    const carried = [y, w, ...this.#values.map((slot) => this.#x(slot)), ...choiceNames];
+    const carried = [y, w, ...this.#carriedColumns()];
     let layer = `(SELECT ${[...carried, ...margins].join(', ')} FROM ${weighted}${fence}) AS ${q('sqlml_margins')}`;
     if (this.#task === 'multiclass') {
       const ms = vectors.map((_, n) => Array.from({ length: K }, (_, k) => this.#marginName(n, k)));
@@ -519,18 +643,17 @@ class Objective implements CompiledObjective {
   #queries(v: Float64Array, role: number | readonly number[], what: 'gradient' | 'curvature' | 'loss', sums: readonly Sum[]): string[] {
     const q = (name: string): string => this.#q(name);
     const terms = this.#rowTerms(what);
-    const carried = [q('sqlml_w'), ...this.#values.map((slot) => this.#x(slot)), ...this.#choices.map((_, c) => this.#choiceColumn(c))];
+    const carried = [q('sqlml_w'), ...this.#carriedColumns()];
     const rowList = [...carried, ...(terms.loss === null ? [] : [`${terms.loss} AS ${q('sqlml_loss')}`]), ...(what === 'loss' ? [] : terms.factors.map((sql, k) => `${sql} AS ${q(`sqlml_f${k}`)}`))];
     const rows = `(SELECT ${rowList.join(', ')} FROM ${this.#marginRows([v], role)}${this.#dialect.split.layerFence}) AS ${q('sqlml_terms')}`;
-    const grouped = this.#grouped && sums.some((s) => s.choice !== undefined);
-    // Grouped, each query's inner SELECT also carries the slot ids and a factor sum per output.
-    const room = grouped ? this.#choices.length + this.#coordinates.K : 0;
-    const chunk = Math.min(this.#dialect.maxSelectList - room, 1 << 20);
+    const grouped = this.#byChoiceGroups(sums);
+    const chunk = this.#chunk(sums);
     const queries: string[] = [];
     for (let start = 0; start < sums.length; start += chunk) {
       const part = sums.slice(start, start + chunk);
-      queries.push(grouped ? this.#groupedQuery(part, rows) : `SELECT ${part.map((s) => s.sql).join(', ')} FROM ${rows}`);
+      queries.push(grouped ? this.#choiceGroupsQuery(part, rows) : `SELECT ${part.map((s) => s.sql).join(', ')} FROM ${rows}`);
     }
+    if (what !== 'loss') queries.push(...this.#groupedQueries(rows, what));
     return queries;
   }
 
@@ -540,7 +663,7 @@ class Objective implements CompiledObjective {
    * and a choice slot's sum as the factor sums of the groups holding its id. Σ w and the row
    * count add up like the rest, so the answers are the per-slot form's, added in another order.
    */
-  #groupedQuery(sums: readonly Sum[], rows: string): string {
+  #choiceGroupsQuery(sums: readonly Sum[], rows: string): string {
     const q = (name: string): string => this.#q(name);
     const ids = this.#choices.map((_, c) => this.#choiceColumn(c));
     const factor = (k: number): string => q(`sqlml_g${k}`);
@@ -558,6 +681,72 @@ class Objective implements CompiledObjective {
     }
     for (const k of outputs) inner.push(`SUM(${q(`sqlml_f${k}`)}) AS ${factor(k)}`);
     return `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${rows} GROUP BY ${ids.join(', ')}) AS ${q('sqlml_groups')}`;
+  }
+
+  /**
+   * The hashed slots' sums, grouped by slot (one sum per slot would be 2^hashBits
+   * aggregates): one query over the hashed categories and crossings, their slot ids
+   * unpivoted by a CROSS JOIN with their numbers (value 1), and one per text feature, its
+   * array's elements listed per row (TextArrays.elements; value sqlml_v). Each row of the
+   * answer: the slot, then per output Σ factor·x (gradient) or Σ factor·x² (curvature).
+   */
+  #groupedQueries(rows: string, what: 'gradient' | 'curvature'): string[] {
+    const q = (name: string): string => this.#q(name);
+    const K = this.#coordinates.K;
+    const f = (k: number): string => `${q('sqlml_terms')}.${q(`sqlml_f${k}`)}`;
+    const slot = q('sqlml_slot');
+    const queries: string[] = [];
+    const column = (name: string): string => `${q('sqlml_terms')}.${q(name)}`;
+    const sumsOf = (x: string | null): string => {
+      const times = x === null ? '' : what === 'gradient' ? ` * ${x}` : ` * ${x} * ${x}`;
+      return Array.from({ length: K }, (_, k) => `${f(k)}${times} AS ${q(`sqlml_g${k}`)}`).join(', ');
+    };
+    const outer = (inner: string): string =>
+      `SELECT ${slot}, ${Array.from({ length: K }, (_, k) => `SUM(${q(`sqlml_g${k}`)})`).join(', ')} FROM (${inner}) AS ${q('sqlml_slots')} WHERE ${slot} >= 0 GROUP BY ${slot}`;
+    if (this.#hashed.length > 0) {
+      // The ids are slot + 1 (0 for none).
+      const ids = this.#hashed.map((h) => column(h.column));
+      const i = `${q('sqlml_which')}.${q('i')}`;
+      const which = this.#hashed.map((_, n) => `SELECT ${n} AS ${q('i')}`).join(' UNION ALL ');
+      const id = ids.length === 1 ? ids[0]! : `(CASE ${i} ${ids.map((c, n) => `WHEN ${n} THEN ${c}`).join(' ')} END)`;
+      const from = ids.length === 1 ? `FROM ${rows}` : `FROM ${rows} CROSS JOIN (${which}) AS ${q('sqlml_which')}`;
+      queries.push(outer(`SELECT ${id} - 1 AS ${slot}, ${sumsOf(null)} ${from}`));
+    }
+    const arrays = this.#dialect.textArrays;
+    for (const text of this.#texts) {
+      const e = `${q('sqlml_term')}.${q('s')}`;
+      queries.push(outer(`SELECT ${e} AS ${slot}, ${sumsOf(column(text.value))} FROM ${rows} CROSS JOIN ${arrays!.elements(column(text.column))} AS ${q('sqlml_term')}(${q('s')})`));
+    }
+    return queries;
+  }
+
+  /** Adds the grouped sums (#groupedQueries' answers) into `out`'s live coordinates, times the inverse scale `power` times. */
+  #readGrouped(results: readonly ResultTable[], out: Float64Array, power: 1 | 2): void {
+    const { K, position, inverseScale, live } = this.#coordinates;
+    for (const result of results) {
+      for (const row of result.rows) {
+        const p = position[numberOf(row[0]!)] ?? -1;
+        if (p < 0 || p >= live) continue;
+        const scale = power === 1 ? inverseScale[p]! : inverseScale[p]! * inverseScale[p]!;
+        for (let k = 0; k < K; k++) out[p * K + k] = out[p * K + k]! + numberOf(row[1 + k]!) * scale;
+      }
+    }
+  }
+
+  /** Whether `sums` are taken over groups of the choice features' slot ids (GROUPED_CHOICES_MAX). */
+  #byChoiceGroups(sums: readonly Sum[]): boolean {
+    return this.#choiceGroups && sums.some((s) => s.choice !== undefined);
+  }
+
+  /** How many of `sums` one query takes: over choice groups, its inner SELECT also carries the slot ids and a factor sum per output. */
+  #chunk(sums: readonly Sum[]): number {
+    const room = this.#byChoiceGroups(sums) ? this.#choices.length + this.#coordinates.K : 0;
+    return Math.min(this.#dialect.maxSelectList - room, 1 << 20);
+  }
+
+  /** How many of #queries' answers are the one-row sums (the rest are grouped by hashed slot). */
+  #denseQueries(sums: readonly Sum[]): number {
+    return Math.ceil(sums.length / this.#chunk(sums));
   }
 
   /** Reads the one-row results of `#queries` into `out` (coordinates, times the inverse scale `power` times) and the two sums. */
@@ -594,7 +783,11 @@ class Objective implements CompiledObjective {
   }
 
   readGradient(results: readonly ResultTable[], gradient: Float64Array): ObjectiveSums {
-    return this.#read(results, this.#sums('gradient'), gradient, 1);
+    const sums = this.#sums('gradient');
+    const dense = this.#denseQueries(sums);
+    const read = this.#read(results.slice(0, dense), sums, gradient, 1);
+    this.#readGrouped(results.slice(dense), gradient, 1);
+    return read;
   }
 
   curvatureQueries(v: Float64Array, withValidation = false): string[] {
@@ -602,7 +795,11 @@ class Objective implements CompiledObjective {
   }
 
   readCurvature(results: readonly ResultTable[], out: Float64Array): ObjectiveSums {
-    return this.#read(results, this.#sums('curvature'), out, 2);
+    const sums = this.#sums('curvature');
+    const dense = this.#denseQueries(sums);
+    const read = this.#read(results.slice(0, dense), sums, out, 2);
+    this.#readGrouped(results.slice(dense), out, 2);
+    return read;
   }
 
   validationQuery(v: Float64Array): string {

@@ -30,6 +30,12 @@ export interface FeatureScope {
    * expression itself, stated in each term.
    */
   share?(expression: string): string;
+  /**
+   * The objective's encoding (objective-sql.ts): a hashed category's or crossing's term
+   * is the row's slot + 1 (its key's slot in the shared hashed space, or the NULL slot
+   * through `weights`, which gives index + 1), not the slot's weight.
+   */
+  readonly slotIds?: boolean;
 }
 
 /** Per output, the feature's terms in push order. */
