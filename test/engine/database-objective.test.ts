@@ -77,7 +77,9 @@ const hashedRecipe = (target: string) => (q: (name: string) => string): string[]
 const CASES: readonly Case[] = [
   { name: 'synthetic binary, balanced', table: 'synthetic', target: c.yBinary.name, task: 'binary', balanced: true, minimize: true, recipe: syntheticRecipe(c.yBinary.name) },
   { name: 'synthetic multiclass', table: 'synthetic', target: c.yClass.name, task: 'multiclass', balanced: false, minimize: false, recipe: syntheticRecipe(c.yClass.name) },
-  { name: 'synthetic binary, hashed category, text terms and a crossing', table: 'synthetic', target: c.yBinary.name, task: 'binary', balanced: false, minimize: true, recipe: hashedRecipe(c.yBinary.name) },
+  // Not minimized: the runs to the optimum passed on PostgreSQL (123 s) but ran past 13 minutes on
+  // DuckDB, each of hundreds of evaluations reading the hashed weights as a long constant list.
+  { name: 'synthetic binary, hashed category, text terms and a crossing', table: 'synthetic', target: c.yBinary.name, task: 'binary', balanced: false, minimize: false, recipe: hashedRecipe(c.yBinary.name) },
   { name: 'synthetic multiclass, hashed category, text terms and a crossing', table: 'synthetic', target: c.yClass.name, task: 'multiclass', balanced: true, minimize: false, recipe: hashedRecipe(c.yClass.name) },
   { name: 'synthetic regression', table: 'synthetic', target: c.yValue.name, task: 'regression', balanced: false, minimize: false, recipe: syntheticRecipe(c.yValue.name) },
   { name: 'bank, balanced', table: 'bank', target: 'y', task: 'binary', balanced: true, minimize: false, recipe: realRecipe },
