@@ -89,6 +89,14 @@ function connectionOptions(settings: MySQLSettings): ConnectionOptions {
     decimalNumbers: false,
     dateStrings: true,
     jsonStrings: true,
+    // Doubles from the server's own digits: the driver's parser of the text protocol's
+    // digits is not correctly rounded (900930.4489990189 came back as …188, one unit in
+    // the last place off), where Number() of the same digits is exact to the value sent.
+    typeCast: (field, next) => {
+      if (field.type !== 'DOUBLE' && field.type !== 'FLOAT') return next();
+      const digits = field.string();
+      return digits === null ? null : Number(digits);
+    },
     timezone: 'Z',
     charset: 'UTF8MB4_GENERAL_CI',
     connectTimeout: 10_000,

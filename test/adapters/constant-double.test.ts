@@ -11,8 +11,8 @@ import { trickyText } from '../helpers/tricky-text.js';
 
 const TARGETS = [{ label: 'duckdb', url: 'duckdb::memory:' }, ...(await serverTargets()).filter((target) => target.label !== 'postgres (cursor)')];
 
-/** Doubles whose digits trip up a parser: subnormal, extreme, long, and decimal-looking. */
-const AWKWARD = [0.1, 1 / 3, -2 / 3, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308, 123456789012345680000, 1e21, 1e-7, 0, -0, 9007199254740993, 0.30000000000000004, -1234.5678e-300];
+/** Doubles whose digits trip up a parser: subnormal, extreme, long, and decimal-looking (the last one MariaDB's driver read one unit in the last place off). */
+const AWKWARD = [0.1, 1 / 3, -2 / 3, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308, 123456789012345680000, 1e21, 1e-7, 0, -0, 9007199254740993, 0.30000000000000004, -1234.5678e-300, 900930.4489990189];
 
 describe.each(TARGETS)('$label: constantDoubleAt', ({ url }) => {
   let engine: Engine;
