@@ -13,9 +13,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultTable, Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
-import { SCRATCH_PREFIX } from '../../src/engine/scratch-table.js';
 import { deserializeModel } from '../../src/learn/model-format.js';
 import { firstRow } from '../helpers/engine.js';
+import { copyTables, dropAndClose, scratchTablesLeft } from '../helpers/in-database-training.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { serverTargets } from '../helpers/servers.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
@@ -48,10 +48,7 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
   const tables = { adult: `tidh_adult_${tag}`, sms: `tidh_sms_${tag}` };
   const models: string[] = [];
   const run = async (text: string): Promise<ResultTable> => (await engine.runAll(text)).at(-1)!;
-  const scratchLeft = async (): Promise<number> => {
-    const like = `'${SCRATCH_PREFIX.replaceAll('_', '\\_')}%'${engine.adapter.sql.name === 'mysql' ? '' : " ESCAPE '\\'"}`;
-    return Number((await engine.adapter.query(`SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE ${like} AND table_name LIKE '%${tag}%'`)).rows[0]![0]);
-  };
+  const scratchLeft = (): Promise<number> => scratchTablesLeft(engine, tag);
   /** CREATE MODEL `model`_s on the stream and `model`_d in the database, with `recipe` and `options` (a USING list, or ''). */
   const statement = (model: string, source: string, target: string, recipe: string, options: string, engineName: string): string =>
     `CREATE MODEL ${model} FROM ${source} PREDICT ${target} ${recipe} USING ${[options, `engine = '${engineName}'`].filter((o) => o !== '').join(', ')};`;
@@ -65,17 +62,9 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
 
   beforeAll(async () => {
     engine = await Engine.open(url);
-    for (const [from, table] of Object.entries(tables)) {
-      const stream = await reader!.adapter.openStream(`SELECT * FROM ${from}`, { batchRows: 4096 });
-      await engine.adapter.write({ name: table }, stream.columns, stream.batches(), 'replace');
-    }
+    await copyTables(engine, reader!, tables);
   }, 300_000);
-  afterAll(async () => {
-    if (!engine) return;
-    for (const model of models) await run(`DROP MODEL IF EXISTS ${model};`).catch(() => undefined);
-    for (const table of Object.values(tables)) await engine.adapter.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-    await engine.close();
-  });
+  afterAll(() => dropAndClose(engine, models, tables));
 
   it("adult, a hashed category and a crossing: the stream's held-out rows, AUC within 0.001 and log loss within 0.2%", async () => {
     const model = `tidh_adult_${tag}`;

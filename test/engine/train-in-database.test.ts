@@ -10,9 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultTable, Value } from '../../src/data.js';
 import { Engine } from '../../src/engine/engine.js';
-import { SCRATCH_PREFIX } from '../../src/engine/scratch-table.js';
 import { SAMPLE_ROWS } from '../../src/engine/train-in-database.js';
 import { firstRow } from '../helpers/engine.js';
+import { copyTables, dropAndClose, scratchTablesLeft } from '../helpers/in-database-training.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { serverTargets } from '../helpers/servers.js';
 import { sharedDataFile, sqlString } from '../helpers/shared-data.js';
@@ -48,10 +48,7 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
   const tables = { bank: `tid_bank_${tag}`, letters: `tid_letters_${tag}`, california: `tid_california_${tag}` };
   const models: string[] = [];
   const run = async (text: string): Promise<ResultTable> => (await engine.runAll(text)).at(-1)!;
-  const scratchLeft = async (): Promise<number> => {
-    const like = `'${SCRATCH_PREFIX.replaceAll('_', '\\_')}%'${engine.adapter.sql.name === 'mysql' ? '' : " ESCAPE '\\'"}`;
-    return Number((await engine.adapter.query(`SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE ${like} AND table_name LIKE '%${tag}%'`)).rows[0]![0]);
-  };
+  const scratchLeft = (): Promise<number> => scratchTablesLeft(engine, tag);
   /** Trains `model` twice, on the stream and in the database: the evaluations' rows and metric. */
   const both = async (model: string, source: string, target: string): Promise<{ stream: Record<string, Value>; database: Record<string, Value> }> => {
     models.push(`${model}_s`, `${model}_d`);
@@ -62,17 +59,9 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
 
   beforeAll(async () => {
     engine = await Engine.open(url);
-    for (const [from, table] of Object.entries(tables)) {
-      const stream = await reader!.adapter.openStream(`SELECT * FROM ${from}`, { batchRows: 4096 });
-      await engine.adapter.write({ name: table }, stream.columns, stream.batches(), 'replace');
-    }
+    await copyTables(engine, reader!, tables);
   }, 300_000);
-  afterAll(async () => {
-    if (!engine) return;
-    for (const model of models) await run(`DROP MODEL IF EXISTS ${model};`).catch(() => undefined);
-    for (const table of Object.values(tables)) await engine.adapter.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-    await engine.close();
-  });
+  afterAll(() => dropAndClose(engine, models, tables));
 
   it("binary (bank): the stream's held-out rows and AUC within 0.001; DESCRIBE says what ran in the database", async () => {
     const { stream, database } = await both(`tid_bank_${tag}`, tables.bank, 'y');
