@@ -118,17 +118,26 @@ async function bench(label: string, engine: Engine, reader: Engine): Promise<voi
 }
 
 /**
- * The compiled gradient query with its per-slot SUM(CASE WHEN "sqlml_sF" = s THEN f END)
- * sums replaced by one SUM per grouping set: GROUP BY GROUPING SETS ((), ("sqlml_sF"), …);
- * the () row holds the other sums (every set computes every aggregate: one scan).
+ * The compiled gradient query taken apart for the variants below: its rows' layer, the
+ * sums other than the per-slot SUM(CASE …), and the choice features' numbers.
  */
-function groupingSetsVariant(adapter: Adapter, sql: string): string {
+function gradientParts(adapter: Adapter, sql: string): { rowsLayer: string; kept: string[]; features: number[]; q: (name: string) => string } {
   const from = sql.indexOf(' FROM (');
   const sums = sql.slice('SELECT '.length, from);
   const rowsLayer = sql.slice(from + ' FROM '.length);
   const kept = sums.split(/, (?=SUM\(|COUNT\()/).filter((s) => !s.startsWith('SUM(CASE WHEN'));
   const features = [...new Set([...sums.matchAll(/"sqlml_s(\d+)"/g)].map((m) => Number(m[1])))];
   const q = (name: string): string => adapter.sql.quoteIdent(name);
+  return { rowsLayer, kept, features, q };
+}
+
+/**
+ * The compiled gradient query with its per-slot SUM(CASE WHEN "sqlml_sF" = s THEN f END)
+ * sums replaced by one SUM per grouping set: GROUP BY GROUPING SETS ((), ("sqlml_sF"), …);
+ * the () row holds the other sums (every set computes every aggregate: one scan).
+ */
+function groupingSetsVariant(adapter: Adapter, sql: string): string {
+  const { rowsLayer, kept, features, q } = gradientParts(adapter, sql);
   const keys = features.map((f) => q(`sqlml_s${f}`));
   return `SELECT ${[...keys, ...kept].join(', ')} FROM ${rowsLayer} GROUP BY GROUPING SETS ((), ${keys.map((k) => `(${k})`).join(', ')})`;
 }
@@ -139,12 +148,7 @@ function groupingSetsVariant(adapter: Adapter, sql: string): string {
  * with the feature numbers, the index picked by a CASE on the number.
  */
 function groupedVariant(adapter: Adapter, sql: string): string {
-  const from = sql.indexOf(' FROM (');
-  const sums = sql.slice('SELECT '.length, from);
-  const rowsLayer = sql.slice(from + ' FROM '.length);
-  const kept = sums.split(/, (?=SUM\(|COUNT\()/).filter((s) => !s.startsWith('SUM(CASE WHEN'));
-  const features = [...new Set([...sums.matchAll(/"sqlml_s(\d+)"/g)].map((m) => Number(m[1])))];
-  const q = (name: string): string => adapter.sql.quoteIdent(name);
+  const { rowsLayer, kept, features, q } = gradientParts(adapter, sql);
   const numbers = features.map((f) => `SELECT ${f} AS ${q('n')}`).join(' UNION ALL ');
   const index = `CASE ${q('n')} ${features.map((f) => `WHEN ${f} THEN ${q(`sqlml_s${f}`)}`).join(' ')} END`;
   const grouped = `SELECT ${q('n')}, ${index} AS ${q('i')}, SUM(${q('sqlml_f0')}) FROM ${rowsLayer} CROSS JOIN (${numbers}) AS ${q('features')} GROUP BY 1, 2`;
