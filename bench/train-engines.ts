@@ -2,15 +2,17 @@
  * CREATE MODEL streamed through sqlml vs trained inside the database (USING engine =
  * 'database': the profile and every full-batch iteration as aggregate queries), side by
  * side on a DuckDB file and PostgreSQL, as JSON lines:
- *   npx tsx bench/train-engines.ts [--rows 1000000,10000000,50000000] [--db duckdb,postgres]
+ *   npx tsx bench/train-engines.ts [--rows 1000000,10000000,50000000] [--db duckdb,postgres[,mysql]]
  *     [--engines stream,database|default] [--repeat 1] [--data /tmp/sqlml-predict-engines]
- *     [--duckdb-file /tmp/sqlml-train-bench/train.duckdb] [--postgres URL]
+ *     [--duckdb-file /tmp/sqlml-train-bench/train.duckdb] [--postgres URL] [--mysql URL] [--model te_binary]
  *     [--cache-dir /tmp/sqlml-train-bench/cache] [--memory-limit 128MB] [--threads-rows 10000000]
  *     [--columns 'id, x1, …, c3, label' | --hashed] [--no-limit] [--timeout 3600] [--setup-only]
  * The table is gen.py's binary one (bench/gen-tables.ts: CSV in the data dir, loaded
  * once into the DuckDB file and into PostgreSQL with VACUUM ANALYZE, kept between runs;
- * the smaller sizes are the first rows of the largest). `--postgres` defaults to
- * SQLML_TEST_POSTGRES, else the sqlml_bench database.
+ * the smaller sizes are the first rows of the largest). `--postgres` and `--mysql` default to
+ * SQLML_TEST_POSTGRES / SQLML_TEST_MYSQL, else the sqlml_bench database (MariaDB only when
+ * asked for with `--db`: it has no COPY limit line). `--model` names the model each run
+ * replaces and drops (two benches over one database need two names). `--help` prints this.
  *
  * Every CREATE MODEL runs in a fresh process on the built package
  * (bench/train-engines-one.mjs) with its own SQLML_CACHE_DIR, so its peak RSS is its own
@@ -38,7 +40,7 @@
  * A run past `--timeout` seconds is killed, and cancelled on the server.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +52,12 @@ import { buildOnce } from './built.js';
 import { median } from './median.js';
 
 const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  // The header comment is the usage.
+  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+  process.stdout.write(`${text.slice(text.indexOf('/**') + 3, text.indexOf('*/')).replace(/^ \* ?/gm, '').trim()}\n`);
+  process.exit(0);
+}
 const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const sizes = option('--rows', '1000000,10000000,50000000').split(',').map(Number).sort((a, b) => a - b);
 const databases = option('--db', 'duckdb,postgres').split(',');
@@ -74,8 +82,12 @@ const timeoutSeconds = Number(option('--timeout', '3600'));
 const urls: Record<string, string> = {
   duckdb: `duckdb:${duckdbFile}`,
   postgres: option('--postgres', process.env.SQLML_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/sqlml_bench'),
+  mysql: option('--mysql', process.env.SQLML_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/sqlml_bench'),
 };
-const MODEL = 'te_binary';
+const unknown = databases.find((database) => !(database in urls));
+if (unknown !== undefined) throw new Error(`--db ${unknown}: not one of ${Object.keys(urls).join(', ')}`);
+const MODEL = option('--model', 'te_binary');
+if (!/^[a-z_][a-z0-9_]*$/.test(MODEL)) throw new Error(`--model ${MODEL}: a plain lower-case name, as the bench writes it unquoted`);
 /** The child that runs one CREATE MODEL. */
 const ONE = fileURLToPath(new URL('./train-engines-one.mjs', import.meta.url));
 
@@ -335,7 +347,7 @@ for (const database of databases) {
     const of = (pick: (kept: Kept) => number | null): Record<number, number | null> =>
       Object.fromEntries(sizes.filter((rows) => bySize[rows]?.[key]).map((rows) => [rows, pick(bySize[rows]![key]!)]));
     const rss = Object.values(of((k) => k.peakRss)) as number[];
-    const bound = database === 'postgres' ? 200 : key.endsWith('memory_limit') ? 350 : null;
+    const bound = database !== 'duckdb' ? 200 : key.endsWith('memory_limit') ? 350 : null;
     const growth = rss.length > 1 ? round(Math.max(...rss) / Math.min(...rss), 2) : null;
     emit({
       what: 'CREATE MODEL by rows: client peak RSS (MB), rows read out of the database, cache disk (MB)',
