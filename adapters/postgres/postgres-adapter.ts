@@ -179,7 +179,12 @@ export class PostgresAdapter implements Adapter {
     this.#assertOpen();
     refuseNul(select, CANNOT_CARRY_NUL);
     if (signal?.aborted) throw cancelled();
-    const client = new pg.Client({ ...clientConfig(this.#settings), types: rawTextTypes });
+    const config = clientConfig(this.#settings);
+    // The rows' order is the order a training learns them in: a scan must start at the
+    // table's first page, not where another session's scan of it happens to be (the
+    // server's synchronized scans), or the same table and seed would give another model
+    // whenever something else reads the table.
+    const client = new pg.Client({ ...config, options: `${config.options} -c synchronize_seqscans=off`, types: rawTextTypes });
     client.on('error', () => undefined);
     try {
       await client.connect();
