@@ -4,15 +4,12 @@
  * points, score histogram, per-threshold counts, confusion matrix, per-class figures,
  * residual histogram and a predicted-vs-actual sample).
  */
+import { SqlmlError } from '../errors.js';
 import type { LabelSpec } from '../learn/label.js';
-import {
-  binaryMetrics,
-  multiclassMetricsFromConfusion,
-  regressionMetrics,
-  rocCurve,
-  sortedScoresByClass,
-} from '../learn/metrics.js';
+import { AucTally, BinaryTally, RocTally, multiclassMetricsFromConfusion, regressionMetrics } from '../learn/metrics.js';
 import type { Task } from '../learn/types.js';
+import type { CacheDir } from './cache-dir.js';
+import { HELD_OUT_SCORES_IN_MEMORY, HeldOutScores } from './held-out-scores.js';
 
 /** Metrics as stored and shown: snake_case keys as in statements.md, figures only. */
 export interface Evaluation {
@@ -29,13 +26,9 @@ export const METRIC_COLUMNS: Record<Task, readonly string[]> = {
   regression: ['rmse', 'mae', 'r2', 'baseline_rmse', 'rows'],
 };
 
-type GrowableArray = Float64Array | Float32Array | Uint8Array;
+type GrowableArray = Float64Array;
 
-/**
- * A typed array that grows by doubling, for per-row figures of the evaluation split
- * (exact AUC needs every score). Narrow element types keep it small: binary labels
- * are bytes and scores float32.
- */
+/** A typed array that grows by doubling, for per-row figures of a regression's evaluation split. */
 class GrowingArray<T extends GrowableArray> {
   #data: T;
   length = 0;
@@ -70,12 +63,27 @@ const RESIDUAL_BINS = 40;
 export const REGRESSION_SAMPLE_POINTS = 1000;
 const SAMPLE_DIGITS = 6;
 
+export interface CollectorOptions {
+  /** The rows to come, when known: sizes the per-row arrays exactly (no doubling past the end). */
+  readonly expectedRows?: number | undefined;
+  /**
+   * The cache folder a binary evaluation's scores go to past `rowsInMemory` rows
+   * (held-out-scores.ts), so its memory does not grow with the rows; null holds them all.
+   */
+  readonly spill?: CacheDir | null;
+  readonly rowsInMemory?: number;
+}
+
 export class EvaluationCollector {
   readonly #task: Task;
   readonly #label: LabelSpec;
-  readonly #threshold: number;
   readonly #actual: GrowingArray<GrowableArray>;
   readonly #predicted: GrowingArray<GrowableArray>;
+  /** Binary: the threshold figures and log loss as the rows pass; the scores for the AUC and ROC curve; the page's counts. */
+  readonly #binary: BinaryTally | null;
+  readonly #scores: HeldOutScores | null;
+  readonly #histogram: { positive: Float64Array; negative: Float64Array };
+  readonly #thresholdCounts: { positive: Float64Array; negative: Float64Array };
   readonly #confusion: Float64Array;
   readonly #classes: number;
   /** Multiclass, one-vs-rest: per class c, rows at threshold step k of P(c) whose actual class is c (positive) or not. */
@@ -84,18 +92,24 @@ export class EvaluationCollector {
   #logLossSum = 0;
   #rows = 0;
 
-  /** `expectedRows`, when known, sizes the per-row arrays exactly (no doubling past the end). */
-  constructor(task: Task, label: LabelSpec, threshold: number, expectedRows = 1024) {
+  constructor(task: Task, label: LabelSpec, threshold: number, options: CollectorOptions = {}) {
+    const { expectedRows = 1024, spill = null, rowsInMemory = HELD_OUT_SCORES_IN_MEMORY } = options;
     this.#task = task;
     this.#label = label;
-    this.#threshold = threshold;
     this.#classes = task === 'multiclass' ? label.classes.length : 0;
     this.#confusion = new Float64Array(this.#classes * this.#classes);
     this.#ovrPositive = new Float64Array(this.#classes * (THRESHOLD_STEPS + 1));
     this.#ovrNegative = new Float64Array(this.#classes * (THRESHOLD_STEPS + 1));
     const binary = task === 'binary';
-    this.#actual = new GrowingArray<GrowableArray>((n) => (binary ? new Uint8Array(n) : new Float64Array(n)), expectedRows);
-    this.#predicted = new GrowingArray<GrowableArray>((n) => (binary ? new Float32Array(n) : new Float64Array(n)), expectedRows);
+    const regression = task === 'regression';
+    this.#actual = new GrowingArray<GrowableArray>((n) => new Float64Array(n), regression ? expectedRows : 1);
+    this.#predicted = new GrowingArray<GrowableArray>((n) => new Float64Array(n), regression ? expectedRows : 1);
+    this.#binary = binary ? new BinaryTally(threshold) : null;
+    this.#scores = binary ? new HeldOutScores(spill, expectedRows, rowsInMemory) : null;
+    const bins = binary ? HISTOGRAM_BINS : 0;
+    const steps = binary ? THRESHOLD_STEPS + 1 : 0;
+    this.#histogram = { positive: new Float64Array(bins), negative: new Float64Array(bins) };
+    this.#thresholdCounts = { positive: new Float64Array(steps), negative: new Float64Array(steps) };
   }
 
   get rows(): number {
@@ -109,8 +123,17 @@ export class EvaluationCollector {
   add(y: number, out: Float64Array): void {
     this.#rows++;
     if (this.#task === 'binary') {
-      this.#actual.push(y);
-      this.#predicted.push(out[0]!);
+      // Scores are kept as float32 (as they always were for the AUC): every figure is of that number.
+      const score = Math.fround(out[0]!) + 0;
+      if (Number.isNaN(score)) {
+        throw new SqlmlError('training_failed', `the model gave no score (NaN) at row ${this.#rows - 1}.`);
+      }
+      const positive = y === 1;
+      this.#binary!.add(positive, score);
+      this.#scores!.add(positive, score);
+      const counts = positive ? 'positive' : 'negative';
+      this.#histogram[counts][Math.min(HISTOGRAM_BINS - 1, Math.floor(score * HISTOGRAM_BINS))]! += 1;
+      this.#thresholdCounts[counts][thresholdStep(score, THRESHOLD_STEPS)]! += 1;
     } else if (this.#task === 'regression') {
       this.#actual.push(y * this.#label.std + this.#label.mean);
       this.#predicted.push(out[0]! * this.#label.std + this.#label.mean);
@@ -127,21 +150,22 @@ export class EvaluationCollector {
     }
   }
 
+  /** Removes what the evaluation spilled to disk; finish() does it too. For an evaluation that ends without finishing. */
+  close(): void {
+    this.#scores?.close();
+  }
+
   finish(): Evaluation {
     const n = this.#rows;
     if (this.#task === 'binary') {
-      const labels = this.#actual.data;
-      const scores = this.#predicted.data;
-      const sorted = sortedScoresByClass(labels, scores, n);
-      const m = binaryMetrics(labels, scores, n, this.#threshold, sorted);
-      const roc = rocCurve(labels, scores, n, 101, sorted);
-      const positive = new Array<number>(HISTOGRAM_BINS).fill(0);
-      const negative = new Array<number>(HISTOGRAM_BINS).fill(0);
-      for (let i = 0; i < n; i++) {
-        const bin = Math.min(HISTOGRAM_BINS - 1, Math.floor(scores[i]! * HISTOGRAM_BINS));
-        if (labels[i] === 1) positive[bin]!++;
-        else negative[bin]!++;
-      }
+      const scores = this.#scores!;
+      const auc = new AucTally();
+      scores.forEachRun((_score, positives, negatives) => auc.add(positives, negatives));
+      const roc = new RocTally(auc.distinct, auc.positives, auc.negatives, 101);
+      scores.forEachRun((score, positives, negatives) => roc.add(score, positives, negatives));
+      scores.close();
+      const curve = roc.curve();
+      const m = this.#binary!.metrics(auc.auc);
       return {
         task: 'binary',
         metrics: {
@@ -156,9 +180,13 @@ export class EvaluationCollector {
         },
         details: {
           confusion: { tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn },
-          roc: { fpr: roc.fpr, tpr: roc.tpr, thresholds: roc.thresholds },
-          histogram: { bins: HISTOGRAM_BINS, positive, negative },
-          threshold_table: thresholdTable(labels, scores, n),
+          roc: { fpr: curve.fpr, tpr: curve.tpr, thresholds: curve.thresholds },
+          histogram: { bins: HISTOGRAM_BINS, positive: Array.from(this.#histogram.positive), negative: Array.from(this.#histogram.negative) },
+          threshold_table: {
+            steps: THRESHOLD_STEPS,
+            positive: Array.from(this.#thresholdCounts.positive),
+            negative: Array.from(this.#thresholdCounts.negative),
+          } satisfies ThresholdTable,
         },
       };
     }
@@ -204,18 +232,6 @@ export interface ThresholdTable {
   readonly steps: number;
   readonly positive: number[];
   readonly negative: number[];
-}
-
-function thresholdTable(labels: ArrayLike<number>, scores: ArrayLike<number>, n: number): ThresholdTable {
-  const steps = THRESHOLD_STEPS;
-  const positive = new Array<number>(steps + 1).fill(0);
-  const negative = new Array<number>(steps + 1).fill(0);
-  for (let i = 0; i < n; i++) {
-    const step = thresholdStep(scores[i]!, steps);
-    if (labels[i] === 1) positive[step]!++;
-    else negative[step]!++;
-  }
-  return { steps, positive, negative };
 }
 
 /**
