@@ -6,9 +6,10 @@
  */
 import { SqlmlError } from '../errors.js';
 import type { LabelSpec } from '../learn/label.js';
-import { AucTally, BinaryTally, RocTally, multiclassMetricsFromConfusion, regressionMetrics } from '../learn/metrics.js';
+import { AucTally, BinaryTally, RegressionTally, RocTally, multiclassMetricsFromConfusion } from '../learn/metrics.js';
 import type { Task } from '../learn/types.js';
 import type { CacheDir } from './cache-dir.js';
+import { HELD_OUT_PAIRS_IN_MEMORY, HeldOutPairs } from './held-out-pairs.js';
 import { HELD_OUT_SCORES_IN_MEMORY, HeldOutScores } from './held-out-scores.js';
 
 /** Metrics as stored and shown: snake_case keys as in statements.md, figures only. */
@@ -25,31 +26,6 @@ export const METRIC_COLUMNS: Record<Task, readonly string[]> = {
   multiclass: ['accuracy', 'macro_f1', 'log_loss', 'rows'],
   regression: ['rmse', 'mae', 'r2', 'baseline_rmse', 'rows'],
 };
-
-type GrowableArray = Float64Array;
-
-/** A typed array that grows by doubling, for per-row figures of a regression's evaluation split. */
-class GrowingArray<T extends GrowableArray> {
-  #data: T;
-  length = 0;
-  constructor(
-    readonly create: (length: number) => T,
-    capacity = 1024,
-  ) {
-    this.#data = create(Math.max(1, capacity));
-  }
-  push(value: number): void {
-    if (this.length === this.#data.length) {
-      const grown = this.create(this.#data.length * 2);
-      grown.set(this.#data);
-      this.#data = grown;
-    }
-    this.#data[this.length++] = value;
-  }
-  get data(): T {
-    return this.#data;
-  }
-}
 
 const HISTOGRAM_BINS = 20;
 const PROBABILITY_FLOOR = 1e-15;
@@ -77,8 +53,11 @@ export interface CollectorOptions {
 export class EvaluationCollector {
   readonly #task: Task;
   readonly #label: LabelSpec;
-  readonly #actual: GrowingArray<GrowableArray>;
-  readonly #predicted: GrowingArray<GrowableArray>;
+  /** Regression: the sums as the rows pass, the residuals' range, and the rows for the second pass. */
+  readonly #regression: RegressionTally | null;
+  readonly #pairs: HeldOutPairs | null;
+  #residualMin = Infinity;
+  #residualMax = -Infinity;
   /** Binary: the threshold figures and log loss as the rows pass; the scores for the AUC and ROC curve; the page's counts. */
   readonly #binary: BinaryTally | null;
   readonly #scores: HeldOutScores | null;
@@ -93,7 +72,7 @@ export class EvaluationCollector {
   #rows = 0;
 
   constructor(task: Task, label: LabelSpec, threshold: number, options: CollectorOptions = {}) {
-    const { expectedRows = 1024, spill = null, rowsInMemory = HELD_OUT_SCORES_IN_MEMORY } = options;
+    const { expectedRows = 1024, spill = null, rowsInMemory } = options;
     this.#task = task;
     this.#label = label;
     this.#classes = task === 'multiclass' ? label.classes.length : 0;
@@ -102,10 +81,10 @@ export class EvaluationCollector {
     this.#ovrNegative = new Float64Array(this.#classes * (THRESHOLD_STEPS + 1));
     const binary = task === 'binary';
     const regression = task === 'regression';
-    this.#actual = new GrowingArray<GrowableArray>((n) => new Float64Array(n), regression ? expectedRows : 1);
-    this.#predicted = new GrowingArray<GrowableArray>((n) => new Float64Array(n), regression ? expectedRows : 1);
+    this.#regression = regression ? new RegressionTally(label.mean) : null;
+    this.#pairs = regression ? new HeldOutPairs(spill, expectedRows, rowsInMemory === undefined ? HELD_OUT_PAIRS_IN_MEMORY : rowsInMemory) : null;
     this.#binary = binary ? new BinaryTally(threshold) : null;
-    this.#scores = binary ? new HeldOutScores(spill, expectedRows, rowsInMemory) : null;
+    this.#scores = binary ? new HeldOutScores(spill, expectedRows, rowsInMemory ?? HELD_OUT_SCORES_IN_MEMORY) : null;
     const bins = binary ? HISTOGRAM_BINS : 0;
     const steps = binary ? THRESHOLD_STEPS + 1 : 0;
     this.#histogram = { positive: new Float64Array(bins), negative: new Float64Array(bins) };
@@ -135,8 +114,13 @@ export class EvaluationCollector {
       this.#histogram[counts][Math.min(HISTOGRAM_BINS - 1, Math.floor(score * HISTOGRAM_BINS))]! += 1;
       this.#thresholdCounts[counts][thresholdStep(score, THRESHOLD_STEPS)]! += 1;
     } else if (this.#task === 'regression') {
-      this.#actual.push(y * this.#label.std + this.#label.mean);
-      this.#predicted.push(out[0]! * this.#label.std + this.#label.mean);
+      const actual = y * this.#label.std + this.#label.mean;
+      const predicted = out[0]! * this.#label.std + this.#label.mean;
+      this.#regression!.add(actual, predicted);
+      this.#pairs!.add(actual, predicted);
+      const residual = actual - predicted;
+      if (residual < this.#residualMin) this.#residualMin = residual;
+      if (residual > this.#residualMax) this.#residualMax = residual;
     } else {
       let best = 0;
       for (let k = 1; k < this.#classes; k++) if (out[k]! > out[best]!) best = k;
@@ -153,6 +137,7 @@ export class EvaluationCollector {
   /** Removes what the evaluation spilled to disk; finish() does it too. For an evaluation that ends without finishing. */
   close(): void {
     this.#scores?.close();
+    this.#pairs?.close();
   }
 
   finish(): Evaluation {
@@ -191,14 +176,22 @@ export class EvaluationCollector {
       };
     }
     if (this.#task === 'regression') {
-      const m = regressionMetrics(this.#actual.data, this.#predicted.data, n, this.#label.mean);
+      const tally = this.#regression!;
+      const pairs = this.#pairs!;
+      // The second pass over the rows in their order: the squares around the mean, the residuals' bins, the sample.
+      const residuals = new ResidualBins(this.#residualMin, this.#residualMax, n);
+      const sample = new EvenSample(n);
+      pairs.forEach((actual, predicted, row) => {
+        tally.addSpread(actual);
+        residuals.add(actual - predicted);
+        sample.offer(actual, predicted, row);
+      });
+      pairs.close();
+      const m = tally.metrics();
       return {
         task: 'regression',
         metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2, baseline_rmse: m.baselineRmse, rows: m.rows },
-        details: {
-          residuals: residualHistogram(this.#actual.data, this.#predicted.data, n),
-          sample: evenSample(this.#actual.data, this.#predicted.data, n),
-        },
+        details: { residuals: residuals.result(), sample: sample.result() },
       };
     }
     const k = this.#classes;
@@ -247,27 +240,30 @@ export function thresholdStep(score: number, steps: number): number {
   return k;
 }
 
-/** Residual = actual − predicted, in equal-width bins over the residuals' range. */
-function residualHistogram(actual: ArrayLike<number>, predicted: ArrayLike<number>, n: number): { edges: number[]; counts: number[] } {
-  if (n === 0) return { edges: [], counts: [] };
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const r = actual[i]! - predicted[i]!;
-    if (r < min) min = r;
-    if (r > max) max = r;
+/** Residual = actual − predicted, in equal-width bins over the residuals' range (known from the first pass). */
+class ResidualBins {
+  readonly #low: number;
+  readonly #width: number;
+  readonly #counts: number[];
+
+  constructor(min: number, max: number, rows: number) {
+    // All residuals equal: one bin around the value rather than zero-width bins.
+    const bins = rows === 0 ? 0 : max > min ? RESIDUAL_BINS : 1;
+    this.#width = max > min ? (max - min) / bins : 1;
+    this.#low = max > min ? min : min - 0.5;
+    this.#counts = new Array<number>(bins).fill(0);
   }
-  // All residuals equal: one bin around the value rather than zero-width bins.
-  const bins = max > min ? RESIDUAL_BINS : 1;
-  const width = max > min ? (max - min) / bins : 1;
-  const low = max > min ? min : min - 0.5;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < n; i++) {
-    const bin = Math.min(bins - 1, Math.max(0, Math.floor((actual[i]! - predicted[i]! - low) / width)));
-    counts[bin]!++;
+
+  add(residual: number): void {
+    const bins = this.#counts.length;
+    this.#counts[Math.min(bins - 1, Math.max(0, Math.floor((residual - this.#low) / this.#width)))]!++;
   }
-  const edges = Array.from({ length: bins + 1 }, (_, b) => low + b * width);
-  return { edges, counts };
+
+  result(): { edges: number[]; counts: number[] } {
+    const bins = this.#counts.length;
+    const edges = bins === 0 ? [] : Array.from({ length: bins + 1 }, (_, b) => this.#low + b * this.#width);
+    return { edges, counts: this.#counts };
+  }
 }
 
 /**
@@ -276,14 +272,28 @@ function residualHistogram(actual: ArrayLike<number>, predicted: ArrayLike<numbe
  * split rather than its first rows. Rounded to 6 significant digits, which a scatter
  * cannot tell apart, to keep the stored document small.
  */
-function evenSample(actual: ArrayLike<number>, predicted: ArrayLike<number>, n: number): { rows: number; actual: number[]; predicted: number[] } {
-  const points = Math.min(n, REGRESSION_SAMPLE_POINTS);
-  const sampleActual: number[] = [];
-  const samplePredicted: number[] = [];
-  for (let j = 0; j < points; j++) {
-    const i = Math.floor((j * n) / points);
-    sampleActual.push(Number(actual[i]!.toPrecision(SAMPLE_DIGITS)));
-    samplePredicted.push(Number(predicted[i]!.toPrecision(SAMPLE_DIGITS)));
+class EvenSample {
+  readonly #rows: number;
+  readonly #points: number;
+  #next = 0;
+  readonly #actual: number[] = [];
+  readonly #predicted: number[] = [];
+
+  constructor(rows: number) {
+    this.#rows = rows;
+    this.#points = Math.min(rows, REGRESSION_SAMPLE_POINTS);
   }
-  return { rows: n, actual: sampleActual, predicted: samplePredicted };
+
+  /** Row `row` (rows come in order): kept when it is the next evenly spaced position. */
+  offer(actual: number, predicted: number, row: number): void {
+    while (this.#next < this.#points && Math.floor((this.#next * this.#rows) / this.#points) === row) {
+      this.#actual.push(Number(actual.toPrecision(SAMPLE_DIGITS)));
+      this.#predicted.push(Number(predicted.toPrecision(SAMPLE_DIGITS)));
+      this.#next++;
+    }
+  }
+
+  result(): { rows: number; actual: number[]; predicted: number[] } {
+    return { rows: this.#rows, actual: this.#actual, predicted: this.#predicted };
+  }
 }

@@ -458,44 +458,80 @@ export function regressionMetrics(
 ): RegressionMetrics {
   checkCount('regression', count, actual.length, 'actual values');
   checkCount('regression', count, predicted.length, 'predictions');
-  let actualSum = 0;
-  let squaredError = 0;
-  let absoluteError = 0;
-  let baselineSquaredError = 0;
-  for (let i = 0; i < count; i++) {
-    const y = actual[i]!;
-    const prediction = predicted[i]!;
+  const tally = new RegressionTally(trainingMean);
+  for (let i = 0; i < count; i++) tally.add(actual[i]!, predicted[i]!);
+  // A second pass around the exact mean: Σy² − n·mean² cancels badly for large targets.
+  for (let i = 0; i < count; i++) tally.addSpread(actual[i]!);
+  return tally.metrics();
+}
+
+/**
+ * Regression figures tallied one row at a time, in two passes over the rows in the same
+ * order: `add` every row, then `addSpread` every actual value again (the squares around
+ * the mean, which is known only after the first pass). The same sums as over arrays,
+ * whether the rows are held or read back from disk.
+ */
+export class RegressionTally {
+  readonly #trainingMean: number;
+  #rows = 0;
+  #actualSum = 0;
+  #squaredError = 0;
+  #absoluteError = 0;
+  #baselineSquaredError = 0;
+  #totalSquares = 0;
+  #mean: number | undefined;
+
+  constructor(trainingMean: number) {
+    this.#trainingMean = trainingMean;
+  }
+
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** The evaluation rows' own mean (after every `add`). */
+  get mean(): number {
+    return this.#actualSum / this.#rows;
+  }
+
+  add(y: number, prediction: number): void {
     if (Number.isNaN(y)) {
-      throw new SqlmlError('internal', `regression metrics need a number for every actual value, but index ${i} is NaN.`);
+      throw new SqlmlError('internal', `regression metrics need a number for every actual value, but index ${this.#rows} is NaN.`);
     }
     if (Number.isNaN(prediction)) {
-      throw new SqlmlError('training_failed', `the model gave no prediction (NaN) at row ${i}.`);
+      throw new SqlmlError('training_failed', `the model gave no prediction (NaN) at row ${this.#rows}.`);
     }
+    this.#rows++;
     const error = y - prediction;
-    squaredError += error * error;
-    absoluteError += Math.abs(error);
-    const baselineError = y - trainingMean;
-    baselineSquaredError += baselineError * baselineError;
-    actualSum += y;
+    this.#squaredError += error * error;
+    this.#absoluteError += Math.abs(error);
+    const baselineError = y - this.#trainingMean;
+    this.#baselineSquaredError += baselineError * baselineError;
+    this.#actualSum += y;
   }
-  // A second pass around the exact mean: Σy² − n·mean² cancels badly for large targets.
-  const mean = actualSum / count;
-  let totalSquares = 0;
-  for (let i = 0; i < count; i++) {
-    const deviation = actual[i]! - mean;
-    totalSquares += deviation * deviation;
+
+  /** The second pass: an actual value again, in the first pass's order. */
+  addSpread(y: number): void {
+    const deviation = y - (this.#mean ??= this.mean);
+    this.#totalSquares += deviation * deviation;
   }
-  let r2: number;
-  if (count < 2) r2 = NaN;
-  else if (totalSquares === 0) r2 = squaredError === 0 ? 1 : 0;
-  else r2 = 1 - squaredError / totalSquares;
-  return {
-    rmse: Math.sqrt(squaredError / count),
-    mae: absoluteError / count,
-    r2,
-    baselineRmse: Math.sqrt(baselineSquaredError / count),
-    rows: count,
-  };
+
+  metrics(): RegressionMetrics {
+    const count = this.#rows;
+    const squaredError = this.#squaredError;
+    const totalSquares = this.#totalSquares;
+    let r2: number;
+    if (count < 2) r2 = NaN;
+    else if (totalSquares === 0) r2 = squaredError === 0 ? 1 : 0;
+    else r2 = 1 - squaredError / totalSquares;
+    return {
+      rmse: Math.sqrt(squaredError / count),
+      mae: this.#absoluteError / count,
+      r2,
+      baselineRmse: Math.sqrt(this.#baselineSquaredError / count),
+      rows: count,
+    };
+  }
 }
 
 /** A binary held-out set's scores split by label and sorted ascending: what AUC and the ROC curve both walk. */

@@ -4,9 +4,10 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqlmlError } from '../../src/errors.js';
 import type { LabelSpec } from '../../src/learn/label.js';
-import { binaryMetrics, rocCurve } from '../../src/learn/metrics.js';
+import { binaryMetrics, regressionMetrics, rocCurve } from '../../src/learn/metrics.js';
 import { CacheBudget, CacheDir } from '../../src/engine/cache-dir.js';
 import { EvaluationCollector, THRESHOLD_STEPS, thresholdStep } from '../../src/engine/evaluation.js';
+import { HeldOutPairs } from '../../src/engine/held-out-pairs.js';
 import { HeldOutScores } from '../../src/engine/held-out-scores.js';
 
 const LABEL: LabelSpec = {
@@ -191,5 +192,62 @@ describe('a binary evaluation kept within a row bound', () => {
     const collector = new EvaluationCollector('binary', LABEL, 0.5, { spill: null });
     collector.add(1, new Float64Array([0.5, 0.5]));
     expect(() => collector.add(0, new Float64Array([NaN, NaN]))).toThrow(/no score \(NaN\) at row 1/);
+  });
+});
+
+const REGRESSION: LabelSpec = { ...LABEL, task: 'regression', columnType: 'double', positive: null, negative: null, classes: [], mean: 3.25, std: 1.7, counts: [] };
+
+function collectRegression(rows: readonly { y: number; out: number }[], spill: CacheDir | null, rowsInMemory?: number) {
+  const collector = new EvaluationCollector('regression', REGRESSION, 0.5, { spill, ...(rowsInMemory === undefined ? {} : { rowsInMemory }) });
+  const out = new Float64Array(1);
+  for (const row of rows) {
+    out[0] = row.out;
+    collector.add(row.y, out);
+  }
+  return collector.finish();
+}
+
+describe('a regression evaluation kept within a row bound', () => {
+  const value = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -3, max: 3 }));
+  const rows = fc.oneof(
+    fc.array(fc.record({ y: value, out: value }), { maxLength: 300 }),
+    fc.tuple(value, value, fc.nat({ max: 300 })).map(([y, out, n]) => Array.from({ length: n }, () => ({ y, out }))), // every residual equal
+  );
+
+  it('gives the same evaluation from disk as from memory, and metrics.ts\'s figures', () => {
+    fc.assert(
+      fc.property(rows, fc.integer({ min: 1, max: 40 }), (pairs, bound) => {
+        const inMemory = collectRegression(pairs, null);
+        const spilled = collectRegression(pairs, cacheDir(), bound);
+        expect(spilled).toStrictEqual(inMemory);
+        if (pairs.length === 0) return;
+        const actual = Float64Array.from(pairs, (p) => p.y * REGRESSION.std + REGRESSION.mean);
+        const predicted = Float64Array.from(pairs, (p) => p.out * REGRESSION.std + REGRESSION.mean);
+        const m = regressionMetrics(actual, predicted, pairs.length, REGRESSION.mean);
+        expect(spilled.metrics).toStrictEqual({ rmse: m.rmse, mae: m.mae, r2: m.r2, baseline_rmse: m.baselineRmse, rows: m.rows });
+        const sample = spilled.details.sample as { actual: number[] };
+        expect(sample.actual).toHaveLength(Math.min(pairs.length, 1000));
+        const residuals = spilled.details.residuals as { counts: number[] };
+        expect(residuals.counts.reduce((a, b) => a + b, 0)).toBe(pairs.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('holds at most the bound in memory and reads every row back in order', () => {
+    const dir = cacheDir();
+    const pairs = new HeldOutPairs(dir, 1_000_000, 500);
+    for (let i = 0; i < 20_000; i++) pairs.add(i, -i);
+    expect(pairs.bufferRows).toBeLessThanOrEqual(500);
+    expect(pairs.spilled).toBe(true);
+    let next = 0;
+    pairs.forEach((actual, predicted, row) => {
+      expect(row).toBe(next);
+      if (actual !== next || predicted !== -next) throw new Error(`row ${row} came back as (${actual}, ${predicted})`);
+      next++;
+    });
+    expect(next).toBe(20_000);
+    pairs.close();
+    expect(readdirSync(dir.path)).toHaveLength(0);
   });
 });
