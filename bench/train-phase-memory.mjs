@@ -5,8 +5,9 @@
  * `engine = 'database'`, the scratch table's CREATE TABLE … AS; `train` the sample's warm
  * start; `finish` the iterations; `evaluate` the held-out metrics). For DuckDB, which runs
  * in the process, the URL carries its settings (memory_limit, allocator_flush_threshold…).
- * Prints one JSON line: each phase's peak RSS, the process's high-water mark, the seconds
- * and the load average.
+ * Prints one JSON line: each phase's peak RSS, and what the process held at that peak
+ * (process.memoryUsage(): V8's heap in use, and typed arrays' and Buffers' memory outside
+ * it, in MB), the process's high-water mark, the seconds and the load average.
  *   node bench/train-phase-memory.mjs URL SOURCE ["USING …"]
  * e.g. node bench/train-phase-memory.mjs 'duckdb:train.duckdb?memory_limit=128MB' \
  *        '(SELECT id, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, c1, c2, c3, label FROM pe_binary_1000000)' "USING engine = 'database'"
@@ -24,9 +25,15 @@ if (!url || !source) {
 const { Engine } = await import(pathToFileURL(new URL('../dist/src/engine/engine.js', import.meta.url).pathname).href);
 const status = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
 const peaks = {};
+const heldAtPeak = {};
 let phase = 'open';
+const mb = (bytes) => Math.round(bytes / 1024 / 1024);
 const sample = () => {
-  peaks[phase] = Math.max(peaks[phase] ?? 0, Math.round(status('VmRSS')));
+  const rss = Math.round(status('VmRSS'));
+  if (rss <= (peaks[phase] ?? 0)) return;
+  peaks[phase] = rss;
+  const usage = process.memoryUsage();
+  heldAtPeak[phase] = { heap_used: mb(usage.heapUsed), heap_total: mb(usage.heapTotal), array_buffers: mb(usage.arrayBuffers), external: mb(usage.external) };
 };
 const timer = setInterval(sample, 50);
 const started = performance.now();
@@ -52,6 +59,7 @@ console.log(
     source,
     using,
     peak_rss_mb_by_phase: peaks,
+    held_mb_at_peak: heldAtPeak,
     hwm_mb: Math.round(status('VmHWM')),
     seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
     loadavg: loadavg().map((l) => Number(l.toFixed(2))),

@@ -27,6 +27,7 @@ import { databaseEvaluationReason, evaluateInDatabase } from './evaluate-in-data
 import { checkOutput, evaluationTable, takeOutputOption } from './evaluation-tables.js';
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
 import { queryFromStored } from './train.js';
+import { openTrainingCache, type CacheDir } from './cache-dir.js';
 
 export async function evaluateModel(statement: EvaluateModel, context: ExecContext): Promise<ResultTable> {
   const { engine: requested, rest: notEngine } = takeEngineOption(statement.options, 'EVALUATE MODEL');
@@ -109,6 +110,23 @@ async function scoreSource(
   holdoutOnly: boolean,
   context: ExecContext,
 ): Promise<Evaluation> {
+  // Past a bound a binary evaluation keeps its scores on disk (held-out-scores.ts), in a cache folder of its own.
+  const spill = model.task === 'binary' ? await openTrainingCache({ parent: context.cacheParent, limit: context.cacheLimit }) : null;
+  try {
+    return await scoreRows(model, query, threshold, holdoutOnly, context, spill);
+  } finally {
+    spill?.dispose();
+  }
+}
+
+async function scoreRows(
+  model: TrainedModel,
+  query: string,
+  threshold: number,
+  holdoutOnly: boolean,
+  context: ExecContext,
+  spill: CacheDir | null,
+): Promise<Evaluation> {
   const stream = await context.adapter.openStream(query, { batchRows: BATCH_ROWS, ...(context.signal ? { signal: context.signal } : {}) });
   const columns = stream.columns;
   const targetIndex = columns.findIndex((c) => c.name === model.target.name);
@@ -127,29 +145,33 @@ async function scoreSource(
     throw error;
   }
   const labels = new LabelEncoder(model.label, columns[targetIndex]!);
-  const collector = new EvaluationCollector(model.task, model.label, threshold);
-  const vector = createSparseVector(Math.max(16, encoder.maxNnz));
-  const out = new Float64Array(Math.max(1, model.label.classes.length));
-  const splitter = holdoutOnly ? new RowSplitter({ trainFraction: model.options.split, validationFraction: 0, seed: model.options.seed }) : null;
-  const roles = new Uint8Array(BATCH_ROWS);
-  for await (const batch of stream.batches()) {
-    const target = batch.columns[targetIndex]!;
-    const encoded = encoder.encodeBatch(batch);
-    const batchRoles = batch.rowCount <= roles.length ? roles : new Uint8Array(batch.rowCount);
-    splitter?.assign(batch, targetIndex, batchRoles);
-    for (let row = 0; row < batch.rowCount; row++) {
-      if (splitter !== null && batchRoles[row] !== RowRole.Holdout) continue;
-      const y = labels.encode(target, row);
-      if (Number.isNaN(y)) continue;
-      encoded.row(row, vector);
-      model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
-      collector.add(y, out);
+  const collector = new EvaluationCollector(model.task, model.label, threshold, { spill });
+  try {
+    const vector = createSparseVector(Math.max(16, encoder.maxNnz));
+    const out = new Float64Array(Math.max(1, model.label.classes.length));
+    const splitter = holdoutOnly ? new RowSplitter({ trainFraction: model.options.split, validationFraction: 0, seed: model.options.seed }) : null;
+    const roles = new Uint8Array(BATCH_ROWS);
+    for await (const batch of stream.batches()) {
+      const target = batch.columns[targetIndex]!;
+      const encoded = encoder.encodeBatch(batch);
+      const batchRoles = batch.rowCount <= roles.length ? roles : new Uint8Array(batch.rowCount);
+      splitter?.assign(batch, targetIndex, batchRoles);
+      for (let row = 0; row < batch.rowCount; row++) {
+        if (splitter !== null && batchRoles[row] !== RowRole.Holdout) continue;
+        const y = labels.encode(target, row);
+        if (Number.isNaN(y)) continue;
+        encoded.row(row, vector);
+        model.learner.predict(vector.indices, vector.values, 0, vector.nnz, out);
+        collector.add(y, out);
+      }
+      context.onProgress?.({ phase: 'evaluate', rows: collector.rows });
+      throwIfAborted(context.signal);
     }
-    context.onProgress?.({ phase: 'evaluate', rows: collector.rows });
-    throwIfAborted(context.signal);
+    if (collector.rows === 0) {
+      throw new SqlmlError('empty_input', 'the evaluation source has no rows with a known target value');
+    }
+    return collector.finish();
+  } finally {
+    collector.close();
   }
-  if (collector.rows === 0) {
-    throw new SqlmlError('empty_input', 'the evaluation source has no rows with a known target value');
-  }
-  return collector.finish();
 }

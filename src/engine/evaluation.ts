@@ -4,15 +4,13 @@
  * points, score histogram, per-threshold counts, confusion matrix, per-class figures,
  * residual histogram and a predicted-vs-actual sample).
  */
+import { SqlmlError } from '../errors.js';
 import type { LabelSpec } from '../learn/label.js';
-import {
-  binaryMetrics,
-  multiclassMetricsFromConfusion,
-  regressionMetrics,
-  rocCurve,
-  sortedScoresByClass,
-} from '../learn/metrics.js';
+import { AucTally, BinaryTally, RegressionTally, RocTally, multiclassMetricsFromConfusion } from '../learn/metrics.js';
 import type { Task } from '../learn/types.js';
+import type { CacheDir } from './cache-dir.js';
+import { HELD_OUT_PAIRS_IN_MEMORY, HeldOutPairs } from './held-out-pairs.js';
+import { HELD_OUT_SCORES_IN_MEMORY, HeldOutScores } from './held-out-scores.js';
 
 /** Metrics as stored and shown: snake_case keys as in statements.md, figures only. */
 export interface Evaluation {
@@ -29,35 +27,6 @@ export const METRIC_COLUMNS: Record<Task, readonly string[]> = {
   regression: ['rmse', 'mae', 'r2', 'baseline_rmse', 'rows'],
 };
 
-type GrowableArray = Float64Array | Float32Array | Uint8Array;
-
-/**
- * A typed array that grows by doubling, for per-row figures of the evaluation split
- * (exact AUC needs every score). Narrow element types keep it small: binary labels
- * are bytes and scores float32.
- */
-class GrowingArray<T extends GrowableArray> {
-  #data: T;
-  length = 0;
-  constructor(
-    readonly create: (length: number) => T,
-    capacity = 1024,
-  ) {
-    this.#data = create(Math.max(1, capacity));
-  }
-  push(value: number): void {
-    if (this.length === this.#data.length) {
-      const grown = this.create(this.#data.length * 2);
-      grown.set(this.#data);
-      this.#data = grown;
-    }
-    this.#data[this.length++] = value;
-  }
-  get data(): T {
-    return this.#data;
-  }
-}
-
 const HISTOGRAM_BINS = 20;
 const PROBABILITY_FLOOR = 1e-15;
 /**
@@ -70,12 +39,30 @@ const RESIDUAL_BINS = 40;
 export const REGRESSION_SAMPLE_POINTS = 1000;
 const SAMPLE_DIGITS = 6;
 
+export interface CollectorOptions {
+  /** The rows to come, when known: sizes the per-row arrays exactly (no doubling past the end). */
+  readonly expectedRows?: number | undefined;
+  /**
+   * The cache folder a binary evaluation's scores go to past `rowsInMemory` rows
+   * (held-out-scores.ts), so its memory does not grow with the rows; null holds them all.
+   */
+  readonly spill?: CacheDir | null;
+  readonly rowsInMemory?: number;
+}
+
 export class EvaluationCollector {
   readonly #task: Task;
   readonly #label: LabelSpec;
-  readonly #threshold: number;
-  readonly #actual: GrowingArray<GrowableArray>;
-  readonly #predicted: GrowingArray<GrowableArray>;
+  /** Regression: the sums as the rows pass, the residuals' range, and the rows for the second pass. */
+  readonly #regression: RegressionTally | null;
+  readonly #pairs: HeldOutPairs | null;
+  #residualMin = Infinity;
+  #residualMax = -Infinity;
+  /** Binary: the threshold figures and log loss as the rows pass; the scores for the AUC and ROC curve; the page's counts. */
+  readonly #binary: BinaryTally | null;
+  readonly #scores: HeldOutScores | null;
+  readonly #histogram: { positive: Float64Array; negative: Float64Array };
+  readonly #thresholdCounts: { positive: Float64Array; negative: Float64Array };
   readonly #confusion: Float64Array;
   readonly #classes: number;
   /** Multiclass, one-vs-rest: per class c, rows at threshold step k of P(c) whose actual class is c (positive) or not. */
@@ -84,18 +71,24 @@ export class EvaluationCollector {
   #logLossSum = 0;
   #rows = 0;
 
-  /** `expectedRows`, when known, sizes the per-row arrays exactly (no doubling past the end). */
-  constructor(task: Task, label: LabelSpec, threshold: number, expectedRows = 1024) {
+  constructor(task: Task, label: LabelSpec, threshold: number, options: CollectorOptions = {}) {
+    const { expectedRows = 1024, spill = null, rowsInMemory } = options;
     this.#task = task;
     this.#label = label;
-    this.#threshold = threshold;
     this.#classes = task === 'multiclass' ? label.classes.length : 0;
     this.#confusion = new Float64Array(this.#classes * this.#classes);
     this.#ovrPositive = new Float64Array(this.#classes * (THRESHOLD_STEPS + 1));
     this.#ovrNegative = new Float64Array(this.#classes * (THRESHOLD_STEPS + 1));
     const binary = task === 'binary';
-    this.#actual = new GrowingArray<GrowableArray>((n) => (binary ? new Uint8Array(n) : new Float64Array(n)), expectedRows);
-    this.#predicted = new GrowingArray<GrowableArray>((n) => (binary ? new Float32Array(n) : new Float64Array(n)), expectedRows);
+    const regression = task === 'regression';
+    this.#regression = regression ? new RegressionTally(label.mean) : null;
+    this.#pairs = regression ? new HeldOutPairs(spill, expectedRows, rowsInMemory === undefined ? HELD_OUT_PAIRS_IN_MEMORY : rowsInMemory) : null;
+    this.#binary = binary ? new BinaryTally(threshold) : null;
+    this.#scores = binary ? new HeldOutScores(spill, expectedRows, rowsInMemory ?? HELD_OUT_SCORES_IN_MEMORY) : null;
+    const bins = binary ? HISTOGRAM_BINS : 0;
+    const steps = binary ? THRESHOLD_STEPS + 1 : 0;
+    this.#histogram = { positive: new Float64Array(bins), negative: new Float64Array(bins) };
+    this.#thresholdCounts = { positive: new Float64Array(steps), negative: new Float64Array(steps) };
   }
 
   get rows(): number {
@@ -109,11 +102,25 @@ export class EvaluationCollector {
   add(y: number, out: Float64Array): void {
     this.#rows++;
     if (this.#task === 'binary') {
-      this.#actual.push(y);
-      this.#predicted.push(out[0]!);
+      // Scores are kept as float32 (as they always were for the AUC): every figure is of that number.
+      const score = Math.fround(out[0]!) + 0;
+      if (Number.isNaN(score)) {
+        throw new SqlmlError('training_failed', `the model gave no score (NaN) at row ${this.#rows - 1}.`);
+      }
+      const positive = y === 1;
+      this.#binary!.add(positive, score);
+      this.#scores!.add(positive, score);
+      const counts = positive ? 'positive' : 'negative';
+      this.#histogram[counts][Math.min(HISTOGRAM_BINS - 1, Math.floor(score * HISTOGRAM_BINS))]! += 1;
+      this.#thresholdCounts[counts][thresholdStep(score, THRESHOLD_STEPS)]! += 1;
     } else if (this.#task === 'regression') {
-      this.#actual.push(y * this.#label.std + this.#label.mean);
-      this.#predicted.push(out[0]! * this.#label.std + this.#label.mean);
+      const actual = y * this.#label.std + this.#label.mean;
+      const predicted = out[0]! * this.#label.std + this.#label.mean;
+      this.#regression!.add(actual, predicted);
+      this.#pairs!.add(actual, predicted);
+      const residual = actual - predicted;
+      if (residual < this.#residualMin) this.#residualMin = residual;
+      if (residual > this.#residualMax) this.#residualMax = residual;
     } else {
       let best = 0;
       for (let k = 1; k < this.#classes; k++) if (out[k]! > out[best]!) best = k;
@@ -127,21 +134,23 @@ export class EvaluationCollector {
     }
   }
 
+  /** Removes what the evaluation spilled to disk; finish() does it too. For an evaluation that ends without finishing. */
+  close(): void {
+    this.#scores?.close();
+    this.#pairs?.close();
+  }
+
   finish(): Evaluation {
     const n = this.#rows;
     if (this.#task === 'binary') {
-      const labels = this.#actual.data;
-      const scores = this.#predicted.data;
-      const sorted = sortedScoresByClass(labels, scores, n);
-      const m = binaryMetrics(labels, scores, n, this.#threshold, sorted);
-      const roc = rocCurve(labels, scores, n, 101, sorted);
-      const positive = new Array<number>(HISTOGRAM_BINS).fill(0);
-      const negative = new Array<number>(HISTOGRAM_BINS).fill(0);
-      for (let i = 0; i < n; i++) {
-        const bin = Math.min(HISTOGRAM_BINS - 1, Math.floor(scores[i]! * HISTOGRAM_BINS));
-        if (labels[i] === 1) positive[bin]!++;
-        else negative[bin]!++;
-      }
+      const scores = this.#scores!;
+      const auc = new AucTally();
+      scores.forEachRun((_score, positives, negatives) => auc.add(positives, negatives));
+      const roc = new RocTally(auc.distinct, auc.positives, auc.negatives, 101);
+      scores.forEachRun((score, positives, negatives) => roc.add(score, positives, negatives));
+      scores.close();
+      const curve = roc.curve();
+      const m = this.#binary!.metrics(auc.auc);
       return {
         task: 'binary',
         metrics: {
@@ -156,21 +165,33 @@ export class EvaluationCollector {
         },
         details: {
           confusion: { tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn },
-          roc: { fpr: roc.fpr, tpr: roc.tpr, thresholds: roc.thresholds },
-          histogram: { bins: HISTOGRAM_BINS, positive, negative },
-          threshold_table: thresholdTable(labels, scores, n),
+          roc: { fpr: curve.fpr, tpr: curve.tpr, thresholds: curve.thresholds },
+          histogram: { bins: HISTOGRAM_BINS, positive: Array.from(this.#histogram.positive), negative: Array.from(this.#histogram.negative) },
+          threshold_table: {
+            steps: THRESHOLD_STEPS,
+            positive: Array.from(this.#thresholdCounts.positive),
+            negative: Array.from(this.#thresholdCounts.negative),
+          } satisfies ThresholdTable,
         },
       };
     }
     if (this.#task === 'regression') {
-      const m = regressionMetrics(this.#actual.data, this.#predicted.data, n, this.#label.mean);
+      const tally = this.#regression!;
+      const pairs = this.#pairs!;
+      // The second pass over the rows in their order: the squares around the mean, the residuals' bins, the sample.
+      const residuals = new ResidualBins(this.#residualMin, this.#residualMax, n);
+      const sample = new EvenSample(n);
+      pairs.forEach((actual, predicted, row) => {
+        tally.addSpread(actual);
+        residuals.add(actual - predicted);
+        sample.offer(actual, predicted, row);
+      });
+      pairs.close();
+      const m = tally.metrics();
       return {
         task: 'regression',
         metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2, baseline_rmse: m.baselineRmse, rows: m.rows },
-        details: {
-          residuals: residualHistogram(this.#actual.data, this.#predicted.data, n),
-          sample: evenSample(this.#actual.data, this.#predicted.data, n),
-        },
+        details: { residuals: residuals.result(), sample: sample.result() },
       };
     }
     const k = this.#classes;
@@ -206,18 +227,6 @@ export interface ThresholdTable {
   readonly negative: number[];
 }
 
-function thresholdTable(labels: ArrayLike<number>, scores: ArrayLike<number>, n: number): ThresholdTable {
-  const steps = THRESHOLD_STEPS;
-  const positive = new Array<number>(steps + 1).fill(0);
-  const negative = new Array<number>(steps + 1).fill(0);
-  for (let i = 0; i < n; i++) {
-    const step = thresholdStep(scores[i]!, steps);
-    if (labels[i] === 1) positive[step]!++;
-    else negative[step]!++;
-  }
-  return { steps, positive, negative };
-}
-
 /**
  * The largest k with score ≥ k/steps. floor(score·steps) can be off by one where the
  * product rounds across an integer, so it is checked against the very comparison the
@@ -231,27 +240,30 @@ export function thresholdStep(score: number, steps: number): number {
   return k;
 }
 
-/** Residual = actual − predicted, in equal-width bins over the residuals' range. */
-function residualHistogram(actual: ArrayLike<number>, predicted: ArrayLike<number>, n: number): { edges: number[]; counts: number[] } {
-  if (n === 0) return { edges: [], counts: [] };
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const r = actual[i]! - predicted[i]!;
-    if (r < min) min = r;
-    if (r > max) max = r;
+/** Residual = actual − predicted, in equal-width bins over the residuals' range (known from the first pass). */
+class ResidualBins {
+  readonly #low: number;
+  readonly #width: number;
+  readonly #counts: number[];
+
+  constructor(min: number, max: number, rows: number) {
+    // All residuals equal: one bin around the value rather than zero-width bins.
+    const bins = rows === 0 ? 0 : max > min ? RESIDUAL_BINS : 1;
+    this.#width = max > min ? (max - min) / bins : 1;
+    this.#low = max > min ? min : min - 0.5;
+    this.#counts = new Array<number>(bins).fill(0);
   }
-  // All residuals equal: one bin around the value rather than zero-width bins.
-  const bins = max > min ? RESIDUAL_BINS : 1;
-  const width = max > min ? (max - min) / bins : 1;
-  const low = max > min ? min : min - 0.5;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < n; i++) {
-    const bin = Math.min(bins - 1, Math.max(0, Math.floor((actual[i]! - predicted[i]! - low) / width)));
-    counts[bin]!++;
+
+  add(residual: number): void {
+    const bins = this.#counts.length;
+    this.#counts[Math.min(bins - 1, Math.max(0, Math.floor((residual - this.#low) / this.#width)))]!++;
   }
-  const edges = Array.from({ length: bins + 1 }, (_, b) => low + b * width);
-  return { edges, counts };
+
+  result(): { edges: number[]; counts: number[] } {
+    const bins = this.#counts.length;
+    const edges = bins === 0 ? [] : Array.from({ length: bins + 1 }, (_, b) => this.#low + b * this.#width);
+    return { edges, counts: this.#counts };
+  }
 }
 
 /**
@@ -260,14 +272,28 @@ function residualHistogram(actual: ArrayLike<number>, predicted: ArrayLike<numbe
  * split rather than its first rows. Rounded to 6 significant digits, which a scatter
  * cannot tell apart, to keep the stored document small.
  */
-function evenSample(actual: ArrayLike<number>, predicted: ArrayLike<number>, n: number): { rows: number; actual: number[]; predicted: number[] } {
-  const points = Math.min(n, REGRESSION_SAMPLE_POINTS);
-  const sampleActual: number[] = [];
-  const samplePredicted: number[] = [];
-  for (let j = 0; j < points; j++) {
-    const i = Math.floor((j * n) / points);
-    sampleActual.push(Number(actual[i]!.toPrecision(SAMPLE_DIGITS)));
-    samplePredicted.push(Number(predicted[i]!.toPrecision(SAMPLE_DIGITS)));
+class EvenSample {
+  readonly #rows: number;
+  readonly #points: number;
+  #next = 0;
+  readonly #actual: number[] = [];
+  readonly #predicted: number[] = [];
+
+  constructor(rows: number) {
+    this.#rows = rows;
+    this.#points = Math.min(rows, REGRESSION_SAMPLE_POINTS);
   }
-  return { rows: n, actual: sampleActual, predicted: samplePredicted };
+
+  /** Row `row` (rows come in order): kept when it is the next evenly spaced position. */
+  offer(actual: number, predicted: number, row: number): void {
+    while (this.#next < this.#points && Math.floor((this.#next * this.#rows) / this.#points) === row) {
+      this.#actual.push(Number(actual.toPrecision(SAMPLE_DIGITS)));
+      this.#predicted.push(Number(predicted.toPrecision(SAMPLE_DIGITS)));
+      this.#next++;
+    }
+  }
+
+  result(): { rows: number; actual: number[]; predicted: number[] } {
+    return { rows: this.#rows, actual: this.#actual, predicted: this.#predicted };
+  }
 }

@@ -584,7 +584,7 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     // Evaluation on the held-out split.
     let evaluation: Evaluation | null = null;
     if (keptSplits.holdout.rows > 0) {
-      evaluation = await evaluateBlocks(model, keptSplits.holdout.blocks(), options.threshold, context, keptSplits.holdout.rows);
+      evaluation = await evaluateBlocks(model, keptSplits.holdout.blocks(), options.threshold, context, keptSplits.holdout.rows, dir);
     }
     const driftProfile = await driftProfileOf(model, profile, targetIndex, keptSplits.holdout.blocks(), keptSplits.holdout.rows);
     const modelText = serializeModel(model);
@@ -679,22 +679,27 @@ function tuneStats(choice: TuneChoice, seconds: number, trials: number): NonNull
   };
 }
 
-/** Scores cached example blocks and collects the evaluation. */
+/** Scores cached example blocks and collects the evaluation; what it must keep of the rows past a bound goes to `spill`. */
 export async function evaluateBlocks(
   model: TrainedModel,
   blocks: AsyncIterable<ExampleBlock>,
   threshold: number,
   context: ExecContext,
-  expectedRows?: number,
+  expectedRows: number | undefined,
+  spill: CacheDir,
 ): Promise<Evaluation> {
-  const collector = new EvaluationCollector(model.task, model.label, threshold, expectedRows);
-  const out = new Float64Array(Math.max(1, model.label.classes.length));
-  for await (const block of blocks) {
-    for (let r = 0; r < block.count; r++) {
-      model.learner.predict(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, out);
-      collector.add(block.labels[r]!, out);
+  const collector = new EvaluationCollector(model.task, model.label, threshold, { expectedRows, spill });
+  try {
+    const out = new Float64Array(Math.max(1, model.label.classes.length));
+    for await (const block of blocks) {
+      for (let r = 0; r < block.count; r++) {
+        model.learner.predict(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, out);
+        collector.add(block.labels[r]!, out);
+      }
+      context.onProgress?.({ phase: 'evaluate', rows: collector.rows });
     }
-    context.onProgress?.({ phase: 'evaluate', rows: collector.rows });
+    return collector.finish();
+  } finally {
+    collector.close();
   }
-  return collector.finish();
 }

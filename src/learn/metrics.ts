@@ -95,42 +95,72 @@ export function binaryMetrics(
   sorted?: ScoresByClass,
 ): BinaryMetrics {
   checkRows('binary', count, labels, scores);
-  if (Number.isNaN(threshold)) {
-    throw new SqlmlError('bad_option', 'option threshold must be a number, not NaN.');
+  const tally = new BinaryTally(threshold);
+  for (let i = 0; i < count; i++) tally.add(binaryLabelAt(labels, i), scoreAt(scores, i));
+  return tally.metrics(exactAuc(labels, scores, count, sorted));
+}
+
+/**
+ * The threshold figures and the log loss of a binary evaluation, tallied one row at a
+ * time in the rows' order (so the log loss is the same sum whether the rows are held or
+ * streamed past); the AUC, which needs every score, comes from elsewhere.
+ */
+export class BinaryTally {
+  readonly threshold: number;
+  #tp = 0;
+  #fp = 0;
+  #tn = 0;
+  #fn = 0;
+  #lossSum = 0;
+  #rows = 0;
+
+  constructor(threshold: number) {
+    if (Number.isNaN(threshold)) {
+      throw new SqlmlError('bad_option', 'option threshold must be a number, not NaN.');
+    }
+    this.threshold = threshold;
   }
-  let tp = 0;
-  let fp = 0;
-  let tn = 0;
-  let fn = 0;
-  let lossSum = 0;
-  for (let i = 0; i < count; i++) {
-    const positive = binaryLabelAt(labels, i);
-    const score = scoreAt(scores, i);
-    if (score >= threshold) {
-      if (positive) tp++;
-      else fp++;
-    } else if (positive) fn++;
-    else tn++;
+
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** One row: its label and its score, a number (not NaN). */
+  add(positive: boolean, score: number): void {
+    this.#rows++;
+    if (score >= this.threshold) {
+      if (positive) this.#tp++;
+      else this.#fp++;
+    } else if (positive) this.#fn++;
+    else this.#tn++;
     // Clip the probability of the true label, not the score, as scikit-learn does: a
     // certain-but-wrong row then costs −ln(1e-15) whichever its class.
-    lossSum -= Math.log(clipProbability(positive ? score : 1 - score));
+    this.#lossSum -= Math.log(clipProbability(positive ? score : 1 - score));
   }
-  const precision = safeRatio(tp, tp + fp);
-  const recall = safeRatio(tp, tp + fn);
-  return {
-    auc: exactAuc(labels, scores, count, sorted),
-    accuracy: (tp + tn) / count,
-    precision,
-    recall,
-    f1: f1Score(precision, recall),
-    logLoss: lossSum / count,
-    threshold,
-    rows: count,
-    tp,
-    fp,
-    tn,
-    fn,
-  };
+
+  metrics(auc: number): BinaryMetrics {
+    const tp = this.#tp;
+    const fp = this.#fp;
+    const tn = this.#tn;
+    const fn = this.#fn;
+    const count = this.#rows;
+    const precision = safeRatio(tp, tp + fp);
+    const recall = safeRatio(tp, tp + fn);
+    return {
+      auc,
+      accuracy: (tp + tn) / count,
+      precision,
+      recall,
+      f1: f1Score(precision, recall),
+      logLoss: this.#lossSum / count,
+      threshold: this.threshold,
+      rows: count,
+      tp,
+      fp,
+      tn,
+      fn,
+    };
+  }
 }
 
 /**
@@ -142,21 +172,44 @@ export function binaryMetrics(
 export function exactAuc(labels: ArrayLike<number>, scores: ArrayLike<number>, count: number, sorted?: ScoresByClass): number {
   checkRows('binary', count, labels, scores);
   const { positives, negatives } = sorted ?? sortedScoresByClass(labels, scores, count);
-  const positiveCount = positives.length;
-  const negativeCount = negatives.length;
-  if (positiveCount === 0 || negativeCount === 0) return NaN;
-  // Both sides ascending, so the negatives below / at-or-below a positive only move forward.
-  let below = 0;
-  let atOrBelow = 0;
-  let wins = 0;
-  for (let i = 0; i < positiveCount; i++) {
-    const score = positives[i]!;
-    while (below < negativeCount && negatives[below]! < score) below++;
-    if (atOrBelow < below) atOrBelow = below;
-    while (atOrBelow < negativeCount && negatives[atOrBelow]! <= score) atOrBelow++;
-    wins += below + 0.5 * (atOrBelow - below);
+  const tally = new AucTally();
+  forEachScoreRun(positives, negatives, (_score, p, n) => tally.add(p, n));
+  return tally.auc;
+}
+
+/**
+ * The exact AUC from the distinct scores in ascending order, each given as how many
+ * positives and negatives hold it: every positive wins over the negatives below its
+ * score and half of those at it. Every term is a multiple of ½ below 2^53, so the sum is
+ * exact, and the same number whichever way the rows were grouped into runs.
+ */
+export class AucTally {
+  #negativesBelow = 0;
+  #positives = 0;
+  #wins = 0;
+  /** How many distinct scores were added. */
+  distinct = 0;
+
+  add(positives: number, negatives: number): void {
+    if (positives > 0) this.#wins += positives * (this.#negativesBelow + 0.5 * negatives);
+    this.#negativesBelow += negatives;
+    this.#positives += positives;
+    this.distinct++;
   }
-  return wins / (positiveCount * negativeCount);
+
+  get positives(): number {
+    return this.#positives;
+  }
+
+  get negatives(): number {
+    return this.#negativesBelow;
+  }
+
+  get auc(): number {
+    const negatives = this.#negativesBelow;
+    const positives = this.#positives;
+    return positives === 0 || negatives === 0 ? NaN : this.#wins / (positives * negatives);
+  }
 }
 
 /**
@@ -173,45 +226,110 @@ export function rocCurve(
   sorted?: ScoresByClass,
 ): RocCurve {
   checkRows('binary', count, labels, scores);
+  checkMaxPoints(maxPoints);
+  const { positives, negatives } = sorted ?? sortedScoresByClass(labels, scores, count);
+  let distinct = 0;
+  forEachScoreRun(positives, negatives, () => distinct++);
+  const tally = new RocTally(distinct, positives.length, negatives.length, maxPoints);
+  forEachScoreRun(positives, negatives, (score, p, n) => tally.add(score, p, n));
+  return tally.curve();
+}
+
+function checkMaxPoints(maxPoints: number): void {
   if (!Number.isInteger(maxPoints) || maxPoints < 2) {
     throw new SqlmlError('bad_option', `option maxPoints must be an integer of at least 2, not ${maxPoints}.`);
   }
-  const { positives, negatives } = sorted ?? sortedScoresByClass(labels, scores, count);
-  const distinct = countDistinctScores(positives, negatives);
-  const curve: RocCurve = { fpr: [0], tpr: [0], thresholds: [Infinity] };
-  const pointCount = Math.min(distinct + 1, maxPoints);
-  // Point k (k = 0 .. distinct) is the curve after the k highest distinct scores.
-  const step = pointCount > 1 ? distinct / (pointCount - 1) : 0;
-  let nextKept = 1;
-  let nextPoint = Math.round(step * nextKept);
-  let point = 0;
-  let truePositives = 0;
-  let falsePositives = 0;
-  let p = positives.length - 1;
-  let n = negatives.length - 1;
-  while (p >= 0 || n >= 0) {
-    const threshold = Math.max(p >= 0 ? positives[p]! : -Infinity, n >= 0 ? negatives[n]! : -Infinity);
-    while (p >= 0 && positives[p]! >= threshold) {
-      truePositives++;
-      p--;
+}
+
+/**
+ * The ROC curve from the distinct scores in ascending order (each with its positives and
+ * negatives), once their number and the class sizes are known. Point k is the curve after
+ * the k highest distinct scores; the kept ones are k = round(step·m) for m = 1, 2, …,
+ * step = distinct / (points − 1), taken in the same order and with the same arithmetic as
+ * a walk down from the highest score, so the points are the same numbers.
+ */
+export class RocTally {
+  readonly #distinct: number;
+  readonly #positives: number;
+  readonly #negatives: number;
+  /** The kept point numbers, ascending. */
+  readonly #kept: number[] = [];
+  /** The next kept point to meet walking up: an index into #kept, from its end. */
+  #next: number;
+  #seen = 0;
+  #positivesBelow = 0;
+  #negativesBelow = 0;
+  readonly #fpr: number[] = [];
+  readonly #tpr: number[] = [];
+  readonly #thresholds: number[] = [];
+
+  constructor(distinct: number, positives: number, negatives: number, maxPoints: number) {
+    checkMaxPoints(maxPoints);
+    this.#distinct = distinct;
+    this.#positives = positives;
+    this.#negatives = negatives;
+    const pointCount = Math.min(distinct + 1, maxPoints);
+    const step = pointCount > 1 ? distinct / (pointCount - 1) : 0;
+    // A walk down keeps point round(step·m) when it gets there, then looks for m + 1: a
+    // number not above the one just kept would never be met again, and ends the list.
+    for (let m = 1, last = 0; ; m++) {
+      const point = Math.round(step * m);
+      if (point <= last || point > distinct) break;
+      this.#kept.push(point);
+      last = point;
     }
-    while (n >= 0 && negatives[n]! >= threshold) {
-      falsePositives++;
-      n--;
-    }
-    point++;
-    if (point === nextPoint) {
-      curve.fpr.push(falsePositives / negatives.length);
-      curve.tpr.push(truePositives / positives.length);
-      curve.thresholds.push(threshold);
-      nextKept++;
-      nextPoint = Math.round(step * nextKept);
-    }
+    this.#next = this.#kept.length - 1;
   }
-  // Every later point divides by the class size; the first point agrees with them.
-  if (negatives.length === 0) curve.fpr[0] = NaN;
-  if (positives.length === 0) curve.tpr[0] = NaN;
-  return curve;
+
+  /** The next distinct score up, with how many positives and negatives hold it. */
+  add(score: number, positives: number, negatives: number): void {
+    const point = this.#distinct - this.#seen;
+    if (this.#next >= 0 && this.#kept[this.#next] === point) {
+      this.#fpr.push((this.#negatives - this.#negativesBelow) / this.#negatives);
+      this.#tpr.push((this.#positives - this.#positivesBelow) / this.#positives);
+      this.#thresholds.push(score);
+      this.#next--;
+    }
+    this.#seen++;
+    this.#positivesBelow += positives;
+    this.#negativesBelow += negatives;
+  }
+
+  curve(): RocCurve {
+    if (this.#seen !== this.#distinct) {
+      throw new SqlmlError('internal', `the ROC curve was told of ${this.#distinct} distinct scores but given ${this.#seen}.`);
+    }
+    const curve: RocCurve = {
+      fpr: [this.#negatives === 0 ? NaN : 0, ...this.#fpr.reverse()],
+      tpr: [this.#positives === 0 ? NaN : 0, ...this.#tpr.reverse()],
+      thresholds: [Infinity, ...this.#thresholds.reverse()],
+    };
+    return curve;
+  }
+}
+
+/**
+ * Calls `visit` once per distinct score of two ascending arrays, lowest first, with how
+ * many of each hold it. The score given is the larger of the two classes' largest at it
+ * (−0 and +0 are one score; a walk down from the top meets that one first).
+ */
+export function forEachScoreRun(
+  positives: SortedScores,
+  negatives: SortedScores,
+  visit: (score: number, positives: number, negatives: number) => void,
+): void {
+  const positiveCount = positives.length;
+  const negativeCount = negatives.length;
+  let p = 0;
+  let n = 0;
+  while (p < positiveCount || n < negativeCount) {
+    const score = Math.min(p < positiveCount ? positives[p]! : Infinity, n < negativeCount ? negatives[n]! : Infinity);
+    const p0 = p;
+    const n0 = n;
+    while (p < positiveCount && positives[p]! <= score) p++;
+    while (n < negativeCount && negatives[n]! <= score) n++;
+    visit(Math.max(p > p0 ? positives[p - 1]! : -Infinity, n > n0 ? negatives[n - 1]! : -Infinity), p - p0, n - n0);
+  }
 }
 
 /**
@@ -340,44 +458,80 @@ export function regressionMetrics(
 ): RegressionMetrics {
   checkCount('regression', count, actual.length, 'actual values');
   checkCount('regression', count, predicted.length, 'predictions');
-  let actualSum = 0;
-  let squaredError = 0;
-  let absoluteError = 0;
-  let baselineSquaredError = 0;
-  for (let i = 0; i < count; i++) {
-    const y = actual[i]!;
-    const prediction = predicted[i]!;
+  const tally = new RegressionTally(trainingMean);
+  for (let i = 0; i < count; i++) tally.add(actual[i]!, predicted[i]!);
+  // A second pass around the exact mean: Σy² − n·mean² cancels badly for large targets.
+  for (let i = 0; i < count; i++) tally.addSpread(actual[i]!);
+  return tally.metrics();
+}
+
+/**
+ * Regression figures tallied one row at a time, in two passes over the rows in the same
+ * order: `add` every row, then `addSpread` every actual value again (the squares around
+ * the mean, which is known only after the first pass). The same sums as over arrays,
+ * whether the rows are held or read back from disk.
+ */
+export class RegressionTally {
+  readonly #trainingMean: number;
+  #rows = 0;
+  #actualSum = 0;
+  #squaredError = 0;
+  #absoluteError = 0;
+  #baselineSquaredError = 0;
+  #totalSquares = 0;
+  #mean: number | undefined;
+
+  constructor(trainingMean: number) {
+    this.#trainingMean = trainingMean;
+  }
+
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** The evaluation rows' own mean (after every `add`). */
+  get mean(): number {
+    return this.#actualSum / this.#rows;
+  }
+
+  add(y: number, prediction: number): void {
     if (Number.isNaN(y)) {
-      throw new SqlmlError('internal', `regression metrics need a number for every actual value, but index ${i} is NaN.`);
+      throw new SqlmlError('internal', `regression metrics need a number for every actual value, but index ${this.#rows} is NaN.`);
     }
     if (Number.isNaN(prediction)) {
-      throw new SqlmlError('training_failed', `the model gave no prediction (NaN) at row ${i}.`);
+      throw new SqlmlError('training_failed', `the model gave no prediction (NaN) at row ${this.#rows}.`);
     }
+    this.#rows++;
     const error = y - prediction;
-    squaredError += error * error;
-    absoluteError += Math.abs(error);
-    const baselineError = y - trainingMean;
-    baselineSquaredError += baselineError * baselineError;
-    actualSum += y;
+    this.#squaredError += error * error;
+    this.#absoluteError += Math.abs(error);
+    const baselineError = y - this.#trainingMean;
+    this.#baselineSquaredError += baselineError * baselineError;
+    this.#actualSum += y;
   }
-  // A second pass around the exact mean: Σy² − n·mean² cancels badly for large targets.
-  const mean = actualSum / count;
-  let totalSquares = 0;
-  for (let i = 0; i < count; i++) {
-    const deviation = actual[i]! - mean;
-    totalSquares += deviation * deviation;
+
+  /** The second pass: an actual value again, in the first pass's order. */
+  addSpread(y: number): void {
+    const deviation = y - (this.#mean ??= this.mean);
+    this.#totalSquares += deviation * deviation;
   }
-  let r2: number;
-  if (count < 2) r2 = NaN;
-  else if (totalSquares === 0) r2 = squaredError === 0 ? 1 : 0;
-  else r2 = 1 - squaredError / totalSquares;
-  return {
-    rmse: Math.sqrt(squaredError / count),
-    mae: absoluteError / count,
-    r2,
-    baselineRmse: Math.sqrt(baselineSquaredError / count),
-    rows: count,
-  };
+
+  metrics(): RegressionMetrics {
+    const count = this.#rows;
+    const squaredError = this.#squaredError;
+    const totalSquares = this.#totalSquares;
+    let r2: number;
+    if (count < 2) r2 = NaN;
+    else if (totalSquares === 0) r2 = squaredError === 0 ? 1 : 0;
+    else r2 = 1 - squaredError / totalSquares;
+    return {
+      rmse: Math.sqrt(squaredError / count),
+      mae: this.#absoluteError / count,
+      r2,
+      baselineRmse: Math.sqrt(this.#baselineSquaredError / count),
+      rows: count,
+    };
+  }
 }
 
 /** A binary held-out set's scores split by label and sorted ascending: what AUC and the ROC curve both walk. */
@@ -413,23 +567,7 @@ export function sortedScoresByClass(labels: ArrayLike<number>, scores: ArrayLike
   return { positives, negatives };
 }
 
-type SortedScores = Float32Array | Float64Array;
-
-function countDistinctScores(positives: SortedScores, negatives: SortedScores): number {
-  let distinct = 0;
-  let p = 0;
-  let n = 0;
-  while (p < positives.length || n < negatives.length) {
-    const score = Math.min(
-      p < positives.length ? positives[p]! : Infinity,
-      n < negatives.length ? negatives[n]! : Infinity,
-    );
-    while (p < positives.length && positives[p]! <= score) p++;
-    while (n < negatives.length && negatives[n]! <= score) n++;
-    distinct++;
-  }
-  return distinct;
-}
+export type SortedScores = Float32Array | Float64Array;
 
 function binaryLabelAt(labels: ArrayLike<number>, index: number): boolean {
   const label = labels[index];
