@@ -1,9 +1,14 @@
 /**
  * The read phase of CREATE MODEL, step by step, as JSON lines:
- *   npx tsx bench/read-phase.ts [--rows 1000000] [--repeat 3]
- * Generates the synthetic table (bench/synthetic.ts) into a temporary DuckDB file, then,
+ *   npx tsx bench/read-phase.ts [--rows 1000000] [--repeat 3] [--postgres URL --table NAME]
+ * Generates the synthetic table (bench/synthetic.ts) into a temporary DuckDB file (or,
+ * with --postgres, reads the table NAME there through the binary COPY reader), then,
  * per repeat, streams it once exactly as train.ts's pass 0 does and times each step on
- * its own: the adapter's decoding (waiting for the next batch), splitter.assign (the
+ * its own, in seconds and in this process's CPU seconds (`cpu_seconds`: what a step
+ * costs a core, whatever else the machine runs; for `decode` the client's side only). On
+ * PostgreSQL on this machine, the line of each repeat also gives the CPU seconds the
+ * server's backend spent producing the COPY (from /proc: `server_cpu_seconds`), so the
+ * read's whole CPU bill is on one line: the adapter's decoding (waiting for the next batch), splitter.assign (the
  * copies counted exactly as they come, and as training does: first copies' roles to a
  * role file, content keys to partitions on disk, the copies counted after the read:
  * src/engine/split-copies.ts), profiler.add and rowCache.append;
@@ -12,10 +17,11 @@
  * database's noise stay out of each figure as far as possible. The last line sums the
  * best repeat of each step.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuckDBAdapter } from '../adapters/duckdb/duckdb-adapter.js';
+import { openAdapter } from '../adapters/registry.js';
 import { CacheDir, RowCache } from '../src/engine/cache.js';
 import { RoleFile, SplitCopies } from '../src/engine/split-copies.js';
 import { BATCH_ROWS } from '../src/engine/context.js';
@@ -30,6 +36,10 @@ function option(name: string, fallback: number): number {
 }
 const rows = option('rows', 1_000_000);
 const repeats = option('repeat', 3);
+const text = (name: string): string | undefined => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
+const postgresUrl = text('postgres');
+const table = text('table');
+if (postgresUrl !== undefined && table === undefined) throw new Error('--postgres needs --table NAME (a table of that database)');
 
 /** The defaults of CREATE MODEL: split 0.7, early stopping on (10% validation), seed 1. */
 const split: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed: 1 };
@@ -41,16 +51,26 @@ function emit(record: Record<string, unknown>): void {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sqlml-bench-read-'));
-const adapter = await openDuckDBAdapter(`duckdb:${join(dir, 'bench.duckdb')}`);
+const adapter = postgresUrl === undefined ? await openDuckDBAdapter(`duckdb:${join(dir, 'bench.duckdb')}`) : await openAdapter(postgresUrl);
+const source = postgresUrl === undefined ? 'SELECT * FROM synthetic' : `SELECT * FROM ${adapter.sql.quoteIdent(table!)}`;
 try {
-  await adapter.query(syntheticTableSql('synthetic', rows));
+  if (postgresUrl === undefined) await adapter.query(syntheticTableSql('synthetic', rows));
   const best = new Map<Step, number>();
   for (let repeat = 1; repeat <= repeats; repeat++) {
-    const seconds = await measure();
+    const { seconds, cpu, serverCpu } = await measure();
     for (const step of STEPS) {
-      emit({ repeat, step, seconds: round(seconds[step]), rows_per_second: Math.round(rows / seconds[step]) });
+      emit({ repeat, step, seconds: round(seconds[step]), cpu_seconds: round(cpu[step]), rows_per_second: Math.round(rows / seconds[step]) });
       best.set(step, Math.min(best.get(step) ?? Number.POSITIVE_INFINITY, seconds[step]));
     }
+    // The replay is the encoding's, after the read; splitter.assign is the exact count training no longer does.
+    const own = STEPS.filter((step) => step !== 'splitter.assign' && step !== 'rowCache.replay');
+    emit({
+      repeat,
+      step: 'the read as training does it (decode, first copies and keys, copies.resolve, profiler.add, rowCache.append), CPU seconds',
+      cpu_seconds: round(own.reduce((sum, step) => sum + cpu[step], 0)),
+      server_cpu_seconds: serverCpu,
+      load_1m: loadavg()[0],
+    });
   }
   // The sum is of what training's read does: its split is the deferred one.
   const ownSteps = STEPS.filter((step) => step !== 'decode' && step !== 'splitter.assign');
@@ -67,8 +87,25 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-async function measure(): Promise<Record<Step, number>> {
-  const elapsed: Record<Step, number> = {
+/**
+ * CPU seconds the server's backend running this database's COPY has spent so far, from
+ * /proc (the server on this machine, readable by this user), with its pid; null otherwise.
+ */
+async function serverCpu(pid?: number): Promise<{ pid: number; seconds: number } | null> {
+  if (postgresUrl === undefined) return null;
+  try {
+    pid ??= Number((await adapter.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'COPY (SELECT * FROM%'`)).rows[0]?.[0]);
+    if (!Number.isInteger(pid)) return null;
+    // utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return { pid, seconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+  } catch {
+    return null;
+  }
+}
+
+async function measure(): Promise<{ seconds: Record<Step, number>; cpu: Record<Step, number>; serverCpu: number | null }> {
+  const zero = (): Record<Step, number> => ({
     decode: 0,
     'splitter.assign': 0,
     'splitter.assign (first copies, keys to disk)': 0,
@@ -76,8 +113,10 @@ async function measure(): Promise<Record<Step, number>> {
     'profiler.add': 0,
     'rowCache.append': 0,
     'rowCache.replay': 0,
-  };
-  const stream = await adapter.openStream('SELECT * FROM synthetic', { batchRows: BATCH_ROWS });
+  });
+  const elapsed = zero();
+  const cpu = zero();
+  const stream = await adapter.openStream(source, { batchRows: BATCH_ROWS });
   const targetIndex = stream.columns.findIndex((column) => column.name === 'label');
   const cacheDir = new CacheDir();
   const rowCache = new RowCache(cacheDir.file('rows.bin'), stream.columns);
@@ -95,47 +134,75 @@ async function measure(): Promise<Record<Step, number>> {
     const batchRows: number[] = [];
     const iterator = stream.batches()[Symbol.asyncIterator]();
     let at = 0;
+    let cpuAt = process.cpuUsage();
+    let step: Step = 'decode';
     const lap = (): number => {
       const now = performance.now();
       const seconds = (now - at) / 1000;
       at = now;
+      const used = process.cpuUsage(cpuAt);
+      cpu[step] += (used.user + used.system) / 1e6;
+      cpuAt = process.cpuUsage();
       return seconds;
     };
+    // The server's CPU from its first batch (the COPY's backend is found once it runs).
+    let server: { pid: number; seconds: number } | null | undefined;
     for (;;) {
       at = performance.now();
+      cpuAt = process.cpuUsage();
+      step = 'decode';
       const next = await iterator.next();
       elapsed.decode += lap();
       if (next.done === true) break;
+      if (server === undefined) {
+        server = await serverCpu();
+        at = performance.now();
+        cpuAt = process.cpuUsage();
+      }
       const batch = next.value;
+      step = 'splitter.assign';
       splitter.assign(batch, targetIndex, roles);
       elapsed['splitter.assign'] += lap();
+      step = 'splitter.assign (first copies, keys to disk)';
       deferred.assign(batch, targetIndex, own, contentHashes(batch, split.seed, hashes));
       copies.add(hashes, own, batch.rowCount);
       roleFile.append(own, batch.rowCount);
       batchRows.push(batch.rowCount);
       elapsed['splitter.assign (first copies, keys to disk)'] += lap();
+      step = 'profiler.add';
       profiler.add(batch);
       elapsed['profiler.add'] += lap();
+      step = 'rowCache.append';
       rowCache.append(batch);
       elapsed['rowCache.append'] += lap();
     }
+    const serverSeconds = server ? ((await serverCpu(server.pid))?.seconds ?? Number.NaN) - server.seconds : null;
     profiler.finish();
     const resolving = performance.now();
+    let cpuAt2 = process.cpuUsage();
     const counts = new Float64Array(4);
     copies.resolve(roleFile, batchRows, counts);
     copies.close();
     roleFile.close();
     elapsed['copies.resolve'] = (performance.now() - resolving) / 1000;
+    cpu['copies.resolve'] = cpuSince(cpuAt2);
     const started = performance.now();
+    cpuAt2 = process.cpuUsage();
     let replayed = 0;
     for (const batch of rowCache.batches()) replayed += batch.rowCount;
     elapsed['rowCache.replay'] = (performance.now() - started) / 1000;
+    cpu['rowCache.replay'] = cpuSince(cpuAt2);
     if (replayed !== rows) throw new Error(`the row cache replayed ${replayed} rows, not ${rows}`);
+    return { seconds: elapsed, cpu, serverCpu: serverSeconds === null ? null : round(serverSeconds) };
   } finally {
     rowCache.close();
     cacheDir.dispose();
   }
-  return elapsed;
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 function round(seconds: number): number {

@@ -24,6 +24,7 @@ import { PostgresDialect, type Dialect as KyselyDialect, type PostgresPool, type
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
+import { copyOut } from './copy-out-stream.js';
 import type { Adapter, AdapterFactory, ForeignKeyReference, HeldLock, QueryOptions, RowStream, SelectRows, StreamOptions, TableDescription, TableRef, WriteMode } from '../adapter.js';
 import { copyFromStagingSql, createStagingSql, matchColumns, stagingTable, writtenNames } from '../select-into.js';
 import { postgresDialect } from './dialect.js';
@@ -655,7 +656,7 @@ class PostgresRowStream implements RowStream {
         this.#batchRows,
       );
       // A few MB read ahead let the server keep sending while a batch is decoded or consumed.
-      const copy = this.#client.query(copyStreams.to(sql, { highWaterMark: READ_AHEAD_BYTES }));
+      const copy = this.#client.query(copyOut(sql, { highWaterMark: READ_AHEAD_BYTES }));
       // Async iteration reads a chunk only when the loop asks: while the consumer works on
       // a batch, the socket is not read and the server waits (backpressure).
       for await (const chunk of copy as AsyncIterable<Buffer>) {

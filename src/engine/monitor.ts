@@ -19,26 +19,71 @@ import { Scorer } from './predict.js';
 import type { TrainingStats } from './train.js';
 
 /** Most held-out scores kept for the score's profile (every k-th beyond it). */
-const SCORE_SAMPLE = 100_000;
+export const SCORE_SAMPLE = 100_000;
+
+/**
+ * Every k-th held-out score (at most SCORE_SAMPLE of them), taken from each row's outputs
+ * as they are computed: the streamed training's evaluation scores every held-out row
+ * anyway, so the drift profile's scores come from that same pass, not from a second read
+ * of the held-out cache.
+ */
+export class DriftScoreSample {
+  readonly #model: TrainedModel;
+  readonly #stride: number;
+  readonly #scores: Float64Array;
+  #kept = 0;
+  #seen = 0;
+
+  constructor(model: TrainedModel, holdoutRows: number) {
+    this.#model = model;
+    this.#stride = Math.max(1, Math.ceil(holdoutRows / SCORE_SAMPLE));
+    this.#scores = new Float64Array(Math.ceil(holdoutRows / this.#stride));
+  }
+
+  /** Whether the next row's score is kept (so a caller may skip predicting the others). */
+  get wantsNext(): boolean {
+    return this.#seen % this.#stride === 0 && this.#kept < this.#scores.length;
+  }
+
+  /** The next held-out row's outputs (the learner's prediction); kept when it is a k-th row. */
+  add(out: Float64Array): void {
+    if (this.wantsNext) this.#scores[this.#kept++] = scoreOf(this.#model, out);
+    this.#seen++;
+  }
+
+  /** Counts the next held-out row without its outputs (it is not a k-th row). */
+  skip(): void {
+    this.#seen++;
+  }
+
+  get scores(): Float64Array {
+    return this.#scores.subarray(0, this.#kept);
+  }
+}
 
 /** The drift profile a new version stores: its input columns' training statistics and its held-out scores. */
 export async function driftProfileOf(model: TrainedModel, profile: Profile, targetIndex: number, holdout: AsyncIterable<ExampleBlock>, holdoutRows: number): Promise<DriftProfile> {
+  const scores = new DriftScoreSample(model, holdoutRows);
+  const out = new Float64Array(Math.max(1, model.label.classes.length));
+  for await (const block of holdout) {
+    for (let r = 0; r < block.count; r++) {
+      if (!scores.wantsNext) {
+        scores.skip();
+        continue;
+      }
+      model.learner.predict(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, out);
+      scores.add(out);
+    }
+  }
+  return driftProfileFrom(model, profile, targetIndex, scores);
+}
+
+/** The drift profile from the training profile and the held-out scores collected already. */
+export function driftProfileFrom(model: TrainedModel, profile: Profile, targetIndex: number, scores: DriftScoreSample): DriftProfile {
   // Columns the recipe leaves out are not the model's inputs: MONITOR neither needs nor watches them.
   const excluded = excludedBy(model.transforms);
   const columns = profile.columns.filter((p, i) => i !== targetIndex && !excluded(p.name)).map((p) => featureProfile(p, profile.rows));
-  const stride = Math.max(1, Math.ceil(holdoutRows / SCORE_SAMPLE));
-  const scores = new Float64Array(Math.ceil(holdoutRows / stride));
-  const out = new Float64Array(Math.max(1, model.label.classes.length));
-  let kept = 0;
-  let seen = 0;
-  for await (const block of holdout) {
-    for (let r = 0; r < block.count; r++, seen++) {
-      if (seen % stride !== 0 || kept >= scores.length) continue;
-      model.learner.predict(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, out);
-      scores[kept++] = scoreOf(model, out);
-    }
-  }
-  return { format: DRIFT_PROFILE_FORMAT, rows: profile.rows, columns, score: scoreProfile(scores.subarray(0, kept)) };
+  return { format: DRIFT_PROFILE_FORMAT, rows: profile.rows, columns, score: scoreProfile(scores.scores) };
 }
 
 /** The score the Scorer reports for one row's outputs. */

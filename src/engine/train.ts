@@ -44,7 +44,7 @@ import {
 import { EvaluationCollector, METRIC_COLUMNS, type Evaluation } from './evaluation.js';
 import type { DriftProfile } from '../learn/drift.js';
 import { checkUsableFeatures, excludedBy, trainingAlerts } from './describe-data.js';
-import { driftProfileOf } from './monitor.js';
+import { driftProfileFrom, DriftScoreSample } from './monitor.js';
 import { ifBetter, takePromoteOption, withPromotion, type Promote } from './versions.js';
 import { givenOptions, trialRow } from './trials.js';
 import { trainModel, type TrialData, type TuneChoice } from './tune.js';
@@ -410,12 +410,17 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
       throw new SqlmlError('empty_input', `the source of model ${request.name} returned no rows; a model needs rows to learn from`);
     }
     throwIfAborted(signal);
-    const { profile, roleCounts } = await pipeline.finishRead();
-    const readSeconds = secondsSince(started);
+    // While the worker counts the split's copies and finishes the profile (at 1M rows it is
+    // the only thread at work then), this one looks for the data alerts in a sample of the
+    // cached batches, which need neither.
+    const reading = pipeline.finishRead().then((summary) => ({ ...summary, readSeconds: secondsSince(started) }));
+    // Awaited below; an alert search that throws first must not leave its failure unhandled.
+    reading.catch(() => {});
+    const dataAlerts = trainingAlerts(columns, targetIndex, rowCache.batchCount, (block) => rowCache!.batch(block), excludedBy(request.transforms));
+    const { profile, roleCounts, readSeconds } = await reading;
 
     const label = inferLabel(profile.columns[targetIndex]!, options);
     checkUsableFeatures(request.name, profile, targetIndex);
-    const dataAlerts = trainingAlerts(columns, targetIndex, rowCache.batchCount, (block) => rowCache!.batch(block), excludedBy(request.transforms));
     const task = label.task;
     if (options.tuneMetric !== undefined) {
       checkTuneMetric(options.tuneMetric, task);
@@ -582,11 +587,13 @@ async function runTraining(request: TrainingRequest, context: ExecContext): Prom
     const model: TrainedModel = { ...unnamed, hashedNames: nameHashedSlots(unnamed, rowCache, columns, options.maxModelSize) };
 
     // Evaluation on the held-out split.
+    // MONITOR's reference scores are a sample of the same held-out rows' scores, taken in the same pass.
+    const driftScores = new DriftScoreSample(model, keptSplits.holdout.rows);
     let evaluation: Evaluation | null = null;
     if (keptSplits.holdout.rows > 0) {
-      evaluation = await evaluateBlocks(model, keptSplits.holdout.blocks(), options.threshold, context, keptSplits.holdout.rows, dir);
+      evaluation = await evaluateBlocks(model, keptSplits.holdout.blocks(), options.threshold, context, keptSplits.holdout.rows, dir, driftScores);
     }
-    const driftProfile = await driftProfileOf(model, profile, targetIndex, keptSplits.holdout.blocks(), keptSplits.holdout.rows);
+    const driftProfile = driftProfileFrom(model, profile, targetIndex, driftScores);
     const modelText = serializeModel(model);
     if (modelText.length > options.maxModelSize) {
       throw new SqlmlError(
@@ -679,7 +686,11 @@ function tuneStats(choice: TuneChoice, seconds: number, trials: number): NonNull
   };
 }
 
-/** Scores cached example blocks and collects the evaluation; what it must keep of the rows past a bound goes to `spill`. */
+/**
+ * Scores cached example blocks and collects the evaluation; what it must keep of the rows
+ * past a bound goes to `spill`; given `driftScores`, the drift profile's sample of the
+ * scores is taken in the same pass.
+ */
 export async function evaluateBlocks(
   model: TrainedModel,
   blocks: AsyncIterable<ExampleBlock>,
@@ -687,6 +698,7 @@ export async function evaluateBlocks(
   context: ExecContext,
   expectedRows: number | undefined,
   spill: CacheDir,
+  driftScores?: DriftScoreSample,
 ): Promise<Evaluation> {
   const collector = new EvaluationCollector(model.task, model.label, threshold, { expectedRows, spill });
   try {
@@ -695,6 +707,7 @@ export async function evaluateBlocks(
       for (let r = 0; r < block.count; r++) {
         model.learner.predict(block.indices, block.values, block.offsets[r]!, block.offsets[r + 1]!, out);
         collector.add(block.labels[r]!, out);
+        driftScores?.add(out);
       }
       context.onProgress?.({ phase: 'evaluate', rows: collector.rows });
     }
