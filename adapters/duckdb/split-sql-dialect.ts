@@ -14,6 +14,10 @@ export const duckdbSplitSql: SplitSqlDialect = {
   // isfinite is NULL for NULL and false for NaN and ±Infinity.
   isNonFinite: (x) => `NOT COALESCE(isfinite(${x}), FALSE)`,
   layerFence: '',
+  // A DOUBLE cast to BIT is its 64 IEEE 754 bits (sign first), and a BIT cast to BIGINT
+  // reads them back as a two's-complement integer: the double's bits, with no arithmetic
+  // (the content hash over gen.py's 1M rows: see docs/training-in-database.md).
+  doubleBits: (x) => `CAST(CAST(${x} AS BIT) AS BIGINT)`,
   booleanToInteger: (x) => `CAST(${x} AS BIGINT)`,
   dateToEpochMs: (x) => `(CAST((${x} - DATE '1970-01-01') AS BIGINT) * 86400000)`,
   // The reader divides the microseconds by 1000 as a double: one rounding, as here.

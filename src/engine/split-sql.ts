@@ -53,6 +53,8 @@ const MASK_32 = '4294967295';
 const INT64_MIN = '-9223372036854775808';
 const INT64_END = '9223372036854775808';
 const SMALLEST_NORMAL = '2.2250738585072014e-308';
+/** The canonical NaN's bits (0x7ff80000 00000000) as a signed 64-bit integer. */
+const CANONICAL_NAN_BITS = '9221120237041090560';
 
 /**
  * A SELECT over `source` (a table or a parenthesized subquery with an alias-free column
@@ -101,36 +103,41 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
     const scaled = `ABS(${double(valueOf(c))}) * ${pow2(`-${e0}`)}`;
     return [`${e0} + CASE WHEN ${scaled} >= 2 THEN 1 WHEN ${scaled} < 1 THEN -1 ELSE 0 END AS ${name('e', i)}`];
   });
-  // Layer 3: each cell's canonical words (lo, hi), NULL for a NULL cell.
+  // Layer 3: each cell's canonical words, NULL for a NULL cell: (lo, hi) columns, or, for
+  // a number where the dialect reads a double's bits, one 64-bit word (`w`) whose halves
+  // layer 4 takes: one CASE per cell instead of two, its tests stated once.
   const int64Words = (n: string, i: number): string[] => [
     `(CAST(${n} AS ${d.bigintCast}) & ${MASK_32})`,
     `((CAST(${n} AS ${d.bigintCast}) >> 32) & ${MASK_32})`,
   ];
+  const wordOf = (i: number): string => name('w', i);
+  const oneWord = columns.map((c) => bitsOf !== undefined && c.type !== 'text');
   const words = columns.flatMap((c, i) => {
     const lo = name('lo', i);
     const hi = name('hi', i);
     const as = ([l, h]: string[]): string[] => [`CAST(${l} AS ${d.bigintCast}) AS ${lo}`, `CAST(${h} AS ${d.bigintCast}) AS ${hi}`];
+    const asWord = (w: string): string[] => [`CAST(${w} AS ${d.bigintCast}) AS ${wordOf(i)}`];
     switch (c.type) {
       case 'text':
         return as([d.md5Word(c.sql, 0), d.md5Word(c.sql, 1)]);
       case 'integer':
-        return as(int64Words(c.sql, i));
+        return oneWord[i] ? asWord(c.sql) : as(int64Words(c.sql, i));
       case 'boolean':
-        return as(int64Words(d.booleanToInteger(c.sql), i));
+        return oneWord[i] ? asWord(d.booleanToInteger(c.sql)) : as(int64Words(d.booleanToInteger(c.sql), i));
       case 'date':
-        return as(int64Words(d.dateToEpochMs(c.sql), i));
+        return oneWord[i] ? asWord(d.dateToEpochMs(c.sql)) : as(int64Words(d.dateToEpochMs(c.sql), i));
       default: {
         const v = valueOf(c);
         const x = double(v);
         const exact = c.type === 'double' || c.type === 'timestamp' ? x : c.sql;
         const integral = `NOT ${d.isNaN(x)} AND ${exact} = FLOOR(${exact}) AND ${exact} >= ${INT64_MIN} AND ${exact} < ${INT64_END}`;
-        const [intLo, intHi] = int64Words(exact, i);
         if (bitsOf !== undefined) {
-          // Every NaN hashes as the canonical one (0x7ff80000 00000000), whatever its sign and payload.
-          const bits = bitsOf(x);
-          const nonIntegral = (word: string, nan: string): string => `CASE WHEN ${c.sql} IS NULL THEN NULL WHEN ${integral} THEN ${word} WHEN ${d.isNaN(x)} THEN ${nan} `;
-          return as([`${nonIntegral(intLo, '0')}ELSE (${bits} & ${MASK_32}) END`, `${nonIntegral(intHi, '2146959360')}ELSE ((${bits} >> 32) & ${MASK_32}) END`]);
+          // An integer's two's complement; every NaN hashes as the canonical one
+          // (0x7ff80000 00000000), whatever its sign and payload; any other double, its bits.
+          // A NULL fails both tests, and its bits are NULL.
+          return asWord(`CASE WHEN ${integral} THEN CAST(${exact} AS ${d.bigintCast}) WHEN ${d.isNaN(x)} THEN ${CANONICAL_NAN_BITS} ELSE ${bitsOf(x)} END`);
         }
+        const [intLo, intHi] = int64Words(exact, i);
         const sign = `CASE WHEN ${x} < 0 THEN 2147483648 ELSE 0 END`;
         const e = name('e', i);
         const subnormal = `(ABS(${x}) * ${pow2('537')} * ${pow2('537')})`;
@@ -149,21 +156,27 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
       }
     }
   });
-  // Layer 4: mix(hi) of each number; layer 5: each cell's value hash. (mix states its
-  // input 8 times. Naming its steps in layers of their own, as hashLayers does, measured
-  // slower here: the scratch table's SELECT over gen.py's 1M rows on PostgreSQL took
-  // 17.2-17.5 s against 14.6-15.1 s under EXPLAIN ANALYZE, quiet: each layer copies the row's every column,
-  // and these rows are wide by then; hashLayers pays where a 64-fold expression ran serially.)
-  const mixedHighs = columns.flatMap((c, i) => (c.type === 'text' ? [] : [`${mix(name('hi', i))} AS ${name('mh', i)}`]));
+  // A cell's words from here on: its columns, or its one word's halves.
+  const loOf = (i: number): string => (oneWord[i] ? `(${wordOf(i)} & ${MASK_32})` : name('lo', i));
+  const hiOf = (i: number): string => (oneWord[i] ? `((${wordOf(i)} >> 32) & ${MASK_32})` : name('hi', i));
+  // Layer 4: mix(hi) of each number (and a one-word number's lo); layer 5: each cell's
+  // value hash, NULL for a NULL cell (every step of mix keeps a NULL NULL), which the fold
+  // reads as NULL_VALUE. (mix states its input 8 times. Naming its steps in layers of
+  // their own, as hashLayers does, measured slower here: the scratch table's SELECT over
+  // gen.py's 1M rows on PostgreSQL took 17.2-17.5 s against 14.6-15.1 s under EXPLAIN
+  // ANALYZE, quiet: each layer copies the row's every column, and these rows are wide by
+  // then; hashLayers pays where a 64-fold expression ran serially. Outside a CASE, DuckDB
+  // names mix's repeated steps itself, as common subexpressions; inside one it does not:
+  // the value layer's CASE WHEN lo IS NULL … ELSE mix(…) took most of DuckDB's hash.)
+  const mixedHighs = columns.flatMap((c, i) => (c.type === 'text' ? [] : [...(oneWord[i] ? [`${loOf(i)} AS ${name('lo', i)}`] : []), `${mix(hiOf(i))} AS ${name('mh', i)}`]));
   const values = columns.map((c, i) => {
     const lo = name('lo', i);
-    const value = c.type === 'text' ? mix(lo) : mix(d.xor(lo, name('mh', i)));
-    return `CASE WHEN ${lo} IS NULL THEN ${NULL_VALUE} ELSE ${value} END AS ${name('v', i)}`;
+    return `${c.type === 'text' ? mix(lo) : mix(d.xor(lo, name('mh', i)))} AS ${name('v', i)}`;
   });
   // Layer 6: the row's fold; layer 7: its finalized hash.
   let fold = `${seed >>> 0}`;
   columns.forEach((_, i) => {
-    fold = `((${fold} * ${ROW_PRIME} + ${name('v', i)}) % ${TWO_32})`;
+    fold = `((${fold} * ${ROW_PRIME} + COALESCE(${name('v', i)}, ${NULL_VALUE})) % ${TWO_32})`;
   });
   let from = layer(source.startsWith('(') ? source : `(SELECT * FROM ${source})`, guesses);
   from = layer(from, exponents);
