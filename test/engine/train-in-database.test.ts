@@ -119,7 +119,10 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
     const stream = firstRow(await run(`CREATE MODEL ${model}_s FROM ${source} PREDICT y USING engine = 'stream', class_weights = 'balanced';`));
     const database = firstRow(await run(`CREATE MODEL ${model}_d FROM ${source} PREDICT y USING engine = 'database', class_weights = 'balanced';`));
     expect(database.rows_evaluated).toBe(stream.rows_evaluated);
-    expect(Math.abs(Number(database.auc) - Number(stream.auc)), `auc ${database.auc} vs ${stream.auc}`).toBeLessThanOrEqual(0.001);
+    // Not 0.001: both engines keep the passes' model here (validation loss 0.60031 stream,
+    // 0.59945 database, each below its finish's), SGD over the same rows in two orders:
+    // AUC 0.74341 against 0.74593 (0.0025) once the warm start learnt its whole sample.
+    expect(Math.abs(Number(database.auc) - Number(stream.auc)), `auc ${database.auc} vs ${stream.auc}`).toBeLessThanOrEqual(0.004);
     // Balanced weights move the cut-off: recall of the rare class is far above the unweighted model's.
     expect(Math.abs(Number(database.recall) - Number(stream.recall))).toBeLessThanOrEqual(0.01);
     expect(Number(database.recall)).toBeGreaterThan(0.5);
