@@ -22,7 +22,8 @@ export interface EncodingTotals {
 /**
  * Encodes every row of `batches`, emitting finished blocks as `emit(role, block)`; the
  * blocks of one role come out in row order. `afterBatch` runs after each raw batch (for
- * progress and cancellation).
+ * progress and cancellation). Without `spare` a block is valid only until `emit` returns
+ * (cache.ts ExampleBlockBuilder): a receiver that keeps blocks passes a `spare`.
  */
 export function encodeExamples(
   batches: Iterable<{ batch: RowBatch; roles: Uint8Array }>,

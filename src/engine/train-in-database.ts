@@ -386,7 +386,11 @@ async function readSample(
   const labels = new LabelEncoder(label, stream.columns[targetIndex]!);
   const train: ExampleBlock[] = [];
   const validation: ExampleBlock[] = [];
-  encodeExamples(batches, encoder, labels, targetIndex, classCount, (role, block) => (role === RowRole.Train ? train : validation).push(block));
+  // The sample keeps every block, so each is built in arrays of its own (`spare` giving
+  // none to reuse): without `spare` the builder goes on in the arrays of the block it just
+  // emitted, and every kept block would be a view of the same arrays, the warm start
+  // learning the last 4,096 rows over and over.
+  encodeExamples(batches, encoder, labels, targetIndex, classCount, (role, block) => (role === RowRole.Train ? train : validation).push(block), undefined, () => null);
   // The alerts look at the raw rows, which are dropped once encoded: so here, over the sample.
   const alerts = trainingAlerts(stream.columns.slice(0, columns.length), targetIndex, batches.length, (b) => withoutRole(batches[b]!.batch, columns.length), excluded);
   return { train, validation, rows, alerts };

@@ -6,7 +6,7 @@
  * so the held-out rows meet unseen ones) and a crossing (workclass × sex, NULLs in
  * workclass), and the SMS spam set's text as words and pairs. Each holds out the stream's
  * rows and reaches its held-out AUC (adult: within 0.001 and its log loss within 0.2%;
- * sms: within 0.003, a gap not closed yet); where the
+ * sms: within 0.003, the passes' row order); where the
  * dialect has no arrays for a row's terms (MariaDB) the text model is one clear error
  * naming the feature, and nothing is left behind.
  */
@@ -59,6 +59,8 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
     return { stream, database };
   };
   const kinds = async (model: string): Promise<string[]> => deserializeModel((await engine.store.get(model))!.model).recipe.features.map((f) => f.kind);
+  /** The model's weights that are not 0: a slot no row the learner read holds keeps weight 0. */
+  const nonzeroWeights = async (model: string): Promise<number> => ((await engine.store.get(model))!.trainingStats as { nonzero_weights: number }).nonzero_weights;
 
   beforeAll(async () => {
     engine = await Engine.open(url);
@@ -75,6 +77,11 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
     expect(Math.abs(Number(database.auc) - Number(stream.auc)), `auc ${database.auc} vs ${stream.auc}`).toBeLessThanOrEqual(0.001);
     expect(Math.abs(Number(database.log_loss) / Number(stream.log_loss) - 1), `log_loss ${database.log_loss} vs ${stream.log_loss}`).toBeLessThanOrEqual(0.002);
     expect(Number(database.auc)).toBeGreaterThan(0.85);
+    // Every training row is in the sample here (fewer than SAMPLE_ROWS), so the warm start
+    // learns every slot the stream learns, the rare categories' included: the same live
+    // weights. With the sample's blocks sharing one set of arrays the warm start learnt the
+    // last 4,096 rows over and over, and the rows before them lost their slots.
+    expect(await nonzeroWeights(`${model}_d`)).toBe(await nonzeroWeights(`${model}_s`));
     expect(await scratchLeft()).toBe(0);
   }, 900_000);
 
@@ -91,10 +98,12 @@ describe.skipIf(!haveData).each(TARGETS)('$label', ({ url }) => {
       const { stream, database } = await both(model, tables.sms, 'label', recipe, options);
       expect(await kinds(`${model}_d`)).toContain('text');
       expect(database.rows_evaluated).toBe(stream.rows_evaluated);
-      // Not yet the issue's 0.001: measured 0.98485 against 0.98707 (0.0022) on DuckDB and
-      // PostgreSQL alike, where the objective itself is the in-memory one to 1e-9
-      // (database-objective.test.ts), so the gap is the fit's, not the sums'
-      // (docs/training-in-database.md). This bounds it until that is closed.
+      // Not the issue's 0.001: measured 0.98485 against 0.98707 (0.0022) on DuckDB and
+      // PostgreSQL alike. Both finishes reach the same objective, and both engines keep the
+      // passes' model (its validation loss is below the finish's at this L2 amount), so the
+      // gap is SGD's row order: the stream over the same table in five row orders spans
+      // 0.98638 to 0.98797, the database's passes over its sample in five orders 0.98485 to
+      // 0.98855 (docs/training-in-database.md). This bounds that noise.
       expect(Math.abs(Number(database.auc) - Number(stream.auc)), `auc ${database.auc} vs ${stream.auc}`).toBeLessThanOrEqual(0.003);
       expect(Number(database.auc)).toBeGreaterThan(0.95);
     }
