@@ -110,8 +110,9 @@ async function scoreSource(
   holdoutOnly: boolean,
   context: ExecContext,
 ): Promise<Evaluation> {
-  // Past a bound a binary evaluation keeps its scores on disk (held-out-scores.ts), in a cache folder of its own.
-  const spill = model.task === 'binary' ? await openTrainingCache({ parent: context.cacheParent, limit: context.cacheLimit }) : null;
+  // Past a bound a binary evaluation keeps its scores (held-out-scores.ts) and a regression
+  // its pairs (held-out-pairs.ts) on disk, in a cache folder of its own; multiclass keeps counts.
+  const spill = model.task !== 'multiclass' ? await openTrainingCache({ parent: context.cacheParent, limit: context.cacheLimit }) : null;
   try {
     return await scoreRows(model, query, threshold, holdoutOnly, context, spill);
   } finally {
