@@ -6,16 +6,22 @@
  * buffer, negatives from its back) and are sorted there, as they always were. Past it
  * each full buffer goes to two files in the evaluation's cache folder (one per class, 4
  * bytes a row), and a count per bucket of the scores' top 16 bits (their order as
- * numbers: sign, exponent, 7 fraction bits) is kept. The walk then takes consecutive
- * buckets holding at most `limit` rows together, reads the files once per such range,
- * keeps the range's scores in the same buffer and sorts them; a single bucket holding more
- * rows than that (many equal scores) is counted per value of its low 16 bits instead, which
- * with the top 16 is the whole score. Either way every distinct score comes out once, in
- * ascending order, with how many positives and negatives hold it: what the AUC and the ROC
- * curve (learn/metrics.ts) are computed from, the same numbers as from the rows in memory.
+ * numbers: sign, exponent, 7 fraction bits) is kept. The first walk then cuts the buckets
+ * into ranges: consecutive buckets holding at most `limit` rows together, or a single
+ * bucket holding more than that (many equal scores). One pass over the files writes each
+ * score into its range's place in a second pair of files (a counting sort by range: the
+ * bucket counts give every range's offset), and the first pair is removed. Each walk then
+ * reads each range once, from where it lies: a range is sorted in the buffer, an
+ * oversized bucket counted per value of its low 16 bits, which with the top 16 is the
+ * whole score. So a walk reads every score once whatever the number of ranges (reading
+ * the whole files per range made the walks quadratic in the held-out rows). Either way
+ * every distinct score comes out once, in ascending order, with how many positives and
+ * negatives hold it: what the AUC and the ROC curve (learn/metrics.ts) are computed from,
+ * the same numbers as from the rows in memory.
  *
- * Memory: the buffer (4 bytes × limit), the bucket counts (1 MB), a read buffer, and
- * (once a bucket is too full to sort) the low-bit counts (1 MB).
+ * Memory: the buffer (4 bytes × limit, also the pass's write buffers), the bucket counts
+ * (1 MB), the range of each bucket (256 KB), a read buffer, and (once a bucket is too full
+ * to sort) the low-bit counts (1 MB). Disk: 4 bytes a spilled row.
  */
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { forEachScoreRun } from '../learn/metrics.js';
@@ -29,6 +35,19 @@ const BUCKETS = 1 << BUCKET_BITS;
 const LOW_MASK = BUCKETS - 1;
 /** Scores read from a spill file per system call (256 KB). */
 const READ_ROWS = 1 << 16;
+
+/** The fewest rows a range's write buffer holds while the spilled scores are ordered (1 KB). */
+const MIN_WRITE_ROWS = 256;
+
+/** Consecutive buckets [from, to) the walk takes at once, their rows per class, and where those lie in the ordered files. */
+interface ScoreRange {
+  readonly from: number;
+  readonly to: number;
+  readonly positives: number;
+  readonly negatives: number;
+  readonly positivesAt: number;
+  readonly negativesAt: number;
+}
 
 /** Visits one distinct score: its value, and how many positive and negative rows hold it. */
 export type ScoreRunVisitor = (score: number, positives: number, negatives: number) => void;
@@ -68,18 +87,30 @@ class ScoreFile {
     this.rows += scores.length;
   }
 
-  /** Calls `each` with the file's scores in order, a chunk at a time (the chunk is reused). */
-  forEachChunk(chunk: Float32Array, each: (scores: Float32Array, bits: Uint32Array) => void): void {
+  /** Writes `scores` at row `at` of a file sized beforehand (`rows` set to its length). */
+  writeAt(scores: Float32Array, at: number): void {
+    if (scores.length === 0) return;
+    const bytes = new Uint8Array(scores.buffer, scores.byteOffset, scores.byteLength);
+    this.#dir.budget.write(bytes.byteLength, () => writeSync(this.#fd, bytes, 0, bytes.byteLength, at * 4));
+  }
+
+  /** Reads `into.length` scores from row `at`. */
+  readAt(into: Float32Array, at: number): void {
+    const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+    let done = 0;
+    while (done < bytes.byteLength) {
+      const read = readSync(this.#fd, bytes, done, bytes.byteLength - done, at * 4 + done);
+      if (read === 0) throw new Error(`sqlml evaluation file ${this.#path} ended at ${at * 4 + done} of ${this.rows * 4} bytes`);
+      done += read;
+    }
+  }
+
+  /** Calls `each` with the scores of rows [from, to) in order, a chunk at a time (the chunk is reused). */
+  forEachChunk(chunk: Float32Array, each: (scores: Float32Array, bits: Uint32Array) => void, from = 0, to = this.rows): void {
     const bits = new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length);
-    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let from = 0; from < this.rows; from += chunk.length) {
-      const rows = Math.min(chunk.length, this.rows - from);
-      let done = 0;
-      while (done < rows * 4) {
-        const read = readSync(this.#fd, bytes, done, rows * 4 - done, from * 4 + done);
-        if (read === 0) throw new Error(`sqlml evaluation file ${this.#path} ended at ${from * 4 + done} of ${this.rows * 4} bytes`);
-        done += read;
-      }
+    for (let at = from; at < to; at += chunk.length) {
+      const rows = Math.min(chunk.length, to - at);
+      this.readAt(chunk.subarray(0, rows), at);
       each(chunk.subarray(0, rows), bits.subarray(0, rows));
     }
   }
@@ -106,6 +137,8 @@ export class HeldOutScores {
   #buckets: Float64Array | null = null;
   #chunk: Float32Array | null = null;
   #lowCounts: Float64Array | null = null;
+  /** The walk's ranges, once the spilled scores lie in their order (#order). */
+  #ranges: ScoreRange[] | null = null;
 
   /**
    * `dir`: where the scores spill past `limit` rows; null keeps them all in memory.
@@ -131,6 +164,8 @@ export class HeldOutScores {
   /** Reads of the spill files so far (one per range of buckets the walks took), and the most scores sorted at once. */
   rangesRead = 0;
   largestSort = 0;
+  /** Scores read back from the spill files: the pass that orders them, then each walk's (about 3 × the spilled rows for the AUC and the ROC). */
+  scoresRead = 0;
 
   /** Whether any score went to disk. */
   get spilled(): boolean {
@@ -161,28 +196,10 @@ export class HeldOutScores {
       forEachScoreRun(positives, negatives, visit);
       return;
     }
-    this.#spill();
-    const buckets = this.#buckets!;
-    let bucket = 0;
-    while (bucket < BUCKETS) {
-      const rows = buckets[bucket]! + buckets[BUCKETS + bucket]!;
-      if (rows === 0) {
-        bucket++;
-      } else if (rows > this.#limit) {
-        this.#countBucket(bucket, visit);
-        bucket++;
-      } else {
-        let end = bucket + 1;
-        let total = rows;
-        while (end < BUCKETS) {
-          const next = buckets[end]! + buckets[BUCKETS + end]!;
-          if (total + next > this.#limit) break;
-          total += next;
-          end++;
-        }
-        this.#sortRange(bucket, end, visit);
-        bucket = end;
-      }
+    const ranges = (this.#ranges ??= this.#order());
+    for (const range of ranges) {
+      if (range.positives + range.negatives > this.#limit) this.#countBucket(range, visit);
+      else this.#sortRange(range, visit);
     }
   }
 
@@ -214,20 +231,23 @@ export class HeldOutScores {
     this.#buffer = grown;
   }
 
+  /** A new pair of class files in the cache folder. */
+  #newFiles(kind: string): { positives: ScoreFile; negatives: ScoreFile } {
+    const id = spillFiles++;
+    const dir = this.#dir!;
+    const positives = new ScoreFile(dir, `evaluation-${id}-${kind}-positives.f32`);
+    try {
+      return { positives, negatives: new ScoreFile(dir, `evaluation-${id}-${kind}-negatives.f32`) };
+    } catch (error) {
+      positives.close();
+      throw error;
+    }
+  }
+
   /** Writes the held scores to the class files and counts them into the buckets. */
   #spill(): void {
     if (this.#files === null) {
-      const id = spillFiles++;
-      const dir = this.#dir!;
-      const positives = new ScoreFile(dir, `evaluation-${id}-positives.f32`);
-      let negatives: ScoreFile;
-      try {
-        negatives = new ScoreFile(dir, `evaluation-${id}-negatives.f32`);
-      } catch (error) {
-        positives.close();
-        throw error;
-      }
-      this.#files = { positives, negatives };
+      this.#files = this.#newFiles('spilled');
       this.#buckets = new Float64Array(2 * BUCKETS);
     }
     const { positives, negatives } = this.#held();
@@ -241,60 +261,127 @@ export class HeldOutScores {
     this.#negatives = 0;
   }
 
-  /** Reads each class's scores whose bucket is in [from, to) into the buffer, sorts them and walks their runs. */
-  #sortRange(from: number, to: number, visit: ScoreRunVisitor): void {
+  /**
+   * Cuts the buckets into the walk's ranges, and writes every spilled score into its
+   * range's place in a new pair of files (a counting sort by range), removing the first.
+   */
+  #order(): ScoreRange[] {
+    this.#spill();
     const buckets = this.#buckets!;
-    let positiveCount = 0;
-    let negativeCount = 0;
-    for (let b = from; b < to; b++) {
-      positiveCount += buckets[b]!;
-      negativeCount += buckets[BUCKETS + b]!;
+    const ranges: ScoreRange[] = [];
+    const rangeOf = new Uint32Array(BUCKETS);
+    let positivesAt = 0;
+    let negativesAt = 0;
+    let bucket = 0;
+    while (bucket < BUCKETS) {
+      const rows = buckets[bucket]! + buckets[BUCKETS + bucket]!;
+      if (rows === 0) {
+        bucket++;
+        continue;
+      }
+      // Consecutive buckets holding at most the limit together; a bucket over it alone.
+      let end = bucket + 1;
+      if (rows <= this.#limit) {
+        let total = rows;
+        while (end < BUCKETS) {
+          const next = buckets[end]! + buckets[BUCKETS + end]!;
+          if (total + next > this.#limit) break;
+          total += next;
+          end++;
+        }
+      }
+      let positives = 0;
+      let negatives = 0;
+      for (let b = bucket; b < end; b++) {
+        positives += buckets[b]!;
+        negatives += buckets[BUCKETS + b]!;
+        rangeOf[b] = ranges.length;
+      }
+      ranges.push({ from: bucket, to: end, positives, negatives, positivesAt, negativesAt });
+      positivesAt += positives;
+      negativesAt += negatives;
+      bucket = end;
     }
-    const buffer = this.#buffer;
-    let p = 0;
-    let n = buffer.length - negativeCount;
+    const files = this.#files!;
+    const ordered = this.#newFiles('ordered');
+    try {
+      this.#scatter(files.positives, ordered.positives, ranges.map((r) => r.positivesAt), ranges.map((r) => r.positives), rangeOf);
+      this.#scatter(files.negatives, ordered.negatives, ranges.map((r) => r.negativesAt), ranges.map((r) => r.negatives), rangeOf);
+    } catch (error) {
+      ordered.positives.close();
+      ordered.negatives.close();
+      throw error;
+    }
+    files.positives.close();
+    files.negatives.close();
+    this.#files = ordered;
+    return ranges;
+  }
+
+  /**
+   * Writes `source`'s scores to `target`, each at the next place of its range (range r's
+   * rows start at `starts[r]`), through a write buffer per range carved out of the score
+   * buffer, which holds nothing while the spilled scores are ordered.
+   */
+  #scatter(source: ScoreFile, target: ScoreFile, starts: readonly number[], counts: readonly number[], rangeOf: Uint32Array): void {
+    const ranges = starts.length;
+    const fromBuffer = Math.floor(this.#buffer.length / ranges);
+    const size = Math.max(fromBuffer, MIN_WRITE_ROWS);
+    const staging = fromBuffer >= MIN_WRITE_ROWS ? this.#buffer : new Float32Array(ranges * size);
+    const staged = new Uint32Array(ranges);
+    const next = Float64Array.from(starts);
+    target.rows = source.rows;
     const chunk = (this.#chunk ??= new Float32Array(READ_ROWS));
-    this.#files!.positives.forEachChunk(chunk, (scores, bits) => {
+    source.forEachChunk(chunk, (scores, bits) => {
       for (let i = 0; i < scores.length; i++) {
-        const bucket = orderedKey(bits[i]!) >>> BUCKET_BITS;
-        if (bucket >= from && bucket < to) buffer[p++] = scores[i]!;
+        const range = rangeOf[orderedKey(bits[i]!) >>> BUCKET_BITS]!;
+        const slot = range * size;
+        staging[slot + staged[range]!] = scores[i]!;
+        if (++staged[range]! === size) {
+          target.writeAt(staging.subarray(slot, slot + size), next[range]!);
+          next[range]! += size;
+          staged[range] = 0;
+        }
       }
     });
-    this.#files!.negatives.forEachChunk(chunk, (scores, bits) => {
-      for (let i = 0; i < scores.length; i++) {
-        const bucket = orderedKey(bits[i]!) >>> BUCKET_BITS;
-        if (bucket >= from && bucket < to) buffer[n++] = scores[i]!;
+    this.scoresRead += source.rows;
+    for (let range = 0; range < ranges; range++) {
+      const slot = range * size;
+      target.writeAt(staging.subarray(slot, slot + staged[range]!), next[range]!);
+      next[range]! += staged[range]!;
+      if (next[range]! !== starts[range]! + counts[range]!) {
+        throw new Error(`sqlml evaluation file gave ${next[range]! - starts[range]!} scores for a range of buckets holding ${counts[range]}`);
       }
-    });
-    if (p !== positiveCount || n !== buffer.length) {
-      throw new Error(`sqlml evaluation files gave ${p} and ${n - (buffer.length - negativeCount)} scores for buckets holding ${positiveCount} and ${negativeCount}`);
     }
+  }
+
+  /** One range's scores, read from where they lie into the buffer, sorted, and their runs walked. */
+  #sortRange(range: ScoreRange, visit: ScoreRunVisitor): void {
+    const buffer = this.#buffer;
+    const positives = buffer.subarray(0, range.positives);
+    const negatives = buffer.subarray(buffer.length - range.negatives);
+    this.#files!.positives.readAt(positives, range.positivesAt);
+    this.#files!.negatives.readAt(negatives, range.negativesAt);
+    this.scoresRead += range.positives + range.negatives;
     this.rangesRead++;
-    this.largestSort = Math.max(this.largestSort, positiveCount + negativeCount);
-    const positives = buffer.subarray(0, positiveCount).sort();
-    const negatives = buffer.subarray(buffer.length - negativeCount).sort();
-    forEachScoreRun(positives, negatives, visit);
+    this.largestSort = Math.max(this.largestSort, range.positives + range.negatives);
+    forEachScoreRun(positives.sort(), negatives.sort(), visit);
   }
 
   /** One bucket, too full to sort in the buffer: its rows counted per score (its low 16 bits), walked in order. */
-  #countBucket(bucket: number, visit: ScoreRunVisitor): void {
+  #countBucket(range: ScoreRange, visit: ScoreRunVisitor): void {
     const counts = (this.#lowCounts ??= new Float64Array(2 * BUCKETS));
     counts.fill(0);
     const chunk = (this.#chunk ??= new Float32Array(READ_ROWS));
     this.#files!.positives.forEachChunk(chunk, (_scores, bits) => {
-      for (let i = 0; i < bits.length; i++) {
-        const key = orderedKey(bits[i]!);
-        if (key >>> BUCKET_BITS === bucket) counts[key & LOW_MASK]!++;
-      }
-    });
+      for (let i = 0; i < bits.length; i++) counts[orderedKey(bits[i]!) & LOW_MASK]!++;
+    }, range.positivesAt, range.positivesAt + range.positives);
     this.#files!.negatives.forEachChunk(chunk, (_scores, bits) => {
-      for (let i = 0; i < bits.length; i++) {
-        const key = orderedKey(bits[i]!);
-        if (key >>> BUCKET_BITS === bucket) counts[BUCKETS + (key & LOW_MASK)]!++;
-      }
-    });
+      for (let i = 0; i < bits.length; i++) counts[BUCKETS + (orderedKey(bits[i]!) & LOW_MASK)]!++;
+    }, range.negativesAt, range.negativesAt + range.negatives);
+    this.scoresRead += range.positives + range.negatives;
     this.rangesRead++;
-    const high = (bucket << BUCKET_BITS) >>> 0;
+    const high = (range.from << BUCKET_BITS) >>> 0;
     for (let low = 0; low < BUCKETS; low++) {
       const positives = counts[low]!;
       const negatives = counts[BUCKETS + low]!;

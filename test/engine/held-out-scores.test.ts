@@ -166,6 +166,16 @@ describe('a binary evaluation kept within a row bound', () => {
     expect(scores.largestSort).toBeLessThanOrEqual(bound);
     expect(scores.largestSort).toBeGreaterThan(bound / 2);
     expect(scores.rangesRead).toBeGreaterThan(rows / 2 / bound);
+    // Every score is read once to put the ranges in order, then once per walk, however many ranges there are.
+    expect(scores.scoresRead).toBe(2 * rows);
+    let again = 0;
+    scores.forEachRun((_score, positives, negatives) => {
+      again += positives + negatives;
+    });
+    expect(again).toBe(rows);
+    expect(scores.scoresRead).toBe(3 * rows);
+    // The ordered pair replaced the spilled one.
+    expect(readdirSync(dir.path)).toHaveLength(2);
     scores.close();
     expect(readdirSync(dir.path)).toHaveLength(0);
   });
