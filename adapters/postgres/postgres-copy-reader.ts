@@ -92,8 +92,13 @@ export class BinaryCopyDecoder {
   #numbers: Float64Array[] = [];
   #nulls: Uint8Array[] = [];
   #texts: (string | null)[][] = [];
-  /** Per int8 and numeric column: the exact text of each row a double cannot hold (see `NumberColumnData.exact`). */
-  #exact: (string | undefined)[][] = [];
+  /**
+   * Per int8 and numeric column: the exact text of each row a double cannot hold (see
+   * `NumberColumnData.exact`), or null while no row of the batch has one. Made on the
+   * first such row: nearly every int8 column (ids, counts, flags, labels) has none, and
+   * then its rows cost no write here, and the batch no array that every consumer scans.
+   */
+  #exact: ((string | undefined)[] | null)[] = [];
   /** A consumed batch whose arrays the next batch is decoded into (see `recycle`). */
   #spare: RowBatch | null = null;
   /** Per column, for text columns: repeated short values decoded once. */
@@ -173,7 +178,6 @@ export class BinaryCopyDecoder {
           } else {
             numbers[column]![row] = 0;
             nulls[column]![row] = 1;
-            if (kind === FieldKind.Int8 || kind === FieldKind.Numeric) exact[column]![row] = undefined;
           }
           continue;
         }
@@ -187,10 +191,13 @@ export class BinaryCopyDecoder {
           const value = decodeNumber(kind, view, buffer, at, size);
           numbers[column]![row] = value;
           nulls[column]![row] = 0;
+          // A batch's exact arrays are fresh (never recycled), so rows without exact text
+          // leave their slot empty; a row decoded again after a cut writes the same text.
           if (kind === FieldKind.Int8) {
-            exact[column]![row] = value >= EXACT_INTEGER_LIMIT || value <= -EXACT_INTEGER_LIMIT ? int64Text(view.getInt32(at), view.getUint32(at + 4)) : undefined;
+            if (value >= EXACT_INTEGER_LIMIT || value <= -EXACT_INTEGER_LIMIT) (exact[column] ??= this.#freshExact())[row] = int64Text(view.getInt32(at), view.getUint32(at + 4));
           } else if (kind === FieldKind.Numeric) {
-            exact[column]![row] = exactNumericText(buffer, at, size);
+            const text = exactNumericText(buffer, at, size);
+            if (text !== undefined) (exact[column] ??= this.#freshExact())[row] = text;
           }
         }
         at += size;
@@ -237,19 +244,18 @@ export class BinaryCopyDecoder {
       this.#numbers = spare.columns.map((data) => (data.kind === 'number' ? data.values : EMPTY_NUMBERS));
       this.#nulls = spare.columns.map((data) => (data.kind === 'number' ? data.nulls : EMPTY_NULLS));
       this.#texts = spare.columns.map((data) => (data.kind === 'text' ? (data.values as (string | null)[]) : EMPTY_TEXTS));
-      // Every row of an exact column writes its slot, so the spare's need no clearing.
-      this.#exact = spare.columns.map((data, column) => (data.kind === 'number' && data.exact ? data.exact : this.#freshExact(column)));
+      this.#exact = this.#kinds.map(() => null);
       return;
     }
-    this.#exact = this.#kinds.map((_, column) => this.#freshExact(column));
+    this.#exact = this.#kinds.map(() => null);
     this.#numbers = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NUMBERS : new Float64Array(rows)));
     this.#nulls = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NULLS : new Uint8Array(rows)));
     this.#texts = this.#kinds.map((kind) => (kind === FieldKind.Text ? new Array<string | null>(rows).fill(null) : EMPTY_TEXTS));
   }
 
-  #freshExact(column: number): (string | undefined)[] {
-    const kind = this.#kinds[column];
-    return kind === FieldKind.Int8 || kind === FieldKind.Numeric ? new Array<string | undefined>(this.#batchRows) : EMPTY_EXACT;
+  /** A batch's exact texts of one column, made on its first row that has one. */
+  #freshExact(): (string | undefined)[] {
+    return new Array<string | undefined>(this.#batchRows);
   }
 
   /** Hands over the current arrays (trimmed to the rows decoded) and starts fresh ones. */
@@ -264,8 +270,8 @@ export class BinaryCopyDecoder {
       }
       const values = this.#numbers[column]!;
       const nulls = this.#nulls[column]!;
-      if (kind === FieldKind.Int8 || kind === FieldKind.Numeric) {
-        const exact = this.#exact[column]!;
+      const exact = this.#exact[column];
+      if (exact !== null && exact !== undefined) {
         return full ? { kind: 'number', values, nulls, exact } : { kind: 'number', values: values.slice(0, rows), nulls: nulls.slice(0, rows), exact: exact.slice(0, rows) };
       }
       return full ? { kind: 'number', values, nulls } : { kind: 'number', values: values.slice(0, rows), nulls: nulls.slice(0, rows) };
@@ -279,7 +285,6 @@ export class BinaryCopyDecoder {
 const EMPTY_NUMBERS = new Float64Array(0);
 const EMPTY_NULLS = new Uint8Array(0);
 const EMPTY_TEXTS: (string | null)[] = [];
-const EMPTY_EXACT: (string | undefined)[] = [];
 /** int8 values of magnitude 2^53 and up may not be doubles: they get their exact text. */
 const EXACT_INTEGER_LIMIT = 2 ** 53;
 /** A numeric whose base-10000 digits sum to 10^15 or more may have more significant digits than a double keeps. */

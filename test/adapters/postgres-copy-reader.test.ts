@@ -106,6 +106,28 @@ describe.skipIf(!available)('binary COPY decoding (PostgreSQL server bytes)', ()
     expect(await exactOf('numeric', ["'0.1234567890123456789'", "'1e30'", "'NaN'"])).toEqual(['0.1234567890123456789', undefined, undefined]);
   });
 
+  it('gives a batch exact texts only where one of its rows has one: other bigint and numeric batches carry none', async () => {
+    // Batches of 3: rows 1-3 fit a double, row 5 (in the second batch) does not; a NULL in each.
+    const { bytes, oids } = await binaryCopy(
+      client,
+      `SELECT CASE WHEN i = 5 THEN 9007199254740993 WHEN i = 2 THEN NULL ELSE i END AS b,
+              CASE WHEN i = 4 THEN 12345678901234567.5 WHEN i = 1 THEN NULL ELSE i END::numeric AS n
+         FROM generate_series(1, 7) AS g(i) ORDER BY i`,
+    );
+    for (const chunkSize of [1, 5, 64 * 1024]) {
+      const batches = decodeAll(bytes, oids, 3, chunkSize);
+      const exact = (column: number): ((string | undefined)[] | undefined)[] =>
+        batches.map((batch) => {
+          const data = batch.columns[column]!;
+          if (data.kind !== 'number') throw new Error('a number column was expected');
+          return data.exact === undefined ? undefined : Array.from({ length: batch.rowCount }, (_, row) => data.exact![row]);
+        });
+      expect(exact(0)).toEqual([undefined, [undefined, '9007199254740993', undefined], undefined]);
+      expect(exact(1)).toEqual([undefined, ['12345678901234567.5', undefined, undefined], undefined]);
+      expect(columnValues(batches, 0)).toEqual([1, null, 3, 4, 9007199254740992, 6, 7]);
+    }
+  });
+
   it('clears the exact texts of recycled arrays: a row after a wide one is not taken for it', async () => {
     const { bytes, oids } = await binaryCopy(
       client,
