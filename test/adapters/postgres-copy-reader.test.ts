@@ -208,6 +208,18 @@ describe.skipIf(!available)('binary COPY decoding (PostgreSQL server bytes)', ()
     expect(columnValues(whole.slice(0, 1), 0)).toEqual([1, 2, 3, 4]);
   });
 
+  it('decodes rows longer than the bytes first joined across a chunk boundary, at any chunking', async () => {
+    // Rows of up to 11 KB: a cut row is completed from 1 KB of the next chunk, then 4 KB, 16 KB…
+    const { bytes, oids } = await binaryCopy(client, `SELECT i, repeat(chr(65 + i), i * 700) AS t, i * 0.5 AS x FROM generate_series(1, 16) AS g(i)`);
+    const whole = decodeAll(bytes, oids, 5, bytes.length);
+    expect(columnValues(whole, 1).map((text) => (text as string).length)).toEqual(Array.from({ length: 16 }, (_, i) => (i + 1) * 700));
+    for (const chunkSize of [1, 2, 699, 1024, 1025, 3000, 5000, 64 * 1024]) {
+      const pieces = decodeAll(bytes, oids, 5, chunkSize);
+      expect(pieces.map((batch) => batch.rowCount)).toEqual([5, 5, 5, 1]);
+      for (let column = 0; column < 3; column++) expect(columnValues(pieces, column)).toEqual(columnValues(whole, column));
+    }
+  });
+
   it('decodes the same rows into recycled arrays when each batch is handed back once read', async () => {
     const { bytes, oids } = await binaryCopy(
       client,
