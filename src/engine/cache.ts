@@ -8,7 +8,7 @@
  * rows), never the rows.
  */
 import { closeSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
-import type { Column, ColumnData, RowBatch } from '../data.js';
+import type { Column, ColumnData, RowBatch, TextColumnData } from '../data.js';
 import { isNumberType, mayCarryExact } from '../data.js';
 import type { ExampleBlock } from '../learn/types.js';
 import type { CacheBudget } from './cache-dir.js';
@@ -267,7 +267,11 @@ class TextColumnCoder {
     parts.push(...padded(bytes));
   }
 
-  decode(cursor: Cursor, n: number): (string | null)[] {
+  /**
+   * A block's values; in a dictionary block also each row's id (-1: NULL) into
+   * `strings`, as `TextColumnData.codes` (a view of the block's buffer).
+   */
+  decode(cursor: Cursor, n: number): TextColumnData {
     const header = cursor.f64(4);
     const values: (string | null)[] = new Array(n);
     if (header[0] === TEXT_DICTIONARY) {
@@ -289,7 +293,7 @@ class TextColumnCoder {
         const id = codes[i]!;
         values[i] = id < 0 ? null : strings[id]!;
       }
-      return values;
+      return { kind: 'text', values, codes, dictionary: strings };
     }
     const lengths = cursor.i32(n);
     const total = header[3]!;
@@ -303,7 +307,7 @@ class TextColumnCoder {
         start += length;
       }
     }
-    return values;
+    return { kind: 'text', values };
   }
 }
 
@@ -399,12 +403,12 @@ export class RowCache {
     const n = cursor.f64(1)[0]!;
     const columns: ColumnData[] = this.#columns.map((column, c) => {
       const text = this.#text[c];
-      if (text) return { kind: 'text', values: text.decode(cursor, n) };
+      if (text) return text.decode(cursor, n);
       const values = cursor.f64(n);
       const nulls = cursor.u8(n);
       const coder = this.#exact[c];
       if (coder && cursor.f64(1)[0] === 1) {
-        const texts = coder.decode(cursor, n);
+        const texts = coder.decode(cursor, n).values;
         const exact = new Array<string | undefined>(n);
         for (let i = 0; i < n; i++) exact[i] = texts[i] ?? undefined;
         return { kind: 'number', values, nulls, exact };

@@ -1,0 +1,109 @@
+/**
+ * The row cache's text codes (TextColumnData.codes) change no result: a stream's batches
+ * replayed from the row cache, which come with each text row's dictionary code, give
+ * the same split hashes and the same profile as the very same strings without codes,
+ * whatever the values (repeats, NULLs, empty and non-ASCII text, lone surrogates), the
+ * batch sizes and the dictionary's overflow into plain blocks part way.
+ */
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Column, RowBatch } from '../../src/data.js';
+import { CacheDir, RowCache } from '../../src/engine/cache.js';
+import { Profiler } from '../../src/learn/profile.js';
+import { contentHashes } from '../../src/learn/split.js';
+
+const COLUMNS: Column[] = [
+  { name: 't', type: 'text', dbType: 'TEXT' },
+  { name: 'n', type: 'double', dbType: 'DOUBLE' },
+  { name: 'u', type: 'text', dbType: 'TEXT' },
+];
+
+let dir: CacheDir;
+beforeEach(() => {
+  dir = new CacheDir();
+});
+afterEach(() => {
+  dir.dispose();
+});
+
+/** Texts drawn from a small pool (so they repeat), with NULLs; the pool has what UTF-8 must survive. */
+const text = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(null) },
+  { weight: 6, arbitrary: fc.constantFrom('', 'a', 'city_1', 'city_2', 'é', '日本', '😀 two words', '\ud800', 'x'.repeat(40)) },
+  { weight: 2, arbitrary: fc.string({ maxLength: 6 }) },
+);
+
+/** The batches as plain strings: what the hashes and the profile of the same rows without codes are computed from. */
+function plain(batch: RowBatch): RowBatch {
+  return { rowCount: batch.rowCount, columns: batch.columns.map((data) => (data.kind === 'text' ? { kind: 'text', values: [...data.values] } : data)) };
+}
+
+describe('the row cache’s text codes', () => {
+  it('give the same split hashes and profile as the strings they stand for', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(text, fc.double(), text), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer(),
+        (rows, batchRows, seed) => {
+          const cache = new RowCache(dir.file(`rows-${Math.random()}.bin`), COLUMNS);
+          try {
+            for (let start = 0; start < rows.length; start += batchRows) {
+              const part = rows.slice(start, start + batchRows);
+              cache.append({
+                rowCount: part.length,
+                columns: [
+                  { kind: 'text', values: part.map((row) => row[0]) },
+                  { kind: 'number', values: Float64Array.from(part, (row) => row[1]), nulls: new Uint8Array(part.length) },
+                  { kind: 'text', values: part.map((row) => row[2]) },
+                ],
+              });
+            }
+            const replayed = [...cache.batches()];
+            expect(replayed.some((batch) => batch.columns[0]!.kind === 'text' && batch.columns[0]!.codes !== undefined)).toBe(true);
+            const coded = new Profiler(COLUMNS);
+            const strings = new Profiler(COLUMNS);
+            for (const batch of replayed) {
+              expect([...contentHashes(batch, seed, new Int32Array(2 * batch.rowCount))]).toEqual([...contentHashes(plain(batch), seed, new Int32Array(2 * batch.rowCount))]);
+              coded.add(batch);
+              strings.add(plain(batch));
+            }
+            expect(coded.finish()).toEqual(strings.finish());
+          } finally {
+            cache.close();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('count like the strings through a dictionary that overflows into plain blocks', () => {
+    // A few hundred repeated values; then, in a block still coded, more distinct ones than
+    // the profile's cap (1,000); then more than the cache's dictionary holds (plain blocks).
+    const cache = new RowCache(dir.file('rows.bin'), [COLUMNS[0]!]);
+    const batches: RowBatch[] = [];
+    let k = 0;
+    for (const [size, distinctFrom] of [[4096, Infinity], [8192, 100], [70_000, 0], [4096, Infinity]] as const) {
+      const values = Array.from({ length: size }, (_, i) => (++k % 11 === 0 ? null : i >= distinctFrom ? `distinct ${k}` : `city_${k % 300}`));
+      batches.push({ rowCount: size, columns: [{ kind: 'text', values }] });
+    }
+    try {
+      for (const batch of batches) cache.append(batch);
+      const coded = new Profiler([COLUMNS[0]!]);
+      const strings = new Profiler([COLUMNS[0]!]);
+      const replayed = [...cache.batches()];
+      expect(replayed.map((batch) => batch.columns[0]!.kind === 'text' && batch.columns[0]!.codes !== undefined)).toEqual([true, true, false, false]);
+      for (const batch of replayed) {
+        expect([...contentHashes(batch, 7, new Int32Array(2 * batch.rowCount))]).toEqual([...contentHashes(plain(batch), 7, new Int32Array(2 * batch.rowCount))]);
+        coded.add(batch);
+        strings.add(plain(batch));
+      }
+      const profile = coded.finish();
+      expect(profile).toEqual(strings.finish());
+      expect(profile.columns[0]!.distinctOverflow).toBe(true);
+    } finally {
+      cache.close();
+    }
+  });
+});
