@@ -99,6 +99,15 @@ export class BinaryCopyDecoder {
    * then its rows cost no write here, and the batch no array that every consumer scans.
    */
   #exact: ((string | undefined)[] | null)[] = [];
+  /**
+   * Per text column: each row's code in its interner's dictionary (-1: NULL), handed over
+   * as the batch's `TextColumnData.codes` unless a value of the batch was not interned
+   * (`#uncoded`): the row cache then looks a row up by code, not by string.
+   */
+  #codes: Int32Array[] = [];
+  readonly #uncoded: Uint8Array;
+  /** A text column's codes array its last batch did not hand over (uncoded), for the next batch. */
+  readonly #idleCodes: (Int32Array | null)[];
   /** A consumed batch whose arrays the next batch is decoded into (see `recycle`). */
   #spare: RowBatch | null = null;
   /** Per column, for text columns: repeated short values decoded once. */
@@ -113,6 +122,8 @@ export class BinaryCopyDecoder {
     });
     this.#batchRows = batchRows;
     this.#interners = this.#kinds.map((kind) => (kind === FieldKind.Text ? new TextInterner() : null));
+    this.#uncoded = new Uint8Array(this.#kinds.length);
+    this.#idleCodes = this.#kinds.map(() => null);
     this.#allocate();
   }
 
@@ -182,8 +193,10 @@ export class BinaryCopyDecoder {
     let nulls = this.#nulls;
     let texts = this.#texts;
     let exact = this.#exact;
+    let codes = this.#codes;
     let row = this.#row;
     const interners = this.#interners;
+    const uncoded = this.#uncoded;
     const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
     while (position < stopAt) {
       if (position + 2 > length) break;
@@ -211,6 +224,7 @@ export class BinaryCopyDecoder {
         if (size < 0) {
           if (kind === FieldKind.Text) {
             texts[column]![row] = null;
+            codes[column]![row] = -1;
           } else {
             numbers[column]![row] = 0;
             nulls[column]![row] = 1;
@@ -222,7 +236,11 @@ export class BinaryCopyDecoder {
           break;
         }
         if (kind === FieldKind.Text) {
-          texts[column]![row] = interners[column]!.decode(buffer, at, size);
+          const interner = interners[column]!;
+          texts[column]![row] = interner.decode(buffer, at, size);
+          const code = interner.code;
+          codes[column]![row] = code;
+          if (code < 0) uncoded[column] = 1;
         } else {
           const value = decodeNumber(kind, view, buffer, at, size);
           numbers[column]![row] = value;
@@ -247,6 +265,7 @@ export class BinaryCopyDecoder {
         nulls = this.#nulls;
         texts = this.#texts;
         exact = this.#exact;
+        codes = this.#codes;
         row = 0;
       }
     }
@@ -279,13 +298,21 @@ export class BinaryCopyDecoder {
       this.#numbers = spare.columns.map((data) => (data.kind === 'number' ? data.values : EMPTY_NUMBERS));
       this.#nulls = spare.columns.map((data) => (data.kind === 'number' ? data.nulls : EMPTY_NULLS));
       this.#texts = spare.columns.map((data) => (data.kind === 'text' ? (data.values as (string | null)[]) : EMPTY_TEXTS));
+      this.#codes = spare.columns.map((data, column) => (data.kind === 'text' ? (data.codes ?? this.#idleCodesOf(column)) : EMPTY_CODES));
       this.#exact = this.#kinds.map(() => null);
       return;
     }
+    this.#codes = this.#kinds.map((kind, column) => (kind === FieldKind.Text ? this.#idleCodesOf(column) : EMPTY_CODES));
     this.#exact = this.#kinds.map(() => null);
     this.#numbers = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NUMBERS : new Float64Array(rows)));
     this.#nulls = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NULLS : new Uint8Array(rows)));
     this.#texts = this.#kinds.map((kind) => (kind === FieldKind.Text ? new Array<string | null>(rows).fill(null) : EMPTY_TEXTS));
+  }
+
+  #idleCodesOf(column: number): Int32Array {
+    const idle = this.#idleCodes[column];
+    this.#idleCodes[column] = null;
+    return idle ?? new Int32Array(this.#batchRows);
   }
 
   /** A batch's exact texts of one column, made on its first row that has one. */
@@ -301,7 +328,13 @@ export class BinaryCopyDecoder {
       if (kind === FieldKind.Text) {
         const values = this.#texts[column]!;
         if (!full) values.length = rows;
-        return { kind: 'text', values };
+        if (this.#uncoded[column] === 1) {
+          this.#uncoded[column] = 0;
+          this.#idleCodes[column] = this.#codes[column]!;
+          return { kind: 'text', values };
+        }
+        const codes = this.#codes[column]!;
+        return { kind: 'text', values, codes: full ? codes : codes.slice(0, rows), dictionary: this.#interners[column]!.dictionary };
       }
       const values = this.#numbers[column]!;
       const nulls = this.#nulls[column]!;
@@ -321,6 +354,7 @@ export class BinaryCopyDecoder {
 const JOIN_BYTES = 1024;
 const EMPTY_NUMBERS = new Float64Array(0);
 const EMPTY_NULLS = new Uint8Array(0);
+const EMPTY_CODES = new Int32Array(0);
 const EMPTY_TEXTS: (string | null)[] = [];
 /** int8 values of magnitude 2^53 and up may not be doubles: they get their exact text. */
 const EXACT_INTEGER_LIMIT = 2 ** 53;

@@ -218,15 +218,47 @@ class TextColumnCoder {
   #ids: Map<string, number> | null = new Map();
   /** The dictionary by id, as the values read back. */
   readonly strings: string[] = [];
+  /** Writer: the id of each code of `#codeDictionary` (-1: not seen yet), for batches that come with codes. */
+  #idOfCode: Int32Array | null = null;
+  #codeDictionary: readonly string[] | null = null;
 
-  encode(values: readonly (string | null | undefined)[], n: number, parts: ArrayBufferView[]): void {
+  /** `#idOfCode` for the producer's `dictionary`, grown to its size; started afresh for another dictionary. */
+  #idsOfCodes(dictionary: readonly string[]): Int32Array {
+    let ids = this.#idOfCode;
+    if (ids === null || this.#codeDictionary !== dictionary) {
+      this.#codeDictionary = dictionary;
+      ids = new Int32Array(Math.max(64, dictionary.length)).fill(-1);
+    } else if (ids.length < dictionary.length) {
+      const grown = new Int32Array(Math.max(dictionary.length, 2 * ids.length)).fill(-1);
+      grown.set(ids);
+      ids = grown;
+    }
+    this.#idOfCode = ids;
+    return ids;
+  }
+
+  /**
+   * Writes the first `n` values. `given`: the producer's codes of them
+   * (TextColumnData.codes), by which a value already seen is found without its string.
+   */
+  encode(values: readonly (string | null | undefined)[], n: number, parts: ArrayBufferView[], given?: Int32Array, dictionary?: readonly string[]): void {
     const ids = this.#ids;
     if (ids !== null) {
       const codes = new Int32Array(n);
       const first = this.strings.length;
       const added: string[] = [];
       let overflow = false;
+      const idOfCode = given !== undefined && dictionary !== undefined ? this.#idsOfCodes(dictionary) : null;
       for (let i = 0; i < n; i++) {
+        // A NULL (code -1) and a value not seen yet are taken by their string below.
+        const code = idOfCode === null ? -1 : given![i]!;
+        if (code >= 0) {
+          const known = idOfCode![code]!;
+          if (known >= 0) {
+            codes[i] = known;
+            continue;
+          }
+        }
         const value = values[i];
         if (value === null || value === undefined) {
           codes[i] = -1;
@@ -243,6 +275,7 @@ class TextColumnCoder {
           added.push(value);
         }
         codes[i] = id;
+        if (code >= 0) idOfCode![code] = id;
       }
       if (!overflow) {
         for (const value of added) this.strings.push(wellFormed(value));
@@ -255,6 +288,7 @@ class TextColumnCoder {
       }
       // Values this block added are forgotten with the map: no block refers to them.
       this.#ids = null;
+      this.#idOfCode = null;
     }
     const lengths = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -358,7 +392,7 @@ export class RowCache {
           if (exact) coder.encode(exact, n, parts);
         }
       } else {
-        this.#text[c]!.encode(data.values, n, parts);
+        this.#text[c]!.encode(data.values, n, parts, data.codes, data.dictionary);
       }
     });
     this.#file.append(parts);

@@ -220,6 +220,41 @@ describe.skipIf(!available)('binary COPY decoding (PostgreSQL server bytes)', ()
     }
   });
 
+  it('hands each text batch its interned codes, the same string by code, and none for a batch with a value it did not intern', async () => {
+    // t repeats short values (and NULLs); u's values are longer than the interner keeps, from row 9 on.
+    const { bytes, oids } = await binaryCopy(
+      client,
+      `SELECT CASE WHEN i % 4 = 0 THEN NULL ELSE 'c' || (i % 3) || 'é' END AS t, CASE WHEN i < 9 THEN 'short' ELSE repeat('long', 10) || i END AS u
+         FROM generate_series(1, 20) AS g(i) ORDER BY i`,
+    );
+    for (const chunkSize of [1, 7, 64 * 1024]) {
+      const decoder = new BinaryCopyDecoder(oids, 4);
+      const coded: boolean[][] = [[], []];
+      const check = (batch: RowBatch): void => {
+        batch.columns.forEach((data, column) => {
+          if (data.kind !== 'text') throw new Error('a text column was expected');
+          coded[column]!.push(data.codes !== undefined);
+          if (data.codes === undefined) return;
+          expect(data.codes.length).toBe(batch.rowCount);
+          for (let row = 0; row < batch.rowCount; row++) {
+            const value = data.values[row];
+            if (value === null) expect(data.codes[row]).toBe(-1);
+            else expect(data.dictionary![data.codes[row]!]).toBe(value);
+          }
+        });
+        // Handed back: the next batches are decoded into its arrays, codes included.
+        decoder.recycle(batch);
+      };
+      for (let at = 0; at < bytes.length; at += chunkSize) for (const batch of decoder.push(bytes.subarray(at, at + chunkSize))) check(batch);
+      const last = decoder.finish();
+      expect(last).toBeNull();
+      expect(coded).toEqual([
+        [true, true, true, true, true],
+        [true, true, false, false, false],
+      ]);
+    }
+  });
+
   it('decodes the same rows into recycled arrays when each batch is handed back once read', async () => {
     const { bytes, oids } = await binaryCopy(
       client,

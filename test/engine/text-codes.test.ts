@@ -5,6 +5,7 @@
  * whatever the values (repeats, NULLs, empty and non-ASCII text, lone surrogates), the
  * batch sizes and the dictionary's overflow into plain blocks part way.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Column, RowBatch } from '../../src/data.js';
@@ -71,6 +72,51 @@ describe('the row cache’s text codes', () => {
             expect(coded.finish()).toEqual(strings.finish());
           } finally {
             cache.close();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('written with a producer’s codes, make the same cache file as the strings alone', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(text, fc.boolean()), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+        (rows, batchRows, codedBatches) => {
+          // The producer's dictionary, appended to as values come; `twin` rows of a value get a second code of their own.
+          const dictionary: string[] = [];
+          const codeOf = new Map<string, number>();
+          const twinOf = new Map<string, number>();
+          const codedPath = dir.file(`coded-${Math.random()}.bin`);
+          const plainPath = dir.file(`plain-${Math.random()}.bin`);
+          const withCodes = new RowCache(codedPath, [COLUMNS[0]!]);
+          const without = new RowCache(plainPath, [COLUMNS[0]!]);
+          try {
+            for (let start = 0, b = 0; start < rows.length; start += batchRows, b++) {
+              const part = rows.slice(start, start + batchRows);
+              const values = part.map((row) => row[0]);
+              const codes = Int32Array.from(part, ([value, twin]) => {
+                if (value === null) return -1;
+                const table = twin ? twinOf : codeOf;
+                let code = table.get(value);
+                if (code === undefined) {
+                  code = dictionary.length;
+                  dictionary.push(value);
+                  table.set(value, code);
+                }
+                return code;
+              });
+              const coded = codedBatches[b % codedBatches.length]!;
+              withCodes.append({ rowCount: part.length, columns: [coded ? { kind: 'text', values, codes, dictionary } : { kind: 'text', values: [...values] }] });
+              without.append({ rowCount: part.length, columns: [{ kind: 'text', values: [...values] }] });
+            }
+            expect(readFileSync(codedPath).equals(readFileSync(plainPath))).toBe(true);
+          } finally {
+            withCodes.close();
+            without.close();
           }
         },
       ),
