@@ -17,6 +17,15 @@ const SLOTS = 8192;
 const PROBATION = 65_536;
 
 export class TextInterner {
+  /**
+   * The values held, by code: a code is given in the order values are first held and
+   * stands for its value for the interner's life (see TextColumnData.codes).
+   */
+  readonly dictionary: string[] = [];
+  /** The code of the value the last `decode` returned, or -1 when the table does not hold it. */
+  code = -1;
+  /** Per slot: its value's code. */
+  readonly #codes = new Int32Array(SLOTS);
   /** Per slot: length + 1 (0 = empty). */
   readonly #lengths = new Int32Array(SLOTS);
   /** Per slot: the value's bytes, SHORT_BYTES apart. */
@@ -29,7 +38,10 @@ export class TextInterner {
 
   /** The string of `buffer[start, start + size)`, decoded as UTF-8. */
   decode(buffer: Buffer, start: number, size: number): string {
-    if (size > SHORT_BYTES || !this.#active) return buffer.toString('utf8', start, start + size);
+    if (size > SHORT_BYTES || !this.#active) {
+      this.code = -1;
+      return buffer.toString('utf8', start, start + size);
+    }
     let h = size;
     for (let i = 0; i < size; i++) h = Math.imul(h ^ buffer[start + i]!, 0x01000193);
     h ^= h >>> 15;
@@ -51,6 +63,7 @@ export class TextInterner {
         }
         if (same) {
           this.#hits++;
+          this.code = this.#codes[slot]!;
           return this.#strings[slot]!;
         }
       }
@@ -62,6 +75,11 @@ export class TextInterner {
       bytes.set(buffer.subarray(start, start + size), slot * SHORT_BYTES);
       this.#strings[slot] = text;
       this.#held++;
+      this.code = this.dictionary.length;
+      this.#codes[slot] = this.code;
+      this.dictionary.push(text);
+    } else {
+      this.code = -1;
     }
     if (this.#lookups === PROBATION && this.#hits < PROBATION / 2) this.#active = false;
     return text;

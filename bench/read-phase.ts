@@ -16,12 +16,26 @@
  * inside one pass, not by subtracting whole runs, so the other steps' garbage and the
  * database's noise stay out of each figure as far as possible. The last line sums the
  * best repeat of each step.
+ *
+ * `--columns 'id, x1, …'` reads those columns of the table (default `*`; training's
+ * dense model of bench/train-engines.ts reads `id, x1, …, x10, c1, c2, c3, label`).
+ * `--copy-file PATH` (with --postgres and --table) decodes the bytes of one binary COPY
+ * of the same SELECT saved in PATH (written from the server on first use) instead of
+ * the server's, fed to the decoder in 64 KB chunks as a socket gives them: `decode` is
+ * then the decoder's CPU alone, and no step waits for the server, so the figures hardly
+ * depend on what else the machine runs (the server's line is null).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
 import { openDuckDBAdapter } from '../adapters/duckdb/duckdb-adapter.js';
+import { BinaryCopyDecoder } from '../adapters/postgres/postgres-copy-reader.js';
+import { columnTypeOf, typeNameOf } from '../adapters/postgres/postgres-types.js';
 import { openAdapter } from '../adapters/registry.js';
+import type { Column, RowBatch } from '../src/data.js';
 import { CacheDir, RowCache } from '../src/engine/cache.js';
 import { RoleFile, SplitCopies } from '../src/engine/split-copies.js';
 import { BATCH_ROWS } from '../src/engine/context.js';
@@ -40,6 +54,11 @@ const text = (name: string): string | undefined => (args.includes(`--${name}`) ?
 const postgresUrl = text('postgres');
 const table = text('table');
 if (postgresUrl !== undefined && table === undefined) throw new Error('--postgres needs --table NAME (a table of that database)');
+const selected = text('columns') ?? '*';
+const copyFile = text('copy-file');
+if (copyFile !== undefined && postgresUrl === undefined) throw new Error('--copy-file needs --postgres and --table (the COPY it saves, and its columns)');
+/** The socket's chunk size the saved COPY is fed in. */
+const COPY_CHUNK = 64 * 1024;
 
 /** The defaults of CREATE MODEL: split 0.7, early stopping on (10% validation), seed 1. */
 const split: SplitSpec = { trainFraction: 0.7, validationFraction: 0.1, seed: 1 };
@@ -52,7 +71,8 @@ function emit(record: Record<string, unknown>): void {
 
 const dir = mkdtempSync(join(tmpdir(), 'sqlml-bench-read-'));
 const adapter = postgresUrl === undefined ? await openDuckDBAdapter(`duckdb:${join(dir, 'bench.duckdb')}`) : await openAdapter(postgresUrl);
-const source = postgresUrl === undefined ? 'SELECT * FROM synthetic' : `SELECT * FROM ${adapter.sql.quoteIdent(table!)}`;
+const source = postgresUrl === undefined ? `SELECT ${selected} FROM synthetic` : `SELECT ${selected} FROM ${adapter.sql.quoteIdent(table!)}`;
+const saved = copyFile === undefined ? null : await savedCopy(copyFile);
 try {
   if (postgresUrl === undefined) await adapter.query(syntheticTableSql('synthetic', rows));
   const best = new Map<Step, number>();
@@ -76,6 +96,7 @@ try {
   const ownSteps = STEPS.filter((step) => step !== 'decode' && step !== 'splitter.assign');
   const total = ownSteps.reduce((sum, step) => sum + best.get(step)!, 0);
   emit({
+    source: saved === null ? 'database' : 'saved COPY',
     step: 'best of repeats: splitter.assign (first copies, keys to disk) + copies.resolve + profiler.add + rowCache.append + rowCache.replay',
     seconds: round(total),
     load_1m: loadavg()[0],
@@ -88,11 +109,45 @@ try {
 }
 
 /**
+ * The saved binary COPY of `source` (written from the server on first use) and its
+ * columns, as the adapter describes them.
+ */
+async function savedCopy(path: string): Promise<{ bytes: Buffer; columns: Column[]; oids: number[] }> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    const described = await client.query({ text: `SELECT * FROM (${source}) AS q LIMIT 0`, rowMode: 'array' });
+    const oids = described.fields.map((field) => field.dataTypeID);
+    const columns = described.fields.map((field) => ({ name: field.name, type: columnTypeOf(field.dataTypeID), dbType: typeNameOf(field.dataTypeID, field.dataTypeModifier) }));
+    if (!existsSync(path)) {
+      await pipeline(client.query(copyStreams.to(`COPY (${source}) TO STDOUT (FORMAT binary)`)), createWriteStream(`${path}.part`));
+      renameSync(`${path}.part`, path);
+    }
+    return { bytes: readFileSync(path), columns, oids };
+  } finally {
+    await client.end();
+  }
+}
+
+/** The saved COPY's batches, decoded chunk by chunk as the adapter's stream does (its batches recycled). */
+async function* savedBatches(copy: { bytes: Buffer; oids: number[] }): AsyncGenerator<RowBatch> {
+  const decoder = new BinaryCopyDecoder(copy.oids, BATCH_ROWS);
+  for (let at = 0; at < copy.bytes.length; at += COPY_CHUNK) {
+    for (const batch of decoder.push(copy.bytes.subarray(at, at + COPY_CHUNK))) {
+      yield batch;
+      decoder.recycle(batch);
+    }
+  }
+  const last = decoder.finish();
+  if (last !== null) yield last;
+}
+
+/**
  * CPU seconds the server's backend running this database's COPY has spent so far, from
  * /proc (the server on this machine, readable by this user), with its pid; null otherwise.
  */
 async function serverCpu(pid?: number): Promise<{ pid: number; seconds: number } | null> {
-  if (postgresUrl === undefined) return null;
+  if (postgresUrl === undefined || saved !== null) return null;
   try {
     pid ??= Number((await adapter.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'COPY (SELECT * FROM%'`)).rows[0]?.[0]);
     if (!Number.isInteger(pid)) return null;
@@ -116,12 +171,14 @@ async function measure(): Promise<{ seconds: Record<Step, number>; cpu: Record<S
   });
   const elapsed = zero();
   const cpu = zero();
-  const stream = await adapter.openStream(source, { batchRows: BATCH_ROWS });
-  const targetIndex = stream.columns.findIndex((column) => column.name === 'label');
+  // As training reads: each batch is done with before the next is asked for (reuseBatches).
+  const stream = saved === null ? await adapter.openStream(source, { batchRows: BATCH_ROWS, reuseBatches: true }) : null;
+  const columns = saved === null ? stream!.columns : saved.columns;
+  const targetIndex = columns.findIndex((column) => column.name === 'label');
   const cacheDir = new CacheDir();
-  const rowCache = new RowCache(cacheDir.file('rows.bin'), stream.columns);
+  const rowCache = new RowCache(cacheDir.file('rows.bin'), columns);
   try {
-    const profiler = new Profiler(stream.columns);
+    const profiler = new Profiler(columns);
     const roles = new Uint8Array(BATCH_ROWS);
     const splitter = new RowSplitter(split);
     // What training's row processor does instead (row-pipeline.ts): the hashes computed
@@ -132,7 +189,7 @@ async function measure(): Promise<{ seconds: Record<Step, number>; cpu: Record<S
     const hashes = new Int32Array(2 * BATCH_ROWS);
     const own = new Uint8Array(BATCH_ROWS);
     const batchRows: number[] = [];
-    const iterator = stream.batches()[Symbol.asyncIterator]();
+    const iterator = (saved === null ? stream!.batches() : savedBatches(saved))[Symbol.asyncIterator]();
     let at = 0;
     let cpuAt = process.cpuUsage();
     let step: Step = 'decode';

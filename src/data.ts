@@ -55,6 +55,18 @@ export interface NumberColumnData {
 export interface TextColumnData {
   readonly kind: 'text';
   readonly values: readonly (string | null)[];
+  /**
+   * Optional, from a producer that numbers the column's distinct values (the binary COPY
+   * reader's interned values, the row cache's dictionary blocks): `dictionary[codes[row]]`
+   * is `values[row]`, the same string, and -1 is a NULL. The dictionary is only appended
+   * to while a stream lasts, so a code means the same value in every later batch of it
+   * (two codes may stand for equal strings: consumers key their own tables by string).
+   * Work done per distinct value (the row cache's ids, the split's text hash, the
+   * profile's counts) then looks a row up by its code, in a typed array, instead of by
+   * its string in a Map. Both or neither.
+   */
+  readonly codes?: Int32Array;
+  readonly dictionary?: readonly string[];
 }
 
 export type ColumnData = NumberColumnData | TextColumnData;

@@ -52,8 +52,11 @@ const ADVISORY_LOCK_CLASS = 0x73716c6d;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** A cancel can reach the backend before the query does; it is repeated until the stream ends. */
 const CANCEL_RETRY_MS = 250;
-/** How far the binary COPY reader may run ahead of the consumer: bounded, so memory does not grow with rows. */
-const READ_AHEAD_BYTES = 4 << 20;
+/**
+ * How far the binary COPY reader may run ahead of the consumer, in chunks of the socket's
+ * reads (at most 64 KB each: about 4 MB): bounded, so memory does not grow with rows.
+ */
+const READ_AHEAD_CHUNKS = 64;
 /** Serializes concurrent `ensureCatalog` runs: CREATE TABLE IF NOT EXISTS races in PostgreSQL. */
 const CATALOG_LOCK_KEY = 0x5371_6c6d;
 /** Fast path minimum: `COPY (query) TO` arrived in 8.2, binary COPY of every type we decode well before 9.4. */
@@ -656,7 +659,11 @@ class PostgresRowStream implements RowStream {
         this.#batchRows,
       );
       // A few MB read ahead let the server keep sending while a batch is decoded or consumed.
-      const copy = this.#client.query(copyOut(sql, { highWaterMark: READ_AHEAD_BYTES }));
+      // Chunk by chunk (object mode): a byte stream's async iterator hands over everything
+      // buffered as one Buffer, concatenated (a copy of up to the whole read-ahead, each
+      // time the consumer comes back), and the decoder then fills dozens of batches at once,
+      // each in fresh arrays, since none has been handed back to recycle yet.
+      const copy = this.#client.query(copyOut(sql, { objectMode: true, highWaterMark: READ_AHEAD_CHUNKS }));
       // Async iteration reads a chunk only when the loop asks: while the consumer works on
       // a batch, the socket is not read and the server waits (backpressure).
       for await (const chunk of copy as AsyncIterable<Buffer>) {

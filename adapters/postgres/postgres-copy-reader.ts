@@ -92,8 +92,22 @@ export class BinaryCopyDecoder {
   #numbers: Float64Array[] = [];
   #nulls: Uint8Array[] = [];
   #texts: (string | null)[][] = [];
-  /** Per int8 and numeric column: the exact text of each row a double cannot hold (see `NumberColumnData.exact`). */
-  #exact: (string | undefined)[][] = [];
+  /**
+   * Per int8 and numeric column: the exact text of each row a double cannot hold (see
+   * `NumberColumnData.exact`), or null while no row of the batch has one. Made on the
+   * first such row: nearly every int8 column (ids, counts, flags, labels) has none, and
+   * then its rows cost no write here, and the batch no array that every consumer scans.
+   */
+  #exact: ((string | undefined)[] | null)[] = [];
+  /**
+   * Per text column: each row's code in its interner's dictionary (-1: NULL), handed over
+   * as the batch's `TextColumnData.codes` unless a value of the batch was not interned
+   * (`#uncoded`): the row cache then looks a row up by code, not by string.
+   */
+  #codes: Int32Array[] = [];
+  readonly #uncoded: Uint8Array;
+  /** A text column's codes array its last batch did not hand over (uncoded), for the next batch. */
+  readonly #idleCodes: (Int32Array | null)[];
   /** A consumed batch whose arrays the next batch is decoded into (see `recycle`). */
   #spare: RowBatch | null = null;
   /** Per column, for text columns: repeated short values decoded once. */
@@ -108,6 +122,8 @@ export class BinaryCopyDecoder {
     });
     this.#batchRows = batchRows;
     this.#interners = this.#kinds.map((kind) => (kind === FieldKind.Text ? new TextInterner() : null));
+    this.#uncoded = new Uint8Array(this.#kinds.length);
+    this.#idleCodes = this.#kinds.map(() => null);
     this.#allocate();
   }
 
@@ -121,18 +137,54 @@ export class BinaryCopyDecoder {
       if (chunk.length === 0) return [];
       throw new SqlmlError('database', 'the binary COPY data continued after its end marker');
     }
-    let buffer = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
-    this.#pending = undefined;
+    const done: RowBatch[] = [];
     let position = 0;
+    let buffer = chunk;
     if (!this.#headerRead) {
+      if (this.#pending !== undefined) buffer = Buffer.concat([this.#pending, chunk]);
+      this.#pending = undefined;
       position = readHeader(buffer);
       if (position < 0) {
         this.#pending = buffer;
-        return [];
+        return done;
       }
       this.#headerRead = true;
+    } else if (this.#pending !== undefined) {
+      // The row the last chunk's end cut is completed from this chunk's first bytes, joined
+      // to it in a small buffer: joining the whole chunk copied every byte of the COPY once
+      // more, into a fresh chunk-sized buffer per chunk.
+      const pending = this.#pending;
+      this.#pending = undefined;
+      let head = Math.min(chunk.length, JOIN_BYTES);
+      for (;;) {
+        const joined = Buffer.concat([pending, chunk.subarray(0, head)]);
+        const end = this.#decode(joined, 0, pending.length, done);
+        if (end >= pending.length) {
+          position = end - pending.length;
+          break;
+        }
+        if (head === chunk.length) {
+          this.#pending = joined.subarray(end);
+          return done;
+        }
+        head = Math.min(chunk.length, 4 * head);
+      }
+      if (this.#ended) {
+        if (position < chunk.length) this.#pending = chunk.subarray(position);
+        return done;
+      }
     }
-    const done: RowBatch[] = [];
+    const end = this.#decode(buffer, position, buffer.length, done);
+    if (end < buffer.length) this.#pending = buffer.subarray(end);
+    return done;
+  }
+
+  /**
+   * Decodes the rows of `buffer` that start at `position` and before `stopAt`, pushing each
+   * batch filled to `done`; returns where the first row it could not finish (cut off by
+   * the buffer's end) starts, or the end of the last row or of the end marker.
+   */
+  #decode(buffer: Buffer, position: number, stopAt: number, done: RowBatch[]): number {
     const kinds = this.#kinds;
     const columnCount = kinds.length;
     const length = buffer.length;
@@ -141,10 +193,12 @@ export class BinaryCopyDecoder {
     let nulls = this.#nulls;
     let texts = this.#texts;
     let exact = this.#exact;
+    let codes = this.#codes;
     let row = this.#row;
     const interners = this.#interners;
+    const uncoded = this.#uncoded;
     const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
-    for (;;) {
+    while (position < stopAt) {
       if (position + 2 > length) break;
       const fields = view.getInt16(position);
       if (fields === -1) {
@@ -170,10 +224,10 @@ export class BinaryCopyDecoder {
         if (size < 0) {
           if (kind === FieldKind.Text) {
             texts[column]![row] = null;
+            codes[column]![row] = -1;
           } else {
             numbers[column]![row] = 0;
             nulls[column]![row] = 1;
-            if (kind === FieldKind.Int8 || kind === FieldKind.Numeric) exact[column]![row] = undefined;
           }
           continue;
         }
@@ -182,15 +236,22 @@ export class BinaryCopyDecoder {
           break;
         }
         if (kind === FieldKind.Text) {
-          texts[column]![row] = interners[column]!.decode(buffer, at, size);
+          const interner = interners[column]!;
+          texts[column]![row] = interner.decode(buffer, at, size);
+          const code = interner.code;
+          codes[column]![row] = code;
+          if (code < 0) uncoded[column] = 1;
         } else {
           const value = decodeNumber(kind, view, buffer, at, size);
           numbers[column]![row] = value;
           nulls[column]![row] = 0;
+          // A batch's exact arrays are fresh (never recycled), so rows without exact text
+          // leave their slot empty; a row decoded again after a cut writes the same text.
           if (kind === FieldKind.Int8) {
-            exact[column]![row] = value >= EXACT_INTEGER_LIMIT || value <= -EXACT_INTEGER_LIMIT ? int64Text(view.getInt32(at), view.getUint32(at + 4)) : undefined;
+            if (value >= EXACT_INTEGER_LIMIT || value <= -EXACT_INTEGER_LIMIT) (exact[column] ??= this.#freshExact())[row] = int64Text(view.getInt32(at), view.getUint32(at + 4));
           } else if (kind === FieldKind.Numeric) {
-            exact[column]![row] = exactNumericText(buffer, at, size);
+            const text = exactNumericText(buffer, at, size);
+            if (text !== undefined) (exact[column] ??= this.#freshExact())[row] = text;
           }
         }
         at += size;
@@ -204,12 +265,12 @@ export class BinaryCopyDecoder {
         nulls = this.#nulls;
         texts = this.#texts;
         exact = this.#exact;
+        codes = this.#codes;
         row = 0;
       }
     }
     this.#row = row;
-    if (position < length) this.#pending = buffer.subarray(position);
-    return done;
+    return position;
   }
 
   /** The rows decoded since the last full batch, or null when there are none; throws if the data was cut short. */
@@ -237,19 +298,26 @@ export class BinaryCopyDecoder {
       this.#numbers = spare.columns.map((data) => (data.kind === 'number' ? data.values : EMPTY_NUMBERS));
       this.#nulls = spare.columns.map((data) => (data.kind === 'number' ? data.nulls : EMPTY_NULLS));
       this.#texts = spare.columns.map((data) => (data.kind === 'text' ? (data.values as (string | null)[]) : EMPTY_TEXTS));
-      // Every row of an exact column writes its slot, so the spare's need no clearing.
-      this.#exact = spare.columns.map((data, column) => (data.kind === 'number' && data.exact ? data.exact : this.#freshExact(column)));
+      this.#codes = spare.columns.map((data, column) => (data.kind === 'text' ? (data.codes ?? this.#idleCodesOf(column)) : EMPTY_CODES));
+      this.#exact = this.#kinds.map(() => null);
       return;
     }
-    this.#exact = this.#kinds.map((_, column) => this.#freshExact(column));
+    this.#codes = this.#kinds.map((kind, column) => (kind === FieldKind.Text ? this.#idleCodesOf(column) : EMPTY_CODES));
+    this.#exact = this.#kinds.map(() => null);
     this.#numbers = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NUMBERS : new Float64Array(rows)));
     this.#nulls = this.#kinds.map((kind) => (kind === FieldKind.Text ? EMPTY_NULLS : new Uint8Array(rows)));
     this.#texts = this.#kinds.map((kind) => (kind === FieldKind.Text ? new Array<string | null>(rows).fill(null) : EMPTY_TEXTS));
   }
 
-  #freshExact(column: number): (string | undefined)[] {
-    const kind = this.#kinds[column];
-    return kind === FieldKind.Int8 || kind === FieldKind.Numeric ? new Array<string | undefined>(this.#batchRows) : EMPTY_EXACT;
+  #idleCodesOf(column: number): Int32Array {
+    const idle = this.#idleCodes[column];
+    this.#idleCodes[column] = null;
+    return idle ?? new Int32Array(this.#batchRows);
+  }
+
+  /** A batch's exact texts of one column, made on its first row that has one. */
+  #freshExact(): (string | undefined)[] {
+    return new Array<string | undefined>(this.#batchRows);
   }
 
   /** Hands over the current arrays (trimmed to the rows decoded) and starts fresh ones. */
@@ -260,12 +328,18 @@ export class BinaryCopyDecoder {
       if (kind === FieldKind.Text) {
         const values = this.#texts[column]!;
         if (!full) values.length = rows;
-        return { kind: 'text', values };
+        if (this.#uncoded[column] === 1) {
+          this.#uncoded[column] = 0;
+          this.#idleCodes[column] = this.#codes[column]!;
+          return { kind: 'text', values };
+        }
+        const codes = this.#codes[column]!;
+        return { kind: 'text', values, codes: full ? codes : codes.slice(0, rows), dictionary: this.#interners[column]!.dictionary };
       }
       const values = this.#numbers[column]!;
       const nulls = this.#nulls[column]!;
-      if (kind === FieldKind.Int8 || kind === FieldKind.Numeric) {
-        const exact = this.#exact[column]!;
+      const exact = this.#exact[column];
+      if (exact !== null && exact !== undefined) {
         return full ? { kind: 'number', values, nulls, exact } : { kind: 'number', values: values.slice(0, rows), nulls: nulls.slice(0, rows), exact: exact.slice(0, rows) };
       }
       return full ? { kind: 'number', values, nulls } : { kind: 'number', values: values.slice(0, rows), nulls: nulls.slice(0, rows) };
@@ -276,10 +350,12 @@ export class BinaryCopyDecoder {
   }
 }
 
+/** Bytes of a chunk first joined to the row the chunk before cut (a row of gen.py's 17 columns is about 200). */
+const JOIN_BYTES = 1024;
 const EMPTY_NUMBERS = new Float64Array(0);
 const EMPTY_NULLS = new Uint8Array(0);
+const EMPTY_CODES = new Int32Array(0);
 const EMPTY_TEXTS: (string | null)[] = [];
-const EMPTY_EXACT: (string | undefined)[] = [];
 /** int8 values of magnitude 2^53 and up may not be doubles: they get their exact text. */
 const EXACT_INTEGER_LIMIT = 2 ** 53;
 /** A numeric whose base-10000 digits sum to 10^15 or more may have more significant digits than a double keeps. */

@@ -8,7 +8,7 @@
  * rows), never the rows.
  */
 import { closeSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
-import type { Column, ColumnData, RowBatch } from '../data.js';
+import type { Column, ColumnData, RowBatch, TextColumnData } from '../data.js';
 import { isNumberType, mayCarryExact } from '../data.js';
 import type { ExampleBlock } from '../learn/types.js';
 import type { CacheBudget } from './cache-dir.js';
@@ -218,15 +218,47 @@ class TextColumnCoder {
   #ids: Map<string, number> | null = new Map();
   /** The dictionary by id, as the values read back. */
   readonly strings: string[] = [];
+  /** Writer: the id of each code of `#codeDictionary` (-1: not seen yet), for batches that come with codes. */
+  #idOfCode: Int32Array | null = null;
+  #codeDictionary: readonly string[] | null = null;
 
-  encode(values: readonly (string | null | undefined)[], n: number, parts: ArrayBufferView[]): void {
+  /** `#idOfCode` for the producer's `dictionary`, grown to its size; started afresh for another dictionary. */
+  #idsOfCodes(dictionary: readonly string[]): Int32Array {
+    let ids = this.#idOfCode;
+    if (ids === null || this.#codeDictionary !== dictionary) {
+      this.#codeDictionary = dictionary;
+      ids = new Int32Array(Math.max(64, dictionary.length)).fill(-1);
+    } else if (ids.length < dictionary.length) {
+      const grown = new Int32Array(Math.max(dictionary.length, 2 * ids.length)).fill(-1);
+      grown.set(ids);
+      ids = grown;
+    }
+    this.#idOfCode = ids;
+    return ids;
+  }
+
+  /**
+   * Writes the first `n` values. `given`: the producer's codes of them
+   * (TextColumnData.codes), by which a value already seen is found without its string.
+   */
+  encode(values: readonly (string | null | undefined)[], n: number, parts: ArrayBufferView[], given?: Int32Array, dictionary?: readonly string[]): void {
     const ids = this.#ids;
     if (ids !== null) {
       const codes = new Int32Array(n);
       const first = this.strings.length;
       const added: string[] = [];
       let overflow = false;
+      const idOfCode = given !== undefined && dictionary !== undefined ? this.#idsOfCodes(dictionary) : null;
       for (let i = 0; i < n; i++) {
+        // A NULL (code -1) and a value not seen yet are taken by their string below.
+        const code = idOfCode === null ? -1 : given![i]!;
+        if (code >= 0) {
+          const known = idOfCode![code]!;
+          if (known >= 0) {
+            codes[i] = known;
+            continue;
+          }
+        }
         const value = values[i];
         if (value === null || value === undefined) {
           codes[i] = -1;
@@ -243,6 +275,7 @@ class TextColumnCoder {
           added.push(value);
         }
         codes[i] = id;
+        if (code >= 0) idOfCode![code] = id;
       }
       if (!overflow) {
         for (const value of added) this.strings.push(wellFormed(value));
@@ -255,6 +288,7 @@ class TextColumnCoder {
       }
       // Values this block added are forgotten with the map: no block refers to them.
       this.#ids = null;
+      this.#idOfCode = null;
     }
     const lengths = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -267,7 +301,11 @@ class TextColumnCoder {
     parts.push(...padded(bytes));
   }
 
-  decode(cursor: Cursor, n: number): (string | null)[] {
+  /**
+   * A block's values; in a dictionary block also each row's id (-1: NULL) into
+   * `strings`, as `TextColumnData.codes` (a view of the block's buffer).
+   */
+  decode(cursor: Cursor, n: number): TextColumnData {
     const header = cursor.f64(4);
     const values: (string | null)[] = new Array(n);
     if (header[0] === TEXT_DICTIONARY) {
@@ -289,7 +327,7 @@ class TextColumnCoder {
         const id = codes[i]!;
         values[i] = id < 0 ? null : strings[id]!;
       }
-      return values;
+      return { kind: 'text', values, codes, dictionary: strings };
     }
     const lengths = cursor.i32(n);
     const total = header[3]!;
@@ -303,7 +341,7 @@ class TextColumnCoder {
         start += length;
       }
     }
-    return values;
+    return { kind: 'text', values };
   }
 }
 
@@ -354,7 +392,7 @@ export class RowCache {
           if (exact) coder.encode(exact, n, parts);
         }
       } else {
-        this.#text[c]!.encode(data.values, n, parts);
+        this.#text[c]!.encode(data.values, n, parts, data.codes, data.dictionary);
       }
     });
     this.#file.append(parts);
@@ -399,12 +437,12 @@ export class RowCache {
     const n = cursor.f64(1)[0]!;
     const columns: ColumnData[] = this.#columns.map((column, c) => {
       const text = this.#text[c];
-      if (text) return { kind: 'text', values: text.decode(cursor, n) };
+      if (text) return text.decode(cursor, n);
       const values = cursor.f64(n);
       const nulls = cursor.u8(n);
       const coder = this.#exact[c];
       if (coder && cursor.f64(1)[0] === 1) {
-        const texts = coder.decode(cursor, n);
+        const texts = coder.decode(cursor, n).values;
         const exact = new Array<string | undefined>(n);
         for (let i = 0; i < n; i++) exact[i] = texts[i] ?? undefined;
         return { kind: 'number', values, nulls, exact };

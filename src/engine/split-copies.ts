@@ -146,10 +146,16 @@ export class SplitCopies {
     // Changed rows as row · 4 + role: exact in a double for fewer than 2^51 rows, and sorted by row.
     let changed = new Float64Array(1024);
     let count = 0;
+    // One counter for every partition, cleared between them, sized for the largest (4/3
+    // of its entries: it need not grow); one per partition took a new table (and a
+    // resizable buffer's reservation) 256 times or more, and grew most of them once.
+    let largest = 0;
+    for (const blocks of this.#blocks) largest = Math.max(largest, blocks.length);
+    const copies = new OccurrenceCounter(Math.min(ROWS_PER_PARTITION, Math.ceil((largest * BUFFER_ENTRIES * 4) / 3)));
     for (let p = 0; p < this.#partitions; p++) {
       const blocks = this.#blocks[p]!;
       if (blocks.length === 0) continue;
-      const copies = new OccurrenceCounter(Math.min(ROWS_PER_PARTITION, blocks.length * BUFFER_ENTRIES));
+      copies.clear();
       for (const block of blocks) {
         const buffer = this.#file.read(block, true);
         const entries = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2);
@@ -167,8 +173,8 @@ export class SplitCopies {
           changed[count++] = (entries[at + 2]! >>> 0) * 4 + role;
         }
       }
-      copies.release();
     }
+    copies.release();
     changed = changed.subarray(0, count).sort();
     // Patched batch by batch, each read and written once.
     let i = 0;

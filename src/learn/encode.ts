@@ -558,10 +558,31 @@ class OneHotWriter implements FixedFeatureWriter {
     push(out, this.slots.get(clean(value, this.normalize)) ?? this.otherIndex, 1);
   }
 
+  /** The index of each code of `#codeDictionary` (-1: not looked up yet; see TextColumnData.codes). */
+  #indexOfCode: Int32Array | null = null;
+  #codeDictionary: readonly string[] | null = null;
+
   writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
     const data = batch.columns[this.column]!;
     const { slots, otherIndex, nullIndex, normalize } = this;
     const plain = !normalize.lowercase && !normalize.noPunct;
+    if (data.kind === 'text' && data.codes !== undefined && data.dictionary !== undefined) {
+      // A value's index by its code, looked up by its string once per code.
+      const codes = data.codes;
+      const indexOfCode = this.#indexesOf(data.dictionary);
+      for (let row = 0, p = slot; row < n; row++, p += stride) {
+        values[p] = 1;
+        const code = codes[row]!;
+        let index = code < 0 ? -1 : indexOfCode[code]!;
+        if (index < 0) {
+          const value = data.values[row] ?? null;
+          index = value === null ? nullIndex : (slots.get(plain ? value : clean(value, normalize)) ?? otherIndex);
+          if (value !== null) indexOfCode[code] = index;
+        }
+        indices[p] = index;
+      }
+      return;
+    }
     // Runs of one value are common (sorted or low-cardinality columns): the last lookup is kept.
     let last: string | null = null;
     let lastIndex = -1;
@@ -578,6 +599,20 @@ class OneHotWriter implements FixedFeatureWriter {
       }
       indices[p] = lastIndex;
     }
+  }
+
+  #indexesOf(dictionary: readonly string[]): Int32Array {
+    let indexes = this.#indexOfCode;
+    if (indexes === null || this.#codeDictionary !== dictionary) {
+      this.#codeDictionary = dictionary;
+      indexes = new Int32Array(Math.max(64, dictionary.length)).fill(-1);
+    } else if (indexes.length < dictionary.length) {
+      const grown = new Int32Array(Math.max(dictionary.length, 2 * indexes.length)).fill(-1);
+      grown.set(indexes);
+      indexes = grown;
+    }
+    this.#indexOfCode = indexes;
+    return indexes;
   }
 }
 

@@ -101,6 +101,17 @@ export class OccurrenceCounter {
     return this.#keyBuffer.byteLength + this.#countBuffer.byteLength;
   }
 
+  /**
+   * Forgets every content counted, keeping the table's size: one counter then counts
+   * many small sets in turn (the split's partitions) without a table, and its address
+   * space reservation, made and given back for each.
+   */
+  clear(): void {
+    if (this.#used === 0) return;
+    this.#counts.fill(0);
+    this.#used = 0;
+  }
+
   /** Gives the table's memory back at once (the counter is empty after). */
   release(): void {
     this.#keyBuffer.resize(0);

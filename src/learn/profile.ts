@@ -568,6 +568,11 @@ class TextAccumulator implements ColumnAccumulator {
   private distinct: DistinctCounts<string> | null = new DistinctCounts();
   /** Tokens of each distinct value, by slot: a repeated value is not scanned again. */
   private slotTokens = new Float64Array(16);
+  /** Each distinct value's length, by slot, for the rows found by code. */
+  private slotLengths = new Float64Array(16);
+  /** The slot of each code of `codeDictionary` (see TextColumnData.codes); null until a batch has codes, and after the counts overflow. */
+  private codeSlots: Int32Array | null = null;
+  private codeDictionary: readonly string[] | null = null;
 
   constructor(column: Column, cap: number) {
     this.column = column;
@@ -587,7 +592,27 @@ class TextAccumulator implements ColumnAccumulator {
     let tokens = this.tokens;
     let length = this.length;
     let nullCount = this.nulls;
+    const codes = data.codes;
+    let codeSlots: Int32Array | null = null;
+    if (codes !== undefined && data.dictionary !== undefined && distinct !== null) codeSlots = this.codeSlotsOf(data.dictionary);
     for (let row = 0; row < batch.rowCount; row++) {
+      // A value already counted, found by its code (see TextColumnData.codes): the same
+      // counts as the string's slot below gives, without the Map lookup.
+      if (codeSlots !== null) {
+        const code = codes![row]!;
+        if (code < 0) {
+          nullCount++;
+          continue;
+        }
+        const slot = codeSlots[code]!;
+        if (slot >= 0) {
+          count++;
+          length += this.slotLengths[slot]!;
+          distinct!.counts[slot]!++;
+          tokens += this.slotTokens[slot]!;
+          continue;
+        }
+      }
       const v = values[row];
       if (v === null || v === undefined) {
         nullCount++;
@@ -600,17 +625,21 @@ class TextAccumulator implements ColumnAccumulator {
         if (slot >= 0) {
           distinct.counts[slot]!++;
           tokens += this.slotTokens[slot]!;
+          if (codeSlots !== null) codeSlots[codes![row]!] = slot;
           continue;
         }
         const inserted = distinct.insert(v, cap);
         if (inserted >= 0) {
           const valueTokens = countTokens(v);
-          this.setSlotTokens(inserted, valueTokens);
+          this.setSlotTokens(inserted, valueTokens, v.length);
           tokens += valueTokens;
+          if (codeSlots !== null) codeSlots[codes![row]!] = inserted;
           continue;
         }
         for (const key of distinct.keys) sketch.add(hashString(key, SKETCH_SEED));
         distinct = null;
+        codeSlots = null;
+        this.codeSlots = null;
       }
       tokens += countTokens(v);
       sketch.add(hashString(v, SKETCH_SEED));
@@ -622,13 +651,35 @@ class TextAccumulator implements ColumnAccumulator {
     this.nulls = nullCount;
   }
 
-  private setSlotTokens(slot: number, tokens: number): void {
+  private setSlotTokens(slot: number, tokens: number, length: number): void {
     if (slot === this.slotTokens.length) {
       const grown = new Float64Array(slot * 2);
       grown.set(this.slotTokens);
       this.slotTokens = grown;
+      const lengths = new Float64Array(slot * 2);
+      lengths.set(this.slotLengths);
+      this.slotLengths = lengths;
     }
     this.slotTokens[slot] = tokens;
+    this.slotLengths[slot] = length;
+  }
+
+  /**
+   * Slot by code of `dictionary` (-1: not looked up yet), grown to its size; started
+   * afresh when the batches' dictionary is another one (another stream's).
+   */
+  private codeSlotsOf(dictionary: readonly string[]): Int32Array {
+    let slots = this.codeSlots;
+    if (this.codeDictionary !== dictionary || slots === null) {
+      this.codeDictionary = dictionary;
+      slots = new Int32Array(Math.max(64, dictionary.length)).fill(-1);
+    } else if (slots.length < dictionary.length) {
+      const grown = new Int32Array(Math.max(dictionary.length, 2 * slots.length)).fill(-1);
+      grown.set(slots);
+      slots = grown;
+    }
+    this.codeSlots = slots;
+    return slots;
   }
 
   finish(): ColumnProfile {

@@ -183,6 +183,7 @@ export function contentHashes(batch: RowBatch, seed: number, into?: Int32Array):
   }
   for (const data of batch.columns) {
     if (data.kind === 'number') combineNumbers(data, n, keySeed, hashes);
+    else if (data.codes !== undefined && data.dictionary !== undefined) combineCodes(data.codes, data.dictionary, n, hashes);
     else combineTexts(data.values, n, hashes);
   }
   for (let row = 0; row < n; row++) {
@@ -264,6 +265,68 @@ function combineExactNumbers(data: NumberColumnData, n: number, keySeed: number,
       key = mixBlock(mixBlock(key, wordLo), wordHi);
     }
     hashes[2 * row] = Math.imul(hashes[2 * row]!, ROW_PRIME) + value;
+    hashes[2 * row + 1] = key;
+  }
+}
+
+/**
+ * A dictionary's md5 words and value hashes by code (see `TextColumnData.codes`), made as
+ * the dictionary grows: a code's words are its string's (textWords), so the hashes are
+ * the same as by the strings, for one typed-array read a row instead of a Map lookup.
+ * Held per dictionary array, and dropped with it.
+ */
+interface DictionaryWords {
+  lo: Int32Array;
+  hi: Int32Array;
+  value: Int32Array;
+  count: number;
+}
+const dictionaryWords = new WeakMap<readonly string[], DictionaryWords>();
+
+function wordsOf(dictionary: readonly string[]): DictionaryWords {
+  let words = dictionaryWords.get(dictionary);
+  if (words === undefined) {
+    words = { lo: new Int32Array(64), hi: new Int32Array(64), value: new Int32Array(64), count: 0 };
+    dictionaryWords.set(dictionary, words);
+  }
+  const size = dictionary.length;
+  if (words.count === size) return words;
+  if (words.lo.length < size) {
+    const capacity = Math.max(size, 2 * words.lo.length);
+    const grow = (from: Int32Array): Int32Array => {
+      const grown = new Int32Array(capacity);
+      grown.set(from.subarray(0, words!.count));
+      return grown;
+    };
+    words.lo = grow(words.lo);
+    words.hi = grow(words.hi);
+    words.value = grow(words.value);
+  }
+  for (let code = words.count; code < size; code++) {
+    textWords(dictionary[code]!, false);
+    words.lo[code] = wordLo;
+    words.hi[code] = wordHi;
+    words.value[code] = mix(wordLo);
+  }
+  words.count = size;
+  return words;
+}
+
+/** `combineTexts` for a column whose rows come with dictionary codes. */
+function combineCodes(codes: Int32Array, dictionary: readonly string[], n: number, hashes: Int32Array): void {
+  const { lo, hi, value } = wordsOf(dictionary);
+  for (let row = 0; row < n; row++) {
+    const code = codes[row]!;
+    let key = hashes[2 * row + 1]!;
+    let v: number;
+    if (code < 0) {
+      v = NULL_VALUE;
+      key = mixBlock(mixBlock(key, NULL_LOW), NULL_HIGH);
+    } else {
+      v = value[code]!;
+      key = mixBlock(mixBlock(key, lo[code]!), hi[code]!);
+    }
+    hashes[2 * row] = Math.imul(hashes[2 * row]!, ROW_PRIME) + v;
     hashes[2 * row + 1] = key;
   }
 }

@@ -106,6 +106,28 @@ describe.skipIf(!available)('binary COPY decoding (PostgreSQL server bytes)', ()
     expect(await exactOf('numeric', ["'0.1234567890123456789'", "'1e30'", "'NaN'"])).toEqual(['0.1234567890123456789', undefined, undefined]);
   });
 
+  it('gives a batch exact texts only where one of its rows has one: other bigint and numeric batches carry none', async () => {
+    // Batches of 3: rows 1-3 fit a double, row 5 (in the second batch) does not; a NULL in each.
+    const { bytes, oids } = await binaryCopy(
+      client,
+      `SELECT CASE WHEN i = 5 THEN 9007199254740993 WHEN i = 2 THEN NULL ELSE i END AS b,
+              CASE WHEN i = 4 THEN 12345678901234567.5 WHEN i = 1 THEN NULL ELSE i END::numeric AS n
+         FROM generate_series(1, 7) AS g(i) ORDER BY i`,
+    );
+    for (const chunkSize of [1, 5, 64 * 1024]) {
+      const batches = decodeAll(bytes, oids, 3, chunkSize);
+      const exact = (column: number): ((string | undefined)[] | undefined)[] =>
+        batches.map((batch) => {
+          const data = batch.columns[column]!;
+          if (data.kind !== 'number') throw new Error('a number column was expected');
+          return data.exact === undefined ? undefined : Array.from({ length: batch.rowCount }, (_, row) => data.exact![row]);
+        });
+      expect(exact(0)).toEqual([undefined, [undefined, '9007199254740993', undefined], undefined]);
+      expect(exact(1)).toEqual([undefined, ['12345678901234567.5', undefined, undefined], undefined]);
+      expect(columnValues(batches, 0)).toEqual([1, null, 3, 4, 9007199254740992, 6, 7]);
+    }
+  });
+
   it('clears the exact texts of recycled arrays: a row after a wide one is not taken for it', async () => {
     const { bytes, oids } = await binaryCopy(
       client,
@@ -184,6 +206,53 @@ describe.skipIf(!available)('binary COPY decoding (PostgreSQL server bytes)', ()
     expect(columnValues(whole, 3)).toEqual([0, 1, null, 1, 0, null, 0, 1, null, 1]);
     // Batches are fresh arrays: the first is not overwritten by the later ones.
     expect(columnValues(whole.slice(0, 1), 0)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('decodes rows longer than the bytes first joined across a chunk boundary, at any chunking', async () => {
+    // Rows of up to 11 KB: a cut row is completed from 1 KB of the next chunk, then 4 KB, 16 KB…
+    const { bytes, oids } = await binaryCopy(client, `SELECT i, repeat(chr(65 + i), i * 700) AS t, i * 0.5 AS x FROM generate_series(1, 16) AS g(i)`);
+    const whole = decodeAll(bytes, oids, 5, bytes.length);
+    expect(columnValues(whole, 1).map((text) => (text as string).length)).toEqual(Array.from({ length: 16 }, (_, i) => (i + 1) * 700));
+    for (const chunkSize of [1, 2, 699, 1024, 1025, 3000, 5000, 64 * 1024]) {
+      const pieces = decodeAll(bytes, oids, 5, chunkSize);
+      expect(pieces.map((batch) => batch.rowCount)).toEqual([5, 5, 5, 1]);
+      for (let column = 0; column < 3; column++) expect(columnValues(pieces, column)).toEqual(columnValues(whole, column));
+    }
+  });
+
+  it('hands each text batch its interned codes, the same string by code, and none for a batch with a value it did not intern', async () => {
+    // t repeats short values (and NULLs); u's values are longer than the interner keeps, from row 9 on.
+    const { bytes, oids } = await binaryCopy(
+      client,
+      `SELECT CASE WHEN i % 4 = 0 THEN NULL ELSE 'c' || (i % 3) || 'é' END AS t, CASE WHEN i < 9 THEN 'short' ELSE repeat('long', 10) || i END AS u
+         FROM generate_series(1, 20) AS g(i) ORDER BY i`,
+    );
+    for (const chunkSize of [1, 7, 64 * 1024]) {
+      const decoder = new BinaryCopyDecoder(oids, 4);
+      const coded: boolean[][] = [[], []];
+      const check = (batch: RowBatch): void => {
+        batch.columns.forEach((data, column) => {
+          if (data.kind !== 'text') throw new Error('a text column was expected');
+          coded[column]!.push(data.codes !== undefined);
+          if (data.codes === undefined) return;
+          expect(data.codes.length).toBe(batch.rowCount);
+          for (let row = 0; row < batch.rowCount; row++) {
+            const value = data.values[row];
+            if (value === null) expect(data.codes[row]).toBe(-1);
+            else expect(data.dictionary![data.codes[row]!]).toBe(value);
+          }
+        });
+        // Handed back: the next batches are decoded into its arrays, codes included.
+        decoder.recycle(batch);
+      };
+      for (let at = 0; at < bytes.length; at += chunkSize) for (const batch of decoder.push(bytes.subarray(at, at + chunkSize))) check(batch);
+      const last = decoder.finish();
+      expect(last).toBeNull();
+      expect(coded).toEqual([
+        [true, true, true, true, true],
+        [true, true, false, false, false],
+      ]);
+    }
   });
 
   it('decodes the same rows into recycled arrays when each batch is handed back once read', async () => {

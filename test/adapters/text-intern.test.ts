@@ -25,7 +25,20 @@ describe('TextInterner', () => {
         const all = Array.from({ length: repeats }, () => values).flat();
         const { buffer, fields } = packed(all);
         const interner = new TextInterner();
-        for (const [start, size] of fields) expect(interner.decode(buffer, start, size)).toBe(buffer.toString('utf8', start, start + size));
+        const codeOf = new Map<string, number>();
+        for (const [start, size] of fields) {
+          const text = interner.decode(buffer, start, size);
+          expect(text).toBe(buffer.toString('utf8', start, start + size));
+          // A held value's code gives back the very string, and the same code every time its bytes come again.
+          const code = interner.code;
+          if (size > SHORT_BYTES) expect(code).toBe(-1);
+          if (code >= 0) {
+            expect(interner.dictionary[code]).toBe(text);
+            const key = buffer.toString('latin1', start, start + size);
+            expect(codeOf.get(key) ?? code).toBe(code);
+            codeOf.set(key, code);
+          }
+        }
       }),
       { numRuns: 300 },
     );
@@ -35,7 +48,16 @@ describe('TextInterner', () => {
     const values = Array.from({ length: 150_000 }, (_, i) => Buffer.from(i % 3 === 0 ? `c${i % 6000}` : `id-${i}`));
     const { buffer, fields } = packed(values);
     const interner = new TextInterner();
-    const decoded = fields.map(([start, size]) => interner.decode(buffer, start, size));
+    const codes: number[] = [];
+    const decoded = fields.map(([start, size]) => {
+      const text = interner.decode(buffer, start, size);
+      codes.push(interner.code);
+      return text;
+    });
     expect(decoded).toEqual(values.map((v) => v.toString('utf8')));
+    // Held values keep their codes; the rest (past the table's room, or once it stopped looking) have none.
+    expect(codes.every((code, i) => code < 0 || interner.dictionary[code] === decoded[i])).toBe(true);
+    expect(codes.filter((code) => code < 0).length).toBeGreaterThan(0);
+    expect(new Set(interner.dictionary).size).toBe(interner.dictionary.length);
   });
 });

@@ -314,6 +314,21 @@ describe('OccurrenceCounter growth', () => {
     expect(counter.distinct).toBe(2000);
   });
 
+  it('counts afresh after clear, at the size it had grown to, as a new counter would', () => {
+    const counter = new OccurrenceCounter(16);
+    for (let i = 0; i < 5000; i++) counter.next(Math.imul(i, 0x9e3779b1), i);
+    const grown = counter.byteLength;
+    for (let round = 0; round < 3; round++) {
+      counter.clear();
+      expect(counter.distinct).toBe(0);
+      // Keys of the last set and new ones: each is counted from 0 again.
+      for (let i = 2500; i < 7500; i++) expect(counter.next(Math.imul(i, 0x9e3779b1), i)).toBe(0);
+      for (let i = 2500; i < 7500; i += 7) expect(counter.next(Math.imul(i, 0x9e3779b1), i)).toBe(1);
+      expect(counter.distinct).toBe(5000);
+    }
+    expect(counter.byteLength).toBeGreaterThanOrEqual(grown);
+  });
+
   it('gives its memory back on release', () => {
     const counter = new OccurrenceCounter();
     for (let i = 0; i < 100_000; i++) counter.next(Math.imul(i, 0x9e3779b1), i);
