@@ -15,9 +15,8 @@
  * Why the converged fit and not the stream: both engines may keep the SGD passes' model
  * (when its validation loss is below the finish's), and two SGD runs over the same rows in
  * two orders differ by more than the goal's bounds (california: RMSE 69,849 against
- * 68,905, 1.37%; bank with balanced weights: AUC 0.74593 against 0.74341), while each is
- * as close to the converged fit as the goal asks. What the goal is about is the distance
- * to the optimum of the objective, not to another engine's SGD.
+ * 68,905, 1.37%; bank with balanced weights: AUC 0.74593 against 0.74341). The goal is
+ * about the distance to the optimum of the objective, not to another engine's SGD.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultTable, Value } from '../../src/data.js';
