@@ -5,6 +5,12 @@
  * least squares for regression). The gap between sqlml and this is the learner's own
  * gap, free of the split-to-split noise that separates one split from scikit-learn's
  * median of five (bank without duration: AUC 0.781 to 0.802 across its splits).
+ *
+ * test/engine/train-in-database.test.ts holds the database engine's models to it too, on
+ * every database: `rows` (the held-out rows it scored) lets a caller check that its split
+ * is the engine's, and `classWeights: 'balanced'` weighs the loss as scikit-learn's
+ * class_weight='balanced' and sqlml's class_weights = 'balanced' do (n / (k·n_c), from
+ * the rows it fits).
  */
 import type { Adapter } from '../adapters/adapter.js';
 import { FeatureEncoder } from '../src/learn/encode.js';
@@ -30,15 +36,16 @@ function emptyExamples(): Examples {
   return { rows: 0, offsets: [0], indices: [], values: [], labels: [] };
 }
 
-/** Metrics of a converged fit on sqlml's own split and features for `seed`. */
+/** Metrics of a converged fit on sqlml's own split and features for `seed`, and `rows`: the held-out rows they are of. */
 export async function convergedReference(
   adapter: Adapter,
   query: string,
   target: string,
   transforms: readonly Transform[] | null,
   seed: number,
+  fit: { readonly classWeights?: 'none' | 'balanced' } = {},
 ): Promise<Record<string, number>> {
-  const options = { ...DEFAULT_OPTIONS, seed };
+  const options = { ...DEFAULT_OPTIONS, seed, classWeights: fit.classWeights ?? 'none' };
   // Everything in memory: the shared data sets are small, and this is a benchmark.
   const batches: RowBatch[] = [];
   const stream = await adapter.openStream(query, { batchRows: 4096 });
@@ -53,7 +60,7 @@ export async function convergedReference(
   const encoder = new FeatureEncoder(recipe, columns);
   const labels = new LabelEncoder(label, columns[targetIndex]!);
   const vector = createSparseVector(Math.max(16, encoder.maxNnz));
-  const fit = emptyExamples();
+  const rows = emptyExamples();
   const holdout = emptyExamples();
   // sqlml's split: 70% train (of which 10% validation, which a batch solver trains on too), 30% held out.
   const splitter = new RowSplitter({ trainFraction: options.split, validationFraction: 0.1, seed: options.seed });
@@ -65,7 +72,7 @@ export async function convergedReference(
       const y = labels.encode(batch.columns[targetIndex]!, row);
       if (Number.isNaN(y)) continue;
       encoder.encodeRow(batch, row, vector);
-      const into = roles[row] === RowRole.Holdout ? holdout : fit;
+      const into = roles[row] === RowRole.Holdout ? holdout : rows;
       for (let j = 0; j < vector.nnz; j++) {
         into.indices.push(vector.indices[j]!);
         into.values.push(vector.values[j]!);
@@ -78,7 +85,7 @@ export async function convergedReference(
   const task: Task = label.task;
   const K = task === 'multiclass' ? label.classes.length : 1;
   const dimension = recipe.dimension;
-  const weights = lbfgs(objective(fit, task, K, dimension), (dimension + 1) * K);
+  const weights = lbfgs(objective(rows, task, K, dimension, balancedWeights(task, options.classWeights, rows, K)), (dimension + 1) * K);
   const margins = new Float64Array(K);
   const score = (e: Examples, r: number): Float64Array => {
     for (let k = 0; k < K; k++) margins[k] = weights[dimension * K + k]!;
@@ -91,7 +98,7 @@ export async function convergedReference(
     const scores = new Float64Array(holdout.rows);
     for (let r = 0; r < holdout.rows; r++) scores[r] = 1 / (1 + Math.exp(-score(holdout, r)[0]!));
     const m = binaryMetrics(holdout.labels, scores, holdout.rows, 0.5);
-    return { auc: m.auc, accuracy: m.accuracy };
+    return { auc: m.auc, accuracy: m.accuracy, rows: holdout.rows };
   }
   if (task === 'multiclass') {
     const probabilities = new Float64Array(holdout.rows * K);
@@ -101,7 +108,7 @@ export async function convergedReference(
       probabilities.set(m, r * K);
     }
     const m = multiclassMetrics(holdout.labels, probabilities, holdout.rows, K);
-    return { accuracy: m.accuracy, macro_f1: m.macroF1 };
+    return { accuracy: m.accuracy, macro_f1: m.macroF1, rows: holdout.rows };
   }
   const actual = new Float64Array(holdout.rows);
   const predicted = new Float64Array(holdout.rows);
@@ -110,7 +117,7 @@ export async function convergedReference(
     predicted[r] = score(holdout, r)[0]! * label.std + label.mean;
   }
   const m = regressionMetrics(actual, predicted, holdout.rows, label.mean);
-  return { rmse: m.rmse, r2: m.r2 };
+  return { rmse: m.rmse, r2: m.r2, rows: holdout.rows };
 }
 
 function copyBatch(batch: RowBatch): RowBatch {
@@ -130,8 +137,24 @@ function softmax(m: Float64Array, K: number): void {
   for (let k = 0; k < K; k++) m[k]! /= sum;
 }
 
-/** f(w) and its gradient, as the mean over rows: mean loss + ‖w‖² / (2n) (C = 1; bias unpenalized). */
-function objective(e: Examples, task: Task, K: number, dimension: number) {
+/**
+ * Per-class weights n / (k·n_c) over the fitted rows (scikit-learn's 'balanced', as
+ * src/engine/train.ts classWeights), or null.
+ */
+function balancedWeights(task: Task, classWeights: 'none' | 'balanced', e: Examples, K: number): Float64Array | null {
+  if (classWeights === 'none' || task === 'regression') return null;
+  const k = task === 'binary' ? 2 : K;
+  const counts = new Float64Array(k);
+  for (const y of e.labels) counts[y]!++;
+  return counts.map((c) => (c > 0 ? e.rows / (k * c) : 0));
+}
+
+/**
+ * f(w) and its gradient, as the mean over rows: mean loss + ‖w‖² / (2n) (C = 1; bias
+ * unpenalized). With class weights each row's loss counts its class's weight, and the
+ * mean is over n all the same: scikit-learn's C·Σ w_i·loss_i + ½‖w‖², divided by n.
+ */
+function objective(e: Examples, task: Task, K: number, dimension: number, classWeights: Float64Array | null) {
   const n = e.rows;
   // Least squares has no penalty in the reference (LinearRegression); a whisper keeps it well posed.
   const lambda = task === 'regression' ? 1e-10 : 1 / n;
@@ -150,10 +173,11 @@ function objective(e: Examples, task: Task, K: number, dimension: number) {
         for (let k = 0; k < K; k++) margins[k]! += w[at + k]! * x;
       }
       const y = e.labels[r]!;
+      const weight = classWeights === null ? 1 : classWeights[y]!;
       if (task === 'binary') {
         const m = margins[0]!;
-        loss += Math.max(m, 0) - m * y + Math.log1p(Math.exp(-Math.abs(m)));
-        margins[0] = 1 / (1 + Math.exp(-m)) - y;
+        loss += weight * (Math.max(m, 0) - m * y + Math.log1p(Math.exp(-Math.abs(m))));
+        margins[0] = weight * (1 / (1 + Math.exp(-m)) - y);
       } else if (task === 'regression') {
         const d = margins[0]! - y;
         loss += 0.5 * d * d;
@@ -163,8 +187,8 @@ function objective(e: Examples, task: Task, K: number, dimension: number) {
         for (let k = 0; k < K; k++) max = Math.max(max, margins[k]!);
         let sum = 0;
         for (let k = 0; k < K; k++) sum += Math.exp(margins[k]! - max);
-        loss += max + Math.log(sum) - margins[y]!;
-        for (let k = 0; k < K; k++) margins[k] = Math.exp(margins[k]! - max) / sum - (k === y ? 1 : 0);
+        loss += weight * (max + Math.log(sum) - margins[y]!);
+        for (let k = 0; k < K; k++) margins[k] = weight * (Math.exp(margins[k]! - max) / sum - (k === y ? 1 : 0));
       }
       for (let k = 0; k < K; k++) gradient[biasAt + k]! += margins[k]!;
       for (let j = from; j < to; j++) {
