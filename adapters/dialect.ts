@@ -188,6 +188,14 @@ export interface SqlDialect extends SqlSpelling {
    * EVALUATE in the database rounds them alike to give the same ties and the same AUC.
    */
   probabilityAsFloat32(x: string): string;
+  /**
+   * Any double `x` (either sign, NULL staying NULL) rounded to a 32-bit float as
+   * Math.fround rounds it, kept as the database's own 4-byte float, where it has one that
+   * rounds so and reads back as the same double in arithmetic with doubles: the training's
+   * encoded values (src/compile/objective-sql.ts), stored in half the bytes of a double.
+   * Absent: probabilityAsFloat32 on the magnitude, read back as a double.
+   */
+  float32Value?(x: string): string;
   /** A set-returning split of `text` at the matches of the regular expression `pattern` (one row per piece); absent where the database has none. */
   regexpSplit?(text: string, pattern: string): string;
   /**

@@ -11,6 +11,12 @@ export interface SplitSqlDialect {
   md5Word(text: string, word: 0 | 1): string;
   /** Bitwise exclusive or of two non-negative integers. */
   xor(a: string, b: string): string;
+  /**
+   * `x mod 2^bits` for an integer 0 ≤ x < 2^63 (`x` comes parenthesized), where the
+   * database has a cheaper spelling than `x % 2^bits` (a bitwise AND: the hash takes some
+   * 80 of these per row). Absent: `%`.
+   */
+  lowBits?(x: string, bits: number): string;
   /** The type a CAST to a signed 64-bit integer names. */
   readonly bigintCast: string;
   /** The type a CAST to an IEEE double names. */

@@ -114,6 +114,9 @@ export const duckdbDialect: SqlDialect = {
   // twice per row), and scores at extreme margins equal the stream's exactly.
   safeExp: (x) => `EXP(${x})`,
   probabilityAsFloat32: (x) => `CAST(CAST(${x} AS FLOAT) AS DOUBLE)`,
+  // DuckDB's FLOAT cast rounds to nearest, ties to even, alike for both signs; a FLOAT
+  // times a DOUBLE is computed on the FLOAT's exact double.
+  float32Value: (x) => `CAST(${x} AS FLOAT)`,
   regexpSplit: (text, pattern) => `unnest(string_split_regex(${text}, ${pattern}))`,
   lowerText: (text) => `lower(${text})`,
   translate: (text, from, to) => `translate(${text}, ${from}, ${to})`,

@@ -5,6 +5,8 @@ export const duckdbSplitSql: SplitSqlDialect = {
   // DuckDB casts '0x…' text to an integer as hexadecimal.
   md5Word: (text, word) => `CAST(('0x' || substr(md5(${text}), ${8 * word + 1}, 8)) AS BIGINT)`,
   xor: (a, b) => `xor(${a}, ${b})`,
+  // DuckDB's % divides (a 64-bit division per value, whatever the constant); & does not.
+  lowBits: (x, bits) => `(${x} & ${2 ** bits - 1})`,
   bigintCast: 'BIGINT',
   doubleCast: 'DOUBLE',
   textCast: 'VARCHAR',

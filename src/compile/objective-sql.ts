@@ -302,9 +302,11 @@ export function compileEncoding(
  * (ExampleBlock.values), so the sums are the learner's own objective. The dialect's
  * rounding is for non-negative values (PostgreSQL's takes what is below half the smallest
  * float32 to 0), and rounding to nearest is symmetric in the sign, so negatives round as
- * their magnitude.
+ * their magnitude; where the dialect keeps a 4-byte float of either sign (float32Value),
+ * that: the scratch table stores it in half a double's bytes, and each iteration scans it.
  */
-function float32(dialect: SqlDialect, x: string): string {
+export function float32(dialect: SqlDialect, x: string): string {
+  if (dialect.float32Value !== undefined) return dialect.float32Value(x);
   const round = (y: string): string => dialect.probabilityAsFloat32(y);
   return `(CASE WHEN ${x} < 0 THEN -${round(`(-${x})`)} ELSE ${round(x)} END)`;
 }

@@ -72,7 +72,7 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
   const pow2 = (e: string): string => `POWER(CAST(2 AS ${d.doubleCast}), ${e})`;
   const mix = (x: string): string => {
     const xorShift = (t: string, by: number): string => d.xor(t, `(${t} >> ${by})`);
-    const times = (t: string, m: number): string => `((${t} * ${m}) % ${TWO_32})`;
+    const times = (t: string, m: number): string => lowBits(d, `(${t} * ${m})`, 32);
     return xorShift(times(xorShift(times(xorShift(x, 16), MIX_1), 15), MIX_2), 16);
   };
   const layer = (from: string, select: string[]): string => (select.length === 0 ? from : `(SELECT s.*, ${select.join(', ')} FROM ${from} s${d.layerFence})`);
@@ -176,7 +176,7 @@ export function contentHashSql(dialect: SplitSqlDialect, source: string, columns
   // Layer 6: the row's fold; layer 7: its finalized hash.
   let fold = `${seed >>> 0}`;
   columns.forEach((_, i) => {
-    fold = `((${fold} * ${ROW_PRIME} + COALESCE(${name('v', i)}, ${NULL_VALUE})) % ${TWO_32})`;
+    fold = lowBits(d, `(${fold} * ${ROW_PRIME} + COALESCE(${name('v', i)}, ${NULL_VALUE}))`, 32);
   });
   let from = layer(source.startsWith('(') ? source : `(SELECT * FROM ${source})`, guesses);
   from = layer(from, exponents);
@@ -197,10 +197,18 @@ function u32(n: number): string {
  * above 2^48 (x · m itself may pass 2^63, which a SQL BIGINT does not hold): m split into
  * its 16-bit halves, the high half's product reduced mod 2^16 before it is shifted.
  */
-function times32(x: string, m: number): string {
+function times32(dialect: SplitSqlDialect, x: string, m: number): string {
   const low = (m >>> 0) & 0xffff;
   const high = (m >>> 0) >>> 16;
-  return `(((${x}) * ${low} + (((${x}) * ${high}) % 65536) * 65536) % ${TWO_32})`;
+  return lowBits(dialect, `((${x}) * ${low} + ${lowBits(dialect, `((${x}) * ${high})`, 16)} * 65536)`, 32);
+}
+
+/**
+ * `x mod 2^bits` for an integer 0 ≤ x < 2^63 (`x` parenthesized): the dialect's cheaper
+ * spelling where it has one (SplitSqlDialect.lowBits), else `%`.
+ */
+function lowBits(dialect: SplitSqlDialect, x: string, bits: number): string {
+  return dialect.lowBits === undefined ? `(${x} % ${2 ** bits})` : dialect.lowBits(x, bits);
 }
 
 /** `x ^ (x >>> by)` over 0 ≤ x < 2^32. */
@@ -222,16 +230,16 @@ export function validationHashSql(dialect: SplitSqlDialect, contentHash: string)
 export function validationHashSteps(dialect: SplitSqlDialect, contentHash: string): HashSteps {
   // mixH(h, k): h ^= mixK(k); h = rotl(h, 13); h = h · 5 + 0xe6546b64.
   const mixed = dialect.xor(`(${contentHash})`, u32(mixK(VALIDATION_SALT)));
-  const rotated = `(((${mixed}) % 524288) * 8192 + ((${mixed}) >> 19))`;
+  const rotated = `(${lowBits(dialect, `(${mixed})`, 19)} * 8192 + ((${mixed}) >> 19))`;
   return {
-    first: `((${rotated} * 5 + ${u32(0xe6546b64)}) % ${TWO_32})`,
+    first: lowBits(dialect, `(${rotated} * 5 + ${u32(0xe6546b64)})`, 32),
     // finalize(h, 4): the length, then fmix32.
     steps: [
       (h) => dialect.xor(h, '4'),
       (h) => xorShift32(dialect, h, 16),
-      (h) => times32(h, 0x85ebca6b),
+      (h) => times32(dialect, h, 0x85ebca6b),
       (h) => xorShift32(dialect, h, 13),
-      (h) => times32(h, 0xc2b2ae35),
+      (h) => times32(dialect, h, 0xc2b2ae35),
       (h) => xorShift32(dialect, h, 16),
     ],
   };
@@ -331,8 +339,8 @@ export function sampleKeySql(dialect: SplitSqlDialect, contentHash: string, occu
 /** sampleKeySql as steps, for hashLayers. */
 export function sampleKeySteps(dialect: SplitSqlDialect, contentHash: string, occurrence: string): HashSteps {
   return {
-    first: `((${dialect.xor(`(${contentHash})`, u32(SAMPLE_SALT))} + (${occurrence}) * ${SAMPLE_STEP}) % ${TWO_32})`,
+    first: lowBits(dialect, `(${dialect.xor(`(${contentHash})`, u32(SAMPLE_SALT))} + (${occurrence}) * ${SAMPLE_STEP})`, 32),
     // content-hash.ts's finalizer (mix), with the products kept under 2^48.
-    steps: [(x) => xorShift32(dialect, x, 16), (x) => times32(x, MIX_1), (x) => xorShift32(dialect, x, 15), (x) => times32(x, MIX_2), (x) => xorShift32(dialect, x, 16)],
+    steps: [(x) => xorShift32(dialect, x, 16), (x) => times32(dialect, x, MIX_1), (x) => xorShift32(dialect, x, 15), (x) => times32(dialect, x, MIX_2), (x) => xorShift32(dialect, x, 16)],
   };
 }
