@@ -38,6 +38,11 @@ const detail = flags.includes('--detail');
 /** The built package: ../dist, or SQLML_DIST (another build, for comparing two side by side). */
 const distDir = process.env.SQLML_DIST ?? new URL('../dist', import.meta.url).pathname;
 const dist = (path) => pathToFileURL(`${distDir}/${path}`).href;
+// As the CLI (bin/sqlml.js) does for a DuckDB URL with a memory bound, before DuckDB loads:
+// DuckDB's allocator gives freed pages back at once (DUCKDB_JE_MALLOC_CONF= in the
+// environment, even empty, keeps DuckDB's own).
+const { boundDuckDBAllocator } = await import(dist('src/cli/duckdb-allocator.js'));
+boundDuckDBAllocator(['--db', url], process.env);
 const { Engine } = await import(dist('src/engine/engine.js'));
 const status = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
 const peaks = {};
@@ -179,7 +184,7 @@ console.log(
       .map(({ started: _, ...s }) => s),
     hwm_mb: Math.round(status('VmHWM')),
     cpu_seconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(MALLOC_|DUCKDB_JE_MALLOC_CONF$)/.test(k))),
     seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
     loadavg: loadavg().map((l) => Number(l.toFixed(2))),
   }),
