@@ -8,9 +8,10 @@
  * default, whatever memory_limit says), so a user who capped DuckDB at 128 MB saw the
  * process peak 350–400 MB: the pool, plus freed pages jemalloc had not given back (30–100
  * MB: docs/training-in-database.md, "DuckDB's memory in the process"). With its decay at 0
- * they go back at once: gen.py's 1M rows trained in the database peaked at 310–339 MB
- * instead of 356–386, the 10M rows at 316 instead of 396–401, for about 7% more CPU time
- * at 1M. The default path (no memory bound in the URL) is left as DuckDB sets it.
+ * they go back at once: gen.py's 1M rows trained in the database through the CLI peaked
+ * at 316–325 MB instead of 353–405, the 10M rows at 353–365 instead of 465–472, for 5–18%
+ * more CPU time (the stream over 10M rows: 333–334 MB instead of 349–353, 12–31% more
+ * CPU). The default path (no memory bound in the URL) is left as DuckDB sets it.
  *
  * jemalloc reads its options once, when libduckdb.so loads, from the environment variable
  * DUCKDB_JE_MALLOC_CONF: so this runs in the CLI's entry before anything imports DuckDB,
