@@ -34,6 +34,11 @@ Socket.prototype.connect = function (...args) {
 };
 const wireRead = () => sockets.reduce((sum, socket) => sum + socket.bytesRead, 0);
 
+// As the CLI (bin/sqlml.js) does for a DuckDB URL with a memory bound, before DuckDB loads:
+// DuckDB's allocator gives freed pages back at once (DUCKDB_JE_MALLOC_CONF= in the
+// environment, even empty, keeps DuckDB's own).
+const { boundDuckDBAllocator } = await import(pathToFileURL(resolve(distDir, 'src/cli/duckdb-allocator.js')).href);
+boundDuckDBAllocator(['--db', url], process.env);
 const { Engine } = await import(pathToFileURL(resolve(distDir, 'src/engine/engine.js')).href);
 const engine = await Engine.open(url);
 const before = io();
