@@ -10,6 +10,7 @@
 import { closeSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import type { Column, ColumnData, RowBatch, TextColumnData } from '../data.js';
 import { isNumberType, mayCarryExact } from '../data.js';
+import { CodeTable } from '../learn/code-table.js';
 import type { ExampleBlock } from '../learn/types.js';
 import type { CacheBudget } from './cache-dir.js';
 
@@ -218,24 +219,8 @@ class TextColumnCoder {
   #ids: Map<string, number> | null = new Map();
   /** The dictionary by id, as the values read back. */
   readonly strings: string[] = [];
-  /** Writer: the id of each code of `#codeDictionary` (-1: not seen yet), for batches that come with codes. */
-  #idOfCode: Int32Array | null = null;
-  #codeDictionary: readonly string[] | null = null;
-
-  /** `#idOfCode` for the producer's `dictionary`, grown to its size; started afresh for another dictionary. */
-  #idsOfCodes(dictionary: readonly string[]): Int32Array {
-    let ids = this.#idOfCode;
-    if (ids === null || this.#codeDictionary !== dictionary) {
-      this.#codeDictionary = dictionary;
-      ids = new Int32Array(Math.max(64, dictionary.length)).fill(-1);
-    } else if (ids.length < dictionary.length) {
-      const grown = new Int32Array(Math.max(dictionary.length, 2 * ids.length)).fill(-1);
-      grown.set(ids);
-      ids = grown;
-    }
-    this.#idOfCode = ids;
-    return ids;
-  }
+  /** Writer: the id of each code of the producer's dictionary (-1: not seen yet), for batches that come with codes. */
+  readonly #idOfCode = new CodeTable();
 
   /**
    * Writes the first `n` values. `given`: the producer's codes of them
@@ -248,7 +233,7 @@ class TextColumnCoder {
       const first = this.strings.length;
       const added: string[] = [];
       let overflow = false;
-      const idOfCode = given !== undefined && dictionary !== undefined ? this.#idsOfCodes(dictionary) : null;
+      const idOfCode = given !== undefined && dictionary !== undefined ? this.#idOfCode.of(dictionary) : null;
       for (let i = 0; i < n; i++) {
         // A NULL (code -1) and a value not seen yet are taken by their string below.
         const code = idOfCode === null ? -1 : given![i]!;
@@ -288,7 +273,7 @@ class TextColumnCoder {
       }
       // Values this block added are forgotten with the map: no block refers to them.
       this.#ids = null;
-      this.#idOfCode = null;
+      this.#idOfCode.clear();
     }
     const lengths = new Int32Array(n);
     for (let i = 0; i < n; i++) {

@@ -14,6 +14,7 @@ import { isNumberType } from '../data.js';
 import type { Column, ColumnData, ColumnType, RowBatch } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { hashCombine, hashNumber, hashString } from './hash.js';
+import { CodeTable } from './code-table.js';
 import { Md5Message } from './md5.js';
 import { CivilCache, epochDay, hourInDay, valueKey, weekdayOfDay } from './profile.js';
 import { MS_PER_DAY } from '../calendar.js';
@@ -558,9 +559,8 @@ class OneHotWriter implements FixedFeatureWriter {
     push(out, this.slots.get(clean(value, this.normalize)) ?? this.otherIndex, 1);
   }
 
-  /** The index of each code of `#codeDictionary` (-1: not looked up yet; see TextColumnData.codes). */
-  #indexOfCode: Int32Array | null = null;
-  #codeDictionary: readonly string[] | null = null;
+  /** The index of each code of the batches' dictionary (-1: not looked up yet; see TextColumnData.codes). */
+  readonly #indexOfCode = new CodeTable();
 
   writeColumn(batch: RowBatch, n: number, indices: Int32Array, values: Float64Array, stride: number, slot: number): void {
     const data = batch.columns[this.column]!;
@@ -569,7 +569,7 @@ class OneHotWriter implements FixedFeatureWriter {
     if (data.kind === 'text' && data.codes !== undefined && data.dictionary !== undefined) {
       // A value's index by its code, looked up by its string once per code.
       const codes = data.codes;
-      const indexOfCode = this.#indexesOf(data.dictionary);
+      const indexOfCode = this.#indexOfCode.of(data.dictionary);
       for (let row = 0, p = slot; row < n; row++, p += stride) {
         values[p] = 1;
         const code = codes[row]!;
@@ -599,20 +599,6 @@ class OneHotWriter implements FixedFeatureWriter {
       }
       indices[p] = lastIndex;
     }
-  }
-
-  #indexesOf(dictionary: readonly string[]): Int32Array {
-    let indexes = this.#indexOfCode;
-    if (indexes === null || this.#codeDictionary !== dictionary) {
-      this.#codeDictionary = dictionary;
-      indexes = new Int32Array(Math.max(64, dictionary.length)).fill(-1);
-    } else if (indexes.length < dictionary.length) {
-      const grown = new Int32Array(Math.max(dictionary.length, 2 * indexes.length)).fill(-1);
-      grown.set(indexes);
-      indexes = grown;
-    }
-    this.#indexOfCode = indexes;
-    return indexes;
   }
 }
 

@@ -10,6 +10,7 @@ import type { Column, ColumnType, RowBatch } from '../data.js';
 import { SqlmlError } from '../errors.js';
 import { MS_PER_DAY, packedCivilFromDays } from '../calendar.js';
 import { hashCombine, hashNumber, hashString } from './hash.js';
+import { CodeTable } from './code-table.js';
 import { countTokens } from './tokenize-text.js';
 
 /** Distinct values are kept exactly up to this many per column, then the column is marked overflowed. */
@@ -570,9 +571,8 @@ class TextAccumulator implements ColumnAccumulator {
   private slotTokens = new Float64Array(16);
   /** Each distinct value's length, by slot, for the rows found by code. */
   private slotLengths = new Float64Array(16);
-  /** The slot of each code of `codeDictionary` (see TextColumnData.codes); null until a batch has codes, and after the counts overflow. */
-  private codeSlots: Int32Array | null = null;
-  private codeDictionary: readonly string[] | null = null;
+  /** The slot of each code of the batches' dictionary (see TextColumnData.codes); cleared when the counts overflow. */
+  private readonly codeSlots = new CodeTable();
 
   constructor(column: Column, cap: number) {
     this.column = column;
@@ -594,7 +594,7 @@ class TextAccumulator implements ColumnAccumulator {
     let nullCount = this.nulls;
     const codes = data.codes;
     let codeSlots: Int32Array | null = null;
-    if (codes !== undefined && data.dictionary !== undefined && distinct !== null) codeSlots = this.codeSlotsOf(data.dictionary);
+    if (codes !== undefined && data.dictionary !== undefined && distinct !== null) codeSlots = this.codeSlots.of(data.dictionary);
     for (let row = 0; row < batch.rowCount; row++) {
       // A value already counted, found by its code (see TextColumnData.codes): the same
       // counts as the string's slot below gives, without the Map lookup.
@@ -639,7 +639,7 @@ class TextAccumulator implements ColumnAccumulator {
         for (const key of distinct.keys) sketch.add(hashString(key, SKETCH_SEED));
         distinct = null;
         codeSlots = null;
-        this.codeSlots = null;
+        this.codeSlots.clear();
       }
       tokens += countTokens(v);
       sketch.add(hashString(v, SKETCH_SEED));
@@ -662,24 +662,6 @@ class TextAccumulator implements ColumnAccumulator {
     }
     this.slotTokens[slot] = tokens;
     this.slotLengths[slot] = length;
-  }
-
-  /**
-   * Slot by code of `dictionary` (-1: not looked up yet), grown to its size; started
-   * afresh when the batches' dictionary is another one (another stream's).
-   */
-  private codeSlotsOf(dictionary: readonly string[]): Int32Array {
-    let slots = this.codeSlots;
-    if (this.codeDictionary !== dictionary || slots === null) {
-      this.codeDictionary = dictionary;
-      slots = new Int32Array(Math.max(64, dictionary.length)).fill(-1);
-    } else if (slots.length < dictionary.length) {
-      const grown = new Int32Array(Math.max(dictionary.length, 2 * slots.length)).fill(-1);
-      grown.set(slots);
-      slots = grown;
-    }
-    this.codeSlots = slots;
-    return slots;
   }
 
   finish(): ColumnProfile {
